@@ -1,0 +1,28 @@
+// `rbk parse FILE --ast`
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/terminal.hpp"
+#include "grammar/parse.hpp"
+#include "interpreter/ast_json.hpp"
+
+namespace rbk::cli {
+
+int run_parse(const ParseOptions& opts) {
+  std::string error;
+  auto file = SourceFile::load(opts.path, error);
+  if (!file) {
+    write(stderr, "rbk: error: " + opts.path + ": " + error + "\n");
+    return kExitUsage;
+  }
+  ParseResult r = parse(file);
+  if (!r.document) {
+    bool color = use_color(stderr);
+    for (const auto& d : r.diagnostics) write(stderr, render(d, color));
+    return kExitFindings;
+  }
+  if (opts.ast) write(stdout, to_json(*r.document).dump(2) + "\n");
+  return kExitOk;
+}
+
+}  // namespace rbk::cli

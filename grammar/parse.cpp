@@ -1,0 +1,318 @@
+// Runs the PEGTL grammar over one file: the control tracks open blocks and
+// turns a failed must<> into a Diagnostic; recovery resumes at the next item.
+#include "grammar/parse.hpp"
+
+#include <tao/pegtl.hpp>
+#include <tao/pegtl/contrib/analyze.hpp>
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include "grammar/keywords.hpp"
+#include "grammar/messages.hpp"
+#include "grammar/parse_tree.hpp"
+#include "grammar/rules.hpp"
+#include "interpreter/suggest.hpp"
+
+namespace rbk::grammar {
+
+namespace {
+
+// clang-format off
+template <typename Rule> inline constexpr BlockKind block_of = BlockKind::None;
+template <> inline constexpr BlockKind block_of<runbook> = BlockKind::Runbook;
+template <> inline constexpr BlockKind block_of<module_decl> = BlockKind::Module;
+template <> inline constexpr BlockKind block_of<template_decl> = BlockKind::Template;
+template <> inline constexpr BlockKind block_of<alert_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<diagnose_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<causes_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<remediate_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<verify_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<rollback_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<escalate_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<step> = BlockKind::Step;
+template <> inline constexpr BlockKind block_of<signal> = BlockKind::Signal;
+template <> inline constexpr BlockKind block_of<check> = BlockKind::Check;
+template <> inline constexpr BlockKind block_of<undo_stmt> = BlockKind::Undo;
+template <> inline constexpr BlockKind block_of<string_lit> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<title> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<signal_title> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<check_title> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<cause_title> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<import_path> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<secret_env_name> = BlockKind::String;
+template <> inline constexpr BlockKind block_of<text_lit> = BlockKind::Text;
+template <> inline constexpr BlockKind block_of<fenced_shell> = BlockKind::Fence;
+template <> inline constexpr BlockKind block_of<list_lit> = BlockKind::List;
+template <> inline constexpr BlockKind block_of<paren> = BlockKind::Paren;
+template <> inline constexpr BlockKind block_of<tag_list> = BlockKind::Tags;
+template <> inline constexpr BlockKind block_of<type_enum> = BlockKind::Enum;
+template <> inline constexpr BlockKind block_of<interp> = BlockKind::Interp;
+// clang-format on
+
+// Rules that cannot fail need no message when wrapped in must<>.
+template <typename R> struct never_fails : std::false_type {};
+template <typename... R> struct never_fails<tao::pegtl::internal::opt<R...>> : std::true_type {};
+template <typename... R> struct never_fails<tao::pegtl::internal::star<R...>> : std::true_type {};
+
+template <typename Input>
+uint32_t offset_of(const Input& in) {
+  return static_cast<uint32_t>(in.current() - in.begin());
+}
+
+/// The grammar's control: block tracking for messages, and errors as Diagnostics.
+template <typename Rule>
+struct control : tao::pegtl::normal<Rule> {
+  template <typename Input, typename... States>
+  static void start(const Input& in, States&... st) {
+    if constexpr (block_of<Rule> != BlockKind::None) {
+      context_of(st...).blocks.push_back({block_of<Rule>, offset_of(in)});
+    }
+  }
+  template <typename Input, typename... States>
+  static void success(const Input&, States&... st) {
+    if constexpr (block_of<Rule> != BlockKind::None) context_of(st...).blocks.pop_back();
+  }
+  template <typename Input, typename... States>
+  static void failure(const Input&, States&... st) {
+    if constexpr (block_of<Rule> != BlockKind::None) context_of(st...).blocks.pop_back();
+  }
+  template <typename Input, typename... States>
+  static void unwind(const Input&, States&... st) {
+    if constexpr (block_of<Rule> != BlockKind::None) context_of(st...).blocks.pop_back();
+  }
+  template <typename Input, typename... States>
+  [[noreturn]] static void raise(const Input& in, States&... st) {
+    static_assert(error_info<Rule>.message != nullptr || never_fails<typename Rule::rule_t>::value,
+                  "a rule used in must<> needs an entry in grammar/messages.hpp");
+    constexpr ErrorInfo info = error_info<Rule>;
+    ParseContext& ctx = context_of(st...);
+    ctx.report(info.message ? info.message : "syntax error", info.help, offset_of(in), info.kind);
+    throw tao::pegtl::parse_error(info.message ? info.message : "syntax error", in);
+  }
+};
+
+/// Collects comments (by offset, so backtracking does not duplicate them).
+template <typename Rule>
+struct action : tao::pegtl::nothing<Rule> {};
+template <>
+struct action<comment> {
+  template <typename Input>
+  static void apply(const Input& in, ParseContext& ctx) {
+    auto b = static_cast<uint32_t>(in.begin() - in.input().begin());
+    ctx.comments[b] = b + static_cast<uint32_t>(in.size());
+  }
+};
+
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+}
+
+/// The word starting at `pos`, or "" if there is none.
+std::string_view word_at(std::string_view text, uint32_t pos) {
+  uint32_t e = pos;
+  while (e < text.size() && is_word_char(text[e])) ++e;
+  return text.substr(pos, e - pos);
+}
+
+/// Skips blanks and comments from `pos`.
+uint32_t skip_space(std::string_view text, uint32_t pos) {
+  while (pos < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[pos]))) {
+      ++pos;
+    } else if (text[pos] == '#') {
+      while (pos < text.size() && text[pos] != '\n') ++pos;
+    } else {
+      break;
+    }
+  }
+  return pos;
+}
+
+/// The length (in bytes) of the token at `pos`, for the '~' underline.
+uint32_t token_length(std::string_view text, uint32_t pos) {
+  if (pos >= text.size()) return 0;
+  uint32_t w = static_cast<uint32_t>(word_at(text, pos).size());
+  if (w > 0) return w;
+  if (text[pos] == '\n' || text[pos] == '\r') return 0;
+  return 1;
+}
+
+}  // namespace
+
+std::string ParseContext::describe(const OpenBlock& b) const {
+  std::string_view text = file.text();
+  std::string_view kw = word_at(text, b.begin);
+  uint32_t p = skip_space(text, b.begin + static_cast<uint32_t>(kw.size()));
+  std::string_view name = word_at(text, p);
+  auto quoted_or_name = [&]() -> std::string {
+    if (!name.empty()) return "'" + std::string(name) + "'";
+    if (p < text.size() && text[p] == '"') {
+      size_t e = text.find_first_of("\"\n", p + 1);
+      if (e == std::string_view::npos) e = text.size();
+      std::string t(text.substr(p + 1, e - p - 1));
+      if (t.size() > 40) t = t.substr(0, 37) + "...";
+      return "\"" + t + "\"";
+    }
+    return "";
+  };
+  switch (b.kind) {
+    case BlockKind::Runbook: return "runbook " + quoted_or_name();
+    case BlockKind::Module: return "module " + quoted_or_name();
+    case BlockKind::Template: return "template " + quoted_or_name();
+    case BlockKind::Section: return "section '" + std::string(kw) + "'";
+    case BlockKind::Step: return "step " + quoted_or_name();
+    case BlockKind::Signal: return "signal " + quoted_or_name();
+    case BlockKind::Check: return "check " + quoted_or_name();
+    case BlockKind::Undo: return "the undo block";
+    case BlockKind::String: return "the string";
+    case BlockKind::Text: return "the \"\"\" text";
+    case BlockKind::Fence: return "the ``` block";
+    case BlockKind::List: return "the list";
+    case BlockKind::Paren: return "the parenthesis";
+    case BlockKind::Tags: return "the tag list";
+    case BlockKind::Enum: return "the enum";
+    case BlockKind::Interp: return "'${'";
+    case BlockKind::None: break;
+  }
+  return "the block";
+}
+
+void ParseContext::report(const char* message, const char* help, uint32_t offset, int kind) {
+  std::string_view text = file.text();
+  std::string msg = message;
+  std::string hint = help ? help : "";
+  const OpenBlock* top = blocks.empty() ? nullptr : &blocks.back();
+  uint32_t at = offset;
+  uint32_t len = token_length(text, offset);
+  std::string word(word_at(text, offset));
+
+  auto replace = [&](const std::string& key, const std::string& value) {
+    size_t i = msg.find(key);
+    if (i != std::string::npos) msg.replace(i, key.size(), value);
+  };
+
+  // A word where a statement or item should be: either an unknown keyword
+  // (suggest the closest one) or an outer keyword, meaning a '}' is missing.
+  if (kind == kBadStatement || kind == kBadSectionItem || kind == kBadItem ||
+      kind == kBadModuleItem) {
+    const auto& here = kind == kBadStatement     ? keywords::statements()
+                       : kind == kBadItem        ? keywords::runbook_items()
+                       : kind == kBadModuleItem  ? keywords::module_items()
+                                                 : keywords::section_items(top ? word_at(text, top->begin) : "");
+    // Inside a section only a runbook-level word means the section's '}' is
+    // missing; a step in alert is a misplaced item, reported as such below.
+    bool outer = (kind == kBadSectionItem ? keywords::is_runbook_item(word) ||
+                                                word == "runbook" || word == "import"
+                                          : keywords::is_structural(word)) &&
+                 !keywords::contains(here, word);
+    if (outer && top) {
+      msg = "expected '}' to close {block}{opened} before '" + word + "'";
+      hint = "";
+    } else if (kind == kBadStatement) {
+      msg = "unknown statement '" + word + "' in {block}";
+      hint = did_you_mean(word, keywords::statement_like());
+      if (hint.empty()) hint = "a step holds: " + keywords::join(keywords::statements());
+    } else if (kind == kBadItem) {
+      msg = "unknown item '" + word + "' in {block}";
+      hint = did_you_mean(word, keywords::runbook_items());
+      if (hint.empty()) hint = "a runbook holds: " + keywords::join(keywords::runbook_items());
+    } else if (kind == kBadModuleItem) {
+      msg = "unknown item '" + word + "' in {block}";
+      hint = did_you_mean(word, here);
+      if (hint.empty()) hint = "a module holds templates: template ID \"title\" { … }";
+    } else {
+      std::string sect(top ? word_at(text, top->begin) : "");
+      msg = "unknown item '" + word + "' in {block}";
+      hint = did_you_mean(word, here);
+      std::string home = keywords::section_of_item(word);
+      if (!home.empty() && home != sect) {
+        msg = "'" + word + "' does not belong in {block}";
+        hint = "'" + word + "' items go in the " + home + " section";
+      } else if (hint.empty()) {
+        hint = "a " + sect + " section holds: " + keywords::join(here);
+      }
+    }
+  }
+
+  if (kind == kAtOpener && top) {
+    at = top->begin;
+    len = 3;
+    msg += "";
+  }
+  replace("{block}", top ? describe(*top) : std::string("the file"));
+  if (top) {
+    Span s = Span::of(file, top->begin, top->begin);
+    replace("{opened}", " (opened at " + s.where() + ")");
+  } else {
+    replace("{opened}", "");
+  }
+
+  // One error per position: a later raise at the same place adds nothing.
+  if (at == last_error && !diagnostics.empty()) return;
+  last_error = offset;
+  diagnostics.push_back(error_at(Span::of(file, at, at + len), std::move(msg), std::move(hint)));
+}
+
+uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t error) {
+  const std::string_view text = ctx.file.text();
+  const SourceFile& f = ctx.file;
+  if (error == UINT32_MAX || error < item_begin) error = item_begin;
+  const uint32_t item_col = f.column_of(item_begin);
+  const OpenBlock* top = ctx.blocks.empty() ? nullptr : &ctx.blocks.back();
+  const std::string_view section = top ? word_at(text, top->begin) : std::string_view();
+  const bool at_runbook_level = top && (top->kind == BlockKind::Runbook || top->kind == BlockKind::Module);
+
+  uint32_t line = f.line_of(error);
+  if (line == f.line_of(item_begin)) ++line;
+  for (; line <= f.line_count(); ++line) {
+    uint32_t start = f.line_start(line);
+    uint32_t p = start;
+    while (p < text.size() && (text[p] == ' ' || text[p] == '\t')) ++p;
+    if (p >= text.size() || text[p] == '\n' || text[p] == '\r' || text[p] == '#') continue;
+    uint32_t col = f.column_of(p);
+    if (text[p] == '}' && col < item_col) return start;
+    std::string w(word_at(text, p));
+    if (w.empty()) continue;
+    bool sibling = at_runbook_level ? keywords::is_runbook_item(w) || w == "template"
+                                    : keywords::is_section_item(section, w);
+    if (sibling && col <= item_col) return start;
+    if (keywords::is_runbook_item(w) && col < item_col) return start;
+  }
+  return static_cast<uint32_t>(text.size());
+}
+
+}  // namespace rbk::grammar
+
+namespace rbk {
+
+ParseResult parse(std::shared_ptr<const SourceFile> file) {
+  using namespace grammar;
+  ParseResult result;
+  ParseContext ctx(*file);
+  tao::pegtl::memory_input<> in(file->text(), file->path());
+  std::unique_ptr<Node> root;
+  try {
+    root = pt::parse<document, selector, action, control>(in, ctx);
+  } catch (const tao::pegtl::parse_error& e) {
+    // Already reported by the control; anything else gets a plain message.
+    if (ctx.diagnostics.empty()) {
+      const auto& pos = e.positions().front();
+      auto off = static_cast<uint32_t>(pos.byte);
+      ctx.diagnostics.push_back(error_at(Span::of(*file, off, off + 1), std::string(e.message())));
+    }
+  }
+  result.diagnostics = std::move(ctx.diagnostics);
+  if (root && result.diagnostics.empty()) {
+    result.document = build_document(*root, file, ctx.comments, result.diagnostics);
+    if (has_errors(result.diagnostics)) result.document.reset();
+  }
+  if (!root && result.diagnostics.empty()) {
+    result.diagnostics.push_back(error_at(Span::of(*file, 0, 0), "could not parse the file"));
+  }
+  return result;
+}
+
+size_t analyze_grammar() {
+  return tao::pegtl::analyze<grammar::document>(-1);
+}
+
+}  // namespace rbk

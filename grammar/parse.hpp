@@ -1,0 +1,25 @@
+// parse(SourceFile) → Document | Diagnostics: the grammar's one entry point.
+#pragma once
+
+#include <memory>
+
+#include "interpreter/ast.hpp"
+#include "interpreter/diagnostic.hpp"
+
+namespace rbk {
+
+/// What parsing one file gives: a document when there were no syntax errors,
+/// and every syntax error found (the parser recovers at item boundaries).
+struct ParseResult {
+  std::unique_ptr<ast::Document> document;
+  Diagnostics diagnostics;
+};
+
+/// Parses a whole .rbk file. Never throws for bad input.
+ParseResult parse(std::shared_ptr<const SourceFile> file);
+
+/// Number of grammar rules PEGTL's analysis flags as able to loop without
+/// consuming input (0 for a sound grammar); used by a test.
+size_t analyze_grammar();
+
+}  // namespace rbk

@@ -1,0 +1,56 @@
+// State shared by the grammar's control, its recovery rule and its actions
+// while one file is parsed: the diagnostics found so far, the stack of open
+// blocks (for "expected '}' to close step 'x' (opened at 9:5)"), and the
+// comments seen (kept for the AST).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "interpreter/diagnostic.hpp"
+#include "interpreter/source.hpp"
+
+namespace rbk::grammar {
+
+/// What kind of construct an open block is; `None` for rules that are not blocks.
+enum class BlockKind {
+  None, Runbook, Module, Template, Section, Step, Signal, Check, Undo,
+  String, Text, Fence, List, Paren, Tags, Enum, Interp
+};
+
+/// One block the parser is inside of.
+struct OpenBlock {
+  BlockKind kind;
+  uint32_t begin;  // byte offset of its first character (its keyword)
+};
+
+/// The parse state that PEGTL passes to control, actions and recovery.
+struct ParseContext {
+  explicit ParseContext(const SourceFile& f) : file(f) {}
+
+  const SourceFile& file;
+  Diagnostics diagnostics;
+  std::vector<OpenBlock> blocks;
+  std::map<uint32_t, uint32_t> comments;  // begin → end; a map since backtracking re-reads some
+  uint32_t last_error = UINT32_MAX;       // offset of the last reported error
+
+  /// Records a syntax error at `offset`; fills in "{block}" and "{opened}" from the
+  /// innermost open block. `kind` picks the special wording for unknown words.
+  void report(const char* message, const char* help, uint32_t offset, int kind);
+  /// "step 'restart'", "section 'diagnose'", … for the innermost block of `kind` (or any).
+  std::string describe(const OpenBlock& b) const;
+};
+
+/// Special handling of an error, chosen per rule in messages.hpp.
+enum ReportKind {
+  kPlain = 0,
+  kBadStatement = 1,    // a word where a statement should be
+  kBadSectionItem = 2,  // a word where a step/cause/signal/… should be
+  kBadItem = 3,         // a word where a runbook item should be
+  kBadModuleItem = 4,   // a word where a template should be
+  kAtOpener = 5,        // report at the innermost block's start (unterminated text)
+};
+
+}  // namespace rbk::grammar

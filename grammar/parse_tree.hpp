@@ -1,0 +1,51 @@
+// Internal to grammar/: the PEGTL parse tree handed from parse.cpp to
+// build_ast.cpp, and which rules get a node in it.
+#pragma once
+
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include "grammar/parse_context.hpp"
+#include "grammar/rules.hpp"
+#include "interpreter/ast.hpp"
+
+namespace rbk::grammar {
+
+namespace pt = tao::pegtl::parse_tree;
+using Node = pt::node;
+
+// clang-format off
+/// Rules that become nodes; the expression levels fold away when they hold one child.
+template <typename Rule>
+using selector = pt::selector<Rule,
+  pt::store_content::on<
+    capture_name, role_ref, runbook_ref, step_id, cause_id, signal_id, check_id, param_name,
+    arg_name, module_ref, template_ref, member_name, name_ref, severity_value, enum_value,
+    default_word, secret_name, runbook_name, template_id, module_name, import_alias, tag,
+    duration, dur_value, number, retry_count, true_lit, false_lit,
+    string_lit, title, signal_title, check_title, cause_title, import_path, secret_env_name,
+    text_lit, str_escape, dollar_escape, interp, str_plain, str_dollar, text_plain,
+    fenced_shell, fenced_content, inline_shell, inline_content, regex, regex_body, regex_flags,
+    list_lit, member, index, negation,
+    op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_contains, op_not_in, op_in, op_matches,
+    run_stmt, timeout_opt, retry_opt, every_opt, within_opt, until_within, destructive_stmt,
+    evidence_stmt, confirm_stmt, confirm_typed, until_stmt, undo_stmt, on_failure_stmt,
+    policy_continue, policy_rollback, policy_abort, note_stmt, manual_stmt, arg, call_stmt,
+    use_stmt, page_action, notify_action, when_clause, step_when, cause_when, firing_stmt,
+    passes_stmt, body, step, signal, check, cause, esc_after, esc_on, esc_event_failure,
+    esc_event_success, alert_section, diagnose_section, causes_section, remediate_section,
+    verify_section, rollback_section, escalate_section, meta_title, meta_severity, meta_owner,
+    meta_tags, tag_list, meta_summary, param_decl, type_enum, type_string, type_int, type_bool,
+    type_duration, type_list, param_default, secret_decl, secret_env, secret_command, runbook,
+    template_decl, template_body, module_decl, import_decl>,
+  pt::fold_one::on<expr, when_cond, typed_value, arg_value, and_expr, or_operand, comparison,
+                   postfix, operand, paren>>;
+// clang-format on
+
+/// Turns a parse tree (no syntax errors) into the AST; the comments
+/// collected while parsing become items of the blocks that hold them.
+std::unique_ptr<ast::Document> build_document(const Node& root,
+                                              std::shared_ptr<const SourceFile> file,
+                                              const std::map<uint32_t, uint32_t>& comments,
+                                              Diagnostics& diagnostics);
+
+}  // namespace rbk::grammar

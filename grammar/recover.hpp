@@ -1,0 +1,60 @@
+// Error recovery for the grammar: `recover<Item>` tries Item; on a syntax
+// error inside it (already reported by the control), it skips ahead to the
+// next line that starts a sibling item — or to the enclosing '}' — and lets
+// parsing go on, so one run reports several independent errors.
+#pragma once
+
+#include <tao/pegtl.hpp>
+#include <tao/pegtl/contrib/analyze_traits.hpp>
+
+#include "grammar/parse_context.hpp"
+
+namespace rbk::grammar {
+
+/// Where to resume after an error at `error` inside an item that began at
+/// `item_begin`, given the innermost open block. Returns an offset > item_begin.
+uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t error);
+
+/// Finds the ParseContext among PEGTL's state arguments.
+template <typename... States>
+ParseContext& context_of(States&... st) {
+  ParseContext* found = nullptr;
+  (
+      [&](auto& s) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(s)>, ParseContext>) found = &s;
+      }(st),
+      ...);
+  return *found;
+}
+
+template <typename Item>
+struct recover {
+  using rule_t = recover;
+  using subs_t = tao::pegtl::type_list<Item>;
+
+  template <tao::pegtl::apply_mode A, tao::pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class Control,
+            typename ParseInput, typename... States>
+  [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
+    ParseContext& ctx = context_of(st...);
+    const auto saved = in.iterator();
+    const size_t depth = ctx.blocks.size();
+    const auto item_begin = static_cast<uint32_t>(in.current() - in.begin());
+    try {
+      return Control<Item>::template match<A, tao::pegtl::rewind_mode::required, Action, Control>(
+          in, st...);
+    } catch (const tao::pegtl::parse_error&) {
+      ctx.blocks.resize(depth);
+      const uint32_t resume = resume_offset(ctx, item_begin, ctx.last_error);
+      in.iterator() = saved;
+      in.bump(resume - item_begin);
+      return true;
+    }
+  }
+};
+
+}  // namespace rbk::grammar
+
+template <typename Name, typename Item>
+struct tao::pegtl::analyze_traits<Name, rbk::grammar::recover<Item>>
+    : analyze_traits<Name, typename seq<Item>::rule_t> {};

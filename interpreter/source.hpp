@@ -1,0 +1,62 @@
+// A runbook's text and the positions inside it. Every AST node and every
+// diagnostic points back here through a Span.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rbk {
+
+/// One loaded file: its display path, its bytes, and an index of line starts.
+class SourceFile {
+ public:
+  /// Takes the file's text as it is; `path` is what diagnostics print.
+  SourceFile(std::string path, std::string text);
+
+  /// Reads a file from disk; returns nullptr and sets `error` if it cannot.
+  static std::shared_ptr<SourceFile> load(const std::string& path, std::string& error);
+
+  const std::string& path() const { return path_; }
+  const std::string& text() const { return text_; }
+
+  /// 1-based line of a byte offset.
+  uint32_t line_of(uint32_t offset) const;
+  /// 1-based column (in characters, not bytes) of a byte offset.
+  uint32_t column_of(uint32_t offset) const;
+  /// Byte offset where 1-based `line` starts.
+  uint32_t line_start(uint32_t line) const;
+  /// The text of 1-based `line`, without its line break.
+  std::string_view line_text(uint32_t line) const;
+  /// Number of lines (a final line without a newline counts).
+  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
+
+ private:
+  std::string path_;
+  std::string text_;
+  std::vector<uint32_t> line_starts_;
+};
+
+/// A range of source text. Lines and columns are 1-based; `end_*` point just
+/// past the last character, so a one-character token has end_col == col + 1.
+struct Span {
+  const SourceFile* file = nullptr;
+  uint32_t begin = 0;  // byte offsets
+  uint32_t end = 0;
+  uint32_t line = 0;
+  uint32_t col = 0;
+  uint32_t end_line = 0;
+  uint32_t end_col = 0;
+
+  /// Builds a span from byte offsets, computing lines and columns.
+  static Span of(const SourceFile& file, uint32_t begin, uint32_t end);
+  bool valid() const { return file != nullptr; }
+  /// The source text the span covers.
+  std::string_view text() const;
+  /// "line:col", as used in messages such as "(opened at 9:5)".
+  std::string where() const;
+};
+
+}  // namespace rbk

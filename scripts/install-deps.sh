@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rbk needs to build and test.
+# Idempotent: asks dpkg what is already there and installs only what is missing,
+# so a second run on a prepared machine touches nothing and needs no network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  tao-pegtl-dev libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
+  nlohmann-json3-dev libre2-dev libboost1.81-dev libboost-filesystem1.81-dev
+  shellcheck
+)
+# Extra packages a caller asks for (e.g. the servers the end-to-end tests need).
+packages+=("$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
