@@ -1,0 +1,77 @@
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace rbk::test {
+
+namespace fs = std::filesystem;
+
+std::string source_dir() { return RBK_SOURCE_DIR; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::vector<std::string> files_in(const std::string& dir, const std::string& ext) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string p = e.path().string();
+    if (p.size() > ext.size() && p.compare(p.size() - ext.size(), ext.size(), ext) == 0) {
+      out.push_back(p);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool update_goldens() {
+  const char* u = std::getenv("RBK_UPDATE_GOLDEN");
+  return u && *u && std::string(u) != "0";
+}
+
+Run run_rbk(const std::string& args) {
+  char out_tmpl[] = "/tmp/rbk-test-out-XXXXXX";
+  char err_tmpl[] = "/tmp/rbk-test-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  int err_fd = mkstemp(err_tmpl);
+  close(out_fd);
+  close(err_fd);
+  std::string cmd = "cd '" + source_dir() + "' && NO_COLOR=1 timeout -s KILL 300 '" +
+                    std::string(RBK_BINARY) + "' " + args + " >" + out_tmpl + " 2>" + err_tmpl +
+                    " </dev/null";
+  int status = std::system(cmd.c_str());
+  Run r;
+  if (WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+    // The shell reports a child killed by a signal as 128+N.
+    if (r.exit_code > 128) {
+      r.signal = r.exit_code - 128;
+      r.exit_code = -1;
+    }
+  } else if (WIFSIGNALED(status)) {
+    r.signal = WTERMSIG(status);
+  }
+  r.out = read_file(out_tmpl);
+  r.err = read_file(err_tmpl);
+  fs::remove(out_tmpl);
+  fs::remove(err_tmpl);
+  return r;
+}
+
+}  // namespace rbk::test

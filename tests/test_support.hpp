@@ -1,0 +1,32 @@
+// Helpers shared by the test files: reading and writing files, running the
+// rbk binary, golden-file comparison (RBK_UPDATE_GOLDEN=1 rewrites goldens).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rbk::test {
+
+/// The project's source root (tests run from there).
+std::string source_dir();
+/// Whole file as a string; "" if it cannot be read.
+std::string read_file(const std::string& path);
+/// Writes (replaces) a file.
+void write_file(const std::string& path, const std::string& text);
+/// Files in `dir` ending in `ext`, sorted.
+std::vector<std::string> files_in(const std::string& dir, const std::string& ext);
+/// True when goldens should be rewritten rather than compared.
+bool update_goldens();
+
+/// The result of running the rbk binary.
+struct Run {
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+/// Runs `rbk ARGS` through /bin/sh from the source root, with NO_COLOR set
+/// and a hard time limit (a hang fails the test instead of blocking CI).
+Run run_rbk(const std::string& args);
+
+}  // namespace rbk::test
