@@ -14,6 +14,12 @@ int run_check(const CheckOptions& opts) {
   std::vector<std::string> files = expand_paths(opts.paths, missing);
   for (const auto& m : missing) write(stderr, "rbk: error: " + m + ": no such file or directory\n");
   if (!missing.empty()) return kExitUsage;
+  if (files.empty()) {
+    // An empty result is almost always a wrong path in a CI job: say so
+    // rather than pass silently.
+    write(stderr, "rbk: error: no .rbk files found in the given paths\n");
+    return kExitUsage;
+  }
 
   const bool json_out = opts.format == "json";
   const bool color = !json_out && use_color(stderr);
@@ -39,13 +45,17 @@ int run_check(const CheckOptions& opts) {
     }
     for (const auto& d : diags) {
       if (d.severity == Severity::Error) ++errors;
-      if (json_out) all.push_back(to_json(d));
-      else write(stderr, render(d, color));
+      if (json_out)
+        all.push_back(to_json(d));
+      else
+        write(stderr, render(d, color));
     }
   }
   if (json_out) {
-    write(stdout, nlohmann::json{{"files", files.size()}, {"errors", errors}, {"diagnostics", all}}
-                          .dump(2) + "\n");
+    write(
+        stdout,
+        nlohmann::json{{"files", files.size()}, {"errors", errors}, {"diagnostics", all}}.dump(2) +
+            "\n");
   } else if (errors > 0) {
     write(stderr, std::to_string(errors) + (errors == 1 ? " error" : " errors") + " in " +
                       std::to_string(files.size()) + (files.size() == 1 ? " file\n" : " files\n"));

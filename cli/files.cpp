@@ -14,7 +14,8 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       std::vector<std::string> found;
-      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec),
+          end;
       for (; !ec && it != end; it.increment(ec)) {
         if (it->is_regular_file(ec) && it->path().extension() == ".rbk") {
           found.push_back(it->path().string());

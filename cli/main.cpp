@@ -14,8 +14,9 @@ void build(CLI::App& app, rbk::cli::CheckOptions& check, rbk::cli::ParseOptions&
            std::string& help_topic) {
   app.set_version_flag("--version", std::string("rbk ") + RBK_VERSION);
   app.require_subcommand(0, 1);
-  app.footer("Run 'rbk help COMMAND' for one command's options.\n"
-             "Exit codes: 0 ok, 1 errors found, 2 usage error.");
+  app.footer(
+      "Run 'rbk help COMMAND' for one command's options.\n"
+      "Exit codes: 0 ok, 1 errors found, 2 usage error.");
 
   auto* c = app.add_subcommand("check", "Parse and validate runbooks; report errors only");
   c->add_option("paths", check.paths, "Files, or directories searched for *.rbk")->required();
@@ -43,8 +44,14 @@ int main(int argc, char** argv) {
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-      int code = app.exit(e);
-      return code == 0 ? rbk::cli::kExitOk : rbk::cli::kExitUsage;
+      // --help and --version arrive here as "errors" with exit code 0.
+      if (e.get_exit_code() == 0) {
+        app.exit(e);
+        return rbk::cli::kExitOk;
+      }
+      rbk::cli::write(stderr, std::string("rbk: error: ") + e.what() +
+                                  "\nRun 'rbk --help' or 'rbk help COMMAND' for usage.\n");
+      return rbk::cli::kExitUsage;
     }
     if (app.got_subcommand("check")) return rbk::cli::run_check(check);
     if (app.got_subcommand("parse")) return rbk::cli::run_parse(parse);
@@ -62,11 +69,13 @@ int main(int argc, char** argv) {
       rbk::cli::write(stderr, "rbk: error: unknown command '" + help_topic + "'\n");
       return rbk::cli::kExitUsage;
     }
-    rbk::cli::write(stdout, app.help());
+    // No command: a usage error, so the help goes to stderr.
+    rbk::cli::write(stderr, app.help());
     return rbk::cli::kExitUsage;
   } catch (const std::exception& e) {
-    rbk::cli::write(stderr, std::string("rbk: internal error: ") + e.what() +
-                                "\nThis is a bug in rbk; please report it with the input that caused it.\n");
+    rbk::cli::write(
+        stderr, std::string("rbk: internal error: ") + e.what() +
+                    "\nThis is a bug in rbk; please report it with the input that caused it.\n");
     return rbk::cli::kExitUsage;
   } catch (...) {
     rbk::cli::write(stderr, "rbk: internal error\n");

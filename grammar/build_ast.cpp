@@ -15,6 +15,8 @@ using namespace rbk::ast;
 
 class Builder {
  public:
+  static constexpr size_t kMaxOperands = 100;
+
   Builder(std::shared_ptr<const SourceFile> file, const std::map<uint32_t, uint32_t>& comments,
           Diagnostics& diags)
       : file_(std::move(file)), comments_(comments), diags_(diags) {}
@@ -24,9 +26,12 @@ class Builder {
     doc->source = file_;
     doc->span = Span::of(*file_, 0, static_cast<uint32_t>(file_->text().size()));
     for (const auto& c : root.children) {
-      if (c->is_type<import_decl>()) doc->items.emplace_back(import(*c));
-      else if (c->is_type<runbook>()) doc->items.emplace_back(runbook_node(*c));
-      else if (c->is_type<module_decl>()) doc->items.emplace_back(module_node(*c));
+      if (c->is_type<import_decl>())
+        doc->items.emplace_back(import(*c));
+      else if (c->is_type<runbook>())
+        doc->items.emplace_back(runbook_node(*c));
+      else if (c->is_type<module_decl>())
+        doc->items.emplace_back(module_node(*c));
     }
     weave(doc->items, 0, doc->span.end);
     return doc;
@@ -80,8 +85,8 @@ class Builder {
       c.span = Span::of(*file_, it->first, it->second);
       c.text = std::string(c.span.text().substr(1));
       std::string_view before =
-          std::string_view(file_->text()).substr(file_->line_start(c.span.line),
-                                                 it->first - file_->line_start(c.span.line));
+          std::string_view(file_->text())
+              .substr(file_->line_start(c.span.line), it->first - file_->line_start(c.span.line));
       c.trailing = before.find_first_not_of(" \t") != std::string_view::npos;
       found.emplace_back(std::move(c));
     }
@@ -127,15 +132,24 @@ class Builder {
         j += 2;
       } else {
         switch (s[j]) {
-          case 's': unit = 1000; break;
-          case 'm': unit = 60'000; break;
-          case 'h': unit = 3'600'000; break;
-          case 'd': unit = 86'400'000; break;
+          case 's':
+            unit = 1000;
+            break;
+          case 'm':
+            unit = 60'000;
+            break;
+          case 'h':
+            unit = 3'600'000;
+            break;
+          case 'd':
+            unit = 86'400'000;
+            break;
         }
         ++j;
       }
       int64_t part = 0;
-      if (__builtin_mul_overflow(*count, unit, &part) || __builtin_add_overflow(d.ms, part, &d.ms)) {
+      if (__builtin_mul_overflow(*count, unit, &part) ||
+          __builtin_add_overflow(d.ms, part, &d.ms)) {
         diags_.push_back(error_at(d.span, "duration is too large"));
         d.ms = 0;
         return d;
@@ -230,8 +244,7 @@ class Builder {
     std::string body(raw);
     bool leading_newline = false;
     size_t first_nl = body.find('\n');
-    if (first_nl != std::string::npos &&
-        body.find_first_not_of(" \t\r") >= first_nl) {
+    if (first_nl != std::string::npos && body.find_first_not_of(" \t\r") >= first_nl) {
       leading_newline = true;
       body = body.substr(first_nl + 1);
     }
@@ -309,6 +322,14 @@ class Builder {
     if (n.is_type<expr>() || n.is_type<when_cond>() || n.is_type<typed_value>() ||
         n.is_type<arg_value>() || n.is_type<and_expr>() || n.is_type<or_operand>()) {
       bool is_or = !(n.is_type<and_expr>() || n.is_type<or_operand>());
+      // Each operand adds a level to the tree that later passes recurse over.
+      if (n.children.size() > kMaxOperands) {
+        diags_.push_back(
+            error_at(span(*n.children[kMaxOperands]),
+                     "condition too long (more than 100 operands joined by 'and'/'or')",
+                     "split it into several causes or steps"));
+        return make(ExprKind::Bool, n);
+      }
       ExprPtr acc;
       for (const auto& c : n.children) {
         ExprPtr e = to_expr(*c);
@@ -432,14 +453,18 @@ class Builder {
       Run r;
       r.span = span(n);
       for (const auto& c : n.children) {
-        if (c->is_type<fenced_shell>() || c->is_type<inline_shell>()) r.shell = shell(*c);
-        else if (c->is_type<capture_name>()) r.capture = ident(*c);
-        else if (c->is_type<timeout_opt>()) r.timeout = duration_of(*c->children.at(0));
+        if (c->is_type<fenced_shell>() || c->is_type<inline_shell>())
+          r.shell = shell(*c);
+        else if (c->is_type<capture_name>())
+          r.capture = ident(*c);
+        else if (c->is_type<timeout_opt>())
+          r.timeout = duration_of(*c->children.at(0));
         else if (c->is_type<retry_opt>()) {
           const Node& count = *c->children.at(0);
           r.retry_span = span(count);
           r.retry = parse_int(count.string_view(), r.retry_span, "retry count");
-          if (const Node* ev = find<every_opt>(*c)) r.retry_every = duration_of(*ev->children.at(0));
+          if (const Node* ev = find<every_opt>(*c))
+            r.retry_every = duration_of(*ev->children.at(0));
         }
       }
       return r;
@@ -449,17 +474,22 @@ class Builder {
     if (n.is_type<confirm_stmt>()) {
       Confirm c;
       c.span = span(n);
-      if (const Node* t = find<confirm_typed>(n)) c.typed = to_expr(*t->children.at(0));
-      else if (const Node* s = find_string(n)) c.prompt = to_string_lit(*s);
+      if (const Node* t = find<confirm_typed>(n))
+        c.typed = to_expr(*t->children.at(0));
+      else if (const Node* s = find_string(n))
+        c.prompt = to_string_lit(*s);
       return c;
     }
     if (n.is_type<until_stmt>()) {
       Until u;
       u.span = span(n);
       for (const auto& c : n.children) {
-        if (c->is_type<fenced_shell>() || c->is_type<inline_shell>()) u.shell = shell(*c);
-        else if (c->is_type<until_within>()) u.within = duration_of(*c->children.at(0));
-        else if (c->is_type<every_opt>()) u.every = duration_of(*c->children.at(0));
+        if (c->is_type<fenced_shell>() || c->is_type<inline_shell>())
+          u.shell = shell(*c);
+        else if (c->is_type<until_within>())
+          u.within = duration_of(*c->children.at(0));
+        else if (c->is_type<every_opt>())
+          u.every = duration_of(*c->children.at(0));
       }
       return u;
     }
@@ -507,10 +537,14 @@ class Builder {
       Step s;
       s.span = span(n);
       for (const auto& c : n.children) {
-        if (c->is_type<step_id>()) s.id = ident(*c);
-        else if (c->is_type<title>()) s.title = to_string_lit(*c);
-        else if (c->is_type<step_when>()) s.when = to_expr(*c->children.at(0));
-        else if (c->is_type<body>()) s.body = to_body(*c);
+        if (c->is_type<step_id>())
+          s.id = ident(*c);
+        else if (c->is_type<title>())
+          s.title = to_string_lit(*c);
+        else if (c->is_type<step_when>())
+          s.when = to_expr(*c->children.at(0));
+        else if (c->is_type<body>())
+          s.body = to_body(*c);
       }
       return s;
     }
@@ -518,9 +552,12 @@ class Builder {
       Signal s;
       s.span = span(n);
       for (const auto& c : n.children) {
-        if (c->is_type<signal_id>()) s.id = ident(*c);
-        else if (c->is_type<signal_title>()) s.title = to_string_lit(*c);
-        else if (c->is_type<body>()) s.body = to_body(*c);
+        if (c->is_type<signal_id>())
+          s.id = ident(*c);
+        else if (c->is_type<signal_title>())
+          s.title = to_string_lit(*c);
+        else if (c->is_type<body>())
+          s.body = to_body(*c);
       }
       return s;
     }
@@ -528,11 +565,16 @@ class Builder {
       Check k;
       k.span = span(n);
       for (const auto& c : n.children) {
-        if (c->is_type<check_id>()) k.id = ident(*c);
-        else if (c->is_type<check_title>()) k.title = to_string_lit(*c);
-        else if (c->is_type<within_opt>()) k.within = duration_of(*c->children.at(0));
-        else if (c->is_type<every_opt>()) k.every = duration_of(*c->children.at(0));
-        else if (c->is_type<body>()) k.body = to_body(*c);
+        if (c->is_type<check_id>())
+          k.id = ident(*c);
+        else if (c->is_type<check_title>())
+          k.title = to_string_lit(*c);
+        else if (c->is_type<within_opt>())
+          k.within = duration_of(*c->children.at(0));
+        else if (c->is_type<every_opt>())
+          k.every = duration_of(*c->children.at(0));
+        else if (c->is_type<body>())
+          k.body = to_body(*c);
       }
       return k;
     }
@@ -551,8 +593,8 @@ class Builder {
       e.after = duration_of(*n.children.at(0));
       e.action = notify(*n.children.at(1));
     } else if (n.is_type<esc_on>()) {
-      e.trigger = n.children.at(0)->is_type<esc_event_success>() ? Trigger::OnSuccess
-                                                                  : Trigger::OnFailure;
+      e.trigger =
+          n.children.at(0)->is_type<esc_event_success>() ? Trigger::OnSuccess : Trigger::OnFailure;
       e.action = notify(*n.children.at(1));
     } else {
       e.trigger = Trigger::Start;
@@ -577,19 +619,27 @@ class Builder {
     Param p;
     p.span = span(n);
     for (const auto& c : n.children) {
-      if (c->is_type<param_name>()) p.name = ident(*c);
-      else if (c->is_type<param_default>()) p.default_value = to_expr(*c->children.at(0));
-      else if (is_string_node(*c)) p.help = to_string_lit(*c);
+      if (c->is_type<param_name>())
+        p.name = ident(*c);
+      else if (c->is_type<param_default>())
+        p.default_value = to_expr(*c->children.at(0));
+      else if (is_string_node(*c))
+        p.help = to_string_lit(*c);
       else {
         p.type.span = span(*c);
         if (c->is_type<type_enum>()) {
           p.type.kind = TypeKind::Enum;
           for (const auto& v : c->children) p.type.values.push_back(ident(*v));
-        } else if (c->is_type<type_int>()) p.type.kind = TypeKind::Int;
-        else if (c->is_type<type_bool>()) p.type.kind = TypeKind::Bool;
-        else if (c->is_type<type_duration>()) p.type.kind = TypeKind::Duration;
-        else if (c->is_type<type_list>()) p.type.kind = TypeKind::List;
-        else p.type.kind = TypeKind::String;
+        } else if (c->is_type<type_int>())
+          p.type.kind = TypeKind::Int;
+        else if (c->is_type<type_bool>())
+          p.type.kind = TypeKind::Bool;
+        else if (c->is_type<type_duration>())
+          p.type.kind = TypeKind::Duration;
+        else if (c->is_type<type_list>())
+          p.type.kind = TypeKind::List;
+        else
+          p.type.kind = TypeKind::String;
       }
     }
     return p;
@@ -600,8 +650,9 @@ class Builder {
       Section s;
       s.span = span(n);
       s.kind = *kind;
-      s.keyword = Span::of(*file_, s.span.begin,
-                           s.span.begin + static_cast<uint32_t>(std::string(section_name(*kind)).size()));
+      s.keyword =
+          Span::of(*file_, s.span.begin,
+                   s.span.begin + static_cast<uint32_t>(std::string(section_name(*kind)).size()));
       for (const auto& c : n.children) s.items.push_back(section_item(*c));
       weave(s.items, s.span.begin, s.span.end);
       return s;
@@ -638,8 +689,10 @@ class Builder {
     } else {
       m.kind = MetaKind::Tags;
       for (const auto& t : n.children.at(0)->children) {
-        if (!t->children.empty()) m.tags.push_back(Ident{span(*t), to_string_lit(*t->children[0]).plain()});
-        else m.tags.push_back(ident(*t));
+        if (!t->children.empty())
+          m.tags.push_back(Ident{span(*t), to_string_lit(*t->children[0]).plain()});
+        else
+          m.tags.push_back(ident(*t));
       }
     }
     return m;
@@ -663,8 +716,10 @@ class Builder {
       Template tp;
       tp.span = span(t);
       for (const auto& c : t.children) {
-        if (c->is_type<template_id>()) tp.id = ident(*c);
-        else if (c->is_type<title>()) tp.title = to_string_lit(*c);
+        if (c->is_type<template_id>())
+          tp.id = ident(*c);
+        else if (c->is_type<title>())
+          tp.title = to_string_lit(*c);
         else if (c->is_type<template_body>()) {
           for (const auto& p : c->children)
             if (p->is_type<param_decl>()) tp.params.push_back(param(*p));

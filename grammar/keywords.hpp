@@ -14,24 +14,26 @@ using List = std::vector<std::string>;
 
 /// Words that start a statement inside a step, signal, check or undo block.
 inline const List& statements() {
-  static const List l{"run", "destructive", "confirm", "until", "undo", "on", "evidence", "note",
-                      "manual", "call", "page", "notify", "firing", "passes", "use"};
+  static const List l{"run",  "destructive", "confirm", "until",  "undo",
+                      "on",   "evidence",    "note",    "manual", "call",
+                      "page", "notify",      "firing",  "passes", "use"};
   return l;
 }
 /// Statements plus the option words that may follow one (for suggestions).
 inline const List& statement_like() {
   static const List l = [] {
     List x = statements();
-    for (const char* w : {"as", "timeout", "retry", "every", "within", "typed", "when"}) x.push_back(w);
+    for (const char* w : {"as", "timeout", "retry", "every", "within", "typed", "when"})
+      x.push_back(w);
     return x;
   }();
   return l;
 }
 /// Words that start an item directly inside `runbook { … }`.
 inline const List& runbook_items() {
-  static const List l{"title",    "severity",  "owner",     "tags",   "summary",
-                      "param",    "secret",    "alert",     "diagnose", "causes",
-                      "remediate", "verify",   "rollback",  "escalate"};
+  static const List l{"title",     "severity", "owner",    "tags",     "summary",
+                      "param",     "secret",   "alert",    "diagnose", "causes",
+                      "remediate", "verify",   "rollback", "escalate"};
   return l;
 }
 /// Words that start an item inside `module { … }`.
@@ -63,7 +65,9 @@ inline std::string section_of_item(std::string_view w) {
 inline bool contains(const List& l, std::string_view w) {
   return std::find(l.begin(), l.end(), w) != l.end();
 }
-inline bool is_runbook_item(std::string_view w) { return contains(runbook_items(), w); }
+inline bool is_runbook_item(std::string_view w) {
+  return contains(runbook_items(), w);
+}
 inline bool is_section_item(std::string_view section, std::string_view w) {
   return contains(section_items(section), w);
 }

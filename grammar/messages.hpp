@@ -19,9 +19,11 @@ struct ErrorInfo {
 template <typename Rule>
 inline constexpr ErrorInfo error_info{};
 
-#define RBK_ERROR(rule, ...) \
-  template <>                \
-  inline constexpr ErrorInfo error_info<rule>{__VA_ARGS__}
+#define RBK_ERROR(rule, ...)                    \
+  template <>                                   \
+  inline constexpr ErrorInfo error_info<rule> { \
+    __VA_ARGS__                                 \
+  }
 
 // Expressions
 RBK_ERROR(expr, "expected an expression");
@@ -48,16 +50,18 @@ RBK_ERROR(regex_close, "unterminated regular expression: expected a closing '/'"
           "write a slash inside the pattern as \\/");
 
 // Strings and shell literals
-RBK_ERROR(escape_char, "unknown escape sequence in string",
-          "strings know \\\" \\\\ \\n \\t and \\$; shell commands go in backticks and need no escaping");
+RBK_ERROR(
+    escape_char, "unknown escape sequence in string",
+    "strings know \\\" \\\\ \\n \\t and \\$; shell commands go in backticks and need no escaping");
 RBK_ERROR(interp_close, "expected '}' to close '${' in the string");
 RBK_ERROR(string_close, "unterminated string: a \"…\" string must end on the line it starts",
           "for text over several lines use \"\"\" … \"\"\"");
-RBK_ERROR(text_close, "unterminated \"\"\" text: no closing \"\"\" before the end of the file", nullptr,
-          kAtOpener);
+RBK_ERROR(text_close, "unterminated \"\"\" text: no closing \"\"\" before the end of the file",
+          nullptr, kAtOpener);
 RBK_ERROR(fence_open_eol, "a ``` shell block starts on its own line",
           "put the command on the line after the opening ```, or use `…` for a one-line command");
-RBK_ERROR(fence_close, "unterminated ``` shell block: no closing ``` line before the end of the file",
+RBK_ERROR(fence_close,
+          "unterminated ``` shell block: no closing ``` line before the end of the file",
           "close the block with ``` at the start of a line", kAtOpener);
 RBK_ERROR(inline_close, "unterminated shell command: a `…` command must end on the line it starts",
           "for a command over several lines use a ``` block");
@@ -90,7 +94,8 @@ RBK_ERROR(when_kw, "expected 'when' and a condition");
 RBK_ERROR(bad_statement, "unknown statement", nullptr, kBadStatement);
 
 // Sections
-RBK_ERROR(step_id, "expected a step id after 'step'", "e.g. step restart \"Restart the service\" { … }");
+RBK_ERROR(step_id, "expected a step id after 'step'",
+          "e.g. step restart \"Restart the service\" { … }");
 RBK_ERROR(signal_title, "expected the signal's description in quotes",
           "e.g. signal \"API reports db_connected=false\" { … }");
 RBK_ERROR(check_title, "expected the check's description in quotes",

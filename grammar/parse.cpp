@@ -49,35 +49,62 @@ template <> inline constexpr BlockKind block_of<interp> = BlockKind::Interp;
 // clang-format on
 
 // Rules that cannot fail need no message when wrapped in must<>.
-template <typename R> struct never_fails : std::false_type {};
-template <typename... R> struct never_fails<tao::pegtl::internal::opt<R...>> : std::true_type {};
-template <typename... R> struct never_fails<tao::pegtl::internal::star<R...>> : std::true_type {};
+template <typename R>
+struct never_fails : std::false_type {};
+template <typename... R>
+struct never_fails<tao::pegtl::internal::opt<R...>> : std::true_type {};
+template <typename... R>
+struct never_fails<tao::pegtl::internal::star<R...>> : std::true_type {};
 
 template <typename Input>
 uint32_t offset_of(const Input& in) {
   return static_cast<uint32_t>(in.current() - in.begin());
 }
 
-/// The grammar's control: block tracking for messages, and errors as Diagnostics.
+// Rules whose nesting is counted against ParseContext::kMaxDepth.
+template <typename Rule>
+inline constexpr bool nests =
+    std::is_same_v<Rule, expr> || std::is_same_v<Rule, negation> ||
+    std::is_same_v<Rule, list_lit> || std::is_same_v<Rule, body> || std::is_same_v<Rule, interp>;
+
+/// The grammar's control: block tracking for messages, a nesting limit (deep
+/// nesting would exhaust the stack), and errors as Diagnostics.
 template <typename Rule>
 struct control : tao::pegtl::normal<Rule> {
   template <typename Input, typename... States>
   static void start(const Input& in, States&... st) {
+    ParseContext& ctx = context_of(st...);
     if constexpr (block_of<Rule> != BlockKind::None) {
-      context_of(st...).blocks.push_back({block_of<Rule>, offset_of(in)});
+      ctx.blocks.push_back({block_of<Rule>, offset_of(in)});
+    }
+    if constexpr (nests<Rule>) {
+      if (++ctx.depth > ParseContext::kMaxDepth) {
+        // start() runs outside PEGTL's unwind guard: undo our own bookkeeping.
+        --ctx.depth;
+        if constexpr (block_of<Rule> != BlockKind::None) ctx.blocks.pop_back();
+        ctx.report("nested too deeply (more than 100 levels)",
+                   "split the expression or block into simpler parts", offset_of(in), kPlain);
+        throw tao::pegtl::parse_error("nested too deeply", in);
+      }
     }
   }
   template <typename Input, typename... States>
+  static void leave(States&... st) {
+    ParseContext& ctx = context_of(st...);
+    if constexpr (block_of<Rule> != BlockKind::None) ctx.blocks.pop_back();
+    if constexpr (nests<Rule>) --ctx.depth;
+  }
+  template <typename Input, typename... States>
   static void success(const Input&, States&... st) {
-    if constexpr (block_of<Rule> != BlockKind::None) context_of(st...).blocks.pop_back();
+    leave<Input>(st...);
   }
   template <typename Input, typename... States>
   static void failure(const Input&, States&... st) {
-    if constexpr (block_of<Rule> != BlockKind::None) context_of(st...).blocks.pop_back();
+    leave<Input>(st...);
   }
   template <typename Input, typename... States>
   static void unwind(const Input&, States&... st) {
-    if constexpr (block_of<Rule> != BlockKind::None) context_of(st...).blocks.pop_back();
+    leave<Input>(st...);
   }
   template <typename Input, typename... States>
   [[noreturn]] static void raise(const Input& in, States&... st) {
@@ -155,23 +182,40 @@ std::string ParseContext::describe(const OpenBlock& b) const {
     return "";
   };
   switch (b.kind) {
-    case BlockKind::Runbook: return "runbook " + quoted_or_name();
-    case BlockKind::Module: return "module " + quoted_or_name();
-    case BlockKind::Template: return "template " + quoted_or_name();
-    case BlockKind::Section: return "section '" + std::string(kw) + "'";
-    case BlockKind::Step: return "step " + quoted_or_name();
-    case BlockKind::Signal: return "signal " + quoted_or_name();
-    case BlockKind::Check: return "check " + quoted_or_name();
-    case BlockKind::Undo: return "the undo block";
-    case BlockKind::String: return "the string";
-    case BlockKind::Text: return "the \"\"\" text";
-    case BlockKind::Fence: return "the ``` block";
-    case BlockKind::List: return "the list";
-    case BlockKind::Paren: return "the parenthesis";
-    case BlockKind::Tags: return "the tag list";
-    case BlockKind::Enum: return "the enum";
-    case BlockKind::Interp: return "'${'";
-    case BlockKind::None: break;
+    case BlockKind::Runbook:
+      return "runbook " + quoted_or_name();
+    case BlockKind::Module:
+      return "module " + quoted_or_name();
+    case BlockKind::Template:
+      return "template " + quoted_or_name();
+    case BlockKind::Section:
+      return "section '" + std::string(kw) + "'";
+    case BlockKind::Step:
+      return "step " + quoted_or_name();
+    case BlockKind::Signal:
+      return "signal " + quoted_or_name();
+    case BlockKind::Check:
+      return "check " + quoted_or_name();
+    case BlockKind::Undo:
+      return "the undo block";
+    case BlockKind::String:
+      return "the string";
+    case BlockKind::Text:
+      return "the \"\"\" text";
+    case BlockKind::Fence:
+      return "the ``` block";
+    case BlockKind::List:
+      return "the list";
+    case BlockKind::Paren:
+      return "the parenthesis";
+    case BlockKind::Tags:
+      return "the tag list";
+    case BlockKind::Enum:
+      return "the enum";
+    case BlockKind::Interp:
+      return "'${'";
+    case BlockKind::None:
+      break;
   }
   return "the block";
 }
@@ -194,15 +238,16 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
   // (suggest the closest one) or an outer keyword, meaning a '}' is missing.
   if (kind == kBadStatement || kind == kBadSectionItem || kind == kBadItem ||
       kind == kBadModuleItem) {
-    const auto& here = kind == kBadStatement     ? keywords::statements()
-                       : kind == kBadItem        ? keywords::runbook_items()
-                       : kind == kBadModuleItem  ? keywords::module_items()
-                                                 : keywords::section_items(top ? word_at(text, top->begin) : "");
+    const auto& here = kind == kBadStatement ? keywords::statements()
+                       : kind == kBadItem    ? keywords::runbook_items()
+                       : kind == kBadModuleItem
+                           ? keywords::module_items()
+                           : keywords::section_items(top ? word_at(text, top->begin) : "");
     // Inside a section only a runbook-level word means the section's '}' is
     // missing; a step in alert is a misplaced item, reported as such below.
-    bool outer = (kind == kBadSectionItem ? keywords::is_runbook_item(word) ||
-                                                word == "runbook" || word == "import"
-                                          : keywords::is_structural(word)) &&
+    bool outer = (kind == kBadSectionItem
+                      ? keywords::is_runbook_item(word) || word == "runbook" || word == "import"
+                      : keywords::is_structural(word)) &&
                  !keywords::contains(here, word);
     if (outer && top) {
       msg = "expected '}' to close {block}{opened} before '" + word + "'";
@@ -259,7 +304,8 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
   const uint32_t item_col = f.column_of(item_begin);
   const OpenBlock* top = ctx.blocks.empty() ? nullptr : &ctx.blocks.back();
   const std::string_view section = top ? word_at(text, top->begin) : std::string_view();
-  const bool at_runbook_level = top && (top->kind == BlockKind::Runbook || top->kind == BlockKind::Module);
+  const bool at_runbook_level =
+      top && (top->kind == BlockKind::Runbook || top->kind == BlockKind::Module);
 
   uint32_t line = f.line_of(error);
   if (line == f.line_of(item_begin)) ++line;

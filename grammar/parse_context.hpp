@@ -16,8 +16,23 @@ namespace rbk::grammar {
 
 /// What kind of construct an open block is; `None` for rules that are not blocks.
 enum class BlockKind {
-  None, Runbook, Module, Template, Section, Step, Signal, Check, Undo,
-  String, Text, Fence, List, Paren, Tags, Enum, Interp
+  None,
+  Runbook,
+  Module,
+  Template,
+  Section,
+  Step,
+  Signal,
+  Check,
+  Undo,
+  String,
+  Text,
+  Fence,
+  List,
+  Paren,
+  Tags,
+  Enum,
+  Interp
 };
 
 /// One block the parser is inside of.
@@ -35,6 +50,11 @@ struct ParseContext {
   std::vector<OpenBlock> blocks;
   std::map<uint32_t, uint32_t> comments;  // begin → end; a map since backtracking re-reads some
   uint32_t last_error = UINT32_MAX;       // offset of the last reported error
+  uint32_t depth = 0;                     // nesting of expressions and blocks
+
+  /// Deeper nesting than this is refused: each level costs parser stack, and
+  /// no runbook needs it.
+  static constexpr uint32_t kMaxDepth = 100;
 
   /// Records a syntax error at `offset`; fills in "{block}" and "{opened}" from the
   /// innermost open block. `kind` picks the special wording for unknown words.

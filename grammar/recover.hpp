@@ -39,12 +39,14 @@ struct recover {
     ParseContext& ctx = context_of(st...);
     const auto saved = in.iterator();
     const size_t depth = ctx.blocks.size();
+    const uint32_t nesting = ctx.depth;
     const auto item_begin = static_cast<uint32_t>(in.current() - in.begin());
     try {
       return Control<Item>::template match<A, tao::pegtl::rewind_mode::required, Action, Control>(
           in, st...);
     } catch (const tao::pegtl::parse_error&) {
       ctx.blocks.resize(depth);
+      ctx.depth = nesting;
       const uint32_t resume = resume_offset(ctx, item_begin, ctx.last_error);
       in.iterator() = saved;
       in.bump(resume - item_begin);

@@ -27,21 +27,74 @@ struct word_other : sor<ident_other, one<'-'>> {};
 template <typename Str>
 struct key : seq<Str, not_at<word_other>> {};
 
-#define RBK_KEY(name) struct kw_##name : key<TAO_PEGTL_STRING(#name)> {}
-RBK_KEY(runbook); RBK_KEY(module); RBK_KEY(template); RBK_KEY(import); RBK_KEY(as);
-RBK_KEY(title); RBK_KEY(severity); RBK_KEY(owner); RBK_KEY(tags); RBK_KEY(summary);
-RBK_KEY(param); RBK_KEY(secret); RBK_KEY(from); RBK_KEY(env);
-RBK_KEY(string); RBK_KEY(int); RBK_KEY(bool); RBK_KEY(duration); RBK_KEY(enum); RBK_KEY(list);
-RBK_KEY(alert); RBK_KEY(diagnose); RBK_KEY(causes); RBK_KEY(remediate); RBK_KEY(verify);
-RBK_KEY(rollback); RBK_KEY(escalate);
-RBK_KEY(signal); RBK_KEY(step); RBK_KEY(cause); RBK_KEY(check);
-RBK_KEY(run); RBK_KEY(timeout); RBK_KEY(retry); RBK_KEY(every); RBK_KEY(within);
-RBK_KEY(destructive); RBK_KEY(evidence); RBK_KEY(confirm); RBK_KEY(typed); RBK_KEY(until);
-RBK_KEY(undo); RBK_KEY(on); RBK_KEY(failure); RBK_KEY(success); RBK_KEY(continue);
-RBK_KEY(abort); RBK_KEY(note); RBK_KEY(manual); RBK_KEY(call); RBK_KEY(with); RBK_KEY(page);
-RBK_KEY(notify); RBK_KEY(firing); RBK_KEY(passes); RBK_KEY(when); RBK_KEY(use); RBK_KEY(after);
-RBK_KEY(and); RBK_KEY(or); RBK_KEY(not); RBK_KEY(in); RBK_KEY(contains); RBK_KEY(matches);
-RBK_KEY(true); RBK_KEY(false);
+#define RBK_KEY(name) \
+  struct kw_##name : key<TAO_PEGTL_STRING(#name)> {}
+RBK_KEY(runbook);
+RBK_KEY(module);
+RBK_KEY(template);
+RBK_KEY(import);
+RBK_KEY(as);
+RBK_KEY(title);
+RBK_KEY(severity);
+RBK_KEY(owner);
+RBK_KEY(tags);
+RBK_KEY(summary);
+RBK_KEY(param);
+RBK_KEY(secret);
+RBK_KEY(from);
+RBK_KEY(env);
+RBK_KEY(string);
+RBK_KEY(int);
+RBK_KEY(bool);
+RBK_KEY(duration);
+RBK_KEY(enum);
+RBK_KEY(list);
+RBK_KEY(alert);
+RBK_KEY(diagnose);
+RBK_KEY(causes);
+RBK_KEY(remediate);
+RBK_KEY(verify);
+RBK_KEY(rollback);
+RBK_KEY(escalate);
+RBK_KEY(signal);
+RBK_KEY(step);
+RBK_KEY(cause);
+RBK_KEY(check);
+RBK_KEY(run);
+RBK_KEY(timeout);
+RBK_KEY(retry);
+RBK_KEY(every);
+RBK_KEY(within);
+RBK_KEY(destructive);
+RBK_KEY(evidence);
+RBK_KEY(confirm);
+RBK_KEY(typed);
+RBK_KEY(until);
+RBK_KEY(undo);
+RBK_KEY(on);
+RBK_KEY(failure);
+RBK_KEY(success);
+RBK_KEY(continue);
+RBK_KEY(abort);
+RBK_KEY(note);
+RBK_KEY(manual);
+RBK_KEY(call);
+RBK_KEY(with);
+RBK_KEY(page);
+RBK_KEY(notify);
+RBK_KEY(firing);
+RBK_KEY(passes);
+RBK_KEY(when);
+RBK_KEY(use);
+RBK_KEY(after);
+RBK_KEY(and);
+RBK_KEY(or);
+RBK_KEY(not );
+RBK_KEY(in);
+RBK_KEY(contains);
+RBK_KEY(matches);
+RBK_KEY(true);
+RBK_KEY(false);
 #undef RBK_KEY
 
 /// Identifiers: letters, digits, '_' (also valid environment variable names).
@@ -76,8 +129,8 @@ struct string_lit
 struct triple_quote : TAO_PEGTL_STRING("\"\"\"") {};
 struct text_plain : plus<not_at<triple_quote>, not_one<'$'>> {};
 struct text_close : triple_quote {};
-struct text_lit
-    : seq<triple_quote, star<sor<dollar_escape, interp, text_plain, str_dollar>>, must<text_close>> {};
+struct text_lit : seq<triple_quote, star<sor<dollar_escape, interp, text_plain, str_dollar>>,
+                      must<text_close>> {};
 struct text_or_string : sor<text_lit, string_lit> {};
 
 // Shell literals are raw: no escapes, no interpolation, kept byte for byte.
@@ -101,8 +154,8 @@ struct regex : seq<one<'/'>, regex_body, must<regex_close>, regex_flags, not_at<
 struct true_lit : kw_true {};
 struct false_lit : kw_false {};
 struct list_close : one<']'> {};
-struct list_lit : seq<one<'['>, sk, opt<expr, star<sk, one<','>, sk, expr>, opt<sk, one<','>>>,
-                      sk, must<list_close>> {};
+struct list_lit : seq<one<'['>, sk, opt<expr, star<sk, one<','>, sk, expr>, opt<sk, one<','>>>, sk,
+                      must<list_close>> {};
 struct paren_close : one<')'> {};
 struct paren : seq<one<'('>, sk, must<expr>, sk, must<paren_close>> {};
 struct name_ref : seq<not_at<reserved>, ident> {};
@@ -129,11 +182,10 @@ struct op_not_in : seq<kw_not, sk, kw_in> {};
 struct op_in : kw_in {};
 struct op_matches : kw_matches {};
 struct operand : postfix {};
-struct cmp_tail : sor<seq<sor<op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_contains, op_not_in,
-                                  op_in>,
-                              sk, must<operand>>,
-                          seq<op_matches, sk, must<regex>>,
-                          seq<at<single_eq>, raise<single_eq>>> {};
+struct cmp_tail
+    : sor<seq<sor<op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_contains, op_not_in, op_in>, sk,
+              must<operand>>,
+          seq<op_matches, sk, must<regex>>, seq<at<single_eq>, raise<single_eq>>> {};
 struct comparison : seq<postfix, opt<sk, cmp_tail>> {};
 struct not_expr;
 struct negation : seq<kw_not, sk, must<not_expr>> {};
@@ -202,18 +254,17 @@ struct use_stmt : if_must<kw_use, sk, module_ref, use_dot, template_ref, opt<sk,
 
 struct notify_msg : message {};
 struct page_action : if_must<kw_page, sk, role_ref, opt<sk, notify_msg>, opt<sk, when_clause>> {};
-struct notify_action
-    : if_must<kw_notify, sk, role_ref, opt<sk, notify_msg>, opt<sk, when_clause>> {};
+struct notify_action : if_must<kw_notify, sk, role_ref, opt<sk, notify_msg>, opt<sk, when_clause>> {
+};
 struct when_kw : kw_when {};
 struct firing_stmt : if_must<kw_firing, sk, when_kw, sk, when_cond> {};
 struct passes_stmt : if_must<kw_passes, sk, when_kw, sk, when_cond> {};
 
 /// A word where a statement should be: reported as an unknown statement.
 struct bad_statement : seq<at<word>, raise<bad_statement>> {};
-struct statement
-    : sor<run_stmt, destructive_stmt, evidence_stmt, confirm_stmt, until_stmt, undo_stmt,
-          on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action, notify_action,
-          firing_stmt, passes_stmt, use_stmt, bad_statement> {};
+struct statement : sor<run_stmt, destructive_stmt, evidence_stmt, confirm_stmt, until_stmt,
+                       undo_stmt, on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action,
+                       notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
 struct body_close : one<'}'> {};
 struct body : seq<one<'{'>, star<sk, statement>, sk, must<body_close>> {};
 
@@ -224,8 +275,8 @@ struct signal_title : title {};
 struct signal : if_must<kw_signal, sk, opt<signal_id, sk>, signal_title, sk, body> {};
 struct check_title : title {};
 struct check_within : seq<within_opt, opt<sk, every_opt>> {};
-struct check : if_must<kw_check, sk, opt<check_id, sk>, check_title, opt<sk, check_within>, sk,
-                       body> {};
+struct check
+    : if_must<kw_check, sk, opt<check_id, sk>, check_title, opt<sk, check_within>, sk, body> {};
 struct cause_title : title {};
 struct cause_when : when_clause {};
 struct cause : if_must<kw_cause, sk, cause_id, sk, cause_title, sk, cause_when> {};
@@ -244,9 +295,8 @@ struct section_close : one<'}'> {};
 /// A word where a section item should be.
 struct bad_section_item : seq<at<word>, raise<bad_section_item>> {};
 template <typename Kw, typename Item>
-struct section_rule
-    : if_must<Kw, sk, section_open, star<sk, recover<sor<Item, bad_section_item>>>, sk,
-              section_close> {};
+struct section_rule : if_must<Kw, sk, section_open, star<sk, recover<sor<Item, bad_section_item>>>,
+                              sk, section_close> {};
 struct alert_section : section_rule<kw_alert, signal> {};
 struct diagnose_section : section_rule<kw_diagnose, step> {};
 struct causes_section : section_rule<kw_causes, cause> {};
@@ -280,8 +330,8 @@ struct type_list : kw_list {};
 struct type_spec : sor<type_enum, type_string, type_int, type_bool, type_duration, type_list> {};
 struct param_colon : one<':'> {};
 struct default_word : word {};
-struct default_value : sor<text_lit, string_lit, duration, number, true_lit, false_lit, list_lit,
-                           default_word> {};
+struct default_value
+    : sor<text_lit, string_lit, duration, number, true_lit, false_lit, list_lit, default_word> {};
 struct param_default : if_must<one<'='>, sk, default_value> {};
 struct param_help : text_or_string {};
 struct param_decl : if_must<kw_param, sk, param_name, sk, param_colon, sk, type_spec,
@@ -309,8 +359,8 @@ struct runbook : if_must<kw_runbook, sk, runbook_name, sk, runbook_open,
 
 // ---------------------------------------------------------------- modules
 struct template_id : ident {};
-struct template_body : seq<one<'{'>, star<sk, param_decl>, star<sk, statement>, sk,
-                           must<body_close>> {};
+struct template_body
+    : seq<one<'{'>, star<sk, param_decl>, star<sk, statement>, sk, must<body_close>> {};
 struct template_decl : if_must<kw_template, sk, template_id, opt<sk, title>, sk, template_body> {};
 struct bad_module_item : seq<at<word>, raise<bad_module_item>> {};
 struct module_name : word {};

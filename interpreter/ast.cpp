@@ -17,70 +17,110 @@ bool StringLit::has_interpolation() const {
 
 const char* op_text(BinOp op) {
   switch (op) {
-    case BinOp::Or: return "or";
-    case BinOp::And: return "and";
-    case BinOp::Eq: return "==";
-    case BinOp::Ne: return "!=";
-    case BinOp::Lt: return "<";
-    case BinOp::Le: return "<=";
-    case BinOp::Gt: return ">";
-    case BinOp::Ge: return ">=";
-    case BinOp::Contains: return "contains";
-    case BinOp::In: return "in";
-    case BinOp::NotIn: return "not in";
-    case BinOp::Matches: return "matches";
+    case BinOp::Or:
+      return "or";
+    case BinOp::And:
+      return "and";
+    case BinOp::Eq:
+      return "==";
+    case BinOp::Ne:
+      return "!=";
+    case BinOp::Lt:
+      return "<";
+    case BinOp::Le:
+      return "<=";
+    case BinOp::Gt:
+      return ">";
+    case BinOp::Ge:
+      return ">=";
+    case BinOp::Contains:
+      return "contains";
+    case BinOp::In:
+      return "in";
+    case BinOp::NotIn:
+      return "not in";
+    case BinOp::Matches:
+      return "matches";
   }
   return "?";
 }
 
 const char* kind_name(ExprKind k) {
   switch (k) {
-    case ExprKind::String: return "string";
-    case ExprKind::Number: return "number";
-    case ExprKind::Bool: return "bool";
-    case ExprKind::Duration: return "duration";
-    case ExprKind::List: return "list";
-    case ExprKind::Name: return "name";
-    case ExprKind::Member: return "member";
-    case ExprKind::Index: return "index";
-    case ExprKind::Not: return "not";
-    case ExprKind::Binary: return "binary";
+    case ExprKind::String:
+      return "string";
+    case ExprKind::Number:
+      return "number";
+    case ExprKind::Bool:
+      return "bool";
+    case ExprKind::Duration:
+      return "duration";
+    case ExprKind::List:
+      return "list";
+    case ExprKind::Name:
+      return "name";
+    case ExprKind::Member:
+      return "member";
+    case ExprKind::Index:
+      return "index";
+    case ExprKind::Not:
+      return "not";
+    case ExprKind::Binary:
+      return "binary";
   }
   return "?";
 }
 
 const char* section_name(SectionKind k) {
   switch (k) {
-    case SectionKind::Alert: return "alert";
-    case SectionKind::Diagnose: return "diagnose";
-    case SectionKind::Causes: return "causes";
-    case SectionKind::Remediate: return "remediate";
-    case SectionKind::Verify: return "verify";
-    case SectionKind::Rollback: return "rollback";
-    case SectionKind::Escalate: return "escalate";
+    case SectionKind::Alert:
+      return "alert";
+    case SectionKind::Diagnose:
+      return "diagnose";
+    case SectionKind::Causes:
+      return "causes";
+    case SectionKind::Remediate:
+      return "remediate";
+    case SectionKind::Verify:
+      return "verify";
+    case SectionKind::Rollback:
+      return "rollback";
+    case SectionKind::Escalate:
+      return "escalate";
   }
   return "?";
 }
 
 const char* meta_name(MetaKind k) {
   switch (k) {
-    case MetaKind::Title: return "title";
-    case MetaKind::Severity: return "severity";
-    case MetaKind::Owner: return "owner";
-    case MetaKind::Tags: return "tags";
-    case MetaKind::Summary: return "summary";
+    case MetaKind::Title:
+      return "title";
+    case MetaKind::Severity:
+      return "severity";
+    case MetaKind::Owner:
+      return "owner";
+    case MetaKind::Tags:
+      return "tags";
+    case MetaKind::Summary:
+      return "summary";
   }
   return "?";
 }
 
 const char* type_name(TypeKind k) {
   switch (k) {
-    case TypeKind::String: return "string";
-    case TypeKind::Int: return "int";
-    case TypeKind::Bool: return "bool";
-    case TypeKind::Duration: return "duration";
-    case TypeKind::Enum: return "enum";
-    case TypeKind::List: return "list";
+    case TypeKind::String:
+      return "string";
+    case TypeKind::Int:
+      return "int";
+    case TypeKind::Bool:
+      return "bool";
+    case TypeKind::Duration:
+      return "duration";
+    case TypeKind::Enum:
+      return "enum";
+    case TypeKind::List:
+      return "list";
   }
   return "?";
 }
@@ -90,7 +130,8 @@ std::string Import::module_name() const {
   std::string p = path.plain();
   size_t slash = p.find_last_of('/');
   std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
-  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".rbk") == 0) base.resize(base.size() - 4);
+  if (base.size() > 4 && base.compare(base.size() - 4, 4, ".rbk") == 0)
+    base.resize(base.size() - 4);
   return base;
 }
 

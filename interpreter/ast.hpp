@@ -84,15 +84,16 @@ const char* kind_name(ExprKind k);
 struct Expr {
   ExprKind kind = ExprKind::Name;
   Span span;
-  std::string name;     // Name: the identifier; Member: the field
-  std::string text;     // Number/Duration: as written
-  double number = 0;    // Number
-  int64_t ms = 0;       // Duration
-  bool boolean = false; // Bool
-  StringLit string;     // String
-  BinOp op = BinOp::Eq; // Binary
-  std::optional<Regex> regex;   // Binary Matches: the right-hand side
-  std::vector<ExprPtr> items;   // List items; Member/Index/Not: [object (, index)]; Binary: [lhs, rhs]
+  std::string name;            // Name: the identifier; Member: the field
+  std::string text;            // Number/Duration: as written
+  double number = 0;           // Number
+  int64_t ms = 0;              // Duration
+  bool boolean = false;        // Bool
+  StringLit string;            // String
+  BinOp op = BinOp::Eq;        // Binary
+  std::optional<Regex> regex;  // Binary Matches: the right-hand side
+  std::vector<ExprPtr>
+      items;  // List items; Member/Index/Not: [object (, index)]; Binary: [lhs, rhs]
 };
 
 enum class FailurePolicy { Continue, Rollback, Abort };
@@ -109,9 +110,13 @@ struct Run {
   std::optional<Duration> retry_every;
 };
 /// `destructive`
-struct Destructive { Span span; };
+struct Destructive {
+  Span span;
+};
 /// `evidence`
-struct Evidence { Span span; };
+struct Evidence {
+  Span span;
+};
 /// `confirm "prompt"` or `confirm typed EXPR`
 struct Confirm {
   Span span;
@@ -138,8 +143,14 @@ struct OnFailure {
   Span policy_span;
 };
 /// `note "…"` and `manual "…"`
-struct Note { Span span; StringLit text; };
-struct Manual { Span span; StringLit text; };
+struct Note {
+  Span span;
+  StringLit text;
+};
+struct Manual {
+  Span span;
+  StringLit text;
+};
 /// `name = expr` in `call … with` and `use … with`
 struct Arg {
   Span span;
@@ -162,8 +173,14 @@ struct Notify {
   ExprPtr when;
 };
 /// `firing when COND` (signals) and `passes when COND` (checks)
-struct Firing { Span span; ExprPtr cond; };
-struct Passes { Span span; ExprPtr cond; };
+struct Firing {
+  Span span;
+  ExprPtr cond;
+};
+struct Passes {
+  Span span;
+  ExprPtr cond;
+};
 /// `use MODULE.TEMPLATE [with k = v, …]`: a step template from an import
 struct Use {
   Span span;

@@ -11,9 +11,13 @@ json span(const Span& s) {
   return json{{"line", s.line}, {"col", s.col}, {"end_line", s.end_line}, {"end_col", s.end_col}};
 }
 
-json node(const char* type, const Span& s) { return json{{"type", type}, {"span", span(s)}}; }
+json node(const char* type, const Span& s) {
+  return json{{"type", type}, {"span", span(s)}};
+}
 
-json ident(const Ident& i) { return json{{"name", i.name}, {"span", span(i.span)}}; }
+json ident(const Ident& i) {
+  return json{{"name", i.name}, {"span", span(i.span)}};
+}
 
 json duration(const Duration& d) {
   return json{{"text", d.text}, {"ms", d.ms}, {"span", span(d.span)}};
@@ -29,8 +33,10 @@ json string(const StringLit& s) {
   }
   json parts = json::array();
   for (const auto& p : s.parts) {
-    if (p.expr) parts.push_back(json{{"expr", expr(*p.expr)}});
-    else parts.push_back(json{{"text", p.text}});
+    if (p.expr)
+      parts.push_back(json{{"expr", expr(*p.expr)}});
+    else
+      parts.push_back(json{{"text", p.text}});
   }
   j["parts"] = parts;
   return j;
@@ -50,9 +56,15 @@ json shell(const Shell& s) {
 json expr(const Expr& e) {
   json j = node(kind_name(e.kind), e.span);
   switch (e.kind) {
-    case ExprKind::String: j["value"] = string(e.string); break;
-    case ExprKind::Number: j["value"] = e.text; break;
-    case ExprKind::Bool: j["value"] = e.boolean; break;
+    case ExprKind::String:
+      j["value"] = string(e.string);
+      break;
+    case ExprKind::Number:
+      j["value"] = e.text;
+      break;
+    case ExprKind::Bool:
+      j["value"] = e.boolean;
+      break;
     case ExprKind::Duration:
       j["text"] = e.text;
       j["ms"] = e.ms;
@@ -63,7 +75,9 @@ json expr(const Expr& e) {
       j["items"] = items;
       break;
     }
-    case ExprKind::Name: j["name"] = e.name; break;
+    case ExprKind::Name:
+      j["name"] = e.name;
+      break;
     case ExprKind::Member:
       j["object"] = expr(*e.items.at(0));
       j["field"] = e.name;
@@ -72,12 +86,15 @@ json expr(const Expr& e) {
       j["object"] = expr(*e.items.at(0));
       if (e.items.size() > 1) j["index"] = expr(*e.items[1]);
       break;
-    case ExprKind::Not: j["operand"] = expr(*e.items.at(0)); break;
+    case ExprKind::Not:
+      j["operand"] = expr(*e.items.at(0));
+      break;
     case ExprKind::Binary:
       j["op"] = op_text(e.op);
       j["lhs"] = expr(*e.items.at(0));
       if (e.regex) {
-        j["regex"] = json{{"pattern", e.regex->pattern}, {"flags", e.regex->flags},
+        j["regex"] = json{{"pattern", e.regex->pattern},
+                          {"flags", e.regex->flags},
                           {"span", span(e.regex->span)}};
       } else if (e.items.size() > 1) {
         j["rhs"] = expr(*e.items[1]);
@@ -87,7 +104,9 @@ json expr(const Expr& e) {
   return j;
 }
 
-json opt_expr(const ExprPtr& e) { return e ? expr(*e) : json(nullptr); }
+json opt_expr(const ExprPtr& e) {
+  return e ? expr(*e) : json(nullptr);
+}
 
 json comment(const Comment& c) {
   json j = node("comment", c.span);

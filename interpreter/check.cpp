@@ -24,12 +24,18 @@ enum class Ty { Unknown, String, Number, Bool, Duration, List };
 
 const char* ty_name(Ty t) {
   switch (t) {
-    case Ty::Unknown: return "a value";
-    case Ty::String: return "a string";
-    case Ty::Number: return "a number";
-    case Ty::Bool: return "true/false";
-    case Ty::Duration: return "a duration";
-    case Ty::List: return "a list";
+    case Ty::Unknown:
+      return "a value";
+    case Ty::String:
+      return "a string";
+    case Ty::Number:
+      return "a number";
+    case Ty::Bool:
+      return "true/false";
+    case Ty::Duration:
+      return "a duration";
+    case Ty::List:
+      return "a list";
   }
   return "a value";
 }
@@ -41,7 +47,7 @@ struct TypeInfo {
 };
 
 const std::vector<std::string>& capture_fields() {
-  static const std::vector<std::string> f{"stdout", "stderr", "exit", "ok",
+  static const std::vector<std::string> f{"stdout",    "stderr",   "exit",  "ok",
                                           "timed_out", "duration", "lines", "json"};
   return f;
 }
@@ -57,9 +63,11 @@ const std::vector<std::string>& builtins() {
 /// they are exported to every command, and these change how a shell behaves.
 const std::set<std::string>& protected_env() {
   static const std::set<std::string> s{
-      "PATH", "HOME", "IFS", "SHELL", "USER", "LOGNAME", "PWD", "OLDPWD", "ENV", "BASH_ENV",
-      "CDPATH", "PS1", "PS2", "PS4", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "TMPDIR",
-      "LANG", "LC_ALL", "TERM", "SHELLOPTS", "BASHOPTS", "GLOBIGNORE", "PROMPT_COMMAND"};
+      "PATH",          "HOME",   "IFS",        "SHELL",           "USER",     "LOGNAME",
+      "PWD",           "OLDPWD", "ENV",        "BASH_ENV",        "CDPATH",   "PS1",
+      "PS2",           "PS4",    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "TMPDIR",
+      "LANG",          "LC_ALL", "TERM",       "SHELLOPTS",       "BASHOPTS", "GLOBIGNORE",
+      "PROMPT_COMMAND"};
   return s;
 }
 
@@ -75,17 +83,34 @@ bool is_blank(const std::string& s) {
 }
 
 /// Where in execution order the walk is; later phases see more names.
-enum class Phase { Params, Alert, Diagnose, Causes, Remediate, Verify, Rollback, Escalate, Template };
+enum class Phase {
+  Params,
+  Alert,
+  Diagnose,
+  Causes,
+  Remediate,
+  Verify,
+  Rollback,
+  Escalate,
+  Template
+};
 
 Phase phase_of(SectionKind k) {
   switch (k) {
-    case SectionKind::Alert: return Phase::Alert;
-    case SectionKind::Diagnose: return Phase::Diagnose;
-    case SectionKind::Causes: return Phase::Causes;
-    case SectionKind::Remediate: return Phase::Remediate;
-    case SectionKind::Verify: return Phase::Verify;
-    case SectionKind::Rollback: return Phase::Rollback;
-    case SectionKind::Escalate: return Phase::Escalate;
+    case SectionKind::Alert:
+      return Phase::Alert;
+    case SectionKind::Diagnose:
+      return Phase::Diagnose;
+    case SectionKind::Causes:
+      return Phase::Causes;
+    case SectionKind::Remediate:
+      return Phase::Remediate;
+    case SectionKind::Verify:
+      return Phase::Verify;
+    case SectionKind::Rollback:
+      return Phase::Rollback;
+    case SectionKind::Escalate:
+      return Phase::Escalate;
   }
   return Phase::Alert;
 }
@@ -151,8 +176,8 @@ class Checker {
       }
       std::string name = imp->module_name();
       if (auto it = seen.find(name); it != seen.end()) {
-        error(imp->span, "module name '" + name + "' is already imported at " +
-                             it->second->span.where(),
+        error(imp->span,
+              "module name '" + name + "' is already imported at " + it->second->span.where(),
               "give one of them another name with 'as'");
         continue;
       }
@@ -236,8 +261,9 @@ class Checker {
         declare_secret(*s);
       } else if (const auto* s2 = std::get_if<Section>(&item)) {
         if (auto it = sections.find(s2->kind); it != sections.end()) {
-          error(s2->keyword, std::string("duplicate section '") + section_name(s2->kind) +
-                                 "' (first at " + it->second->span.where() + ")",
+          error(s2->keyword,
+                std::string("duplicate section '") + section_name(s2->kind) + "' (first at " +
+                    it->second->span.where() + ")",
                 "merge the two into one section");
         } else {
           sections[s2->kind] = s2;
@@ -297,7 +323,8 @@ class Checker {
     };
     switch (p.type.kind) {
       case TypeKind::String:
-        if (d.kind != ExprKind::String) bad("a string");
+        if (d.kind != ExprKind::String)
+          bad("a string");
         else if (d.string.has_interpolation())
           error(d.span, "a default value cannot use ${…}", "defaults are constants");
         break;
@@ -329,14 +356,16 @@ class Checker {
         for (const auto& e : p.type.values) values.push_back(e.name);
         if (v.empty() || std::find(values.begin(), values.end(), v) == values.end()) {
           std::string hint = did_you_mean(v, values);
-          error(d.span, "default '" + std::string(d.span.text()) + "' is not a value of enum '" +
-                            p.name.name + "'",
+          error(d.span,
+                "default '" + std::string(d.span.text()) + "' is not a value of enum '" +
+                    p.name.name + "'",
                 hint.empty() ? "the values are " + join(values) : hint);
         }
         break;
       }
     }
-    if (p.type.kind != TypeKind::Enum && d.kind == ExprKind::Name && p.type.kind != TypeKind::List) {
+    if (p.type.kind != TypeKind::Enum && d.kind == ExprKind::Name &&
+        p.type.kind != TypeKind::List) {
       // Already reported above as a type mismatch; a bare word is only for enums.
     }
   }
@@ -351,21 +380,26 @@ class Checker {
     check_env_name(s.name, "secret");
     if (!clashes(s.name, "secret")) secrets_[s.name.name] = &s;
     if (s.env_var) {
-      if (s.env_var->has_interpolation()) error(s.env_var->span, "an environment variable name cannot use ${…}");
+      if (s.env_var->has_interpolation())
+        error(s.env_var->span, "an environment variable name cannot use ${…}");
       std::string v = s.env_var->plain();
       bool ok = !v.empty() && !std::isdigit(static_cast<unsigned char>(v[0]));
       for (char c : v) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-      if (!ok) error(s.env_var->span, "invalid environment variable name \"" + v + "\"",
-                     "use letters, digits and '_', e.g. \"PGPASSWORD\"");
+      if (!ok)
+        error(s.env_var->span, "invalid environment variable name \"" + v + "\"",
+              "use letters, digits and '_', e.g. \"PGPASSWORD\"");
     }
-    if (s.command && is_blank(s.command->text)) error(s.command->span, "the secret's command is empty");
+    if (s.command && is_blank(s.command->text))
+      error(s.command->span, "the secret's command is empty");
   }
 
   void declare_id(const Ident& id, Phase phase, const char* what) {
     if (auto it = steps_.find(id.name); it != steps_.end()) {
-      error(id.span, "duplicate " + std::string(what) + " id '" + id.name +
-                         "' (first defined at " + it->second.span.where() + ")",
-            "step, signal and check ids are unique across the runbook: --approve and the record name them");
+      error(id.span,
+            "duplicate " + std::string(what) + " id '" + id.name + "' (first defined at " +
+                it->second.span.where() + ")",
+            "step, signal and check ids are unique across the runbook: --approve and the record "
+            "name them");
       return;
     }
     steps_[id.name] = StepInfo{id.span, phase, false};
@@ -377,8 +411,9 @@ class Checker {
         const Ident& c = *r->capture;
         check_env_name(c, "capture");
         if (auto it = captures_.find(c.name); it != captures_.end()) {
-          error(c.span, "duplicate capture '" + c.name + "' (first defined at " +
-                            it->second.span.where() + ")",
+          error(c.span,
+                "duplicate capture '" + c.name + "' (first defined at " + it->second.span.where() +
+                    ")",
                 "each capture names the output of one command; choose another name");
           continue;
         }
@@ -393,8 +428,8 @@ class Checker {
   }
 
   void clashes_capture(const Ident& c) {
-    const Span& other = params_.count(c.name) ? params_.at(c.name)->name.span
-                                              : secrets_.at(c.name)->name.span;
+    const Span& other =
+        params_.count(c.name) ? params_.at(c.name)->name.span : secrets_.at(c.name)->name.span;
     error(c.span,
           "capture '" + c.name + "' has the same name as the " +
               (params_.count(c.name) ? "parameter" : "secret") + " defined at " + other.where(),
@@ -499,7 +534,8 @@ class Checker {
               check_shell(x.shell);
               if (x.timeout) check_positive(*x.timeout, "a timeout");
               if (x.retry && *x.retry < 1)
-                error(x.retry_span, "'retry' needs at least 1", "retry N runs the command up to N more times");
+                error(x.retry_span, "'retry' needs at least 1",
+                      "retry N runs the command up to N more times");
               if (x.retry_every) check_positive(*x.retry_every, "'every'");
               if (x.capture) {
                 if (auto it = captures_.find(x.capture->name);
@@ -517,7 +553,8 @@ class Checker {
               if (x.typed) {
                 TypeInfo t = type_of(*x.typed);
                 if (t.ty == Ty::Bool || t.ty == Ty::List || t.ty == Ty::Duration)
-                  error(x.typed->span, std::string("'confirm typed' needs text to type, not ") + ty_name(t.ty),
+                  error(x.typed->span,
+                        std::string("'confirm typed' needs text to type, not ") + ty_name(t.ty),
                         "e.g. confirm typed env, or confirm typed host");
               }
             } else if constexpr (std::is_same_v<T, Until>) {
@@ -541,7 +578,7 @@ class Checker {
               single("on failure", x.span);
               if (holder == Holder::Signal || holder == Holder::Check || holder == Holder::Undo)
                 error(x.span, std::string("'on failure' belongs to steps, not ") +
-                                  (holder == Holder::Signal ? "signals"
+                                  (holder == Holder::Signal  ? "signals"
                                    : holder == Holder::Check ? "checks"
                                                              : "undo blocks"));
             } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
@@ -554,13 +591,15 @@ class Checker {
               if (holder != Holder::Signal)
                 error(x.span, "'firing when' belongs in an alert signal",
                       holder == Holder::Check ? "checks use 'passes when'" : "");
-              else single("firing when", x.span);
+              else
+                single("firing when", x.span);
               if (x.cond) check_condition(*x.cond, "'firing when'");
             } else if constexpr (std::is_same_v<T, Passes>) {
               if (holder != Holder::Check)
                 error(x.span, "'passes when' belongs in a verify check",
                       holder == Holder::Signal ? "signals use 'firing when'" : "");
-              else single("passes when", x.span);
+              else
+                single("passes when", x.span);
               if (x.cond) check_condition(*x.cond, "'passes when'");
             } else if constexpr (std::is_same_v<T, Use>) {
               check_use(x);
@@ -588,8 +627,8 @@ class Checker {
     std::map<std::string, Span> seen;
     for (const auto& a : args) {
       if (auto it = seen.find(a.name.name); it != seen.end())
-        error(a.name.span, "duplicate argument '" + a.name.name + "' (first at " +
-                               it->second.where() + ")");
+        error(a.name.span,
+              "duplicate argument '" + a.name.name + "' (first at " + it->second.where() + ")");
       seen.emplace(a.name.name, a.name.span);
       if (a.value) type_of(*a.value);
     }
@@ -610,7 +649,8 @@ class Checker {
       for (const auto& [k, v] : modules_) names.push_back(k);
       std::string hint = did_you_mean(u.module.name, names);
       error(u.module.span, "module '" + u.module.name + "' is not imported",
-            hint.empty() ? "add import \"stdlib/" + u.module.name + "\" at the top of the file" : hint);
+            hint.empty() ? "add import \"stdlib/" + u.module.name + "\" at the top of the file"
+                         : hint);
       check_args(u.args);
       return;
     }
@@ -642,8 +682,9 @@ class Checker {
       given.insert(a.name.name);
       if (std::find(pnames.begin(), pnames.end(), a.name.name) == pnames.end()) {
         std::string hint = did_you_mean(a.name.name, pnames);
-        error(a.name.span, "template '" + u.module.name + "." + u.name.name +
-                               "' has no parameter '" + a.name.name + "'",
+        error(a.name.span,
+              "template '" + u.module.name + "." + u.name.name + "' has no parameter '" +
+                  a.name.name + "'",
               hint.empty() ? (pnames.empty() ? std::string("it takes no parameters")
                                              : "its parameters are " + join(pnames))
                            : hint);
@@ -651,8 +692,8 @@ class Checker {
     }
     for (const auto& p : t->params) {
       if (!p.default_value && !given.count(p.name.name))
-        error(u.span, "template '" + u.module.name + "." + u.name.name + "' needs '" +
-                          p.name.name + "'",
+        error(u.span,
+              "template '" + u.module.name + "." + u.name.name + "' needs '" + p.name.name + "'",
               "add: with " + p.name.name + " = …");
     }
   }
@@ -668,18 +709,26 @@ class Checker {
     if (t.ty != Ty::Bool && t.ty != Ty::Unknown) {
       error(e.span, std::string(where) + " needs a condition (true or false), not " + ty_name(t.ty),
             "compare it, e.g. " + std::string(e.span.text()) +
-                (t.ty == Ty::String ? " == \"…\"" : t.ty == Ty::Number ? " > 0" : " != …"));
+                (t.ty == Ty::String   ? " == \"…\""
+                 : t.ty == Ty::Number ? " > 0"
+                                      : " != …"));
     }
   }
 
   TypeInfo param_type(const Param& p) {
     switch (p.type.kind) {
-      case TypeKind::Int: return {Ty::Number, nullptr};
-      case TypeKind::Bool: return {Ty::Bool, nullptr};
-      case TypeKind::Duration: return {Ty::Duration, nullptr};
-      case TypeKind::List: return {Ty::List, nullptr};
-      case TypeKind::Enum: return {Ty::String, &p};
-      case TypeKind::String: break;
+      case TypeKind::Int:
+        return {Ty::Number, nullptr};
+      case TypeKind::Bool:
+        return {Ty::Bool, nullptr};
+      case TypeKind::Duration:
+        return {Ty::Duration, nullptr};
+      case TypeKind::List:
+        return {Ty::List, nullptr};
+      case TypeKind::Enum:
+        return {Ty::String, &p};
+      case TypeKind::String:
+        break;
     }
     return {Ty::String, nullptr};
   }
@@ -704,8 +753,9 @@ class Checker {
     }
     if (auto c = captures_.find(n); c != captures_.end()) {
       if (!c->second.defined) {
-        error(e.span, "capture '" + n + "' is used before step '" + c->second.step +
-                          "' defines it (at " + c->second.span.where() + ")",
+        error(e.span,
+              "capture '" + n + "' is used before step '" + c->second.step + "' defines it (at " +
+                  c->second.span.where() + ")",
               "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
       }
       return {Ty::String, nullptr};
@@ -724,7 +774,8 @@ class Checker {
     for (const auto& [pn, p] : params_) {
       if (p->type.kind != TypeKind::Enum) continue;
       for (const auto& v : p->type.values)
-        if (v.name == n && hint.empty()) hint = "to compare with the text " + n + " write \"" + n + "\"";
+        if (v.name == n && hint.empty())
+          hint = "to compare with the text " + n + " write \"" + n + "\"";
     }
     error(e.span, "unknown name '" + n + "'",
           hint.empty() ? "names are parameters, captures (run … as NAME) and " + join(builtins())
@@ -814,21 +865,29 @@ class Checker {
 
   TypeInfo type_of(const Expr& e) {
     switch (e.kind) {
-      case ExprKind::String: check_string(e.string); return {Ty::String, nullptr};
-      case ExprKind::Number: return {Ty::Number, nullptr};
-      case ExprKind::Bool: return {Ty::Bool, nullptr};
-      case ExprKind::Duration: return {Ty::Duration, nullptr};
+      case ExprKind::String:
+        check_string(e.string);
+        return {Ty::String, nullptr};
+      case ExprKind::Number:
+        return {Ty::Number, nullptr};
+      case ExprKind::Bool:
+        return {Ty::Bool, nullptr};
+      case ExprKind::Duration:
+        return {Ty::Duration, nullptr};
       case ExprKind::List:
         for (const auto& i : e.items) type_of(*i);
         return {Ty::List, nullptr};
-      case ExprKind::Name: return name_type(e);
-      case ExprKind::Member: return member_type(e);
+      case ExprKind::Name:
+        return name_type(e);
+      case ExprKind::Member:
+        return member_type(e);
       case ExprKind::Index: {
         TypeInfo base = type_of(*e.items.at(0));
         if (e.items.size() > 1) {
           TypeInfo idx = type_of(*e.items[1]);
           if (idx.ty != Ty::Number && idx.ty != Ty::Unknown && idx.ty != Ty::String)
-            error(e.items[1]->span, std::string("an index must be a number, not ") + ty_name(idx.ty));
+            error(e.items[1]->span,
+                  std::string("an index must be a number, not ") + ty_name(idx.ty));
         }
         if (base.ty != Ty::List && base.ty != Ty::Unknown) {
           error(e.span, std::string("cannot index ") + ty_name(base.ty),
@@ -843,7 +902,8 @@ class Checker {
           error(e.items[0]->span, std::string("'not' needs a condition, not ") + ty_name(t.ty));
         return {Ty::Bool, nullptr};
       }
-      case ExprKind::Binary: return binary_type(e);
+      case ExprKind::Binary:
+        return binary_type(e);
     }
     return {};
   }
@@ -872,8 +932,8 @@ class Checker {
         for (const auto* side : {&lhs_e, &rhs_e}) {
           TypeInfo t = side == &lhs_e ? lhs : rhs;
           if (t.ty != Ty::Bool && t.ty != Ty::Unknown)
-            error(side->span, std::string("'") + op_text(e.op) + "' needs conditions on both sides, not " +
-                                  ty_name(t.ty));
+            error(side->span, std::string("'") + op_text(e.op) +
+                                  "' needs conditions on both sides, not " + ty_name(t.ty));
         }
         return {Ty::Bool, nullptr};
       }
@@ -896,17 +956,21 @@ class Checker {
         return {Ty::Bool, nullptr};
       case BinOp::Contains:
         if (lhs.ty != Ty::String && lhs.ty != Ty::List && lhs.ty != Ty::Unknown)
-          error(lhs_e.span, std::string("'contains' needs text or a list on its left, not ") + ty_name(lhs.ty));
+          error(lhs_e.span,
+                std::string("'contains' needs text or a list on its left, not ") + ty_name(lhs.ty));
         return {Ty::Bool, nullptr};
       case BinOp::In:
       case BinOp::NotIn:
         if (rhs.ty != Ty::List && rhs.ty != Ty::Unknown)
-          error(rhs_e.span, std::string("'") + op_text(e.op) + "' needs a list on its right, not " + ty_name(rhs.ty),
+          error(rhs_e.span,
+                std::string("'") + op_text(e.op) + "' needs a list on its right, not " +
+                    ty_name(rhs.ty),
                 "e.g. env in [\"prod\", \"staging\"]");
         if (rhs_e.kind == ExprKind::List)
           for (const auto& i : rhs_e.items) check_enum_value(lhs, *i);
         return {Ty::Bool, nullptr};
-      case BinOp::Matches: break;
+      case BinOp::Matches:
+        break;
     }
     return {Ty::Bool, nullptr};
   }
@@ -942,7 +1006,9 @@ class Checker {
 
   void check_regex(const Regex& r) {
     for (char f : r.flags) {
-      if (f != 'i') error(r.span, std::string("unknown regex flag '") + f + "'", "the only flag is i (ignore case)");
+      if (f != 'i')
+        error(r.span, std::string("unknown regex flag '") + f + "'",
+              "the only flag is i (ignore case)");
     }
     RE2::Options opts;
     opts.set_log_errors(false);

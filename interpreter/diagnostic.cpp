@@ -16,9 +16,12 @@ Diagnostic error_at(const Span& span, std::string message, std::string help) {
 
 const char* severity_name(Severity s) {
   switch (s) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+    case Severity::Error:
+      return "error";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Note:
+      return "note";
   }
   return "error";
 }
@@ -81,11 +84,11 @@ std::string render(const Diagnostic& d, bool color) {
       width = len + 1 > d.span.col ? static_cast<uint32_t>(len + 1 - d.span.col) : 1;
     }
     out += std::string(line) + "\n";
-    out += std::string(color ? "\033[1;32m" : "") + caret_line(line, d.span.col, width) + reset +
-           "\n";
+    out +=
+        std::string(color ? "\033[1;32m" : "") + caret_line(line, d.span.col, width) + reset + "\n";
   }
-  if (!d.help.empty()) out += std::string(color ? "\033[1;36m" : "") + "help" + reset + ": " +
-                              d.help + "\n";
+  if (!d.help.empty())
+    out += std::string(color ? "\033[1;36m" : "") + "help" + reset + ": " + d.help + "\n";
   return out;
 }
 

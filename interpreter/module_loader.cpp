@@ -50,7 +50,8 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
     }
     return r.document->module();
   }
-  error = "module not found (looked beside " + from_file + ", in the directories above it, and in rbk's stdlib)";
+  error = "module not found (looked beside " + from_file +
+          ", in the directories above it, and in rbk's stdlib)";
   return nullptr;
 }
 

@@ -11,6 +11,7 @@ SourceFile::SourceFile(std::string path, std::string text)
   line_starts_.push_back(0);
   for (uint32_t i = 0; i < text_.size(); ++i) {
     if (text_[i] == '\n' && i + 1 < text_.size()) line_starts_.push_back(i + 1);
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) continuation_.push_back(i);
   }
 }
 
@@ -41,13 +42,13 @@ uint32_t SourceFile::line_of(uint32_t offset) const {
 
 uint32_t SourceFile::column_of(uint32_t offset) const {
   uint32_t start = line_starts_[line_of(offset) - 1];
-  uint32_t col = 1;
-  for (uint32_t i = start; i < offset && i < text_.size(); ++i) {
-    if (text_[i] == '\n') break;  // an end-of-file offset stays on the last line
-    // Count characters: skip UTF-8 continuation bytes.
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++col;
-  }
-  return col;
+  // An end-of-file offset after a final newline stays on the last line.
+  uint32_t end = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  if (end > start && text_[end - 1] == '\n') --end;
+  auto lo = std::lower_bound(continuation_.begin(), continuation_.end(), start);
+  auto hi = std::lower_bound(continuation_.begin(), continuation_.end(), end);
+  // Count characters, not bytes: continuation bytes do not start one.
+  return end - start - static_cast<uint32_t>(hi - lo) + 1;
 }
 
 uint32_t SourceFile::line_start(uint32_t line) const {
@@ -87,6 +88,8 @@ std::string_view Span::text() const {
   return std::string_view(file->text()).substr(begin, end - begin);
 }
 
-std::string Span::where() const { return std::to_string(line) + ":" + std::to_string(col); }
+std::string Span::where() const {
+  return std::to_string(line) + ":" + std::to_string(col);
+}
 
 }  // namespace rbk

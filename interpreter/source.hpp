@@ -37,6 +37,9 @@ class SourceFile {
   std::string path_;
   std::string text_;
   std::vector<uint32_t> line_starts_;
+  // Offsets of UTF-8 continuation bytes, so a column is a subtraction and a
+  // binary search even on a huge one-line file (empty for ASCII text).
+  std::vector<uint32_t> continuation_;
 };
 
 /// A range of source text. Lines and columns are 1-based; `end_*` point just

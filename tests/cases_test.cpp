@@ -44,7 +44,9 @@ Outcome run_case(const std::string& path) {
   return o;
 }
 
-std::string without_ext(const std::string& p) { return p.substr(0, p.size() - 4); }
+std::string without_ext(const std::string& p) {
+  return p.substr(0, p.size() - 4);
+}
 
 }  // namespace
 

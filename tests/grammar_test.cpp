@@ -24,8 +24,10 @@ TEST_CASE("no grammar rule can loop without consuming input", "[grammar]") {
 }
 
 TEST_CASE("shell literals are kept byte for byte", "[grammar]") {
-  const std::string cmd = R"RBK(psql -c "SELECT '\x' \\ $(echo \"q\")" | awk '{print $1}' # not a comment)RBK";
-  auto r = parse_text("runbook x {\n  diagnose {\n    step a {\n      run `" + cmd + "`\n    }\n  }\n}\n");
+  const std::string cmd =
+      R"RBK(psql -c "SELECT '\x' \\ $(echo \"q\")" | awk '{print $1}' # not a comment)RBK";
+  auto r = parse_text("runbook x {\n  diagnose {\n    step a {\n      run `" + cmd +
+                      "`\n    }\n  }\n}\n");
   REQUIRE(r.diagnostics.empty());
   const auto& run = std::get<ast::Run>(first_step(*r.document).body.items.at(0));
   CHECK(run.shell.text == cmd);
@@ -49,7 +51,8 @@ TEST_CASE("fenced shell blocks are dedented, raw kept", "[grammar]") {
 }
 
 TEST_CASE("every node has a span pointing at its source", "[grammar]") {
-  auto r = parse_text("runbook x {\n  diagnose {\n    step abc \"T\" when 1 < 2 {\n    }\n  }\n}\n");
+  auto r =
+      parse_text("runbook x {\n  diagnose {\n    step abc \"T\" when 1 < 2 {\n    }\n  }\n}\n");
   REQUIRE(r.diagnostics.empty());
   const auto& s = first_step(*r.document);
   CHECK(s.span.line == 3);
@@ -61,7 +64,8 @@ TEST_CASE("every node has a span pointing at its source", "[grammar]") {
 }
 
 TEST_CASE("comments are kept in the tree", "[grammar]") {
-  auto r = parse_text("# head\nrunbook x { # after brace\n  title \"T\" # trailing\n  # own line\n}\n");
+  auto r =
+      parse_text("# head\nrunbook x { # after brace\n  title \"T\" # trailing\n  # own line\n}\n");
   REQUIRE(r.diagnostics.empty());
   const auto& doc = *r.document;
   REQUIRE(std::holds_alternative<ast::Comment>(doc.items.at(0)));

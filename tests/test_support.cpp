@@ -13,7 +13,9 @@ namespace rbk::test {
 
 namespace fs = std::filesystem;
 
-std::string source_dir() { return RBK_SOURCE_DIR; }
+std::string source_dir() {
+  return RBK_SOURCE_DIR;
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -20,7 +20,7 @@ bool update_goldens();
 
 /// The result of running the rbk binary.
 struct Run {
-  int exit_code = -1;    // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   std::string out;
   std::string err;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds rbk and runs every test, twice: a normal build with warnings as
+# errors, then a separate AddressSanitizer + UndefinedBehaviorSanitizer build
+# (build-asan/) where any sanitizer report fails the run. Installs missing
+# Debian packages first. This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRBK_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== rbk check on the project's own runbooks"
+./build/rbk check examples/ runbooks/ stdlib/
+
+echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRBK_WERROR=ON -DRBK_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+
+echo "== tests under sanitizers"
+# halt_on_error / abort_on_error: a report kills the process, so the test fails.
+export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+ctest --test-dir build-asan --output-on-failure -j "$jobs"
