@@ -121,6 +121,7 @@ class Builder {
     d.text = n.string();
     std::string_view s = d.text;
     size_t i = 0;
+    int64_t last_unit = std::numeric_limits<int64_t>::max();
     while (i < s.size()) {
       size_t j = i;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
@@ -147,6 +148,14 @@ class Builder {
         }
         ++j;
       }
+      if (unit >= last_unit) {
+        diags_.push_back(
+            error_at(d.span, "invalid duration '" + d.text + "'",
+                     "units go from largest to smallest, each once, e.g. 1h30m or 2m30s"));
+        d.ms = 0;
+        return d;
+      }
+      last_unit = unit;
       int64_t part = 0;
       if (__builtin_mul_overflow(*count, unit, &part) ||
           __builtin_add_overflow(d.ms, part, &d.ms)) {
@@ -180,6 +189,8 @@ class Builder {
       bool last = e == std::string_view::npos;
       if (last) e = content.size();
       std::string_view line = content.substr(pos, e - pos);
+      // A file saved with CRLF line ends runs the same commands as with LF.
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       out += line.size() >= indent ? line.substr(indent) : line.substr(line.size());
       if (!last) out += '\n';
       pos = e + 1;
@@ -231,7 +242,17 @@ class Builder {
         s.parts.push_back(StringPart{span(*c), {}, to_expr(*c->children.front())});
       }
     }
-    if (s.text_block) dedent_text(s);
+    if (s.text_block) {
+      for (auto& p : s.parts) {  // CRLF files give the same text as LF files
+        if (p.expr) continue;
+        std::string t;
+        for (size_t i = 0; i < p.text.size(); ++i)
+          if (!(p.text[i] == '\r' && i + 1 < p.text.size() && p.text[i + 1] == '\n'))
+            t += p.text[i];
+        p.text = std::move(t);
+      }
+      dedent_text(s);
+    }
     return s;
   }
 
@@ -452,7 +473,22 @@ class Builder {
     if (n.is_type<run_stmt>()) {
       Run r;
       r.span = span(n);
+      std::map<std::string, Span> seen;  // each option at most once
       for (const auto& c : n.children) {
+        const char* opt = c->is_type<capture_name>()  ? "as"
+                          : c->is_type<timeout_opt>() ? "timeout"
+                          : c->is_type<retry_opt>()   ? "retry"
+                                                      : nullptr;
+        if (opt) {
+          Span at = span(*c);
+          if (auto it = seen.find(opt); it != seen.end()) {
+            diags_.push_back(error_at(
+                at,
+                std::string("duplicate '") + opt + "' option (first at " + it->second.where() + ")",
+                "give each option of a run once"));
+          }
+          seen.emplace(opt, at);
+        }
         if (c->is_type<fenced_shell>() || c->is_type<inline_shell>())
           r.shell = shell(*c);
         else if (c->is_type<capture_name>())

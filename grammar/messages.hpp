@@ -49,10 +49,16 @@ RBK_ERROR(regex, "expected a regular expression in slashes after 'matches'",
 RBK_ERROR(regex_close, "unterminated regular expression: expected a closing '/'",
           "write a slash inside the pattern as \\/");
 
+RBK_ERROR(chained_cmp, "comparisons cannot be chained",
+          "join two comparisons with 'and', e.g. a > 1 and a < 9");
+RBK_ERROR(every_without_within, "'every' needs 'within' before it",
+          "e.g. check \"API ready\" within 5m every 15s { … }");
+
 // Strings and shell literals
 RBK_ERROR(
     escape_char, "unknown escape sequence in string",
-    "strings know \\\" \\\\ \\n \\t and \\$; shell commands go in backticks and need no escaping");
+    "strings know \\\" \\\\ \\n \\t and \\$; shell commands go in backticks and need no escaping",
+    kEscape);
 RBK_ERROR(interp_close, "expected '}' to close '${' in the string");
 RBK_ERROR(string_close, "unterminated string: a \"…\" string must end on the line it starts",
           "for text over several lines use \"\"\" … \"\"\"");
@@ -80,7 +86,9 @@ RBK_ERROR(confirm_arg, "expected a prompt string or 'typed VALUE' after 'confirm
 RBK_ERROR(body, "expected '{' to open {block}");
 RBK_ERROR(body_close, "expected a statement or '}' to close {block}{opened}");
 RBK_ERROR(failure_kw, "expected 'failure' after 'on'", "e.g. on failure rollback");
-RBK_ERROR(failure_policy, "expected 'continue', 'rollback' or 'abort' after 'on failure'");
+RBK_ERROR(failure_policy, "expected 'continue', 'rollback' or 'abort' after 'on failure'",
+          "in a step, 'on failure' picks what happens when the step fails; escalation rules such "
+          "as 'on failure page ROLE' go in the escalate section");
 RBK_ERROR(message, "expected a string");
 RBK_ERROR(arg, "expected an argument 'name = value'");
 RBK_ERROR(arg_eq, "expected '=' after the argument name");
@@ -113,7 +121,8 @@ RBK_ERROR(section_close, "expected '}' to close {block}{opened}");
 RBK_ERROR(bad_section_item, "unknown item", nullptr, kBadSectionItem);
 
 // Runbook
-RBK_ERROR(title, "expected a title in quotes", "e.g. title \"Database down\"");
+RBK_ERROR(title, "expected a title in quotes",
+          "titles are one-line strings, e.g. title \"Database down\"");
 RBK_ERROR(severity_value, "expected a severity level", "e.g. severity critical");
 RBK_ERROR(tag_list, "expected a list of tags in brackets", "e.g. tags [postgres, database]");
 RBK_ERROR(tags_close, "expected ',' or ']' in {block}{opened}");
@@ -149,7 +158,7 @@ RBK_ERROR(import_path, "expected the module's path in quotes after 'import'",
           "e.g. import \"stdlib/postgres\"");
 RBK_ERROR(import_alias, "expected a name after 'as'");
 RBK_ERROR(top_decl, "expected 'runbook NAME { … }'",
-          "a .rbk file holds imports and then one runbook (or one module of templates)");
+          "a .rbk file holds imports and then one runbook (or one module of templates)", kTopLevel);
 RBK_ERROR(end_of_file, "unexpected text after the end of the runbook",
           "a file holds one runbook; is a '{' missing earlier?");
 

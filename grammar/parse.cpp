@@ -2,6 +2,8 @@
 // turns a failed must<> into a Diagnostic; recovery resumes at the next item.
 #include "grammar/parse.hpp"
 
+#include <cstring>
+
 #include <tao/pegtl.hpp>
 #include <tao/pegtl/contrib/analyze.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
@@ -61,6 +63,35 @@ uint32_t offset_of(const Input& in) {
   return static_cast<uint32_t>(in.current() - in.begin());
 }
 
+// Tokens that may match in part before failing inside a must<>.
+template <typename Rule>
+inline constexpr bool is_token =
+    std::is_same_v<Rule, dur_value> || std::is_same_v<Rule, retry_count> ||
+    std::is_same_v<Rule, capture_name> || std::is_same_v<Rule, role_ref> ||
+    std::is_same_v<Rule, step_id> || std::is_same_v<Rule, cause_id> ||
+    std::is_same_v<Rule, param_name> || std::is_same_v<Rule, secret_name> ||
+    std::is_same_v<Rule, member_name> || std::is_same_v<Rule, template_ref> ||
+    std::is_same_v<Rule, module_ref> || std::is_same_v<Rule, runbook_ref> ||
+    std::is_same_v<Rule, severity_value> || std::is_same_v<Rule, enum_value>;
+
+/// Remembers a '}' that is indented unlike the first line of its block.
+void note_close(ParseContext& ctx, uint32_t end) {
+  if (ctx.blocks.empty() || end == 0) return;
+  std::string_view text = ctx.file.text();
+  uint32_t brace = end - 1;
+  if (text[brace] != '}') return;
+  const SourceFile& f = ctx.file;
+  auto indent_of = [&](uint32_t offset) {
+    uint32_t p = f.line_start(f.line_of(offset));
+    while (p < text.size() && (text[p] == ' ' || text[p] == '\t')) ++p;
+    return p;
+  };
+  uint32_t brace_line_first = indent_of(brace);
+  if (brace_line_first != brace) return;  // `undo { note "x" }` on one line is fine
+  const OpenBlock& b = ctx.blocks.back();
+  if (f.column_of(brace) != f.column_of(indent_of(b.begin))) ctx.odd_close = {brace, b};
+}
+
 // Rules whose nesting is counted against ParseContext::kMaxDepth.
 template <typename Rule>
 inline constexpr bool nests =
@@ -77,6 +108,7 @@ struct control : tao::pegtl::normal<Rule> {
     if constexpr (block_of<Rule> != BlockKind::None) {
       ctx.blocks.push_back({block_of<Rule>, offset_of(in)});
     }
+    if constexpr (is_token<Rule>) ctx.token_start = offset_of(in);
     if constexpr (nests<Rule>) {
       if (++ctx.depth > ParseContext::kMaxDepth) {
         // start() runs outside PEGTL's unwind guard: undo our own bookkeeping.
@@ -95,7 +127,12 @@ struct control : tao::pegtl::normal<Rule> {
     if constexpr (nests<Rule>) --ctx.depth;
   }
   template <typename Input, typename... States>
-  static void success(const Input&, States&... st) {
+  static void success(const Input& in, States&... st) {
+    if constexpr (block_of<Rule> == BlockKind::Step || block_of<Rule> == BlockKind::Section ||
+                  block_of<Rule> == BlockKind::Signal || block_of<Rule> == BlockKind::Check ||
+                  block_of<Rule> == BlockKind::Undo || block_of<Rule> == BlockKind::Template) {
+      note_close(context_of(st...), offset_of(in));
+    }
     leave<Input>(st...);
   }
   template <typename Input, typename... States>
@@ -112,7 +149,13 @@ struct control : tao::pegtl::normal<Rule> {
                   "a rule used in must<> needs an entry in grammar/messages.hpp");
     constexpr ErrorInfo info = error_info<Rule>;
     ParseContext& ctx = context_of(st...);
-    ctx.report(info.message ? info.message : "syntax error", info.help, offset_of(in), info.kind);
+    uint32_t at = offset_of(in);
+    // A token that matched in part (`10x` for a duration) left the input
+    // inside it: point at its start instead.
+    if constexpr (is_token<Rule>) {
+      if (ctx.token_start <= at) at = ctx.token_start;
+    }
+    ctx.report(info.message ? info.message : "syntax error", info.help, at, info.kind);
     throw tao::pegtl::parse_error(info.message ? info.message : "syntax error", in);
   }
 };
@@ -160,7 +203,10 @@ uint32_t token_length(std::string_view text, uint32_t pos) {
   uint32_t w = static_cast<uint32_t>(word_at(text, pos).size());
   if (w > 0) return w;
   if (text[pos] == '\n' || text[pos] == '\r') return 0;
-  return 1;
+  // Underline a whole operator such as "==" or "<=".
+  uint32_t e = pos;
+  while (e < text.size() && std::strchr("=!<>", text[e]) && text[e] != '\0') ++e;
+  return e > pos ? e - pos : 1;
 }
 
 }  // namespace
@@ -228,6 +274,7 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
   uint32_t at = offset;
   uint32_t len = token_length(text, offset);
   std::string word(word_at(text, offset));
+  outer_word.clear();
 
   auto replace = [&](const std::string& key, const std::string& value) {
     size_t i = msg.find(key);
@@ -252,6 +299,7 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
     if (outer && top) {
       msg = "expected '}' to close {block}{opened} before '" + word + "'";
       hint = "";
+      outer_word = word;
     } else if (kind == kBadStatement) {
       msg = "unknown statement '" + word + "' in {block}";
       hint = did_you_mean(word, keywords::statement_like());
@@ -273,9 +321,29 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
         msg = "'" + word + "' does not belong in {block}";
         hint = "'" + word + "' items go in the " + home + " section";
       } else if (hint.empty()) {
-        hint = "a " + sect + " section holds: " + keywords::join(here);
+        hint = "the " + sect + " section holds: " + keywords::join(here);
       }
     }
+  }
+
+  // A '}' indented unlike its block's first line, inside the block that now
+  // lacks one, is the likely culprit: say where it is.
+  if (top && msg.rfind("expected '}' to close", 0) == 0 && odd_close.brace != UINT32_MAX &&
+      odd_close.brace > top->begin && odd_close.brace < offset) {
+    Span brace = Span::of(file, odd_close.brace, odd_close.brace + 1);
+    Span opened = Span::of(file, odd_close.block.begin, odd_close.block.begin);
+    hint = "the '}' at " + brace.where() + " closed " + describe(odd_close.block) + " (opened at " +
+           opened.where() + ") but is not indented like it; is a '}' missing there?";
+  }
+
+  if (kind == kEscape && offset > 0) {
+    at = offset - 1;
+    len = offset < text.size() && text[offset] != '\n' ? 2 : 1;
+  }
+
+  if (kind == kTopLevel && !word.empty()) {
+    std::string guess = did_you_mean(word, {"runbook", "module", "import"});
+    if (!guess.empty()) hint = guess;
   }
 
   if (kind == kAtOpener && top) {
@@ -295,6 +363,16 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
   if (at == last_error && !diagnostics.empty()) return;
   last_error = offset;
   diagnostics.push_back(error_at(Span::of(file, at, at + len), std::move(msg), std::move(hint)));
+}
+
+bool belongs_here(const ParseContext& ctx, const std::string& word) {
+  if (ctx.blocks.empty()) return false;
+  const OpenBlock& top = ctx.blocks.back();
+  if (top.kind == BlockKind::Runbook) return keywords::is_runbook_item(word);
+  if (top.kind == BlockKind::Module) return word == "template";
+  if (top.kind == BlockKind::Section)
+    return keywords::is_section_item(word_at(ctx.file.text(), top.begin), word);
+  return false;
 }
 
 uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t error) {
@@ -333,6 +411,7 @@ namespace rbk {
 ParseResult parse(std::shared_ptr<const SourceFile> file) {
   using namespace grammar;
   ParseResult result;
+  result.source = file;
   ParseContext ctx(*file);
   tao::pegtl::memory_input<> in(file->text(), file->path());
   std::unique_ptr<Node> root;

@@ -13,6 +13,8 @@ namespace rbk {
 struct ParseResult {
   std::unique_ptr<ast::Document> document;
   Diagnostics diagnostics;
+  /// Keeps the file alive for as long as the diagnostics point into it.
+  std::shared_ptr<const SourceFile> source;
 };
 
 /// Parses a whole .rbk file. Never throws for bad input.

@@ -51,6 +51,17 @@ struct ParseContext {
   std::map<uint32_t, uint32_t> comments;  // begin → end; a map since backtracking re-reads some
   uint32_t last_error = UINT32_MAX;       // offset of the last reported error
   uint32_t depth = 0;                     // nesting of expressions and blocks
+  uint32_t token_start = 0;               // where the last must<> token attempt began
+  /// Set when an error means an enclosing '}' is missing (an outer keyword
+  /// such as 'remediate' turned up): recovery happens at the level that word
+  /// belongs to, not inside the block that lacks its '}'.
+  std::string outer_word;
+  /// The last '}' indented unlike the line that opened its block, and the
+  /// block it closed: likely where a '}' is missing when a later one is.
+  struct OddClose {
+    uint32_t brace = UINT32_MAX;
+    OpenBlock block{BlockKind::None, 0};
+  } odd_close;
 
   /// Deeper nesting than this is refused: each level costs parser stack, and
   /// no runbook needs it.
@@ -71,6 +82,8 @@ enum ReportKind {
   kBadItem = 3,         // a word where a runbook item should be
   kBadModuleItem = 4,   // a word where a template should be
   kAtOpener = 5,        // report at the innermost block's start (unterminated text)
+  kEscape = 7,          // a bad escape: point at the backslash and its letter
+  kTopLevel = 6,        // where a file's 'runbook' should be: suggest for a misspelling
 };
 
 }  // namespace rbk::grammar

@@ -15,6 +15,10 @@ namespace rbk::grammar {
 /// `item_begin`, given the innermost open block. Returns an offset > item_begin.
 uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t error);
 
+/// Whether `word` starts an item of the innermost open block (the level a
+/// recover<> at this point resumes in).
+bool belongs_here(const ParseContext& ctx, const std::string& word);
+
 /// Finds the ParseContext among PEGTL's state arguments.
 template <typename... States>
 ParseContext& context_of(States&... st) {
@@ -47,6 +51,9 @@ struct recover {
     } catch (const tao::pegtl::parse_error&) {
       ctx.blocks.resize(depth);
       ctx.depth = nesting;
+      // A missing '}' found by an outer keyword is handled where that keyword belongs.
+      if (!ctx.outer_word.empty() && !belongs_here(ctx, ctx.outer_word)) throw;
+      ctx.outer_word.clear();
       const uint32_t resume = resume_offset(ctx, item_begin, ctx.last_error);
       in.iterator() = saved;
       in.bump(resume - item_begin);

@@ -101,8 +101,13 @@ RBK_KEY(false);
 struct ident : seq<ident_first, star<ident_other>> {};
 /// Words may also hold '-': runbook names, roles, severities, enum values.
 struct word : seq<ident_first, star<word_other>> {};
-/// Words reserved inside expressions.
-struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_true, kw_false> {};
+/// Words reserved inside expressions: the operators, and the words that
+/// start a statement, so that `confirm typed` followed by a `run` line on
+/// the next line is an error at `run`, not a value named "run".
+struct reserved
+    : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_true, kw_false, kw_run,
+          kw_destructive, kw_evidence, kw_confirm, kw_until, kw_undo, kw_on, kw_note, kw_manual,
+          kw_call, kw_page, kw_notify, kw_firing, kw_passes, kw_use, kw_when> {};
 
 // ---------------------------------------------------------------- literals
 struct digits : plus<digit> {};
@@ -124,8 +129,9 @@ struct str_dollar : one<'$'> {};
 struct str_plain : plus<not_one<'"', '\\', '\r', '\n', '$'>> {};
 struct string_close : one<'"'> {};
 struct string_lit
-    : seq<one<'"'>, star<sor<str_escape, dollar_escape, interp, str_plain, str_dollar>>,
-          must<string_close>> {};
+    : seq<not_at<TAO_PEGTL_STRING("\"\"\"")>, one<'"'>,
+          star<sor<str_escape, dollar_escape, interp, str_plain, str_dollar>>, must<string_close>> {
+};
 struct triple_quote : TAO_PEGTL_STRING("\"\"\"") {};
 struct text_plain : plus<not_at<triple_quote>, not_one<'$'>> {};
 struct text_close : triple_quote {};
@@ -148,8 +154,9 @@ struct shell : sor<fenced_shell, inline_shell> {};
 // ---------------------------------------------------------------- expressions
 struct regex_body : star<sor<seq<one<'\\'>, not_one<'\r', '\n'>>, not_one<'/', '\r', '\n'>>> {};
 struct regex_close : one<'/'> {};
-struct regex_flags : star<one<'i'>> {};
-struct regex : seq<one<'/'>, regex_body, must<regex_close>, regex_flags, not_at<word_other>> {};
+/// Any letters: the check pass names an unknown flag rather than the parser failing.
+struct regex_flags : star<ident_other> {};
+struct regex : seq<one<'/'>, regex_body, must<regex_close>, regex_flags> {};
 
 struct true_lit : kw_true {};
 struct false_lit : kw_false {};
@@ -186,7 +193,11 @@ struct cmp_tail
     : sor<seq<sor<op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_contains, op_not_in, op_in>, sk,
               must<operand>>,
           seq<op_matches, sk, must<regex>>, seq<at<single_eq>, raise<single_eq>>> {};
-struct comparison : seq<postfix, opt<sk, cmp_tail>> {};
+struct any_cmp_op : sor<TAO_PEGTL_STRING("=="), TAO_PEGTL_STRING("!="), one<'<', '>'>, kw_contains,
+                        kw_in, kw_matches> {};
+/// `a == b == c`: reported, since it would not mean what it seems to.
+struct chained_cmp : seq<at<any_cmp_op>, raise<chained_cmp>> {};
+struct comparison : seq<postfix, opt<sk, cmp_tail, opt<sk, chained_cmp>>> {};
 struct not_expr;
 struct negation : seq<kw_not, sk, must<not_expr>> {};
 struct not_expr : sor<negation, comparison> {};
@@ -203,7 +214,7 @@ struct runbook_ref : word {};
 struct step_id : ident {};
 struct cause_id : ident {};
 struct signal_id : ident {};
-struct check_id : ident {};
+struct check_id : seq<not_at<kw_within>, ident> {};
 struct param_name : ident {};
 struct arg_name : ident {};
 struct module_ref : ident {};
@@ -228,7 +239,7 @@ struct destructive_stmt : kw_destructive {};
 struct evidence_stmt : kw_evidence {};
 struct typed_value : expr {};
 struct confirm_typed : if_must<kw_typed, sk, typed_value> {};
-struct confirm_arg : sor<confirm_typed, string_lit> {};
+struct confirm_arg : sor<confirm_typed, text_or_string> {};
 struct confirm_stmt : if_must<kw_confirm, sk, confirm_arg> {};
 struct until_within : within_opt {};
 struct until_stmt : if_must<kw_until, sk, shell, sk, until_within, opt<sk, every_opt>> {};
@@ -275,8 +286,10 @@ struct signal_title : title {};
 struct signal : if_must<kw_signal, sk, opt<signal_id, sk>, signal_title, sk, body> {};
 struct check_title : title {};
 struct check_within : seq<within_opt, opt<sk, every_opt>> {};
-struct check
-    : if_must<kw_check, sk, opt<check_id, sk>, check_title, opt<sk, check_within>, sk, body> {};
+/// `every` with no `within` before it: the deadline comes first.
+struct every_without_within : seq<at<kw_every>, raise<every_without_within>> {};
+struct check : if_must<kw_check, sk, opt<check_id, sk>, check_title, opt<sk, check_within>,
+                       opt<sk, every_without_within>, sk, body> {};
 struct cause_title : title {};
 struct cause_when : when_clause {};
 struct cause : if_must<kw_cause, sk, cause_id, sk, cause_title, sk, cause_when> {};
@@ -337,7 +350,7 @@ struct param_help : text_or_string {};
 struct param_decl : if_must<kw_param, sk, param_name, sk, param_colon, sk, type_spec,
                             opt<sk, param_default>, opt<sk, param_help>> {};
 
-struct secret_name : ident {};
+struct secret_name : seq<not_at<kw_from>, ident> {};
 struct secret_env_name : string_lit {};
 struct secret_env : seq<kw_env, opt<sk, secret_env_name>> {};
 struct secret_command : shell {};
@@ -372,7 +385,7 @@ struct module_decl
 
 // ---------------------------------------------------------------- file
 struct import_path : string_lit {};
-struct import_alias : ident {};
+struct import_alias : seq<not_at<sor<kw_runbook, kw_module, kw_import>>, ident> {};
 struct import_decl : if_must<kw_import, sk, import_path, opt<sk, kw_as, sk, must<import_alias>>> {};
 struct top_decl : sor<runbook, module_decl> {};
 struct end_of_file : eof {};

@@ -159,6 +159,8 @@ class Checker {
   std::string runbook_name_;
   Phase phase_ = Phase::Params;
   std::string current_step_;
+  bool at_start_ = false;   // checking an escalation rule that fires at the start
+  bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
 
   void error(const Span& s, std::string msg, std::string help = {}) {
     diags_.push_back(error_at(s, std::move(msg), std::move(help)));
@@ -174,7 +176,15 @@ class Checker {
         error(imp->path.span, "an import path cannot use ${…}", "write the path as plain text");
         continue;
       }
+      // The name `use` refers to: the alias, else the module's own declared
+      // name, else (when it cannot be loaded) the file's base name.
       std::string name = imp->module_name();
+      const Module* m = nullptr;
+      std::string why;
+      if (loader_) {
+        m = loader_->load(imp->path.plain(), doc_.source->path(), why);
+        if (m && !imp->alias) name = m->name.name;
+      }
       if (auto it = seen.find(name); it != seen.end()) {
         error(imp->span,
               "module name '" + name + "' is already imported at " + it->second->span.where(),
@@ -182,9 +192,12 @@ class Checker {
         continue;
       }
       seen[name] = imp;
+      if (name.find('-') != std::string::npos && (m || !loader_)) {
+        error(imp->span, "module '" + name + "' cannot be named in 'use' (it contains '-')",
+              "import it under another name: import \"" + imp->path.plain() + "\" as " +
+                  std::string(1, name[0]) + name.substr(1, name.find('-') - 1));
+      }
       if (!loader_) continue;
-      std::string why;
-      const Module* m = loader_->load(imp->path.plain(), doc_.source->path(), why);
       if (!m) {
         error(imp->path.span, "cannot import \"" + imp->path.plain() + "\": " + why);
         modules_[name] = nullptr;
@@ -197,7 +210,15 @@ class Checker {
   // ------------------------------------------------------------ names
   void check_env_name(const Ident& id, const char* what) {
     const std::string& n = id.name;
-    if (n.rfind("RBK_", 0) == 0) {
+    // The words the grammar reserves in expressions (grammar/rules.hpp `reserved`).
+    static const std::set<std::string> reserved{
+        "and",    "or",          "not",      "in",      "contains", "matches", "true", "false",
+        "run",    "destructive", "evidence", "confirm", "until",    "undo",    "on",   "note",
+        "manual", "call",        "page",     "notify",  "firing",   "passes",  "use",  "when"};
+    if (reserved.count(n)) {
+      error(id.span, "'" + n + "' is a reserved word and cannot be a " + what + " name",
+            "it could never be used in a condition; choose another name");
+    } else if (n.rfind("RBK_", 0) == 0) {
       error(id.span, std::string(what) + " name '" + n + "' is reserved",
             "names starting with RBK_ are set by rbk for every command");
     } else if (protected_env().count(n)) {
@@ -246,6 +267,14 @@ class Checker {
     }
     std::map<MetaKind, const Meta*> metas;
     std::map<SectionKind, const Section*> sections;
+    // Parameters and secrets are bound before anything runs: declare them all
+    // first, so a title may name a parameter declared below it.
+    for (const auto& item : r.items) {
+      if (const auto* p = std::get_if<Param>(&item))
+        declare_param(*p);
+      else if (const auto* s = std::get_if<Secret>(&item))
+        declare_secret(*s);
+    }
     for (const auto& item : r.items) {
       if (const auto* m = std::get_if<Meta>(&item)) {
         if (auto it = metas.find(m->kind); it != metas.end()) {
@@ -255,10 +284,6 @@ class Checker {
           metas[m->kind] = m;
         }
         check_meta(*m);
-      } else if (const auto* p = std::get_if<Param>(&item)) {
-        declare_param(*p);
-      } else if (const auto* s = std::get_if<Secret>(&item)) {
-        declare_secret(*s);
       } else if (const auto* s2 = std::get_if<Section>(&item)) {
         if (auto it = sections.find(s2->kind); it != sections.end()) {
           error(s2->keyword,
@@ -356,9 +381,9 @@ class Checker {
         for (const auto& e : p.type.values) values.push_back(e.name);
         if (v.empty() || std::find(values.begin(), values.end(), v) == values.end()) {
           std::string hint = did_you_mean(v, values);
-          error(d.span,
-                "default '" + std::string(d.span.text()) + "' is not a value of enum '" +
-                    p.name.name + "'",
+          std::string shown = d.kind == ExprKind::String ? std::string(d.span.text())
+                                                         : "'" + std::string(d.span.text()) + "'";
+          error(d.span, "default " + shown + " is not a value of enum '" + p.name.name + "'",
                 hint.empty() ? "the values are " + join(values) : hint);
         }
         break;
@@ -368,6 +393,13 @@ class Checker {
         p.type.kind != TypeKind::List) {
       // Already reported above as a type mismatch; a bare word is only for enums.
     }
+  }
+
+  /// ".a .b .c"
+  static std::string fields(const std::vector<std::string>& v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? " ." : ".") + v[i];
+    return out;
   }
 
   static std::string join(const std::vector<std::string>& v) {
@@ -424,7 +456,46 @@ class Checker {
         captures_[c.name] = CaptureInfo{c.span, owner, false};
       }
       if (const auto* u = std::get_if<Undo>(&st)) declare_captures(*u->body, owner);
+      // A template's statements run in the step that uses it, so its
+      // captures are the step's captures.
+      if (const auto* use = std::get_if<Use>(&st)) {
+        if (const Template* t = find_template(*use)) {
+          for (const auto& name : template_captures(t->body)) {
+            Ident c{use->span, name};
+            if (captures_.count(name) || params_.count(name) || secrets_.count(name)) {
+              error(use->span,
+                    "'use " + use->module.name + "." + use->name.name + "' captures '" + name +
+                        "', which is already a parameter, secret or capture here",
+                    "both would be the environment variable $" + name + "; rename one");
+              continue;
+            }
+            captures_[name] = CaptureInfo{use->span, owner, false};
+          }
+        }
+      }
     }
+  }
+
+  /// The template a `use` names, or nullptr (reported elsewhere).
+  const Template* find_template(const Use& u) const {
+    auto it = modules_.find(u.module.name);
+    if (it == modules_.end() || !it->second) return nullptr;
+    const Template* found = nullptr;
+    for (const auto& item : it->second->items)
+      if (const auto* t = std::get_if<Template>(&item); t && t->id.name == u.name.name) found = t;
+    return found;
+  }
+
+  static std::vector<std::string> template_captures(const Body& b) {
+    std::vector<std::string> out;
+    for (const auto& st : b.items) {
+      if (const auto* r = std::get_if<Run>(&st); r && r->capture) out.push_back(r->capture->name);
+      if (const auto* u = std::get_if<Undo>(&st)) {
+        auto inner = template_captures(*u->body);
+        out.insert(out.end(), inner.begin(), inner.end());
+      }
+    }
+    return out;
   }
 
   void clashes_capture(const Ident& c) {
@@ -475,7 +546,7 @@ class Checker {
         if (sg->id) steps_[sg->id->name].reached = true;
         bool has_run = false, has_firing = false;
         for (const auto& b : sg->body.items) {
-          has_run = has_run || std::holds_alternative<Run>(b);
+          has_run = has_run || std::holds_alternative<Run>(b) || std::holds_alternative<Use>(b);
           has_firing = has_firing || std::holds_alternative<Firing>(b);
         }
         if (!has_run && !has_firing)
@@ -491,7 +562,7 @@ class Checker {
         if (ck->within && ck->every) check_every(*ck->within, *ck->every);
         bool has_run = false, has_pass = false;
         for (const auto& b : ck->body.items) {
-          has_run = has_run || std::holds_alternative<Run>(b);
+          has_run = has_run || std::holds_alternative<Run>(b) || std::holds_alternative<Use>(b);
           has_pass = has_pass || std::holds_alternative<Passes>(b);
         }
         if (!has_run && !has_pass)
@@ -502,7 +573,10 @@ class Checker {
         if (c->when) check_condition(*c->when, "the cause's 'when'");
         cause_defined_[c->id.name] = true;
       } else if (const auto* e = std::get_if<Escalation>(&item)) {
+        // A rule for the start of the run fires before any command ran.
+        at_start_ = e->trigger == Trigger::Start;
         check_notify(e->action);
+        at_start_ = false;
       }
     }
   }
@@ -603,6 +677,8 @@ class Checker {
               if (x.cond) check_condition(*x.cond, "'passes when'");
             } else if constexpr (std::is_same_v<T, Use>) {
               check_use(x);
+              for (auto& [name, info] : captures_)
+                if (info.span.begin == x.span.begin) info.defined = true;
             }
           },
           st);
@@ -752,7 +828,11 @@ class Checker {
       return {};
     }
     if (auto c = captures_.find(n); c != captures_.end()) {
-      if (!c->second.defined) {
+      if (at_start_) {
+        error(e.span, "capture '" + n + "' does not exist yet when the run starts",
+              "a rule with no 'after' or 'on' fires before any step ran; use 'after DURATION' "
+              "or 'on failure'");
+      } else if (!c->second.defined) {
         error(e.span,
               "capture '" + n + "' is used before step '" + c->second.step + "' defines it (at " +
                   c->second.span.where() + ")",
@@ -777,6 +857,8 @@ class Checker {
         if (v.name == n && hint.empty())
           hint = "to compare with the text " + n + " write \"" + n + "\"";
     }
+    if (hint.empty() && comparing_ && valid_word(n))
+      hint = "to compare with the text " + n + ", quote it: \"" + n + "\"";
     error(e.span, "unknown name '" + n + "'",
           hint.empty() ? "names are parameters, captures (run … as NAME) and " + join(builtins())
                        : hint);
@@ -810,7 +892,8 @@ class Checker {
       if (std::find(step_fields().begin(), step_fields().end(), e.name) == step_fields().end()) {
         std::string hint = did_you_mean(e.name, step_fields());
         error(e.span, "unknown step field '" + e.name + "'",
-              hint.empty() ? "steps have ." + join(step_fields()) : hint);
+              hint.empty() ? "steps have " + fields(step_fields()) : hint);
+        return {};  // unknown: no second error about its type
       }
       return {Ty::Bool, nullptr};
     }
@@ -831,7 +914,7 @@ class Checker {
       if (f == "json") return {};
       std::string hint = did_you_mean(f, capture_fields());
       error(e.span, "unknown capture field '" + f + "'",
-            hint.empty() ? "captures have ." + join(capture_fields()) : hint);
+            hint.empty() ? "captures have " + fields(capture_fields()) : hint);
       return {};
     }
     // anything under .json: unknown shape
@@ -910,7 +993,11 @@ class Checker {
 
   TypeInfo binary_type(const Expr& e) {
     const Expr& lhs_e = *e.items.at(0);
+    // "Quote it" suits `severity == critical`, not `environment == "prod"`.
+    const bool other_is_text = e.items.size() > 1 && e.items[1]->kind == ExprKind::String;
+    comparing_ = (e.op == BinOp::Eq || e.op == BinOp::Ne) && !other_is_text;
     TypeInfo lhs = type_of(lhs_e);
+    comparing_ = false;
     if (e.op == BinOp::Matches) {
       if (lhs.ty != Ty::String && lhs.ty != Ty::Unknown)
         error(lhs_e.span, std::string("'matches' needs text on its left, not ") + ty_name(lhs.ty));
@@ -918,7 +1005,11 @@ class Checker {
       return {Ty::Bool, nullptr};
     }
     const Expr& rhs_e = *e.items.at(1);
+    const bool equality =
+        e.op == BinOp::Eq || e.op == BinOp::Ne || e.op == BinOp::In || e.op == BinOp::NotIn;
+    comparing_ = equality && lhs_e.kind != ExprKind::String;
     TypeInfo rhs = type_of(rhs_e);
+    comparing_ = false;
     auto mismatch = [&](const std::string& help) {
       error(e.span,
             std::string("cannot compare ") + ty_name(lhs.ty) + " with " + ty_name(rhs.ty) +

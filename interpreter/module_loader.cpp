@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "interpreter/check.hpp"
+
 namespace rbk {
 
 namespace fs = std::filesystem;
@@ -24,8 +26,10 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
   }
   candidates.push_back(fs::path(RBK_STDLIB_DIR).parent_path() / rel);
 
-  for (const auto& c : candidates) {
-    if (!fs::is_regular_file(c, ec)) continue;
+  for (const auto& found : candidates) {
+    if (!fs::is_regular_file(found, ec)) continue;
+    // Paths in messages are relative to the working directory, as the user typed them.
+    const fs::path c = fs::proximate(found, ec);
     std::string key = fs::weakly_canonical(c, ec).string();
     auto it = cache_.find(key);
     if (it == cache_.end()) {
@@ -46,6 +50,15 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
     }
     if (!r.document->module()) {
       error = c.string() + " is a runbook, not a module of templates";
+      return nullptr;
+    }
+    // A module with check errors (a duplicate template, an undefined name)
+    // is refused as a whole rather than used half-valid.
+    if (checked_.insert(key).second) check_errors_[key] = check(*r.document, this);
+    if (const auto& errs = check_errors_[key]; has_errors(errs)) {
+      const auto& d = errs.front();
+      error = "it has errors (first: " + d.span.file->path() + ":" + d.span.where() + ": " +
+              d.message + ")";
       return nullptr;
     }
     return r.document->module();

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "grammar/parse.hpp"
@@ -30,6 +31,8 @@ class FileModuleLoader : public ModuleLoader {
 
  private:
   std::map<std::string, ParseResult> cache_;
+  std::set<std::string> checked_;
+  std::map<std::string, Diagnostics> check_errors_;
 };
 
 }  // namespace rbk

@@ -50,6 +50,7 @@ TEST_CASE("truncated and line-deleted inputs never crash rbk check", "[robustnes
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     auto lines = split_lines(rbk::test::read_file(f));
+    if (lines.empty()) continue;  // an empty file has no variants
     for (size_t i = 0; i < lines.size(); ++i) {
       std::string truncated, deleted;
       for (size_t j = 0; j <= i; ++j) truncated += lines[j];
