@@ -41,7 +41,7 @@ RBK_ERROR(bad_number, "invalid number or duration",
           "numbers look like 42 or 0.5; durations like 500ms, 30s, 10m, 1h30m or 2d");
 RBK_ERROR(member_name, "expected a field name after '.'",
           "captures have .stdout .stderr .exit .ok .timed_out .duration .lines .json");
-RBK_ERROR(index_close, "expected ']' to close the index");
+RBK_ERROR(index_close, "expected ']' to close {block}{opened}");
 RBK_ERROR(list_close, "expected ',' or ']' in {block}{opened}");
 RBK_ERROR(paren_close, "expected ')' to close {block}{opened}");
 RBK_ERROR(regex, "expected a regular expression in slashes after 'matches'",
@@ -117,7 +117,7 @@ RBK_ERROR(esc_action_required, "expected 'page ROLE' or 'notify ROLE'",
           "e.g. after 10m page secondary-oncall");
 RBK_ERROR(esc_event, "expected 'failure' or 'success' after 'on'", "e.g. on failure page db-owner");
 RBK_ERROR(section_open, "expected '{' to open {block}");
-RBK_ERROR(section_close, "expected '}' to close {block}{opened}");
+RBK_ERROR(section_close, "expected an item or '}' to close {block}{opened}");
 RBK_ERROR(bad_section_item, "unknown item", nullptr, kBadSectionItem);
 
 // Runbook
@@ -145,7 +145,7 @@ RBK_ERROR(secret_source, "expected 'env' or a shell command after 'from'",
 RBK_ERROR(bad_item, "unknown item", nullptr, kBadItem);
 RBK_ERROR(runbook_name, "expected a runbook name after 'runbook'", "e.g. runbook db-down { … }");
 RBK_ERROR(runbook_open, "expected '{' to open {block}");
-RBK_ERROR(runbook_close, "expected '}' to close {block}{opened}");
+RBK_ERROR(runbook_close, "expected an item or '}' to close {block}{opened}");
 
 // Modules and files
 RBK_ERROR(template_id, "expected a template id after 'template'");

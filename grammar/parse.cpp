@@ -48,6 +48,7 @@ template <> inline constexpr BlockKind block_of<paren> = BlockKind::Paren;
 template <> inline constexpr BlockKind block_of<tag_list> = BlockKind::Tags;
 template <> inline constexpr BlockKind block_of<type_enum> = BlockKind::Enum;
 template <> inline constexpr BlockKind block_of<interp> = BlockKind::Interp;
+template <> inline constexpr BlockKind block_of<index> = BlockKind::Index;
 // clang-format on
 
 // Rules that cannot fail need no message when wrapped in must<>.
@@ -260,6 +261,8 @@ std::string ParseContext::describe(const OpenBlock& b) const {
       return "the enum";
     case BlockKind::Interp:
       return "'${'";
+    case BlockKind::Index:
+      return "the index";
     case BlockKind::None:
       break;
   }
@@ -328,7 +331,7 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
 
   // A '}' indented unlike its block's first line, inside the block that now
   // lacks one, is the likely culprit: say where it is.
-  if (top && msg.rfind("expected '}' to close", 0) == 0 && odd_close.brace != UINT32_MAX &&
+  if (top && msg.find("'}' to close") != std::string::npos && odd_close.brace != UINT32_MAX &&
       odd_close.brace > top->begin && odd_close.brace < offset) {
     Span brace = Span::of(file, odd_close.brace, odd_close.brace + 1);
     Span opened = Span::of(file, odd_close.block.begin, odd_close.block.begin);
@@ -339,6 +342,10 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
   if (kind == kEscape && offset > 0) {
     at = offset - 1;
     len = offset < text.size() && text[offset] != '\n' ? 2 : 1;
+  }
+
+  if (msg.rfind("unexpected text after the end", 0) == 0 && word == "import") {
+    hint = "imports go at the top of the file, before the runbook";
   }
 
   if (kind == kTopLevel && !word.empty()) {

@@ -32,7 +32,8 @@ enum class BlockKind {
   Paren,
   Tags,
   Enum,
-  Interp
+  Interp,
+  Index
 };
 
 /// One block the parser is inside of.

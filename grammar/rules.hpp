@@ -175,6 +175,7 @@ struct member_name : ident {};
 struct member : seq<one<'.'>, must<member_name>> {};
 struct index_close : one<']'> {};
 struct index : seq<one<'['>, sk, must<expr>, sk, must<index_close>> {};
+
 struct postfix : seq<primary, star<sor<member, index>>> {};
 
 struct single_eq : one<'='> {};
