@@ -544,14 +544,7 @@ class Checker {
         check_string(sg->title);
         check_body(sg->body, Holder::Signal, s.kind);
         if (sg->id) steps_[sg->id->name].reached = true;
-        bool has_run = false, has_firing = false;
-        for (const auto& b : sg->body.items) {
-          has_run = has_run || std::holds_alternative<Run>(b) || std::holds_alternative<Use>(b);
-          has_firing = has_firing || std::holds_alternative<Firing>(b);
-        }
-        if (!has_run && !has_firing)
-          error(sg->title.span, "signal has nothing to check",
-                "add a command (run `…`) and, optionally, 'firing when CONDITION'");
+        require_something<Firing>(sg->body, sg->title.span, "signal", "firing when");
       } else if (const auto* ck = std::get_if<Check>(&item)) {
         current_step_ = ck->id ? ck->id->name : "";
         check_string(ck->title);
@@ -560,14 +553,7 @@ class Checker {
         if (ck->within) check_positive(*ck->within, "'within'");
         if (ck->every) check_positive(*ck->every, "'every'");
         if (ck->within && ck->every) check_every(*ck->within, *ck->every);
-        bool has_run = false, has_pass = false;
-        for (const auto& b : ck->body.items) {
-          has_run = has_run || std::holds_alternative<Run>(b) || std::holds_alternative<Use>(b);
-          has_pass = has_pass || std::holds_alternative<Passes>(b);
-        }
-        if (!has_run && !has_pass)
-          error(ck->title.span, "check has nothing to check",
-                "add a command (run `…`) and, optionally, 'passes when CONDITION'");
+        require_something<Passes>(ck->body, ck->title.span, "check", "passes when");
       } else if (const auto* c = std::get_if<Cause>(&item)) {
         check_string(c->title);
         if (c->when) check_condition(*c->when, "the cause's 'when'");
@@ -579,6 +565,19 @@ class Checker {
         at_start_ = false;
       }
     }
+  }
+
+  /// A signal or check must run a command or test a condition (`Cond`).
+  template <typename Cond>
+  void require_something(const Body& body, const Span& title, const char* what,
+                         const char* cond_keyword) {
+    for (const auto& b : body.items) {
+      if (std::holds_alternative<Run>(b) || std::holds_alternative<Use>(b) ||
+          std::holds_alternative<Cond>(b))
+        return;
+    }
+    error(title, std::string(what) + " has nothing to check",
+          std::string("add a command (run `…`) and, optionally, '") + cond_keyword + " CONDITION'");
   }
 
   void check_positive(const Duration& d, const char* what) {
