@@ -382,10 +382,47 @@ bool belongs_here(const ParseContext& ctx, const std::string& word) {
   return false;
 }
 
+namespace {
+
+/// For one-line layouts (`causes { cause c "x" when a == b == c }`): scans
+/// braces from the item's start to the end of the error's line, skipping
+/// strings, shell literals and comments. Returns where the item's block
+/// closes after the error, or where the enclosing block's '}' is, or
+/// UINT32_MAX when neither is on that line (the line-based rule applies).
+uint32_t resume_on_error_line(std::string_view text, uint32_t item_begin, uint32_t error) {
+  size_t line_end = text.find('\n', error);
+  if (line_end == std::string_view::npos) line_end = text.size();
+  int depth = 0;
+  for (size_t p = item_begin; p < line_end; ++p) {
+    char c = text[p];
+    if (c == '#') {
+      while (p < text.size() && text[p] != '\n') ++p;
+      if (p >= line_end) break;
+    } else if (c == '"' || c == '`') {
+      if (text.compare(p, 3, c == '"' ? "\"\"\"" : "```") == 0) return UINT32_MAX;
+      for (++p; p < text.size() && text[p] != c && text[p] != '\n'; ++p)
+        if (c == '"' && text[p] == '\\') ++p;
+      if (p >= line_end) break;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      if (depth == 0) return static_cast<uint32_t>(p);  // the enclosing block's '}'
+      if (--depth == 0 && p >= error) return static_cast<uint32_t>(p + 1);
+    }
+  }
+  return UINT32_MAX;
+}
+
+}  // namespace
+
 uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t error) {
   const std::string_view text = ctx.file.text();
   const SourceFile& f = ctx.file;
   if (error == UINT32_MAX || error < item_begin) error = item_begin;
+  if (ctx.outer_word.empty()) {
+    uint32_t same_line = resume_on_error_line(text, item_begin, error);
+    if (same_line != UINT32_MAX && same_line > item_begin) return same_line;
+  }
   const uint32_t item_col = f.column_of(item_begin);
   const OpenBlock* top = ctx.blocks.empty() ? nullptr : &ctx.blocks.back();
   const std::string_view section = top ? word_at(text, top->begin) : std::string_view();

@@ -555,10 +555,12 @@ class Checker {
         if (ck->within && ck->every) check_every(*ck->within, *ck->every);
         require_something<Passes>(ck->body, ck->title.span, "check", "passes when");
       } else if (const auto* c = std::get_if<Cause>(&item)) {
+        current_step_.clear();
         check_string(c->title);
         if (c->when) check_condition(*c->when, "the cause's 'when'");
         cause_defined_[c->id.name] = true;
       } else if (const auto* e = std::get_if<Escalation>(&item)) {
+        current_step_.clear();
         // A rule for the start of the run fires before any command ran.
         at_start_ = e->trigger == Trigger::Start;
         check_notify(e->action);
