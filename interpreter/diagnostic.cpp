@@ -9,6 +9,7 @@ namespace rbk {
 Diagnostic error_at(const Span& span, std::string message, std::string help) {
   Diagnostic d;
   d.span = span;
+  if (span.file) d.file_owner = span.file->weak_from_this().lock();
   d.message = std::move(message);
   d.help = std::move(help);
   return d;

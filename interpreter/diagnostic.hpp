@@ -22,6 +22,9 @@ struct Diagnostic {
   std::string help;     // optional: printed as "help: …"
   std::string code;     // optional rule id (lint), e.g. "RBK101"
   std::string path;     // used when span has no file (e.g. an unreadable file)
+  /// Keeps span.file alive as long as the diagnostic (set by error_at when
+  /// the file is owned by a shared_ptr): a diagnostic can outlive the parse.
+  std::shared_ptr<const SourceFile> file_owner;
 };
 
 /// Collects diagnostics in the order they were found.

@@ -11,7 +11,7 @@
 namespace rbk {
 
 /// One loaded file: its display path, its bytes, and an index of line starts.
-class SourceFile {
+class SourceFile : public std::enable_shared_from_this<SourceFile> {
  public:
   /// Takes the file's text as it is; `path` is what diagnostics print.
   SourceFile(std::string path, std::string text);

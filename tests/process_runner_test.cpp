@@ -1,0 +1,566 @@
+// The real command runner against real processes. No test sleeps to
+// synchronise or asserts on elapsed time: the only waits are condition
+// variables fed by the output sink and bounded polls for the kernel to finish
+// off killed processes. Catch2 v2 is not thread-safe, so sinks (which run on
+// the runner's thread) only record, and assertions come after run().
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "interpreter/process_runner.hpp"
+#include "test_support.hpp"
+
+using namespace rbk;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A spec with a generous deadline: long enough for any loaded machine, short
+// enough that a runner waiting for the wrong thing fails within minutes.
+CommandSpec spec_for(std::string script) {
+  CommandSpec spec;
+  spec.script = std::move(script);
+  spec.timeout = 30s;
+  return spec;
+}
+
+// Runs on a helper thread (as the engine may) under a watchdog, so that a
+// runner that does not return fails the test instead of blocking CI: past
+// every bound the runner has (deadline, grace, its drain and pipe windows)
+// plus a minute of slack, the watchdog fails the test and cancels the run;
+// if even that does not help, it aborts. `before` runs first on that thread
+// (e.g. to change its signal mask).
+CommandResult run_watched(const CommandSpec& spec, OutputSink* sink = nullptr,
+                          CancelToken* token = nullptr, std::function<void()> before = {}) {
+  CancelToken own;
+  if (!token) token = &own;
+  ProcessRunner runner(token);
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  CommandResult result;
+  std::thread worker([&] {
+    if (before) before();
+    CommandResult r = runner.run(spec, sink);
+    std::lock_guard<std::mutex> lock(m);
+    result = std::move(r);
+    done = true;
+    cv.notify_one();
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    auto bound = spec.timeout + spec.grace + kDrainWindow + kPipeCloseWindow + 60s;
+    if (!cv.wait_for(lock, bound, [&] { return done; })) {
+      FAIL_CHECK("the runner did not return: " << spec.script);
+      token->cancel();
+      if (!cv.wait_for(lock, 60s, [&] { return done; })) std::abort();
+    }
+  }
+  worker.join();
+  return result;
+}
+
+// Records everything it is given; optionally wakes a waiter when stdout
+// contains `marker`.
+class Recorder : public OutputSink {
+ public:
+  explicit Recorder(std::string marker = {}) : marker_(std::move(marker)) {}
+  void on_output(Stream stream, std::string_view chunk) override {
+    std::lock_guard<std::mutex> lock(m_);
+    (stream == Stream::Out ? out_ : err_).append(chunk);
+    if (!marker_.empty() && !seen_ && out_.find(marker_) != std::string::npos) {
+      seen_ = true;
+      if (on_marker_) on_marker_(out_);
+      cv_.notify_all();
+    }
+  }
+  // Waits (bounded, as a safety net only) until the marker was seen.
+  bool wait_for_marker() {
+    std::unique_lock<std::mutex> lock(m_);
+    return cv_.wait_for(lock, 60s, [&] { return seen_; });
+  }
+  // Runs on the runner's thread when the marker shows up.
+  void on_marker(std::function<void(const std::string&)> f) { on_marker_ = std::move(f); }
+  std::string out() {
+    std::lock_guard<std::mutex> lock(m_);
+    return out_;
+  }
+  std::string err() {
+    std::lock_guard<std::mutex> lock(m_);
+    return err_;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::string marker_, out_, err_;
+  bool seen_ = false;
+  std::function<void(const std::string&)> on_marker_;
+};
+
+// Counts bytes without keeping them.
+class Counter : public OutputSink {
+ public:
+  void on_output(Stream stream, std::string_view chunk) override {
+    (stream == Stream::Out ? out : err) += chunk.size();
+  }
+  uint64_t out = 0, err = 0;
+};
+
+// A path in the temp directory unique to this process and call.
+std::string temp_path(const std::string& what) {
+  static int n = 0;
+  return (fs::temp_directory_path() /
+          ("rbk-runner-" + what + "-" + std::to_string(getpid()) + "-" + std::to_string(++n)))
+      .string();
+}
+
+// The one-letter state of a process from /proc, or 0 when it does not exist.
+char proc_state(pid_t pid) {
+  std::string stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
+}
+
+// Gone, or dead and only waiting to be reaped by init (which may be slow).
+bool dead(pid_t pid) {
+  char state = proc_state(pid);
+  return state == 0 || state == 'Z' || state == 'X';
+}
+
+// Polls until every process is dead. The bound (~20 s) only keeps a broken
+// runner from hanging the test: nothing here asserts on how long it took, and
+// a process the runner failed to kill sleeps 30 s or more, so it is caught.
+bool all_dead_eventually(const std::vector<pid_t>& pids) {
+  for (int i = 0; i < 2000; ++i) {
+    if (std::all_of(pids.begin(), pids.end(), dead)) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+std::vector<pid_t> pids_in(const std::string& text) {
+  std::vector<pid_t> pids;
+  std::istringstream in(text);
+  for (std::string word; in >> word;) {
+    if (std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      pids.push_back(std::stoi(word));
+    }
+  }
+  return pids;
+}
+
+}  // namespace
+
+// --- capture
+
+TEST_CASE("capture keeps head and tail around a marker, whatever the chunking", "[runner]") {
+  size_t chunk = GENERATE(1, 3, 5, 7, 16);
+  std::string text = "0123456789abcdef";
+  OutputCapture capture(10);
+  for (size_t i = 0; i < text.size(); i += chunk) capture.append(text.substr(i, chunk));
+  Captured c = capture.finish();
+  CHECK(c.truncated);
+  CHECK(c.total_bytes == 16);
+  CHECK(c.text == "01234" + cut_marker(6) + "bcdef");
+  CHECK(cut_marker(6) == "\n… [rbk: 6 bytes cut] …\n");
+}
+
+TEST_CASE("capture keeps everything up to the limit", "[runner]") {
+  OutputCapture exact(10);
+  exact.append("01234");
+  exact.append("56789");
+  CHECK(exact.finish().text == "0123456789");
+  CHECK_FALSE(exact.finish().truncated);
+
+  OutputCapture odd(7);  // head 3, tail 4
+  odd.append("abcdefghij");
+  CHECK(odd.finish().text == "abc" + cut_marker(3) + "ghij");
+
+  OutputCapture none(0);
+  none.append("abc");
+  CHECK(none.finish().text == cut_marker(3));
+  CHECK(none.finish().total_bytes == 3);
+
+  OutputCapture empty(10);
+  CHECK(empty.finish().text.empty());
+  CHECK_FALSE(empty.finish().truncated);
+}
+
+// --- exit status
+
+TEST_CASE("stdout and stderr are captured apart and streamed live", "[runner]") {
+  Recorder sink;
+  CommandResult r = run_watched(spec_for("echo out; echo err >&2; echo out2"), &sink);
+  CHECK(r.ok());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.text == "out\nout2\n");
+  CHECK(r.err.text == "err\n");
+  CHECK(r.out.total_bytes == 9);
+  CHECK_FALSE(r.out.truncated);
+  CHECK(sink.out() == r.out.text);
+  CHECK(sink.err() == r.err.text);
+  CHECK(r.error.empty());
+}
+
+TEST_CASE("exit codes", "[runner]") {
+  int code = GENERATE(0, 3, 9, 143);
+  CommandResult r = run_watched(spec_for("exit " + std::to_string(code)));
+  CHECK(r.exit_code == code);
+  CHECK(r.signal == 0);
+  CHECK(r.ok() == (code == 0));
+  CHECK_FALSE(r.timed_out);
+  CHECK_FALSE(r.cancelled);
+}
+
+TEST_CASE("death by signal is not an exit code", "[runner]") {
+  CommandResult killed = run_watched(spec_for("kill -9 $$"));
+  CHECK(killed.signal == 9);
+  CHECK(killed.exit_code == -1);
+  CHECK_FALSE(killed.ok());
+
+  CommandResult termed = run_watched(spec_for("kill -TERM $$"));
+  CHECK(termed.signal == SIGTERM);
+  CHECK(termed.exit_code == -1);
+
+  CommandResult exited = run_watched(spec_for("exit 143"));  // what a shell reports for TERM
+  CHECK(exited.signal == 0);
+  CHECK(exited.exit_code == 143);
+}
+
+// --- deadline
+
+TEST_CASE("a command past its deadline is stopped with TERM", "[runner]") {
+  CommandSpec spec = spec_for("sleep 30");
+  spec.timeout = 200ms;
+  CommandResult r = run_watched(spec);
+  CHECK(r.timed_out);
+  CHECK_FALSE(r.ok());
+  CHECK_FALSE(r.cancelled);
+  CHECK(r.signal == SIGTERM);
+  CHECK(r.exit_code == -1);
+}
+
+TEST_CASE("a command that ignores TERM gets KILL after the grace period", "[runner]") {
+  CommandSpec spec = spec_for("trap '' TERM; sleep 30; echo survived");
+  spec.timeout = 200ms;
+  spec.grace = 200ms;
+  CommandResult r = run_watched(spec);
+  CHECK(r.timed_out);
+  CHECK(r.signal == SIGKILL);
+  CHECK(r.out.text.empty());
+}
+
+TEST_CASE("a stopped command is continued so that TERM reaches it", "[runner]") {
+  CommandSpec spec = spec_for("kill -STOP $$; echo continued");
+  spec.timeout = 200ms;
+  spec.grace = 30s;  // without CONT, TERM would stay pending until KILL
+  CommandResult r = run_watched(spec);
+  CHECK(r.timed_out);
+  CHECK(r.signal == SIGTERM);
+  CHECK(r.out.text.empty());
+}
+
+TEST_CASE("a timeout stops the whole process group, grandchildren included", "[runner]") {
+  // Three children and a nested shell with its own child, all ignoring TERM
+  // and holding the output pipes; their PIDs go to a file. The timeout leaves
+  // room for the setup: "started" must come before it.
+  std::string pid_file = temp_path("pids");
+  CommandSpec spec = spec_for(
+      "for i in 1 2 3; do (trap '' TERM; exec sleep 1000) & echo $! >> \"$PIDS\"; done\n"
+      "sh -c 'trap \"\" TERM; sleep 1000 & echo $! >> \"$PIDS\"; wait' &\n"
+      "echo $! >> \"$PIDS\"\n"
+      "while [ \"$(wc -l < \"$PIDS\")\" -lt 5 ]; do sleep 0.01; done\n"
+      "echo started\n"
+      "sleep 1000\n");
+  spec.env = {{"PIDS", pid_file}};
+  spec.timeout = 3s;
+  spec.grace = 200ms;
+  Recorder sink("started");
+  std::vector<pid_t> pids;
+  bool all_alive_at_start = false;
+  sink.on_marker([&](const std::string&) {  // while the command still runs
+    pids = pids_in(test::read_file(pid_file));
+    all_alive_at_start = std::none_of(pids.begin(), pids.end(), [](pid_t p) { return dead(p); });
+  });
+  CommandResult r = run_watched(spec, &sink);
+  fs::remove(pid_file);
+  CHECK(r.timed_out);
+  CHECK_FALSE(r.ok());
+  REQUIRE(pids.size() == 5);
+  CHECK(all_alive_at_start);
+  CHECK(all_dead_eventually(pids));
+}
+
+// --- nothing outlives its command
+
+TEST_CASE("background processes are stopped when the command exits", "[runner]") {
+  // `sleep 1000` outlasts every bound of the runner and of run_watched: a
+  // runner that waits for it fails here (timed_out, or the watchdog) instead
+  // of passing late.
+  std::string script = GENERATE(as<std::string>{},
+                                "sleep 1000 & echo \"$!\"; echo done",  // holds the pipes
+                                "sleep 1000 >/dev/null 2>&1 & echo \"$!\"; echo done",
+                                "(trap '' TERM; exec sleep 1000) & echo \"$!\"; echo done");
+  CAPTURE(script);
+  CommandSpec spec = spec_for(script);
+  spec.grace = 200ms;
+  CommandResult r = run_watched(spec);
+  CHECK(r.ok());  // the command itself succeeded, and did not run into its deadline
+  CHECK_FALSE(r.timed_out);
+  std::vector<pid_t> pids = pids_in(r.out.text);
+  REQUIRE(pids.size() == 1);
+  CHECK(r.out.text == std::to_string(pids[0]) + "\ndone\n");
+  CHECK(all_dead_eventually(pids));
+}
+
+// --- output size
+
+TEST_CASE("50 MB of output: bounded capture, every byte streamed", "[runner]") {
+  CommandSpec spec =
+      spec_for("printf HEAD; head -c 50000000 /dev/zero | tr '\\0' x; printf TAIL; echo e >&2");
+  spec.capture_limit = 64 * 1024;
+  Counter sink;
+  CommandResult r = run_watched(spec, &sink);
+  CHECK(r.ok());
+  CHECK(sink.out == 50000008);
+  CHECK(sink.err == 2);
+  CHECK(r.out.total_bytes == 50000008);
+  CHECK(r.out.truncated);
+  uint64_t kept = 64 * 1024;
+  std::string marker = cut_marker(50000008 - kept);
+  CHECK(r.out.text.size() == kept + marker.size());
+  CHECK(r.out.text.rfind("HEADxxx", 0) == 0);
+  CHECK(r.out.text.size() >= 7);
+  CHECK(r.out.text.substr(r.out.text.size() - 7) == "xxxTAIL");
+  CHECK(r.out.text.find(marker) == 32 * 1024);
+  CHECK(r.err.text == "e\n");
+}
+
+// --- environment: values are data, never code
+
+TEST_CASE("values reach the command only as environment variables", "[runner]") {
+  std::string canary = temp_path("pwned");
+  fs::remove(canary);
+  std::string value =
+      GENERATE_COPY(as<std::string>{}, "$(touch " + canary + ")", "`touch " + canary + "`", "`id`",
+                    "; touch " + canary, "a\nb", "'\"", "$HOME", "", "  spaced  ", "\\", "*", "-n",
+                    "%s %d", "é…", "x\ty");
+  CAPTURE(value);
+  CommandSpec spec = spec_for("printf '%s' \"$v\"");
+  spec.env = {{"v", value}};
+  CommandResult r = run_watched(spec);
+  CHECK(r.ok());
+  CHECK(r.out.text == value);
+  CHECK_FALSE(fs::exists(canary));
+}
+
+TEST_CASE("spec.env replaces inherited variables and earlier entries", "[runner]") {
+  // Counted in the shell's own environment block: the shell itself would hide
+  // duplicates, the programs it starts might not.
+  ::setenv("RBK_RUNNER_INHERITED", "from-parent", 1);
+  ::setenv("RBK_RUNNER_OVERRIDDEN", "from-parent", 1);
+  CommandSpec spec = spec_for(
+      "printf '%s|%s|%s|' \"$RBK_RUNNER_INHERITED\" \"$RBK_RUNNER_OVERRIDDEN\" \"$X\"; "
+      "tr '\\0' '\\n' < /proc/$$/environ | grep -c -e '^RBK_RUNNER_OVERRIDDEN=' -e '^X='");
+  spec.env = {{"RBK_RUNNER_OVERRIDDEN", "from-spec"}, {"X", "first"}, {"X", "second"}};
+  CommandResult r = run_watched(spec);
+  ::unsetenv("RBK_RUNNER_INHERITED");
+  ::unsetenv("RBK_RUNNER_OVERRIDDEN");
+  CHECK(r.out.text == "from-parent|from-spec|second|2\n");
+}
+
+TEST_CASE("a bad environment entry stops the command before it starts", "[runner]") {
+  std::string canary = temp_path("started");
+  CommandSpec spec = spec_for("touch " + canary);
+  SECTION("a name with '='") {
+    spec.env = {{"A=B", "x"}};
+  }
+  SECTION("an empty name") {
+    spec.env = {{"", "x"}};
+  }
+  SECTION("a NUL in a value") {
+    spec.env = {{"SECRET", std::string("top\0secret", 10)}};
+  }
+  CommandResult r = run_watched(spec);
+  CHECK(r.spawn_failed);
+  CHECK_FALSE(r.ok());
+  CHECK_FALSE(r.error.empty());
+  CHECK(r.error.find("secret") == std::string::npos);  // values are never echoed
+  CHECK_FALSE(fs::exists(canary));
+}
+
+// --- what the child starts with
+
+TEST_CASE("stdin is /dev/null", "[runner]") {
+  CommandResult r = run_watched(spec_for("cat; readlink /proc/$$/fd/0"));
+  CHECK(r.ok());
+  CHECK(r.out.text == "/dev/null\n");
+}
+
+TEST_CASE("the command gets no descriptor but 0, 1 and 2", "[runner]") {
+  int stray = ::open("/dev/null", O_RDONLY);  // not close-on-exec: must not leak anyway
+  REQUIRE(stray >= 0);
+  CommandResult r = run_watched(spec_for("ls /proc/$$/fd"));
+  ::close(stray);
+  CHECK(r.out.text == "0\n1\n2\n");
+}
+
+TEST_CASE("the command leads its own process group", "[runner]") {
+  CommandResult r = run_watched(spec_for("cut -d' ' -f5 /proc/$$/stat; echo $$"));
+  std::vector<pid_t> ids = pids_in(r.out.text);
+  REQUIRE(ids.size() == 2);
+  CHECK(ids[0] == ids[1]);
+  CHECK(ids[0] != ::getpgrp());
+}
+
+TEST_CASE("blocked and ignored signals of the caller are not inherited", "[runner]") {
+  struct sigaction ignore {};
+  struct sigaction old_pipe {};
+  struct sigaction old_hup {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old_pipe);
+  ::sigaction(SIGHUP, &ignore, &old_hup);
+  auto block_term = [] {  // on the runner's thread: fork copies its mask
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, nullptr);
+  };
+  // exec: the shell itself blocks signals for a moment around each child it
+  // waits for, so read the masks of a program that replaced it.
+  CommandResult masks = run_watched(spec_for("exec grep -E '^Sig(Blk|Ign)' /proc/self/status"),
+                                    nullptr, nullptr, block_term);
+  CommandResult termed = run_watched(spec_for("kill -TERM $$"), nullptr, nullptr, block_term);
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ::sigaction(SIGHUP, &old_hup, nullptr);
+  CHECK(masks.out.text == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+  CHECK(termed.signal == SIGTERM);
+}
+
+TEST_CASE("working directory", "[runner]") {
+  CommandSpec spec = spec_for("pwd");
+  spec.working_dir = fs::temp_directory_path().string();
+  CommandResult r = run_watched(spec);
+  CHECK(r.ok());
+  CHECK(r.out.text == fs::canonical(spec.working_dir).string() + "\n");
+}
+
+TEST_CASE("a missing working directory is a spawn failure, not an exception", "[runner]") {
+  CommandSpec spec = spec_for("echo ran");
+  spec.working_dir = "/nonexistent/rbk-runner-test";
+  CommandResult r;
+  CHECK_NOTHROW(r = run_watched(spec));
+  CHECK(r.spawn_failed);
+  CHECK_FALSE(r.ok());
+  CHECK(r.exit_code == -1);
+  CHECK(r.out.text.empty());
+  CHECK(r.error.find("/nonexistent/rbk-runner-test") != std::string::npos);
+  CHECK(r.error.find("No such file or directory") != std::string::npos);
+  int status = 0;  // the failed child was reaped: no zombie left behind
+  pid_t left = ::waitpid(-1, &status, WNOHANG);
+  int why = errno;
+  CHECK(left == -1);
+  CHECK(why == ECHILD);
+}
+
+TEST_CASE("a command without a positive timeout is not started", "[runner]") {
+  std::string canary = temp_path("started");
+  CommandSpec spec = spec_for("touch " + canary);
+  spec.timeout = 0ms;
+  CommandResult r = run_watched(spec);
+  CHECK(r.spawn_failed);
+  CHECK_FALSE(fs::exists(canary));
+}
+
+// --- cancellation
+
+TEST_CASE("cancel from another thread stops the whole group", "[runner]") {
+  CancelToken token;
+  ProcessRunner runner(&token);
+  Recorder sink("started");
+  CommandSpec spec = spec_for("sleep 1000 & echo \"started $!\"; wait");
+  CommandResult r;
+  std::thread worker([&] { r = runner.run(spec, &sink); });
+  bool started = sink.wait_for_marker();
+  token.cancel();  // even if it never started, so that the join below returns
+  worker.join();
+  REQUIRE(started);
+  CHECK(r.cancelled);
+  CHECK_FALSE(r.timed_out);
+  CHECK_FALSE(r.ok());
+  CHECK(r.signal == SIGTERM);
+  std::vector<pid_t> pids = pids_in(r.out.text);
+  REQUIRE(pids.size() == 1);
+  CHECK(all_dead_eventually(pids));
+}
+
+namespace {
+CancelToken* g_token = nullptr;
+extern "C" void cancel_on_signal(int) {
+  g_token->cancel();
+}
+}  // namespace
+
+TEST_CASE("cancel from a signal handler", "[runner]") {
+  CancelToken token;
+  g_token = &token;
+  struct sigaction on_usr1 {
+  }, old{};
+  on_usr1.sa_handler = cancel_on_signal;  // no SA_RESTART: waits see EINTR
+  ::sigaction(SIGUSR1, &on_usr1, &old);
+  Recorder sink("started");
+  sink.on_marker([](const std::string&) { ::kill(::getpid(), SIGUSR1); });
+  CommandResult r = run_watched(spec_for("echo started; sleep 30"), &sink, &token);
+  ::sigaction(SIGUSR1, &old, nullptr);
+  g_token = nullptr;
+  CHECK(r.cancelled);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.out.text == "started\n");
+}
+
+TEST_CASE("a cancelled token stops commands before they start, until reset", "[runner]") {
+  std::string canary = temp_path("started");
+  CancelToken token;
+  token.cancel();
+  CommandResult r = run_watched(spec_for("touch " + canary), nullptr, &token);
+  CHECK(r.cancelled);
+  CHECK_FALSE(r.ok());
+  CHECK_FALSE(fs::exists(canary));
+
+  token.reset();
+  CommandResult again = run_watched(spec_for("echo ran"), nullptr, &token);
+  CHECK(again.ok());
+  CHECK(again.out.text == "ran\n");
+}
+
+// --- the sink
+
+TEST_CASE("a failing sink does not stop the command or its capture", "[runner]") {
+  struct Throwing : OutputSink {
+    void on_output(Stream, std::string_view) override { throw std::runtime_error("disk full"); }
+  } sink;
+  CommandResult r = run_watched(spec_for("echo one; echo two"), &sink);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.text == "one\ntwo\n");
+  CHECK(r.error.find("disk full") != std::string::npos);
+}
