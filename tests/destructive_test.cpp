@@ -31,7 +31,18 @@ TEST_CASE("commands match exactly the expected pattern", "[destructive]") {
     REQUIRE(tab != std::string::npos);
     std::string expected = line.substr(0, tab);
     std::string command = line.substr(tab + 1);
-    for (size_t i; (i = command.find("\\n")) != std::string::npos;) command.replace(i, 2, "\n");
+    // "\\n" in the data file stands for a line break. (Built by hand: GCC 12
+    // at -O2 reports a false -Wrestrict on std::string::replace here.)
+    std::string unescaped;
+    for (size_t i = 0; i < command.size(); ++i) {
+      if (command[i] == '\\' && i + 1 < command.size() && command[i + 1] == 'n') {
+        unescaped += '\n';
+        ++i;
+      } else {
+        unescaped += command[i];
+      }
+    }
+    command = unescaped;
     auto m = list.match(command);
     INFO(command);
     CHECK((m ? m->pattern->id : std::string("-")) == expected);
