@@ -1,0 +1,335 @@
+#include "interpreter/config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
+
+#include "interpreter/suggest.hpp"
+
+namespace rbk {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Reads one YAML document into a Config, reporting at the node's position.
+class ConfigReader {
+ public:
+  ConfigReader(const SourceFile& file, std::string dir, Diagnostics& errors)
+      : file_(file), dir_(std::move(dir)), errors_(errors) {}
+
+  void read(const YAML::Node& root, Config& c) {
+    if (root.IsNull()) return;  // an empty rbk.yaml: all defaults
+    if (!root.IsMap()) return error(root, "rbk.yaml must be a mapping of settings");
+    keys(root, {"paths", "records", "roles", "severities", "notify", "policy", "redact"},
+         "top-level setting");
+    if (auto n = root["paths"]) {
+      auto paths = list_of(n, "paths");
+      if (n.IsSequence()) c.runbook_paths.clear();  // a wrong shape keeps the default
+      for (const auto& p : paths) c.runbook_paths.push_back(path(p));
+    }
+    if (auto n = root["records"]) c.records_dir = path(text(n, "records"));
+    if (auto n = root["roles"]) read_roles(n, c);
+    if (auto n = root["severities"]) read_severities(n, c);
+    if (auto n = root["notify"]) {
+      if (map_of(n, "notify")) {
+        keys(n, {"page", "notify"}, "notify setting");
+        if (auto p = n["page"]) c.page_command = text(p, "notify.page");
+        if (auto p = n["notify"]) c.notify_command = text(p, "notify.notify");
+      }
+    }
+    if (auto n = root["policy"]) read_policy(n, c);
+    if (auto n = root["redact"]) {
+      for (const auto& pattern : list_nodes(n, "redact")) {
+        std::string p = text(pattern, "a redaction pattern");
+        RE2::Options opts;
+        opts.set_log_errors(false);
+        RE2 re(p, opts);
+        if (!re.ok())
+          error(pattern, "invalid redaction pattern: " + re.error(), "patterns use RE2 syntax");
+        else
+          c.redact.push_back(p);
+      }
+    }
+  }
+
+ private:
+  const SourceFile& file_;
+  std::string dir_;
+  Diagnostics& errors_;
+
+  void error(const YAML::Node& n, std::string msg, std::string help = {}) {
+    const YAML::Mark m = n.Mark();
+    uint32_t at = m.pos < 0 ? 0 : static_cast<uint32_t>(m.pos);
+    uint32_t len = n.IsScalar() ? static_cast<uint32_t>(std::max<size_t>(1, n.Scalar().size())) : 1;
+    errors_.push_back(error_at(Span::of(file_, at, at + len), std::move(msg), std::move(help)));
+  }
+
+  template <typename Map>
+  static std::string names(const Map& m) {
+    std::string out;
+    for (const auto& [k, v] : m) out += (out.empty() ? "" : ", ") + k;
+    return out;
+  }
+
+  /// Reports keys of `n` that are not in `known`, with a suggestion.
+  void keys(const YAML::Node& n, const std::vector<std::string>& known, const char* what) {
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) {
+        error(kv.first, "setting names must be plain words");
+        continue;
+      }
+      const std::string& k = kv.first.Scalar();
+      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+      std::string hint = did_you_mean(k, known);
+      std::string all;
+      for (const auto& x : known) all += (all.empty() ? "" : ", ") + x;
+      error(kv.first, std::string("unknown ") + what + " '" + k + "'",
+            hint.empty() ? "known: " + all : hint);
+    }
+  }
+
+  bool map_of(const YAML::Node& n, const std::string& what) {
+    if (n.IsMap()) return true;
+    error(n, "'" + what + "' must be a mapping");
+    return false;
+  }
+
+  std::string text(const YAML::Node& n, const std::string& what) {
+    if (n.IsScalar()) return n.Scalar();
+    error(n, "'" + what + "' must be text");
+    return {};
+  }
+
+  std::vector<YAML::Node> list_nodes(const YAML::Node& n, const std::string& what) {
+    std::vector<YAML::Node> out;
+    if (!n.IsSequence()) {
+      error(n, "'" + what + "' must be a list", "e.g. " + what + ": [a, b]");
+      return out;
+    }
+    for (const auto& x : n) out.push_back(x);
+    return out;
+  }
+
+  std::vector<std::string> list_of(const YAML::Node& n, const std::string& what) {
+    std::vector<std::string> out;
+    for (const auto& x : list_nodes(n, what)) out.push_back(text(x, what + " entry"));
+    return out;
+  }
+
+  std::string path(const std::string& p) {
+    if (p.empty()) return p;
+    fs::path x(p);
+    return (x.is_absolute() ? x : fs::path(dir_) / x).lexically_normal().string();
+  }
+
+  /// Durations as in runbooks: 500ms, 30s, 10m, 1h30m, 2d (units largest first).
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what) {
+    std::string s = text(n, what);
+    int64_t total = 0, last_unit = INT64_MAX;
+    size_t i = 0;
+    bool ok = !s.empty();
+    while (ok && i < s.size()) {
+      size_t j = i;
+      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+      if (j == i || j - i > 9) {
+        ok = false;
+        break;
+      }
+      int64_t count = std::stoll(s.substr(i, j - i));
+      int64_t unit = 0;
+      if (s.compare(j, 2, "ms") == 0)
+        unit = 1, j += 2;
+      else if (j < s.size() && s[j] == 's')
+        unit = 1000, ++j;
+      else if (j < s.size() && s[j] == 'm')
+        unit = 60'000, ++j;
+      else if (j < s.size() && s[j] == 'h')
+        unit = 3'600'000, ++j;
+      else if (j < s.size() && s[j] == 'd')
+        unit = 86'400'000, ++j;
+      ok = unit > 0 && unit < last_unit;
+      last_unit = unit;
+      total += count * unit;
+      i = j;
+    }
+    if (!ok || s.empty()) {
+      if (!s.empty() || n.IsScalar())
+        error(n, "invalid duration '" + s + "' for " + what,
+              "durations look like 500ms, 30s, 10m, 1h30m or 2d");
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(total);
+  }
+
+  static bool valid_word(const std::string& w) {
+    if (w.empty() || w[0] < 'a' || w[0] > 'z' || w.back() == '-') return false;
+    for (char c : w)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+  }
+
+  void read_roles(const YAML::Node& n, Config& c) {
+    if (!map_of(n, "roles")) return;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) {
+        error(kv.first, "role names must be plain words");
+        continue;
+      }
+      const std::string id = kv.first.Scalar();
+      if (!valid_word(id))
+        error(kv.first, "invalid role name '" + id + "'",
+              "role names are lower-case words joined by '-', e.g. db-owner");
+      Role r;
+      if (kv.second.IsMap()) {
+        keys(kv.second, {"name", "contact"}, "role setting");
+        if (auto x = kv.second["name"]) r.name = text(x, "name");
+        if (auto x = kv.second["contact"]) r.contact = text(x, "contact");
+      } else {
+        error(kv.second, "role '" + id + "' must be a mapping",
+              "e.g. " + id + ": {name: \"…\", contact: \"…\"}");
+      }
+      c.roles[id] = r;
+    }
+  }
+
+  void read_severities(const YAML::Node& n, Config& c) {
+    if (!map_of(n, "severities")) return;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) {
+        error(kv.first, "severity names must be plain words");
+        continue;
+      }
+      const std::string id = kv.first.Scalar();
+      if (!valid_word(id))
+        error(kv.first, "invalid severity name '" + id + "'",
+              "severities are lower-case words, e.g. critical");
+      SeverityLevel s;
+      if (kv.second.IsMap()) {
+        keys(kv.second, {"description", "response", "resolution"}, "severity setting");
+        if (auto x = kv.second["description"]) s.description = text(x, "description");
+        if (auto x = kv.second["response"]) s.response = duration(x, "response");
+        if (auto x = kv.second["resolution"]) s.resolution = duration(x, "resolution");
+      } else {
+        error(kv.second, "severity '" + id + "' must be a mapping");
+      }
+      c.severities[id] = s;
+    }
+  }
+
+  void read_policy(const YAML::Node& n, Config& c) {
+    if (!map_of(n, "policy")) return;
+    keys(n,
+         {"default_timeout", "grace", "typed_confirm_for", "allow_non_interactive_approval",
+          "capture_limit"},
+         "policy setting");
+    if (auto x = n["default_timeout"])
+      if (auto d = duration(x, "default_timeout"); d && d->count() > 0)
+        c.policy.default_timeout = *d;
+    if (auto x = n["grace"])
+      if (auto d = duration(x, "grace")) c.policy.grace = *d;
+    if (auto x = n["typed_confirm_for"]) {
+      std::vector<std::string> known;
+      for (const auto& [k, v] : c.severities) known.push_back(k);
+      for (const auto& item : list_nodes(x, "typed_confirm_for")) {
+        std::string level = text(item, "typed_confirm_for entry");
+        if (!known.empty() && !c.severities.count(level)) {
+          std::string hint = did_you_mean(level, known);
+          error(item, "unknown severity '" + level + "' in typed_confirm_for",
+                hint.empty() ? "severities defined here: " + names(c.severities) : hint);
+        }
+        c.policy.typed_confirm_for.push_back(level);
+      }
+    }
+    if (auto x = n["allow_non_interactive_approval"]) {
+      std::string v = text(x, "allow_non_interactive_approval");
+      if (v == "true")
+        c.policy.allow_non_interactive_approval = true;
+      else if (v == "false")
+        c.policy.allow_non_interactive_approval = false;
+      else
+        error(x, "'allow_non_interactive_approval' must be true or false");
+    }
+    if (auto x = n["capture_limit"]) {
+      std::string v = text(x, "capture_limit");
+      size_t end = 0;
+      bool ok = !v.empty() && v.size() < 12 && std::isdigit(static_cast<unsigned char>(v[0]));
+      unsigned long long bytes = ok ? std::stoull(v, &end) : 0;
+      std::string unit = ok ? v.substr(end) : "";
+      if (unit == "KiB")
+        bytes <<= 10;
+      else if (unit == "MiB")
+        bytes <<= 20;
+      else if (!unit.empty())
+        ok = false;
+      if (!ok || bytes < 1024)
+        error(x, "invalid capture_limit '" + v + "'",
+              "e.g. 1MiB, 256KiB or 65536 (at least 1024 bytes)");
+      else
+        c.policy.capture_limit = bytes;
+    }
+  }
+};
+
+}  // namespace
+
+Config parse_config(std::shared_ptr<const SourceFile> file, const std::string& dir,
+                    Diagnostics& errors) {
+  Config c;
+  c.path = file->path();
+  c.runbook_paths = {(fs::path(dir) / "runbooks").lexically_normal().string()};
+  c.records_dir = (fs::path(dir) / ".rbk" / "runs").lexically_normal().string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(file->text());
+  } catch (const YAML::Exception& e) {
+    uint32_t at = e.mark.pos < 0 ? 0 : static_cast<uint32_t>(e.mark.pos);
+    errors.push_back(error_at(Span::of(*file, at, at + 1), "invalid YAML: " + e.msg));
+    return c;
+  }
+  const size_t first = errors.size();
+  try {
+    ConfigReader(*file, dir, errors).read(root, c);
+  } catch (const std::exception&) {
+    // A shape yaml-cpp refuses to convert that the checks above missed: a
+    // plain message, never the library's text.
+    errors.push_back(error_at(Span::of(*file, 0, 0), "rbk.yaml has a structure rbk cannot read",
+                              "see docs/config.md for the settings and their shapes"));
+  }
+  // Report in file order, as a reader scans the file.
+  std::stable_sort(
+      errors.begin() + static_cast<std::ptrdiff_t>(first), errors.end(),
+      [](const Diagnostic& a, const Diagnostic& b) { return a.span.begin < b.span.begin; });
+  return c;
+}
+
+Config load_config(const std::string& start, Diagnostics& errors) {
+  std::error_code ec;
+  fs::path dir = fs::absolute(start, ec);
+  for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
+    fs::path candidate = d / "rbk.yaml";
+    if (fs::is_regular_file(candidate, ec)) {
+      std::string why;
+      auto file = SourceFile::load(fs::proximate(candidate, ec).string(), why);
+      if (!file) {
+        Diagnostic diag;
+        diag.path = candidate.string();
+        diag.message = why;
+        errors.push_back(diag);
+        break;
+      }
+      return parse_config(file, d.string(), errors);
+    }
+    if (d == d.parent_path()) break;
+  }
+  Config c;
+  c.runbook_paths = {(dir / "runbooks").lexically_normal().string()};
+  c.records_dir = (dir / ".rbk" / "runs").lexically_normal().string();
+  return c;
+}
+
+}  // namespace rbk
