@@ -28,14 +28,7 @@ int run_check(const CheckOptions& opts) {
   FileModuleLoader loader;
   for (const auto& path : files) {
     Diagnostics diags;
-    std::string read_error;
-    auto file = SourceFile::load(path, read_error);
-    if (!file) {
-      Diagnostic d;
-      d.path = path;
-      d.message = read_error;
-      diags.push_back(d);
-    } else {
+    if (auto file = load_source(path, diags)) {
       ParseResult r = parse(file);
       diags = std::move(r.diagnostics);
       if (r.document) {

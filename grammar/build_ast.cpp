@@ -2,10 +2,10 @@
 // becomes the typed AST. Literal values are decoded here (escapes, dedent,
 // durations), and comments are woven into the blocks that hold them.
 #include <charconv>
-#include <limits>
 #include <set>
 
 #include "grammar/parse_tree.hpp"
+#include "interpreter/names.hpp"
 
 namespace rbk::grammar {
 
@@ -119,57 +119,20 @@ class Builder {
     Duration d;
     d.span = span(n);
     d.text = n.string();
-    std::string_view s = d.text;
-    size_t i = 0;
-    int64_t last_unit = std::numeric_limits<int64_t>::max();
-    while (i < s.size()) {
-      size_t j = i;
-      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
-      auto count = parse_int(s.substr(i, j - i), d.span, "duration");
-      if (!count) return d;
-      int64_t unit = 1;
-      if (s.substr(j, 2) == "ms") {
-        unit = 1;
-        j += 2;
-      } else {
-        switch (s[j]) {
-          case 's':
-            unit = 1000;
-            break;
-          case 'm':
-            unit = 60'000;
-            break;
-          case 'h':
-            unit = 3'600'000;
-            break;
-          case 'd':
-            unit = 86'400'000;
-            break;
-        }
-        ++j;
-      }
-      if (unit >= last_unit) {
-        diags_.push_back(
-            error_at(d.span, "invalid duration '" + d.text + "'",
-                     "units go from largest to smallest, each once, e.g. 1h30m or 2m30s"));
-        d.ms = 0;
-        return d;
-      }
-      last_unit = unit;
-      int64_t part = 0;
-      if (__builtin_mul_overflow(*count, unit, &part) ||
-          __builtin_add_overflow(d.ms, part, &d.ms)) {
-        diags_.push_back(error_at(d.span, "duration is too large"));
-        d.ms = 0;
-        return d;
-      }
-      i = j;
+    DurationResult r = parse_duration(d.text);
+    if (r.error == DurationError::UnitOrder) {
+      diags_.push_back(
+          error_at(d.span, "invalid duration '" + d.text + "'",
+                   "units go from largest to smallest, each once, e.g. 1h30m or 2m30s"));
+    } else if (r.error) {  // the grammar admits only well-formed durations: too large
+      diags_.push_back(error_at(d.span, "duration is too large"));
     }
+    d.ms = r.error ? 0 : r.ms;
     return d;
   }
 
-  static std::string dedent_lines(std::string_view content, uint32_t& indent_out) {
-    // Common leading blanks of the non-blank lines.
+  /// Common leading blanks of the non-blank lines.
+  static size_t common_indent(std::string_view content) {
     size_t indent = std::string::npos;
     size_t pos = 0;
     while (pos < content.size()) {
@@ -180,10 +143,14 @@ class Builder {
       if (nb != std::string_view::npos) indent = std::min(indent, nb);
       pos = e + 1;
     }
-    if (indent == std::string::npos) indent = 0;
+    return indent == std::string::npos ? 0 : indent;
+  }
+
+  static std::string dedent_lines(std::string_view content, uint32_t& indent_out) {
+    const size_t indent = common_indent(content);
     indent_out = static_cast<uint32_t>(indent);
     std::string out;
-    pos = 0;
+    size_t pos = 0;
     while (pos < content.size()) {
       size_t e = content.find('\n', pos);
       bool last = e == std::string_view::npos;
@@ -261,7 +228,6 @@ class Builder {
   void dedent_text(StringLit& s) {
     std::string_view raw = s.span.text();
     raw = raw.substr(3, raw.size() >= 6 ? raw.size() - 6 : 0);
-    uint32_t indent = 0;
     std::string body(raw);
     bool leading_newline = false;
     size_t first_nl = body.find('\n');
@@ -270,7 +236,7 @@ class Builder {
       body = body.substr(first_nl + 1);
     }
     if (!leading_newline) return;  // a one-line """text""" stays as written
-    dedent_lines(body, indent);
+    const size_t indent = common_indent(body);
     bool at_line_start = true;
     for (size_t p = 0; p < s.parts.size(); ++p) {
       auto& part = s.parts[p];

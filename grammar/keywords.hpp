@@ -12,6 +12,10 @@ namespace rbk::grammar::keywords {
 
 using List = std::vector<std::string>;
 
+inline bool contains(const List& l, std::string_view w) {
+  return std::find(l.begin(), l.end(), w) != l.end();
+}
+
 /// Words that start a statement inside a step, signal, check or undo block.
 inline const List& statements() {
   static const List l{"run",  "destructive", "confirm", "until",  "undo",
@@ -25,6 +29,17 @@ inline const List& statement_like() {
     List x = statements();
     for (const char* w : {"as", "timeout", "retry", "every", "within", "typed", "when"})
       x.push_back(w);
+    return x;
+  }();
+  return l;
+}
+/// Words that can never be a name in an expression: the operators and
+/// literals, and the words that start a statement. Must match the grammar's
+/// `reserved` rule (grammar/rules.hpp); a test compares the two.
+inline const List& reserved_in_expressions() {
+  static const List l = [] {
+    List x{"and", "or", "not", "in", "contains", "matches", "true", "false", "when"};
+    for (const auto& w : statements()) x.push_back(w);
     return x;
   }();
   return l;
@@ -62,9 +77,6 @@ inline std::string section_of_item(std::string_view w) {
   return "";
 }
 
-inline bool contains(const List& l, std::string_view w) {
-  return std::find(l.begin(), l.end(), w) != l.end();
-}
 inline bool is_runbook_item(std::string_view w) {
   return contains(runbook_items(), w);
 }

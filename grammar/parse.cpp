@@ -356,7 +356,6 @@ void ParseContext::report(const char* message, const char* help, uint32_t offset
   if (kind == kAtOpener && top) {
     at = top->begin;
     len = 3;
-    msg += "";
   }
   replace("{block}", top ? describe(*top) : std::string("the file"));
   if (top) {
@@ -424,11 +423,6 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
     if (same_line != UINT32_MAX && same_line > item_begin) return same_line;
   }
   const uint32_t item_col = f.column_of(item_begin);
-  const OpenBlock* top = ctx.blocks.empty() ? nullptr : &ctx.blocks.back();
-  const std::string_view section = top ? word_at(text, top->begin) : std::string_view();
-  const bool at_runbook_level =
-      top && (top->kind == BlockKind::Runbook || top->kind == BlockKind::Module);
-
   uint32_t line = f.line_of(error);
   if (line == f.line_of(item_begin)) ++line;
   for (; line <= f.line_count(); ++line) {
@@ -440,9 +434,7 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
     if (text[p] == '}' && col < item_col) return start;
     std::string w(word_at(text, p));
     if (w.empty()) continue;
-    bool sibling = at_runbook_level ? keywords::is_runbook_item(w) || w == "template"
-                                    : keywords::is_section_item(section, w);
-    if (sibling && col <= item_col) return start;
+    if (belongs_here(ctx, w) && col <= item_col) return start;
     if (keywords::is_runbook_item(w) && col < item_col) return start;
   }
   return static_cast<uint32_t>(text.size());

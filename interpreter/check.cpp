@@ -10,6 +10,8 @@
 
 #include <re2/re2.h>
 
+#include "grammar/keywords.hpp"
+#include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
 
 namespace rbk {
@@ -71,48 +73,8 @@ const std::set<std::string>& protected_env() {
   return s;
 }
 
-bool valid_word(const std::string& w) {
-  if (w.empty() || w[0] < 'a' || w[0] > 'z') return false;
-  for (char c : w)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  return w.back() != '-';
-}
-
 bool is_blank(const std::string& s) {
   return s.find_first_not_of(" \t\r\n") == std::string::npos;
-}
-
-/// Where in execution order the walk is; later phases see more names.
-enum class Phase {
-  Params,
-  Alert,
-  Diagnose,
-  Causes,
-  Remediate,
-  Verify,
-  Rollback,
-  Escalate,
-  Template
-};
-
-Phase phase_of(SectionKind k) {
-  switch (k) {
-    case SectionKind::Alert:
-      return Phase::Alert;
-    case SectionKind::Diagnose:
-      return Phase::Diagnose;
-    case SectionKind::Causes:
-      return Phase::Causes;
-    case SectionKind::Remediate:
-      return Phase::Remediate;
-    case SectionKind::Verify:
-      return Phase::Verify;
-    case SectionKind::Rollback:
-      return Phase::Rollback;
-    case SectionKind::Escalate:
-      return Phase::Escalate;
-  }
-  return Phase::Alert;
 }
 
 /// Where a statement sits, for placement rules.
@@ -140,7 +102,6 @@ class Checker {
   };
   struct StepInfo {
     Span span;
-    Phase phase;
     bool reached = false;  // the walk has passed it: references are in order
   };
 
@@ -155,15 +116,22 @@ class Checker {
   std::map<std::string, bool> cause_defined_;
   std::map<std::string, StepInfo> steps_;
   std::map<std::string, const Module*> modules_;
-  std::set<std::string> known_roots_;  // every name in scope, for suggestions
   std::string runbook_name_;
-  Phase phase_ = Phase::Params;
+  std::optional<SectionKind> section_;  // the section being walked; none in templates
   std::string current_step_;
   bool at_start_ = false;   // checking an escalation rule that fires at the start
   bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
 
   void error(const Span& s, std::string msg, std::string help = {}) {
     diags_.push_back(error_at(s, std::move(msg), std::move(help)));
+  }
+
+  /// Runbook, role and module names are lower-case words; false (reported) otherwise.
+  bool check_word(const Ident& id, const std::string& what, const char* example) {
+    if (is_lower_word(id.name)) return true;
+    error(id.span, "invalid " + what + " name '" + id.name + "'",
+          what + " names are lower-case words joined by '-', e.g. " + example);
+    return false;
   }
 
   // ------------------------------------------------------------ imports
@@ -210,12 +178,7 @@ class Checker {
   // ------------------------------------------------------------ names
   void check_env_name(const Ident& id, const char* what) {
     const std::string& n = id.name;
-    // The words the grammar reserves in expressions (grammar/rules.hpp `reserved`).
-    static const std::set<std::string> reserved{
-        "and",    "or",          "not",      "in",      "contains", "matches", "true", "false",
-        "run",    "destructive", "evidence", "confirm", "until",    "undo",    "on",   "note",
-        "manual", "call",        "page",     "notify",  "firing",   "passes",  "use",  "when"};
-    if (reserved.count(n)) {
+    if (grammar::keywords::contains(grammar::keywords::reserved_in_expressions(), n)) {
       error(id.span, "'" + n + "' is a reserved word and cannot be a " + what + " name",
             "it could never be used in a condition; choose another name");
     } else if (n.rfind("RBK_", 0) == 0) {
@@ -233,16 +196,15 @@ class Checker {
     }
   }
 
-  /// Reports a clash of `id` with a parameter, secret or capture of the same
-  /// name: they would all be the same environment variable.
+  /// Reports a clash of `id` with a parameter or secret of the same name:
+  /// they would be the same environment variable. (Captures clash with
+  /// each other as duplicates, reported where they are declared.)
   bool clashes(const Ident& id, const char* what) {
     auto where = [&]() -> std::optional<std::pair<std::string, Span>> {
       if (auto p = params_.find(id.name); p != params_.end())
         return std::make_pair(std::string("parameter"), p->second->name.span);
       if (auto s = secrets_.find(id.name); s != secrets_.end())
         return std::make_pair(std::string("secret"), s->second->name.span);
-      if (auto c = captures_.find(id.name); c != captures_.end() && c->second.defined)
-        return std::make_pair(std::string("capture"), c->second.span);
       return std::nullopt;
     }();
     if (!where) return false;
@@ -261,10 +223,7 @@ class Checker {
   // ------------------------------------------------------------ runbook
   void check_runbook(const Runbook& r) {
     runbook_name_ = r.name.name;
-    if (!valid_word(r.name.name)) {
-      error(r.name.span, "invalid runbook name '" + r.name.name + "'",
-            "runbook names are lower-case words joined by '-', e.g. db-down");
-    }
+    check_word(r.name, "runbook", "db-down");
     std::map<MetaKind, const Meta*> metas;
     std::map<SectionKind, const Section*> sections;
     // Parameters and secrets are bound before anything runs: declare them all
@@ -307,11 +266,8 @@ class Checker {
       if (m.kind == MetaKind::Title && is_blank(m.text->plain()) && !m.text->has_interpolation())
         error(m.text->span, "the title is empty");
     }
-    if (m.kind == MetaKind::Owner && m.word && !valid_word(m.word->name)) {
-      error(m.word->span, "invalid role name '" + m.word->name + "'",
-            "role names are lower-case words joined by '-', e.g. db-owner");
-    }
-    if (m.kind == MetaKind::Severity && m.word && !valid_word(m.word->name)) {
+    if (m.kind == MetaKind::Owner && m.word) check_word(*m.word, "role", "db-owner");
+    if (m.kind == MetaKind::Severity && m.word && !is_lower_word(m.word->name)) {
       error(m.word->span, "invalid severity '" + m.word->name + "'",
             "severities are lower-case words defined in rbk.yaml, e.g. critical");
     }
@@ -328,7 +284,6 @@ class Checker {
   void declare_param(const Param& p) {
     check_env_name(p.name, "parameter");
     if (!clashes(p.name, "parameter")) params_[p.name.name] = &p;
-    known_roots_.insert(p.name.name);
     check_param_type(p);
     if (p.help) check_string(*p.help);
   }
@@ -389,10 +344,13 @@ class Checker {
         break;
       }
     }
-    if (p.type.kind != TypeKind::Enum && d.kind == ExprKind::Name &&
-        p.type.kind != TypeKind::List) {
-      // Already reported above as a type mismatch; a bare word is only for enums.
-    }
+  }
+
+  template <typename Map>
+  static std::vector<std::string> keys_of(const Map& m) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : m) out.push_back(k);
+    return out;
   }
 
   /// ".a .b .c"
@@ -425,7 +383,7 @@ class Checker {
       error(s.command->span, "the secret's command is empty");
   }
 
-  void declare_id(const Ident& id, Phase phase, const char* what) {
+  void declare_id(const Ident& id, const char* what) {
     if (auto it = steps_.find(id.name); it != steps_.end()) {
       error(id.span,
             "duplicate " + std::string(what) + " id '" + id.name + "' (first defined at " +
@@ -434,7 +392,7 @@ class Checker {
             "name them");
       return;
     }
-    steps_[id.name] = StepInfo{id.span, phase, false};
+    steps_[id.name] = StepInfo{id.span, false};
   }
 
   void declare_captures(const Body& b, const std::string& owner) {
@@ -449,10 +407,7 @@ class Checker {
                 "each capture names the output of one command; choose another name");
           continue;
         }
-        if (params_.count(c.name) || secrets_.count(c.name)) {
-          clashes_capture(c);
-          continue;
-        }
+        if (clashes(c, "capture")) continue;
         captures_[c.name] = CaptureInfo{c.span, owner, false};
       }
       if (const auto* u = std::get_if<Undo>(&st)) declare_captures(*u->body, owner);
@@ -461,7 +416,6 @@ class Checker {
       if (const auto* use = std::get_if<Use>(&st)) {
         if (const Template* t = find_template(*use)) {
           for (const auto& name : template_captures(t->body)) {
-            Ident c{use->span, name};
             if (captures_.count(name) || params_.count(name) || secrets_.count(name)) {
               error(use->span,
                     "'use " + use->module.name + "." + use->name.name + "' captures '" + name +
@@ -498,26 +452,16 @@ class Checker {
     return out;
   }
 
-  void clashes_capture(const Ident& c) {
-    const Span& other =
-        params_.count(c.name) ? params_.at(c.name)->name.span : secrets_.at(c.name)->name.span;
-    error(c.span,
-          "capture '" + c.name + "' has the same name as the " +
-              (params_.count(c.name) ? "parameter" : "secret") + " defined at " + other.where(),
-          "both would be the environment variable $" + c.name + "; rename one");
-  }
-
   void declare_section(const Section& s) {
-    Phase ph = phase_of(s.kind);
     for (const auto& item : s.items) {
       if (const auto* st = std::get_if<Step>(&item)) {
-        declare_id(st->id, ph, "step");
+        declare_id(st->id, "step");
         declare_captures(st->body, st->id.name);
       } else if (const auto* sg = std::get_if<Signal>(&item)) {
-        if (sg->id) declare_id(*sg->id, ph, "signal");
+        if (sg->id) declare_id(*sg->id, "signal");
         declare_captures(sg->body, sg->id ? sg->id->name : "signal");
       } else if (const auto* ck = std::get_if<Check>(&item)) {
-        if (ck->id) declare_id(*ck->id, ph, "check");
+        if (ck->id) declare_id(*ck->id, "check");
         declare_captures(ck->body, ck->id ? ck->id->name : "check");
       } else if (const auto* c = std::get_if<Cause>(&item)) {
         if (auto it = causes_.find(c->id.name); it != causes_.end()) {
@@ -531,7 +475,7 @@ class Checker {
   }
 
   void walk_section(const Section& s) {
-    phase_ = phase_of(s.kind);
+    section_ = s.kind;
     for (const auto& item : s.items) {
       if (const auto* st = std::get_if<Step>(&item)) {
         current_step_ = st->id.name;
@@ -616,7 +560,6 @@ class Checker {
                 if (auto it = captures_.find(x.capture->name);
                     it != captures_.end() && it->second.span.begin == x.capture->span.begin)
                   it->second.defined = true;
-                known_roots_.insert(x.capture->name);
               }
             } else if constexpr (std::is_same_v<T, Destructive>) {
               single("destructive", x.span);
@@ -691,12 +634,8 @@ class Checker {
   }
 
   void check_call(const Call& c) {
-    if (!valid_word(c.runbook.name)) {
-      error(c.runbook.span, "invalid runbook name '" + c.runbook.name + "'",
-            "runbook names are lower-case words joined by '-', e.g. disk-full");
-    } else if (c.runbook.name == runbook_name_) {
+    if (check_word(c.runbook, "runbook", "disk-full") && c.runbook.name == runbook_name_)
       error(c.runbook.span, "runbook '" + c.runbook.name + "' calls itself");
-    }
     check_args(c.args);
   }
 
@@ -712,9 +651,7 @@ class Checker {
   }
 
   void check_notify(const Notify& n) {
-    if (!valid_word(n.role.name))
-      error(n.role.span, "invalid role name '" + n.role.name + "'",
-            "role names are lower-case words joined by '-', e.g. secondary-oncall");
+    check_word(n.role, "role", "secondary-oncall");
     if (n.message) check_string(*n.message);
     if (n.when) check_condition(*n.when, "the 'when'");
   }
@@ -722,9 +659,7 @@ class Checker {
   void check_use(const Use& u) {
     auto it = modules_.find(u.module.name);
     if (it == modules_.end()) {
-      std::vector<std::string> names;
-      for (const auto& [k, v] : modules_) names.push_back(k);
-      std::string hint = did_you_mean(u.module.name, names);
+      std::string hint = did_you_mean(u.module.name, keys_of(modules_));
       error(u.module.span, "module '" + u.module.name + "' is not imported",
             hint.empty() ? "add import \"stdlib/" + u.module.name + "\" at the top of the file"
                          : hint);
@@ -811,7 +746,7 @@ class Checker {
   }
 
   std::vector<std::string> roots_for_suggestion() const {
-    std::vector<std::string> v(known_roots_.begin(), known_roots_.end());
+    std::vector<std::string> v = keys_of(params_);
     for (const auto& b : builtins()) v.push_back(b);
     for (const auto& [k, c] : captures_) v.push_back(k);
     v.push_back("cause");
@@ -858,7 +793,7 @@ class Checker {
         if (v.name == n && hint.empty())
           hint = "to compare with the text " + n + " write \"" + n + "\"";
     }
-    if (hint.empty() && comparing_ && valid_word(n))
+    if (hint.empty() && comparing_ && is_lower_word(n))
       hint = "to compare with the text " + n + ", quote it: \"" + n + "\"";
     error(e.span, "unknown name '" + n + "'",
           hint.empty() ? "names are parameters, captures (run … as NAME) and " + join(builtins())
@@ -872,8 +807,7 @@ class Checker {
     if (obj.kind == ExprKind::Name && obj.name == "cause") {
       auto c = causes_.find(e.name);
       if (c == causes_.end()) {
-        std::vector<std::string> names;
-        for (const auto& [k, v] : causes_) names.push_back(k);
+        std::vector<std::string> names = keys_of(causes_);
         std::string hint = did_you_mean(e.name, names);
         error(e.span, "unknown cause '" + e.name + "'",
               hint.empty() ? (names.empty() ? std::string("define it in the causes section")
@@ -881,8 +815,8 @@ class Checker {
                            : hint);
       } else if (!cause_defined_[e.name]) {
         error(e.span, "cause '" + e.name + "' is not known yet here",
-              phase_ == Phase::Causes ? "a cause can only refer to causes listed before it"
-                                      : "causes are evaluated after diagnose");
+              section_ == SectionKind::Causes ? "a cause can only refer to causes listed before it"
+                                              : "causes are evaluated after diagnose");
       }
       return {Ty::Bool, nullptr};
     }
@@ -935,9 +869,7 @@ class Checker {
     const std::string& id = member.name;
     auto it = steps_.find(id);
     if (it == steps_.end()) {
-      std::vector<std::string> names;
-      for (const auto& [k, v] : steps_) names.push_back(k);
-      std::string hint = did_you_mean(id, names);
+      std::string hint = did_you_mean(id, keys_of(steps_));
       error(member.span, "unknown step '" + id + "'", hint);
       return;
     }
@@ -1124,9 +1056,7 @@ class Checker {
 
   // ------------------------------------------------------------ modules
   void check_module(const Module& m) {
-    if (!valid_word(m.name.name))
-      error(m.name.span, "invalid module name '" + m.name.name + "'",
-            "module names are lower-case words joined by '-', e.g. postgres");
+    check_word(m.name, "module", "postgres");
     std::map<std::string, Span> seen;
     for (const auto& item : m.items) {
       const auto* t = std::get_if<Template>(&item);
@@ -1141,8 +1071,7 @@ class Checker {
       secrets_.clear();
       captures_.clear();
       steps_.clear();
-      known_roots_.clear();
-      phase_ = Phase::Template;
+      section_.reset();
       for (const auto& p : t->params) declare_param(p);
       if (t->title) check_string(*t->title);
       declare_captures(t->body, t->id.name);

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
-#include <set>
 
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
 
 namespace rbk {
@@ -130,95 +129,66 @@ class ConfigReader {
   /// Durations as in runbooks: 500ms, 30s, 10m, 1h30m, 2d (units largest first).
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what) {
     std::string s = text(n, what);
-    int64_t total = 0, last_unit = INT64_MAX;
-    size_t i = 0;
-    bool ok = !s.empty();
-    while (ok && i < s.size()) {
-      size_t j = i;
-      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
-      if (j == i || j - i > 9) {
-        ok = false;
-        break;
-      }
-      int64_t count = std::stoll(s.substr(i, j - i));
-      int64_t unit = 0;
-      if (s.compare(j, 2, "ms") == 0)
-        unit = 1, j += 2;
-      else if (j < s.size() && s[j] == 's')
-        unit = 1000, ++j;
-      else if (j < s.size() && s[j] == 'm')
-        unit = 60'000, ++j;
-      else if (j < s.size() && s[j] == 'h')
-        unit = 3'600'000, ++j;
-      else if (j < s.size() && s[j] == 'd')
-        unit = 86'400'000, ++j;
-      ok = unit > 0 && unit < last_unit;
-      last_unit = unit;
-      total += count * unit;
-      i = j;
-    }
-    if (!ok || s.empty()) {
+    DurationResult r = parse_duration(s);
+    if (r.error) {
       if (!s.empty() || n.IsScalar())
         error(n, "invalid duration '" + s + "' for " + what,
               "durations look like 500ms, 30s, 10m, 1h30m or 2d");
       return std::nullopt;
     }
-    return std::chrono::milliseconds(total);
+    return std::chrono::milliseconds(r.ms);
   }
 
-  static bool valid_word(const std::string& w) {
-    if (w.empty() || w[0] < 'a' || w[0] > 'z' || w.back() == '-') return false;
-    for (char c : w)
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-    return true;
+  /// Each `id: {…}` entry of a map of named entries (roles, severities):
+  /// the id must be a lower-case word and the entry a mapping with `known`
+  /// keys; `read` takes the id and the entry.
+  template <typename Read>
+  void named_entries(const YAML::Node& n, const std::string& what, const std::string& name_help,
+                     const std::vector<std::string>& known, bool example_on_shape, Read read) {
+    if (!map_of(n, what == "role" ? "roles" : "severities")) return;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) {
+        error(kv.first, what + " names must be plain words");
+        continue;
+      }
+      const std::string id = kv.first.Scalar();
+      if (!is_lower_word(id)) error(kv.first, "invalid " + what + " name '" + id + "'", name_help);
+      if (kv.second.IsMap()) {
+        keys(kv.second, known, (what + " setting").c_str());
+      } else {
+        std::string example = "e.g. " + id + ": {";
+        for (size_t i = 0; i < known.size(); ++i) example += (i ? ", " : "") + known[i] + ": \"…\"";
+        error(kv.second, what + " '" + id + "' must be a mapping",
+              example_on_shape ? example + "}" : "");
+      }
+      read(id, kv.second);
+    }
   }
 
   void read_roles(const YAML::Node& n, Config& c) {
-    if (!map_of(n, "roles")) return;
-    for (const auto& kv : n) {
-      if (!kv.first.IsScalar()) {
-        error(kv.first, "role names must be plain words");
-        continue;
-      }
-      const std::string id = kv.first.Scalar();
-      if (!valid_word(id))
-        error(kv.first, "invalid role name '" + id + "'",
-              "role names are lower-case words joined by '-', e.g. db-owner");
-      Role r;
-      if (kv.second.IsMap()) {
-        keys(kv.second, {"name", "contact"}, "role setting");
-        if (auto x = kv.second["name"]) r.name = text(x, "name");
-        if (auto x = kv.second["contact"]) r.contact = text(x, "contact");
-      } else {
-        error(kv.second, "role '" + id + "' must be a mapping",
-              "e.g. " + id + ": {name: \"…\", contact: \"…\"}");
-      }
-      c.roles[id] = r;
-    }
+    named_entries(n, "role", "role names are lower-case words joined by '-', e.g. db-owner",
+                  {"name", "contact"}, true, [&](const std::string& id, const YAML::Node& e) {
+                    Role r;
+                    if (e.IsMap()) {
+                      if (auto x = e["name"]) r.name = text(x, "name");
+                      if (auto x = e["contact"]) r.contact = text(x, "contact");
+                    }
+                    c.roles[id] = r;
+                  });
   }
 
   void read_severities(const YAML::Node& n, Config& c) {
-    if (!map_of(n, "severities")) return;
-    for (const auto& kv : n) {
-      if (!kv.first.IsScalar()) {
-        error(kv.first, "severity names must be plain words");
-        continue;
-      }
-      const std::string id = kv.first.Scalar();
-      if (!valid_word(id))
-        error(kv.first, "invalid severity name '" + id + "'",
-              "severities are lower-case words, e.g. critical");
-      SeverityLevel s;
-      if (kv.second.IsMap()) {
-        keys(kv.second, {"description", "response", "resolution"}, "severity setting");
-        if (auto x = kv.second["description"]) s.description = text(x, "description");
-        if (auto x = kv.second["response"]) s.response = duration(x, "response");
-        if (auto x = kv.second["resolution"]) s.resolution = duration(x, "resolution");
-      } else {
-        error(kv.second, "severity '" + id + "' must be a mapping");
-      }
-      c.severities[id] = s;
-    }
+    named_entries(n, "severity", "severities are lower-case words, e.g. critical",
+                  {"description", "response", "resolution"}, false,
+                  [&](const std::string& id, const YAML::Node& e) {
+                    SeverityLevel s;
+                    if (e.IsMap()) {
+                      if (auto x = e["description"]) s.description = text(x, "description");
+                      if (auto x = e["response"]) s.response = duration(x, "response");
+                      if (auto x = e["resolution"]) s.resolution = duration(x, "resolution");
+                    }
+                    c.severities[id] = s;
+                  });
   }
 
   void read_policy(const YAML::Node& n, Config& c) {
@@ -313,15 +283,8 @@ Config load_config(const std::string& start, Diagnostics& errors) {
   for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
     fs::path candidate = d / "rbk.yaml";
     if (fs::is_regular_file(candidate, ec)) {
-      std::string why;
-      auto file = SourceFile::load(fs::proximate(candidate, ec).string(), why);
-      if (!file) {
-        Diagnostic diag;
-        diag.path = candidate.string();
-        diag.message = why;
-        errors.push_back(diag);
-        break;
-      }
+      auto file = load_source(fs::proximate(candidate, ec).string(), errors);
+      if (!file) break;
       return parse_config(file, d.string(), errors);
     }
     if (d == d.parent_path()) break;

@@ -37,16 +37,8 @@ std::string DestructivePatterns::default_path() {
 }
 
 DestructivePatterns DestructivePatterns::load(const std::string& path, Diagnostics& errors) {
-  std::string why;
-  auto file = SourceFile::load(path, why);
-  if (!file) {
-    Diagnostic d;
-    d.path = path;
-    d.message = why;
-    errors.push_back(d);
-    return {};
-  }
-  return parse(file, errors);
+  auto file = load_source(path, errors);
+  return file ? parse(file, errors) : DestructivePatterns{};
 }
 
 DestructivePatterns DestructivePatterns::parse(std::shared_ptr<const SourceFile> file,

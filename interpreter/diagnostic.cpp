@@ -109,6 +109,18 @@ nlohmann::json to_json(const Diagnostic& d) {
   return j;
 }
 
+std::shared_ptr<SourceFile> load_source(const std::string& path, Diagnostics& errors) {
+  std::string why;
+  auto file = SourceFile::load(path, why);
+  if (!file) {
+    Diagnostic d;
+    d.path = path;
+    d.message = why;
+    errors.push_back(std::move(d));
+  }
+  return file;
+}
+
 bool has_errors(const Diagnostics& ds) {
   return std::any_of(ds.begin(), ds.end(),
                      [](const Diagnostic& d) { return d.severity == Severity::Error; });

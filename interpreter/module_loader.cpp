@@ -42,10 +42,12 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
       it = cache_.emplace(key, parse(file)).first;
     }
     const ParseResult& r = it->second;
+    auto first = [](const Diagnostics& ds) {
+      const auto& d = ds.front();
+      return "(first: " + d.span.file->path() + ":" + d.span.where() + ": " + d.message + ")";
+    };
     if (!r.document) {
-      const auto& d = r.diagnostics.front();
-      error = "it has syntax errors (first: " + d.span.file->path() + ":" + d.span.where() + ": " +
-              d.message + ")";
+      error = "it has syntax errors " + first(r.diagnostics);
       return nullptr;
     }
     if (!r.document->module()) {
@@ -54,11 +56,11 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
     }
     // A module with check errors (a duplicate template, an undefined name)
     // is refused as a whole rather than used half-valid.
-    if (checked_.insert(key).second) check_errors_[key] = check(*r.document, this);
-    if (const auto& errs = check_errors_[key]; has_errors(errs)) {
-      const auto& d = errs.front();
-      error = "it has errors (first: " + d.span.file->path() + ":" + d.span.where() + ": " +
-              d.message + ")";
+    // Inserted before checking, so a module that imports itself ends the recursion.
+    auto [checked, fresh] = check_errors_.try_emplace(key);
+    if (fresh) checked->second = check(*r.document, this);
+    if (has_errors(checked->second)) {
+      error = "it has errors " + first(checked->second);
       return nullptr;
     }
     return r.document->module();

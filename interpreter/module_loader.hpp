@@ -4,7 +4,6 @@
 
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include "grammar/parse.hpp"
@@ -31,7 +30,6 @@ class FileModuleLoader : public ModuleLoader {
 
  private:
   std::map<std::string, ParseResult> cache_;
-  std::set<std::string> checked_;
   std::map<std::string, Diagnostics> check_errors_;
 };
 

@@ -2,6 +2,7 @@
 // properties (raw shell literals, spans, comments) asserted directly.
 #include <catch2/catch.hpp>
 
+#include "grammar/keywords.hpp"
 #include "grammar/parse.hpp"
 
 using namespace rbk;
@@ -87,4 +88,25 @@ TEST_CASE("several independent errors are reported in one run", "[grammar]") {
   CHECK(r.diagnostics[0].span.line == 4);
   CHECK(r.diagnostics[1].span.line == 7);
   CHECK(r.diagnostics[2].span.line == 10);
+}
+
+TEST_CASE("the reserved-word list matches the grammar", "[grammar]") {
+  // A word of keywords::reserved_in_expressions() (what the check pass
+  // refuses as a name) must never parse as a name in an expression; an
+  // ordinary keyword such as `timeout` must.
+  auto parses_as_name = [](const std::string& word) {
+    auto r = parse_text("runbook x {\n  title \"${" + word + "}\"\n}\n");
+    if (!r.document) return false;
+    const auto& meta = std::get<ast::Meta>(r.document->runbook()->items.at(0));
+    const auto& part = meta.text->parts.at(0);
+    return part.expr && part.expr->kind == ast::ExprKind::Name;
+  };
+  for (const auto& w : grammar::keywords::reserved_in_expressions()) {
+    INFO(w);
+    CHECK_FALSE(parses_as_name(w));
+  }
+  for (const char* w : {"timeout", "check", "step", "cause", "severity", "env", "title"}) {
+    INFO(w);
+    CHECK(parses_as_name(w));
+  }
 }
