@@ -9,9 +9,12 @@ namespace rbk::cli {
 
 /// Exit codes shared by every subcommand (documented in docs/cli.md).
 enum ExitCode : int {
-  kExitOk = 0,        // success, nothing found
-  kExitFindings = 1,  // errors found in the input (check), or the command failed
-  kExitUsage = 2,     // bad arguments, unreadable paths
+  kExitOk = 0,              // success, nothing found; a run resolved (or its alert was not firing)
+  kExitFindings = 1,        // errors found in the input (check); a run failed and was rolled back
+  kExitUsage = 2,           // bad arguments, unreadable paths, config or runbook errors
+  kExitRollbackFailed = 3,  // a run failed and its rollback failed too
+  kExitRefused = 4,         // a run stopped at a gate that was refused or not approved
+  kExitInterrupted = 130,   // a run was interrupted (Ctrl-C, SIGTERM, SIGHUP)
 };
 
 /// Options of `rbk check`.
@@ -29,5 +32,38 @@ struct ParseOptions {
 };
 /// `rbk parse FILE --ast`: print the AST as JSON.
 int run_parse(const ParseOptions& opts);
+
+/// Options of `rbk run` (and of `rbk plan`, which uses target, params, format).
+struct RunOptions {
+  std::string target;                // NAME on the runbook path, or a FILE
+  std::vector<std::string> params;   // -p name=value, as given
+  bool dry_run = false;              // --dry-run: plan only
+  bool force = false;                // --force: go on when no alert signal fires
+  bool non_interactive = false;      // --non-interactive: never prompt
+  bool yes = false;                  // --yes: answer y/N gates (never typed ones)
+  std::vector<std::string> approve;  // --approve STEP
+  bool json = false;                 // --json: events as JSON lines on stdout
+  std::string color = "auto";        // --color auto|always|never
+  std::string format = "text";       // plan: text | json
+};
+/// `rbk run NAME|FILE`: run a runbook.
+int run_run(const RunOptions& opts);
+/// `rbk plan NAME|FILE` (= run --dry-run): show what would run; run nothing.
+int run_plan(const RunOptions& opts);
+
+/// Options of `rbk list`.
+struct ListOptions {
+  std::string format = "text";  // text | json
+};
+/// `rbk list`: the runbooks on the runbook path.
+int run_list(const ListOptions& opts);
+
+/// Options of `rbk history`.
+struct HistoryOptions {
+  std::string format = "text";  // text | json
+  int limit = 20;               // newest N runs; 0 = all
+};
+/// `rbk history`: past runs from the records directory.
+int run_history(const HistoryOptions& opts);
 
 }  // namespace rbk::cli

@@ -10,13 +10,33 @@
 
 namespace {
 
-void build(CLI::App& app, rbk::cli::CheckOptions& check, rbk::cli::ParseOptions& parse,
-           std::string& help_topic) {
+/// The options `run` and `plan` share.
+void add_run_target(CLI::App* sub, rbk::cli::RunOptions& run) {
+  sub->add_option("runbook", run.target, "A runbook name on the runbook path, or a .rbk file")
+      ->required();
+  sub->add_option("-p,--param", run.params, "Set a parameter: -p name=value (repeatable)");
+}
+
+struct Options {
+  rbk::cli::CheckOptions check;
+  rbk::cli::ParseOptions parse;
+  rbk::cli::RunOptions run;
+  rbk::cli::RunOptions plan;
+  rbk::cli::ListOptions list;
+  rbk::cli::HistoryOptions history;
+  std::string help_topic;
+};
+
+void build(CLI::App& app, Options& o) {
+  auto& check = o.check;
+  auto& parse = o.parse;
+  auto& help_topic = o.help_topic;
   app.set_version_flag("--version", std::string("rbk ") + RBK_VERSION);
   app.require_subcommand(0, 1);
   app.footer(
       "Run 'rbk help COMMAND' for one command's options.\n"
-      "Exit codes: 0 ok, 1 errors found, 2 usage error.");
+      "Exit codes: 0 ok, 1 errors found / run failed and rolled back, 2 usage error,\n"
+      "3 run failed and not restored, 4 refused at a gate, 130 interrupted (docs/cli.md).");
 
   auto* c = app.add_subcommand("check", "Parse and validate runbooks; report errors only");
   c->add_option("paths", check.paths, "Files, or directories searched for *.rbk")->required();
@@ -28,6 +48,39 @@ void build(CLI::App& app, rbk::cli::CheckOptions& check, rbk::cli::ParseOptions&
   p->add_option("file", parse.path, "The .rbk file")->required();
   p->add_flag("--ast", parse.ast, "Print the AST as JSON (with source spans)");
 
+  auto* r =
+      app.add_subcommand("run", "Run a runbook step by step, with gates, rollback and a record");
+  add_run_target(r, o.run);
+  r->add_flag("--dry-run", o.run.dry_run, "Show the plan; run nothing (same as 'rbk plan')");
+  r->add_flag("--force", o.run.force, "Go on even when no alert signal is firing");
+  r->add_flag("--non-interactive", o.run.non_interactive,
+              "Never prompt; gates pass only with --approve");
+  r->add_flag("--yes", o.run.yes, "Answer yes to y/N gates (never to typed confirmations)");
+  r->add_option("--approve", o.run.approve, "Approve the gate of STEP (repeatable)");
+  r->add_flag("--json", o.run.json, "Print the event stream as JSON lines instead of text");
+  r->add_option("--color", o.run.color, "Colour: auto (terminal only), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->default_str("auto");
+
+  auto* pl = app.add_subcommand("plan", "Show what a run would do: commands, gates, branches");
+  add_run_target(pl, o.plan);
+  pl->add_option("--format", o.plan.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+
+  auto* l = app.add_subcommand("list", "List the runbooks on the runbook path");
+  l->add_option("--format", o.list.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+
+  auto* hi = app.add_subcommand("history", "List past runs from the records directory");
+  hi->add_option("--format", o.history.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+  hi->add_option("-n,--limit", o.history.limit, "Show the newest N runs (0: all)")
+      ->check(CLI::Range(0, 1000000))
+      ->default_str("20");
+
   auto* h = app.add_subcommand("help", "Show help for a command");
   h->add_option("command", help_topic, "The command");
 }
@@ -37,10 +90,9 @@ void build(CLI::App& app, rbk::cli::CheckOptions& check, rbk::cli::ParseOptions&
 int main(int argc, char** argv) {
   try {
     CLI::App app{"rbk: declarative incident runbooks", "rbk"};
-    rbk::cli::CheckOptions check;
-    rbk::cli::ParseOptions parse;
-    std::string help_topic;
-    build(app, check, parse, help_topic);
+    Options o;
+    build(app, o);
+    auto& help_topic = o.help_topic;
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -53,8 +105,13 @@ int main(int argc, char** argv) {
                                   "\nRun 'rbk --help' or 'rbk help COMMAND' for usage.\n");
       return rbk::cli::kExitUsage;
     }
-    if (app.got_subcommand("check")) return rbk::cli::run_check(check);
-    if (app.got_subcommand("parse")) return rbk::cli::run_parse(parse);
+    if (app.got_subcommand("check")) return rbk::cli::run_check(o.check);
+    if (app.got_subcommand("parse")) return rbk::cli::run_parse(o.parse);
+    if (app.got_subcommand("run"))
+      return o.run.dry_run ? rbk::cli::run_plan(o.run) : rbk::cli::run_run(o.run);
+    if (app.got_subcommand("plan")) return rbk::cli::run_plan(o.plan);
+    if (app.got_subcommand("list")) return rbk::cli::run_list(o.list);
+    if (app.got_subcommand("history")) return rbk::cli::run_history(o.history);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
         rbk::cli::write(stdout, app.help());

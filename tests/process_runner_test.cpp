@@ -133,18 +133,8 @@ std::string temp_path(const std::string& what) {
       .string();
 }
 
-// The one-letter state of a process from /proc, or 0 when it does not exist.
-char proc_state(pid_t pid) {
-  std::string stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
-}
-
-// Gone, or dead and only waiting to be reaped by init (which may be slow).
-bool dead(pid_t pid) {
-  char state = proc_state(pid);
-  return state == 0 || state == 'Z' || state == 'X';
-}
+using test::dead;
+using test::proc_state;
 
 // Polls until every process is dead. The bound (~20 s) only keeps a broken
 // runner from hanging the test: nothing here asserts on how long it took, and

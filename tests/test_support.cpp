@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -45,6 +47,33 @@ std::vector<std::string> files_in(const std::string& dir, const std::string& ext
 bool update_goldens() {
   const char* u = std::getenv("RBK_UPDATE_GOLDEN");
   return u && *u && std::string(u) != "0";
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "rbk-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+  path = fs::canonical(tmpl);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+fs::path TempDir::dir(const std::string& name) const {
+  fs::create_directories(path / name);
+  return path / name;
+}
+
+char proc_state(int pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
+}
+
+bool dead(int pid) {
+  char state = proc_state(pid);
+  return state == 0 || state == 'Z' || state == 'X';
 }
 
 Run run_rbk(const std::string& args) {

@@ -2,6 +2,7 @@
 // rbk binary, golden-file comparison (RBK_UPDATE_GOLDEN=1 rewrites goldens).
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,23 @@ void write_file(const std::string& path, const std::string& text);
 std::vector<std::string> files_in(const std::string& dir, const std::string& ext);
 /// True when goldens should be rewritten rather than compared.
 bool update_goldens();
+
+/// A fresh directory under the system's temporary one (canonical path),
+/// removed with everything in it at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  /// Creates the subdirectory `name` (and its parents) and returns its path.
+  std::filesystem::path dir(const std::string& name) const;
+};
+
+/// The one-letter state of a process from /proc, or 0 when it does not exist.
+char proc_state(int pid);
+/// Gone, or dead and only waiting to be reaped by init (which may be slow).
+bool dead(int pid);
 
 /// The result of running the rbk binary.
 struct Run {

@@ -1,0 +1,172 @@
+// `rbk history`
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/terminal.hpp"
+#include "interpreter/config.hpp"
+#include "interpreter/history.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// "850ms", "12s", "1m12s", "2h5m": the units runbooks write durations in.
+std::string duration(int64_t ms) {
+  if (ms < 0) ms = 0;
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  int64_t s = ms / 1000;
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{}s", s / 60, s % 60);
+  return fmt::format("{}h{}m", s / 3600, s % 3600 / 60);
+}
+
+// "2026-11-23T03:15:02.123Z" → "2026-11-23 03:15:02" (the header says UTC).
+std::string started(const std::string& iso) {
+  if (iso.size() < 19 || iso[10] != 'T') return iso.empty() ? "-" : iso;
+  std::string out = iso.substr(0, 19);
+  out[10] = ' ';
+  return out;
+}
+
+// The records directory as the user would type it: relative when it is
+// below the working directory (also what keeps test output machine-free).
+std::string shown(const std::string& dir) {
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  if (ec) return dir;
+  fs::path rel = fs::path(dir).lexically_relative(cwd);
+  if (rel.empty() || *rel.begin() == "..") return dir;
+  return rel.string();
+}
+
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
+
+// Green for a good end, red for a bad one, yellow for the rest (refused,
+// interrupted, unfinished): what needs a look.
+const char* outcome_color(const std::string& outcome) {
+  if (outcome == "resolved" || outcome == "not_firing") return "\033[32m";
+  if (outcome == "failed" || outcome == "not_restored" || outcome == "error") return "\033[31m";
+  return "\033[33m";
+}
+
+nlohmann::json to_json(const RunSummary& r) {
+  nlohmann::json j = {{"run_id", r.run_id},
+                      {"dir", r.dir},
+                      {"runbook", r.runbook},
+                      {"started", r.started},
+                      {"user", r.user},
+                      {"outcome", r.outcome},
+                      {"exit_code", nullptr},
+                      {"duration_ms", r.duration_ms},
+                      {"failed_step", r.failed_step},
+                      {"problems", r.problems}};
+  if (r.exit_code) j["exit_code"] = *r.exit_code;
+  return j;
+}
+
+std::string table(const std::vector<RunSummary>& runs, bool color) {
+  using Row = std::vector<std::string>;
+  std::vector<Row> rows;
+  rows.push_back({"RUN", "STARTED (UTC)", "RUNBOOK", "OUTCOME", "EXIT", "DURATION", "FAILED STEP"});
+  for (const auto& r : runs) {
+    rows.push_back({r.run_id, started(r.started), or_dash(r.runbook), r.outcome,
+                    r.exit_code ? std::to_string(*r.exit_code) : "-", duration(r.duration_ms),
+                    or_dash(r.failed_step)});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+
+  std::string out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    for (size_t c = 0; c < row.size(); ++c) {
+      const bool last = c + 1 == row.size();
+      std::string cell = row[c];
+      if (!last) cell.resize(width[c] + 2, ' ');  // pad first: escapes take no columns
+      if (color && i > 0 && c == 3)
+        cell = outcome_color(row[c]) + row[c] + "\033[0m" + cell.substr(row[c].size());
+      out += cell;
+    }
+    out += '\n';
+    if (i > 0) {
+      for (const auto& p : runs[i - 1].problems) out += "  problem: " + p + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_history(const HistoryOptions& opts) {
+  Diagnostics errors;
+  std::error_code ec;
+  std::string cwd = fs::current_path(ec).string();
+  if (ec) {
+    write(stderr, "rbk: error: cannot read the working directory: " + ec.message() + "\n");
+    return kExitUsage;
+  }
+  Config config = load_config(cwd, errors);
+  if (!errors.empty()) {
+    const bool color = use_color(stderr);
+    for (const auto& d : errors) write(stderr, render(d, color));
+    if (has_errors(errors)) return kExitUsage;
+  }
+
+  const std::string& dir = config.records_dir;
+  const bool json_out = opts.format == "json";
+  fs::file_status st = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    write(stderr,
+          "rbk: error: cannot read records directory " + shown(dir) + ": " + ec.message() + "\n");
+    return kExitUsage;
+  }
+  if (fs::exists(st) && !fs::is_directory(st)) {
+    write(stderr, "rbk: error: records directory " + shown(dir) + " is not a directory\n");
+    return kExitUsage;
+  }
+  if (fs::exists(st)) {
+    fs::directory_iterator probe(dir, ec);
+    if (ec) {
+      write(stderr,
+            "rbk: error: cannot read records directory " + shown(dir) + ": " + ec.message() + "\n");
+      return kExitUsage;
+    }
+  }
+
+  std::vector<RunSummary> runs = list_runs(dir);
+  if (runs.empty()) {
+    if (json_out) write(stdout, "[]\n");
+    write(stderr, "no runs recorded in " + shown(dir) + "\n");
+    return kExitOk;
+  }
+  size_t older = 0;
+  if (opts.limit > 0 && runs.size() > static_cast<size_t>(opts.limit)) {
+    older = runs.size() - static_cast<size_t>(opts.limit);
+    runs.resize(static_cast<size_t>(opts.limit));
+  }
+
+  if (json_out) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& r : runs) all.push_back(to_json(r));
+    write(stdout, all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  } else {
+    write(stdout, table(runs, use_color(stdout)));
+  }
+  if (older > 0) {
+    write(stderr, fmt::format("{} older {} not shown (--limit 0 shows all)\n", older,
+                              older == 1 ? "run" : "runs"));
+  }
+  return kExitOk;
+}
+
+}  // namespace rbk::cli

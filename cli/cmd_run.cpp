@@ -1,0 +1,172 @@
+// `rbk run NAME|FILE`: load, bind, open the record, run, report.
+#include <signal.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <list>
+
+#include "cli/commands.hpp"
+#include "cli/load_runbook.hpp"
+#include "cli/run_display.hpp"
+#include "cli/terminal.hpp"
+#include "cli/tty_operator.hpp"
+#include "interpreter/catalog.hpp"
+#include "interpreter/engine.hpp"
+#include "interpreter/process_runner.hpp"
+#include "interpreter/record.hpp"
+#include "interpreter/sha256.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+CancelToken* g_cancel = nullptr;
+
+extern "C" void on_signal(int) {
+  // Async-signal-safe: sets a flag and writes to an eventfd. The engine sees
+  // it, stops the running command's process group and ends the run.
+  if (g_cancel) g_cancel->cancel();
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP cancel the run instead of killing rbk, so the
+/// process group is cleaned up and the record is closed properly.
+class SignalGuard {
+ public:
+  explicit SignalGuard(CancelToken& token) {
+    g_cancel = &token;
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, &old_[s]);
+    // A closed terminal or pipe must not kill rbk mid-run: writes just fail.
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old_[SIGPIPE]);
+  }
+  ~SignalGuard() {
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(s, &old_[s], nullptr);
+    g_cancel = nullptr;
+  }
+
+ private:
+  struct sigaction old_[32]{};
+};
+
+/// Asks for required parameters that were not given; false when one is
+/// missing and cannot be asked (no terminal) or the operator gave up.
+bool complete_params(LoadedRunbook& rb, TtyOperator& op) {
+  for (const ast::Param* p : rb.params.missing) {
+    const std::string& name = p->name.name;
+    const std::string type = ast::type_name(p->type.kind);
+    if (!op.interactive()) {
+      write(stderr, "rbk: error: missing required parameter '" + name + "' (" + type +
+                        "); give it with -p " + name + "=VALUE\n");
+      return false;
+    }
+    std::string help = p->help ? p->help->plain() : "";
+    while (true) {
+      auto answer = op.ask(name + " (" + type + (help.empty() ? "" : ", " + help) + "): ");
+      if (!answer) {
+        write(stderr, "rbk: error: no value for required parameter '" + name + "'\n");
+        return false;
+      }
+      Value v;
+      std::string error;
+      if (convert_param(*p, *answer, v, error)) {
+        rb.params.values[name] = std::move(v);
+        break;
+      }
+      op.say("  " + error + "\n");
+    }
+  }
+  rb.params.missing.clear();
+  return true;
+}
+
+}  // namespace
+
+int run_run(const RunOptions& opts) {
+  auto rb = load_runbook(opts.target, opts.params);
+  if (!rb) return kExitUsage;
+
+  CancelToken cancel;
+  SignalGuard signals(cancel);
+  const bool color =
+      opts.color == "always" || (opts.color == "auto" && !opts.json && use_color(stdout));
+  TtyOperator op(opts.non_interactive, &cancel, use_color(stderr));
+  if (!complete_params(*rb, op)) return kExitUsage;
+
+  // No record, no run: a run that could not be reconstructed afterwards is
+  // worse than a clear error now.
+  std::string run_id;
+  std::string error;
+  std::unique_ptr<RunRecord> record;
+  for (int attempt = 0; attempt < 5 && !record; ++attempt) {
+    // Ids have a random suffix; two runs in the same second could still meet.
+    run_id = new_run_id();
+    record = RunRecord::create(rb->config.records_dir, run_id, error);
+  }
+  if (!record) {
+    write(stderr, "rbk: error: cannot create the run record: " + error + "\n");
+    return kExitUsage;
+  }
+
+  std::error_code ec;
+  std::string shown_dir = record->dir();
+  auto rel = std::filesystem::relative(record->dir(), std::filesystem::current_path(ec), ec);
+  if (!ec && !rel.empty() && rel.native().rfind("..", 0) != 0) shown_dir = rel.string();
+
+  std::unique_ptr<EventSink> display;
+  if (opts.json) {
+    display = std::make_unique<JsonLines>(stdout);
+  } else {
+    auto text = std::make_unique<TextDisplay>(stdout, color, isatty(STDOUT_FILENO) != 0);
+    text->set_record_dir(shown_dir);
+    display = std::move(text);
+  }
+
+  ProcessRunner runner(&cancel);
+  SystemClock clock;
+  std::list<std::unique_ptr<ParseResult>> called;  // documents `call` loaded, kept alive
+  EngineContext ctx;
+  ctx.runner = &runner;
+  ctx.op = &op;
+  ctx.clock = &clock;
+  ctx.sinks = {record.get(), display.get()};
+  ctx.cancel = &cancel;
+  ctx.config = &rb->config;
+  ctx.patterns = &rb->patterns;
+  ctx.modules = rb->modules.get();
+  ctx.run_id = run_id;
+  ctx.record_dir = record->dir();
+  ctx.force = opts.force;
+  ctx.yes = opts.yes;
+  ctx.approve.insert(opts.approve.begin(), opts.approve.end());
+  ctx.find_runbook = [&](const std::string& name, std::string& err) -> const ast::Document* {
+    FoundRunbook f = find_runbook(name, rb->path);
+    if (f.path.empty()) {
+      err = f.error;
+      return nullptr;
+    }
+    auto r = load_called(f.path, *rb->modules, err);
+    if (!r) return nullptr;
+    called.push_back(std::move(r));
+    return called.back()->document.get();
+  };
+
+  RunRequest req;
+  req.doc = rb->parsed.document.get();
+  req.params = rb->params.values;
+  req.file = rb->file;
+  req.sha256 = sha256_hex(rb->parsed.source->text());
+  RunResult result = run_runbook(ctx, req);
+  display.reset();  // stop the ticker before the last lines
+  if (!result.message.empty() && result.outcome == Outcome::Error)
+    write(stderr, "rbk: error: " + result.message + "\n");
+  if (!record->error().empty())
+    write(stderr, "rbk: warning: the run record is incomplete: " + record->error() + "\n");
+  return result.exit_code;
+}
+
+}  // namespace rbk::cli

@@ -1,0 +1,106 @@
+#include "cli/load_runbook.hpp"
+
+#include <filesystem>
+
+#include "cli/terminal.hpp"
+#include "interpreter/catalog.hpp"
+#include "interpreter/check.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+void print(const Diagnostics& ds) {
+  const bool color = use_color(stderr);
+  for (const auto& d : ds) write(stderr, render(d, color));
+}
+
+}  // namespace
+
+std::unique_ptr<LoadedRunbook> load_runbook(const std::string& target,
+                                            const std::vector<std::string>& param_args) {
+  auto out = std::make_unique<LoadedRunbook>();
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  Diagnostics errors;
+  out->config = load_config(cwd, errors);
+  if (has_errors(errors)) {
+    print(errors);
+    return nullptr;
+  }
+  out->path = runbook_path(out->config, cwd);
+  FoundRunbook found = find_runbook(target, out->path);
+  if (found.path.empty()) {
+    write(stderr, "rbk: error: " + found.error + "\n");
+    return nullptr;
+  }
+  out->file = found.path;
+  auto source = load_source(found.path, errors);
+  if (!source) {
+    print(errors);
+    return nullptr;
+  }
+  out->parsed = parse(source);
+  if (!out->parsed.document) {
+    print(out->parsed.diagnostics);
+    return nullptr;
+  }
+  out->modules = std::make_unique<FileModuleLoader>();
+  Diagnostics diags = check(*out->parsed.document, out->modules.get());
+  if (has_errors(diags)) {
+    print(diags);
+    write(stderr, "rbk: error: " + found.path + " has errors; nothing was run\n");
+    return nullptr;
+  }
+  const ast::Runbook* rb = out->parsed.document->runbook();
+  if (!rb) {
+    write(stderr, "rbk: error: " + found.path + " is a module, not a runbook\n");
+    return nullptr;
+  }
+  std::vector<ParamArg> args;
+  for (const auto& a : param_args) {
+    ParamArg pa;
+    if (!split_param_arg(a, pa)) {
+      write(stderr, "rbk: error: -p " + a + ": expected NAME=VALUE\n");
+      return nullptr;
+    }
+    args.push_back(std::move(pa));
+  }
+  out->params = bind_params(*rb, args);
+  if (!out->params.errors.empty()) {
+    for (const auto& e : out->params.errors) write(stderr, "rbk: error: " + e + "\n");
+    return nullptr;
+  }
+  out->patterns = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
+  if (has_errors(errors)) {
+    print(errors);
+    return nullptr;
+  }
+  return out;
+}
+
+std::unique_ptr<ParseResult> load_called(const std::string& file, ModuleLoader& modules,
+                                         std::string& error) {
+  Diagnostics errors;
+  auto source = load_source(file, errors);
+  if (!source) {
+    error = errors.empty() ? "cannot read " + file : errors.front().message;
+    return nullptr;
+  }
+  auto r = std::make_unique<ParseResult>(parse(source));
+  if (!r->document) {
+    error = file + " has syntax errors (run 'rbk check " + file + "')";
+    return nullptr;
+  }
+  if (has_errors(check(*r->document, &modules))) {
+    error = file + " has errors (run 'rbk check " + file + "')";
+    return nullptr;
+  }
+  if (!r->document->runbook()) {
+    error = file + " is a module, not a runbook";
+    return nullptr;
+  }
+  return r;
+}
+
+}  // namespace rbk::cli

@@ -1,0 +1,248 @@
+#include "cli/run_display.hpp"
+
+#include <fmt/format.h>
+
+#include "interpreter/value.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+int64_t num(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+}
+bool flag(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string seconds(int64_t ms) {
+  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000);
+  return format_duration(ms / 1000 * 1000);
+}
+
+/// The first line of a command, shortened for a status line.
+std::string first_line(const std::string& cmd) {
+  std::string s = cmd.substr(0, cmd.find('\n'));
+  if (s.size() > 100) s = s.substr(0, 97) + "...";
+  return s + (cmd.find('\n') != std::string::npos ? " ..." : "");
+}
+
+}  // namespace
+
+TextDisplay::TextDisplay(FILE* out, bool color, bool live) : out_(out), color_(color), live_(live) {
+  if (live_) ticker_ = std::thread([this] { tick(); });
+}
+
+TextDisplay::~TextDisplay() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+}
+
+std::string TextDisplay::paint(const char* code, const std::string& text) const {
+  return color_ ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
+}
+
+void TextDisplay::clear_ticker() {
+  if (!ticker_shown_) return;
+  std::fputs("\r\033[K", out_);
+  ticker_shown_ = false;
+}
+
+void TextDisplay::line(const std::string& text) {
+  clear_ticker();
+  std::fputs(text.c_str(), out_);
+  std::fputc('\n', out_);
+  std::fflush(out_);
+}
+
+void TextDisplay::tick() {
+  // Redraws "running 12s" once a second while a command is silent.
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stop_ || !running_) continue;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_output_ < std::chrono::seconds(1)) continue;
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - running_since_).count();
+    std::fputs(("\r\033[K" + paint("2", fmt::format("    … {} running {}s (Ctrl-C stops it)",
+                                                    running_step_, secs)))
+                   .c_str(),
+               out_);
+    std::fflush(out_);
+    ticker_shown_ = true;
+  }
+}
+
+void TextDisplay::event(const Event& e) {
+  std::lock_guard lock(mu_);
+  const json& d = e.data;
+  const std::string& t = e.type;
+  if (t == "run_start") {
+    line(paint("1", "rbk run " + str(d, "runbook")) +
+         (str(d, "title").empty() ? "" : " · " + str(d, "title")) +
+         (str(d, "severity").empty() ? "" : " · severity " + str(d, "severity")));
+    line("run " + str(d, "run_id") + (record_dir_.empty() ? "" : " · record " + record_dir_));
+  } else if (t == "call_run_start") {
+    line(paint("1", "  ↳ calling " + str(d, "runbook")));
+  } else if (t == "section") {
+    line("");
+    line(paint("1;36", "── " + str(d, "section") + " "));
+  } else if (t == "step_start") {
+    std::string title = str(d, "title");
+    line("  " + paint("1", str(d, "step")) + (title.empty() ? "" : "  " + title) +
+         (flag(d, "destructive") ? paint("33", "  [destructive]") : ""));
+  } else if (t == "command_start") {
+    running_ = true;
+    running_step_ = str(d, "step");
+    running_since_ = last_output_ = std::chrono::steady_clock::now();
+    line(paint("2", "    $ " + first_line(str(d, "command"))) +
+         (num(d, "attempt") > 1 ? paint("2", fmt::format("  (attempt {})", num(d, "attempt")))
+                                : ""));
+  } else if (t == "command_end") {
+    running_ = false;
+    // Flush any unterminated output line of this command.
+    for (int s = 0; s < 2; ++s) {
+      auto key = std::make_pair(static_cast<uint64_t>(num(d, "seq")), s);
+      if (auto it = partial_.find(key); it != partial_.end()) {
+        if (!it->second.empty()) line("    │ " + it->second);
+        partial_.erase(it);
+      }
+    }
+    std::string how;
+    if (flag(d, "timed_out"))
+      how = paint("31", "timed out");
+    else if (flag(d, "cancelled"))
+      how = paint("31", "interrupted");
+    else if (flag(d, "spawn_failed"))
+      how = paint("31", "could not start: " + str(d, "error"));
+    else if (num(d, "signal"))
+      how = paint("31", fmt::format("killed by signal {}", num(d, "signal")));
+    else
+      how = num(d, "exit") == 0 ? paint("32", "exit 0")
+                                : paint("33", fmt::format("exit {}", num(d, "exit")));
+    line("    " + how + paint("2", " · " + seconds(num(d, "duration_ms"))));
+  } else if (t == "step_end") {
+    if (str(d, "section") == "alert" && str(d, "status") == "ok")
+      return;  // the signal line says it
+    std::string status = str(d, "status");
+    const char* color = status == "ok"        ? "32"
+                        : status == "skipped" ? "2"
+                        : status == "refused" ? "1;33"
+                                              : "1;31";
+    std::string reason = str(d, "reason");
+    line("  " + paint(color, fmt::format("{:<8}", status)) + " " + str(d, "step") +
+         paint("2", " · " + seconds(num(d, "duration_ms"))) +
+         (reason.empty() ? "" : paint("2", " · " + reason)));
+  } else if (t == "signal") {
+    line(flag(d, "firing") ? paint("1;31", "  ● firing: " + str(d, "title"))
+                           : paint("2", "  ○ not firing: " + str(d, "title")));
+  } else if (t == "not_firing") {
+    line("");
+    line(paint("1;32", "No alert signal is firing: nothing to do.") +
+         " Use --force to run the runbook anyway.");
+  } else if (t == "cause") {
+    line(flag(d, "matched") ? paint("1", "  ● cause " + str(d, "id") + ": " + str(d, "title"))
+                            : paint("2", "  ○ " + str(d, "id") + ": " + str(d, "title")));
+  } else if (t == "gate") {
+    line(paint("1;33", "  ⚠ gate: " + str(d, "step")) + " — " + str(d, "reason"));
+  } else if (t == "answer") {
+    std::string by = str(d, "by");
+    if (flag(d, "passed"))
+      line(paint("32", "    approved") + paint("2", " by " + by + " via " + str(d, "via")));
+    else
+      line(paint("1;33", "    refused") + paint("2", " · " + str(d, "reason")));
+  } else if (t == "manual") {
+    line(paint("2",
+               "    manual: " +
+                   (d.contains("answer") && d["answer"].is_string() ? d["answer"].get<std::string>()
+                                                                    : std::string("no answer")) +
+                   " by " + str(d, "by")));
+  } else if (t == "note") {
+    line("    " + paint("36", "note: ") + str(d, "text"));
+  } else if (t == "rollback") {
+    line("");
+    line(paint("1;31", "Remediation failed at " + str(d, "failed_step") +
+                           ": undoing completed steps, then rolling back"));
+  } else if (t == "escalation") {
+    std::string who = str(d, "role");
+    if (!str(d, "name").empty()) who += " (" + str(d, "name") + ")";
+    std::string head = (str(d, "kind") == "page" ? "PAGE " : "NOTIFY ") + who;
+    if (flag(d, "delivered")) {
+      line(paint("1;35", "  ✉ " + head) + paint("2", " · " + str(d, "message")));
+    } else {
+      std::string contact = str(d, "contact");
+      line(paint("1;35", "  ✉ " + head) + " — " + str(d, "how") +
+           (contact.empty() ? "; contact them yourself" : "; contact: " + contact));
+      line(paint("2", "      message: " + str(d, "message")));
+    }
+  } else if (t == "warning") {
+    line(paint("33", "  warning: ") + str(d, "message"));
+  } else if (t == "run_end") {
+    std::string outcome = str(d, "outcome");
+    const char* color = outcome == "resolved" || outcome == "not_firing" ? "1;32" : "1;31";
+    line("");
+    line(paint("1", "── summary"));
+    line("  outcome  " + paint(color, outcome) + fmt::format(" (exit {})", num(d, "exit_code")));
+    if (!str(d, "failed_step").empty()) line("  failed   " + str(d, "failed_step"));
+    std::string causes;
+    for (const auto& c : d.value("causes", json::array()))
+      causes += (causes.empty() ? "" : ", ") + c.get<std::string>();
+    line("  causes   " + (causes.empty() ? "none matched" : causes));
+    line(fmt::format("  steps    {} run · escalations {} · {}", num(d, "steps_run"),
+                     num(d, "escalations"), seconds(num(d, "duration_ms"))));
+    if (!str(d, "message").empty()) line("  error    " + str(d, "message"));
+    if (!record_dir_.empty()) line("  record   " + record_dir_);
+  }
+}
+
+void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
+  std::lock_guard lock(mu_);
+  last_output_ = std::chrono::steady_clock::now();
+  std::string& buf = partial_[{seq, static_cast<int>(stream)}];
+  buf.append(chunk);
+  size_t start = 0, nl;
+  while ((nl = buf.find('\n', start)) != std::string::npos) {
+    std::string l = buf.substr(start, nl - start);
+    line("    │ " + (stream == Stream::Err ? paint("2", l) : l));
+    start = nl + 1;
+  }
+  buf.erase(0, start);
+  if (buf.size() > 4096) {  // a very long line without a newline: show it in pieces
+    line("    │ " + buf);
+    buf.clear();
+  }
+}
+
+void JsonLines::event(const Event& e) {
+  json j = e.data;
+  j["type"] = e.type;
+  j["t"] = e.elapsed_ms;
+  j["time"] = e.time;
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::fwrite(s.data(), 1, s.size(), out_);
+  std::fflush(out_);
+}
+
+void JsonLines::output(uint64_t seq, Stream stream, std::string_view chunk) {
+  json j = {{"type", "output"},
+            {"seq", seq},
+            {"stream", stream == Stream::Out ? "stdout" : "stderr"},
+            {"text", std::string(chunk)}};
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::fwrite(s.data(), 1, s.size(), out_);
+  std::fflush(out_);
+}
+
+}  // namespace rbk::cli

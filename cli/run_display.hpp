@@ -1,0 +1,66 @@
+// How a run looks on the terminal: a header, section headings, one status
+// line per step with its duration, command output indented under its step,
+// a live elapsed-time line while a command runs (terminal only), and a
+// closing summary. `--json` replaces all of it with the event stream.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "interpreter/events.hpp"
+
+namespace rbk::cli {
+
+/// Renders events as text for a person.
+class TextDisplay final : public EventSink {
+ public:
+  /// `live`: stdout is a terminal, so a ticking elapsed time may be drawn.
+  TextDisplay(FILE* out, bool color, bool live);
+  ~TextDisplay() override;
+  TextDisplay(const TextDisplay&) = delete;
+  TextDisplay& operator=(const TextDisplay&) = delete;
+
+  void event(const Event& e) override;
+  void output(uint64_t seq, Stream stream, std::string_view chunk) override;
+  /// The record's directory, shown in the header and the summary.
+  void set_record_dir(std::string dir) { record_dir_ = std::move(dir); }
+
+ private:
+  void line(const std::string& text);  // holds mu_
+  void clear_ticker();                 // holds mu_
+  std::string paint(const char* code, const std::string& text) const;
+  void tick();
+
+  FILE* out_;
+  bool color_;
+  bool live_;
+  std::string record_dir_;
+  std::map<std::pair<uint64_t, int>, std::string> partial_;  // unfinished output lines
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool running_ = false;  // a command is running
+  bool ticker_shown_ = false;
+  bool stop_ = false;
+  std::string running_step_;
+  std::chrono::steady_clock::time_point running_since_;
+  std::chrono::steady_clock::time_point last_output_;
+  std::thread ticker_;
+};
+
+/// Writes every event (and output chunk) as one JSON line.
+class JsonLines final : public EventSink {
+ public:
+  explicit JsonLines(FILE* out) : out_(out) {}
+  void event(const Event& e) override;
+  void output(uint64_t seq, Stream stream, std::string_view chunk) override;
+
+ private:
+  FILE* out_;
+};
+
+}  // namespace rbk::cli

@@ -1,0 +1,128 @@
+#include "cli/tty_operator.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+namespace rbk::cli {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+std::string current_user() {
+  std::string name;
+  if (const passwd* pw = getpwuid(geteuid())) name = pw->pw_name;
+  if (name.empty())
+    if (const char* u = std::getenv("USER")) name = u;
+  if (name.empty()) name = "uid " + std::to_string(geteuid());
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo && name != sudo)
+    name += std::string(" (sudo from ") + sudo + ")";
+  return name;
+}
+
+TtyOperator::TtyOperator(bool non_interactive, const CancelToken* cancel, bool color)
+    : cancel_(cancel), color_(color), user_(current_user()) {
+  if (!non_interactive) fd_ = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+}
+
+TtyOperator::~TtyOperator() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void TtyOperator::say(const std::string& text) {
+  if (fd_ < 0) return;
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+std::optional<std::string> TtyOperator::read_line() {
+  // Canonical mode: the terminal edits the line; we see it after Enter.
+  std::string line;
+  while (true) {
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {cancel_ ? cancel_->fd() : -1, POLLIN, 0}};
+    int r = ::poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR) {
+      if (cancel_ && cancel_->cancelled()) return std::nullopt;
+      continue;
+    }
+    if (r < 0 || (cancel_ && cancel_->cancelled())) return std::nullopt;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char c;
+      ssize_t n = ::read(fd_, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return std::nullopt;  // end of input (Ctrl-D) or the terminal went away
+      if (c == '\n') return line;
+      line += c;
+      if (line.size() > 4096) return std::nullopt;
+    }
+  }
+}
+
+std::optional<bool> TtyOperator::confirm(const std::string& question) {
+  say(question + (color_ ? " \033[1m[y/N]\033[0m " : " [y/N] "));
+  auto line = read_line();
+  if (!line) {
+    say("\n");
+    return std::nullopt;
+  }
+  std::string a = lower(trim(*line));
+  return a == "y" || a == "yes";
+}
+
+std::optional<std::string> TtyOperator::typed(const std::string& question,
+                                              const std::string& expected) {
+  say(question + "\n" + "  Type " + (color_ ? "\033[1m" : "") + expected +
+      (color_ ? "\033[0m" : "") + " to go ahead (anything else refuses): ");
+  auto line = read_line();
+  if (!line) say("\n");
+  if (line && !line->empty() && line->back() == '\r') line->pop_back();
+  return line;
+}
+
+std::optional<ManualAnswer> TtyOperator::manual(const std::string& instruction) {
+  say(instruction + "\n");
+  while (true) {
+    say("  Answer done, skip or fail: ");
+    auto line = read_line();
+    if (!line) {
+      say("\n");
+      return std::nullopt;
+    }
+    std::string a = lower(trim(*line));
+    if (a == "done" || a == "d") return ManualAnswer::Done;
+    if (a == "skip" || a == "s") return ManualAnswer::Skip;
+    if (a == "fail" || a == "f") return ManualAnswer::Fail;
+  }
+}
+
+std::optional<std::string> TtyOperator::ask(const std::string& question) {
+  say(question);
+  auto line = read_line();
+  if (!line) say("\n");
+  return line;
+}
+
+}  // namespace rbk::cli

@@ -1,0 +1,90 @@
+// The step engine: runs one runbook (and the runbooks it calls) section by
+// section, with gates before anything destructive, rollback on failure,
+// escalation timers, and every event reported to the sinks (the record, the
+// terminal). All side effects go through the context's interfaces, so tests
+// drive it with fake commands, a scripted operator and a virtual clock.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "interpreter/ast.hpp"
+#include "interpreter/clock.hpp"
+#include "interpreter/command.hpp"
+#include "interpreter/config.hpp"
+#include "interpreter/destructive.hpp"
+#include "interpreter/events.hpp"
+#include "interpreter/module_loader.hpp"
+#include "interpreter/operator.hpp"
+#include "interpreter/value.hpp"
+
+namespace rbk {
+
+/// How a run ended.
+enum class Outcome {
+  Resolved,     // verification passed (or nothing needed doing)
+  NotFiring,    // no alert signal fired; nothing was done
+  Failed,       // a step or check failed; undo and rollback ran and succeeded
+  NotRestored,  // failed, and the system was not restored: rollback failed, or `on failure abort`
+  Refused,      // stopped at a gate that was refused or not approved
+  Interrupted,  // Ctrl-C, SIGTERM or SIGHUP
+  Error,        // could not start (e.g. a secret command failed)
+};
+
+/// "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error".
+const char* outcome_name(Outcome o);
+/// The process exit code for an outcome (documented in docs/cli.md):
+/// 0 resolved / not firing, 1 failed (rolled back), 2 error, 3 not restored,
+/// 4 refused, 130 interrupted.
+int exit_code_for(Outcome o);
+
+/// Finds, parses and checks a runbook by name for `call`; nullptr with
+/// `error` set when it cannot. The returned document must outlive the run.
+using RunbookFinder =
+    std::function<const ast::Document*(const std::string& name, std::string& error)>;
+
+/// Everything a run needs from outside, shared with the runbooks it calls.
+struct EngineContext {
+  CommandRunner* runner = nullptr;
+  Operator* op = nullptr;
+  Clock* clock = nullptr;
+  std::vector<EventSink*> sinks;  // the record, the terminal, …
+  CancelToken* cancel = nullptr;  // Ctrl-C / SIGTERM / SIGHUP
+  const Config* config = nullptr;
+  const DestructivePatterns* patterns = nullptr;
+  ModuleLoader* modules = nullptr;
+  RunbookFinder find_runbook;  // may be empty: `call` then fails the step
+
+  std::string run_id;
+  std::string record_dir;         // passed to commands as RBK_RECORD_DIR
+  bool force = false;             // go on when no alert signal fires
+  bool yes = false;               // y/N gates pass (never typed ones)
+  std::set<std::string> approve;  // step ids whose gates pass without asking
+};
+
+/// One run's input.
+struct RunRequest {
+  const ast::Document* doc = nullptr;
+  std::map<std::string, Value> params;  // bound, complete (see params.hpp)
+  std::string file;                     // the runbook's path
+  std::string sha256;                   // of the runbook's text, for the record
+};
+
+/// How it ended.
+struct RunResult {
+  Outcome outcome = Outcome::Error;
+  int exit_code = 2;
+  std::string failed_step;          // the step or check that failed or was refused
+  std::vector<std::string> causes;  // ids of the causes that matched
+  int steps_run = 0;
+  int escalations = 0;
+  std::string message;  // for Error: why
+};
+
+/// Runs a runbook to its end. Never throws.
+RunResult run_runbook(EngineContext& ctx, const RunRequest& req);
+
+}  // namespace rbk

@@ -1,0 +1,35 @@
+// Reading past runs back from the records directory (`rbk history`).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rbk {
+
+/// What `rbk history` shows of one run, read from its events.jsonl.
+struct RunSummary {
+  std::string run_id;
+  std::string dir;  // absolute
+  std::string runbook;
+  std::string started;  // ISO 8601 UTC, from run_start
+  std::string user;
+  std::string outcome;  // run_end's outcome; "unfinished" when there is no run_end
+  std::optional<int> exit_code;
+  int64_t duration_ms = 0;  // run_end's, else the last event's elapsed time
+  std::string failed_step;
+  std::vector<std::string> problems;  // e.g. "line 14 is not valid JSON (truncated write?)"
+};
+
+/// Every run under `records_dir`, newest first. A missing directory is an
+/// empty list; an unreadable or damaged record is listed with its problems
+/// (never dropped, never a crash).
+std::vector<RunSummary> list_runs(const std::string& records_dir);
+
+/// Reads one run's events (every valid line; damaged lines reported in `problems`).
+std::vector<nlohmann::json> read_events(const std::string& run_dir,
+                                        std::vector<std::string>& problems);
+
+}  // namespace rbk

@@ -1,0 +1,32 @@
+// The operator: the person at the terminal who answers gates, manual steps
+// and missing parameters. The CLI implements it on /dev/tty (never the
+// commands' stdin); tests and `rbk test` script it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace rbk {
+
+/// An answer to a `manual` step.
+enum class ManualAnswer { Done, Skip, Fail };
+
+/// Asks the operator. Every method returns nullopt when no answer could be
+/// read (no terminal, end of input, or the run was interrupted).
+class Operator {
+ public:
+  virtual ~Operator() = default;
+  /// True when questions can be asked at all (a terminal, not --non-interactive).
+  virtual bool interactive() const = 0;
+  /// Who answers, for the record (login name).
+  virtual std::string user() const = 0;
+  /// A y/N question; anything but yes is no.
+  virtual std::optional<bool> confirm(const std::string& question) = 0;
+  /// Asks the operator to type `expected`; returns what they typed.
+  virtual std::optional<std::string> typed(const std::string& question,
+                                           const std::string& expected) = 0;
+  /// Shows an instruction and waits for done / skip / fail.
+  virtual std::optional<ManualAnswer> manual(const std::string& instruction) = 0;
+};
+
+}  // namespace rbk

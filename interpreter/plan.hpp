@@ -1,0 +1,44 @@
+// `rbk plan NAME` / `rbk run --dry-run`: what a run would do, without doing
+// any of it. Every section in execution order, every step with its exact
+// command text and the variables it would receive (parameters with their
+// values, secrets masked, captures named with the step that makes them, the
+// RBK_* variables), every gate, every branch (`when cause.stopped → restart`),
+// every escalation with its time. Nothing is executed: no command, no secret
+// command, no notification.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "interpreter/ast.hpp"
+#include "interpreter/config.hpp"
+#include "interpreter/destructive.hpp"
+#include "interpreter/expand.hpp"
+#include "interpreter/params.hpp"
+
+namespace rbk {
+
+/// Everything the planner reads.
+struct PlanInput {
+  const ast::Runbook* runbook = nullptr;
+  const Imports* imports = nullptr;
+  const BoundParams* params = nullptr;  // missing required ones: "<required, not given>"
+  const Config* config = nullptr;
+  const DestructivePatterns* patterns = nullptr;
+  std::string file;  // the runbook's path, for the header
+};
+
+/// The plan as data (the `--format json` output of `rbk plan`). Sections come
+/// in execution order, each signal/step/check with its gate, its statements
+/// (`use` flattened, `from_use` indexing the step's `uses`) and, per command,
+/// the `env` it would receive. Strings and conditions are as written. Null
+/// imports, config or patterns read as none / rbk's defaults; a null runbook
+/// gives an empty object.
+nlohmann::json make_plan(const PlanInput& in);
+
+/// The plan as text for a reader (no colour, no terminal control codes),
+/// rendered from make_plan's JSON alone; a partial plan renders what it has.
+std::string render_plan(const nlohmann::json& plan);
+
+}  // namespace rbk

@@ -1,0 +1,533 @@
+// The step engine against fakes: flow, failure policies and rollback order,
+// gates (interactive, --yes, --approve, none), escalation timers in virtual
+// time, retries and polling, interruption, masking, manual steps, call.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "engine_fakes.hpp"
+
+// Fake results name only the fields that matter ({.exit = 2}); the rest keep
+// their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+using rbk::ManualAnswer;
+using rbk::Outcome;
+using rbk::Value;
+using rbk::test::FakeResult;
+using rbk::test::Harness;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+/// Fails the test with the diagnostics when the runbook is not valid.
+void require_valid(const Harness& h) {
+  std::string all;
+  for (const auto& d : h.diagnostics) all += rbk::render(d) + "\n";
+  INFO(all);
+  REQUIRE(h.diagnostics.empty());
+}
+
+const char* kFlow = R"(
+runbook flow {
+  severity high
+  alert {
+    signal down "Service down" {
+      run `probe` as probe
+      firing when not probe.ok
+    }
+  }
+  diagnose {
+    step look "Look" { run `inspect` as what }
+  }
+  causes {
+    cause stopped "Stopped" when what == "stopped"
+    cause full "Disk full" when what contains "disk"
+  }
+  remediate {
+    step start "Start it" when cause.stopped {
+      run `start-service`
+      undo { run `stop-service` }
+    }
+    step clean "Clean disk" when cause.full { run `clean-disk` }
+    step warm "Warm caches" {
+      run `warm-caches`
+      undo { run `cool-caches` }
+    }
+  }
+  verify {
+    check up "Up again" { run `probe-again` }
+  }
+  rollback {
+    step tell "Tell" { run `tell-someone` }
+  }
+  escalate {
+    page oncall
+    on failure page owner
+    on success notify channel
+  }
+}
+)";
+
+}  // namespace
+
+TEST_CASE("a firing alert runs diagnosis, the matching remediation and verification", "[engine]") {
+  Harness h(kFlow);
+  require_valid(h);
+  h.runner.on("probe-again", {{.exit = 0}});
+  h.runner.on("probe", {{.exit = 2}});
+  h.runner.on("inspect", {{.out = "stopped\n"}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  CHECK(r.exit_code == 0);
+  CHECK(r.causes == Lines{"stopped"});
+  CHECK(h.sink.trace() == Lines{
+                              "run probe",
+                              "step down ok",
+                              "signal down firing",
+                              "escalation start page oncall at 100ms",
+                              "run inspect",
+                              "step look ok",
+                              "cause stopped matched",
+                              "cause full no",
+                              "run start-service",
+                              "step start ok",
+                              "step clean skipped",
+                              "run warm-caches",
+                              "step warm ok",
+                              "run probe-again",
+                              "step up ok",
+                              "escalation success notify channel at 500ms",
+                              "end resolved",
+                          });
+}
+
+TEST_CASE("no firing signal stops the run before anything changes, unless forced", "[engine]") {
+  Harness h(kFlow);
+  require_valid(h);
+  h.runner.on("probe", {{.exit = 0}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::NotFiring);
+  CHECK(r.exit_code == 0);
+  CHECK(h.runner.ran == Lines{"probe"});
+  CHECK(h.sink.of("escalation").empty());  // nobody is paged for a quiet alert
+
+  Harness forced(kFlow);
+  forced.ctx.force = true;
+  forced.runner.on("probe", {{.exit = 0}});
+  CHECK(forced.run().outcome == Outcome::Resolved);
+  CHECK(std::count(forced.runner.ran.begin(), forced.runner.ran.end(), "warm-caches") == 1);
+}
+
+TEST_CASE("a failed verification undoes completed steps newest first, then rolls back",
+          "[engine]") {
+  Harness h(kFlow);
+  h.runner.on("probe-again", {{.exit = 1}});
+  h.runner.on("probe", {{.exit = 2}});
+  h.runner.on("inspect", {{.out = "stopped"}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Failed);
+  CHECK(r.exit_code == 1);
+  CHECK(r.failed_step == "up");
+  CHECK(h.runner.ran == Lines{"probe", "inspect", "start-service", "warm-caches", "probe-again",
+                              "cool-caches", "stop-service", "tell-someone"});
+  auto esc = h.sink.of("escalation");
+  REQUIRE(esc.size() == 2);
+  CHECK(esc[1].data["role"] == "owner");
+  CHECK(esc[1].data["trigger"] == "failure");
+}
+
+TEST_CASE("a failing rollback ends the run as not restored", "[engine]") {
+  Harness h(kFlow);
+  h.runner.on("probe-again", {{.exit = 1}});
+  h.runner.on("probe", {{.exit = 2}});
+  h.runner.on("tell-someone", {{.exit = 7}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::NotRestored);
+  CHECK(r.exit_code == 3);
+}
+
+TEST_CASE("failure policies: continue goes on, abort stops without undoing", "[engine]") {
+  const char* text = R"(
+runbook policies {
+  remediate {
+    step one "One" { run `one` undo { run `undo-one` } }
+    step two "Two" { run `two` on failure continue }
+    step three "Three" { run `three` on failure abort }
+    step four "Four" { run `four` }
+  }
+  rollback { step rb "Rollback" { run `rollback` } }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.runner.on("two", {{.exit = 1}});
+  h.runner.on("three", {{.exit = 1}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::NotRestored);
+  CHECK(r.exit_code == 3);
+  CHECK(r.failed_step == "three");
+  CHECK(h.runner.ran == Lines{"one", "two", "three"});
+}
+
+TEST_CASE("a non-zero exit informs in diagnose and fails in remediate", "[engine]") {
+  const char* text = R"(
+runbook info {
+  diagnose { step d "D" { run `diag` as diag } }
+  remediate { step fix "Fix" when diag.exit == 3 { run `fix` retry 2 every 10s } }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.runner.on("diag", {{.exit = 3, .out = "bad"}});
+  h.runner.on("fix", {{.exit = 1}, {.exit = 1}, {.exit = 0}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  CHECK(h.runner.ran == Lines{"diag", "fix", "fix", "fix"});
+  // Three attempts of 100 ms with two 10 s pauses, after diag's 100 ms.
+  CHECK(h.clock.now() == rbk::Millis(100 + 3 * 100 + 2 * 10'000));
+}
+
+TEST_CASE("until polls every interval until its deadline", "[engine]") {
+  const char* text = R"(
+runbook poll {
+  remediate {
+    step wait "Wait" {
+      run `kick`
+      until `ready` within 60s every 5s
+    }
+  }
+}
+)";
+  Harness h(text);
+  h.runner.on("ready", {{.exit = 1}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Failed);
+  auto n = std::count(h.runner.ran.begin(), h.runner.ran.end(), "ready");
+  CHECK(n == 12);  // at 0, 5 s, … 55 s (each try takes 100 ms)
+  auto ends = h.sink.of("step_end");
+  CHECK(ends.back().data["reason"] == "not ready within 60s (12 tries)");
+
+  Harness ok(text);
+  ok.runner.on("ready", {{.exit = 1}, {.exit = 1}, {.exit = 0}});
+  CHECK(ok.run().outcome == Outcome::Resolved);
+  CHECK(std::count(ok.runner.ran.begin(), ok.runner.ran.end(), "ready") == 3);
+}
+
+TEST_CASE("a check is polled within its deadline until it passes", "[engine]") {
+  const char* text = R"(
+runbook verify {
+  verify {
+    check up "Up" within 1m every 10s {
+      run `curl health` as health
+      passes when health == "ok"
+    }
+  }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.runner.on("curl", {{.out = "starting"}, {.out = "starting"}, {.out = "ok"}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  CHECK(h.sink.of("check").at(0).data["attempts"] == 3);
+
+  Harness never(text);
+  never.runner.on("curl", {{.out = "starting"}});
+  CHECK(never.run().outcome == Outcome::Failed);
+  CHECK(never.sink.of("check").at(0).data["attempts"] == 6);
+}
+
+// ------------------------------------------------------------------ gates
+
+const char* kGated = R"(
+runbook gated {
+  severity high
+  param env : string = "prod"
+  remediate {
+    step restart "Restart" {
+      destructive
+      run `systemctl restart app`
+    }
+    step wipe "Wipe cache" {
+      run `rm -rf /var/cache/app`
+    }
+    step flush "Flush" {
+      confirm typed env
+      run `redis-cli FLUSHDB`
+    }
+  }
+}
+)";
+
+TEST_CASE("every destructive step asks; no answers no, and nothing runs", "[engine][gate]") {
+  Harness h(kGated);
+  require_valid(h);
+  h.op.confirms = {true, false};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(r.exit_code == 4);
+  CHECK(r.failed_step == "wipe");
+  CHECK(h.runner.ran == Lines{"systemctl restart app"});
+  REQUIRE(h.op.asked.size() == 2);
+  CHECK(h.op.asked[0] == "Run step 'restart' (Restart)?");
+  // The second step is gated by the pattern list, though its author wrote no gate.
+  auto gates = h.sink.of("gate");
+  REQUIRE(gates.size() == 2);
+  CHECK(gates[1].data["reason"].get<std::string>().find("recursive") != std::string::npos);
+  auto answers = h.sink.of("answer");
+  CHECK(answers[0].data["by"] == "tester");
+  CHECK(answers[1].data["passed"] == false);
+  CHECK(answers[1].data["answer"] == "no");
+  // The record is made durable around the destructive step that ran.
+  CHECK(h.sink.syncs >= 2);
+}
+
+TEST_CASE("a typed gate passes only on the exact value", "[engine][gate]") {
+  Harness h(kGated);
+  h.op.confirms = {true, true};
+  h.op.typed_answers = {std::string("Prod")};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(h.runner.ran == Lines{"systemctl restart app", "rm -rf /var/cache/app"});
+  CHECK(h.sink.of("answer").back().data["reason"] == "typed 'Prod', not 'prod'");
+
+  Harness ok(kGated);
+  ok.op.confirms = {true, true};
+  ok.op.typed_answers = {std::string("prod")};
+  CHECK(ok.run().outcome == Outcome::Resolved);
+  CHECK(ok.runner.ran.size() == 3);
+}
+
+TEST_CASE("without a terminal only --approve passes a gate; --yes never passes a typed one",
+          "[engine][gate]") {
+  Harness none(kGated);
+  none.op.tty = false;
+  auto r = none.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(none.runner.ran.empty());
+  CHECK(none.sink.of("answer").at(0).data["reason"] ==
+        "no terminal to ask; approve it with --approve restart");
+
+  Harness yes(kGated);
+  yes.op.tty = false;
+  yes.ctx.yes = true;
+  CHECK(yes.run().outcome == Outcome::Refused);
+  CHECK(yes.runner.ran == Lines{"systemctl restart app", "rm -rf /var/cache/app"});
+  CHECK(yes.sink.of("answer").back().data["reason"].get<std::string>().find(
+            "--yes never passes a typed confirmation") != std::string::npos);
+
+  Harness approved(kGated);
+  approved.op.tty = false;
+  approved.ctx.approve = {"restart", "wipe", "flush"};
+  CHECK(approved.run().outcome == Outcome::Resolved);
+  CHECK(approved.runner.ran.size() == 3);
+  CHECK(approved.sink.of("answer").at(2).data["via"] == "approve");
+  CHECK(approved.op.asked.empty());
+}
+
+TEST_CASE("the policy can require typing for destructive steps of a severity", "[engine][gate]") {
+  rbk::Config cfg;
+  cfg.policy.typed_confirm_for = {"high"};
+  Harness h(kGated, cfg);
+  h.op.typed_answers = {std::string("restart")};
+  h.op.confirms = {false};
+  h.run();
+  REQUIRE(!h.op.asked.empty());
+  CHECK(h.op.asked[0] == "Run step 'restart' (Restart)? [type restart]");
+  CHECK(h.runner.ran.at(0) == "systemctl restart app");
+}
+
+// ------------------------------------------------------------ escalation
+
+TEST_CASE("after-timers fire in virtual time while a command runs, and stop with the run",
+          "[engine][escalation]") {
+  const char* text = R"(
+runbook slow {
+  remediate {
+    step long "Long" { run `long-job` timeout 1h }
+    step short "Short" { run `short-job` }
+  }
+  escalate {
+    after 10m page secondary
+    after 20m notify lead
+    after 2h page vp
+  }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.runner.on("long-job", {{.takes_ms = 25 * 60'000}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  CHECK(h.sink.trace() == Lines{
+                              "run long-job",
+                              "escalation after page secondary at 10m",
+                              "escalation after notify lead at 20m",
+                              "step long ok",
+                              "run short-job",
+                              "step short ok",
+                              "end resolved",
+                          });
+  // The run is over: moving the clock further fires nothing.
+  h.clock.advance(rbk::Millis(3 * 3'600'000));
+  CHECK(h.sink.of("escalation").size() == 2);
+}
+
+TEST_CASE("escalation runs the configured command with the RBK_ variables",
+          "[engine][escalation]") {
+  rbk::Config cfg;
+  cfg.page_command = "page-it";
+  cfg.roles["oncall"] = {"On-call", "+1 555 0100"};
+  Harness h(R"(
+runbook paged {
+  severity critical
+  remediate { step s "S" { run `x` } }
+  escalate { page oncall "db is down" }
+}
+)",
+            cfg);
+  require_valid(h);
+  h.run();
+  REQUIRE(h.runner.ran.at(0) == "page-it");
+  CHECK(h.runner.env_of(0, "RBK_ROLE") == "oncall");
+  CHECK(h.runner.env_of(0, "RBK_CONTACT") == "+1 555 0100");
+  CHECK(h.runner.env_of(0, "RBK_MESSAGE") == "db is down");
+  CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "critical");
+  CHECK(h.runner.env_of(0, "RBK_RUN_ID") == "test-run");
+  CHECK(h.sink.of("escalation").at(0).data["delivered"] == true);
+}
+
+// ------------------------------------------------------------ values
+
+TEST_CASE("parameters, captures and secrets reach commands as variables, never as source",
+          "[engine]") {
+  const char* text = R"(
+runbook env {
+  param host : string
+  secret TOKEN from env "RBK_TEST_SECRET_TOKEN"
+  diagnose { step d "D" { run `first` as first } }
+  remediate { step r "R" { run `second "$host" "$first"` } }
+}
+)";
+  setenv("RBK_TEST_SECRET_TOKEN", "hunter2-secret", 1);
+  Harness h(text);
+  require_valid(h);
+  h.runner.on("first", {{.out = "  line one\n", .err = "token is hunter2-secret\n"}});
+  const std::string evil = "$(touch /tmp/x); `id`\n; rm -rf ~";
+  h.run({{"host", Value::of_text(evil)}});
+  unsetenv("RBK_TEST_SECRET_TOKEN");
+  REQUIRE(h.runner.ran.size() == 2);
+  CHECK(h.runner.ran[1] == "second \"$host\" \"$first\"");  // the source is untouched
+  CHECK(h.runner.env_of(1, "host") == evil);
+  CHECK(h.runner.env_of(1, "first") == "line one");  // trimmed stdout
+  CHECK(h.runner.env_of(1, "TOKEN") == "hunter2-secret");
+  CHECK(h.runner.env_of(1, "RBK_STEP") == "r");
+  CHECK(h.runner.env_of(1, "RBK_SECTION") == "remediate");
+  // The secret never reaches a sink.
+  CHECK(h.sink.all_output.find("hunter2") == std::string::npos);
+  CHECK(h.sink.all_output.find("token is ***") != std::string::npos);
+  for (const auto& e : h.sink.events) CHECK(e.data.dump().find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("a template's parameters are bound by use … with", "[engine]") {
+  Harness h(R"(
+import "stdlib/postgres"
+runbook tpl {
+  param host : string = "db1"
+  remediate {
+    step kill "Kill idle" {
+      use postgres.terminate_idle with host = host, port = 5433
+    }
+  }
+}
+)");
+  require_valid(h);
+  h.op.typed_answers = {std::string("db1")};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  REQUIRE(h.runner.ran.size() == 1);
+  CHECK(h.runner.env_of(0, "host") == "db1");
+  CHECK(h.runner.env_of(0, "port") == "5433");
+  CHECK(h.runner.env_of(0, "minutes") == "10");
+  CHECK(h.op.asked.at(0).find("[type db1]") != std::string::npos);
+}
+
+TEST_CASE("captures of steps that did not run read as empty", "[engine]") {
+  Harness h(R"(
+runbook empty {
+  param go : bool = false
+  diagnose { step maybe "Maybe" when go { run `x` as x } }
+  remediate {
+    step r "R" when not step.maybe.ran and x == "" and not x.ok { note "x is empty" }
+  }
+}
+)");
+  require_valid(h);
+  h.run();
+  CHECK(h.sink.trace() ==
+        Lines{"step maybe skipped", "note x is empty", "step r ok", "end resolved"});
+}
+
+// ------------------------------------------------------------ operator & control
+
+TEST_CASE("manual steps wait for done, skip or fail", "[engine]") {
+  const char* text = R"(
+runbook manual {
+  remediate {
+    step a "A" { manual "Do A" }
+    step b "B" { manual "Do B" run `after-b` }
+    step c "C" { manual "Do C" }
+  }
+}
+)";
+  Harness h(text);
+  h.op.manuals = {ManualAnswer::Done, ManualAnswer::Skip, ManualAnswer::Fail};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Failed);
+  CHECK(h.runner.ran.empty());
+  CHECK(h.sink.trace() == Lines{"manual a done", "step a ok", "manual b skip", "step b skipped",
+                                "manual c fail", "step c failed", "rollback", "end failed"});
+
+  Harness none(text);
+  none.op.tty = false;
+  CHECK(none.run().outcome == Outcome::Refused);
+}
+
+TEST_CASE("Ctrl-C interrupts: the run ends at once, nothing is rolled back", "[engine]") {
+  Harness h(kFlow);
+  h.runner.on("probe", {{.exit = 2}});
+  h.runner.on("inspect", {{.out = "stopped"}});
+  h.runner.on("start-service", {{.cancel = true}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Interrupted);
+  CHECK(r.exit_code == 130);
+  CHECK(h.runner.ran == Lines{"probe", "inspect", "start-service"});
+  CHECK(h.sink.events.back().type == "run_end");
+}
+
+TEST_CASE("call runs another runbook inside the same run", "[engine]") {
+  Harness h(R"(
+runbook caller {
+  param dir : string = "/var/log/app"
+  remediate {
+    step rotate "Rotate" { call rotate-logs with dir = dir, keep = 3 }
+    step after "After" { run `after` }
+  }
+}
+)");
+  h.add_runbook("rotate-logs", R"(
+runbook rotate-logs {
+  param dir : string
+  param keep : int = 5
+  remediate { step gzip "Compress" { run `gzip-old "$dir" "$keep"` } }
+}
+)");
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  REQUIRE(h.runner.ran == Lines{"gzip-old \"$dir\" \"$keep\"", "after"});
+  CHECK(h.runner.env_of(0, "dir") == "/var/log/app");
+  CHECK(h.runner.env_of(0, "keep") == "3");
+  CHECK(h.sink.trace() == Lines{"run gzip-old \"$dir\" \"$keep\"", "step rotate-logs/gzip ok",
+                                "step rotate ok", "run after", "step after ok", "end resolved"});
+}

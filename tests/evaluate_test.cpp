@@ -1,0 +1,121 @@
+// Run-time evaluation: comparisons as docs/language.md §10 defines them,
+// captures and their fields, JSON access, empty captures, errors.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "grammar/parse.hpp"
+#include "interpreter/evaluate.hpp"
+
+namespace {
+
+using rbk::CaptureData;
+using rbk::Value;
+
+/// A scope with a few parameters and captures.
+class TestScope final : public rbk::Scope {
+ public:
+  std::map<std::string, Value> vars;
+  std::map<std::string, CaptureData> caps;
+  std::optional<Value> variable(const std::string& n) const override {
+    auto it = vars.find(n);
+    return it == vars.end() ? std::nullopt : std::optional<Value>(it->second);
+  }
+  const CaptureData* capture(const std::string& n) const override {
+    auto it = caps.find(n);
+    return it == caps.end() ? nullptr : &it->second;
+  }
+  bool cause(const std::string& id) const override { return id == "disk"; }
+  bool step_field(const std::string& id, const std::string& f) const override {
+    return id == "restart" && f == "ok";
+  }
+};
+
+TestScope scope() {
+  TestScope s;
+  s.vars["max"] = Value::of_number(90);
+  s.vars["env"] = Value::of_text("prod");
+  s.vars["hosts"] = Value::of_list({Value::of_text("a"), Value::of_text("b")});
+  CaptureData conns;
+  conns.ran = true;
+  conns.stdout_text = " 95\n";
+  conns.exit_code = 0;
+  conns.ok = true;
+  conns.duration_ms = 2500;
+  s.caps["conns"] = conns;
+  CaptureData health;
+  health.ran = true;
+  health.stdout_text = R"({"checks": {"db": {"status": "down"}}, "failing": ["db", "cache"]})";
+  health.stderr_text = "curl: (7) refused\n";
+  health.exit_code = 7;
+  s.caps["health"] = health;
+  s.caps["skipped"] = CaptureData{};  // a step that did not run
+  CaptureData text;
+  text.ran = true;
+  text.stdout_text = "hello world";
+  s.caps["text"] = text;
+  return s;
+}
+
+/// Evaluates the condition of `cause c "t" when EXPR` in a tiny runbook.
+bool holds(const std::string& expr, const TestScope& s) {
+  auto r = rbk::parse(std::make_shared<rbk::SourceFile>(
+      "t.rbk", "runbook t { causes { cause c \"t\" when " + expr + " } }"));
+  REQUIRE(r.document);
+  const auto& sec = std::get<rbk::ast::Section>(r.document->runbook()->items.at(0));
+  const auto& cause = std::get<rbk::ast::Cause>(sec.items.at(0));
+  return rbk::evaluate_condition(*cause.when, s);
+}
+
+}  // namespace
+
+TEST_CASE("comparisons follow the language reference", "[evaluate]") {
+  TestScope s = scope();
+  CHECK(holds("conns > max", s));  // trimmed output read as a number
+  CHECK(holds("conns == 95", s));
+  CHECK(holds("conns == \"95\"", s));  // both read as numbers
+  CHECK_FALSE(holds("conns < 9", s));  // numeric, not text, order
+  CHECK(holds("env == \"prod\" and env != \"dev\"", s));
+  CHECK(holds("\"a\" in hosts and \"c\" not in hosts", s));
+  CHECK(holds("hosts contains \"b\"", s));
+  CHECK(holds("conns.duration > 2s and conns.duration < 3s", s));
+  CHECK(holds("health.exit == 7 and not health.ok", s));
+  CHECK(holds("health.stderr contains \"refused\"", s));
+  CHECK(holds("health.stderr matches /^curl: \\(7\\)/", s));
+  CHECK(holds("env matches /PROD/i", s));
+  CHECK(holds("cause.disk and not cause.pool", s));
+  CHECK(holds("step.restart.ok and not step.restart.failed", s));
+}
+
+TEST_CASE("JSON output is reached by fields and indexes", "[evaluate]") {
+  TestScope s = scope();
+  CHECK(holds("health.json.checks.db.status == \"down\"", s));
+  CHECK(holds("health.json.failing[0] == \"db\"", s));
+  CHECK(holds("health.json.failing[-1] == \"cache\"", s));
+  CHECK(holds("health.json[\"checks\"].db.status == \"down\"", s));
+  CHECK(holds("health.json.failing contains \"cache\"", s));
+  CHECK(holds("health.json.missing == \"\"", s));  // a missing key is empty
+  CHECK(holds("conns.lines[0] == \" 95\"", s));
+  CHECK(holds("conns.lines[5] == \"\"", s));  // out of range is empty
+}
+
+TEST_CASE("a capture of a step that did not run reads as empty", "[evaluate]") {
+  TestScope s = scope();
+  CHECK(holds("skipped == \"\"", s));
+  CHECK_FALSE(holds("skipped.ok", s));
+  CHECK_FALSE(holds("skipped contains \"x\"", s));
+  CHECK(holds("not skipped.timed_out", s));
+}
+
+TEST_CASE("what cannot be evaluated is an error at its place", "[evaluate]") {
+  TestScope s = scope();
+  CHECK_THROWS_WITH(holds("text.json.a == 1", s), "the output of 'text' is not valid JSON");
+  CHECK_THROWS_WITH(holds("health.stderr > 3", s), Catch::Contains("cannot order text and number"));
+  CHECK_THROWS_WITH(holds("skipped > 3", s), Catch::Contains("cannot order an empty value"));
+  try {
+    holds("health.json.checks.db.status.x == 1", s);
+    FAIL("no error");
+  } catch (const rbk::EvalError& e) {
+    CHECK(e.span.where() == "1:39");
+  }
+}

@@ -1,0 +1,52 @@
+// Running the rbk binary the way users do: in a directory of its own, either
+// without a controlling terminal (as in CI and cron) or on a real
+// pseudo-terminal, so prompts on /dev/tty are answered by the test.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rbk::test {
+
+/// How a process ended: its exit status, or the signal that killed it.
+struct Exit {
+  int code = -1;   // exit status; -1 when killed
+  int signal = 0;  // the killing signal, 0 when it exited
+  std::string out, err;
+};
+
+/// Runs `rbk ARGS…` in `dir` in a new session (no controlling terminal),
+/// stdin from /dev/null, with NO_COLOR and extra `env` ("NAME=value").
+Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
+                  const std::vector<std::string>& env = {});
+
+/// rbk on a pseudo-terminal: the test reads what it prints and types answers.
+class PtySession {
+ public:
+  PtySession(const std::string& dir, const std::vector<std::string>& args,
+             const std::vector<std::string>& env = {});
+  ~PtySession();
+  PtySession(const PtySession&) = delete;
+  PtySession& operator=(const PtySession&) = delete;
+
+  /// Reads until `text` appears after the previous match; false at end of
+  /// output (or after a generous hang guard, so a bug cannot block CI).
+  bool expect(const std::string& text);
+  /// Types `text` (add "\n" for Enter).
+  void send(const std::string& text);
+  /// Sends a signal to rbk.
+  void kill(int sig);
+  /// Reads to the end and waits for rbk to exit.
+  Exit wait();
+  /// Everything printed so far.
+  const std::string& output() const { return out_; }
+
+ private:
+  bool read_some(int timeout_ms);
+  int master_ = -1;
+  int pid_ = -1;
+  std::string out_;
+  size_t matched_ = 0;
+};
+
+}  // namespace rbk::test

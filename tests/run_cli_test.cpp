@@ -1,0 +1,430 @@
+// `rbk run` end to end with real processes: gates answered through a real
+// pseudo-terminal, runs without a terminal (refusal, --approve, --yes),
+// values that must not become shell source, Ctrl-C with grandchildren, and
+// the record each of those leaves behind.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "processes.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using rbk::test::Exit;
+using rbk::test::PtySession;
+using rbk::test::read_file;
+using rbk::test::run_detached;
+using rbk::test::write_file;
+
+namespace {
+
+/// A scratch project: rbk.yaml, runbooks/, records in .rbk/runs.
+struct Project {
+  fs::path dir;
+  Project() {
+    char tmpl[] = "/tmp/rbk-run-test-XXXXXX";
+    dir = mkdtemp(tmpl);
+    fs::create_directories(dir / "runbooks");
+    write_file((dir / "rbk.yaml").string(), "paths: [runbooks]\n");
+  }
+  ~Project() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  void runbook(const std::string& name, const std::string& text) const {
+    write_file((dir / "runbooks" / (name + ".rbk")).string(), text);
+  }
+  std::string path(const std::string& rel) const { return (dir / rel).string(); }
+  bool exists(const std::string& rel) const { return fs::exists(dir / rel); }
+
+  /// The newest run's directory (run ids share a second: compare start times).
+  fs::path run_dir() const {
+    fs::path newest;
+    std::string newest_time;
+    for (const auto& e : fs::directory_iterator(dir / ".rbk" / "runs")) {
+      std::ifstream in(e.path() / "events.jsonl");
+      std::string first;
+      std::getline(in, first);
+      std::string time = json::parse(first)["time"];
+      if (time >= newest_time) newest = e.path(), newest_time = time;
+    }
+    return newest;
+  }
+  /// The events of the newest run.
+  std::vector<json> events() const {
+    std::vector<json> out;
+    std::ifstream in(run_dir() / "events.jsonl");
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  }
+};
+
+std::vector<json> of_type(const std::vector<json>& events, const std::string& type) {
+  std::vector<json> out;
+  for (const auto& e : events)
+    if (e["type"] == type) out.push_back(e);
+  return out;
+}
+
+const char* kGates = R"(
+runbook gates {
+  severity high
+  param env : string = "staging"
+  remediate {
+    step restart "Restart the app" {
+      destructive
+      confirm "Restart the app in ${env}?"
+      run `touch restarted`
+    }
+    step flush "Flush the cache" {
+      confirm typed env
+      run `touch flushed`
+    }
+  }
+}
+)";
+
+}  // namespace
+
+TEST_CASE("a y/N gate on a terminal: yes runs the step, Enter refuses it", "[run][pty]") {
+  Project p;
+  p.runbook("gates", kGates);
+  {
+    PtySession s(p.dir, {"run", "gates"});
+    REQUIRE(s.expect("Restart the app in staging? [y/N]"));
+    s.send("y\n");
+    REQUIRE(s.expect("Type staging to go ahead"));
+    s.send("staging\n");
+    Exit e = s.wait();
+    CHECK(e.code == 0);
+    CHECK(p.exists("restarted"));
+    CHECK(p.exists("flushed"));
+    auto answers = of_type(p.events(), "answer");
+    REQUIRE(answers.size() == 2);
+    CHECK(answers[0]["passed"] == true);
+    CHECK(answers[0]["answer"] == "yes");
+    CHECK(answers[0]["via"] == "tty");
+    CHECK(!answers[0]["by"].get<std::string>().empty());
+    CHECK(answers[1]["answer"] == "staging");
+  }
+  fs::remove(p.path("restarted"));
+  fs::remove(p.path("flushed"));
+  {
+    PtySession s(p.dir, {"run", "gates"});
+    REQUIRE(s.expect("[y/N]"));
+    s.send("\n");  // the default is No
+    Exit e = s.wait();
+    CHECK(e.code == 4);
+    CHECK(!p.exists("restarted"));
+    CHECK(e.out.find("refused") != std::string::npos);
+    auto end = of_type(p.events(), "run_end").at(0);
+    CHECK(end["outcome"] == "refused");
+    CHECK(end["failed_step"] == "restart");
+  }
+}
+
+TEST_CASE("a typed gate refuses a value that is not exactly the one asked for", "[run][pty]") {
+  Project p;
+  p.runbook("gates", kGates);
+  PtySession s(p.dir, {"run", "gates", "-p", "env=prod"});
+  REQUIRE(s.expect("[y/N]"));
+  s.send("yes\n");
+  REQUIRE(s.expect("Type prod to go ahead"));
+  s.send("production\n");
+  Exit e = s.wait();
+  CHECK(e.code == 4);
+  CHECK(p.exists("restarted"));
+  CHECK(!p.exists("flushed"));
+  auto answers = of_type(p.events(), "answer");
+  CHECK(answers.back()["reason"] == "typed 'production', not 'prod'");
+}
+
+TEST_CASE("without a terminal a gate passes only with --approve; --yes never types", "[run]") {
+  Project p;
+  p.runbook("gates", kGates);
+  Exit refused = run_detached(p.dir, {"run", "gates"});
+  CHECK(refused.code == 4);
+  CHECK(!p.exists("restarted"));
+  CHECK(refused.out.find("approve it with --approve restart") != std::string::npos);
+
+  Exit yes = run_detached(p.dir, {"run", "gates", "--yes"});
+  CHECK(yes.code == 4);
+  CHECK(p.exists("restarted"));
+  CHECK(!p.exists("flushed"));
+
+  Exit approved =
+      run_detached(p.dir, {"run", "gates", "--approve", "restart", "--approve", "flush"});
+  CHECK(approved.code == 0);
+  CHECK(p.exists("flushed"));
+  auto answers = of_type(p.events(), "answer");
+  CHECK(answers.at(1)["via"] == "approve");
+}
+
+TEST_CASE("non-interactive mode never prompts, even on a terminal", "[run][pty]") {
+  Project p;
+  p.runbook("gates", kGates);
+  PtySession s(p.dir, {"run", "gates", "--non-interactive"});
+  Exit e = s.wait();
+  CHECK(e.code == 4);
+  CHECK(e.out.find("[y/N]") == std::string::npos);
+  CHECK(!p.exists("restarted"));
+}
+
+TEST_CASE("a destructive-looking command is gated though its author wrote no gate", "[run]") {
+  Project p;
+  fs::create_directories(p.dir / "victim");
+  p.runbook("wipe", R"(
+runbook wipe {
+  remediate {
+    step wipe "Wipe" { run `rm -rf victim` }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "wipe"});
+  CHECK(e.code == 4);
+  CHECK(p.exists("victim"));
+  auto gate = of_type(p.events(), "gate").at(0);
+  CHECK(gate["reason"].get<std::string>().find("rm -rf") != std::string::npos);
+}
+
+TEST_CASE("parameter values reach commands verbatim and never run", "[run][injection]") {
+  Project p;
+  p.runbook("echo", R"(
+runbook echo {
+  param value : string
+  remediate {
+    step write "Write the value" { run `printf '%s' "$value" > value.txt` }
+  }
+}
+)");
+  const std::string marker = p.path("pwned");
+  for (const std::string& value :
+       {"$(touch " + marker + ")", "`touch " + marker + "`", "; touch " + marker,
+        "x\ntouch " + marker, "' ; touch " + marker + " ; '", std::string("$value ${IFS} * ~")}) {
+    Exit e = run_detached(p.dir, {"run", "echo", "-p", "value=" + value});
+    INFO(value);
+    CHECK(e.code == 0);
+    CHECK(read_file(p.path("value.txt")) == value);
+    CHECK(!fs::exists(marker));
+  }
+}
+
+TEST_CASE("a missing required parameter is an error without a terminal, asked on one",
+          "[run][pty]") {
+  Project p;
+  p.runbook("needs", R"(
+runbook needs {
+  param host : string "Database host"
+  param port : int
+  remediate { step s "S" { run `printf '%s:%s' "$host" "$port" > target.txt` } }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "needs", "-p", "port=5432"});
+  CHECK(e.code == 2);
+  CHECK(e.err ==
+        "rbk: error: missing required parameter 'host' (string); give it with -p "
+        "host=VALUE\n");
+  CHECK(!p.exists(".rbk"));  // nothing ran, nothing recorded
+
+  Exit bad = run_detached(p.dir, {"run", "needs", "-p", "host=db1", "-p", "port=five"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err == "rbk: error: parameter 'port' (int): 'five' is not a whole number\n");
+
+  PtySession s(p.dir, {"run", "needs"});
+  REQUIRE(s.expect("host (string, Database host): "));
+  s.send("db1\n");
+  REQUIRE(s.expect("port (int): "));
+  s.send("x\n");
+  REQUIRE(s.expect("'x' is not a whole number"));
+  REQUIRE(s.expect("port (int): "));
+  s.send("5433\n");
+  CHECK(s.wait().code == 0);
+  CHECK(read_file(p.path("target.txt")) == "db1:5433");
+}
+
+TEST_CASE("Ctrl-C stops the command's whole process group and records the interruption",
+          "[run][pty]") {
+  Project p;
+  // The command starts grandchildren that ignore TERM, records their pids,
+  // says it is ready, and waits.
+  p.runbook("hang", R"(
+runbook hang {
+  remediate {
+    step wait "Wait forever" {
+      run ```
+        for i in 1 2 3; do (trap '' TERM; exec sleep 600) & echo $! >> pids; done
+        echo ready-to-interrupt
+        wait
+      ``` timeout 10m
+      undo { run `touch undone` }
+    }
+  }
+  rollback { step rb "Rollback" { run `touch rolled-back` } }
+}
+)");
+  write_file(p.path("rbk.yaml"), "paths: [runbooks]\npolicy:\n  grace: 1s\n");
+  PtySession s(p.dir, {"run", "hang"});
+  REQUIRE(s.expect("ready-to-interrupt"));
+  s.send("\x03");  // Ctrl-C, delivered by the terminal
+  Exit e = s.wait();
+  CHECK(e.code == 130);
+  // Every grandchild is gone (TERM ignored, so KILL after the grace period).
+  std::ifstream pids(p.path("pids"));
+  int n = 0;
+  for (int pid; pids >> pid; ++n) CHECK(rbk::test::dead(pid));
+  CHECK(n == 3);
+  CHECK(!p.exists("undone"));
+  CHECK(!p.exists("rolled-back"));
+  auto events = p.events();
+  CHECK(events.back()["type"] == "run_end");
+  CHECK(events.back()["outcome"] == "interrupted");
+  CHECK(events.back()["exit_code"] == 130);
+}
+
+TEST_CASE("the record of a run: events as JSON lines, full output, hash, masked secrets",
+          "[run][record]") {
+  Project p;
+  p.runbook("rec", R"(
+runbook rec {
+  severity low
+  param n : int = 3
+  secret TOKEN from env "RBK_RECORD_TEST_TOKEN"
+  alert {
+    signal s "Always" { run `true` as a firing when a.ok }
+  }
+  diagnose {
+    step many "Many lines" { run `seq 1 5000; echo "token=$TOKEN" >&2` as many }
+  }
+  remediate {
+    step fail "Fails" { run `exit 7` }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "rec"}, {"RBK_RECORD_TEST_TOKEN=s3cr3t-value"});
+  CHECK(e.code == 1);
+  auto events = p.events();
+  REQUIRE(events.size() > 5);
+  const json& start = events.front();
+  CHECK(start["type"] == "run_start");
+  CHECK(start["runbook"] == "rec");
+  CHECK(start["params"]["n"] == 3);
+  CHECK(start["sha256"].get<std::string>().size() == 64);
+  CHECK(start["secrets"] == json::array({"TOKEN"}));
+  const json& end = events.back();
+  CHECK(end["type"] == "run_end");
+  CHECK(end["outcome"] == "failed");
+  CHECK(end["failed_step"] == "fail");
+  // The full output is in the record, and the secret is not.
+  auto many = of_type(events, "command_end").at(1);
+  std::string out = read_file((p.run_dir() / many["stdout_file"].get<std::string>()).string());
+  CHECK(out.size() == many["stdout_bytes"].get<size_t>());
+  CHECK(out.rfind("1\n2\n3\n", 0) == 0);
+  CHECK(out.find("\n5000\n") != std::string::npos);
+  std::string err = read_file((p.run_dir() / many["stderr_file"].get<std::string>()).string());
+  CHECK(err == "token=***\n");
+  for (const auto& f : fs::recursive_directory_iterator(p.run_dir()))
+    if (f.is_regular_file())
+      CHECK(read_file(f.path().string()).find("s3cr3t") == std::string::npos);
+  CHECK(e.out.find("s3cr3t") == std::string::npos);
+  auto failed = of_type(events, "command_end").at(2);
+  CHECK(failed["exit"] == 7);
+}
+
+TEST_CASE("a quiet alert ends the run at once with exit 0", "[run]") {
+  Project p;
+  p.runbook("quiet", R"(
+runbook quiet {
+  alert { signal s "Broken" { run `false` as probe firing when probe.ok } }
+  remediate { step r "R" { run `touch changed` } }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "quiet"});
+  CHECK(e.code == 0);
+  CHECK(e.out.find("No alert signal is firing") != std::string::npos);
+  CHECK(!p.exists("changed"));
+  Exit forced = run_detached(p.dir, {"run", "quiet", "--force"});
+  CHECK(forced.code == 0);
+  CHECK(p.exists("changed"));
+}
+
+TEST_CASE("the json option prints the event stream as JSON lines", "[run]") {
+  Project p;
+  p.runbook("j", R"(
+runbook j {
+  remediate { step r "R" { run `echo hello` } }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "j", "--json"});
+  CHECK(e.code == 0);
+  std::vector<std::string> types;
+  std::istringstream in(e.out);
+  for (std::string line; std::getline(in, line);) types.push_back(json::parse(line)["type"]);
+  CHECK(types == std::vector<std::string>{"run_start", "section", "step_start", "command_start",
+                                          "output", "command_end", "step_end", "run_end"});
+}
+
+TEST_CASE("a command's output is kept whole in the record and bounded in its capture",
+          "[run][record]") {
+  Project p;
+  write_file(p.path("rbk.yaml"), "paths: [runbooks]\npolicy:\n  capture_limit: 64KiB\n");
+  p.runbook("big", R"(
+runbook big {
+  diagnose {
+    step loud "Prints 5 MB" { run `head -c 5000000 /dev/zero | tr '\0' x` as big }
+    step measure "Measures the capture" { run `printf '%s' "$big" | wc -c > size.txt` }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "big", "--json"});
+  CHECK(e.code == 0);
+  auto end = of_type(p.events(), "command_end").at(0);
+  CHECK(end["stdout_bytes"] == 5'000'000);
+  CHECK(fs::file_size(p.run_dir() / end["stdout_file"].get<std::string>()) == 5'000'000);
+  // Head and tail of 32 KiB each, and the marker line between them.
+  size_t kept = std::stoul(read_file(p.path("size.txt")));
+  CHECK(kept > 64 * 1024);
+  CHECK(kept < 64 * 1024 + 100);
+}
+
+TEST_CASE("an after-timer fires on the real clock while a command is still running",
+          "[run][escalation]") {
+  Project p;
+  write_file(p.path("rbk.yaml"),
+             "paths: [runbooks]\nroles:\n  second: {name: Second, contact: second@example.com}\n"
+             "notify:\n  page: 'printf \"%s|%s|%s\\n\" \"$RBK_ROLE\" \"$RBK_CONTACT\" "
+             "\"$RBK_MESSAGE\" > paged.txt'\n");
+  // The command waits for the page, so the page must fire while it runs.
+  p.runbook("slow", R"(
+runbook slow {
+  remediate {
+    step wait "Wait for the page" {
+      run `while [ ! -s paged.txt ]; do sleep 0.05; done` timeout 2m
+    }
+  }
+  escalate { after 1s page second "still slow" }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "slow"});
+  CHECK(e.code == 0);
+  CHECK(read_file(p.path("paged.txt")) == "second|second@example.com|still slow\n");
+  auto events = p.events();
+  auto esc = of_type(events, "escalation").at(0);
+  CHECK(esc["trigger"] == "after");
+  CHECK(esc["delivered"] == true);
+  // Recorded between the command's start and its end.
+  size_t start = 0, page = 0, end = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i]["type"] == "command_start") start = i;
+    if (events[i]["type"] == "escalation") page = i;
+    if (events[i]["type"] == "command_end") end = i;
+  }
+  CHECK(start < page);
+  CHECK(page < end);
+}
