@@ -95,7 +95,7 @@ int run_run(const RunOptions& opts) {
   const bool color =
       opts.color == "always" || (opts.color == "auto" && !opts.json && use_color(stdout));
   TtyOperator op(opts.non_interactive, &cancel, use_color(stderr));
-  if (!complete_params(*rb, op)) return kExitUsage;
+  if (!complete_params(*rb, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
 
   // No record, no run: a run that could not be reconstructed afterwards is
   // worse than a clear error now.

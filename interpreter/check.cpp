@@ -620,6 +620,9 @@ class Checker {
                 single("passes when", x.span);
               if (x.cond) check_condition(*x.cond, "'passes when'");
             } else if constexpr (std::is_same_v<T, Use>) {
+              if (holder == Holder::Template)
+                error(x.span, "a template cannot use another template",
+                      "use both templates from the step, one after the other");
               check_use(x);
               for (auto& [name, info] : captures_)
                 if (info.span.begin == x.span.begin) info.defined = true;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -75,16 +76,37 @@ int64_t count(Millis d) {
 class Bus {
  public:
   Bus(EngineContext& ctx, Masker& masker) : ctx_(ctx), masker_(masker) {}
-  /// Adds a secret value before anything concurrent starts.
-  void add_secret(const std::string& v) { masker_.add_secret(v); }
+  /// Adds a secret value (a called runbook's may arrive while a timer fires).
+  void add_secret(const std::string& v) {
+    std::unique_lock lock(mask_mu_);
+    masker_.add_secret(v);
+  }
+  /// `text` with secrets and redaction patterns masked.
+  std::string mask(std::string_view text) const {
+    std::shared_lock lock(mask_mu_);
+    return masker_.mask(text);
+  }
+  /// Releases what a stream masker can release of `chunk`, masked.
+  std::string mask_chunk(StreamMasker& m, std::string_view chunk) const {
+    std::shared_lock lock(mask_mu_);
+    return m.push(chunk);
+  }
+  std::string mask_finish(StreamMasker& m) const {
+    std::shared_lock lock(mask_mu_);
+    return m.finish();
+  }
 
   void emit(const std::string& type, json data) {
     Event e;
     e.type = type;
-    e.data = masker_.mask(data);
+    {
+      std::shared_lock lock(mask_mu_);
+      e.data = masker_.mask(data);
+    }
+    // Stamped under the lock, so times never go backwards in the record.
+    std::lock_guard lock(mu_);
     e.elapsed_ms = count(ctx_.clock->now() - start_);
     e.time = ctx_.clock->wall_time();
-    std::lock_guard lock(mu_);
     for (auto* s : ctx_.sinks) s->event(e);
   }
   void output(uint64_t seq, Stream stream, std::string_view masked) {
@@ -103,7 +125,8 @@ class Bus {
  private:
   EngineContext& ctx_;
   Masker& masker_;
-  std::mutex mu_;
+  mutable std::shared_mutex mask_mu_;  // add_secret against concurrent masking
+  std::mutex mu_;                      // one event or chunk at a time, in order
   Millis start_{0};
 };
 
@@ -113,11 +136,11 @@ class MaskingSink final : public OutputSink {
   MaskingSink(Bus& bus, uint64_t seq)
       : bus_(bus), seq_(seq), out_(bus.masker()), err_(bus.masker()) {}
   void on_output(Stream stream, std::string_view chunk) override {
-    bus_.output(seq_, stream, (stream == Stream::Out ? out_ : err_).push(chunk));
+    bus_.output(seq_, stream, bus_.mask_chunk(stream == Stream::Out ? out_ : err_, chunk));
   }
   void finish() {
-    bus_.output(seq_, Stream::Out, out_.finish());
-    bus_.output(seq_, Stream::Err, err_.finish());
+    bus_.output(seq_, Stream::Out, bus_.mask_finish(out_));
+    bus_.output(seq_, Stream::Err, bus_.mask_finish(err_));
   }
 
  private:
@@ -302,14 +325,18 @@ class Runner final : public Scope {
   BlockResult exec_until(const ast::Until& u, Mode mode, const std::string& step,
                          const std::string& section);
   BlockResult exec_call(const ast::Call& c, const std::string& step);
-  BlockResult pass_gate(const std::vector<StepStatement>& stmts, const std::string& step,
-                        const std::string& title);
+  Gate gate_of(const std::vector<StepStatement>& stmts) const;
+  BlockResult pass_gate(const Gate& g, const std::string& step, const std::string& title);
+  BlockResult gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
+                         const std::string& id, const std::string& title, Mode mode,
+                         const std::string& section, bool evidence, bool* gate_passed);
   void bind_template(const StepStatement& s);
 
   /// Runs a step of diagnose, remediate or rollback; returns its end.
   BlockResult run_step(const ast::Step& st, const std::string& section, Mode mode,
                        bool* completed_with_undo);
-  bool run_alert(const ast::Section& sec);
+  enum class Alert { Firing, Quiet, Refused, Interrupted };
+  Alert run_alert(const ast::Section& sec);
   void run_diagnose(const ast::Section& sec);
   void run_causes(const ast::Section& sec);
   BlockResult run_remediate(const ast::Section& sec);
@@ -319,7 +346,7 @@ class Runner final : public Scope {
   void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& trigger,
                const std::string& step);
   void declare_captures();
-  bool resolve_secrets(std::string& error);
+  Outcome resolve_secrets(std::string& error);
 
   const ast::Section* section(ast::SectionKind k) const {
     for (const auto& item : rb_.items)
@@ -336,6 +363,8 @@ class Runner final : public Scope {
   std::vector<std::string> call_chain_;
   Imports imports_;
   std::string severity_;
+  std::string gate_severity_;       // the severity gates are decided with (see run())
+  std::string inherited_severity_;  // the caller's gate severity, for a called runbook
 
   mutable std::mutex state_mu_;  // what the timer thread reads: captures, steps, causes
   std::map<std::string, CaptureData> captures_;
@@ -363,6 +392,7 @@ class Runner final : public Scope {
 
  public:
   void share_seq(uint64_t* seq) { seq_ = seq; }
+  void inherit_severity(const std::string& s) { inherited_severity_ = s; }
 };
 
 std::optional<Value> RunbookScope::variable(const std::string& name) const {
@@ -407,7 +437,12 @@ void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
         due = start_ + Millis(timers_[next_]->after->ms);
       }
       if (!ctx_.clock->sleep_until(due, stop_.get())) return;
-      fire_due(ctx_.clock->now());
+      try {
+        fire_due(ctx_.clock->now());
+      } catch (const std::exception& e) {
+        // A thread must not take the run down; say it in the record instead.
+        run_.bus().emit("warning", {{"message", std::string("escalation timer: ") + e.what()}});
+      }
     }
   });
 }
@@ -582,13 +617,25 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   sub.doc = doc;
   sub.file = doc->source ? doc->source->path() : name;
   // Arguments are evaluated here, in the caller; defaults fill the rest.
+  std::vector<const ast::Param*> declared = declared_params(*doc->runbook());
   for (const auto& a : c.args) {
+    // Only declared parameters, converted to their types: an argument can
+    // neither set PATH nor smuggle a value past an enum.
+    auto p = std::find_if(declared.begin(), declared.end(),
+                          [&](const ast::Param* d) { return d->name.name == a.name.name; });
+    if (p == declared.end())
+      return {BlockEnd::Failed, "'" + name + "' has no parameter '" + a.name.name + "'"};
+    Value v;
     try {
       std::lock_guard lock(state_mu_);
-      sub.params[a.name.name] = evaluate(*a.value, *this);
+      v = evaluate(*a.value, *this);
     } catch (const EvalError& err) {
       return {BlockEnd::Failed, err.span.where() + ": " + err.what()};
     }
+    std::string why;
+    if (v.kind != ValueKind::List && !convert_param(**p, to_display(v), v, why))
+      return {BlockEnd::Failed, "'" + name + "' parameter '" + a.name.name + "': " + why};
+    sub.params[a.name.name] = std::move(v);
   }
   for (const auto& item : doc->runbook()->items) {
     const auto* p = std::get_if<ast::Param>(&item);
@@ -602,6 +649,7 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   chain.push_back(rb_.name.name);
   Runner callee(ctx_, bus_, sub, depth_ + 1, prefix_ + name + "/", chain);
   callee.share_seq(seq_);
+  callee.inherit_severity(gate_severity_);
   bus_.emit("call_start", {{"step", qualified(step)}, {"runbook", name}});
   RunResult r = callee.run();
   bus_.emit("call_end",
@@ -656,7 +704,7 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
     return {};
   }
   if (const auto* m = std::get_if<ast::Manual>(s.stmt)) {
-    std::string instruction = text(m->text, step);
+    std::string instruction = bus_.mask(text(m->text, step));
     json ev = {{"step", qualified(step)}, {"text", instruction}, {"by", ctx_.op->user()}};
     std::optional<ManualAnswer> a;
     if (ctx_.approve.count(qualified(step))) {
@@ -702,9 +750,23 @@ BlockResult Runner::exec(const std::vector<StepStatement>& stmts, Mode mode,
   return {};
 }
 
-BlockResult Runner::pass_gate(const std::vector<StepStatement>& stmts, const std::string& step,
-                              const std::string& title) {
-  Gate g = gate_for(stmts, severity_, ctx_.config->policy, *ctx_.patterns);
+Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
+  return gate_for(stmts, gate_severity_, ctx_.config->policy, *ctx_.patterns);
+}
+
+BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
+                               const std::string& id, const std::string& title, Mode mode,
+                               const std::string& section, bool evidence, bool* gate_passed) {
+  BlockResult r = pass_gate(g, id, title);
+  if (gate_passed) *gate_passed = r.end == BlockEnd::Ok;
+  if (r.end != BlockEnd::Ok) return r;
+  if (g.destructive) bus_.sync();  // the record says what is about to happen, on disk
+  r = exec(stmts, mode, id, section, evidence);
+  if (g.destructive) bus_.sync();
+  return r;
+}
+
+BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std::string& title) {
   if (g.kind == GateKind::None) return {};
   const std::string id = qualified(step);
   const char* kind = g.kind == GateKind::Typed ? "typed" : "confirm";
@@ -723,9 +785,14 @@ BlockResult Runner::pass_gate(const std::vector<StepStatement>& stmts, const std
     }
     if (expected.empty()) expected = step;  // the policy's typed gate, or a value that is empty
   }
+  // The gate's binding was made before the step's statements ran: drop it,
+  // so the statements bind the template with the values they will see.
   binding_ = nullptr;
+  bindings_.clear();
   if (question.empty())
     question = "Run step '" + step + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
+  // The operator's terminal is not the record: mask what the prompt shows.
+  question = bus_.mask(question);
   bus_.emit("gate", {{"step", id},
                      {"kind", kind},
                      {"prompt", question},
@@ -745,6 +812,14 @@ BlockResult Runner::pass_gate(const std::vector<StepStatement>& stmts, const std
     bus_.emit("answer", answer);
     return BlockResult{};
   };
+  auto interrupt = [&] {
+    answer["passed"] = false;
+    answer["reason"] = "interrupted";
+    bus_.emit("answer", answer);
+    return BlockResult{BlockEnd::Interrupted, "interrupted"};
+  };
+  if (bus_.mask(expected) != expected)
+    return refuse("the value to type contains a secret; approve the step with --approve " + id);
   if (ctx_.approve.count(id)) {
     answer["answer"] = "approved on the command line";
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
@@ -762,13 +837,13 @@ BlockResult Runner::pass_gate(const std::vector<StepStatement>& stmts, const std
   }
   if (g.kind == GateKind::Confirm) {
     std::optional<bool> yes = ctx_.op->confirm(question);
-    if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    if (interrupted()) return interrupt();
     answer["answer"] = yes ? (*yes ? "yes" : "no") : json(nullptr);
     if (!yes || !*yes) return refuse(yes ? "answered no" : "no answer");
     return pass("tty");
   }
   std::optional<std::string> typed = ctx_.op->typed(question, expected);
-  if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+  if (interrupted()) return interrupt();
   answer["answer"] = typed ? json(*typed) : json(nullptr);
   if (!typed) return refuse("no answer");
   if (*typed != expected) return refuse("typed '" + *typed + "', not '" + expected + "'");
@@ -790,7 +865,8 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
     return {BlockEnd::Skipped, ""};
   }
   std::vector<StepStatement> stmts = expand_body(st.body, imports_);
-  Gate g = gate_for(stmts, severity_, ctx_.config->policy, *ctx_.patterns);
+  bindings_.clear();  // each step binds its templates afresh
+  Gate g = gate_of(stmts);
   bool evidence = std::any_of(stmts.begin(), stmts.end(), [](const StepStatement& s) {
     return std::holds_alternative<ast::Evidence>(*s.stmt);
   });
@@ -799,13 +875,9 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
                            {"section", section},
                            {"title", title},
                            {"destructive", g.destructive}});
-  BlockResult r = pass_gate(stmts, id, title);
-  if (r.end == BlockEnd::Ok) {
-    if (g.destructive) bus_.sync();  // the record says what is about to happen, on disk
-    ++steps_run_;
-    r = exec(stmts, mode, id, section, evidence);
-    if (g.destructive) bus_.sync();
-  }
+  bool gate_passed = false;
+  BlockResult r = gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
+  if (gate_passed) ++steps_run_;
   StepState s;
   const char* status = "ok";
   switch (r.end) {
@@ -814,7 +886,7 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
       break;
     case BlockEnd::Failed:
     case BlockEnd::Interrupted:
-      s = {true, false, true, false, false};
+      s = {gate_passed, false, true, false, false};
       status = r.end == BlockEnd::Failed ? "failed" : "interrupted";
       break;
     case BlockEnd::Skipped:
@@ -843,7 +915,7 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
   return r;
 }
 
-bool Runner::run_alert(const ast::Section& sec) {
+Runner::Alert Runner::run_alert(const ast::Section& sec) {
   bus_.emit("section", {{"section", "alert"}});
   bool any_firing = false;
   size_t n = 0;
@@ -853,14 +925,15 @@ bool Runner::run_alert(const ast::Section& sec) {
     const std::string id = id_of(sig->id, "signal", ++n);
     const std::string title = text(sig->title, id);
     std::vector<StepStatement> stmts = expand_body(sig->body, imports_);
-    bus_.emit(
-        "step_start",
-        {{"step", qualified(id)}, {"section", "alert"}, {"title", title}, {"destructive", false}});
+    bindings_.clear();
+    Gate g = gate_of(stmts);
+    bus_.emit("step_start", {{"step", qualified(id)},
+                             {"section", "alert"},
+                             {"title", title},
+                             {"destructive", g.destructive}});
     const Millis started = now();
-    BlockResult r = pass_gate(stmts, id, title);
     block_all_ok_ = true;
-    if (r.end == BlockEnd::Ok) r = exec(stmts, Mode::Inform, id, "alert", false);
-    if (r.end == BlockEnd::Interrupted) return false;
+    BlockResult r = gated_exec(stmts, g, id, title, Mode::Inform, "alert", false, nullptr);
     bool firing = false;
     const ast::Firing* rule = nullptr;
     for (const auto& s : stmts)
@@ -879,10 +952,17 @@ bool Runner::run_alert(const ast::Section& sec) {
                            {"title", title},
                            {"status", r.end == BlockEnd::Refused ? "refused" : "ok"},
                            {"duration_ms", count(now() - started)}});
+    if (r.end == BlockEnd::Interrupted) return Alert::Interrupted;
+    if (r.end == BlockEnd::Refused) {
+      // A refused gate stops the run here, as in every other section.
+      std::lock_guard lock(state_mu_);
+      failed_step_ = id;
+      return Alert::Refused;
+    }
     bus_.emit("signal", {{"id", qualified(id)}, {"title", title}, {"firing", firing}});
     any_firing = any_firing || firing;
   }
-  return any_firing;
+  return any_firing ? Alert::Firing : Alert::Quiet;
 }
 
 void Runner::run_diagnose(const ast::Section& sec) {
@@ -950,13 +1030,18 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
     const ast::Passes* passes = nullptr;
     for (const auto& s : stmts)
       if (const auto* p = std::get_if<ast::Passes>(s.stmt)) passes = p;
-    bus_.emit(
-        "step_start",
-        {{"step", qualified(id)}, {"section", "verify"}, {"title", title}, {"destructive", false}});
+    bindings_.clear();
+    Gate g = gate_of(stmts);
+    bus_.emit("step_start", {{"step", qualified(id)},
+                             {"section", "verify"},
+                             {"title", title},
+                             {"destructive", g.destructive}});
     const Millis started = now();
-    const Millis deadline = started + Millis(ck->within ? ck->within->ms : 0);
     const Millis every = ck->every ? Millis(ck->every->ms) : kDefaultCheckEvery;
-    BlockResult gate = pass_gate(stmts, id, title);
+    BlockResult gate = pass_gate(g, id, title);
+    // The polling window opens once the gate has passed, not while it asks.
+    const Millis deadline = now() + Millis(ck->within ? ck->within->ms : 0);
+    if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
     bool passed = false;
     int attempts = 0;
     BlockEnd end = gate.end;
@@ -980,6 +1065,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
         break;
       }
     }
+    if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
     const char* status = end == BlockEnd::Interrupted ? "interrupted"
                          : end == BlockEnd::Refused   ? "refused"
                          : passed                     ? "ok"
@@ -1020,17 +1106,21 @@ bool Runner::run_failure_path() {
     if (interrupted()) return false;
     const std::string id = it->step + ".undo";
     std::vector<StepStatement> stmts;
-    for (const auto& s : it->undo->body->items) {
-      if (std::holds_alternative<ast::Comment>(s)) continue;
-      stmts.push_back({&s, it->use, it->tmpl});
+    if (it->use) {
+      // An undo written in a template: its statements are the template's.
+      for (const auto& s : it->undo->body->items)
+        if (!std::holds_alternative<ast::Comment>(s)) stmts.push_back({&s, it->use, it->tmpl});
+    } else {
+      stmts = expand_body(*it->undo->body, imports_);
     }
+    bindings_.clear();
+    Gate g = gate_of(stmts);
     bus_.emit("step_start", {{"step", qualified(id)},
                              {"section", "undo"},
                              {"title", "undo " + it->step},
-                             {"destructive", false}});
+                             {"destructive", g.destructive}});
     const Millis started = now();
-    BlockResult r = pass_gate(stmts, id, "undo " + it->step);
-    if (r.end == BlockEnd::Ok) r = exec(stmts, Mode::Act, id, "undo", false);
+    BlockResult r = gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, "undo", false, nullptr);
     const char* status = r.end == BlockEnd::Ok        ? "ok"
                          : r.end == BlockEnd::Refused ? "refused"
                                                       : "failed";
@@ -1085,6 +1175,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     warn(where, err);
     return;
   }
+  message = bus_.mask(message);  // notification systems are not the place for secrets
   const std::string& role = n.role.name;
   const auto& roles = ctx_.config->roles;
   auto it = roles.find(role);
@@ -1153,7 +1244,7 @@ void Runner::declare_captures() {
   }
 }
 
-bool Runner::resolve_secrets(std::string& error) {
+Outcome Runner::resolve_secrets(std::string& error) {
   for (const auto& item : rb_.items) {
     const auto* s = std::get_if<ast::Secret>(&item);
     if (!s) continue;
@@ -1167,22 +1258,47 @@ bool Runner::resolve_secrets(std::string& error) {
       }
       value = v ? v : "";
     } else {
+      // A secret's command runs before anything else and without a gate, so
+      // it must only read: one that looks destructive stops the run.
+      if (auto m = ctx_.patterns->match(s->command->text)) {
+        error = "secret " + s->name.name + ": its command looks destructive (" + m->pattern->why +
+                "); a secret's command must only read the secret";
+        return Outcome::Error;
+      }
       CommandSpec spec;
       spec.script = s->command->text;
       spec.timeout = ctx_.config->policy.default_timeout;
       spec.grace = ctx_.config->policy.grace;
-      CommandResult r = ctx_.runner->run(spec, nullptr);  // output never shown
+      const std::string step = "secret " + s->name.name;
+      uint64_t seq = ++*seq_;
+      bus_.emit("command_start", {{"step", qualified(step)},
+                                  {"seq", seq},
+                                  {"command", s->command->text},
+                                  {"timeout_ms", count(spec.timeout)},
+                                  {"attempt", 1}});
+      CommandResult r = ctx_.runner->run(spec, nullptr);  // its output is the secret: never kept
+      bus_.emit("command_end", {{"step", qualified(step)},
+                                {"seq", seq},
+                                {"exit", r.exit_code},
+                                {"signal", r.signal},
+                                {"timed_out", r.timed_out},
+                                {"cancelled", r.cancelled},
+                                {"ok", r.ok()},
+                                {"duration_ms", count(r.duration)},
+                                {"output", "not recorded: it is a secret"}});
+      if (r.cancelled || interrupted()) return Outcome::Interrupted;
       if (!r.ok()) {
         error = "secret " + s->name.name + ": its command failed (" +
                 describe_failure(r, spec.timeout) + ")";
-        return false;
+        return Outcome::Error;
       }
       value = r.out.text;
       while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
     }
+    bus_.add_secret(value);
     secrets_.emplace_back(s->name.name, value);
   }
-  return true;
+  return Outcome::Resolved;
 }
 
 RunResult Runner::run() {
@@ -1219,13 +1335,16 @@ RunResult Runner::run() {
 
   if (depth_ == 0) bus_.set_start(now());
   declare_captures();
-  std::string secret_error;
-  bool secrets_ok = resolve_secrets(secret_error);
-  for (const auto& [name, v] : secrets_) bus_.add_secret(v);
+  const auto& typed_for = ctx_.config->policy.typed_confirm_for;
+  // A called runbook is held to its caller's stricter gates, not only its own.
+  const bool inherit =
+      std::find(typed_for.begin(), typed_for.end(), inherited_severity_) != typed_for.end();
+  gate_severity_ = inherit ? inherited_severity_ : severity_;
   json params = json::object();
   for (const auto& [name, v] : req_.params) params[name] = to_json(v);
   json secrets = json::array();
-  for (const auto& [name, v] : secrets_) secrets.push_back(name);
+  for (const auto& item : rb_.items)
+    if (const auto* sec = std::get_if<ast::Secret>(&item)) secrets.push_back(sec->name.name);
   std::string title;
   for (const auto& item : rb_.items)
     if (const auto* m = std::get_if<ast::Meta>(&item); m && m->kind == ast::MetaKind::Title)
@@ -1241,15 +1360,13 @@ RunResult Runner::run() {
                                                           {"user", ctx_.op->user()},
                                                           {"rbk_version", RBK_VERSION}});
   for (const auto& e : import_errors) bus_.emit("warning", {{"message", e}});
-  if (!secrets_ok) {
-    result.message = secret_error;
-    return finish(Outcome::Error);
-  }
+  if (Outcome o = resolve_secrets(result.message); o != Outcome::Resolved) return finish(o);
 
   if (const auto* sec = section(ast::SectionKind::Alert)) {
-    bool firing = run_alert(*sec);
-    if (interrupted()) return finish(Outcome::Interrupted);
-    if (!firing) {
+    Alert alert = run_alert(*sec);
+    if (alert == Alert::Interrupted || interrupted()) return finish(Outcome::Interrupted);
+    if (alert == Alert::Refused) return finish(Outcome::Refused);
+    if (alert == Alert::Quiet) {
       if (!ctx_.force) {
         bus_.emit("not_firing", json::object());
         return finish(Outcome::NotFiring);
@@ -1275,7 +1392,7 @@ RunResult Runner::run() {
     escalator.stop();
     if (o != Outcome::Interrupted && o != Outcome::Refused)
       fire_rules(ast::Trigger::OnFailure, "failure");
-    return finish(o);
+    return finish(interrupted() ? Outcome::Interrupted : o);
   };
 
   if (const auto* sec = section(ast::SectionKind::Diagnose)) run_diagnose(*sec);
@@ -1301,7 +1418,7 @@ RunResult Runner::run() {
   }
   escalator.stop();
   fire_rules(ast::Trigger::OnSuccess, "success");
-  return finish(Outcome::Resolved);
+  return finish(interrupted() ? Outcome::Interrupted : Outcome::Resolved);
 }
 
 }  // namespace
@@ -1312,16 +1429,24 @@ RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
     r.message = "not a runbook";
     return r;
   }
+  Masker masker({}, ctx.config->redact);
+  Bus bus(ctx, masker);
   try {
-    Masker masker({}, ctx.config->redact);
-    Bus bus(ctx, masker);
     Runner runner(ctx, bus, req, 0, "", {});
     return runner.run();
   } catch (const std::exception& e) {
-    // A bug must not take the record with it: the caller reports the message.
+    // A bug must not take the record with it: the record still ends, and the
+    // caller reports the message.
     r.message = std::string("internal error: ") + e.what();
-    return r;
   }
+  try {
+    bus.emit("run_end", {{"outcome", outcome_name(Outcome::Error)},
+                         {"exit_code", r.exit_code},
+                         {"message", r.message}});
+    bus.sync();
+  } catch (const std::exception&) {  // nothing more can be done; the CLI says why
+  }
+  return r;
 }
 
 }  // namespace rbk

@@ -33,7 +33,10 @@ Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severi
   bool marked = false;
   for (const auto& s : stmts) {
     if (std::holds_alternative<ast::Destructive>(*s.stmt)) marked = true;
-    if (const auto* c = std::get_if<ast::Confirm>(s.stmt); c && !g.confirm) {
+    // Several confirms (the step's and a template's): the strictest wins, so
+    // a y/N question can never stand in for a typed confirmation.
+    if (const auto* c = std::get_if<ast::Confirm>(s.stmt);
+        c && (!g.confirm || (c->typed && !g.confirm->typed))) {
       g.confirm = c;
       g.confirm_at = &s;
     }

@@ -27,7 +27,8 @@ struct Gate {
   /// Why the step is gated, for the prompt and the record: "marked destructive",
   /// "runs 'systemctl restart' (service stop/restart)", "asks for confirmation".
   std::string reason;
-  /// The author's `confirm` (null when the gate was added by rbk).
+  /// The author's `confirm` (null when the gate was added by rbk); of several,
+  /// the first typed one, else the first.
   const ast::Confirm* confirm = nullptr;
   const StepStatement* confirm_at = nullptr;  // the statement holding `confirm`
   /// Typed only because the policy requires typing for this severity, and the

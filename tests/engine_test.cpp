@@ -531,3 +531,189 @@ runbook rotate-logs {
   CHECK(h.sink.trace() == Lines{"run gzip-old \"$dir\" \"$keep\"", "step rotate-logs/gzip ok",
                                 "step rotate ok", "run after", "step after ok", "end resolved"});
 }
+
+// ------------------------------------------------------ review regressions
+
+TEST_CASE("a secret's command that looks destructive stops the run before anything runs",
+          "[engine][gate]") {
+  Harness h(R"(
+runbook s {
+  secret tok from `rm -rf /srv/data; echo token`
+  remediate { step r "R" { run `x` } }
+}
+)");
+  require_valid(h);
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Error);
+  CHECK(r.exit_code == 2);
+  CHECK(h.runner.ran.empty());
+  CHECK(r.message.find("looks destructive") != std::string::npos);
+
+  Harness ok(R"(
+runbook s {
+  secret tok from `cat /run/secrets/tok`
+  remediate { step r "R" { run `x` } }
+}
+)");
+  ok.runner.on("cat /run/secrets/tok", {{.out = "t0ken-value\n"}});
+  CHECK(ok.run().outcome == Outcome::Resolved);
+  CHECK(ok.runner.env_of(1, "tok") == "t0ken-value");
+  auto cmds = ok.sink.of("command_end");
+  REQUIRE(cmds.size() == 2);  // the secret's command is in the record, its output is not
+  CHECK(cmds[0].data["output"] == "not recorded: it is a secret");
+
+  Harness interrupted(R"(
+runbook s {
+  secret tok from `vault read tok`
+  remediate { step r "R" { run `x` } }
+}
+)");
+  interrupted.runner.on("vault", {{.cancel = true}});
+  CHECK(interrupted.run().outcome == Outcome::Interrupted);
+}
+
+TEST_CASE("of two confirms the typed one wins, so --yes cannot pass it", "[engine][gate]") {
+  Harness h(R"(
+import "stdlib/postgres"
+runbook two {
+  remediate {
+    step kill "Kill" {
+      confirm "Proceed?"
+      use postgres.terminate_idle with host = "db1"
+    }
+  }
+}
+)");
+  require_valid(h);
+  h.op.tty = false;
+  h.ctx.yes = true;
+  CHECK(h.run().outcome == Outcome::Refused);
+  CHECK(h.runner.ran.empty());
+  CHECK(h.sink.of("gate").at(0).data["kind"] == "typed");
+}
+
+TEST_CASE("a refused alert signal stops the run", "[engine][gate]") {
+  Harness h(R"(
+runbook a {
+  alert {
+    signal s1 "Probe by restarting" { run `systemctl restart probe` as p firing when not p.ok }
+    signal s2 "Fires" { run `false-probe` as q firing when not q.ok }
+  }
+  diagnose { step d "D" { run `diagnose` } }
+}
+)");
+  require_valid(h);
+  h.op.tty = false;
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(r.failed_step == "s1");
+  CHECK(h.runner.ran.empty());
+}
+
+TEST_CASE("undo blocks expand templates, are gated and are synced around", "[engine][gate]") {
+  Harness h(R"(
+import "stdlib/postgres"
+runbook u {
+  remediate {
+    step a "A" {
+      run `change`
+      undo { use postgres.terminate_idle with host = "db1" }
+    }
+    step b "B" { run `fails` }
+  }
+}
+)");
+  require_valid(h);
+  h.runner.on("fails", {{.exit = 1}});
+  h.op.typed_answers = {std::string("db1")};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Failed);
+  REQUIRE(h.runner.ran.size() == 3);
+  CHECK(h.runner.ran[2].find("pg_terminate_backend") != std::string::npos);
+  auto starts = h.sink.of("step_start");
+  CHECK(starts.back().data["step"] == "a.undo");
+  CHECK(starts.back().data["destructive"] == true);
+}
+
+TEST_CASE("a template binds its arguments when its statements run, not at the gate", "[engine]") {
+  Harness h(R"(
+import "stdlib/postgres"
+runbook late {
+  remediate {
+    step kill "Kill" {
+      run `pick-host` as victim
+      use postgres.terminate_idle with host = victim
+    }
+  }
+}
+)");
+  require_valid(h);
+  h.runner.on("pick-host", {{.out = "db-7f9c\n"}});
+  h.ctx.approve = {"kill"};
+  CHECK(h.run().outcome == Outcome::Resolved);
+  REQUIRE(h.runner.ran.size() == 2);
+  CHECK(h.runner.env_of(1, "host") == "db-7f9c");
+}
+
+TEST_CASE("secrets are masked in prompts and notification messages", "[engine]") {
+  rbk::Config cfg;
+  cfg.notify_command = "send";
+  setenv("RBK_TEST_SECRET_2", "pw-123456", 1);
+  Harness h(R"(
+runbook m {
+  secret pw from env "RBK_TEST_SECRET_2"
+  diagnose { step d "D" { run `echo "$pw"` as resp } }
+  remediate { step r "R" { manual "paste ${resp}" } }
+  escalate { on failure notify team "last: ${resp}" }
+}
+)",
+            cfg);
+  require_valid(h);
+  h.runner.on("echo", {{.out = "pw-123456\n"}});
+  h.op.manuals = {ManualAnswer::Fail};
+  h.run();
+  unsetenv("RBK_TEST_SECRET_2");
+  CHECK(h.op.asked.at(0) == "paste ***");
+  CHECK(h.runner.ran.back() == "send");
+  CHECK(h.runner.env_of(h.runner.ran.size() - 1, "RBK_MESSAGE") == "last: ***");
+}
+
+TEST_CASE("a called runbook keeps its caller's gates and takes only its parameters",
+          "[engine][gate]") {
+  rbk::Config cfg;
+  cfg.policy.typed_confirm_for = {"critical"};
+  const char* callee = R"(
+runbook child {
+  severity low
+  param mode : enum(safe, fast) = safe
+  remediate { step wipe "Wipe" { destructive run `wipe "$mode"` } }
+}
+)";
+  Harness h(R"(
+runbook parent {
+  severity critical
+  remediate { step c "Call" { call child } }
+}
+)",
+            cfg);
+  h.add_runbook("child", callee);
+  h.op.tty = false;
+  h.ctx.yes = true;
+  CHECK(h.run().outcome == Outcome::Refused);
+  CHECK(h.runner.ran.empty());
+
+  Harness bad(R"(
+runbook parent {
+  remediate {
+    step c "Call" { call child with PATH = "/tmp/evil" }
+    step d "Call" { call child with mode = "turbo" }
+  }
+}
+)");
+  bad.add_runbook("child", callee);
+  bad.ctx.approve = {"child/wipe"};
+  auto r = bad.run();
+  CHECK(r.outcome == Outcome::Failed);
+  CHECK(bad.runner.ran.empty());
+  CHECK(bad.sink.of("step_end").at(0).data["reason"] == "'child' has no parameter 'PATH'");
+}
