@@ -249,7 +249,7 @@ runbook needs {
   CHECK(read_file(p.path("target.txt")) == "db1:5433");
 }
 
-TEST_CASE("Ctrl-C stops the command's whole process group and records the interruption",
+TEST_CASE("Ctrl-C or SIGTERM or SIGHUP stops the command's process group and is recorded",
           "[run][pty]") {
   Project p;
   // The command starts grandchildren that ignore TERM, records their pids,
@@ -270,9 +270,16 @@ runbook hang {
 }
 )");
   write_file(p.path("rbk.yaml"), "paths: [runbooks]\npolicy:\n  grace: 1s\n");
+  // Ctrl-C from the terminal, or SIGTERM / SIGHUP sent to rbk: the same end.
+  const int how = GENERATE(0, SIGTERM, SIGHUP);
+  INFO("signal " << how);
+  fs::remove(p.path("pids"));
   PtySession s(p.dir, {"run", "hang"});
   REQUIRE(s.expect("ready-to-interrupt"));
-  s.send("\x03");  // Ctrl-C, delivered by the terminal
+  if (how == 0)
+    s.send("\x03");  // Ctrl-C, delivered by the terminal
+  else
+    s.kill(how);
   Exit e = s.wait();
   CHECK(e.code == 130);
   // Every grandchild is gone (TERM ignored, so KILL after the grace period).
