@@ -21,17 +21,7 @@ trap 'rm -rf "$work"' EXIT
   echo "}"
 } > "$work/bench.rbk"
 
-now() { date +%s%N; }
-best() {  # best of 5 runs, in milliseconds
-  local best_ns=0
-  for _ in 1 2 3 4 5; do
-    local t0 t1
-    t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now)
-    local d=$((t1 - t0))
-    if [ "$best_ns" -eq 0 ] || [ "$d" -lt "$best_ns" ]; then best_ns=$d; fi
-  done
-  echo $((best_ns / 1000000))
-}
+source bench/timing.sh
 
 floor_ms=$(best sh -c "for i in \$(seq $n); do sh -c true; done")
 run_ms=$(best sh -c "cd '$work' && '$rbk' run bench.rbk --non-interactive")

@@ -66,4 +66,23 @@ struct HistoryOptions {
 /// `rbk history`: past runs from the records directory.
 int run_history(const HistoryOptions& opts);
 
+/// Options of `rbk lint`.
+struct LintCmdOptions {
+  std::vector<std::string> paths;  // files or directories; none: the runbook path
+  std::string format = "text";     // text | json | sarif | github
+  int max_warnings = -1;           // fail when warnings exceed N (-1: never)
+  bool no_shellcheck = false;      // skip ShellCheck
+};
+/// `rbk lint [PATH…]`: check + rules, for CI.
+int run_lint(const LintCmdOptions& opts);
+
+/// Options of `rbk fmt`.
+struct FmtOptions {
+  std::vector<std::string> paths;  // files or directories; none: the runbook path
+  bool check = false;              // list unformatted files, exit 1; change nothing
+  bool diff = false;               // print a unified diff; change nothing
+};
+/// `rbk fmt [--check|--diff] [PATH…]`: the canonical layout.
+int run_fmt(const FmtOptions& opts);
+
 }  // namespace rbk::cli

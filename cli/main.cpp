@@ -24,6 +24,8 @@ struct Options {
   rbk::cli::RunOptions plan;
   rbk::cli::ListOptions list;
   rbk::cli::HistoryOptions history;
+  rbk::cli::LintCmdOptions lint;
+  rbk::cli::FmtOptions fmt;
   std::string help_topic;
 };
 
@@ -81,6 +83,20 @@ void build(CLI::App& app, Options& o) {
       ->check(CLI::Range(0, 1000000))
       ->default_str("20");
 
+  auto* li = app.add_subcommand("lint", "Check runbooks and apply the safety and style rules (CI)");
+  li->add_option("paths", o.lint.paths, "Files, or directories searched for *.rbk");
+  li->add_option("--format", o.lint.format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "sarif", "github"}))
+      ->default_str("text");
+  li->add_option("--max-warnings", o.lint.max_warnings, "Fail when there are more warnings")
+      ->check(CLI::Range(0, 1000000));
+  li->add_flag("--no-shellcheck", o.lint.no_shellcheck, "Do not run ShellCheck");
+
+  auto* f = app.add_subcommand("fmt", "Rewrite runbooks in the canonical layout");
+  f->add_option("paths", o.fmt.paths, "Files, or directories searched for *.rbk");
+  auto* fc = f->add_flag("--check", o.fmt.check, "List unformatted files (exit 1); change nothing");
+  f->add_flag("--diff", o.fmt.diff, "Print a unified diff; change nothing")->excludes(fc);
+
   auto* h = app.add_subcommand("help", "Show help for a command");
   h->add_option("command", help_topic, "The command");
 }
@@ -112,6 +128,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("plan")) return rbk::cli::run_plan(o.plan);
     if (app.got_subcommand("list")) return rbk::cli::run_list(o.list);
     if (app.got_subcommand("history")) return rbk::cli::run_history(o.history);
+    if (app.got_subcommand("lint")) return rbk::cli::run_lint(o.lint);
+    if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
         rbk::cli::write(stdout, app.help());

@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "interpreter/lint.hpp"
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
 
@@ -24,7 +25,7 @@ class ConfigReader {
   void read(const YAML::Node& root, Config& c) {
     if (root.IsNull()) return;  // an empty rbk.yaml: all defaults
     if (!root.IsMap()) return error(root, "rbk.yaml must be a mapping of settings");
-    keys(root, {"paths", "records", "roles", "severities", "notify", "policy", "redact"},
+    keys(root, {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint"},
          "top-level setting");
     if (auto n = root["paths"]) {
       auto paths = list_of(n, "paths");
@@ -42,6 +43,7 @@ class ConfigReader {
       }
     }
     if (auto n = root["policy"]) read_policy(n, c);
+    if (auto n = root["lint"]) read_lint(n, c);
     if (auto n = root["redact"]) {
       for (const auto& pattern : list_nodes(n, "redact")) {
         std::string p = text(pattern, "a redaction pattern");
@@ -189,6 +191,56 @@ class ConfigReader {
                     }
                     c.severities[id] = s;
                   });
+  }
+
+  void read_lint(const YAML::Node& n, Config& c) {
+    if (!map_of(n, "lint")) return;
+    keys(n, {"rules", "required_sections"}, "lint setting");
+    if (auto x = n["rules"]; x && map_of(x, "lint.rules")) {
+      std::vector<std::string> ids;
+      for (const auto& r : lint_rules()) ids.push_back(r.id);
+      for (const auto& kv : x) {
+        if (!kv.first.IsScalar()) {
+          error(kv.first, "rule ids are plain words, e.g. RBK101");
+          continue;
+        }
+        const std::string id = kv.first.Scalar();
+        if (!find_rule(id)) {
+          std::string hint = did_you_mean(id, ids);
+          error(kv.first, "unknown lint rule '" + id + "'",
+                hint.empty() ? "rule ids are listed in docs/lint.md" : hint);
+          continue;
+        }
+        std::string level = text(kv.second, "lint.rules." + id);
+        if (level != "off" && level != "note" && level != "warning" && level != "error") {
+          if (kv.second.IsScalar())
+            error(kv.second, "invalid level '" + level + "' for " + id,
+                  "levels are off, note, warning and error");
+          continue;
+        }
+        c.lint.rules[id] = level;
+      }
+    }
+    if (auto x = n["required_sections"]) {
+      static const std::vector<std::string> known{"alert",  "diagnose", "causes",  "remediate",
+                                                  "verify", "rollback", "escalate"};
+      std::vector<std::string> sections;
+      for (const auto& item : list_nodes(x, "required_sections")) {
+        std::string s = text(item, "required_sections entry");
+        if (std::find(known.begin(), known.end(), s) == known.end()) {
+          if (item.IsScalar()) {
+            std::string hint = did_you_mean(s, known);
+            error(item, "unknown section '" + s + "' in required_sections",
+                  hint.empty() ? "sections: alert, diagnose, causes, remediate, verify, rollback, "
+                                 "escalate"
+                               : hint);
+          }
+          continue;
+        }
+        sections.push_back(s);
+      }
+      if (x.IsSequence()) c.lint.required_sections = sections;
+    }
   }
 
   void read_policy(const YAML::Node& n, Config& c) {

@@ -37,6 +37,12 @@ struct Policy {
   size_t capture_limit = 1 << 20;              // bytes of output kept per capture
 };
 
+/// `lint:` settings for `rbk lint`.
+struct LintConfig {
+  std::map<std::string, std::string> rules;  // rule id → off | note | warning | error
+  std::optional<std::vector<std::string>> required_sections;  // unset: the default list
+};
+
 /// The whole configuration; defaults apply where rbk.yaml says nothing.
 struct Config {
   std::string path;                        // the rbk.yaml read ("" when none was found)
@@ -48,6 +54,7 @@ struct Config {
   std::string notify_command;  // same, for `notify`
   Policy policy;
   std::vector<std::string> redact;  // RE2 patterns masked in output and the record
+  LintConfig lint;
 };
 
 /// Parses rbk.yaml text. `dir` is where relative paths in it are anchored

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # redis-server: the demo (the README's first command) is also a test.
-bash scripts/install-deps.sh redis-server
+bash scripts/install-deps.sh redis-server python3-jsonschema
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -20,6 +20,13 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== rbk check on the project's own runbooks"
 ./build/rbk check examples/ runbooks/ stdlib/
+
+echo "== rbk lint and rbk fmt --check on the project's own runbooks"
+# runbooks/ and stdlib/ are held to no warnings; the one-feature examples to
+# no errors (an example of `retry` has no reason to carry a rollback section).
+./build/rbk lint --max-warnings 0 runbooks/ stdlib/
+./build/rbk lint examples/ >/dev/null
+./build/rbk fmt --check runbooks/ stdlib/
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRBK_WERROR=ON -DRBK_SANITIZE=ON >/dev/null

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Measures `rbk check` over a generated corpus of runbooks and compares it
+# Measures an rbk command over a generated corpus of runbooks and compares it
 # with the floor measured in the same run: `sh -c 'cat FILES >/dev/null'`
 # reading the same bytes. Prints figures; asserts nothing (not a test).
-#   bench/check_bench.sh [RBK_BINARY] [FILES]
+#   bench/corpus_bench.sh [RBK_BINARY] [FILES] [COMMAND…]
+# COMMAND defaults to `check`; e.g. `lint --no-shellcheck`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rbk=${1:-build/rbk}
 n=${2:-2000}
+shift $(( $# < 2 ? $# : 2 ))
+cmd=("$@")
+[ ${#cmd[@]} -gt 0 ] || cmd=(check)
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 
@@ -20,25 +24,15 @@ done
 cp -r stdlib "$corpus/" 2>/dev/null || true
 bytes=$(cat "$corpus"/*.rbk | wc -c)
 
-now() { date +%s%N; }
-best() {  # best of 5 runs, in milliseconds
-  local best_ns=0
-  for _ in 1 2 3 4 5; do
-    local t0 t1
-    t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now)
-    local d=$((t1 - t0))
-    if [ "$best_ns" -eq 0 ] || [ "$d" -lt "$best_ns" ]; then best_ns=$d; fi
-  done
-  echo $((best_ns / 1000000))
-}
+source bench/timing.sh
 
 floor_ms=$(best sh -c "cat $corpus/*.rbk > /dev/null")
-check_ms=$(best "$rbk" check "$corpus")
-one_ms=$(best "$rbk" check runbooks/db-down.rbk)
+check_ms=$(best "$rbk" "${cmd[@]}" "$corpus")
+one_ms=$(best "$rbk" "${cmd[@]}" runbooks/db-down.rbk)
 sh_ms=$(best sh -c true)
 
 echo "corpus: $n files, $((bytes / 1024)) KiB"
-echo "rbk check corpus:      ${check_ms} ms  ($(( n * 1000 / (check_ms > 0 ? check_ms : 1) )) files/s)"
+echo "rbk ${cmd[*]} corpus:      ${check_ms} ms  ($(( n * 1000 / (check_ms > 0 ? check_ms : 1) )) files/s)"
 echo "floor (cat corpus):    ${floor_ms} ms  ratio $(awk "BEGIN{printf \"%.1f\", $check_ms/($floor_ms>0?$floor_ms:1)}")x"
-echo "rbk check one file:    ${one_ms} ms"
+echo "rbk ${cmd[*]} one file:    ${one_ms} ms"
 echo "floor (sh -c true):    ${sh_ms} ms  ratio $(awk "BEGIN{printf \"%.1f\", $one_ms/($sh_ms>0?$sh_ms:1)}")x"

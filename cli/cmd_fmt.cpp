@@ -1,0 +1,181 @@
+// `rbk fmt [--check|--diff] [PATH…]`: rewrites runbooks in the canonical
+// layout (docs/fmt.md).
+//
+// Exit codes: 0 when every file is formatted (or was rewritten, or --diff
+// printed its diffs); 1 with --check when a file is not formatted; 2 when a
+// file has syntax errors or cannot be read or written (it is left as it is).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/files.hpp"
+#include "cli/terminal.hpp"
+#include "grammar/parse.hpp"
+#include "interpreter/ast_json.hpp"
+#include "interpreter/catalog.hpp"
+#include "interpreter/config.hpp"
+#include "interpreter/format.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+/// The AST without what only says where things were. `trailing` goes too:
+/// a trailing comment after another comment inside one statement cannot stay
+/// trailing (two comments never share a line), see docs/fmt.md.
+void strip_positions(nlohmann::json& j) {
+  if (j.is_object()) {
+    j.erase("span");
+    j.erase("trailing");
+    j.erase("first_line");
+    j.erase("file");
+    for (auto& [key, value] : j.items()) strip_positions(value);
+  } else if (j.is_array()) {
+    for (auto& value : j) strip_positions(value);
+  }
+}
+
+/// Writes `text` over `path` atomically: a temporary file in the same
+/// directory with the original's mode, flushed to disk, renamed over it.
+bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  const std::filesystem::path p(path);
+  std::filesystem::path dir = p.parent_path();
+  if (dir.empty()) dir = ".";
+  std::string tmp = (dir / ("." + p.filename().string() + ".rbkfmt-XXXXXX")).string();
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    error = std::string("cannot create a temporary file: ") + std::strerror(errno);
+    return false;
+  }
+  auto fail = [&](const char* what) {
+    error = std::string(what) + ": " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  };
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("cannot write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, st.st_mode & 07777) != 0) return fail("cannot set the file mode");
+  if (::fsync(fd) != 0) return fail("cannot flush");
+  if (::close(fd) != 0) {
+    error = std::string("cannot close: ") + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = std::string("cannot replace the file: ") + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_fmt(const FmtOptions& opts) {
+  const bool color = use_color(stderr);
+  std::vector<std::string> roots = opts.paths;
+  const bool from_path = roots.empty();
+  if (from_path) {
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    Diagnostics errors;
+    Config config = load_config(cwd, errors);
+    if (has_errors(errors)) {
+      for (const auto& d : errors) write(stderr, render(d, color));
+      return kExitUsage;
+    }
+    for (const auto& dir : runbook_path(config, cwd))
+      if (std::filesystem::exists(dir, ec)) roots.push_back(dir);
+  }
+  std::vector<std::string> missing;
+  std::vector<std::string> files = expand_paths(roots, missing);
+  for (const auto& m : missing) write(stderr, "rbk: error: " + m + ": no such file or directory\n");
+  if (!missing.empty()) return kExitUsage;
+  if (files.empty()) {
+    write(stderr, from_path ? "rbk: error: no .rbk files found in the runbook path\n"
+                            : "rbk: error: no .rbk files found in the given paths\n");
+    return kExitUsage;
+  }
+
+  bool errors = false;
+  bool unformatted = false;
+  for (const auto& path : files) {
+    Diagnostics diags;
+    auto file = load_source(path, diags);
+    if (!file) {
+      for (const auto& d : diags) write(stderr, render(d, color));
+      errors = true;
+      continue;
+    }
+    ParseResult r = parse(file);
+    if (!r.document || has_errors(r.diagnostics)) {
+      for (const auto& d : r.diagnostics) write(stderr, render(d, color));
+      errors = true;
+      continue;
+    }
+    const std::string formatted = format_document(*r.document);
+    if (formatted == file->text()) continue;
+
+    // The formatted text must mean the same: parse it back and compare.
+    auto again = std::make_shared<SourceFile>(path, formatted);
+    ParseResult r2 = parse(again);
+    bool same = r2.document && !has_errors(r2.diagnostics);
+    if (same) {
+      nlohmann::json before = to_json(*r.document), after = to_json(*r2.document);
+      strip_positions(before);
+      strip_positions(after);
+      same = before == after;
+    }
+    if (!same) {
+      write(stderr, "rbk: error: " + path +
+                        ": formatting would change its meaning (a bug in rbk fmt); "
+                        "file left unchanged\n");
+      errors = true;
+      continue;
+    }
+
+    unformatted = true;
+    if (opts.check) {
+      write(stdout, path + "\n");
+    } else if (opts.diff) {
+      write(stdout, unified_diff(file->text(), formatted, path));
+    } else {
+      std::string error;
+      if (!write_atomically(path, formatted, error)) {
+        write(stderr, "rbk: error: " + path + ": " + error + "\n");
+        errors = true;
+        continue;
+      }
+      write(stderr, "formatted " + path + "\n");
+    }
+  }
+  if (errors) return kExitUsage;
+  if (opts.check && unformatted) return kExitFindings;
+  return kExitOk;
+}
+
+}  // namespace rbk::cli

@@ -1,0 +1,171 @@
+// `rbk lint [PATH…]`: parse, check and lint every file (in parallel, one
+// module loader per worker), then print the findings in path order.
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/files.hpp"
+#include "cli/terminal.hpp"
+#include "grammar/parse.hpp"
+#include "interpreter/catalog.hpp"
+#include "interpreter/lint.hpp"
+#include "interpreter/sarif.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FileResult {
+  Diagnostics diags;
+  std::vector<std::string> notes;
+};
+
+std::string plural(size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+int run_lint(const LintCmdOptions& opts) {
+  if (opts.format != "text" && opts.format != "json" && opts.format != "sarif" &&
+      opts.format != "github") {
+    write(stderr,
+          "rbk: error: unknown format '" + opts.format + "' (text, json, sarif or github)\n");
+    return kExitUsage;
+  }
+  std::error_code ec;
+  const std::string cwd = fs::current_path(ec).string();
+  Diagnostics setup;
+  Config config = load_config(cwd, setup);
+  DestructivePatterns patterns =
+      DestructivePatterns::load(DestructivePatterns::default_path(), setup);
+  if (has_errors(setup)) {
+    for (const auto& d : setup) write(stderr, render(d, use_color(stderr)));
+    return kExitUsage;
+  }
+  const std::vector<std::string> search = runbook_path(config, cwd);
+
+  std::vector<std::string> paths = opts.paths;
+  if (paths.empty()) {
+    for (const auto& dir : search)
+      if (fs::is_directory(dir, ec)) {
+        fs::path p = fs::proximate(dir, ec);
+        paths.push_back(ec ? dir : p.string());
+      }
+  }
+  std::vector<std::string> missing;
+  std::vector<std::string> files = expand_paths(paths, missing);
+  for (const auto& m : missing) write(stderr, "rbk: error: " + m + ": no such file or directory\n");
+  if (!missing.empty()) return kExitUsage;
+  if (files.empty()) {
+    write(stderr, "rbk: error: no .rbk files found in the given paths\n");
+    return kExitUsage;
+  }
+
+  LintOptions lo;
+  lo.config = &config;
+  lo.patterns = &patterns;
+  lo.runbook_path = search;
+  lo.shellcheck = !opts.no_shellcheck;
+
+  std::vector<FileResult> results(files.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    FileModuleLoader loader;  // not thread-safe: one per worker
+    for (size_t i = next++; i < files.size(); i = next++) {
+      FileResult& r = results[i];
+      try {
+        if (auto file = load_source(files[i], r.diags)) {
+          ParseResult pr = parse(file);
+          r.diags = std::move(pr.diagnostics);
+          if (pr.document) {
+            Diagnostics more = lint_document(*pr.document, lo, loader, r.notes);
+            r.diags.insert(r.diags.end(), more.begin(), more.end());
+          }
+        }
+      } catch (const std::exception& e) {
+        Diagnostic d;
+        d.path = files[i];
+        d.message = std::string("internal error while linting: ") + e.what();
+        r.diags.push_back(std::move(d));
+      }
+    }
+  };
+  size_t n_threads = std::max(1u, std::thread::hardware_concurrency());
+  n_threads = std::min(n_threads, files.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  std::set<std::string> notes;
+  size_t errors = 0, warnings = 0, note_count = 0;
+  for (const auto& r : results) {
+    for (const auto& n : r.notes)
+      if (notes.insert(n).second) write(stderr, "rbk: note: " + n + "\n");
+    for (const auto& d : r.diags) {
+      if (d.severity == Severity::Error)
+        ++errors;
+      else if (d.severity == Severity::Warning)
+        ++warnings;
+      else
+        ++note_count;
+    }
+  }
+  const bool too_many = opts.max_warnings >= 0 && warnings > static_cast<size_t>(opts.max_warnings);
+
+  if (opts.format == "json") {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& r : results)
+      for (const auto& d : r.diags) {
+        nlohmann::json j = to_json(d);
+        if (const RuleInfo* rule = find_rule(d.code)) j["rule"] = rule->name;
+        all.push_back(std::move(j));
+      }
+    write(stdout, nlohmann::json{{"files", files.size()},
+                                 {"errors", errors},
+                                 {"warnings", warnings},
+                                 {"notes", note_count},
+                                 {"diagnostics", all}}
+                          .dump(2) +
+                      "\n");
+  } else if (opts.format == "sarif") {
+    std::vector<FileFindings> ff;
+    for (size_t i = 0; i < files.size(); ++i) ff.push_back({files[i], results[i].diags});
+    write(stdout, to_sarif(ff, lint_rules()).dump(2) + "\n");
+  } else if (opts.format == "github") {
+    std::string out;
+    for (size_t i = 0; i < files.size(); ++i)
+      for (const auto& d : results[i].diags) {
+        out += to_github(d, files[i]);
+        if (out.empty() || out.back() != '\n') out += '\n';  // one command per line
+      }
+    write(stdout, out);
+  } else {
+    const bool color = use_color(stdout);
+    std::string out;
+    for (const auto& r : results)
+      for (const auto& d : r.diags) out += render(d, color);
+    if (errors + warnings + note_count == 0) {
+      out += "no findings in " + plural(files.size(), "file", "files") + "\n";
+    } else {
+      out += plural(errors, "error", "errors") + ", " + plural(warnings, "warning", "warnings") +
+             ", " + plural(note_count, "note", "notes") + " in " +
+             plural(files.size(), "file", "files") + "\n";
+    }
+    write(stdout, out);
+  }
+  if (too_many)
+    write(stderr, "rbk: error: " + plural(warnings, "warning", "warnings") + " (at most " +
+                      std::to_string(opts.max_warnings) + " allowed)\n");
+  return errors > 0 || too_many ? kExitFindings : kExitOk;
+}
+
+}  // namespace rbk::cli

@@ -1,0 +1,48 @@
+// `rbk lint`: everything `rbk check` reports, plus rules with ids (RBK101…)
+// for safety, structure, correctness and shell. A finding is a Diagnostic
+// whose `code` is the rule id, so it renders like every other diagnostic.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "interpreter/ast.hpp"
+#include "interpreter/config.hpp"
+#include "interpreter/destructive.hpp"
+#include "interpreter/diagnostic.hpp"
+#include "interpreter/module_loader.hpp"
+
+namespace rbk {
+
+/// A lint rule: what docs/lint.md, SARIF and `--format json` say about it.
+struct RuleInfo {
+  std::string id;        // "RBK101"
+  std::string name;      // "destructive-without-gate" (kebab-case)
+  std::string category;  // "safety" | "structure" | "correctness" | "shell" | "suppression"
+  Severity default_severity = Severity::Warning;
+  std::string summary;  // one line, used as the SARIF shortDescription
+  std::string help;     // one paragraph: why, and how to fix (SARIF fullDescription/help)
+};
+
+/// Every rule, in id order.
+const std::vector<RuleInfo>& lint_rules();
+/// The rule with this id, or nullptr.
+const RuleInfo* find_rule(const std::string& id);
+
+/// What lint needs besides the document.
+struct LintOptions {
+  const Config* config = nullptr;                 // rule levels, required sections, roles…
+  const DestructivePatterns* patterns = nullptr;  // the one list (stdlib/)
+  std::vector<std::string> runbook_path;          // for "call to a runbook not on the path"
+  bool shellcheck = true;                         // run ShellCheck on shell literals
+};
+
+/// Lints one parsed document (a runbook or a module): the check pass's
+/// diagnostics, then every enabled rule; levels from rbk.yaml applied;
+/// suppressions (`# rbk: ignore RBK101 -- reason`) applied and themselves
+/// checked. Findings are sorted by position. `notes` receives one-line notes
+/// that are not findings (e.g. "shellcheck not found; shell rules skipped").
+Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader,
+                          std::vector<std::string>& notes);
+
+}  // namespace rbk
