@@ -15,6 +15,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
+#include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/ast_json.hpp"
@@ -96,19 +97,13 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
 }  // namespace
 
 int run_fmt(const FmtOptions& opts) {
-  const bool color = use_color(stderr);
   std::vector<std::string> roots = opts.paths;
   const bool from_path = roots.empty();
   if (from_path) {
+    auto project = load_project();
+    if (!project) return kExitUsage;
     std::error_code ec;
-    const std::string cwd = std::filesystem::current_path(ec).string();
-    Diagnostics errors;
-    Config config = load_config(cwd, errors);
-    if (has_errors(errors)) {
-      for (const auto& d : errors) write(stderr, render(d, color));
-      return kExitUsage;
-    }
-    for (const auto& dir : runbook_path(config, cwd))
+    for (const auto& dir : project->path)
       if (std::filesystem::exists(dir, ec)) roots.push_back(dir);
   }
   std::vector<std::string> missing;
@@ -127,13 +122,13 @@ int run_fmt(const FmtOptions& opts) {
     Diagnostics diags;
     auto file = load_source(path, diags);
     if (!file) {
-      for (const auto& d : diags) write(stderr, render(d, color));
+      print_diagnostics(diags);
       errors = true;
       continue;
     }
     ParseResult r = parse(file);
     if (!r.document || has_errors(r.diagnostics)) {
-      for (const auto& d : r.diagnostics) write(stderr, render(d, color));
+      print_diagnostics(r.diagnostics);
       errors = true;
       continue;
     }

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "interpreter/catalog.hpp"
 #include "interpreter/config.hpp"
 #include "interpreter/history.hpp"
 
@@ -33,17 +35,6 @@ std::string started(const std::string& iso) {
   std::string out = iso.substr(0, 19);
   out[10] = ' ';
   return out;
-}
-
-// The records directory as the user would type it: relative when it is
-// below the working directory (also what keeps test output machine-free).
-std::string shown(const std::string& dir) {
-  std::error_code ec;
-  fs::path cwd = fs::current_path(ec);
-  if (ec) return dir;
-  fs::path rel = fs::path(dir).lexically_relative(cwd);
-  if (rel.empty() || *rel.begin() == "..") return dir;
-  return rel.string();
 }
 
 std::string or_dash(const std::string& s) {
@@ -108,37 +99,26 @@ std::string table(const std::vector<RunSummary>& runs, bool color) {
 }  // namespace
 
 int run_history(const HistoryOptions& opts) {
-  Diagnostics errors;
+  auto project = load_project();
+  if (!project) return kExitUsage;
   std::error_code ec;
-  std::string cwd = fs::current_path(ec).string();
-  if (ec) {
-    write(stderr, "rbk: error: cannot read the working directory: " + ec.message() + "\n");
-    return kExitUsage;
-  }
-  Config config = load_config(cwd, errors);
-  if (!errors.empty()) {
-    const bool color = use_color(stderr);
-    for (const auto& d : errors) write(stderr, render(d, color));
-    if (has_errors(errors)) return kExitUsage;
-  }
-
-  const std::string& dir = config.records_dir;
+  const std::string& dir = project->config.records_dir;
   const bool json_out = opts.format == "json";
   fs::file_status st = fs::status(dir, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    write(stderr,
-          "rbk: error: cannot read records directory " + shown(dir) + ": " + ec.message() + "\n");
+    write(stderr, "rbk: error: cannot read records directory " + display_path(dir) + ": " +
+                      ec.message() + "\n");
     return kExitUsage;
   }
   if (fs::exists(st) && !fs::is_directory(st)) {
-    write(stderr, "rbk: error: records directory " + shown(dir) + " is not a directory\n");
+    write(stderr, "rbk: error: records directory " + display_path(dir) + " is not a directory\n");
     return kExitUsage;
   }
   if (fs::exists(st)) {
     fs::directory_iterator probe(dir, ec);
     if (ec) {
-      write(stderr,
-            "rbk: error: cannot read records directory " + shown(dir) + ": " + ec.message() + "\n");
+      write(stderr, "rbk: error: cannot read records directory " + display_path(dir) + ": " +
+                        ec.message() + "\n");
       return kExitUsage;
     }
   }
@@ -146,7 +126,7 @@ int run_history(const HistoryOptions& opts) {
   std::vector<RunSummary> runs = list_runs(dir);
   if (runs.empty()) {
     if (json_out) write(stdout, "[]\n");
-    write(stderr, "no runs recorded in " + shown(dir) + "\n");
+    write(stderr, "no runs recorded in " + display_path(dir) + "\n");
     return kExitOk;
   }
   size_t older = 0;

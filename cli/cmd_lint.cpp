@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
+#include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/catalog.hpp"
@@ -34,23 +35,17 @@ std::string plural(size_t n, const char* one, const char* many) {
 }  // namespace
 
 int run_lint(const LintCmdOptions& opts) {
-  if (opts.format != "text" && opts.format != "json" && opts.format != "sarif" &&
-      opts.format != "github") {
-    write(stderr,
-          "rbk: error: unknown format '" + opts.format + "' (text, json, sarif or github)\n");
-    return kExitUsage;
-  }
-  std::error_code ec;
-  const std::string cwd = fs::current_path(ec).string();
+  // The format was checked by the argument parser (main.cpp).
+  auto project = load_project();
+  if (!project) return kExitUsage;
+  const Config& config = project->config;
+  const std::vector<std::string>& search = project->path;
   Diagnostics setup;
-  Config config = load_config(cwd, setup);
   DestructivePatterns patterns =
       DestructivePatterns::load(DestructivePatterns::default_path(), setup);
-  if (has_errors(setup)) {
-    for (const auto& d : setup) write(stderr, render(d, use_color(stderr)));
-    return kExitUsage;
-  }
-  const std::vector<std::string> search = runbook_path(config, cwd);
+  print_diagnostics(setup);
+  if (has_errors(setup)) return kExitUsage;
+  std::error_code ec;
 
   std::vector<std::string> paths = opts.paths;
   if (paths.empty()) {

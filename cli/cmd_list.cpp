@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/config.hpp"
@@ -13,13 +14,6 @@ namespace rbk::cli {
 
 namespace {
 
-/// `p` relative to the working directory when it lies under it.
-std::string shown(const std::string& p, const std::filesystem::path& cwd) {
-  std::filesystem::path rel = std::filesystem::path(p).lexically_relative(cwd);
-  if (rel.empty() || *rel.begin() == "..") return p;
-  return rel.string();
-}
-
 std::string pad(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
@@ -27,22 +21,16 @@ std::string pad(const std::string& s, size_t width) {
 }  // namespace
 
 int run_list(const ListOptions& opts) {
+  auto project = load_project();
+  if (!project) return kExitUsage;
   std::error_code ec;
-  const std::filesystem::path cwd = std::filesystem::current_path(ec);
-  Diagnostics errors;
-  Config config = load_config(cwd.string(), errors);
-  if (has_errors(errors)) {
-    const bool color = use_color(stderr);
-    for (const auto& d : errors) write(stderr, render(d, color));
-    return kExitUsage;
-  }
-  const std::vector<std::string> path = runbook_path(config, cwd.string());
+  const std::vector<std::string>& path = project->path;
   const std::vector<CatalogEntry> entries = list_runbooks(path);
 
   if (entries.empty()) {
     std::string dirs;
     for (const auto& d : path) {
-      dirs += (dirs.empty() ? "" : ", ") + shown(d, cwd);
+      dirs += (dirs.empty() ? "" : ", ") + display_path(d);
       if (!std::filesystem::is_directory(d, ec)) dirs += " (missing)";
     }
     write(stderr, "rbk: no runbooks found in " + (dirs.empty() ? std::string("(none)") : dirs) +

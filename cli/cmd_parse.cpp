@@ -17,8 +17,7 @@ int run_parse(const ParseOptions& opts) {
   }
   ParseResult r = parse(file);
   if (!r.document) {
-    bool color = use_color(stderr);
-    for (const auto& d : r.diagnostics) write(stderr, render(d, color));
+    print_diagnostics(r.diagnostics);
     return kExitFindings;
   }
   if (opts.ast) write(stdout, to_json(*r.document).dump(2) + "\n");

@@ -112,10 +112,7 @@ int run_run(const RunOptions& opts) {
     return kExitUsage;
   }
 
-  std::error_code ec;
-  std::string shown_dir = record->dir();
-  auto rel = std::filesystem::relative(record->dir(), std::filesystem::current_path(ec), ec);
-  if (!ec && !rel.empty() && rel.native().rfind("..", 0) != 0) shown_dir = rel.string();
+  const std::string shown_dir = display_path(record->dir());
 
   std::unique_ptr<EventSink> display;
   if (opts.json) {

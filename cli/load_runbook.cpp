@@ -1,34 +1,20 @@
 #include "cli/load_runbook.hpp"
 
-#include <filesystem>
-
+#include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/check.hpp"
 
 namespace rbk::cli {
 
-namespace {
-
-void print(const Diagnostics& ds) {
-  const bool color = use_color(stderr);
-  for (const auto& d : ds) write(stderr, render(d, color));
-}
-
-}  // namespace
-
 std::unique_ptr<LoadedRunbook> load_runbook(const std::string& target,
                                             const std::vector<std::string>& param_args) {
   auto out = std::make_unique<LoadedRunbook>();
-  std::error_code ec;
-  const std::string cwd = std::filesystem::current_path(ec).string();
+  auto project = load_project();
+  if (!project) return nullptr;
+  out->config = std::move(project->config);
+  out->path = std::move(project->path);
   Diagnostics errors;
-  out->config = load_config(cwd, errors);
-  if (has_errors(errors)) {
-    print(errors);
-    return nullptr;
-  }
-  out->path = runbook_path(out->config, cwd);
   FoundRunbook found = find_runbook(target, out->path);
   if (found.path.empty()) {
     write(stderr, "rbk: error: " + found.error + "\n");
@@ -37,18 +23,18 @@ std::unique_ptr<LoadedRunbook> load_runbook(const std::string& target,
   out->file = found.path;
   auto source = load_source(found.path, errors);
   if (!source) {
-    print(errors);
+    print_diagnostics(errors);
     return nullptr;
   }
   out->parsed = parse(source);
   if (!out->parsed.document) {
-    print(out->parsed.diagnostics);
+    print_diagnostics(out->parsed.diagnostics);
     return nullptr;
   }
   out->modules = std::make_unique<FileModuleLoader>();
   Diagnostics diags = check(*out->parsed.document, out->modules.get());
   if (has_errors(diags)) {
-    print(diags);
+    print_diagnostics(diags);
     write(stderr, "rbk: error: " + found.path + " has errors; nothing was run\n");
     return nullptr;
   }
@@ -73,7 +59,7 @@ std::unique_ptr<LoadedRunbook> load_runbook(const std::string& target,
   }
   out->patterns = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
   if (has_errors(errors)) {
-    print(errors);
+    print_diagnostics(errors);
     return nullptr;
   }
   return out;

@@ -19,4 +19,9 @@ void write(FILE* stream, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stream);
 }
 
+void print_diagnostics(const Diagnostics& ds) {
+  const bool color = use_color(stderr);
+  for (const auto& d : ds) write(stderr, render(d, color));
+}
+
 }  // namespace rbk::cli

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "interpreter/names.hpp"
+
 namespace rbk::cli {
 
 namespace {
@@ -16,13 +18,6 @@ namespace {
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
 }
 
 }  // namespace
@@ -88,7 +83,7 @@ std::optional<bool> TtyOperator::confirm(const std::string& question) {
     say("\n");
     return std::nullopt;
   }
-  std::string a = lower(trim(*line));
+  std::string a = lower(trim(*line, " \t\r"));
   return a == "y" || a == "yes";
 }
 
@@ -111,7 +106,7 @@ std::optional<ManualAnswer> TtyOperator::manual(const std::string& instruction) 
       say("\n");
       return std::nullopt;
     }
-    std::string a = lower(trim(*line));
+    std::string a = lower(trim(*line, " \t\r"));
     if (a == "done" || a == "d") return ManualAnswer::Done;
     if (a == "skip" || a == "s") return ManualAnswer::Skip;
     if (a == "fail" || a == "f") return ManualAnswer::Fail;

@@ -23,19 +23,6 @@ std::string normal_dir(const fs::path& p) {
   return n.string();
 }
 
-/// `p` relative to the working directory when it lies under it (what the
-/// user would type, and stable across machines), else as it is.
-std::string display(const std::string& p) {
-  std::error_code ec;
-  const fs::path cwd = fs::current_path(ec);
-  if (ec) return p;
-  const fs::path abs = fs::absolute(fs::path(p), ec).lexically_normal();
-  if (ec) return p;
-  const fs::path rel = abs.lexically_relative(cwd);
-  if (rel.empty() || *rel.begin() == "..") return abs.string();
-  return rel.string();
-}
-
 /// The `*.rbk` files directly in `dir`, sorted by file name.
 std::vector<fs::path> rbk_files(const std::string& dir) {
   std::vector<fs::path> out;
@@ -69,7 +56,7 @@ struct Scanned {
 
 Scanned scan(const fs::path& file) {
   Scanned s;
-  s.entry.path = display(file.string());
+  s.entry.path = display_path(file.string());
   Diagnostics errors;
   auto source = load_source(s.entry.path, errors);
   if (!source) {
@@ -143,13 +130,25 @@ std::string searched(const std::vector<std::string>& path) {
   std::string out;
   for (const auto& d : path) {
     std::error_code ec;
-    out += (out.empty() ? "" : ", ") + display(d);
+    out += (out.empty() ? "" : ", ") + display_path(d);
     if (!fs::is_directory(d, ec)) out += " (missing)";
   }
   return out;
 }
 
 }  // namespace
+
+std::string display_path(const std::string& p) {
+  if (p.empty()) return p;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (ec) return p;
+  const fs::path abs = fs::absolute(fs::path(p), ec).lexically_normal();
+  if (ec) return p;
+  const fs::path rel = abs.lexically_relative(cwd);
+  if (rel.empty() || *rel.begin() == "..") return abs.string();
+  return rel.string();
+}
 
 std::vector<std::string> runbook_path(const Config& config, const std::string& cwd) {
   std::vector<std::string> out;
@@ -205,7 +204,7 @@ FoundRunbook find_runbook(const std::string& name_or_file, const std::vector<std
   for (const auto& dir : path) {
     fs::path candidate = fs::path(dir) / (name_or_file + ".rbk");
     if (fs::is_regular_file(candidate, ec)) {
-      out.path = display(candidate.string());
+      out.path = display_path(candidate.string());
       return out;
     }
   }

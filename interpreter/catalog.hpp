@@ -10,6 +10,11 @@
 
 namespace rbk {
 
+/// `p` relative to the working directory when it lies under it (what the
+/// user would type, and stable across machines in test output), else the
+/// absolute path; "" stays "".
+std::string display_path(const std::string& p);
+
 /// The directories searched, in order: RBK_PATH (colon-separated, when set
 /// and non-empty) first, then rbk.yaml's `paths` (its default: ./runbooks).
 /// Relative RBK_PATH entries are taken from `cwd`.

@@ -333,11 +333,10 @@ class Runner final : public Scope {
   void bind_template(const StepStatement& s);
 
   /// Runs a step of diagnose, remediate or rollback; returns its end.
-  BlockResult run_step(const ast::Step& st, const std::string& section, Mode mode,
-                       bool* completed_with_undo);
+  BlockResult run_step(const ast::Step& st, const std::string& section, Mode mode);
   enum class Alert { Firing, Quiet, Refused, Interrupted };
   Alert run_alert(const ast::Section& sec);
-  void run_diagnose(const ast::Section& sec);
+  BlockResult run_diagnose(const ast::Section& sec);
   void run_causes(const ast::Section& sec);
   BlockResult run_remediate(const ast::Section& sec);
   BlockResult run_verify(const ast::Section& sec);
@@ -388,7 +387,6 @@ class Runner final : public Scope {
   uint64_t* seq_ = nullptr;  // shared command counter (owned by the top-level run)
   uint64_t own_seq_ = 0;
   bool block_all_ok_ = true;  // every command of the current signal/check exited 0
-  friend class Escalator;
 
  public:
   void share_seq(uint64_t* seq) { seq_ = seq; }
@@ -476,10 +474,7 @@ std::vector<std::pair<std::string, std::string>> Runner::command_env(
     std::lock_guard lock(state_mu_);
     for (const auto& name : capture_order_) {
       const CaptureData& c = captures_.at(name);
-      std::string v = c.stdout_text;
-      size_t b = v.find_first_not_of(" \t\r\n");
-      size_t e = v.find_last_not_of(" \t\r\n");
-      v = b == std::string::npos ? "" : v.substr(b, e - b + 1);
+      std::string v = c.value();
       v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());  // NUL cannot be in the environment
       env.emplace_back(name, std::move(v));
     }
@@ -850,8 +845,7 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   return pass("tty");
 }
 
-BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mode mode,
-                             bool* completed_with_undo) {
+BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mode mode) {
   const std::string& id = st.id.name;
   const std::string title = st.title ? text(*st.title, id) : "";
   if (st.when && !condition(*st.when, id)) {
@@ -906,7 +900,6 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
               {"duration_ms", count(now() - started)}};
   if (!r.reason.empty()) end["reason"] = r.reason;
   bus_.emit("step_end", std::move(end));
-  if (completed_with_undo) *completed_with_undo = r.end == BlockEnd::Ok;
   if (r.end == BlockEnd::Ok && mode == Mode::Act) {
     for (const auto& st2 : stmts)
       if (const auto* u = std::get_if<ast::Undo>(st2.stmt))
@@ -965,14 +958,19 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
   return any_firing ? Alert::Firing : Alert::Quiet;
 }
 
-void Runner::run_diagnose(const ast::Section& sec) {
+BlockResult Runner::run_diagnose(const ast::Section& sec) {
   bus_.emit("section", {{"section", "diagnose"}});
   for (const auto& item : sec.items) {
     const auto* st = std::get_if<ast::Step>(&item);
     if (!st) continue;
-    BlockResult r = run_step(*st, "diagnose", Mode::Inform, nullptr);
-    if (r.end == BlockEnd::Interrupted || r.end == BlockEnd::Refused) return;
+    BlockResult r = run_step(*st, "diagnose", Mode::Inform);
+    if (r.end == BlockEnd::Interrupted || r.end == BlockEnd::Refused) {
+      std::lock_guard lock(state_mu_);
+      failed_step_ = st->id.name;
+      return r;
+    }
   }
+  return {};
 }
 
 void Runner::run_causes(const ast::Section& sec) {
@@ -996,7 +994,7 @@ BlockResult Runner::run_remediate(const ast::Section& sec) {
   for (const auto& item : sec.items) {
     const auto* st = std::get_if<ast::Step>(&item);
     if (!st) continue;
-    BlockResult r = run_step(*st, "remediate", Mode::Act, nullptr);
+    BlockResult r = run_step(*st, "remediate", Mode::Act);
     if (r.end == BlockEnd::Failed) {
       ast::FailurePolicy policy = ast::FailurePolicy::Rollback;
       for (const auto& s : expand_body(st->body, imports_))
@@ -1139,7 +1137,7 @@ bool Runner::run_failure_path() {
       const auto* st = std::get_if<ast::Step>(&item);
       if (!st) continue;
       if (interrupted()) return false;
-      BlockResult r = run_step(*st, "rollback", Mode::Act, nullptr);
+      BlockResult r = run_step(*st, "rollback", Mode::Act);
       // A rollback step that fails does not stop the others: restore what can be.
       if (r.end == BlockEnd::Failed || r.end == BlockEnd::Refused) restored = false;
       if (r.end == BlockEnd::Interrupted) return false;
@@ -1395,10 +1393,11 @@ RunResult Runner::run() {
     return finish(interrupted() ? Outcome::Interrupted : o);
   };
 
-  if (const auto* sec = section(ast::SectionKind::Diagnose)) run_diagnose(*sec);
+  if (const auto* sec = section(ast::SectionKind::Diagnose)) {
+    BlockResult d = run_diagnose(*sec);
+    if (d.end == BlockEnd::Refused) return fail(Outcome::Refused);
+  }
   if (interrupted()) return fail(Outcome::Interrupted);
-  for (const auto& [id, st] : steps_)
-    if (st.refused) return fail(Outcome::Refused);
   if (const auto* sec = section(ast::SectionKind::Causes)) run_causes(*sec);
 
   BlockResult r;

@@ -5,16 +5,11 @@
 
 #include <re2/re2.h>
 
+#include "interpreter/names.hpp"
+
 namespace rbk {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 /// Text that reads as a number ("42", " 3.5\n"), as the number.
 std::optional<double> as_number(const Value& v) {
@@ -160,6 +155,10 @@ bool list_has(const Value& list, const Value& item) {
 
 }  // namespace
 
+std::string CaptureData::value() const {
+  return trim(stdout_text);
+}
+
 bool values_equal(const Value& a, const Value& b) {
   auto na = as_number(a), nb = as_number(b);
   if (na && nb) return *na == *nb;
@@ -197,7 +196,7 @@ Value evaluate(const ast::Expr& e, const Scope& scope) {
     }
     case ExprKind::Name: {
       if (const CaptureData* c = scope.capture(e.name))
-        return c->ran ? Value::of_text(trim(c->stdout_text)) : Value{};
+        return c->ran ? Value::of_text(c->value()) : Value{};
       if (auto v = scope.variable(e.name)) return *v;
       throw EvalError(e.span, "unknown name '" + e.name + "'");
     }

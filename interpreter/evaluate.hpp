@@ -21,6 +21,10 @@ struct CaptureData {
   bool ok = false;
   bool timed_out = false;
   int64_t duration_ms = 0;
+
+  /// What `NAME` reads as, and what later commands get as `$NAME`: standard
+  /// output with surrounding whitespace trimmed.
+  std::string value() const;
 };
 
 /// What names mean at run time. The engine implements it.

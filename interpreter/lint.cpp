@@ -17,6 +17,7 @@
 #include "interpreter/check.hpp"
 #include "interpreter/expand.hpp"
 #include "interpreter/gate.hpp"
+#include "interpreter/names.hpp"
 #include "interpreter/process_runner.hpp"
 #include "interpreter/rbk_env.hpp"
 #include "interpreter/shellcheck.hpp"
@@ -400,18 +401,11 @@ struct Suppression {
   std::set<std::string> used;
 };
 
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
 /// `# rbk: ignore RBK101[, RBK102] -- reason`; nullopt when the comment is not one.
 std::optional<Suppression> parse_suppression(const Comment& c) {
-  std::string t = trim(c.text);
+  std::string t = trim(c.text, " \t\r");
   if (t.rfind("rbk:", 0) != 0) return std::nullopt;
-  t = trim(t.substr(4));
+  t = trim(t.substr(4), " \t\r");
   if (t.rfind("ignore", 0) != 0) return std::nullopt;
   t = t.substr(6);
   Suppression s{&c, 0, {}, {}, false, {}};
@@ -419,7 +413,7 @@ std::optional<Suppression> parse_suppression(const Comment& c) {
   size_t dash = t.find("--");
   if (dash != std::string::npos) {
     ids = t.substr(0, dash);
-    s.has_reason = !trim(t.substr(dash + 2)).empty();
+    s.has_reason = !trim(t.substr(dash + 2), " \t\r").empty();
   }
   std::string cur;
   auto flush = [&] {
@@ -1000,7 +994,7 @@ Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, Mod
     if (!c->trailing && file) {
       uint32_t l = c->span.line + 1;
       while (l <= file->line_count()) {
-        std::string t = trim(std::string(file->line_text(l)));
+        std::string t = trim(file->line_text(l), " \t\r");
         if (!t.empty() && t[0] != '#') break;
         ++l;
       }

@@ -6,6 +6,13 @@
 
 namespace rbk {
 
+std::string trim(std::string_view s, std::string_view chars) {
+  size_t b = s.find_first_not_of(chars);
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(chars);
+  return std::string(s.substr(b, e - b + 1));
+}
+
 bool is_lower_word(std::string_view w) {
   if (w.empty() || w[0] < 'a' || w[0] > 'z' || w.back() == '-') return false;
   for (char c : w)

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace rbk {
@@ -21,5 +22,8 @@ struct DurationResult {
   std::optional<DurationError> error;
 };
 DurationResult parse_duration(std::string_view text);
+
+/// `s` without leading and trailing characters from `chars`.
+std::string trim(std::string_view s, std::string_view chars = " \t\r\n");
 
 }  // namespace rbk

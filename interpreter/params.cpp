@@ -38,13 +38,6 @@ Value literal_value(const ast::Expr& e) {
   }
 }
 
-std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 }  // namespace
 
 bool split_param_arg(const std::string& arg, ParamArg& out) {
@@ -116,8 +109,10 @@ bool convert_param(const ast::Param& p, const std::string& text, Value& out, std
         size_t start = 0;
         while (true) {
           size_t comma = text.find(',', start);
-          items.push_back(Value::of_text(trim(std::string_view(text).substr(
-              start, comma == std::string::npos ? std::string::npos : comma - start))));
+          items.push_back(Value::of_text(
+              trim(std::string_view(text).substr(
+                       start, comma == std::string::npos ? std::string::npos : comma - start),
+                   " \t")));
           if (comma == std::string::npos) break;
           start = comma + 1;
         }

@@ -6,6 +6,7 @@
 #include <set>
 #include <system_error>
 
+#include "interpreter/catalog.hpp"
 #include "interpreter/gate.hpp"
 #include "interpreter/rbk_env.hpp"
 #include "interpreter/value.hpp"
@@ -51,17 +52,6 @@ json text_or_null(const ast::ExprPtr& e) {
 
 json text_or_null(const std::optional<ast::StringLit>& s) {
   return s ? json(written(*s)) : json(nullptr);
-}
-
-/// A path relative to the working directory when it lies under it.
-std::string display_path(const std::string& p) {
-  if (p.empty()) return p;
-  std::error_code ec;
-  const fs::path cwd = fs::current_path(ec);
-  if (ec) return p;
-  const fs::path rel = fs::path(p).lexically_normal().lexically_relative(cwd);
-  if (rel.empty() || *rel.begin() == "..") return p;
-  return rel.string();
 }
 
 /// The value an argument expression would give, when it is a literal;

@@ -435,3 +435,39 @@ runbook slow {
   CHECK(start < page);
   CHECK(page < end);
 }
+
+TEST_CASE("colour only on a terminal, unless asked; a silent command shows its elapsed time",
+          "[run][pty]") {
+  Project p;
+  p.runbook("wait", R"(
+runbook wait {
+  remediate {
+    step w "Wait for the go" { run `while [ ! -f go ]; do sleep 0.05; done` timeout 1m }
+  }
+}
+)");
+  p.runbook("quick", R"(
+runbook quick {
+  remediate { step q "Quick" { run `true` } }
+}
+)");
+  const std::string esc = "\033[";
+  // Not a terminal: plain text, whatever NO_COLOR says; --color always wins.
+  CHECK(run_detached(p.dir, {"run", "quick"}, {"NO_COLOR="}).out.find(esc) == std::string::npos);
+  CHECK(run_detached(p.dir, {"run", "quick", "--color", "always"}).out.find(esc) !=
+        std::string::npos);
+  {
+    // A terminal: colour, unless NO_COLOR is set (the harness sets it).
+    PtySession coloured(p.dir, {"run", "quick"}, {"NO_COLOR="});
+    CHECK(coloured.wait().out.find(esc + "1m") != std::string::npos);
+    PtySession plain(p.dir, {"run", "quick"});
+    CHECK(plain.wait().out.find(esc + "1m") == std::string::npos);
+  }
+  // The live line appears while the command is silent; the test then lets it finish.
+  PtySession s(p.dir, {"run", "wait"});
+  REQUIRE(s.expect("w running "));
+  write_file(p.path("go"), "");
+  Exit e = s.wait();
+  CHECK(e.code == 0);
+  CHECK(e.out.find("(Ctrl-C stops it)") != std::string::npos);
+}
