@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -38,7 +40,6 @@ int run_lint(const LintCmdOptions& opts) {
   // The format was checked by the argument parser (main.cpp).
   auto project = load_project();
   if (!project) return kExitUsage;
-  const Config& config = project->config;
   const std::vector<std::string>& search = project->path;
   Diagnostics setup;
   DestructivePatterns patterns =
@@ -64,11 +65,45 @@ int run_lint(const LintCmdOptions& opts) {
     return kExitUsage;
   }
 
-  LintOptions lo;
-  lo.config = &config;
-  lo.patterns = &patterns;
-  lo.runbook_path = search;
-  lo.shellcheck = !opts.no_shellcheck;
+  // Each file is linted under the rbk.yaml nearest to it (its folder, then
+  // the folders above), as editors and CI see it: a folder of examples or of
+  // another team's runbooks can carry its own policy inside one repository.
+  std::vector<LintOptions> policies(1);
+  std::vector<size_t> policy_of(files.size(), 0);
+  auto make_policy = [&](std::shared_ptr<const Config> config, std::vector<std::string> path) {
+    LintOptions lo;
+    lo.config_storage = std::move(config);
+    lo.config = lo.config_storage.get();
+    lo.patterns = &patterns;
+    lo.runbook_path = std::move(path);
+    lo.shellcheck = !opts.no_shellcheck;
+    return lo;
+  };
+  // Policy 0: the working directory's (already read and reported by load_project).
+  policies[0] = make_policy(std::make_shared<const Config>(project->config), search);
+  {
+    std::map<std::string, size_t> by_dir, by_config{{project->config.path, 0}};
+    for (size_t i = 0; i < files.size(); ++i) {
+      const std::string dir = fs::absolute(fs::path(files[i]).parent_path(), ec).string();
+      auto known = by_dir.find(dir);
+      if (known == by_dir.end()) {
+        Diagnostics config_diags;
+        Config config = load_config(dir, config_diags);
+        // No rbk.yaml above the file: the working directory's defaults apply.
+        auto same = by_config.find(config.path.empty() ? project->config.path : config.path);
+        if (same == by_config.end()) {
+          print_diagnostics(config_diags);
+          if (has_errors(config_diags)) return kExitUsage;
+          std::vector<std::string> path = runbook_path(config, project->cwd);
+          same = by_config.emplace(config.path, policies.size()).first;
+          policies.push_back(
+              make_policy(std::make_shared<const Config>(std::move(config)), std::move(path)));
+        }
+        known = by_dir.emplace(dir, same->second).first;
+      }
+      policy_of[i] = known->second;
+    }
+  }
 
   std::vector<FileResult> results(files.size());
   std::atomic<size_t> next{0};
@@ -81,7 +116,7 @@ int run_lint(const LintCmdOptions& opts) {
           ParseResult pr = parse(file);
           r.diags = std::move(pr.diagnostics);
           if (pr.document) {
-            Diagnostics more = lint_document(*pr.document, lo, loader, r.notes);
+            Diagnostics more = lint_document(*pr.document, policies[policy_of[i]], loader, r.notes);
             r.diags.insert(r.diags.end(), more.begin(), more.end());
           }
         }

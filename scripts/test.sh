@@ -22,10 +22,9 @@ echo "== rbk check on the project's own runbooks"
 ./build/rbk check examples/ runbooks/ stdlib/
 
 echo "== rbk lint and rbk fmt --check on the project's own runbooks"
-# runbooks/ and stdlib/ are held to no warnings; the one-feature examples to
-# no errors (an example of `retry` has no reason to carry a rollback section).
-./build/rbk lint --max-warnings 0 runbooks/ stdlib/
-./build/rbk lint examples/ >/dev/null
+# No findings at all: examples/ is linted under its own rbk.yaml (one-feature
+# files need no owner or full set of sections); examples/ is laid out by hand.
+./build/rbk lint --max-warnings 0 runbooks/ stdlib/ examples/
 ./build/rbk fmt --check runbooks/ stdlib/
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -140,17 +141,13 @@ TEST_CASE("lint rule table", "[lint]") {
   }
 }
 
-TEST_CASE("project runbooks, examples and stdlib lint without errors", "[lint]") {
-  const rbk::Config config;  // no rbk.yaml: the defaults
-  for (const char* sub : {"/runbooks", "/stdlib", "/examples", "/examples/modules"}) {
-    for (const auto& f : test::files_in(test::source_dir() + sub, ".rbk")) {
-      INFO(f);
-      Diagnostics ds = lint_text(f, test::read_file(f), config);
-      INFO(rendered(ds));
-      CHECK_FALSE(rbk::has_errors(ds));
-      if (std::string(sub) != "/examples") CHECK(count_code(ds, "RBK103") == 0);
-    }
-  }
+TEST_CASE("rbk lint on the project's runbooks, stdlib and examples reports nothing", "[lint]") {
+  // The acceptance as CI runs it: ShellCheck on, each folder under its own rbk.yaml.
+  auto r = test::run_detached(test::source_dir(), {"lint", "runbooks", "stdlib", "examples"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(std::regex_match(r.out, std::regex("no findings in [0-9]+ files\n")));
 }
 
 TEST_CASE("lint levels from rbk.yaml", "[lint]") {
@@ -285,6 +282,30 @@ TEST_CASE("rbk lint: exit codes and formats", "[lint]") {
     auto r = test::run_detached(dir, {"lint", "--no-shellcheck"});
     CHECK(r.code == 2);
     CHECK(r.err.find("unknown lint rule 'RBK999'") != std::string::npos);
+  }
+}
+
+TEST_CASE("rbk lint reads the rbk.yaml nearest to each file", "[lint]") {
+  test::TempDir tmp;
+  const std::string lint_dir = test::source_dir() + "/tests/lint/";
+  const std::string unused = test::read_file(lint_dir + "RBK302-unused-parameter.rbk");
+  test::write_file(tmp.dir("runbooks") / "a.rbk", unused);
+  test::write_file(tmp.dir("examples") / "b.rbk", unused);
+  test::write_file(tmp.path / "examples" / "rbk.yaml", "lint:\n  rules:\n    RBK302: off\n");
+  auto r = test::run_detached(
+      tmp.path.string(), {"lint", "--no-shellcheck", "--format", "json", "runbooks", "examples"});
+  auto doc = nlohmann::json::parse(r.out);
+  std::set<std::string> flagged;
+  for (const auto& d : doc["diagnostics"])
+    if (d["code"] == "RBK302") flagged.insert(d["file"].get<std::string>());
+  // The working directory has no rbk.yaml: runbooks/ gets the defaults.
+  CHECK(flagged == std::set<std::string>{"runbooks/a.rbk"});
+
+  SECTION("a broken rbk.yaml below is an error at its own position") {
+    test::write_file(tmp.path / "examples" / "rbk.yaml", "lint:\n  rules:\n    RBK302: loud\n");
+    auto bad = test::run_detached(tmp.path.string(), {"lint", "--no-shellcheck", "examples"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find("examples/rbk.yaml:3:13: error:") != std::string::npos);
   }
 }
 
