@@ -42,58 +42,6 @@ void strip_positions(nlohmann::json& j) {
   }
 }
 
-/// Writes `text` over `path` atomically: a temporary file in the same
-/// directory with the original's mode, flushed to disk, renamed over it.
-bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    error = std::strerror(errno);
-    return false;
-  }
-  const std::filesystem::path p(path);
-  std::filesystem::path dir = p.parent_path();
-  if (dir.empty()) dir = ".";
-  std::string tmp = (dir / ("." + p.filename().string() + ".rbkfmt-XXXXXX")).string();
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    error = std::string("cannot create a temporary file: ") + std::strerror(errno);
-    return false;
-  }
-  auto fail = [&](const char* what) {
-    error = std::string(what) + ": " + std::strerror(errno);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return false;
-  };
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, st.st_mode & 07777) != 0) return fail("cannot set the file mode");
-  if (::fsync(fd) != 0) return fail("cannot flush");
-  if (::close(fd) != 0) {
-    error = std::string("cannot close: ") + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = std::string("cannot replace the file: ") + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
-}
-
 }  // namespace
 
 int run_fmt(const FmtOptions& opts) {

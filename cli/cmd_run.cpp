@@ -7,12 +7,14 @@
 #include <list>
 
 #include "cli/commands.hpp"
+#include "cli/files.hpp"
 #include "cli/load_runbook.hpp"
 #include "cli/run_display.hpp"
 #include "cli/terminal.hpp"
 #include "cli/tty_operator.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/engine.hpp"
+#include "interpreter/fixture_record.hpp"
 #include "interpreter/process_runner.hpp"
 #include "interpreter/record.hpp"
 #include "interpreter/sha256.hpp"
@@ -90,6 +92,14 @@ int run_run(const RunOptions& opts) {
   auto rb = load_runbook(opts.target, opts.params);
   if (!rb) return kExitUsage;
 
+  // Checked before anything runs: a run must not end with nowhere to put its fixture.
+  std::error_code ec;
+  if (!opts.record_fixture.empty() && std::filesystem::exists(opts.record_fixture, ec)) {
+    write(stderr, "rbk: error: " + opts.record_fixture +
+                      " already exists; --record-fixture writes a new file\n");
+    return kExitUsage;
+  }
+
   CancelToken cancel;
   SignalGuard signals(cancel);
   const bool color =
@@ -123,6 +133,20 @@ int run_run(const RunOptions& opts) {
     display = std::move(text);
   }
 
+  std::unique_ptr<FixtureRecorder> recorder;
+  if (!opts.record_fixture.empty()) {
+    namespace fs = std::filesystem;
+    RecordedInvocation how;
+    fs::path dir = fs::absolute(opts.record_fixture, ec).parent_path();
+    how.runbook = fs::absolute(rb->file, ec).lexically_proximate(dir).string();
+    how.terminal = op.interactive();
+    how.approve.insert(opts.approve.begin(), opts.approve.end());
+    how.yes = opts.yes;
+    how.force = opts.force;
+    how.capture_limit = rb->config.policy.capture_limit;
+    recorder = std::make_unique<FixtureRecorder>(how);
+  }
+
   ProcessRunner runner(&cancel);
   SystemClock clock;
   std::list<std::unique_ptr<ParseResult>> called;  // documents `call` loaded, kept alive
@@ -131,6 +155,7 @@ int run_run(const RunOptions& opts) {
   ctx.op = &op;
   ctx.clock = &clock;
   ctx.sinks = {record.get(), display.get()};
+  if (recorder) ctx.sinks.push_back(recorder.get());
   ctx.cancel = &cancel;
   ctx.config = &rb->config;
   ctx.patterns = &rb->patterns;
@@ -161,6 +186,14 @@ int run_run(const RunOptions& opts) {
   display.reset();  // stop the ticker before the last lines
   if (!result.message.empty() && result.outcome == Outcome::Error)
     write(stderr, "rbk: error: " + result.message + "\n");
+  if (recorder) {
+    std::string werr;
+    if (write_atomically(opts.record_fixture, recorder->yaml(), werr))
+      write(stderr, "rbk: fixture written to " + opts.record_fixture + " (replay: rbk test " +
+                        opts.record_fixture + ")\n");
+    else
+      write(stderr, "rbk: error: cannot write " + opts.record_fixture + ": " + werr + "\n");
+  }
   if (!record->error().empty())
     write(stderr, "rbk: warning: the run record is incomplete: " + record->error() + "\n");
   return result.exit_code;

@@ -45,6 +45,7 @@ struct RunOptions {
   bool json = false;                 // --json: events as JSON lines on stdout
   std::string color = "auto";        // --color auto|always|never
   std::string format = "text";       // plan: text | json
+  std::string record_fixture;        // --record-fixture FILE: write the run as a fixture case
 };
 /// `rbk run NAME|FILE`: run a runbook.
 int run_run(const RunOptions& opts);
@@ -75,6 +76,14 @@ struct LintCmdOptions {
 };
 /// `rbk lint [PATH…]`: check + rules, for CI.
 int run_lint(const LintCmdOptions& opts);
+
+/// Options of `rbk test`.
+struct TestOptions {
+  std::vector<std::string> paths;  // fixtures, runbooks or directories; none: the runbook path
+  std::string format = "text";     // text | junit
+};
+/// `rbk test [PATH…]`: run fixture cases against runbooks, no real command.
+int run_test(const TestOptions& opts);
 
 /// Options of `rbk fmt`.
 struct FmtOptions {

@@ -25,6 +25,7 @@ struct Options {
   rbk::cli::ListOptions list;
   rbk::cli::HistoryOptions history;
   rbk::cli::LintCmdOptions lint;
+  rbk::cli::TestOptions test;
   rbk::cli::FmtOptions fmt;
   std::string help_topic;
 };
@@ -60,6 +61,8 @@ void build(CLI::App& app, Options& o) {
   r->add_flag("--yes", o.run.yes, "Answer yes to y/N gates (never to typed confirmations)");
   r->add_option("--approve", o.run.approve, "Approve the gate of STEP (repeatable)");
   r->add_flag("--json", o.run.json, "Print the event stream as JSON lines instead of text");
+  r->add_option("--record-fixture", o.run.record_fixture,
+                "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");
   r->add_option("--color", o.run.color, "Colour: auto (terminal only), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->default_str("auto");
@@ -91,6 +94,14 @@ void build(CLI::App& app, Options& o) {
   li->add_option("--max-warnings", o.lint.max_warnings, "Fail when there are more warnings")
       ->check(CLI::Range(0, 1000000));
   li->add_flag("--no-shellcheck", o.lint.no_shellcheck, "Do not run ShellCheck");
+
+  auto* te = app.add_subcommand(
+      "test", "Run fixture cases against runbooks: scripted commands, no real command runs");
+  te->add_option("paths", o.test.paths,
+                 "Fixtures (*.test.yaml), runbooks (their fixtures) or directories");
+  te->add_option("--format", o.test.format, "Output format")
+      ->check(CLI::IsMember({"text", "junit"}))
+      ->default_str("text");
 
   auto* f = app.add_subcommand("fmt", "Rewrite runbooks in the canonical layout");
   f->add_option("paths", o.fmt.paths, "Files, or directories searched for *.rbk");
@@ -130,6 +141,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("history")) return rbk::cli::run_history(o.history);
     if (app.got_subcommand("lint")) return rbk::cli::run_lint(o.lint);
     if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
+    if (app.got_subcommand("test")) return rbk::cli::run_test(o.test);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
         rbk::cli::write(stdout, app.help());

@@ -4,11 +4,11 @@
 #include <filesystem>
 
 #include <re2/re2.h>
-#include <yaml-cpp/yaml.h>
 
 #include "interpreter/lint.hpp"
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
+#include "interpreter/yaml_reader.hpp"
 
 namespace rbk {
 
@@ -17,10 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 
 /// Reads one YAML document into a Config, reporting at the node's position.
-class ConfigReader {
+class ConfigReader : YamlReader {
  public:
   ConfigReader(const SourceFile& file, std::string dir, Diagnostics& errors)
-      : file_(file), dir_(std::move(dir)), errors_(errors) {}
+      : YamlReader(file, errors), dir_(std::move(dir)) {}
 
   void read(const YAML::Node& root, Config& c) {
     if (root.IsNull()) return;  // an empty rbk.yaml: all defaults
@@ -59,16 +59,7 @@ class ConfigReader {
   }
 
  private:
-  const SourceFile& file_;
   std::string dir_;
-  Diagnostics& errors_;
-
-  void error(const YAML::Node& n, std::string msg, std::string help = {}) {
-    const YAML::Mark m = n.Mark();
-    uint32_t at = m.pos < 0 ? 0 : static_cast<uint32_t>(m.pos);
-    uint32_t len = n.IsScalar() ? static_cast<uint32_t>(std::max<size_t>(1, n.Scalar().size())) : 1;
-    errors_.push_back(error_at(Span::of(file_, at, at + len), std::move(msg), std::move(help)));
-  }
 
   template <typename Map>
   static std::string names(const Map& m) {
@@ -77,68 +68,10 @@ class ConfigReader {
     return out;
   }
 
-  /// Reports keys of `n` that are not in `known`, with a suggestion.
-  void keys(const YAML::Node& n, const std::vector<std::string>& known, const char* what) {
-    for (const auto& kv : n) {
-      if (!kv.first.IsScalar()) {
-        error(kv.first, "setting names must be plain words");
-        continue;
-      }
-      const std::string& k = kv.first.Scalar();
-      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-      std::string hint = did_you_mean(k, known);
-      std::string all;
-      for (const auto& x : known) all += (all.empty() ? "" : ", ") + x;
-      error(kv.first, std::string("unknown ") + what + " '" + k + "'",
-            hint.empty() ? "known: " + all : hint);
-    }
-  }
-
-  bool map_of(const YAML::Node& n, const std::string& what) {
-    if (n.IsMap()) return true;
-    error(n, "'" + what + "' must be a mapping");
-    return false;
-  }
-
-  std::string text(const YAML::Node& n, const std::string& what) {
-    if (n.IsScalar()) return n.Scalar();
-    error(n, "'" + what + "' must be text");
-    return {};
-  }
-
-  std::vector<YAML::Node> list_nodes(const YAML::Node& n, const std::string& what) {
-    std::vector<YAML::Node> out;
-    if (!n.IsSequence()) {
-      error(n, "'" + what + "' must be a list", "e.g. " + what + ": [a, b]");
-      return out;
-    }
-    for (const auto& x : n) out.push_back(x);
-    return out;
-  }
-
-  std::vector<std::string> list_of(const YAML::Node& n, const std::string& what) {
-    std::vector<std::string> out;
-    for (const auto& x : list_nodes(n, what)) out.push_back(text(x, what + " entry"));
-    return out;
-  }
-
   std::string path(const std::string& p) {
     if (p.empty()) return p;
     fs::path x(p);
     return (x.is_absolute() ? x : fs::path(dir_) / x).lexically_normal().string();
-  }
-
-  /// Durations as in runbooks: 500ms, 30s, 10m, 1h30m, 2d (units largest first).
-  std::optional<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& what) {
-    std::string s = text(n, what);
-    DurationResult r = parse_duration(s);
-    if (r.error) {
-      if (!s.empty() || n.IsScalar())
-        error(n, "invalid duration '" + s + "' for " + what,
-              "durations look like 500ms, 30s, 10m, 1h30m or 2d");
-      return std::nullopt;
-    }
-    return std::chrono::milliseconds(r.ms);
   }
 
   /// Each `id: {…}` entry of a map of named entries (roles, severities):
@@ -305,27 +238,12 @@ Config parse_config(std::shared_ptr<const SourceFile> file, const std::string& d
   c.path = file->path();
   c.runbook_paths = {(fs::path(dir) / "runbooks").lexically_normal().string()};
   c.records_dir = (fs::path(dir) / ".rbk" / "runs").lexically_normal().string();
-  YAML::Node root;
-  try {
-    root = YAML::Load(file->text());
-  } catch (const YAML::Exception& e) {
-    uint32_t at = e.mark.pos < 0 ? 0 : static_cast<uint32_t>(e.mark.pos);
-    errors.push_back(error_at(Span::of(*file, at, at + 1), "invalid YAML: " + e.msg));
-    return c;
-  }
-  const size_t first = errors.size();
-  try {
-    ConfigReader(*file, dir, errors).read(root, c);
-  } catch (const std::exception&) {
-    // A shape yaml-cpp refuses to convert that the checks above missed: a
-    // plain message, never the library's text.
-    errors.push_back(error_at(Span::of(*file, 0, 0), "rbk.yaml has a structure rbk cannot read",
-                              "see docs/config.md for the settings and their shapes"));
-  }
-  // Report in file order, as a reader scans the file.
-  std::stable_sort(
-      errors.begin() + static_cast<std::ptrdiff_t>(first), errors.end(),
-      [](const Diagnostic& a, const Diagnostic& b) { return a.span.begin < b.span.begin; });
+  std::optional<YAML::Node> root = load_yaml(*file, errors);
+  if (!root) return c;
+  read_guarded(
+      *file, errors, [&] { ConfigReader(*file, dir, errors).read(*root, c); },
+      "rbk.yaml has a structure rbk cannot read",
+      "see docs/config.md for the settings and their shapes");
   return c;
 }
 

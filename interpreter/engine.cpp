@@ -1247,7 +1247,10 @@ Outcome Runner::resolve_secrets(std::string& error) {
     const auto* s = std::get_if<ast::Secret>(&item);
     if (!s) continue;
     std::string value;
-    if (s->source == ast::SecretSource::Env) {
+    if (ctx_.secret_values) {
+      auto it = ctx_.secret_values->find(s->name.name);
+      if (it != ctx_.secret_values->end()) value = it->second;
+    } else if (s->source == ast::SecretSource::Env) {
       std::string var = s->env_var ? s->env_var->plain() : s->name.name;
       const char* v = std::getenv(var.c_str());
       if (!v) {

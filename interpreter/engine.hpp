@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -63,6 +64,9 @@ struct EngineContext {
   bool force = false;             // go on when no alert signal fires
   bool yes = false;               // y/N gates pass (never typed ones)
   std::set<std::string> approve;  // step ids whose gates pass without asking
+  /// When set (`rbk test`), every secret's value comes from here (missing
+  /// ones are empty): no environment variable is read, no secret command run.
+  const std::map<std::string, std::string>* secret_values = nullptr;
 };
 
 /// One run's input.
