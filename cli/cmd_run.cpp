@@ -166,7 +166,11 @@ int run_run(const RunOptions& opts) {
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
   ctx.find_runbook = [&](const std::string& name, std::string& err) -> const ast::Document* {
-    FoundRunbook f = find_runbook(name, rb->path);
+    // The runbook path, then the calling runbook's folder (as rbk lint checks).
+    std::vector<std::string> search = rb->path;
+    const std::string dir = std::filesystem::path(rb->file).parent_path().string();
+    search.push_back(dir.empty() ? "." : dir);
+    FoundRunbook f = find_runbook(name, search);
     if (f.path.empty()) {
       err = f.error;
       return nullptr;

@@ -37,19 +37,23 @@ struct Loaded {
   FixtureTarget target;
 };
 
-/// Finds, parses and checks `call`ed runbooks once, for all workers.
+/// Finds, parses and checks `call`ed runbooks once, for all workers. The
+/// search path is the fixture's (its rbk.yaml's runbook path, then the
+/// calling runbook's folder, as `rbk run` and `rbk lint` look).
 class CalledRunbooks {
  public:
-  explicit CalledRunbooks(std::vector<std::string> path) : path_(std::move(path)) {}
-  const ast::Document* find(const std::string& name, std::string& error) {
+  const ast::Document* find(const std::vector<std::string>& path, const std::string& name,
+                            std::string& error) {
+    std::string key = name;
+    for (const auto& p : path) key += '\n' + p;
     std::lock_guard lock(mu_);
-    auto it = docs_.find(name);
+    auto it = docs_.find(key);
     if (it == docs_.end()) {
       std::unique_ptr<ParseResult> r;
-      FoundRunbook f = find_runbook(name, path_);
+      FoundRunbook f = find_runbook(name, path);
       std::string err = f.error;
       if (!f.path.empty()) r = load_called(f.path, modules_, err);
-      it = docs_.emplace(name, std::make_pair(std::move(r), err)).first;
+      it = docs_.emplace(key, std::make_pair(std::move(r), err)).first;
     }
     if (!it->second.first) {
       error = it->second.second;
@@ -59,7 +63,6 @@ class CalledRunbooks {
   }
 
  private:
-  std::vector<std::string> path_;
   std::mutex mu_;
   FileModuleLoader modules_;
   std::map<std::string, std::pair<std::unique_ptr<ParseResult>, std::string>> docs_;
@@ -72,6 +75,7 @@ FoundRunbook locate(const Fixture& f, const std::vector<std::string>& path) {
   const fs::path dir = fs::path(f.file->path()).parent_path();
   if (f.runbook.find('/') != std::string::npos || f.runbook.ends_with(".rbk")) {
     fs::path p = dir / f.runbook;
+    if (p.extension() != ".rbk") p += ".rbk";  // as imports do
     std::error_code ec;
     if (fs::is_regular_file(p, ec)) return {p.lexically_normal().string(), ""};
     return {"", "no runbook file " + p.lexically_normal().string()};
@@ -189,7 +193,7 @@ int run_test(const TestOptions& opts) {
 
   std::list<Loaded> loaded;  // stable addresses: cases point into their fixture
   bool fixture_errors = false;
-  CalledRunbooks called(project->path);
+  CalledRunbooks called;
   {
     FileModuleLoader modules;
     for (const auto& file : files) {
@@ -199,8 +203,11 @@ int run_test(const TestOptions& opts) {
         loaded.pop_back();
         continue;
       }
-      l.target.find_runbook = [&called](const std::string& name, std::string& error) {
-        return called.find(name, error);
+      std::vector<std::string> search = runbook_path(l.config, project->cwd);
+      const std::string dir = fs::path(l.target.file).parent_path().string();
+      search.push_back(dir.empty() ? "." : dir);
+      l.target.find_runbook = [&called, search](const std::string& name, std::string& error) {
+        return called.find(search, name, error);
       };
     }
   }

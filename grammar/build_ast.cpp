@@ -365,7 +365,13 @@ class Builder {
       e->items.push_back(to_expr(*n.children.at(0)));
       return e;
     }
-    if (n.is_type<paren>()) return to_expr(*n.children.at(0));
+    if (n.is_type<paren>()) {
+      // The span takes the parentheses in, so an expression's text (shown
+      // by plan, quoted in messages) is the whole of what was written.
+      auto e = to_expr(*n.children.at(0));
+      e->span = span(n);
+      return e;
+    }
     if (is_string_node(n)) {
       auto e = make(ExprKind::String, n);
       e->string = to_string_lit(n);

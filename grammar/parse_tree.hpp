@@ -36,9 +36,9 @@ using selector = pt::selector<Rule,
     verify_section, rollback_section, escalate_section, meta_title, meta_severity, meta_owner,
     meta_tags, tag_list, meta_summary, param_decl, type_enum, type_string, type_int, type_bool,
     type_duration, type_list, param_default, secret_decl, secret_env, secret_command, runbook,
-    template_decl, template_body, module_decl, import_decl>,
+    template_decl, template_body, module_decl, import_decl, paren>,
   pt::fold_one::on<expr, when_cond, typed_value, arg_value, and_expr, or_operand, comparison,
-                   postfix, operand, paren>>;
+                   postfix, operand>>;
 // clang-format on
 
 /// Turns a parse tree (no syntax errors) into the AST; the comments

@@ -423,6 +423,9 @@ void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
       if (a && a->load()) fire_due(now);
     });
     for (const auto* t : timers_) fake->wake_at(start_ + Millis(t->after->ms));
+    // Timers already due (the alert took longer than they wait) fire now,
+    // as the real clock's thread would, not at the next move of the clock.
+    fire_due(fake->now());
     return;
   }
   stop_ = std::make_unique<CancelToken>();

@@ -318,7 +318,9 @@ class FixtureReader : YamlReader {
     if (auto x = n["expect"])
       c.expect = expectation(x);
     else
-      error(n, "case '" + c.name + "' expects nothing", "add expect: {outcome: …}");
+      error(n,
+            c.name.empty() ? "the case expects nothing" : "case '" + c.name + "' expects nothing",
+            "add expect: {outcome: …}");
     return c;
   }
 };

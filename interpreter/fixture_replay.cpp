@@ -47,16 +47,26 @@ class CaseSink final : public EventSink {
     log_.events.push_back(e);
     const json& d = e.data;
     if (e.type == "command_start") log_.command_step = str(d, "step");
+    if (e.type == "command_end") {
+      // A command's whole stdout, then its stderr: the masker holds back a
+      // stream's last bytes until the end, so arrival order would split lines.
+      log_.transcript += out_ + err_;
+      out_.clear();
+      err_.clear();
+    }
     if (e.type == "step_start" || e.type == "gate") log_.asking_step = str(d, "step");
     for (const char* k : {"prompt", "text", "message", "reason"}) {
       std::string v = str(d, k);
       if (!v.empty() && e.type != "run_start") log_.transcript += v + "\n";
     }
   }
-  void output(uint64_t, Stream, std::string_view chunk) override { log_.transcript.append(chunk); }
+  void output(uint64_t, Stream stream, std::string_view chunk) override {
+    (stream == Stream::Out ? out_ : err_).append(chunk);
+  }
 
  private:
   CaseLog& log_;
+  std::string out_, err_;  // the running command's output so far
 };
 
 /// Answers commands from the case's entries; never starts a process.
@@ -93,13 +103,16 @@ class ScriptedRunner final : public CommandRunner {
     if (sink && !s.out.empty()) sink->on_output(Stream::Out, s.out);
     if (sink && !s.err.empty()) sink->on_output(Stream::Err, s.err);
     Millis takes = s.timed_out ? spec.timeout : s.duration.value_or(fixture_.command_time);
+    // A command cannot outlast its deadline: a real run would stop it there.
+    const bool timed_out = s.timed_out || takes > spec.timeout;
+    if (takes > spec.timeout) takes = spec.timeout;
     clock_.advance(takes);
     r.duration = takes;
     r.out.text = s.out;
     r.out.total_bytes = s.out.size();
     r.err.text = s.err;
     r.err.total_bytes = s.err.size();
-    if (s.timed_out)
+    if (timed_out)
       r.timed_out = true;
     else
       r.exit_code = s.exit;
@@ -238,13 +251,14 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
       else
         a.ran.push_back(id);
       if (status == "failed") a.failed.push_back(id);
-      if (sec == "undo" && status != "skipped") {
+      const bool acted = status != "skipped" && status != "refused";
+      if (sec == "undo" && acted) {
         const std::string suffix = ".undo";
         a.undo.push_back(id.size() > suffix.size() && id.ends_with(suffix)
                              ? id.substr(0, id.size() - suffix.size())
                              : id);
       }
-      if (sec == "rollback" && status != "skipped") a.rollback.push_back(id);
+      if (sec == "rollback" && acted) a.rollback.push_back(id);
     } else if (e.type == "cause") {
       bool matched = d.value("matched", false);
       if (matched) a.causes.push_back(str(d, "id"));
@@ -256,8 +270,8 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
       a.gates.push_back(str(d, "step"));
     } else if (e.type == "answer") {
       a.trace.push_back("gate " + str(d, "step") + " " + str(d, "kind") + ": " +
-                        (d.value("passed", false) ? "passed" : "refused") + " via " +
-                        str(d, "via"));
+                        (d.value("passed", false) ? "passed via " + str(d, "via")
+                                                  : "refused (" + str(d, "reason") + ")"));
     } else if (e.type == "manual") {
       a.trace.push_back("manual " + str(d, "step") + ": " +
                         (str(d, "answer").empty() ? "no answer" : str(d, "answer")));

@@ -1,6 +1,7 @@
 #include "interpreter/mask.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <re2/re2.h>
 
@@ -100,8 +101,16 @@ nlohmann::json Masker::mask(const nlohmann::json& j) const {
   if (empty()) return j;
   if (j.is_string()) return mask(std::string_view(j.get_ref<const std::string&>()));
   if (j.is_object()) {
+    // These fields hold names from the runbook's source (step, cause, role
+    // and runbook ids) or rbk's own words, never a value read at run time.
+    // Masking them would only corrupt the record: a one-letter secret would
+    // turn step 'restart' into '***estart' and break every reader of it.
+    static const std::set<std::string> identifiers = {
+        "step",    "id",      "section", "failed_step", "role",   "kind", "trigger",
+        "runbook", "outcome", "status",  "via",         "causes", "type"};
     nlohmann::json out = nlohmann::json::object();
-    for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = mask(it.value());
+    for (auto it = j.begin(); it != j.end(); ++it)
+      out[it.key()] = identifiers.count(it.key()) ? it.value() : mask(it.value());
     return out;
   }
   if (j.is_array()) {

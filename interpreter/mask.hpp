@@ -36,7 +36,8 @@ class Masker {
   /// std::string or a literal would be ambiguous (it converts to nlohmann::json too).
   std::string mask(const std::string& text) const { return mask(std::string_view(text)); }
   std::string mask(const char* text) const { return mask(std::string_view(text)); }
-  /// Every string inside `j` (keys kept) masked.
+  /// Every string inside `j` (keys kept) masked, except the identifier
+  /// fields of events (step, id, role, …), which hold names from the runbook.
   nlohmann::json mask(const nlohmann::json& j) const;
   /// The longest secret, in bytes (what a stream masker must hold back).
   size_t longest_secret() const;

@@ -27,6 +27,11 @@ echo "== rbk lint and rbk fmt --check on the project's own runbooks"
 ./build/rbk lint --max-warnings 0 runbooks/ stdlib/ examples/
 ./build/rbk fmt --check runbooks/ stdlib/
 
+echo "== rbk test: every fixture of the project's runbooks and examples"
+# The whole report only when a case fails; otherwise its last line.
+if ! report=$(./build/rbk test runbooks/ examples/); then echo "$report"; exit 1; fi
+echo "$report" | tail -n 1
+
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRBK_WERROR=ON -DRBK_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"

@@ -340,6 +340,31 @@ TEST_CASE("the policy can require typing for destructive steps of a severity", "
 
 // ------------------------------------------------------------ escalation
 
+TEST_CASE("a timer already due when the alert fires fires at once, in virtual time too",
+          "[engine][escalation]") {
+  const char* text = R"(
+runbook late {
+  alert {
+    signal "slow probe" { run `probe` timeout 1h }
+  }
+  remediate {
+    step quick "Quick" { note "nothing to do" }
+  }
+  escalate {
+    after 10m page secondary
+  }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.runner.on("probe", {{.exit = 1, .takes_ms = 12 * 60'000}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  // Not at the next move of the clock (there is none): when the timers are armed.
+  REQUIRE(h.sink.of("escalation").size() == 1);
+  CHECK(h.sink.of("escalation")[0].elapsed_ms == 12 * 60'000);
+}
+
 TEST_CASE("after-timers fire in virtual time while a command runs, and stop with the run",
           "[engine][escalation]") {
   const char* text = R"(

@@ -315,14 +315,7 @@ TEST_CASE("lint never throws on truncated or line-deleted runbooks", "[lint]") {
   for (const char* sub : {"/runbooks", "/examples", "/tests/lint"}) {
     for (const auto& f : test::files_in(test::source_dir() + sub, ".rbk")) {
       const std::string text = test::read_file(f);
-      std::vector<std::string> inputs;
-      for (size_t cut = 0; cut < text.size(); cut += 37) inputs.push_back(text.substr(0, cut));
-      for (size_t at = 0, n = 0; at < text.size() && n < 40; ++n) {
-        size_t eol = text.find('\n', at);
-        if (eol == std::string::npos) break;
-        inputs.push_back(text.substr(0, at) + text.substr(eol + 1));
-        at = eol + 1;
-      }
+      const std::vector<std::string> inputs = test::damaged_variants(text, 37, 40);
       for (const auto& in : inputs) {
         INFO(f << " variant of " << in.size() << " bytes");
         CHECK_NOTHROW(lint_text(f, in, config));

@@ -222,3 +222,14 @@ TEST_CASE("an over-long line is flushed in pieces without leaking", "[mask]") {
     CHECK(released == pushed);
   }
 }
+
+TEST_CASE("event fields that name runbook identifiers are never masked", "[mask]") {
+  // A one-letter secret must not turn step 'restart' into '***estart'.
+  Masker m({"r"}, {});
+  nlohmann::json j = m.mask(nlohmann::json{
+      {"step", "restart"}, {"role", "oncall-r"}, {"message", "restart r"}, {"causes", {"rr"}}});
+  CHECK(j["step"] == "restart");
+  CHECK(j["role"] == "oncall-r");
+  CHECK(j["causes"][0] == "rr");
+  CHECK(j["message"] == "***esta***t ***");
+}

@@ -105,4 +105,16 @@ Run run_rbk(const std::string& args) {
   return r;
 }
 
+std::vector<std::string> damaged_variants(const std::string& text, size_t step, size_t max_lines) {
+  std::vector<std::string> out;
+  for (size_t cut = 0; cut < text.size(); cut += step) out.push_back(text.substr(0, cut));
+  for (size_t at = 0, n = 0; at < text.size() && n < max_lines; ++n) {
+    size_t eol = text.find('\n', at);
+    if (eol == std::string::npos) break;
+    out.push_back(text.substr(0, at) + text.substr(eol + 1));
+    at = eol + 1;
+  }
+  return out;
+}
+
 }  // namespace rbk::test

@@ -16,6 +16,9 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 /// Files in `dir` ending in `ext`, sorted.
 std::vector<std::string> files_in(const std::string& dir, const std::string& ext);
+/// Damaged copies of `text` for robustness tests: cut every `step` bytes,
+/// and with each of its first `max_lines` lines deleted.
+std::vector<std::string> damaged_variants(const std::string& text, size_t step, size_t max_lines);
 /// True when goldens should be rewritten rather than compared.
 bool update_goldens();
 
