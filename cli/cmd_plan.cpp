@@ -5,24 +5,30 @@
 // input with the same messages.
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "cli/commands.hpp"
 #include "cli/load_runbook.hpp"
 #include "cli/terminal.hpp"
 #include "interpreter/expand.hpp"
 #include "interpreter/plan.hpp"
+#include "interpreter/show.hpp"
 
 namespace rbk::cli {
 
-int run_plan(const RunOptions& opts) {
+namespace {
+
+/// The plan of the runbook `opts` names; nullopt after printing why not.
+std::optional<nlohmann::json> plan_of(const RunOptions& opts) {
   std::unique_ptr<LoadedRunbook> loaded = load_runbook(opts.target, opts.params);
-  if (!loaded) return kExitUsage;  // what went wrong is already on stderr
+  if (!loaded) return std::nullopt;  // what went wrong is already on stderr
 
   std::vector<std::string> import_errors;
   Imports imports = resolve_imports(*loaded->parsed.document, *loaded->modules, import_errors);
   if (!import_errors.empty()) {
     for (const auto& e : import_errors)
       write(stderr, "rbk: error: " + loaded->file + ":" + e + "\n");
-    return kExitUsage;
+    return std::nullopt;
   }
 
   // Missing required parameters are not an error here: the plan shows them.
@@ -33,11 +39,28 @@ int run_plan(const RunOptions& opts) {
   in.config = &loaded->config;
   in.patterns = &loaded->patterns;
   in.file = loaded->file;
-  nlohmann::json plan = make_plan(in);
+  return make_plan(in);
+}
+
+}  // namespace
+
+int run_plan(const RunOptions& opts) {
+  auto plan = plan_of(opts);
+  if (!plan) return kExitUsage;
   if (opts.format == "json")
-    write(stdout, plan.dump(2) + "\n");
+    write(stdout, plan->dump(2) + "\n");
   else
-    write(stdout, render_plan(plan));
+    write(stdout, render_plan(*plan));
+  return kExitOk;
+}
+
+int run_show(const RunOptions& opts) {
+  auto plan = plan_of(opts);
+  if (!plan) return kExitUsage;
+  if (opts.format == "json")
+    write(stdout, plan->dump(2) + "\n");
+  else
+    write(stdout, render_markdown(*plan));
   return kExitOk;
 }
 

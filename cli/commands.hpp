@@ -44,13 +44,15 @@ struct RunOptions {
   std::vector<std::string> approve;  // --approve STEP
   bool json = false;                 // --json: events as JSON lines on stdout
   std::string color = "auto";        // --color auto|always|never
-  std::string format = "text";       // plan: text | json
+  std::string format = "text";       // plan: text | json; show: markdown | json
   std::string record_fixture;        // --record-fixture FILE: write the run as a fixture case
 };
 /// `rbk run NAME|FILE`: run a runbook.
 int run_run(const RunOptions& opts);
 /// `rbk plan NAME|FILE` (= run --dry-run): show what would run; run nothing.
 int run_plan(const RunOptions& opts);
+/// `rbk show NAME|FILE`: the runbook as Markdown (`--format json`: the plan's data).
+int run_show(const RunOptions& opts);
 
 /// Options of `rbk list`.
 struct ListOptions {

@@ -26,6 +26,7 @@ struct Options {
   rbk::cli::HistoryOptions history;
   rbk::cli::LintCmdOptions lint;
   rbk::cli::TestOptions test;
+  rbk::cli::RunOptions show;
   rbk::cli::FmtOptions fmt;
   std::string help_topic;
 };
@@ -95,6 +96,13 @@ void build(CLI::App& app, Options& o) {
       ->check(CLI::Range(0, 1000000));
   li->add_flag("--no-shellcheck", o.lint.no_shellcheck, "Do not run ShellCheck");
 
+  auto* sh = app.add_subcommand(
+      "show", "A runbook as Markdown for a wiki or status doc: steps, commands, gates, escalation");
+  add_run_target(sh, o.show);
+  sh->add_option("--format", o.show.format, "Output format")
+      ->check(CLI::IsMember({"markdown", "json"}))
+      ->default_str("markdown");
+
   auto* te = app.add_subcommand(
       "test", "Run fixture cases against runbooks: scripted commands, no real command runs");
   te->add_option("paths", o.test.paths,
@@ -142,6 +150,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("lint")) return rbk::cli::run_lint(o.lint);
     if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
     if (app.got_subcommand("test")) return rbk::cli::run_test(o.test);
+    if (app.got_subcommand("show")) return rbk::cli::run_show(o.show);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
         rbk::cli::write(stdout, app.help());

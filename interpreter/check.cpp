@@ -99,6 +99,7 @@ class Checker {
     Span span;
     std::string step;  // the step (or signal/check) that defines it
     bool defined = false;
+    bool from_signal = false;  // made by an alert signal: set before start rules fire
   };
   struct StepInfo {
     Span span;
@@ -119,8 +120,9 @@ class Checker {
   std::string runbook_name_;
   std::optional<SectionKind> section_;  // the section being walked; none in templates
   std::string current_step_;
-  bool at_start_ = false;   // checking an escalation rule that fires at the start
-  bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
+  bool at_start_ = false;          // checking an escalation rule that fires at the start
+  bool declaring_signal_ = false;  // declare_captures is reading an alert signal
+  bool comparing_ = false;         // checking an operand of ==, != or in (for a "quote it" hint)
 
   void error(const Span& s, std::string msg, std::string help = {}) {
     diags_.push_back(error_at(s, std::move(msg), std::move(help)));
@@ -408,7 +410,7 @@ class Checker {
           continue;
         }
         if (clashes(c, "capture")) continue;
-        captures_[c.name] = CaptureInfo{c.span, owner, false};
+        captures_[c.name] = CaptureInfo{c.span, owner, false, declaring_signal_};
       }
       if (const auto* u = std::get_if<Undo>(&st)) declare_captures(*u->body, owner);
       // A template's statements run in the step that uses it, so its
@@ -423,7 +425,7 @@ class Checker {
                     "both would be the environment variable $" + name + "; rename one");
               continue;
             }
-            captures_[name] = CaptureInfo{use->span, owner, false};
+            captures_[name] = CaptureInfo{use->span, owner, false, declaring_signal_};
           }
         }
       }
@@ -459,7 +461,9 @@ class Checker {
         declare_captures(st->body, st->id.name);
       } else if (const auto* sg = std::get_if<Signal>(&item)) {
         if (sg->id) declare_id(*sg->id, "signal");
+        declaring_signal_ = true;
         declare_captures(sg->body, sg->id ? sg->id->name : "signal");
+        declaring_signal_ = false;
       } else if (const auto* ck = std::get_if<Check>(&item)) {
         if (ck->id) declare_id(*ck->id, "check");
         declare_captures(ck->body, ck->id ? ck->id->name : "check");
@@ -599,6 +603,10 @@ class Checker {
                                   (holder == Holder::Signal  ? "signals"
                                    : holder == Holder::Check ? "checks"
                                                              : "undo blocks"));
+              else if (holder == Holder::Step && section == SectionKind::Rollback)
+                error(x.span, "'on failure' has no effect in rollback",
+                      "every rollback step runs, and one that fails leaves the run not restored "
+                      "(exit 3)");
             } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
               check_string(x.text);
             } else if constexpr (std::is_same_v<T, Call>) {
@@ -767,11 +775,13 @@ class Checker {
       return {};
     }
     if (auto c = captures_.find(n); c != captures_.end()) {
-      if (at_start_) {
-        error(e.span, "capture '" + n + "' does not exist yet when the run starts",
-              "a rule with no 'after' or 'on' fires before any step ran; use 'after DURATION' "
-              "or 'on failure'");
-      } else if (!c->second.defined) {
+      if (at_start_ && !c->second.from_signal) {
+        // Start rules fire once the alert section has run (every signal), so
+        // only the signals' captures exist then.
+        error(e.span, "capture '" + n + "' does not exist yet when the start rules fire",
+              "a rule with no 'after' or 'on' fires right after the alert signals; use a "
+              "signal's capture, 'after DURATION' or 'on failure'");
+      } else if (!at_start_ && !c->second.defined) {
         error(e.span,
               "capture '" + n + "' is used before step '" + c->second.step + "' defines it (at " +
                   c->second.span.where() + ")",

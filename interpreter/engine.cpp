@@ -587,7 +587,8 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
                                     step, section, attempt, false);
     if (res.cancelled || interrupted()) return {BlockEnd::Interrupted, "interrupted"};
     if (res.ok()) return {};
-    if (now() + every > deadline) {
+    // The last try is at the deadline itself, not one interval before it.
+    if (now() >= deadline) {
       std::string why = "not ready within " + u.within.text + " (" + std::to_string(attempt) +
                         (attempt == 1 ? " try" : " tries") + ")";
       if (mode == Mode::Inform) {
@@ -596,7 +597,7 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
       }
       return {BlockEnd::Failed, why};
     }
-    if (!ctx_.clock->sleep_until(now() + every, ctx_.cancel))
+    if (!ctx_.clock->sleep_until(std::min(now() + every, deadline), ctx_.cancel))
       return {BlockEnd::Interrupted, "interrupted"};
   }
 }
@@ -781,8 +782,10 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
         warn(step, err);
       }
     }
-    if (expected.empty()) expected = step;  // the policy's typed gate, or a value that is empty
+    // The policy's typed gate (no value named): the operator types the step id.
+    if (expected.empty() && !(g.confirm && g.confirm->typed)) expected = step;
   }
+  const bool empty_value = g.kind == GateKind::Typed && expected.empty();
   // The gate's binding was made before the step's statements ran: drop it,
   // so the statements bind the template with the values they will see.
   binding_ = nullptr;
@@ -816,14 +819,23 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     bus_.emit("answer", answer);
     return BlockResult{BlockEnd::Interrupted, "interrupted"};
   };
-  if (bus_.mask(expected) != expected)
-    return refuse("the value to type contains a secret; approve the step with --approve " + id);
   if (ctx_.approve.count(id)) {
     answer["answer"] = "approved on the command line";
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
       return refuse("rbk.yaml's policy does not allow --approve without a terminal");
     return pass("approve");
   }
+  // A typed value names the target; an empty one names none (it could not
+  // be evaluated, or comes from a command that has not run yet), so there is
+  // nothing the operator could check by typing it. Only an approval of the
+  // step by name passes such a gate.
+  if (empty_value)
+    return refuse(
+        "the value to type is empty, so it names no target; approve the step by name "
+        "with --approve " +
+        id + " if it should run");
+  if (bus_.mask(expected) != expected)
+    return refuse("the value to type contains a secret; approve the step with --approve " + id);
   if (ctx_.yes && g.kind == GateKind::Confirm) {
     answer["answer"] = "yes";
     return pass("yes");
@@ -1060,8 +1072,9 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
       } else {
         passed = block_all_ok_;  // no `passes when`: its commands must succeed
       }
-      if (passed || now() + every > deadline) break;
-      if (!ctx_.clock->sleep_until(now() + every, ctx_.cancel)) {
+      // The last try is at the deadline itself, not one interval before it.
+      if (passed || now() >= deadline) break;
+      if (!ctx_.clock->sleep_until(std::min(now() + every, deadline), ctx_.cancel)) {
         end = BlockEnd::Interrupted;
         break;
       }

@@ -121,15 +121,18 @@ class ScriptedRunner final : public CommandRunner {
 
  private:
   std::string unmatched(const std::string& step, const std::string& text) const {
+    std::string shown = text;  // continuation lines indented like the first
+    for (size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 6))
+      shown.replace(at, 1, "\n     ");
     std::string msg =
-        "no fixture entry matches the command of step '" + step + "':\n    `" + text + "`";
+        "no fixture entry matches the command of step '" + step + "':\n    `" + shown + "`";
     // The closest entry: one for the same step first, then the nearest text.
     const CommandEntry* best = nullptr;
     size_t best_score = SIZE_MAX;
     for (const auto& e : case_.commands) {
       // Same step first, then the nearest step name, then the nearest text.
-      std::string shown = e.command ? *e.command : e.regex;
-      size_t score = shown.empty() ? 0 : edit_distance(text, shown);
+      std::string target = e.command ? *e.command : e.regex;
+      size_t score = target.empty() ? 0 : edit_distance(text, target);
       if (!e.step.empty() && e.step != step) score += 100000 + 1000 * edit_distance(e.step, step);
       if (score < best_score) best = &e, best_score = score;
     }

@@ -292,7 +292,8 @@ struct VarRef {
   size_t length;
 };
 
-/// Variable references outside single quotes. A simple scan: it does not
+/// Variable references outside single quotes, bare names inside `$((…))`
+/// included. A simple scan: it does not
 /// parse the shell (here-documents, nested quoting in $(…) and `eval` are
 /// taken as plain text).
 std::vector<VarRef> shell_vars(const std::string& t) {
@@ -321,6 +322,41 @@ std::vector<VarRef> shell_vars(const std::string& t) {
       continue;
     }
     if (c != '$' || i + 1 >= t.size()) continue;
+    if (t.compare(i + 1, 2, "((") == 0) {
+      // Arithmetic expansion: bare names inside are variables ($((count + 1))).
+      // `$…` inside is left to this loop (it goes on right after "$(("), and
+      // a nested $(command) or ${…} is skipped here, not read as names.
+      int depth = 2;
+      for (size_t j = i + 3; j < t.size() && depth > 0;) {
+        char d = t[j];
+        if (d == '(') {
+          ++depth, ++j;
+        } else if (d == ')') {
+          --depth, ++j;
+        } else if (d == '$' && j + 1 < t.size() && (t[j + 1] == '(' || t[j + 1] == '{')) {
+          const char open = t[j + 1], close = open == '(' ? ')' : '}';
+          int inner = 0;
+          size_t k = j + 1;
+          for (; k < t.size(); ++k) {
+            if (t[k] == open) ++inner;
+            if (t[k] == close && --inner == 0) break;
+          }
+          j = k + 1;
+        } else if (d == '$') {
+          ++j;
+          while (j < t.size() && ident_char(t[j])) ++j;
+        } else if (ident_start(d) && !ident_char(t[j - 1])) {
+          size_t k = j;
+          while (k < t.size() && ident_char(t[k])) ++k;
+          out.push_back({t.substr(j, k - j), j, k - j});
+          j = k;
+        } else {
+          ++j;
+        }
+      }
+      i += 2;
+      continue;
+    }
     if (ident_start(t[i + 1])) {
       size_t j = i + 1;
       while (j < t.size() && ident_char(t[j])) ++j;

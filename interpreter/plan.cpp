@@ -143,12 +143,14 @@ class Planner {
     p["title"] = nullptr;
     p["severity"] = severity_.empty() ? json(nullptr) : json(severity_);
     p["owner"] = nullptr;
+    p["summary"] = nullptr;
     p["tags"] = json::array();
     for (const auto& item : rb_.items) {
       const auto* m = std::get_if<ast::Meta>(&item);
       if (!m) continue;
       if (m->kind == ast::MetaKind::Title && m->text) p["title"] = written(*m->text);
       if (m->kind == ast::MetaKind::Owner && m->word) p["owner"] = m->word->name;
+      if (m->kind == ast::MetaKind::Summary && m->text) p["summary"] = written(*m->text);
       if (m->kind == ast::MetaKind::Tags)
         for (const auto& t : m->tags) p["tags"].push_back(t.name);
     }
@@ -990,7 +992,7 @@ class Renderer {
     }
     if (kind == "page" || kind == "notify") return line(in + notify_text(s, in));
     if (kind == "undo") {
-      line(in + "undo (runs only if a later remediation step fails):");
+      line(in + "undo (runs if a later remediation step or a verify check fails):");
       statements(get(s, "statements"), uses, in + "  ");
       return;
     }

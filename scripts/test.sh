@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# redis-server: the demo (the README's first command) is also a test.
-bash scripts/install-deps.sh redis-server python3-jsonschema
+# redis-server, nginx, postgresql: the demo (the README's first command) and the
+# end-to-end tests run real servers; python3-jsonschema validates SARIF.
+bash scripts/install-deps.sh redis-server nginx postgresql python3-jsonschema
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -24,12 +25,12 @@ echo "== rbk check on the project's own runbooks"
 echo "== rbk lint and rbk fmt --check on the project's own runbooks"
 # No findings at all: examples/ is linted under its own rbk.yaml (one-feature
 # files need no owner or full set of sections); examples/ is laid out by hand.
-./build/rbk lint --max-warnings 0 runbooks/ stdlib/ examples/
-./build/rbk fmt --check runbooks/ stdlib/
+./build/rbk lint --max-warnings 0 runbooks/ stdlib/ examples/ tests/stdlib/
+./build/rbk fmt --check runbooks/ stdlib/ tests/stdlib/
 
-echo "== rbk test: every fixture of the project's runbooks and examples"
+echo "== rbk test: every fixture of the project's runbooks, examples and stdlib demos"
 # The whole report only when a case fails; otherwise its last line.
-if ! report=$(./build/rbk test runbooks/ examples/); then echo "$report"; exit 1; fi
+if ! report=$(./build/rbk test runbooks/ examples/ tests/stdlib/); then echo "$report"; exit 1; fi
 echo "$report" | tail -n 1
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"

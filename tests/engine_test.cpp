@@ -204,9 +204,11 @@ runbook poll {
   auto r = h.run();
   CHECK(r.outcome == Outcome::Failed);
   auto n = std::count(h.runner.ran.begin(), h.runner.ran.end(), "ready");
-  CHECK(n == 12);  // at 0, 5 s, … 55 s (each try takes 100 ms)
+  CHECK(n == 13);  // at 0, 5.1 s, … 55.1 s (each try takes 100 ms), and the last at 60 s
   auto ends = h.sink.of("step_end");
-  CHECK(ends.back().data["reason"] == "not ready within 60s (12 tries)");
+  CHECK(ends.back().data["reason"] == "not ready within 60s (13 tries)");
+  // The last try is at the deadline, not an interval before it.
+  CHECK(ends.back().data["duration_ms"].get<int64_t>() >= 60'000);
 
   Harness ok(text);
   ok.runner.on("ready", {{.exit = 1}, {.exit = 1}, {.exit = 0}});
@@ -235,7 +237,7 @@ runbook verify {
   Harness never(text);
   never.runner.on("curl", {{.out = "starting"}});
   CHECK(never.run().outcome == Outcome::Failed);
-  CHECK(never.sink.of("check").at(0).data["attempts"] == 6);
+  CHECK(never.sink.of("check").at(0).data["attempts"] == 7);  // the 7th at the 1m deadline
 }
 
 // ------------------------------------------------------------------ gates
@@ -260,7 +262,7 @@ runbook gated {
 }
 )";
 
-TEST_CASE("every destructive step asks; no answers no, and nothing runs", "[engine][gate]") {
+TEST_CASE("every destructive step asks, no answers no, and nothing runs", "[engine][gate]") {
   Harness h(kGated);
   require_valid(h);
   h.op.confirms = {true, false};
@@ -299,7 +301,35 @@ TEST_CASE("a typed gate passes only on the exact value", "[engine][gate]") {
   CHECK(ok.runner.ran.size() == 3);
 }
 
-TEST_CASE("without a terminal only --approve passes a gate; --yes never passes a typed one",
+TEST_CASE("a typed value that is empty names no target: only --approve passes the gate",
+          "[engine][gate]") {
+  const char* text = R"(
+runbook empty {
+  param target : string = ""
+  remediate {
+    step act "Act" {
+      destructive
+      confirm typed target
+      run `kill-target "$target"`
+    }
+  }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.op.typed_answers = {"act"};  // the step id, which once passed this gate
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(h.runner.ran.empty());
+  CHECK(h.op.asked.empty());  // not even asked: there is nothing to type
+
+  Harness approved(text);
+  approved.ctx.approve = {"act"};
+  CHECK(approved.run().outcome == Outcome::Resolved);
+  CHECK(approved.runner.ran.size() == 1);
+}
+
+TEST_CASE("without a terminal only --approve passes a gate, --yes never passes a typed one",
           "[engine][gate]") {
   Harness none(kGated);
   none.op.tty = false;

@@ -46,7 +46,7 @@ TEST_CASE("values are converted to their declared types", "[params]") {
   CHECK(b.defaulted.empty());
 }
 
-TEST_CASE("defaults fill in; a required parameter is reported missing", "[params]") {
+TEST_CASE("defaults fill in, a required parameter is reported missing", "[params]") {
   auto r = runbook();
   auto b = rbk::bind_params(*r.document->runbook(), {});
   REQUIRE(b.missing.size() == 1);

@@ -237,7 +237,7 @@ TEST_CASE("plan of runbooks/db-down.rbk", "[plan]") {
     CHECK(plan.dump().find("hunter2") == std::string::npos);
     CHECK(text.find("hunter2") == std::string::npos);
     CHECK_THAT(text, Catch::Contains("PGPASSWORD = ***  from env PGPASSWORD"));
-    CHECK_THAT(text, Catch::Contains("host     : string = 127.0.0.1  (default)"));
+    CHECK_THAT(text, Catch::Contains("host         : string = 127.0.0.1  (default)"));
 
     const json& probe = item(plan, "pool_full")["statements"][0]["env"];
     CHECK(probe["PGPASSWORD"] == "***");
@@ -251,16 +251,19 @@ TEST_CASE("plan of runbooks/db-down.rbk", "[plan]") {
 
     const json& kill = item(plan, "kill_idle");
     CHECK(kill["uses"][0]["use"] == "postgres.terminate_idle");
-    CHECK(kill["uses"][0]["args"][2] ==
-          json({{"name", "minutes"}, {"expr", "10"}, {"value", "10"}, {"source", "with"}}));
+    CHECK(kill["uses"][0]["args"][2] == json({{"name", "minutes"},
+                                              {"expr", "idle_minutes"},
+                                              {"value", "<value of idle_minutes>"},
+                                              {"source", "with"}}));
     const json& run = kill["statements"][1];  // after the template's `confirm typed host`
     REQUIRE(run["kind"] == "run");
-    CHECK(run["env"]["minutes"] == "10");
+    CHECK(run["env"]["minutes"] == "<value of idle_minutes>");
     CHECK(run["env"]["host"] == "<value of host>");
     CHECK(run["env"]["server_ready"] == "<output of step server>");
     CHECK(run["from_use"] == 0);
-    CHECK_THAT(text, Catch::Contains("use postgres.terminate_idle \"Terminate idle connections\"\n"
-                                     "      with host = host, port = port, minutes = 10"));
+    CHECK_THAT(text,
+               Catch::Contains("use postgres.terminate_idle \"Terminate idle connections\"\n"
+                               "      with host = host, port = port, minutes = idle_minutes"));
     for (std::string_view v :
          {"RBK_RUN_ID", "RBK_RUNBOOK", "RBK_SEVERITY", "RBK_SECTION", "RBK_STEP", "RBK_RECORD_DIR"})
       CHECK(text.find(std::string(v) + " ") != std::string::npos);
@@ -276,9 +279,10 @@ TEST_CASE("plan of examples/db-down.rbk: undo, call, manual, given parameters", 
   CHECK_THAT(text, Catch::Contains("env  : enum(prod, staging) = staging\n"));
   CHECK_THAT(text,
              Catch::Contains("api  : string              = http://127.0.0.1:8080  (default)"));
-  CHECK_THAT(text, Catch::Contains("undo (runs only if a later remediation step fails):\n"
-                                   "      note \"Connections re-establish on their own; nothing to "
-                                   "undo.\""));
+  CHECK_THAT(text,
+             Catch::Contains("undo (runs if a later remediation step or a verify check fails):\n"
+                             "      note \"Connections re-establish on their own; nothing to "
+                             "undo.\""));
   CHECK_THAT(text,
              Catch::Contains("call rotate-logs with dir = \"/var/log/postgresql\", keep = 3"));
   CHECK_THAT(text,

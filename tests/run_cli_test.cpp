@@ -146,7 +146,7 @@ TEST_CASE("a typed gate refuses a value that is not exactly the one asked for", 
   CHECK(answers.back()["reason"] == "typed 'production', not 'prod'");
 }
 
-TEST_CASE("without a terminal a gate passes only with --approve; --yes never types", "[run]") {
+TEST_CASE("without a terminal a gate passes only with --approve, --yes never types", "[run]") {
   Project p;
   p.runbook("gates", kGates);
   Exit refused = run_detached(p.dir, {"run", "gates"});
@@ -436,7 +436,7 @@ runbook slow {
   CHECK(page < end);
 }
 
-TEST_CASE("colour only on a terminal, unless asked; a silent command shows its elapsed time",
+TEST_CASE("colour only on a terminal, unless asked, a silent command shows its elapsed time",
           "[run][pty]") {
   Project p;
   p.runbook("wait", R"(
