@@ -195,7 +195,11 @@ void TextDisplay::event(const Event& e) {
     line("");
     line(paint("1", "── summary"));
     line("  outcome  " + paint(color, outcome) + fmt::format(" (exit {})", num(d, "exit_code")));
-    if (!str(d, "failed_step").empty()) line("  failed   " + str(d, "failed_step"));
+    if (!str(d, "failed_step").empty())
+      line((outcome == "refused"       ? "  refused  "
+            : outcome == "interrupted" ? "  stopped  "
+                                       : "  failed   ") +
+           str(d, "failed_step"));
     std::string causes;
     for (const auto& c : d.value("causes", json::array()))
       causes += (causes.empty() ? "" : ", ") + c.get<std::string>();

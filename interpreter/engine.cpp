@@ -296,14 +296,29 @@ class Runner final : public Scope {
       return false;
     }
   }
+  /// A string with its ${…} parts evaluated. A part that cannot be evaluated
+  /// stays as written (and is warned about); the others still show their
+  /// values, so a prompt never hides the target it asks about.
   std::string text(const ast::StringLit& s, const std::string& where) {
-    try {
+    std::string out;
+    std::vector<EvalError> errors;
+    {
       std::lock_guard lock(state_mu_);
-      return interpolate(s, *this);
-    } catch (const EvalError& err) {
-      warn(where, err);
-      return std::string(s.span.text());
+      for (const auto& p : s.parts) {
+        if (!p.expr) {
+          out += p.text;
+          continue;
+        }
+        try {
+          out += to_display(evaluate(*p.expr, *this));
+        } catch (const EvalError& err) {
+          errors.push_back(err);
+          out += "${" + std::string(p.expr->span.text()) + "}";
+        }
+      }
     }
+    for (const auto& err : errors) warn(where, err);
+    return out;
   }
   void warn(const std::string& where, const EvalError& err) {
     bus_.emit("warning",

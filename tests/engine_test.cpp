@@ -301,6 +301,30 @@ TEST_CASE("a typed gate passes only on the exact value", "[engine][gate]") {
   CHECK(ok.runner.ran.size() == 3);
 }
 
+TEST_CASE("a part of a prompt that cannot be evaluated does not hide the others",
+          "[engine][gate]") {
+  Harness h(R"(
+runbook prompt {
+  param unit : string = "api.service"
+  diagnose { step health "Health" { run `probe` as health } }
+  remediate {
+    step restart "Restart" {
+      destructive
+      confirm "Restart ${unit}? Last status: ${health.json.status}"
+      run `systemctl restart "$unit"`
+    }
+  }
+}
+)");
+  require_valid(h);
+  h.runner.on("probe", {{.out = "not json"}});
+  h.op.confirms = {true};
+  CHECK(h.run().outcome == Outcome::Resolved);
+  REQUIRE(h.op.asked.size() == 1);
+  CHECK(h.op.asked[0] == "Restart api.service? Last status: ${health.json.status}");
+  CHECK(h.sink.of("warning").size() == 1);
+}
+
 TEST_CASE("a typed value that is empty names no target: only --approve passes the gate",
           "[engine][gate]") {
   const char* text = R"(

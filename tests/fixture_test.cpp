@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <set>
 
 #include "grammar/parse.hpp"
 #include "interpreter/check.hpp"
@@ -292,4 +293,44 @@ TEST_CASE("truncated or line-deleted fixtures are diagnostics, never a crash", "
     }
   }
   CHECK(variants > 300);
+}
+
+TEST_CASE("each shipped runbook's fixture covers every cause, a refusal, a rollback, a timer",
+          "[fixture]") {
+  size_t runbooks = 0;
+  for (const auto& f : test::files_in(test::source_dir() + "/runbooks", ".rbk")) {
+    INFO(f);
+    auto parsed = parse(std::make_shared<SourceFile>(f, test::read_file(f)));
+    REQUIRE(parsed.document);
+    REQUIRE(parsed.document->runbook());
+    ++runbooks;
+    std::set<std::string> causes;
+    for (const auto& item : parsed.document->runbook()->items)
+      if (const auto* sec = std::get_if<ast::Section>(&item))
+        for (const auto& si : sec->items)
+          if (const auto* c = std::get_if<ast::Cause>(&si)) causes.insert(c->id.name);
+    const auto fixtures = fixtures_for(f);
+    REQUIRE(!fixtures.empty());
+    Diagnostics errors;
+    Fixture fx = parse_fixture(
+        std::make_shared<SourceFile>(fixtures[0], test::read_file(fixtures[0])), errors);
+    REQUIRE(errors.empty());
+    bool refused = false, rolled_back = false, timed = false;
+    for (const auto& c : fx.cases) {
+      const Expectation& x = c.expect;
+      if (x.causes)
+        for (const auto& id : *x.causes) causes.erase(id);
+      refused = refused || x.outcome == std::optional<std::string>("refused");
+      rolled_back =
+          rolled_back || (x.rollback && !x.rollback->empty()) || (x.undo && !x.undo->empty());
+      if (x.escalations)
+        for (const auto& e : *x.escalations)
+          timed = timed || (e.rule && e.rule->rfind("after ", 0) == 0 && e.at);
+    }
+    CHECK(causes.empty());  // a case per cause
+    CHECK(refused);
+    CHECK(rolled_back);
+    CHECK(timed);
+  }
+  CHECK(runbooks >= 15);
 }
