@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <list>
 #include <map>
-#include <memory>
 #include <set>
 #include <thread>
 
@@ -68,19 +68,19 @@ int run_lint(const LintCmdOptions& opts) {
   // Each file is linted under the rbk.yaml nearest to it (its folder, then
   // the folders above), as editors and CI see it: a folder of examples or of
   // another team's runbooks can carry its own policy inside one repository.
+  std::list<Config> configs;  // what the policies point to (stable addresses)
   std::vector<LintOptions> policies(1);
   std::vector<size_t> policy_of(files.size(), 0);
-  auto make_policy = [&](std::shared_ptr<const Config> config, std::vector<std::string> path) {
+  auto make_policy = [&](const Config& config, std::vector<std::string> path) {
     LintOptions lo;
-    lo.config_storage = std::move(config);
-    lo.config = lo.config_storage.get();
+    lo.config = &config;
     lo.patterns = &patterns;
     lo.runbook_path = std::move(path);
     lo.shellcheck = !opts.no_shellcheck;
     return lo;
   };
   // Policy 0: the working directory's (already read and reported by load_project).
-  policies[0] = make_policy(std::make_shared<const Config>(project->config), search);
+  policies[0] = make_policy(project->config, search);
   {
     std::map<std::string, size_t> by_dir, by_config{{project->config.path, 0}};
     for (size_t i = 0; i < files.size(); ++i) {
@@ -96,8 +96,7 @@ int run_lint(const LintCmdOptions& opts) {
           if (has_errors(config_diags)) return kExitUsage;
           std::vector<std::string> path = runbook_path(config, project->cwd);
           same = by_config.emplace(config.path, policies.size()).first;
-          policies.push_back(
-              make_policy(std::make_shared<const Config>(std::move(config)), std::move(path)));
+          policies.push_back(make_policy(configs.emplace_back(std::move(config)), std::move(path)));
         }
         known = by_dir.emplace(dir, same->second).first;
       }

@@ -176,8 +176,9 @@ int run_test(const TestOptions& opts) {
   std::vector<std::string> files;
   for (const auto& f : expand_paths(paths, missing, is_fixture_file)) {
     if (fs::path(f).extension() == ".rbk") {
-      for (const auto& fx : fixtures_for(f)) files.push_back(fx);
-      if (fixtures_for(f).empty()) write(stderr, "rbk: note: " + f + " has no fixture file\n");
+      const std::vector<std::string> own = fixtures_for(f);
+      if (own.empty()) write(stderr, "rbk: note: " + f + " has no fixture file\n");
+      files.insert(files.end(), own.begin(), own.end());
     } else {
       files.push_back(f);
     }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "interpreter/json_fields.hpp"
 #include "interpreter/value.hpp"
 
 namespace rbk::cli {
@@ -10,18 +11,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-int64_t num(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-bool flag(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
+using json_fields::flag;
+using json_fields::num;
+using json_fields::str;
 
 std::string seconds(int64_t ms) {
   if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000);

@@ -147,4 +147,8 @@ const Module* Document::module() const {
   return nullptr;
 }
 
+std::string item_id(const std::optional<Ident>& id, const char* kind, size_t n) {
+  return id ? id->name : std::string(kind) + "-" + std::to_string(n);
+}
+
 }  // namespace rbk::ast

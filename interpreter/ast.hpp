@@ -222,6 +222,11 @@ struct Check {
   std::optional<Duration> every;
   Body body;
 };
+/// The id a signal or check is known by in events, approvals and fixtures:
+/// its own, else KIND-N for the N-th of its kind in its section
+/// (`signal-1`, `check-2`).
+std::string item_id(const std::optional<Ident>& id, const char* kind, size_t n);
+
 /// `cause ID "title" when COND` in causes
 struct Cause {
   Span span;

@@ -274,9 +274,6 @@ class Runner final : public Scope {
 
  private:
   // ------------------------------------------------------------ helpers
-  std::string id_of(const std::optional<ast::Ident>& id, const char* kind, size_t n) const {
-    return id ? id->name : fmt::format("{}-{}", kind, n);
-  }
   std::string qualified(const std::string& id) const { return prefix_ + id; }
   bool interrupted() const { return ctx_.cancel && ctx_.cancel->cancelled(); }
   Millis now() const { return ctx_.clock->now(); }
@@ -304,18 +301,7 @@ class Runner final : public Scope {
     std::vector<EvalError> errors;
     {
       std::lock_guard lock(state_mu_);
-      for (const auto& p : s.parts) {
-        if (!p.expr) {
-          out += p.text;
-          continue;
-        }
-        try {
-          out += to_display(evaluate(*p.expr, *this));
-        } catch (const EvalError& err) {
-          errors.push_back(err);
-          out += "${" + std::string(p.expr->span.text()) + "}";
-        }
-      }
+      out = interpolate(s, *this, &errors);
     }
     for (const auto& err : errors) warn(where, err);
     return out;
@@ -945,7 +931,7 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
   for (const auto& item : sec.items) {
     const auto* sig = std::get_if<ast::Signal>(&item);
     if (!sig) continue;
-    const std::string id = id_of(sig->id, "signal", ++n);
+    const std::string id = ast::item_id(sig->id, "signal", ++n);
     const std::string title = text(sig->title, id);
     std::vector<StepStatement> stmts = expand_body(sig->body, imports_);
     bindings_.clear();
@@ -1052,7 +1038,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
   for (const auto& item : sec.items) {
     const auto* ck = std::get_if<ast::Check>(&item);
     if (!ck) continue;
-    const std::string id = id_of(ck->id, "check", ++n);
+    const std::string id = ast::item_id(ck->id, "check", ++n);
     const std::string title = text(ck->title, id);
     std::vector<StepStatement> stmts = expand_body(ck->body, imports_);
     const ast::Passes* passes = nullptr;

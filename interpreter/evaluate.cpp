@@ -289,9 +289,22 @@ bool evaluate_condition(const ast::Expr& e, const Scope& scope) {
                               kind_text(v.kind) + " '" + to_display(v) + "'");
 }
 
-std::string interpolate(const ast::StringLit& s, const Scope& scope) {
+std::string interpolate(const ast::StringLit& s, const Scope& scope,
+                        std::vector<EvalError>* failed) {
   std::string out;
-  for (const auto& p : s.parts) out += p.expr ? to_display(evaluate(*p.expr, scope)) : p.text;
+  for (const auto& p : s.parts) {
+    if (!p.expr) {
+      out += p.text;
+      continue;
+    }
+    try {
+      out += to_display(evaluate(*p.expr, scope));
+    } catch (const EvalError& err) {
+      if (!failed) throw;
+      failed->push_back(err);
+      out += "${" + std::string(p.expr->span.text()) + "}";
+    }
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "interpreter/ast.hpp"
 #include "interpreter/value.hpp"
@@ -55,8 +56,11 @@ Value evaluate(const ast::Expr& e, const Scope& scope);
 bool evaluate_condition(const ast::Expr& e, const Scope& scope);
 
 /// The text of a string with every `${…}` evaluated and shown with to_display.
-/// Throws EvalError.
-std::string interpolate(const ast::StringLit& s, const Scope& scope);
+/// Throws EvalError; or, given `failed`, keeps a part that cannot be
+/// evaluated as written (`${expr}`), appends its error there and goes on, so
+/// the other parts still show their values.
+std::string interpolate(const ast::StringLit& s, const Scope& scope,
+                        std::vector<EvalError>* failed = nullptr);
 
 /// Two values equal as `==` sees them: numbers when both read as numbers,
 /// otherwise text (lists element by element).

@@ -49,6 +49,11 @@ struct Event {
 /// directory: "output/0007.stdout" / "output/0007.stderr".
 std::string output_file(uint64_t seq, Stream stream);
 
+/// The rule an escalation event fired by, as a person writes it: "start",
+/// "after 10m", "on failure", "on success" or "step ID" (a page/notify in a
+/// step). Fixtures record and compare escalations by it.
+std::string escalation_rule(const nlohmann::json& escalation);
+
 /// Receives a run's events. The engine serialises all calls (sinks need no
 /// locking of their own) and has already masked everything it passes.
 class EventSink {

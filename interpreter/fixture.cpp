@@ -5,6 +5,7 @@
 
 #include <re2/re2.h>
 
+#include "interpreter/engine.hpp"
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
 #include "interpreter/yaml_reader.hpp"
@@ -15,9 +16,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// Every outcome the engine can end with, by the name events give it.
 const std::vector<std::string>& outcome_names() {
-  static const std::vector<std::string> names = {
-      "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (Outcome o : {Outcome::Resolved, Outcome::NotFiring, Outcome::Failed, Outcome::NotRestored,
+                      Outcome::Refused, Outcome::Interrupted, Outcome::Error})
+      v.push_back(outcome_name(o));
+    return v;
+  }();
   return names;
 }
 
@@ -242,10 +249,9 @@ class FixtureReader : YamlReader {
       if (std::find(names.begin(), names.end(), v) == names.end()) {
         if (o.IsScalar()) {
           std::string hint = did_you_mean(v, names);
-          error(o, "unknown outcome '" + v + "'",
-                hint.empty() ? "outcomes: resolved, not_firing, failed, not_restored, refused, "
-                               "interrupted, error"
-                             : hint);
+          std::string all;
+          for (const auto& name : names) all += (all.empty() ? "" : ", ") + name;
+          error(o, "unknown outcome '" + v + "'", hint.empty() ? "outcomes: " + all : hint);
         }
       } else {
         x.outcome = v;

@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "interpreter/json_fields.hpp"
 #include "interpreter/value.hpp"
 
 namespace rbk {
@@ -12,13 +13,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string str(const json& d, const char* k) {
-  return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
-}
-
-int64_t num(const json& d, const char* k) {
-  return d.contains(k) && d[k].is_number() ? d[k].get<int64_t>() : 0;
-}
+using json_fields::num;
+using json_fields::str;
 
 /// A parameter's value as `-p` would give it.
 std::string param_text(const json& v) {
@@ -33,15 +29,6 @@ std::string param_text(const json& v) {
     return out;
   }
   return v.is_null() ? "" : v.dump();
-}
-
-std::string rule_of(const json& d) {
-  const std::string t = str(d, "trigger");
-  if (t == "after") return "after " + format_duration(num(d, "after_ms"));
-  if (t == "failure") return "on failure";
-  if (t == "success") return "on success";
-  if (t == "step") return "step " + str(d, "step");
-  return t;
 }
 
 }  // namespace
@@ -103,7 +90,7 @@ void FixtureRecorder::event(const Event& e) {
   } else if (e.type == "cause") {
     if (d.value("matched", false)) causes_.push_back(str(d, "id"));
   } else if (e.type == "escalation") {
-    escalations_.push_back({str(d, "role"), rule_of(d)});
+    escalations_.push_back({str(d, "role"), escalation_rule(d)});
   } else if (e.type == "run_end") {
     outcome_ = str(d, "outcome");
     exit_code_ = static_cast<int>(num(d, "exit_code"));

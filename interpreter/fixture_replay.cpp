@@ -7,6 +7,7 @@
 
 #include "interpreter/clock.hpp"
 #include "interpreter/format.hpp"
+#include "interpreter/json_fields.hpp"
 #include "interpreter/names.hpp"
 #include "interpreter/params.hpp"
 #include "interpreter/suggest.hpp"
@@ -18,9 +19,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string str(const json& d, const char* k) {
-  return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
-}
+using json_fields::str;
 
 /// What the run did so far, shared by the scripted runner, operator and sink.
 struct CaseLog {
@@ -217,16 +216,6 @@ class ScriptedOperator final : public Operator {
   std::vector<bool> used_;
 };
 
-std::string rule_of(const json& d) {
-  const std::string t = str(d, "trigger");
-  if (t == "after" && d.contains("after_ms") && d["after_ms"].is_number())
-    return "after " + format_duration(d["after_ms"].get<int64_t>());
-  if (t == "failure") return "on failure";
-  if (t == "success") return "on success";
-  if (t == "step") return "step " + str(d, "step");
-  return t;
-}
-
 /// What the run did, in the shapes expectations are written in.
 struct Actual {
   std::vector<std::string> causes, steps, ran, skipped, refused, failed, gates, undo, rollback;
@@ -279,7 +268,7 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
       a.trace.push_back("manual " + str(d, "step") + ": " +
                         (str(d, "answer").empty() ? "no answer" : str(d, "answer")));
     } else if (e.type == "escalation") {
-      Actual::Esc x{str(d, "role"), rule_of(d), str(d, "kind"), Millis(e.elapsed_ms)};
+      Actual::Esc x{str(d, "role"), escalation_rule(d), str(d, "kind"), Millis(e.elapsed_ms)};
       a.trace.push_back("escalation " + x.kind + " " + x.role + " (" + x.rule + ") at " +
                         format_duration(e.elapsed_ms));
       a.escalations.push_back(std::move(x));
@@ -407,10 +396,10 @@ std::set<std::string> step_ids(const ast::Runbook& rb, std::set<std::string>& ca
         calls(st->body);
       } else if (const auto* sg = std::get_if<ast::Signal>(&si)) {
         ++signals;
-        ids.insert(sg->id ? sg->id->name : "signal-" + std::to_string(signals));
+        ids.insert(ast::item_id(sg->id, "signal", signals));
       } else if (const auto* ck = std::get_if<ast::Check>(&si)) {
         ++checks;
-        ids.insert(ck->id ? ck->id->name : "check-" + std::to_string(checks));
+        ids.insert(ast::item_id(ck->id, "check", checks));
       }
     }
   }

@@ -3,7 +3,6 @@
 // whose `code` is the rule id, so it renders like every other diagnostic.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,7 +32,6 @@ const RuleInfo* find_rule(const std::string& id);
 /// What lint needs besides the document.
 struct LintOptions {
   const Config* config = nullptr;                 // rule levels, required sections, roles…
-  std::shared_ptr<const Config> config_storage;   // keeps `config` alive when the options own it
   const DestructivePatterns* patterns = nullptr;  // the one list (stdlib/)
   std::vector<std::string> runbook_path;          // for "call to a runbook not on the path"
   bool shellcheck = true;                         // run ShellCheck on shell literals

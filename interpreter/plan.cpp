@@ -8,6 +8,7 @@
 
 #include "interpreter/catalog.hpp"
 #include "interpreter/gate.hpp"
+#include "interpreter/json_fields.hpp"
 #include "interpreter/rbk_env.hpp"
 #include "interpreter/value.hpp"
 
@@ -642,16 +643,8 @@ const json& get(const json& j, const char* key) {
   return it == j.end() ? null_value : *it;
 }
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-bool flag(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
+using json_fields::flag;
+using json_fields::str;
 
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

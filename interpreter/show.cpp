@@ -2,15 +2,15 @@
 
 #include <algorithm>
 
+#include "interpreter/json_fields.hpp"
+
 namespace rbk {
 
 namespace {
 
 using json = nlohmann::json;
 
-std::string str(const json& j, const char* k) {
-  return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
-}
+using json_fields::str;
 
 /// Text inside a Markdown table cell: pipes escaped, lines joined.
 std::string cell(std::string s) {
@@ -26,48 +26,45 @@ std::string cell(std::string s) {
   return out;
 }
 
-/// Inline code that survives backticks inside it.
-std::string code(const std::string& s) {
+/// The longest run of backticks in `s`: a fence must be longer.
+size_t longest_backticks(const std::string& s) {
   size_t run = 0, longest = 0;
   for (char c : s) {
     run = c == '`' ? run + 1 : 0;
     longest = std::max(longest, run);
   }
-  std::string fence(longest + 1, '`');
+  return longest;
+}
+
+/// Every line of `s` (the last one too, even when empty) after `prefix`.
+std::string prefix_lines(const std::string& s, const std::string& prefix) {
+  std::string out;
+  size_t at = 0;
+  while (at <= s.size()) {
+    size_t eol = s.find('\n', at);
+    if (eol == std::string::npos) eol = s.size();
+    out += prefix + s.substr(at, eol - at) + "\n";
+    at = eol + 1;
+  }
+  return out;
+}
+
+/// Inline code that survives backticks inside it.
+std::string code(const std::string& s) {
+  std::string fence(longest_backticks(s) + 1, '`');
   bool pad = !s.empty() && (s.front() == '`' || s.back() == '`');
   return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
 }
 
 /// A fenced block that no line of `s` can close.
 std::string block(const std::string& s, const char* lang, const std::string& indent) {
-  size_t run = 0, longest = 0;
-  for (char c : s) {
-    run = c == '`' ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
-  std::string fence(std::max<size_t>(3, longest + 1), '`');
-  std::string out = indent + fence + lang + "\n";
-  size_t at = 0;
-  while (at <= s.size()) {
-    size_t eol = s.find('\n', at);
-    if (eol == std::string::npos) eol = s.size();
-    out += indent + s.substr(at, eol - at) + "\n";
-    at = eol + 1;
-  }
-  return out + indent + fence + "\n";
+  std::string fence(std::max<size_t>(3, longest_backticks(s) + 1), '`');
+  return indent + fence + lang + "\n" + prefix_lines(s, indent) + indent + fence + "\n";
 }
 
 /// A quoted paragraph (summary, manual instructions).
 std::string quote(const std::string& s, const std::string& indent) {
-  std::string out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    size_t eol = s.find('\n', at);
-    if (eol == std::string::npos) eol = s.size();
-    out += indent + "> " + s.substr(at, eol - at) + "\n";
-    at = eol + 1;
-  }
-  return out;
+  return prefix_lines(s, indent + "> ");
 }
 
 std::string gate_line(const json& g) {

@@ -1,5 +1,6 @@
 #include "engine_fakes.hpp"
 
+#include "interpreter/json_fields.hpp"
 #include "interpreter/params.hpp"
 #include "interpreter/value.hpp"
 
@@ -9,9 +10,7 @@ std::vector<std::string> MemorySink::trace() const {
   std::vector<std::string> out;
   for (const auto& e : events) {
     const auto& d = e.data;
-    auto s = [&](const char* k) {
-      return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : "";
-    };
+    auto s = [&](const char* k) { return json_fields::str(d, k); };
     if (e.type == "step_end")
       out.push_back("step " + s("step") + " " + s("status"));
     else if (e.type == "command_start")
