@@ -457,16 +457,19 @@ class Planner {
   }
 
   /// The common part of a signal, step or check.
-  json item(const char* kind, const char* section, const std::optional<ast::Ident>& id,
+  /// `id` is the item's id as the engine names it (ast::item_id for an
+  /// unnamed signal or check), so RBK_STEP and --approve match a run's.
+  json item(const char* kind, const char* section, const std::string& id, bool named,
             const std::string& title, const ast::Body& body) {
     StepContext ctx;
     ctx.section = section;
-    ctx.id = id ? id->name : std::string();
-    ctx.owner = std::string(kind) + " " + (id ? id->name : "\"" + title + "\"");
+    ctx.id = id;
+    // An unnamed signal or check reads better by its title than its number.
+    ctx.owner = std::string(kind) + " " + (named ? id : "\"" + title + "\"");
 
     json j = json::object();
     j["kind"] = kind;
-    j["id"] = id ? json(id->name) : json(nullptr);
+    j["id"] = id;
     j["title"] = title;
     json before = json::array();
     for (const auto& [name, from] : captures_) before.push_back({{"name", name}, {"value", from}});
@@ -503,7 +506,7 @@ class Planner {
 
   json step(const ast::Step& st, const char* section) {
     std::string title = st.title ? written(*st.title) : std::string();
-    json j = item("step", section, st.id, title, st.body);
+    json j = item("step", section, st.id.name, true, title, st.body);
     j["when"] = text_or_null(st.when);
     std::vector<std::string> causes;
     causes_in(st.when.get(), causes);
@@ -524,13 +527,16 @@ class Planner {
     }
     json items = json::array();
     if (found != sections_.end()) {
+      size_t signals = 0, checks = 0;
       for (const auto& si : found->second->items) {
         if (const auto* sg = std::get_if<ast::Signal>(&si)) {
-          items.push_back(item("signal", name, sg->id, written(sg->title), sg->body));
+          items.push_back(item("signal", name, ast::item_id(sg->id, "signal", ++signals),
+                               sg->id.has_value(), written(sg->title), sg->body));
         } else if (const auto* st = std::get_if<ast::Step>(&si)) {
           items.push_back(step(*st, name));
         } else if (const auto* ck = std::get_if<ast::Check>(&si)) {
-          json c = item("check", name, ck->id, written(ck->title), ck->body);
+          json c = item("check", name, ast::item_id(ck->id, "check", ++checks), ck->id.has_value(),
+                        written(ck->title), ck->body);
           c["within"] = ck->within ? json(ck->within->text) : json(nullptr);
           c["every"] = ck->every ? json(ck->every->text) : json(nullptr);
           items.push_back(std::move(c));

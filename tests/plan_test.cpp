@@ -277,6 +277,11 @@ TEST_CASE("plan of examples/db-down.rbk: undo, call, manual, given parameters", 
   std::vector<std::string> expected = commands_of(*p->parsed.document->runbook(), p->imports);
   for (const auto& c : expected) check_shown(text, c);
   CHECK_THAT(text, Catch::Contains("env  : enum(prod, staging) = staging\n"));
+  // An unnamed signal or check has the id a run gives it: RBK_STEP and
+  // --approve in the plan are the ones the run will use.
+  const json& signal = item(p->plan, "signal-1");
+  CHECK(signal["statements"][0]["env"]["RBK_STEP"] == "signal-1");
+  CHECK(item(p->plan, "check-1")["kind"] == "check");
   CHECK_THAT(text,
              Catch::Contains("api  : string              = http://127.0.0.1:8080  (default)"));
   CHECK_THAT(text,
