@@ -21,6 +21,10 @@ struct CommandSpec {
   /// (a later entry wins over an earlier one). Parameters, captures and
   /// secrets reach commands only this way: values are never put in `script`.
   std::vector<std::pair<std::string, std::string>> env;
+  /// Names removed from the inherited environment before `env` is laid over
+  /// it: the variables secrets are read from, so that a command sees only
+  /// the secrets its runbook declares (as `env` entries), never the sources.
+  std::vector<std::string> unset_env;
   /// Deadline from the start; must be positive. There is deliberately no
   /// "no timeout": a command with a zero or negative one is not started.
   std::chrono::milliseconds timeout{0};

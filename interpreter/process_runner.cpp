@@ -364,6 +364,7 @@ class Session {
       }
       names.insert(name);
     }
+    for (const auto& name : spec_.unset_env) names.insert(name);
     for (char** e = environ; e && *e; ++e) {
       std::string_view entry(*e);
       if (!names.count(entry.substr(0, entry.find('=')))) env_storage_.emplace_back(entry);
