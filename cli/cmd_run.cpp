@@ -55,6 +55,19 @@ class SignalGuard {
   struct sigaction old_[32]{};
 };
 
+/// Why `path` cannot receive a new fixture (empty when it can): it exists, or
+/// its directory is missing or not writable.
+std::string fixture_target_problem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(path, ec)))
+    return "already exists; --record-fixture writes a new file";
+  fs::path dir = fs::absolute(path, ec).parent_path();
+  if (ec || !fs::is_directory(dir, ec)) return "directory " + dir.string() + " does not exist";
+  if (::access(dir.c_str(), W_OK) != 0) return "cannot write in " + dir.string();
+  return {};
+}
+
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
 bool complete_params(LoadedRunbook& rb, TtyOperator& op) {
@@ -94,14 +107,19 @@ int run_run(const RunOptions& opts) {
 
   // Checked before anything runs: a run must not end with nowhere to put its fixture.
   std::error_code ec;
-  if (!opts.record_fixture.empty() && std::filesystem::exists(opts.record_fixture, ec)) {
-    write(stderr, "rbk: error: " + opts.record_fixture +
-                      " already exists; --record-fixture writes a new file\n");
-    return kExitUsage;
+  if (!opts.record_fixture.empty()) {
+    std::string why = fixture_target_problem(opts.record_fixture);
+    if (!why.empty()) {
+      write(stderr, "rbk: error: --record-fixture " + opts.record_fixture + ": " + why + "\n");
+      return kExitUsage;
+    }
   }
 
   CancelToken cancel;
   SignalGuard signals(cancel);
+  // Past a file-size limit (ulimit -f) a write must fail like a full disk
+  // (and stop the run with its record), not kill rbk with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   const bool color =
       opts.color == "always" || (opts.color == "auto" && !opts.json && use_color(stdout));
   TtyOperator op(opts.non_interactive, &cancel, use_color(stderr));
@@ -188,7 +206,8 @@ int run_run(const RunOptions& opts) {
   req.sha256 = sha256_hex(rb->parsed.source->text());
   RunResult result = run_runbook(ctx, req);
   display.reset();  // stop the ticker before the last lines
-  if (!result.message.empty() && result.outcome == Outcome::Error)
+  if (!result.message.empty() &&
+      (result.outcome == Outcome::Error || result.outcome == Outcome::RecordFailed))
     write(stderr, "rbk: error: " + result.message + "\n");
   if (recorder) {
     std::string werr;
@@ -198,8 +217,11 @@ int run_run(const RunOptions& opts) {
     else
       write(stderr, "rbk: error: cannot write " + opts.record_fixture + ": " + werr + "\n");
   }
-  if (!record->error().empty())
-    write(stderr, "rbk: warning: the run record is incomplete: " + record->error() + "\n");
+  if (!record->error().empty() && result.outcome != Outcome::RecordFailed) {
+    // Cannot happen (the engine stops at the first record error); never exit 0 if it does.
+    write(stderr, "rbk: error: the run record is incomplete: " + record->error() + "\n");
+    return kExitRecordFailed;
+  }
   return result.exit_code;
 }
 

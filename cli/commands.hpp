@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitUsage = 2,           // bad arguments, unreadable paths, config or runbook errors
   kExitRollbackFailed = 3,  // a run failed and its rollback failed too
   kExitRefused = 4,         // a run stopped at a gate that was refused or not approved
+  kExitRecordFailed = 5,    // a run stopped because its record could not be written
   kExitInterrupted = 130,   // a run was interrupted (Ctrl-C, SIGTERM, SIGHUP)
 };
 

@@ -40,7 +40,8 @@ void build(CLI::App& app, Options& o) {
   app.footer(
       "Run 'rbk help COMMAND' for one command's options.\n"
       "Exit codes: 0 ok, 1 errors found / run failed and rolled back, 2 usage error,\n"
-      "3 run failed and not restored, 4 refused at a gate, 130 interrupted (docs/cli.md).");
+      "3 run failed and not restored, 4 refused at a gate, 5 run record could not be written,\n"
+      "130 interrupted (docs/cli.md).");
 
   auto* c = app.add_subcommand("check", "Parse and validate runbooks; report errors only");
   c->add_option("paths", check.paths, "Files, or directories searched for *.rbk")->required();

@@ -34,6 +34,8 @@ const char* outcome_name(Outcome o) {
       return "interrupted";
     case Outcome::Error:
       return "error";
+    case Outcome::RecordFailed:
+      return "record_failed";
   }
   return "error";
 }
@@ -51,6 +53,8 @@ int exit_code_for(Outcome o) {
       return 3;
     case Outcome::Refused:
       return 4;
+    case Outcome::RecordFailed:
+      return 5;
     case Outcome::Interrupted:
       return 130;
   }
@@ -108,26 +112,58 @@ class Bus {
     e.elapsed_ms = count(ctx_.clock->now() - start_);
     e.time = ctx_.clock->wall_time();
     for (auto* s : ctx_.sinks) s->event(e);
+    check_sinks();
   }
   void output(uint64_t seq, Stream stream, std::string_view masked) {
     if (masked.empty()) return;
     std::lock_guard lock(mu_);
     for (auto* s : ctx_.sinks) s->output(seq, stream, masked);
+    check_sinks();
   }
   void sync() {
     std::lock_guard lock(mu_);
     for (auto* s : ctx_.sinks) s->sync();
+    check_sinks();
   }
+  /// Why the record can no longer be written (empty while it can). Once set,
+  /// the run is cancelled: no further command, gate or notification runs.
+  std::string broken() const {
+    std::lock_guard lock(broken_mu_);
+    return broken_;
+  }
+  /// broken() is not empty; cheap enough to ask before every command.
+  bool is_broken() const { return broken_flag_.load(); }
   void set_start(Millis t) { start_ = t; }
   Millis start() const { return start_; }
   const Masker& masker() const { return masker_; }
 
  private:
+  // Called under mu_ after every write. The first failure cancels the run:
+  // the running command's process group is ended through the same token as
+  // Ctrl-C, and every later command, gate and notification is refused.
+  void check_sinks() {
+    {
+      std::lock_guard lock(broken_mu_);
+      if (!broken_.empty()) return;
+      for (auto* s : ctx_.sinks)
+        if (std::string why = s->failure(); !why.empty()) {
+          broken_ = std::move(why);
+          break;
+        }
+      if (broken_.empty()) return;
+    }
+    broken_flag_.store(true);
+    if (ctx_.cancel) ctx_.cancel->cancel();
+  }
+
   EngineContext& ctx_;
   Masker& masker_;
   mutable std::shared_mutex mask_mu_;  // add_secret against concurrent masking
   std::mutex mu_;                      // one event or chunk at a time, in order
   Millis start_{0};
+  mutable std::mutex broken_mu_;
+  std::string broken_;
+  std::atomic<bool> broken_flag_{false};
 };
 
 /// Masks a command's output per stream and hands it to the bus.
@@ -275,7 +311,8 @@ class Runner final : public Scope {
  private:
   // ------------------------------------------------------------ helpers
   std::string qualified(const std::string& id) const { return prefix_ + id; }
-  bool interrupted() const { return ctx_.cancel && ctx_.cancel->cancelled(); }
+  /// Ctrl-C and friends, or a record that can no longer be written.
+  bool interrupted() const { return (ctx_.cancel && ctx_.cancel->cancelled()) || bus_.is_broken(); }
   Millis now() const { return ctx_.clock->now(); }
 
   void set_step(const std::string& id, StepState s) {
@@ -305,6 +342,10 @@ class Runner final : public Scope {
     }
     for (const auto& err : errors) warn(where, err);
     return out;
+  }
+  std::string record_failure() const {
+    return "the run record could not be written (" + bus_.broken() +
+           "); rbk stopped and ran nothing more";
   }
   void warn(const std::string& where, const EvalError& err) {
     bus_.emit("warning",
@@ -514,7 +555,14 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
                               {"attempt", attempt},
                               {"env", names}});
   MaskingSink sink(bus_, seq);
-  CommandResult r = ctx_.runner->run(spec, &sink);
+  CommandResult r;
+  if (bus_.is_broken()) {
+    // Nothing runs that the record could not keep (this start included).
+    r.cancelled = true;
+    r.error = "not started: the run record cannot be written";
+  } else {
+    r = ctx_.runner->run(spec, &sink);
+  }
   sink.finish();
   if (!r.ok()) block_all_ok_ = false;
   json end = {{"step", qualified(step)},
@@ -768,6 +816,8 @@ BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Ga
 
 BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std::string& title) {
   if (g.kind == GateKind::None) return {};
+  // A run that is stopping (Ctrl-C, or a record that cannot be written) asks nothing more.
+  if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
   const std::string id = qualified(step);
   const char* kind = g.kind == GateKind::Typed ? "typed" : "confirm";
   std::string question;
@@ -820,6 +870,7 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     bus_.emit("answer", answer);
     return BlockResult{BlockEnd::Interrupted, "interrupted"};
   };
+  if (interrupted()) return interrupt();  // e.g. the gate event could not be recorded
   if (ctx_.approve.count(id)) {
     answer["answer"] = "approved on the command line";
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
@@ -1208,6 +1259,9 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   if (command.empty()) {
     ev["delivered"] = false;
     ev["how"] = "no notification command configured";
+  } else if (bus_.is_broken()) {
+    ev["delivered"] = false;
+    ev["how"] = "not sent: the run record cannot be written";
   } else {
     CommandSpec spec;
     spec.script = command;
@@ -1328,6 +1382,7 @@ RunResult Runner::run() {
   std::vector<std::string> import_errors;
   imports_ = resolve_imports(*req_.doc, *ctx_.modules, import_errors);
   auto finish = [&](Outcome o) {
+    if (bus_.is_broken()) o = Outcome::RecordFailed;
     result.outcome = o;
     result.exit_code = exit_code_for(o);
     result.failed_step = failed_step_.empty() ? "" : qualified(failed_step_);
@@ -1345,9 +1400,17 @@ RunResult Runner::run() {
                 {"steps_run", result.steps_run},
                 {"escalations", result.escalations}};
     if (depth_ > 0) end["runbook"] = rb_.name.name;
+    if (o == Outcome::RecordFailed) result.message = record_failure();
     if (!result.message.empty()) end["message"] = result.message;
     bus_.emit(depth_ > 0 ? "call_run_end" : "run_end", std::move(end));
     bus_.sync();
+    if (depth_ == 0 && bus_.is_broken() && result.outcome != Outcome::RecordFailed) {
+      // The last event or the final sync failed: the run is over, but its
+      // record is not whole, and the exit code must say so.
+      result.outcome = Outcome::RecordFailed;
+      result.exit_code = exit_code_for(result.outcome);
+      result.message = record_failure();
+    }
     return result;
   };
 

@@ -67,6 +67,10 @@ class EventSink {
   }
   /// Makes everything so far durable (called before and after a destructive step).
   virtual void sync() {}
+  /// Why this sink can no longer keep what it is given; empty while it can.
+  /// Only the run record fails this way: a run whose record cannot be
+  /// written stops (the record is the incident's audit trail).
+  virtual std::string failure() const { return {}; }
 };
 
 }  // namespace rbk

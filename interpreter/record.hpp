@@ -46,8 +46,10 @@ class RunRecord final : public EventSink {
 
   /// The run's directory (absolute).
   const std::string& dir() const { return dir_; }
-  /// The first write error, if any (the run goes on; the CLI reports it).
+  /// The first write error, if any. The engine stops the run at the first
+  /// one (see EventSink::failure); the CLI reports it.
   const std::string& error() const { return error_; }
+  std::string failure() const override { return error_; }
 
  private:
   RunRecord(std::string dir, int events_fd);

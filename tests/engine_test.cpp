@@ -796,3 +796,92 @@ runbook parent {
   CHECK(bad.runner.ran.empty());
   CHECK(bad.sink.of("step_end").at(0).data["reason"] == "'child' has no parameter 'PATH'");
 }
+
+namespace {
+
+/// A record that stops being writable at the first event of type `at`
+/// (its `nth` occurrence): what a full disk does to the run record.
+class FailingRecord final : public rbk::EventSink {
+ public:
+  FailingRecord(std::string at, int nth = 1) : at_(std::move(at)), nth_(nth) {}
+  void event(const rbk::Event& e) override {
+    if (e.type == at_ && --nth_ == 0)
+      failed_ = "cannot write events.jsonl: No space left on device";
+  }
+  std::string failure() const override { return failed_; }
+
+ private:
+  std::string at_;
+  int nth_;
+  std::string failed_;
+};
+
+const char* kFullDisk = R"(
+runbook full {
+  severity high
+  diagnose {
+    step look "Look" { run `look-around` }
+    step more "Look more" { run `look-more` }
+  }
+  remediate {
+    step warm "Warm" {
+      run `warm-up`
+      undo { run `cool-down` }
+    }
+    step wipe "Wipe the cache" {
+      destructive
+      run `wipe-cache`
+    }
+  }
+  rollback {
+    step back "Back" { run `roll-back` }
+  }
+  escalate {
+    on failure page primary "failed"
+    after 1m page primary "slow"
+  }
+}
+)";
+
+}  // namespace
+
+TEST_CASE("a record that cannot be written stops the run: no further command, gate or page",
+          "[engine][record]") {
+  rbk::Config cfg;
+  cfg.page_command = "send-page";
+  SECTION("at the gate of a destructive step: it is not asked, nothing runs, nothing is undone") {
+    Harness h(kFullDisk, cfg);
+    require_valid(h);
+    FailingRecord rec("gate");
+    h.ctx.sinks.push_back(&rec);
+    h.op.confirms.push_back(true);
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::RecordFailed);
+    CHECK(r.exit_code == 5);
+    CHECK(r.message.find("No space left on device") != std::string::npos);
+    CHECK(h.op.asked.empty());
+    CHECK(h.runner.ran == Lines{"look-around", "look-more", "warm-up"});
+    CHECK(h.sink.of("run_end").at(0).data["outcome"] == "record_failed");
+  }
+  SECTION("while a command's start is written: that command never starts") {
+    Harness h(kFullDisk, cfg);
+    require_valid(h);
+    FailingRecord rec("command_start", 2);
+    h.ctx.sinks.push_back(&rec);
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::RecordFailed);
+    CHECK(h.runner.ran == Lines{"look-around"});
+    auto ends = h.sink.of("command_end");
+    REQUIRE(ends.size() == 2);
+    CHECK(ends[1].data["cancelled"] == true);
+  }
+  SECTION("the final sync fails: the run is over, but the exit code says the record is not whole") {
+    Harness h(R"(runbook quiet { diagnose { step a "A" { run `true` } } })");
+    require_valid(h);
+    FailingRecord rec("run_end");
+    h.ctx.sinks.push_back(&rec);
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::RecordFailed);
+    CHECK(r.exit_code == 5);
+  }
+}

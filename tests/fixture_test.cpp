@@ -248,8 +248,18 @@ TEST_CASE("a real run recorded with --record-fixture replays to the same end", "
     auto again = test::run_detached(
         dir, {"run", "drill", "--approve", "fix", "--record-fixture", "drill.test.yaml"}, env);
     CHECK(again.code == 2);
-    CHECK(again.err.find("drill.test.yaml already exists") != std::string::npos);
+    CHECK(again.err.find("drill.test.yaml: already exists") != std::string::npos);
     CHECK_FALSE(fs::exists(tmp.path / "fixed"));
+  }
+  SECTION("a missing directory is refused before anything runs") {
+    fs::remove(tmp.path / "fixed");
+    auto missing = test::run_detached(
+        dir, {"run", "drill", "--approve", "fix", "--record-fixture", "no/such/dir/f.test.yaml"},
+        env);
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find("no/such/dir/f.test.yaml: directory ") != std::string::npos);
+    CHECK(missing.err.find("does not exist") != std::string::npos);
+    CHECK_FALSE(fs::exists(tmp.path / "fixed"));  // the step never ran
   }
 }
 
