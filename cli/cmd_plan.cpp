@@ -39,6 +39,7 @@ std::optional<nlohmann::json> plan_of(const RunOptions& opts) {
   in.config = &loaded->config;
   in.patterns = &loaded->patterns;
   in.file = loaded->file;
+  in.secret_values = env_secret_values(*in.runbook);
   return make_plan(in);
 }
 

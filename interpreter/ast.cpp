@@ -151,4 +151,8 @@ std::string item_id(const std::optional<Ident>& id, const char* kind, size_t n) 
   return id ? id->name : std::string(kind) + "-" + std::to_string(n);
 }
 
+std::string secret_env_var(const Secret& s) {
+  return s.env_var ? s.env_var->plain() : s.name.name;
+}
+
 }  // namespace rbk::ast

@@ -295,6 +295,10 @@ struct Secret {
   std::optional<Shell> command;
 };
 
+/// The environment variable an env secret is read from: the one named with
+/// `from env "VAR"`, else the secret's own name.
+std::string secret_env_var(const Secret& s);
+
 using RunbookItem = std::variant<Meta, Param, Secret, Section, Comment>;
 /// `runbook NAME { … }`
 struct Runbook {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <set>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -136,6 +137,10 @@ class Bus {
   void set_start(Millis t) { start_ = t; }
   Millis start() const { return start_; }
   const Masker& masker() const { return masker_; }
+  /// The environment variables secrets are read from, in this runbook and
+  /// the ones it calls: no command inherits them (see CommandSpec::unset_env).
+  const std::vector<std::string>& secret_sources() const { return secret_sources_; }
+  void set_secret_sources(std::vector<std::string> names) { secret_sources_ = std::move(names); }
 
  private:
   // Called under mu_ after every write. The first failure cancels the run:
@@ -161,6 +166,7 @@ class Bus {
   mutable std::shared_mutex mask_mu_;  // add_secret against concurrent masking
   std::mutex mu_;                      // one event or chunk at a time, in order
   Millis start_{0};
+  std::vector<std::string> secret_sources_;  // set before the first command
   mutable std::mutex broken_mu_;
   std::string broken_;
   std::atomic<bool> broken_flag_{false};
@@ -387,7 +393,13 @@ class Runner final : public Scope {
   void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& trigger,
                const std::string& step);
   void declare_captures();
-  Outcome resolve_secrets(std::string& error);
+  /// Reads every secret (environment or command) before anything is
+  /// recorded; the events it would have emitted are returned in `events`.
+  Outcome resolve_secrets(std::string& error,
+                          std::vector<std::pair<std::string, nlohmann::json>>& events);
+  /// The environment variables the secrets of this runbook, and of the
+  /// runbooks it calls (as far as they can be found), are read from.
+  std::vector<std::string> secret_sources();
 
   const ast::Section* section(ast::SectionKind k) const {
     for (const auto& item : rb_.items)
@@ -541,6 +553,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   CommandSpec spec;
   spec.script = shell.text;
   spec.env = command_env(section, step);
+  spec.unset_env = bus_.secret_sources();
   spec.timeout = timeout;
   spec.grace = policy.grace;
   spec.capture_limit = policy.capture_limit;
@@ -1273,6 +1286,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
                 {"RBK_SEVERITY", severity_},
                 {"RBK_KIND", n.page ? "page" : "notify"},
                 {"RBK_RECORD_DIR", ctx_.record_dir}};
+    spec.unset_env = bus_.secret_sources();  // a notifier gets no secret at all
     spec.timeout = kNotifyTimeout;
     spec.grace = ctx_.config->policy.grace;
     CommandResult r = ctx_.runner->run(spec, nullptr);
@@ -1313,7 +1327,43 @@ void Runner::declare_captures() {
   }
 }
 
-Outcome Runner::resolve_secrets(std::string& error) {
+std::vector<std::string> Runner::secret_sources() {
+  std::vector<std::string> names;
+  std::set<std::string> visited;
+  std::function<void(const ast::Document&)> walk_doc = [&](const ast::Document& doc) {
+    const ast::Runbook* rb = doc.runbook();
+    if (!rb || !visited.insert(rb->name.name).second) return;
+    for (const auto& item : rb->items)
+      if (const auto* s = std::get_if<ast::Secret>(&item); s && s->source == ast::SecretSource::Env)
+        names.push_back(ast::secret_env_var(*s));
+    if (!ctx_.find_runbook) return;
+    std::vector<std::string> ignored;  // a missing module is reported when the runbook runs
+    Imports imports = resolve_imports(doc, *ctx_.modules, ignored);
+    std::function<void(const ast::Body&)> walk_body = [&](const ast::Body& body) {
+      for (const auto& s : expand_body(body, imports)) {
+        if (const auto* c = std::get_if<ast::Call>(s.stmt)) {
+          std::string error;  // a runbook not found fails its `call` step later
+          if (const ast::Document* callee = ctx_.find_runbook(c->runbook.name, error))
+            walk_doc(*callee);
+        }
+        if (const auto* u = std::get_if<ast::Undo>(s.stmt); u && u->body) walk_body(*u->body);
+      }
+    };
+    for (const auto& item : rb->items) {
+      const auto* sec = std::get_if<ast::Section>(&item);
+      if (!sec) continue;
+      for (const auto& si : sec->items) {
+        if (const auto* st = std::get_if<ast::Step>(&si)) walk_body(st->body);
+        if (const auto* sg = std::get_if<ast::Signal>(&si)) walk_body(sg->body);
+        if (const auto* ck = std::get_if<ast::Check>(&si)) walk_body(ck->body);
+      }
+    }
+  };
+  walk_doc(*req_.doc);
+  return names;
+}
+
+Outcome Runner::resolve_secrets(std::string& error, std::vector<std::pair<std::string, json>>& events) {
   for (const auto& item : rb_.items) {
     const auto* s = std::get_if<ast::Secret>(&item);
     if (!s) continue;
@@ -1322,11 +1372,11 @@ Outcome Runner::resolve_secrets(std::string& error) {
       auto it = ctx_.secret_values->find(s->name.name);
       if (it != ctx_.secret_values->end()) value = it->second;
     } else if (s->source == ast::SecretSource::Env) {
-      std::string var = s->env_var ? s->env_var->plain() : s->name.name;
+      std::string var = ast::secret_env_var(*s);
       const char* v = std::getenv(var.c_str());
       if (!v) {
-        bus_.emit("warning", {{"message", "secret " + s->name.name + ": $" + var +
-                                              " is not set; commands get it empty"}});
+        events.emplace_back("warning", json{{"message", "secret " + s->name.name + ": $" + var +
+                                                           " is not set; commands get it empty"}});
       }
       value = v ? v : "";
     } else {
@@ -1339,25 +1389,28 @@ Outcome Runner::resolve_secrets(std::string& error) {
       }
       CommandSpec spec;
       spec.script = s->command->text;
+      spec.unset_env = bus_.secret_sources();
       spec.timeout = ctx_.config->policy.default_timeout;
       spec.grace = ctx_.config->policy.grace;
       const std::string step = "secret " + s->name.name;
       uint64_t seq = ++*seq_;
-      bus_.emit("command_start", {{"step", qualified(step)},
-                                  {"seq", seq},
-                                  {"command", s->command->text},
-                                  {"timeout_ms", count(spec.timeout)},
-                                  {"attempt", 1}});
+      // Recorded after run_start (see run()): nothing is written before
+      // every secret is known, so nothing is written unmasked.
+      events.emplace_back("command_start", json{{"step", qualified(step)},
+                                                {"seq", seq},
+                                                {"command", s->command->text},
+                                                {"timeout_ms", count(spec.timeout)},
+                                                {"attempt", 1}});
       CommandResult r = ctx_.runner->run(spec, nullptr);  // its output is the secret: never kept
-      bus_.emit("command_end", {{"step", qualified(step)},
-                                {"seq", seq},
-                                {"exit", r.exit_code},
-                                {"signal", r.signal},
-                                {"timed_out", r.timed_out},
-                                {"cancelled", r.cancelled},
-                                {"ok", r.ok()},
-                                {"duration_ms", count(r.duration)},
-                                {"output", "not recorded: it is a secret"}});
+      events.emplace_back("command_end", json{{"step", qualified(step)},
+                                              {"seq", seq},
+                                              {"exit", r.exit_code},
+                                              {"signal", r.signal},
+                                              {"timed_out", r.timed_out},
+                                              {"cancelled", r.cancelled},
+                                              {"ok", r.ok()},
+                                              {"duration_ms", count(r.duration)},
+                                              {"output", "not recorded: it is a secret"}});
       if (r.cancelled || interrupted()) return Outcome::Interrupted;
       if (!r.ok()) {
         error = "secret " + s->name.name + ": its command failed (" +
@@ -1430,6 +1483,11 @@ RunResult Runner::run() {
   for (const auto& item : rb_.items)
     if (const auto* m = std::get_if<ast::Meta>(&item); m && m->kind == ast::MetaKind::Title)
       title = m->text ? m->text->plain() : "";
+  // Secrets first: the masker must know every one of them before the first
+  // event (run_start holds the parameters, which may contain one).
+  if (depth_ == 0) bus_.set_secret_sources(secret_sources());
+  std::vector<std::pair<std::string, json>> secret_events;
+  const Outcome secrets_read = resolve_secrets(result.message, secret_events);
   bus_.emit(depth_ > 0 ? "call_run_start" : "run_start", {{"run_id", ctx_.run_id},
                                                           {"runbook", rb_.name.name},
                                                           {"title", title},
@@ -1440,8 +1498,9 @@ RunResult Runner::run() {
                                                           {"secrets", secrets},
                                                           {"user", ctx_.op->user()},
                                                           {"rbk_version", RBK_VERSION}});
+  for (auto& [type, data] : secret_events) bus_.emit(type, std::move(data));
   for (const auto& e : import_errors) bus_.emit("warning", {{"message", e}});
-  if (Outcome o = resolve_secrets(result.message); o != Outcome::Resolved) return finish(o);
+  if (secrets_read != Outcome::Resolved) return finish(secrets_read);
 
   if (const auto* sec = section(ast::SectionKind::Alert)) {
     Alert alert = run_alert(*sec);

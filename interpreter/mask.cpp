@@ -11,6 +11,14 @@ namespace {
 
 using Range = std::pair<size_t, size_t>;
 
+// Spaces, tabs and line ends around a secret's value or one of its lines.
+std::string_view trim_blanks(std::string_view s) {
+  const char* blanks = " \t\r\n";
+  size_t b = s.find_first_not_of(blanks);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(blanks) - b + 1);
+}
+
 // Sorts ranges and merges the ones that overlap or touch: two secrets side by
 // side become one kMask, and an overlap never leaves a fragment between masks.
 void merge(std::vector<Range>& ranges) {
@@ -40,6 +48,30 @@ Masker::Masker(std::vector<std::string> secrets, const std::vector<std::string>&
 }
 
 void Masker::add_secret(std::string value) {
+  if (value.empty()) return;
+  // What a command is likely to print of a secret besides the whole value:
+  // the value without surrounding blanks, and each line of a multi-line one
+  // (a PEM key, a JSON document), also without blanks. Fragments shorter
+  // than kMinFragment are left alone: masking every "}" of a JSON secret
+  // would garble all output and hide nothing worth hiding.
+  auto fragment = [&](std::string_view f) {
+    f = trim_blanks(f);
+    if (f.size() >= kMinFragment && f.size() < value.size()) add_literal(std::string(f));
+  };
+  fragment(value);
+  if (value.find('\n') != std::string::npos) {
+    for (size_t begin = 0; begin <= value.size();) {
+      size_t nl = value.find('\n', begin);
+      size_t end = nl == std::string::npos ? value.size() : nl;
+      fragment(std::string_view(value).substr(begin, end - begin));
+      if (nl == std::string::npos) break;
+      begin = nl + 1;
+    }
+  }
+  add_literal(std::move(value));
+}
+
+void Masker::add_literal(std::string value) {
   if (value.empty()) return;
   if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end()) return;
   // Longest first; among equal lengths, in the order learned.

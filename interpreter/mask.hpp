@@ -19,6 +19,9 @@ namespace rbk {
 
 /// What a masked value is replaced with.
 inline constexpr std::string_view kMask = "***";
+/// The shortest line or trimmed form of a secret that is masked on its own
+/// (the whole value is masked whatever its length).
+inline constexpr size_t kMinFragment = 4;
 
 /// Replaces secret values and redaction-pattern matches with kMask.
 class Masker {
@@ -27,7 +30,10 @@ class Masker {
   /// `secrets`: literal values (empty ones ignored); `patterns`: RE2 patterns
   /// (already validated by the config reader; an invalid one is skipped).
   Masker(std::vector<std::string> secrets, const std::vector<std::string>& patterns);
-  /// Adds a secret value learned later (e.g. a secret read from a command).
+  /// Adds a secret value learned later (e.g. a secret read from a command),
+  /// with its forms a command may print instead: trimmed of surrounding
+  /// blanks, and each line of a multi-line value (see kMinFragment).
+  /// Encoded forms (base64, URL, hex, JSON escapes) are not masked.
   void add_secret(std::string value);
   /// `text` with every secret occurrence and pattern match replaced; matches
   /// that overlap or touch become one kMask (no fragment of either survives).
@@ -46,6 +52,8 @@ class Masker {
 
  private:
   friend class StreamMasker;
+  /// Adds one literal to mask, keeping secrets_ longest first.
+  void add_literal(std::string value);
   /// Byte ranges [begin, end) of `text` to mask, sorted and merged: every
   /// occurrence of every secret (overlapping ones included) and every pattern
   /// match within a line.

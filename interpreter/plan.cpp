@@ -9,6 +9,7 @@
 #include "interpreter/catalog.hpp"
 #include "interpreter/gate.hpp"
 #include "interpreter/json_fields.hpp"
+#include "interpreter/mask.hpp"
 #include "interpreter/rbk_env.hpp"
 #include "interpreter/value.hpp"
 
@@ -220,7 +221,7 @@ class Planner {
       json j = {{"name", s->name.name}, {"value", "***"}};
       if (s->source == ast::SecretSource::Env) {
         j["source"] = "env";
-        j["var"] = s->env_var ? s->env_var->plain() : s->name.name;
+        j["var"] = ast::secret_env_var(*s);
       } else {
         j["source"] = "command";
         j["command"] = s->command ? s->command->text : std::string();
@@ -1031,7 +1032,18 @@ json make_plan(const PlanInput& in) {
   if (!full.imports) full.imports = &no_imports;
   if (!full.config) full.config = &default_config;
   if (!full.patterns) full.patterns = &no_patterns;
-  return Planner(full).plan();
+  return Masker(full.secret_values, full.config->redact).mask(Planner(full).plan());
+}
+
+std::vector<std::string> env_secret_values(const ast::Runbook& rb) {
+  std::vector<std::string> out;
+  for (const auto& item : rb.items) {
+    const auto* s = std::get_if<ast::Secret>(&item);
+    if (!s || s->source != ast::SecretSource::Env) continue;
+    std::string var = ast::secret_env_var(*s);
+    if (const char* v = std::getenv(var.c_str())) out.emplace_back(v);
+  }
+  return out;
 }
 
 std::string render_plan(const json& plan) {

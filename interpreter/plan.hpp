@@ -27,7 +27,16 @@ struct PlanInput {
   const Config* config = nullptr;
   const DestructivePatterns* patterns = nullptr;
   std::string file;  // the runbook's path, for the header
+  /// Secret values known without running anything (see env_secret_values):
+  /// masked wherever they appear, e.g. inside a parameter's value, as are
+  /// the config's redaction patterns. A command's secret cannot be known
+  /// without running its command, so a plan cannot mask it.
+  std::vector<std::string> secret_values;
 };
+
+/// The values of the runbook's secrets that are read from the environment
+/// (reading them runs nothing); unset ones are left out.
+std::vector<std::string> env_secret_values(const ast::Runbook& rb);
 
 /// The plan as data (the `--format json` output of `rbk plan`). Sections come
 /// in execution order, each signal/step/check with its gate, its statements

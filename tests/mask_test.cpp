@@ -233,3 +233,25 @@ TEST_CASE("event fields that name runbook identifiers are never masked", "[mask]
   CHECK(j["causes"][0] == "rr");
   CHECK(j["message"] == "***esta***t ***");
 }
+
+TEST_CASE("each line of a multi-line secret and its trimmed form are masked", "[mask]") {
+  Masker m;
+  m.add_secret("-----BEGIN KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END KEY-----\n");
+  m.add_secret("  hunter2-token \n");
+  // One line printed on its own, with different surroundings.
+  CHECK(m.mask("line: kqhkiG9w0BAQEF.") == "line: ***.");
+  CHECK(m.mask("MIIEvQIBADANBg") == "***");
+  // The secret without the blanks it was stored with.
+  CHECK(m.mask("token=hunter2-token;") == "token=***;");
+  // The whole value still masks as one.
+  CHECK(m.mask("x -----BEGIN KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END KEY-----\n y") ==
+        "x *** y");
+  check_every_split(m, "a\nkqhkiG9w0BAQEF\nb hunter2-token c\n");
+}
+
+TEST_CASE("lines of a secret shorter than four bytes are not masked on their own", "[mask]") {
+  Masker m;
+  m.add_secret("{\n  \"key\": \"s3cr3t-v4lue\"\n}");
+  CHECK(m.mask("{ } [ ]") == "{ } [ ]");  // every brace in the output would be lost
+  CHECK(m.mask("got \"key\": \"s3cr3t-v4lue\"") == "got ***");
+}
