@@ -6,6 +6,7 @@
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/check.hpp"
+#include "interpreter/json_text.hpp"
 
 namespace rbk::cli {
 
@@ -45,10 +46,8 @@ int run_check(const CheckOptions& opts) {
     }
   }
   if (json_out) {
-    write(
-        stdout,
-        nlohmann::json{{"files", files.size()}, {"errors", errors}, {"diagnostics", all}}.dump(2) +
-            "\n");
+    write(stdout,
+          json_text({{"files", files.size()}, {"errors", errors}, {"diagnostics", all}}, 2) + "\n");
   } else if (errors > 0) {
     write(stderr, std::to_string(errors) + (errors == 1 ? " error" : " errors") + " in " +
                       std::to_string(files.size()) + (files.size() == 1 ? " file\n" : " files\n"));

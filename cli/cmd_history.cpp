@@ -12,6 +12,7 @@
 #include "interpreter/catalog.hpp"
 #include "interpreter/config.hpp"
 #include "interpreter/history.hpp"
+#include "interpreter/json_text.hpp"
 
 namespace rbk::cli {
 
@@ -138,7 +139,7 @@ int run_history(const HistoryOptions& opts) {
   if (json_out) {
     nlohmann::json all = nlohmann::json::array();
     for (const auto& r : runs) all.push_back(to_json(r));
-    write(stdout, all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write(stdout, json_text(all, 2) + "\n");
   } else {
     write(stdout, table(runs, use_color(stdout)));
   }

@@ -16,6 +16,7 @@
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/catalog.hpp"
+#include "interpreter/json_text.hpp"
 #include "interpreter/lint.hpp"
 #include "interpreter/sarif.hpp"
 
@@ -158,17 +159,17 @@ int run_lint(const LintCmdOptions& opts) {
         if (const RuleInfo* rule = find_rule(d.code)) j["rule"] = rule->name;
         all.push_back(std::move(j));
       }
-    write(stdout, nlohmann::json{{"files", files.size()},
-                                 {"errors", errors},
-                                 {"warnings", warnings},
-                                 {"notes", note_count},
-                                 {"diagnostics", all}}
-                          .dump(2) +
+    write(stdout, json_text({{"files", files.size()},
+                             {"errors", errors},
+                             {"warnings", warnings},
+                             {"notes", note_count},
+                             {"diagnostics", all}},
+                            2) +
                       "\n");
   } else if (opts.format == "sarif") {
     std::vector<FileFindings> ff;
     for (size_t i = 0; i < files.size(); ++i) ff.push_back({files[i], results[i].diags});
-    write(stdout, to_sarif(ff, lint_rules()).dump(2) + "\n");
+    write(stdout, json_text(to_sarif(ff, lint_rules()), 2) + "\n");
   } else if (opts.format == "github") {
     std::string out;
     for (size_t i = 0; i < files.size(); ++i)

@@ -9,6 +9,7 @@
 #include "cli/terminal.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/config.hpp"
+#include "interpreter/json_text.hpp"
 
 namespace rbk::cli {
 
@@ -50,7 +51,7 @@ int run_list(const ListOptions& opts) {
       if (!e.problem.empty()) j["problem"] = e.problem;
       all.push_back(std::move(j));
     }
-    write(stdout, all.dump(2) + "\n");
+    write(stdout, json_text(all, 2) + "\n");
     return kExitOk;
   }
 

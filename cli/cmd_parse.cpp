@@ -5,6 +5,7 @@
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/ast_json.hpp"
+#include "interpreter/json_text.hpp"
 
 namespace rbk::cli {
 
@@ -20,7 +21,7 @@ int run_parse(const ParseOptions& opts) {
     print_diagnostics(r.diagnostics);
     return kExitFindings;
   }
-  if (opts.ast) write(stdout, to_json(*r.document).dump(2) + "\n");
+  if (opts.ast) write(stdout, json_text(to_json(*r.document), 2) + "\n");
   return kExitOk;
 }
 

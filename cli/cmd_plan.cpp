@@ -11,6 +11,7 @@
 #include "cli/load_runbook.hpp"
 #include "cli/terminal.hpp"
 #include "interpreter/expand.hpp"
+#include "interpreter/json_text.hpp"
 #include "interpreter/plan.hpp"
 #include "interpreter/show.hpp"
 
@@ -49,7 +50,7 @@ int run_plan(const RunOptions& opts) {
   auto plan = plan_of(opts);
   if (!plan) return kExitUsage;
   if (opts.format == "json")
-    write(stdout, plan->dump(2) + "\n");
+    write(stdout, json_text(*plan, 2) + "\n");
   else
     write(stdout, render_plan(*plan));
   return kExitOk;
@@ -59,7 +60,7 @@ int run_show(const RunOptions& opts) {
   auto plan = plan_of(opts);
   if (!plan) return kExitUsage;
   if (opts.format == "json")
-    write(stdout, plan->dump(2) + "\n");
+    write(stdout, json_text(*plan, 2) + "\n");
   else
     write(stdout, render_markdown(*plan));
   return kExitOk;

@@ -55,6 +55,35 @@ class SignalGuard {
   struct sigaction old_[32]{};
 };
 
+/// The run's private folder for capture files (RBK_CAPTURES): 0700 in
+/// $XDG_RUNTIME_DIR (a per-user tmpfs) or the temporary directory, removed
+/// when the run ends — captures are not masked, so they never go in the record.
+class CaptureDir {
+ public:
+  explicit CaptureDir(const std::string& run_id) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    fs::path base = runtime && *runtime && fs::is_directory(runtime, ec)
+                        ? fs::path(runtime)
+                        : fs::temp_directory_path(ec);
+    if (ec) base = "/tmp";
+    std::string tmpl = (base / ("rbk-" + run_id + "-XXXXXX")).string();
+    if (::mkdtemp(tmpl.data())) path_ = tmpl;  // mkdtemp makes it 0700
+  }
+  ~CaptureDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  CaptureDir(const CaptureDir&) = delete;
+  CaptureDir& operator=(const CaptureDir&) = delete;
+  /// Empty when it could not be made (commands then get no RBK_CAPTURES).
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 /// Why `path` cannot receive a new fixture (empty when it can): it exists, or
 /// its directory is missing or not writable.
 std::string fixture_target_problem(const std::string& path) {
@@ -122,7 +151,9 @@ int run_run(const RunOptions& opts) {
   std::signal(SIGXFSZ, SIG_IGN);
   const bool color =
       opts.color == "always" || (opts.color == "auto" && !opts.json && use_color(stdout));
-  TtyOperator op(opts.non_interactive, &cancel, use_color(stderr));
+  // Prompts follow --color like the rest of the output (they go to /dev/tty).
+  TtyOperator op(opts.non_interactive, &cancel,
+                 opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
   if (!complete_params(*rb, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
 
   // No record, no run: a run that could not be reconstructed afterwards is
@@ -148,6 +179,7 @@ int run_run(const RunOptions& opts) {
   } else {
     auto text = std::make_unique<TextDisplay>(stdout, color, isatty(STDOUT_FILENO) != 0);
     text->set_record_dir(shown_dir);
+    text->set_prompt(&op);
     display = std::move(text);
   }
 
@@ -167,6 +199,7 @@ int run_run(const RunOptions& opts) {
 
   ProcessRunner runner(&cancel);
   SystemClock clock;
+  CaptureDir captures(run_id);
   std::list<std::unique_ptr<ParseResult>> called;  // documents `call` loaded, kept alive
   EngineContext ctx;
   ctx.runner = &runner;
@@ -180,6 +213,7 @@ int run_run(const RunOptions& opts) {
   ctx.modules = rb->modules.get();
   ctx.run_id = run_id;
   ctx.record_dir = record->dir();
+  ctx.capture_dir = captures.path();
   ctx.force = opts.force;
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());

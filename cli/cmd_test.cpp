@@ -90,7 +90,7 @@ FoundRunbook locate(const Fixture& f, const std::vector<std::string>& path) {
 bool load(const std::string& file, const Project& project, const DestructivePatterns& patterns,
           FileModuleLoader& modules, Loaded& out) {
   Diagnostics diags;
-  auto source = load_source(file, diags);
+  auto source = load_source(file, diags, kMaxFixtureBytes);
   if (!source) {
     print_diagnostics(diags);
     return false;
@@ -131,7 +131,7 @@ bool load(const std::string& file, const Project& project, const DestructivePatt
   Diagnostics cfg_diags;
   if (!f.config.empty()) {
     fs::path p = fs::path(file).parent_path() / f.config;
-    if (auto cfg = load_source(p.lexically_normal().string(), cfg_diags))
+    if (auto cfg = load_source(p.lexically_normal().string(), cfg_diags, kMaxConfigBytes))
       out.config = parse_config(cfg, fs::absolute(p).parent_path().string(), cfg_diags);
   } else {
     out.config = load_config(fs::absolute(found.path).parent_path().string(), cfg_diags);

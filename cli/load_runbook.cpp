@@ -12,8 +12,8 @@ std::unique_ptr<LoadedRunbook> load_runbook(const std::string& target,
   auto out = std::make_unique<LoadedRunbook>();
   auto project = load_project();
   if (!project) return nullptr;
-  out->config = std::move(project->config);
-  out->path = std::move(project->path);
+  out->config = project->config;
+  out->path = project->path;
   Diagnostics errors;
   FoundRunbook found = find_runbook(target, out->path);
   if (found.path.empty()) {
@@ -21,6 +21,10 @@ std::unique_ptr<LoadedRunbook> load_runbook(const std::string& target,
     return nullptr;
   }
   out->file = found.path;
+  // The runbook runs under the rbk.yaml nearest to it, as lint and test
+  // check it, wherever rbk is started from: its redaction patterns, policy
+  // and notification commands must not depend on the working directory.
+  if (!use_nearest_config(*project, found.path, out->config, out->path)) return nullptr;
   auto source = load_source(found.path, errors);
   if (!source) {
     print_diagnostics(errors);

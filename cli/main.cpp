@@ -154,7 +154,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("show")) return rbk::cli::run_show(o.show);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
-        rbk::cli::write(stdout, app.help());
+        // app.help() would describe the `help` command itself (CLI11 shows
+        // the help of the subcommand that was parsed): format rbk's own.
+        rbk::cli::write(stdout,
+                        app.get_formatter()->make_help(&app, "rbk", CLI::AppFormatMode::Normal));
         return rbk::cli::kExitOk;
       }
       for (auto* sub : app.get_subcommands({})) {

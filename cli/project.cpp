@@ -23,4 +23,22 @@ std::optional<Project> load_project() {
   return p;
 }
 
+bool use_nearest_config(const Project& project, const std::string& file, Config& config,
+                        std::vector<std::string>& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  Diagnostics diags;
+  Config nearest = load_config(fs::absolute(file, ec).parent_path().string(), diags);
+  print_diagnostics(diags);
+  if (has_errors(diags)) return false;
+  if (nearest.path.empty()) {  // no rbk.yaml above the file
+    config = project.config;
+    path = project.path;
+  } else {
+    path = runbook_path(nearest, project.cwd);
+    config = std::move(nearest);
+  }
+  return true;
+}
+
 }  // namespace rbk::cli

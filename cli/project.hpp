@@ -22,4 +22,11 @@ struct Project {
 /// nullopt (the caller exits with the usage code) when any is an error.
 std::optional<Project> load_project();
 
+/// The configuration `file` is run, planned, linted and tested under: the
+/// rbk.yaml nearest to it (its folder, then the folders above); with none,
+/// the working directory's. Sets `config` and the runbook `path` it gives;
+/// false after printing the nearest rbk.yaml's errors.
+bool use_nearest_config(const Project& project, const std::string& file, Config& config,
+                        std::vector<std::string>& path);
+
 }  // namespace rbk::cli

@@ -1,8 +1,12 @@
 #include "cli/run_display.hpp"
 
+#include "cli/terminal.hpp"
+
 #include <fmt/format.h>
 
+#include "interpreter/catalog.hpp"
 #include "interpreter/json_fields.hpp"
+#include "interpreter/json_text.hpp"
 #include "interpreter/value.hpp"
 
 namespace rbk::cli {
@@ -54,9 +58,11 @@ void TextDisplay::clear_ticker() {
 
 void TextDisplay::line(const std::string& text) {
   clear_ticker();
-  std::fputs(text.c_str(), out_);
+  if (live_ && prompt_) prompt_->hide();
+  std::fwrite(text.data(), 1, text.size(), out_);
   std::fputc('\n', out_);
   std::fflush(out_);
+  if (live_ && prompt_) prompt_->show();
 }
 
 void TextDisplay::tick() {
@@ -79,13 +85,18 @@ void TextDisplay::tick() {
 
 void TextDisplay::event(const Event& e) {
   std::lock_guard lock(mu_);
-  const json& d = e.data;
+  const json d = printable_json(e.data);  // nothing from a command may steer the terminal
   const std::string& t = e.type;
   if (t == "run_start") {
     line(paint("1", "rbk run " + str(d, "runbook")) +
          (str(d, "title").empty() ? "" : " · " + str(d, "title")) +
          (str(d, "severity").empty() ? "" : " · severity " + str(d, "severity")));
     line("run " + str(d, "run_id") + (record_dir_.empty() ? "" : " · record " + record_dir_));
+    // Which rbk.yaml is in force (its redaction, policy and notifications)
+    // is never left to guess: a run from another directory uses the
+    // runbook's nearest one.
+    line("config " + (str(d, "config").empty() ? std::string("none (rbk's defaults)")
+                                               : display_path(str(d, "config"))));
   } else if (t == "call_run_start") {
     line(paint("1", "  ↳ calling " + str(d, "runbook")));
   } else if (t == "section") {
@@ -108,7 +119,7 @@ void TextDisplay::event(const Event& e) {
     for (int s = 0; s < 2; ++s) {
       auto key = std::make_pair(static_cast<uint64_t>(num(d, "seq")), s);
       if (auto it = partial_.find(key); it != partial_.end()) {
-        if (!it->second.empty()) line("    │ " + it->second);
+        if (!it->second.empty()) line("    │ " + printable(it->second));
         partial_.erase(it);
       }
     }
@@ -149,6 +160,22 @@ void TextDisplay::event(const Event& e) {
                             : paint("2", "  ○ " + str(d, "id") + ": " + str(d, "title")));
   } else if (t == "gate") {
     line(paint("1;33", "  ⚠ gate: " + str(d, "step")) + " — " + str(d, "reason"));
+    // The exact commands the operator is asked about, every line of them.
+    if (d.contains("commands") && d["commands"].is_array() && !d["commands"].empty()) {
+      line("    it will run:");
+      for (const auto& c : d["commands"]) {
+        std::string text = c.is_string() ? c.get<std::string>() : "";
+        bool first = true;
+        for (size_t b = 0; b <= text.size();) {
+          size_t nl = text.find('\n', b);
+          std::string l = text.substr(b, nl == std::string::npos ? std::string::npos : nl - b);
+          line(paint("1", std::string(first ? "      $ " : "        ") + l));
+          first = false;
+          if (nl == std::string::npos) break;
+          b = nl + 1;
+        }
+      }
+    }
   } else if (t == "answer") {
     std::string by = str(d, "by");
     if (flag(d, "passed"))
@@ -156,6 +183,16 @@ void TextDisplay::event(const Event& e) {
     else
       line(paint("1;33", "    refused") + paint("2", " · " + str(d, "reason")));
   } else if (t == "manual") {
+    // The instruction, also when there is no terminal to ask (the operator
+    // reading the output must know what was left undone).
+    std::string text = str(d, "via") == "tty" ? "" : str(d, "text");  // else asked on the tty
+    for (size_t b = 0; b < text.size();) {
+      size_t nl = text.find('\n', b);
+      line("    " + paint("36", b == 0 ? "manual: " : "        ") +
+           text.substr(b, nl == std::string::npos ? std::string::npos : nl - b));
+      if (nl == std::string::npos) break;
+      b = nl + 1;
+    }
     line(paint("2",
                "    manual: " +
                    (d.contains("answer") && d["answer"].is_string() ? d["answer"].get<std::string>()
@@ -210,13 +247,13 @@ void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   buf.append(chunk);
   size_t start = 0, nl;
   while ((nl = buf.find('\n', start)) != std::string::npos) {
-    std::string l = buf.substr(start, nl - start);
+    std::string l = printable(std::string_view(buf).substr(start, nl - start));
     line("    │ " + (stream == Stream::Err ? paint("2", l) : l));
     start = nl + 1;
   }
   buf.erase(0, start);
   if (buf.size() > 4096) {  // a very long line without a newline: show it in pieces
-    line("    │ " + buf);
+    line("    │ " + printable(buf));
     buf.clear();
   }
 }
@@ -226,7 +263,7 @@ void JsonLines::event(const Event& e) {
   j["type"] = e.type;
   j["t"] = e.elapsed_ms;
   j["time"] = e.time;
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string s = json_text(j) + "\n";
   std::fwrite(s.data(), 1, s.size(), out_);
   std::fflush(out_);
 }
@@ -236,7 +273,7 @@ void JsonLines::output(uint64_t seq, Stream stream, std::string_view chunk) {
             {"seq", seq},
             {"stream", stream == Stream::Out ? "stdout" : "stderr"},
             {"text", std::string(chunk)}};
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string s = json_text(j) + "\n";
   std::fwrite(s.data(), 1, s.size(), out_);
   std::fflush(out_);
 }

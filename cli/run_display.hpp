@@ -16,6 +16,17 @@
 
 namespace rbk::cli {
 
+/// A question waiting on the terminal (TtyOperator): a line the display
+/// prints meanwhile — a timed page, say — must not run into it.
+class PendingPrompt {
+ public:
+  virtual ~PendingPrompt() = default;
+  /// Before a line is printed: clears the question's line if one is shown.
+  virtual void hide() = 0;
+  /// After: draws the question again, below the new line.
+  virtual void show() = 0;
+};
+
 /// Renders events as text for a person.
 class TextDisplay final : public EventSink {
  public:
@@ -29,6 +40,8 @@ class TextDisplay final : public EventSink {
   void output(uint64_t seq, Stream stream, std::string_view chunk) override;
   /// The record's directory, shown in the header and the summary.
   void set_record_dir(std::string dir) { record_dir_ = std::move(dir); }
+  /// The operator's pending question, kept below what is printed (live only).
+  void set_prompt(PendingPrompt* prompt) { prompt_ = prompt; }
 
  private:
   void line(const std::string& text);  // holds mu_
@@ -40,6 +53,7 @@ class TextDisplay final : public EventSink {
   bool color_;
   bool live_;
   std::string record_dir_;
+  PendingPrompt* prompt_ = nullptr;
   std::map<std::pair<uint64_t, int>, std::string> partial_;  // unfinished output lines
   std::mutex mu_;
   std::condition_variable cv_;

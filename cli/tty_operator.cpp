@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "cli/terminal.hpp"
 #include "interpreter/names.hpp"
 
 namespace rbk::cli {
@@ -76,9 +77,32 @@ std::optional<std::string> TtyOperator::read_line() {
   }
 }
 
-std::optional<bool> TtyOperator::confirm(const std::string& question) {
-  say(question + (color_ ? " \033[1m[y/N]\033[0m " : " [y/N] "));
+void TtyOperator::hide() {
+  std::lock_guard lock(prompt_mu_);
+  if (!waiting_.empty()) say("\r\033[K");
+}
+
+void TtyOperator::show() {
+  std::lock_guard lock(prompt_mu_);
+  if (!waiting_.empty()) say(waiting_);
+}
+
+std::optional<std::string> TtyOperator::ask_line(const std::string& shown) {
+  {
+    std::lock_guard lock(prompt_mu_);
+    say(shown);
+    size_t nl = shown.rfind('\n');
+    waiting_ = nl == std::string::npos ? shown : shown.substr(nl + 1);
+  }
   auto line = read_line();
+  std::lock_guard lock(prompt_mu_);
+  waiting_.clear();
+  return line;
+}
+
+std::optional<bool> TtyOperator::confirm(const std::string& question) {
+  // Values in a question (captures, parameters) are shown, never obeyed.
+  auto line = ask_line(printable(question) + (color_ ? " \033[1m[y/N]\033[0m " : " [y/N] "));
   if (!line) {
     say("\n");
     return std::nullopt;
@@ -89,19 +113,18 @@ std::optional<bool> TtyOperator::confirm(const std::string& question) {
 
 std::optional<std::string> TtyOperator::typed(const std::string& question,
                                               const std::string& expected) {
-  say(question + "\n" + "  Type " + (color_ ? "\033[1m" : "") + expected +
-      (color_ ? "\033[0m" : "") + " to go ahead (anything else refuses): ");
-  auto line = read_line();
+  auto line = ask_line(printable(question) + "\n" + "  Type " + (color_ ? "\033[1m" : "") +
+                       printable(expected) + (color_ ? "\033[0m" : "") +
+                       " to go ahead (anything else refuses): ");
   if (!line) say("\n");
   if (line && !line->empty() && line->back() == '\r') line->pop_back();
   return line;
 }
 
 std::optional<ManualAnswer> TtyOperator::manual(const std::string& instruction) {
-  say(instruction + "\n");
+  say(printable(instruction) + "\n");
   while (true) {
-    say("  Answer done, skip or fail: ");
-    auto line = read_line();
+    auto line = ask_line("  Answer done, skip or fail: ");
     if (!line) {
       say("\n");
       return std::nullopt;
@@ -114,8 +137,7 @@ std::optional<ManualAnswer> TtyOperator::manual(const std::string& instruction) 
 }
 
 std::optional<std::string> TtyOperator::ask(const std::string& question) {
-  say(question);
-  auto line = read_line();
+  auto line = ask_line(printable(question));
   if (!line) say("\n");
   return line;
 }

@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include <mutex>
+
+#include "cli/run_display.hpp"
 #include "interpreter/command.hpp"
 #include "interpreter/operator.hpp"
 
@@ -13,7 +16,7 @@ namespace rbk::cli {
 
 /// Asks on the controlling terminal. Without one (or with --non-interactive)
 /// interactive() is false and nothing is ever asked.
-class TtyOperator final : public Operator {
+class TtyOperator final : public Operator, public PendingPrompt {
  public:
   TtyOperator(bool non_interactive, const CancelToken* cancel, bool color);
   ~TtyOperator() override;
@@ -32,13 +35,22 @@ class TtyOperator final : public Operator {
   /// Writes to the terminal (no-op without one).
   void say(const std::string& text);
 
+  // PendingPrompt: the display moves a waiting question below what it prints.
+  void hide() override;
+  void show() override;
+
  private:
+  /// Shows `shown` (printable already; its last line is the one waiting for an answer) and reads
+  /// the answer; the question is redrawn if the display prints meanwhile.
+  std::optional<std::string> ask_line(const std::string& shown);
   std::optional<std::string> read_line();
 
   int fd_ = -1;
   const CancelToken* cancel_;
   bool color_;
   std::string user_;
+  std::mutex prompt_mu_;
+  std::string waiting_;  // the last line of the question being asked, empty when none
 };
 
 /// The login name of whoever runs rbk ("alice", or "root (sudo from alice)").

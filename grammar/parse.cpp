@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include <tao/pegtl.hpp>
 #include <tao/pegtl/contrib/analyze.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
@@ -448,6 +450,20 @@ ParseResult parse(std::shared_ptr<const SourceFile> file) {
   using namespace grammar;
   ParseResult result;
   result.source = file;
+  // Runbooks are UTF-8 text: a stray byte would end up in the record, a
+  // JSON report or a terminal, and a NUL in a shell literal would cut the
+  // command short. Refused here, at its line and column, for every command.
+  if (size_t bad = first_bad_text_byte(file->text()); bad != std::string_view::npos) {
+    const auto byte = static_cast<unsigned char>(file->text()[bad]);
+    const auto at = static_cast<uint32_t>(bad);
+    result.diagnostics.push_back(
+        byte == 0 ? error_at(Span::of(*file, at, at + 1), "a NUL byte in the file",
+                             "runbooks are text; remove the byte")
+                  : error_at(Span::of(*file, at, at + 1),
+                             fmt::format("invalid UTF-8 (byte 0x{:02X})", byte),
+                             "runbooks are UTF-8 text; re-save the file as UTF-8"));
+    return result;
+  }
   ParseContext ctx(*file);
   tao::pegtl::memory_input<> in(file->text(), file->path());
   std::unique_ptr<Node> root;

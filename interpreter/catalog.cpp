@@ -189,6 +189,10 @@ FoundRunbook find_runbook(const std::string& name_or_file, const std::vector<std
       out.error = name_or_file + " is a directory, not a .rbk file";
       return out;
     }
+    if (fs::exists(name_or_file, ec)) {  // a FIFO, a device (also behind a link), a socket
+      out.error = name_or_file + ": not a regular file; rbk reads only files";
+      return out;
+    }
     out.error = "no such file: " + name_or_file;
     // A near miss in the same directory ("db-dwon.rbk").
     fs::path p(name_or_file);

@@ -5,6 +5,7 @@
 #include "interpreter/check.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -311,7 +312,14 @@ class Checker {
           error(d.span, "a default value cannot use ${…}", "defaults are constants");
         break;
       case TypeKind::Int:
-        if (d.kind != ExprKind::Number || d.text.find('.') != std::string::npos) bad("an integer");
+        if (d.kind != ExprKind::Number || d.text.find('.') != std::string::npos) {
+          bad("an integer");
+        } else if (int64_t n; std::from_chars(d.text.data(), d.text.data() + d.text.size(), n).ec !=
+                              std::errc()) {
+          // -p refuses such a value; the default must not slip past as a double.
+          error(d.span, "default of '" + p.name.name + "' is too large for an int",
+                "ints are 64-bit: from -9223372036854775808 to 9223372036854775807");
+        }
         break;
       case TypeKind::Bool:
         if (d.kind != ExprKind::Bool) bad("true or false");

@@ -252,8 +252,13 @@ Config load_config(const std::string& start, Diagnostics& errors) {
   fs::path dir = fs::absolute(start, ec);
   for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
     fs::path candidate = d / "rbk.yaml";
-    if (fs::is_regular_file(candidate, ec)) {
-      auto file = load_source(fs::proximate(candidate, ec).string(), errors);
+    // Anything named rbk.yaml is the config: a directory, FIFO or device
+    // there is an error (read_regular_file says which), never a silent
+    // fallback to defaults that would drop `redact` and the policy.
+    if (fs::exists(fs::symlink_status(candidate, ec))) {
+      // Named as found (a link to /dev/zero is reported as rbk.yaml, not its target).
+      fs::path shown = candidate.lexically_proximate(fs::current_path(ec));
+      auto file = load_source((ec ? candidate : shown).string(), errors, kMaxConfigBytes);
       if (!file) break;
       return parse_config(file, d.string(), errors);
     }

@@ -109,9 +109,10 @@ nlohmann::json to_json(const Diagnostic& d) {
   return j;
 }
 
-std::shared_ptr<SourceFile> load_source(const std::string& path, Diagnostics& errors) {
+std::shared_ptr<SourceFile> load_source(const std::string& path, Diagnostics& errors,
+                                        size_t max_bytes) {
   std::string why;
-  auto file = SourceFile::load(path, why);
+  auto file = SourceFile::load(path, why, max_bytes);
   if (!file) {
     Diagnostic d;
     d.path = path;

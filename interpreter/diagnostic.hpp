@@ -44,9 +44,10 @@ std::string render(const Diagnostic& d, bool color = false);
 /// The JSON form used by `--format json`.
 nlohmann::json to_json(const Diagnostic& d);
 
-/// Loads a source file; when it cannot be read, appends a diagnostic naming
-/// the path and returns nullptr.
-std::shared_ptr<SourceFile> load_source(const std::string& path, Diagnostics& errors);
+/// Loads a source file (a regular file of at most `max_bytes`); when it
+/// cannot be read, appends a diagnostic naming the path and returns nullptr.
+std::shared_ptr<SourceFile> load_source(const std::string& path, Diagnostics& errors,
+                                        size_t max_bytes = kMaxRunbookBytes);
 
 /// True when any diagnostic is an error.
 bool has_errors(const Diagnostics& ds);

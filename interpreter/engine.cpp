@@ -1,10 +1,17 @@
 #include "interpreter/engine.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <functional>
-#include <set>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 
@@ -74,6 +81,51 @@ constexpr int kMaxCallDepth = 8;
 
 int64_t count(Millis d) {
   return d.count();
+}
+
+/// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
+/// not): on the side of refusing a command that may read it.
+bool mentions_variable(std::string_view script, std::string_view name) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = script.find(name); at != std::string_view::npos;
+       at = script.find(name, at + 1)) {
+    size_t end = at + name.size();
+    if (end < script.size() && ident(script[end])) continue;
+    if (at >= 1 && script[at - 1] == '$') return true;
+    if (at >= 2 && script[at - 1] == '{' && script[at - 2] == '$') return true;
+  }
+  return false;
+}
+
+/// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
+/// caller made the top directory private.
+bool write_private_file(const std::string& dir, const std::string& name, std::string_view text,
+                        std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create " + dir + ": " + ec.message();
+    return false;
+  }
+  const std::string path = dir + "/" + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  bool ok = true;
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "cannot write " + path + ": " + std::strerror(errno);
+      ok = false;
+      break;
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return ok;
 }
 
 /// Serialises, masks and stamps events for every sink. Shared by a run, the
@@ -349,6 +401,10 @@ class Runner final : public Scope {
     for (const auto& err : errors) warn(where, err);
     return out;
   }
+  /// The rbk.yaml the run is under, null when none (rbk's defaults).
+  json config_in_force() const {
+    return ctx_.config->path.empty() ? json(nullptr) : json(ctx_.config->path);
+  }
   std::string record_failure() const {
     return "the run record could not be written (" + bus_.broken() +
            "); rbk stopped and ran nothing more";
@@ -358,8 +414,19 @@ class Runner final : public Scope {
               {{"step", qualified(where)}, {"message", err.span.where() + ": " + err.what()}});
   }
 
-  std::vector<std::pair<std::string, std::string>> command_env(const std::string& section,
-                                                               const std::string& step) const;
+  /// What a command of `step` gets in its environment; the captures too
+  /// large for it are named in `too_big` (they are only in capture_dir()).
+  std::vector<std::pair<std::string, std::string>> command_env(
+      const std::string& section, const std::string& step,
+      std::vector<std::string>* too_big = nullptr) const;
+  /// This runbook's folder of capture files (a called runbook has its own).
+  std::string capture_dir() const {
+    return prefix_.empty() ? ctx_.capture_dir : ctx_.capture_dir + "/" + prefix_;
+  }
+  /// Why `script` cannot run with the captures in `too_big` left out of its
+  /// environment (it mentions one); empty when it can.
+  std::string capture_too_big_for(const std::string& script,
+                                  const std::vector<std::string>& too_big) const;
   CommandResult run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
                             const std::string& section, int attempt, bool evidence);
   void store_capture(const std::string& name, const CommandResult& r);
@@ -374,7 +441,10 @@ class Runner final : public Scope {
                          const std::string& section);
   BlockResult exec_call(const ast::Call& c, const std::string& step);
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
-  BlockResult pass_gate(const Gate& g, const std::string& step, const std::string& title);
+  /// Asks the gate of a step whose statements are `stmts` (their commands
+  /// are shown, every line, before the question).
+  BlockResult pass_gate(const Gate& g, const std::string& step, const std::string& title,
+                        const std::vector<StepStatement>& stmts);
   BlockResult gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
                          const std::string& id, const std::string& title, Mode mode,
                          const std::string& section, bool evidence, bool* gate_passed);
@@ -523,19 +593,28 @@ void Escalator::stop() {
 // ------------------------------------------------------------------ Runner
 
 std::vector<std::pair<std::string, std::string>> Runner::command_env(
-    const std::string& section, const std::string& step) const {
+    const std::string& section, const std::string& step, std::vector<std::string>* too_big) const {
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& [name, v] : req_.params) env.emplace_back(name, to_display(v));
   for (const auto& [name, v] : secrets_) env.emplace_back(name, v);
   {
     std::lock_guard lock(state_mu_);
-    for (const auto& name : capture_order_) {
-      const CaptureData& c = captures_.at(name);
+    // Newest first: when the captures together outgrow the environment, the
+    // ones a later step most likely reads are the ones kept.
+    size_t total = 0;
+    for (auto it = capture_order_.rbegin(); it != capture_order_.rend(); ++it) {
+      const CaptureData& c = captures_.at(*it);
       std::string v = c.value();
       v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());  // NUL cannot be in the environment
-      env.emplace_back(name, std::move(v));
+      if (v.size() > kMaxCaptureInEnv || total + v.size() > kMaxCapturesInEnv) {
+        if (too_big) too_big->push_back(*it);
+        continue;
+      }
+      total += v.size();
+      env.emplace_back(*it, std::move(v));
     }
   }
+  if (!ctx_.capture_dir.empty()) env.emplace_back("RBK_CAPTURES", capture_dir());
   if (binding_)
     for (const auto& [name, v] : binding_->values) env.emplace_back(name, to_display(v));
   env.emplace_back("RBK_RUN_ID", ctx_.run_id);
@@ -552,7 +631,8 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   const Policy& policy = ctx_.config->policy;
   CommandSpec spec;
   spec.script = shell.text;
-  spec.env = command_env(section, step);
+  std::vector<std::string> too_big;
+  spec.env = command_env(section, step, &too_big);
   spec.unset_env = bus_.secret_sources();
   spec.timeout = timeout;
   spec.grace = policy.grace;
@@ -569,10 +649,15 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
                               {"env", names}});
   MaskingSink sink(bus_, seq);
   CommandResult r;
+  std::string unreadable = capture_too_big_for(shell.text, too_big);
   if (bus_.is_broken()) {
     // Nothing runs that the record could not keep (this start included).
     r.cancelled = true;
     r.error = "not started: the run record cannot be written";
+  } else if (!unreadable.empty()) {
+    // It would read an empty value where its author expects the capture.
+    r.spawn_failed = true;
+    r.error = unreadable;
   } else {
     r = ctx_.runner->run(spec, &sink);
   }
@@ -597,6 +682,25 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   return r;
 }
 
+std::string Runner::capture_too_big_for(const std::string& script,
+                                        const std::vector<std::string>& too_big) const {
+  for (const auto& name : too_big) {
+    if (!mentions_variable(script, name)) continue;
+    size_t size;
+    {
+      std::lock_guard lock(state_mu_);
+      size = captures_.at(name).value().size();
+    }
+    std::string why = fmt::format(
+        "capture '{}' ({} KiB) is too large for the environment (over {} KiB for one "
+        "capture, {} KiB for all)",
+        name, (size + 1023) / 1024, kMaxCaptureInEnv / 1024, kMaxCapturesInEnv / 1024);
+    if (ctx_.capture_dir.empty()) return why;
+    return why + "; read it from the file \"$RBK_CAPTURES/" + name + "\"";
+  }
+  return {};
+}
+
 void Runner::store_capture(const std::string& name, const CommandResult& r) {
   CaptureData c;
   c.ran = true;
@@ -606,6 +710,11 @@ void Runner::store_capture(const std::string& name, const CommandResult& r) {
   c.ok = r.ok();
   c.timed_out = r.timed_out;
   c.duration_ms = count(r.duration);
+  if (!ctx_.capture_dir.empty()) {
+    std::string error;
+    if (!write_private_file(capture_dir(), name, c.value(), error))
+      bus_.emit("warning", {{"message", "capture " + name + ": " + error}});
+  }
   std::lock_guard lock(state_mu_);
   if (!captures_[name].ran) capture_order_.push_back(name);
   captures_[name] = std::move(c);
@@ -628,10 +737,12 @@ BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& st
     CommandResult res = run_command(r.shell, timeout, step, section, attempt, evidence);
     if (r.capture) store_capture(r.capture->name, res);
     if (res.cancelled || interrupted()) return {BlockEnd::Interrupted, "interrupted"};
-    if (res.ok() || mode == Mode::Inform) {
-      if (!res.ok() && res.spawn_failed)
-        bus_.emit("warning", {{"step", qualified(step)}, {"message", res.error}});
-      return {};
+    if (res.ok()) return {};
+    if (mode == Mode::Inform) {
+      // A non-zero exit is information here; a command that could not start
+      // says nothing about the system, so its step fails (the run goes on).
+      if (!res.spawn_failed) return {};
+      return {BlockEnd::Failed, describe_failure(res, timeout)};
     }
     if (attempt >= attempts) return {BlockEnd::Failed, describe_failure(res, timeout)};
     if (!ctx_.clock->sleep_until(now() + every, ctx_.cancel))
@@ -818,7 +929,7 @@ Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
 BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
                                const std::string& id, const std::string& title, Mode mode,
                                const std::string& section, bool evidence, bool* gate_passed) {
-  BlockResult r = pass_gate(g, id, title);
+  BlockResult r = pass_gate(g, id, title, stmts);
   if (gate_passed) *gate_passed = r.end == BlockEnd::Ok;
   if (r.end != BlockEnd::Ok) return r;
   if (g.destructive) bus_.sync();  // the record says what is about to happen, on disk
@@ -827,7 +938,8 @@ BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Ga
   return r;
 }
 
-BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std::string& title) {
+BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std::string& title,
+                              const std::vector<StepStatement>& stmts) {
   if (g.kind == GateKind::None) return {};
   // A run that is stopping (Ctrl-C, or a record that cannot be written) asks nothing more.
   if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
@@ -858,12 +970,18 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     question = "Run step '" + step + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
   // The operator's terminal is not the record: mask what the prompt shows.
   question = bus_.mask(question);
+  json commands = json::array();  // what passing the gate lets run, exactly
+  for (const auto& s : stmts) {
+    if (const auto* r = std::get_if<ast::Run>(s.stmt)) commands.push_back(r->shell.text);
+    if (const auto* u = std::get_if<ast::Until>(s.stmt)) commands.push_back(u->shell.text);
+  }
   bus_.emit("gate", {{"step", id},
                      {"kind", kind},
                      {"prompt", question},
                      {"reason", g.reason},
                      {"destructive", g.destructive},
-                     {"expected", expected}});
+                     {"expected", expected},
+                     {"commands", std::move(commands)}});
   json answer = {{"step", id}, {"kind", kind}, {"by", ctx_.op->user()}};
   auto refuse = [&](const std::string& why) {
     answer["passed"] = false;
@@ -1116,7 +1234,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                              {"destructive", g.destructive}});
     const Millis started = now();
     const Millis every = ck->every ? Millis(ck->every->ms) : kDefaultCheckEvery;
-    BlockResult gate = pass_gate(g, id, title);
+    BlockResult gate = pass_gate(g, id, title, stmts);
     // The polling window opens once the gate has passed, not while it asks.
     const Millis deadline = now() + Millis(ck->within ? ck->within->ms : 0);
     if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
@@ -1363,7 +1481,8 @@ std::vector<std::string> Runner::secret_sources() {
   return names;
 }
 
-Outcome Runner::resolve_secrets(std::string& error, std::vector<std::pair<std::string, json>>& events) {
+Outcome Runner::resolve_secrets(std::string& error,
+                                std::vector<std::pair<std::string, json>>& events) {
   for (const auto& item : rb_.items) {
     const auto* s = std::get_if<ast::Secret>(&item);
     if (!s) continue;
@@ -1376,7 +1495,7 @@ Outcome Runner::resolve_secrets(std::string& error, std::vector<std::pair<std::s
       const char* v = std::getenv(var.c_str());
       if (!v) {
         events.emplace_back("warning", json{{"message", "secret " + s->name.name + ": $" + var +
-                                                           " is not set; commands get it empty"}});
+                                                            " is not set; commands get it empty"}});
       }
       value = v ? v : "";
     } else {
@@ -1497,6 +1616,7 @@ RunResult Runner::run() {
                                                           {"params", params},
                                                           {"secrets", secrets},
                                                           {"user", ctx_.op->user()},
+                                                          {"config", config_in_force()},
                                                           {"rbk_version", RBK_VERSION}});
   for (auto& [type, data] : secret_events) bus_.emit(type, std::move(data));
   for (const auto& e : import_errors) bus_.emit("warning", {{"message", e}});

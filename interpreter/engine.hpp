@@ -26,11 +26,11 @@ namespace rbk {
 
 /// How a run ended.
 enum class Outcome {
-  Resolved,     // verification passed (or nothing needed doing)
-  NotFiring,    // no alert signal fired; nothing was done
-  Failed,       // a step or check failed; undo and rollback ran and succeeded
-  NotRestored,  // failed, and the system was not restored: rollback failed, or `on failure abort`
-  Refused,      // stopped at a gate that was refused or not approved
+  Resolved,      // verification passed (or nothing needed doing)
+  NotFiring,     // no alert signal fired; nothing was done
+  Failed,        // a step or check failed; undo and rollback ran and succeeded
+  NotRestored,   // failed, and the system was not restored: rollback failed, or `on failure abort`
+  Refused,       // stopped at a gate that was refused or not approved
   Interrupted,   // Ctrl-C, SIGTERM, SIGHUP or SIGQUIT
   Error,         // could not start (e.g. a secret command failed)
   RecordFailed,  // the run record could not be written: stopped at once
@@ -62,7 +62,12 @@ struct EngineContext {
   RunbookFinder find_runbook;  // may be empty: `call` then fails the step
 
   std::string run_id;
-  std::string record_dir;         // passed to commands as RBK_RECORD_DIR
+  std::string record_dir;  // passed to commands as RBK_RECORD_DIR
+  /// A private directory (0700) where every capture is also written whole,
+  /// one file per name, passed to commands as RBK_CAPTURES: the environment
+  /// cannot hold a large capture (see kMaxCaptureInEnv). Empty: no files
+  /// (rbk test, where no command runs).
+  std::string capture_dir;
   bool force = false;             // go on when no alert signal fires
   bool yes = false;               // y/N gates pass (never typed ones)
   std::set<std::string> approve;  // step ids whose gates pass without asking
@@ -70,6 +75,15 @@ struct EngineContext {
   /// ones are empty): no environment variable is read, no secret command run.
   const std::map<std::string, std::string>* secret_values = nullptr;
 };
+
+/// The largest capture exported as `$NAME`, and the most that all captures
+/// together may take in a command's environment: beyond them a command gets
+/// the capture only from the file $RBK_CAPTURES/NAME, and a command whose
+/// text mentions `$NAME` is not started (it would see an empty value).
+/// (Linux allows 128 KiB per variable, name included, and about a quarter
+/// of the stack limit — usually 2 MiB — for all of them and the arguments.)
+inline constexpr size_t kMaxCaptureInEnv = size_t{120} << 10;
+inline constexpr size_t kMaxCapturesInEnv = size_t{1} << 20;
 
 /// One run's input.
 struct RunRequest {

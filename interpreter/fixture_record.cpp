@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "interpreter/json_fields.hpp"
+#include "interpreter/json_text.hpp"
 #include "interpreter/value.hpp"
 
 namespace rbk {
@@ -28,7 +29,7 @@ std::string param_text(const json& v) {
     for (const auto& i : v) out += (out.empty() ? "" : ",") + param_text(i);
     return out;
   }
-  return v.is_null() ? "" : v.dump();
+  return v.is_null() ? "" : json_text(v);
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <exception>
 #include <filesystem>
-#include <fstream>
+#include <string_view>
+
 #include <system_error>
+#include "interpreter/source.hpp"
 
 namespace rbk {
 
@@ -16,6 +18,8 @@ using nlohmann::json;
 // Damaged lines named one by one; past this many, only counted (a record
 // overwritten with garbage must not flood `rbk history`).
 constexpr size_t kMaxLineProblems = 5;
+// The largest events.jsonl read back (command output is not in it).
+constexpr size_t kMaxEventsBytes = size_t{256} << 20;
 
 // Calls `each(event)` for every valid line of RUN_DIR/events.jsonl, in order;
 // appends a problem for each damaged line and for a missing file. False
@@ -23,22 +27,29 @@ constexpr size_t kMaxLineProblems = 5;
 template <class F>
 bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems, F each) {
   fs::path path = run_dir / "events.jsonl";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    problems.push_back(fs::exists(path, ec) ? "events.jsonl cannot be read"
-                                            : "no events.jsonl (the record was never written)");
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) {
+    problems.push_back("no events.jsonl (the record was never written)");
+    return false;
+  }
+  // A FIFO or a link to /dev/zero in a record must not hang `rbk history`.
+  std::string text, error;
+  if (!read_regular_file(path.string(), kMaxEventsBytes, text, error)) {
+    problems.push_back("events.jsonl cannot be read: " + error);
     return false;
   }
   size_t damaged = 0;
   auto damage = [&](std::string problem) {
     if (++damaged <= kMaxLineProblems) problems.push_back(std::move(problem));
   };
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
+  std::string_view rest(text);
+  for (size_t n = 1; !rest.empty(); ++n) {
+    size_t nl = rest.find('\n');
     // Every line the writer makes ends in a newline: one without it was cut
     // short by a crash or a full disk.
-    const bool cut = in.eof();
+    const bool cut = nl == std::string_view::npos;
+    std::string_view line = rest.substr(0, cut ? rest.size() : nl);
+    rest.remove_prefix(cut ? rest.size() : nl + 1);
     if (line.empty()) continue;
     json e = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (e.is_discarded()) {
@@ -52,7 +63,6 @@ bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems,
       each(std::move(e));
     }
   }
-  if (in.bad()) problems.push_back("events.jsonl could not be read to the end");
   if (damaged > kMaxLineProblems)
     problems.push_back("… and " + std::to_string(damaged - kMaxLineProblems) +
                        " more damaged lines");

@@ -246,6 +246,8 @@ class Planner {
     if (name == "RBK_SECTION") return section;
     if (name == "RBK_STEP") return step;
     if (name == "RBK_RECORD_DIR") return record_dir();
+    if (name == "RBK_CAPTURES")
+      return "<a private folder: one file per capture, removed at the end>";
     return {};
   }
 

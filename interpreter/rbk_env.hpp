@@ -9,8 +9,10 @@ namespace rbk {
 
 /// RBK_RUN_ID, RBK_RUNBOOK, RBK_SEVERITY, RBK_SECTION (alert, diagnose, …),
 /// RBK_STEP (the step, signal or check id; empty when it has none),
-/// RBK_RECORD_DIR (the run's record directory).
-inline constexpr std::array<std::string_view, 6> kRbkVariables = {
-    "RBK_RUN_ID", "RBK_RUNBOOK", "RBK_SEVERITY", "RBK_SECTION", "RBK_STEP", "RBK_RECORD_DIR"};
+/// RBK_RECORD_DIR (the run's record directory), RBK_CAPTURES (a private
+/// folder with every capture made so far as a file, NAME holding its value).
+inline constexpr std::array<std::string_view, 7> kRbkVariables = {
+    "RBK_RUN_ID", "RBK_RUNBOOK",    "RBK_SEVERITY", "RBK_SECTION",
+    "RBK_STEP",   "RBK_RECORD_DIR", "RBK_CAPTURES"};
 
 }  // namespace rbk

@@ -1,4 +1,5 @@
 #include "interpreter/record.hpp"
+#include "interpreter/json_text.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -95,7 +96,7 @@ int sync_path(const std::string& path, bool directory) {
 // field) becomes U+FFFD instead of an exception.
 std::string event_line(const Event& e) {
   using nlohmann::json;
-  auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  auto dump = [](const json& j) { return json_text(j); };
   std::string line = "{\"t\":" + std::to_string(e.elapsed_ms) + ",\"time\":" + dump(e.time) +
                      ",\"type\":" + dump(e.type);
   std::string rest;

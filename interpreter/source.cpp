@@ -1,8 +1,12 @@
 #include "interpreter/source.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace rbk {
 
@@ -15,23 +19,120 @@ SourceFile::SourceFile(std::string path, std::string text)
   }
 }
 
-std::shared_ptr<SourceFile> SourceFile::load(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read file";
-    return nullptr;
+namespace {
+
+std::string reason(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+std::string size_text(size_t bytes) {
+  return bytes % (1u << 20) == 0 ? std::to_string(bytes >> 20) + " MiB"
+                                 : std::to_string(bytes >> 10) + " KiB";
+}
+
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
+bool read_regular_file(const std::string& path, size_t max_bytes, std::string& text,
+                       std::string& error) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    error = "cannot read file: " + reason(errno);
+    return false;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    error = "error while reading file";
-    return nullptr;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    error = "cannot read file: " + reason(errno);
+    return false;
   }
-  std::string text = buf.str();
-  if (text.size() > 64u * 1024 * 1024) {
-    error = "file is larger than 64 MiB";
-    return nullptr;
+  if (!S_ISREG(st.st_mode)) {
+    error = std::string("not a regular file (") + kind_of(st.st_mode) + "); rbk reads only files";
+    return false;
   }
+  const std::string too_big = "file is larger than " + size_text(max_bytes);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    error = too_big;
+    return false;
+  }
+  text.clear();
+  text.resize(static_cast<size_t>(st.st_size) + 1);  // one more: a file that grew is seen
+  size_t got = 0;
+  for (;;) {
+    if (got == text.size()) {
+      if (text.size() > max_bytes) {
+        error = too_big;
+        return false;
+      }
+      text.resize(std::min(text.size() * 2 + 4096, max_bytes + 1));
+    }
+    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "error while reading file: " + reason(errno);
+      return false;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got > max_bytes) {
+    error = too_big;
+    return false;
+  }
+  text.resize(got);
+  return true;
+}
+
+size_t first_bad_text_byte(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t min, cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+      return i;  // a continuation byte out of place, or 0xF8..0xFF
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::shared_ptr<SourceFile> SourceFile::load(const std::string& path, std::string& error,
+                                             size_t max_bytes) {
+  std::string text;
+  if (!read_regular_file(path, max_bytes, text, error)) return nullptr;
   return std::make_shared<SourceFile>(path, std::move(text));
 }
 

@@ -1,4 +1,5 @@
 #include "interpreter/value.hpp"
+#include "interpreter/json_text.hpp"
 
 #include <cmath>
 
@@ -102,7 +103,7 @@ std::string to_display(const Value& v) {
       return out;
     }
     case ValueKind::Json:
-      return v.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return json_text(v.json);
   }
   return "";
 }

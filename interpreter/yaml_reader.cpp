@@ -1,20 +1,88 @@
 #include "interpreter/yaml_reader.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
 
 namespace rbk {
 
+namespace {
+
+uint32_t offset_of(const YAML::Mark& m) {
+  return m.pos < 0 ? 0 : static_cast<uint32_t>(m.pos);
+}
+
+// Where the second document starts: the '---' line before its first node
+// (or the second such line of the file when the document is empty).
+uint32_t second_document_at(const SourceFile& file, const YAML::Node& doc) {
+  const std::string& t = file.text();
+  auto marker_before = [&](size_t end) -> size_t {
+    for (size_t at = t.rfind("---", end); at != std::string::npos;
+         at = at == 0 ? std::string::npos : t.rfind("---", at - 1))
+      if (at == 0 || t[at - 1] == '\n') return at;
+    return std::string::npos;
+  };
+  if (doc.Mark().pos >= 0) {
+    size_t at = marker_before(offset_of(doc.Mark()));
+    return at == std::string::npos ? offset_of(doc.Mark()) : static_cast<uint32_t>(at);
+  }
+  size_t first = t.rfind("---", 0) == 0 ? 0 : t.find("\n---");
+  if (first == std::string::npos) return 0;
+  size_t second = t.find("\n---", first + 1);
+  return second == std::string::npos ? 0 : static_cast<uint32_t>(second + 1);
+}
+
+// Every mapping below `n`: a key written twice is an error at the second
+// one (yaml-cpp keeps both and lookups see only the first, so the second
+// would be silently ignored).
+void report_duplicate_keys(const SourceFile& file, const YAML::Node& n, Diagnostics& errors) {
+  if (n.IsSequence()) {
+    for (const auto& item : n) report_duplicate_keys(file, item, errors);
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : n) {
+    if (kv.first.IsScalar()) {
+      auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+      if (!fresh) {
+        uint32_t at = offset_of(kv.first.Mark());
+        const Span first = Span::of(file, offset_of(it->second), offset_of(it->second));
+        errors.push_back(error_at(
+            Span::of(file, at, at + static_cast<uint32_t>(std::max<size_t>(1, it->first.size()))),
+            "duplicate key '" + it->first + "' (first at " + first.where() + ")",
+            "YAML would keep only the first; remove one of them"));
+      }
+    }
+    report_duplicate_keys(file, kv.second, errors);
+  }
+}
+
+}  // namespace
+
 std::optional<YAML::Node> load_yaml(const SourceFile& file, Diagnostics& errors) {
+  std::vector<YAML::Node> docs;
   try {
-    return YAML::Load(file.text());
+    docs = YAML::LoadAll(file.text());
   } catch (const YAML::Exception& e) {
-    uint32_t at = e.mark.pos < 0 ? 0 : static_cast<uint32_t>(e.mark.pos);
+    uint32_t at = offset_of(e.mark);
     errors.push_back(error_at(Span::of(file, at, at + 1), "invalid YAML: " + e.msg));
     return std::nullopt;
   }
+  if (docs.empty()) return YAML::Node();  // an empty file: every setting at its default
+  if (docs.size() > 1) {
+    uint32_t at = second_document_at(file, docs[1]);
+    errors.push_back(error_at(Span::of(file, at, at + 1),
+                              "a second YAML document; this file holds exactly one",
+                              "remove the '---' line and what follows it, or merge the two"));
+    return std::nullopt;
+  }
+  const size_t before = errors.size();
+  report_duplicate_keys(file, docs[0], errors);
+  if (errors.size() > before) return std::nullopt;
+  return docs[0];
 }
 
 void read_guarded(const SourceFile& file, Diagnostics& errors, const std::function<void()>& read,

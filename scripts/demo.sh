@@ -74,7 +74,11 @@ fi
 echo "== rbk run redis-down -p port=$port -p config=$work/redis.conf ${approve[*]}"
 echo
 set +e
-(cd "$work" && "$rbk" run "$root/runbooks/redis-down.rbk" -p "port=$port" \
+# A throwaway project: the runbook beside the rbk.yaml above (a runbook runs
+# under the rbk.yaml nearest to it), so its record and notifications stay here.
+mkdir -p "$work/runbooks"
+cp "$root/runbooks/redis-down.rbk" "$work/runbooks/"
+(cd "$work" && "$rbk" run redis-down -p "port=$port" \
   -p "config=$work/redis.conf" "${approve[@]}")
 status=$?
 set -e

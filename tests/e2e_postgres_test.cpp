@@ -95,14 +95,18 @@ class Postgres {
                   " -d postgres -XtAc \"" + sql + "\" 2>&1");
   }
   /// Opens `n` connections as `user` that stay idle, in their own process group.
+  /// A client whose connection is refused (a slot briefly held by the test's
+  /// own query, a slow backend start) tries again, so all `n` connect in the
+  /// end; once in, psql holds its connection idle while `\! sleep` runs.
   void idle_clients(const std::string& user, int n) {
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
       ::setpgid(0, 0);
-      std::string cmd = "for i in $(seq " + std::to_string(n) + "); do (sleep 600 | psql -h " +
+      std::string cmd = "for i in $(seq " + std::to_string(n) + "); do (until psql -h " +
                         "127.0.0.1 -p " + std::to_string(port_) + " -U " + user +
-                        " -d postgres -Xq >/dev/null 2>&1) & done; wait";
+                        " -d postgres -Xq -c 'SELECT 1' -c '\\! sleep 600' >/dev/null 2>&1;" +
+                        " do sleep 0.2; done) & done; wait";
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -137,12 +141,17 @@ TEST_CASE("db-down against a real PostgreSQL: an exhausted pool is cleared after
   REQUIRE(idle == "40");
   CHECK(pg.psql("app", "SELECT 1").find("connection slots are reserved") != std::string::npos);
 
+  // A throwaway project (a runbook runs under the rbk.yaml nearest to it):
+  // its record stays here, not in the repository.
   TempDir work;
+  std::filesystem::create_directories(work.path / "runbooks");
+  std::filesystem::copy_file(source_dir() + "/runbooks/db-down.rbk",
+                             work.path / "runbooks" / "db-down.rbk");
   const std::string port = std::to_string(pg.port());
-  PtySession s(work.path.string(),
-               {"run", source_dir() + "/runbooks/db-down.rbk", "-p", "port=" + port, "-p",
-                "max_idle=20", "-p", "idle_minutes=0"},
-               {"PGUSER=postgres", "PGPASSWORD=unused-with-trust-auth"});
+  PtySession s(
+      work.path.string(),
+      {"run", "db-down", "-p", "port=" + port, "-p", "max_idle=20", "-p", "idle_minutes=0"},
+      {"PGUSER=postgres", "PGPASSWORD=unused-with-trust-auth"});
   REQUIRE(s.expect("Type 127.0.0.1 to go ahead"));
   s.send("127.0.0.1\n");
   Exit e = s.wait();

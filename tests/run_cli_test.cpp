@@ -471,3 +471,43 @@ runbook quick {
   CHECK(e.code == 0);
   CHECK(e.out.find("(Ctrl-C stops it)") != std::string::npos);
 }
+
+TEST_CASE("a capture too large for the environment is read from its file, never silently empty",
+          "[run][captures]") {
+  Project p;
+  p.runbook("big", R"(
+runbook big {
+  severity low
+  diagnose {
+    step dump "Dump" { run `head -c 200000 /dev/zero | tr '\0' x` as big }
+    step size "Size of the file" { run `wc -c < "$RBK_CAPTURES/big"` as size }
+    step later "Later" { run `echo still-runs` as later }
+    step reads "Reads the capture" { run `printf %s "$big" | wc -c` }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "big", "--json"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  auto events = p.events();
+  auto ends = of_type(events, "command_end");
+  REQUIRE(ends.size() == 4);
+  // Every later command still starts (no E2BIG), and the file holds it whole.
+  CHECK(ends[1]["ok"] == true);
+  CHECK(read_file((p.run_dir() / ends[1]["stdout_file"].get<std::string>()).string()) ==
+        "200000\n");
+  CHECK(ends[2]["ok"] == true);
+  // The one that reads $big is not started with an empty value: its step fails and says why.
+  CHECK(ends[3]["spawn_failed"] == true);
+  CHECK(ends[3]["error"].get<std::string>().find(
+            "capture 'big' (196 KiB) is too large for the environment") != std::string::npos);
+  CHECK(ends[3]["error"].get<std::string>().find("$RBK_CAPTURES/big") != std::string::npos);
+  auto steps = of_type(events, "step_end");
+  CHECK(steps[3]["step"] == "reads");
+  CHECK(steps[3]["status"] == "failed");
+  // The private folder of capture files is gone once the run is over.
+  auto start = of_type(events, "command_start").at(1);
+  bool has_captures = false;
+  for (const auto& name : start["env"]) has_captures = has_captures || name == "RBK_CAPTURES";
+  CHECK(has_captures);
+}

@@ -16,27 +16,19 @@ using rbk::test::write_file;
 
 namespace {
 
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    char tmpl[] = "/tmp/rbk-secrets-XXXXXX";
-    dir = mkdtemp(tmpl);
-    fs::create_directories(dir / "runbooks");
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+/// A throwaway project directory (with runbooks/) and file helpers.
+struct Scratch : rbk::test::TempDir {
+  Scratch() { fs::create_directories(path / "runbooks"); }
   void file(const std::string& rel, const std::string& text) const {
-    write_file((dir / rel).string(), text);
+    write_file((path / rel).string(), text);
   }
-  std::string read(const std::string& rel) const { return read_file((dir / rel).string()); }
+  std::string read(const std::string& rel) const { return read_file((path / rel).string()); }
   /// Every file below the project's directory that contains `needle`.
   std::vector<std::string> files_holding(const std::string& needle) const {
     std::vector<std::string> out;
-    for (const auto& f : fs::recursive_directory_iterator(dir))
+    for (const auto& f : fs::recursive_directory_iterator(path))
       if (f.is_regular_file() && read_file(f.path().string()).find(needle) != std::string::npos)
-        out.push_back(f.path().lexically_relative(dir).string());
+        out.push_back(f.path().lexically_relative(path).string());
     return out;
   }
 };
@@ -61,7 +53,7 @@ runbook deploy {
 }
 )");
   const std::vector<std::string> env = {"DEPLOY_TOKEN=env-s3cret-77"};
-  Exit run = run_detached(s.dir.string(),
+  Exit run = run_detached(s.path.string(),
                           {"run", "deploy", "--json", "--record-fixture", "deploy.test.yaml", "-p",
                            "msg=with env-s3cret-77 and cmd-s3cret-42 inside"},
                           env);
@@ -75,7 +67,7 @@ runbook deploy {
   CHECK(s.read("deploy.test.yaml").find("with *** and *** inside") != std::string::npos);
 
   Exit plan =
-      run_detached(s.dir.string(), {"plan", "deploy", "-p", "msg=with env-s3cret-77 inside"}, env);
+      run_detached(s.path.string(), {"plan", "deploy", "-p", "msg=with env-s3cret-77 inside"}, env);
   INFO(plan.out << plan.err);
   CHECK(plan.code == 0);
   CHECK(plan.out.find("env-s3cret-77") == std::string::npos);
@@ -114,7 +106,7 @@ runbook callee {
   }
 }
 )");
-  Exit e = run_detached(s.dir.string(), {"run", "caller"},
+  Exit e = run_detached(s.path.string(), {"run", "caller"},
                         {"CALLER_TOKEN=caller-v4lue-1", "CALLEE_TOKEN=callee-v4lue-2"});
   INFO(e.out << e.err);
   REQUIRE(e.code == 0);
@@ -135,4 +127,42 @@ runbook callee {
   // A notification command gets no secret at all.
   CHECK(notify.find("v4lue") == std::string::npos);
   CHECK(notify.find("RBK_MESSAGE=") != std::string::npos);  // it did run
+}
+
+TEST_CASE("a runbook run from another directory keeps its rbk.yaml: redaction, notifications",
+          "[run][secrets][config]") {
+  Scratch project, elsewhere;
+  project.file("rbk.yaml", R"(paths: [runbooks]
+redact: ['tok-[0-9]+']
+roles:
+  primary: {name: On-call, contact: oncall}
+notify:
+  notify: 'printf "%s\n" "$RBK_MESSAGE" >> notified.log'
+)");
+  project.file("runbooks/leak.rbk", R"(
+runbook leak {
+  severity low
+  diagnose {
+    step show "Show" { run `echo "token tok-123456"` }
+  }
+  escalate {
+    notify primary "started"
+  }
+}
+)");
+  elsewhere.file("rbk.yaml", "paths: [runbooks]\n");  // a different project, no redaction
+  Exit e = run_detached(elsewhere.path.string(),
+                        {"run", (project.path / "runbooks" / "leak.rbk").string()});
+  INFO(e.out << e.err);
+  REQUIRE(e.code == 0);
+  CHECK(e.out.find("tok-123456") == std::string::npos);
+  CHECK(e.out.find("token ***") != std::string::npos);
+  CHECK(e.out.find("config " + (project.path / "rbk.yaml").string()) != std::string::npos);
+  // The notification command of the runbook's rbk.yaml ran (commands run
+  // in the working directory).
+  CHECK(elsewhere.read("notified.log").find("started") != std::string::npos);
+  // The record is the runbook's project's, and holds no token either.
+  CHECK(fs::exists(project.path / ".rbk" / "runs"));
+  CHECK_FALSE(fs::exists(elsewhere.path / ".rbk"));
+  CHECK(project.files_holding("tok-123456") == Files{"runbooks/leak.rbk"});
 }

@@ -56,13 +56,19 @@ for _ in $(seq 1 100); do [ "$(code)" = 200 ] || break; sleep 0.1; done
 [ "$(code)" != 200 ] || { echo "e2e: nginx did not stop" >&2; exit 1; }
 
 set +e
-(cd "$work" && "$rbk" run "$root/runbooks/api-down.rbk" -p "url=$url" \
+# A throwaway project (a runbook runs under the rbk.yaml nearest to it): the
+# record stays here, not in the repository.
+mkdir -p "$work/runbooks"
+cp "$root/runbooks/api-down.rbk" "$work/runbooks/"
+printf 'paths: [runbooks]\n' >"$work/rbk.yaml"
+(cd "$work" && "$rbk" run api-down -p "url=$url" \
   -p "nginx_conf=$work/nginx.conf" --approve start_proxy)
 status=$?
 set -e
+record="$(ls -d "$work"/.rbk/runs/* | tail -n 1)"
 echo "== rbk exit $status; health now: $(code)"
 [ "$status" -eq 0 ] || { echo "e2e: rbk run api-down exited $status" >&2; exit 1; }
 [ "$(code)" = 200 ] || { echo "e2e: the health endpoint does not answer 200 after the run" >&2; exit 1; }
-grep -q '"type":"cause".*"id":"proxy_down".*"matched":true\|"matched":true.*"id":"proxy_down"' "$work"/.rbk/runs/*/events.jsonl ||
+grep -q '"type":"cause".*"id":"proxy_down".*"matched":true\|"matched":true.*"id":"proxy_down"' "$record/events.jsonl" ||
   { echo "e2e: the record does not show cause proxy_down matched" >&2; exit 1; }
 echo "E2E OK: api-down restored $url"
