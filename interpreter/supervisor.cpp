@@ -49,6 +49,7 @@ struct Plan {
   const posix_spawn_file_actions_t* actions;
   const posix_spawnattr_t* attr;
   long grace_ms, kill_window_ms;
+  bool scan_for_children;
 };
 
 long now_ms() {
@@ -418,7 +419,7 @@ void close_all_but(int (&keep)[4]) {
   ::prctl(PR_SET_NAME, "rbk-supervise", 0, 0, 0);
   char own_children[96];
   proc_path(own_children, ::getpid(), ::getpid(), "/children");
-  g_children_files = ::access(own_children, R_OK) == 0;
+  g_children_files = !plan.scan_for_children && ::access(own_children, R_OK) == 0;
 
   // rbk decides when the command stops: terminal signals (Ctrl-C, Ctrl-\,
   // hangup) reach the supervisor too, as it is in rbk's process group, and
@@ -563,9 +564,17 @@ bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std:
     return false;
   }
   const char* argv[] = {"/bin/sh", "-c", spec.script, nullptr};
-  Plan plan{
-      theirs.get(), null_in.get(),    out_write.get(), err_write.get(),   argv,
-      spec.envp,    &actions.actions, &attr.attr,      to_ms(spec.grace), to_ms(spec.kill_window)};
+  Plan plan{.channel = theirs.get(),
+            .null_fd = null_in.get(),
+            .out_fd = out_write.get(),
+            .err_fd = err_write.get(),
+            .argv = argv,
+            .envp = spec.envp,
+            .actions = &actions.actions,
+            .attr = &attr.attr,
+            .grace_ms = to_ms(spec.grace),
+            .kill_window_ms = to_ms(spec.kill_window),
+            .scan_for_children = spec.scan_for_children};
 
   // Every signal blocked across fork(): the child must not run rbk's handlers
   // (they would cancel rbk's run) before it has replaced them.

@@ -93,6 +93,9 @@ struct SupervisorSpec {
   /// After KILL, how long the supervisor waits for the processes to go before
   /// it gives up on them (only an unkillable process takes that long).
   std::chrono::milliseconds kill_window{0};
+  /// Find children by scanning /proc, as on a kernel without
+  /// /proc/PID/task/TID/children (the fallback; tests use it).
+  bool scan_for_children = false;
 };
 
 /// A running supervisor, as rbk holds it. Every descriptor is close-on-exec.

@@ -45,7 +45,7 @@ CommandSpec spec_for(std::string script) {
 
 // Runs on a helper thread (as the engine may) under a watchdog, so that a
 // runner that does not return fails the test instead of blocking CI: past
-// every bound the runner has (deadline, grace, its drain and pipe windows)
+// every bound the runner has (deadline, grace, its drain, kill and pipe windows)
 // plus a minute of slack, the watchdog fails the test and cancels the run;
 // if even that does not help, it aborts. `before` runs first on that thread
 // (e.g. to change its signal mask).
@@ -68,7 +68,7 @@ CommandResult run_watched(const CommandSpec& spec, OutputSink* sink = nullptr,
   });
   {
     std::unique_lock<std::mutex> lock(m);
-    auto bound = spec.timeout + spec.grace + kDrainWindow + kPipeCloseWindow + 60s;
+    auto bound = spec.timeout + spec.grace + kDrainWindow + kKillWindow + kPipeCloseWindow + 60s;
     if (!cv.wait_for(lock, bound, [&] { return done; })) {
       FAIL_CHECK("the runner did not return: " << spec.script);
       token->cancel();
