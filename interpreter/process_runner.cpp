@@ -249,7 +249,7 @@ class Session {
     if (!start_supervisor(s, sup_, error)) return fail(error);
     out_.fd = std::move(sup_.out);
     err_.fd = std::move(sup_.err);
-    deadline_ = start_ + clamp(spec_.timeout);
+    due_ = start_ + clamp(spec_.timeout);
     return true;
   }
 
@@ -284,43 +284,38 @@ class Session {
     }
   }
 
-  // Until the next thing due in the current phase, for poll(); -1: none.
+  // Until the current phase's deadline or window ends, for poll().
   int timeout_ms() const {
-    Clock::time_point due;
-    switch (phase_) {
-      case Phase::Running:
-        due = deadline_;
-        break;
-      case Phase::Draining:
-        due = drain_end_;
-        break;
-      case Phase::Stopping:
-        due = supervisor_bound_;
-        break;
-      case Phase::Closing:
-        due = pipes_end_;
-        break;
-      case Phase::Done:
-        return 0;
-    }
-    auto left = std::chrono::ceil<milliseconds>(due - Clock::now()).count();
+    auto left = std::chrono::ceil<milliseconds>(due_ - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
   }
 
+  // Moves to `next`, which lasts until `until` at the most.
+  void enter(Phase next, Clock::time_point until) {
+    phase_ = next;
+    due_ = until;
+  }
+
   void on_time(Clock::time_point now) {
-    if (phase_ == Phase::Running && now >= deadline_) {
-      stop(Reason::Timeout);
-    } else if (phase_ == Phase::Draining && now >= drain_end_) {
-      release();
-    } else if (phase_ == Phase::Stopping && now >= supervisor_bound_ && !supervisor_killed_) {
-      supervisor_killed_ = true;  // unreaped: its pid cannot belong to anyone else yet
-      ::kill(sup_.pid, SIGKILL);
-      note("the command's supervisor did not finish stopping it and was killed");
-    } else if (phase_ == Phase::Closing && now >= pipes_end_) {
-      note(
-          "the output pipes stayed open after the command ended (a process that left its "
-          "process group holds them); later output is lost");
-      phase_ = Phase::Done;
+    if (now < due_) return;
+    switch (phase_) {
+      case Phase::Running:  // the deadline
+        return stop(Reason::Timeout);
+      case Phase::Draining:
+        return release();
+      case Phase::Stopping:  // unreaped, so its pid cannot belong to anyone else yet
+        ::kill(sup_.pid, SIGKILL);
+        supervisor_killed_ = true;
+        due_ = Clock::time_point::max();  // its end of file follows
+        return note("the command's supervisor did not finish stopping it and was killed");
+      case Phase::Closing:
+        note(
+            "the output pipes stayed open after the command ended (a process that left its "
+            "process group holds them); later output is lost");
+        phase_ = Phase::Done;
+        return;
+      case Phase::Done:
+        return;
     }
   }
 
@@ -383,8 +378,8 @@ class Session {
     }
     if (phase_ != Phase::Running) return;
     if (!pipes_open()) return release();
-    phase_ = Phase::Draining;  // background processes may still hold the pipes
-    drain_end_ = Clock::now() + kDrainWindow;
+    // Background processes may still hold the pipes.
+    enter(Phase::Draining, Clock::now() + kDrainWindow);
   }
 
   void on_cancel() {
@@ -409,8 +404,7 @@ class Session {
     // Fails only when the supervisor is gone, which end of file then tells.
     while (::send(sup_.channel.get(), &byte, 1, MSG_NOSIGNAL) == -1 && errno == EINTR) {
     }
-    phase_ = Phase::Stopping;
-    supervisor_bound_ = Clock::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack;
+    enter(Phase::Stopping, Clock::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
   }
 
   void on_supervisor_exit() {
@@ -422,8 +416,7 @@ class Session {
            "; what the command started may still run");
     }
     if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
-    phase_ = pipes_open() ? Phase::Closing : Phase::Done;
-    pipes_end_ = Clock::now() + kPipeCloseWindow;
+    enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
   }
 
   void note(const std::string& message) {
@@ -443,7 +436,8 @@ class Session {
   bool sink_failed_ = false;
   std::vector<std::string> env_storage_;
   std::vector<char*> envp_;
-  Clock::time_point start_, deadline_, drain_end_, supervisor_bound_, pipes_end_;
+  Clock::time_point start_;
+  Clock::time_point due_;  // when the current phase ends at the latest
   CommandResult result_;
 };
 

@@ -138,6 +138,33 @@ using test::dead;
 using test::pids_in;
 using test::still_alive;
 
+// What a command that starts processes left to check: how it ended, the
+// pids it had written to $PIDS when it printed "started", and whether all of
+// them were alive at that moment.
+struct Started {
+  CommandResult result;
+  std::vector<pid_t> pids;
+  bool all_alive_at_start = false;
+};
+
+// Runs `spec` with $PIDS set; at "started", while the command still runs,
+// reads the pids and cancels `cancel_at_start` if given.
+Started run_until_started(CommandSpec spec, CancelToken* cancel_at_start = nullptr) {
+  std::string pid_file = temp_path("pids");
+  spec.env.emplace_back("PIDS", pid_file);
+  Started s;
+  Recorder sink("started");
+  sink.on_marker([&](const std::string&) {
+    s.pids = pids_in(test::read_file(pid_file));
+    s.all_alive_at_start =
+        std::none_of(s.pids.begin(), s.pids.end(), [](pid_t p) { return dead(p); });
+    if (cancel_at_start) cancel_at_start->cancel();
+  });
+  s.result = run_watched(spec, &sink, cancel_at_start);
+  fs::remove(pid_file);
+  return s;
+}
+
 }  // namespace
 
 // --- capture
@@ -253,7 +280,6 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
   // Three children and a nested shell with its own child, all ignoring TERM
   // and holding the output pipes; their PIDs go to a file. The timeout leaves
   // room for the setup: "started" must come before it.
-  std::string pid_file = temp_path("pids");
   CommandSpec spec = spec_for(
       "for i in 1 2 3; do (trap '' TERM; exec sleep 1000) & echo $! >> \"$PIDS\"; done\n"
       "sh -c 'trap \"\" TERM; sleep 1000 & echo $! >> \"$PIDS\"; wait' &\n"
@@ -261,23 +287,14 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
       "while [ \"$(wc -l < \"$PIDS\")\" -lt 5 ]; do sleep 0.01; done\n"
       "echo started\n"
       "sleep 1000\n");
-  spec.env = {{"PIDS", pid_file}};
   spec.timeout = 3s;
   spec.grace = 200ms;
-  Recorder sink("started");
-  std::vector<pid_t> pids;
-  bool all_alive_at_start = false;
-  sink.on_marker([&](const std::string&) {  // while the command still runs
-    pids = pids_in(test::read_file(pid_file));
-    all_alive_at_start = std::none_of(pids.begin(), pids.end(), [](pid_t p) { return dead(p); });
-  });
-  CommandResult r = run_watched(spec, &sink);
-  fs::remove(pid_file);
-  CHECK(r.timed_out);
-  CHECK_FALSE(r.ok());
-  REQUIRE(pids.size() == 5);
-  CHECK(all_alive_at_start);
-  CHECK(still_alive(pids) == "");
+  Started s = run_until_started(spec);
+  CHECK(s.result.timed_out);
+  CHECK_FALSE(s.result.ok());
+  REQUIRE(s.pids.size() == 5);
+  CHECK(s.all_alive_at_start);
+  CHECK(still_alive(s.pids) == "");
 }
 
 // --- nothing outlives its command
@@ -308,27 +325,17 @@ TEST_CASE("a timeout or a cancel ends every process the command started, in its 
   // TERM-ignoring shell in a new session) end as surely as the group does.
   const bool cancel = GENERATE(false, true);
   INFO((cancel ? "cancel" : "timeout"));
-  std::string pid_file = temp_path("pids");
   CommandSpec spec = spec_for(test::escaping_children_script());
-  spec.env = {{"PIDS", pid_file}};
   // A timeout that leaves room for the setup ("started" must come first), or
   // a cancel as soon as everything runs.
   spec.timeout = cancel ? 30s : 5s;
   spec.grace = 200ms;
   CancelToken token;
-  Recorder sink("started");
-  std::vector<pid_t> pids;
-  bool all_alive_at_start = false;
-  sink.on_marker([&](const std::string&) {  // while the command still runs
-    pids = pids_in(test::read_file(pid_file));
-    all_alive_at_start = std::none_of(pids.begin(), pids.end(), [](pid_t p) { return dead(p); });
-    if (cancel) token.cancel();
-  });
-  CommandResult r = run_watched(spec, &sink, &token);
-  fs::remove(pid_file);
-  REQUIRE(pids.size() == test::kEscapingPids);
-  CHECK(all_alive_at_start);
-  CHECK(still_alive(pids) == "");
+  Started s = run_until_started(spec, cancel ? &token : nullptr);
+  const CommandResult& r = s.result;
+  REQUIRE(s.pids.size() == test::kEscapingPids);
+  CHECK(s.all_alive_at_start);
+  CHECK(still_alive(s.pids) == "");
   CHECK(r.timed_out == !cancel);
   CHECK(r.cancelled == cancel);
   CHECK(r.signal == SIGTERM);

@@ -18,18 +18,15 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using rbk::test::Exit;
-using rbk::test::PtySession;
-using rbk::test::read_file;
-using rbk::test::write_file;
+using namespace rbk::test;
 
 namespace {
 
 /// A project whose one step starts processes that escape its process group
 /// and waits for them; the step writes their pids to `pids` and its parent's
-/// (the supervisor's) to `supervisor`.
+/// (the supervisor's) to `pids`.supervisor.
 struct EscapeProject {
-  rbk::test::TempDir tmp;
+  TempDir tmp;
   std::string pids = (tmp.path / "pids").string();
 
   EscapeProject() {
@@ -37,7 +34,7 @@ struct EscapeProject {
     write_file((tmp.dir("runbooks") / "escape.rbk").string(),
                "runbook escape {\n  remediate {\n    step wait \"Start children and wait\" {\n"
                "      run ```\necho $PPID > \"$PIDS.supervisor\"\n" +
-                   rbk::test::escaping_children_script() + "```  timeout 10m\n    }\n  }\n}\n");
+                   escaping_children_script() + "```  timeout 10m\n    }\n  }\n}\n");
   }
   /// Runs `rbk run escape` on a pseudo-terminal with $PIDS set.
   std::unique_ptr<PtySession> start() const {
@@ -47,7 +44,7 @@ struct EscapeProject {
   }
   /// Every process the step started, the step's shell and its supervisor.
   std::vector<int> started() const {
-    return rbk::test::pids_in(read_file(pids) + " " + read_file(pids + ".supervisor"));
+    return pids_in(read_file(pids) + " " + read_file(pids + ".supervisor"));
   }
   /// The last event of the run's record.
   json last_event() const {
@@ -71,7 +68,7 @@ TEST_CASE("a signal to rbk ends every process the step started, in its group or 
   INFO(how);
   auto s = p.start();
   REQUIRE(s->expect("started"));
-  REQUIRE(p.started().size() == rbk::test::kEscapingPids + 1);
+  REQUIRE(p.started().size() == kEscapingPids + 1);
   if (how == "Ctrl-C")
     s->send("\x03");
   else if (how == "Ctrl-\\")
@@ -81,7 +78,7 @@ TEST_CASE("a signal to rbk ends every process the step started, in its group or 
   Exit e = s->wait();
   CHECK(e.code == 130);
   CHECK(e.signal == 0);
-  CHECK(rbk::test::still_alive(p.started()) == "");
+  CHECK(still_alive(p.started()) == "");
   json end = p.last_event();
   CHECK(end["type"] == "run_end");
   CHECK(end["outcome"] == "interrupted");
@@ -94,11 +91,11 @@ TEST_CASE("rbk killed with SIGKILL: the running command and all it started end",
   auto s = p.start();
   REQUIRE(s->expect("started"));
   std::vector<int> pids = p.started();
-  REQUIRE(pids.size() == rbk::test::kEscapingPids + 1);
+  REQUIRE(pids.size() == kEscapingPids + 1);
   s->kill(SIGKILL);
   Exit e = s->wait();
   CHECK(e.signal == SIGKILL);
   // The supervisor saw rbk go (end of file on its channel): TERM, the grace
   // period from rbk.yaml, KILL, then it exits itself.
-  CHECK(rbk::test::still_alive(pids) == "");
+  CHECK(still_alive(pids) == "");
 }
