@@ -310,7 +310,8 @@ struct Supervisor {
     ::kill(-shell, sig);
     if (cont) ::kill(-shell, SIGCONT);
     if (mode != Mode::StopTree) return;
-    walk(self, [&](pid_t pid, const ProcStat&) {
+    walk(self, [&](pid_t pid, const ProcStat& st) {
+      if (st.pgrp == shell) return;  // reached above: a TERM handler runs once
       ::kill(pid, sig);
       if (cont) ::kill(pid, SIGCONT);
     });
