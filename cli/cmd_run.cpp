@@ -27,12 +27,16 @@ CancelToken* g_cancel = nullptr;
 
 extern "C" void on_signal(int) {
   // Async-signal-safe: sets a flag and writes to an eventfd. The engine sees
-  // it, stops the running command's process group and ends the run.
+  // it, stops every process of the running command and ends the run.
   if (g_cancel) g_cancel->cancel();
 }
 
-/// Ctrl-C, SIGTERM and SIGHUP cancel the run instead of killing rbk, so the
-/// process group is cleaned up and the record is closed properly.
+/// The signals that cancel the run: Ctrl-C, Ctrl-\ (SIGQUIT, whose default
+/// would kill rbk at once and leave the command running), SIGTERM, SIGHUP.
+constexpr int kCancelSignals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+
+/// These signals cancel the run instead of killing rbk, so the command's
+/// processes are stopped and the record is closed properly.
 class SignalGuard {
  public:
   explicit SignalGuard(CancelToken& token) {
@@ -40,14 +44,15 @@ class SignalGuard {
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, &old_[s]);
+    for (int s : kCancelSignals) sigaction(s, &sa, &old_[s]);
     // A closed terminal or pipe must not kill rbk mid-run: writes just fail.
     struct sigaction ign {};
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old_[SIGPIPE]);
   }
   ~SignalGuard() {
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(s, &old_[s], nullptr);
+    for (int s : kCancelSignals) sigaction(s, &old_[s], nullptr);
+    sigaction(SIGPIPE, &old_[SIGPIPE], nullptr);
     g_cancel = nullptr;
   }
 

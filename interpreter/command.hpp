@@ -28,7 +28,7 @@ struct CommandSpec {
   /// Deadline from the start; must be positive. There is deliberately no
   /// "no timeout": a command with a zero or negative one is not started.
   std::chrono::milliseconds timeout{0};
-  /// After TERM, how long the process group gets before KILL.
+  /// After TERM, how long the command's processes get before KILL.
   std::chrono::milliseconds grace{5000};
   /// Bytes of output kept per stream (head and tail); the rest is counted.
   size_t capture_limit = size_t{1} << 20;
@@ -45,6 +45,9 @@ class OutputSink {
   virtual ~OutputSink() = default;
   /// Called on the thread that called run(); must not call back into the runner.
   virtual void on_output(Stream stream, std::string_view chunk) = 0;
+  /// Called once the shell started, with its pid (also its process group
+  /// id), on the same thread; by default nothing.
+  virtual void on_started(int /*pid*/) {}
 };
 
 /// One stream's output as kept: the first and last capture_limit/2 bytes.
@@ -64,9 +67,9 @@ struct CommandResult {
   int exit_code = -1;
   /// The signal that killed the shell, 0 when it exited.
   int signal = 0;
-  /// The deadline passed and the process group was stopped.
+  /// The deadline passed and every process of the command was stopped.
   bool timed_out = false;
-  /// The run was cancelled (Ctrl-C, SIGTERM, …) and the process group stopped;
+  /// The run was cancelled (Ctrl-C, SIGTERM, …) and every process stopped;
   /// also set, with nothing run, when the token was cancelled before the start.
   bool cancelled = false;
   /// The command never started (bad spec, missing working directory, …).
@@ -76,6 +79,9 @@ struct CommandResult {
   std::string error;
   /// Captured stdout and stderr.
   Captured out, err;
+  /// The shell's pid, which is also its process group id; 0 when it never
+  /// started.
+  int pid = 0;
   /// From start to the moment nothing of the command was left.
   std::chrono::milliseconds duration{0};
 

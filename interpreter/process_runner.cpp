@@ -1,35 +1,26 @@
-// ProcessRunner: the only file that includes Boost.Process (v2, 1.81). It
-// costs ~5 s to compile and becomes a compiled library in later Boost, so
-// keeping it here keeps both costs in one place.
+// ProcessRunner: rbk's side of running a command. The per-command supervisor
+// (supervisor.cpp) starts the shell and ends its processes; this file sets it
+// up, reads the output, keeps the deadline, passes cancellation on and turns
+// the supervisor's reports into a CommandResult. One poll() loop per run, on
+// the caller's thread.
 #include "interpreter/process_runner.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
-#include <cstring>
 #include <memory>
-#include <optional>
 #include <system_error>
 #include <unordered_set>
 
-#include <dirent.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/readable_pipe.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/process/v2/posix/default_launcher.hpp>
-#include <boost/process/v2/process.hpp>
+#include "interpreter/supervisor.hpp"
 
 extern char** environ;
 
@@ -106,187 +97,51 @@ std::string cut_marker(uint64_t bytes_cut) {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace bp = boost::process::v2;
-using boost::system::error_code;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-using Process = bp::basic_process<asio::io_context::executor_type>;
 
 // A year: long enough to mean "very long", short enough not to overflow
 // steady_clock arithmetic.
 constexpr milliseconds kLongest = std::chrono::hours(24 * 365);
 
+// Beyond the supervisor's own bounds (grace, kill window), how long rbk waits
+// for it to finish stopping a command before it kills the supervisor. Only a
+// supervisor that is itself stopped or stuck needs it.
+constexpr milliseconds kSupervisorSlack{5000};
+
 milliseconds clamp(milliseconds d) {
   return std::clamp(d, milliseconds{0}, kLongest);
 }
 
-error_code last_error() {
-  return error_code(errno, boost::system::system_category());
-}
-
-// strerror() for the current errno, thread-safe.
-std::string errno_text() {
-  return std::error_code(errno, std::generic_category()).message();
-}
-
-// A descriptor closed on scope exit unless released.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-// Moves a descriptor to 3 or above (close-on-exec), so that the dup2() calls
-// onto 0, 1 and 2 in the child can never overwrite one another, even when the
-// caller runs with a standard descriptor closed.
-int above_stdio(int fd) {
-  if (fd < 0 || fd > 2) return fd;
-  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  ::close(fd);
-  return moved;
+// strerror() for an errno value, thread-safe.
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
 }
 
 // waitpid() that survives signal handlers installed without SA_RESTART.
-void reap(pid_t pid) {
+int reap(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {
   }
+  return status;
 }
 
-// True once `pid` has exited; does not reap it, so its process group ID
-// stays reserved.
-bool has_exited(pid_t pid) {
-  siginfo_t info{};
-  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == -1) {
-    return errno == ECHILD;
-  }
-  return info.si_pid == pid;
-}
-
-// True when a live process (not a zombie) is in process group `pgid`. Reads
-// /proc because kill(-pgid, 0) cannot tell: zombies still count as members,
-// and our own shell stays a zombie until the very end on purpose.
-bool group_alive(pid_t pgid) {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir("/proc"), ::closedir);
-  if (!dir) return true;  // cannot tell: the grace period then ends in KILL
-  while (const dirent* entry = ::readdir(dir.get())) {
-    if (!std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) continue;
-    char path[300];
-    std::snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-    Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) continue;  // exited meanwhile
-    char buf[512];
-    ssize_t n;
-    while ((n = ::read(fd.get(), buf, sizeof buf - 1)) == -1 && errno == EINTR) {
-    }
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "pid (comm) state ppid pgrp …"; comm may hold spaces and ')'.
-    const char* after_comm = std::strrchr(buf, ')');
-    char state = 0;
-    int ppid = 0, pgrp = 0;
-    if (!after_comm || std::sscanf(after_comm + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
-      continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') return true;
-  }
-  return false;
-}
-
-// Everything the child does between fork and exec. The parent may have other
-// threads, so only async-signal-safe calls: no allocation, no locks.
-struct ChildSetup {
-  int in_fd, out_fd, err_fd;  // all >= 3 and close-on-exec
-  const char* dir;            // null: stay in the caller's directory
-  int max_fd;                 // fallback bound when close_range() is missing
-
-  error_code on_exec_setup(bp::posix::default_launcher& launcher, const bp::filesystem::path&,
-                           const char* const*) {
-    // Own group first: everything the command starts can then be signalled
-    // together. The launcher returns only after exec (or its failure), so the
-    // parent never sees the child before this has happened.
-    if (::setpgid(0, 0) == -1) return last_error();
-    if (::dup2(in_fd, STDIN_FILENO) == -1 || ::dup2(out_fd, STDOUT_FILENO) == -1 ||
-        ::dup2(err_fd, STDERR_FILENO) == -1) {
-      return last_error();
-    }
-    if (dir && ::chdir(dir) == -1) return last_error();
-    // Blocked and ignored signals survive exec: a caller that blocks TERM
-    // would otherwise make the command deaf to the timeout's TERM.
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-    }
-    close_stray_fds(launcher.fd_whitelist);
-    return {};
-  }
-
-  // The launcher calls ::exit() after a failed exec, which would run atexit
-  // handlers and flush stdio copies in the child; leave at once instead (the
-  // error has already been sent to the parent). Variadic because 1.81 detects
-  // this hook with one signature and calls it with another.
-  template <typename... Args>
-  void on_exec_error(bp::posix::default_launcher&, Args&&...) {
-    ::_exit(127);
-  }
-
-  // Closes every descriptor above 2 except the launcher's (its exec-error
-  // pipe). 1.81's own close_all() skips those between 3 and that pipe, which
-  // would leak the caller's files and the pipes' other ends into the command.
-  void close_stray_fds(const std::vector<int>& keep) const {
-    unsigned lo = 3;
-    for (;;) {
-      unsigned next = UINT_MAX;  // smallest kept descriptor >= lo
-      for (int fd : keep) {
-        if (fd >= 0 && static_cast<unsigned>(fd) >= lo)
-          next = std::min(next, static_cast<unsigned>(fd));
-      }
-      if (next > lo) close_range_or_loop(lo, next - 1);
-      if (next == UINT_MAX) return;
-      lo = next + 1;
-    }
-  }
-
-  void close_range_or_loop(unsigned lo, unsigned hi) const {
-    if (::close_range(lo, hi, 0) == 0) return;
-    for (unsigned fd = lo; fd <= hi && fd <= static_cast<unsigned>(max_fd); ++fd) {
-      ::close(static_cast<int>(fd));
-    }
-  }
-};
-
-// One run of one command: the child, its pipes, the timers, the state machine.
+// One run of one command: the supervisor, the output pipes, the deadline.
 class Session {
  public:
   Session(const CommandSpec& spec, OutputSink* sink, CancelToken* cancel)
       : spec_(spec),
         sink_(sink),
         cancel_(cancel),
-        out_(io_, Stream::Out, spec.capture_limit),
-        err_(io_, Stream::Err, spec.capture_limit) {}
+        out_{Stream::Out, OutputCapture(spec.capture_limit), UniqueFd()},
+        err_{Stream::Err, OutputCapture(spec.capture_limit), UniqueFd()} {}
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   ~Session() {
-    if (pid_ > 0 && !reaped_) {  // only reached when something threw
-      kill_all(SIGKILL);
-      reap(pid_);
-      if (proc_) proc_->detach();
+    if (sup_.pid > 0) {      // only reached when something threw: end of file on
+      sup_.channel.reset();  // the channel makes the supervisor stop the command
+      reap(sup_.pid);
     }
   }
 
@@ -294,13 +149,15 @@ class Session {
     start_ = Clock::now();
     if (check_spec() && spawn()) {
       try {
-        start_waiting();
-        io_.run();
+        loop();
       } catch (const std::exception& e) {
         note(std::string("internal error while running the command: ") + e.what());
       }
-      kill_all(SIGKILL);  // whatever happened above, nothing of the group survives
-      collect_status();
+      if (sup_.pid > 0) {  // the loop did not see the supervisor exit: make it stop
+        sup_.channel.reset();
+        reap(sup_.pid);
+        sup_.pid = -1;
+      }
     }
     result_.out = out_.capture.finish();
     result_.err = err_.capture.finish();
@@ -309,25 +166,25 @@ class Session {
   }
 
  private:
-  // Where the command is in its life; each event handler looks at it.
+  // Where the command is in its life.
   enum class Phase {
     Running,   // until the shell exits, the deadline passes or a cancel
-    Draining,  // the shell exited; pipes get kDrainWindow to close
-    Stopping,  // TERM sent; KILL after the grace period or when no one is left
-    Killed,    // KILL sent; waiting (bounded) for the pipes to close
+    Draining,  // the shell exited; the pipes get kDrainWindow to close
+    Stopping,  // a stop or release was asked for; until the supervisor exits
+    Closing,   // the supervisor exited; the pipes get kPipeCloseWindow to close
     Done,
   };
 
+  // Why a stop of the whole tree was asked for.
+  enum class Reason { None, Timeout, Cancel };
+
   struct Reader {
-    Reader(asio::io_context& io, Stream s, size_t limit) : pipe(io), stream(s), capture(limit) {}
-    asio::readable_pipe pipe;
     Stream stream;
     OutputCapture capture;
-    std::array<char, 64 * 1024> buf{};
-    bool open = true;
+    UniqueFd fd;
   };
 
-  // --- before the child exists
+  // --- before the supervisor exists
 
   bool fail(std::string why) {
     result_.spawn_failed = true;
@@ -376,113 +233,101 @@ class Session {
                       [&](const auto& later) { return later.first == name; });
       if (!overridden_later) env_storage_.push_back(name + "=" + value);
     }
-    for (const std::string& entry : env_storage_) envp_.push_back(entry.c_str());
+    for (std::string& entry : env_storage_) envp_.push_back(entry.data());
     envp_.push_back(nullptr);
     return true;
   }
 
   bool spawn() {
-    int out_pipe[2], err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) == -1) return fail("pipe: " + errno_text());
-    Fd out_read(above_stdio(out_pipe[0])), out_write(above_stdio(out_pipe[1]));
-    if (::pipe2(err_pipe, O_CLOEXEC) == -1) return fail("pipe: " + errno_text());
-    Fd err_read(above_stdio(err_pipe[0])), err_write(above_stdio(err_pipe[1]));
-    Fd null_in(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-    if (out_read.get() < 0 || out_write.get() < 0 || err_read.get() < 0 || err_write.get() < 0 ||
-        null_in.get() < 0) {
-      return fail("cannot set up the command's stdio: " + errno_text());
-    }
-    rlimit files{};
-    int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 1u << 20
-                     ? static_cast<int>(files.rlim_cur)
-                     : 1 << 20;
-    ChildSetup setup{null_in.get(), out_write.get(), err_write.get(),
-                     spec_.working_dir.empty() ? nullptr : spec_.working_dir.c_str(), max_fd};
-
-    bp::posix::default_launcher launcher;
-    launcher.env = envp_.data();
-    std::vector<std::string> args{"-c", spec_.script};
-    error_code ec;
-    // A failed exec used to flush the parent's stdio buffers a second time
-    // from the child; ChildSetup now _exit()s, but flushing is cheap.
-    std::fflush(nullptr);
-    try {
-      Process proc = launcher(io_.get_executor(), ec, bp::filesystem::path("/bin/sh"), args, setup);
-      if (ec) {
-        if (launcher.pid > 0) reap(launcher.pid);  // 1.81 leaves the failed child unreaped
-        std::string where = spec_.working_dir.empty() ? "" : " in '" + spec_.working_dir + "'";
-        return fail("cannot start /bin/sh" + where + ": " + ec.message());
-      }
-      pid_ = proc.id();
-      proc_.emplace(std::move(proc));
-    } catch (const std::exception& e) {
-      if (launcher.pid > 0) {
-        ::kill(-launcher.pid, SIGKILL);
-        ::kill(launcher.pid, SIGKILL);
-        reap(launcher.pid);
-      }
-      return fail(std::string("cannot start /bin/sh: ") + e.what());
-    }
-    // The parent's copies of the write ends must go now, or the reads would
-    // never see end-of-file.
-    out_write.reset();
-    err_write.reset();
-    null_in.reset();
-    if (::getpgid(pid_) != pid_) {  // cannot happen (see ChildSetup); fail safe if it does
-      kill_all(SIGKILL);
-      collect_status();
-      return fail("the command did not get its own process group");
-    }
-    out_read_.reset(out_read.release());
-    err_read_.reset(err_read.release());
+    SupervisorSpec s;
+    s.script = spec_.script.c_str();
+    s.envp = envp_.data();
+    s.working_dir = spec_.working_dir.empty() ? nullptr : spec_.working_dir.c_str();
+    s.grace = clamp(spec_.grace);
+    s.kill_window = kKillWindow;
+    std::string error;
+    if (!start_supervisor(s, sup_, error)) return fail(error);
+    out_.fd = std::move(sup_.out);
+    err_.fd = std::move(sup_.err);
+    due_ = start_ + clamp(spec_.timeout);
     return true;
   }
 
   // --- the event loop
 
-  // Hands the descriptors to asio and starts every wait; may throw, so it runs
-  // where an exception still ends in killing the group.
-  void start_waiting() {
-    out_.pipe.assign(out_read_.release());
-    err_.pipe.assign(err_read_.release());
-    // A pidfd of our own (1.81 does not expose its own): readable once the
-    // shell has exited, without reaping it. No PID race: it is our unreaped child.
-    Fd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
-    if (exit_fd.get() < 0) throw std::system_error(errno, std::generic_category(), "pidfd");
-    exit_fd_.assign(exit_fd.release());
-    if (cancel_) {
-      Fd cancel_fd(::fcntl(cancel_->fd(), F_DUPFD_CLOEXEC, 0));
-      if (cancel_fd.get() < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-      cancel_fd_.assign(cancel_fd.release());
+  void loop() {
+    while (phase_ != Phase::Done) {
+      std::array<pollfd, 4> fds{};
+      size_t n = 0;
+      auto watch = [&](int fd) {
+        if (fd < 0) return -1;
+        fds[n] = {fd, POLLIN, 0};
+        return static_cast<int>(n++);
+      };
+      int out = watch(out_.fd.get());
+      int err = watch(err_.fd.get());
+      int channel = watch(sup_.channel.get());
+      // The token stays readable once cancelled: watched only while a cancel
+      // still changes something.
+      int cancel = cancel_ && (phase_ == Phase::Running || phase_ == Phase::Draining)
+                       ? watch(cancel_->fd())
+                       : -1;
+      if (::poll(fds.data(), n, timeout_ms()) == -1) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      if (out >= 0 && fds[static_cast<size_t>(out)].revents) read(out_);
+      if (err >= 0 && fds[static_cast<size_t>(err)].revents) read(err_);
+      if (channel >= 0 && fds[static_cast<size_t>(channel)].revents) on_channel();
+      if (cancel >= 0 && fds[static_cast<size_t>(cancel)].revents) on_cancel();
+      on_time(Clock::now());
     }
-    read(out_);
-    read(err_);
-    exit_fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](const error_code& ec) {
-      if (phase_ == Phase::Done || ec == asio::error::operation_aborted) return;
-      if (ec)
-        note("cannot watch the command's exit: " + ec.message());  // the deadline still holds
-      else
-        on_shell_exit();
-    });
-    if (cancel_fd_.is_open()) {
-      cancel_fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](const error_code& ec) {
-        if (!ec && phase_ != Phase::Done) on_cancel();
-      });
+  }
+
+  // Until the current phase's deadline or window ends, for poll().
+  int timeout_ms() const {
+    auto left = std::chrono::ceil<milliseconds>(due_ - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
+  }
+
+  // Moves to `next`, which lasts until `until` at the most.
+  void enter(Phase next, Clock::time_point until) {
+    phase_ = next;
+    due_ = until;
+  }
+
+  void on_time(Clock::time_point now) {
+    if (now < due_) return;
+    switch (phase_) {
+      case Phase::Running:  // the deadline
+        return stop(Reason::Timeout);
+      case Phase::Draining:
+        return release();
+      case Phase::Stopping:  // unreaped, so its pid cannot belong to anyone else yet
+        ::kill(sup_.pid, SIGKILL);
+        supervisor_killed_ = true;
+        due_ = Clock::time_point::max();  // its end of file follows
+        return note("the command's supervisor did not finish stopping it and was killed");
+      case Phase::Closing:
+        note(
+            "the output pipes stayed open after the command ended (a process that left its "
+            "process group holds them); later output is lost");
+        phase_ = Phase::Done;
+        return;
+      case Phase::Done:
+        return;
     }
-    arm(timer_, timer_gen_, clamp(spec_.timeout), &Session::on_deadline);
-    if (cancel_ && cancel_->cancelled()) on_cancel();  // cancelled while spawning
   }
 
   void read(Reader& r) {
-    r.pipe.async_read_some(asio::buffer(r.buf), [this, &r](const error_code& ec, size_t n) {
-      if (n > 0) deliver(r, std::string_view(r.buf.data(), n));
-      if (ec) {  // end of file, or the pipe was closed when done
-        r.open = false;
-        if (phase_ != Phase::Done) on_pipe_closed();
-      } else if (phase_ != Phase::Done) {
-        read(r);
-      }
-    });
+    std::array<char, 64 * 1024> buf;
+    ssize_t n = ::read(r.fd.get(), buf.data(), buf.size());
+    if (n > 0) return deliver(r, std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (n == -1 && (errno == EINTR || errno == EAGAIN)) return;
+    r.fd.reset();  // end of file (or an error: nothing more will come)
+    if (pipes_open()) return;
+    if (phase_ == Phase::Draining) release();
+    if (phase_ == Phase::Closing) phase_ = Phase::Done;
   }
 
   void deliver(Reader& r, std::string_view chunk) {
@@ -499,131 +344,79 @@ class Session {
     }
   }
 
-  // Starts (or restarts) a timer; a stale expiry is told apart by generation.
-  void arm(asio::steady_timer& t, unsigned& gen, milliseconds after, void (Session::*fn)()) {
-    unsigned g = ++gen;
-    t.expires_after(after);
-    t.async_wait([this, &gen, g, fn](const error_code& ec) {
-      if (!ec && g == gen && phase_ != Phase::Done) (this->*fn)();
-    });
+  bool pipes_open() const { return out_.fd.get() >= 0 || err_.fd.get() >= 0; }
+
+  void on_channel() {
+    SupervisorReport report;
+    ssize_t n = ::recv(sup_.channel.get(), &report, sizeof report, MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(sizeof report)) return on_report(report);
+    if (n == -1 && (errno == EINTR || errno == EAGAIN)) return;
+    on_supervisor_exit();  // end of file: the supervisor is gone
   }
 
-  bool pipes_open() const { return out_.open || err_.open; }
-
-  void on_shell_exit() {
-    if (shell_exited_) return;  // seen by both the deadline check and the pidfd
-    shell_exited_ = true;
-    if (phase_ == Phase::Running) {
-      if (!pipes_open()) return stop_group();
-      phase_ = Phase::Draining;  // background processes may still hold the pipes
-      arm(timer_, timer_gen_, kDrainWindow, &Session::stop_group);
-    } else if (phase_ == Phase::Stopping) {
-      check_group();
+  void on_report(const SupervisorReport& report) {
+    if (report.kind == kReportStarted) {
+      result_.pid = report.value;
+      if (sink_ && !sink_failed_) sink_->on_started(report.value);
+    } else if (report.kind == kReportSpawnFailed) {
+      std::string where = spec_.working_dir.empty() ? "" : " in '" + spec_.working_dir + "'";
+      fail("cannot start /bin/sh" + where + ": " + errno_text(report.value));
+    } else if (report.kind == kReportExited) {
+      on_shell_exit(report);
     }
   }
 
-  void on_pipe_closed() {
-    if (pipes_open()) return;
-    if (phase_ == Phase::Draining)
-      stop_group();
-    else if (phase_ == Phase::Stopping)
-      check_group();
-    else if (phase_ == Phase::Killed)
-      finish();
-  }
-
-  void on_deadline() {
+  void on_shell_exit(const SupervisorReport& report) {
+    shell_ended_ = true;
+    if (report.value == CLD_EXITED)
+      result_.exit_code = report.status;
+    else
+      result_.signal = report.status;  // CLD_KILLED or CLD_DUMPED
+    if (report.stopped) {              // ended by the stop, not on its own at the last moment
+      result_.timed_out = reason_ == Reason::Timeout;
+      result_.cancelled = reason_ == Reason::Cancel;
+    }
     if (phase_ != Phase::Running) return;
-    if (has_exited(pid_)) return on_shell_exit();  // exited at the last moment
-    result_.timed_out = true;
-    stop_group();
+    if (!pipes_open()) return release();
+    // Background processes may still hold the pipes.
+    enter(Phase::Draining, Clock::now() + kDrainWindow);
   }
 
   void on_cancel() {
-    if (phase_ == Phase::Running && !has_exited(pid_)) {
-      result_.cancelled = true;
-      stop_group();
-    } else if (phase_ == Phase::Running || phase_ == Phase::Draining) {
-      stop_group();  // the command itself had finished: only leftovers are stopped
+    if (phase_ == Phase::Running)
+      stop(Reason::Cancel);
+    else if (phase_ == Phase::Draining)
+      release();  // the command itself had finished: only leftovers are stopped
+  }
+
+  // Stops the whole tree (TERM, grace, KILL; the supervisor does it).
+  void stop(Reason why) {
+    reason_ = why;
+    request(SupervisorRequest::Stop);
+  }
+
+  // The command is over: the supervisor ends what is left in its group and
+  // releases what left it.
+  void release() { request(SupervisorRequest::Release); }
+
+  void request(SupervisorRequest what) {
+    char byte = static_cast<char>(what);
+    // Fails only when the supervisor is gone, which end of file then tells.
+    while (::send(sup_.channel.get(), &byte, 1, MSG_NOSIGNAL) == -1 && errno == EINTR) {
     }
+    enter(Phase::Stopping, Clock::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
   }
 
-  // TERM to the group (CONT too, so stopped members can act on it); KILL when
-  // the grace period ends or as soon as no live member is left.
-  void stop_group() {
-    if (!group_alive(pid_) || spec_.grace <= milliseconds{0}) return kill_group();
-    kill_all(SIGTERM);
-    kill_all(SIGCONT);
-    phase_ = Phase::Stopping;
-    arm(timer_, timer_gen_, clamp(spec_.grace), &Session::kill_group);
-    poll_delay_ = milliseconds{5};
-    arm(poll_, poll_gen_, poll_delay_, &Session::poll_group);
-  }
-
-  void poll_group() {
-    if (phase_ != Phase::Stopping) return;
-    if (!group_alive(pid_)) return kill_group();
-    poll_delay_ = std::min(poll_delay_ * 2, milliseconds{100});
-    arm(poll_, poll_gen_, poll_delay_, &Session::poll_group);
-  }
-
-  void check_group() {
-    if (!group_alive(pid_)) kill_group();
-  }
-
-  void kill_group() {
-    kill_all(SIGKILL);
-    phase_ = Phase::Killed;
-    poll_.cancel();
-    if (!pipes_open()) return finish();
-    // Killed processes close their pipes; only one outside the group (which
-    // left it with setsid, say) can keep them open. Do not wait for it forever.
-    arm(timer_, timer_gen_, kPipeCloseWindow, &Session::give_up_on_pipes);
-  }
-
-  void give_up_on_pipes() {
-    note(
-        "the output pipes stayed open after the command's process group was killed "
-        "(a process outside the group holds them); later output is lost");
-    finish();
-  }
-
-  void finish() {
-    phase_ = Phase::Done;
-    error_code ignored;
-    timer_.cancel();
-    poll_.cancel();
-    out_.pipe.close(ignored);
-    err_.pipe.close(ignored);
-    exit_fd_.close(ignored);
-    cancel_fd_.close(ignored);
-  }
-
-  // --- signals and the exit status
-
-  // Signals the group and, should the shell have left it, the shell itself.
-  // Safe from PID reuse: the shell is reaped only after the last call, so its
-  // PID (the group's ID) cannot be given to anyone else before then.
-  void kill_all(int sig) {
-    if (pid_ <= 0 || reaped_) return;
-    ::kill(-pid_, sig);
-    if (::getpgid(pid_) != pid_) ::kill(pid_, sig);
-  }
-
-  void collect_status() {
-    error_code ec;
-    proc_->wait(ec);  // the shell was killed if still running: this returns
-    reaped_ = true;
-    int status = proc_->native_exit_code();
-    // Forget the PID: ~basic_process would otherwise waitpid() and KILL it
-    // again, and by then it may belong to another run's child.
-    proc_->detach();
-    if (ec) return note("lost the command's exit status: " + ec.message());
-    if (WIFEXITED(status)) {
-      result_.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-      result_.signal = WTERMSIG(status);
+  void on_supervisor_exit() {
+    sup_.channel.reset();
+    int status = reap(sup_.pid);
+    sup_.pid = -1;
+    if (WIFSIGNALED(status) && !supervisor_killed_) {
+      note("the command's supervisor was killed by signal " + std::to_string(WTERMSIG(status)) +
+           "; what the command started may still run");
     }
+    if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
+    enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
   }
 
   void note(const std::string& message) {
@@ -634,24 +427,17 @@ class Session {
   const CommandSpec& spec_;
   OutputSink* sink_;
   CancelToken* cancel_;
-  asio::io_context io_{1};  // first: the objects below need it until they go
   Reader out_, err_;
-  asio::posix::stream_descriptor exit_fd_{io_};
-  asio::posix::stream_descriptor cancel_fd_{io_};
-  asio::steady_timer timer_{io_};  // deadline, then drain window, grace, pipe close
-  asio::steady_timer poll_{io_};   // liveness checks during the grace period
-  unsigned timer_gen_ = 0, poll_gen_ = 0;
-  milliseconds poll_delay_{5};
-  Fd out_read_, err_read_;  // the parent's ends, until asio takes them
-  std::optional<Process> proc_;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  bool shell_exited_ = false;
-  bool sink_failed_ = false;
+  SupervisorHandle sup_;
   Phase phase_ = Phase::Running;
+  Reason reason_ = Reason::None;
+  bool shell_ended_ = false;
+  bool supervisor_killed_ = false;
+  bool sink_failed_ = false;
   std::vector<std::string> env_storage_;
-  std::vector<const char*> envp_;
+  std::vector<char*> envp_;
   Clock::time_point start_;
+  Clock::time_point due_;  // when the current phase ends at the latest
   CommandResult result_;
 };
 
@@ -661,7 +447,7 @@ CommandResult ProcessRunner::run(const CommandSpec& spec, OutputSink* sink) {
   try {
     auto session = std::make_unique<Session>(spec, sink, cancel_);
     return session->run();
-  } catch (const std::exception& e) {  // before the child exists (Session cleans up after)
+  } catch (const std::exception& e) {  // before the supervisor exists (Session cleans up after)
     CommandResult r;
     r.spawn_failed = true;
     r.error = std::string("cannot run the command: ") + e.what();

@@ -1,20 +1,26 @@
-// The real CommandRunner: runs `/bin/sh -c script` as a child process.
+// The real CommandRunner: runs `/bin/sh -c script` under a per-command
+// supervisor process (interpreter/supervisor.hpp).
 //
-// Subprocess discipline (the reasons are in process_runner.cpp):
+// Subprocess discipline (the reasons are in process_runner.cpp and
+// supervisor.cpp):
 // - the shell gets its own process group, stdin from /dev/null, stdout and
 //   stderr as pipes, an empty signal mask, default signal dispositions and no
 //   file descriptors but 0, 1 and 2;
-// - on timeout or cancel the whole group gets TERM (and CONT, so stopped
-//   members can act on it), then KILL once `grace` has passed or at once when
-//   no live member is left;
-// - nothing outlives its command: when the shell exits, the output pipes get
-//   a short drain window (kDrainWindow), then anything left in the group is
-//   stopped the same way (TERM, grace, KILL). To leave a service running, a
-//   command must hand it to the service manager (systemctl, systemd-run) or
-//   detach it into a new session (setsid): processes that leave the group are
-//   not tracked;
-// - the shell is reaped only after the last KILL, so its process group ID
-//   cannot be reused by an unrelated group while rbk still signals it.
+// - the supervisor is the child subreaper of everything the command starts:
+//   a process that leaves the group (setsid, setpgid, a double fork) is still
+//   found, by walking /proc/<pid>/task/<tid>/children from the supervisor
+//   down (a cost in proportion to the command's own processes, never a scan
+//   of every process on the machine);
+// - on timeout, cancel or rbk's death (end of file on the supervisor's
+//   channel) every descendant of the command gets TERM (and CONT, so stopped
+//   ones can act on it), then KILL once `grace` has passed, in sweeps until
+//   none is left, or at once when none is left alive;
+// - when the shell exits on its own, the output pipes get a short drain
+//   window (kDrainWindow), then what is left in the command's process group
+//   is stopped the same way, while processes that left the group on purpose
+//   (daemons: `redis-server --daemonize yes`, `nginx`) are released;
+// - the shell is reaped only after the last signal to its group, so its
+//   process group ID cannot be reused by an unrelated group meanwhile.
 #pragma once
 
 #include <chrono>
@@ -29,9 +35,13 @@ namespace rbk {
 /// processes still holding them are stopped.
 inline constexpr std::chrono::milliseconds kDrainWindow{250};
 
-/// After the final KILL, how long to wait for the pipes to close before
-/// giving up on them (only a process outside the group can hold them then).
+/// After the supervisor is done, how long to wait for the pipes to close
+/// before giving up on them (only a released daemon can hold them then).
 inline constexpr std::chrono::milliseconds kPipeCloseWindow{2000};
+
+/// After KILL, how long the supervisor waits for the processes to go before
+/// giving up on them (only an unkillable process, in the kernel, stays).
+inline constexpr std::chrono::milliseconds kKillWindow{2000};
 
 /// Keeps a bounded head and tail of one stream and counts everything.
 class OutputCapture {
@@ -55,7 +65,7 @@ class OutputCapture {
 /// The marker put between head and tail: "\n… [rbk: N bytes cut] …\n".
 std::string cut_marker(uint64_t bytes_cut);
 
-/// Runs commands as child processes (Boost.Process v2 + asio). Safe to use
+/// Runs commands as child processes, one supervisor per command. Safe to use
 /// from several threads at once: each run() is independent.
 class ProcessRunner final : public CommandRunner {
  public:

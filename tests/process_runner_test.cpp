@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "interpreter/process_runner.hpp"
+#include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;
@@ -44,7 +45,7 @@ CommandSpec spec_for(std::string script) {
 
 // Runs on a helper thread (as the engine may) under a watchdog, so that a
 // runner that does not return fails the test instead of blocking CI: past
-// every bound the runner has (deadline, grace, its drain and pipe windows)
+// every bound the runner has (deadline, grace, its drain, kill and pipe windows)
 // plus a minute of slack, the watchdog fails the test and cancels the run;
 // if even that does not help, it aborts. `before` runs first on that thread
 // (e.g. to change its signal mask).
@@ -67,7 +68,7 @@ CommandResult run_watched(const CommandSpec& spec, OutputSink* sink = nullptr,
   });
   {
     std::unique_lock<std::mutex> lock(m);
-    auto bound = spec.timeout + spec.grace + kDrainWindow + kPipeCloseWindow + 60s;
+    auto bound = spec.timeout + spec.grace + kDrainWindow + kKillWindow + kPipeCloseWindow + 60s;
     if (!cv.wait_for(lock, bound, [&] { return done; })) {
       FAIL_CHECK("the runner did not return: " << spec.script);
       token->cancel();
@@ -134,28 +135,34 @@ std::string temp_path(const std::string& what) {
 }
 
 using test::dead;
-using test::proc_state;
+using test::pids_in;
+using test::still_alive;
 
-// Polls until every process is dead. The bound (~20 s) only keeps a broken
-// runner from hanging the test: nothing here asserts on how long it took, and
-// a process the runner failed to kill sleeps 30 s or more, so it is caught.
-bool all_dead_eventually(const std::vector<pid_t>& pids) {
-  for (int i = 0; i < 2000; ++i) {
-    if (std::all_of(pids.begin(), pids.end(), dead)) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
-
-std::vector<pid_t> pids_in(const std::string& text) {
+// What a command that starts processes left to check: how it ended, the
+// pids it had written to $PIDS when it printed "started", and whether all of
+// them were alive at that moment.
+struct Started {
+  CommandResult result;
   std::vector<pid_t> pids;
-  std::istringstream in(text);
-  for (std::string word; in >> word;) {
-    if (std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      pids.push_back(std::stoi(word));
-    }
-  }
-  return pids;
+  bool all_alive_at_start = false;
+};
+
+// Runs `spec` with $PIDS set; at "started", while the command still runs,
+// reads the pids and cancels `cancel_at_start` if given.
+Started run_until_started(CommandSpec spec, CancelToken* cancel_at_start = nullptr) {
+  std::string pid_file = temp_path("pids");
+  spec.env.emplace_back("PIDS", pid_file);
+  Started s;
+  Recorder sink("started");
+  sink.on_marker([&](const std::string&) {
+    s.pids = pids_in(test::read_file(pid_file));
+    s.all_alive_at_start =
+        std::none_of(s.pids.begin(), s.pids.end(), [](pid_t p) { return dead(p); });
+    if (cancel_at_start) cancel_at_start->cancel();
+  });
+  s.result = run_watched(spec, &sink, cancel_at_start);
+  fs::remove(pid_file);
+  return s;
 }
 
 }  // namespace
@@ -273,7 +280,6 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
   // Three children and a nested shell with its own child, all ignoring TERM
   // and holding the output pipes; their PIDs go to a file. The timeout leaves
   // room for the setup: "started" must come before it.
-  std::string pid_file = temp_path("pids");
   CommandSpec spec = spec_for(
       "for i in 1 2 3; do (trap '' TERM; exec sleep 1000) & echo $! >> \"$PIDS\"; done\n"
       "sh -c 'trap \"\" TERM; sleep 1000 & echo $! >> \"$PIDS\"; wait' &\n"
@@ -281,23 +287,14 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
       "while [ \"$(wc -l < \"$PIDS\")\" -lt 5 ]; do sleep 0.01; done\n"
       "echo started\n"
       "sleep 1000\n");
-  spec.env = {{"PIDS", pid_file}};
   spec.timeout = 3s;
   spec.grace = 200ms;
-  Recorder sink("started");
-  std::vector<pid_t> pids;
-  bool all_alive_at_start = false;
-  sink.on_marker([&](const std::string&) {  // while the command still runs
-    pids = pids_in(test::read_file(pid_file));
-    all_alive_at_start = std::none_of(pids.begin(), pids.end(), [](pid_t p) { return dead(p); });
-  });
-  CommandResult r = run_watched(spec, &sink);
-  fs::remove(pid_file);
-  CHECK(r.timed_out);
-  CHECK_FALSE(r.ok());
-  REQUIRE(pids.size() == 5);
-  CHECK(all_alive_at_start);
-  CHECK(all_dead_eventually(pids));
+  Started s = run_until_started(spec);
+  CHECK(s.result.timed_out);
+  CHECK_FALSE(s.result.ok());
+  REQUIRE(s.pids.size() == 5);
+  CHECK(s.all_alive_at_start);
+  CHECK(still_alive(s.pids) == "");
 }
 
 // --- nothing outlives its command
@@ -319,7 +316,59 @@ TEST_CASE("background processes are stopped when the command exits", "[runner]")
   std::vector<pid_t> pids = pids_in(r.out.text);
   REQUIRE(pids.size() == 1);
   CHECK(r.out.text == std::to_string(pids[0]) + "\ndone\n");
-  CHECK(all_dead_eventually(pids));
+  CHECK(still_alive(pids) == "");
+}
+
+TEST_CASE("a timeout or a cancel ends every process the command started, in its group or not",
+          "[runner][orphans]") {
+  // Processes that left the group (setsid, setsid -f, a daemon, setpgid, a
+  // TERM-ignoring shell in a new session) end as surely as the group does.
+  const bool cancel = GENERATE(false, true);
+  INFO((cancel ? "cancel" : "timeout"));
+  CommandSpec spec = spec_for(test::escaping_children_script());
+  // A timeout that leaves room for the setup ("started" must come first), or
+  // a cancel as soon as everything runs.
+  spec.timeout = cancel ? 30s : 5s;
+  spec.grace = 200ms;
+  CancelToken token;
+  Started s = run_until_started(spec, cancel ? &token : nullptr);
+  const CommandResult& r = s.result;
+  REQUIRE(s.pids.size() == test::kEscapingPids);
+  CHECK(s.all_alive_at_start);
+  CHECK(still_alive(s.pids) == "");
+  CHECK(r.timed_out == !cancel);
+  CHECK(r.cancelled == cancel);
+  CHECK(r.signal == SIGTERM);
+  CHECK(r.error == "");  // in particular, nothing held the output pipes open
+}
+
+TEST_CASE("a normal exit ends the group's leftovers and releases daemons that left it",
+          "[runner][orphans]") {
+  // Shipped runbooks start services this way (redis-server --daemonize yes,
+  // nginx, pg_ctl start): what left the group on purpose survives; a plain
+  // background job (holding the output pipes or not) does not.
+  std::string pid_file = temp_path("pids");
+  CommandSpec spec = spec_for(
+      "sleep 1000 & echo $! >> \"$PIDS\"\n"
+      "sleep 1000 >/dev/null 2>&1 & echo $! >> \"$PIDS\"\n"
+      "setsid sleep 1000 >/dev/null 2>&1 & echo $! >> \"$PIDS\"\n"
+      "setsid -f sh -c 'echo $$ >> \"$PIDS\"; exec sleep 1000' >/dev/null 2>&1\n"
+      "while [ \"$(wc -l < \"$PIDS\")\" -lt 4 ]; do sleep 0.01; done\n"
+      "echo done\n");
+  spec.env = {{"PIDS", pid_file}};
+  spec.grace = 200ms;
+  CommandResult r = run_watched(spec);
+  std::vector<pid_t> pids = pids_in(test::read_file(pid_file));
+  fs::remove(pid_file);
+  CHECK(r.ok());
+  CHECK(r.out.text == "done\n");
+  CHECK(r.error == "");
+  REQUIRE(pids.size() == 4);
+  CHECK(still_alive({pids[0], pids[1]}) == "");
+  std::vector<pid_t> daemons = {pids[2], pids[3]};
+  CHECK(std::none_of(daemons.begin(), daemons.end(), [](pid_t p) { return dead(p); }));
+  for (pid_t daemon : daemons) ::kill(daemon, SIGKILL);  // what the test started, by pid
+  CHECK(still_alive(daemons) == "");
 }
 
 // --- output size
@@ -420,6 +469,7 @@ TEST_CASE("the command leads its own process group", "[runner]") {
   REQUIRE(ids.size() == 2);
   CHECK(ids[0] == ids[1]);
   CHECK(ids[0] != ::getpgrp());
+  CHECK(r.pid == ids[0]);
 }
 
 TEST_CASE("blocked and ignored signals of the caller are not inherited", "[runner]") {
@@ -501,7 +551,7 @@ TEST_CASE("cancel from another thread stops the whole group", "[runner]") {
   CHECK(r.signal == SIGTERM);
   std::vector<pid_t> pids = pids_in(r.out.text);
   REQUIRE(pids.size() == 1);
-  CHECK(all_dead_eventually(pids));
+  CHECK(still_alive(pids) == "");
 }
 
 namespace {

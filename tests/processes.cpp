@@ -7,9 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -42,6 +46,50 @@ Exit decode(int status) {
 }
 
 }  // namespace
+
+std::string escaping_children_script() {
+  // perl is in every Debian (perl-base, with POSIX); `setsid -f` is util-linux.
+  return R"sh(setsid sleep 1000 & echo $! >> "$PIDS"
+setsid -f sh -c 'echo $$ >> "$PIDS"; exec sleep 1000'
+perl -MPOSIX -e 'fork and exit; POSIX::setsid(); fork and exit;
+  open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f; exec "sleep", "1000"'
+perl -e 'setpgrp(0, 0); open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f;
+  exec "sleep", "1000"' &
+setsid sh -c 'trap "" TERM; sleep 1000 & echo $! >> "$PIDS"; wait' & echo $! >> "$PIDS"
+sleep 1000 & echo $! >> "$PIDS"
+echo $$ >> "$PIDS"
+while [ "$(wc -l < "$PIDS")" -lt 8 ]; do sleep 0.01; done
+echo started
+wait
+)sh";
+}
+
+std::vector<int> pids_in(const std::string& text) {
+  std::vector<int> pids;
+  std::istringstream in(text);
+  for (std::string word; in >> word;) {
+    if (std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); }))
+      pids.push_back(std::stoi(word));
+  }
+  return pids;
+}
+
+std::string still_alive(const std::vector<int>& pids, std::chrono::seconds bound) {
+  auto until = std::chrono::steady_clock::now() + bound;
+  while (!std::all_of(pids.begin(), pids.end(), dead) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::string alive;
+  for (int pid : pids) {
+    if (dead(pid)) continue;
+    std::string comm = read_file("/proc/" + std::to_string(pid) + "/comm");
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    alive += "pid " + std::to_string(pid) + " (" + comm + ") still alive after " +
+             std::to_string(bound.count()) + " s; ";
+    ::kill(pid, SIGKILL);
+  }
+  return alive;
+}
 
 Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
                   const std::vector<std::string>& env) {

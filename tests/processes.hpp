@@ -3,6 +3,7 @@
 // pseudo-terminal, so prompts on /dev/tty are answered by the test.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,27 @@ struct Exit {
 /// stdin from /dev/null, with NO_COLOR and extra `env` ("NAME=value").
 Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
                   const std::vector<std::string>& env = {});
+
+/// Shell lines that start, beside a plain background child of the shell,
+/// processes that leave the command's process group every way we know: a
+/// `setsid` child, `setsid -f` (its parent exits at once), a double-forked
+/// daemon, a child that calls setpgid, and a TERM-ignoring shell in a new
+/// session with a TERM-ignoring child. Each one's pid, and the shell's own,
+/// goes to the file named by $PIDS (kEscapingPids lines); once all are there
+/// it prints "started" and waits for its children.
+std::string escaping_children_script();
+/// The number of pids escaping_children_script() writes.
+inline constexpr int kEscapingPids = 8;
+
+/// The whitespace-separated whole numbers in `text` (pids in a file).
+std::vector<int> pids_in(const std::string& text);
+
+/// Waits until every process in `pids` is dead (gone, or a zombie), polling;
+/// `bound` is only a hang guard. Returns "" when all died, else names each one
+/// still alive (pid and command name) and kills it, so that a failing test
+/// leaves nothing behind.
+std::string still_alive(const std::vector<int>& pids,
+                        std::chrono::seconds bound = std::chrono::minutes(2));
 
 /// rbk on a pseudo-terminal: the test reads what it prints and types answers.
 class PtySession {

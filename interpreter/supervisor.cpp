@@ -1,0 +1,600 @@
+// The per-command supervisor (see supervisor.hpp).
+//
+// rbk's side, start_supervisor(), prepares everything (pipes, the shell's
+// argv, posix_spawn attributes and file actions) and forks. The child's side,
+// supervise(), runs in a copy of a possibly multi-threaded rbk: another thread
+// may have held a lock (malloc's, stdio's) at the moment of fork, so it uses
+// only system calls, fixed buffers and the stack: no allocation, no stdio, no
+// exceptions, and it leaves with _exit(). posix_spawn() starts the shell with
+// a vfork-style clone, so the big parent is never copied twice.
+#include "interpreter/supervisor.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <system_error>
+
+namespace rbk {
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+namespace {
+
+// ===========================================================================
+// The supervisor's side: async-signal-safe from here to start_supervisor().
+
+// What supervise() gets from rbk: descriptors (all >= 3) and the spawn plan.
+struct Plan {
+  int channel;                  // its end of the channel to rbk
+  int null_fd, out_fd, err_fd;  // the shell's stdin, stdout and stderr
+  const char* const* argv;
+  char* const* envp;
+  const posix_spawn_file_actions_t* actions;
+  const posix_spawnattr_t* attr;
+  long grace_ms, kill_window_ms;
+  bool scan_for_children;
+};
+
+long now_ms() {
+  timespec t{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<long>(t.tv_sec) * 1000 + t.tv_nsec / 1'000'000;
+}
+
+// Appends the decimal digits of `v` at `p`; returns the end.
+char* put_number(char* p, long v) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
+char* put_text(char* p, const char* s) {
+  while (*s) *p++ = *s++;
+  return p;
+}
+
+// "/proc/<pid><rest>", or "/proc/<pid>/task/<tid><rest>" when tid > 0.
+void proc_path(char (&buf)[96], pid_t pid, pid_t tid, const char* rest) {
+  char* p = put_number(put_text(buf, "/proc/"), pid);
+  if (tid > 0) p = put_number(put_text(p, "/task/"), tid);
+  *put_text(p, rest) = '\0';
+}
+
+// A whole decimal number, or -1.
+long parse_number(const char* s) {
+  if (*s < '0' || *s > '9') return -1;
+  long v = 0;
+  for (; *s; ++s) {
+    if (*s < '0' || *s > '9' || v > INT_MAX / 10) return -1;
+    v = v * 10 + (*s - '0');
+  }
+  return v;
+}
+
+void send_report(int channel, int32_t kind, int32_t value, int32_t status = 0,
+                 int32_t stopped = 0) {
+  if (channel < 0) return;
+  SupervisorReport r{kind, value, status, stopped};
+  // Lost when rbk is gone, which is fine: no one is left to read it.
+  while (::send(channel, &r, sizeof r, MSG_NOSIGNAL) == -1 && errno == EINTR) {
+  }
+}
+
+// What the supervisor reads of a process in /proc/<pid>/stat.
+struct ProcStat {
+  char state = 0;  // 'Z' (zombie) and 'X' (dead) are gone but for the reaping
+  pid_t ppid = 0, pgrp = 0;
+  long threads = 1;
+};
+
+bool read_stat(pid_t pid, ProcStat& st) {
+  char path[96];
+  proc_path(path, pid, 0, "/stat");
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf - 1)) == -1 && errno == EINTR) {
+  }
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
+  // cmajflt utime stime cutime cstime priority nice num_threads …"; the
+  // command name may hold spaces and ')'.
+  const char* p = buf + n;
+  while (p > buf && *p != ')') --p;
+  if (*p != ')' || p[1] != ' ' || !p[2]) return false;
+  st.state = p[2];
+  p += 3;
+  long fields[17];
+  for (long& field : fields) {
+    while (*p == ' ') ++p;
+    bool negative = *p == '-';
+    if (negative) ++p;
+    if (*p < '0' || *p > '9') return false;
+    long v = 0;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    field = negative ? -v : v;
+  }
+  st.ppid = static_cast<pid_t>(fields[0]);
+  st.pgrp = static_cast<pid_t>(fields[1]);
+  st.threads = fields[16];
+  return true;
+}
+
+// Calls f(pid) for each number in a file of space-separated pids.
+template <typename F>
+void for_each_pid_in(const char* path, F&& f) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[1024];
+  long value = -1;  // digits read so far, -1 when none
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == -1 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        value = (value < 0 ? 0 : value * 10) + (buf[i] - '0');
+      } else if (value >= 0) {
+        f(static_cast<pid_t>(value));
+        value = -1;
+      }
+    }
+  }
+  if (value >= 0) f(static_cast<pid_t>(value));
+  ::close(fd);
+}
+
+// Calls f(name) for each entry of a directory.
+template <typename F>
+void for_each_entry(const char* dir_path, F&& f) {
+  int dir = ::open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  alignas(dirent64) char buf[4096];
+  ssize_t n;
+  while ((n = ::getdents64(dir, buf, sizeof buf)) > 0) {
+    for (ssize_t off = 0; off < n;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buf + off);
+      off += entry->d_reclen;
+      f(entry->d_name);
+    }
+  }
+  ::close(dir);
+}
+
+// /proc/<pid>/task/<tid>/children exists (CONFIG_PROC_CHILDREN): set once at
+// the supervisor's start. Without it, children are found by their ppid.
+bool g_children_files = true;
+
+// Calls f(child) for each child of `parent` (which has `threads` threads:
+// children belong to the thread that started them). Costs in proportion to
+// the parent's threads and children, except in the fallback.
+template <typename F>
+void for_each_child(pid_t parent, long threads, F&& f) {
+  char path[96];
+  if (!g_children_files) {  // the fallback: a scan of every process
+    for_each_entry("/proc", [&](const char* name) {
+      long pid = parse_number(name);
+      ProcStat st;
+      if (pid > 0 && read_stat(static_cast<pid_t>(pid), st) && st.ppid == parent)
+        f(static_cast<pid_t>(pid));
+    });
+    return;
+  }
+  if (threads <= 1) {
+    proc_path(path, parent, parent, "/children");
+    for_each_pid_in(path, f);
+    return;
+  }
+  proc_path(path, parent, 0, "/task");
+  for_each_entry(path, [&](const char* name) {
+    long tid = parse_number(name);
+    if (tid <= 0) return;
+    char children[96];
+    proc_path(children, parent, static_cast<pid_t>(tid), "/children");
+    for_each_pid_in(children, f);
+  });
+}
+
+// The walk's to-do list. A static array is safe: only the supervisor, which
+// is single-threaded and has its own copy of memory, ever uses it. When a
+// tree is wider than this, the rest is reached in a later sweep (orphans of
+// killed processes come back to the supervisor as its children).
+struct Pending {
+  pid_t pid;
+  long threads;
+};
+constexpr size_t kMaxPending = 4096;
+Pending g_pending[kMaxPending];
+
+// Calls visit(pid, stat) for every descendant of `root`, parents before
+// children. A pid is visited only while its parent is the process it was
+// listed under, so a pid reused between the listing and the visit is skipped.
+template <typename Visit>
+void walk(pid_t root, Visit&& visit) {
+  size_t top = 0;
+  g_pending[top++] = {root, 1};
+  while (top > 0) {
+    Pending p = g_pending[--top];
+    for_each_child(p.pid, p.threads, [&](pid_t child) {
+      ProcStat st;
+      if (!read_stat(child, st) || st.ppid != p.pid) return;
+      visit(child, st);
+      if (top < kMaxPending) g_pending[top++] = {child, st.threads};
+    });
+  }
+}
+
+// The supervisor's state; one per process, on its stack.
+struct Supervisor {
+  enum class Mode { Running, StopTree, StopGroup };
+  enum class Stage { Term, Kill };
+
+  pid_t self = 0;
+  pid_t shell = 0;  // also the command's process group id
+  int channel = -1;
+  int signals = -1;  // signalfd: SIGCHLD, SIGTERM
+  bool shell_exited = false;
+  Mode mode = Mode::Running;
+  Stage stage = Stage::Term;
+  long stage_end = 0;
+  long grace_ms = 0, kill_window_ms = 0;
+
+  // Reaps every child but the shell that has ended; true when one is left.
+  // The shell stays unreaped (a zombie once it exited) to the very end, so
+  // that its pid, the group's id, cannot be given to another group while the
+  // supervisor still signals the group.
+  bool reap_others() {
+    bool left = false;
+    char path[96];
+    proc_path(path, self, self, "/children");
+    auto reap = [&](pid_t child) {
+      if (child != shell && ::waitpid(child, nullptr, WNOHANG) != child) left = true;
+    };
+    if (g_children_files)
+      for_each_pid_in(path, reap);
+    else
+      for_each_child(self, 1, reap);
+    return left;
+  }
+
+  // Reports the shell's end once, without reaping it.
+  void check_shell() {
+    if (shell_exited) return;
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(shell), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid != shell)
+      return;
+    shell_exited = true;
+    send_report(channel, kReportExited, info.si_code, info.si_status,
+                mode == Mode::StopTree ? 1 : 0);
+  }
+
+  // True while a live process (not a zombie) is in the command's group.
+  bool group_alive() {
+    bool alive = false;
+    walk(self, [&](pid_t, const ProcStat& st) {
+      if (st.pgrp == shell && st.state != 'Z' && st.state != 'X') alive = true;
+    });
+    return alive;
+  }
+
+  // Sends `sig` (and CONT after it when `cont`) to the group and, when the
+  // whole tree is stopped, to every descendant. kill(-shell) is safe from
+  // reuse: the shell is not reaped before the supervisor is done.
+  void signal_all(int sig, bool cont) {
+    ::kill(-shell, sig);
+    if (cont) ::kill(-shell, SIGCONT);
+    if (mode != Mode::StopTree) return;
+    walk(self, [&](pid_t pid, const ProcStat& st) {
+      if (st.pgrp == shell) return;  // reached above: a TERM handler runs once
+      ::kill(pid, sig);
+      if (cont) ::kill(pid, SIGCONT);
+    });
+  }
+
+  // The first stop request wins: the whole tree while the shell runs, only
+  // the group once it has exited (what left the group then is released).
+  void begin_stop() {
+    if (mode != Mode::Running) return;
+    check_shell();
+    mode = shell_exited ? Mode::StopGroup : Mode::StopTree;
+    if (mode == Mode::StopGroup && !group_alive()) return;  // the loop sees it is done
+    if (grace_ms <= 0) return kill_all();
+    signal_all(SIGTERM, true);
+    stage = Stage::Term;
+    stage_end = now_ms() + grace_ms;
+  }
+
+  void kill_all() {
+    if (stage != Stage::Kill) {
+      stage = Stage::Kill;
+      stage_end = now_ms() + kill_window_ms;
+    }
+    signal_all(SIGKILL, false);
+  }
+
+  // True while something the current stop must end is left.
+  bool anything_left(bool others) {
+    return mode == Mode::StopTree ? others || !shell_exited : group_alive();
+  }
+
+  void on_signals() {
+    signalfd_siginfo info{};
+    while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      if (info.ssi_signo == SIGTERM) begin_stop();
+    }
+  }
+
+  void on_channel() {
+    char request = 0;
+    ssize_t n = ::recv(channel, &request, 1, MSG_DONTWAIT);
+    if (n == 1) {
+      if (request == static_cast<char>(SupervisorRequest::Stop) ||
+          request == static_cast<char>(SupervisorRequest::Release))
+        begin_stop();
+      return;
+    }
+    if (n == -1 && (errno == EINTR || errno == EAGAIN)) return;
+    ::close(channel);  // rbk is gone: end the command ourselves
+    channel = -1;
+    begin_stop();
+  }
+
+  void run() {
+    long tick = 5;  // re-check interval while stopping: 5 ms doubling to 100 ms
+    for (;;) {
+      int timeout = -1;
+      if (mode != Mode::Running) {
+        timeout = static_cast<int>(std::clamp(stage_end - now_ms(), 0L, tick));
+        tick = std::min(tick * 2, 100L);
+      }
+      pollfd fds[2] = {{signals, POLLIN, 0}, {channel, POLLIN, 0}};
+      if (::poll(fds, channel >= 0 ? 2 : 1, timeout) > 0) {
+        if (fds[0].revents) on_signals();
+        if (channel >= 0 && fds[1].revents) on_channel();
+      }
+      bool others = reap_others();
+      check_shell();
+      if (mode == Mode::Running) continue;
+      if (!anything_left(others)) return;
+      long now = now_ms();
+      if (stage == Stage::Kill && now >= stage_end) return;  // unkillable: give up on it
+      if (stage == Stage::Kill || now >= stage_end) kill_all();
+    }
+  }
+};
+
+// Closes every descriptor but those in `keep` (all above 2).
+void close_all_but(int (&keep)[4]) {
+  std::sort(std::begin(keep), std::end(keep));
+  unsigned lo = 3;
+  for (int fd : keep) {
+    if (static_cast<unsigned>(fd) > lo) ::close_range(lo, static_cast<unsigned>(fd) - 1, 0);
+    lo = static_cast<unsigned>(fd) + 1;
+  }
+  if (::close_range(lo, ~0U, 0) == 0) return;
+  rlimit files{};  // close_range() missing (Linux < 5.9): close one by one
+  unsigned hi = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < (1u << 20)
+                    ? static_cast<unsigned>(files.rlim_cur)
+                    : 1u << 20;
+  for (unsigned fd = 3; fd < hi; ++fd) {
+    if (std::find(std::begin(keep), std::end(keep), static_cast<int>(fd)) == std::end(keep))
+      ::close(static_cast<int>(fd));
+  }
+}
+
+[[noreturn]] void supervise(const Plan& plan) noexcept {
+  // Descriptors first: a copy of another command's channel kept here would
+  // hide rbk's death from that command's supervisor. Its own stdio becomes
+  // /dev/null, so that it never holds rbk's terminal or output pipe.
+  int keep[4] = {plan.channel, plan.null_fd, plan.out_fd, plan.err_fd};
+  close_all_but(keep);
+  for (int fd = 0; fd <= 2; ++fd) ::dup2(plan.null_fd, fd);
+
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  ::prctl(PR_SET_NAME, "rbk-supervise", 0, 0, 0);
+  char own_children[96];
+  proc_path(own_children, ::getpid(), ::getpid(), "/children");
+  g_children_files = !plan.scan_for_children && ::access(own_children, R_OK) == 0;
+
+  // rbk decides when the command stops: terminal signals (Ctrl-C, Ctrl-\,
+  // hangup) reach the supervisor too, as it is in rbk's process group, and
+  // are ignored; so is anything else that would end it and lose the command.
+  // SIGTERM is a stop request, SIGCHLD wakes it; both arrive on a signalfd.
+  // Faults keep their default action.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    bool keep_default = sig == SIGCHLD || sig == SIGTERM || sig == SIGSEGV || sig == SIGBUS ||
+                        sig == SIGILL || sig == SIGFPE || sig == SIGABRT || sig == SIGTRAP ||
+                        sig == SIGSYS;
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, keep_default ? &dfl : &ignore, nullptr);
+  }
+  sigset_t wanted;
+  ::sigemptyset(&wanted);
+  ::sigaddset(&wanted, SIGCHLD);
+  ::sigaddset(&wanted, SIGTERM);
+  ::sigprocmask(SIG_SETMASK, &wanted, nullptr);  // rbk blocked everything around fork()
+
+  Supervisor s;
+  s.self = ::getpid();
+  s.channel = plan.channel;
+  s.grace_ms = plan.grace_ms;
+  s.kill_window_ms = plan.kill_window_ms;
+  s.signals = ::signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (s.signals < 0) {
+    send_report(s.channel, kReportSpawnFailed, errno);
+    ::_exit(0);
+  }
+  // The shell's group, signal state and descriptors are set by posix_spawn()
+  // (attributes and file actions prepared by rbk).
+  pid_t shell = -1;
+  int rc = ::posix_spawn(&shell, "/bin/sh", plan.actions, plan.attr,
+                         const_cast<char* const*>(plan.argv), plan.envp);
+  if (rc != 0) {
+    send_report(s.channel, kReportSpawnFailed, rc);
+    ::_exit(0);
+  }
+  // The shell holds the output pipes now; end of file on them must depend on
+  // the command's processes only.
+  ::close(plan.out_fd);
+  ::close(plan.err_fd);
+  ::close(plan.null_fd);
+  s.shell = shell;
+  send_report(s.channel, kReportStarted, shell);
+  s.run();
+  ::waitpid(shell, nullptr, WNOHANG);  // the zombie kept all along; still alive if unkillable
+  ::_exit(0);
+}
+
+// ===========================================================================
+// rbk's side.
+
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// Moves a descriptor to 3 or above (close-on-exec), so that the shell's
+// dup2() onto 0, 1 and 2 can never overwrite one another, even when rbk runs
+// with a standard descriptor closed.
+int above_stdio(int fd) {
+  if (fd < 0 || fd > 2) return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  ::close(fd);
+  return moved;
+}
+
+bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) == -1) return false;
+  read_end.reset(above_stdio(fds[0]));
+  write_end.reset(above_stdio(fds[1]));
+  return read_end.get() >= 0 && write_end.get() >= 0;
+}
+
+// posix_spawn objects destroyed on scope exit.
+struct SpawnAttr {
+  posix_spawnattr_t attr;
+  SpawnAttr() { ::posix_spawnattr_init(&attr); }
+  ~SpawnAttr() { ::posix_spawnattr_destroy(&attr); }
+};
+struct SpawnActions {
+  posix_spawn_file_actions_t actions;
+  SpawnActions() { ::posix_spawn_file_actions_init(&actions); }
+  ~SpawnActions() { ::posix_spawn_file_actions_destroy(&actions); }
+};
+
+long to_ms(std::chrono::milliseconds d) {
+  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(d.count(), 0, INT_MAX));
+}
+
+}  // namespace
+
+bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std::string& error) {
+  UniqueFd out_read, out_write, err_read, err_write;
+  if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
+    error = "cannot set up the command's output: " + errno_text(errno);
+    return false;
+  }
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
+    error = "cannot set up the command's supervisor: " + errno_text(errno);
+    return false;
+  }
+  UniqueFd ours(above_stdio(pair[0])), theirs(above_stdio(pair[1]));
+  UniqueFd null_in(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  if (ours.get() < 0 || theirs.get() < 0 || null_in.get() < 0) {
+    error = "cannot set up the command's supervisor: " + errno_text(errno);
+    return false;
+  }
+  for (int fd : {out_read.get(), err_read.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
+
+  // The shell: its own process group; default dispositions and an empty mask
+  // (ignored and blocked signals survive exec: a caller that blocks TERM would
+  // make the command deaf to the timeout's TERM); stdin from /dev/null,
+  // stdout and stderr to the pipes, no other descriptor.
+  SpawnAttr attr;
+  SpawnActions actions;
+  sigset_t all, none;
+  // Every bit, not sigfillset(): that leaves out glibc's internal signals (32
+  // and 33), and glibc's posix_spawn() then hands them to the program ignored.
+  std::memset(&all, 0xff, sizeof all);
+  ::sigdelset(&all, SIGKILL);
+  ::sigdelset(&all, SIGSTOP);
+  ::sigemptyset(&none);
+  int rc = ::posix_spawnattr_setflags(
+      &attr.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  if (!rc) rc = ::posix_spawnattr_setpgroup(&attr.attr, 0);
+  if (!rc) rc = ::posix_spawnattr_setsigdefault(&attr.attr, &all);
+  if (!rc) rc = ::posix_spawnattr_setsigmask(&attr.attr, &none);
+  if (!rc) rc = ::posix_spawn_file_actions_adddup2(&actions.actions, null_in.get(), 0);
+  if (!rc) rc = ::posix_spawn_file_actions_adddup2(&actions.actions, out_write.get(), 1);
+  if (!rc) rc = ::posix_spawn_file_actions_adddup2(&actions.actions, err_write.get(), 2);
+  if (!rc && spec.working_dir)
+    rc = ::posix_spawn_file_actions_addchdir_np(&actions.actions, spec.working_dir);
+  if (!rc) rc = ::posix_spawn_file_actions_addclosefrom_np(&actions.actions, 3);
+  if (rc) {
+    error = "cannot prepare the command: " + errno_text(rc);
+    return false;
+  }
+  const char* argv[] = {"/bin/sh", "-c", spec.script, nullptr};
+  Plan plan{.channel = theirs.get(),
+            .null_fd = null_in.get(),
+            .out_fd = out_write.get(),
+            .err_fd = err_write.get(),
+            .argv = argv,
+            .envp = spec.envp,
+            .actions = &actions.actions,
+            .attr = &attr.attr,
+            .grace_ms = to_ms(spec.grace),
+            .kill_window_ms = to_ms(spec.kill_window),
+            .scan_for_children = spec.scan_for_children};
+
+  // Every signal blocked across fork(): the child must not run rbk's handlers
+  // (they would cancel rbk's run) before it has replaced them.
+  sigset_t block, old;
+  ::sigfillset(&block);
+  ::pthread_sigmask(SIG_SETMASK, &block, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) supervise(plan);
+  int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) {
+    error = "cannot start the command's supervisor: " + errno_text(fork_errno);
+    return false;
+  }
+  handle.pid = pid;
+  handle.channel = std::move(ours);
+  handle.out = std::move(out_read);
+  handle.err = std::move(err_read);
+  return true;  // the supervisor's ends close here, in rbk
+}
+
+}  // namespace rbk

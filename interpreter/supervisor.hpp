@@ -1,0 +1,117 @@
+// The per-command supervisor: a small process rbk forks for every command. It
+// starts `/bin/sh -c script` in a new process group, is the child subreaper of
+// everything the command starts (so an orphan that leaves the group still
+// comes back to it), reports the shell's pid and wait status to rbk, and ends
+// the command's processes when rbk asks or when rbk is gone.
+//
+// Two stop modes, chosen when a stop begins:
+// - the whole tree (a deadline, a cancel, rbk's death or SIGTERM to the
+//   supervisor while the shell still runs): every descendant, in the group or
+//   not, gets TERM and CONT, then KILL after the grace period, in sweeps until
+//   none is left;
+// - the group only (the shell exited on its own): what is still in the
+//   command's process group gets TERM, CONT, then KILL; what left the group
+//   on purpose (a daemon) is released when the supervisor exits.
+//
+// Only rbk (process_runner.cpp) uses this interface; the supervisor's side is
+// async-signal-safe code in supervisor.cpp, since it runs after fork() from a
+// possibly multi-threaded rbk.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace rbk {
+
+/// A descriptor closed on scope exit unless released.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    reset(other.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  /// The descriptor, -1 when none.
+  int get() const { return fd_; }
+  /// Gives the descriptor up without closing it.
+  int release() { return std::exchange(fd_, -1); }
+  /// Closes the descriptor held (if any) and holds `fd`.
+  void reset(int fd = -1);
+
+ private:
+  int fd_;
+};
+
+/// What rbk sends the supervisor on the channel, one byte per message. End of
+/// file (rbk exited or was killed) is a stop request too.
+enum class SupervisorRequest : char {
+  /// Stop the whole tree if the shell still runs, else only the group.
+  Stop = 'S',
+  /// The shell exited and its output drained: stop the group, release the rest.
+  Release = 'R',
+};
+
+/// One report from the supervisor (one message on the channel).
+struct SupervisorReport {
+  /// What happened: kReportStarted, kReportSpawnFailed or kReportExited.
+  int32_t kind = 0;
+  /// Started: the shell's pid (= its process group id); spawn failed: the
+  /// errno; exited: the waitid() si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED).
+  int32_t value = 0;
+  /// Exited: the waitid() si_status (exit status or signal number).
+  int32_t status = 0;
+  /// Exited: 1 when the shell ended after a stop of the whole tree began
+  /// (rather than on its own), else 0.
+  int32_t stopped = 0;
+};
+
+/// The shell started.
+inline constexpr int32_t kReportStarted = 'P';
+/// The shell could not be started (working directory, exec).
+inline constexpr int32_t kReportSpawnFailed = 'F';
+/// The shell ended.
+inline constexpr int32_t kReportExited = 'X';
+
+/// What the supervisor needs to start the command.
+struct SupervisorSpec {
+  /// The shell script (`/bin/sh -c script`).
+  const char* script = nullptr;
+  /// The complete environment, null-terminated.
+  char* const* envp = nullptr;
+  /// Directory to run in; null means the caller's.
+  const char* working_dir = nullptr;
+  /// After TERM, how long the processes get before KILL.
+  std::chrono::milliseconds grace{0};
+  /// After KILL, how long the supervisor waits for the processes to go before
+  /// it gives up on them (only an unkillable process takes that long).
+  std::chrono::milliseconds kill_window{0};
+  /// Find children by scanning /proc, as on a kernel without
+  /// /proc/PID/task/TID/children (the fallback; tests use it).
+  bool scan_for_children = false;
+};
+
+/// A running supervisor, as rbk holds it. Every descriptor is close-on-exec.
+struct SupervisorHandle {
+  /// The supervisor's pid; rbk reaps it once `channel` reached end of file.
+  pid_t pid = -1;
+  /// rbk's end of the channel (a SOCK_SEQPACKET pair): requests out, reports
+  /// in; end of file means the supervisor exited. Send with MSG_NOSIGNAL.
+  UniqueFd channel;
+  /// Read ends of the command's stdout and stderr (nonblocking).
+  UniqueFd out, err;
+};
+
+/// Forks the supervisor, which starts the shell. Everything the child needs
+/// is prepared here, before fork(). On failure returns false with the reason
+/// in `error`, and nothing was started.
+bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& out, std::string& error);
+
+}  // namespace rbk

@@ -1,0 +1,152 @@
+// The per-command supervisor on its own, as rbk drives it: started on a
+// command that escapes its process group every way we know, then stopped by a
+// request, by end of file on its channel (what rbk's death looks like) or by
+// SIGTERM, with and without /proc/PID/task/TID/children. The only waits are
+// for output and for the channel, each under a hang guard.
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "interpreter/process_runner.hpp"
+#include "interpreter/supervisor.hpp"
+#include "processes.hpp"
+#include "test_support.hpp"
+
+using namespace rbk;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A hang guard, not a measurement: only a bug makes a test wait this long.
+constexpr int kHangGuardMs = 120'000;
+
+// Reads `fd` (nonblocking) until `text` was seen; false at end of file or
+// after the hang guard.
+bool read_until(int fd, const std::string& text) {
+  std::string seen;
+  while (seen.find(text) == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, kHangGuardMs) <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) return false;
+    if (n > 0) seen.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Reaps the supervisor once it exited; on the hang guard, kills it and says so.
+int reap_supervisor(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  pollfd p{fd, POLLIN, 0};
+  if (fd < 0 || ::poll(&p, 1, kHangGuardMs) <= 0) {
+    FAIL_CHECK("the supervisor did not exit");
+    ::kill(pid, SIGKILL);
+  }
+  if (fd >= 0) ::close(fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+// Every report until the supervisor closes the channel (or the hang guard).
+std::vector<SupervisorReport> reports_until_exit(int channel) {
+  std::vector<SupervisorReport> reports;
+  for (;;) {
+    pollfd p{channel, POLLIN, 0};
+    if (::poll(&p, 1, kHangGuardMs) <= 0) {
+      FAIL_CHECK("the supervisor did not exit");
+      return reports;
+    }
+    SupervisorReport r;
+    ssize_t n = ::recv(channel, &r, sizeof r, 0);
+    if (n <= 0) return reports;
+    reports.push_back(r);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the supervisor ends every descendant when asked, when rbk is gone, on SIGTERM",
+          "[supervisor][orphans]") {
+  const std::string how = GENERATE(as<std::string>{}, "stop request", "end of file", "SIGTERM");
+  // Without the children files, children are found by a scan of /proc.
+  const bool scan = GENERATE(false, true);
+  INFO(how << (scan ? ", scanning /proc" : ""));
+  test::TempDir tmp;
+  std::string pid_file = (tmp.path / "pids").string();
+  std::string script = test::escaping_children_script();
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  std::string pids = "PIDS=" + pid_file;
+  char* envp[] = {path.data(), pids.data(), nullptr};
+  SupervisorSpec spec;
+  spec.script = script.c_str();
+  spec.envp = envp;
+  spec.grace = 200ms;
+  spec.kill_window = kKillWindow;
+  spec.scan_for_children = scan;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE(start_supervisor(spec, h, error));
+  bool started = read_until(h.out.get(), "started");
+  std::vector<int> started_pids = test::pids_in(test::read_file(pid_file));
+  if (how == "stop request") {
+    char stop = static_cast<char>(SupervisorRequest::Stop);
+    CHECK(::send(h.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
+  } else if (how == "SIGTERM") {
+    ::kill(h.pid, SIGTERM);
+  }
+  // With end of file, rbk's end is closed and there is nothing left to read.
+  std::vector<SupervisorReport> reports;
+  if (how == "end of file")
+    h.channel.reset();
+  else
+    reports = reports_until_exit(h.channel.get());
+  int status = reap_supervisor(h.pid);
+  CHECK(started);
+  REQUIRE(started_pids.size() == test::kEscapingPids);
+  CHECK(test::still_alive(started_pids) == "");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  if (how == "end of file") return;
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].kind == kReportStarted);
+  CHECK(std::count(started_pids.begin(), started_pids.end(), reports[0].value) == 1);
+  CHECK(reports[1].kind == kReportExited);
+  CHECK(reports[1].value == CLD_KILLED);
+  CHECK(reports[1].status == SIGTERM);
+  CHECK(reports[1].stopped == 1);
+}
+
+TEST_CASE("the supervisor does not keep another command's channel open", "[supervisor]") {
+  // Two supervisors at once: closing the first one's channel must reach it
+  // although the second was forked while that channel was open in rbk.
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  SupervisorSpec spec;
+  spec.script = "echo started; sleep 1000";
+  spec.envp = envp;
+  spec.grace = 200ms;
+  spec.kill_window = kKillWindow;
+  SupervisorHandle first, second;
+  std::string error;
+  REQUIRE(start_supervisor(spec, first, error));
+  REQUIRE(start_supervisor(spec, second, error));
+  REQUIRE(read_until(second.out.get(), "started"));
+  first.channel.reset();  // as if rbk had died, for the first command only
+  reap_supervisor(first.pid);
+  char stop = static_cast<char>(SupervisorRequest::Stop);
+  CHECK(::send(second.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
+  std::vector<SupervisorReport> reports = reports_until_exit(second.channel.get());
+  reap_supervisor(second.pid);
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[1].stopped == 1);
+}
