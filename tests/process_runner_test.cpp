@@ -33,12 +33,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A spec with a generous deadline: long enough for any loaded machine, short
-// enough that a runner waiting for the wrong thing fails within minutes.
+// A spec whose deadline is a hang guard (test::kHangGuard less the runner's
+// own bounds and run_watched's slack): never reached on a slow machine, and a
+// runner waiting for the wrong thing still fails the test.
 CommandSpec spec_for(std::string script) {
   CommandSpec spec;
   spec.script = std::move(script);
-  spec.timeout = 30s;
+  spec.timeout = 10min;
   return spec;
 }
 
@@ -136,11 +137,13 @@ std::string temp_path(const std::string& what) {
 using test::dead;
 using test::proc_state;
 
-// Polls until every process is dead. The bound (~20 s) only keeps a broken
-// runner from hanging the test: nothing here asserts on how long it took, and
-// a process the runner failed to kill sleeps 30 s or more, so it is caught.
+// Polls until every process is dead. The bound (test::kHangGuard) only keeps
+// a broken runner from hanging the test: nothing here asserts on how long it
+// took, and a process the runner failed to kill sleeps an hour
+// (`sleep 3600`), so it is caught.
 bool all_dead_eventually(const std::vector<pid_t>& pids) {
-  for (int i = 0; i < 2000; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + test::kHangGuard;
+  while (std::chrono::steady_clock::now() < deadline) {
     if (std::all_of(pids.begin(), pids.end(), dead)) return true;
     std::this_thread::sleep_for(10ms);
   }
@@ -275,12 +278,12 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
   // room for the setup: "started" must come before it.
   std::string pid_file = temp_path("pids");
   CommandSpec spec = spec_for(
-      "for i in 1 2 3; do (trap '' TERM; exec sleep 1000) & echo $! >> \"$PIDS\"; done\n"
-      "sh -c 'trap \"\" TERM; sleep 1000 & echo $! >> \"$PIDS\"; wait' &\n"
+      "for i in 1 2 3; do (trap '' TERM; exec sleep 3600) & echo $! >> \"$PIDS\"; done\n"
+      "sh -c 'trap \"\" TERM; sleep 3600 & echo $! >> \"$PIDS\"; wait' &\n"
       "echo $! >> \"$PIDS\"\n"
       "while [ \"$(wc -l < \"$PIDS\")\" -lt 5 ]; do sleep 0.01; done\n"
       "echo started\n"
-      "sleep 1000\n");
+      "sleep 3600\n");
   spec.env = {{"PIDS", pid_file}};
   spec.timeout = 3s;
   spec.grace = 200ms;
@@ -303,13 +306,14 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
 // --- nothing outlives its command
 
 TEST_CASE("background processes are stopped when the command exits", "[runner]") {
-  // `sleep 1000` outlasts every bound of the runner and of run_watched: a
+  // `sleep 3600` outlasts every bound of the runner, of run_watched and of
+  // all_dead_eventually: a
   // runner that waits for it fails here (timed_out, or the watchdog) instead
   // of passing late.
   std::string script = GENERATE(as<std::string>{},
-                                "sleep 1000 & echo \"$!\"; echo done",  // holds the pipes
-                                "sleep 1000 >/dev/null 2>&1 & echo \"$!\"; echo done",
-                                "(trap '' TERM; exec sleep 1000) & echo \"$!\"; echo done");
+                                "sleep 3600 & echo \"$!\"; echo done",  // holds the pipes
+                                "sleep 3600 >/dev/null 2>&1 & echo \"$!\"; echo done",
+                                "(trap '' TERM; exec sleep 3600) & echo \"$!\"; echo done");
   CAPTURE(script);
   CommandSpec spec = spec_for(script);
   spec.grace = 200ms;
@@ -488,7 +492,7 @@ TEST_CASE("cancel from another thread stops the whole group", "[runner]") {
   CancelToken token;
   ProcessRunner runner(&token);
   Recorder sink("started");
-  CommandSpec spec = spec_for("sleep 1000 & echo \"started $!\"; wait");
+  CommandSpec spec = spec_for("sleep 3600 & echo \"started $!\"; wait");
   CommandResult r;
   std::thread worker([&] { r = runner.run(spec, &sink); });
   bool started = sink.wait_for_marker();

@@ -412,7 +412,7 @@ TEST_CASE("an after-timer fires on the real clock while a command is still runni
 runbook slow {
   remediate {
     step wait "Wait for the page" {
-      run `while [ ! -s paged.txt ]; do sleep 0.05; done` timeout 2m
+      run `while [ ! -s paged.txt ]; do sleep 0.05; done` timeout 10m
     }
   }
   escalate { after 1s page second "still slow" }
@@ -442,7 +442,7 @@ TEST_CASE("colour only on a terminal, unless asked, a silent command shows its e
   p.runbook("wait", R"(
 runbook wait {
   remediate {
-    step w "Wait for the go" { run `while [ ! -f go ]; do sleep 0.05; done` timeout 1m }
+    step w "Wait for the go" { run `while [ ! -f go ]; do sleep 0.05; done` timeout 10m }
   }
 }
 )");
