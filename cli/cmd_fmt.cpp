@@ -11,38 +11,17 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
-#include "interpreter/ast_json.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/config.hpp"
 #include "interpreter/format.hpp"
 
 namespace rbk::cli {
-
-namespace {
-
-/// The AST without what only says where things were. `trailing` goes too:
-/// a trailing comment after another comment inside one statement cannot stay
-/// trailing (two comments never share a line), see docs/fmt.md.
-void strip_positions(nlohmann::json& j) {
-  if (j.is_object()) {
-    j.erase("span");
-    j.erase("trailing");
-    j.erase("first_line");
-    j.erase("file");
-    for (auto& [key, value] : j.items()) strip_positions(value);
-  } else if (j.is_array()) {
-    for (auto& value : j) strip_positions(value);
-  }
-}
-
-}  // namespace
 
 int run_fmt(const FmtOptions& opts) {
   std::vector<std::string> roots = opts.paths;
@@ -86,14 +65,7 @@ int run_fmt(const FmtOptions& opts) {
     // The formatted text must mean the same: parse it back and compare.
     auto again = std::make_shared<SourceFile>(path, formatted);
     ParseResult r2 = parse(again);
-    bool same = r2.document && !has_errors(r2.diagnostics);
-    if (same) {
-      nlohmann::json before = to_json(*r.document), after = to_json(*r2.document);
-      strip_positions(before);
-      strip_positions(after);
-      same = before == after;
-    }
-    if (!same) {
+    if (!r2.document || has_errors(r2.diagnostics) || !same_meaning(*r.document, *r2.document)) {
       write(stderr, "rbk: error: " + path +
                         ": formatting would change its meaning (a bug in rbk fmt); "
                         "file left unchanged\n");

@@ -1,5 +1,7 @@
 #include "interpreter/ast_json.hpp"
 
+#include <utility>
+
 namespace rbk {
 
 namespace {
@@ -38,7 +40,7 @@ json string(const StringLit& s) {
     else
       parts.push_back(json{{"text", p.text}});
   }
-  j["parts"] = parts;
+  j["parts"] = std::move(parts);
   return j;
 }
 
@@ -72,7 +74,7 @@ json expr(const Expr& e) {
     case ExprKind::List: {
       json items = json::array();
       for (const auto& i : e.items) items.push_back(expr(*i));
-      j["items"] = items;
+      j["items"] = std::move(items);
       break;
     }
     case ExprKind::Name:
@@ -121,7 +123,7 @@ json args(const std::vector<Arg>& as) {
     json j = node("arg", a.span);
     j["name"] = ident(a.name);
     j["value"] = opt_expr(a.value);
-    out.push_back(j);
+    out.push_back(std::move(j));
   }
   return out;
 }
@@ -268,9 +270,9 @@ json param(const Param& p) {
   if (p.type.kind == TypeKind::Enum) {
     json vals = json::array();
     for (const auto& v : p.type.values) vals.push_back(ident(v));
-    t["values"] = vals;
+    t["values"] = std::move(vals);
   }
-  j["param_type"] = t;
+  j["param_type"] = std::move(t);
   if (p.default_value) j["default"] = expr(*p.default_value);
   if (p.help) j["help"] = string(*p.help);
   return j;
@@ -284,7 +286,7 @@ struct RunbookItemJson {
     if (m.kind == MetaKind::Tags) {
       json tags = json::array();
       for (const auto& t : m.tags) tags.push_back(ident(t));
-      j["tags"] = tags;
+      j["tags"] = std::move(tags);
     }
     return j;
   }
@@ -302,7 +304,7 @@ struct RunbookItemJson {
     j["kind"] = section_name(s.kind);
     json items = json::array();
     for (const auto& i : s.items) items.push_back(std::visit(SectionItemJson{}, i));
-    j["items"] = items;
+    j["items"] = std::move(items);
     return j;
   }
   json operator()(const Comment& c) const { return comment(c); }
@@ -320,7 +322,7 @@ struct DocItemJson {
     j["name"] = ident(r.name);
     json items = json::array();
     for (const auto& i : r.items) items.push_back(std::visit(RunbookItemJson{}, i));
-    j["items"] = items;
+    j["items"] = std::move(items);
     return j;
   }
   json operator()(const Module& m) const {
@@ -338,11 +340,11 @@ struct DocItemJson {
       if (t.title) tj["title"] = string(*t.title);
       json params = json::array();
       for (const auto& p : t.params) params.push_back(param(p));
-      tj["params"] = params;
+      tj["params"] = std::move(params);
       tj["body"] = body(t.body);
-      items.push_back(tj);
+      items.push_back(std::move(tj));
     }
-    j["items"] = items;
+    j["items"] = std::move(items);
     return j;
   }
   json operator()(const Comment& c) const { return comment(c); }

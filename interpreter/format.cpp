@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "interpreter/ast_json.hpp"
+
 namespace rbk {
 
 namespace {
@@ -674,6 +676,32 @@ std::string format_document(const ast::Document& doc) {
   Printer p;
   p.document(doc);
   return p.out;
+}
+
+namespace {
+
+/// The AST without what only says where things were. `trailing` goes too:
+/// a trailing comment after another comment inside one statement cannot stay
+/// trailing (two comments never share a line), see docs/fmt.md.
+void strip_positions(nlohmann::json& j) {
+  if (j.is_object()) {
+    j.erase("span");
+    j.erase("trailing");
+    j.erase("first_line");
+    j.erase("file");
+    for (auto& [key, value] : j.items()) strip_positions(value);
+  } else if (j.is_array()) {
+    for (auto& value : j) strip_positions(value);
+  }
+}
+
+}  // namespace
+
+bool same_meaning(const ast::Document& a, const ast::Document& b) {
+  nlohmann::json ja = to_json(a), jb = to_json(b);
+  strip_positions(ja);
+  strip_positions(jb);
+  return ja == jb;
 }
 
 std::string unified_diff(const std::string& before, const std::string& after,

@@ -11,6 +11,10 @@ namespace rbk {
 
 /// The canonical text of a parsed document (see docs/fmt.md).
 std::string format_document(const ast::Document& doc);
+/// True when two documents mean the same: equal ASTs but for positions (and
+/// comment placement that cannot survive formatting). The guard `rbk fmt`
+/// applies before it rewrites a file, and the fuzz target's invariant.
+bool same_meaning(const ast::Document& a, const ast::Document& b);
 
 /// A unified diff (`--- a/PATH`, `+++ b/PATH`, @@ hunks, 3 lines of context)
 /// between two texts; "" when they are equal.

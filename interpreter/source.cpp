@@ -167,6 +167,11 @@ std::string_view SourceFile::line_text(uint32_t line) const {
 }
 
 Span Span::of(const SourceFile& file, uint32_t begin, uint32_t end) {
+  // Offsets from elsewhere (yaml-cpp's marks, a scalar's decoded length) can
+  // point past the end of the file; a span never leaves it.
+  const auto size = static_cast<uint32_t>(file.text().size());
+  begin = std::min(begin, size);
+  end = std::min(end, size);
   Span s;
   s.file = &file;
   s.begin = begin;

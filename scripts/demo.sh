@@ -58,12 +58,14 @@ trap stop_redis EXIT
 
 echo "== starting a throwaway Redis on 127.0.0.1:$port (data in $work)"
 redis-server "$work/redis.conf"
-for _ in $(seq 1 100); do [ "$(ping)" = PONG ] && break; sleep 0.1; done
+# Polled with a hang guard (5 minutes or more), not a measure of speed: a
+# loaded machine may take long to start a server.
+for _ in $(seq 1 3000); do [ "$(ping)" = PONG ] && break; sleep 0.1; done
 [ "$(ping)" = PONG ] || { echo "demo: Redis did not start; see $work/redis.log" >&2; exit 1; }
 
 echo "== breaking it: killing redis-server (pid $(cat "$work/redis.pid"))"
 kill "$(cat "$work/redis.pid")"
-for _ in $(seq 1 100); do [ "$(ping)" = PONG ] || break; sleep 0.1; done
+for _ in $(seq 1 3000); do [ "$(ping)" = PONG ] || break; sleep 0.1; done
 
 approve=()
 if ! { true </dev/tty; } 2>/dev/null; then

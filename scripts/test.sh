@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Builds rbk and runs every test, twice: a normal build with warnings as
 # errors, then a separate AddressSanitizer + UndefinedBehaviorSanitizer build
-# (build-asan/) where any sanitizer report fails the run. Installs missing
+# (build-asan/) where any sanitizer report fails the run; then each fuzz
+# target for 50 seconds (build-fuzz/, docs/fuzzing.md). Installs missing
 # Debian packages first. This is the README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # redis-server, nginx, postgresql: the demo (the README's first command) and the
-# end-to-end tests run real servers; python3-jsonschema validates SARIF.
-bash scripts/install-deps.sh redis-server nginx postgresql python3-jsonschema
+# end-to-end tests run real servers; python3-jsonschema validates SARIF;
+# clang-16, libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing.
+bash scripts/install-deps.sh redis-server nginx postgresql python3-jsonschema \
+  clang-16 libclang-rt-16-dev llvm-16
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -42,3 +45,6 @@ echo "== tests under sanitizers"
 export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzing: each target for 50 s (a crash fails the run and prints its input)"
+bash scripts/fuzz.sh --ci 50

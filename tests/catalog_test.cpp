@@ -205,11 +205,9 @@ TEST_CASE("paths under the working directory are shown relative to it", "[catalo
 TEST_CASE("rbk list: columns, RBK_PATH, rbk.yaml paths, nothing found", "[catalog]") {
   TempDir tmp;
   const std::string d = tmp.path.string();
-  // run_rbk starts from the source root; the working directory matters here
-  // (rbk.yaml and ./runbooks are found from it), so move there first.
+  // The working directory matters here (rbk.yaml and ./runbooks are found from it).
   auto list_in = [&](const std::string& dir, const std::string& env, const std::string& args) {
-    return rbk::test::run_rbk("--version >/dev/null && cd '" + dir + "' && " + env +
-                              " NO_COLOR=1 timeout -s KILL 60 '" + RBK_BINARY + "' list " + args);
+    return rbk::test::run_rbk_in(dir, "list " + args, env);
   };
 
   SECTION("no runbooks: a message naming the searched directories, exit 0") {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -79,7 +80,8 @@ class Postgres {
         " -c listen_addresses=127.0.0.1 -c max_connections=" + std::to_string(max_connections) +
         " -c superuser_reserved_connections=3";
     if (sh(as_ + bin_ + "/pg_ctl -D " + data + " -l " + dir_.string() + "/server.log -o '" + opts +
-           "' -w -t 60 start >/dev/null 2>&1") != 0)
+           "' -w -t " + std::to_string(std::chrono::seconds(rbk::test::kHangGuard).count()) +
+           " start >/dev/null 2>&1") != 0)
       FAIL("PostgreSQL did not start: " + read_file(dir_.string() + "/server.log"));
     started_ = true;
   }
@@ -105,7 +107,7 @@ class Postgres {
       ::setpgid(0, 0);
       std::string cmd = "for i in $(seq " + std::to_string(n) + "); do (until psql -h " +
                         "127.0.0.1 -p " + std::to_string(port_) + " -U " + user +
-                        " -d postgres -Xq -c 'SELECT 1' -c '\\! sleep 600' >/dev/null 2>&1;" +
+                        " -d postgres -Xq -c 'SELECT 1' -c '\\! sleep 3600' >/dev/null 2>&1;" +
                         " do sleep 0.2; done) & done; wait";
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
@@ -131,9 +133,10 @@ TEST_CASE("db-down against a real PostgreSQL: an exhausted pool is cleared after
   Postgres pg(43);
   REQUIRE(pg.psql("postgres", "CREATE ROLE app LOGIN") == "CREATE ROLE");
   pg.idle_clients("app", 40);
-  // Wait until every slot is taken: a condition, polled with a bound.
+  // Wait until every slot is taken: a condition, polled with a hang guard.
   std::string idle;
-  for (int i = 0; i < 300; ++i) {
+  for (auto until = std::chrono::steady_clock::now() + rbk::test::kHangGuard;
+       std::chrono::steady_clock::now() < until;) {
     idle = pg.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'");
     if (idle == "40") break;
     ::usleep(100'000);

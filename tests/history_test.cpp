@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "interpreter/history.hpp"
@@ -91,23 +90,9 @@ void make_records(const fs::path& records) {
   write_file((records / "README").string(), "not a run\n");
 }
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
 // Runs `rbk ARGS` in `dir` (where an rbk.yaml can point at test records).
-CliRun rbk_in(const fs::path& dir, const std::string& args) {
-  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  std::string cmd = "cd '" + dir.string() + "' && NO_COLOR=1 timeout -s KILL 60 '" +
-                    std::string(RBK_BINARY) + "' " + args + " >'" + out + "' 2>'" + err +
-                    "' </dev/null";
-  int status = std::system(cmd.c_str());
-  CliRun r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
+rbk::test::Run rbk_in(const fs::path& dir, const std::string& args) {
+  return rbk::test::run_rbk_in(dir.string(), args);
 }
 
 }  // namespace
@@ -278,7 +263,7 @@ TEST_CASE("rbk history prints a table of runs", "[history][cli]") {
   write_file((tmp.path / "rbk.yaml").string(), "records: runs\n");
   make_records(tmp.path / "runs");
 
-  CliRun r = rbk_in(tmp.path, "history");
+  auto r = rbk_in(tmp.path, "history");
   CHECK(r.exit_code == 0);
   CHECK(r.err == "");
   CHECK(r.out ==
@@ -326,7 +311,7 @@ TEST_CASE("rbk history with no runs, or a records path that is no directory", "[
   TempDir tmp;
   write_file((tmp.path / "rbk.yaml").string(), "records: runs\n");
 
-  CliRun r = rbk_in(tmp.path, "history");
+  auto r = rbk_in(tmp.path, "history");
   CHECK(r.exit_code == 0);
   CHECK(r.out == "");
   CHECK(r.err == "no runs recorded in runs\n");

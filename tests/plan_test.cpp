@@ -7,8 +7,6 @@
 #include <optional>
 #include <set>
 
-#include <sys/wait.h>
-
 #include "grammar/parse.hpp"
 #include "interpreter/check.hpp"
 #include "interpreter/expand.hpp"
@@ -455,17 +453,12 @@ TEST_CASE("plan and run --dry-run run nothing", "[plan]") {
   // The commands are real: run by a shell, each would leave its file.
   REQUIRE(std::system((touch("control") + " && rm '" + d + "/made-control'").c_str()) == 0);
 
-  // run_rbk starts from the source root; rbk.yaml is looked up from the
-  // working directory, so the arguments move into the temp dir first.
-  const std::string bin = std::string("'") + RBK_BINARY + "'";
+  // rbk.yaml is looked up from the working directory: the source root, or the temp dir.
   for (const std::string& cmd : {std::string("plan"), std::string("run --dry-run")}) {
     for (const std::string& where : {std::string("source root"), std::string("runbook dir")}) {
       DYNAMIC_SECTION(cmd << " from the " << where) {
-        std::string args = cmd + " '" + file + "'";
-        if (where == "runbook dir")
-          args = "--version >/dev/null && cd '" + d + "' && NO_COLOR=1 timeout -s KILL 60 " + bin +
-                 " " + cmd + " trap.rbk";
-        rbk::test::Run r = rbk::test::run_rbk(args);
+        rbk::test::Run r = where == "runbook dir" ? rbk::test::run_rbk_in(d, cmd + " trap.rbk")
+                                                  : rbk::test::run_rbk(cmd + " '" + file + "'");
         INFO(r.err);
         CHECK(r.exit_code == 0);
         CHECK(r.err.empty());

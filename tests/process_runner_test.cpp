@@ -34,12 +34,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A spec with a generous deadline: long enough for any loaded machine, short
-// enough that a runner waiting for the wrong thing fails within minutes.
+// A spec whose deadline is a hang guard (test::kHangGuard less the runner's
+// own bounds and run_watched's slack): never reached on a slow machine, and a
+// runner waiting for the wrong thing still fails the test.
 CommandSpec spec_for(std::string script) {
   CommandSpec spec;
   spec.script = std::move(script);
-  spec.timeout = 30s;
+  spec.timeout = 10min;
   return spec;
 }
 
@@ -281,12 +282,12 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
   // and holding the output pipes; their PIDs go to a file. The timeout leaves
   // room for the setup: "started" must come before it.
   CommandSpec spec = spec_for(
-      "for i in 1 2 3; do (trap '' TERM; exec sleep 1000) & echo $! >> \"$PIDS\"; done\n"
-      "sh -c 'trap \"\" TERM; sleep 1000 & echo $! >> \"$PIDS\"; wait' &\n"
+      "for i in 1 2 3; do (trap '' TERM; exec sleep 3600) & echo $! >> \"$PIDS\"; done\n"
+      "sh -c 'trap \"\" TERM; sleep 3600 & echo $! >> \"$PIDS\"; wait' &\n"
       "echo $! >> \"$PIDS\"\n"
       "while [ \"$(wc -l < \"$PIDS\")\" -lt 5 ]; do sleep 0.01; done\n"
       "echo started\n"
-      "sleep 1000\n");
+      "sleep 3600\n");
   spec.timeout = 3s;
   spec.grace = 200ms;
   Started s = run_until_started(spec);
@@ -300,13 +301,14 @@ TEST_CASE("a timeout stops the whole process group, grandchildren included", "[r
 // --- nothing outlives its command
 
 TEST_CASE("background processes are stopped when the command exits", "[runner]") {
-  // `sleep 1000` outlasts every bound of the runner and of run_watched: a
+  // `sleep 3600` outlasts every bound of the runner, of run_watched and of
+  // all_dead_eventually: a
   // runner that waits for it fails here (timed_out, or the watchdog) instead
   // of passing late.
   std::string script = GENERATE(as<std::string>{},
-                                "sleep 1000 & echo \"$!\"; echo done",  // holds the pipes
-                                "sleep 1000 >/dev/null 2>&1 & echo \"$!\"; echo done",
-                                "(trap '' TERM; exec sleep 1000) & echo \"$!\"; echo done");
+                                "sleep 3600 & echo \"$!\"; echo done",  // holds the pipes
+                                "sleep 3600 >/dev/null 2>&1 & echo \"$!\"; echo done",
+                                "(trap '' TERM; exec sleep 3600) & echo \"$!\"; echo done");
   CAPTURE(script);
   CommandSpec spec = spec_for(script);
   spec.grace = 200ms;
@@ -349,10 +351,10 @@ TEST_CASE("a normal exit ends the group's leftovers and releases daemons that le
   // background job (holding the output pipes or not) does not.
   std::string pid_file = temp_path("pids");
   CommandSpec spec = spec_for(
-      "sleep 1000 & echo $! >> \"$PIDS\"\n"
-      "sleep 1000 >/dev/null 2>&1 & echo $! >> \"$PIDS\"\n"
-      "setsid sleep 1000 >/dev/null 2>&1 & echo $! >> \"$PIDS\"\n"
-      "setsid -f sh -c 'echo $$ >> \"$PIDS\"; exec sleep 1000' >/dev/null 2>&1\n"
+      "sleep 3600 & echo $! >> \"$PIDS\"\n"
+      "sleep 3600 >/dev/null 2>&1 & echo $! >> \"$PIDS\"\n"
+      "setsid sleep 3600 >/dev/null 2>&1 & echo $! >> \"$PIDS\"\n"
+      "setsid -f sh -c 'echo $$ >> \"$PIDS\"; exec sleep 3600' >/dev/null 2>&1\n"
       "while [ \"$(wc -l < \"$PIDS\")\" -lt 4 ]; do sleep 0.01; done\n"
       "echo done\n");
   spec.env = {{"PIDS", pid_file}};
@@ -538,7 +540,7 @@ TEST_CASE("cancel from another thread stops the whole group", "[runner]") {
   CancelToken token;
   ProcessRunner runner(&token);
   Recorder sink("started");
-  CommandSpec spec = spec_for("sleep 1000 & echo \"started $!\"; wait");
+  CommandSpec spec = spec_for("sleep 3600 & echo \"started $!\"; wait");
   CommandResult r;
   std::thread worker([&] { r = runner.run(spec, &sink); });
   bool started = sink.wait_for_marker();

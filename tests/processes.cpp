@@ -4,12 +4,15 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -21,8 +24,72 @@ namespace rbk::test {
 
 namespace {
 
-// A hang guard, not a measurement: only a bug makes a test wait this long.
-constexpr int kHangGuardMs = 120'000;
+using Clock = std::chrono::steady_clock;
+
+// The child's own alarm outlasts the parent's guard: it only matters when
+// the test binary itself died and left rbk behind.
+constexpr unsigned kOrphanAlarmSeconds = std::chrono::seconds(kHangGuard).count() + 60;
+
+std::string command_line(const std::string& dir, const std::vector<std::string>& args) {
+  std::string line = "rbk";
+  for (const auto& a : args) line += " " + a;
+  return "`" + line + "` in " + dir;
+}
+
+std::string guard_text() {
+  return std::to_string(kHangGuard.count()) + " minutes";
+}
+
+int ms_until(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+/// Waits for `pid` to exit until `deadline`; false when it is still running.
+bool wait_until(pid_t pid, Clock::time_point deadline, int& status) {
+  // Through syscall(2): glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd p{fd, POLLIN, 0};
+    int r;
+    while ((r = poll(&p, 1, ms_until(deadline))) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    if (r == 0) return false;
+  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return true;
+}
+
+/// Kills every process of the session rbk leads (its commands run in
+/// process groups of their own, inside that session), so none outlives it.
+void kill_session(pid_t sid) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // Fields after the command's closing parenthesis: state ppid pgrp session.
+    const std::string stat = read_file("/proc/" + name + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0, pgrp = 0, session = 0;
+    if (std::sscanf(stat.c_str() + paren + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) ==
+            4 &&
+        session == sid)
+      ::kill(std::stoi(name), SIGKILL);
+  }
+}
+
+/// Kills a hung rbk and everything it started, and reports what hung.
+[[noreturn]] void hung(pid_t pid, const std::string& what, const std::string& output) {
+  kill_session(pid);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  throw Hung("hung: " + what + " (killed); its output so far:\n" + output);
+}
 
 [[noreturn]] void exec_rbk(const std::string& dir, const std::vector<std::string>& args,
                            const std::vector<std::string>& env) {
@@ -49,14 +116,14 @@ Exit decode(int status) {
 
 std::string escaping_children_script() {
   // perl is in every Debian (perl-base, with POSIX); `setsid -f` is util-linux.
-  return R"sh(setsid sleep 1000 & echo $! >> "$PIDS"
-setsid -f sh -c 'echo $$ >> "$PIDS"; exec sleep 1000'
+  return R"sh(setsid sleep 3600 & echo $! >> "$PIDS"
+setsid -f sh -c 'echo $$ >> "$PIDS"; exec sleep 3600'
 perl -MPOSIX -e 'fork and exit; POSIX::setsid(); fork and exit;
   open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f; exec "sleep", "1000"'
 perl -e 'setpgrp(0, 0); open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f;
   exec "sleep", "1000"' &
-setsid sh -c 'trap "" TERM; sleep 1000 & echo $! >> "$PIDS"; wait' & echo $! >> "$PIDS"
-sleep 1000 & echo $! >> "$PIDS"
+setsid sh -c 'trap "" TERM; sleep 3600 & echo $! >> "$PIDS"; wait' & echo $! >> "$PIDS"
+sleep 3600 & echo $! >> "$PIDS"
 echo $$ >> "$PIDS"
 while [ "$(wc -l < "$PIDS")" -lt 8 ]; do sleep 0.01; done
 echo started
@@ -92,7 +159,7 @@ std::string still_alive(const std::vector<int>& pids, std::chrono::seconds bound
 }
 
 Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
-                  const std::vector<std::string>& env) {
+                  const std::vector<std::string>& env, std::chrono::milliseconds guard) {
   char out_tmpl[] = "/tmp/rbk-run-out-XXXXXX";
   char err_tmpl[] = "/tmp/rbk-run-err-XXXXXX";
   int out_fd = mkstemp(out_tmpl);
@@ -104,30 +171,35 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
     dup2(in, 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);
-    alarm(kHangGuardMs / 1000);
+    alarm(kOrphanAlarmSeconds);
     exec_rbk(dir, args, env);
   }
   close(out_fd);
   close(err_fd);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const bool exited = wait_until(pid, Clock::now() + guard, status);
   Exit e = decode(status);
   e.out = read_file(out_tmpl);
   e.err = read_file(err_tmpl);
   std::filesystem::remove(out_tmpl);
   std::filesystem::remove(err_tmpl);
+  if (!exited)
+    hung(pid,
+         command_line(dir, args) + " did not exit within " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(guard).count()) + " s",
+         e.out + e.err);
   return e;
 }
 
 PtySession::PtySession(const std::string& dir, const std::vector<std::string>& args,
-                       const std::vector<std::string>& env) {
+                       const std::vector<std::string>& env)
+    : command_(command_line(dir, args)), deadline_(Clock::now() + kHangGuard) {
   winsize ws{};
   ws.ws_row = 50;
   ws.ws_col = 200;
   pid_ = forkpty(&master_, nullptr, nullptr, &ws);
   if (pid_ == 0) {
-    alarm(kHangGuardMs / 1000);
+    alarm(kOrphanAlarmSeconds);
     exec_rbk(dir, args, env);
   }
 }
@@ -141,10 +213,17 @@ PtySession::~PtySession() {
   if (master_ >= 0) close(master_);
 }
 
-bool PtySession::read_some(int timeout_ms) {
+bool PtySession::read_some(const std::string& waiting_for) {
   pollfd p{master_, POLLIN, 0};
-  int r = poll(&p, 1, timeout_ms);
-  if (r <= 0) return false;
+  int r;
+  while ((r = poll(&p, 1, ms_until(deadline_))) < 0 && errno == EINTR) {
+  }
+  if (r == 0) {
+    const pid_t pid = pid_;
+    pid_ = -1;
+    hung(pid, command_ + " never printed " + waiting_for + " within " + guard_text(), out_);
+  }
+  if (r < 0) return false;
   char buf[4096];
   ssize_t n = read(master_, buf, sizeof buf);
   if (n <= 0) return false;  // EIO once the child side is closed
@@ -159,7 +238,7 @@ bool PtySession::expect(const std::string& text) {
       matched_ = at + text.size();
       return true;
     }
-    if (!read_some(kHangGuardMs)) return false;
+    if (!read_some("'" + text + "'")) return false;
   }
 }
 
@@ -177,12 +256,13 @@ void PtySession::kill(int sig) {
 }
 
 Exit PtySession::wait() {
-  while (read_some(kHangGuardMs)) {
+  while (read_some("the end of its output")) {
   }
   int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  const pid_t pid = pid_;
   pid_ = -1;
+  if (!wait_until(pid, deadline_, status))
+    hung(pid, command_ + " did not exit within " + guard_text(), out_);
   Exit e = decode(status);
   e.out = out_;
   return e;

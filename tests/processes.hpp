@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace rbk::test {
 
 /// How a process ended: its exit status, or the signal that killed it.
@@ -18,8 +20,11 @@ struct Exit {
 
 /// Runs `rbk ARGS…` in `dir` in a new session (no controlling terminal),
 /// stdin from /dev/null, with NO_COLOR and extra `env` ("NAME=value").
+/// Throws Hung (naming the command) when rbk outlives `guard`; only the
+/// test of that message passes a shorter one than kHangGuard.
 Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
-                  const std::vector<std::string>& env = {});
+                  const std::vector<std::string>& env = {},
+                  std::chrono::milliseconds guard = kHangGuard);
 
 /// Shell lines that start, beside a plain background child of the shell,
 /// processes that leave the command's process group every way we know: a
@@ -43,6 +48,8 @@ std::string still_alive(const std::vector<int>& pids,
                         std::chrono::seconds bound = std::chrono::minutes(2));
 
 /// rbk on a pseudo-terminal: the test reads what it prints and types answers.
+/// A session that outlives kHangGuard (test_support.hpp) throws Hung naming
+/// the command and what the test was waiting for.
 class PtySession {
  public:
   PtySession(const std::string& dir, const std::vector<std::string>& args,
@@ -52,7 +59,7 @@ class PtySession {
   PtySession& operator=(const PtySession&) = delete;
 
   /// Reads until `text` appears after the previous match; false at end of
-  /// output (or after a generous hang guard, so a bug cannot block CI).
+  /// output.
   bool expect(const std::string& text);
   /// Types `text` (add "\n" for Enter).
   void send(const std::string& text);
@@ -64,7 +71,10 @@ class PtySession {
   const std::string& output() const { return out_; }
 
  private:
-  bool read_some(int timeout_ms);
+  /// Reads what is there; false at end of output; throws Hung at the deadline.
+  bool read_some(const std::string& waiting_for);
+  std::string command_;  // for the message when it hangs
+  std::chrono::steady_clock::time_point deadline_;
   int master_ = -1;
   int pid_ = -1;
   std::string out_;

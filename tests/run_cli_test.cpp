@@ -407,12 +407,13 @@ TEST_CASE("an after-timer fires on the real clock while a command is still runni
              "paths: [runbooks]\nroles:\n  second: {name: Second, contact: second@example.com}\n"
              "notify:\n  page: 'printf \"%s|%s|%s\\n\" \"$RBK_ROLE\" \"$RBK_CONTACT\" "
              "\"$RBK_MESSAGE\" > paged.txt'\n");
-  // The command waits for the page, so the page must fire while it runs.
+  // The command waits until the page is in the record, so the page must fire
+  // (and be recorded) while it runs.
   p.runbook("slow", R"(
 runbook slow {
   remediate {
     step wait "Wait for the page" {
-      run `while [ ! -s paged.txt ]; do sleep 0.05; done` timeout 2m
+      run `while ! grep -q '"type":"escalation"' "$RBK_RECORD_DIR/events.jsonl"; do sleep 0.05; done` timeout 10m
     }
   }
   escalate { after 1s page second "still slow" }
@@ -442,7 +443,7 @@ TEST_CASE("colour only on a terminal, unless asked, a silent command shows its e
   p.runbook("wait", R"(
 runbook wait {
   remediate {
-    step w "Wait for the go" { run `while [ ! -f go ]; do sleep 0.05; done` timeout 1m }
+    step w "Wait for the go" { run `while [ ! -f go ]; do sleep 0.05; done` timeout 10m }
   }
 }
 )");

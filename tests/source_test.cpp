@@ -32,3 +32,15 @@ TEST_CASE("spans", "[source]") {
   CHECK(s.end_line == 2);
   CHECK(s.end_col == 10);
 }
+
+TEST_CASE("a span from offsets past the end stays inside the file", "[source]") {
+  // yaml-cpp's error marks and a scalar's decoded length can point past the
+  // end (found by fuzzing: fuzz/regressions/fixture, fuzz/regressions/config).
+  SourceFile f("a.yaml", "-6\nu\n");
+  Span s = Span::of(f, 8, 9);
+  CHECK(s.begin == 5);
+  CHECK(s.end == 5);
+  CHECK(s.line == 2);
+  CHECK(s.col == 2);
+  CHECK(Span::of(f, 1, 55).end == 5);
+}

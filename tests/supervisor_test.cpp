@@ -132,7 +132,7 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path.data(), nullptr};
   SupervisorSpec spec;
-  spec.script = "echo started; sleep 1000";
+  spec.script = "echo started; sleep 3600";
   spec.envp = envp;
   spec.grace = 200ms;
   spec.kill_window = kKillWindow;

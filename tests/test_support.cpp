@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,15 +78,22 @@ bool dead(int pid) {
 }
 
 Run run_rbk(const std::string& args) {
+  return run_rbk_in(source_dir(), args);
+}
+
+Run run_rbk_in(const std::string& dir, const std::string& args, const std::string& env) {
   char out_tmpl[] = "/tmp/rbk-test-out-XXXXXX";
   char err_tmpl[] = "/tmp/rbk-test-err-XXXXXX";
   int out_fd = mkstemp(out_tmpl);
   int err_fd = mkstemp(err_tmpl);
   close(out_fd);
   close(err_fd);
-  std::string cmd = "cd '" + source_dir() + "' && NO_COLOR=1 timeout -s KILL 300 '" +
-                    std::string(RBK_BINARY) + "' " + args + " >" + out_tmpl + " 2>" + err_tmpl +
-                    " </dev/null";
+  // timeout(1) exits 124 when the time ran out (TERM, then KILL 10 s later);
+  // rbk never exits 124 itself.
+  const auto guard = std::chrono::seconds(kHangGuard).count();
+  std::string cmd = "cd '" + dir + "' && " + env + " NO_COLOR=1 timeout -k 10 " +
+                    std::to_string(guard) + " '" + std::string(RBK_BINARY) + "' " + args + " >" +
+                    out_tmpl + " 2>" + err_tmpl + " </dev/null";
   int status = std::system(cmd.c_str());
   Run r;
   if (WIFEXITED(status)) {
@@ -102,6 +110,10 @@ Run run_rbk(const std::string& args) {
   r.err = read_file(err_tmpl);
   fs::remove(out_tmpl);
   fs::remove(err_tmpl);
+  if (r.exit_code == 124 || r.signal == SIGKILL)
+    throw Hung("hung: `rbk " + args + "` in " + dir + " did not exit within " +
+               std::to_string(kHangGuard.count()) +
+               " minutes and was killed; its stderr: " + r.err);
   return r;
 }
 

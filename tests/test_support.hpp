@@ -2,7 +2,9 @@
 // rbk binary, golden-file comparison (RBK_UPDATE_GOLDEN=1 rewrites goldens).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,19 @@ char proc_state(int pid);
 /// Gone, or dead and only waiting to be reaped by init (which may be slow).
 bool dead(int pid);
 
+/// How long a helper waits for a process before calling it hung. A hang
+/// guard, not a measurement: only a bug makes a test wait this long, however
+/// slow the machine (a sanitizer build on two busy cores took two minutes to
+/// lint the project's runbooks).
+inline constexpr std::chrono::minutes kHangGuard{15};
+
+/// What a helper throws when a process it waits for outlives kHangGuard (the
+/// process is killed first); the message names its command line, so the
+/// failing test says what hung.
+struct Hung : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// The result of running the rbk binary.
 struct Run {
   int exit_code = -1;  // -1 when killed by a signal
@@ -46,8 +61,10 @@ struct Run {
   std::string out;
   std::string err;
 };
-/// Runs `rbk ARGS` through /bin/sh from the source root, with NO_COLOR set
-/// and a hard time limit (a hang fails the test instead of blocking CI).
+/// Runs `rbk ARGS` through /bin/sh from the source root, with NO_COLOR set;
+/// throws Hung after kHangGuard (a hang fails the test instead of blocking CI).
 Run run_rbk(const std::string& args);
+/// The same in `dir`, with `env` ("NAME=value …", shell-quoted) before rbk.
+Run run_rbk_in(const std::string& dir, const std::string& args, const std::string& env = "");
 
 }  // namespace rbk::test
