@@ -264,7 +264,9 @@ struct Supervisor {
   long stage_end = 0;
   long grace_ms = 0, kill_window_ms = 0;
 
-  // Reaps every child but the shell that has ended; true when one is left.
+  // Reaps every child but the shell that has ended; true when one is left,
+  // or when one was reaped: its own children became ours as it ended, maybe
+  // after the list was read, so only a pass that reaps nothing is final.
   // The shell stays unreaped (a zombie once it exited) to the very end, so
   // that its pid, the group's id, cannot be given to another group while the
   // supervisor still signals the group.
@@ -273,7 +275,9 @@ struct Supervisor {
     char path[96];
     proc_path(path, self, self, "/children");
     auto reap = [&](pid_t child) {
-      if (child != shell && ::waitpid(child, nullptr, WNOHANG) != child) left = true;
+      if (child == shell) return;
+      ::waitpid(child, nullptr, WNOHANG);
+      left = true;  // alive, or reaped just now (see above)
     };
     if (g_children_files)
       for_each_pid_in(path, reap);
@@ -378,8 +382,10 @@ struct Supervisor {
         if (fds[0].revents) on_signals();
         if (channel >= 0 && fds[1].revents) on_channel();
       }
-      bool others = reap_others();
+      // The shell's end first: its children are ours before its exit is
+      // visible, so the list read after it holds them all.
       check_shell();
+      bool others = reap_others();
       if (mode == Mode::Running) continue;
       if (!anything_left(others)) return;
       long now = now_ms();
