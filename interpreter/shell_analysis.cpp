@@ -816,6 +816,13 @@ const WrapperSpec& spec_of(std::string_view name) {
   static const std::vector<WrapperSpec> specs{
       {"ssh", "BbcDEeFIiJLlmOoPpQRSWw", {}, 1, false, ""},
       {"watch", "nq", {"interval", "differences", "equexit"}, 0, false, ""},
+      {"parallel",
+       "jSIdEaLnNPC",
+       {"jobs", "sshlogin", "arg-file", "delimiter", "max-args", "max-replace-args", "colsep",
+        "joblog", "results", "timeout", "halt", "tagstring", "workdir", "delay", "retries"},
+       0,
+       false,
+       ""},
       {"flock", "Ew", {"conflict-exit-code", "timeout", "wait"}, 1, false, ""},
       {"exec", "euw", {"env", "env-file", "user", "workdir", "detach-keys", "index"}, 1, false, ""},
   };
@@ -1010,6 +1017,17 @@ size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::s
     done = true;
     return k;
   }
+  if (name == "parallel") {
+    // parallel [options] COMMAND ::: ARGS: COMMAND is shell source.
+    size_t j = skip_options(w, k, spec_of("parallel"));
+    size_t e = j;
+    while (e < w.size() && w[e].text.rfind(":::", 0) != 0 && w[e].text != "::::") ++e;
+    push({w.begin() + static_cast<std::ptrdiff_t>(k), w.begin() + static_cast<std::ptrdiff_t>(j)},
+         c);
+    joined(w, j, e, depth, "parallel");
+    done = true;
+    return k;
+  }
   if (name == "watch") {
     size_t j = skip_options(w, k, spec_of("watch"));
     bool direct = false;
@@ -1122,6 +1140,43 @@ size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::s
   return k;
 }
 
+/// An interpreter given its program inline (python -c, perl -e, node -e, an
+/// awk program that runs commands): rbk reads shell, not that language, so
+/// the word holding the program, else null.
+const ShellWord* inline_program(const std::vector<ShellWord>& w, size_t k,
+                                const std::string& base) {
+  const bool awk = base == "awk" || base == "gawk" || base == "mawk" || base == "nawk";
+  const char* flags = base.rfind("python", 0) == 0 || base == "pypy" || base == "pypy3" ? "c"
+                      : base == "perl" || base == "ruby" || base == "lua"               ? "eE"
+                      : base == "node" || base == "nodejs"                              ? "ep"
+                      : base == "php"                                                   ? "r"
+                                                                                        : nullptr;
+  for (size_t j = k + 1; j < w.size(); ++j) {
+    const std::string& t = w[j].text;
+    if (t == "--") break;
+    if (t.size() < 2 || t[0] != '-') {
+      if (!awk) break;
+      // awk's program is its first operand; it runs commands with system()
+      // or a pipe (`print | "cmd"`, `"cmd" | getline`; `||` is only "or").
+      bool runs = t.find("system(") != std::string::npos;
+      for (size_t p = t.find('|'); !runs && p != std::string::npos; p = t.find('|', p + 2))
+        runs = !(p + 1 < t.size() && t[p + 1] == '|');
+      return runs ? &w[j] : nullptr;
+    }
+    if (awk) {
+      if (t == "-f" || t.rfind("--file", 0) == 0) return nullptr;  // the program is a file
+      if (t == "-F" || t == "-v") ++j;                             // the option's value
+      continue;
+    }
+    if (!flags || t.rfind("--", 0) == 0) {
+      if (flags && (t == "--eval" || t == "--print" || t.rfind("--eval=", 0) == 0)) return &w[j];
+      continue;
+    }
+    if (std::strchr(flags, t.back())) return j + 1 < w.size() ? &w[j + 1] : &w[j];
+  }
+  return nullptr;
+}
+
 void Analyser::command(RawCommand c, int depth) {
   if (depth > kMaxDepth) throw TooDeep{};
   const std::vector<ShellWord>& w = c.words;
@@ -1150,6 +1205,11 @@ void Analyser::command(RawCommand c, int depth) {
     if ((base == "source" || base == ".") && k + 1 < w.size() && w[k + 1].expands) {
       unknown(w[k + 1].at, "sources a file named at run time (" + w[k + 1].text + ")");
       push({}, c);
+      return;
+    }
+    if (const ShellWord* program = inline_program(w, k, base)) {
+      unknown(program->at, base + " runs a program given inline, which rbk cannot read");
+      push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
       return;
     }
     if (base == "alias" || base == "trap") {

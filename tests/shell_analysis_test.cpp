@@ -113,6 +113,7 @@ TEST_CASE("wrappers are stripped to the command they run", "[shell]") {
   CHECK(commands("trap 'rm -f /tmp/x' EXIT") == V{"trap rm -f /tmp/x EXIT", "rm -f /tmp/x"});
   CHECK(commands("bash fix.sh") == V{"bash fix.sh"});
   CHECK(commands("bash <<'EOF'\nrm a\nEOF") == V{"rm a"});
+  CHECK(commands("parallel -j 4 'rm -f {}' ::: a b") == V{"parallel -j 4", "rm -f {}"});
 }
 
 TEST_CASE("what rbk cannot see through is reported, with where and why", "[shell]") {
@@ -127,6 +128,14 @@ TEST_CASE("what rbk cannot see through is reported, with where and why", "[shell
   CHECK(unknowns(". \"$f\"") == V{"\"$f\": sources a file named at run time ($f)"});
   CHECK(unknowns("RBK_RECORD_DIR=/ x") ==
         V{"RBK_RECORD_DIR=/: assigns RBK_RECORD_DIR, which rbk sets for the run"});
+  // A program in another language given inline is not shell rbk can read.
+  CHECK(unknowns("python3 -c 'import os; os.remove(\"/x\")'") ==
+        V{"'import os; os.remove(\"/x\")': python3 runs a program given inline, which rbk "
+          "cannot read"});
+  CHECK(unknowns("perl -pi -e 's/a/b/' f").size() == 1);
+  CHECK(unknowns("awk '{ print | \"sh\" }'").size() == 1);
+  CHECK(unknowns("awk '$1 == 2 || $2 > 3 { print }' f").empty());
+  CHECK(unknowns("awk -f prog.awk f").empty());
   // Values as arguments are fine: only what runs must be known.
   CHECK(unknowns("rm -f \"$f\"; printf '%s' \"$RBK_MESSAGE\" | mail \"$RBK_CONTACT\"").empty());
 }
