@@ -816,6 +816,12 @@ const WrapperSpec& spec_of(std::string_view name) {
   static const std::vector<WrapperSpec> specs{
       {"ssh", "BbcDEeFIiJLlmOoPpQRSWw", {}, 1, false, ""},
       {"watch", "nq", {"interval", "differences", "equexit"}, 0, false, ""},
+      {"redis-cli",
+       "hpsanuriIdD",
+       {"user", "pass", "askpass", "cacert", "cert", "key", "sni"},
+       0,
+       false,
+       ""},
       {"parallel",
        "jSIdEaLnNPC",
        {"jobs", "sshlogin", "arg-file", "delimiter", "max-args", "max-replace-args", "colsep",
@@ -1177,6 +1183,36 @@ const ShellWord* inline_program(const std::vector<ShellWord>& w, size_t k,
   return nullptr;
 }
 
+/// A database client that reads the statements it runs from a pipe or a
+/// file (`cat x.sql | psql`, `redis-cli < cmds`): rbk sees no statement to
+/// match. A here-document or here-string is read (it is in the text), and an
+/// inline statement (psql -c, mysql -e, a redis-cli command) means the
+/// client does not read its input.
+bool reads_statements(const std::vector<ShellWord>& w, size_t k, const std::string& base,
+                      const RawCommand& c) {
+  const bool fed = c.piped || std::any_of(c.redirects.begin(), c.redirects.end(),
+                                          [](const ShellRedirect& r) { return r.op == "<"; });
+  if (!fed || !c.input.empty()) return false;
+  if (base == "redis-cli" || base == "valkey-cli")
+    return skip_options(w, k, spec_of("redis-cli")) >= w.size();
+  const char* inline_flags = base == "psql"                         ? "cf"
+                             : base == "mysql" || base == "mariadb" ? "e"
+                             : base == "mongosh" || base == "mongo" ? ""
+                                                                    : nullptr;
+  if (!inline_flags) return false;
+  for (size_t j = k + 1; j < w.size(); ++j) {
+    const std::string& t = w[j].text;
+    if (t == "--command" || t == "--file" || t == "--execute" || t == "--eval" ||
+        t.rfind("--command=", 0) == 0 || t.rfind("--file=", 0) == 0 ||
+        t.rfind("--execute=", 0) == 0 || t.rfind("--eval=", 0) == 0)
+      return false;
+    if (t.size() > 1 && t[0] == '-' && t[1] != '-')
+      for (size_t p = 1; p < t.size(); ++p)
+        if (std::strchr(inline_flags, t[p])) return false;
+  }
+  return true;
+}
+
 void Analyser::command(RawCommand c, int depth) {
   if (depth > kMaxDepth) throw TooDeep{};
   const std::vector<ShellWord>& w = c.words;
@@ -1209,6 +1245,11 @@ void Analyser::command(RawCommand c, int depth) {
     }
     if (const ShellWord* program = inline_program(w, k, base)) {
       unknown(program->at, base + " runs a program given inline, which rbk cannot read");
+      push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
+      return;
+    }
+    if (reads_statements(w, k, base, c)) {
+      unknown(name.at, base + " runs statements it reads from a pipe or a file");
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
       return;
     }

@@ -136,6 +136,13 @@ TEST_CASE("what rbk cannot see through is reported, with where and why", "[shell
   CHECK(unknowns("awk '{ print | \"sh\" }'").size() == 1);
   CHECK(unknowns("awk '$1 == 2 || $2 > 3 { print }' f").empty());
   CHECK(unknowns("awk -f prog.awk f").empty());
+  // A database client reading its statements from a pipe or a file.
+  CHECK(unknowns("cat x.sql | psql -d app") ==
+        V{"psql: psql runs statements it reads from a pipe or a file"});
+  CHECK(unknowns("redis-cli -n 3 < cmds").size() == 1);
+  CHECK(unknowns("psql -d app -c 'SELECT 1' < /dev/null").empty());
+  CHECK(unknowns("psql <<'SQL'\nSELECT 1;\nSQL").empty());
+  CHECK(unknowns("echo k | redis-cli -x GET").empty());
   // Values as arguments are fine: only what runs must be known.
   CHECK(unknowns("rm -f \"$f\"; printf '%s' \"$RBK_MESSAGE\" | mail \"$RBK_CONTACT\"").empty());
 }
