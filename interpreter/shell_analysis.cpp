@@ -169,6 +169,9 @@ class Analyser {
 
   void push(std::vector<ShellWord> words, const RawCommand& c);
   bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
+  /// The code a shell (or `at`) reads on its standard input: a here-document
+  /// or here-string is analysed, a pipe is unknown; false when it reads none.
+  bool stdin_code(const RawCommand& c, const ShellWord& who, const std::string& what, int depth);
   size_t wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name,
                  const RawCommand& c, int depth, bool& done);
   void joined(const std::vector<ShellWord>& w, size_t from, size_t to, int depth, const char* what);
@@ -943,10 +946,17 @@ bool Analyser::shell(const std::vector<ShellWord>& w, size_t k, const RawCommand
     push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);  // runs a script file
     return true;
   }
+  if (!stdin_code(c, w[k], "a shell", depth))
+    push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
+  return true;
+}
+
+bool Analyser::stdin_code(const RawCommand& c, const ShellWord& who, const std::string& what,
+                          int depth) {
   if (!c.input.empty()) {
     for (const auto& in : c.input) {
       if (in.expands)
-        unknown(in.at, "a shell runs a here-document that expands values");
+        unknown(in.at, what + " runs a here-document that expands values");
       else
         text(in.text, Origin::of(in), depth);
     }
@@ -955,11 +965,10 @@ bool Analyser::shell(const std::vector<ShellWord>& w, size_t k, const RawCommand
   bool from_file = std::any_of(c.redirects.begin(), c.redirects.end(),
                                [](const ShellRedirect& r) { return r.op == "<"; });
   if (c.piped && !from_file) {
-    unknown(w[k].at, "a shell runs what a pipe feeds it");
+    unknown(who.at, what + " runs what a pipe feeds it");
     return true;
   }
-  push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
-  return true;
+  return false;
 }
 
 /// Skips a wrapper's options (and operands) from w[k+1]; returns the index
@@ -1246,6 +1255,16 @@ void Analyser::command(RawCommand c, int depth) {
     if (const ShellWord* program = inline_program(w, k, base)) {
       unknown(program->at, base + " runs a program given inline, which rbk cannot read");
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
+      return;
+    }
+    if (base == "at" || base == "batch") {
+      // at TIME reads the commands it schedules from its input (or -f FILE,
+      // a script that goes by its name).
+      push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
+      if (!stdin_code(c, name, base, depth) &&
+          std::any_of(c.redirects.begin(), c.redirects.end(),
+                      [](const ShellRedirect& r) { return r.op == "<"; }))
+        unknown(name.at, base + " schedules commands it reads from a file");
       return;
     }
     if (reads_statements(w, k, base, c)) {
