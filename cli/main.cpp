@@ -60,7 +60,8 @@ void build(CLI::App& app, Options& o) {
   r->add_flag("--force", o.run.force, "Go on even when no alert signal is firing");
   r->add_flag("--non-interactive", o.run.non_interactive,
               "Never prompt; gates pass only with --approve");
-  r->add_flag("--yes", o.run.yes, "Answer yes to y/N gates (never to typed confirmations)");
+  r->add_flag("--yes", o.run.yes,
+              "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
   r->add_option("--approve", o.run.approve, "Approve the gate of STEP (repeatable)");
   r->add_flag("--json", o.run.json, "Print the event stream as JSON lines instead of text");
   r->add_option("--record-fixture", o.run.record_fixture,

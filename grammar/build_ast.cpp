@@ -479,6 +479,7 @@ class Builder {
     }
     if (n.is_type<destructive_stmt>()) return Destructive{span(n)};
     if (n.is_type<evidence_stmt>()) return Evidence{span(n)};
+    if (n.is_type<safe_stmt>()) return Safe{span(n), to_string_lit(*find_string(n))};
     if (n.is_type<confirm_stmt>()) {
       Confirm c;
       c.span = span(n);

@@ -81,6 +81,9 @@ RBK_ERROR(dur_value, "expected a duration", "durations look like 500ms, 30s, 10m
 RBK_ERROR(retry_count, "expected the number of retries after 'retry'", "e.g. retry 3 every 10s");
 RBK_ERROR(until_within, "expected 'within DURATION' after the 'until' command",
           "e.g. until `pg_isready` within 60s every 5s");
+RBK_ERROR(safe_reason, "expected the reason after 'safe'",
+          "say why the commands rbk cannot analyse are safe, e.g. safe \"runs only the checks "
+          "listed in checks.txt\"");
 RBK_ERROR(confirm_arg, "expected a prompt string or 'typed VALUE' after 'confirm'",
           "e.g. confirm \"Restart the database?\" or confirm typed env");
 RBK_ERROR(body, "expected '{' to open {block}");

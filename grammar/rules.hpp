@@ -67,6 +67,7 @@ RBK_KEY(every);
 RBK_KEY(within);
 RBK_KEY(destructive);
 RBK_KEY(evidence);
+RBK_KEY(safe);
 RBK_KEY(confirm);
 RBK_KEY(typed);
 RBK_KEY(until);
@@ -106,8 +107,8 @@ struct word : seq<ident_first, star<word_other>> {};
 /// the next line is an error at `run`, not a value named "run".
 struct reserved
     : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_true, kw_false, kw_run,
-          kw_destructive, kw_evidence, kw_confirm, kw_until, kw_undo, kw_on, kw_note, kw_manual,
-          kw_call, kw_page, kw_notify, kw_firing, kw_passes, kw_use, kw_when> {};
+          kw_destructive, kw_evidence, kw_safe, kw_confirm, kw_until, kw_undo, kw_on, kw_note,
+          kw_manual, kw_call, kw_page, kw_notify, kw_firing, kw_passes, kw_use, kw_when> {};
 
 // ---------------------------------------------------------------- literals
 struct digits : plus<digit> {};
@@ -238,6 +239,8 @@ struct run_stmt : if_must<kw_run, sk, shell, star<sk, run_option>> {};
 
 struct destructive_stmt : kw_destructive {};
 struct evidence_stmt : kw_evidence {};
+struct safe_reason : text_or_string {};
+struct safe_stmt : if_must<kw_safe, sk, safe_reason> {};
 struct typed_value : expr {};
 struct confirm_typed : if_must<kw_typed, sk, typed_value> {};
 struct confirm_arg : sor<confirm_typed, text_or_string> {};
@@ -274,9 +277,10 @@ struct passes_stmt : if_must<kw_passes, sk, when_kw, sk, when_cond> {};
 
 /// A word where a statement should be: reported as an unknown statement.
 struct bad_statement : seq<at<word>, raise<bad_statement>> {};
-struct statement : sor<run_stmt, destructive_stmt, evidence_stmt, confirm_stmt, until_stmt,
-                       undo_stmt, on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action,
-                       notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
+struct statement
+    : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt, until_stmt, undo_stmt,
+          on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action, notify_action,
+          firing_stmt, passes_stmt, use_stmt, bad_statement> {};
 struct body_close : one<'}'> {};
 struct body : seq<one<'{'>, star<sk, statement>, sk, must<body_close>> {};
 

@@ -1,6 +1,33 @@
 #include "interpreter/ast.hpp"
 
+#include <algorithm>
+
 namespace rbk::ast {
+
+Span Shell::span_of(size_t offset, size_t len) const {
+  const SourceFile* file = span.file;
+  if (!file || offset + len > text.size()) return span;
+  // A range over several lines is shown on its first (a caret has one line).
+  if (size_t eol = text.find('\n', offset); eol != std::string::npos && eol < offset + len)
+    len = eol - offset;
+  uint32_t begin = 0;
+  if (!fenced) {
+    begin = span.begin + 1 + static_cast<uint32_t>(offset);
+  } else {
+    size_t line_idx = static_cast<size_t>(
+        std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+    size_t line_begin = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+    line_begin = (line_begin == std::string::npos || offset == 0) ? 0 : line_begin + 1;
+    uint32_t line = first_line + static_cast<uint32_t>(line_idx);
+    if (line == 0 || line > file->line_count()) return span;
+    begin = file->line_start(line) + indent + static_cast<uint32_t>(offset - line_begin);
+  }
+  uint32_t end = begin + static_cast<uint32_t>(len);
+  if (end > file->text().size() || end > span.end ||
+      file->text().compare(begin, len, text, offset, len) != 0)
+    return span;
+  return Span::of(*file, begin, end);
+}
 
 std::string StringLit::plain() const {
   std::string out;

@@ -63,6 +63,11 @@ struct Shell {
   std::string text;
   uint32_t first_line = 0;  // source line of text's first line
   uint32_t indent = 0;      // characters removed from each line of a fenced block
+
+  /// The source span of bytes [offset, offset+len) of `text` (up to the end
+  /// of its first line), or the literal's span when they cannot be mapped
+  /// back exactly.
+  Span span_of(size_t offset, size_t len) const;
 };
 
 /// `/re/` after `matches`; RE2 syntax, flags `i` (case-insensitive).
@@ -116,6 +121,14 @@ struct Destructive {
 /// `evidence`
 struct Evidence {
   Span span;
+};
+/// `safe "why"`: the author vouches that the step's commands rbk cannot
+/// analyse (a command name held in a variable, `sh -c "$x"`…) only do what
+/// the reason says. It never removes a gate a destructive pattern or
+/// `destructive`/`confirm` adds.
+struct Safe {
+  Span span;
+  StringLit reason;
 };
 /// `confirm "prompt"` or `confirm typed EXPR`
 struct Confirm {
@@ -189,8 +202,8 @@ struct Use {
   std::vector<Arg> args;
 };
 
-using Statement = std::variant<Run, Destructive, Evidence, Confirm, Until, Undo, OnFailure, Note,
-                               Manual, Call, Notify, Firing, Passes, Use, Comment>;
+using Statement = std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Undo, OnFailure,
+                               Note, Manual, Call, Notify, Firing, Passes, Use, Comment>;
 
 /// `{ statements }` of a step, signal, check, undo or template.
 struct Body {

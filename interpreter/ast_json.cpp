@@ -150,6 +150,11 @@ struct StatementJson {
   }
   json operator()(const Destructive& d) const { return node("destructive", d.span); }
   json operator()(const Evidence& d) const { return node("evidence", d.span); }
+  json operator()(const Safe& s) const {
+    json j = node("safe", s.span);
+    j["reason"] = string(s.reason);
+    return j;
+  }
   json operator()(const Confirm& c) const {
     json j = node("confirm", c.span);
     if (c.prompt) j["prompt"] = string(*c.prompt);

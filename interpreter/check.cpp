@@ -12,6 +12,7 @@
 #include <re2/re2.h>
 
 #include "grammar/keywords.hpp"
+#include "interpreter/destructive.hpp"
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
 
@@ -391,6 +392,28 @@ class Checker {
     }
     if (s.command && is_blank(s.command->text))
       error(s.command->span, "the secret's command is empty");
+    else if (s.command)
+      check_secret_command(s);
+  }
+
+  /// A secret's command runs before anything else and without a gate: it
+  /// must only read, and rbk must be able to tell.
+  void check_secret_command(const Secret& s) {
+    const Shell& sh = *s.command;
+    CommandVerdict v = DestructivePatterns::shipped().judge(sh.text);
+    const char* help =
+        "a secret's command runs first and without a gate, so it must only read "
+        "the secret, e.g. `cat /run/secrets/token`";
+    if (v.destructive)
+      error(sh.span_of(v.destructive->offset, v.destructive->length),
+            "secret '" + s.name.name + "': its command runs '" +
+                command_excerpt(sh.text, v.destructive->offset, v.destructive->length) + "' (" +
+                v.destructive->pattern->why + ")",
+            help);
+    else if (v.unanalysable)
+      error(sh.span_of(v.unanalysable->offset, v.unanalysable->length),
+            "secret '" + s.name.name + "': rbk cannot analyse its command: " + v.unanalysable->why,
+            help);
   }
 
   void declare_id(const Ident& id, const char* what) {
@@ -577,6 +600,12 @@ class Checker {
               single("destructive", x.span);
             } else if constexpr (std::is_same_v<T, Evidence>) {
               single("evidence", x.span);
+            } else if constexpr (std::is_same_v<T, Safe>) {
+              single("safe", x.span);
+              check_string(x.reason);
+              if (is_blank(x.reason.plain()) && !x.reason.has_interpolation())
+                error(x.reason.span, "'safe' needs a reason",
+                      "say why the commands rbk cannot analyse are safe to run without a gate");
             } else if constexpr (std::is_same_v<T, Confirm>) {
               single("confirm", x.span);
               if (x.prompt) check_string(*x.prompt);

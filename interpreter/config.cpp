@@ -5,6 +5,7 @@
 
 #include <re2/re2.h>
 
+#include "interpreter/destructive.hpp"
 #include "interpreter/lint.hpp"
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
@@ -38,8 +39,8 @@ class ConfigReader : YamlReader {
     if (auto n = root["notify"]) {
       if (map_of(n, "notify")) {
         keys(n, {"page", "notify"}, "notify setting");
-        if (auto p = n["page"]) c.page_command = text(p, "notify.page");
-        if (auto p = n["notify"]) c.notify_command = text(p, "notify.notify");
+        if (auto p = n["page"]) c.page_command = notification(p, "notify.page");
+        if (auto p = n["notify"]) c.notify_command = notification(p, "notify.notify");
       }
     }
     if (auto n = root["policy"]) read_policy(n, c);
@@ -60,6 +61,25 @@ class ConfigReader : YamlReader {
 
  private:
   std::string dir_;
+
+  /// A notification command runs without a gate (at the start of a run,
+  /// when an escalation fires): it must only read and deliver, and rbk must
+  /// be able to tell. $RBK_MESSAGE and friends as arguments are fine.
+  std::string notification(const YAML::Node& n, const std::string& what) {
+    std::string cmd = text(n, what);
+    CommandVerdict v = DestructivePatterns::shipped().judge(cmd);
+    const char* help =
+        "a notification command runs without a gate: it may read and send, and append to a file "
+        "(>>), but not change anything";
+    if (v.destructive)
+      error(n,
+            what + " runs '" + command_excerpt(cmd, v.destructive->offset, v.destructive->length) +
+                "' (" + v.destructive->pattern->why + ")",
+            help);
+    else if (v.unanalysable)
+      error(n, "rbk cannot analyse " + what + ": " + v.unanalysable->why, help);
+    return cmd;
+  }
 
   template <typename Map>
   static std::string names(const Map& m) {

@@ -1019,13 +1019,24 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
         id + " if it should run");
   if (bus_.mask(expected) != expected)
     return refuse("the value to type contains a secret; approve the step with --approve " + id);
-  if (ctx_.yes && g.kind == GateKind::Confirm) {
+  // --yes answers y/N questions on a terminal. Without one it passes only
+  // the `confirm` of a step that is not destructive, and only when the policy
+  // allows approval without a terminal: a destructive step is approved by
+  // name (--approve STEP) or not at all.
+  const bool allowed = ctx_.config->policy.allow_non_interactive_approval;
+  if (ctx_.yes && g.kind == GateKind::Confirm &&
+      (ctx_.op->interactive() || (!g.destructive && allowed))) {
     answer["answer"] = "yes";
     return pass("yes");
   }
   if (!ctx_.op->interactive()) {
     std::string why = "no terminal to ask; approve it with --approve " + id;
-    if (ctx_.yes) why += " (--yes never passes a typed confirmation)";
+    if (!allowed)
+      why = "no terminal to ask, and rbk.yaml's policy allows no approval without one";
+    else if (ctx_.yes && g.kind == GateKind::Typed)
+      why += " (--yes never passes a typed confirmation)";
+    else if (ctx_.yes)
+      why += " (without a terminal --yes never passes a destructive step)";
     return refuse(why);
   }
   if (g.kind == GateKind::Confirm) {
@@ -1500,10 +1511,14 @@ Outcome Runner::resolve_secrets(std::string& error,
       value = v ? v : "";
     } else {
       // A secret's command runs before anything else and without a gate, so
-      // it must only read: one that looks destructive stops the run.
-      if (auto m = ctx_.patterns->match(s->command->text)) {
-        error = "secret " + s->name.name + ": its command looks destructive (" + m->pattern->why +
-                "); a secret's command must only read the secret";
+      // it must only read: one that looks destructive, or that rbk cannot
+      // analyse, stops the run (`rbk check` reports it first).
+      CommandVerdict v = ctx_.patterns->judge(s->command->text);
+      if (!v.read_only()) {
+        error = "secret " + s->name.name + ": its command " +
+                (v.destructive ? "looks destructive (" + v.destructive->pattern->why + ")"
+                               : "cannot be analysed (" + v.unanalysable->why + ")") +
+                "; a secret's command must only read the secret";
         return Outcome::Error;
       }
       CommandSpec spec;

@@ -544,6 +544,8 @@ class Printer {
             line(depth, "destructive");
           } else if constexpr (std::is_same_v<T, Evidence>) {
             line(depth, "evidence");
+          } else if constexpr (std::is_same_v<T, Safe>) {
+            line(depth, "safe " + string_lit(x.reason, depth));
           } else if constexpr (std::is_same_v<T, Confirm>) {
             if (x.typed)
               line(depth, "confirm typed " + expr(*x.typed, depth));

@@ -6,23 +6,11 @@ namespace rbk {
 
 namespace {
 
-/// The first destructive-pattern match among the step's own commands.
-std::string pattern_reason(const std::vector<StepStatement>& stmts,
-                           const DestructivePatterns& patterns) {
-  for (const auto& s : stmts) {
-    const ast::Shell* shell = nullptr;
-    if (const auto* run = std::get_if<ast::Run>(s.stmt))
-      shell = &run->shell;
-    else if (const auto* until = std::get_if<ast::Until>(s.stmt))
-      shell = &until->shell;
-    if (!shell) continue;
-    if (auto m = patterns.match(shell->text)) {
-      std::string what = shell->text.substr(m->offset, std::min<size_t>(m->length, 60));
-      std::replace(what.begin(), what.end(), '\n', ' ');
-      return "runs '" + what + "' (" + m->pattern->why + ")";
-    }
-  }
-  return {};
+/// The command text of a run or until statement, else null.
+const ast::Shell* shell_of(const StepStatement& s) {
+  if (const auto* run = std::get_if<ast::Run>(s.stmt)) return &run->shell;
+  if (const auto* until = std::get_if<ast::Until>(s.stmt)) return &until->shell;
+  return nullptr;
 }
 
 }  // namespace
@@ -41,12 +29,33 @@ Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severi
       g.confirm_at = &s;
     }
   }
-  std::string matched = pattern_reason(stmts, patterns);
-  g.destructive = marked || !matched.empty();
+  // The first destructive match and the first command rbk cannot analyse
+  // among the step's own commands.
+  std::string matched, unknown;
+  bool safe = false;
+  for (const auto& s : stmts) {
+    safe = safe || std::holds_alternative<ast::Safe>(*s.stmt);
+    const ast::Shell* shell = shell_of(s);
+    if (!shell || (!matched.empty() && !unknown.empty())) continue;
+    CommandVerdict v = patterns.judge(shell->text);
+    if (v.destructive && matched.empty())
+      matched = "runs '" +
+                command_excerpt(shell->text, v.destructive->offset, v.destructive->length) + "' (" +
+                v.destructive->pattern->why + ")";
+    if (v.unanalysable && unknown.empty())
+      unknown = "cannot analyse '" +
+                command_excerpt(shell->text, v.unanalysable->offset, v.unanalysable->length) +
+                "' (" + v.unanalysable->why + ")";
+  }
+  // `safe` vouches only for what rbk cannot analyse: never for a match or a mark.
+  g.unanalysable = !unknown.empty() && !safe;
+  g.destructive = marked || !matched.empty() || g.unanalysable;
   if (marked)
     g.reason = "marked destructive";
   else if (!matched.empty())
     g.reason = matched;
+  else if (g.unanalysable)
+    g.reason = unknown;
   else if (g.confirm)
     g.reason = "asks for confirmation";
 

@@ -1,7 +1,8 @@
 // Which gate a step must pass before it runs. One decision, shared by the
 // engine (which asks) and the planner (which shows): a step marked
-// `destructive`, with a `confirm`, or with a command that matches the
-// destructive-command patterns is gated, whatever its author wrote.
+// `destructive`, with a `confirm`, with a command that matches the
+// destructive-command patterns, or with a command rbk cannot analyse (unless
+// the step is marked `safe`) is gated, whatever its author wrote.
 #pragma once
 
 #include <string>
@@ -23,9 +24,11 @@ enum class GateKind {
 /// The gate of one step.
 struct Gate {
   GateKind kind = GateKind::None;
-  bool destructive = false;  // marked, or a command matched a pattern
+  bool destructive = false;   // marked, a command matched a pattern, or one rbk cannot analyse
+  bool unanalysable = false;  // a command rbk cannot analyse and the step is not marked `safe`
   /// Why the step is gated, for the prompt and the record: "marked destructive",
-  /// "runs 'systemctl restart' (service stop/restart)", "asks for confirmation".
+  /// "runs 'systemctl restart' (service stop/restart)", "cannot analyse '$cmd'
+  /// (…)", "asks for confirmation".
   std::string reason;
   /// The author's `confirm` (null when the gate was added by rbk); of several,
   /// the first typed one, else the first.

@@ -47,6 +47,20 @@ const std::vector<RuleInfo>& lint_rules() {
        "In a critical incident, a y/N prompt is answered by reflex. `confirm typed EXPR` makes "
        "the operator type a value (an environment or host name), which forces them to read what "
        "they are approving."},
+      {"RBK105", "unanalysable-command", "safety", Severity::Warning,
+       "A command rbk cannot analyse runs without a gate, or in a read-only section",
+       "rbk reads each command to find what it runs; a command name held in a variable, eval or "
+       "`sh -c` of a value, a shell reading code from a pipe or a here-document that expands "
+       "values hide what will run, so rbk gates such a command like a destructive one. In "
+       "remediate, rollback, undo blocks and templates this is a warning unless the step is "
+       "marked `destructive` with a `confirm`, or says why the command is harmless with "
+       "`safe \"…\"`; in alert, diagnose and verify, which must only read, it is an error "
+       "unless the step is marked `safe`."},
+      {"RBK106", "safe-without-unanalysable", "safety", Severity::Warning,
+       "`safe` in a step whose commands rbk can all analyse",
+       "`safe \"…\"` vouches for commands rbk cannot analyse, and for nothing else: it never "
+       "removes a gate that a destructive pattern, `destructive` or `confirm` adds. Where rbk can "
+       "read every command, the statement says nothing; remove it."},
       {"RBK201", "missing-section", "structure", Severity::Note,
        "A section required by the lint policy is missing",
        "A runbook reads best when every runbook has the same shape: how to tell the alert is "
@@ -171,6 +185,8 @@ void walk_body_exprs(const Body& b, F& f) {
             if (s.body) walk_body_exprs(*s.body, f);
           } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
             walk_string(s.text, f);
+          } else if constexpr (std::is_same_v<T, Safe>) {
+            walk_string(s.reason, f);
           } else if constexpr (std::is_same_v<T, Call> || std::is_same_v<T, Use>) {
             for (const auto& a : s.args)
               if (a.value) walk_expr(*a.value, f);
@@ -253,30 +269,6 @@ std::vector<BodyRef> bodies_of(const Runbook& r) {
 }
 
 // ------------------------------------------------------------ shell text
-
-/// The source span of bytes [offset, offset+len) of a shell literal's text,
-/// or the literal's span when the text cannot be mapped back exactly.
-Span shell_span(const Shell& sh, size_t offset, size_t len) {
-  const SourceFile* file = sh.span.file;
-  if (!file || offset + len > sh.text.size()) return sh.span;
-  uint32_t begin = 0;
-  if (!sh.fenced) {
-    begin = sh.span.begin + 1 + static_cast<uint32_t>(offset);
-  } else {
-    size_t line_idx = static_cast<size_t>(
-        std::count(sh.text.begin(), sh.text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
-    size_t line_begin = sh.text.rfind('\n', offset == 0 ? 0 : offset - 1);
-    line_begin = (line_begin == std::string::npos || offset == 0) ? 0 : line_begin + 1;
-    uint32_t line = sh.first_line + static_cast<uint32_t>(line_idx);
-    if (line == 0 || line > file->line_count()) return sh.span;
-    begin = file->line_start(line) + sh.indent + static_cast<uint32_t>(offset - line_begin);
-  }
-  uint32_t end = begin + static_cast<uint32_t>(len);
-  if (end > file->text().size() || end > sh.span.end ||
-      file->text().compare(begin, len, sh.text, offset, len) != 0)
-    return sh.span;
-  return Span::of(*file, begin, end);
-}
 
 bool ident_start(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
@@ -541,16 +533,13 @@ class Linter {
   Diagnostics found_;
   std::vector<ShellSnippet> snippets_;
 
-  void report(const char* id, const Span& at, std::string msg, std::string help = {}) {
+  /// A finding of rule `id`, at the rule's default severity unless `severity` is given.
+  void report(const char* id, const Span& at, std::string msg, std::string help = {},
+              std::optional<Severity> severity = std::nullopt) {
     Diagnostic d = error_at(at, std::move(msg), std::move(help));
     d.code = id;
-    d.severity = find_rule(id)->default_severity;
+    d.severity = severity ? *severity : find_rule(id)->default_severity;
     found_.push_back(std::move(d));
-  }
-
-  std::optional<DestructiveMatch> match(const std::string& cmd) const {
-    if (!opts_.patterns) return std::nullopt;
-    return opts_.patterns->match(cmd);
   }
 
   // ---------------------------------------------------------- runbook
@@ -627,67 +616,142 @@ class Linter {
     return out;
   }
 
-  void lint_safety(const BodyRef& b, bool critical, bool has_rollback) {
-    std::vector<StepStatement> stmts = expand_body(*b.body, imports_);
+  /// What a body's statements say and do, for the safety rules.
+  struct Safety {
     bool marked = false, has_undo = false, no_rollback_wanted = false;
     const Confirm* confirm = nullptr;
     const StepStatement* confirm_at = nullptr;
-    struct Hit {
+    std::optional<Span> safe_at;  // the `safe` statement (or the `use` bringing it)
+    struct Finding {
       Span span;
-      std::string what;
+      std::string what;  // "'rm -rf x' (recursive delete)"
     };
-    std::vector<Hit> hits;
+    std::vector<Finding> hits;      // destructive matches
+    std::vector<Finding> unknowns;  // commands rbk cannot analyse
+    std::vector<const StepStatement*> undos;
+    bool gated() const { return marked && confirm; }
+  };
+
+  Safety safety_of(const std::vector<StepStatement>& stmts) const {
+    Safety out;
     for (const auto& s : stmts) {
-      if (std::holds_alternative<Destructive>(*s.stmt)) marked = true;
-      if (std::holds_alternative<Undo>(*s.stmt)) has_undo = true;
+      if (std::holds_alternative<Destructive>(*s.stmt)) out.marked = true;
+      if (std::holds_alternative<Undo>(*s.stmt)) {
+        out.has_undo = true;
+        out.undos.push_back(&s);
+      }
+      if (const auto* sf = std::get_if<Safe>(s.stmt)) out.safe_at = s.use ? s.use->span : sf->span;
       // `on failure continue|abort`: the author chose not to roll back.
       if (const auto* of = std::get_if<OnFailure>(s.stmt);
           of && of->policy != FailurePolicy::Rollback)
-        no_rollback_wanted = true;
+        out.no_rollback_wanted = true;
       if (const auto* c = std::get_if<Confirm>(s.stmt);
-          c && (!confirm || (c->typed && !confirm->typed))) {
-        confirm = c;
-        confirm_at = &s;
+          c && (!out.confirm || (c->typed && !out.confirm->typed))) {
+        out.confirm = c;
+        out.confirm_at = &s;
       }
       const Shell* sh = nullptr;
       if (const auto* run = std::get_if<Run>(s.stmt)) sh = &run->shell;
       if (const auto* until = std::get_if<Until>(s.stmt)) sh = &until->shell;
-      if (!sh) continue;
-      if (auto m = match(sh->text)) {
-        std::string cmd = sh->text.substr(m->offset, m->length);
-        std::string what = "'" + cmd + "' (" + m->pattern->why + ")";
-        Span at = s.use ? s.use->span : shell_span(*sh, m->offset, m->length);
-        hits.push_back({at, what});
+      if (!sh || !opts_.patterns) continue;
+      CommandVerdict v = opts_.patterns->judge(sh->text);
+      if (v.destructive) {
+        const auto& m = *v.destructive;
+        out.hits.push_back(
+            {s.use ? s.use->span : sh->span_of(m.offset, m.length),
+             "'" + command_excerpt(sh->text, m.offset, m.length) + "' (" + m.pattern->why + ")"});
+      }
+      if (v.unanalysable) {
+        const auto& u = *v.unanalysable;
+        out.unknowns.push_back(
+            {s.use ? s.use->span : sh->span_of(u.offset, u.length),
+             "'" + command_excerpt(sh->text, u.offset, u.length) + "' (" + u.why + ")"});
       }
     }
-    const bool destructive = marked || !hits.empty();
+    return out;
+  }
+
+  /// RBK101 for a body outside alert, diagnose and verify: each destructive
+  /// command, unless the body is marked `destructive` and has a `confirm`.
+  /// `holder` names it: "the step", "the undo block", "template 'x'".
+  void lint_ungated(const Safety& s, const std::string& holder, const std::string& where) {
+    if (s.gated()) return;
+    for (const auto& h : s.hits) {
+      std::string missing = !s.marked && !s.confirm ? "is not marked destructive and has no confirm"
+                            : !s.marked             ? "is not marked destructive"
+                                                    : "has no confirm";
+      report("RBK101", h.span, "runs " + h.what + " but " + holder + " " + missing,
+             "add 'destructive' and 'confirm \"…\"' to the " + where);
+    }
+  }
+
+  /// The gate rules of an undo block: it asks before it runs, as a step does.
+  /// An undo a template brings is reported at the `use`, as its statements are.
+  void lint_undo(const StepStatement& undo) {
+    const Undo& u = std::get<Undo>(*undo.stmt);
+    if (!u.body) return;
+    std::vector<StepStatement> stmts;
+    if (undo.use) {
+      for (const auto& st : u.body->items)
+        if (!std::holds_alternative<Comment>(st)) stmts.push_back({&st, undo.use, undo.tmpl});
+    } else {
+      stmts = expand_body(*u.body, imports_);
+    }
+    const Safety s = safety_of(stmts);
+    lint_ungated(s, "the undo block", "undo block");
+    lint_unanalysable(s, false, "undo block");
+  }
+
+  /// RBK105 and RBK106 for one gated body (a step, signal, check, undo block
+  /// or template); `read_only` for alert, diagnose and verify.
+  void lint_unanalysable(const Safety& s, bool read_only, const char* where) {
+    if (!s.unknowns.empty() && !s.safe_at) {
+      for (const auto& u : s.unknowns) {
+        if (read_only)
+          report("RBK105", u.span, "rbk cannot analyse " + u.what + " in the " + where + " section",
+                 std::string(where) +
+                     " should only read, visibly: write the command so rbk can read it, or say "
+                     "why it is harmless with 'safe \"…\"'",
+                 Severity::Error);
+        else if (!s.gated())
+          report("RBK105", u.span, "rbk cannot analyse " + u.what + ", so it runs behind a gate",
+                 "mark the " + std::string(where) +
+                     " 'destructive' with a 'confirm \"…\"', or say why it is harmless with "
+                     "'safe \"…\"'");
+      }
+    }
+    if (s.safe_at && s.unknowns.empty())
+      report("RBK106", *s.safe_at, "'safe' vouches for nothing: rbk can analyse every command here",
+             "remove it; 'safe' is only for commands rbk cannot analyse");
+  }
+
+  void lint_safety(const BodyRef& b, bool critical, bool has_rollback) {
+    std::vector<StepStatement> stmts = expand_body(*b.body, imports_);
+    const Safety s = safety_of(stmts);
+    const bool destructive = s.marked || !s.hits.empty();
     const bool read_only = b.section == SectionKind::Alert || b.section == SectionKind::Diagnose ||
                            b.section == SectionKind::Verify;
     if (read_only && destructive) {
-      Span at = hits.empty() ? b.where : hits.front().span;
+      Span at = s.hits.empty() ? b.where : s.hits.front().span;
       report("RBK102", at,
              std::string("destructive ") + (b.step ? "step" : "command") + " in the " +
                  section_name(b.section) + " section",
              std::string(section_name(b.section)) +
                  " should only read; move the action to remediate, behind a gate");
     } else {
-      for (const auto& h : hits) {
-        if (marked && confirm) break;
-        std::string missing = !marked && !confirm ? "is not marked destructive and has no confirm"
-                              : !marked           ? "is not marked destructive"
-                                                  : "has no confirm";
-        report("RBK101", h.span, "runs " + h.what + " but the step " + missing,
-               "add 'destructive' and 'confirm \"…\"' to the step");
-      }
+      lint_ungated(s, "the step", "step");
     }
-    if (b.section == SectionKind::Remediate && destructive && !has_undo && !has_rollback &&
-        !no_rollback_wanted)
+    lint_unanalysable(s, read_only, read_only ? section_name(b.section) : "step");
+    // An undo block has a gate of its own when it runs.
+    for (const StepStatement* u : s.undos) lint_undo(*u);
+    if (b.section == SectionKind::Remediate && destructive && !s.has_undo && !has_rollback &&
+        !s.no_rollback_wanted)
       report("RBK103", b.where,
              "destructive step '" + std::string(b.where.text()) +
                  "' has no undo, and the runbook has no rollback section",
              "add 'undo { … }' to the step or a rollback section to the runbook");
-    if (critical && destructive && confirm && !confirm->typed && !read_only) {
-      Span at = confirm_at && confirm_at->use ? confirm_at->use->span : confirm->span;
+    if (critical && destructive && s.confirm && !s.confirm->typed && !read_only) {
+      Span at = s.confirm_at && s.confirm_at->use ? s.confirm_at->use->span : s.confirm->span;
       report("RBK104", at, "a y/N confirmation guards a destructive step in a critical runbook",
              "use 'confirm typed EXPR' so the operator types a value, e.g. the environment");
     }
@@ -869,7 +933,7 @@ class Linter {
           reported.count(n))
         continue;
       reported.insert(n);
-      report("RBK305", shell_span(sh, v.offset, v.length),
+      report("RBK305", sh.span_of(v.offset, v.length),
              "$" + n + " is not a parameter, secret, capture or variable set in this command",
              "check the spelling; names are case-sensitive");
     }
@@ -910,26 +974,14 @@ class Linter {
     for (const auto& item : m.items) {
       const auto* t = std::get_if<Template>(&item);
       if (!t) continue;
-      // RBK101: the template's own gate (the using step may add one too).
-      bool marked = false, confirm = false;
-      for (const auto& st : t->body.items) {
-        marked = marked || std::holds_alternative<Destructive>(st);
-        confirm = confirm || std::holds_alternative<Confirm>(st);
-      }
-      auto safety = [&](const Shell& sh) {
-        if (marked) return;
-        if (auto mt = match(sh.text)) {
-          report("RBK101", shell_span(sh, mt->offset, mt->length),
-                 "runs '" + sh.text.substr(mt->offset, mt->length) + "' (" + mt->pattern->why +
-                     ") but template '" + t->id.name + "' is not marked destructive",
-                 "add 'destructive' (and 'confirm \"…\"') to the template");
-        }
-      };
-      for (const auto& st : t->body.items) {
-        if (const auto* run = std::get_if<Run>(&st)) safety(run->shell);
-        if (const auto* u = std::get_if<Until>(&st)) safety(u->shell);
-      }
-      (void)confirm;
+      // RBK101, RBK105: the template's own gate, as a step's.
+      std::vector<StepStatement> own;
+      for (const auto& st : t->body.items)
+        if (!std::holds_alternative<Comment>(st)) own.push_back({&st, nullptr, nullptr});
+      const Safety safety = safety_of(own);
+      lint_ungated(safety, "template '" + t->id.name + "'", "template");
+      lint_unanalysable(safety, false, "template");
+      for (const StepStatement* u : safety.undos) lint_undo(*u);
       // Usage and shell variables, in the template's scope.
       std::set<std::string> used, known = rbk_vars();
       auto f = [&](const Expr& e) {
@@ -1013,7 +1065,7 @@ Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, Mod
       size_t eol = sh->text.find('\n', at);
       if (eol == std::string::npos) eol = sh->text.size();
       Comment c;
-      c.span = shell_span(*sh, at, eol - at);
+      c.span = sh->span_of(at, eol - at);
       c.text = sh->text.substr(at + 1, eol - at - 1);
       c.trailing = sh->text.find_first_not_of(" \t", bol) != at;
       if (c.span.begin != sh->span.begin) shell_comments.push_back(std::move(c));

@@ -411,7 +411,7 @@ class Planner {
                   x.body ? expand_body(*x.body, *in_.imports) : std::vector<StepStatement>{};
               j["statements"] = statements(inner, ctx, true, s.use, s.tmpl);
             } else {
-              // destructive, evidence, on failure, firing/passes when: shown
+              // destructive, evidence, safe, on failure, firing/passes when: shown
               // as properties of the step, not as statements.
               keep = false;
             }
@@ -483,13 +483,16 @@ class Planner {
     bool evidence = false;
     const ast::OnFailure* on_failure = nullptr;
     const ast::Expr* condition = nullptr;
+    const ast::Safe* safe = nullptr;
     for (const auto& s : stmts) {
       if (std::holds_alternative<ast::Evidence>(*s.stmt)) evidence = true;
+      if (const auto* f = std::get_if<ast::Safe>(s.stmt)) safe = f;
       if (const auto* f = std::get_if<ast::OnFailure>(s.stmt)) on_failure = f;
       if (const auto* f = std::get_if<ast::Firing>(s.stmt)) condition = f->cond.get();
       if (const auto* f = std::get_if<ast::Passes>(s.stmt)) condition = f->cond.get();
     }
     j["evidence"] = evidence;
+    j["safe"] = safe ? json(written(safe->reason)) : json(nullptr);
     j["condition"] = condition ? json(std::string(condition->span.text())) : json(nullptr);
     // The failure policy matters in remediation; elsewhere only an explicit one is shown.
     const bool fails = std::string_view(section) == "remediate";
@@ -889,6 +892,8 @@ class Renderer {
     }
     gate(get(it, "gate"), in);
     if (flag(it, "evidence")) line(in + "evidence: output kept in the record and the report");
+    if (get(it, "safe").is_string())
+      line(in + "safe: " + str(it, "safe") + " (commands rbk cannot analyse run without a gate)");
 
     std::vector<std::string> caps;
     for (const auto& c : get(it, "captures_before"))

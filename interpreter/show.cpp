@@ -148,6 +148,9 @@ std::string item(const json& it) {
   const std::string gate = gate_line(it.value("gate", json::object()));
   if (!gate.empty()) out += gate + "\n";
   if (it.value("evidence", false)) out += "Its output is kept as evidence in the record.\n\n";
+  if (!str(it, "safe").empty())
+    out += "Marked safe: “" + str(it, "safe") +
+           "” (its commands rbk cannot analyse run without a gate).\n\n";
   if (!str(it, "on_failure").empty() && !it.value("on_failure_default", false))
     out += "On failure: " + str(it, "on_failure") + ".\n\n";
   out += statements(it.value("statements", json::array()), "");

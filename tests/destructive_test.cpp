@@ -1,63 +1,222 @@
-// The destructive-command patterns, as data: tests/destructive/commands.txt
-// lists commands with the pattern id each must match ("-" for none). Also:
-// the shipped list loads without errors, and bad lists give file:line:col.
+// The destructive-command patterns and the shell analysis, as data:
+// tests/destructive/commands.txt lists commands with the verdict each must
+// get (a pattern id, "?" for a command rbk cannot analyse, "-" for one that
+// only reads). Every entry goes through the matcher, through the run's gate
+// decision (gate_for) and through lint on a generated runbook, and all three
+// must agree with the verdict. Also: the shipped list loads without errors,
+// bad lists give file:line:col, and a match says where it is.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <sstream>
 
-#include "interpreter/destructive.hpp"
+#include "grammar/parse.hpp"
+#include "interpreter/config.hpp"
+#include "interpreter/expand.hpp"
+#include "interpreter/gate.hpp"
+#include "interpreter/lint.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;
 
-TEST_CASE("the shipped destructive-command list loads cleanly", "[destructive]") {
-  Diagnostics errors;
-  auto list = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
-  for (const auto& e : errors) INFO(render(e));
-  CHECK(errors.empty());
-  CHECK(list.patterns().size() >= 30);
+namespace {
+
+const DestructivePatterns& shipped() {
+  static const DestructivePatterns p = [] {
+    Diagnostics errors;
+    auto list = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
+    for (const auto& e : errors) INFO(render(e));
+    REQUIRE(errors.empty());
+    return list;
+  }();
+  return p;
 }
 
-TEST_CASE("commands match exactly the expected pattern", "[destructive]") {
-  Diagnostics errors;
-  auto list = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
-  REQUIRE(errors.empty());
-  std::istringstream cases(test::read_file(test::source_dir() + "/tests/destructive/commands.txt"));
+struct Entry {
+  std::string verdict;  // a pattern id, "?" or "-"
+  std::string command;
+  size_t line = 0;
+};
+
+/// The corpus; "\n" in a command stands for a line break.
+std::vector<Entry> corpus() {
+  std::istringstream in(test::read_file(test::source_dir() + "/tests/destructive/commands.txt"));
+  std::vector<Entry> out;
   std::string line;
   size_t n = 0;
-  while (std::getline(cases, line)) {
+  while (std::getline(in, line)) {
+    ++n;
     if (line.empty() || line[0] == '#') continue;
     size_t tab = line.find('\t');
     REQUIRE(tab != std::string::npos);
-    std::string expected = line.substr(0, tab);
-    std::string command = line.substr(tab + 1);
-    // "\\n" in the data file stands for a line break. (Built by hand: GCC 12
-    // at -O2 reports a false -Wrestrict on std::string::replace here.)
-    std::string unescaped;
-    for (size_t i = 0; i < command.size(); ++i) {
-      if (command[i] == '\\' && i + 1 < command.size() && command[i + 1] == 'n') {
-        unescaped += '\n';
+    Entry e{line.substr(0, tab), "", n};
+    // (Built by hand: GCC 12 at -O2 reports a false -Wrestrict on std::string::replace here.)
+    const std::string raw = line.substr(tab + 1);
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 1 < raw.size() && raw[i + 1] == 'n') {
+        e.command += '\n';
         ++i;
       } else {
-        unescaped += command[i];
+        e.command += raw[i];
       }
     }
-    command = unescaped;
-    auto m = list.match(command);
-    INFO(command);
-    CHECK((m ? m->pattern->id : std::string("-")) == expected);
-    ++n;
+    out.push_back(std::move(e));
   }
-  CHECK(n >= 60);
+  return out;
+}
+
+/// A runbook with one remediation step per entry (`s1`, `s2`, …), each
+/// running the entry's command in a fenced block; `marker` is added to
+/// every step (e.g. `safe "…"`).
+std::string runbook_of(const std::vector<Entry>& entries, const std::string& marker) {
+  std::string rb = "runbook corpus {\n  remediate {\n";
+  for (size_t k = 0; k < entries.size(); ++k) {
+    rb += "    step s" + std::to_string(k + 1) + " {\n";
+    if (!marker.empty()) rb += "      " + marker + "\n";
+    rb += "      run ```\n";
+    std::istringstream lines(entries[k].command);
+    std::string l;
+    while (std::getline(lines, l)) rb += "        " + l + "\n";
+    rb += "      ```\n      on failure continue\n    }\n";
+  }
+  return rb + "  }\n}\n";
+}
+
+/// The gate of each step and the safety findings of lint inside it.
+struct Judged {
+  std::vector<Gate> gates;
+  std::vector<std::vector<std::string>> findings;  // "RBK101: message", per step
+};
+
+Judged judge_runbook(const std::string& text) {
+  auto file = std::make_shared<SourceFile>("corpus.rbk", text);
+  ParseResult parsed = parse(file);
+  for (const auto& d : parsed.diagnostics) INFO(render(d));
+  REQUIRE(parsed.document);
+  const ast::Runbook* rb = parsed.document->runbook();
+  REQUIRE(rb);
+  Config config;
+  LintOptions opts;
+  opts.config = &config;
+  opts.patterns = &shipped();
+  opts.shellcheck = false;
+  FileModuleLoader loader;
+  std::vector<std::string> notes;
+  Diagnostics found = lint_document(*parsed.document, opts, loader, notes);
+  Judged out;
+  for (const auto& item : rb->items) {
+    const auto* sec = std::get_if<ast::Section>(&item);
+    if (!sec) continue;
+    for (const auto& si : sec->items) {
+      const auto* st = std::get_if<ast::Step>(&si);
+      if (!st) continue;
+      out.gates.push_back(gate_for(expand_body(st->body, {}), "", config.policy, shipped()));
+      std::vector<std::string> mine;
+      for (const auto& d : found)
+        if (d.span.begin >= st->span.begin && d.span.end <= st->span.end &&
+            (d.code == "RBK101" || d.code == "RBK105" || d.code == "RBK106"))
+          mine.push_back(d.code + ": " + d.message);
+      out.findings.push_back(std::move(mine));
+    }
+  }
+  return out;
+}
+
+bool has(const std::vector<std::string>& findings, const std::string& code) {
+  for (const auto& f : findings)
+    if (f.rfind(code + ":", 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the shipped destructive-command list loads cleanly", "[destructive]") {
+  CHECK(shipped().patterns().size() >= 60);
+  // Loaded once per process, the same list.
+  CHECK(DestructivePatterns::shipped().patterns().size() == shipped().patterns().size());
+}
+
+TEST_CASE("every corpus command gets its verdict from the matcher", "[destructive]") {
+  size_t destructive = 0, unknown = 0, harmless = 0;
+  for (const Entry& e : corpus()) {
+    INFO("commands.txt:" << e.line << ": " << e.command);
+    CommandVerdict v = shipped().judge(e.command);
+    if (e.verdict == "?") {
+      CHECK(!v.destructive);
+      CHECK(v.unanalysable);
+      ++unknown;
+    } else if (e.verdict == "-") {
+      if (v.destructive)
+        INFO("matched " << v.destructive->pattern->id << " on " << v.destructive->unit);
+      if (v.unanalysable) INFO("cannot analyse: " << v.unanalysable->why);
+      CHECK(v.read_only());
+      ++harmless;
+    } else {
+      CHECK((v.destructive ? v.destructive->pattern->id : std::string("-")) == e.verdict);
+      ++destructive;
+    }
+  }
+  // The attack's 93 destructive commands and 35 obfuscations, and more.
+  CHECK(destructive >= 93 + 24);
+  CHECK(unknown >= 11);
+  CHECK(harmless >= 40);
+}
+
+TEST_CASE("the run's gate and lint agree with every corpus verdict", "[destructive][lint]") {
+  const std::vector<Entry> entries = corpus();
+  Judged plain = judge_runbook(runbook_of(entries, ""));
+  Judged vouched = judge_runbook(runbook_of(entries, "safe \"the corpus says so\""));
+  REQUIRE(plain.gates.size() == entries.size());
+  REQUIRE(vouched.gates.size() == entries.size());
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const Entry& e = entries[k];
+    INFO("commands.txt:" << e.line << ": " << e.command);
+    const Gate& g = plain.gates[k];
+    const auto& f = plain.findings[k];
+    for (const auto& x : f) INFO(x);
+    if (e.verdict == "-") {
+      CHECK(g.kind == GateKind::None);
+      CHECK(f.empty());
+      // `safe` where there is nothing to vouch for is a finding of its own.
+      CHECK(has(vouched.findings[k], "RBK106"));
+    } else if (e.verdict == "?") {
+      CHECK(g.kind == GateKind::Confirm);
+      CHECK(g.destructive);
+      CHECK(g.unanalysable);
+      CHECK(g.reason.rfind("cannot analyse '", 0) == 0);
+      CHECK(has(f, "RBK105"));
+      CHECK(!has(f, "RBK101"));
+      // Marked safe: no gate, no finding.
+      CHECK(vouched.gates[k].kind == GateKind::None);
+      CHECK(vouched.findings[k].empty());
+    } else {
+      CHECK(g.kind == GateKind::Confirm);
+      CHECK(g.destructive);
+      CHECK(g.reason.rfind("runs '", 0) == 0);
+      CHECK(has(f, "RBK101"));
+      // `safe` never removes a gate a pattern adds.
+      CHECK(vouched.gates[k].destructive);
+      CHECK(has(vouched.findings[k], "RBK101"));
+    }
+  }
 }
 
 TEST_CASE("the match says where in the command it is", "[destructive]") {
-  Diagnostics errors;
-  auto list = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
-  std::string cmd = "cd /srv && rm -rf cache";
-  auto m = list.match(cmd);
-  REQUIRE(m);
-  CHECK(cmd.substr(m->offset, m->length).rfind("rm -rf", 0) == 0);
+  auto at = [](const std::string& cmd) {
+    auto m = shipped().match(cmd);
+    REQUIRE(m);
+    return cmd.substr(m->offset, m->length);
+  };
+  CHECK(at("cd /srv && rm -rf cache") == "rm -rf");
+  // Inside a literal `sh -c` argument, the offsets are the outer command's.
+  CHECK(at("sudo sh -c 'cd /srv && rm -rf cache'") == "rm -rf");
+  CHECK(at("ls; echo x > /etc/motd") == "> /etc/motd");
+  CHECK(at("psql -c \"SELECT 1; DELETE FROM jobs\"") == "DELETE FROM jobs");
+  CHECK(at("kubectl \\\n  delete pod x") == "kubectl \\\n  delete");
+  auto v = shipped().judge("x=1; $cmd -rf /");
+  REQUIRE(v.unanalysable);
+  CHECK(std::string("x=1; $cmd -rf /").substr(v.unanalysable->offset, v.unanalysable->length) ==
+        "$cmd");
 }
 
 TEST_CASE("bad lists are diagnostics at file:line:col", "[destructive]") {
@@ -80,4 +239,33 @@ TEST_CASE("bad lists are diagnostics at file:line:col", "[destructive]") {
                   " why: w\n")
             .find("duplicate id 'x'") != std::string::npos);
   CHECK(errors_of("rules: []\n").find("expected a 'patterns:' list") != std::string::npos);
+  CHECK(errors_of("patterns:\n  - id: x\n    scope: shell\n    pattern: a\n    why: w\n")
+            .find("p.yaml:3:12: error: unknown scope 'shell'") == 0);
+  CHECK(errors_of("patterns:\n  - id: x\n    pattern: '^a{{nope}}'\n    why: w\n")
+            .find("p.yaml:3:14: error: pattern uses {{nope}}, which is not defined") == 0);
+}
+
+TEST_CASE("definitions and scopes: each pattern sees only its own units", "[destructive]") {
+  Diagnostics errors;
+  auto list = DestructivePatterns::parse(
+      std::make_shared<SourceFile>(
+          "p.yaml",
+          "definitions:\n  dev: '/dev/null'\n"
+          "patterns:\n"
+          "  - id: cmd\n    pattern: '^wipe(?: |$)'\n    why: w\n"
+          "  - id: sql\n    scope: sql\n    pattern: '(?i)^wipe'\n    why: w\n"
+          "  - id: out\n    scope: redirect\n    pattern: '^> '\n"
+          "    unless: '^> {{dev}}$'\n    why: w\n"),
+      errors);
+  REQUIRE(errors.empty());
+  auto id = [&](const std::string& cmd) {
+    auto m = list.match(cmd);
+    return m ? m->pattern->id : std::string("-");
+  };
+  CHECK(id("wipe all") == "cmd");
+  CHECK(id("echo 'x; WIPE y'") == "sql");
+  CHECK(id("echo wipe") == "-");  // one word: no SQL statement, not the command name
+  CHECK(id("echo x > /tmp/y") == "out");
+  CHECK(id("echo x > /dev/null") == "-");
+  CHECK(id("echo x >> /tmp/y") == "-");
 }

@@ -353,7 +353,7 @@ runbook empty {
   CHECK(approved.runner.ran.size() == 1);
 }
 
-TEST_CASE("without a terminal only --approve passes a gate, --yes never passes a typed one",
+TEST_CASE("without a terminal only --approve passes a destructive gate, --yes never does",
           "[engine][gate]") {
   Harness none(kGated);
   none.op.tty = false;
@@ -367,8 +367,19 @@ TEST_CASE("without a terminal only --approve passes a gate, --yes never passes a
   yes.op.tty = false;
   yes.ctx.yes = true;
   CHECK(yes.run().outcome == Outcome::Refused);
-  CHECK(yes.runner.ran == Lines{"systemctl restart app", "rm -rf /var/cache/app"});
-  CHECK(yes.sink.of("answer").back().data["reason"].get<std::string>().find(
+  CHECK(yes.runner.ran.empty());
+  CHECK(yes.sink.of("answer").back().data["reason"] ==
+        "no terminal to ask; approve it with --approve restart (without a terminal --yes never "
+        "passes a destructive step)");
+
+  // The typed gate, reached with the two destructive steps approved by name.
+  Harness typed(kGated);
+  typed.op.tty = false;
+  typed.ctx.yes = true;
+  typed.ctx.approve = {"restart", "wipe"};
+  CHECK(typed.run().outcome == Outcome::Refused);
+  CHECK(typed.runner.ran == Lines{"systemctl restart app", "rm -rf /var/cache/app"});
+  CHECK(typed.sink.of("answer").back().data["reason"].get<std::string>().find(
             "--yes never passes a typed confirmation") != std::string::npos);
 
   Harness approved(kGated);
@@ -621,7 +632,9 @@ runbook s {
   remediate { step r "R" { run `x` } }
 }
 )");
-  require_valid(h);
+  // `rbk check` reports it; the engine refuses it again, as a second guard.
+  REQUIRE(h.diagnostics.size() == 1);
+  CHECK(h.diagnostics[0].message == "secret 'tok': its command runs 'rm -rf' (recursive delete)");
   auto r = h.run();
   CHECK(r.outcome == Outcome::Error);
   CHECK(r.exit_code == 2);
@@ -845,6 +858,28 @@ runbook full {
 
 }  // namespace
 
+// ------------------------------------------------------------ gates: --yes and rbk.yaml's policy
+
+namespace {
+
+const char* kAsks = R"(
+runbook asks {
+  remediate {
+    step announce "Announce the maintenance" {
+      confirm "Post the maintenance notice?"
+      run `post-notice`
+    }
+    step restart "Restart" {
+      destructive
+      confirm "Restart the app?"
+      run `systemctl restart app`
+    }
+  }
+}
+)";
+
+}  // namespace
+
 TEST_CASE("a record that cannot be written stops the run: no further command, gate or page",
           "[engine][record]") {
   rbk::Config cfg;
@@ -884,4 +919,138 @@ TEST_CASE("a record that cannot be written stops the run: no further command, ga
     CHECK(r.outcome == Outcome::RecordFailed);
     CHECK(r.exit_code == 5);
   }
+}
+
+TEST_CASE("without a terminal, --yes passes only a confirm of a step that is not destructive",
+          "[engine][gate]") {
+  Harness h(kAsks);
+  require_valid(h);
+  h.op.tty = false;
+  h.ctx.yes = true;
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(r.failed_step == "restart");
+  CHECK(h.runner.ran == Lines{"post-notice"});
+  CHECK(h.sink.of("answer").at(0).data["via"] == "yes");
+  CHECK(h.op.asked.empty());
+
+  Harness named(kAsks);
+  named.op.tty = false;
+  named.ctx.yes = true;
+  named.ctx.approve = {"restart"};
+  CHECK(named.run().outcome == Outcome::Resolved);
+  CHECK(named.runner.ran == Lines{"post-notice", "systemctl restart app"});
+}
+
+TEST_CASE("the policy against approval without a terminal binds --yes too", "[engine][gate]") {
+  rbk::Config strict;
+  strict.policy.allow_non_interactive_approval = false;
+  Harness h(kAsks, strict);
+  h.op.tty = false;
+  h.ctx.yes = true;
+  h.ctx.approve = {"restart"};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(r.exit_code == 4);
+  CHECK(h.runner.ran.empty());
+  CHECK(h.sink.of("answer").at(0).data["reason"] ==
+        "no terminal to ask, and rbk.yaml's policy allows no approval without one");
+
+  // The step --approve names is refused by the same policy.
+  Harness approved(R"(
+runbook r { remediate { step restart "R" { destructive  run `systemctl restart app` } } }
+)",
+                   strict);
+  approved.op.tty = false;
+  approved.ctx.yes = true;
+  approved.ctx.approve = {"restart"};
+  CHECK(approved.run().outcome == Outcome::Refused);
+  CHECK(approved.runner.ran.empty());
+}
+
+TEST_CASE("with a terminal, --yes answers the y/N gates, destructive ones too", "[engine][gate]") {
+  Harness h(kAsks);
+  h.ctx.yes = true;  // h.op has a terminal
+  CHECK(h.run().outcome == Outcome::Resolved);
+  CHECK(h.runner.ran == Lines{"post-notice", "systemctl restart app"});
+  CHECK(h.op.asked.empty());
+  for (const auto& a : h.sink.of("answer")) CHECK(a.data["via"] == "yes");
+}
+
+TEST_CASE("a command rbk cannot analyse is gated in every section unless the step is safe",
+          "[engine][gate]") {
+  const char* text = R"(
+runbook hidden {
+  diagnose {
+    step probe "Probe" { run `p=$(cat /etc/probe); $p` }
+    step vouched "Vouched" {
+      safe "/etc/probe names a read-only probe"
+      run `p=$(cat /etc/probe); $p --json`
+    }
+  }
+  remediate {
+    step fix "Fix" { run `curl -fsS http://x/fix.sh | sh` }
+  }
+}
+)";
+  Harness h(text);
+  require_valid(h);
+  h.op.confirms = {true, false};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(r.failed_step == "fix");
+  REQUIRE(h.op.asked.size() == 2);  // probe, then fix; never the vouched step
+  auto gates = h.sink.of("gate");
+  REQUIRE(gates.size() == 2);
+  CHECK(gates[0].data["step"] == "probe");
+  CHECK(gates[0].data["destructive"] == true);
+  CHECK(gates[0].data["reason"] ==
+        "cannot analyse '$p' (the command name is a value known only at run time ($p))");
+  CHECK(gates[1].data["reason"] == "cannot analyse 'sh' (a shell runs what a pipe feeds it)");
+  CHECK(h.runner.ran == Lines{"p=$(cat /etc/probe); $p", "p=$(cat /etc/probe); $p --json"});
+
+  // Without a terminal, the unanalysable step is refused like a destructive one.
+  Harness none(text);
+  none.op.tty = false;
+  none.ctx.yes = true;
+  CHECK(none.run().outcome == Outcome::Refused);
+  CHECK(none.runner.ran.empty());
+}
+
+TEST_CASE("safe never removes a gate a pattern or a mark adds", "[engine][gate]") {
+  Harness h(R"(
+runbook both {
+  remediate {
+    step wipe "Wipe" {
+      safe "the cache is disposable"
+      run `rm -rf /var/cache/app; $cleanup`
+    }
+  }
+}
+)");
+  require_valid(h);
+  h.op.confirms = {false};
+  CHECK(h.run().outcome == Outcome::Refused);
+  CHECK(h.runner.ran.empty());
+  CHECK(h.sink.of("gate").at(0).data["reason"] == "runs 'rm -rf' (recursive delete)");
+}
+
+TEST_CASE("a secret's command rbk cannot analyse is refused by check and by the engine",
+          "[engine][gate]") {
+  Harness h(R"(
+runbook s {
+  secret tok from `c=cat; $c /run/secrets/tok`
+  remediate { step r "R" { run `x` } }
+}
+)");
+  REQUIRE(h.diagnostics.size() == 1);
+  CHECK(h.diagnostics[0].message ==
+        "secret 'tok': rbk cannot analyse its command: the command name is a value known only "
+        "at run time ($c)");
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Error);
+  CHECK(h.runner.ran.empty());
+  CHECK(r.message ==
+        "secret tok: its command cannot be analysed (the command name is a value known only at "
+        "run time ($c)); a secret's command must only read the secret");
 }

@@ -119,9 +119,9 @@ std::string escaping_children_script() {
   return R"sh(setsid sleep 3600 & echo $! >> "$PIDS"
 setsid -f sh -c 'echo $$ >> "$PIDS"; exec sleep 3600'
 perl -MPOSIX -e 'fork and exit; POSIX::setsid(); fork and exit;
-  open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f; exec "sleep", "1000"'
+  open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f; exec "sleep", "3600"'
 perl -e 'setpgrp(0, 0); open my $f, ">>", $ENV{PIDS}; print $f "$$\n"; close $f;
-  exec "sleep", "1000"' &
+  exec "sleep", "3600"' &
 setsid sh -c 'trap "" TERM; sleep 3600 & echo $! >> "$PIDS"; wait' & echo $! >> "$PIDS"
 sleep 3600 & echo $! >> "$PIDS"
 echo $$ >> "$PIDS"

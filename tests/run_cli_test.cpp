@@ -146,7 +146,8 @@ TEST_CASE("a typed gate refuses a value that is not exactly the one asked for", 
   CHECK(answers.back()["reason"] == "typed 'production', not 'prod'");
 }
 
-TEST_CASE("without a terminal a gate passes only with --approve, --yes never types", "[run]") {
+TEST_CASE("without a terminal a destructive gate passes only with --approve, --yes never types",
+          "[run]") {
   Project p;
   p.runbook("gates", kGates);
   Exit refused = run_detached(p.dir, {"run", "gates"});
@@ -154,10 +155,18 @@ TEST_CASE("without a terminal a gate passes only with --approve, --yes never typ
   CHECK(!p.exists("restarted"));
   CHECK(refused.out.find("approve it with --approve restart") != std::string::npos);
 
+  // --yes does not name the destructive step: refused.
   Exit yes = run_detached(p.dir, {"run", "gates", "--yes"});
   CHECK(yes.code == 4);
+  CHECK(!p.exists("restarted"));
+  CHECK(yes.out.find("without a terminal --yes never passes a destructive step") !=
+        std::string::npos);
+
+  Exit named = run_detached(p.dir, {"run", "gates", "--yes", "--approve", "restart"});
+  CHECK(named.code == 4);
   CHECK(p.exists("restarted"));
   CHECK(!p.exists("flushed"));
+  CHECK(named.out.find("--yes never passes a typed confirmation") != std::string::npos);
 
   Exit approved =
       run_detached(p.dir, {"run", "gates", "--approve", "restart", "--approve", "flush"});
@@ -208,7 +217,7 @@ runbook echo {
   for (const std::string& value :
        {"$(touch " + marker + ")", "`touch " + marker + "`", "; touch " + marker,
         "x\ntouch " + marker, "' ; touch " + marker + " ; '", std::string("$value ${IFS} * ~")}) {
-    Exit e = run_detached(p.dir, {"run", "echo", "-p", "value=" + value});
+    Exit e = run_detached(p.dir, {"run", "echo", "-p", "value=" + value, "--approve", "write"});
     INFO(value);
     CHECK(e.code == 0);
     CHECK(read_file(p.path("value.txt")) == value);
@@ -223,7 +232,7 @@ TEST_CASE("a missing required parameter is an error without a terminal, asked on
 runbook needs {
   param host : string "Database host"
   param port : int
-  remediate { step s "S" { run `printf '%s:%s' "$host" "$port" > target.txt` } }
+  remediate { step s "S" { run `printf '%s:%s' "$host" "$port" >> target.txt` } }
 }
 )");
   Exit e = run_detached(p.dir, {"run", "needs", "-p", "port=5432"});
@@ -385,7 +394,7 @@ TEST_CASE("a command's output is kept whole in the record and bounded in its cap
 runbook big {
   diagnose {
     step loud "Prints 5 MB" { run `head -c 5000000 /dev/zero | tr '\0' x` as big }
-    step measure "Measures the capture" { run `printf '%s' "$big" | wc -c > size.txt` }
+    step measure "Measures the capture" { run `printf '%s' "$big" | wc -c >> size.txt` }
   }
 }
 )");
@@ -406,7 +415,7 @@ TEST_CASE("an after-timer fires on the real clock while a command is still runni
   write_file(p.path("rbk.yaml"),
              "paths: [runbooks]\nroles:\n  second: {name: Second, contact: second@example.com}\n"
              "notify:\n  page: 'printf \"%s|%s|%s\\n\" \"$RBK_ROLE\" \"$RBK_CONTACT\" "
-             "\"$RBK_MESSAGE\" > paged.txt'\n");
+             "\"$RBK_MESSAGE\" >> paged.txt'\n");
   // The command waits until the page is in the record, so the page must fire
   // (and be recorded) while it runs.
   p.runbook("slow", R"(

@@ -33,7 +33,8 @@ struct EscapeProject {
     write_file((tmp.path / "rbk.yaml").string(), "paths: [runbooks]\npolicy:\n  grace: 1s\n");
     write_file((tmp.dir("runbooks") / "escape.rbk").string(),
                "runbook escape {\n  remediate {\n    step wait \"Start children and wait\" {\n"
-               "      run ```\necho $PPID > \"$PIDS.supervisor\"\n" +
+               "      safe \"the children only sleep; perl -e starts them\"\n"
+               "      run ```\necho $PPID >> \"$PIDS.supervisor\"\n" +
                    escaping_children_script() + "```  timeout 10m\n    }\n  }\n}\n");
   }
   /// Runs `rbk run escape` on a pseudo-terminal with $PIDS set.

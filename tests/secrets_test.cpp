@@ -88,9 +88,9 @@ runbook caller {
   severity low
   secret mine from env "CALLER_TOKEN"
   remediate {
-    step before "Before" { run `env > before.env` }
+    step before "Before" { run `env >> before.env` }
     step inner "Inner" { call callee }
-    step after "After" { run `env > after.env` }
+    step after "After" { run `env >> after.env` }
   }
   escalate {
     notify primary "started"
@@ -102,7 +102,7 @@ runbook callee {
   severity low
   secret theirs from env "CALLEE_TOKEN"
   remediate {
-    step dump "Dump" { run `env > callee.env` }
+    step dump "Dump" { run `env >> callee.env` }
   }
 }
 )");

@@ -1,0 +1,69 @@
+// What a shell command runs, as far as rbk can tell without running it. A
+// small POSIX sh lexer and parser (the forms /bin/sh and runbooks use, a few
+// bash ones included) finds every simple command — in pipelines and lists,
+// compound commands, function bodies, $(…), backticks, `sh -c 'literal'` and
+// behind wrappers such as sudo, env, timeout or xargs — with its words
+// unquoted, its redirections and the data fed to it, and everything it cannot
+// see through: a command name held in a variable, eval or `sh -c` of a value,
+// a shell reading code from a pipe. When in doubt it says "cannot analyse".
+// The destructive-command patterns (destructive.hpp) match what it finds.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rbk {
+
+/// A byte range [begin, end) of the analysed text.
+struct ShellRange {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+/// One word with quotes and backslashes removed; expansions stay as written
+/// (`"$dir/x"` reads `$dir/x`).
+struct ShellWord {
+  std::string text;
+  ShellRange at;         // where it is in the analysed text
+  bool expands = false;  // holds $…, ${…}, $(…) or `…`: its value is known only at run time
+  bool globs = false;    // holds an unquoted * ? or [
+  /// Offset in the analysed text of text[0] when the text is a verbatim copy
+  /// of the source (a plain or single-quoted word), else npos.
+  size_t verbatim = std::string::npos;
+};
+
+/// A redirection to or from a file (descriptor duplications are left out).
+struct ShellRedirect {
+  std::string op;  // ">", ">|", ">>", "&>", "&>>", "<", "<>"
+  ShellWord target;
+  ShellRange op_at;  // where the operator is (with its descriptor number: `2>`)
+};
+
+/// One simple command as it runs: wrappers (sudo, env, timeout, xargs, …)
+/// and variable assignments removed, the command name reduced to its
+/// basename (`/usr/bin/rm` reads `rm`).
+struct ShellCommand {
+  std::vector<ShellWord> words;  // empty for a command of redirections only (`> file`)
+  std::vector<ShellRedirect> redirects;
+  std::vector<ShellWord> input;  // here-document bodies and here-strings it reads
+};
+
+/// Something whose effect rbk cannot know without running it.
+struct ShellUnknown {
+  ShellRange at;
+  std::string why;  // e.g. "the command name is a variable ($cmd)"
+};
+
+/// Everything found in one command text, each list in text order.
+struct ShellAnalysis {
+  std::vector<ShellCommand> commands;
+  std::vector<ShellUnknown> unknowns;
+};
+
+/// Analyses a shell command text (what a `run` or `until` runs). Linear in
+/// the text's length; never throws on any input.
+ShellAnalysis analyse_shell(std::string_view text);
+
+}  // namespace rbk
