@@ -241,7 +241,7 @@ MODES = ["timeout", "INT", "TERM", "HUP", "QUIT", "KILL"]
 def hygiene(a):
     work = tempfile.mkdtemp(prefix="rbk-attack-hygiene-")
     survivors = runs_with_survivors = unproven = 0
-    by_mode = {m: [0, 0] for m in MODES}
+    by_mode = {m: [0, 0] for m in a.modes}
     try:
         with open(os.path.join(work, "rbk.yaml"), "w") as f:
             f.write("paths: [.]\npolicy:\n  grace: 200ms\n")
@@ -251,7 +251,7 @@ def hygiene(a):
                         f"      destructive\n      run `{SPAWN}` timeout {timeout}\n"
                         f"    }}\n  }}\n}}\n")
         for i in range(a.runs):
-            mode = MODES[i % len(MODES)]
+            mode = a.modes[i % len(a.modes)]
             pids_file = os.path.join(work, f"pids-{i}")
             open(pids_file, "w").close()
             env = dict(os.environ, PIDS=pids_file, NO_COLOR="1")
@@ -275,6 +275,8 @@ def hygiene(a):
             by_mode[mode][0] += 1
             by_mode[mode][1] += len(left)
             if left:
+                for x in left:
+                    print(f"  run {i} ({mode}): pid {x} left: {describe(x)}")
                 survivors += len(left)
                 runs_with_survivors += 1
                 for x in left:
@@ -289,6 +291,18 @@ def hygiene(a):
           f"({1000 * runs_with_survivors / max(a.runs, 1):.1f} per 1,000 runs); {detail}; "
           f"{unproven} runs did not start all four children")
     return survivors + unproven
+
+
+def describe(pid):
+    """The command line, parent and state of a live process, for a report."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return f"{cmd!r} state {fields[0]} ppid {fields[1]} pgid {fields[2]} sid {fields[3]}"
+    except (OSError, IndexError):
+        return "(gone)"
 
 
 def read_pids(path):
@@ -313,7 +327,7 @@ def leak_scenarios():
             "  diagnose {\n    step s \"S\" {\n      run `printf '%s\\n' \"$msg\"; "
             "printf '%s\\n' \"$tok\" | head -n 1; printf '[%s]\\n' \"$tok\" | tr -d ' '`\n"
             "    }\n  }\n}\n")
-    caller = ("runbook caller {\n  diagnose {\n    step a \"A\" { run `env | grep -c . ; env > early.env` }\n"
+    caller = ("runbook caller {\n  diagnose {\n    step a \"A\" { run `env | grep -c . ; env >> early.env` }\n"
               "    step b \"B\" { call callee }\n  }\n}\n")
     callee = ("runbook callee {\n  secret tok from env \"ATTACK_TOKEN\"\n  diagnose {\n"
               "    step c \"C\" { run `true` }\n  }\n}\n")
@@ -494,9 +508,14 @@ def main():
     parser.add_argument("--rbk", default=os.path.join(ROOT, "build", "rbk"))
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--inputs", type=int, default=470)
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="how hygiene runs end (default: all of " + ",".join(MODES) + ")")
     parser.add_argument("parts", nargs="*", default=["gates", "mutants", "hygiene", "leaks", "inputs"])
     a = parser.parse_args()
     a.rbk = os.path.abspath(a.rbk)
+    a.modes = a.modes.split(",")
+    if not set(a.modes) <= set(MODES):
+        parser.error(f"--modes: choose from {','.join(MODES)}")
     parts = {"gates": gates, "mutants": mutants, "hygiene": hygiene, "leaks": leaks, "inputs": inputs}
     total = 0
     for name in a.parts:
