@@ -414,6 +414,12 @@ CRASH = re.compile(r"internal error|terminate called|what\(\)|json\.exception|As
                    r"AddressSanitizer|runtime error:|Segmentation|core dumped")
 
 
+# Nested aliases: ten to the eighth nodes if each alias is followed.
+ALIAS_BOMB = ("\n".join(["b0: &b0 [x, x, x, x, x, x, x, x, x, x]"] +
+                        [f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 10) + "]" for i in range(1, 9)])
+              + "\n").encode()
+
+
 def mutate(rng, data):
     data = bytearray(data)
     for _ in range(rng.randint(1, 8)):
@@ -434,7 +440,8 @@ def mutate(rng, data):
             data[at:at] = data[src:src + rng.randint(1, 200)]
         elif op == 5:
             data[at:at] = rng.choice([b"{", b"}", b"`", b'"', b"'", b"\n", b"${", b"#",
-                                      b": ", b"- ", b"&a", b"*a", b"!!binary", b"99999999999999999999"])
+                                      b": ", b"- ", b"&a", b"*a", b"!!binary", b"99999999999999999999",
+                                      b"x: &a [*a]\n", ALIAS_BOMB])
         else:
             data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))
     return bytes(data)
@@ -490,7 +497,10 @@ def inputs(a):
                 commands = [["test", "runbooks/x.test.yaml"], ["test", "runbooks/"]]
             for argv in commands:
                 invocations += 1
-                code, out, err = rbk_cmd(argv, a.rbk, work, timeout=120)
+                try:
+                    code, out, err = rbk_cmd(argv, a.rbk, work, timeout=120)
+                except subprocess.TimeoutExpired:
+                    code, out, err = -1, "", "hung for 120 s (internal error: a hang)"
                 if code < 0 or code >= 126 or CRASH.search(err):
                     crashes += 1
                     keep = os.path.join(tempfile.gettempdir(), f"rbk-attack-crash-{i}")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
@@ -36,13 +37,18 @@ uint32_t second_document_at(const SourceFile& file, const YAML::Node& doc) {
 
 // Every mapping below `n`: a key written twice is an error at the second
 // one (yaml-cpp keeps both and lookups see only the first, so the second
-// would be silently ignored).
-void report_duplicate_keys(const SourceFile& file, const YAML::Node& n, Diagnostics& errors) {
+// would be silently ignored). Each collection is walked once, by where it
+// starts in the file: an alias is the node its anchor names, so nested
+// aliases ("billion laughs") would be walked exponentially often, and an
+// alias inside its own anchor (`&a [*a]`) forever.
+void report_duplicate_keys(const SourceFile& file, const YAML::Node& n, Diagnostics& errors,
+                           std::set<int>& walked) {
+  if (!n.IsSequence() && !n.IsMap()) return;
+  if (!walked.insert(n.Mark().pos).second) return;
   if (n.IsSequence()) {
-    for (const auto& item : n) report_duplicate_keys(file, item, errors);
+    for (const auto& item : n) report_duplicate_keys(file, item, errors, walked);
     return;
   }
-  if (!n.IsMap()) return;
   std::map<std::string, YAML::Mark> seen;
   for (const auto& kv : n) {
     if (kv.first.IsScalar()) {
@@ -56,7 +62,7 @@ void report_duplicate_keys(const SourceFile& file, const YAML::Node& n, Diagnost
             "YAML would keep only the first; remove one of them"));
       }
     }
-    report_duplicate_keys(file, kv.second, errors);
+    report_duplicate_keys(file, kv.second, errors, walked);
   }
 }
 
@@ -80,7 +86,8 @@ std::optional<YAML::Node> load_yaml(const SourceFile& file, Diagnostics& errors)
     return std::nullopt;
   }
   const size_t before = errors.size();
-  report_duplicate_keys(file, docs[0], errors);
+  std::set<int> walked;
+  report_duplicate_keys(file, docs[0], errors, walked);
   if (errors.size() > before) return std::nullopt;
   return docs[0];
 }
