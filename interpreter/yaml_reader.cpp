@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include "interpreter/names.hpp"
 #include "interpreter/suggest.hpp"
@@ -15,25 +20,24 @@ uint32_t offset_of(const YAML::Mark& m) {
   return m.pos < 0 ? 0 : static_cast<uint32_t>(m.pos);
 }
 
-// Where the second document starts: the '---' line before its first node
-// (or the second such line of the file when the document is empty).
-uint32_t second_document_at(const SourceFile& file, const YAML::Node& doc) {
-  const std::string& t = file.text();
-  auto marker_before = [&](size_t end) -> size_t {
-    for (size_t at = t.rfind("---", end); at != std::string::npos;
-         at = at == 0 ? std::string::npos : t.rfind("---", at - 1))
-      if (at == 0 || t[at - 1] == '\n') return at;
-    return std::string::npos;
-  };
-  if (doc.Mark().pos >= 0) {
-    size_t at = marker_before(offset_of(doc.Mark()));
-    return at == std::string::npos ? offset_of(doc.Mark()) : static_cast<uint32_t>(at);
-  }
-  size_t first = t.rfind("---", 0) == 0 ? 0 : t.find("\n---");
-  if (first == std::string::npos) return 0;
-  size_t second = t.find("\n---", first + 1);
-  return second == std::string::npos ? 0 : static_cast<uint32_t>(second + 1);
-}
+// Where each document of a stream starts, and nothing else: the first
+// pass of load_yaml, which builds no nodes.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 // Every mapping below `n`: a key written twice is an error at the second
 // one (yaml-cpp keeps both and lookups see only the first, so the second
@@ -66,30 +70,81 @@ void report_duplicate_keys(const SourceFile& file, const YAML::Node& n, Diagnost
   }
 }
 
+// The first byte YAML does not allow (YAML 1.2, 5.1: UTF-8 text with no
+// control character but tab, line feed and carriage return), or npos.
+size_t first_non_yaml_byte(std::string_view t) {
+  if (size_t bad = first_bad_text_byte(t); bad != std::string_view::npos) return bad;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<YAML::Node> load_yaml(const SourceFile& file, Diagnostics& errors) {
-  std::vector<YAML::Node> docs;
+  // Bytes YAML does not allow are refused here, at their line and column,
+  // rather than left to yaml-cpp, which reads some of them as the end of the
+  // text, or passed on into the record or a terminal.
+  if (size_t bad = first_non_yaml_byte(file.text()); bad != std::string_view::npos) {
+    const auto byte = static_cast<unsigned char>(file.text()[bad]);
+    const auto at = static_cast<uint32_t>(bad);
+    const Span span = Span::of(file, at, at + 1);
+    if (byte == 0)
+      errors.push_back(error_at(span, "a NUL byte in the file", "YAML is text; remove the byte"));
+    else if (byte < 0x80)
+      errors.push_back(
+          error_at(span, fmt::format("a control character (byte 0x{:02X})", byte),
+                   fmt::format("YAML allows no control character but tab and line "
+                               "breaks; write it as \\x{:02X} in a double-quoted string",
+                               byte)));
+    else
+      errors.push_back(error_at(span, fmt::format("invalid UTF-8 (byte 0x{:02X})", byte),
+                                "YAML files are UTF-8 text; re-save the file as UTF-8"));
+    return std::nullopt;
+  }
+  // Documents are counted first, by where each starts, rather than read
+  // with YAML::LoadAll: on a token no document can start with (a ',' at the
+  // top level) yaml-cpp 0.7 reads an empty document without moving, so
+  // LoadAll never ends, and YAML::Load alone would drop the rest of the file
+  // without a word. Two starts at one place are that token; two at two
+  // places, a second document.
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(file.text());
+    std::istringstream in(file.text());
+    YAML::Parser parser(in);
+    DocumentStarts docs;
+    while (docs.starts.size() < 3 && parser.HandleNextDocument(docs)) {
+      const auto& s = docs.starts;
+      if (s.size() >= 2 && s[s.size() - 1].pos == s[s.size() - 2].pos) {
+        const uint32_t at = offset_of(s.back());
+        const char c = at < file.text().size() ? file.text()[at] : ' ';
+        errors.push_back(error_at(Span::of(file, at, at + 1),
+                                  fmt::format("invalid YAML: unexpected '{}'", c),
+                                  c == ',' ? "a ',' belongs inside [ ] or { }" : ""));
+        return std::nullopt;
+      }
+    }
+    if (docs.starts.empty()) return YAML::Node();  // an empty file: every setting at its default
+    if (docs.starts.size() > 1) {
+      const uint32_t at = offset_of(docs.starts[1]);
+      errors.push_back(error_at(Span::of(file, at, at + 1),
+                                "a second YAML document; this file holds exactly one",
+                                "remove the '---' line and what follows it, or merge the two"));
+      return std::nullopt;
+    }
+    doc = YAML::Load(file.text());
   } catch (const YAML::Exception& e) {
     uint32_t at = offset_of(e.mark);
     errors.push_back(error_at(Span::of(file, at, at + 1), "invalid YAML: " + e.msg));
     return std::nullopt;
   }
-  if (docs.empty()) return YAML::Node();  // an empty file: every setting at its default
-  if (docs.size() > 1) {
-    uint32_t at = second_document_at(file, docs[1]);
-    errors.push_back(error_at(Span::of(file, at, at + 1),
-                              "a second YAML document; this file holds exactly one",
-                              "remove the '---' line and what follows it, or merge the two"));
-    return std::nullopt;
-  }
   const size_t before = errors.size();
   std::set<int> walked;
-  report_duplicate_keys(file, docs[0], errors, walked);
+  report_duplicate_keys(file, doc, errors, walked);
   if (errors.size() > before) return std::nullopt;
-  return docs[0];
+  return doc;
 }
 
 void read_guarded(const SourceFile& file, Diagnostics& errors, const std::function<void()>& read,

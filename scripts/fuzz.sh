@@ -82,7 +82,10 @@ for t in "${targets[@]}"; do
   echo "== fuzz_$t for ${seconds}s (log: $build/logs/$t.log)"
   (
     status=0
-    "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
+    # A guard for a hang: on running out of memory libFuzzer first prints a
+    # heap profile, which on a heap of millions of blocks can spin for hours
+    # (it did, and CI ran out of time). Stopped after the budget plus 5 min.
+    timeout -k 30 $((seconds + 300)) "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" \
       "$corpus" "$build/seeds/$t" "fuzz/regressions/$t" >"$build/logs/$t.log" 2>&1 || status=$?
     echo "$status" >"$build/logs/$t.status"
@@ -98,6 +101,9 @@ for t in "${targets[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)
   echo "fuzz_$t: ${runs:-?} inputs, ${rate:-?}/s, $cov, exit $status"
+  if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    echo "!! fuzz_$t did not stop $((seconds + 300))s after its ${seconds}s budget and was killed"
+  fi
   shopt -s nullglob
   crashes=("$build/artifacts/$t"/*)
   shopt -u nullglob
