@@ -31,7 +31,7 @@ endif()
 # sanitizers; only the fuzz targets link libFuzzer itself (fuzz/CMakeLists.txt).
 if(RBK_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    message(FATAL_ERROR "RBK_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++-14 (see docs/fuzzing.md)")
+    message(FATAL_ERROR "RBK_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++-16 (see docs/fuzzing.md)")
   endif()
   # -O1 and line tables only: a third less compile time than -O2 -g, and
   # stack traces still name file and line. Use a build type without NDEBUG

@@ -513,7 +513,7 @@ std::vector<const Shell*> fenced_shells(const Document& doc) {
 class Linter {
  public:
   Linter(const Document& doc, const LintOptions& opts, ModuleLoader& loader)
-      : doc_(doc), opts_(opts), loader_(loader) {
+      : doc_(doc), opts_(opts) {
     std::vector<std::string> errs;
     imports_ = resolve_imports(doc, loader, errs);
   }
@@ -528,7 +528,6 @@ class Linter {
  private:
   const Document& doc_;
   const LintOptions& opts_;
-  ModuleLoader& loader_;
   Imports imports_;
   Diagnostics found_;
   std::vector<ShellSnippet> snippets_;

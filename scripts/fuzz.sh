@@ -4,6 +4,9 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET…]       a person's run (default 600 s)
 #   scripts/fuzz.sh --ci SECONDS [TARGET…]    scripts/test.sh's short run
 #
+# --build DIR uses a build directory already configured with RBK_FUZZ (as
+# scripts/test.sh's sanitizer build is) instead of configuring build-fuzz/.
+#
 # TARGET is runbook, fixture or config (default: all three), run side by side,
 # as many at a time as there are cores (in CI: all at once). Each starts from the seed corpus (the
 # project's runbooks, fixtures and rbk.yaml files) and the regression inputs
@@ -21,7 +24,15 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 ci=0
-if [ "${1:-}" = "--ci" ]; then ci=1; shift; fi
+build=build-fuzz
+configure=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ci) ci=1; shift ;;
+    --build) build="${2:?--build needs a directory}"; configure=0; shift 2 ;;
+    *) break ;;
+  esac
+done
 seconds="${1:-600}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
   echo "usage: scripts/fuzz.sh [--ci] SECONDS [runbook|fixture|config]…" >&2
@@ -42,10 +53,14 @@ done
 # capturing a structured binding, in interpreter/process_runner.cpp).
 bash scripts/install-deps.sh clang-16 libclang-rt-16-dev llvm-16
 
-build=build-fuzz
-echo "== build the fuzz targets (clang, libFuzzer, ASan + UBSan) in $build/"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_CXX_COMPILER=clang++-16 -DRBK_FUZZ=ON >/dev/null
+if [ $configure -eq 1 ]; then
+  echo "== build the fuzz targets (clang, libFuzzer, ASan + UBSan) in $build/"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_COMPILER=clang++-16 -DRBK_FUZZ=ON >/dev/null
+elif ! grep -q '^RBK_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "fuzz.sh: $build/ is not a build configured with -DRBK_FUZZ=ON" >&2
+  exit 2
+fi
 cmake --build "$build" --target fuzz_targets -j "$(nproc 2>/dev/null || echo 2)"
 
 # The seeds: every input of its kind the project has, flat in one directory
