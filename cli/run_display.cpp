@@ -2,6 +2,9 @@
 
 #include "cli/terminal.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "interpreter/catalog.hpp"
@@ -57,10 +60,13 @@ void TextDisplay::clear_ticker() {
 }
 
 void TextDisplay::line(const std::string& text) {
+  lines(text + "\n");
+}
+
+void TextDisplay::lines(std::string_view text) {
   clear_ticker();
   if (live_ && prompt_) prompt_->hide();
   std::fwrite(text.data(), 1, text.size(), out_);
-  std::fputc('\n', out_);
   std::fflush(out_);
   if (live_ && prompt_) prompt_->show();
 }
@@ -115,14 +121,10 @@ void TextDisplay::event(const Event& e) {
                                 : ""));
   } else if (t == "command_end") {
     running_ = false;
-    // Flush any unterminated output line of this command.
-    for (int s = 0; s < 2; ++s) {
-      auto key = std::make_pair(static_cast<uint64_t>(num(d, "seq")), s);
-      if (auto it = partial_.find(key); it != partial_.end()) {
-        if (!it->second.empty()) line("    │ " + printable(it->second));
-        partial_.erase(it);
-      }
-    }
+    // The end of each stream: an unterminated line, or the tail of a flood.
+    std::string text;
+    for (int s = 0; s < 2; ++s) end_flow(static_cast<uint64_t>(num(d, "seq")), s, text);
+    if (!text.empty()) lines(text);
     std::string how;
     if (flag(d, "timed_out"))
       how = paint("31", "timed out");
@@ -243,19 +245,94 @@ void TextDisplay::event(const Event& e) {
 void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   std::lock_guard lock(mu_);
   last_output_ = std::chrono::steady_clock::now();
-  std::string& buf = partial_[{seq, static_cast<int>(stream)}];
+  Flow& f = flows_[{seq, static_cast<int>(stream)}];
+  if (f.shown >= kShownLines) return hide(f, chunk);
+  std::string& buf = f.partial;
   buf.append(chunk);
+  // Every complete line of the chunk in one write: a write and a flush per
+  // line made a step printing short lines hundreds of times slower than
+  // the command itself.
+  std::string text;
   size_t start = 0, nl;
-  while ((nl = buf.find('\n', start)) != std::string::npos) {
+  while (f.shown < kShownLines && (nl = buf.find('\n', start)) != std::string::npos) {
     std::string l = printable(std::string_view(buf).substr(start, nl - start));
-    line("    │ " + (stream == Stream::Err ? paint("2", l) : l));
+    text += "    │ ";
+    text += stream == Stream::Err ? paint("2", l) : l;
+    text += '\n';
     start = nl + 1;
+    ++f.shown;
   }
-  buf.erase(0, start);
-  if (buf.size() > 4096) {  // a very long line without a newline: show it in pieces
-    line("    │ " + printable(buf));
+  if (f.shown >= kShownLines) {
+    text += paint("2", fmt::format("    │ … more than {} lines: the rest is in the record; the "
+                                   "last {} are shown when the command ends",
+                                   kShownLines, kTailLines)) +
+            "\n";
+    std::string rest = buf.substr(start);
     buf.clear();
+    hide(f, rest);
+  } else {
+    buf.erase(0, start);
+    if (buf.size() > 4096) {  // a very long line without a newline: show it in pieces
+      text += "    │ " + printable(buf) + "\n";
+      buf.clear();
+      ++f.shown;
+    }
   }
+  if (!text.empty()) lines(text);
+}
+
+void TextDisplay::hide(Flow& f, std::string_view bytes) {
+  f.hidden += static_cast<uint64_t>(std::count(bytes.begin(), bytes.end(), '\n'));
+  // Enough bytes for kTailLines ordinary lines; a longer line is cut.
+  constexpr size_t kTailBytes = 64 * 1024;
+  if (bytes.size() >= kTailBytes) {
+    f.tail.assign(bytes.substr(bytes.size() - kTailBytes));
+    f.cut = true;
+  } else {
+    f.tail.append(bytes);
+    if (f.tail.size() > 2 * kTailBytes) {
+      f.tail.erase(0, f.tail.size() - kTailBytes);
+      f.cut = true;
+    }
+  }
+}
+
+void TextDisplay::end_flow(uint64_t seq, int stream, std::string& text) {
+  auto it = flows_.find({seq, stream});
+  if (it == flows_.end()) return;
+  Flow& f = it->second;
+  auto show = [&](std::string_view l) {
+    std::string p = printable(l);
+    text += "    │ " + (stream == static_cast<int>(Stream::Err) ? paint("2", p) : p) + "\n";
+  };
+  if (f.shown < kShownLines) {
+    if (!f.partial.empty()) show(f.partial);
+  } else {
+    // The last kTailLines complete lines, and an unterminated one after them.
+    std::string_view t = f.tail;
+    size_t line_end = t.size();
+    std::string_view unterminated;
+    if (!t.empty() && t.back() != '\n') {
+      size_t nl = t.rfind('\n');
+      unterminated = t.substr(nl == std::string_view::npos ? 0 : nl + 1);
+      line_end = nl == std::string_view::npos ? 0 : nl + 1;
+    }
+    std::vector<std::string_view> last;
+    while (line_end > 0 && last.size() < kTailLines) {
+      size_t prev = line_end >= 2 ? t.rfind('\n', line_end - 2) : std::string_view::npos;
+      size_t begin = prev == std::string_view::npos ? 0 : prev + 1;
+      if (begin == 0 && f.cut) break;  // the line began before the tail
+      last.push_back(t.substr(begin, line_end - 1 - begin));
+      line_end = begin;
+    }
+    const uint64_t not_shown = f.hidden - last.size();
+    text += paint("2", fmt::format("    │ … {} lines not shown (the record has all of them)",
+                                   not_shown)) +
+            "\n";
+    for (auto l = last.rbegin(); l != last.rend(); ++l) show(*l);
+    if (!unterminated.empty()) show(unterminated);
+  }
+  flows_.erase(it);
 }
 
 void JsonLines::event(const Event& e) {

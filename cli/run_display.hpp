@@ -32,6 +32,12 @@ class TextDisplay final : public EventSink {
  public:
   /// `live`: stdout is a terminal, so a ticking elapsed time may be drawn.
   TextDisplay(FILE* out, bool color, bool live);
+  /// Lines of one command's stream printed before the rest is only counted
+  /// (a flood would scroll past unread and hold the run at the terminal's
+  /// speed); the last kTailLines are printed when the command ends.
+  static constexpr uint64_t kShownLines = 1000;
+  /// Lines shown at the end of a stream that went past kShownLines.
+  static constexpr size_t kTailLines = 10;
   ~TextDisplay() override;
   TextDisplay(const TextDisplay&) = delete;
   TextDisplay& operator=(const TextDisplay&) = delete;
@@ -45,6 +51,7 @@ class TextDisplay final : public EventSink {
 
  private:
   void line(const std::string& text);  // holds mu_
+  void lines(std::string_view text);   // whole lines, one write; holds mu_
   void clear_ticker();                 // holds mu_
   std::string paint(const char* code, const std::string& text) const;
   void tick();
@@ -54,7 +61,19 @@ class TextDisplay final : public EventSink {
   bool live_;
   std::string record_dir_;
   PendingPrompt* prompt_ = nullptr;
-  std::map<std::pair<uint64_t, int>, std::string> partial_;  // unfinished output lines
+  // One stream of one command as displayed: its first kShownLines lines are
+  // printed as they come; after that only counted, and the last few shown
+  // when the command ends (the record keeps every byte).
+  struct Flow {
+    std::string partial;  // an unfinished line
+    uint64_t shown = 0;   // lines printed
+    uint64_t hidden = 0;  // complete lines not printed
+    std::string tail;     // the last bytes not printed
+    bool cut = false;     // tail no longer starts where the hidden bytes did
+  };
+  void hide(Flow& f, std::string_view bytes);
+  void end_flow(uint64_t seq, int stream, std::string& text);
+  std::map<std::pair<uint64_t, int>, Flow> flows_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;  // a command is running

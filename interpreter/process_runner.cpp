@@ -319,10 +319,21 @@ class Session {
     }
   }
 
+  static constexpr size_t kSlice = 64 * 1024;
+
   void read(Reader& r) {
-    std::array<char, 64 * 1024> buf;
+    // As much as the pipe holds (1 MiB, see make_pipe), into one buffer per
+    // thread: a fresh megabyte per command would be a fresh mmap each time.
+    thread_local std::vector<char> buf(size_t{1} << 20);
     ssize_t n = ::read(r.fd.get(), buf.data(), buf.size());
-    if (n > 0) return deliver(r, std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (n > 0) {
+      // Handed on in slices of 64 KiB: what the sinks build per chunk (an
+      // event line, a masked copy) then stays small enough for the heap to
+      // reuse, where a megabyte would be fresh pages from the kernel each time.
+      std::string_view got(buf.data(), static_cast<size_t>(n));
+      for (size_t at = 0; at < got.size(); at += kSlice) deliver(r, got.substr(at, kSlice));
+      return;
+    }
     if (n == -1 && (errno == EINTR || errno == EAGAIN)) return;
     r.fd.reset();  // end of file (or an error: nothing more will come)
     if (pipes_open()) return;

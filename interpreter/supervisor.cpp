@@ -502,6 +502,10 @@ bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   if (::pipe2(fds, O_CLOEXEC) == -1) return false;
   read_end.reset(above_stdio(fds[0]));
   write_end.reset(above_stdio(fds[1]));
+  // 1 MiB instead of 64 KiB: a command printing fast then fills the pipe
+  // and waits for rbk a sixteenth as often. Best effort: the system's
+  // pipe-max-size or a user's pipe quota may refuse it.
+  if (write_end.get() >= 0) (void)::fcntl(write_end.get(), F_SETPIPE_SZ, 1 << 20);
   return read_end.get() >= 0 && write_end.get() >= 0;
 }
 

@@ -409,6 +409,34 @@ runbook big {
   CHECK(kept < 64 * 1024 + 100);
 }
 
+TEST_CASE("a flood of output: the first 1,000 lines and the last 10 shown, all of it recorded",
+          "[run][display]") {
+  Project p;
+  p.runbook("flood", R"(
+runbook flood {
+  diagnose {
+    step loud "Prints 1,020 lines and three more" { run `seq 1 1020; printf 'x\ny\nz'` }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "flood", "--non-interactive"});
+  CHECK(e.code == 0);
+  INFO(e.out);
+  CHECK(e.out.find("    │ 1000\n") != std::string::npos);
+  CHECK(e.out.find("│ … more than 1000 lines: the rest is in the record") != std::string::npos);
+  for (const char* hidden : {"│ 1001\n", "│ 1012\n"})
+    CHECK(e.out.find(hidden) == std::string::npos);
+  // 1001..1020, x and y are 22 hidden lines; 10 are shown at the end, then
+  // the unterminated z.
+  CHECK(e.out.find("│ … 12 lines not shown (the record has all of them)\n    │ 1013\n") !=
+        std::string::npos);
+  CHECK(e.out.find("    │ 1020\n    │ x\n    │ y\n    │ z\n    exit 0") != std::string::npos);
+  auto end = of_type(p.events(), "command_end").at(0);
+  std::string recorded = read_file((p.run_dir() / end["stdout_file"].get<std::string>()).string());
+  CHECK(recorded.find("\n1001\n1002\n") != std::string::npos);
+  CHECK(recorded.size() == 3998);  // seq 1 1020: 9×2 + 90×3 + 900×4 + 21×5 bytes, then 5
+}
+
 TEST_CASE("an after-timer fires on the real clock while a command is still running",
           "[run][escalation]") {
   Project p;
