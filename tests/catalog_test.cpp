@@ -94,6 +94,22 @@ TEST_CASE("finding a runbook by name or by file", "[catalog]") {
     CHECK(f.error.empty());
     CHECK(fs::path(f.path) == second / "misc.rbk");
   }
+  SECTION(
+      "the name read from the head: after comments and imports; a file that names it "
+      "but does not parse is passed over") {
+    put(second / "with-imports.rbk",
+        "# a comment\n\nimport \"modules/web\" as web  # another\nimport \"x\"\n"
+        "runbook  delta-2 {\n  title \"Delta\"\n  diagnose { step a \"A\" { run `true` } }\n}\n");
+    put(second / "broken.rbk", "runbook epsilon {\n  diagnose {\n");
+    put(second / "z-epsilon.rbk", runbook("epsilon", "Epsilon that parses"));
+    rbk::FoundRunbook d = rbk::find_runbook("delta-2", path);
+    CHECK(d.error.empty());
+    CHECK(fs::path(d.path) == second / "with-imports.rbk");
+    rbk::FoundRunbook e = rbk::find_runbook("epsilon", path);
+    CHECK(fs::path(e.path) == second / "z-epsilon.rbk");
+    // A prefix of a name is not the name.
+    CHECK(rbk::find_runbook("delta", path).path.empty());
+  }
   SECTION("not found: one line naming what was searched, and a suggestion") {
     rbk::FoundRunbook f = rbk::find_runbook("alpah", path);
     CHECK(f.path.empty());
