@@ -354,7 +354,7 @@ def main():
     version = subprocess.run([b.rbk, "--version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
-    print(f"{version} ({commit}), {os.cpu_count()} cores, {b.samples} paired samples, "
+    print(f"{version} at {b.rbk} (tree {commit}), {os.cpu_count()} cores, {b.samples} paired samples, "
           f"medians; {time.time() - started:.0f} s")
     print(b.table())
 
