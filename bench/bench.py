@@ -31,7 +31,6 @@ import argparse
 import os
 import pty
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -247,14 +246,12 @@ class Bench:
             with open(os.path.join(d, f"r{i}.rbk"), "w") as fh:
                 fh.write(t)
         shutil.copytree(os.path.join(ROOT, "stdlib"), os.path.join(d, "stdlib"))
-        for f in ("rbk.yaml",):
-            src = os.path.join(ROOT, "examples", f)
-            if os.path.exists(src):
-                shutil.copy(src, d)
+        if os.path.exists(os.path.join(ROOT, "examples", "rbk.yaml")):
+            shutil.copy(os.path.join(ROOT, "examples", "rbk.yaml"), d)
         self._corpus[n] = d
         return d
 
-    def _over_corpus(self, n, argv, what, aim):
+    def _over_corpus(self, n, argv, aim):
         d = self.corpus(n)
         cat = ["sh", "-c", f"cat {q(d)}/*.rbk > /dev/null"]
         f, r, ratio, rss = paired(lambda: run(cat), lambda: run([self.rbk] + argv + [d], cwd=d),
@@ -265,11 +262,11 @@ class Bench:
 
     def lint(self):
         n = 2000 if self.quick else 10000
-        rss = self._over_corpus(n, ["lint", "--no-shellcheck"], "lint", "≤ 1 s")
+        rss = self._over_corpus(n, ["lint", "--no-shellcheck"], "≤ 1 s")
         self.add(f"peak RSS of that lint", "", f"{rss / 1024:.0f} MiB", "", "flat in files")
 
     def fmt(self):
-        self._over_corpus(2000 if self.quick else 10000, ["fmt", "--check"], "fmt", "≤ 2×")
+        self._over_corpus(2000 if self.quick else 10000, ["fmt", "--check"], "≤ 2×")
 
     def shellcheck(self):
         if not shutil.which("shellcheck"):

@@ -246,7 +246,7 @@ void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   std::lock_guard lock(mu_);
   last_output_ = std::chrono::steady_clock::now();
   Flow& f = flows_[{seq, static_cast<int>(stream)}];
-  if (f.shown >= kShownLines) return hide(f, chunk);
+  if (f.hiding) return hide(f, chunk);
   std::string& buf = f.partial;
   buf.append(chunk);
   // Every complete line of the chunk in one write: a write and a flush per
@@ -254,7 +254,7 @@ void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   // the command itself.
   std::string text;
   size_t start = 0, nl;
-  while (f.shown < kShownLines && (nl = buf.find('\n', start)) != std::string::npos) {
+  while ((nl = buf.find('\n', start)) != std::string::npos && f.shown < kShownLines) {
     std::string l = printable(std::string_view(buf).substr(start, nl - start));
     text += "    │ ";
     text += stream == Stream::Err ? paint("2", l) : l;
@@ -262,21 +262,21 @@ void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
     start = nl + 1;
     ++f.shown;
   }
-  if (f.shown >= kShownLines) {
+  buf.erase(0, start);
+  // A line past the first kShownLines (complete, or a long piece of one):
+  // from here on the stream is only counted.
+  if (f.shown == kShownLines && (buf.find('\n') != std::string::npos || buf.size() > 4096)) {
     text += paint("2", fmt::format("    │ … more than {} lines: the rest is in the record; the "
                                    "last {} are shown when the command ends",
                                    kShownLines, kTailLines)) +
             "\n";
-    std::string rest = buf.substr(start);
+    f.hiding = true;
+    hide(f, buf);
     buf.clear();
-    hide(f, rest);
-  } else {
-    buf.erase(0, start);
-    if (buf.size() > 4096) {  // a very long line without a newline: show it in pieces
-      text += "    │ " + printable(buf) + "\n";
-      buf.clear();
-      ++f.shown;
-    }
+  } else if (buf.size() > 4096) {  // a very long line without a newline: show it in pieces
+    text += "    │ " + printable(buf) + "\n";
+    buf.clear();
+    ++f.shown;
   }
   if (!text.empty()) lines(text);
 }
@@ -305,7 +305,7 @@ void TextDisplay::end_flow(uint64_t seq, int stream, std::string& text) {
     std::string p = printable(l);
     text += "    │ " + (stream == static_cast<int>(Stream::Err) ? paint("2", p) : p) + "\n";
   };
-  if (f.shown < kShownLines) {
+  if (!f.hiding) {
     if (!f.partial.empty()) show(f.partial);
   } else {
     // The last kTailLines complete lines, and an unterminated one after them.

@@ -67,6 +67,7 @@ class TextDisplay final : public EventSink {
   struct Flow {
     std::string partial;  // an unfinished line
     uint64_t shown = 0;   // lines printed
+    bool hiding = false;  // past kShownLines: only counted now
     uint64_t hidden = 0;  // complete lines not printed
     std::string tail;     // the last bytes not printed
     bool cut = false;     // tail no longer starts where the hidden bytes did

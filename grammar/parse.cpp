@@ -454,14 +454,7 @@ ParseResult parse(std::shared_ptr<const SourceFile> file) {
   // JSON report or a terminal, and a NUL in a shell literal would cut the
   // command short. Refused here, at its line and column, for every command.
   if (size_t bad = first_bad_text_byte(file->text()); bad != std::string_view::npos) {
-    const auto byte = static_cast<unsigned char>(file->text()[bad]);
-    const auto at = static_cast<uint32_t>(bad);
-    result.diagnostics.push_back(
-        byte == 0 ? error_at(Span::of(*file, at, at + 1), "a NUL byte in the file",
-                             "runbooks are text; remove the byte")
-                  : error_at(Span::of(*file, at, at + 1),
-                             fmt::format("invalid UTF-8 (byte 0x{:02X})", byte),
-                             "runbooks are UTF-8 text; re-save the file as UTF-8"));
+    result.diagnostics.push_back(bad_text_error(*file, bad, "runbooks"));
     return result;
   }
   ParseContext ctx(*file);

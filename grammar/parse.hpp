@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "interpreter/ast.hpp"
 #include "interpreter/diagnostic.hpp"
@@ -19,6 +21,12 @@ struct ParseResult {
 
 /// Parses a whole .rbk file. Never throws for bad input.
 ParseResult parse(std::shared_ptr<const SourceFile> file);
+
+/// The NAME of `runbook NAME` at the head of a .rbk text (after blank
+/// space, comments and imports), read without parsing the rest; "" when the
+/// head is anything else (a module, a malformed import). The file may still
+/// not parse: only parse() says so.
+std::string declared_runbook_name(std::string_view text);
 
 /// Number of grammar rules PEGTL's analysis flags as able to loop without
 /// consuming input (0 for a sound grammar); used by a test.

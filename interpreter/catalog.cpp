@@ -1,11 +1,9 @@
 #include "interpreter/catalog.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <string_view>
 #include <system_error>
 
 #include "grammar/parse.hpp"
@@ -122,43 +120,6 @@ std::vector<Found> scan_path(const std::vector<std::string>& path) {
   return out;
 }
 
-/// The NAME of `runbook NAME` read from the head of `text` without parsing
-/// the file (comments, blank space and `import` lines may come first), or
-/// "" when the head is anything else: find_runbook's fallback reads every
-/// file on the path, and a full parse of each made `call` lookups half the
-/// time of `rbk lint` over a large repository.
-std::string declared_name(std::string_view t) {
-  size_t i = 0;
-  auto skip = [&] {  // blank space and comments
-    while (i < t.size()) {
-      if (std::isspace(static_cast<unsigned char>(t[i]))) {
-        ++i;
-      } else if (t[i] == '#') {
-        while (i < t.size() && t[i] != '\n') ++i;
-      } else {
-        break;
-      }
-    }
-  };
-  auto word_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  };
-  auto keyword = [&](std::string_view kw) {
-    if (t.compare(i, kw.size(), kw) != 0) return false;
-    if (i + kw.size() < t.size() && word_char(t[i + kw.size()])) return false;
-    i += kw.size();
-    return true;
-  };
-  for (skip(); keyword("import"); skip())
-    while (i < t.size() && t[i] != '\n') ++i;  // `import "path" [as name]`: one line
-  if (!keyword("runbook")) return "";
-  skip();
-  size_t start = i;
-  if (i < t.size() && (std::isalpha(static_cast<unsigned char>(t[i])) || t[i] == '_')) ++i;
-  while (i < t.size() && word_char(t[i])) ++i;
-  return std::string(t.substr(start, i - start));
-}
-
 bool looks_like_file(const std::string& s) {
   return s.find('/') != std::string::npos ||
          (s.size() > 4 && s.compare(s.size() - 4, 4, ".rbk") == 0);
@@ -253,13 +214,16 @@ FoundRunbook find_runbook(const std::string& name_or_file, const std::vector<std
   }
   // Then a file whose `runbook NAME` says so, whatever it is called. Only
   // a file whose head names it (or whose head cannot be read that simply)
-  // is parsed, to be sure it is a runbook that parses.
+  // is parsed, to be sure it is a runbook that parses: a full parse of every
+  // file made `call` lookups half the time of `rbk lint` over a large
+  // repository.
   std::vector<std::string> names;
   for (const auto& dir : path) {
     for (const auto& file : rbk_files(dir)) {
       std::string text, why;
       std::string name;
-      if (read_regular_file(file.string(), kMaxRunbookBytes, text, why)) name = declared_name(text);
+      if (read_regular_file(file.string(), kMaxRunbookBytes, text, why))
+        name = declared_runbook_name(text);
       if (!name.empty() && name != name_or_file) {
         names.push_back(name);
         continue;

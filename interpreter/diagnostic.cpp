@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace rbk {
@@ -13,6 +14,17 @@ Diagnostic error_at(const Span& span, std::string message, std::string help) {
   d.message = std::move(message);
   d.help = std::move(help);
   return d;
+}
+
+Diagnostic bad_text_error(const SourceFile& file, size_t at, std::string_view kind) {
+  const auto byte = static_cast<unsigned char>(file.text()[at]);
+  const auto begin = static_cast<uint32_t>(at);
+  const Span span = Span::of(file, begin, begin + 1);
+  if (byte == 0)
+    return error_at(span, "a NUL byte in the file",
+                    fmt::format("{} are text; remove the byte", kind));
+  return error_at(span, fmt::format("invalid UTF-8 (byte 0x{:02X})", byte),
+                  fmt::format("{} are UTF-8 text; re-save the file as UTF-8", kind));
 }
 
 const char* severity_name(Severity s) {

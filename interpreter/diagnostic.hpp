@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -32,6 +33,10 @@ using Diagnostics = std::vector<Diagnostic>;
 
 /// Convenience constructor for an error at a span.
 Diagnostic error_at(const Span& span, std::string message, std::string help = {});
+
+/// The error for the byte at `at` that first_bad_text_byte() found in
+/// `file` (a NUL, or invalid UTF-8), its help naming `kind` ("runbooks").
+Diagnostic bad_text_error(const SourceFile& file, size_t at, std::string_view kind);
 
 /// "error", "warning" or "note".
 const char* severity_name(Severity s);

@@ -70,10 +70,9 @@ void report_duplicate_keys(const SourceFile& file, const YAML::Node& n, Diagnost
   }
 }
 
-// The first byte YAML does not allow (YAML 1.2, 5.1: UTF-8 text with no
-// control character but tab, line feed and carriage return), or npos.
-size_t first_non_yaml_byte(std::string_view t) {
-  if (size_t bad = first_bad_text_byte(t); bad != std::string_view::npos) return bad;
+// The first control character YAML does not allow (YAML 1.2, 5.1: none but
+// tab, line feed and carriage return), or npos.
+size_t first_control_byte(std::string_view t) {
   for (size_t i = 0; i < t.size(); ++i) {
     const auto c = static_cast<unsigned char>(t[i]);
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
@@ -87,21 +86,18 @@ std::optional<YAML::Node> load_yaml(const SourceFile& file, Diagnostics& errors)
   // Bytes YAML does not allow are refused here, at their line and column,
   // rather than left to yaml-cpp, which reads some of them as the end of the
   // text, or passed on into the record or a terminal.
-  if (size_t bad = first_non_yaml_byte(file.text()); bad != std::string_view::npos) {
+  if (size_t bad = first_bad_text_byte(file.text()); bad != std::string_view::npos) {
+    errors.push_back(bad_text_error(file, bad, "YAML files"));
+    return std::nullopt;
+  }
+  if (size_t bad = first_control_byte(file.text()); bad != std::string_view::npos) {
     const auto byte = static_cast<unsigned char>(file.text()[bad]);
     const auto at = static_cast<uint32_t>(bad);
-    const Span span = Span::of(file, at, at + 1);
-    if (byte == 0)
-      errors.push_back(error_at(span, "a NUL byte in the file", "YAML is text; remove the byte"));
-    else if (byte < 0x80)
-      errors.push_back(
-          error_at(span, fmt::format("a control character (byte 0x{:02X})", byte),
-                   fmt::format("YAML allows no control character but tab and line "
-                               "breaks; write it as \\x{:02X} in a double-quoted string",
-                               byte)));
-    else
-      errors.push_back(error_at(span, fmt::format("invalid UTF-8 (byte 0x{:02X})", byte),
-                                "YAML files are UTF-8 text; re-save the file as UTF-8"));
+    errors.push_back(error_at(
+        Span::of(file, at, at + 1), fmt::format("a control character (byte 0x{:02X})", byte),
+        fmt::format("YAML allows no control character but tab and line breaks; write it "
+                    "as \\x{:02X} in a double-quoted string",
+                    byte)));
     return std::nullopt;
   }
   // Documents are counted first, by where each starts, rather than read

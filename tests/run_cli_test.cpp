@@ -435,6 +435,23 @@ runbook flood {
   std::string recorded = read_file((p.run_dir() / end["stdout_file"].get<std::string>()).string());
   CHECK(recorded.find("\n1001\n1002\n") != std::string::npos);
   CHECK(recorded.size() == 3998);  // seq 1 1020: 9×2 + 90×3 + 900×4 + 21×5 bytes, then 5
+
+  // Exactly 1,000 lines, and 1,000 with an unterminated piece: all shown, no notice.
+  p.runbook("thousand", R"(
+runbook thousand {
+  diagnose {
+    step a "1,000 lines" { run `seq 1 1000` }
+    step b "1,000 lines and a piece" { run `seq 1 1000; printf end` }
+  }
+}
+)");
+  Exit t = run_detached(p.dir, {"run", "thousand", "--non-interactive"});
+  CHECK(t.code == 0);
+  INFO(t.out);
+  CHECK(t.out.find("not shown") == std::string::npos);
+  CHECK(t.out.find("more than") == std::string::npos);
+  CHECK(t.out.find("    │ 1000\n    exit 0") != std::string::npos);
+  CHECK(t.out.find("    │ 1000\n    │ end\n    exit 0") != std::string::npos);
 }
 
 TEST_CASE("an after-timer fires on the real clock while a command is still running",
