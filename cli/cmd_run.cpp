@@ -136,6 +136,12 @@ bool complete_params(LoadedRunbook& rb, TtyOperator& op) {
 }  // namespace
 
 int run_run(const RunOptions& opts) {
+  CancelToken cancel;
+  // Before the runbook, the stdlib and the patterns are loaded: the spawner
+  // is a copy of rbk as it is now, and each command's supervisor a copy of
+  // the spawner, so the smaller rbk is here the cheaper every command.
+  ProcessRunner runner(&cancel);
+  runner.prepare();
   auto rb = load_runbook(opts.target, opts.params);
   if (!rb) return kExitUsage;
 
@@ -149,7 +155,6 @@ int run_run(const RunOptions& opts) {
     }
   }
 
-  CancelToken cancel;
   SignalGuard signals(cancel);
   // Past a file-size limit (ulimit -f) a write must fail like a full disk
   // (and stop the run with its record), not kill rbk with SIGXFSZ.
@@ -202,7 +207,6 @@ int run_run(const RunOptions& opts) {
     recorder = std::make_unique<FixtureRecorder>(how);
   }
 
-  ProcessRunner runner(&cancel);
   SystemClock clock;
   CaptureDir captures(run_id);
   std::list<std::unique_ptr<ParseResult>> called;  // documents `call` loaded, kept alive

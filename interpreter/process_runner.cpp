@@ -129,8 +129,9 @@ int reap(pid_t pid) {
 // One run of one command: the supervisor, the output pipes, the deadline.
 class Session {
  public:
-  Session(const CommandSpec& spec, OutputSink* sink, CancelToken* cancel)
+  Session(const CommandSpec& spec, OutputSink* sink, CancelToken* cancel, Spawner& spawner)
       : spec_(spec),
+        spawner_(spawner),
         sink_(sink),
         cancel_(cancel),
         out_{Stream::Out, OutputCapture(spec.capture_limit), UniqueFd()},
@@ -246,7 +247,7 @@ class Session {
     s.grace = clamp(spec_.grace);
     s.kill_window = kKillWindow;
     std::string error;
-    if (!start_supervisor(s, sup_, error)) return fail(error);
+    if (!spawner_.start(s, sup_, error)) return fail(error);
     out_.fd = std::move(sup_.out);
     err_.fd = std::move(sup_.err);
     due_ = start_ + clamp(spec_.timeout);
@@ -436,6 +437,7 @@ class Session {
   }
 
   const CommandSpec& spec_;
+  Spawner& spawner_;
   OutputSink* sink_;
   CancelToken* cancel_;
   Reader out_, err_;
@@ -456,7 +458,7 @@ class Session {
 
 CommandResult ProcessRunner::run(const CommandSpec& spec, OutputSink* sink) {
   try {
-    auto session = std::make_unique<Session>(spec, sink, cancel_);
+    auto session = std::make_unique<Session>(spec, sink, cancel_, spawner_);
     return session->run();
   } catch (const std::exception& e) {  // before the supervisor exists (Session cleans up after)
     CommandResult r;

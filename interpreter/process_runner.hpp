@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "interpreter/command.hpp"
+#include "interpreter/spawner.hpp"
 
 namespace rbk {
 
@@ -65,17 +66,21 @@ class OutputCapture {
 /// The marker put between head and tail: "\n… [rbk: N bytes cut] …\n".
 std::string cut_marker(uint64_t bytes_cut);
 
-/// Runs commands as child processes, one supervisor per command. Safe to use
-/// from several threads at once: each run() is independent.
+/// Runs commands as child processes, one supervisor per command, started
+/// through one spawner per runner. Safe to use from several threads at once:
+/// each run() is independent.
 class ProcessRunner final : public CommandRunner {
  public:
   /// `cancel` (may be null) stops running commands when cancelled.
   explicit ProcessRunner(CancelToken* cancel = nullptr) : cancel_(cancel) {}
+  /// Starts the helper that starts commands' supervisors now (see Spawner).
+  void prepare() { spawner_.prepare(); }
   /// Never throws; failures come back as spawn_failed / error.
   CommandResult run(const CommandSpec& spec, OutputSink* sink) override;
 
  private:
   CancelToken* cancel_;
+  Spawner spawner_;
 };
 
 }  // namespace rbk

@@ -9,6 +9,8 @@
 // a vfork-style clone, so the big parent is never copied twice.
 #include "interpreter/supervisor.hpp"
 
+#include "interpreter/supervisor_start.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,14 +42,14 @@ namespace {
 // ===========================================================================
 // The supervisor's side: async-signal-safe from here to start_supervisor().
 
-// What supervise() gets from rbk: descriptors (all >= 3) and the spawn plan.
+// What supervise() gets: where the shell's descriptors are (all fixed, see
+// kChildFds), the shell's argv and environment, and the stop bounds.
 struct Plan {
   int channel;                  // its end of the channel to rbk
   int null_fd, out_fd, err_fd;  // the shell's stdin, stdout and stderr
+  int dir_fd;                   // the directory to run in, or -1
   const char* const* argv;
   char* const* envp;
-  const posix_spawn_file_actions_t* actions;
-  const posix_spawnattr_t* attr;
   long grace_ms, kill_window_ms;
   bool scan_for_children;
 };
@@ -395,11 +397,12 @@ struct Supervisor {
   }
 };
 
-// Closes every descriptor but those in `keep` (all above 2).
-void close_all_but(int (&keep)[4]) {
+// Closes every descriptor but those in `keep` (all above 2, or -1).
+void close_all_but(int (&keep)[5]) {
   std::sort(std::begin(keep), std::end(keep));
   unsigned lo = 3;
   for (int fd : keep) {
+    if (fd < 0) continue;
     if (static_cast<unsigned>(fd) > lo) ::close_range(lo, static_cast<unsigned>(fd) - 1, 0);
     lo = static_cast<unsigned>(fd) + 1;
   }
@@ -418,7 +421,7 @@ void close_all_but(int (&keep)[4]) {
   // Descriptors first: a copy of another command's channel kept here would
   // hide rbk's death from that command's supervisor. Its own stdio becomes
   // /dev/null, so that it never holds rbk's terminal or output pipe.
-  int keep[4] = {plan.channel, plan.null_fd, plan.out_fd, plan.err_fd};
+  int keep[5] = {plan.channel, plan.null_fd, plan.out_fd, plan.err_fd, plan.dir_fd};
   close_all_but(keep);
   for (int fd = 0; fd <= 2; ++fd) ::dup2(plan.null_fd, fd);
 
@@ -428,21 +431,6 @@ void close_all_but(int (&keep)[4]) {
   proc_path(own_children, ::getpid(), ::getpid(), "/children");
   g_children_files = !plan.scan_for_children && ::access(own_children, R_OK) == 0;
 
-  // rbk decides when the command stops: terminal signals (Ctrl-C, Ctrl-\,
-  // hangup) reach the supervisor too, as it is in rbk's process group, and
-  // are ignored; so is anything else that would end it and lose the command.
-  // SIGTERM is a stop request, SIGCHLD wakes it; both arrive on a signalfd.
-  // Faults keep their default action.
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    bool keep_default = sig == SIGCHLD || sig == SIGTERM || sig == SIGSEGV || sig == SIGBUS ||
-                        sig == SIGILL || sig == SIGFPE || sig == SIGABRT || sig == SIGTRAP ||
-                        sig == SIGSYS;
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, keep_default ? &dfl : &ignore, nullptr);
-  }
   sigset_t wanted;
   ::sigemptyset(&wanted);
   ::sigaddset(&wanted, SIGCHLD);
@@ -460,10 +448,11 @@ void close_all_but(int (&keep)[4]) {
     ::_exit(0);
   }
   // The shell's group, signal state and descriptors are set by posix_spawn()
-  // (attributes and file actions prepared by rbk).
+  // (attributes and file actions prepared by rbk before any fork).
+  const supervisor_detail::SpawnObjects& spawn = supervisor_detail::spawn_objects();
   pid_t shell = -1;
-  int rc = ::posix_spawn(&shell, "/bin/sh", plan.actions, plan.attr,
-                         const_cast<char* const*>(plan.argv), plan.envp);
+  int rc = ::posix_spawn(&shell, "/bin/sh", plan.dir_fd >= 0 ? &spawn.in_dir : &spawn.here,
+                         &spawn.attr, const_cast<char* const*>(plan.argv), plan.envp);
   if (rc != 0) {
     send_report(s.channel, kReportSpawnFailed, rc);
     ::_exit(0);
@@ -473,6 +462,7 @@ void close_all_but(int (&keep)[4]) {
   ::close(plan.out_fd);
   ::close(plan.err_fd);
   ::close(plan.null_fd);
+  if (plan.dir_fd >= 0) ::close(plan.dir_fd);
   s.shell = shell;
   send_report(s.channel, kReportStarted, shell);
   s.run();
@@ -509,27 +499,112 @@ bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   return read_end.get() >= 0 && write_end.get() >= 0;
 }
 
-// posix_spawn objects destroyed on scope exit.
-struct SpawnAttr {
-  posix_spawnattr_t attr;
-  SpawnAttr() { ::posix_spawnattr_init(&attr); }
-  ~SpawnAttr() { ::posix_spawnattr_destroy(&attr); }
-};
-struct SpawnActions {
-  posix_spawn_file_actions_t actions;
-  SpawnActions() { ::posix_spawn_file_actions_init(&actions); }
-  ~SpawnActions() { ::posix_spawn_file_actions_destroy(&actions); }
-};
-
 long to_ms(std::chrono::milliseconds d) {
   return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(d.count(), 0, INT_MAX));
 }
 
 }  // namespace
 
-bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std::string& error) {
-  UniqueFd out_read, out_write, err_read, err_write;
-  if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
+namespace supervisor_detail {
+
+const SpawnObjects& spawn_objects() {
+  // Built once, by rbk, before the first fork: posix_spawn_file_actions_*()
+  // allocate, which a child of a multi-threaded rbk must not do.
+  static const SpawnObjects objects = [] {
+    SpawnObjects o;
+    // The shell: its own process group; default dispositions and an empty
+    // mask (ignored and blocked signals survive exec: a caller that blocks
+    // TERM would make the command deaf to the timeout's TERM); stdin from
+    // /dev/null, stdout and stderr to the pipes, no other descriptor.
+    sigset_t all, none;
+    // Every bit, not sigfillset(): that leaves out glibc's internal signals
+    // (32 and 33), and glibc's posix_spawn() then hands them to the program
+    // ignored.
+    std::memset(&all, 0xff, sizeof all);
+    ::sigdelset(&all, SIGKILL);
+    ::sigdelset(&all, SIGSTOP);
+    ::sigemptyset(&none);
+    ::posix_spawnattr_init(&o.attr);
+    ::posix_spawn_file_actions_init(&o.here);
+    ::posix_spawn_file_actions_init(&o.in_dir);
+    int rc = ::posix_spawnattr_setflags(
+        &o.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    if (!rc) rc = ::posix_spawnattr_setpgroup(&o.attr, 0);
+    if (!rc) rc = ::posix_spawnattr_setsigdefault(&o.attr, &all);
+    if (!rc) rc = ::posix_spawnattr_setsigmask(&o.attr, &none);
+    if (!rc) rc = ::posix_spawn_file_actions_addfchdir_np(&o.in_dir, kChildDir);
+    for (posix_spawn_file_actions_t* a : {&o.here, &o.in_dir}) {
+      if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildNull, 0);
+      if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildOut, 1);
+      if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildErr, 2);
+      if (!rc) rc = ::posix_spawn_file_actions_addclosefrom_np(a, 3);
+    }
+    o.error = rc;
+    return o;  // never destroyed: children use them up to their end
+  }();
+  return objects;
+}
+
+void ignore_signals() noexcept {
+  // rbk decides when the command stops: terminal signals (Ctrl-C, Ctrl-\,
+  // hangup) reach the supervisor too, as it is in rbk's process group, and
+  // are ignored; so is anything else that would end it and lose the command.
+  // SIGTERM and SIGCHLD keep their default (the supervisor reads them from a
+  // signalfd); faults keep their default action.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    bool keep_default = sig == SIGCHLD || sig == SIGTERM || sig == SIGSEGV || sig == SIGBUS ||
+                        sig == SIGILL || sig == SIGFPE || sig == SIGABRT || sig == SIGTRAP ||
+                        sig == SIGSYS;
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, keep_default ? &dfl : &ignore, nullptr);
+  }
+}
+
+[[noreturn]] void supervise_command(const ChildStart& start) noexcept {
+  // The descriptors go to the fixed numbers the spawn objects name: first
+  // each one above them all, then down to its number, so that none is
+  // overwritten before it was copied.
+  int from[5] = {start.null_fd, start.out_fd, start.err_fd, start.dir_fd, start.channel};
+  const int to[5] = {kChildNull, kChildOut, kChildErr, kChildDir, kChildChannel};
+  int high[5];
+  for (int i = 0; i < 5; ++i) {
+    high[i] = from[i] < 0 ? -1 : ::fcntl(from[i], F_DUPFD_CLOEXEC, kChildChannel + 1);
+    if (from[i] >= 0 && high[i] < 0) {
+      send_report(start.channel, kReportSpawnFailed, errno);
+      ::_exit(0);
+    }
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (high[i] >= 0 && ::dup3(high[i], to[i], O_CLOEXEC) < 0) {
+      send_report(start.channel, kReportSpawnFailed, errno);
+      ::_exit(0);
+    }
+  }
+  // The copies above the fixed numbers, and everything else, are closed by
+  // supervise().
+  Plan plan{.channel = kChildChannel,
+            .null_fd = kChildNull,
+            .out_fd = kChildOut,
+            .err_fd = kChildErr,
+            .dir_fd = start.dir_fd >= 0 ? kChildDir : -1,
+            .argv = start.argv,
+            .envp = start.envp,
+            .grace_ms = start.grace_ms,
+            .kill_window_ms = start.kill_window_ms,
+            .scan_for_children = start.scan_for_children};
+  if (!start.signals_set) ignore_signals();
+  supervise(plan);
+}
+
+bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error) {
+  if (spawn_objects().error) {
+    error = "cannot prepare the command: " + errno_text(spawn_objects().error);
+    return false;
+  }
+  if (!make_pipe(fds.out_read, fds.out_write) || !make_pipe(fds.err_read, fds.err_write)) {
     error = "cannot set up the command's output: " + errno_text(errno);
     return false;
   }
@@ -538,54 +613,57 @@ bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std:
     error = "cannot set up the command's supervisor: " + errno_text(errno);
     return false;
   }
-  UniqueFd ours(above_stdio(pair[0])), theirs(above_stdio(pair[1]));
-  UniqueFd null_in(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-  if (ours.get() < 0 || theirs.get() < 0 || null_in.get() < 0) {
+  fds.ours.reset(above_stdio(pair[0]));
+  fds.theirs.reset(above_stdio(pair[1]));
+  fds.null_in.reset(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  if (fds.ours.get() < 0 || fds.theirs.get() < 0 || fds.null_in.get() < 0) {
     error = "cannot set up the command's supervisor: " + errno_text(errno);
     return false;
   }
-  for (int fd : {out_read.get(), err_read.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
-
-  // The shell: its own process group; default dispositions and an empty mask
-  // (ignored and blocked signals survive exec: a caller that blocks TERM would
-  // make the command deaf to the timeout's TERM); stdin from /dev/null,
-  // stdout and stderr to the pipes, no other descriptor.
-  SpawnAttr attr;
-  SpawnActions actions;
-  sigset_t all, none;
-  // Every bit, not sigfillset(): that leaves out glibc's internal signals (32
-  // and 33), and glibc's posix_spawn() then hands them to the program ignored.
-  std::memset(&all, 0xff, sizeof all);
-  ::sigdelset(&all, SIGKILL);
-  ::sigdelset(&all, SIGSTOP);
-  ::sigemptyset(&none);
-  int rc = ::posix_spawnattr_setflags(
-      &attr.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  if (!rc) rc = ::posix_spawnattr_setpgroup(&attr.attr, 0);
-  if (!rc) rc = ::posix_spawnattr_setsigdefault(&attr.attr, &all);
-  if (!rc) rc = ::posix_spawnattr_setsigmask(&attr.attr, &none);
-  if (!rc) rc = ::posix_spawn_file_actions_adddup2(&actions.actions, null_in.get(), 0);
-  if (!rc) rc = ::posix_spawn_file_actions_adddup2(&actions.actions, out_write.get(), 1);
-  if (!rc) rc = ::posix_spawn_file_actions_adddup2(&actions.actions, err_write.get(), 2);
-  if (!rc && spec.working_dir)
-    rc = ::posix_spawn_file_actions_addchdir_np(&actions.actions, spec.working_dir);
-  if (!rc) rc = ::posix_spawn_file_actions_addclosefrom_np(&actions.actions, 3);
-  if (rc) {
-    error = "cannot prepare the command: " + errno_text(rc);
-    return false;
+  if (spec.working_dir) {
+    // Opened here, so a missing directory is known before anything starts;
+    // the shell enters it with fchdir() (a directory without search
+    // permission still fails there, reported as a spawn failure).
+    fds.dir.reset(above_stdio(::open(spec.working_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)));
+    if (fds.dir.get() < 0) {
+      error =
+          std::string("cannot start /bin/sh in '") + spec.working_dir + "': " + errno_text(errno);
+      return false;
+    }
   }
+  for (int fd : {fds.out_read.get(), fds.err_read.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  return true;
+}
+
+ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds, const char* const* argv) {
+  return ChildStart{.channel = fds.theirs.get(),
+                    .null_fd = fds.null_in.get(),
+                    .out_fd = fds.out_write.get(),
+                    .err_fd = fds.err_write.get(),
+                    .dir_fd = fds.dir.get(),
+                    .argv = argv,
+                    .envp = spec.envp,
+                    .grace_ms = to_ms(spec.grace),
+                    .kill_window_ms = to_ms(spec.kill_window),
+                    .scan_for_children = spec.scan_for_children,
+                    .signals_set = false};
+}
+
+void hand_over(CommandFds& fds, pid_t pid, SupervisorHandle& handle) {
+  handle.pid = pid;
+  handle.channel = std::move(fds.ours);
+  handle.out = std::move(fds.out_read);
+  handle.err = std::move(fds.err_read);
+}
+
+}  // namespace supervisor_detail
+
+bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std::string& error) {
+  using namespace supervisor_detail;
+  CommandFds fds;
+  if (!prepare_command(spec, fds, error)) return false;
   const char* argv[] = {"/bin/sh", "-c", spec.script, nullptr};
-  Plan plan{.channel = theirs.get(),
-            .null_fd = null_in.get(),
-            .out_fd = out_write.get(),
-            .err_fd = err_write.get(),
-            .argv = argv,
-            .envp = spec.envp,
-            .actions = &actions.actions,
-            .attr = &attr.attr,
-            .grace_ms = to_ms(spec.grace),
-            .kill_window_ms = to_ms(spec.kill_window),
-            .scan_for_children = spec.scan_for_children};
+  ChildStart start = child_start(spec, fds, argv);
 
   // Every signal blocked across fork(): the child must not run rbk's handlers
   // (they would cancel rbk's run) before it has replaced them.
@@ -593,17 +671,14 @@ bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std:
   ::sigfillset(&block);
   ::pthread_sigmask(SIG_SETMASK, &block, &old);
   pid_t pid = ::fork();
-  if (pid == 0) supervise(plan);
+  if (pid == 0) supervise_command(start);
   int fork_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
     error = "cannot start the command's supervisor: " + errno_text(fork_errno);
     return false;
   }
-  handle.pid = pid;
-  handle.channel = std::move(ours);
-  handle.out = std::move(out_read);
-  handle.err = std::move(err_read);
+  hand_over(fds, pid, handle);
   return true;  // the supervisor's ends close here, in rbk
 }
 

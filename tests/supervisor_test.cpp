@@ -1,8 +1,9 @@
 // The per-command supervisor on its own, as rbk drives it: started on a
 // command that escapes its process group every way we know, then stopped by a
 // request, by end of file on its channel (what rbk's death looks like) or by
-// SIGTERM, with and without /proc/PID/task/TID/children. The only waits are
-// for output and for the channel, each under a hang guard.
+// SIGTERM, with and without /proc/PID/task/TID/children, forked by rbk itself
+// or through the spawner. The only waits are for output and for the channel,
+// each under a hang guard.
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 
 #include "interpreter/process_runner.hpp"
+#include "interpreter/spawner.hpp"
 #include "interpreter/supervisor.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
@@ -80,7 +82,9 @@ TEST_CASE("the supervisor ends every descendant when asked, when rbk is gone, on
   const std::string how = GENERATE(as<std::string>{}, "stop request", "end of file", "SIGTERM");
   // Without the children files, children are found by a scan of /proc.
   const bool scan = GENERATE(false, true);
-  INFO(how << (scan ? ", scanning /proc" : ""));
+  const bool through_spawner = GENERATE(false, true);
+  INFO(how << (scan ? ", scanning /proc" : "") << (through_spawner ? ", through the spawner" : ""));
+  Spawner spawner;
   test::TempDir tmp;
   std::string pid_file = (tmp.path / "pids").string();
   std::string script = test::escaping_children_script();
@@ -95,7 +99,9 @@ TEST_CASE("the supervisor ends every descendant when asked, when rbk is gone, on
   spec.scan_for_children = scan;
   SupervisorHandle h;
   std::string error;
-  REQUIRE(start_supervisor(spec, h, error));
+  REQUIRE((through_spawner ? spawner.start(spec, h, error) : start_supervisor(spec, h, error)));
+  // The spawner was used, and is running, only when asked for.
+  CHECK((spawner.helper_pid() > 0) == through_spawner);
   bool started = read_until(h.out.get(), "started");
   std::vector<int> started_pids = test::pids_in(test::read_file(pid_file));
   if (how == "stop request") {
@@ -136,10 +142,16 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   spec.envp = envp;
   spec.grace = 200ms;
   spec.kill_window = kKillWindow;
+  const bool through_spawner = GENERATE(false, true);
+  INFO((through_spawner ? "through the spawner" : "forked by rbk"));
+  Spawner spawner;
+  auto start = [&](SupervisorHandle& h, std::string& error) {
+    return through_spawner ? spawner.start(spec, h, error) : start_supervisor(spec, h, error);
+  };
   SupervisorHandle first, second;
   std::string error;
-  REQUIRE(start_supervisor(spec, first, error));
-  REQUIRE(start_supervisor(spec, second, error));
+  REQUIRE(start(first, error));
+  REQUIRE(start(second, error));
   REQUIRE(read_until(second.out.get(), "started"));
   first.channel.reset();  // as if rbk had died, for the first command only
   reap_supervisor(first.pid);

@@ -1,0 +1,78 @@
+// Internal to supervisor.cpp and spawner.cpp: what the two ways of starting a
+// supervisor share. rbk prepares a command's descriptors (prepare_command),
+// then either forks the supervisor itself (start_supervisor) or asks its
+// spawner to (Spawner); either way the child runs supervise_command().
+#pragma once
+
+#include <spawn.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "interpreter/supervisor.hpp"
+
+namespace rbk::supervisor_detail {
+
+/// Where the child's descriptors are moved before the shell starts: the
+/// spawn objects are built once for these numbers, so a child never has to
+/// build them (that allocates).
+inline constexpr int kChildNull = 3;
+inline constexpr int kChildOut = 4;
+inline constexpr int kChildErr = 5;
+inline constexpr int kChildDir = 6;
+inline constexpr int kChildChannel = 7;
+
+/// posix_spawn attributes and file actions for the shell, built once.
+struct SpawnObjects {
+  posix_spawnattr_t attr;
+  /// Runs in the supervisor's directory.
+  posix_spawn_file_actions_t here;
+  /// Runs in the directory open at kChildDir.
+  posix_spawn_file_actions_t in_dir;
+  /// Nonzero (an errno) when they could not be built.
+  int error = 0;
+};
+
+/// The spawn objects; the first call (by rbk, before any fork) builds them.
+const SpawnObjects& spawn_objects();
+
+/// The descriptors of one command, as rbk prepares them.
+struct CommandFds {
+  UniqueFd ours, theirs;         // the channel: rbk's end, the supervisor's end
+  UniqueFd null_in;              // the shell's stdin
+  UniqueFd out_read, out_write;  // stdout pipe
+  UniqueFd err_read, err_write;  // stderr pipe
+  UniqueFd dir;                  // the working directory (O_PATH), or none
+};
+
+/// Creates the pipes, the channel, /dev/null and opens the working directory;
+/// false with the reason in `error`.
+bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error);
+
+/// What the child needs, as plain values (no allocation in the child).
+struct ChildStart {
+  int channel, null_fd, out_fd, err_fd, dir_fd;
+  const char* const* argv;
+  char* const* envp;
+  long grace_ms, kill_window_ms;
+  bool scan_for_children;
+  /// The signal dispositions are already those of a supervisor (a child of
+  /// the spawner inherits them).
+  bool signals_set;
+};
+
+/// The ChildStart for `spec` and its prepared descriptors.
+ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds, const char* const* argv);
+
+/// Ignores every signal that could end a supervisor and lose its command.
+/// Async-signal-safe.
+void ignore_signals() noexcept;
+
+/// The child's side: moves the descriptors to the fixed numbers, starts the
+/// shell and supervises it. Async-signal-safe; never returns.
+[[noreturn]] void supervise_command(const ChildStart& start) noexcept;
+
+/// Gives rbk's ends of a started command to `handle`.
+void hand_over(CommandFds& fds, pid_t pid, SupervisorHandle& handle);
+
+}  // namespace rbk::supervisor_detail

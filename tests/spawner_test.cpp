@@ -1,0 +1,217 @@
+// The spawner (interpreter/spawner.hpp): the supervisors it starts are rbk's
+// own children, it holds no descriptor of any command, a large script and
+// environment arrive whole, and when it is gone rbk starts the supervisor
+// itself, never the command twice. The only waits are for the channel, under
+// a hang guard.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "interpreter/process_runner.hpp"
+#include "interpreter/spawner.hpp"
+#include "interpreter/supervisor.hpp"
+#include "test_support.hpp"
+
+using namespace rbk;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A hang guard, not a measurement: only a bug makes a test wait this long.
+constexpr int kHangGuardMs = 120'000;
+
+// The parent pid of `pid`, from /proc/PID/stat; -1 when unreadable.
+pid_t parent_of(pid_t pid) {
+  std::string stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  int ppid = -1;
+  char state = 0;
+  if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2) return -1;
+  return ppid;
+}
+
+// The descriptors `pid` holds, as the names of /proc/PID/fd's entries.
+std::vector<std::string> descriptors_of(pid_t pid) {
+  std::vector<std::string> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") out.push_back(name);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct Outcome {
+  std::vector<SupervisorReport> reports;
+  std::string out;
+  int status = -1;
+};
+
+// Reads the command's stdout and the supervisor's reports until the channel
+// closes (asking for the release once the shell exited, as rbk does), then
+// reaps the supervisor (rbk's child, whoever forked it).
+Outcome finish(SupervisorHandle& h) {
+  Outcome o;
+  while (h.channel.get() >= 0 || h.out.get() >= 0) {
+    pollfd p[2] = {{h.channel.get(), POLLIN, 0}, {h.out.get(), POLLIN, 0}};
+    if (::poll(p, 2, kHangGuardMs) <= 0) {
+      FAIL_CHECK("the supervisor hung");
+      ::kill(h.pid, SIGKILL);
+      break;
+    }
+    if (p[0].revents) {
+      SupervisorReport r;
+      ssize_t n = ::recv(h.channel.get(), &r, sizeof r, 0);
+      if (n == static_cast<ssize_t>(sizeof r)) {
+        o.reports.push_back(r);
+        char release = static_cast<char>(SupervisorRequest::Release);
+        if (r.kind == kReportExited) ::send(h.channel.get(), &release, 1, MSG_NOSIGNAL);
+      } else {
+        h.channel.reset();
+      }
+    }
+    if (p[1].revents) {
+      char buf[65536];
+      ssize_t n = ::read(h.out.get(), buf, sizeof buf);
+      if (n > 0)
+        o.out.append(buf, static_cast<size_t>(n));
+      else if (n == 0)
+        h.out.reset();
+    }
+  }
+  ::waitpid(h.pid, &o.status, 0);
+  return o;
+}
+
+SupervisorSpec spec_for(const char* script, char* const* envp) {
+  SupervisorSpec spec;
+  spec.script = script;
+  spec.envp = envp;
+  spec.grace = 200ms;
+  spec.kill_window = kKillWindow;
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("the spawner's supervisors are rbk's children, and it holds no command's descriptor",
+          "[spawner][supervisor]") {
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  Spawner spawner;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE(spawner.start(spec_for("echo hello; sleep 3600", envp), h, error));
+  const pid_t helper = spawner.helper_pid();
+  REQUIRE(helper > 0);
+  CHECK(parent_of(h.pid) == ::getpid());
+  CHECK(parent_of(helper) == ::getpid());
+  // stdin, stdout, stderr (/dev/null) and its channel to rbk: nothing else.
+  CHECK(descriptors_of(helper) == std::vector<std::string>{"0", "1", "2", "3"});
+  // Stopped once it has printed.
+  std::string seen;
+  while (seen.find('\n') == std::string::npos) {
+    pollfd p{h.out.get(), POLLIN, 0};
+    if (::poll(&p, 1, kHangGuardMs) <= 0) break;
+    char buf[64];
+    ssize_t n = ::read(h.out.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    seen.append(buf, static_cast<size_t>(n));
+  }
+  CHECK(seen == "hello\n");
+  char stop = static_cast<char>(SupervisorRequest::Stop);
+  CHECK(::send(h.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
+  Outcome o = finish(h);
+  REQUIRE(o.reports.size() == 2);
+  CHECK(o.reports[1].kind == kReportExited);
+  CHECK(o.reports[1].stopped == 1);
+  CHECK(WIFEXITED(o.status));
+}
+
+TEST_CASE("a script and an environment larger than one message arrive whole", "[spawner]") {
+  // 100 KiB of script and of environment (exec takes at most 128 KiB per
+  // string): several messages each.
+  std::string big(100 * 1024, 'x');
+  std::string var = "BIG=" + big;
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), var.data(), nullptr};
+  std::string script = "# " + std::string(100 * 1024, 'y') + "\nprintf '%s' \"${#BIG}\"";
+  Spawner spawner;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE(spawner.start(spec_for(script.c_str(), envp), h, error));
+  CHECK(spawner.helper_pid() > 0);
+  Outcome o = finish(h);
+  CHECK(o.out == std::to_string(big.size()));
+  REQUIRE_FALSE(o.reports.empty());
+  CHECK(o.reports.back().kind == kReportExited);
+  CHECK(o.reports.back().value == CLD_EXITED);
+  CHECK(o.reports.back().status == 0);
+}
+
+TEST_CASE("when the spawner is gone, rbk starts the supervisor itself, once", "[spawner]") {
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  test::TempDir tmp;
+  std::string counter = (tmp.path / "runs").string();
+  std::string script = "echo ran >> '" + counter + "'";
+  Spawner spawner;
+  SupervisorHandle first;
+  std::string error;
+  REQUIRE(spawner.start(spec_for(script.c_str(), envp), first, error));
+  finish(first);
+  const pid_t helper = spawner.helper_pid();
+  REQUIRE(helper > 0);
+  ::kill(helper, SIGKILL);
+  int status = 0;
+  CHECK(::waitpid(helper, &status, 0) == helper);  // reaped here, as its end is what is tested
+  SupervisorHandle second;
+  CHECK(spawner.start(spec_for(script.c_str(), envp), second, error));
+  CHECK(spawner.helper_pid() == -1);
+  CHECK(parent_of(second.pid) == ::getpid());
+  Outcome o = finish(second);
+  CHECK(WIFEXITED(o.status));
+  CHECK(test::read_file(counter) == "ran\nran\n");
+}
+
+TEST_CASE("a runner's spawner ends with the runner", "[spawner][runner]") {
+  pid_t helper = -1;
+  {
+    auto runner = std::make_unique<ProcessRunner>();
+    CommandSpec spec;
+    spec.script = "true";
+    spec.timeout = 10min;
+    CHECK(runner->run(spec, nullptr).ok());
+    // No accessor on the runner: the helper is the one child of ours named so.
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      std::string name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      pid_t pid = std::stoi(name);
+      if (parent_of(pid) != ::getpid()) continue;
+      std::string comm = test::read_file("/proc/" + name + "/comm");
+      if (comm == "rbk-spawner\n") helper = pid;
+    }
+  }
+  REQUIRE(helper > 0);
+  // Reaped by the runner: it is no longer our child, alive or zombie.
+  CHECK(::waitpid(helper, nullptr, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
+}
