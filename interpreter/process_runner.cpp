@@ -154,7 +154,9 @@ class Session {
       } catch (const std::exception& e) {
         note(std::string("internal error while running the command: ") + e.what());
       }
-      if (sup_.pid > 0) {  // the loop did not see the supervisor exit: make it stop
+      if (idle_) {  // clean and waiting: the next command may use it
+        spawner_.give_back(sup_);
+      } else if (sup_.pid > 0) {  // the loop did not see the supervisor exit: make it stop
         sup_.channel.reset();
         reap(sup_.pid);
         sup_.pid = -1;
@@ -267,7 +269,7 @@ class Session {
       };
       int out = watch(out_.fd.get());
       int err = watch(err_.fd.get());
-      int channel = watch(sup_.channel.get());
+      int channel = idle_ ? -1 : watch(sup_.channel.get());
       // The token stays readable once cancelled: watched only while a cancel
       // still changes something.
       int cancel = cancel_ && (phase_ == Phase::Running || phase_ == Phase::Draining)
@@ -375,6 +377,8 @@ class Session {
       fail("cannot start /bin/sh" + where + ": " + errno_text(report.value));
     } else if (report.kind == kReportExited) {
       on_shell_exit(report);
+    } else if (report.kind == kReportIdle) {
+      on_supervisor_idle();
     }
   }
 
@@ -431,6 +435,14 @@ class Session {
     enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
   }
 
+  // The supervisor finished the command as on its exit, but stays for the
+  // next one (it is given back to the spawner once the pipes are done).
+  void on_supervisor_idle() {
+    idle_ = true;
+    if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
+    enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
+  }
+
   void note(const std::string& message) {
     if (!result_.error.empty()) result_.error += "; ";
     result_.error += message;
@@ -446,6 +458,7 @@ class Session {
   Reason reason_ = Reason::None;
   bool shell_ended_ = false;
   bool supervisor_killed_ = false;
+  bool idle_ = false;  // the supervisor reported kReportIdle
   bool sink_failed_ = false;
   std::vector<std::string> env_storage_;
   std::vector<char*> envp_;

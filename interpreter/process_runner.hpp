@@ -1,5 +1,7 @@
 // The real CommandRunner: runs `/bin/sh -c script` under a per-command
-// supervisor process (interpreter/supervisor.hpp).
+// supervisor process (interpreter/supervisor.hpp), started by the runner's
+// spawner and reused for the next command when it is clean
+// (interpreter/spawner.hpp).
 //
 // Subprocess discipline (the reasons are in process_runner.cpp and
 // supervisor.cpp):

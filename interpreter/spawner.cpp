@@ -55,10 +55,11 @@ struct Request {
   int64_t kill_window_ms = 0;
   uint8_t scan_for_children = 0;
   uint8_t has_dir = 0;
+  uint8_t has_channel = 0;  // to the spawner: the new supervisor's channel comes first
 };
 
 // ===========================================================================
-// The spawner's side: async-signal-safe.
+// The receiving side (the spawner, an idle supervisor): async-signal-safe.
 
 // Reads exactly `size` bytes of body into `into` (or discards them when
 // `into` is null); false when the channel broke.
@@ -97,77 +98,30 @@ void answer(int sock, int32_t value) {
   }
 }
 
-// One request: receive, clone the supervisor, answer. False when the channel
-// broke or rbk is gone (the spawner then exits).
+// One request to the spawner: receive, clone the supervisor, answer. False
+// when the channel broke or rbk is gone (the spawner then exits).
 bool serve_one(int sock) {
-  Request req;
-  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))];
-  iovec iov{&req, sizeof req};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR) {
-  }
-  if (n <= 0) return false;  // end of file: rbk closed the spawner or is gone
-  int fds[kMaxFds];
-  size_t nfds = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < k && nfds < kMaxFds; ++i)
-      std::memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-  }
-  auto close_fds = [&] {
-    for (size_t i = 0; i < nfds; ++i) ::close(fds[i]);
-  };
-  // A malformed request is a bug in rbk: end the spawner, and rbk starts
-  // supervisors itself from then on.
-  if (n != static_cast<ssize_t>(sizeof req) || (msg.msg_flags & MSG_CTRUNC) ||
-      req.magic != kMagic || nfds != 4u + (req.has_dir ? 1u : 0u) || req.body_size > kMaxBody ||
-      req.env_count >= req.body_size) {
-    close_fds();
-    return false;
-  }
-  size_t slots_offset = (static_cast<size_t>(req.body_size) + 15) & ~size_t{15};
-  size_t length = slots_offset + (size_t{req.env_count} + 1) * sizeof(char*);
-  void* memory =
-      ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  char* body = memory == MAP_FAILED ? nullptr : static_cast<char*>(memory);
-  if (!receive_body(sock, body, req.body_size)) {
-    if (body) ::munmap(memory, length);
-    close_fds();
-    return false;
-  }
-  int32_t result = -ENOMEM;
-  if (body) {
-    char** envp = reinterpret_cast<char**>(body + slots_offset);
-    result = -EPROTO;
-    if (parse_body(body, req.body_size, req.env_count, envp)) {
-      const char* argv[] = {"/bin/sh", "-c", body, nullptr};
-      ChildStart start{.channel = fds[0],
-                       .null_fd = fds[1],
-                       .out_fd = fds[2],
-                       .err_fd = fds[3],
-                       .dir_fd = req.has_dir ? fds[4] : -1,
-                       .argv = argv,
-                       .envp = envp,
-                       .grace_ms = static_cast<long>(req.grace_ms),
-                       .kill_window_ms = static_cast<long>(req.kill_window_ms),
-                       .scan_for_children = req.scan_for_children != 0,
-                       .signals_set = true};
-      // CLONE_PARENT: the supervisor is rbk's child, not ours. A raw clone,
-      // as glibc's fork() has no flags; the child runs on a copy of this
-      // stack, like a fork.
-      long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0L);
-      if (pid == 0) supervise_command(start);  // closes `sock` with the rest
-      result = pid > 0 ? static_cast<int32_t>(pid) : -errno;
-    }
-    ::munmap(memory, length);
-  }
-  close_fds();
+  Received r;
+  if (!receive_request(sock, true, r)) return false;
+  ChildStart start{.channel = r.channel,
+                   .null_fd = r.fds[0],
+                   .out_fd = r.fds[1],
+                   .err_fd = r.fds[2],
+                   .dir_fd = r.fds[3],
+                   .argv = r.argv,
+                   .envp = r.envp,
+                   .grace_ms = r.grace_ms,
+                   .kill_window_ms = r.kill_window_ms,
+                   .scan_for_children = r.scan_for_children,
+                   .signals_set = true,
+                   .reusable = true};
+  // CLONE_PARENT: the supervisor is rbk's child, not ours. A raw clone, as
+  // glibc's fork() has no flags; the child runs on a copy of this stack,
+  // like a fork.
+  long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0L);
+  if (pid == 0) supervise_command(start);  // closes `sock` with the rest
+  int32_t result = pid > 0 ? static_cast<int32_t>(pid) : -errno;
+  release(r);
   answer(sock, result);
   return true;
 }
@@ -203,11 +157,37 @@ bool serve_one(int sock) {
 // ===========================================================================
 // rbk's side.
 
-// Sends the whole request; false when the spawner did not take it all.
+// Waits until `sock` can take more; false after the hang guard (a receiver
+// that was stopped, or is stuck).
+bool wait_writable(int sock) {
+  for (;;) {
+    pollfd p{sock, POLLOUT, 0};
+    int ready = ::poll(&p, 1, kAnswerTimeoutMs);
+    if (ready == -1 && errno == EINTR) continue;
+    return ready > 0 && (p.revents & POLLOUT);
+  }
+}
+
+// Sends one message whole, without blocking past the hang guard.
+bool send_message(int sock, msghdr& msg, size_t size) {
+  for (;;) {
+    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(size)) return true;
+    if (n == -1 && errno == EINTR) continue;
+    if (n == -1 && errno == EAGAIN && wait_writable(sock)) continue;
+    return false;
+  }
+}
+
+// Sends the whole request: to the spawner with the new channel first, to an
+// idle supervisor without. False when the receiver did not take it all (it
+// then starts nothing).
 bool send_request(int sock, const Request& req, const CommandFds& fds, const std::string& body) {
-  int list[kMaxFds] = {fds.theirs.get(), fds.null_in.get(), fds.out_write.get(),
-                       fds.err_write.get(), fds.dir.get()};
-  size_t nfds = req.has_dir ? 5 : 4;
+  int list[kMaxFds];
+  size_t nfds = 0;
+  if (req.has_channel) list[nfds++] = fds.theirs.get();
+  for (int fd : {fds.null_in.get(), fds.out_write.get(), fds.err_write.get()}) list[nfds++] = fd;
+  if (req.has_dir) list[nfds++] = fds.dir.get();
   alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
   iovec iov{const_cast<Request*>(&req), sizeof req};
   msghdr msg{};
@@ -220,18 +200,47 @@ bool send_request(int sock, const Request& req, const CommandFds& fds, const std
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
   std::memcpy(CMSG_DATA(c), list, nfds * sizeof(int));
-  ssize_t n;
-  while ((n = ::sendmsg(sock, &msg, MSG_NOSIGNAL)) == -1 && errno == EINTR) {
-  }
-  if (n != static_cast<ssize_t>(sizeof req)) return false;
+  if (!send_message(sock, msg, sizeof req)) return false;
   for (size_t at = 0; at < body.size();) {
     size_t len = std::min(kChunk, body.size() - at);
-    ssize_t sent = ::send(sock, body.data() + at, len, MSG_NOSIGNAL);
-    if (sent == -1 && errno == EINTR) continue;
-    if (sent != static_cast<ssize_t>(len)) return false;
+    iovec chunk{const_cast<char*>(body.data() + at), len};
+    msghdr m{};
+    m.msg_iov = &chunk;
+    m.msg_iovlen = 1;
+    if (!send_message(sock, m, len)) return false;
     at += len;
   }
   return true;
+}
+
+// The request for `spec`: the header, and the body (script, environment).
+Request make_request(const SupervisorSpec& spec, const CommandFds& fds, bool to_spawner,
+                     std::string& body) {
+  Request req;
+  body = spec.script;
+  body.push_back('\0');
+  for (char* const* e = spec.envp; e && *e; ++e) {
+    body.append(*e);
+    body.push_back('\0');
+    ++req.env_count;
+  }
+  req.body_size = body.size();
+  req.grace_ms = std::clamp<int64_t>(spec.grace.count(), 0, INT_MAX);
+  req.kill_window_ms = std::clamp<int64_t>(spec.kill_window.count(), 0, INT_MAX);
+  req.scan_for_children = spec.scan_for_children ? 1 : 0;
+  req.has_dir = fds.dir.get() >= 0 ? 1 : 0;
+  req.has_channel = to_spawner ? 1 : 0;
+  return req;
+}
+
+// Ends a supervisor rbk holds idle: it has no process left and no command,
+// so it is killed at once and reaped (rbk's child: its pid cannot be reused
+// before this).
+void end_idle(pid_t pid, UniqueFd& channel) {
+  channel.reset();
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+  }
 }
 
 // The spawner's answer; false when none came (end of file, or the hang guard).
@@ -249,6 +258,96 @@ bool receive_answer(int sock, int32_t& value) {
 
 }  // namespace
 
+namespace supervisor_detail {
+
+bool receive_request(int sock, bool with_channel, Received& out) noexcept {
+  Request req;
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))];
+  int fds[kMaxFds];
+  size_t nfds = 0;
+  ssize_t n;
+  for (;;) {
+    iovec iov{&req, sizeof req};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    if (n == -1 && errno == EINTR) continue;
+    if (n <= 0) return false;  // end of file: rbk is done with it, or gone
+    nfds = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < k; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        if (nfds < kMaxFds)
+          fds[nfds++] = fd;
+        else
+          ::close(fd);
+      }
+    }
+    if (msg.msg_flags & MSG_CTRUNC) n = -1;  // descriptors lost: malformed
+    break;
+  }
+  auto fail = [&] {
+    for (size_t i = 0; i < nfds; ++i) ::close(fds[i]);
+    return false;
+  };
+  // A malformed request is a bug in rbk: the receiver ends, and rbk starts
+  // supervisors another way.
+  size_t expected = (with_channel ? 1u : 0u) + 3u + (req.has_dir ? 1u : 0u);
+  if (n != static_cast<ssize_t>(sizeof req) || req.magic != kMagic ||
+      (req.has_channel != 0) != with_channel || nfds != expected || req.body_size > kMaxBody ||
+      req.env_count >= req.body_size)
+    return fail();
+  size_t slots_offset = (static_cast<size_t>(req.body_size) + 15) & ~size_t{15};
+  size_t length = slots_offset + (size_t{req.env_count} + 1) * sizeof(char*);
+  void* memory =
+      ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return fail();
+  char* body = static_cast<char*>(memory);
+  char** envp = reinterpret_cast<char**>(body + slots_offset);
+  if (!receive_body(sock, body, req.body_size) ||
+      !parse_body(body, req.body_size, req.env_count, envp)) {
+    ::munmap(memory, length);
+    return fail();
+  }
+  size_t at = 0;
+  out.channel = with_channel ? fds[at++] : -1;
+  for (int i = 0; i < 4; ++i) out.fds[i] = -1;
+  out.nfds = 4;
+  for (int i = 0; i < 3; ++i) out.fds[i] = fds[at++];
+  out.has_dir = req.has_dir != 0;
+  if (out.has_dir) out.fds[3] = fds[at++];
+  out.argv[0] = "/bin/sh";
+  out.argv[1] = "-c";
+  out.argv[2] = body;
+  out.argv[3] = nullptr;
+  out.envp = envp;
+  out.grace_ms = static_cast<long>(req.grace_ms);
+  out.kill_window_ms = static_cast<long>(req.kill_window_ms);
+  out.scan_for_children = req.scan_for_children != 0;
+  out.memory = memory;
+  out.length = length;
+  return true;
+}
+
+void release(Received& r) noexcept {
+  if (r.memory) ::munmap(r.memory, r.length);
+  r.memory = nullptr;
+  for (int& fd : r.fds) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  if (r.channel >= 0) ::close(r.channel);
+  r.channel = -1;
+}
+
+}  // namespace supervisor_detail
+
 Spawner::~Spawner() {
   std::lock_guard<std::mutex> lock(mutex_);
   shut_down();
@@ -257,6 +356,11 @@ Spawner::~Spawner() {
 pid_t Spawner::helper_pid() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return state_ == State::Running ? pid_ : -1;
+}
+
+size_t Spawner::idle_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return idle_.size();
 }
 
 void Spawner::prepare() {
@@ -285,40 +389,57 @@ bool Spawner::launch() {
 }
 
 void Spawner::shut_down() {
+  for (Idle& idle : idle_) end_idle(idle.pid, idle.channel);
+  idle_.clear();
+  if (pid_ > 0) end_idle(pid_, socket_);  // the spawner is idle between requests too
   socket_.reset();
-  if (pid_ > 0) {
-    // Idle and holding nothing of any command: ended at once, and reaped
-    // (it is rbk's child, so its pid cannot be reused before this).
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) == -1 && errno == EINTR) {
-    }
-  }
   pid_ = -1;
   state_ = State::Failed;
+}
+
+void Spawner::give_back(SupervisorHandle& handle) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (handle.pid <= 0) return;
+  // A few at most: commands run one at a time but for notifications.
+  if (state_ == State::Running && idle_.size() < kMaxIdle) {
+    idle_.push_back(Idle{handle.pid, std::move(handle.channel)});
+  } else {
+    end_idle(handle.pid, handle.channel);
+  }
+  handle.pid = -1;
 }
 
 bool Spawner::start(const SupervisorSpec& spec, SupervisorHandle& out, std::string& error) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (state_ == State::NotStarted) launch();
+  std::string body;
+  // An idle supervisor first: no process is created at all.
+  while (!idle_.empty()) {
+    Idle idle = std::move(idle_.back());
+    idle_.pop_back();
+    CommandFds fds;
+    if (!prepare_command(spec, fds, error, false)) {
+      end_idle(idle.pid, idle.channel);
+      return false;
+    }
+    Request req = make_request(spec, fds, false, body);
+    if (send_request(idle.channel.get(), req, fds, body)) {
+      out.pid = idle.pid;
+      out.channel = std::move(idle.channel);
+      out.out = std::move(fds.out_read);
+      out.err = std::move(fds.err_read);
+      return true;
+    }
+    // It did not take the whole request, so it started nothing.
+    end_idle(idle.pid, idle.channel);
+  }
   if (state_ != State::Running) {
     lock.unlock();
     return start_supervisor(spec, out, error);
   }
   CommandFds fds;
   if (!prepare_command(spec, fds, error)) return false;
-  Request req;
-  std::string body = spec.script;
-  body.push_back('\0');
-  for (char* const* e = spec.envp; e && *e; ++e) {
-    body.append(*e);
-    body.push_back('\0');
-    ++req.env_count;
-  }
-  req.body_size = body.size();
-  req.grace_ms = std::clamp<int64_t>(spec.grace.count(), 0, INT_MAX);
-  req.kill_window_ms = std::clamp<int64_t>(spec.kill_window.count(), 0, INT_MAX);
-  req.scan_for_children = spec.scan_for_children ? 1 : 0;
-  req.has_dir = fds.dir.get() >= 0 ? 1 : 0;
+  Request req = make_request(spec, fds, true, body);
   if (!send_request(socket_.get(), req, fds, body)) {
     // The spawner did not get the whole request, so it started nothing.
     shut_down();

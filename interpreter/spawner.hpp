@@ -8,12 +8,20 @@
 // reaps it, signals it and sees its exit status exactly as when it forks the
 // supervisor itself, and the supervisor's channel goes straight to rbk. If the
 // spawner cannot be started, or dies, commands fall back to start_supervisor().
+//
+// A supervisor whose command ended with no process left (the common case)
+// reports kReportIdle instead of exiting; rbk keeps it and sends it the next
+// command on the same channel, so most commands cost no process but the
+// shell. One that still has a process (a daemon released from the command's
+// group) exits as before, which hands that process to init; so does one
+// that got SIGTERM or lost rbk.
 #pragma once
 
 #include <sys/types.h>
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "interpreter/supervisor.hpp"
 
@@ -35,11 +43,22 @@ class Spawner {
   /// smaller, and every fork of the helper costs in proportion to its memory.
   void prepare();
 
+  /// Takes back a supervisor that reported kReportIdle, for a later command
+  /// (or ends it, when enough are kept); `handle` is left empty.
+  void give_back(SupervisorHandle& handle);
+
   /// The helper's pid, -1 before first use or after it failed (for tests).
   pid_t helper_pid() const;
+  /// How many idle supervisors are kept (for tests).
+  size_t idle_count() const;
 
  private:
   enum class State { NotStarted, Running, Failed };
+  struct Idle {
+    pid_t pid;
+    UniqueFd channel;
+  };
+  static constexpr size_t kMaxIdle = 4;
   bool launch();
   void shut_down();
 
@@ -47,6 +66,7 @@ class Spawner {
   State state_ = State::NotStarted;
   pid_t pid_ = -1;
   UniqueFd socket_;
+  std::vector<Idle> idle_;  // supervisors waiting for a command, newest last
 };
 
 }  // namespace rbk

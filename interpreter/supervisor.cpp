@@ -52,6 +52,7 @@ struct Plan {
   char* const* envp;
   long grace_ms, kill_window_ms;
   bool scan_for_children;
+  bool reusable;  // may serve further commands (see supervise())
 };
 
 long now_ms() {
@@ -188,8 +189,10 @@ void for_each_entry(const char* dir_path, F&& f) {
   ::close(dir);
 }
 
-// /proc/<pid>/task/<tid>/children exists (CONFIG_PROC_CHILDREN): set once at
-// the supervisor's start. Without it, children are found by their ppid.
+// /proc/<pid>/task/<tid>/children exists (CONFIG_PROC_CHILDREN), found once
+// at the supervisor's start; and is used for the current command (unless it
+// asks for the scan). Without it, children are found by their ppid.
+bool g_children_files_exist = true;
 bool g_children_files = true;
 
 // Calls f(child) for each child of `parent` (which has `threads` threads:
@@ -261,6 +264,7 @@ struct Supervisor {
   int channel = -1;
   int signals = -1;  // signalfd: SIGCHLD, SIGTERM
   bool shell_exited = false;
+  bool terminated = false;  // a SIGTERM came: the supervisor is not reused
   Mode mode = Mode::Running;
   Stage stage = Stage::Term;
   long stage_end = 0;
@@ -352,7 +356,10 @@ struct Supervisor {
   void on_signals() {
     signalfd_siginfo info{};
     while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      if (info.ssi_signo == SIGTERM) begin_stop();
+      if (info.ssi_signo == SIGTERM) {
+        terminated = true;
+        begin_stop();
+      }
     }
   }
 
@@ -417,7 +424,9 @@ void close_all_but(int (&keep)[5]) {
   }
 }
 
-[[noreturn]] void supervise(const Plan& plan) noexcept {
+// Once per supervisor process: descriptors, names, signals. Returns the
+// signalfd (SIGCHLD, SIGTERM), or -1.
+int set_up_process(const Plan& plan) {
   // Descriptors first: a copy of another command's channel kept here would
   // hide rbk's death from that command's supervisor. Its own stdio becomes
   // /dev/null, so that it never holds rbk's terminal or output pipe.
@@ -429,45 +438,112 @@ void close_all_but(int (&keep)[5]) {
   ::prctl(PR_SET_NAME, "rbk-supervise", 0, 0, 0);
   char own_children[96];
   proc_path(own_children, ::getpid(), ::getpid(), "/children");
-  g_children_files = !plan.scan_for_children && ::access(own_children, R_OK) == 0;
+  g_children_files_exist = ::access(own_children, R_OK) == 0;
+  g_children_files = g_children_files_exist && !plan.scan_for_children;
 
   sigset_t wanted;
   ::sigemptyset(&wanted);
   ::sigaddset(&wanted, SIGCHLD);
   ::sigaddset(&wanted, SIGTERM);
   ::sigprocmask(SIG_SETMASK, &wanted, nullptr);  // rbk blocked everything around fork()
+  return ::signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
+}
 
+// Runs one command to its end. True when the supervisor is clean afterwards
+// and may serve another: the shell reaped, no child at all left (a process
+// released from the group keeps the supervisor to itself until it exits,
+// which hands it to init), rbk still there, and no SIGTERM.
+bool run_command(const Plan& plan, int signals, bool& terminated) {
   Supervisor s;
+  s.terminated = terminated;
   s.self = ::getpid();
   s.channel = plan.channel;
+  s.signals = signals;
   s.grace_ms = plan.grace_ms;
   s.kill_window_ms = plan.kill_window_ms;
-  s.signals = ::signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (s.signals < 0) {
-    send_report(s.channel, kReportSpawnFailed, errno);
-    ::_exit(0);
-  }
   // The shell's group, signal state and descriptors are set by posix_spawn()
   // (attributes and file actions prepared by rbk before any fork).
   const supervisor_detail::SpawnObjects& spawn = supervisor_detail::spawn_objects();
   pid_t shell = -1;
   int rc = ::posix_spawn(&shell, "/bin/sh", plan.dir_fd >= 0 ? &spawn.in_dir : &spawn.here,
                          &spawn.attr, const_cast<char* const*>(plan.argv), plan.envp);
-  if (rc != 0) {
-    send_report(s.channel, kReportSpawnFailed, rc);
-    ::_exit(0);
-  }
   // The shell holds the output pipes now; end of file on them must depend on
   // the command's processes only.
   ::close(plan.out_fd);
   ::close(plan.err_fd);
   ::close(plan.null_fd);
   if (plan.dir_fd >= 0) ::close(plan.dir_fd);
+  if (rc != 0) {
+    send_report(s.channel, kReportSpawnFailed, rc);
+    return false;
+  }
   s.shell = shell;
   send_report(s.channel, kReportStarted, shell);
   s.run();
-  ::waitpid(shell, nullptr, WNOHANG);  // the zombie kept all along; still alive if unkillable
-  ::_exit(0);
+  // The zombie kept all along; still alive if unkillable.
+  bool reaped = ::waitpid(shell, nullptr, WNOHANG) == shell;
+  terminated = s.terminated;
+  return reaped && !s.reap_others() && s.channel >= 0;
+}
+
+// Idle: waits for rbk's next request on the channel. False when the
+// supervisor is to end instead: SIGTERM with no request waiting (one that
+// is already there was sent before, so it is served; the supervisor ends
+// after it), end of file, or an error.
+bool wait_for_request(int channel, int signals, bool& terminated) {
+  for (;;) {
+    pollfd fds[2] = {{channel, POLLIN, 0}, {signals, POLLIN, 0}};
+    int ready = ::poll(fds, 2, -1);
+    if (ready == -1 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    if (fds[1].revents) {  // SIGCHLD of a process reaped already, or SIGTERM
+      signalfd_siginfo info{};
+      while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        if (info.ssi_signo == SIGTERM) terminated = true;
+      }
+    }
+    if (fds[0].revents) return true;  // a request, or end of file (then receiving fails)
+    if (terminated) return false;
+  }
+}
+
+[[noreturn]] void supervise(const Plan& first) noexcept {
+  int signals = set_up_process(first);
+  if (signals < 0) {
+    send_report(first.channel, kReportSpawnFailed, errno);
+    ::_exit(0);
+  }
+  Plan plan = first;
+  supervisor_detail::Received next;
+  bool holding = false;     // `next` holds a request's memory
+  bool terminated = false;  // a SIGTERM came: no further command after this one
+  for (;;) {
+    bool clean = run_command(plan, signals, terminated);
+    if (holding) supervisor_detail::release(next);  // the shell has its own copy
+    holding = false;
+    if (!plan.reusable || !clean || terminated) ::_exit(0);
+    // Idle: rbk may hand this supervisor its next command on the same
+    // channel. End of file (rbk is done with it, or gone), SIGTERM or a
+    // malformed request ends it.
+    send_report(plan.channel, kReportIdle, 0);
+    if (!wait_for_request(plan.channel, signals, terminated)) ::_exit(0);
+    if (!supervisor_detail::receive_request(plan.channel, false, next)) ::_exit(0);
+    holding = true;
+    if (!supervisor_detail::move_to_fixed(next.fds, next.nfds, -1)) {
+      send_report(plan.channel, kReportSpawnFailed, errno);
+      ::_exit(0);
+    }
+    for (int& fd : next.fds) fd = -1;  // moved: release() must not close the numbers again
+    plan.null_fd = supervisor_detail::kChildNull;
+    plan.out_fd = supervisor_detail::kChildOut;
+    plan.err_fd = supervisor_detail::kChildErr;
+    plan.dir_fd = next.has_dir ? supervisor_detail::kChildDir : -1;
+    plan.argv = next.argv;
+    plan.envp = next.envp;
+    plan.grace_ms = next.grace_ms;
+    plan.kill_window_ms = next.kill_window_ms;
+    g_children_files = g_children_files_exist && !next.scan_for_children;
+  }
 }
 
 // ===========================================================================
@@ -563,28 +639,45 @@ void ignore_signals() noexcept {
   }
 }
 
-[[noreturn]] void supervise_command(const ChildStart& start) noexcept {
-  // The descriptors go to the fixed numbers the spawn objects name: first
-  // each one above them all, then down to its number, so that none is
-  // overwritten before it was copied.
-  int from[5] = {start.null_fd, start.out_fd, start.err_fd, start.dir_fd, start.channel};
+bool move_to_fixed(const int* fds, size_t nfds, int channel) noexcept {
+  // Each one above them all first, then down to its number, so that none
+  // is overwritten before it was copied; the originals and the copies are
+  // closed (a copy kept would hold a pipe open).
   const int to[5] = {kChildNull, kChildOut, kChildErr, kChildDir, kChildChannel};
-  int high[5];
+  int from[5] = {-1, -1, -1, -1, channel};
+  for (size_t i = 0; i < nfds && i < 4; ++i) from[i] = fds[i];
+  int high[5] = {-1, -1, -1, -1, -1};
   for (int i = 0; i < 5; ++i) {
-    high[i] = from[i] < 0 ? -1 : ::fcntl(from[i], F_DUPFD_CLOEXEC, kChildChannel + 1);
-    if (from[i] >= 0 && high[i] < 0) {
-      send_report(start.channel, kReportSpawnFailed, errno);
-      ::_exit(0);
+    if (from[i] < 0) continue;
+    high[i] = ::fcntl(from[i], F_DUPFD_CLOEXEC, kChildChannel + 1);
+    if (high[i] < 0) {  // nothing moved yet: the originals are all still there
+      int err = errno;
+      for (int j = 0; j < i; ++j)
+        if (high[j] >= 0) ::close(high[j]);
+      errno = err;
+      return false;
     }
   }
   for (int i = 0; i < 5; ++i) {
-    if (high[i] >= 0 && ::dup3(high[i], to[i], O_CLOEXEC) < 0) {
-      send_report(start.channel, kReportSpawnFailed, errno);
-      ::_exit(0);
-    }
+    if (from[i] >= 0 && from[i] != kChildChannel) ::close(from[i]);
   }
-  // The copies above the fixed numbers, and everything else, are closed by
-  // supervise().
+  for (int i = 0; i < 5; ++i) {
+    if (high[i] < 0) continue;
+    // Onto a number below the copies, which this process just freed or
+    // holds: only a kernel out of memory fails it, and then the command
+    // was never started (rbk sees the channel close without a start).
+    if (::dup3(high[i], to[i], O_CLOEXEC) < 0) ::_exit(0);
+    ::close(high[i]);
+  }
+  return true;
+}
+
+[[noreturn]] void supervise_command(const ChildStart& start) noexcept {
+  const int fds[4] = {start.null_fd, start.out_fd, start.err_fd, start.dir_fd};
+  if (!move_to_fixed(fds, 4, start.channel)) {
+    send_report(start.channel, kReportSpawnFailed, errno);
+    ::_exit(0);
+  }
   Plan plan{.channel = kChildChannel,
             .null_fd = kChildNull,
             .out_fd = kChildOut,
@@ -594,12 +687,14 @@ void ignore_signals() noexcept {
             .envp = start.envp,
             .grace_ms = start.grace_ms,
             .kill_window_ms = start.kill_window_ms,
-            .scan_for_children = start.scan_for_children};
+            .scan_for_children = start.scan_for_children,
+            .reusable = start.reusable};
   if (!start.signals_set) ignore_signals();
   supervise(plan);
 }
 
-bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error) {
+bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error,
+                     bool new_channel) {
   if (spawn_objects().error) {
     error = "cannot prepare the command: " + errno_text(spawn_objects().error);
     return false;
@@ -608,15 +703,17 @@ bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& e
     error = "cannot set up the command's output: " + errno_text(errno);
     return false;
   }
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
-    error = "cannot set up the command's supervisor: " + errno_text(errno);
-    return false;
+  if (new_channel) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
+      error = "cannot set up the command's supervisor: " + errno_text(errno);
+      return false;
+    }
+    fds.ours.reset(above_stdio(pair[0]));
+    fds.theirs.reset(above_stdio(pair[1]));
   }
-  fds.ours.reset(above_stdio(pair[0]));
-  fds.theirs.reset(above_stdio(pair[1]));
   fds.null_in.reset(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-  if (fds.ours.get() < 0 || fds.theirs.get() < 0 || fds.null_in.get() < 0) {
+  if ((new_channel && (fds.ours.get() < 0 || fds.theirs.get() < 0)) || fds.null_in.get() < 0) {
     error = "cannot set up the command's supervisor: " + errno_text(errno);
     return false;
   }
@@ -646,7 +743,8 @@ ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds, const 
                     .grace_ms = to_ms(spec.grace),
                     .kill_window_ms = to_ms(spec.kill_window),
                     .scan_for_children = spec.scan_for_children,
-                    .signals_set = false};
+                    .signals_set = false,
+                    .reusable = false};
 }
 
 void hand_over(CommandFds& fds, pid_t pid, SupervisorHandle& handle) {

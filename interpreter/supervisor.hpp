@@ -1,4 +1,6 @@
-// The per-command supervisor: a small process rbk forks for every command. It
+// The per-command supervisor: a small process, rbk's child, for every
+// command (forked by rbk, or started by the spawner and then kept for the
+// next command when nothing of its last one is left: spawner.hpp). It
 // starts `/bin/sh -c script` in a new process group, is the child subreaper of
 // everything the command starts (so an orphan that leaves the group still
 // comes back to it), reports the shell's pid and wait status to rbk, and ends
@@ -61,7 +63,8 @@ enum class SupervisorRequest : char {
 
 /// One report from the supervisor (one message on the channel).
 struct SupervisorReport {
-  /// What happened: kReportStarted, kReportSpawnFailed or kReportExited.
+  /// What happened: kReportStarted, kReportSpawnFailed, kReportExited or
+  /// kReportIdle.
   int32_t kind = 0;
   /// Started: the shell's pid (= its process group id); spawn failed: the
   /// errno; exited: the waitid() si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED).
@@ -79,6 +82,9 @@ inline constexpr int32_t kReportStarted = 'P';
 inline constexpr int32_t kReportSpawnFailed = 'F';
 /// The shell ended.
 inline constexpr int32_t kReportExited = 'X';
+/// The command is over and the supervisor is clean (no process left): it
+/// waits on the channel for another command instead of exiting.
+inline constexpr int32_t kReportIdle = 'I';
 
 /// What the supervisor needs to start the command.
 struct SupervisorSpec {

@@ -45,9 +45,11 @@ struct CommandFds {
   UniqueFd dir;                  // the working directory (O_PATH), or none
 };
 
-/// Creates the pipes, the channel, /dev/null and opens the working directory;
+/// Creates the pipes, the channel (unless `new_channel` is false: an idle
+/// supervisor keeps its own), /dev/null and opens the working directory;
 /// false with the reason in `error`.
-bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error);
+bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error,
+                     bool new_channel = true);
 
 /// What the child needs, as plain values (no allocation in the child).
 struct ChildStart {
@@ -59,7 +61,42 @@ struct ChildStart {
   /// The signal dispositions are already those of a supervisor (a child of
   /// the spawner inherits them).
   bool signals_set;
+  /// Once clean after a command, the supervisor reports kReportIdle and
+  /// waits on its channel for another request (only the spawner's children:
+  /// rbk's Spawner hands them further commands).
+  bool reusable;
 };
+
+/// A request as the spawner or an idle supervisor receives it: the
+/// descriptors in protocol order (channel if sent, stdin, stdout, stderr,
+/// directory if sent) and the script and environment in mmap'd memory.
+struct Received {
+  int fds[5] = {-1, -1, -1, -1, -1};  // stdin, stdout, stderr, directory (or -1)
+  size_t nfds = 0;                    // of those four
+  int channel = -1;                   // the new supervisor's channel, if one came
+  bool has_dir = false;
+  const char* argv[4] = {nullptr, nullptr, nullptr, nullptr};
+  char** envp = nullptr;
+  long grace_ms = 0, kill_window_ms = 0;
+  bool scan_for_children = false;
+  void* memory = nullptr;  // holds the strings and envp
+  size_t length = 0;
+};
+
+/// Receives one whole request on `sock`, with a channel attached when
+/// `with_channel` (the spawner), without (an idle supervisor). False when
+/// the socket ended or broke or the request was malformed; nothing is left
+/// open or mapped then. Async-signal-safe.
+bool receive_request(int sock, bool with_channel, Received& out) noexcept;
+
+/// Unmaps a request's memory and closes whatever descriptors it still holds.
+void release(Received& r) noexcept;
+
+/// Moves `fds` (stdin, stdout, stderr, directory; -1 for none) and
+/// `channel` (-1: it is already at kChildChannel) to the fixed numbers and
+/// closes the originals. False, with everything as it was, when a copy
+/// could not be made. Async-signal-safe.
+bool move_to_fixed(const int* fds, size_t nfds, int channel) noexcept;
 
 /// The ChildStart for `spec` and its prepared descriptors.
 ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds, const char* const* argv);

@@ -9,12 +9,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -63,12 +65,15 @@ struct Outcome {
   std::vector<SupervisorReport> reports;
   std::string out;
   int status = -1;
+  bool idle = false;  // it reported kReportIdle
 };
 
 // Reads the command's stdout and the supervisor's reports until the channel
-// closes (asking for the release once the shell exited, as rbk does), then
-// reaps the supervisor (rbk's child, whoever forked it).
-Outcome finish(SupervisorHandle& h) {
+// closes or the supervisor reports it is idle (asking for the release once
+// the shell exited, as rbk does). An idle supervisor is given back to
+// `keep`, or else ended by closing the channel; one that exited is reaped
+// (rbk's child, whoever forked it).
+Outcome finish(SupervisorHandle& h, Spawner* keep = nullptr) {
   Outcome o;
   while (h.channel.get() >= 0 || h.out.get() >= 0) {
     pollfd p[2] = {{h.channel.get(), POLLIN, 0}, {h.out.get(), POLLIN, 0}};
@@ -84,6 +89,15 @@ Outcome finish(SupervisorHandle& h) {
         o.reports.push_back(r);
         char release = static_cast<char>(SupervisorRequest::Release);
         if (r.kind == kReportExited) ::send(h.channel.get(), &release, 1, MSG_NOSIGNAL);
+        if (r.kind == kReportIdle) {
+          o.idle = true;
+          if (keep) {
+            keep->give_back(h);  // empties the handle
+            h.out.reset();
+            return o;
+          }
+          h.channel.reset();  // ends it
+        }
       } else {
         h.channel.reset();
       }
@@ -100,6 +114,18 @@ Outcome finish(SupervisorHandle& h) {
   ::waitpid(h.pid, &o.status, 0);
   return o;
 }
+
+SupervisorSpec spec_for(const char* script, char* const* envp);
+
+// A command that appends a line to a file: the file says how often it ran.
+struct Counting {
+  test::TempDir tmp;
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[2] = {path.data(), nullptr};
+  std::string counter = (tmp.path / "runs").string();
+  std::string script = "echo ran >> '" + counter + "'";
+  SupervisorSpec spec() { return spec_for(script.c_str(), envp); }
+};
 
 SupervisorSpec spec_for(const char* script, char* const* envp) {
   SupervisorSpec spec;
@@ -140,10 +166,87 @@ TEST_CASE("the spawner's supervisors are rbk's children, and it holds no command
   char stop = static_cast<char>(SupervisorRequest::Stop);
   CHECK(::send(h.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
   Outcome o = finish(h);
-  REQUIRE(o.reports.size() == 2);
+  REQUIRE(o.reports.size() == 3);
   CHECK(o.reports[1].kind == kReportExited);
   CHECK(o.reports[1].stopped == 1);
+  CHECK(o.reports[2].kind == kReportIdle);
   CHECK(WIFEXITED(o.status));
+}
+
+TEST_CASE("a clean supervisor serves the next command, one with a process left does not",
+          "[spawner][supervisor]") {
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  Spawner spawner;
+  std::string error;
+  SupervisorHandle first;
+  REQUIRE(spawner.start(spec_for("echo one", envp), first, error));
+  const pid_t supervisor = first.pid;
+  Outcome one = finish(first, &spawner);
+  CHECK(one.out == "one\n");
+  CHECK(one.idle);
+  CHECK(spawner.idle_count() == 1);
+
+  // The same process runs the next command, in its own fresh shell.
+  SupervisorHandle second;
+  REQUIRE(spawner.start(spec_for("echo two", envp), second, error));
+  CHECK(second.pid == supervisor);
+  CHECK(spawner.idle_count() == 0);
+  Outcome two = finish(second, &spawner);
+  CHECK(two.out == "two\n");
+  REQUIRE(two.reports.size() == 3);
+  CHECK(two.reports[0].kind == kReportStarted);
+  CHECK(two.reports[1].kind == kReportExited);
+  CHECK(two.reports[1].status == 0);
+  CHECK(two.idle);
+
+  // A daemon released from the command's group keeps the supervisor to
+  // itself: it exits (handing the daemon to init) instead of going idle, so
+  // no later command's stop can reach the daemon.
+  // The daemon says its pid once it is in its own session (through a FIFO,
+  // so the shell waits for it without polling).
+  test::TempDir tmp;
+  std::string fifo = (tmp.path / "pid").string();
+  std::string daemon_script =
+      "mkfifo '" + fifo + "'; setsid sh -c 'echo $$ > \"$0\"; exec sleep 3600' '" + fifo +
+      "' < /dev/null > /dev/null 2>&1 & read -r pid < '" + fifo + "'; echo $pid";
+  SupervisorHandle third;
+  REQUIRE(spawner.start(spec_for(daemon_script.c_str(), envp), third, error));
+  CHECK(third.pid == supervisor);
+  Outcome three = finish(third, &spawner);
+  CHECK_FALSE(three.idle);
+  CHECK(WIFEXITED(three.status));
+  CHECK(spawner.idle_count() == 0);
+  const int daemon = std::atoi(three.out.c_str());
+  REQUIRE(daemon > 0);
+  CHECK(::kill(daemon, 0) == 0);  // released, alive
+  ::kill(daemon, SIGKILL);
+}
+
+TEST_CASE("an idle supervisor that got SIGTERM is not used, and the command runs once",
+          "[spawner]") {
+  Counting c;
+  Spawner spawner;
+  std::string error;
+  SupervisorHandle first;
+  REQUIRE(spawner.start(c.spec(), first, error));
+  const pid_t idle = first.pid;
+  REQUIRE(finish(first, &spawner).idle);
+  // Ended by the SIGTERM before the next command is asked for (a request
+  // already waiting would be served first).
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, idle, 0));
+  REQUIRE(fd >= 0);
+  ::kill(idle, SIGTERM);
+  pollfd p{fd, POLLIN, 0};
+  CHECK(::poll(&p, 1, kHangGuardMs) == 1);
+  ::close(fd);
+  SupervisorHandle second;
+  REQUIRE(spawner.start(c.spec(), second, error));
+  CHECK(second.pid != idle);
+  // The ended one was reaped by the spawner's owner, not left a zombie.
+  CHECK(::waitpid(idle, nullptr, WNOHANG) == -1);
+  finish(second);
+  CHECK(test::read_file(c.counter) == "ran\nran\n");
 }
 
 TEST_CASE("a script and an environment larger than one message arrive whole", "[spawner]") {
@@ -161,22 +264,19 @@ TEST_CASE("a script and an environment larger than one message arrive whole", "[
   CHECK(spawner.helper_pid() > 0);
   Outcome o = finish(h);
   CHECK(o.out == std::to_string(big.size()));
-  REQUIRE_FALSE(o.reports.empty());
-  CHECK(o.reports.back().kind == kReportExited);
-  CHECK(o.reports.back().value == CLD_EXITED);
-  CHECK(o.reports.back().status == 0);
+  REQUIRE(o.reports.size() == 3);
+  CHECK(o.reports[1].kind == kReportExited);
+  CHECK(o.reports[1].value == CLD_EXITED);
+  CHECK(o.reports[1].status == 0);
+  CHECK(o.idle);
 }
 
 TEST_CASE("when the spawner is gone, rbk starts the supervisor itself, once", "[spawner]") {
-  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-  char* envp[] = {path.data(), nullptr};
-  test::TempDir tmp;
-  std::string counter = (tmp.path / "runs").string();
-  std::string script = "echo ran >> '" + counter + "'";
+  Counting c;
   Spawner spawner;
   SupervisorHandle first;
   std::string error;
-  REQUIRE(spawner.start(spec_for(script.c_str(), envp), first, error));
+  REQUIRE(spawner.start(c.spec(), first, error));
   finish(first);
   const pid_t helper = spawner.helper_pid();
   REQUIRE(helper > 0);
@@ -184,12 +284,12 @@ TEST_CASE("when the spawner is gone, rbk starts the supervisor itself, once", "[
   int status = 0;
   CHECK(::waitpid(helper, &status, 0) == helper);  // reaped here, as its end is what is tested
   SupervisorHandle second;
-  CHECK(spawner.start(spec_for(script.c_str(), envp), second, error));
+  CHECK(spawner.start(c.spec(), second, error));
   CHECK(spawner.helper_pid() == -1);
   CHECK(parent_of(second.pid) == ::getpid());
   Outcome o = finish(second);
   CHECK(WIFEXITED(o.status));
-  CHECK(test::read_file(counter) == "ran\nran\n");
+  CHECK(test::read_file(c.counter) == "ran\nran\n");
 }
 
 TEST_CASE("a runner's spawner ends with the runner", "[spawner][runner]") {

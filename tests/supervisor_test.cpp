@@ -59,7 +59,9 @@ int reap_supervisor(pid_t pid) {
   return status;
 }
 
-// Every report until the supervisor closes the channel (or the hang guard).
+// Every report until the supervisor closes the channel or reports it is
+// idle (a supervisor of the spawner's, clean after its command: the caller
+// then closes the channel, which ends it), or the hang guard.
 std::vector<SupervisorReport> reports_until_exit(int channel) {
   std::vector<SupervisorReport> reports;
   for (;;) {
@@ -72,7 +74,15 @@ std::vector<SupervisorReport> reports_until_exit(int channel) {
     ssize_t n = ::recv(channel, &r, sizeof r, 0);
     if (n <= 0) return reports;
     reports.push_back(r);
+    if (r.kind == kReportIdle) return reports;
   }
+}
+
+// Takes the idle report off the end; true when there was one.
+bool took_idle(std::vector<SupervisorReport>& reports) {
+  if (reports.empty() || reports.back().kind != kReportIdle) return false;
+  reports.pop_back();
+  return true;
 }
 
 }  // namespace
@@ -116,6 +126,9 @@ TEST_CASE("the supervisor ends every descendant when asked, when rbk is gone, on
     h.channel.reset();
   else
     reports = reports_until_exit(h.channel.get());
+  // Idle only when clean: every process ended, and no SIGTERM to it.
+  CHECK(took_idle(reports) == (through_spawner && how == "stop request"));
+  h.channel.reset();  // ends an idle supervisor
   int status = reap_supervisor(h.pid);
   CHECK(started);
   REQUIRE(started_pids.size() == test::kEscapingPids);
@@ -158,6 +171,8 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   char stop = static_cast<char>(SupervisorRequest::Stop);
   CHECK(::send(second.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
   std::vector<SupervisorReport> reports = reports_until_exit(second.channel.get());
+  CHECK(took_idle(reports) == through_spawner);
+  second.channel.reset();
   reap_supervisor(second.pid);
   REQUIRE(reports.size() == 2);
   CHECK(reports[1].stopped == 1);
