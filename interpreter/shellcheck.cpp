@@ -1,8 +1,12 @@
 // ShellCheck on shell literals.
 //
-// How a snippet reaches ShellCheck: its text goes through the environment
-// (RBK_SNIPPET), never into shell source; the script is fixed:
-//   printf '%s\n' "$RBK_SNIPPET" | shellcheck --format=json1 --shell=sh -
+// How the snippets reach ShellCheck: one ShellCheck process per call (a
+// runbook's literals together, not one process each). Each snippet is written
+// to a file named by its index in a private temporary directory (mkdtemp,
+// mode 0700), whose path goes through the environment (RBK_SNIPPETS), never
+// into shell source; the script is fixed:
+//   cd "$RBK_SNIPPETS" && exec shellcheck --format=json1 --shell=sh -- *.sh
+// and each finding names its file ("3.sh"), so it goes back to its snippet.
 //
 // Known names (parameters, secrets, captures…) are exported by rbk, so
 // ShellCheck must not call them "referenced but not assigned" (SC2154). They
@@ -25,9 +29,16 @@
 // exclusive end column, the same units as a Span. See map_shell_position.
 #include "interpreter/shellcheck.hpp"
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string_view>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -118,6 +129,35 @@ std::string first_line_of(std::string_view s) {
   return out;
 }
 
+// A private temporary directory for one batch, removed with everything in it.
+struct SnippetDir {
+  std::string path;
+  std::string error;
+  bool create() {
+    std::error_code ec;
+    std::string pattern =
+        (std::filesystem::temp_directory_path(ec) / "rbk-shellcheck-XXXXXX").string();
+    if (ec) pattern = "/tmp/rbk-shellcheck-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      error = std::error_code(errno, std::generic_category()).message();
+      return false;
+    }
+    path = pattern;
+    return true;
+  }
+  bool write(const std::string& name, const std::string& text) {
+    std::ofstream f(path + "/" + name, std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) error = "write failed";
+    return static_cast<bool>(f);
+  }
+  ~SnippetDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
 }  // namespace
 
 Span map_shell_position(const ast::Shell& shell, uint32_t line, uint32_t col, uint32_t end_line,
@@ -146,81 +186,111 @@ Span map_shell_position(const ast::Shell& shell, uint32_t line, uint32_t col, ui
 Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, CommandRunner& runner,
                                 std::string& note) {
   Diagnostics out;
+  std::vector<const ShellSnippet*> checked;  // index i is file "i.sh"
   for (const ShellSnippet& snip : snippets) {
     if (snip.shell == nullptr) continue;
-    const ast::Shell& shell = *snip.shell;
-    if (shell.text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    if (snip.shell->text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    checked.push_back(&snip);
+  }
+  if (checked.empty()) return out;
 
+  SnippetDir dir;
+  if (!dir.create()) {
+    note = "shellcheck skipped: cannot create a temporary directory: " + dir.error;
+    return out;
+  }
+  for (size_t i = 0; i < checked.size(); ++i) {
     std::string names;
-    for (const std::string& n : snip.known)
+    for (const std::string& n : checked[i]->known)
       if (valid_name(n)) names += " " + n + "=''";
-    std::string input = shell.text;
+    std::string input = checked[i]->shell->text;
     if (!names.empty()) input += "\n\n# shellcheck disable=SC2317\nexport" + names;
-
-    CommandSpec spec;
-    spec.script =
-        "command -v shellcheck >/dev/null 2>&1 || exit 127\n"
-        "printf '%s\\n' \"$RBK_SNIPPET\" | shellcheck --format=json1 --shell=sh -";
-    spec.env.emplace_back("RBK_SNIPPET", input);
-    spec.timeout = std::chrono::seconds(30);
-    spec.grace = std::chrono::seconds(2);
-    spec.capture_limit = size_t{16} << 20;
-    CommandResult r = runner.run(spec, nullptr);
-
-    if (r.spawn_failed || r.exit_code == 127) {
-      note = kNotFound;
+    input += "\n";
+    if (!dir.write(std::to_string(i) + ".sh", input)) {
+      note = "shellcheck skipped: cannot write a temporary file: " + dir.error;
       return out;
-    }
-    const std::string where = shell.span.valid() ? " at " + shell.span.where() : std::string();
-    if (r.cancelled) {
-      note = "shellcheck was cancelled";
-      return out;
-    }
-    if (r.timed_out) {
-      note = "shellcheck timed out on the shell literal" + where;
-      continue;
-    }
-    nlohmann::json doc = nlohmann::json::parse(r.out.text, nullptr, false);
-    if ((r.exit_code != 0 && r.exit_code != 1) || doc.is_discarded() || !doc.is_object() ||
-        !doc.contains("comments") || !doc["comments"].is_array()) {
-      std::string why = first_line_of(r.err.text);
-      if (why.empty()) why = "exit status " + std::to_string(r.exit_code);
-      note = "shellcheck failed on the shell literal" + where + ": " + why;
-      continue;
-    }
-
-    const auto text_lines = split_lines(shell.text);
-    const auto n_lines = static_cast<uint32_t>(text_lines.size());
-    for (const nlohmann::json& c : doc["comments"]) {
-      if (!c.is_object()) continue;
-      int64_t code = c.value("code", int64_t{0});
-      uint32_t line = get_u32(c, "line", 1);
-      uint32_t col = get_u32(c, "column", 1);
-      uint32_t end_line = get_u32(c, "endLine", line);
-      uint32_t end_col = get_u32(c, "endColumn", col);
-      if (line > n_lines) {
-        if (code >= 2000) continue;  // about the epilogue, not the snippet
-        // A parse error found only at the end (an unclosed quote…).
-        line = end_line = n_lines;
-        col = end_col = UINT32_MAX;
-      } else if (end_line > n_lines) {
-        end_line = n_lines;
-        end_col = UINT32_MAX;
-      }
-      Diagnostic d;
-      d.severity = severity_of(c.value("level", std::string("warning")));
-      d.span = map_shell_position(shell, line, col, end_line, end_col);
-      d.code = "RBK401";
-      std::string sc = "SC" + std::to_string(code);
-      d.message = sc + ": " + first_line_of(c.value("message", std::string()));
-      d.help = "see https://www.shellcheck.net/wiki/" + sc;
-      if (shell.span.file != nullptr) {
-        d.file_owner = shell.span.file->weak_from_this().lock();
-        d.path = shell.span.file->path();
-      }
-      out.push_back(std::move(d));
     }
   }
+
+  CommandSpec spec;
+  spec.script =
+      "command -v shellcheck >/dev/null 2>&1 || exit 127\n"
+      "cd \"$RBK_SNIPPETS\" && exec shellcheck --format=json1 --shell=sh -- *.sh";
+  spec.env.emplace_back("RBK_SNIPPETS", dir.path);
+  // A hang guard: ShellCheck takes milliseconds per literal.
+  spec.timeout = std::chrono::seconds(30) + std::chrono::seconds(2) * checked.size();
+  spec.grace = std::chrono::seconds(2);
+  spec.capture_limit = size_t{64} << 20;
+  CommandResult r = runner.run(spec, nullptr);
+
+  if (r.spawn_failed || r.exit_code == 127) {
+    note = kNotFound;
+    return out;
+  }
+  const ast::Shell& first = *checked.front()->shell;
+  const std::string where =
+      first.span.file != nullptr ? " in " + first.span.file->path() : std::string();
+  if (r.cancelled) {
+    note = "shellcheck was cancelled";
+    return out;
+  }
+  if (r.timed_out) {
+    note = "shellcheck timed out on the shell literals" + where;
+    return out;
+  }
+  nlohmann::json doc = nlohmann::json::parse(r.out.text, nullptr, false);
+  if ((r.exit_code != 0 && r.exit_code != 1) || doc.is_discarded() || !doc.is_object() ||
+      !doc.contains("comments") || !doc["comments"].is_array()) {
+    std::string why = first_line_of(r.err.text);
+    if (why.empty()) why = "exit status " + std::to_string(r.exit_code);
+    note = "shellcheck failed on the shell literals" + where + ": " + why;
+    return out;
+  }
+
+  std::vector<std::pair<size_t, Diagnostic>> found;  // with the snippet's index
+  for (const nlohmann::json& c : doc["comments"]) {
+    if (!c.is_object()) continue;
+    // "3.sh" is checked[3]; anything else is not ours.
+    const std::string file = c.value("file", std::string());
+    size_t index = 0;
+    auto [end, ec] = std::from_chars(file.data(), file.data() + file.size(), index);
+    if (ec != std::errc() || std::string_view(end, file.data() + file.size() - end) != ".sh" ||
+        index >= checked.size())
+      continue;
+    const ast::Shell& shell = *checked[index]->shell;
+    const auto n_lines = static_cast<uint32_t>(split_lines(shell.text).size());
+    int64_t code = c.value("code", int64_t{0});
+    uint32_t line = get_u32(c, "line", 1);
+    uint32_t col = get_u32(c, "column", 1);
+    uint32_t end_line = get_u32(c, "endLine", line);
+    uint32_t end_col = get_u32(c, "endColumn", col);
+    if (line > n_lines) {
+      if (code >= 2000) continue;  // about the epilogue, not the snippet
+      // A parse error found only at the end (an unclosed quote…).
+      line = end_line = n_lines;
+      col = end_col = UINT32_MAX;
+    } else if (end_line > n_lines) {
+      end_line = n_lines;
+      end_col = UINT32_MAX;
+    }
+    Diagnostic d;
+    d.severity = severity_of(c.value("level", std::string("warning")));
+    d.span = map_shell_position(shell, line, col, end_line, end_col);
+    d.code = "RBK401";
+    std::string sc = "SC" + std::to_string(code);
+    d.message = sc + ": " + first_line_of(c.value("message", std::string()));
+    d.help = "see https://www.shellcheck.net/wiki/" + sc;
+    if (shell.span.file != nullptr) {
+      d.file_owner = shell.span.file->weak_from_this().lock();
+      d.path = shell.span.file->path();
+    }
+    found.emplace_back(index, std::move(d));
+  }
+  // In the order of the literals (ShellCheck takes the files in the glob's
+  // order, "10.sh" before "2.sh"), each literal's findings in ShellCheck's.
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [index, d] : found) out.push_back(std::move(d));
   return out;
 }
 

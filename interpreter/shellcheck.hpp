@@ -1,6 +1,7 @@
 // ShellCheck inside runbooks: every shell literal (one-line or fenced) is
-// checked with `shellcheck --format=json1 --shell=sh -`, and each finding is
-// mapped back to its exact line and column in the .rbk file.
+// checked with `shellcheck --format=json1 --shell=sh`, one process for all
+// the literals of a call, and each finding is mapped back to its exact line
+// and column in the .rbk file.
 #pragma once
 
 #include <set>
@@ -19,12 +20,14 @@ struct ShellSnippet {
   std::set<std::string> known;  // parameters, secrets, captures, RBK_*, template params…
 };
 
-/// Checks every snippet. Findings are Diagnostics with code "RBK401" and the
-/// ShellCheck code in the message ("SC2086: Double quote to prevent globbing…"),
-/// severities mapped (error → Error, warning → Warning, info/style → Note).
+/// Checks every snippet, with one ShellCheck process. Findings are
+/// Diagnostics with code "RBK401" and the ShellCheck code in the message
+/// ("SC2086: Double quote to prevent globbing…"), severities mapped (error →
+/// Error, warning → Warning, info/style → Note), in the snippets' order.
 /// Uses `runner` to start ShellCheck (so tests can fake it). When ShellCheck
 /// cannot be run, returns no findings and sets `note` to one line. The
-/// snippet reaches ShellCheck through the environment (never in the script);
+/// snippets reach ShellCheck as files in a private temporary directory whose
+/// path is in the environment (never a snippet in the script);
 /// `known` names are declared after it (see shellcheck.cpp), so SC2154 is
 /// reported only for names neither rbk nor the snippet defines.
 Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, CommandRunner& runner,

@@ -2,6 +2,10 @@
 // runs of /usr/bin/shellcheck, and a runner that cannot start it.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -81,13 +85,23 @@ class CannotStart final : public CommandRunner {
   }
 };
 
-// Answers with a fixed result and keeps the spec it was given.
+// Answers with a fixed result and keeps the spec it was given, and the
+// files in the directory named by its RBK_SNIPPETS (they are gone after).
 class Scripted final : public CommandRunner {
  public:
   CommandResult result;
   std::vector<CommandSpec> specs;
+  std::map<std::string, std::string> files;
   CommandResult run(const CommandSpec& spec, OutputSink*) override {
     specs.push_back(spec);
+    for (const auto& [name, value] : spec.env) {
+      if (name != "RBK_SNIPPETS") continue;
+      for (const auto& e : std::filesystem::directory_iterator(value)) {
+        std::ifstream f(e.path(), std::ios::binary);
+        files[e.path().filename().string()] =
+            std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      }
+    }
     return result;
   }
 };
@@ -247,41 +261,51 @@ TEST_CASE("ShellCheck that cannot be started gives a note and no findings", "[sh
     CHECK(shellcheck_snippets(snippets, runner, note).empty());
     CHECK(note == "shellcheck not found; install the 'shellcheck' package or pass --no-shellcheck");
   }
-  SECTION("the snippet travels in the environment, never in the script") {
+  SECTION("the snippets travel in files, never in the script, one process for all") {
     Scripted runner;
     runner.result.exit_code = 1;
+    // ShellCheck names each finding's file; "1.sh" is the second literal.
     runner.result.out.text =
-        R"({"comments":[{"file":"-","line":1,"endLine":1,"column":8,"endColumn":13,)"
+        R"({"comments":[{"file":"1.sh","line":2,"endLine":2,"column":7,"endColumn":12,)"
+        R"("level":"info","code":2086,"message":"Double quote."},)"
+        R"({"file":"0.sh","line":1,"endLine":1,"column":8,"endColumn":13,)"
         R"("level":"style","code":2250,"message":"Prefer putting braces around variable references.\nmore"},)"
-        R"({"file":"-","line":3,"endLine":3,"column":1,"endColumn":2,"level":"warning","code":2034,"message":"x"}]})";
+        R"({"file":"0.sh","line":3,"endLine":3,"column":1,"endColumn":2,"level":"warning","code":2034,"message":"x"},)"
+        R"({"file":"../elsewhere.sh","line":1,"endLine":1,"column":1,"endColumn":2,"level":"error","code":1000,"message":"y"}]})";
     snippets[0].known = {"host", "other"};
     std::string note;
-    Diagnostics ds = shellcheck_snippets({snippets[0]}, runner, note);
+    Diagnostics ds = shellcheck_snippets(snippets, runner, note);
     CHECK(note.empty());
     REQUIRE(runner.specs.size() == 1);
     const CommandSpec& spec = runner.specs[0];
     CHECK(spec.script.find("echo") == std::string::npos);
-    CHECK(spec.script.find("shellcheck --format=json1 --shell=sh -") != std::string::npos);
-    CHECK(spec.timeout == std::chrono::seconds(30));
+    CHECK(spec.script.find("shellcheck --format=json1 --shell=sh -- *.sh") != std::string::npos);
+    CHECK(spec.timeout == std::chrono::seconds(34));
     REQUIRE(spec.env.size() == 1);
-    CHECK(spec.env[0].first == "RBK_SNIPPET");
-    CHECK(spec.env[0].second ==
-          "echo é $host $other\n\n# shellcheck disable=SC2317\nexport host='' other=''");
-    // The finding on line 3 is in the epilogue: dropped. Style → note, the
-    // message cut to its first line.
-    REQUIRE(ds.size() == 1);
+    CHECK(spec.env[0].first == "RBK_SNIPPETS");
+    CHECK_FALSE(std::filesystem::exists(spec.env[0].second));  // removed after
+    REQUIRE(runner.files.size() == 2);
+    CHECK(runner.files["0.sh"] ==
+          "echo é $host $other\n\n# shellcheck disable=SC2317\nexport host='' other=''\n");
+    CHECK(runner.files["1.sh"].rfind("if true; then\n", 0) == 0);
+    // The finding on line 3 of 0.sh is in the epilogue: dropped; one naming
+    // another file is not ours. Style → note, the message cut to its first
+    // line; the first literal's findings first.
+    REQUIRE(ds.size() == 2);
     CHECK(ds[0].severity == Severity::Note);
     CHECK(ds[0].message == "SC2250: Prefer putting braces around variable references.");
     CHECK(ds[0].help == "see https://www.shellcheck.net/wiki/SC2250");
     CHECK(text_of(ds[0].span) == "$host");
+    CHECK(ds[1].message == "SC2086: Double quote.");
+    CHECK(text_of(ds[1].span) == "$host");
   }
-  SECTION("unreadable output: a note, and the next snippet still runs") {
+  SECTION("unreadable output: a note naming the file") {
     Scripted runner;
     runner.result.exit_code = 3;
     runner.result.err.text = "shellcheck: bad option\nusage…\n";
     std::string note;
     CHECK(shellcheck_snippets(snippets, runner, note).empty());
-    CHECK(runner.specs.size() == 2);
-    CHECK(note == "shellcheck failed on the shell literal at 9:11: shellcheck: bad option");
+    CHECK(runner.specs.size() == 1);
+    CHECK(note == "shellcheck failed on the shell literals in t.rbk: shellcheck: bad option");
   }
 }
