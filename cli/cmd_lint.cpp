@@ -107,8 +107,46 @@ int run_lint(const LintCmdOptions& opts) {
 
   std::vector<FileResult> results(files.size());
   std::atomic<size_t> next{0};
+  // Each worker lints its files up to ShellCheck, then runs one ShellCheck
+  // process for the shell literals of a batch of them; memory stays bounded
+  // by the batch (each file's parse tree lives until its batch is done).
+  constexpr size_t kShellCheckBatch = 32;
   auto worker = [&] {
     FileModuleLoader loader;  // not thread-safe: one per worker
+    struct Pending {
+      size_t index;
+      ParseResult parsed;
+      PendingLint lint;
+    };
+    std::vector<Pending> batch;
+    auto fail = [&](size_t i, const std::exception& e) {
+      Diagnostic d;
+      d.path = files[i];
+      d.message = std::string("internal error while linting: ") + e.what();
+      results[i].diags.push_back(std::move(d));
+    };
+    auto flush = [&] {
+      std::vector<PendingLint*> lints;
+      for (Pending& p : batch) lints.push_back(&p.lint);
+      std::vector<std::string> notes;
+      try {
+        lint_shellcheck(lints, notes);
+      } catch (const std::exception& e) {
+        notes.push_back(std::string("shellcheck skipped: ") + e.what());
+      }
+      for (Pending& p : batch) {
+        FileResult& r = results[p.index];
+        r.notes.insert(r.notes.end(), notes.begin(), notes.end());
+        try {
+          Diagnostics more =
+              lint_finish(*p.parsed.document, policies[policy_of[p.index]], std::move(p.lint));
+          r.diags.insert(r.diags.end(), more.begin(), more.end());
+        } catch (const std::exception& e) {
+          fail(p.index, e);
+        }
+      }
+      batch.clear();
+    };
     for (size_t i = next++; i < files.size(); i = next++) {
       FileResult& r = results[i];
       try {
@@ -116,17 +154,16 @@ int run_lint(const LintCmdOptions& opts) {
           ParseResult pr = parse(file);
           r.diags = std::move(pr.diagnostics);
           if (pr.document) {
-            Diagnostics more = lint_document(*pr.document, policies[policy_of[i]], loader, r.notes);
-            r.diags.insert(r.diags.end(), more.begin(), more.end());
+            PendingLint lint = lint_start(*pr.document, policies[policy_of[i]], loader);
+            batch.push_back(Pending{i, std::move(pr), std::move(lint)});
           }
         }
       } catch (const std::exception& e) {
-        Diagnostic d;
-        d.path = files[i];
-        d.message = std::string("internal error while linting: ") + e.what();
-        r.diags.push_back(std::move(d));
+        fail(i, e);
       }
+      if (batch.size() >= kShellCheckBatch) flush();
     }
+    flush();
   };
   size_t n_threads = std::max(1u, std::thread::hardware_concurrency());
   n_threads = std::min(n_threads, files.size());

@@ -518,10 +518,11 @@ class Linter {
     imports_ = resolve_imports(doc, loader, errs);
   }
 
-  Diagnostics run(std::vector<std::string>& notes) {
+  /// Every rule but ShellCheck; the shell literals go to `snippets`.
+  Diagnostics run(std::vector<ShellSnippet>& snippets) {
     if (const Runbook* r = doc_.runbook()) lint_runbook(*r);
     if (const Module* m = doc_.module()) lint_module(*m);
-    if (opts_.shellcheck) run_shellcheck(notes);
+    snippets = std::move(snippets_);
     return std::move(found_);
   }
 
@@ -1011,26 +1012,47 @@ class Linter {
       walk_body_shells(t->body, sh);
     }
   }
-
-  void run_shellcheck(std::vector<std::string>& notes) {
-    if (snippets_.empty()) return;
-    ProcessRunner runner;
-    std::string note;
-    Diagnostics more = shellcheck_snippets(snippets_, runner, note);
-    if (!note.empty()) notes.push_back(note);
-    for (auto& d : more) {
-      if (d.code.empty()) d.code = "RBK401";
-      found_.push_back(std::move(d));
-    }
-  }
 };
 
 }  // namespace
 
+PendingLint lint_start(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader) {
+  PendingLint p;
+  p.checked = check(doc, &loader);
+  p.found = Linter(doc, opts, loader).run(p.snippets);
+  if (!opts.shellcheck) p.snippets.clear();
+  return p;
+}
+
+void lint_shellcheck(const std::vector<PendingLint*>& batch, std::vector<std::string>& notes) {
+  std::vector<ShellSnippet> all;
+  std::vector<PendingLint*> owner;
+  for (PendingLint* p : batch) {
+    for (ShellSnippet& s : p->snippets) {
+      all.push_back(std::move(s));
+      owner.push_back(p);
+    }
+    p->snippets.clear();
+  }
+  if (all.empty()) return;
+  ProcessRunner runner;
+  std::string note;
+  std::vector<Diagnostics> each = shellcheck_each(all, runner, note);
+  if (!note.empty()) notes.push_back(note);
+  for (size_t i = 0; i < each.size(); ++i)
+    for (Diagnostic& d : each[i]) owner[i]->found.push_back(std::move(d));
+}
+
 Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader,
                           std::vector<std::string>& notes) {
-  Diagnostics out = check(doc, &loader);
-  Diagnostics found = Linter(doc, opts, loader).run(notes);
+  PendingLint p = lint_start(doc, opts, loader);
+  lint_shellcheck({&p}, notes);
+  return lint_finish(doc, opts, std::move(p));
+}
+
+Diagnostics lint_finish(const ast::Document& doc, const LintOptions& opts, PendingLint&& pending) {
+  Diagnostics out = std::move(pending.checked);
+  Diagnostics found = std::move(pending.found);
 
   // Levels from rbk.yaml.
   auto level = [&](const std::string& id, Severity def) -> std::optional<Severity> {

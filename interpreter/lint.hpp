@@ -11,6 +11,7 @@
 #include "interpreter/destructive.hpp"
 #include "interpreter/diagnostic.hpp"
 #include "interpreter/module_loader.hpp"
+#include "interpreter/shellcheck.hpp"
 
 namespace rbk {
 
@@ -44,5 +45,21 @@ struct LintOptions {
 /// that are not findings (e.g. "shellcheck not found; shell rules skipped").
 Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader,
                           std::vector<std::string>& notes);
+
+/// lint_document in three parts, so that one ShellCheck process serves a
+/// batch of documents: what lint_start found, and the document's shell
+/// literals (empty when ShellCheck is off), which point into the document.
+struct PendingLint {
+  Diagnostics checked;                 // the check pass
+  Diagnostics found;                   // the rules (and then ShellCheck)
+  std::vector<ShellSnippet> snippets;  // for lint_shellcheck
+};
+/// The check pass and every rule but ShellCheck.
+PendingLint lint_start(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader);
+/// ShellCheck on the snippets of every document of `batch`, with one process;
+/// each finding goes to its own document's `found`.
+void lint_shellcheck(const std::vector<PendingLint*>& batch, std::vector<std::string>& notes);
+/// Levels from rbk.yaml, suppressions, sorted: the end of lint_document.
+Diagnostics lint_finish(const ast::Document& doc, const LintOptions& opts, PendingLint&& pending);
 
 }  // namespace rbk

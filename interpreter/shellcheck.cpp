@@ -37,6 +37,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string_view>
 #include <system_error>
 
@@ -186,11 +187,22 @@ Span map_shell_position(const ast::Shell& shell, uint32_t line, uint32_t col, ui
 Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, CommandRunner& runner,
                                 std::string& note) {
   Diagnostics out;
+  for (Diagnostics& each : shellcheck_each(snippets, runner, note))
+    for (Diagnostic& d : each) out.push_back(std::move(d));
+  return out;
+}
+
+std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippets,
+                                         CommandRunner& runner, std::string& note) {
+  std::vector<Diagnostics> out(snippets.size());
   std::vector<const ShellSnippet*> checked;  // index i is file "i.sh"
-  for (const ShellSnippet& snip : snippets) {
+  std::vector<size_t> origin;                // checked[i] is snippets[origin[i]]
+  for (size_t i = 0; i < snippets.size(); ++i) {
+    const ShellSnippet& snip = snippets[i];
     if (snip.shell == nullptr) continue;
     if (snip.shell->text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     checked.push_back(&snip);
+    origin.push_back(i);
   }
   if (checked.empty()) return out;
 
@@ -227,9 +239,12 @@ Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, Comma
     note = kNotFound;
     return out;
   }
-  const ast::Shell& first = *checked.front()->shell;
-  const std::string where =
-      first.span.file != nullptr ? " in " + first.span.file->path() : std::string();
+  std::set<std::string> paths;
+  for (const ShellSnippet* snip : checked)
+    if (snip->shell->span.file != nullptr) paths.insert(snip->shell->span.file->path());
+  std::string where;
+  if (!paths.empty()) where = " in " + *paths.begin();
+  if (paths.size() > 1) where += " and " + std::to_string(paths.size() - 1) + " other files";
   if (r.cancelled) {
     note = "shellcheck was cancelled";
     return out;
@@ -247,7 +262,6 @@ Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, Comma
     return out;
   }
 
-  std::vector<std::pair<size_t, Diagnostic>> found;  // with the snippet's index
   for (const nlohmann::json& c : doc["comments"]) {
     if (!c.is_object()) continue;
     // "3.sh" is checked[3]; anything else is not ours.
@@ -284,13 +298,10 @@ Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, Comma
       d.file_owner = shell.span.file->weak_from_this().lock();
       d.path = shell.span.file->path();
     }
-    found.emplace_back(index, std::move(d));
+    // Each literal's findings in ShellCheck's order; the literals in theirs
+    // (ShellCheck takes the files in the glob's order, "10.sh" before "2.sh").
+    out[origin[index]].push_back(std::move(d));
   }
-  // In the order of the literals (ShellCheck takes the files in the glob's
-  // order, "10.sh" before "2.sh"), each literal's findings in ShellCheck's.
-  std::stable_sort(found.begin(), found.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [index, d] : found) out.push_back(std::move(d));
   return out;
 }
 

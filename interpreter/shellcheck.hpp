@@ -33,6 +33,11 @@ struct ShellSnippet {
 Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, CommandRunner& runner,
                                 std::string& note);
 
+/// As shellcheck_snippets, with each snippet's findings apart (out[i] for
+/// snippets[i]): one process for the literals of many documents.
+std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippets,
+                                         CommandRunner& runner, std::string& note);
+
 /// Maps a ShellCheck (line, column), 1-based in the snippet's text, to the
 /// position in the .rbk source (fenced blocks are dedented: add the indent;
 /// one-line literals start after the backtick). Exposed for tests.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@
 
 namespace test = rbk::test;
 using rbk::Diagnostics;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -339,4 +341,54 @@ TEST_CASE("RBK103: a step that chose not to roll back is not reported", "[lint]"
   std::string t = text;
   t.replace(t.find("      destructive\n"), 0, "      on failure rollback\n");
   CHECK(count_code(lint_text("a.rbk", t, config), "RBK103") == 1);
+}
+
+TEST_CASE(
+    "rbk lint runs one ShellCheck process per batch of files, and each finding stays with its file",
+    "[lint][shellcheck]") {
+  if (std::system("command -v shellcheck >/dev/null 2>&1") != 0) {
+    WARN("shellcheck is not installed: skipped");
+    return;
+  }
+  test::TempDir tmp;
+  // A PATH shim counts the ShellCheck processes rbk starts.
+  const std::string shim = (tmp.path / "shim").string();
+  fs::create_directories(shim);
+  const std::string count = (tmp.path / "count").string();
+  test::write_file(shim + "/shellcheck",
+                   "#!/bin/sh\necho >> '" + count + "'\nexec /usr/bin/shellcheck \"$@\"\n");
+  fs::permissions(shim + "/shellcheck", fs::perms::owner_all);
+  const fs::path dir = tmp.path / "books";
+  fs::create_directories(dir);
+  constexpr int kFiles = 40;
+  for (int i = 0; i < kFiles; ++i) {
+    // Line i + 4 of file i: where ShellCheck's finding must be reported.
+    std::string text = "runbook r" + std::to_string(i) + " {\n  diagnose {\n    step s \"S\" {\n";
+    for (int k = 0; k < i; ++k) text += "      # filler\n";
+    text += "      run `echo $undefined_" + std::to_string(i) + "`\n    }\n  }\n}\n";
+    test::write_file((dir / ("r" + std::to_string(i) + ".rbk")).string(), text);
+  }
+  auto r = test::run_detached(dir.string(), {"lint", "--format", "json", "."},
+                              {"PATH=" + shim + ":/usr/sbin:/usr/bin:/sbin:/bin"});
+  INFO(r.err);
+  nlohmann::json doc = nlohmann::json::parse(r.out);
+  std::set<std::string> placed;
+  for (const auto& d : doc["diagnostics"]) {
+    if (d["code"] != "RBK401" || d["message"].get<std::string>().rfind("SC2154", 0) != 0) continue;
+    const std::string file = d["file"].get<std::string>();
+    const int i = std::stoi(file.substr(file.find('r') + 1));
+    CHECK(d["line"].get<int>() == i + 4);
+    CHECK(d["message"].get<std::string>().find("undefined_" + std::to_string(i)) !=
+          std::string::npos);
+    placed.insert(file);
+  }
+  CHECK(placed.size() == kFiles);
+  // One per worker and batch of 32 files: at most a worker's share of 40
+  // files spans two batches.
+  const size_t workers =
+      std::min<size_t>(kFiles, std::max(1u, std::thread::hardware_concurrency()));
+  const auto started = test::read_file(count);
+  const size_t processes = static_cast<size_t>(std::count(started.begin(), started.end(), '\n'));
+  CHECK(processes >= 1);
+  CHECK(processes <= workers + 1);
 }
