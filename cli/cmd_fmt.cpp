@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
@@ -43,50 +46,76 @@ int run_fmt(const FmtOptions& opts) {
     return kExitUsage;
   }
 
-  bool errors = false;
-  bool unformatted = false;
-  for (const auto& path : files) {
+  // Files are independent: workers take them in turn (as lint does), and
+  // what each one prints is kept and printed in the files' order.
+  struct Outcome {
+    std::string out, err;
+    bool error = false;
+    bool unformatted = false;
+  };
+  std::vector<Outcome> outcomes(files.size());
+  const bool color = use_color(stderr);
+  auto one = [&](const std::string& path, Outcome& o) {
+    auto fail = [&](const Diagnostics& diags) {
+      for (const auto& d : diags) o.err += render(d, color);
+      o.error = true;
+    };
     Diagnostics diags;
     auto file = load_source(path, diags);
-    if (!file) {
-      print_diagnostics(diags);
-      errors = true;
-      continue;
-    }
+    if (!file) return fail(diags);
     ParseResult r = parse(file);
-    if (!r.document || has_errors(r.diagnostics)) {
-      print_diagnostics(r.diagnostics);
-      errors = true;
-      continue;
-    }
+    if (!r.document || has_errors(r.diagnostics)) return fail(r.diagnostics);
     const std::string formatted = format_document(*r.document);
-    if (formatted == file->text()) continue;
-
+    if (formatted == file->text()) return;
     // The formatted text must mean the same: parse it back and compare.
     auto again = std::make_shared<SourceFile>(path, formatted);
     ParseResult r2 = parse(again);
     if (!r2.document || has_errors(r2.diagnostics) || !same_meaning(*r.document, *r2.document)) {
-      write(stderr, "rbk: error: " + path +
-                        ": formatting would change its meaning (a bug in rbk fmt); "
-                        "file left unchanged\n");
-      errors = true;
-      continue;
+      o.err = "rbk: error: " + path +
+              ": formatting would change its meaning (a bug in rbk fmt); file left unchanged\n";
+      o.error = true;
+      return;
     }
-
-    unformatted = true;
+    o.unformatted = true;
     if (opts.check) {
-      write(stdout, path + "\n");
+      o.out = path + "\n";
     } else if (opts.diff) {
-      write(stdout, unified_diff(file->text(), formatted, path));
+      o.out = unified_diff(file->text(), formatted, path);
     } else {
       std::string error;
       if (!write_atomically(path, formatted, error)) {
-        write(stderr, "rbk: error: " + path + ": " + error + "\n");
-        errors = true;
-        continue;
+        o.err = "rbk: error: " + path + ": " + error + "\n";
+        o.error = true;
+        return;
       }
-      write(stderr, "formatted " + path + "\n");
+      o.err = "formatted " + path + "\n";
     }
+  };
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      try {
+        one(files[i], outcomes[i]);
+      } catch (const std::exception& e) {
+        outcomes[i].err = "rbk: error: " + files[i] + ": internal error: " + e.what() + "\n";
+        outcomes[i].error = true;
+      }
+    }
+  };
+  const size_t n_threads =
+      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), files.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  bool errors = false;
+  bool unformatted = false;
+  for (const Outcome& o : outcomes) {
+    if (!o.err.empty()) write(stderr, o.err);
+    if (!o.out.empty()) write(stdout, o.out);
+    errors = errors || o.error;
+    unformatted = unformatted || o.unformatted;
   }
   if (errors) return kExitUsage;
   if (opts.check && unformatted) return kExitFindings;

@@ -57,9 +57,14 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
       error = std::strerror(errno);
       return false;
     }
-    // A new file: the mode the umask gives an ordinary file.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
+    // A new file: the mode the umask gives an ordinary file. umask() can
+    // only be read by setting it, so it is read once: two threads setting and
+    // restoring it at once could leave it 0 (fmt writes from several threads).
+    static const mode_t mask = [] {
+      mode_t m = ::umask(0);
+      ::umask(m);
+      return m;
+    }();
     st.st_mode = 0666 & ~mask;
   }
   const std::filesystem::path p(path);

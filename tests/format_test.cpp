@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "grammar/parse.hpp"
 #include "interpreter/ast_json.hpp"
@@ -180,6 +182,36 @@ TEST_CASE("unified_diff", "[fmt]") {
   // A last line without a line break says so.
   CHECK(rbk::unified_diff("a\nb", "a\nb\n", "m") ==
         "--- a/m\n+++ b/m\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n");
+}
+
+TEST_CASE("rbk fmt reports many files in their order, whichever worker took them", "[fmt]") {
+  using namespace rbk::test;
+  TempDir tmp;
+  const std::string dir = tmp.path.string();
+  std::string want_check, want_written;
+  for (int i = 0; i < 60; ++i) {
+    // Every third file is unformatted, every seventh does not parse.
+    const std::string name = "f" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".rbk";
+    std::string text = i % 7 == 0   ? "runbook x {\n  diagnose {\n"
+                       : i % 3 == 0 ? "runbook x {\n    title   \"X\"\n}\n"
+                                    : "runbook x {\n  title \"X\"\n}\n";
+    write_file(dir + "/" + name, text);
+    if (i % 7 != 0 && i % 3 == 0) {
+      want_check += "./" + name + "\n";
+      want_written += "formatted ./" + name + "\n";
+    }
+  }
+  Exit check = run_detached(dir, {"fmt", "--check", "."});
+  CHECK(check.code == 2);  // the files that do not parse
+  CHECK(check.out == want_check);
+  Exit rewrite = run_detached(dir, {"fmt", "."});
+  CHECK(rewrite.code == 2);
+  std::string written;  // the "formatted" lines, without the syntax errors between them
+  std::istringstream lines(rewrite.err);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("formatted ", 0) == 0) written += line + "\n";
+  CHECK(written == want_written);
+  CHECK(read_file(dir + "/f03.rbk") == "runbook x {\n  title \"X\"\n}\n");
 }
 
 TEST_CASE("rbk fmt on files", "[fmt]") {
