@@ -346,11 +346,13 @@ void JsonLines::event(const Event& e) {
 }
 
 void JsonLines::output(uint64_t seq, Stream stream, std::string_view chunk) {
-  json j = {{"type", "output"},
-            {"seq", seq},
-            {"stream", stream == Stream::Out ? "stdout" : "stderr"},
-            {"text", std::string(chunk)}};
-  std::string s = json_text(j) + "\n";
+  // What json_text() of {type, seq, stream, text} writes (keys in order),
+  // built directly: output is the one event that can be a flood.
+  std::string s = "{\"seq\":" + std::to_string(seq) +
+                  ",\"stream\":" + (stream == Stream::Out ? "\"stdout\"" : "\"stderr\"") +
+                  ",\"text\":";
+  append_json_string(s, chunk);
+  s += ",\"type\":\"output\"}\n";
   std::fwrite(s.data(), 1, s.size(), out_);
   std::fflush(out_);
 }
