@@ -53,7 +53,11 @@ TEST_CASE("truncated and line-deleted inputs never crash rbk check", "[robustnes
     fs::create_directories(tmp);
     auto lines = split_lines(rbk::test::read_file(f));
     if (lines.empty()) continue;  // an empty file has no variants
-    for (size_t i = file_index++ % sample; i < lines.size(); i += sample) {
+    // Under sanitizers, one line in `sample`, from an offset that moves with
+    // the file (a file shorter than the offset still gets its first line).
+    size_t first = file_index++ % sample;
+    if (first >= lines.size()) first = 0;
+    for (size_t i = first; i < lines.size(); i += sample) {
       std::string truncated, deleted;
       for (size_t j = 0; j <= i; ++j) truncated += lines[j];
       for (size_t j = 0; j < lines.size(); ++j)
