@@ -161,7 +161,8 @@ int run_lint(const LintCmdOptions& opts) {
       } catch (const std::exception& e) {
         fail(i, e);
       }
-      if (batch.size() >= kShellCheckBatch) flush();
+      // Without ShellCheck there is nothing to batch: each file is done now.
+      if (batch.size() >= kShellCheckBatch || opts.no_shellcheck) flush();
     }
     flush();
   };
