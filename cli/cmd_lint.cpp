@@ -18,6 +18,7 @@
 #include "interpreter/catalog.hpp"
 #include "interpreter/json_text.hpp"
 #include "interpreter/lint.hpp"
+#include "interpreter/process_runner.hpp"
 #include "interpreter/sarif.hpp"
 
 namespace rbk::cli {
@@ -113,6 +114,7 @@ int run_lint(const LintCmdOptions& opts) {
   constexpr size_t kShellCheckBatch = 32;
   auto worker = [&] {
     FileModuleLoader loader;  // not thread-safe: one per worker
+    ProcessRunner runner;     // its supervisors serve the worker's batches in turn
     struct Pending {
       size_t index;
       ParseResult parsed;
@@ -130,7 +132,7 @@ int run_lint(const LintCmdOptions& opts) {
       for (Pending& p : batch) lints.push_back(&p.lint);
       std::vector<std::string> notes;
       try {
-        lint_shellcheck(lints, notes);
+        lint_shellcheck(lints, runner, notes);
       } catch (const std::exception& e) {
         notes.push_back(std::string("shellcheck skipped: ") + e.what());
       }

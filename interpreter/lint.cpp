@@ -1024,7 +1024,8 @@ PendingLint lint_start(const ast::Document& doc, const LintOptions& opts, Module
   return p;
 }
 
-void lint_shellcheck(const std::vector<PendingLint*>& batch, std::vector<std::string>& notes) {
+void lint_shellcheck(const std::vector<PendingLint*>& batch, CommandRunner& runner,
+                     std::vector<std::string>& notes) {
   std::vector<ShellSnippet> all;
   std::vector<PendingLint*> owner;
   for (PendingLint* p : batch) {
@@ -1035,7 +1036,6 @@ void lint_shellcheck(const std::vector<PendingLint*>& batch, std::vector<std::st
     p->snippets.clear();
   }
   if (all.empty()) return;
-  ProcessRunner runner;
   std::string note;
   std::vector<Diagnostics> each = shellcheck_each(all, runner, note);
   if (!note.empty()) notes.push_back(note);
@@ -1046,7 +1046,8 @@ void lint_shellcheck(const std::vector<PendingLint*>& batch, std::vector<std::st
 Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader,
                           std::vector<std::string>& notes) {
   PendingLint p = lint_start(doc, opts, loader);
-  lint_shellcheck({&p}, notes);
+  ProcessRunner runner;
+  lint_shellcheck({&p}, runner, notes);
   return lint_finish(doc, opts, std::move(p));
 }
 

@@ -56,9 +56,10 @@ struct PendingLint {
 };
 /// The check pass and every rule but ShellCheck.
 PendingLint lint_start(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader);
-/// ShellCheck on the snippets of every document of `batch`, with one process;
-/// each finding goes to its own document's `found`.
-void lint_shellcheck(const std::vector<PendingLint*>& batch, std::vector<std::string>& notes);
+/// ShellCheck on the snippets of every document of `batch`, with one process
+/// started by `runner`; each finding goes to its own document's `found`.
+void lint_shellcheck(const std::vector<PendingLint*>& batch, CommandRunner& runner,
+                     std::vector<std::string>& notes);
 /// Levels from rbk.yaml, suppressions, sorted: the end of lint_document.
 Diagnostics lint_finish(const ast::Document& doc, const LintOptions& opts, PendingLint&& pending);
 

@@ -431,14 +431,19 @@ class Session {
       note("the command's supervisor was killed by signal " + std::to_string(WTERMSIG(status)) +
            "; what the command started may still run");
     }
-    if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
-    enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
+    supervisor_done();
   }
 
   // The supervisor finished the command as on its exit, but stays for the
   // next one (it is given back to the spawner once the pipes are done).
   void on_supervisor_idle() {
     idle_ = true;
+    supervisor_done();
+  }
+
+  // The supervisor is done with the command (exited, or idle): only the
+  // pipes may still be open.
+  void supervisor_done() {
     if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
     enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
   }

@@ -24,7 +24,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdint>
 #include <cstring>
 
@@ -61,15 +60,12 @@ struct Request {
 // ===========================================================================
 // The receiving side (the spawner, an idle supervisor): async-signal-safe.
 
-// Reads exactly `size` bytes of body into `into` (or discards them when
-// `into` is null); false when the channel broke.
+// Reads exactly `size` bytes of body into `into`; false when the channel
+// broke.
 bool receive_body(int sock, char* into, uint64_t size) {
-  char scratch[4096];
   uint64_t got = 0;
   while (got < size) {
-    char* at = into ? into + got : scratch;
-    size_t room = into ? static_cast<size_t>(size - got) : sizeof scratch;
-    ssize_t n = ::recv(sock, at, room, 0);
+    ssize_t n = ::recv(sock, into + got, static_cast<size_t>(size - got), 0);
     if (n == -1 && errno == EINTR) continue;
     if (n <= 0) return false;
     got += static_cast<uint64_t>(n);
@@ -104,15 +100,8 @@ bool serve_one(int sock) {
   Received r;
   if (!receive_request(sock, true, r)) return false;
   ChildStart start{.channel = r.channel,
-                   .null_fd = r.fds[0],
-                   .out_fd = r.fds[1],
-                   .err_fd = r.fds[2],
-                   .dir_fd = r.fds[3],
-                   .argv = r.argv,
-                   .envp = r.envp,
-                   .grace_ms = r.grace_ms,
-                   .kill_window_ms = r.kill_window_ms,
-                   .scan_for_children = r.scan_for_children,
+                   .fds = {r.fds[0], r.fds[1], r.fds[2], r.fds[3]},
+                   .command = r.command,
                    .signals_set = true,
                    .reusable = true};
   // CLONE_PARENT: the supervisor is rbk's child, not ours. A raw clone, as
@@ -225,8 +214,8 @@ Request make_request(const SupervisorSpec& spec, const CommandFds& fds, bool to_
     ++req.env_count;
   }
   req.body_size = body.size();
-  req.grace_ms = std::clamp<int64_t>(spec.grace.count(), 0, INT_MAX);
-  req.kill_window_ms = std::clamp<int64_t>(spec.kill_window.count(), 0, INT_MAX);
+  req.grace_ms = to_ms(spec.grace);
+  req.kill_window_ms = to_ms(spec.kill_window);
   req.scan_for_children = spec.scan_for_children ? 1 : 0;
   req.has_dir = fds.dir.get() >= 0 ? 1 : 0;
   req.has_channel = to_spawner ? 1 : 0;
@@ -317,19 +306,13 @@ bool receive_request(int sock, bool with_channel, Received& out) noexcept {
   }
   size_t at = 0;
   out.channel = with_channel ? fds[at++] : -1;
-  for (int i = 0; i < 4; ++i) out.fds[i] = -1;
-  out.nfds = 4;
   for (int i = 0; i < 3; ++i) out.fds[i] = fds[at++];
-  out.has_dir = req.has_dir != 0;
-  if (out.has_dir) out.fds[3] = fds[at++];
-  out.argv[0] = "/bin/sh";
-  out.argv[1] = "-c";
-  out.argv[2] = body;
-  out.argv[3] = nullptr;
-  out.envp = envp;
-  out.grace_ms = static_cast<long>(req.grace_ms);
-  out.kill_window_ms = static_cast<long>(req.kill_window_ms);
-  out.scan_for_children = req.scan_for_children != 0;
+  out.fds[3] = req.has_dir ? fds[at++] : -1;
+  out.command = CommandPlan{.script = body,
+                            .envp = envp,
+                            .grace_ms = static_cast<long>(req.grace_ms),
+                            .kill_window_ms = static_cast<long>(req.kill_window_ms),
+                            .scan_for_children = req.scan_for_children != 0};
   out.memory = memory;
   out.length = length;
   return true;
@@ -374,13 +357,8 @@ bool Spawner::launch() {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) return false;
   UniqueFd ours(pair[0]), theirs(pair[1]);
-  // Every signal blocked across fork(), as for a supervisor.
-  sigset_t block, old;
-  ::sigfillset(&block);
-  ::pthread_sigmask(SIG_SETMASK, &block, &old);
-  pid_t pid = ::fork();
+  pid_t pid = fork_with_signals_blocked();
   if (pid == 0) spawner_main(theirs.get());
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) return false;
   pid_ = pid;
   socket_ = std::move(ours);
@@ -424,10 +402,8 @@ bool Spawner::start(const SupervisorSpec& spec, SupervisorHandle& out, std::stri
     }
     Request req = make_request(spec, fds, false, body);
     if (send_request(idle.channel.get(), req, fds, body)) {
-      out.pid = idle.pid;
-      out.channel = std::move(idle.channel);
-      out.out = std::move(fds.out_read);
-      out.err = std::move(fds.err_read);
+      fds.ours = std::move(idle.channel);  // the command's channel is the one it has
+      hand_over(fds, idle.pid, out);
       return true;
     }
     // It did not take the whole request, so it started nothing.

@@ -1,8 +1,10 @@
 // The per-command supervisor (see supervisor.hpp).
 //
-// rbk's side, start_supervisor(), prepares everything (pipes, the shell's
-// argv, posix_spawn attributes and file actions) and forks. The child's side,
-// supervise(), runs in a copy of a possibly multi-threaded rbk: another thread
+// rbk's side, prepare_command(), makes the command's descriptors; then
+// start_supervisor() forks, or the spawner (spawner.cpp) clones, and the
+// child's side, supervise_command(), moves them to fixed numbers (the
+// posix_spawn objects, built once before any fork, name those) and supervises.
+// It runs in a copy of a possibly multi-threaded rbk: another thread
 // may have held a lock (malloc's, stdio's) at the moment of fork, so it uses
 // only system calls, fixed buffers and the stack: no allocation, no stdio, no
 // exceptions, and it leaves with _exit(). posix_spawn() starts the shell with
@@ -42,16 +44,17 @@ namespace {
 // ===========================================================================
 // The supervisor's side: async-signal-safe from here to start_supervisor().
 
-// What supervise() gets: where the shell's descriptors are (all fixed, see
-// kChildFds), the shell's argv and environment, and the stop bounds.
+using supervisor_detail::kChildChannel;
+using supervisor_detail::kChildDir;
+using supervisor_detail::kChildErr;
+using supervisor_detail::kChildNull;
+using supervisor_detail::kChildOut;
+
+// What supervise() runs: the command, its descriptors at the fixed numbers
+// (kChildNull… kChildChannel; the directory only when `has_dir`).
 struct Plan {
-  int channel;                  // its end of the channel to rbk
-  int null_fd, out_fd, err_fd;  // the shell's stdin, stdout and stderr
-  int dir_fd;                   // the directory to run in, or -1
-  const char* const* argv;
-  char* const* envp;
-  long grace_ms, kill_window_ms;
-  bool scan_for_children;
+  supervisor_detail::CommandPlan command;
+  bool has_dir;
   bool reusable;  // may serve further commands (see supervise())
 };
 
@@ -430,16 +433,15 @@ int set_up_process(const Plan& plan) {
   // Descriptors first: a copy of another command's channel kept here would
   // hide rbk's death from that command's supervisor. Its own stdio becomes
   // /dev/null, so that it never holds rbk's terminal or output pipe.
-  int keep[5] = {plan.channel, plan.null_fd, plan.out_fd, plan.err_fd, plan.dir_fd};
+  int keep[5] = {kChildChannel, kChildNull, kChildOut, kChildErr, plan.has_dir ? kChildDir : -1};
   close_all_but(keep);
-  for (int fd = 0; fd <= 2; ++fd) ::dup2(plan.null_fd, fd);
+  for (int fd = 0; fd <= 2; ++fd) ::dup2(kChildNull, fd);
 
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   ::prctl(PR_SET_NAME, "rbk-supervise", 0, 0, 0);
   char own_children[96];
   proc_path(own_children, ::getpid(), ::getpid(), "/children");
   g_children_files_exist = ::access(own_children, R_OK) == 0;
-  g_children_files = g_children_files_exist && !plan.scan_for_children;
 
   sigset_t wanted;
   ::sigemptyset(&wanted);
@@ -454,25 +456,25 @@ int set_up_process(const Plan& plan) {
 // released from the group keeps the supervisor to itself until it exits,
 // which hands it to init), rbk still there, and no SIGTERM.
 bool run_command(const Plan& plan, int signals, bool& terminated) {
+  g_children_files = g_children_files_exist && !plan.command.scan_for_children;
   Supervisor s;
   s.terminated = terminated;
   s.self = ::getpid();
-  s.channel = plan.channel;
+  s.channel = kChildChannel;
   s.signals = signals;
-  s.grace_ms = plan.grace_ms;
-  s.kill_window_ms = plan.kill_window_ms;
+  s.grace_ms = plan.command.grace_ms;
+  s.kill_window_ms = plan.command.kill_window_ms;
   // The shell's group, signal state and descriptors are set by posix_spawn()
   // (attributes and file actions prepared by rbk before any fork).
   const supervisor_detail::SpawnObjects& spawn = supervisor_detail::spawn_objects();
+  const char* argv[] = {"/bin/sh", "-c", plan.command.script, nullptr};
   pid_t shell = -1;
-  int rc = ::posix_spawn(&shell, "/bin/sh", plan.dir_fd >= 0 ? &spawn.in_dir : &spawn.here,
-                         &spawn.attr, const_cast<char* const*>(plan.argv), plan.envp);
+  int rc = ::posix_spawn(&shell, "/bin/sh", plan.has_dir ? &spawn.in_dir : &spawn.here, &spawn.attr,
+                         const_cast<char* const*>(argv), plan.command.envp);
   // The shell holds the output pipes now; end of file on them must depend on
   // the command's processes only.
-  ::close(plan.out_fd);
-  ::close(plan.err_fd);
-  ::close(plan.null_fd);
-  if (plan.dir_fd >= 0) ::close(plan.dir_fd);
+  for (int fd : {kChildOut, kChildErr, kChildNull}) ::close(fd);
+  if (plan.has_dir) ::close(kChildDir);
   if (rc != 0) {
     send_report(s.channel, kReportSpawnFailed, rc);
     return false;
@@ -507,13 +509,13 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
   }
 }
 
-[[noreturn]] void supervise(const Plan& first) noexcept {
-  int signals = set_up_process(first);
+// Its descriptors at the fixed numbers already.
+[[noreturn]] void supervise(Plan plan) noexcept {
+  int signals = set_up_process(plan);
   if (signals < 0) {
-    send_report(first.channel, kReportSpawnFailed, errno);
+    send_report(kChildChannel, kReportSpawnFailed, errno);
     ::_exit(0);
   }
-  Plan plan = first;
   supervisor_detail::Received next;
   bool holding = false;     // `next` holds a request's memory
   bool terminated = false;  // a SIGTERM came: no further command after this one
@@ -525,24 +527,17 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
     // Idle: rbk may hand this supervisor its next command on the same
     // channel. End of file (rbk is done with it, or gone), SIGTERM or a
     // malformed request ends it.
-    send_report(plan.channel, kReportIdle, 0);
-    if (!wait_for_request(plan.channel, signals, terminated)) ::_exit(0);
-    if (!supervisor_detail::receive_request(plan.channel, false, next)) ::_exit(0);
+    send_report(kChildChannel, kReportIdle, 0);
+    if (!wait_for_request(kChildChannel, signals, terminated)) ::_exit(0);
+    if (!supervisor_detail::receive_request(kChildChannel, false, next)) ::_exit(0);
     holding = true;
-    if (!supervisor_detail::move_to_fixed(next.fds, next.nfds, -1)) {
-      send_report(plan.channel, kReportSpawnFailed, errno);
+    plan.has_dir = next.fds[3] >= 0;
+    if (!supervisor_detail::move_to_fixed(next.fds, -1)) {
+      send_report(kChildChannel, kReportSpawnFailed, errno);
       ::_exit(0);
     }
     for (int& fd : next.fds) fd = -1;  // moved: release() must not close the numbers again
-    plan.null_fd = supervisor_detail::kChildNull;
-    plan.out_fd = supervisor_detail::kChildOut;
-    plan.err_fd = supervisor_detail::kChildErr;
-    plan.dir_fd = next.has_dir ? supervisor_detail::kChildDir : -1;
-    plan.argv = next.argv;
-    plan.envp = next.envp;
-    plan.grace_ms = next.grace_ms;
-    plan.kill_window_ms = next.kill_window_ms;
-    g_children_files = g_children_files_exist && !next.scan_for_children;
+    plan.command = next.command;
   }
 }
 
@@ -573,10 +568,6 @@ bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   // pipe-max-size or a user's pipe quota may refuse it.
   if (write_end.get() >= 0) (void)::fcntl(write_end.get(), F_SETPIPE_SZ, 1 << 20);
   return read_end.get() >= 0 && write_end.get() >= 0;
-}
-
-long to_ms(std::chrono::milliseconds d) {
-  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(d.count(), 0, INT_MAX));
 }
 
 }  // namespace
@@ -639,13 +630,12 @@ void ignore_signals() noexcept {
   }
 }
 
-bool move_to_fixed(const int* fds, size_t nfds, int channel) noexcept {
+bool move_to_fixed(const int (&fds)[4], int channel) noexcept {
   // Each one above them all first, then down to its number, so that none
   // is overwritten before it was copied; the originals and the copies are
   // closed (a copy kept would hold a pipe open).
   const int to[5] = {kChildNull, kChildOut, kChildErr, kChildDir, kChildChannel};
-  int from[5] = {-1, -1, -1, -1, channel};
-  for (size_t i = 0; i < nfds && i < 4; ++i) from[i] = fds[i];
+  const int from[5] = {fds[0], fds[1], fds[2], fds[3], channel};
   int high[5] = {-1, -1, -1, -1, -1};
   for (int i = 0; i < 5; ++i) {
     if (from[i] < 0) continue;
@@ -673,24 +663,31 @@ bool move_to_fixed(const int* fds, size_t nfds, int channel) noexcept {
 }
 
 [[noreturn]] void supervise_command(const ChildStart& start) noexcept {
-  const int fds[4] = {start.null_fd, start.out_fd, start.err_fd, start.dir_fd};
-  if (!move_to_fixed(fds, 4, start.channel)) {
+  if (!move_to_fixed(start.fds, start.channel)) {
     send_report(start.channel, kReportSpawnFailed, errno);
     ::_exit(0);
   }
-  Plan plan{.channel = kChildChannel,
-            .null_fd = kChildNull,
-            .out_fd = kChildOut,
-            .err_fd = kChildErr,
-            .dir_fd = start.dir_fd >= 0 ? kChildDir : -1,
-            .argv = start.argv,
-            .envp = start.envp,
-            .grace_ms = start.grace_ms,
-            .kill_window_ms = start.kill_window_ms,
-            .scan_for_children = start.scan_for_children,
-            .reusable = start.reusable};
   if (!start.signals_set) ignore_signals();
-  supervise(plan);
+  supervise(
+      Plan{.command = start.command, .has_dir = start.fds[3] >= 0, .reusable = start.reusable});
+}
+
+pid_t fork_with_signals_blocked() {
+  // The child must not run rbk's handlers (they would cancel rbk's run)
+  // before it has replaced them.
+  sigset_t block, old;
+  ::sigfillset(&block);
+  ::pthread_sigmask(SIG_SETMASK, &block, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) return 0;
+  int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = fork_errno;
+  return pid;
+}
+
+long to_ms(std::chrono::milliseconds d) {
+  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(d.count(), 0, INT_MAX));
 }
 
 bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error,
@@ -732,19 +729,17 @@ bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& e
   return true;
 }
 
-ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds, const char* const* argv) {
-  return ChildStart{.channel = fds.theirs.get(),
-                    .null_fd = fds.null_in.get(),
-                    .out_fd = fds.out_write.get(),
-                    .err_fd = fds.err_write.get(),
-                    .dir_fd = fds.dir.get(),
-                    .argv = argv,
-                    .envp = spec.envp,
-                    .grace_ms = to_ms(spec.grace),
-                    .kill_window_ms = to_ms(spec.kill_window),
-                    .scan_for_children = spec.scan_for_children,
-                    .signals_set = false,
-                    .reusable = false};
+ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds) {
+  return ChildStart{
+      .channel = fds.theirs.get(),
+      .fds = {fds.null_in.get(), fds.out_write.get(), fds.err_write.get(), fds.dir.get()},
+      .command = {.script = spec.script,
+                  .envp = spec.envp,
+                  .grace_ms = to_ms(spec.grace),
+                  .kill_window_ms = to_ms(spec.kill_window),
+                  .scan_for_children = spec.scan_for_children},
+      .signals_set = false,
+      .reusable = false};
 }
 
 void hand_over(CommandFds& fds, pid_t pid, SupervisorHandle& handle) {
@@ -760,20 +755,11 @@ bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std:
   using namespace supervisor_detail;
   CommandFds fds;
   if (!prepare_command(spec, fds, error)) return false;
-  const char* argv[] = {"/bin/sh", "-c", spec.script, nullptr};
-  ChildStart start = child_start(spec, fds, argv);
-
-  // Every signal blocked across fork(): the child must not run rbk's handlers
-  // (they would cancel rbk's run) before it has replaced them.
-  sigset_t block, old;
-  ::sigfillset(&block);
-  ::pthread_sigmask(SIG_SETMASK, &block, &old);
-  pid_t pid = ::fork();
+  ChildStart start = child_start(spec, fds);
+  pid_t pid = fork_with_signals_blocked();
   if (pid == 0) supervise_command(start);
-  int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
-    error = "cannot start the command's supervisor: " + errno_text(fork_errno);
+    error = "cannot start the command's supervisor: " + errno_text(errno);
     return false;
   }
   hand_over(fds, pid, handle);

@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 
 #include "interpreter/supervisor.hpp"
@@ -51,13 +52,20 @@ struct CommandFds {
 bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error,
                      bool new_channel = true);
 
-/// What the child needs, as plain values (no allocation in the child).
+/// One command as a supervisor runs it, besides its descriptors: plain
+/// values and pointers, so that a child needs no allocation.
+struct CommandPlan {
+  const char* script = nullptr;  // run as `/bin/sh -c script`
+  char* const* envp = nullptr;   // the complete environment, null-terminated
+  long grace_ms = 0, kill_window_ms = 0;
+  bool scan_for_children = false;
+};
+
+/// What a new supervisor starts from.
 struct ChildStart {
-  int channel, null_fd, out_fd, err_fd, dir_fd;
-  const char* const* argv;
-  char* const* envp;
-  long grace_ms, kill_window_ms;
-  bool scan_for_children;
+  int channel;  // its end of the channel to rbk
+  int fds[4];   // the shell's stdin, stdout, stderr, and the directory (or -1)
+  CommandPlan command;
   /// The signal dispositions are already those of a supervisor (a child of
   /// the spawner inherits them).
   bool signals_set;
@@ -68,18 +76,12 @@ struct ChildStart {
 };
 
 /// A request as the spawner or an idle supervisor receives it: the
-/// descriptors in protocol order (channel if sent, stdin, stdout, stderr,
-/// directory if sent) and the script and environment in mmap'd memory.
+/// descriptors, and the script and environment in mmap'd memory.
 struct Received {
-  int fds[5] = {-1, -1, -1, -1, -1};  // stdin, stdout, stderr, directory (or -1)
-  size_t nfds = 0;                    // of those four
-  int channel = -1;                   // the new supervisor's channel, if one came
-  bool has_dir = false;
-  const char* argv[4] = {nullptr, nullptr, nullptr, nullptr};
-  char** envp = nullptr;
-  long grace_ms = 0, kill_window_ms = 0;
-  bool scan_for_children = false;
-  void* memory = nullptr;  // holds the strings and envp
+  int fds[4] = {-1, -1, -1, -1};  // stdin, stdout, stderr, the directory (or -1)
+  int channel = -1;               // the new supervisor's channel, if one came
+  CommandPlan command;            // points into `memory`
+  void* memory = nullptr;
   size_t length = 0;
 };
 
@@ -96,10 +98,18 @@ void release(Received& r) noexcept;
 /// `channel` (-1: it is already at kChildChannel) to the fixed numbers and
 /// closes the originals. False, with everything as it was, when a copy
 /// could not be made. Async-signal-safe.
-bool move_to_fixed(const int* fds, size_t nfds, int channel) noexcept;
+bool move_to_fixed(const int (&fds)[4], int channel) noexcept;
 
 /// The ChildStart for `spec` and its prepared descriptors.
-ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds, const char* const* argv);
+ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds);
+
+/// fork() with every signal blocked across it (restored in the parent; the
+/// child keeps them blocked until it has its own dispositions). -1 with
+/// errno on failure.
+pid_t fork_with_signals_blocked();
+
+/// A duration for the wire and the child: milliseconds in [0, INT_MAX].
+long to_ms(std::chrono::milliseconds d);
 
 /// Ignores every signal that could end a supervisor and lose its command.
 /// Async-signal-safe.

@@ -179,21 +179,29 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   char* envp[] = {path.data(), nullptr};
   Spawner spawner;
   std::string error;
+  // The first command has a variable of its own and a working directory.
+  test::TempDir dir;
+  std::string own = "ONLY_FIRST=1";
+  char* first_envp[] = {path.data(), own.data(), nullptr};
+  SupervisorSpec first_spec = spec_for("echo \"one $ONLY_FIRST\"; pwd", first_envp);
+  const std::string first_dir = std::filesystem::canonical(dir.path).string();
+  first_spec.working_dir = first_dir.c_str();
   SupervisorHandle first;
-  REQUIRE(spawner.start(spec_for("echo one", envp), first, error));
+  REQUIRE(spawner.start(first_spec, first, error));
   const pid_t supervisor = first.pid;
   Outcome one = finish(first, &spawner);
-  CHECK(one.out == "one\n");
+  CHECK(one.out == "one 1\n" + first_dir + "\n");
   CHECK(one.idle);
   CHECK(spawner.idle_count() == 1);
 
-  // The same process runs the next command, in its own fresh shell.
+  // The same process runs the next command, in its own fresh shell, with
+  // nothing of the first: not its variable, not its directory.
   SupervisorHandle second;
-  REQUIRE(spawner.start(spec_for("echo two", envp), second, error));
+  REQUIRE(spawner.start(spec_for("echo \"two ${ONLY_FIRST-unset}\"; pwd", envp), second, error));
   CHECK(second.pid == supervisor);
   CHECK(spawner.idle_count() == 0);
   Outcome two = finish(second, &spawner);
-  CHECK(two.out == "two\n");
+  CHECK(two.out == "two unset\n" + std::filesystem::current_path().string() + "\n");
   REQUIRE(two.reports.size() == 3);
   CHECK(two.reports[0].kind == kReportStarted);
   CHECK(two.reports[1].kind == kReportExited);
