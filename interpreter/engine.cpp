@@ -21,6 +21,7 @@
 #include "interpreter/expand.hpp"
 #include "interpreter/gate.hpp"
 #include "interpreter/mask.hpp"
+#include "interpreter/notifier.hpp"
 #include "interpreter/params.hpp"
 #include "interpreter/rbk_env.hpp"
 
@@ -308,10 +309,11 @@ class Escalator {
 /// One runbook's run. A `call` makes a nested Runner sharing the bus.
 class Runner final : public Scope {
  public:
-  Runner(EngineContext& ctx, Bus& bus, const RunRequest& req, int depth, std::string prefix,
-         std::vector<std::string> call_chain)
+  Runner(EngineContext& ctx, Bus& bus, Notifier& notifier, const RunRequest& req, int depth,
+         std::string prefix, std::vector<std::string> call_chain)
       : ctx_(ctx),
         bus_(bus),
+        notifier_(notifier),
         req_(req),
         rb_(*req.doc->runbook()),
         depth_(depth),
@@ -479,6 +481,7 @@ class Runner final : public Scope {
 
   EngineContext& ctx_;
   Bus& bus_;
+  Notifier& notifier_;  // runs notification commands (shared with called runbooks)
   const RunRequest& req_;
   const ast::Runbook& rb_;
   int depth_;
@@ -819,7 +822,7 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   }
   std::vector<std::string> chain = call_chain_;
   chain.push_back(rb_.name.name);
-  Runner callee(ctx_, bus_, sub, depth_ + 1, prefix_ + name + "/", chain);
+  Runner callee(ctx_, bus_, notifier_, sub, depth_ + 1, prefix_ + name + "/", chain);
   callee.share_seq(seq_);
   callee.inherit_severity(gate_severity_);
   bus_.emit("call_start", {{"step", qualified(step)}, {"runbook", name}});
@@ -1418,10 +1421,18 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     spec.unset_env = bus_.secret_sources();  // a notifier gets no secret at all
     spec.timeout = kNotifyTimeout;
     spec.grace = ctx_.config->policy.grace;
-    CommandResult r = ctx_.runner->run(spec, nullptr);
-    ev["delivered"] = r.ok();
-    ev["how"] = r.ok() ? "notification command"
-                       : "notification command failed: " + describe_failure(r, kNotifyTimeout);
+    ++escalations_;
+    // Its event is written when the command has ended, whether delivered
+    // or not; the run goes on meanwhile (see Notifier).
+    notifier_.post([&bus = bus_, runner = ctx_.runner, spec = std::move(spec),
+                    ev = std::move(ev)]() mutable {
+      CommandResult r = runner->run(spec, nullptr);
+      ev["delivered"] = r.ok();
+      ev["how"] = r.ok() ? "notification command"
+                         : "notification command failed: " + describe_failure(r, kNotifyTimeout);
+      bus.emit("escalation", std::move(ev));
+    });
+    return;
   }
   ++escalations_;
   bus_.emit("escalation", std::move(ev));
@@ -1569,6 +1580,8 @@ RunResult Runner::run() {
   std::vector<std::string> import_errors;
   imports_ = resolve_imports(*req_.doc, *ctx_.modules, import_errors);
   auto finish = [&](Outcome o) {
+    // Every notification's outcome is in the record before its end.
+    if (depth_ == 0) notifier_.drain();
     if (bus_.is_broken()) o = Outcome::RecordFailed;
     result.outcome = o;
     result.exit_code = exit_code_for(o);
@@ -1707,8 +1720,10 @@ RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
   }
   Masker masker({}, ctx.config->redact);
   Bus bus(ctx, masker);
+  // Inline in virtual time, where the record's order must not depend on threads.
+  Notifier notifier(dynamic_cast<FakeClock*>(ctx.clock) != nullptr);
   try {
-    Runner runner(ctx, bus, req, 0, "", {});
+    Runner runner(ctx, bus, notifier, req, 0, "", {});
     return runner.run();
   } catch (const std::exception& e) {
     // A bug must not take the record with it: the record still ends, and the
@@ -1716,6 +1731,7 @@ RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
     r.message = std::string("internal error: ") + e.what();
   }
   try {
+    notifier.drain();
     bus.emit("run_end", {{"outcome", outcome_name(Outcome::Error)},
                          {"exit_code", r.exit_code},
                          {"message", r.message}});

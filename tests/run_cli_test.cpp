@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -489,6 +490,43 @@ runbook slow {
   }
   CHECK(start < page);
   CHECK(page < end);
+}
+
+TEST_CASE("notifications delay neither the run nor each other", "[run][escalation]") {
+  Project p;
+  REQUIRE(mkfifo(p.path("ready.fifo").c_str(), 0600) == 0);
+  // `first` cannot end before `second` has run (it reads what `second`
+  // writes into the FIFO), and the run's one step waits for `first` to end:
+  // with notifications sent one at a time on the run's thread, `first`
+  // would block the start rules, `second` and the step until timeouts.
+  write_file(p.path("rbk.yaml"),
+             "paths: [runbooks]\n"
+             "notify:\n  notify: 'case \"$RBK_ROLE\" in first) read x < ready.fifo; echo \"first "
+             "$x\" >> got.txt ;; second) echo go >> ready.fifo ;; esac'\n");
+  p.runbook("n", R"(
+runbook n {
+  remediate {
+    step wait "Wait for the first notification" {
+      run `while ! grep -q 'first go' got.txt 2>/dev/null; do sleep 0.05; done` timeout 2m
+    }
+  }
+  escalate {
+    notify first "one"
+    notify second "two"
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "n"});
+  CHECK(e.code == 0);
+  CHECK(read_file(p.path("got.txt")) == "first go\n");
+  auto events = p.events();
+  auto esc = of_type(events, "escalation");
+  REQUIRE(esc.size() == 2);
+  CHECK(esc[0]["delivered"] == true);
+  CHECK(esc[1]["delivered"] == true);
+  // Both are in the record before its end, which counts them.
+  CHECK(events.back()["type"] == "run_end");
+  CHECK(events.back()["escalations"] == 2);
 }
 
 TEST_CASE("colour only on a terminal, unless asked, a silent command shows its elapsed time",
