@@ -67,6 +67,13 @@ int run_fmt(const FmtOptions& opts) {
     if (!r.document || has_errors(r.diagnostics)) return fail(r.diagnostics);
     const std::string formatted = format_document(*r.document);
     if (formatted == file->text()) return;
+    o.unformatted = true;
+    // --check writes and shows nothing: the guard below, most of the work
+    // on an unformatted file, is for the text fmt writes or shows.
+    if (opts.check) {
+      o.out = path + "\n";
+      return;
+    }
     // The formatted text must mean the same: parse it back and compare.
     auto again = std::make_shared<SourceFile>(path, formatted);
     ParseResult r2 = parse(again);
@@ -76,10 +83,7 @@ int run_fmt(const FmtOptions& opts) {
       o.error = true;
       return;
     }
-    o.unformatted = true;
-    if (opts.check) {
-      o.out = path + "\n";
-    } else if (opts.diff) {
+    if (opts.diff) {
       o.out = unified_diff(file->text(), formatted, path);
     } else {
       std::string error;

@@ -444,6 +444,55 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
 
 }  // namespace rbk::grammar
 
+namespace rbk::grammar {
+
+namespace {
+
+/// Address- and leak-sanitized builds allocate each node for real, so a
+/// node used after its tree was freed is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPoolNodes = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPoolNodes = false;
+#else
+constexpr bool kPoolNodes = true;
+#endif
+#else
+constexpr bool kPoolNodes = true;
+#endif
+
+/// Freed nodes of this thread, each a block of sizeof(Node) from ::operator
+/// new; given back to the heap when the thread ends.
+struct NodePool {
+  std::vector<void*> free;
+  ~NodePool() {
+    for (void* p : free) ::operator delete(p, sizeof(Node));
+  }
+};
+
+thread_local NodePool node_pool;
+
+}  // namespace
+
+void* Node::operator new(std::size_t size) {
+  if (!kPoolNodes || size != sizeof(Node) || node_pool.free.empty()) return ::operator new(size);
+  void* p = node_pool.free.back();
+  node_pool.free.pop_back();
+  return p;
+}
+
+void Node::operator delete(void* p, std::size_t size) noexcept {
+  if (!kPoolNodes || size != sizeof(Node)) return ::operator delete(p, size);
+  try {
+    node_pool.free.push_back(p);
+  } catch (...) {  // no room to keep it: back to the heap
+    ::operator delete(p, size);
+  }
+}
+
+}  // namespace rbk::grammar
+
 namespace rbk {
 
 ParseResult parse(std::shared_ptr<const SourceFile> file) {
@@ -461,7 +510,7 @@ ParseResult parse(std::shared_ptr<const SourceFile> file) {
   tao::pegtl::memory_input<> in(file->text(), file->path());
   std::unique_ptr<Node> root;
   try {
-    root = pt::parse<document, selector, action, control>(in, ctx);
+    root = pt::parse<document, Node, selector, action, control>(in, ctx);
   } catch (const tao::pegtl::parse_error& e) {
     // Already reported by the control; anything else gets a plain message.
     if (ctx.diagnostics.empty()) {
