@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <list>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -30,6 +31,66 @@ namespace fs = std::filesystem;
 struct FileResult {
   Diagnostics diags;
   std::vector<std::string> notes;
+};
+
+/// Takes each file's result as a worker finishes it, and prints (text and
+/// github formats) or keeps (json and sarif, one document at the end) the
+/// results in the files' order as soon as every file before them is done:
+/// memory stays flat in the number of files however many findings they have.
+class InOrder {
+ public:
+  InOrder(const std::vector<std::string>& files, const std::string& format)
+      : files_(files),
+        keep_(format == "json" || format == "sarif"),
+        github_(format == "github"),
+        color_(use_color(stdout)),
+        results_(files.size()),
+        done_(files.size(), false) {}
+
+  /// File `i` is finished with `r`.
+  void finish(size_t i, FileResult r) {
+    std::lock_guard lock(mu_);
+    results_[i] = std::move(r);
+    done_[i] = true;
+    for (; next_ < files_.size() && done_[next_]; ++next_) take(next_);
+  }
+
+  size_t errors = 0, warnings = 0, notes = 0;
+  /// Every file's findings, when kept (json, sarif).
+  const std::vector<FileResult>& kept() const { return results_; }
+
+ private:
+  void take(size_t i) {
+    FileResult& r = results_[i];
+    for (const auto& n : r.notes)
+      if (notes_seen_.insert(n).second) write(stderr, "rbk: note: " + n + "\n");
+    std::string out;
+    for (const auto& d : r.diags) {
+      if (d.severity == Severity::Error)
+        ++errors;
+      else if (d.severity == Severity::Warning)
+        ++warnings;
+      else
+        ++notes;
+      if (keep_) continue;
+      if (github_) {
+        out += to_github(d, files_[i]);
+        if (out.empty() || out.back() != '\n') out += '\n';  // one command per line
+      } else {
+        out += render(d, color_);
+      }
+    }
+    if (!out.empty()) write(stdout, out);
+    if (!keep_) r = FileResult{};
+  }
+
+  const std::vector<std::string>& files_;
+  const bool keep_, github_, color_;
+  std::mutex mu_;
+  std::vector<FileResult> results_;
+  std::vector<bool> done_;
+  size_t next_ = 0;
+  std::set<std::string> notes_seen_;
 };
 
 std::string plural(size_t n, const char* one, const char* many) {
@@ -106,7 +167,7 @@ int run_lint(const LintCmdOptions& opts) {
     }
   }
 
-  std::vector<FileResult> results(files.size());
+  InOrder printer(files, opts.format);
   std::atomic<size_t> next{0};
   // Each worker lints its files up to ShellCheck, then runs one ShellCheck
   // process for the shell literals of a batch of them; memory stays bounded
@@ -117,15 +178,16 @@ int run_lint(const LintCmdOptions& opts) {
     ProcessRunner runner;     // its supervisors serve the worker's batches in turn
     struct Pending {
       size_t index;
+      FileResult result;
       ParseResult parsed;
       PendingLint lint;
     };
     std::vector<Pending> batch;
-    auto fail = [&](size_t i, const std::exception& e) {
+    auto fail = [&](FileResult& r, size_t i, const std::exception& e) {
       Diagnostic d;
       d.path = files[i];
       d.message = std::string("internal error while linting: ") + e.what();
-      results[i].diags.push_back(std::move(d));
+      r.diags.push_back(std::move(d));
     };
     auto flush = [&] {
       std::vector<PendingLint*> lints;
@@ -137,34 +199,38 @@ int run_lint(const LintCmdOptions& opts) {
         notes.push_back(std::string("shellcheck skipped: ") + e.what());
       }
       for (Pending& p : batch) {
-        FileResult& r = results[p.index];
+        FileResult& r = p.result;
         r.notes.insert(r.notes.end(), notes.begin(), notes.end());
         try {
           Diagnostics more =
               lint_finish(*p.parsed.document, policies[policy_of[p.index]], std::move(p.lint));
           r.diags.insert(r.diags.end(), more.begin(), more.end());
         } catch (const std::exception& e) {
-          fail(p.index, e);
+          fail(r, p.index, e);
         }
+        p.parsed = ParseResult{};  // the tree goes before the findings wait for their turn
+        printer.finish(p.index, std::move(r));
       }
       batch.clear();
     };
     for (size_t i = next++; i < files.size(); i = next++) {
-      FileResult& r = results[i];
+      FileResult r;
       try {
         if (auto file = load_source(files[i], r.diags)) {
           ParseResult pr = parse(file);
           r.diags = std::move(pr.diagnostics);
           if (pr.document) {
             PendingLint lint = lint_start(*pr.document, policies[policy_of[i]], loader);
-            batch.push_back(Pending{i, std::move(pr), std::move(lint)});
+            batch.push_back(Pending{i, std::move(r), std::move(pr), std::move(lint)});
+            r = FileResult{};
+            if (batch.size() >= kShellCheckBatch || opts.no_shellcheck) flush();
+            continue;
           }
         }
       } catch (const std::exception& e) {
-        fail(i, e);
+        fail(r, i, e);
       }
-      // Without ShellCheck there is nothing to batch: each file is done now.
-      if (batch.size() >= kShellCheckBatch || opts.no_shellcheck) flush();
+      printer.finish(i, std::move(r));
     }
     flush();
   };
@@ -175,25 +241,12 @@ int run_lint(const LintCmdOptions& opts) {
   worker();
   for (auto& t : pool) t.join();
 
-  std::set<std::string> notes;
-  size_t errors = 0, warnings = 0, note_count = 0;
-  for (const auto& r : results) {
-    for (const auto& n : r.notes)
-      if (notes.insert(n).second) write(stderr, "rbk: note: " + n + "\n");
-    for (const auto& d : r.diags) {
-      if (d.severity == Severity::Error)
-        ++errors;
-      else if (d.severity == Severity::Warning)
-        ++warnings;
-      else
-        ++note_count;
-    }
-  }
+  const size_t errors = printer.errors, warnings = printer.warnings, note_count = printer.notes;
   const bool too_many = opts.max_warnings >= 0 && warnings > static_cast<size_t>(opts.max_warnings);
 
   if (opts.format == "json") {
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& r : results)
+    for (const auto& r : printer.kept())
       for (const auto& d : r.diags) {
         nlohmann::json j = to_json(d);
         if (const RuleInfo* rule = find_rule(d.code)) j["rule"] = rule->name;
@@ -208,21 +261,10 @@ int run_lint(const LintCmdOptions& opts) {
                       "\n");
   } else if (opts.format == "sarif") {
     std::vector<FileFindings> ff;
-    for (size_t i = 0; i < files.size(); ++i) ff.push_back({files[i], results[i].diags});
+    for (size_t i = 0; i < files.size(); ++i) ff.push_back({files[i], printer.kept()[i].diags});
     write(stdout, json_text(to_sarif(ff, lint_rules()), 2) + "\n");
-  } else if (opts.format == "github") {
+  } else if (opts.format != "github") {
     std::string out;
-    for (size_t i = 0; i < files.size(); ++i)
-      for (const auto& d : results[i].diags) {
-        out += to_github(d, files[i]);
-        if (out.empty() || out.back() != '\n') out += '\n';  // one command per line
-      }
-    write(stdout, out);
-  } else {
-    const bool color = use_color(stdout);
-    std::string out;
-    for (const auto& r : results)
-      for (const auto& d : r.diags) out += render(d, color);
     if (errors + warnings + note_count == 0) {
       out += "no findings in " + plural(files.size(), "file", "files") + "\n";
     } else {

@@ -142,7 +142,11 @@ uint32_t SourceFile::line_of(uint32_t offset) const {
 }
 
 uint32_t SourceFile::column_of(uint32_t offset) const {
-  uint32_t start = line_starts_[line_of(offset) - 1];
+  return column_of(offset, line_of(offset));
+}
+
+uint32_t SourceFile::column_of(uint32_t offset, uint32_t line) const {
+  uint32_t start = line_starts_[line - 1];
   // An end-of-file offset after a final newline stays on the last line.
   uint32_t end = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
   if (end > start && text_[end - 1] == '\n') --end;
@@ -177,9 +181,9 @@ Span Span::of(const SourceFile& file, uint32_t begin, uint32_t end) {
   s.begin = begin;
   s.end = std::max(begin, end);
   s.line = file.line_of(begin);
-  s.col = file.column_of(begin);
-  s.end_line = file.line_of(s.end);
-  s.end_col = file.column_of(s.end);
+  s.col = file.column_of(begin, s.line);
+  s.end_line = begin == s.end ? s.line : file.line_of(s.end);
+  s.end_col = begin == s.end ? s.col : file.column_of(s.end, s.end_line);
   // An offset just past a newline belongs to the next line; a span ending
   // right after "\n" really ends on the line before.
   if (s.end > s.begin && s.end <= file.text().size() && file.text()[s.end - 1] == '\n') {

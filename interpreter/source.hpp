@@ -50,6 +50,8 @@ class SourceFile : public std::enable_shared_from_this<SourceFile> {
   uint32_t line_of(uint32_t offset) const;
   /// 1-based column (in characters, not bytes) of a byte offset.
   uint32_t column_of(uint32_t offset) const;
+  /// The same, when line_of(offset) is known already (a binary search less).
+  uint32_t column_of(uint32_t offset, uint32_t line) const;
   /// Byte offset where 1-based `line` starts.
   uint32_t line_start(uint32_t line) const;
   /// The text of 1-based `line`, without its line break.
