@@ -230,6 +230,14 @@ class Bench:
             if tty:
                 self.add("peak RSS of rbk for that step", "", f"{rss / 1024:.0f} MiB", "",
                          "≤ 32 MiB")
+        # What the record alone costs: rbk writes every byte to a file on disk.
+        target = os.path.join(d, "written")
+        to_file = lambda: run(["sh", "-c", f"yes | head -c {size} | cat > {q(target)}"])
+        f, r, ratio, _ = paired(floor, to_file, self.samples if self.quick else 3)
+        os.unlink(target)
+        self.add(f"for reference: `cat > FILE` of the same {mib} (the record's share) "
+                 "vs `cat > /dev/null`", fmt_s(f), fmt_s(r), f"{100 / ratio:.1f} % of the floor's speed",
+                 "")
 
     def corpus(self, n):
         """N runbooks: copies of runbooks/ and examples/, each renamed."""
