@@ -467,7 +467,7 @@ constexpr bool kPoolNodes = true;
 struct NodePool {
   std::vector<void*> free;
   ~NodePool() {
-    for (void* p : free) ::operator delete(p, sizeof(Node));
+    for (void* p : free) ::operator delete(p);
   }
 };
 
@@ -483,11 +483,11 @@ void* Node::operator new(std::size_t size) {
 }
 
 void Node::operator delete(void* p, std::size_t size) noexcept {
-  if (!kPoolNodes || size != sizeof(Node)) return ::operator delete(p, size);
+  if (!kPoolNodes || size != sizeof(Node)) return ::operator delete(p);
   try {
     node_pool.free.push_back(p);
   } catch (...) {  // no room to keep it: back to the heap
-    ::operator delete(p, size);
+    ::operator delete(p);
   }
 }
 
