@@ -12,13 +12,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <thread>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "cli/workers.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/config.hpp"
@@ -106,12 +106,7 @@ int run_fmt(const FmtOptions& opts) {
       }
     }
   };
-  const size_t n_threads =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), files.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  run_workers(files.size(), worker);
 
   bool errors = false;
   bool unformatted = false;

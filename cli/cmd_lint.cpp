@@ -7,7 +7,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +14,7 @@
 #include "cli/files.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "cli/workers.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/json_text.hpp"
@@ -234,12 +234,7 @@ int run_lint(const LintCmdOptions& opts) {
     }
     flush();
   };
-  size_t n_threads = std::max(1u, std::thread::hardware_concurrency());
-  n_threads = std::min(n_threads, files.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  run_workers(files.size(), worker);
 
   const size_t errors = printer.errors, warnings = printer.warnings, note_count = printer.notes;
   const bool too_many = opts.max_warnings >= 0 && warnings > static_cast<size_t>(opts.max_warnings);

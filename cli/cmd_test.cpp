@@ -8,13 +8,13 @@
 #include <list>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/load_runbook.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "cli/workers.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/catalog.hpp"
 #include "interpreter/check.hpp"
@@ -233,12 +233,7 @@ int run_test(const TestOptions& opts) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   };
-  size_t n_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
-  n_threads = std::min(n_threads, std::max<size_t>(jobs.size(), 1));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  run_workers(jobs.size(), worker, 16);
 
   size_t passed = 0, failed = 0;
   for (const auto& j : jobs) (j.report.passed ? passed : failed)++;

@@ -14,6 +14,7 @@
 #include "grammar/messages.hpp"
 #include "grammar/parse_tree.hpp"
 #include "grammar/rules.hpp"
+#include "interpreter/sanitizers.hpp"
 #include "interpreter/suggest.hpp"
 
 namespace rbk::grammar {
@@ -448,16 +449,10 @@ namespace rbk::grammar {
 
 namespace {
 
-/// Address- and leak-sanitized builds allocate each node for real, so a
-/// node used after its tree was freed is still caught.
-#if defined(__SANITIZE_ADDRESS__)
+/// Address-sanitized builds allocate each node for real, so a node used
+/// after its tree was freed is still caught.
+#if defined(RBK_HAS_ASAN)
 constexpr bool kPoolNodes = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kPoolNodes = false;
-#else
-constexpr bool kPoolNodes = true;
-#endif
 #else
 constexpr bool kPoolNodes = true;
 #endif

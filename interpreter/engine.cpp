@@ -1401,41 +1401,37 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     ev["name"] = it->second.name;
     ev["contact"] = it->second.contact;
   }
-  if (command.empty()) {
+  ++escalations_;
+  if (command.empty() || bus_.is_broken()) {
     ev["delivered"] = false;
-    ev["how"] = "no notification command configured";
-  } else if (bus_.is_broken()) {
-    ev["delivered"] = false;
-    ev["how"] = "not sent: the run record cannot be written";
-  } else {
-    CommandSpec spec;
-    spec.script = command;
-    spec.env = {{"RBK_ROLE", role},
-                {"RBK_CONTACT", it != roles.end() ? it->second.contact : ""},
-                {"RBK_MESSAGE", message},
-                {"RBK_RUNBOOK", rb_.name.name},
-                {"RBK_RUN_ID", ctx_.run_id},
-                {"RBK_SEVERITY", severity_},
-                {"RBK_KIND", n.page ? "page" : "notify"},
-                {"RBK_RECORD_DIR", ctx_.record_dir}};
-    spec.unset_env = bus_.secret_sources();  // a notifier gets no secret at all
-    spec.timeout = kNotifyTimeout;
-    spec.grace = ctx_.config->policy.grace;
-    ++escalations_;
-    // Its event is written when the command has ended, whether delivered
-    // or not; the run goes on meanwhile (see Notifier).
-    notifier_.post([&bus = bus_, runner = ctx_.runner, spec = std::move(spec),
-                    ev = std::move(ev)]() mutable {
-      CommandResult r = runner->run(spec, nullptr);
-      ev["delivered"] = r.ok();
-      ev["how"] = r.ok() ? "notification command"
-                         : "notification command failed: " + describe_failure(r, kNotifyTimeout);
-      bus.emit("escalation", std::move(ev));
-    });
+    ev["how"] = command.empty() ? "no notification command configured"
+                                : "not sent: the run record cannot be written";
+    bus_.emit("escalation", std::move(ev));
     return;
   }
-  ++escalations_;
-  bus_.emit("escalation", std::move(ev));
+  CommandSpec spec;
+  spec.script = command;
+  spec.env = {{"RBK_ROLE", role},
+              {"RBK_CONTACT", it != roles.end() ? it->second.contact : ""},
+              {"RBK_MESSAGE", message},
+              {"RBK_RUNBOOK", rb_.name.name},
+              {"RBK_RUN_ID", ctx_.run_id},
+              {"RBK_SEVERITY", severity_},
+              {"RBK_KIND", n.page ? "page" : "notify"},
+              {"RBK_RECORD_DIR", ctx_.record_dir}};
+  spec.unset_env = bus_.secret_sources();  // a notifier gets no secret at all
+  spec.timeout = kNotifyTimeout;
+  spec.grace = ctx_.config->policy.grace;
+  // Its event is written when the command has ended, whether delivered
+  // or not; the run goes on meanwhile (see Notifier).
+  notifier_.post(
+      [&bus = bus_, runner = ctx_.runner, spec = std::move(spec), ev = std::move(ev)]() mutable {
+        CommandResult r = runner->run(spec, nullptr);
+        ev["delivered"] = r.ok();
+        ev["how"] = r.ok() ? "notification command"
+                           : "notification command failed: " + describe_failure(r, kNotifyTimeout);
+        bus.emit("escalation", std::move(ev));
+      });
 }
 
 void Runner::fire_rules(ast::Trigger trigger, const char* name) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -34,44 +35,16 @@ constexpr std::array<Escape, 256> escape_table() {
   constexpr char kHex[] = "0123456789abcdef";
   for (int c = 0; c < 0x80; ++c) {
     Escape& e = t[static_cast<size_t>(c)];
-    const auto put = [&e](char a, char b) {
-      e.text[0] = a;
-      e.text[1] = b;
-      e.size = 2;
-    };
-    switch (c) {
-      case '"':
-        put('\\', '"');
-        break;
-      case '\\':
-        put('\\', '\\');
-        break;
-      case '\b':
-        put('\\', 'b');
-        break;
-      case '\f':
-        put('\\', 'f');
-        break;
-      case '\n':
-        put('\\', 'n');
-        break;
-      case '\r':
-        put('\\', 'r');
-        break;
-      case '\t':
-        put('\\', 't');
-        break;
-      default:
-        if (c >= 0x20) {
-          e.text[0] = static_cast<char>(c);
-          e.size = 1;
-        } else {
-          const char u[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-          for (size_t i = 0; i < 6; ++i) e.text[i] = u[i];
-          e.size = 6;
-        }
+    if (c >= 0x20) {
+      e = {{static_cast<char>(c)}, 1};
+    } else {
+      e = {{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]}, 6};
     }
   }
+  // The two-character escapes JSON has.
+  constexpr std::pair<char, char> kShort[] = {{'"', '"'},  {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'},
+                                              {'\n', 'n'}, {'\r', 'r'},  {'\t', 't'}};
+  for (auto [c, letter] : kShort) t[static_cast<unsigned char>(c)] = {{'\\', letter}, 2};
   return t;
 }
 

@@ -392,22 +392,22 @@ bool Spawner::start(const SupervisorSpec& spec, SupervisorHandle& out, std::stri
   if (state_ == State::NotStarted) launch();
   std::string body;
   // An idle supervisor first: no process is created at all.
-  while (!idle_.empty()) {
-    Idle idle = std::move(idle_.back());
-    idle_.pop_back();
+  if (!idle_.empty()) {
     CommandFds fds;
-    if (!prepare_command(spec, fds, error, false)) {
-      end_idle(idle.pid, idle.channel);
-      return false;
-    }
+    if (!prepare_command(spec, fds, error, false)) return false;  // the idle ones stay
     Request req = make_request(spec, fds, false, body);
-    if (send_request(idle.channel.get(), req, fds, body)) {
-      fds.ours = std::move(idle.channel);  // the command's channel is the one it has
-      hand_over(fds, idle.pid, out);
-      return true;
+    while (!idle_.empty()) {
+      Idle idle = std::move(idle_.back());
+      idle_.pop_back();
+      if (send_request(idle.channel.get(), req, fds, body)) {
+        fds.ours = std::move(idle.channel);  // the command's channel is the one it has
+        hand_over(fds, idle.pid, out);
+        return true;
+      }
+      // It did not take the whole request, so it started nothing (and the
+      // copies of the descriptors it got end with it).
+      end_idle(idle.pid, idle.channel);
     }
-    // It did not take the whole request, so it started nothing.
-    end_idle(idle.pid, idle.channel);
   }
   if (state_ != State::Running) {
     lock.unlock();

@@ -516,13 +516,11 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
     send_report(kChildChannel, kReportSpawnFailed, errno);
     ::_exit(0);
   }
-  supervisor_detail::Received next;
-  bool holding = false;     // `next` holds a request's memory
-  bool terminated = false;  // a SIGTERM came: no further command after this one
+  supervisor_detail::Received next;  // the request being served after the first
+  bool terminated = false;           // a SIGTERM came: no further command after this one
   for (;;) {
     bool clean = run_command(plan, signals, terminated);
-    if (holding) supervisor_detail::release(next);  // the shell has its own copy
-    holding = false;
+    supervisor_detail::release(next);  // the shell has its own copy (nothing held at first)
     if (!plan.reusable || !clean || terminated) ::_exit(0);
     // Idle: rbk may hand this supervisor its next command on the same
     // channel. End of file (rbk is done with it, or gone), SIGTERM or a
@@ -530,7 +528,6 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
     send_report(kChildChannel, kReportIdle, 0);
     if (!wait_for_request(kChildChannel, signals, terminated)) ::_exit(0);
     if (!supervisor_detail::receive_request(kChildChannel, false, next)) ::_exit(0);
-    holding = true;
     plan.has_dir = next.fds[3] >= 0;
     if (!supervisor_detail::move_to_fixed(next.fds, -1)) {
       send_report(kChildChannel, kReportSpawnFailed, errno);
