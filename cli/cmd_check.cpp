@@ -4,9 +4,8 @@
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/terminal.hpp"
-#include "grammar/parse.hpp"
-#include "interpreter/check.hpp"
-#include "interpreter/json_text.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/sema/workspace.hpp"
 
 namespace rbk::cli {
 
@@ -28,15 +27,7 @@ int run_check(const CheckOptions& opts) {
   size_t errors = 0;
   FileModuleLoader loader;
   for (const auto& path : files) {
-    Diagnostics diags;
-    if (auto file = load_source(path, diags)) {
-      ParseResult r = parse(file);
-      diags = std::move(r.diagnostics);
-      if (r.document) {
-        Diagnostics more = check(*r.document, &loader);
-        diags.insert(diags.end(), more.begin(), more.end());
-      }
-    }
+    const Diagnostics diags = load_file(path, loader).diagnostics;
     for (const auto& d : diags) {
       if (d.severity == Severity::Error) ++errors;
       if (json_out)

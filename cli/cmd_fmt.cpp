@@ -18,11 +18,13 @@
 #include "cli/files.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
-#include "cli/workers.hpp"
 #include "grammar/parse.hpp"
-#include "interpreter/catalog.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/format.hpp"
+#include "interpreter/base/diff.hpp"
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/workers.hpp"
+#include "interpreter/project/catalog.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/syntax/format.hpp"
 
 namespace rbk::cli {
 
@@ -30,10 +32,10 @@ int run_fmt(const FmtOptions& opts) {
   std::vector<std::string> roots = opts.paths;
   const bool from_path = roots.empty();
   if (from_path) {
-    auto project = load_project();
+    auto project = open_workspace();
     if (!project) return kExitUsage;
     std::error_code ec;
-    for (const auto& dir : project->path)
+    for (const auto& dir : project->path())
       if (std::filesystem::exists(dir, ec)) roots.push_back(dir);
   }
   std::vector<std::string> missing;

@@ -9,10 +9,10 @@
 #include "cli/commands.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
-#include "interpreter/catalog.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/history.hpp"
-#include "interpreter/json_text.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/project/catalog.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/record/history.hpp"
 
 namespace rbk::cli {
 
@@ -100,10 +100,10 @@ std::string table(const std::vector<RunSummary>& runs, bool color) {
 }  // namespace
 
 int run_history(const HistoryOptions& opts) {
-  auto project = load_project();
+  auto project = open_workspace();
   if (!project) return kExitUsage;
   std::error_code ec;
-  const std::string& dir = project->config.records_dir;
+  const std::string& dir = project->config().records_dir;
   const bool json_out = opts.format == "json";
   fs::file_status st = fs::status(dir, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {

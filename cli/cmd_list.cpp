@@ -7,9 +7,9 @@
 #include "cli/commands.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
-#include "interpreter/catalog.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/json_text.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/project/catalog.hpp"
+#include "interpreter/project/config.hpp"
 
 namespace rbk::cli {
 
@@ -22,10 +22,10 @@ std::string pad(const std::string& s, size_t width) {
 }  // namespace
 
 int run_list(const ListOptions& opts) {
-  auto project = load_project();
+  auto project = open_workspace();
   if (!project) return kExitUsage;
   std::error_code ec;
-  const std::vector<std::string>& path = project->path;
+  const std::vector<std::string>& path = project->path();
   const std::vector<CatalogEntry> entries = list_runbooks(path);
 
   if (entries.empty()) {

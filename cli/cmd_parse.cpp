@@ -4,8 +4,8 @@
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
-#include "interpreter/ast_json.hpp"
-#include "interpreter/json_text.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/syntax/ast_json.hpp"
 
 namespace rbk::cli {
 

@@ -10,10 +10,10 @@
 #include "cli/commands.hpp"
 #include "cli/load_runbook.hpp"
 #include "cli/terminal.hpp"
-#include "interpreter/expand.hpp"
-#include "interpreter/json_text.hpp"
-#include "interpreter/plan.hpp"
-#include "interpreter/show.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/plan/plan.hpp"
+#include "interpreter/plan/show.hpp"
+#include "interpreter/sema/expand.hpp"
 
 namespace rbk::cli {
 
@@ -21,8 +21,9 @@ namespace {
 
 /// The plan of the runbook `opts` names; nullopt after printing why not.
 std::optional<nlohmann::json> plan_of(const RunOptions& opts) {
-  std::unique_ptr<LoadedRunbook> loaded = load_runbook(opts.target, opts.params);
-  if (!loaded) return std::nullopt;  // what went wrong is already on stderr
+  std::unique_ptr<RunTarget> target = load_run_target(opts.target, opts.params);
+  if (!target) return std::nullopt;  // what went wrong is already on stderr
+  const LoadedRunbook* loaded = target->runbook.get();
 
   std::vector<std::string> import_errors;
   Imports imports = resolve_imports(*loaded->parsed.document, *loaded->modules, import_errors);
@@ -36,9 +37,9 @@ std::optional<nlohmann::json> plan_of(const RunOptions& opts) {
   PlanInput in;
   in.runbook = loaded->parsed.document->runbook();
   in.imports = &imports;
-  in.params = &loaded->params;
-  in.config = &loaded->config;
-  in.patterns = &loaded->patterns;
+  in.params = &target->params;
+  in.config = &loaded->scope.config;
+  in.patterns = &target->patterns;
   in.file = loaded->file;
   in.secret_values = env_secret_values(*in.runbook);
   return make_plan(in);

@@ -4,7 +4,6 @@
 
 #include <csignal>
 #include <filesystem>
-#include <list>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
@@ -12,12 +11,13 @@
 #include "cli/run_display.hpp"
 #include "cli/terminal.hpp"
 #include "cli/tty_operator.hpp"
-#include "interpreter/catalog.hpp"
-#include "interpreter/engine.hpp"
-#include "interpreter/fixture_record.hpp"
-#include "interpreter/process_runner.hpp"
-#include "interpreter/record.hpp"
-#include "interpreter/sha256.hpp"
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/sha256.hpp"
+#include "interpreter/engine/engine.hpp"
+#include "interpreter/project/catalog.hpp"
+#include "interpreter/record/record.hpp"
+#include "interpreter/runtime/process_runner.hpp"
+#include "interpreter/testing/fixture_record.hpp"
 
 namespace rbk::cli {
 
@@ -104,7 +104,7 @@ std::string fixture_target_problem(const std::string& path) {
 
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
-bool complete_params(LoadedRunbook& rb, TtyOperator& op) {
+bool complete_params(RunTarget& rb, TtyOperator& op) {
   for (const ast::Param* p : rb.params.missing) {
     const std::string& name = p->name.name;
     const std::string type = ast::type_name(p->type.kind);
@@ -142,8 +142,9 @@ int run_run(const RunOptions& opts) {
   // the spawner, so the smaller rbk is here the cheaper every command.
   ProcessRunner runner(&cancel);
   runner.prepare();
-  auto rb = load_runbook(opts.target, opts.params);
-  if (!rb) return kExitUsage;
+  auto target = load_run_target(opts.target, opts.params);
+  if (!target) return kExitUsage;
+  const LoadedRunbook& rb = *target->runbook;
 
   // Checked before anything runs: a run must not end with nowhere to put its fixture.
   std::error_code ec;
@@ -164,7 +165,7 @@ int run_run(const RunOptions& opts) {
   // Prompts follow --color like the rest of the output (they go to /dev/tty).
   TtyOperator op(opts.non_interactive, &cancel,
                  opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
-  if (!complete_params(*rb, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
+  if (!complete_params(*target, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
 
   // No record, no run: a run that could not be reconstructed afterwards is
   // worse than a clear error now.
@@ -174,7 +175,7 @@ int run_run(const RunOptions& opts) {
   for (int attempt = 0; attempt < 5 && !record; ++attempt) {
     // Ids have a random suffix; two runs in the same second could still meet.
     run_id = new_run_id();
-    record = RunRecord::create(rb->config.records_dir, run_id, error);
+    record = RunRecord::create(rb.scope.config.records_dir, run_id, error);
   }
   if (!record) {
     write(stderr, "rbk: error: cannot create the run record: " + error + "\n");
@@ -198,18 +199,18 @@ int run_run(const RunOptions& opts) {
     namespace fs = std::filesystem;
     RecordedInvocation how;
     fs::path dir = fs::absolute(opts.record_fixture, ec).parent_path();
-    how.runbook = fs::absolute(rb->file, ec).lexically_proximate(dir).string();
+    how.runbook = fs::absolute(rb.file, ec).lexically_proximate(dir).string();
     how.terminal = op.interactive();
     how.approve.insert(opts.approve.begin(), opts.approve.end());
     how.yes = opts.yes;
     how.force = opts.force;
-    how.capture_limit = rb->config.policy.capture_limit;
+    how.capture_limit = rb.scope.config.policy.capture_limit;
     recorder = std::make_unique<FixtureRecorder>(how);
   }
 
   SystemClock clock;
   CaptureDir captures(run_id);
-  std::list<std::unique_ptr<ParseResult>> called;  // documents `call` loaded, kept alive
+  CalledRunbooks called;  // documents `call` loaded, kept alive
   EngineContext ctx;
   ctx.runner = &runner;
   ctx.op = &op;
@@ -217,36 +218,28 @@ int run_run(const RunOptions& opts) {
   ctx.sinks = {record.get(), display.get()};
   if (recorder) ctx.sinks.push_back(recorder.get());
   ctx.cancel = &cancel;
-  ctx.config = &rb->config;
-  ctx.patterns = &rb->patterns;
-  ctx.modules = rb->modules.get();
+  ctx.config = &rb.scope.config;
+  ctx.patterns = &target->patterns;
+  ctx.modules = rb.modules.get();
   ctx.run_id = run_id;
   ctx.record_dir = record->dir();
   ctx.capture_dir = captures.path();
   ctx.force = opts.force;
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
-  ctx.find_runbook = [&](const std::string& name, std::string& err) -> const ast::Document* {
-    // The runbook path, then the calling runbook's folder (as rbk lint checks).
-    std::vector<std::string> search = rb->path;
-    const std::string dir = std::filesystem::path(rb->file).parent_path().string();
-    search.push_back(dir.empty() ? "." : dir);
-    FoundRunbook f = find_runbook(name, search);
-    if (f.path.empty()) {
-      err = f.error;
-      return nullptr;
-    }
-    auto r = load_called(f.path, *rb->modules, err);
-    if (!r) return nullptr;
-    called.push_back(std::move(r));
-    return called.back()->document.get();
+  // The runbook path, then the calling runbook's folder (as rbk lint checks).
+  std::vector<std::string> search = rb.scope.path;
+  const std::string dir = std::filesystem::path(rb.file).parent_path().string();
+  search.push_back(dir.empty() ? "." : dir);
+  ctx.find_runbook = [&](const std::string& name, std::string& err) {
+    return called.find(search, name, err);
   };
 
   RunRequest req;
-  req.doc = rb->parsed.document.get();
-  req.params = rb->params.values;
-  req.file = rb->file;
-  req.sha256 = sha256_hex(rb->parsed.source->text());
+  req.doc = rb.parsed.document.get();
+  req.params = target->params.values;
+  req.file = rb.file;
+  req.sha256 = sha256_hex(rb.parsed.source->text());
   RunResult result = run_runbook(ctx, req);
   display.reset();  // stop the ticker before the last lines
   if (!result.message.empty() &&

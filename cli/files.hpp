@@ -17,10 +17,4 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
 std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
                                       std::vector<std::string>& missing,
                                       bool (*wanted)(const std::string& path));
-
-/// Writes `text` to `path` atomically: a temporary file in the same
-/// directory with the original's mode (a new file: 0666 less the umask),
-/// flushed to disk, renamed over it. False with `error` set on failure.
-bool write_atomically(const std::string& path, const std::string& text, std::string& error);
-
 }  // namespace rbk::cli

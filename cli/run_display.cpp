@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "interpreter/catalog.hpp"
-#include "interpreter/json_fields.hpp"
-#include "interpreter/json_text.hpp"
-#include "interpreter/value.hpp"
+#include "interpreter/base/json_fields.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/project/catalog.hpp"
+#include "interpreter/runtime/value.hpp"
 
 namespace rbk::cli {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "interpreter/events.hpp"
+#include "interpreter/record/events.hpp"
 
 namespace rbk::cli {
 

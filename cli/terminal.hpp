@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "interpreter/diagnostic.hpp"
+#include "interpreter/base/diagnostic.hpp"
 
 namespace rbk::cli {
 

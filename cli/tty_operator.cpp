@@ -10,7 +10,8 @@
 #include <cstdlib>
 
 #include "cli/terminal.hpp"
-#include "interpreter/names.hpp"
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/names.hpp"
 
 namespace rbk::cli {
 
@@ -45,13 +46,7 @@ TtyOperator::~TtyOperator() {
 
 void TtyOperator::say(const std::string& text) {
   if (fd_ < 0) return;
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
+  write_all(fd_, text);  // a terminal that went away: nothing more to say
 }
 
 std::optional<std::string> TtyOperator::read_line() {

@@ -9,8 +9,8 @@
 #include <mutex>
 
 #include "cli/run_display.hpp"
-#include "interpreter/command.hpp"
-#include "interpreter/operator.hpp"
+#include "interpreter/runtime/command.hpp"
+#include "interpreter/runtime/operator.hpp"
 
 namespace rbk::cli {
 

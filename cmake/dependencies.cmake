@@ -8,16 +8,19 @@ find_package(Catch2 2 CONFIG REQUIRED)
 # YAML_CPP_INCLUDE_DIR is empty, so link the target.
 find_package(yaml-cpp 0.7 CONFIG REQUIRED)
 # Commands start through rbk's own spawner and supervisors (posix_spawn,
-# clone; interpreter/spawner.cpp): Boost.Process is no longer used.
+# clone; interpreter/runtime/spawner.cpp): Boost.Process is no longer used.
 find_package(PkgConfig REQUIRED)
 # RE2 ships a pkg-config file on Debian, not a CMake package.
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# OpenSSL's libcrypto for SHA-256 (EVP), from libssl-dev.
+pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 find_package(Threads REQUIRED)
 add_library(rbk_re2 INTERFACE)
+add_library(rbk_crypto INTERFACE)
 
 # Start-up: the kernel mapping each shared library and the loader resolving
 # its symbols were half of `rbk --version`. What Debian also ships as a
-# static archive is linked in: fmt header-only, RE2 and yaml-cpp here, and
+# static archive is linked in: fmt header-only, RE2, yaml-cpp and libcrypto here, and
 # libstdc++ and libgcc into the executable (rbk_static_runtime below); libc
 # stays shared. Off, or where an archive is missing, the shared libraries.
 option(RBK_STATIC_DEPS "Link fmt, RE2, yaml-cpp and libstdc++ into rbk" ON)
@@ -26,6 +29,12 @@ add_library(rbk_yaml INTERFACE)
 if(RBK_STATIC_DEPS)
   find_library(RBK_RE2_ARCHIVE NAMES libre2.a)
   find_library(RBK_YAML_ARCHIVE NAMES libyaml-cpp.a)
+  find_library(RBK_CRYPTO_ARCHIVE NAMES libcrypto.a)
+endif()
+if(RBK_STATIC_DEPS AND RBK_CRYPTO_ARCHIVE)
+  target_link_libraries(rbk_crypto INTERFACE ${RBK_CRYPTO_ARCHIVE} Threads::Threads ${CMAKE_DL_LIBS})
+else()
+  target_link_libraries(rbk_crypto INTERFACE PkgConfig::CRYPTO)
 endif()
 if(RBK_STATIC_DEPS AND RBK_RE2_ARCHIVE)
   target_link_libraries(rbk_re2 INTERFACE ${RBK_RE2_ARCHIVE} Threads::Threads)

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "interpreter/config.hpp"
+#include "interpreter/project/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rbk;

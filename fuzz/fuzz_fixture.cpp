@@ -7,8 +7,8 @@
 
 #include "fuzz_support.hpp"
 #include "grammar/parse.hpp"
-#include "interpreter/fixture.hpp"
-#include "interpreter/fixture_replay.hpp"
+#include "interpreter/testing/fixture.hpp"
+#include "interpreter/testing/fixture_replay.hpp"
 
 namespace {
 

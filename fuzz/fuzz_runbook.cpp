@@ -7,9 +7,11 @@
 
 #include "fuzz_support.hpp"
 #include "grammar/parse.hpp"
-#include "interpreter/check.hpp"
-#include "interpreter/format.hpp"
-#include "interpreter/module_loader.hpp"
+#include "interpreter/base/diff.hpp"
+#include "interpreter/sema/check.hpp"
+#include "interpreter/sema/file_modules.hpp"
+#include "interpreter/sema/module_loader.hpp"
+#include "interpreter/syntax/format.hpp"
 
 namespace {
 

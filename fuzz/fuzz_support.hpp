@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "interpreter/diagnostic.hpp"
+#include "interpreter/base/diagnostic.hpp"
 
 namespace rbk::fuzz {
 

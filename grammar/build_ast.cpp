@@ -5,7 +5,7 @@
 #include <set>
 
 #include "grammar/parse_tree.hpp"
-#include "interpreter/names.hpp"
+#include "interpreter/base/names.hpp"
 
 namespace rbk::grammar {
 

@@ -14,8 +14,8 @@
 #include "grammar/messages.hpp"
 #include "grammar/parse_tree.hpp"
 #include "grammar/rules.hpp"
-#include "interpreter/sanitizers.hpp"
-#include "interpreter/suggest.hpp"
+#include "interpreter/base/sanitizers.hpp"
+#include "interpreter/base/suggest.hpp"
 
 namespace rbk::grammar {
 

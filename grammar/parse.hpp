@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "interpreter/ast.hpp"
-#include "interpreter/diagnostic.hpp"
+#include "interpreter/base/diagnostic.hpp"
+#include "interpreter/syntax/ast.hpp"
 
 namespace rbk {
 

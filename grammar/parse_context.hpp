@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "interpreter/diagnostic.hpp"
-#include "interpreter/source.hpp"
+#include "interpreter/base/diagnostic.hpp"
+#include "interpreter/base/source.hpp"
 
 namespace rbk::grammar {
 

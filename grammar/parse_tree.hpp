@@ -6,7 +6,7 @@
 
 #include "grammar/parse_context.hpp"
 #include "grammar/rules.hpp"
-#include "interpreter/ast.hpp"
+#include "interpreter/syntax/ast.hpp"
 
 namespace rbk::grammar {
 

@@ -50,7 +50,7 @@ done
 
 # clang-16 and libclang-rt-16-dev (libclang_rt.fuzzer) come from Debian 12.
 # Not clang-14: it cannot compile C++20 that g++ 12 accepts (a lambda
-# capturing a structured binding, in interpreter/process_runner.cpp).
+# capturing a structured binding, in interpreter/runtime/process_runner.cpp).
 bash scripts/install-deps.sh clang-16 libclang-rt-16-dev llvm-16
 
 if [ $configure -eq 1 ]; then

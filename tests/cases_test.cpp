@@ -9,8 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/parse.hpp"
-#include "interpreter/ast_json.hpp"
-#include "interpreter/check.hpp"
+#include "interpreter/sema/check.hpp"
+#include "interpreter/sema/file_modules.hpp"
+#include "interpreter/syntax/ast_json.hpp"
 #include "test_support.hpp"
 
 namespace {

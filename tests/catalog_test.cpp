@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "interpreter/catalog.hpp"
+#include "interpreter/project/catalog.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -3,7 +3,7 @@
 // dump of the configuration read. RBK_UPDATE_GOLDEN=1 rewrites the goldens.
 #include <catch2/catch.hpp>
 
-#include "interpreter/config.hpp"
+#include "interpreter/project/config.hpp"
 #include "test_support.hpp"
 
 namespace {

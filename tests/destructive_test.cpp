@@ -11,10 +11,11 @@
 #include <sstream>
 
 #include "grammar/parse.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/expand.hpp"
-#include "interpreter/gate.hpp"
-#include "interpreter/lint.hpp"
+#include "interpreter/lint/lint.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/sema/expand.hpp"
+#include "interpreter/sema/file_modules.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "interpreter/diagnostic.hpp"
+#include "interpreter/base/diagnostic.hpp"
 
 using namespace rbk;
 

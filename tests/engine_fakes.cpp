@@ -1,8 +1,8 @@
 #include "engine_fakes.hpp"
 
-#include "interpreter/json_fields.hpp"
-#include "interpreter/params.hpp"
-#include "interpreter/value.hpp"
+#include "interpreter/base/json_fields.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/value.hpp"
 
 namespace rbk::test {
 

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "grammar/parse.hpp"
-#include "interpreter/check.hpp"
-#include "interpreter/clock.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/destructive.hpp"
-#include "interpreter/engine.hpp"
-#include "interpreter/events.hpp"
-#include "interpreter/operator.hpp"
+#include "interpreter/engine/engine.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/project/destructive.hpp"
+#include "interpreter/record/events.hpp"
+#include "interpreter/runtime/clock.hpp"
+#include "interpreter/runtime/operator.hpp"
+#include "interpreter/sema/check.hpp"
+#include "interpreter/sema/file_modules.hpp"
 
 namespace rbk::test {
 

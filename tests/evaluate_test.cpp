@@ -5,7 +5,7 @@
 #include <map>
 
 #include "grammar/parse.hpp"
-#include "interpreter/evaluate.hpp"
+#include "interpreter/runtime/evaluate.hpp"
 
 namespace {
 

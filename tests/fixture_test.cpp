@@ -10,12 +10,13 @@
 #include <set>
 
 #include "grammar/parse.hpp"
-#include "interpreter/check.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/destructive.hpp"
-#include "interpreter/fixture.hpp"
-#include "interpreter/fixture_replay.hpp"
-#include "interpreter/junit.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/project/destructive.hpp"
+#include "interpreter/sema/check.hpp"
+#include "interpreter/sema/file_modules.hpp"
+#include "interpreter/testing/fixture.hpp"
+#include "interpreter/testing/fixture_replay.hpp"
+#include "interpreter/testing/junit.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 

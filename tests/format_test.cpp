@@ -12,8 +12,9 @@
 #include <sstream>
 
 #include "grammar/parse.hpp"
-#include "interpreter/ast_json.hpp"
-#include "interpreter/format.hpp"
+#include "interpreter/base/diff.hpp"
+#include "interpreter/syntax/ast_json.hpp"
+#include "interpreter/syntax/format.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 

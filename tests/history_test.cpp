@@ -8,8 +8,8 @@
 
 #include <unistd.h>
 
-#include "interpreter/history.hpp"
-#include "interpreter/record.hpp"
+#include "interpreter/record/history.hpp"
+#include "interpreter/record/record.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "interpreter/json_text.hpp"
+#include "interpreter/base/json_text.hpp"
 
 using rbk::append_json_string;
 using rbk::json_text;

@@ -12,8 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/parse.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/lint.hpp"
+#include "interpreter/lint/lint.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/sema/file_modules.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "interpreter/mask.hpp"
+#include "interpreter/record/mask.hpp"
 
 using rbk::Masker;
 using rbk::StreamMasker;

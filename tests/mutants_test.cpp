@@ -13,8 +13,9 @@
 #include <sstream>
 
 #include "grammar/parse.hpp"
-#include "interpreter/config.hpp"
-#include "interpreter/lint.hpp"
+#include "interpreter/lint/lint.hpp"
+#include "interpreter/project/config.hpp"
+#include "interpreter/sema/file_modules.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "grammar/parse.hpp"
-#include "interpreter/params.hpp"
+#include "interpreter/runtime/params.hpp"
 
 namespace {
 

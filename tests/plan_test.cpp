@@ -8,11 +8,12 @@
 #include <set>
 
 #include "grammar/parse.hpp"
-#include "interpreter/check.hpp"
-#include "interpreter/expand.hpp"
-#include "interpreter/module_loader.hpp"
-#include "interpreter/params.hpp"
-#include "interpreter/plan.hpp"
+#include "interpreter/plan/plan.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/sema/check.hpp"
+#include "interpreter/sema/expand.hpp"
+#include "interpreter/sema/file_modules.hpp"
+#include "interpreter/sema/module_loader.hpp"
 #include "test_support.hpp"
 
 namespace {

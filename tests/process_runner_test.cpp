@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "interpreter/process_runner.hpp"
+#include "interpreter/runtime/process_runner.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "interpreter/record.hpp"
+#include "interpreter/record/record.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

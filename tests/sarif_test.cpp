@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "interpreter/sarif.hpp"
+#include "interpreter/lint/sarif.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;
@@ -233,6 +233,18 @@ TEST_CASE("SARIF log validates against the SARIF 2.1.0 schema", "[sarif]") {
   const std::string script_path = (tmp.path / "validate.py").string();
   test::write_file(script_path, script);
   Cmd c = sh(py + " '" + script_path + "' '" + schema + "' '" + out + "'");
+  INFO(c.out);
+  CHECK(c.status == 0);
+
+  // The real thing: what `rbk lint --format sarif` writes for every rule's
+  // trigger in tests/lint/ (the whole rule table in tool.driver.rules).
+  const auto real = test::run_rbk("lint --no-shellcheck --format sarif tests/lint/");
+  CHECK(real.exit_code == 1);
+  test::write_file(out, real.out);
+  const json real_log = json::parse(real.out);
+  CHECK(real_log["runs"][0]["tool"]["driver"]["rules"].size() == lint_rules().size());
+  CHECK(real_log["runs"][0]["results"].size() > 30);
+  c = sh(py + " '" + script_path + "' '" + schema + "' '" + out + "'");
   INFO(c.out);
   CHECK(c.status == 0);
 

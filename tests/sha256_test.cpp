@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "interpreter/sha256.hpp"
+#include "interpreter/base/sha256.hpp"
 
 TEST_CASE("sha256 matches the published vectors", "[sha256]") {
   using rbk::sha256_hex;

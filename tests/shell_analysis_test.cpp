@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "interpreter/shell_analysis.hpp"
+#include "interpreter/syntax/shell_analysis.hpp"
 
 using rbk::analyse_shell;
 using rbk::ShellAnalysis;

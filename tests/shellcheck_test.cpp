@@ -11,8 +11,8 @@
 #include <variant>
 
 #include "grammar/parse.hpp"
-#include "interpreter/process_runner.hpp"
-#include "interpreter/shellcheck.hpp"
+#include "interpreter/lint/shellcheck.hpp"
+#include "interpreter/runtime/process_runner.hpp"
 
 using namespace rbk;
 

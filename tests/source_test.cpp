@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "interpreter/source.hpp"
+#include "interpreter/base/source.hpp"
 
 using rbk::SourceFile;
 using rbk::Span;

@@ -1,4 +1,4 @@
-// The spawner (interpreter/spawner.hpp): the supervisors it starts are rbk's
+// The spawner (interpreter/runtime/spawner.hpp): the supervisors it starts are rbk's
 // own children, it holds no descriptor of any command, a large script and
 // environment arrive whole, and when it is gone rbk starts the supervisor
 // itself, never the command twice. The only waits are for the channel, under
@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "interpreter/process_runner.hpp"
-#include "interpreter/spawner.hpp"
-#include "interpreter/supervisor.hpp"
+#include "interpreter/runtime/process_runner.hpp"
+#include "interpreter/runtime/spawner.hpp"
+#include "interpreter/runtime/supervisor.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "interpreter/source.hpp"
+#include "interpreter/base/source.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "interpreter/suggest.hpp"
+#include "interpreter/base/suggest.hpp"
 
 using namespace rbk;
 

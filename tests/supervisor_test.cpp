@@ -16,9 +16,9 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "interpreter/process_runner.hpp"
-#include "interpreter/spawner.hpp"
-#include "interpreter/supervisor.hpp"
+#include "interpreter/runtime/process_runner.hpp"
+#include "interpreter/runtime/spawner.hpp"
+#include "interpreter/runtime/supervisor.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 

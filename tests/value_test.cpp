@@ -1,7 +1,7 @@
 // How values read in strings, the environment and the record.
 #include <catch2/catch.hpp>
 
-#include "interpreter/value.hpp"
+#include "interpreter/runtime/value.hpp"
 
 TEST_CASE("values display as commands and messages expect", "[value]") {
   using rbk::Value;

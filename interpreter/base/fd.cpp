@@ -1,0 +1,82 @@
+#include "interpreter/base/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace rbk {
+
+int write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;  // cannot happen for a regular file or pipe; never spin
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      error = std::strerror(errno);
+      return false;
+    }
+    // A new file: the mode the umask gives an ordinary file. umask() can
+    // only be read by setting it, so it is read once: two threads setting and
+    // restoring it at once could leave it 0 (fmt writes from several threads).
+    static const mode_t mask = [] {
+      mode_t m = ::umask(0);
+      ::umask(m);
+      return m;
+    }();
+    st.st_mode = 0666 & ~mask;
+  }
+  const std::filesystem::path p(path);
+  std::filesystem::path dir = p.parent_path();
+  if (dir.empty()) dir = ".";
+  std::string tmp = (dir / ("." + p.filename().string() + ".rbkfmt-XXXXXX")).string();
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    error = std::string("cannot create a temporary file: ") + std::strerror(errno);
+    return false;
+  }
+  auto fail = [&](const char* what) {
+    error = std::string(what) + ": " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  };
+  if (int err = write_all(fd, text); err != 0) {
+    errno = err;
+    return fail("cannot write");
+  }
+  if (::fchmod(fd, st.st_mode & 07777) != 0) return fail("cannot set the file mode");
+  if (::fsync(fd) != 0) return fail("cannot flush");
+  if (::close(fd) != 0) {
+    error = std::string("cannot close: ") + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = std::string("cannot replace the file: ") + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+}  // namespace rbk

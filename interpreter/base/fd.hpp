@@ -1,0 +1,19 @@
+// Writing to file descriptors: the one loop that survives partial writes and
+// EINTR, and the atomic replacement of a file.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rbk {
+
+/// Writes all of `data` to `fd` (a write(2) may be partial or interrupted).
+/// 0, or the errno of the write that failed.
+int write_all(int fd, std::string_view data);
+
+/// Writes `text` to `path` atomically: a temporary file in the same
+/// directory with the original's mode (a new file: 0666 less the umask),
+/// flushed to disk, renamed over it. False with `error` set on failure.
+bool write_atomically(const std::string& path, const std::string& text, std::string& error);
+
+}  // namespace rbk

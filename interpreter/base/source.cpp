@@ -1,0 +1,206 @@
+#include "interpreter/base/source.hpp"
+#include "interpreter/base/utf8.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace rbk {
+
+SourceFile::SourceFile(std::string path, std::string text)
+    : path_(std::move(path)), text_(std::move(text)) {
+  line_starts_.push_back(0);
+  for (uint32_t i = 0; i < text_.size(); ++i) {
+    if (text_[i] == '\n' && i + 1 < text_.size()) line_starts_.push_back(i + 1);
+    if (utf8::is_continuation(text_[i])) continuation_.push_back(i);
+  }
+}
+
+namespace {
+
+std::string reason(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+std::string size_text(size_t bytes) {
+  return bytes % (1u << 20) == 0 ? std::to_string(bytes >> 20) + " MiB"
+                                 : std::to_string(bytes >> 10) + " KiB";
+}
+
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
+bool read_regular_file(const std::string& path, size_t max_bytes, std::string& text,
+                       std::string& error) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    error = "cannot read file: " + reason(errno);
+    return false;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    error = "cannot read file: " + reason(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = std::string("not a regular file (") + kind_of(st.st_mode) + "); rbk reads only files";
+    return false;
+  }
+  const std::string too_big = "file is larger than " + size_text(max_bytes);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    error = too_big;
+    return false;
+  }
+  text.clear();
+  text.resize(static_cast<size_t>(st.st_size) + 1);  // one more: a file that grew is seen
+  size_t got = 0;
+  for (;;) {
+    if (got == text.size()) {
+      if (text.size() > max_bytes) {
+        error = too_big;
+        return false;
+      }
+      text.resize(std::min(text.size() * 2 + 4096, max_bytes + 1));
+    }
+    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "error while reading file: " + reason(errno);
+      return false;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got > max_bytes) {
+    error = too_big;
+    return false;
+  }
+  text.resize(got);
+  return true;
+}
+
+size_t first_bad_text_byte(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t min, cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, min = 0x80, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, min = 0x800, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+      return i;  // a continuation byte out of place, or 0xF8..0xFF
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::shared_ptr<SourceFile> SourceFile::load(const std::string& path, std::string& error,
+                                             size_t max_bytes) {
+  std::string text;
+  if (!read_regular_file(path, max_bytes, text, error)) return nullptr;
+  return std::make_shared<SourceFile>(path, std::move(text));
+}
+
+uint32_t SourceFile::line_of(uint32_t offset) const {
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  return static_cast<uint32_t>(it - line_starts_.begin());
+}
+
+uint32_t SourceFile::column_of(uint32_t offset) const {
+  return column_of(offset, line_of(offset));
+}
+
+uint32_t SourceFile::column_of(uint32_t offset, uint32_t line) const {
+  uint32_t start = line_starts_[line - 1];
+  // An end-of-file offset after a final newline stays on the last line.
+  uint32_t end = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  if (end > start && text_[end - 1] == '\n') --end;
+  auto lo = std::lower_bound(continuation_.begin(), continuation_.end(), start);
+  auto hi = std::lower_bound(continuation_.begin(), continuation_.end(), end);
+  // Count characters, not bytes: continuation bytes do not start one.
+  return end - start - static_cast<uint32_t>(hi - lo) + 1;
+}
+
+uint32_t SourceFile::line_start(uint32_t line) const {
+  if (line == 0 || line > line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  return line_starts_[line - 1];
+}
+
+std::string_view SourceFile::line_text(uint32_t line) const {
+  if (line == 0 || line > line_starts_.size()) return {};
+  uint32_t start = line_starts_[line - 1];
+  uint32_t end = start;
+  while (end < text_.size() && text_[end] != '\n') ++end;
+  if (end > start && text_[end - 1] == '\r') --end;
+  return std::string_view(text_).substr(start, end - start);
+}
+
+Span Span::of(const SourceFile& file, uint32_t begin, uint32_t end) {
+  // Offsets from elsewhere (yaml-cpp's marks, a scalar's decoded length) can
+  // point past the end of the file; a span never leaves it.
+  const auto size = static_cast<uint32_t>(file.text().size());
+  begin = std::min(begin, size);
+  end = std::min(end, size);
+  Span s;
+  s.file = &file;
+  s.begin = begin;
+  s.end = std::max(begin, end);
+  s.line = file.line_of(begin);
+  s.col = file.column_of(begin, s.line);
+  s.end_line = begin == s.end ? s.line : file.line_of(s.end);
+  s.end_col = begin == s.end ? s.col : file.column_of(s.end, s.end_line);
+  // An offset just past a newline belongs to the next line; a span ending
+  // right after "\n" really ends on the line before.
+  if (s.end > s.begin && s.end <= file.text().size() && file.text()[s.end - 1] == '\n') {
+    s.end_line = file.line_of(s.end - 1);
+    s.end_col = file.column_of(s.end - 1) + 1;
+  }
+  return s;
+}
+
+std::string_view Span::text() const {
+  if (!file) return {};
+  return std::string_view(file->text()).substr(begin, end - begin);
+}
+
+std::string Span::where() const {
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
+}  // namespace rbk

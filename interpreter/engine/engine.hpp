@@ -1,0 +1,110 @@
+// The step engine: runs one runbook (and the runbooks it calls) section by
+// section, with gates before anything destructive, rollback on failure,
+// escalation timers, and every event reported to the sinks (the record, the
+// terminal). All side effects go through the context's interfaces, so tests
+// drive it with fake commands, a scripted operator and a virtual clock.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "interpreter/project/config.hpp"
+#include "interpreter/project/destructive.hpp"
+#include "interpreter/record/events.hpp"
+#include "interpreter/runtime/clock.hpp"
+#include "interpreter/runtime/command.hpp"
+#include "interpreter/runtime/operator.hpp"
+#include "interpreter/runtime/value.hpp"
+#include "interpreter/sema/module_loader.hpp"
+#include "interpreter/syntax/ast.hpp"
+
+namespace rbk {
+
+/// How a run ended.
+enum class Outcome {
+  Resolved,      // verification passed (or nothing needed doing)
+  NotFiring,     // no alert signal fired; nothing was done
+  Failed,        // a step or check failed; undo and rollback ran and succeeded
+  NotRestored,   // failed, and the system was not restored: rollback failed, or `on failure abort`
+  Refused,       // stopped at a gate that was refused or not approved
+  Interrupted,   // Ctrl-C, SIGTERM, SIGHUP or SIGQUIT
+  Error,         // could not start (e.g. a secret command failed)
+  RecordFailed,  // the run record could not be written: stopped at once
+};
+
+/// "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
+/// "record_failed".
+const char* outcome_name(Outcome o);
+/// The process exit code for an outcome (documented in docs/cli.md):
+/// 0 resolved / not firing, 1 failed (rolled back), 2 error, 3 not restored,
+/// 4 refused, 5 the record could not be written, 130 interrupted.
+int exit_code_for(Outcome o);
+
+/// Finds, parses and checks a runbook by name for `call`; nullptr with
+/// `error` set when it cannot. The returned document must outlive the run.
+using RunbookFinder =
+    std::function<const ast::Document*(const std::string& name, std::string& error)>;
+
+/// Everything a run needs from outside, shared with the runbooks it calls.
+struct EngineContext {
+  CommandRunner* runner = nullptr;
+  Operator* op = nullptr;
+  Clock* clock = nullptr;
+  std::vector<EventSink*> sinks;  // the record, the terminal, …
+  CancelToken* cancel = nullptr;  // Ctrl-C / SIGTERM / SIGHUP
+  const Config* config = nullptr;
+  const DestructivePatterns* patterns = nullptr;
+  ModuleLoader* modules = nullptr;
+  RunbookFinder find_runbook;  // may be empty: `call` then fails the step
+
+  std::string run_id;
+  std::string record_dir;  // passed to commands as RBK_RECORD_DIR
+  /// A private directory (0700) where every capture is also written whole,
+  /// one file per name, passed to commands as RBK_CAPTURES: the environment
+  /// cannot hold a large capture (see kMaxCaptureInEnv). Empty: no files
+  /// (rbk test, where no command runs).
+  std::string capture_dir;
+  bool force = false;             // go on when no alert signal fires
+  bool yes = false;               // y/N gates pass (never typed ones)
+  std::set<std::string> approve;  // step ids whose gates pass without asking
+  /// When set (`rbk test`), every secret's value comes from here (missing
+  /// ones are empty): no environment variable is read, no secret command run.
+  const std::map<std::string, std::string>* secret_values = nullptr;
+};
+
+/// The largest capture exported as `$NAME`, and the most that all captures
+/// together may take in a command's environment: beyond them a command gets
+/// the capture only from the file $RBK_CAPTURES/NAME, and a command whose
+/// text mentions `$NAME` is not started (it would see an empty value).
+/// (Linux allows 128 KiB per variable, name included, and about a quarter
+/// of the stack limit — usually 2 MiB — for all of them and the arguments.)
+inline constexpr size_t kMaxCaptureInEnv = size_t{120} << 10;
+inline constexpr size_t kMaxCapturesInEnv = size_t{1} << 20;
+
+/// One run's input.
+struct RunRequest {
+  const ast::Document* doc = nullptr;
+  std::map<std::string, Value> params;  // bound, complete (see params.hpp)
+  std::string file;                     // the runbook's path
+  std::string sha256;                   // of the runbook's text, for the record
+};
+
+/// How it ended.
+struct RunResult {
+  Outcome outcome = Outcome::Error;
+  int exit_code = 2;
+  std::string failed_step;          // the step or check that failed or was refused
+  std::vector<std::string> causes;  // ids of the causes that matched
+  int steps_run = 0;
+  int escalations = 0;
+  std::string message;  // for Error: why
+};
+
+/// Runs a runbook to its end. Never throws.
+RunResult run_runbook(EngineContext& ctx, const RunRequest& req);
+
+}  // namespace rbk

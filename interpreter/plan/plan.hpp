@@ -1,0 +1,53 @@
+// `rbk plan NAME` / `rbk run --dry-run`: what a run would do, without doing
+// any of it. Every section in execution order, every step with its exact
+// command text and the variables it would receive (parameters with their
+// values, secrets masked, captures named with the step that makes them, the
+// RBK_* variables), every gate, every branch (`when cause.stopped → restart`),
+// every escalation with its time. Nothing is executed: no command, no secret
+// command, no notification.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "interpreter/project/config.hpp"
+#include "interpreter/project/destructive.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/sema/expand.hpp"
+#include "interpreter/syntax/ast.hpp"
+
+namespace rbk {
+
+/// Everything the planner reads.
+struct PlanInput {
+  const ast::Runbook* runbook = nullptr;
+  const Imports* imports = nullptr;
+  const BoundParams* params = nullptr;  // missing required ones: "<required, not given>"
+  const Config* config = nullptr;
+  const DestructivePatterns* patterns = nullptr;
+  std::string file;  // the runbook's path, for the header
+  /// Secret values known without running anything (see env_secret_values):
+  /// masked wherever they appear, e.g. inside a parameter's value, as are
+  /// the config's redaction patterns. A command's secret cannot be known
+  /// without running its command, so a plan cannot mask it.
+  std::vector<std::string> secret_values;
+};
+
+/// The values of the runbook's secrets that are read from the environment
+/// (reading them runs nothing); unset ones are left out.
+std::vector<std::string> env_secret_values(const ast::Runbook& rb);
+
+/// The plan as data (the `--format json` output of `rbk plan`). Sections come
+/// in execution order, each signal/step/check with its gate, its statements
+/// (`use` flattened, `from_use` indexing the step's `uses`) and, per command,
+/// the `env` it would receive. Strings and conditions are as written. Null
+/// imports, config or patterns read as none / rbk's defaults; a null runbook
+/// gives an empty object.
+nlohmann::json make_plan(const PlanInput& in);
+
+/// The plan as text for a reader (no colour, no terminal control codes),
+/// rendered from make_plan's JSON alone; a partial plan renders what it has.
+std::string render_plan(const nlohmann::json& plan);
+
+}  // namespace rbk

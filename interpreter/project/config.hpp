@@ -1,0 +1,69 @@
+// rbk.yaml: the project's configuration. Runbooks name roles and severities;
+// this file says who the roles are, how to reach them, what the severities
+// mean, and the policy the engine applies. Every problem is a diagnostic at
+// rbk.yaml:line:col, and an unknown key is an error, not silently ignored.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interpreter/base/diagnostic.hpp"
+
+namespace rbk {
+
+/// A role runbooks page or notify (`page db-owner`).
+struct Role {
+  std::string name;     // display name, e.g. "Database owner"
+  std::string contact;  // how to reach them, passed to the notification command
+};
+
+/// A severity level with its response and resolution targets.
+struct SeverityLevel {
+  std::string description;
+  std::optional<std::chrono::milliseconds> response;
+  std::optional<std::chrono::milliseconds> resolution;
+};
+
+/// What the engine enforces.
+struct Policy {
+  std::chrono::milliseconds default_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds grace{std::chrono::seconds(10)};  // TERM → KILL
+  std::vector<std::string> typed_confirm_for;  // severities whose destructive gates need typing
+  bool allow_non_interactive_approval = true;  // may --approve pass gates without a terminal
+  size_t capture_limit = 1 << 20;              // bytes of output kept per capture
+};
+
+/// `lint:` settings for `rbk lint`.
+struct LintConfig {
+  std::map<std::string, std::string> rules;  // rule id → off | note | warning | error
+  std::optional<std::vector<std::string>> required_sections;  // unset: the default list
+};
+
+/// The whole configuration; defaults apply where rbk.yaml says nothing.
+struct Config {
+  std::string path;                        // the rbk.yaml read ("" when none was found)
+  std::vector<std::string> runbook_paths;  // absolute, in search order
+  std::string records_dir;                 // absolute
+  std::map<std::string, Role> roles;
+  std::map<std::string, SeverityLevel> severities;
+  std::string page_command;    // shell template; gets RBK_ROLE, RBK_CONTACT, RBK_MESSAGE, …
+  std::string notify_command;  // same, for `notify`
+  Policy policy;
+  std::vector<std::string> redact;  // RE2 patterns masked in output and the record
+  LintConfig lint;
+};
+
+/// Parses rbk.yaml text. `dir` is where relative paths in it are anchored
+/// (the file's directory). Problems are appended to `errors`.
+Config parse_config(std::shared_ptr<const SourceFile> file, const std::string& dir,
+                    Diagnostics& errors);
+
+/// Finds rbk.yaml in `start` or the nearest directory above it and parses it;
+/// without one, the defaults (runbooks in ./runbooks, records in ./.rbk/runs).
+Config load_config(const std::string& start, Diagnostics& errors);
+
+}  // namespace rbk

@@ -1,0 +1,101 @@
+// The destructive-command patterns (stdlib/destructive-patterns.yaml) and
+// what rbk makes of a command: the shell analysis (shell_analysis.hpp) finds
+// each simple command, redirection and SQL statement, and each pattern is
+// matched against those units, so an `unless` excuses only the unit it is
+// about. A step whose command matches always passes a gate; a command rbk
+// cannot analyse is gated too (unless the step is marked `safe`); lint
+// reports both. One list, one matcher, every user.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "interpreter/base/diagnostic.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace rbk {
+
+/// What a pattern is matched against (`scope:` in the list).
+enum class PatternScope {
+  Command,   // each simple command: its words unquoted, joined by single spaces
+  Sql,       // each SQL statement (between `;`) of an argument or here-document
+  Redirect,  // each redirection to a file: the operator, a space, the target
+};
+
+/// One entry of the list.
+struct DestructivePattern {
+  std::string id;   // e.g. "rm-recursive"
+  std::string why;  // e.g. "recursive delete"
+  PatternScope scope = PatternScope::Command;
+  std::shared_ptr<const re2::RE2> pattern;
+  std::shared_ptr<const re2::RE2> unless;  // null when the entry has none
+};
+
+/// A command that matched: which entry, what it saw, and where in the
+/// command text. The range covers the words the match touched (for a SQL
+/// statement, the statement within its argument when the argument is
+/// written verbatim, else the whole argument).
+struct DestructiveMatch {
+  const DestructivePattern* pattern = nullptr;
+  size_t offset = 0;  // byte offset in the command text
+  size_t length = 0;
+  std::string unit;  // the unit matched, e.g. "rm -rf /srv/cache"
+};
+
+/// A part of a command whose effect rbk cannot know without running it.
+struct Unanalysable {
+  size_t offset = 0;  // byte offset in the command text
+  size_t length = 0;
+  std::string why;  // e.g. "the command name is a value known only at run time ($cmd)"
+};
+
+/// What rbk makes of one command text: the first destructive match and the
+/// first thing it cannot analyse (in text order), either or both absent.
+struct CommandVerdict {
+  std::optional<DestructiveMatch> destructive;
+  std::optional<Unanalysable> unanalysable;
+  /// Neither: the command only does what rbk considers harmless.
+  bool read_only() const { return !destructive && !unanalysable; }
+};
+
+/// `length` bytes of a command text from `offset`, on one line for a
+/// message: a line continuation or a line break reads as one space; beyond
+/// `max` bytes the excerpt is cut and ends with "…".
+std::string command_excerpt(std::string_view text, size_t offset, size_t length, size_t max = 60);
+
+/// The compiled list.
+class DestructivePatterns {
+ public:
+  /// Parses YAML text; every problem (YAML syntax, unknown key, missing or
+  /// duplicate id, unknown scope or definition, invalid RE2) is a diagnostic
+  /// at `path:line:col`.
+  static DestructivePatterns parse(std::shared_ptr<const SourceFile> file, Diagnostics& errors);
+  /// Loads the file at `path` (see parse); an unreadable file is a diagnostic too.
+  static DestructivePatterns load(const std::string& path, Diagnostics& errors);
+  /// The list shipped in rbk's stdlib/.
+  static std::string default_path();
+  /// The shipped list, loaded once per process (empty when it does not load:
+  /// the commands that load it report why).
+  static const DestructivePatterns& shipped();
+
+  /// Analyses `command` and matches every unit of it.
+  CommandVerdict judge(std::string_view command) const;
+  /// The first destructive match in `command`, if any (judge's first half).
+  std::optional<DestructiveMatch> match(std::string_view command) const;
+  const std::vector<DestructivePattern>& patterns() const { return patterns_; }
+
+ private:
+  struct Compiled;
+  std::vector<DestructivePattern> patterns_;
+  std::shared_ptr<const Compiled> compiled_;  // one RE2::Set per scope
+  std::shared_ptr<const SourceFile> source_;  // diagnostics point into it
+};
+
+}  // namespace rbk

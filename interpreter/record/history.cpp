@@ -1,0 +1,185 @@
+#include "interpreter/record/history.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <string_view>
+
+#include <system_error>
+#include "interpreter/base/source.hpp"
+
+namespace rbk {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Damaged lines named one by one; past this many, only counted (a record
+// overwritten with garbage must not flood `rbk history`).
+constexpr size_t kMaxLineProblems = 5;
+// The largest events.jsonl read back (command output is not in it).
+constexpr size_t kMaxEventsBytes = size_t{256} << 20;
+
+// Calls `each(event)` for every valid line of RUN_DIR/events.jsonl, in order;
+// appends a problem for each damaged line and for a missing file. False
+// when the file could not be opened.
+template <class F>
+bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems, F each) {
+  fs::path path = run_dir / "events.jsonl";
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) {
+    problems.push_back("no events.jsonl (the record was never written)");
+    return false;
+  }
+  // A FIFO or a link to /dev/zero in a record must not hang `rbk history`.
+  std::string text, error;
+  if (!read_regular_file(path.string(), kMaxEventsBytes, text, error)) {
+    problems.push_back("events.jsonl cannot be read: " + error);
+    return false;
+  }
+  size_t damaged = 0;
+  auto damage = [&](std::string problem) {
+    if (++damaged <= kMaxLineProblems) problems.push_back(std::move(problem));
+  };
+  std::string_view rest(text);
+  for (size_t n = 1; !rest.empty(); ++n) {
+    size_t nl = rest.find('\n');
+    // Every line the writer makes ends in a newline: one without it was cut
+    // short by a crash or a full disk.
+    const bool cut = nl == std::string_view::npos;
+    std::string_view line = rest.substr(0, cut ? rest.size() : nl);
+    rest.remove_prefix(cut ? rest.size() : nl + 1);
+    if (line.empty()) continue;
+    json e = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (e.is_discarded()) {
+      damage("line " + std::to_string(n) + " is not valid JSON" +
+             (cut ? " (truncated write?)" : ""));
+    } else if (!e.is_object()) {
+      damage("line " + std::to_string(n) + " is not a JSON object");
+    } else if (auto t = e.find("type"); t == e.end() || !t->is_string()) {
+      damage("line " + std::to_string(n) + " has no event type");
+    } else {
+      each(std::move(e));
+    }
+  }
+  if (damaged > kMaxLineProblems)
+    problems.push_back("… and " + std::to_string(damaged - kMaxLineProblems) +
+                       " more damaged lines");
+  return true;
+}
+
+std::string text(const json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<int64_t> integer(const json& e, const char* key) {
+  auto it = e.find(key);
+  if (it == e.end() || !it->is_number()) return std::nullopt;
+  return it->is_number_float() ? static_cast<int64_t>(it->get<double>()) : it->get<int64_t>();
+}
+
+RunSummary summarize(const fs::path& dir) {
+  RunSummary s;
+  s.run_id = dir.filename().string();
+  s.dir = dir.string();
+  s.outcome = "unfinished";
+  bool started = false, ended = false;
+  int depth = 0;  // a `call`ed runbook's run_start … run_end nest inside the run's
+  int64_t last_t = 0;
+  bool readable = for_each_event(dir, s.problems, [&](json e) {
+    if (auto t = integer(e, "t")) last_t = *t;
+    const std::string type = text(e, "type");
+    if (type == "run_start") {
+      if (depth == 0 && !started) {
+        started = true;
+        s.runbook = text(e, "runbook");
+        s.started = text(e, "time");
+        s.user = text(e, "user");
+      }
+      ++depth;
+    } else if (type == "run_end") {
+      if (depth <= 1 && !ended) {
+        ended = true;
+        s.outcome = text(e, "outcome");
+        if (s.outcome.empty()) s.outcome = "unknown";
+        if (auto code = integer(e, "exit_code")) s.exit_code = static_cast<int>(*code);
+        auto d = integer(e, "duration_ms");
+        s.duration_ms = d ? *d : integer(e, "t").value_or(last_t);
+        s.failed_step = text(e, "failed_step");
+      }
+      depth = std::max(0, depth - 1);
+    }
+  });
+  if (!ended) s.duration_ms = last_t;
+  if (readable && !started) s.problems.push_back("no run_start event");  // else said already
+  return s;
+}
+
+// When a run began, as a string that sorts in time order: run_start's time,
+// else the time in the run id ("20261123T031502Z-…" → "2026-11-23T03:15:02");
+// a run with neither sorts after every dated one (prefix "0" < "1").
+std::string sort_key(const RunSummary& s) {
+  if (!s.started.empty()) return "1" + s.started;
+  const std::string& id = s.run_id;
+  bool stamp = id.size() >= 16 && id[8] == 'T' && id[15] == 'Z';
+  for (size_t i = 0; stamp && i < 15; ++i)
+    if (i != 8 && (id[i] < '0' || id[i] > '9')) stamp = false;
+  if (!stamp) return "0" + id;
+  return "1" + id.substr(0, 4) + "-" + id.substr(4, 2) + "-" + id.substr(6, 2) + "T" +
+         id.substr(9, 2) + ":" + id.substr(11, 2) + ":" + id.substr(13, 2);
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> read_events(const std::string& run_dir,
+                                        std::vector<std::string>& problems) {
+  std::vector<json> events;
+  try {
+    for_each_event(run_dir, problems, [&](json e) { events.push_back(std::move(e)); });
+  } catch (const std::exception& ex) {
+    problems.push_back(std::string("events.jsonl could not be read: ") + ex.what());
+  }
+  return events;
+}
+
+std::vector<RunSummary> list_runs(const std::string& records_dir) {
+  std::vector<RunSummary> runs;
+  std::error_code ec;
+  fs::path root = fs::absolute(records_dir, ec);
+  if (ec) return runs;
+  root = root.lexically_normal();
+  fs::directory_iterator it(root, ec);
+  if (ec) return runs;  // missing (or unreadable: the CLI checks and says so)
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    const fs::path& path = it->path();
+    std::string name = path.filename().string();
+    std::error_code dir_ec;
+    if (name.empty() || name[0] == '.' || !it->is_directory(dir_ec)) continue;
+    try {
+      runs.push_back(summarize(path));
+    } catch (const std::exception& ex) {
+      RunSummary s;
+      s.run_id = name;
+      s.dir = path.string();
+      s.outcome = "unfinished";
+      s.problems.push_back(std::string("the record could not be read: ") + ex.what());
+      runs.push_back(std::move(s));
+    }
+  }
+  std::vector<std::pair<std::string, size_t>> keys;
+  keys.reserve(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) keys.emplace_back(sort_key(runs[i]), i);
+  std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    return runs[a.second].run_id > runs[b.second].run_id;
+  });
+  std::vector<RunSummary> sorted;
+  sorted.reserve(runs.size());
+  for (const auto& [key, i] : keys) sorted.push_back(std::move(runs[i]));
+  return sorted;
+}
+
+}  // namespace rbk

@@ -1,0 +1,287 @@
+#include "interpreter/record/record.hpp"
+
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/json_text.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <random>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace rbk {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string reason(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// mkdir(path, 0700) where an existing directory is fine. 0 or errno.
+int make_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) == 0) return 0;
+  int err = errno;
+  if (err != EEXIST) return err;
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+// mkdir -p: what it creates gets 0700, what exists is left alone. 0 or
+// errno, with the path that could not be made in `failed`.
+int make_dirs(const fs::path& path, std::string& failed) {
+  if (make_dir(path.string()) == 0) return 0;  // the usual case: it exists
+  fs::path prefix;
+  for (const auto& part : path) {
+    prefix /= part;
+    if (!prefix.has_relative_path()) continue;  // the root
+    if (int err = make_dir(prefix.string())) {
+      failed = prefix.string();
+      return err;
+    }
+  }
+  return 0;
+}
+
+int open_file(const std::string& path, int flags) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+// fsync of an open descriptor, retried when interrupted. 0 or errno.
+int sync_fd(int fd) {
+  while (::fsync(fd) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
+// fsync of a file or directory by path (what makes a new entry in a
+// directory durable). 0 or errno.
+int sync_path(const std::string& path, bool directory) {
+  int fd = open_file(path, O_RDONLY | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) return errno;
+  int err = sync_fd(fd);
+  ::close(fd);
+  // Some file systems cannot fsync a directory; that is no error of ours.
+  return directory && err == EINVAL ? 0 : err;
+}
+
+// {"t":…,"time":…,"type":…, then the data's fields}: the fixed fields first,
+// so a line reads well with `head`. Invalid UTF-8 (command output in a
+// field) becomes U+FFFD instead of an exception.
+std::string event_line(const Event& e) {
+  using nlohmann::json;
+  auto dump = [](const json& j) { return json_text(j); };
+  std::string line = "{\"t\":" + std::to_string(e.elapsed_ms) + ",\"time\":" + dump(e.time) +
+                     ",\"type\":" + dump(e.type);
+  std::string rest;
+  if (e.data.is_object() && !e.data.contains("t") && !e.data.contains("time") &&
+      !e.data.contains("type")) {
+    rest = dump(e.data);
+  } else {
+    // Not an object, or one that would repeat a fixed field: keep it all,
+    // without producing a duplicate key.
+    json data = e.data.is_object() ? e.data : json::object();
+    if (!e.data.is_object() && !e.data.is_null()) data["data"] = e.data;
+    for (const char* key : {"t", "time", "type"}) {
+      if (auto it = data.find(key); it != data.end()) {
+        json value = std::move(*it);
+        data.erase(it);
+        data[std::string("data_") + key] = std::move(value);
+      }
+    }
+    rest = dump(data);
+  }
+  if (rest.size() > 2) {  // "{…}" with fields: splice them in
+    line += ',';
+    line.append(rest, 1, std::string::npos);
+  } else {
+    line += '}';
+  }
+  line += '\n';
+  return line;
+}
+
+}  // namespace
+
+std::unique_ptr<RunRecord> RunRecord::create(const std::string& records_dir,
+                                             const std::string& run_id, std::string& error) {
+  try {
+    if (records_dir.empty()) {
+      error = "cannot create a run record: no records directory configured";
+      return nullptr;
+    }
+    if (run_id.empty() || run_id == "." || run_id == ".." ||
+        run_id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+      error = "cannot create a run record: invalid run id '" + run_id + "'";
+      return nullptr;
+    }
+    std::error_code ec;
+    fs::path records = fs::absolute(records_dir, ec);
+    if (ec) {
+      error = "cannot create records directory " + records_dir + ": " + ec.message();
+      return nullptr;
+    }
+    records = records.lexically_normal();
+    std::string failed;
+    if (int err = make_dirs(records, failed)) {
+      error = "cannot create records directory " + failed + ": " + reason(err);
+      return nullptr;
+    }
+    std::string dir = (records / run_id).string();
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+      error = "cannot create run record " + dir + ": " + reason(errno);
+      return nullptr;
+    }
+    std::string events = dir + "/events.jsonl";
+    int fd = open_file(events, O_WRONLY | O_CREAT | O_EXCL | O_APPEND);
+    if (fd < 0) {
+      error = "cannot create " + events + ": " + reason(errno);
+      ::rmdir(dir.c_str());
+      return nullptr;
+    }
+    return std::unique_ptr<RunRecord>(new RunRecord(std::move(dir), fd));
+  } catch (const std::exception& ex) {
+    error = "cannot create a run record in " + records_dir + ": " + ex.what();
+    return nullptr;
+  }
+}
+
+RunRecord::RunRecord(std::string dir, int events_fd)
+    : dir_(std::move(dir)), events_fd_(events_fd) {}
+
+RunRecord::~RunRecord() {
+  if (events_fd_ >= 0) ::close(events_fd_);
+  for (const auto& [key, fd] : outputs_)
+    if (fd >= 0) ::close(fd);
+}
+
+void RunRecord::fail(const std::string& what, int err) {
+  if (error_.empty()) error_ = what + ": " + reason(err);
+}
+
+void RunRecord::event(const Event& e) {
+  try {
+    if (events_fd_ >= 0) {
+      // One write(2) per line: a crash leaves whole lines, or a cut last one.
+      if (int err = write_all(events_fd_, event_line(e)))
+        fail("cannot write " + dir_ + "/events.jsonl", err);
+    }
+    if (e.type == "command_end") {
+      auto it = e.data.find("seq");
+      if (it != e.data.end() && it->is_number_integer() && it->get<int64_t>() >= 0)
+        close_outputs(it->get<uint64_t>());
+    }
+  } catch (const std::exception& ex) {
+    if (error_.empty()) error_ = "cannot write " + dir_ + "/events.jsonl: " + ex.what();
+  }
+}
+
+void RunRecord::output(uint64_t seq, Stream stream, std::string_view chunk) {
+  if (chunk.empty()) return;
+  try {
+    int fd = output_fd(seq, stream);
+    if (fd < 0) return;
+    if (int err = write_all(fd, chunk))
+      fail("cannot write " + dir_ + "/" + output_file(seq, stream), err);
+  } catch (const std::exception& ex) {
+    if (error_.empty()) error_ = "cannot write command output in " + dir_ + ": " + ex.what();
+  }
+}
+
+int RunRecord::output_fd(uint64_t seq, Stream stream) {
+  auto key = std::make_pair(seq, stream == Stream::Out ? 1 : 2);
+  if (auto it = outputs_.find(key); it != outputs_.end()) return it->second;
+  if (!output_dir_made_) {
+    if (int err = make_dir(dir_ + "/output")) {
+      fail("cannot create " + dir_ + "/output", err);
+      outputs_[key] = -1;  // not retried for every chunk of this command
+      return -1;
+    }
+    output_dir_made_ = true;
+  }
+  std::string path = dir_ + "/" + output_file(seq, stream);
+  int fd = open_file(path, O_WRONLY | O_CREAT | O_APPEND);
+  if (fd < 0) fail("cannot create " + path, errno);
+  outputs_[key] = fd;
+  return fd;
+}
+
+void RunRecord::close_outputs(uint64_t seq) {
+  for (Stream s : {Stream::Out, Stream::Err}) {
+    auto it = outputs_.find(std::make_pair(seq, s == Stream::Out ? 1 : 2));
+    if (it == outputs_.end()) continue;
+    if (it->second >= 0) {
+      ::close(it->second);
+      unsynced_.push_back(dir_ + "/" + output_file(seq, s));
+    }
+    outputs_.erase(it);
+  }
+}
+
+void RunRecord::sync() {
+  try {
+    if (events_fd_ >= 0) {
+      if (int err = sync_fd(events_fd_)) fail("cannot sync " + dir_ + "/events.jsonl", err);
+    }
+    for (const auto& [key, fd] : outputs_) {
+      if (fd < 0) continue;
+      if (int err = sync_fd(fd))
+        fail("cannot sync " + dir_ + "/" +
+                 output_file(key.first, key.second == 1 ? Stream::Out : Stream::Err),
+             err);
+    }
+    for (const auto& path : unsynced_) {
+      if (int err = sync_path(path, false)) fail("cannot sync " + path, err);
+    }
+    unsynced_.clear();
+    if (output_dir_made_) {
+      if (int err = sync_path(dir_ + "/output", true)) fail("cannot sync " + dir_ + "/output", err);
+    }
+    if (int err = sync_path(dir_, true)) fail("cannot sync " + dir_, err);
+    if (!parent_synced_) {
+      std::string parent = fs::path(dir_).parent_path().string();
+      if (int err = sync_path(parent, true))
+        fail("cannot sync " + parent, err);
+      else
+        parent_synced_ = true;
+    }
+  } catch (const std::exception& ex) {
+    if (error_.empty()) error_ = "cannot sync " + dir_ + ": " + ex.what();
+  }
+}
+
+std::string new_run_id() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  uint64_t r;
+  try {
+    std::random_device rd;
+    r = rd();
+  } catch (const std::exception&) {
+    // No entropy source: the clock and the pid still separate two runs
+    // started in the same second.
+    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+        (static_cast<uint64_t>(::getpid()) << 20);
+  }
+  return fmt::format("{}-{:06x}", stamp, r & 0xffffff);
+}
+
+}  // namespace rbk

@@ -1,0 +1,73 @@
+// The run record: an append-only directory per run, written as the run goes,
+// so a crash or a lost terminal leaves a readable transcript.
+//
+//   RECORDS/RUN_ID/events.jsonl      one JSON object per line, per Event:
+//                                    {"t": elapsed_ms, "time": …, "type": …, …data}
+//   RECORDS/RUN_ID/output/0007.stdout  the full output of command 7
+//   RECORDS/RUN_ID/output/0007.stderr
+//
+// Each event line is written with one write(2) as it happens (no buffering
+// in user space); sync() fsyncs the files and the directory.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "interpreter/record/events.hpp"
+
+namespace rbk {
+
+/// Writes one run's record. Not thread-safe (the engine serialises calls).
+class RunRecord final : public EventSink {
+ public:
+  /// Creates RECORDS/RUN_ID/ (and RECORDS when missing), directories 0700 and
+  /// files 0600 (a record can hold sensitive output). On failure (RUN_ID
+  /// exists already, cannot be made, or is not a plain name) returns nullptr
+  /// and sets `error` to one line naming the path and the reason.
+  static std::unique_ptr<RunRecord> create(const std::string& records_dir,
+                                           const std::string& run_id, std::string& error);
+  /// Closes the files; does not sync (call sync() after run_end).
+  ~RunRecord() override;
+  RunRecord(const RunRecord&) = delete;  // owns file descriptors
+  RunRecord& operator=(const RunRecord&) = delete;
+
+  /// Appends one line to events.jsonl. A command_end closes that command's
+  /// output files (so a long run does not run out of descriptors).
+  void event(const Event& e) override;
+  /// Appends to output/NNNN.stdout|stderr, created on the first chunk.
+  void output(uint64_t seq, Stream stream, std::string_view chunk) override;
+  /// fsyncs events.jsonl, the output files written since the last sync and
+  /// the directories. Never throws; a failure goes to error().
+  void sync() override;
+
+  /// The run's directory (absolute).
+  const std::string& dir() const { return dir_; }
+  /// The first write error, if any. The engine stops the run at the first
+  /// one (see EventSink::failure); the CLI reports it.
+  const std::string& error() const { return error_; }
+  std::string failure() const override { return error_; }
+
+ private:
+  RunRecord(std::string dir, int events_fd);
+  int output_fd(uint64_t seq, Stream stream);
+  void close_outputs(uint64_t seq);
+  void fail(const std::string& what, int err);
+
+  std::string dir_;
+  int events_fd_ = -1;
+  std::map<std::pair<uint64_t, int>, int> outputs_;  // open output files (-1: could not open)
+  std::vector<std::string> unsynced_;                // output files closed since the last sync
+  bool output_dir_made_ = false;
+  bool parent_synced_ = false;  // the records directory, which holds the new entry
+  std::string error_;
+};
+
+/// A new run id: UTC time and a random suffix, e.g. "20261123T031502Z-7f3a9c".
+/// Sorts by start time; unique across machines in practice.
+std::string new_run_id();
+
+}  // namespace rbk

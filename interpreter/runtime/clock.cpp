@@ -1,0 +1,95 @@
+#include "interpreter/runtime/clock.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace rbk {
+
+namespace {
+
+std::string iso_utc(std::chrono::system_clock::time_point tp) {
+  auto ms = std::chrono::duration_cast<Millis>(tp.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+}  // namespace
+
+Millis SystemClock::now() {
+  return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+bool SystemClock::sleep_until(Millis deadline, const CancelToken* cancel) {
+  while (true) {
+    if (cancel && cancel->cancelled()) return false;
+    Millis left = deadline - now();
+    if (left.count() <= 0) return true;
+    pollfd p{cancel ? cancel->fd() : -1, POLLIN, 0};
+    int timeout = static_cast<int>(std::min<int64_t>(left.count(), 60'000));
+    // poll ignores a negative fd, so without a token this is a plain sleep.
+    if (::poll(&p, 1, timeout) < 0 && errno != EINTR) return !(cancel && cancel->cancelled());
+  }
+}
+
+std::string SystemClock::wall_time() {
+  return iso_utc(std::chrono::system_clock::now());
+}
+
+Millis FakeClock::now() {
+  std::lock_guard lock(mu_);
+  return now_;
+}
+
+bool FakeClock::sleep_until(Millis deadline, const CancelToken* cancel) {
+  if (cancel && cancel->cancelled()) return false;
+  move_to(deadline);
+  return !(cancel && cancel->cancelled());
+}
+
+std::string FakeClock::wall_time() {
+  // A fixed epoch plus virtual time: records of fake runs are reproducible.
+  return iso_utc(std::chrono::system_clock::time_point(std::chrono::seconds(1'767'225'600)) +
+                 now());
+}
+
+void FakeClock::advance(Millis d) {
+  move_to(now() + d);
+}
+
+void FakeClock::on_advance(std::function<void(Millis)> listener) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void FakeClock::wake_at(Millis t) {
+  std::lock_guard lock(mu_);
+  wakeups_.push_back(t);
+}
+
+void FakeClock::move_to(Millis t) {
+  while (true) {
+    std::vector<std::function<void(Millis)>> listeners;
+    Millis step;
+    {
+      std::lock_guard lock(mu_);
+      if (t <= now_) return;
+      // The earliest wake-up point on the way, else the destination.
+      step = t;
+      for (Millis w : wakeups_)
+        if (w > now_ && w < step) step = w;
+      now_ = step;
+      listeners = listeners_;
+    }
+    for (auto& l : listeners) l(step);
+    if (step == t) return;
+  }
+}
+
+}  // namespace rbk

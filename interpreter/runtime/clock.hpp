@@ -1,0 +1,63 @@
+// Time, behind an interface: the engine's waits (retry pauses, `until`
+// polling, verify deadlines) and the escalation timers read a Clock, so tests
+// (and `rbk test`) run them in virtual time, instantly, without sleeping.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "interpreter/runtime/command.hpp"
+
+namespace rbk {
+
+using Millis = std::chrono::milliseconds;
+
+/// A monotonic clock the engine can wait on.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  /// Time since an arbitrary fixed start; never goes back.
+  virtual Millis now() = 0;
+  /// Returns when now() >= deadline (true) or `cancel` fires (false).
+  virtual bool sleep_until(Millis deadline, const CancelToken* cancel) = 0;
+  /// Wall-clock time as ISO 8601 UTC with milliseconds, for the record.
+  virtual std::string wall_time() = 0;
+};
+
+/// The real clock: steady_clock for time, poll(2) on the cancel token to wait.
+class SystemClock final : public Clock {
+ public:
+  Millis now() override;
+  bool sleep_until(Millis deadline, const CancelToken* cancel) override;
+  std::string wall_time() override;
+};
+
+/// Virtual time. It moves only when someone sleeps (sleep_until jumps to the
+/// deadline at once) or calls advance(); listeners run synchronously, on the
+/// thread that moved the clock. A move over a wake-up point (wake_at) stops
+/// there first, so a timer due at 10m fires at 10m even when a command
+/// "takes" 25 minutes.
+class FakeClock final : public Clock {
+ public:
+  Millis now() override;
+  bool sleep_until(Millis deadline, const CancelToken* cancel) override;
+  std::string wall_time() override;
+  /// Moves time forward by `d` (a command that "takes" d, in a fake runner).
+  void advance(Millis d);
+  /// Called with the new time after every move.
+  void on_advance(std::function<void(Millis)> listener);
+  /// Makes a move over `t` stop at `t` (and call the listeners) on its way.
+  void wake_at(Millis t);
+
+ private:
+  void move_to(Millis t);
+  std::mutex mu_;
+  Millis now_{0};
+  std::vector<std::function<void(Millis)>> listeners_;
+  std::vector<Millis> wakeups_;
+};
+
+}  // namespace rbk

@@ -1,0 +1,311 @@
+#include "interpreter/runtime/evaluate.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include <re2/re2.h>
+
+#include "interpreter/base/names.hpp"
+
+namespace rbk {
+
+namespace {
+
+/// Text that reads as a number ("42", " 3.5\n"), as the number.
+std::optional<double> as_number(const Value& v) {
+  if (v.kind == ValueKind::Number) return v.number;
+  if (v.kind != ValueKind::Text) return std::nullopt;
+  std::string t = trim(v.text);
+  if (t.empty()) return std::nullopt;
+  double d = 0;
+  const char* b = t.data();
+  if (*b == '+') ++b;
+  auto [ptr, ec] = std::from_chars(b, t.data() + t.size(), d);
+  if (ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+const char* kind_text(ValueKind k) {
+  switch (k) {
+    case ValueKind::Empty:
+      return "empty";
+    case ValueKind::Text:
+      return "text";
+    case ValueKind::Number:
+      return "number";
+    case ValueKind::Bool:
+      return "bool";
+    case ValueKind::Duration:
+      return "duration";
+    case ValueKind::List:
+      return "list";
+    case ValueKind::Json:
+      return "JSON";
+  }
+  return "value";
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    std::string line = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(std::move(line));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+Value capture_field(const ast::Expr& e, const std::string& name, const CaptureData& c) {
+  const std::string& f = e.name;
+  if (!c.ran) return {};
+  if (f == "stdout") return Value::of_text(c.stdout_text);
+  if (f == "stderr") return Value::of_text(c.stderr_text);
+  if (f == "exit") return Value::of_number(c.exit_code);
+  if (f == "ok") return Value::of_bool(c.ok);
+  if (f == "timed_out") return Value::of_bool(c.timed_out);
+  if (f == "duration") return Value::of_duration(c.duration_ms);
+  if (f == "lines") {
+    std::vector<Value> items;
+    for (auto& l : split_lines(c.stdout_text)) items.push_back(Value::of_text(std::move(l)));
+    return Value::of_list(std::move(items));
+  }
+  if (f == "json") {
+    nlohmann::json j = nlohmann::json::parse(c.stdout_text, nullptr, false);
+    if (j.is_discarded()) throw EvalError(e.span, "the output of '" + name + "' is not valid JSON");
+    Value v;
+    v.kind = ValueKind::Json;
+    v.json = std::move(j);
+    return v;
+  }
+  throw EvalError(e.span, "captures have no field '" + f + "'");
+}
+
+/// `v.field` on a JSON value: a missing key reads as empty.
+Value json_member(const ast::Expr& e, const Value& v) {
+  if (v.kind == ValueKind::Empty) return {};
+  if (v.kind != ValueKind::Json || !v.json.is_object())
+    throw EvalError(e.span, std::string("'.") + e.name + "' on " + kind_text(v.kind) +
+                                (v.kind == ValueKind::Json ? " that is not an object" : ""));
+  auto it = v.json.find(e.name);
+  if (it == v.json.end()) return {};
+  return Value::of_json(*it);
+}
+
+Value index_value(const ast::Expr& e, const Value& base, const Value& idx) {
+  if (base.kind == ValueKind::Empty) return {};
+  auto position = [&](size_t size) -> std::optional<size_t> {
+    auto n = as_number(idx);
+    if (!n || *n != std::trunc(*n))
+      throw EvalError(e.items.at(1)->span, "an index must be a whole number");
+    auto i = static_cast<int64_t>(*n);
+    if (i < 0) i += static_cast<int64_t>(size);
+    if (i < 0 || i >= static_cast<int64_t>(size)) return std::nullopt;  // out of range: empty
+    return static_cast<size_t>(i);
+  };
+  if (base.kind == ValueKind::List) {
+    auto i = position(base.items.size());
+    return i ? base.items[*i] : Value{};
+  }
+  if (base.kind == ValueKind::Json && base.json.is_array()) {
+    auto i = position(base.json.size());
+    return i ? Value::of_json(base.json[*i]) : Value{};
+  }
+  if (base.kind == ValueKind::Json && base.json.is_object()) {
+    if (idx.kind != ValueKind::Text) throw EvalError(e.span, "an object is indexed by a key");
+    auto it = base.json.find(idx.text);
+    return it == base.json.end() ? Value{} : Value::of_json(*it);
+  }
+  throw EvalError(e.span, std::string("cannot index ") + kind_text(base.kind));
+}
+
+int compare(const ast::Expr& e, const Value& a, const Value& b) {
+  // Empty (a step that did not run) cannot be ordered: it is not "less".
+  if (a.kind == ValueKind::Empty || b.kind == ValueKind::Empty)
+    throw EvalError(e.span, "cannot order an empty value (did the step that makes it run?)");
+  auto na = as_number(a), nb = as_number(b);
+  if (na && nb) return *na < *nb ? -1 : (*na > *nb ? 1 : 0);
+  if (a.kind == ValueKind::Duration && b.kind == ValueKind::Duration)
+    return a.ms < b.ms ? -1 : (a.ms > b.ms ? 1 : 0);
+  if (a.kind == ValueKind::Text && b.kind == ValueKind::Text) {
+    int c = a.text.compare(b.text);
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  throw EvalError(e.span, std::string("cannot order ") + kind_text(a.kind) + " and " +
+                              kind_text(b.kind) + " ('" + to_display(a) + "' and '" +
+                              to_display(b) + "')");
+}
+
+bool list_has(const Value& list, const Value& item) {
+  if (list.kind == ValueKind::List) {
+    for (const auto& i : list.items)
+      if (values_equal(i, item)) return true;
+    return false;
+  }
+  if (list.kind == ValueKind::Json && list.json.is_array()) {
+    for (const auto& i : list.json)
+      if (values_equal(Value::of_json(i), item)) return true;
+    return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string CaptureData::value() const {
+  return trim(stdout_text);
+}
+
+bool values_equal(const Value& a, const Value& b) {
+  auto na = as_number(a), nb = as_number(b);
+  if (na && nb) return *na == *nb;
+  if (a.kind == ValueKind::Duration && b.kind == ValueKind::Duration) return a.ms == b.ms;
+  if (a.kind == ValueKind::Bool || b.kind == ValueKind::Bool)
+    return a.kind == b.kind && a.boolean == b.boolean;
+  if (a.kind == ValueKind::List && b.kind == ValueKind::List) {
+    if (a.items.size() != b.items.size()) return false;
+    for (size_t i = 0; i < a.items.size(); ++i)
+      if (!values_equal(a.items[i], b.items[i])) return false;
+    return true;
+  }
+  if (a.kind == ValueKind::Json && b.kind == ValueKind::Json) return a.json == b.json;
+  return to_display(a) == to_display(b);
+}
+
+Value evaluate(const ast::Expr& e, const Scope& scope) {
+  using ast::ExprKind;
+  switch (e.kind) {
+    case ExprKind::String:
+      return Value::of_text(interpolate(e.string, scope));
+    case ExprKind::Number: {
+      Value v = Value::of_number(e.number);
+      v.text = e.text;
+      return v;
+    }
+    case ExprKind::Bool:
+      return Value::of_bool(e.boolean);
+    case ExprKind::Duration:
+      return Value::of_duration(e.ms, e.text);
+    case ExprKind::List: {
+      std::vector<Value> items;
+      for (const auto& i : e.items) items.push_back(evaluate(*i, scope));
+      return Value::of_list(std::move(items));
+    }
+    case ExprKind::Name: {
+      if (const CaptureData* c = scope.capture(e.name))
+        return c->ran ? Value::of_text(c->value()) : Value{};
+      if (auto v = scope.variable(e.name)) return *v;
+      throw EvalError(e.span, "unknown name '" + e.name + "'");
+    }
+    case ExprKind::Member: {
+      const ast::Expr& obj = *e.items.at(0);
+      if (obj.kind == ExprKind::Name && obj.name == "cause")
+        return Value::of_bool(scope.cause(e.name));
+      if (obj.kind == ExprKind::Member && obj.items.at(0)->kind == ExprKind::Name &&
+          obj.items.at(0)->name == "step")
+        return Value::of_bool(scope.step_field(obj.name, e.name));
+      if (obj.kind == ExprKind::Name)
+        if (const CaptureData* c = scope.capture(obj.name)) return capture_field(e, obj.name, *c);
+      return json_member(e, evaluate(obj, scope));
+    }
+    case ExprKind::Index: {
+      Value base = evaluate(*e.items.at(0), scope);
+      Value idx = evaluate(*e.items.at(1), scope);
+      return index_value(e, base, idx);
+    }
+    case ExprKind::Not:
+      return Value::of_bool(!evaluate_condition(*e.items.at(0), scope));
+    case ExprKind::Binary:
+      break;
+  }
+  using ast::BinOp;
+  const ast::Expr& lhs = *e.items.at(0);
+  switch (e.op) {
+    case BinOp::Or:
+      return Value::of_bool(evaluate_condition(lhs, scope) ||
+                            evaluate_condition(*e.items.at(1), scope));
+    case BinOp::And:
+      return Value::of_bool(evaluate_condition(lhs, scope) &&
+                            evaluate_condition(*e.items.at(1), scope));
+    case BinOp::Matches: {
+      Value l = evaluate(lhs, scope);
+      if (!e.regex) throw EvalError(e.span, "'matches' needs a /pattern/");
+      RE2::Options opts;
+      opts.set_log_errors(false);
+      if (e.regex->flags.find('i') != std::string::npos) opts.set_case_sensitive(false);
+      RE2 re(e.regex->pattern, opts);
+      if (!re.ok()) throw EvalError(e.regex->span, "invalid pattern: " + re.error());
+      return Value::of_bool(l.kind != ValueKind::Empty && RE2::PartialMatch(to_display(l), re));
+    }
+    default:
+      break;
+  }
+  Value l = evaluate(lhs, scope);
+  Value r = evaluate(*e.items.at(1), scope);
+  switch (e.op) {
+    case BinOp::Eq:
+      return Value::of_bool(values_equal(l, r));
+    case BinOp::Ne:
+      return Value::of_bool(!values_equal(l, r));
+    case BinOp::Lt:
+      return Value::of_bool(compare(e, l, r) < 0);
+    case BinOp::Le:
+      return Value::of_bool(compare(e, l, r) <= 0);
+    case BinOp::Gt:
+      return Value::of_bool(compare(e, l, r) > 0);
+    case BinOp::Ge:
+      return Value::of_bool(compare(e, l, r) >= 0);
+    case BinOp::Contains:
+      if (l.kind == ValueKind::List || (l.kind == ValueKind::Json && l.json.is_array()))
+        return Value::of_bool(list_has(l, r));
+      if (l.kind == ValueKind::Json && l.json.is_object() && r.kind == ValueKind::Text)
+        return Value::of_bool(l.json.contains(r.text));
+      if (l.kind == ValueKind::Empty) return Value::of_bool(false);
+      return Value::of_bool(to_display(l).find(to_display(r)) != std::string::npos);
+    case BinOp::In:
+    case BinOp::NotIn: {
+      if (r.kind != ValueKind::List && r.kind != ValueKind::Empty &&
+          !(r.kind == ValueKind::Json && r.json.is_array()))
+        throw EvalError(e.items.at(1)->span, std::string("'") + ast::op_text(e.op) +
+                                                 "' needs a list on its right, not " +
+                                                 kind_text(r.kind));
+      bool has = list_has(r, l);
+      return Value::of_bool(e.op == BinOp::In ? has : !has);
+    }
+    default:
+      break;
+  }
+  throw EvalError(e.span, "cannot evaluate this expression");
+}
+
+bool evaluate_condition(const ast::Expr& e, const Scope& scope) {
+  Value v = evaluate(e, scope);
+  if (v.kind == ValueKind::Bool) return v.boolean;
+  if (v.kind == ValueKind::Empty) return false;
+  throw EvalError(e.span, std::string("a condition must be true or false, not ") +
+                              kind_text(v.kind) + " '" + to_display(v) + "'");
+}
+
+std::string interpolate(const ast::StringLit& s, const Scope& scope,
+                        std::vector<EvalError>* failed) {
+  std::string out;
+  for (const auto& p : s.parts) {
+    if (!p.expr) {
+      out += p.text;
+      continue;
+    }
+    try {
+      out += to_display(evaluate(*p.expr, scope));
+    } catch (const EvalError& err) {
+      if (!failed) throw;
+      failed->push_back(err);
+      out += "${" + std::string(p.expr->span.text()) + "}";
+    }
+  }
+  return out;
+}
+
+}  // namespace rbk

@@ -1,0 +1,69 @@
+// Evaluating expressions and strings at run time, against what the run has
+// seen so far. The check pass has already refused what it can see is wrong;
+// what remains (JSON shapes, text that is not a number) is an EvalError.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "interpreter/runtime/value.hpp"
+#include "interpreter/syntax/ast.hpp"
+
+namespace rbk {
+
+/// A command's result as a capture: what `NAME`, `NAME.stdout`, … read.
+struct CaptureData {
+  bool ran = false;  // false: the step did not run; every field reads empty
+  std::string stdout_text;
+  std::string stderr_text;
+  int exit_code = -1;
+  bool ok = false;
+  bool timed_out = false;
+  int64_t duration_ms = 0;
+
+  /// What `NAME` reads as, and what later commands get as `$NAME`: standard
+  /// output with surrounding whitespace trimmed.
+  std::string value() const;
+};
+
+/// What names mean at run time. The engine implements it.
+class Scope {
+ public:
+  virtual ~Scope() = default;
+  /// A parameter, template parameter or built-in; nullopt when not one.
+  virtual std::optional<Value> variable(const std::string& name) const = 0;
+  /// A capture (nullptr when `name` is not a capture of this runbook).
+  virtual const CaptureData* capture(const std::string& name) const = 0;
+  /// Whether cause ID matched (false when unknown or not evaluated yet).
+  virtual bool cause(const std::string& id) const = 0;
+  /// step.ID.FIELD (ran, ok, failed, skipped, refused); false when not run yet.
+  virtual bool step_field(const std::string& id, const std::string& field) const = 0;
+};
+
+/// A value that cannot be computed: where, and why (one line).
+struct EvalError : std::runtime_error {
+  EvalError(const Span& s, const std::string& what) : std::runtime_error(what), span(s) {}
+  Span span;
+};
+
+/// Evaluates an expression. Throws EvalError.
+Value evaluate(const ast::Expr& e, const Scope& scope);
+
+/// Evaluates a condition: a Bool, or Empty (a capture of a step that did
+/// not run) as false. Throws EvalError for anything else.
+bool evaluate_condition(const ast::Expr& e, const Scope& scope);
+
+/// The text of a string with every `${…}` evaluated and shown with to_display.
+/// Throws EvalError; or, given `failed`, keeps a part that cannot be
+/// evaluated as written (`${expr}`), appends its error there and goes on, so
+/// the other parts still show their values.
+std::string interpolate(const ast::StringLit& s, const Scope& scope,
+                        std::vector<EvalError>* failed = nullptr);
+
+/// Two values equal as `==` sees them: numbers when both read as numbers,
+/// otherwise text (lists element by element).
+bool values_equal(const Value& a, const Value& b);
+
+}  // namespace rbk

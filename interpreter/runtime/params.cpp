@@ -1,0 +1,189 @@
+#include "interpreter/runtime/params.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "interpreter/base/names.hpp"
+#include "interpreter/base/suggest.hpp"
+
+namespace rbk {
+
+namespace {
+
+/// A literal expression (a default, or a list element) as a value.
+Value literal_value(const ast::Expr& e) {
+  switch (e.kind) {
+    case ast::ExprKind::String:
+      return Value::of_text(e.string.plain());
+    case ast::ExprKind::Number:
+      return [&] {
+        Value v = Value::of_number(e.number);
+        v.text = e.text;
+        return v;
+      }();
+    case ast::ExprKind::Bool:
+      return Value::of_bool(e.boolean);
+    case ast::ExprKind::Duration:
+      return Value::of_duration(e.ms, e.text);
+    case ast::ExprKind::List: {
+      std::vector<Value> items;
+      for (const auto& i : e.items) items.push_back(literal_value(*i));
+      return Value::of_list(std::move(items));
+    }
+    case ast::ExprKind::Name:  // an enum value written bare
+      return Value::of_text(e.name);
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+bool split_param_arg(const std::string& arg, ParamArg& out) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  out.name = arg.substr(0, eq);
+  out.value = arg.substr(eq + 1);
+  return true;
+}
+
+bool convert_param(const ast::Param& p, const std::string& text, Value& out, std::string& error) {
+  switch (p.type.kind) {
+    case ast::TypeKind::String:
+      out = Value::of_text(text);  // verbatim: a value is data, never shell source
+      return true;
+    case ast::TypeKind::Int: {
+      int64_t n = 0;
+      const char* b = text.data();
+      const char* e = b + text.size();
+      if (b != e && *b == '+') ++b;
+      auto [ptr, ec] = std::from_chars(b, e, n);
+      if (text.empty() || ec != std::errc() || ptr != e) {
+        error = "'" + text + "' is not a whole number";
+        return false;
+      }
+      out = Value::of_number(static_cast<double>(n));
+      return true;
+    }
+    case ast::TypeKind::Bool: {
+      std::string t = text;
+      std::transform(t.begin(), t.end(), t.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      if (t == "true" || t == "yes" || t == "1") {
+        out = Value::of_bool(true);
+        return true;
+      }
+      if (t == "false" || t == "no" || t == "0") {
+        out = Value::of_bool(false);
+        return true;
+      }
+      error = "'" + text + "' is not true or false";
+      return false;
+    }
+    case ast::TypeKind::Duration: {
+      DurationResult d = parse_duration(text);
+      if (d.error || d.ms <= 0) {
+        error = "'" + text + "' is not a duration (e.g. 30s, 10m, 1h30m)";
+        return false;
+      }
+      out = Value::of_duration(d.ms, text);
+      return true;
+    }
+    case ast::TypeKind::Enum: {
+      std::vector<std::string> values;
+      for (const auto& v : p.type.values) values.push_back(v.name);
+      if (std::find(values.begin(), values.end(), text) != values.end()) {
+        out = Value::of_text(text);
+        return true;
+      }
+      std::string all;
+      for (const auto& v : values) all += (all.empty() ? "" : ", ") + v;
+      error = "'" + text + "' is not one of " + all;
+      if (std::string hint = did_you_mean(text, values); !hint.empty()) error += "; " + hint;
+      return false;
+    }
+    case ast::TypeKind::List: {
+      std::vector<Value> items;
+      if (!text.empty()) {
+        size_t start = 0;
+        while (true) {
+          size_t comma = text.find(',', start);
+          items.push_back(Value::of_text(
+              trim(std::string_view(text).substr(
+                       start, comma == std::string::npos ? std::string::npos : comma - start),
+                   " \t")));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      }
+      out = Value::of_list(std::move(items));
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<const ast::Param*> declared_params(const ast::Runbook& rb) {
+  std::vector<const ast::Param*> out;
+  for (const auto& item : rb.items)
+    if (const auto* p = std::get_if<ast::Param>(&item)) out.push_back(p);
+  return out;
+}
+
+Value default_value(const ast::Param& p) {
+  if (!p.default_value) return {};
+  return literal_value(*p.default_value);
+}
+
+BoundParams bind_params(const ast::Runbook& rb, const std::vector<ParamArg>& args) {
+  BoundParams b;
+  std::vector<const ast::Param*> params = declared_params(rb);
+  std::vector<std::string> names;
+  for (const auto* p : params) names.push_back(p->name.name);
+  std::set<std::string> given;
+  for (const auto& a : args) {
+    auto it = std::find_if(params.begin(), params.end(),
+                           [&](const ast::Param* p) { return p->name.name == a.name; });
+    if (it == params.end()) {
+      std::string msg = "runbook '" + rb.name.name + "' has no parameter '" + a.name + "'";
+      if (std::string hint = did_you_mean(a.name, names); !hint.empty())
+        msg += "; " + hint;
+      else if (names.empty())
+        msg += " (it takes none)";
+      else {
+        std::string all;
+        for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+        msg += " (its parameters: " + all + ")";
+      }
+      b.errors.push_back(msg);
+      continue;
+    }
+    if (!given.insert(a.name).second) {
+      b.errors.push_back("parameter '" + a.name + "' is given twice");
+      continue;
+    }
+    Value v;
+    std::string error;
+    if (!convert_param(**it, a.value, v, error)) {
+      b.errors.push_back("parameter '" + a.name + "' (" + ast::type_name((*it)->type.kind) +
+                         "): " + error);
+      continue;
+    }
+    b.values[a.name] = std::move(v);
+  }
+  for (const auto* p : params) {
+    if (given.count(p->name.name)) continue;
+    if (p->default_value) {
+      b.values[p->name.name] = default_value(*p);
+      b.defaulted.push_back(p->name.name);
+    } else if (std::none_of(b.errors.begin(), b.errors.end(), [&](const std::string& e) {
+                 return e.rfind("parameter '" + p->name.name + "'", 0) == 0;
+               })) {
+      b.missing.push_back(p);
+    }
+  }
+  return b;
+}
+
+}  // namespace rbk

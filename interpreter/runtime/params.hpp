@@ -1,0 +1,47 @@
+// Binding a runbook's parameters: `-p name=value` text checked against the
+// declared types, defaults filled in, required ones reported when missing.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "interpreter/runtime/value.hpp"
+#include "interpreter/syntax/ast.hpp"
+
+namespace rbk {
+
+/// One `-p name=value` as given on the command line.
+struct ParamArg {
+  std::string name;
+  std::string value;
+};
+
+/// Splits "name=value" at the first '='; false when there is no '=' or the name is empty.
+bool split_param_arg(const std::string& arg, ParamArg& out);
+
+/// Converts text to a parameter's type: int (whole number), bool
+/// (true/false/yes/no/1/0), duration (30s, 1h30m), enum (one of its values),
+/// list (comma-separated), string (anything, verbatim). On failure returns
+/// false and sets `error` to one line, e.g. "'abc' is not a whole number".
+bool convert_param(const ast::Param& p, const std::string& text, Value& out, std::string& error);
+
+/// The result of binding.
+struct BoundParams {
+  std::map<std::string, Value> values;     // every parameter that has a value
+  std::vector<std::string> defaulted;      // names that took their default
+  std::vector<const ast::Param*> missing;  // required and not given
+  std::vector<std::string> errors;         // one line each: unknown name, bad value, given twice
+};
+
+/// Binds `args` to the runbook's declared parameters. Unknown names get a
+/// "did you mean"; nothing is prompted here (the CLI asks for `missing` on a terminal).
+BoundParams bind_params(const ast::Runbook& rb, const std::vector<ParamArg>& args);
+
+/// The declared parameters of a runbook, in file order.
+std::vector<const ast::Param*> declared_params(const ast::Runbook& rb);
+
+/// The value of a parameter's default (a literal, or an enum word).
+Value default_value(const ast::Param& p);
+
+}  // namespace rbk

@@ -1,0 +1,73 @@
+#include "interpreter/sema/file_modules.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+#include "interpreter/sema/check.hpp"
+
+namespace rbk {
+
+namespace fs = std::filesystem;
+
+const ast::Module* FileModuleLoader::load(const std::string& import_path,
+                                          const std::string& from_file, std::string& error) {
+  std::string rel = import_path;
+  if (fs::path(rel).extension() != ".rbk") rel += ".rbk";
+  if (fs::path(rel).is_absolute()) {
+    error = "imports are relative paths, such as \"stdlib/postgres\"";
+    return nullptr;
+  }
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  fs::path dir = fs::absolute(fs::path(from_file), ec).parent_path();
+  for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
+    candidates.push_back(d / rel);
+    if (d == d.parent_path()) break;
+  }
+  candidates.push_back(fs::path(RBK_STDLIB_DIR).parent_path() / rel);
+
+  for (const auto& found : candidates) {
+    if (!fs::is_regular_file(found, ec)) continue;
+    // Paths in messages are relative to the working directory, as the user typed them.
+    const fs::path c = fs::proximate(found, ec);
+    std::string key = fs::weakly_canonical(c, ec).string();
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      std::string read_error;
+      auto file = SourceFile::load(c.string(), read_error);
+      if (!file) {
+        error = c.string() + ": " + read_error;
+        return nullptr;
+      }
+      it = cache_.emplace(key, parse(file)).first;
+    }
+    const ParseResult& r = it->second;
+    auto first = [](const Diagnostics& ds) {
+      const auto& d = ds.front();
+      return "(first: " + d.span.file->path() + ":" + d.span.where() + ": " + d.message + ")";
+    };
+    if (!r.document) {
+      error = "it has syntax errors " + first(r.diagnostics);
+      return nullptr;
+    }
+    if (!r.document->module()) {
+      error = c.string() + " is a runbook, not a module of templates";
+      return nullptr;
+    }
+    // A module with check errors (a duplicate template, an undefined name)
+    // is refused as a whole rather than used half-valid.
+    // Inserted before checking, so a module that imports itself ends the recursion.
+    auto [checked, fresh] = check_errors_.try_emplace(key);
+    if (fresh) checked->second = check(*r.document, this);
+    if (has_errors(checked->second)) {
+      error = "it has errors " + first(checked->second);
+      return nullptr;
+    }
+    return r.document->module();
+  }
+  error = "module not found (looked beside " + from_file +
+          ", in the directories above it, and in rbk's stdlib)";
+  return nullptr;
+}
+
+}  // namespace rbk

@@ -1,0 +1,26 @@
+// Modules read from files: an `import "stdlib/postgres"` looked up beside the
+// importing file, in the folders above it, then beside rbk's own stdlib/;
+// each module parsed and checked once, and refused as a whole when it has
+// errors. Not thread-safe: one per thread.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "grammar/parse.hpp"
+#include "interpreter/sema/module_loader.hpp"
+
+namespace rbk {
+
+/// The ModuleLoader of every command: reads, parses and checks modules.
+class FileModuleLoader : public ModuleLoader {
+ public:
+  const ast::Module* load(const std::string& import_path, const std::string& from_file,
+                          std::string& error) override;
+
+ private:
+  std::map<std::string, ParseResult> cache_;
+  std::map<std::string, Diagnostics> check_errors_;
+};
+
+}  // namespace rbk

@@ -1,0 +1,194 @@
+#include "interpreter/testing/fixture_record.hpp"
+
+#include <cmath>
+
+#include <yaml-cpp/yaml.h>
+
+#include "interpreter/base/json_fields.hpp"
+#include "interpreter/base/json_text.hpp"
+#include "interpreter/runtime/value.hpp"
+
+namespace rbk {
+
+namespace {
+
+using json = nlohmann::json;
+
+using json_fields::num;
+using json_fields::str;
+
+/// A parameter's value as `-p` would give it.
+std::string param_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::floor(d) == d && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+  }
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& i : v) out += (out.empty() ? "" : ",") + param_text(i);
+    return out;
+  }
+  return v.is_null() ? "" : json_text(v);
+}
+
+}  // namespace
+
+void FixtureRecorder::event(const Event& e) {
+  const json& d = e.data;
+  if (e.type == "run_start") {
+    if (d.contains("params") && d["params"].is_object()) params_ = d["params"];
+    if (d.contains("secrets") && d["secrets"].is_array())
+      for (const auto& s : d["secrets"])
+        if (s.is_string()) secrets_.push_back(s.get<std::string>());
+    run_id_ = str(d, "run_id");
+    started_ = e.time;
+  } else if (e.type == "step_start" || e.type == "gate") {
+    asked_at_ = e.elapsed_ms;
+  } else if (e.type == "command_start") {
+    const std::string step = str(d, "step"), command = str(d, "command");
+    if (step.rfind("secret ", 0) == 0) return;  // never replayed: rbk test takes secrets as given
+    size_t i = 0;
+    while (i < entries_.size() && (entries_[i].step != step || entries_[i].command != command)) ++i;
+    if (i == entries_.size()) entries_.push_back({step, command, {}});
+    running_.emplace(
+        static_cast<uint64_t>(num(d, "seq")),
+        Running{i, OutputCapture(how_.capture_limit), OutputCapture(how_.capture_limit)});
+  } else if (e.type == "command_end") {
+    auto it = running_.find(static_cast<uint64_t>(num(d, "seq")));
+    if (it == running_.end()) return;
+    Result r;
+    r.out = it->second.out.finish().text;
+    r.err = it->second.err.finish().text;
+    r.exit = static_cast<int>(num(d, "exit"));
+    r.timed_out = d.value("timed_out", false);
+    r.duration_ms = num(d, "duration_ms");
+    if (d.value("cancelled", false))
+      unreplayable_.push_back("the command of step '" + str(d, "step") +
+                              "' was interrupted; the fixture cannot replay an interruption");
+    else if (d.value("spawn_failed", false))
+      unreplayable_.push_back("the command of step '" + str(d, "step") + "' could not start (" +
+                              str(d, "error") + "); recorded as exit 127");
+    if (d.value("spawn_failed", false)) r.exit = 127;
+    entries_[it->second.entry].results.push_back(std::move(r));
+    running_.erase(it);
+  } else if (e.type == "answer") {
+    if (str(d, "via") == "approve" || str(d, "via") == "yes") return;  // the case's flags say it
+    if (!d.contains("answer") || d["answer"].is_null()) {
+      if (str(d, "reason") != "interrupted" && how_.terminal)
+        unreplayable_.push_back("the gate of step '" + str(d, "step") +
+                                "' got no answer; a fixture answers every question");
+      return;
+    }
+    const bool typed = str(d, "kind") == "typed";
+    answers_.push_back(
+        {str(d, "step"), typed ? "typed" : "confirm", str(d, "answer"), e.elapsed_ms - asked_at_});
+  } else if (e.type == "manual") {
+    if (str(d, "via") != "tty" || !d.contains("answer") || d["answer"].is_null()) return;
+    answers_.push_back({str(d, "step"), "manual", str(d, "answer"), e.elapsed_ms - asked_at_});
+  } else if (e.type == "step_end") {
+    steps_.push_back(str(d, "step") + " " + str(d, "status"));
+  } else if (e.type == "cause") {
+    if (d.value("matched", false)) causes_.push_back(str(d, "id"));
+  } else if (e.type == "escalation") {
+    escalations_.push_back({str(d, "role"), escalation_rule(d)});
+  } else if (e.type == "run_end") {
+    outcome_ = str(d, "outcome");
+    exit_code_ = static_cast<int>(num(d, "exit_code"));
+  }
+}
+
+void FixtureRecorder::output(uint64_t seq, Stream stream, std::string_view chunk) {
+  auto it = running_.find(seq);
+  if (it == running_.end()) return;
+  (stream == Stream::Out ? it->second.out : it->second.err).append(chunk);
+}
+
+std::string FixtureRecorder::yaml() const {
+  YAML::Emitter y;
+  y << YAML::BeginMap;
+  y << YAML::Key << "runbook" << YAML::Value << how_.runbook;
+  if (!params_.empty()) {
+    y << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : params_.items()) y << YAML::Key << k << YAML::Value << param_text(v);
+    y << YAML::EndMap;
+  }
+  if (!secrets_.empty()) {
+    // The real values never reach the record; replay gives commands the mask.
+    y << YAML::Key << "secrets" << YAML::Value << YAML::BeginMap;
+    for (const auto& s : secrets_) y << YAML::Key << s << YAML::Value << "***";
+    y << YAML::EndMap;
+  }
+  y << YAML::Key << "cases" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  y << YAML::Key << "name" << YAML::Value << "recorded run " + run_id_;
+  if (!how_.terminal) y << YAML::Key << "terminal" << YAML::Value << false;
+  if (!how_.approve.empty()) {
+    y << YAML::Key << "approve" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& a : how_.approve) y << a;
+    y << YAML::EndSeq;
+  }
+  if (how_.yes) y << YAML::Key << "yes" << YAML::Value << true;
+  if (how_.force) y << YAML::Key << "force" << YAML::Value << true;
+  if (!entries_.empty()) {
+    y << YAML::Key << "commands" << YAML::Value << YAML::BeginSeq;
+    for (const auto& en : entries_) {
+      if (en.results.empty()) continue;
+      y << YAML::BeginMap;
+      y << YAML::Key << "step" << YAML::Value << en.step;
+      y << YAML::Key << "command" << YAML::Value << en.command;
+      y << YAML::Key << "results" << YAML::Value << YAML::BeginSeq;
+      for (const auto& r : en.results) {
+        y << YAML::BeginMap;
+        if (!r.out.empty())
+          y << YAML::Key << "stdout" << YAML::Value << YAML::DoubleQuoted << r.out;
+        if (!r.err.empty())
+          y << YAML::Key << "stderr" << YAML::Value << YAML::DoubleQuoted << r.err;
+        if (r.timed_out)
+          y << YAML::Key << "timed_out" << YAML::Value << true;
+        else
+          y << YAML::Key << "exit" << YAML::Value << r.exit;
+        y << YAML::Key << "duration" << YAML::Value << format_duration(r.duration_ms);
+        y << YAML::EndMap;
+      }
+      y << YAML::EndSeq << YAML::EndMap;
+    }
+    y << YAML::EndSeq;
+  }
+  if (!answers_.empty()) {
+    y << YAML::Key << "answers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& a : answers_) {
+      y << YAML::Flow << YAML::BeginMap;
+      y << YAML::Key << "step" << YAML::Value << a.step;
+      y << YAML::Key << a.kind << YAML::Value << a.value;
+      if (a.after_ms > 0) y << YAML::Key << "after" << YAML::Value << format_duration(a.after_ms);
+      y << YAML::EndMap;
+    }
+    y << YAML::EndSeq;
+  }
+  y << YAML::Key << "expect" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "outcome" << YAML::Value << outcome_;
+  y << YAML::Key << "exit" << YAML::Value << exit_code_;
+  y << YAML::Key << "causes" << YAML::Value << YAML::Flow << causes_;
+  y << YAML::Key << "steps" << YAML::Value << YAML::BeginSeq;
+  for (const auto& s : steps_) y << s;
+  y << YAML::EndSeq;
+  if (!escalations_.empty()) {
+    y << YAML::Key << "escalations" << YAML::Value << YAML::BeginSeq;
+    for (const auto& e : escalations_) {
+      y << YAML::Flow << YAML::BeginMap;
+      y << YAML::Key << "role" << YAML::Value << e.role;
+      y << YAML::Key << "rule" << YAML::Value << e.rule;
+      y << YAML::EndMap;
+    }
+    y << YAML::EndSeq;
+  }
+  y << YAML::EndMap << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+
+  std::string head = "# Recorded by `rbk run --record-fixture` at " + started_ + " (run " +
+                     run_id_ +
+                     ").\n# Secrets and redaction patterns are masked. Replay: rbk test FILE\n";
+  for (const auto& u : unreplayable_) head += "# note: " + u + "\n";
+  return head + y.c_str() + "\n";
+}
+
+}  // namespace rbk

@@ -1,0 +1,1 @@
+#include "interpreter/base/a.hpp"

@@ -1,0 +1,2 @@
+#pragma once
+#include "interpreter/base/a.hpp"
