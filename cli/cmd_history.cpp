@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include "interpreter/base/format_str.hpp"
 
 #include "cli/commands.hpp"
 #include "cli/project.hpp"
@@ -23,11 +23,11 @@ namespace fs = std::filesystem;
 // "850ms", "12s", "1m12s", "2h5m": the units runbooks write durations in.
 std::string duration(int64_t ms) {
   if (ms < 0) ms = 0;
-  if (ms < 1000) return fmt::format("{}ms", ms);
+  if (ms < 1000) return format_str("{}ms", ms);
   int64_t s = ms / 1000;
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{}s", s / 60, s % 60);
-  return fmt::format("{}h{}m", s / 3600, s % 3600 / 60);
+  if (s < 60) return format_str("{}s", s);
+  if (s < 3600) return format_str("{}m{}s", s / 60, s % 60);
+  return format_str("{}h{}m", s / 3600, s % 3600 / 60);
 }
 
 // "2026-11-23T03:15:02.123Z" → "2026-11-23 03:15:02" (the header says UTC).
@@ -144,8 +144,8 @@ int run_history(const HistoryOptions& opts) {
     write(stdout, table(runs, use_color(stdout)));
   }
   if (older > 0) {
-    write(stderr, fmt::format("{} older {} not shown (--limit 0 shows all)\n", older,
-                              older == 1 ? "run" : "runs"));
+    write(stderr, format_str("{} older {} not shown (--limit 0 shows all)\n", older,
+                             older == 1 ? "run" : "runs"));
   }
   return kExitOk;
 }

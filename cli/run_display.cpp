@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 #include "interpreter/base/json_fields.hpp"
 #include "interpreter/base/json_text.hpp"
@@ -45,7 +45,7 @@ uint64_t count_newlines(std::string_view bytes) {
 }
 
 std::string seconds(int64_t ms) {
-  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000);
+  if (ms < 60'000) return format_str("{:.1f}s", static_cast<double>(ms) / 1000);
   return format_duration(ms / 1000 * 1000);
 }
 
@@ -102,8 +102,8 @@ void TextDisplay::tick() {
     auto now = std::chrono::steady_clock::now();
     if (now - last_output_ < std::chrono::seconds(1)) continue;
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - running_since_).count();
-    std::fputs(("\r\033[K" + paint("2", fmt::format("    … {} running {}s (Ctrl-C stops it)",
-                                                    running_step_, secs)))
+    std::fputs(("\r\033[K" + paint("2", format_str("    … {} running {}s (Ctrl-C stops it)",
+                                                   running_step_, secs)))
                    .c_str(),
                out_);
     std::fflush(out_);
@@ -138,9 +138,9 @@ void TextDisplay::event(const Event& e) {
     running_ = true;
     running_step_ = str(d, "step");
     running_since_ = last_output_ = std::chrono::steady_clock::now();
-    line(paint("2", "    $ " + first_line(str(d, "command"))) +
-         (num(d, "attempt") > 1 ? paint("2", fmt::format("  (attempt {})", num(d, "attempt")))
-                                : ""));
+    line(
+        paint("2", "    $ " + first_line(str(d, "command"))) +
+        (num(d, "attempt") > 1 ? paint("2", format_str("  (attempt {})", num(d, "attempt"))) : ""));
   } else if (t == "command_end") {
     running_ = false;
     // The end of each stream: an unterminated line, or the tail of a flood.
@@ -155,10 +155,10 @@ void TextDisplay::event(const Event& e) {
     else if (flag(d, "spawn_failed"))
       how = paint("31", "could not start: " + str(d, "error"));
     else if (num(d, "signal"))
-      how = paint("31", fmt::format("killed by signal {}", num(d, "signal")));
+      how = paint("31", format_str("killed by signal {}", num(d, "signal")));
     else
       how = num(d, "exit") == 0 ? paint("32", "exit 0")
-                                : paint("33", fmt::format("exit {}", num(d, "exit")));
+                                : paint("33", format_str("exit {}", num(d, "exit")));
     line("    " + how + paint("2", " · " + seconds(num(d, "duration_ms"))));
   } else if (t == "step_end") {
     if (str(d, "section") == "alert" && str(d, "status") == "ok")
@@ -169,7 +169,7 @@ void TextDisplay::event(const Event& e) {
                         : status == "refused" ? "1;33"
                                               : "1;31";
     std::string reason = str(d, "reason");
-    line("  " + paint(color, fmt::format("{:<8}", status)) + " " + str(d, "step") +
+    line("  " + paint(color, format_str("{:<8}", status)) + " " + str(d, "step") +
          paint("2", " · " + seconds(num(d, "duration_ms"))) +
          (reason.empty() ? "" : paint("2", " · " + reason)));
   } else if (t == "signal") {
@@ -247,7 +247,7 @@ void TextDisplay::event(const Event& e) {
     const char* color = outcome == "resolved" || outcome == "not_firing" ? "1;32" : "1;31";
     line("");
     line(paint("1", "── summary"));
-    line("  outcome  " + paint(color, outcome) + fmt::format(" (exit {})", num(d, "exit_code")));
+    line("  outcome  " + paint(color, outcome) + format_str(" (exit {})", num(d, "exit_code")));
     if (!str(d, "failed_step").empty())
       line((outcome == "refused"       ? "  refused  "
             : outcome == "interrupted" ? "  stopped  "
@@ -257,8 +257,8 @@ void TextDisplay::event(const Event& e) {
     for (const auto& c : d.value("causes", json::array()))
       causes += (causes.empty() ? "" : ", ") + c.get<std::string>();
     line("  causes   " + (causes.empty() ? "none matched" : causes));
-    line(fmt::format("  steps    {} run · escalations {} · {}", num(d, "steps_run"),
-                     num(d, "escalations"), seconds(num(d, "duration_ms"))));
+    line(format_str("  steps    {} run · escalations {} · {}", num(d, "steps_run"),
+                    num(d, "escalations"), seconds(num(d, "duration_ms"))));
     if (!str(d, "message").empty()) line("  error    " + str(d, "message"));
     if (!record_dir_.empty()) line("  record   " + record_dir_);
   }
@@ -288,9 +288,9 @@ void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   // A line past the first kShownLines (complete, or a long piece of one):
   // from here on the stream is only counted.
   if (f.shown == kShownLines && (buf.find('\n') != std::string::npos || buf.size() > 4096)) {
-    text += paint("2", fmt::format("    │ … more than {} lines: the rest is in the record; the "
-                                   "last {} are shown when the command ends",
-                                   kShownLines, kTailLines)) +
+    text += paint("2", format_str("    │ … more than {} lines: the rest is in the record; the "
+                                  "last {} are shown when the command ends",
+                                  kShownLines, kTailLines)) +
             "\n";
     f.hiding = true;
     hide(f, buf);
@@ -348,8 +348,8 @@ void TextDisplay::end_flow(uint64_t seq, int stream, std::string& text) {
       line_end = begin;
     }
     const uint64_t not_shown = f.hidden - last.size();
-    text += paint("2", fmt::format("    │ … {} lines not shown (the record has all of them)",
-                                   not_shown)) +
+    text += paint("2", format_str("    │ … {} lines not shown (the record has all of them)",
+                                  not_shown)) +
             "\n";
     for (auto l = last.rbegin(); l != last.rend(); ++l) show(*l);
     if (!unterminated.empty()) show(unterminated);

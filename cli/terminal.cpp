@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 #include <unistd.h>
 
@@ -36,16 +36,16 @@ std::string printable(std::string_view text) {
       out += static_cast<char>(c);
       ++i;
     } else if (c < 0x80) {  // C0 and DEL
-      out += fmt::format("\\x{:02x}", c);
+      out += format_str("\\x{:02x}", c);
       ++i;
     } else if (size_t bad = first_bad_text_byte(text.substr(i, std::min<size_t>(4, n - i)));
                bad == 0) {
-      out += fmt::format("\\x{:02x}", c);  // invalid UTF-8
+      out += format_str("\\x{:02x}", c);  // invalid UTF-8
       ++i;
     } else {
       size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
       if (c == 0xC2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)  // C1: U+0080..U+009F
-        out += fmt::format("\\u{:04x}", s[i + 1]);
+        out += format_str("\\u{:04x}", s[i + 1]);
       else
         out.append(text.substr(i, len));
       i += len;

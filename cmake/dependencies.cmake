@@ -55,7 +55,7 @@ endif()
 # libstdc++ and libgcc inside the executable; not under the sanitizers,
 # whose runtimes expect the shared ones.
 function(rbk_static_runtime target)
-  if(RBK_STATIC_DEPS AND NOT RBK_SANITIZE AND NOT RBK_FUZZ
+  if(RBK_STATIC_DEPS AND NOT RBK_SANITIZE AND NOT RBK_FUZZ AND NOT RBK_TSAN
      AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
   endif()

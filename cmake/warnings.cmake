@@ -27,6 +27,14 @@ if(RBK_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# The ThreadSanitizer build (clang; scripts/test.sh runs the tests that start
+# threads under it): -O1 and line tables, as for the fuzz build.
+option(RBK_TSAN "Build with ThreadSanitizer" OFF)
+if(RBK_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -O1 -gline-tables-only)
+  add_link_options(-fsanitize=thread)
+endif()
+
 # The fuzz build: every file gets libFuzzer's coverage instrumentation and the
 # sanitizers; only the fuzz targets link libFuzzer itself (fuzz/CMakeLists.txt).
 if(RBK_FUZZ)

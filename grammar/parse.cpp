@@ -4,8 +4,6 @@
 
 #include <cstring>
 
-#include <fmt/format.h>
-
 #include <tao/pegtl.hpp>
 #include <tao/pegtl/contrib/analyze.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds rbk and runs every test, twice: a normal gcc build with warnings as
 # errors, then a clang AddressSanitizer + UndefinedBehaviorSanitizer build
-# (build-asan/) where any sanitizer report fails the run; then, from that
+# (build-asan/) where any sanitizer report fails the run; then the tests that
+# start threads under ThreadSanitizer (build-tsan/); then, from the ASan
 # build, each fuzz target for 50 seconds (docs/fuzzing.md). Installs missing
 # Debian packages first. This is the README's test command; .ci/run calls it.
 set -euo pipefail
@@ -49,6 +50,22 @@ echo "== tests under sanitizers"
 export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+# ThreadSanitizer: the tests that start threads (escalation timers and the
+# notifier on the real clock, the live ticker, cancellation from another
+# thread, the lint and test worker pools; tagged [threads]), and lint and
+# test over the project's own files. A report fails the run.
+echo "== build with clang and ThreadSanitizer (rbk and its tests)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-16 \
+  -DRBK_WERROR=ON -DRBK_TSAN=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target rbk rbk_tests
+
+echo "== tests that start threads, under ThreadSanitizer"
+export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1"
+./build-tsan/tests/rbk_tests "[threads]"
+./build-tsan/rbk lint --max-warnings 0 runbooks/ stdlib/ examples/ tests/stdlib/ >/dev/null
+./build-tsan/rbk test runbooks/ examples/ tests/stdlib/ >/dev/null
+unset TSAN_OPTIONS
 
 echo "== fuzzing: each target for 50 s (a crash fails the run and prints its input)"
 bash scripts/fuzz.sh --ci --build build-asan 50

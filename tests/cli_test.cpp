@@ -10,7 +10,7 @@
 
 #include "test_support.hpp"
 
-TEST_CASE("cli cases", "[cli]") {
+TEST_CASE("cli cases", "[cli][threads]") {
   using namespace rbk::test;
   auto files = files_in(source_dir() + "/tests/cli", ".args");
   REQUIRE(!files.empty());

@@ -1,10 +1,19 @@
 #include "engine_fakes.hpp"
 
+#include "interpreter/record/record.hpp"
+#include "test_support.hpp"
+
 #include "interpreter/base/json_fields.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/value.hpp"
 
 namespace rbk::test {
+
+MemorySink::~MemorySink() {
+  std::string lines;
+  for (const auto& e : events) lines += event_line(e);
+  collect_record(lines, "an engine test's events");
+}
 
 std::vector<std::string> MemorySink::trace() const {
   std::vector<std::string> out;

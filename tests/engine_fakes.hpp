@@ -127,9 +127,14 @@ class FakeOperator final : public Operator {
   }
 };
 
-/// Keeps every event and all output.
+/// Keeps every event and all output; at the end, hands the events to the
+/// schema check as a record (collect_record).
 class MemorySink final : public EventSink {
  public:
+  MemorySink() = default;
+  MemorySink(const MemorySink&) = delete;
+  MemorySink& operator=(const MemorySink&) = delete;
+  ~MemorySink() override;
   std::vector<Event> events;
   std::string all_output;
   int syncs = 0;

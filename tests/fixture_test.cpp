@@ -133,7 +133,7 @@ TEST_CASE("JUnit XML escapes what XML cannot hold", "[fixture]") {
         std::string::npos);
 }
 
-TEST_CASE("rbk test: exit codes, report, JUnit, and never a real command", "[fixture]") {
+TEST_CASE("rbk test: exit codes, report, JUnit, and never a real command", "[fixture][threads]") {
   test::TempDir tmp;
   const std::string dir = tmp.path.string();
   const std::string fixtures = test::source_dir() + "/" + kDir;

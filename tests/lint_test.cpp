@@ -346,7 +346,7 @@ TEST_CASE("RBK103: a step that chose not to roll back is not reported", "[lint]"
 
 TEST_CASE(
     "rbk lint runs one ShellCheck process per batch of files, and each finding stays with its file",
-    "[lint][shellcheck]") {
+    "[lint][shellcheck][threads]") {
   if (std::system("command -v shellcheck >/dev/null 2>&1") != 0) {
     WARN("shellcheck is not installed: skipped");
     return;

@@ -260,7 +260,7 @@ runbook needs {
 }
 
 TEST_CASE("Ctrl-C or SIGTERM or SIGHUP stops the command's process group and is recorded",
-          "[run][pty]") {
+          "[run][pty][threads]") {
   Project p;
   // The command starts grandchildren that ignore TERM, records their pids,
   // says it is ready, and waits.
@@ -456,7 +456,7 @@ runbook thousand {
 }
 
 TEST_CASE("an after-timer fires on the real clock while a command is still running",
-          "[run][escalation]") {
+          "[run][escalation][threads]") {
   Project p;
   write_file(p.path("rbk.yaml"),
              "paths: [runbooks]\nroles:\n  second: {name: Second, contact: second@example.com}\n"
@@ -492,7 +492,7 @@ runbook slow {
   CHECK(page < end);
 }
 
-TEST_CASE("notifications delay neither the run nor each other", "[run][escalation]") {
+TEST_CASE("notifications delay neither the run nor each other", "[run][escalation][threads]") {
   Project p;
   REQUIRE(mkfifo(p.path("ready.fifo").c_str(), 0600) == 0);
   // `first` cannot end before `second` has run (it reads what `second`
@@ -530,7 +530,7 @@ runbook n {
 }
 
 TEST_CASE("colour only on a terminal, unless asked, a silent command shows its elapsed time",
-          "[run][pty]") {
+          "[run][pty][threads]") {
   Project p;
   p.runbook("wait", R"(
 runbook wait {

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -56,8 +57,24 @@ TempDir::TempDir() {
   path = fs::canonical(tmpl);
 }
 
+void collect_record(const std::string& lines, const std::string& origin) {
+  const char* dir = std::getenv("RBK_TEST_RECORDS");
+  if (dir == nullptr || *dir == '\0' || lines.empty()) return;
+  static std::atomic<unsigned> count{0};
+  const std::string name = std::to_string(::getpid()) + "-" + std::to_string(count++) + ".jsonl";
+  // The origin first, as a comment line the validator skips and names in a failure.
+  write_file((fs::path(dir) / name).string(), "# " + origin + "\n" + lines);
+}
+
 TempDir::~TempDir() {
   std::error_code ec;
+  if (!synthetic_records) {
+    fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec),
+        end;
+    for (; !ec && it != end; it.increment(ec))
+      if (it->path().filename() == "events.jsonl" && it->is_regular_file(ec) && !it->is_symlink(ec))
+        collect_record(read_file(it->path().string()), it->path().string());
+  }
   fs::remove_all(path, ec);
 }
 

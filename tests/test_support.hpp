@@ -29,10 +29,19 @@ size_t variant_sample();
 /// True when goldens should be rewritten rather than compared.
 bool update_goldens();
 
+/// Under ctest (RBK_TEST_RECORDS names a directory), keeps a copy of a run
+/// record's events for tests/validate_records.py, which checks every record
+/// the suite writes against docs/schemas/record.schema.json. `lines` is the
+/// text of an events.jsonl; `origin` names where it came from.
+void collect_record(const std::string& lines, const std::string& origin);
+
 /// A fresh directory under the system's temporary one (canonical path),
-/// removed with everything in it at scope exit.
+/// removed with everything in it at scope exit. Every events.jsonl in it is
+/// collected first (collect_record), unless `synthetic_records` says the
+/// test wrote events of its own making (record and history unit tests).
 struct TempDir {
   std::filesystem::path path;
+  bool synthetic_records = false;
   TempDir();
   ~TempDir();
   TempDir(const TempDir&) = delete;

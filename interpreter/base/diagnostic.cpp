@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include "interpreter/base/format_str.hpp"
 
 namespace rbk {
 
@@ -23,9 +23,9 @@ Diagnostic bad_text_error(const SourceFile& file, size_t at, std::string_view ki
   const Span span = Span::of(file, begin, begin + 1);
   if (byte == 0)
     return error_at(span, "a NUL byte in the file",
-                    fmt::format("{} are text; remove the byte", kind));
-  return error_at(span, fmt::format("invalid UTF-8 (byte 0x{:02X})", byte),
-                  fmt::format("{} are UTF-8 text; re-save the file as UTF-8", kind));
+                    format_str("{} are text; remove the byte", kind));
+  return error_at(span, format_str("invalid UTF-8 (byte 0x{:02X})", byte),
+                  format_str("{} are UTF-8 text; re-save the file as UTF-8", kind));
 }
 
 const char* severity_name(Severity s) {

@@ -17,7 +17,7 @@
 #include <shared_mutex>
 #include <thread>
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 #include "interpreter/engine/notifier.hpp"
 #include "interpreter/record/mask.hpp"
@@ -237,9 +237,15 @@ class MaskingSink final : public OutputSink {
   StreamMasker out_, err_;
 };
 
-/// What a step, signal or check did, for `step.ID.field`.
+/// What a step, signal or check did, for `step.ID.field` (set by name:
+/// StepState{.ran = true, .ok = true}). Not one status: a failed step whose
+/// gate passed also `ran`.
 struct StepState {
-  bool ran = false, ok = false, failed = false, skipped = false, refused = false;
+  bool ran = false;
+  bool ok = false;
+  bool failed = false;
+  bool skipped = false;
+  bool refused = false;
 };
 
 /// How a block of statements ended.
@@ -247,7 +253,9 @@ enum class BlockEnd { Ok, Failed, Skipped, Refused, Interrupted };
 
 struct BlockResult {
   BlockEnd end = BlockEnd::Ok;
-  std::string reason;
+  std::string reason;  // for the record: why it failed, was skipped or refused
+  /// For a failed remediate step: what its `on failure` says happens next.
+  ast::FailurePolicy then = ast::FailurePolicy::Rollback;
 };
 
 /// Whether non-zero exits are information (alert, diagnose, verify) or
@@ -294,9 +302,7 @@ class Escalator {
   size_t next_ = 0;
   Millis start_{0};
   std::mutex mu_;
-  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(false);
-  std::unique_ptr<CancelToken> stop_;
-  std::thread thread_;
+  std::unique_ptr<Timer> timer_;  // last: stopped before the rest goes
 };
 
 /// One runbook's run. A `call` makes a nested Runner sharing the bus.
@@ -353,7 +359,7 @@ class Runner final : public Scope {
   }
 
   /// Fires one escalation rule (from the engine thread or the timer thread).
-  void escalate(const ast::Escalation& rule, const char* trigger);
+  void escalate(const ast::Escalation& rule);
   /// A parameter or built-in, ignoring any template binding.
   std::optional<Value> runbook_variable(const std::string& name) const {
     if (auto it = req_.params.find(name); it != req_.params.end()) return it->second;
@@ -454,9 +460,8 @@ class Runner final : public Scope {
   BlockResult run_remediate(const ast::Section& sec);
   BlockResult run_verify(const ast::Section& sec);
   bool run_failure_path();
-  void fire_rules(ast::Trigger trigger, const char* name);
-  void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& trigger,
-               const std::string& step);
+  void fire_rules(ast::Trigger trigger);
+  void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step);
   void declare_captures();
   /// Reads every secret (environment or command) before anything is
   /// recorded; the events it would have emitted are returned in `events`.
@@ -534,36 +539,14 @@ void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
   timers_ = std::move(timers);
   start_ = start;
   if (timers_.empty()) return;
-  alive_->store(true);
-  if (auto* fake = dynamic_cast<FakeClock*>(ctx_.clock)) {
-    // Virtual time: fire on the thread that moves the clock, in order.
-    std::weak_ptr<std::atomic<bool>> alive = alive_;
-    fake->on_advance([this, alive](Millis now) {
-      auto a = alive.lock();
-      if (a && a->load()) fire_due(now);
-    });
-    for (const auto* t : timers_) fake->wake_at(start_ + Millis(t->after->ms));
-    // Timers already due (the alert took longer than they wait) fire now,
-    // as the real clock's thread would, not at the next move of the clock.
-    fire_due(fake->now());
-    return;
-  }
-  stop_ = std::make_unique<CancelToken>();
-  thread_ = std::thread([this] {
-    while (true) {
-      Millis due;
-      {
-        std::lock_guard lock(mu_);
-        if (next_ >= timers_.size()) return;
-        due = start_ + Millis(timers_[next_]->after->ms);
-      }
-      if (!ctx_.clock->sleep_until(due, stop_.get())) return;
-      try {
-        fire_due(ctx_.clock->now());
-      } catch (const std::exception& e) {
-        // A thread must not take the run down; say it in the record instead.
-        run_.bus().emit("warning", {{"message", std::string("escalation timer: ") + e.what()}});
-      }
+  std::vector<Millis> dues;
+  for (const auto* t : timers_) dues.push_back(start_ + Millis(t->after->ms));
+  timer_ = ctx_.clock->schedule(std::move(dues), [this](Millis now) {
+    try {
+      fire_due(now);
+    } catch (const std::exception& e) {
+      // A timer must not take the run down; say it in the record instead.
+      run_.bus().emit("warning", {{"message", std::string("escalation timer: ") + e.what()}});
     }
   });
 }
@@ -576,14 +559,12 @@ void Escalator::fire_due(Millis now) {
       if (next_ >= timers_.size() || start_ + Millis(timers_[next_]->after->ms) > now) return;
       rule = timers_[next_++];
     }
-    run_.escalate(*rule, "after");
+    run_.escalate(*rule);
   }
 }
 
 void Escalator::stop() {
-  alive_->store(false);
-  if (stop_) stop_->cancel();
-  if (thread_.joinable()) thread_.join();
+  timer_.reset();
 }
 
 // ------------------------------------------------------------------ Runner
@@ -687,7 +668,7 @@ std::string Runner::capture_too_big_for(const std::string& script,
       std::lock_guard lock(state_mu_);
       size = captures_.at(name).value().size();
     }
-    std::string why = fmt::format(
+    std::string why = format_str(
         "capture '{}' ({} KiB) is too large for the environment (over {} KiB for one "
         "capture, {} KiB for all)",
         name, (size + 1023) / 1024, kMaxCaptureInEnv / 1024, kMaxCapturesInEnv / 1024);
@@ -720,8 +701,8 @@ std::string describe_failure(const CommandResult& r, Millis timeout) {
   if (r.spawn_failed) return "could not start: " + r.error;
   if (r.cancelled) return "interrupted";
   if (r.timed_out) return "timed out after " + format_duration(count(timeout));
-  if (r.signal) return fmt::format("killed by signal {}", r.signal);
-  return fmt::format("exit {}", r.exit_code);
+  if (r.signal) return format_str("killed by signal {}", r.signal);
+  return format_str("exit {}", r.exit_code);
 }
 
 BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
@@ -901,7 +882,7 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
   }
   if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, step);
   if (const auto* n = std::get_if<ast::Notify>(s.stmt)) {
-    deliver(*n, nullptr, "step", step);
+    deliver(*n, nullptr, step);
     return {};
   }
   return {};  // markers: destructive, evidence, confirm (the gate), on failure, undo, …
@@ -1054,7 +1035,7 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
   const std::string& id = st.id.name;
   const std::string title = st.title ? text(*st.title, id) : "";
   if (st.when && !condition(*st.when, id)) {
-    set_step(id, {false, false, false, true, false});
+    set_step(id, {.skipped = true});
     bus_.emit("step_end", {{"step", qualified(id)},
                            {"section", section},
                            {"title", title},
@@ -1081,19 +1062,19 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
   const char* status = "ok";
   switch (r.end) {
     case BlockEnd::Ok:
-      s = {true, true, false, false, false};
+      s = {.ran = true, .ok = true};
       break;
     case BlockEnd::Failed:
     case BlockEnd::Interrupted:
-      s = {gate_passed, false, true, false, false};
+      s = {.ran = gate_passed, .failed = true};
       status = r.end == BlockEnd::Failed ? "failed" : "interrupted";
       break;
     case BlockEnd::Skipped:
-      s = {true, false, false, true, false};
+      s = {.ran = true, .skipped = true};
       status = "skipped";
       break;
     case BlockEnd::Refused:
-      s = {false, false, false, false, true};
+      s = {.refused = true};
       status = "refused";
       break;
   }
@@ -1144,7 +1125,7 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
         firing = !block_all_ok_;
       }
     }
-    set_step(id, {true, r.end == BlockEnd::Ok, false, false, r.end == BlockEnd::Refused});
+    set_step(id, {.ran = true, .ok = r.end == BlockEnd::Ok, .refused = r.end == BlockEnd::Refused});
     bus_.emit("step_end", {{"step", qualified(id)},
                            {"section", "alert"},
                            {"title", title},
@@ -1209,7 +1190,7 @@ BlockResult Runner::run_remediate(const ast::Section& sec) {
         std::lock_guard lock(state_mu_);
         failed_step_ = st->id.name;
       }
-      r.reason = policy == ast::FailurePolicy::Abort ? "abort" : "rollback";
+      r.then = policy;
       return r;
     }
     if (r.end == BlockEnd::Interrupted || r.end == BlockEnd::Refused) {
@@ -1274,8 +1255,10 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                          : end == BlockEnd::Refused   ? "refused"
                          : passed                     ? "ok"
                                                       : "failed";
-    set_step(id, {end != BlockEnd::Refused, passed, !passed && end == BlockEnd::Ok, false,
-                  end == BlockEnd::Refused});
+    set_step(id, {.ran = end != BlockEnd::Refused,
+                  .ok = passed,
+                  .failed = !passed && end == BlockEnd::Ok,
+                  .refused = end == BlockEnd::Refused});
     json ev = {{"step", qualified(id)},
                {"section", "verify"},
                {"title", title},
@@ -1352,12 +1335,13 @@ bool Runner::run_failure_path() {
   return restored;
 }
 
-void Runner::escalate(const ast::Escalation& rule, const char* trigger) {
-  deliver(rule.action, &rule, trigger, "");
+void Runner::escalate(const ast::Escalation& rule) {
+  deliver(rule.action, &rule, "");
 }
 
-void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& trigger,
-                     const std::string& step) {
+void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step) {
+  // An escalation rule's trigger, or "step" for a page/notify in a step.
+  const std::string trigger = rule ? ast::trigger_name(rule->trigger) : "step";
   // Rules are evaluated in the runbook's names (never a template's): the
   // timer thread may fire one while a template's statement runs.
   RunbookScope scope(*this);
@@ -1368,12 +1352,12 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     if (n.when && !evaluate_condition(*n.when, scope)) return;
     if (n.message) message = interpolate(*n.message, scope);
     if (message.empty()) {
-      std::string what = trigger == "after"     ? "still running after " + rule->after->text
-                         : trigger == "failure" ? "failed at " + failed_step_
-                         : trigger == "success" ? "resolved"
-                         : trigger == "step"    ? "step " + step
-                                                : "started";
-      message = fmt::format("{} ({}) {}: run {}", rb_.name.name, severity_, what, ctx_.run_id);
+      std::string what = !rule ? "step " + step : "started";
+      if (rule && rule->trigger == ast::Trigger::After)
+        what = "still running after " + rule->after->text;
+      if (rule && rule->trigger == ast::Trigger::OnFailure) what = "failed at " + failed_step_;
+      if (rule && rule->trigger == ast::Trigger::OnSuccess) what = "resolved";
+      message = format_str("{} ({}) {}: run {}", rb_.name.name, severity_, what, ctx_.run_id);
     }
   } catch (const EvalError& err) {
     warn(where, err);
@@ -1427,12 +1411,12 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       });
 }
 
-void Runner::fire_rules(ast::Trigger trigger, const char* name) {
+void Runner::fire_rules(ast::Trigger trigger) {
   const ast::Section* sec = section(ast::SectionKind::Escalate);
   if (!sec || depth_ > 0) return;  // a called runbook's escalation is its caller's
   for (const auto& item : sec->items)
     if (const auto* e = std::get_if<ast::Escalation>(&item); e && e->trigger == trigger)
-      escalate(*e, name);
+      escalate(*e);
 }
 
 void Runner::declare_captures() {
@@ -1624,17 +1608,21 @@ RunResult Runner::run() {
   if (depth_ == 0) bus_.set_secret_sources(secret_sources());
   std::vector<std::pair<std::string, json>> secret_events;
   const Outcome secrets_read = resolve_secrets(result.message, secret_events);
-  bus_.emit(depth_ > 0 ? "call_run_start" : "run_start", {{"run_id", ctx_.run_id},
-                                                          {"runbook", rb_.name.name},
-                                                          {"title", title},
-                                                          {"file", req_.file},
-                                                          {"sha256", req_.sha256},
-                                                          {"severity", severity_},
-                                                          {"params", params},
-                                                          {"secrets", secrets},
-                                                          {"user", ctx_.op->user()},
-                                                          {"config", config_in_force()},
-                                                          {"rbk_version", RBK_VERSION}});
+  json start = {{"run_id", ctx_.run_id},
+                {"runbook", rb_.name.name},
+                {"title", title},
+                {"file", req_.file},
+                {"sha256", req_.sha256},
+                {"severity", severity_},
+                {"params", params},
+                {"secrets", secrets},
+                {"user", ctx_.op->user()},
+                {"config", config_in_force()},
+                {"rbk_version", RBK_VERSION}};
+  // The record's format version: once, at the top of the record (a called
+  // runbook's call_run_start is inside the same record).
+  if (depth_ == 0) start["format"] = kRecordFormat;
+  bus_.emit(depth_ > 0 ? "call_run_start" : "run_start", std::move(start));
   for (auto& [type, data] : secret_events) bus_.emit(type, std::move(data));
   for (const auto& e : import_errors) bus_.emit("warning", {{"message", e}});
   if (secrets_read != Outcome::Resolved) return finish(secrets_read);
@@ -1655,7 +1643,7 @@ RunResult Runner::run() {
   // The alert is real (or there is none): tell people, arm the timers.
   Escalator escalator(*this, ctx_);
   if (depth_ == 0) {
-    fire_rules(ast::Trigger::Start, "start");
+    fire_rules(ast::Trigger::Start);
     std::vector<const ast::Escalation*> timers;
     if (const auto* sec = section(ast::SectionKind::Escalate))
       for (const auto& item : sec->items)
@@ -1667,8 +1655,7 @@ RunResult Runner::run() {
 
   auto fail = [&](Outcome o) {
     escalator.stop();
-    if (o != Outcome::Interrupted && o != Outcome::Refused)
-      fire_rules(ast::Trigger::OnFailure, "failure");
+    if (o != Outcome::Interrupted && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
     return finish(interrupted() ? Outcome::Interrupted : o);
   };
 
@@ -1683,7 +1670,8 @@ RunResult Runner::run() {
   if (const auto* sec = section(ast::SectionKind::Remediate)) r = run_remediate(*sec);
   if (r.end == BlockEnd::Interrupted || interrupted()) return fail(Outcome::Interrupted);
   if (r.end == BlockEnd::Refused) return fail(Outcome::Refused);
-  if (r.end == BlockEnd::Failed && r.reason == "abort") return fail(Outcome::NotRestored);
+  if (r.end == BlockEnd::Failed && r.then == ast::FailurePolicy::Abort)
+    return fail(Outcome::NotRestored);
   if (r.end == BlockEnd::Ok) {
     if (const auto* sec = section(ast::SectionKind::Verify)) r = run_verify(*sec);
     if (r.end == BlockEnd::Interrupted || interrupted()) return fail(Outcome::Interrupted);
@@ -1695,7 +1683,7 @@ RunResult Runner::run() {
     return fail(restored ? Outcome::Failed : Outcome::NotRestored);
   }
   escalator.stop();
-  fire_rules(ast::Trigger::OnSuccess, "success");
+  fire_rules(ast::Trigger::OnSuccess);
   return finish(interrupted() ? Outcome::Interrupted : Outcome::Resolved);
 }
 
@@ -1710,7 +1698,7 @@ RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
   Masker masker({}, ctx.config->redact);
   Bus bus(ctx, masker);
   // Inline in virtual time, where the record's order must not depend on threads.
-  Notifier notifier(dynamic_cast<FakeClock*>(ctx.clock) != nullptr);
+  Notifier notifier(ctx.clock->is_virtual());
   try {
     Runner runner(ctx, bus, notifier, req, 0, "", {});
     return runner.run();

@@ -458,8 +458,10 @@ class Linter {
     for (const BodyRef& b : bodies_of(r)) lint_safety(b, critical, has_rollback);
 
     // structure
-    std::vector<std::string> required = {"alert",  "diagnose", "remediate",
-                                         "verify", "rollback", "escalate"};
+    std::vector<std::string> required;  // every section but causes, by default
+    for (auto k : {SectionKind::Alert, SectionKind::Diagnose, SectionKind::Remediate,
+                   SectionKind::Verify, SectionKind::Rollback, SectionKind::Escalate})
+      required.push_back(section_name(k));
     if (opts_.config && opts_.config->lint.required_sections)
       required = *opts_.config->lint.required_sections;
     for (const auto& name : required) {

@@ -87,17 +87,7 @@ void causes_in(const ast::Expr* e, std::vector<std::string>& out) {
     for (const auto& p : e->string.parts) causes_in(p.expr.get(), out);
 }
 
-const char* policy_name(ast::FailurePolicy p) {
-  switch (p) {
-    case ast::FailurePolicy::Continue:
-      return "continue";
-    case ast::FailurePolicy::Rollback:
-      return "rollback";
-    case ast::FailurePolicy::Abort:
-      return "abort";
-  }
-  return "rollback";
-}
+using ast::policy_name;
 
 const char* gate_kind_name(GateKind k) {
   switch (k) {

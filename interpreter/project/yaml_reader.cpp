@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string_view>
 
-#include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
+#include "interpreter/base/format_str.hpp"
 
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
@@ -94,10 +94,10 @@ std::optional<YAML::Node> load_yaml(const SourceFile& file, Diagnostics& errors)
     const auto byte = static_cast<unsigned char>(file.text()[bad]);
     const auto at = static_cast<uint32_t>(bad);
     errors.push_back(error_at(
-        Span::of(file, at, at + 1), fmt::format("a control character (byte 0x{:02X})", byte),
-        fmt::format("YAML allows no control character but tab and line breaks; write it "
-                    "as \\x{:02X} in a double-quoted string",
-                    byte)));
+        Span::of(file, at, at + 1), format_str("a control character (byte 0x{:02X})", byte),
+        format_str("YAML allows no control character but tab and line breaks; write it "
+                   "as \\x{:02X} in a double-quoted string",
+                   byte)));
     return std::nullopt;
   }
   // Documents are counted first, by where each starts, rather than read
@@ -117,7 +117,7 @@ std::optional<YAML::Node> load_yaml(const SourceFile& file, Diagnostics& errors)
         const uint32_t at = offset_of(s.back());
         const char c = at < file.text().size() ? file.text()[at] : ' ';
         errors.push_back(error_at(Span::of(file, at, at + 1),
-                                  fmt::format("invalid YAML: unexpected '{}'", c),
+                                  format_str("invalid YAML: unexpected '{}'", c),
                                   c == ',' ? "a ',' belongs inside [ ] or { }" : ""));
         return std::nullopt;
       }

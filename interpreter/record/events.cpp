@@ -1,6 +1,6 @@
 #include "interpreter/record/events.hpp"
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 #include "interpreter/base/json_fields.hpp"
 #include "interpreter/runtime/value.hpp"
@@ -8,7 +8,7 @@
 namespace rbk {
 
 std::string output_file(uint64_t seq, Stream stream) {
-  return fmt::format("output/{:04}.{}", seq, stream == Stream::Out ? "stdout" : "stderr");
+  return format_str("output/{:04}.{}", seq, stream == Stream::Out ? "stdout" : "stderr");
 }
 
 std::string escalation_rule(const nlohmann::json& e) {

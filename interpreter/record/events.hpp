@@ -13,6 +13,10 @@
 
 namespace rbk {
 
+/// The run record's format (`format` in run_start; docs/record.md). Raised
+/// when a field is removed or changes meaning; new events and fields do not.
+inline constexpr int kRecordFormat = 1;
+
 /// One thing that happened. `data` holds the type's fields (see below); the
 /// engine masks secrets and redaction patterns in it before any sink sees it.
 ///

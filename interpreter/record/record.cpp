@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 namespace rbk {
 
@@ -80,9 +80,8 @@ int sync_path(const std::string& path, bool directory) {
   return directory && err == EINVAL ? 0 : err;
 }
 
-// {"t":…,"time":…,"type":…, then the data's fields}: the fixed fields first,
-// so a line reads well with `head`. Invalid UTF-8 (command output in a
-// field) becomes U+FFFD instead of an exception.
+}  // namespace
+
 std::string event_line(const Event& e) {
   using nlohmann::json;
   auto dump = [](const json& j) { return json_text(j); };
@@ -115,8 +114,6 @@ std::string event_line(const Event& e) {
   line += '\n';
   return line;
 }
-
-}  // namespace
 
 std::unique_ptr<RunRecord> RunRecord::create(const std::string& records_dir,
                                              const std::string& run_id, std::string& error) {
@@ -281,7 +278,7 @@ std::string new_run_id() {
     r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
         (static_cast<uint64_t>(::getpid()) << 20);
   }
-  return fmt::format("{}-{:06x}", stamp, r & 0xffffff);
+  return format_str("{}-{:06x}", stamp, r & 0xffffff);
 }
 
 }  // namespace rbk

@@ -21,6 +21,12 @@
 
 namespace rbk {
 
+/// One line of events.jsonl, with its newline: {"t":…,"time":…,"type":…,
+/// then the event's fields}, the fixed fields first so a line reads well
+/// with `head`. Invalid UTF-8 (command output in a field) becomes U+FFFD
+/// instead of an exception.
+std::string event_line(const Event& e);
+
 /// Writes one run's record. Not thread-safe (the engine serialises calls).
 class RunRecord final : public EventSink {
  public:

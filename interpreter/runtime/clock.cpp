@@ -2,10 +2,12 @@
 
 #include <poll.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <thread>
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 namespace rbk {
 
@@ -16,11 +18,60 @@ std::string iso_utc(std::chrono::system_clock::time_point tp) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+  return format_str("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
+/// The real clock's schedule: a thread that sleeps until each due in turn.
+class ThreadTimer final : public Timer {
+ public:
+  ThreadTimer(SystemClock& clock, std::vector<Millis> dues, std::function<void(Millis)> fire)
+      : thread_([this, &clock, dues = std::move(dues), fire = std::move(fire)] {
+          for (Millis due : dues) {
+            if (!clock.sleep_until(due, &stop_)) return;
+            fire(clock.now());
+          }
+        }) {}
+  ~ThreadTimer() override {
+    stop_.cancel();
+    thread_.join();
+  }
+
+ private:
+  CancelToken stop_;  // declared before the thread, which uses it
+  std::thread thread_;
+};
+
+/// Virtual time's schedule: listeners on the clock, silenced when destroyed
+/// (a FakeClock keeps its listeners).
+class ListenerTimer final : public Timer {
+ public:
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
+  ~ListenerTimer() override { alive->store(false); }
+};
+
 }  // namespace
+
+std::unique_ptr<Timer> SystemClock::schedule(std::vector<Millis> dues,
+                                             std::function<void(Millis)> fire) {
+  return std::make_unique<ThreadTimer>(*this, std::move(dues), std::move(fire));
+}
+
+std::unique_ptr<Timer> FakeClock::schedule(std::vector<Millis> dues,
+                                           std::function<void(Millis)> fire) {
+  auto timer = std::make_unique<ListenerTimer>();
+  std::weak_ptr<std::atomic<bool>> alive = timer->alive;
+  auto shared = std::make_shared<std::function<void(Millis)>>(std::move(fire));
+  on_advance([alive, shared](Millis t) {
+    auto a = alive.lock();
+    if (a && a->load()) (*shared)(t);
+  });
+  for (Millis due : dues) wake_at(due);
+  // Dues already past fire now, as the real clock's thread would, not at
+  // the clock's next move.
+  if (!dues.empty() && dues.front() <= now()) (*shared)(now());
+  return timer;
+}
 
 Millis SystemClock::now() {
   return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch());

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -15,7 +16,14 @@ namespace rbk {
 
 using Millis = std::chrono::milliseconds;
 
-/// A monotonic clock the engine can wait on.
+/// What Clock::schedule returns: the schedule stops when it is destroyed
+/// (after a call in progress has returned).
+class Timer {
+ public:
+  virtual ~Timer() = default;
+};
+
+/// A monotonic clock the engine can wait on and schedule timers with.
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -25,6 +33,15 @@ class Clock {
   virtual bool sleep_until(Millis deadline, const CancelToken* cancel) = 0;
   /// Wall-clock time as ISO 8601 UTC with milliseconds, for the record.
   virtual std::string wall_time() = 0;
+  /// Calls `fire(now)` as each of `dues` (ascending) passes; `fire` decides
+  /// what is due by `now` (several dues may pass at once). The real clock
+  /// calls it on a thread of its own; virtual time on the thread that moves
+  /// the clock, in order, and at once for dues already past.
+  virtual std::unique_ptr<Timer> schedule(std::vector<Millis> dues,
+                                          std::function<void(Millis)> fire) = 0;
+  /// True for virtual time (`rbk test`, the engine tests): work that would
+  /// run beside the run (notifications) runs inline, so the record's order is fixed.
+  virtual bool is_virtual() const { return false; }
 };
 
 /// The real clock: steady_clock for time, poll(2) on the cancel token to wait.
@@ -33,6 +50,8 @@ class SystemClock final : public Clock {
   Millis now() override;
   bool sleep_until(Millis deadline, const CancelToken* cancel) override;
   std::string wall_time() override;
+  std::unique_ptr<Timer> schedule(std::vector<Millis> dues,
+                                  std::function<void(Millis)> fire) override;
 };
 
 /// Virtual time. It moves only when someone sleeps (sleep_until jumps to the
@@ -45,6 +64,9 @@ class FakeClock final : public Clock {
   Millis now() override;
   bool sleep_until(Millis deadline, const CancelToken* cancel) override;
   std::string wall_time() override;
+  std::unique_ptr<Timer> schedule(std::vector<Millis> dues,
+                                  std::function<void(Millis)> fire) override;
+  bool is_virtual() const override { return true; }
   /// Moves time forward by `d` (a command that "takes" d, in a fake runner).
   void advance(Millis d);
   /// Called with the new time after every move.

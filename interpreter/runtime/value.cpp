@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 namespace rbk {
 
@@ -65,7 +65,7 @@ std::string format_duration(int64_t ms) {
       {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
   for (const auto& [size, unit] : units) {
     if (ms >= size) {
-      out += fmt::format("{}{}", ms / size, unit);
+      out += format_str("{}{}", ms / size, unit);
       ms %= size;
     }
   }
@@ -76,8 +76,8 @@ namespace {
 
 std::string format_number(double n) {
   if (std::isfinite(n) && n == std::trunc(n) && std::fabs(n) < 1e15)
-    return fmt::format("{}", static_cast<int64_t>(n));
-  return fmt::format("{}", n);
+    return format_str("{}", static_cast<int64_t>(n));
+  return format_str("{}", n);
 }
 
 }  // namespace

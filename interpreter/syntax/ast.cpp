@@ -98,6 +98,32 @@ const char* kind_name(ExprKind k) {
   return "?";
 }
 
+const char* policy_name(FailurePolicy p) {
+  switch (p) {
+    case FailurePolicy::Continue:
+      return "continue";
+    case FailurePolicy::Rollback:
+      return "rollback";
+    case FailurePolicy::Abort:
+      return "abort";
+  }
+  return "rollback";
+}
+
+const char* trigger_name(Trigger t) {
+  switch (t) {
+    case Trigger::Start:
+      return "start";
+    case Trigger::After:
+      return "after";
+    case Trigger::OnFailure:
+      return "failure";
+    case Trigger::OnSuccess:
+      return "success";
+  }
+  return "start";
+}
+
 const char* section_name(SectionKind k) {
   switch (k) {
     case SectionKind::Alert:

@@ -102,6 +102,8 @@ struct Expr {
 };
 
 enum class FailurePolicy { Continue, Rollback, Abort };
+/// The word after `on failure`: "continue", "rollback", "abort".
+const char* policy_name(FailurePolicy p);
 enum class SecretSource { Env, Command };
 
 /// `run SHELL [as NAME] [timeout DUR] [retry N [every DUR]]`
@@ -249,6 +251,8 @@ struct Cause {
 };
 
 enum class Trigger { Start, After, OnFailure, OnSuccess };
+/// How the record and the plan name a trigger: "start", "after", "failure", "success".
+const char* trigger_name(Trigger t);
 /// An escalation rule: `page R`, `after DUR page R`, `on failure notify R "…"`.
 struct Escalation {
   Span span;

@@ -175,9 +175,7 @@ struct StatementJson {
   }
   json operator()(const OnFailure& o) const {
     json j = node("on_failure", o.span);
-    j["policy"] = o.policy == FailurePolicy::Continue ? "continue"
-                  : o.policy == FailurePolicy::Abort  ? "abort"
-                                                      : "rollback";
+    j["policy"] = policy_name(o.policy);
     return j;
   }
   json operator()(const Note& n) const {

@@ -562,10 +562,7 @@ class Printer {
             if (x.body) entries = body_entries(*x.body, depth + 1);
             braced(depth, "undo", entries);
           } else if constexpr (std::is_same_v<T, OnFailure>) {
-            line(depth,
-                 std::string("on failure ") + (x.policy == FailurePolicy::Continue ? "continue"
-                                               : x.policy == FailurePolicy::Abort  ? "abort"
-                                                                                   : "rollback"));
+            line(depth, std::string("on failure ") + policy_name(x.policy));
           } else if constexpr (std::is_same_v<T, Note>) {
             line(depth, "note " + string_lit(x.text, depth));
           } else if constexpr (std::is_same_v<T, Manual>) {

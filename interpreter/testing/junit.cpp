@@ -1,6 +1,6 @@
 #include "interpreter/testing/junit.hpp"
 
-#include <fmt/format.h>
+#include "interpreter/base/format_str.hpp"
 
 namespace rbk {
 
@@ -40,16 +40,16 @@ std::string to_junit(const std::vector<JUnitSuite>& suites) {
     for (const auto& c : s.cases) ++tests, failures += c.passed ? 0 : 1;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out +=
-      fmt::format("<testsuites name=\"rbk test\" tests=\"{}\" failures=\"{}\">\n", tests, failures);
+      format_str("<testsuites name=\"rbk test\" tests=\"{}\" failures=\"{}\">\n", tests, failures);
   for (const auto& s : suites) {
     size_t f = 0;
     double seconds = 0;
     for (const auto& c : s.cases) f += c.passed ? 0 : 1, seconds += c.seconds;
-    out += fmt::format(
+    out += format_str(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n",
         xml_escape(s.name), s.cases.size(), f, seconds);
     for (const auto& c : s.cases) {
-      out += fmt::format(
+      out += format_str(
           "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.3f}\"",
           xml_escape(c.name), xml_escape(c.classname), xml_escape(c.file), c.line, c.seconds);
       if (c.passed) {
@@ -57,8 +57,8 @@ std::string to_junit(const std::vector<JUnitSuite>& suites) {
         continue;
       }
       std::string first = c.failure.substr(0, c.failure.find('\n'));
-      out += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                         xml_escape(first), xml_escape(c.failure));
+      out += format_str(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                        xml_escape(first), xml_escape(c.failure));
     }
     out += "  </testsuite>\n";
   }

@@ -68,6 +68,10 @@ printf 'paths: [runbooks]\n' >"$work/rbk.yaml"
 status=$?
 set -e
 record="$(ls -d "$work"/.rbk/runs/* | tail -n 1)"
+# Under ctest, a copy for the record schema check (tests/validate_records.py).
+if [ -n "${RBK_TEST_RECORDS:-}" ] && [ -f "$record/events.jsonl" ]; then
+  { echo "# e2e api-down"; cat "$record/events.jsonl"; } >"$RBK_TEST_RECORDS/e2e-api-down-$$.jsonl"
+fi
 echo "== rbk exit $status; health now: $(code)"
 [ "$status" -eq 0 ] || { echo "e2e: rbk run api-down exited $status" >&2; exit 1; }
 [ "$(code)" = 200 ] || { echo "e2e: the health endpoint does not answer 200 after the run" >&2; exit 1; }

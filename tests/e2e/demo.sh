@@ -8,7 +8,13 @@ out="$(bash "$root/scripts/demo.sh" 2>&1)"
 status=$?
 printf '%s\n' "$out"
 fail() { echo "demo test: $*" >&2; exit 1; }
+# Under ctest, a copy of the run's record for the schema check (tests/validate_records.py).
+record="$(sed -n 's/^== the run.s record: \(.*\) (events.jsonl, output\/)$/\1/p' <<<"$out")"
+if [ -n "${RBK_TEST_RECORDS:-}" ] && [ -f "$record/events.jsonl" ]; then
+  { echo "# the demo"; cat "$record/events.jsonl"; } >"$RBK_TEST_RECORDS/demo-$$.jsonl"
+fi
 [ "$status" -eq 0 ] || fail "scripts/demo.sh exited $status"
 grep -q '^== Redis now says: PONG$' <<<"$out" || fail "Redis does not answer PONG after the run"
 grep -Eq 'outcome +resolved' <<<"$out" || fail "the run did not end resolved"
+[ -f "$record/events.jsonl" ] || fail "no record at '$record'"
 echo "demo test: OK"
