@@ -10,14 +10,14 @@ namespace rbk {
 
 namespace {
 
-namespace pt = tao::pegtl;
+namespace pegtl = tao::pegtl;
 using namespace grammar;
 
 // What a document starts with, up to its runbook's name (rules.hpp: document).
-struct head : pt::seq<sk, pt::star<import_decl, sk>, kw_runbook, sk, runbook_name> {};
+struct head : pegtl::seq<sk, pegtl::star<import_decl, sk>, kw_runbook, sk, runbook_name> {};
 
 template <typename Rule>
-struct head_action : pt::nothing<Rule> {};
+struct head_action : pegtl::nothing<Rule> {};
 template <>
 struct head_action<runbook_name> {
   template <typename Input>
@@ -31,9 +31,9 @@ struct head_action<runbook_name> {
 std::string declared_runbook_name(std::string_view text) {
   std::string name;
   try {
-    pt::memory_input<> in(text.data(), text.size(), "");
-    if (!pt::parse<head, head_action>(in, name)) return "";
-  } catch (const pt::parse_error&) {  // a malformed import: not simply readable
+    pegtl::memory_input<> in(text.data(), text.size(), "");
+    if (!pegtl::parse<head, head_action>(in, name)) return "";
+  } catch (const pegtl::parse_error&) {  // a malformed import: not simply readable
     return "";
   }
   return name;

@@ -536,7 +536,7 @@ TEST_CASE("a command without a positive timeout is not started", "[runner]") {
 
 // --- cancellation
 
-TEST_CASE("cancel from another thread stops the whole group", "[runner][threads]") {
+TEST_CASE("cancel from another thread stops the whole group", "[runner]") {
   CancelToken token;
   ProcessRunner runner(&token);
   Recorder sink("started");

@@ -97,7 +97,7 @@ void kill_session(pid_t sid) {
   setenv("NO_COLOR", "1", 1);
   for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
   std::vector<char*> argv;
-  std::string bin = RBK_BINARY;
+  std::string bin = rbk_binary();
   argv.push_back(bin.data());
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

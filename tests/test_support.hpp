@@ -12,6 +12,9 @@ namespace rbk::test {
 
 /// The project's source root (tests run from there).
 std::string source_dir();
+/// The rbk binary the tests run: this build's, or RBK_TEST_BINARY when set
+/// (scripts/test.sh runs the [threads] tests against the ThreadSanitizer build's).
+std::string rbk_binary();
 /// Whole file as a string; "" if it cannot be read.
 std::string read_file(const std::string& path);
 /// Writes (replaces) a file.
@@ -22,7 +25,7 @@ std::vector<std::string> files_in(const std::string& dir, const std::string& ext
 /// and with each of its first `max_lines` lines deleted; under sanitizers,
 /// one in variant_sample() of them (the gcc build runs them all).
 std::vector<std::string> damaged_variants(const std::string& text, size_t step, size_t max_lines);
-/// 1, or 4 in the sanitizer build: robustness tests there check a sample of
+/// 1, or 16 in the sanitizer build: robustness tests there check a sample of
 /// their variants, since instrumented code is ~15x slower and the fuzzers
 /// already cover damaged input under sanitizers.
 size_t variant_sample();

@@ -7,8 +7,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <system_error>
 
 namespace rbk {
+
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
 
 int write_all(int fd, std::string_view data) {
   while (!data.empty()) {

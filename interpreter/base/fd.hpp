@@ -7,6 +7,10 @@
 
 namespace rbk {
 
+/// What an errno value means ("No space left on device"); thread-safe,
+/// unlike strerror().
+std::string errno_text(int err);
+
 /// Writes all of `data` to `fd` (a write(2) may be partial or interrupted).
 /// 0, or the errno of the write that failed.
 int write_all(int fd, std::string_view data);

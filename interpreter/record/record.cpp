@@ -24,10 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string reason(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
 // mkdir(path, 0700) where an existing directory is fine. 0 or errno.
 int make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) == 0) return 0;
@@ -136,18 +132,18 @@ std::unique_ptr<RunRecord> RunRecord::create(const std::string& records_dir,
     records = records.lexically_normal();
     std::string failed;
     if (int err = make_dirs(records, failed)) {
-      error = "cannot create records directory " + failed + ": " + reason(err);
+      error = "cannot create records directory " + failed + ": " + errno_text(err);
       return nullptr;
     }
     std::string dir = (records / run_id).string();
     if (::mkdir(dir.c_str(), 0700) != 0) {
-      error = "cannot create run record " + dir + ": " + reason(errno);
+      error = "cannot create run record " + dir + ": " + errno_text(errno);
       return nullptr;
     }
     std::string events = dir + "/events.jsonl";
     int fd = open_file(events, O_WRONLY | O_CREAT | O_EXCL | O_APPEND);
     if (fd < 0) {
-      error = "cannot create " + events + ": " + reason(errno);
+      error = "cannot create " + events + ": " + errno_text(errno);
       ::rmdir(dir.c_str());
       return nullptr;
     }
@@ -168,7 +164,7 @@ RunRecord::~RunRecord() {
 }
 
 void RunRecord::fail(const std::string& what, int err) {
-  if (error_.empty()) error_ = what + ": " + reason(err);
+  if (error_.empty()) error_ = what + ": " + errno_text(err);
 }
 
 void RunRecord::event(const Event& e) {

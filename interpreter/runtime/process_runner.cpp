@@ -4,6 +4,7 @@
 // the supervisor's reports into a CommandResult. One poll() loop per run, on
 // the caller's thread.
 #include "interpreter/runtime/process_runner.hpp"
+#include "interpreter/base/fd.hpp"
 
 #include <algorithm>
 #include <array>
@@ -67,11 +68,6 @@ constexpr milliseconds kSupervisorSlack{5000};
 
 milliseconds clamp(milliseconds d) {
   return std::clamp(d, milliseconds{0}, kLongest);
-}
-
-// strerror() for an errno value, thread-safe.
-std::string errno_text(int err) {
-  return std::error_code(err, std::generic_category()).message();
 }
 
 // waitpid() that survives signal handlers installed without SA_RESTART.

@@ -9,7 +9,13 @@
 // only system calls, fixed buffers and the stack: no allocation, no stdio, no
 // exceptions, and it leaves with _exit(). posix_spawn() starts the shell with
 // a vfork-style clone, so the big parent is never copied twice.
+//
+// Longer than the project's usual file, on purpose: this is the whole life
+// of one supervisor process (start, the wait loop, stopping the group and
+// every descendant, reporting), code under the fork constraints above that is
+// reviewed, attacked (bench/attack.py) and changed as one unit.
 #include "interpreter/runtime/supervisor.hpp"
+#include "interpreter/base/fd.hpp"
 
 #include "interpreter/runtime/supervisor_start.hpp"
 
@@ -540,10 +546,6 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
 
 // ===========================================================================
 // rbk's side.
-
-std::string errno_text(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
 
 // Moves a descriptor to 3 or above (close-on-exec), so that the shell's
 // dup2() onto 0, 1 and 2 can never overwrite one another, even when rbk runs

@@ -1,0 +1,146 @@
+// The engine's event bus: serialises, masks and stamps every event before a
+// sink sees it (shared by a run, the runbooks it calls and the timer thread),
+// and masks command output on its way to the sinks. Internal to the engine.
+#pragma once
+
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "interpreter/engine/engine.hpp"
+#include "interpreter/record/mask.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+inline constexpr Millis kDefaultRetryEvery{5000};
+inline constexpr Millis kDefaultUntilEvery{5000};
+inline constexpr Millis kDefaultCheckEvery{10000};
+inline constexpr Millis kNotifyTimeout{30000};
+inline constexpr int kMaxCallDepth = 8;
+
+inline int64_t count(Millis d) {
+  return d.count();
+}
+
+/// Serialises, masks and stamps events for every sink. Shared by a run, the
+/// runbooks it calls and the escalation timer thread.
+class Bus {
+ public:
+  Bus(EngineContext& ctx, Masker& masker) : ctx_(ctx), masker_(masker) {}
+  /// Adds a secret value (a called runbook's may arrive while a timer fires).
+  void add_secret(const std::string& v) {
+    std::unique_lock lock(mask_mu_);
+    masker_.add_secret(v);
+  }
+  /// `text` with secrets and redaction patterns masked.
+  std::string mask(std::string_view text) const {
+    std::shared_lock lock(mask_mu_);
+    return masker_.mask(text);
+  }
+  /// Releases what a stream masker can release of `chunk`, masked.
+  std::string mask_chunk(StreamMasker& m, std::string_view chunk) const {
+    std::shared_lock lock(mask_mu_);
+    return m.push(chunk);
+  }
+  std::string mask_finish(StreamMasker& m) const {
+    std::shared_lock lock(mask_mu_);
+    return m.finish();
+  }
+
+  void emit(const std::string& type, json data) {
+    Event e;
+    e.type = type;
+    {
+      std::shared_lock lock(mask_mu_);
+      e.data = masker_.mask(data);
+    }
+    // Stamped under the lock, so times never go backwards in the record.
+    std::lock_guard lock(mu_);
+    e.elapsed_ms = count(ctx_.clock->now() - start_);
+    e.time = ctx_.clock->wall_time();
+    for (auto* s : ctx_.sinks) s->event(e);
+    check_sinks();
+  }
+  void output(uint64_t seq, Stream stream, std::string_view masked) {
+    if (masked.empty()) return;
+    std::lock_guard lock(mu_);
+    for (auto* s : ctx_.sinks) s->output(seq, stream, masked);
+    check_sinks();
+  }
+  void sync() {
+    std::lock_guard lock(mu_);
+    for (auto* s : ctx_.sinks) s->sync();
+    check_sinks();
+  }
+  /// Why the record can no longer be written (empty while it can). Once set,
+  /// the run is cancelled: no further command, gate or notification runs.
+  std::string broken() const {
+    std::lock_guard lock(broken_mu_);
+    return broken_;
+  }
+  /// broken() is not empty; cheap enough to ask before every command.
+  bool is_broken() const { return broken_flag_.load(); }
+  void set_start(Millis t) { start_ = t; }
+  Millis start() const { return start_; }
+  const Masker& masker() const { return masker_; }
+  /// The environment variables secrets are read from, in this runbook and
+  /// the ones it calls: no command inherits them (see CommandSpec::unset_env).
+  const std::vector<std::string>& secret_sources() const { return secret_sources_; }
+  void set_secret_sources(std::vector<std::string> names) { secret_sources_ = std::move(names); }
+
+ private:
+  // Called under mu_ after every write. The first failure cancels the run:
+  // the running command's process group is ended through the same token as
+  // Ctrl-C, and every later command, gate and notification is refused.
+  void check_sinks() {
+    {
+      std::lock_guard lock(broken_mu_);
+      if (!broken_.empty()) return;
+      for (auto* s : ctx_.sinks)
+        if (std::string why = s->failure(); !why.empty()) {
+          broken_ = std::move(why);
+          break;
+        }
+      if (broken_.empty()) return;
+    }
+    broken_flag_.store(true);
+    if (ctx_.cancel) ctx_.cancel->cancel();
+  }
+
+  EngineContext& ctx_;
+  Masker& masker_;
+  mutable std::shared_mutex mask_mu_;  // add_secret against concurrent masking
+  std::mutex mu_;                      // one event or chunk at a time, in order
+  Millis start_{0};
+  std::vector<std::string> secret_sources_;  // set before the first command
+  mutable std::mutex broken_mu_;
+  std::string broken_;
+  std::atomic<bool> broken_flag_{false};
+};
+
+/// Masks a command's output per stream and hands it to the bus.
+class MaskingSink final : public OutputSink {
+ public:
+  MaskingSink(Bus& bus, uint64_t seq)
+      : bus_(bus), seq_(seq), out_(bus.masker()), err_(bus.masker()) {}
+  void on_output(Stream stream, std::string_view chunk) override {
+    bus_.output(seq_, stream, bus_.mask_chunk(stream == Stream::Out ? out_ : err_, chunk));
+  }
+  void finish() {
+    bus_.output(seq_, Stream::Out, bus_.mask_finish(out_));
+    bus_.output(seq_, Stream::Err, bus_.mask_finish(err_));
+  }
+
+ private:
+  Bus& bus_;
+  uint64_t seq_;
+  StreamMasker out_, err_;
+};
+
+}  // namespace rbk::engine

@@ -1,0 +1,147 @@
+// Escalation: the `after` timers on the run's clock, the rules fired at
+// start, failure and success, and delivering a page or notification.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/engine/runner.hpp"
+#include "interpreter/record/mask.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/rbk_env.hpp"
+#include "interpreter/sema/expand.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+// ------------------------------------------------------------------ Escalator
+
+void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
+  std::sort(timers.begin(), timers.end(),
+            [](const auto* a, const auto* b) { return a->after->ms < b->after->ms; });
+  timers_ = std::move(timers);
+  start_ = start;
+  if (timers_.empty()) return;
+  std::vector<Millis> dues;
+  for (const auto* t : timers_) dues.push_back(start_ + Millis(t->after->ms));
+  timer_ = ctx_.clock->schedule(std::move(dues), [this](Millis now) {
+    try {
+      fire_due(now);
+    } catch (const std::exception& e) {
+      // A timer must not take the run down; say it in the record instead.
+      run_.bus().emit("warning", {{"message", std::string("escalation timer: ") + e.what()}});
+    }
+  });
+}
+
+void Escalator::fire_due(Millis now) {
+  while (true) {
+    const ast::Escalation* rule = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (next_ >= timers_.size() || start_ + Millis(timers_[next_]->after->ms) > now) return;
+      rule = timers_[next_++];
+    }
+    run_.escalate(*rule);
+  }
+}
+
+void Escalator::stop() {
+  timer_.reset();
+}
+
+void Runner::escalate(const ast::Escalation& rule) {
+  deliver(rule.action, &rule, "");
+}
+
+void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step) {
+  // An escalation rule's trigger, or "step" for a page/notify in a step.
+  const std::string trigger = rule ? ast::trigger_name(rule->trigger) : "step";
+  // Rules are evaluated in the runbook's names (never a template's): the
+  // timer thread may fire one while a template's statement runs.
+  RunbookScope scope(*this);
+  const std::string where = step.empty() ? "escalate:" + trigger : step;
+  std::string message;
+  try {
+    std::lock_guard lock(state_mu_);
+    if (n.when && !evaluate_condition(*n.when, scope)) return;
+    if (n.message) message = interpolate(*n.message, scope);
+    if (message.empty()) {
+      std::string what = !rule ? "step " + step : "started";
+      if (rule && rule->trigger == ast::Trigger::After)
+        what = "still running after " + rule->after->text;
+      if (rule && rule->trigger == ast::Trigger::OnFailure) what = "failed at " + failed_step_;
+      if (rule && rule->trigger == ast::Trigger::OnSuccess) what = "resolved";
+      message = format_str("{} ({}) {}: run {}", rb_.name.name, severity_, what, ctx_.run_id);
+    }
+  } catch (const EvalError& err) {
+    warn(where, err);
+    return;
+  }
+  message = bus_.mask(message);  // notification systems are not the place for secrets
+  const std::string& role = n.role.name;
+  const auto& roles = ctx_.config->roles;
+  auto it = roles.find(role);
+  const std::string& command = n.page ? ctx_.config->page_command : ctx_.config->notify_command;
+  json ev = {{"trigger", trigger},
+             {"kind", n.page ? "page" : "notify"},
+             {"role", role},
+             {"message", message}};
+  if (!step.empty()) ev["step"] = qualified(step);
+  if (rule && rule->after) ev["after_ms"] = rule->after->ms;
+  if (it != roles.end()) {
+    ev["name"] = it->second.name;
+    ev["contact"] = it->second.contact;
+  }
+  ++escalations_;
+  if (command.empty() || bus_.is_broken()) {
+    ev["delivered"] = false;
+    ev["how"] = command.empty() ? "no notification command configured"
+                                : "not sent: the run record cannot be written";
+    bus_.emit("escalation", std::move(ev));
+    return;
+  }
+  CommandSpec spec;
+  spec.script = command;
+  spec.env = {{"RBK_ROLE", role},
+              {"RBK_CONTACT", it != roles.end() ? it->second.contact : ""},
+              {"RBK_MESSAGE", message},
+              {"RBK_RUNBOOK", rb_.name.name},
+              {"RBK_RUN_ID", ctx_.run_id},
+              {"RBK_SEVERITY", severity_},
+              {"RBK_KIND", n.page ? "page" : "notify"},
+              {"RBK_RECORD_DIR", ctx_.record_dir}};
+  spec.unset_env = bus_.secret_sources();  // a notifier gets no secret at all
+  spec.timeout = kNotifyTimeout;
+  spec.grace = ctx_.config->policy.grace;
+  // Its event is written when the command has ended, whether delivered
+  // or not; the run goes on meanwhile (see Notifier).
+  notifier_.post(
+      [&bus = bus_, runner = ctx_.runner, spec = std::move(spec), ev = std::move(ev)]() mutable {
+        CommandResult r = runner->run(spec, nullptr);
+        ev["delivered"] = r.ok();
+        ev["how"] = r.ok() ? "notification command"
+                           : "notification command failed: " + describe_failure(r, kNotifyTimeout);
+        bus.emit("escalation", std::move(ev));
+      });
+}
+
+void Runner::fire_rules(ast::Trigger trigger) {
+  const ast::Section* sec = section(ast::SectionKind::Escalate);
+  if (!sec || depth_ > 0) return;  // a called runbook's escalation is its caller's
+  for (const auto& item : sec->items)
+    if (const auto* e = std::get_if<ast::Escalation>(&item); e && e->trigger == trigger)
+      escalate(*e);
+}
+
+}  // namespace rbk::engine

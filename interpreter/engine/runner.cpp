@@ -1,0 +1,295 @@
+// The Runner's run from run_start to run_end, with captures declared and
+// secrets read before the first event.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/engine/runner.hpp"
+#include "interpreter/record/mask.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/rbk_env.hpp"
+#include "interpreter/sema/expand.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+void Runner::declare_captures() {
+  // Every capture exists from the start, empty until its step runs: a
+  // capture of a step that was skipped reads as empty, not as unknown.
+  std::function<void(const ast::Body&)> walk = [&](const ast::Body& body) {
+    for (const auto& s : expand_body(body, imports_)) {
+      if (const auto* r = std::get_if<ast::Run>(s.stmt); r && r->capture)
+        captures_.emplace(r->capture->name, CaptureData{});
+      if (const auto* u = std::get_if<ast::Undo>(s.stmt); u && u->body) walk(*u->body);
+    }
+  };
+  for (const auto& item : rb_.items) {
+    const auto* sec = std::get_if<ast::Section>(&item);
+    if (!sec) continue;
+    for (const auto& si : sec->items) {
+      if (const auto* st = std::get_if<ast::Step>(&si)) walk(st->body);
+      if (const auto* sg = std::get_if<ast::Signal>(&si)) walk(sg->body);
+      if (const auto* ck = std::get_if<ast::Check>(&si)) walk(ck->body);
+    }
+  }
+}
+
+std::vector<std::string> Runner::secret_sources() {
+  std::vector<std::string> names;
+  std::set<std::string> visited;
+  std::function<void(const ast::Document&)> walk_doc = [&](const ast::Document& doc) {
+    const ast::Runbook* rb = doc.runbook();
+    if (!rb || !visited.insert(rb->name.name).second) return;
+    for (const auto& item : rb->items)
+      if (const auto* s = std::get_if<ast::Secret>(&item); s && s->source == ast::SecretSource::Env)
+        names.push_back(ast::secret_env_var(*s));
+    if (!ctx_.find_runbook) return;
+    std::vector<std::string> ignored;  // a missing module is reported when the runbook runs
+    Imports imports = resolve_imports(doc, *ctx_.modules, ignored);
+    std::function<void(const ast::Body&)> walk_body = [&](const ast::Body& body) {
+      for (const auto& s : expand_body(body, imports)) {
+        if (const auto* c = std::get_if<ast::Call>(s.stmt)) {
+          std::string error;  // a runbook not found fails its `call` step later
+          if (const ast::Document* callee = ctx_.find_runbook(c->runbook.name, error))
+            walk_doc(*callee);
+        }
+        if (const auto* u = std::get_if<ast::Undo>(s.stmt); u && u->body) walk_body(*u->body);
+      }
+    };
+    for (const auto& item : rb->items) {
+      const auto* sec = std::get_if<ast::Section>(&item);
+      if (!sec) continue;
+      for (const auto& si : sec->items) {
+        if (const auto* st = std::get_if<ast::Step>(&si)) walk_body(st->body);
+        if (const auto* sg = std::get_if<ast::Signal>(&si)) walk_body(sg->body);
+        if (const auto* ck = std::get_if<ast::Check>(&si)) walk_body(ck->body);
+      }
+    }
+  };
+  walk_doc(*req_.doc);
+  return names;
+}
+
+Outcome Runner::resolve_secrets(std::string& error,
+                                std::vector<std::pair<std::string, json>>& events) {
+  for (const auto& item : rb_.items) {
+    const auto* s = std::get_if<ast::Secret>(&item);
+    if (!s) continue;
+    std::string value;
+    if (ctx_.secret_values) {
+      auto it = ctx_.secret_values->find(s->name.name);
+      if (it != ctx_.secret_values->end()) value = it->second;
+    } else if (s->source == ast::SecretSource::Env) {
+      std::string var = ast::secret_env_var(*s);
+      const char* v = std::getenv(var.c_str());
+      if (!v) {
+        events.emplace_back("warning", json{{"message", "secret " + s->name.name + ": $" + var +
+                                                            " is not set; commands get it empty"}});
+      }
+      value = v ? v : "";
+    } else {
+      // A secret's command runs before anything else and without a gate, so
+      // it must only read: one that looks destructive, or that rbk cannot
+      // analyse, stops the run (`rbk check` reports it first).
+      CommandVerdict v = ctx_.patterns->judge(s->command->text);
+      if (!v.read_only()) {
+        error = "secret " + s->name.name + ": its command " +
+                (v.destructive ? "looks destructive (" + v.destructive->pattern->why + ")"
+                               : "cannot be analysed (" + v.unanalysable->why + ")") +
+                "; a secret's command must only read the secret";
+        return Outcome::Error;
+      }
+      CommandSpec spec;
+      spec.script = s->command->text;
+      spec.unset_env = bus_.secret_sources();
+      spec.timeout = ctx_.config->policy.default_timeout;
+      spec.grace = ctx_.config->policy.grace;
+      const std::string step = "secret " + s->name.name;
+      uint64_t seq = ++*seq_;
+      // Recorded after run_start (see run()): nothing is written before
+      // every secret is known, so nothing is written unmasked.
+      events.emplace_back("command_start", json{{"step", qualified(step)},
+                                                {"seq", seq},
+                                                {"command", s->command->text},
+                                                {"timeout_ms", count(spec.timeout)},
+                                                {"attempt", 1}});
+      CommandResult r = ctx_.runner->run(spec, nullptr);  // its output is the secret: never kept
+      events.emplace_back("command_end", json{{"step", qualified(step)},
+                                              {"seq", seq},
+                                              {"exit", r.exit_code},
+                                              {"signal", r.signal},
+                                              {"timed_out", r.timed_out},
+                                              {"cancelled", r.cancelled},
+                                              {"ok", r.ok()},
+                                              {"duration_ms", count(r.duration)},
+                                              {"output", "not recorded: it is a secret"}});
+      if (r.cancelled || interrupted()) return Outcome::Interrupted;
+      if (!r.ok()) {
+        error = "secret " + s->name.name + ": its command failed (" +
+                describe_failure(r, spec.timeout) + ")";
+        return Outcome::Error;
+      }
+      value = r.out.text;
+      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    }
+    bus_.add_secret(value);
+    secrets_.emplace_back(s->name.name, value);
+  }
+  return Outcome::Resolved;
+}
+
+RunResult Runner::run() {
+  RunResult result;
+  if (!seq_) seq_ = &own_seq_;
+  for (const auto& item : rb_.items)
+    if (const auto* m = std::get_if<ast::Meta>(&item); m && m->kind == ast::MetaKind::Severity)
+      severity_ = m->word ? m->word->name : "";
+  std::vector<std::string> import_errors;
+  imports_ = resolve_imports(*req_.doc, *ctx_.modules, import_errors);
+  auto finish = [&](Outcome o) {
+    // Every notification's outcome is in the record before its end.
+    if (depth_ == 0) notifier_.drain();
+    if (bus_.is_broken()) o = Outcome::RecordFailed;
+    result.outcome = o;
+    result.exit_code = exit_code_for(o);
+    result.failed_step = failed_step_.empty() ? "" : qualified(failed_step_);
+    result.steps_run = steps_run_;
+    result.escalations = escalations_;
+    for (const auto& [id, m] : causes_)
+      if (m) result.causes.push_back(qualified(id));
+    json causes = json::array();
+    for (const auto& c : result.causes) causes.push_back(c);
+    json end = {{"outcome", outcome_name(o)},
+                {"exit_code", result.exit_code},
+                {"duration_ms", count(now() - bus_.start())},
+                {"failed_step", result.failed_step},
+                {"causes", causes},
+                {"steps_run", result.steps_run},
+                {"escalations", result.escalations}};
+    if (depth_ > 0) end["runbook"] = rb_.name.name;
+    if (o == Outcome::RecordFailed) result.message = record_failure();
+    if (!result.message.empty()) end["message"] = result.message;
+    bus_.emit(depth_ > 0 ? "call_run_end" : "run_end", std::move(end));
+    bus_.sync();
+    if (depth_ == 0 && bus_.is_broken() && result.outcome != Outcome::RecordFailed) {
+      // The last event or the final sync failed: the run is over, but its
+      // record is not whole, and the exit code must say so.
+      result.outcome = Outcome::RecordFailed;
+      result.exit_code = exit_code_for(result.outcome);
+      result.message = record_failure();
+    }
+    return result;
+  };
+
+  if (depth_ == 0) bus_.set_start(now());
+  declare_captures();
+  const auto& typed_for = ctx_.config->policy.typed_confirm_for;
+  // A called runbook is held to its caller's stricter gates, not only its own.
+  const bool inherit =
+      std::find(typed_for.begin(), typed_for.end(), inherited_severity_) != typed_for.end();
+  gate_severity_ = inherit ? inherited_severity_ : severity_;
+  json params = json::object();
+  for (const auto& [name, v] : req_.params) params[name] = to_json(v);
+  json secrets = json::array();
+  for (const auto& item : rb_.items)
+    if (const auto* sec = std::get_if<ast::Secret>(&item)) secrets.push_back(sec->name.name);
+  std::string title;
+  for (const auto& item : rb_.items)
+    if (const auto* m = std::get_if<ast::Meta>(&item); m && m->kind == ast::MetaKind::Title)
+      title = m->text ? m->text->plain() : "";
+  // Secrets first: the masker must know every one of them before the first
+  // event (run_start holds the parameters, which may contain one).
+  if (depth_ == 0) bus_.set_secret_sources(secret_sources());
+  std::vector<std::pair<std::string, json>> secret_events;
+  const Outcome secrets_read = resolve_secrets(result.message, secret_events);
+  json start = {{"run_id", ctx_.run_id},
+                {"runbook", rb_.name.name},
+                {"title", title},
+                {"file", req_.file},
+                {"sha256", req_.sha256},
+                {"severity", severity_},
+                {"params", params},
+                {"secrets", secrets},
+                {"user", ctx_.op->user()},
+                {"config", config_in_force()},
+                {"rbk_version", RBK_VERSION}};
+  // The record's format version: once, at the top of the record (a called
+  // runbook's call_run_start is inside the same record).
+  if (depth_ == 0) start["format"] = kRecordFormat;
+  bus_.emit(depth_ > 0 ? "call_run_start" : "run_start", std::move(start));
+  for (auto& [type, data] : secret_events) bus_.emit(type, std::move(data));
+  for (const auto& e : import_errors) bus_.emit("warning", {{"message", e}});
+  if (secrets_read != Outcome::Resolved) return finish(secrets_read);
+
+  if (const auto* sec = section(ast::SectionKind::Alert)) {
+    Alert alert = run_alert(*sec);
+    if (alert == Alert::Interrupted || interrupted()) return finish(Outcome::Interrupted);
+    if (alert == Alert::Refused) return finish(Outcome::Refused);
+    if (alert == Alert::Quiet) {
+      if (!ctx_.force) {
+        bus_.emit("not_firing", json::object());
+        return finish(Outcome::NotFiring);
+      }
+      bus_.emit("warning", {{"message", "no alert signal is firing; going on (--force)"}});
+    }
+  }
+
+  // The alert is real (or there is none): tell people, arm the timers.
+  Escalator escalator(*this, ctx_);
+  if (depth_ == 0) {
+    fire_rules(ast::Trigger::Start);
+    std::vector<const ast::Escalation*> timers;
+    if (const auto* sec = section(ast::SectionKind::Escalate))
+      for (const auto& item : sec->items)
+        if (const auto* e = std::get_if<ast::Escalation>(&item);
+            e && e->trigger == ast::Trigger::After && e->after)
+          timers.push_back(e);
+    escalator.arm(std::move(timers), bus_.start());
+  }
+
+  auto fail = [&](Outcome o) {
+    escalator.stop();
+    if (o != Outcome::Interrupted && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
+    return finish(interrupted() ? Outcome::Interrupted : o);
+  };
+
+  if (const auto* sec = section(ast::SectionKind::Diagnose)) {
+    BlockResult d = run_diagnose(*sec);
+    if (d.end == BlockEnd::Refused) return fail(Outcome::Refused);
+  }
+  if (interrupted()) return fail(Outcome::Interrupted);
+  if (const auto* sec = section(ast::SectionKind::Causes)) run_causes(*sec);
+
+  BlockResult r;
+  if (const auto* sec = section(ast::SectionKind::Remediate)) r = run_remediate(*sec);
+  if (r.end == BlockEnd::Interrupted || interrupted()) return fail(Outcome::Interrupted);
+  if (r.end == BlockEnd::Refused) return fail(Outcome::Refused);
+  if (r.end == BlockEnd::Failed && r.then == ast::FailurePolicy::Abort)
+    return fail(Outcome::NotRestored);
+  if (r.end == BlockEnd::Ok) {
+    if (const auto* sec = section(ast::SectionKind::Verify)) r = run_verify(*sec);
+    if (r.end == BlockEnd::Interrupted || interrupted()) return fail(Outcome::Interrupted);
+    if (r.end == BlockEnd::Refused) return fail(Outcome::Refused);
+  }
+  if (r.end == BlockEnd::Failed) {
+    bool restored = run_failure_path();
+    if (interrupted()) return fail(Outcome::Interrupted);
+    return fail(restored ? Outcome::Failed : Outcome::NotRestored);
+  }
+  escalator.stop();
+  fire_rules(ast::Trigger::OnSuccess);
+  return finish(interrupted() ? Outcome::Interrupted : Outcome::Resolved);
+}
+
+}  // namespace rbk::engine

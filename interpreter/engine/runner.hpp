@@ -1,0 +1,324 @@
+// One runbook's run, inside the engine: the Runner (sections, steps, gates,
+// commands, `call`, escalations, secrets), the scope expressions see, and the
+// escalation timers. Internal to the engine; engine.hpp is its interface.
+// The Runner's members are defined by concern: runner.cpp (the run, secrets,
+// captures), runner_commands.cpp, runner_steps.cpp (gates and steps),
+// runner_sections.cpp, escalation.cpp.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "interpreter/engine/bus.hpp"
+#include "interpreter/engine/engine.hpp"
+#include "interpreter/engine/notifier.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/sema/expand.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+/// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
+/// not): on the side of refusing a command that may read it.
+bool mentions_variable(std::string_view script, std::string_view name);
+
+/// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
+/// caller made the top directory private.
+bool write_private_file(const std::string& dir, const std::string& name, std::string_view text,
+                        std::string& error);
+
+/// One line on why a command failed, for a reason or a notification's `how`.
+std::string describe_failure(const CommandResult& r, Millis timeout);
+
+/// What a step, signal or check did, for `step.ID.field` (set by name:
+/// StepState{.ran = true, .ok = true}). Not one status: a failed step whose
+/// gate passed also `ran`.
+struct StepState {
+  bool ran = false;
+  bool ok = false;
+  bool failed = false;
+  bool skipped = false;
+  bool refused = false;
+};
+
+/// How a block of statements ended.
+enum class BlockEnd { Ok, Failed, Skipped, Refused, Interrupted };
+
+struct BlockResult {
+  BlockEnd end = BlockEnd::Ok;
+  std::string reason;  // for the record: why it failed, was skipped or refused
+  /// For a failed remediate step: what its `on failure` says happens next.
+  ast::FailurePolicy then = ast::FailurePolicy::Rollback;
+};
+
+/// Whether non-zero exits are information (alert, diagnose, verify) or
+/// failures (remediate, rollback, undo).
+enum class Mode { Inform, Act };
+
+/// A template's parameters, bound for one `use`: the names its statements see.
+struct TemplateBinding {
+  std::map<std::string, Value> values;
+};
+
+class Runner;
+
+/// The runbook's own names, whatever template is running: what escalation
+/// rules see (they may fire from the timer thread mid-template).
+class RunbookScope final : public Scope {
+ public:
+  explicit RunbookScope(const Runner& r) : r_(r) {}
+  std::optional<Value> variable(const std::string& name) const override;
+  const CaptureData* capture(const std::string& name) const override;
+  bool cause(const std::string& id) const override;
+  bool step_field(const std::string& id, const std::string& field) const override;
+
+ private:
+  const Runner& r_;
+};
+
+/// Escalation rules: start, after-timers (a thread on the real clock; clock
+/// listeners on a fake one, so virtual time fires them deterministically),
+/// on failure and on success.
+class Escalator {
+ public:
+  Escalator(Runner& run, EngineContext& ctx) : run_(run), ctx_(ctx) {}
+  ~Escalator() { stop(); }
+  void arm(std::vector<const ast::Escalation*> timers, Millis start);
+  void stop();
+
+ private:
+  void fire_due(Millis now);
+
+  Runner& run_;
+  EngineContext& ctx_;
+  std::vector<const ast::Escalation*> timers_;  // sorted by `after`
+  size_t next_ = 0;
+  Millis start_{0};
+  std::mutex mu_;
+  std::unique_ptr<Timer> timer_;  // last: stopped before the rest goes
+};
+
+/// One runbook's run. A `call` makes a nested Runner sharing the bus.
+class Runner final : public Scope {
+ public:
+  Runner(EngineContext& ctx, Bus& bus, Notifier& notifier, const RunRequest& req, int depth,
+         std::string prefix, std::vector<std::string> call_chain)
+      : ctx_(ctx),
+        bus_(bus),
+        notifier_(notifier),
+        req_(req),
+        rb_(*req.doc->runbook()),
+        depth_(depth),
+        prefix_(std::move(prefix)),
+        call_chain_(std::move(call_chain)) {}
+
+  RunResult run();
+
+  // Scope
+  std::optional<Value> variable(const std::string& name) const override {
+    if (binding_) {
+      // A template sees its own parameters and the built-ins, nothing else.
+      auto it = binding_->values.find(name);
+      if (it != binding_->values.end()) return it->second;
+      return builtin(name);
+    }
+    return runbook_variable(name);
+  }
+  std::optional<Value> builtin(const std::string& name) const {
+    if (name == "severity") return Value::of_text(severity_);
+    if (name == "runbook") return Value::of_text(rb_.name.name);
+    if (name == "run_id") return Value::of_text(ctx_.run_id);
+    if (name == "failed_step") return Value::of_text(failed_step_);
+    return std::nullopt;
+  }
+  const CaptureData* capture(const std::string& name) const override {
+    auto it = captures_.find(name);
+    return it == captures_.end() ? nullptr : &it->second;
+  }
+  bool cause(const std::string& id) const override {
+    auto it = causes_.find(id);
+    return it != causes_.end() && it->second;
+  }
+  bool step_field(const std::string& id, const std::string& field) const override {
+    auto it = steps_.find(id);
+    if (it == steps_.end()) return false;
+    const StepState& s = it->second;
+    if (field == "ran") return s.ran;
+    if (field == "ok") return s.ok;
+    if (field == "failed") return s.failed;
+    if (field == "skipped") return s.skipped;
+    if (field == "refused") return s.refused;
+    return false;
+  }
+
+  /// Fires one escalation rule (from the engine thread or the timer thread).
+  void escalate(const ast::Escalation& rule);
+  /// A parameter or built-in, ignoring any template binding.
+  std::optional<Value> runbook_variable(const std::string& name) const {
+    if (auto it = req_.params.find(name); it != req_.params.end()) return it->second;
+    return builtin(name);
+  }
+  Bus& bus() { return bus_; }
+
+ private:
+  // ------------------------------------------------------------ helpers
+  std::string qualified(const std::string& id) const { return prefix_ + id; }
+  /// Ctrl-C and friends, or a record that can no longer be written.
+  bool interrupted() const { return (ctx_.cancel && ctx_.cancel->cancelled()) || bus_.is_broken(); }
+  Millis now() const { return ctx_.clock->now(); }
+
+  void set_step(const std::string& id, StepState s) {
+    std::lock_guard lock(state_mu_);
+    steps_[id] = s;
+  }
+
+  /// Evaluates a condition; an error is reported and counts as false.
+  bool condition(const ast::Expr& e, const std::string& where) {
+    try {
+      std::lock_guard lock(state_mu_);
+      return evaluate_condition(e, *this);
+    } catch (const EvalError& err) {
+      warn(where, err);
+      return false;
+    }
+  }
+  /// A string with its ${…} parts evaluated. A part that cannot be evaluated
+  /// stays as written (and is warned about); the others still show their
+  /// values, so a prompt never hides the target it asks about.
+  std::string text(const ast::StringLit& s, const std::string& where) {
+    std::string out;
+    std::vector<EvalError> errors;
+    {
+      std::lock_guard lock(state_mu_);
+      out = interpolate(s, *this, &errors);
+    }
+    for (const auto& err : errors) warn(where, err);
+    return out;
+  }
+  /// The rbk.yaml the run is under, null when none (rbk's defaults).
+  json config_in_force() const {
+    return ctx_.config->path.empty() ? json(nullptr) : json(ctx_.config->path);
+  }
+  std::string record_failure() const {
+    return "the run record could not be written (" + bus_.broken() +
+           "); rbk stopped and ran nothing more";
+  }
+  void warn(const std::string& where, const EvalError& err) {
+    bus_.emit("warning",
+              {{"step", qualified(where)}, {"message", err.span.where() + ": " + err.what()}});
+  }
+
+  /// What a command of `step` gets in its environment; the captures too
+  /// large for it are named in `too_big` (they are only in capture_dir()).
+  std::vector<std::pair<std::string, std::string>> command_env(
+      const std::string& section, const std::string& step,
+      std::vector<std::string>* too_big = nullptr) const;
+  /// This runbook's folder of capture files (a called runbook has its own).
+  std::string capture_dir() const {
+    return prefix_.empty() ? ctx_.capture_dir : ctx_.capture_dir + "/" + prefix_;
+  }
+  /// Why `script` cannot run with the captures in `too_big` left out of its
+  /// environment (it mentions one); empty when it can.
+  std::string capture_too_big_for(const std::string& script,
+                                  const std::vector<std::string>& too_big) const;
+  CommandResult run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
+                            const std::string& section, int attempt, bool evidence);
+  void store_capture(const std::string& name, const CommandResult& r);
+
+  BlockResult exec(const std::vector<StepStatement>& stmts, Mode mode, const std::string& step,
+                   const std::string& section, bool evidence);
+  BlockResult exec_one(const StepStatement& s, Mode mode, const std::string& step,
+                       const std::string& section, bool evidence);
+  BlockResult exec_run(const ast::Run& r, Mode mode, const std::string& step,
+                       const std::string& section, bool evidence);
+  BlockResult exec_until(const ast::Until& u, Mode mode, const std::string& step,
+                         const std::string& section);
+  BlockResult exec_call(const ast::Call& c, const std::string& step);
+  Gate gate_of(const std::vector<StepStatement>& stmts) const;
+  /// Asks the gate of a step whose statements are `stmts` (their commands
+  /// are shown, every line, before the question).
+  BlockResult pass_gate(const Gate& g, const std::string& step, const std::string& title,
+                        const std::vector<StepStatement>& stmts);
+  BlockResult gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
+                         const std::string& id, const std::string& title, Mode mode,
+                         const std::string& section, bool evidence, bool* gate_passed);
+  void bind_template(const StepStatement& s);
+
+  /// Runs a step of diagnose, remediate or rollback; returns its end.
+  BlockResult run_step(const ast::Step& st, const std::string& section, Mode mode);
+  enum class Alert { Firing, Quiet, Refused, Interrupted };
+  Alert run_alert(const ast::Section& sec);
+  BlockResult run_diagnose(const ast::Section& sec);
+  void run_causes(const ast::Section& sec);
+  BlockResult run_remediate(const ast::Section& sec);
+  BlockResult run_verify(const ast::Section& sec);
+  bool run_failure_path();
+  void fire_rules(ast::Trigger trigger);
+  void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step);
+  void declare_captures();
+  /// Reads every secret (environment or command) before anything is
+  /// recorded; the events it would have emitted are returned in `events`.
+  Outcome resolve_secrets(std::string& error,
+                          std::vector<std::pair<std::string, nlohmann::json>>& events);
+  /// The environment variables the secrets of this runbook, and of the
+  /// runbooks it calls (as far as they can be found), are read from.
+  std::vector<std::string> secret_sources();
+
+  const ast::Section* section(ast::SectionKind k) const {
+    for (const auto& item : rb_.items)
+      if (const auto* s = std::get_if<ast::Section>(&item); s && s->kind == k) return s;
+    return nullptr;
+  }
+
+  EngineContext& ctx_;
+  Bus& bus_;
+  Notifier& notifier_;  // runs notification commands (shared with called runbooks)
+  const RunRequest& req_;
+  const ast::Runbook& rb_;
+  int depth_;
+  std::string prefix_;
+  std::vector<std::string> call_chain_;
+  Imports imports_;
+  std::string severity_;
+  std::string gate_severity_;       // the severity gates are decided with (see run())
+  std::string inherited_severity_;  // the caller's gate severity, for a called runbook
+
+  mutable std::mutex state_mu_;  // what the timer thread reads: captures, steps, causes
+  std::map<std::string, CaptureData> captures_;
+  std::vector<std::string> capture_order_;  // names in the order they were made
+  std::map<std::string, bool> causes_;
+  std::map<std::string, StepState> steps_;
+  std::string failed_step_;
+  std::vector<std::pair<std::string, std::string>> secrets_;  // name, value
+  const TemplateBinding* binding_ = nullptr;                  // set while a template runs
+  std::map<const ast::Use*, TemplateBinding> bindings_;
+
+  struct Undo {
+    std::string step;
+    const ast::Undo* undo;
+    const ast::Use* use;
+    const ast::Template* tmpl;
+  };
+  std::vector<Undo> undo_stack_;
+  int steps_run_ = 0;
+  std::atomic<int> escalations_{0};
+  uint64_t* seq_ = nullptr;  // shared command counter (owned by the top-level run)
+  uint64_t own_seq_ = 0;
+  bool block_all_ok_ = true;  // every command of the current signal/check exited 0
+
+ public:
+  void share_seq(uint64_t* seq) { seq_ = seq; }
+  void inherit_severity(const std::string& s) { inherited_severity_ = s; }
+};
+
+}  // namespace rbk::engine

@@ -1,0 +1,408 @@
+// The Runner's commands: the environment a command gets, running it with
+// its output masked, captures, `run`, `until`, `call`, templates.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/engine/runner.hpp"
+#include "interpreter/record/mask.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/rbk_env.hpp"
+#include "interpreter/sema/expand.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+/// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
+/// not): on the side of refusing a command that may read it.
+bool mentions_variable(std::string_view script, std::string_view name) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = script.find(name); at != std::string_view::npos;
+       at = script.find(name, at + 1)) {
+    size_t end = at + name.size();
+    if (end < script.size() && ident(script[end])) continue;
+    if (at >= 1 && script[at - 1] == '$') return true;
+    if (at >= 2 && script[at - 1] == '{' && script[at - 2] == '$') return true;
+  }
+  return false;
+}
+
+/// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
+/// caller made the top directory private.
+bool write_private_file(const std::string& dir, const std::string& name, std::string_view text,
+                        std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create " + dir + ": " + ec.message();
+    return false;
+  }
+  const std::string path = dir + "/" + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  const int err = write_all(fd, text);
+  if (err != 0) error = "cannot write " + path + ": " + std::strerror(err);
+  ::close(fd);
+  return err == 0;
+}
+
+std::optional<Value> RunbookScope::variable(const std::string& name) const {
+  return r_.runbook_variable(name);
+}
+const CaptureData* RunbookScope::capture(const std::string& name) const {
+  return r_.capture(name);
+}
+bool RunbookScope::cause(const std::string& id) const {
+  return r_.cause(id);
+}
+bool RunbookScope::step_field(const std::string& id, const std::string& field) const {
+  return r_.step_field(id, field);
+}
+
+// ------------------------------------------------------------------ Runner
+
+std::vector<std::pair<std::string, std::string>> Runner::command_env(
+    const std::string& section, const std::string& step, std::vector<std::string>* too_big) const {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [name, v] : req_.params) env.emplace_back(name, to_display(v));
+  for (const auto& [name, v] : secrets_) env.emplace_back(name, v);
+  {
+    std::lock_guard lock(state_mu_);
+    // Newest first: when the captures together outgrow the environment, the
+    // ones a later step most likely reads are the ones kept.
+    size_t total = 0;
+    for (auto it = capture_order_.rbegin(); it != capture_order_.rend(); ++it) {
+      const CaptureData& c = captures_.at(*it);
+      std::string v = c.value();
+      v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());  // NUL cannot be in the environment
+      if (v.size() > kMaxCaptureInEnv || total + v.size() > kMaxCapturesInEnv) {
+        if (too_big) too_big->push_back(*it);
+        continue;
+      }
+      total += v.size();
+      env.emplace_back(*it, std::move(v));
+    }
+  }
+  if (!ctx_.capture_dir.empty()) env.emplace_back("RBK_CAPTURES", capture_dir());
+  if (binding_)
+    for (const auto& [name, v] : binding_->values) env.emplace_back(name, to_display(v));
+  env.emplace_back("RBK_RUN_ID", ctx_.run_id);
+  env.emplace_back("RBK_RUNBOOK", rb_.name.name);
+  env.emplace_back("RBK_SEVERITY", severity_);
+  env.emplace_back("RBK_SECTION", section);
+  env.emplace_back("RBK_STEP", step);
+  env.emplace_back("RBK_RECORD_DIR", ctx_.record_dir);
+  return env;
+}
+
+CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
+                                  const std::string& section, int attempt, bool evidence) {
+  const Policy& policy = ctx_.config->policy;
+  CommandSpec spec;
+  spec.script = shell.text;
+  std::vector<std::string> too_big;
+  spec.env = command_env(section, step, &too_big);
+  spec.unset_env = bus_.secret_sources();
+  spec.timeout = timeout;
+  spec.grace = policy.grace;
+  spec.capture_limit = policy.capture_limit;
+  uint64_t seq = ++*seq_;
+  json names = json::array();
+  for (const auto& [n, v] : spec.env) names.push_back(n);
+  bus_.emit("command_start", {{"step", qualified(step)},
+                              {"seq", seq},
+                              {"command", shell.text},
+                              {"line", shell.first_line},
+                              {"timeout_ms", count(timeout)},
+                              {"attempt", attempt},
+                              {"env", names}});
+  MaskingSink sink(bus_, seq);
+  CommandResult r;
+  std::string unreadable = capture_too_big_for(shell.text, too_big);
+  if (bus_.is_broken()) {
+    // Nothing runs that the record could not keep (this start included).
+    r.cancelled = true;
+    r.error = "not started: the run record cannot be written";
+  } else if (!unreadable.empty()) {
+    // It would read an empty value where its author expects the capture.
+    r.spawn_failed = true;
+    r.error = unreadable;
+  } else {
+    r = ctx_.runner->run(spec, &sink);
+  }
+  sink.finish();
+  if (!r.ok()) block_all_ok_ = false;
+  json end = {{"step", qualified(step)},
+              {"seq", seq},
+              {"exit", r.exit_code},
+              {"signal", r.signal},
+              {"timed_out", r.timed_out},
+              {"cancelled", r.cancelled},
+              {"spawn_failed", r.spawn_failed},
+              {"ok", r.ok()},
+              {"duration_ms", count(r.duration)},
+              {"stdout_bytes", r.out.total_bytes},
+              {"stderr_bytes", r.err.total_bytes},
+              {"stdout_file", output_file(seq, Stream::Out)},
+              {"stderr_file", output_file(seq, Stream::Err)}};
+  if (!r.error.empty()) end["error"] = r.error;
+  if (evidence) end["evidence"] = true;
+  bus_.emit("command_end", std::move(end));
+  return r;
+}
+
+std::string Runner::capture_too_big_for(const std::string& script,
+                                        const std::vector<std::string>& too_big) const {
+  for (const auto& name : too_big) {
+    if (!mentions_variable(script, name)) continue;
+    size_t size;
+    {
+      std::lock_guard lock(state_mu_);
+      size = captures_.at(name).value().size();
+    }
+    std::string why = format_str(
+        "capture '{}' ({} KiB) is too large for the environment (over {} KiB for one "
+        "capture, {} KiB for all)",
+        name, (size + 1023) / 1024, kMaxCaptureInEnv / 1024, kMaxCapturesInEnv / 1024);
+    if (ctx_.capture_dir.empty()) return why;
+    return why + "; read it from the file \"$RBK_CAPTURES/" + name + "\"";
+  }
+  return {};
+}
+
+void Runner::store_capture(const std::string& name, const CommandResult& r) {
+  CaptureData c;
+  c.ran = true;
+  c.stdout_text = r.out.text;
+  c.stderr_text = r.err.text;
+  c.exit_code = r.exit_code;
+  c.ok = r.ok();
+  c.timed_out = r.timed_out;
+  c.duration_ms = count(r.duration);
+  if (!ctx_.capture_dir.empty()) {
+    std::string error;
+    if (!write_private_file(capture_dir(), name, c.value(), error))
+      bus_.emit("warning", {{"message", "capture " + name + ": " + error}});
+  }
+  std::lock_guard lock(state_mu_);
+  if (!captures_[name].ran) capture_order_.push_back(name);
+  captures_[name] = std::move(c);
+}
+
+std::string describe_failure(const CommandResult& r, Millis timeout) {
+  if (r.spawn_failed) return "could not start: " + r.error;
+  if (r.cancelled) return "interrupted";
+  if (r.timed_out) return "timed out after " + format_duration(count(timeout));
+  if (r.signal) return format_str("killed by signal {}", r.signal);
+  return format_str("exit {}", r.exit_code);
+}
+
+BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
+                             const std::string& section, bool evidence) {
+  Millis timeout = r.timeout ? Millis(r.timeout->ms) : ctx_.config->policy.default_timeout;
+  int attempts = 1 + static_cast<int>(r.retry.value_or(0));
+  Millis every = r.retry_every ? Millis(r.retry_every->ms) : kDefaultRetryEvery;
+  for (int attempt = 1;; ++attempt) {
+    CommandResult res = run_command(r.shell, timeout, step, section, attempt, evidence);
+    if (r.capture) store_capture(r.capture->name, res);
+    if (res.cancelled || interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    if (res.ok()) return {};
+    if (mode == Mode::Inform) {
+      // A non-zero exit is information here; a command that could not start
+      // says nothing about the system, so its step fails (the run goes on).
+      if (!res.spawn_failed) return {};
+      return {BlockEnd::Failed, describe_failure(res, timeout)};
+    }
+    if (attempt >= attempts) return {BlockEnd::Failed, describe_failure(res, timeout)};
+    if (!ctx_.clock->sleep_until(now() + every, ctx_.cancel))
+      return {BlockEnd::Interrupted, "interrupted"};
+  }
+}
+
+BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string& step,
+                               const std::string& section) {
+  const Millis deadline = now() + Millis(u.within.ms);
+  const Millis every = u.every ? Millis(u.every->ms) : kDefaultUntilEvery;
+  for (int attempt = 1;; ++attempt) {
+    Millis left = std::max(deadline - now(), Millis(1000));
+    CommandResult res = run_command(u.shell, std::min(left, ctx_.config->policy.default_timeout),
+                                    step, section, attempt, false);
+    if (res.cancelled || interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    if (res.ok()) return {};
+    // The last try is at the deadline itself, not one interval before it.
+    if (now() >= deadline) {
+      std::string why = "not ready within " + u.within.text + " (" + std::to_string(attempt) +
+                        (attempt == 1 ? " try" : " tries") + ")";
+      if (mode == Mode::Inform) {
+        bus_.emit("warning", {{"step", qualified(step)}, {"message", why}});
+        return {};
+      }
+      return {BlockEnd::Failed, why};
+    }
+    if (!ctx_.clock->sleep_until(std::min(now() + every, deadline), ctx_.cancel))
+      return {BlockEnd::Interrupted, "interrupted"};
+  }
+}
+
+BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
+  const std::string& name = c.runbook.name;
+  if (depth_ + 1 > kMaxCallDepth) return {BlockEnd::Failed, "calls nested too deeply"};
+  if (std::find(call_chain_.begin(), call_chain_.end(), name) != call_chain_.end())
+    return {BlockEnd::Failed, "'" + name + "' is already running in this call chain"};
+  std::string error;
+  const ast::Document* doc = ctx_.find_runbook ? ctx_.find_runbook(name, error) : nullptr;
+  if (!doc || !doc->runbook())
+    return {BlockEnd::Failed, "cannot call '" + name + "': " +
+                                  (error.empty() ? std::string("runbook not found") : error)};
+  RunRequest sub;
+  sub.doc = doc;
+  sub.file = doc->source ? doc->source->path() : name;
+  // Arguments are evaluated here, in the caller; defaults fill the rest.
+  std::vector<const ast::Param*> declared = declared_params(*doc->runbook());
+  for (const auto& a : c.args) {
+    // Only declared parameters, converted to their types: an argument can
+    // neither set PATH nor smuggle a value past an enum.
+    auto p = std::find_if(declared.begin(), declared.end(),
+                          [&](const ast::Param* d) { return d->name.name == a.name.name; });
+    if (p == declared.end())
+      return {BlockEnd::Failed, "'" + name + "' has no parameter '" + a.name.name + "'"};
+    Value v;
+    try {
+      std::lock_guard lock(state_mu_);
+      v = evaluate(*a.value, *this);
+    } catch (const EvalError& err) {
+      return {BlockEnd::Failed, err.span.where() + ": " + err.what()};
+    }
+    std::string why;
+    if (v.kind != ValueKind::List && !convert_param(**p, to_display(v), v, why))
+      return {BlockEnd::Failed, "'" + name + "' parameter '" + a.name.name + "': " + why};
+    sub.params[a.name.name] = std::move(v);
+  }
+  for (const auto& item : doc->runbook()->items) {
+    const auto* p = std::get_if<ast::Param>(&item);
+    if (!p || sub.params.count(p->name.name)) continue;
+    if (!p->default_value)
+      return {BlockEnd::Failed,
+              "'" + name + "' needs parameter '" + p->name.name + "': add it to 'with'"};
+    sub.params[p->name.name] = default_value(*p);
+  }
+  std::vector<std::string> chain = call_chain_;
+  chain.push_back(rb_.name.name);
+  Runner callee(ctx_, bus_, notifier_, sub, depth_ + 1, prefix_ + name + "/", chain);
+  callee.share_seq(seq_);
+  callee.inherit_severity(gate_severity_);
+  bus_.emit("call_start", {{"step", qualified(step)}, {"runbook", name}});
+  RunResult r = callee.run();
+  bus_.emit("call_end",
+            {{"step", qualified(step)}, {"runbook", name}, {"outcome", outcome_name(r.outcome)}});
+  switch (r.outcome) {
+    case Outcome::Resolved:
+    case Outcome::NotFiring:
+      return {};
+    case Outcome::Interrupted:
+      return {BlockEnd::Interrupted, "interrupted"};
+    case Outcome::Refused:
+      return {BlockEnd::Refused, "'" + name + "' stopped at a gate"};
+    default:
+      return {BlockEnd::Failed, "'" + name + "' " + outcome_name(r.outcome) +
+                                    (r.failed_step.empty() ? "" : " at " + r.failed_step)};
+  }
+}
+
+void Runner::bind_template(const StepStatement& s) {
+  if (!s.use) {
+    binding_ = nullptr;
+    return;
+  }
+  auto it = bindings_.find(s.use);
+  if (it == bindings_.end()) {
+    // Bind once per use, in the caller's names: arguments, then defaults.
+    TemplateBinding b;
+    binding_ = nullptr;
+    for (const auto& a : s.use->args) {
+      try {
+        std::lock_guard lock(state_mu_);
+        b.values[a.name.name] = evaluate(*a.value, *this);
+      } catch (const EvalError& err) {
+        warn(s.use->name.name, err);
+      }
+    }
+    for (const auto& p : s.tmpl->params)
+      if (!b.values.count(p.name.name) && p.default_value) b.values[p.name.name] = default_value(p);
+    it = bindings_.emplace(s.use, std::move(b)).first;
+  }
+  binding_ = &it->second;
+}
+
+BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::string& step,
+                             const std::string& section, bool evidence) {
+  bind_template(s);
+  if (const auto* r = std::get_if<ast::Run>(s.stmt))
+    return exec_run(*r, mode, step, section, evidence);
+  if (const auto* u = std::get_if<ast::Until>(s.stmt)) return exec_until(*u, mode, step, section);
+  if (const auto* n = std::get_if<ast::Note>(s.stmt)) {
+    bus_.emit("note", {{"step", qualified(step)}, {"text", text(n->text, step)}});
+    return {};
+  }
+  if (const auto* m = std::get_if<ast::Manual>(s.stmt)) {
+    std::string instruction = bus_.mask(text(m->text, step));
+    json ev = {{"step", qualified(step)}, {"text", instruction}, {"by", ctx_.op->user()}};
+    std::optional<ManualAnswer> a;
+    if (ctx_.approve.count(qualified(step))) {
+      a = ManualAnswer::Done;
+      ev["via"] = "approve";
+    } else if (ctx_.op->interactive()) {
+      a = ctx_.op->manual(instruction);
+      ev["via"] = "tty";
+    }
+    if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    if (!a) {
+      ev["answer"] = nullptr;
+      bus_.emit("manual", std::move(ev));
+      return {BlockEnd::Refused,
+              ctx_.op->interactive()
+                  ? "no answer to the manual step"
+                  : "manual step without a terminal; approve it with --approve " + qualified(step) +
+                        " once it is done"};
+    }
+    static constexpr const char* kAnswers[] = {"done", "skip", "fail"};
+    ev["answer"] = kAnswers[static_cast<int>(*a)];
+    bus_.emit("manual", std::move(ev));
+    if (*a == ManualAnswer::Skip) return {BlockEnd::Skipped, "skipped by the operator"};
+    if (*a == ManualAnswer::Fail) return {BlockEnd::Failed, "failed by the operator"};
+    return {};
+  }
+  if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, step);
+  if (const auto* n = std::get_if<ast::Notify>(s.stmt)) {
+    deliver(*n, nullptr, step);
+    return {};
+  }
+  return {};  // markers: destructive, evidence, confirm (the gate), on failure, undo, …
+}
+
+BlockResult Runner::exec(const std::vector<StepStatement>& stmts, Mode mode,
+                         const std::string& step, const std::string& section, bool evidence) {
+  for (const auto& s : stmts) {
+    if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    BlockResult r = exec_one(s, mode, step, section, evidence);
+    binding_ = nullptr;
+    if (r.end != BlockEnd::Ok) return r;
+  }
+  return {};
+}
+
+}  // namespace rbk::engine

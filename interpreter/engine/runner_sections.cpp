@@ -1,0 +1,268 @@
+// The Runner's sections in order: alert, diagnose, causes, remediate,
+// verify, and the failure path (undo, rollback).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/engine/runner.hpp"
+#include "interpreter/record/mask.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/rbk_env.hpp"
+#include "interpreter/sema/expand.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+Runner::Alert Runner::run_alert(const ast::Section& sec) {
+  bus_.emit("section", {{"section", "alert"}});
+  bool any_firing = false;
+  size_t n = 0;
+  for (const auto& item : sec.items) {
+    const auto* sig = std::get_if<ast::Signal>(&item);
+    if (!sig) continue;
+    const std::string id = ast::item_id(sig->id, "signal", ++n);
+    const std::string title = text(sig->title, id);
+    std::vector<StepStatement> stmts = expand_body(sig->body, imports_);
+    bindings_.clear();
+    Gate g = gate_of(stmts);
+    bus_.emit("step_start", {{"step", qualified(id)},
+                             {"section", "alert"},
+                             {"title", title},
+                             {"destructive", g.destructive}});
+    const Millis started = now();
+    block_all_ok_ = true;
+    BlockResult r = gated_exec(stmts, g, id, title, Mode::Inform, "alert", false, nullptr);
+    bool firing = false;
+    const ast::Firing* rule = nullptr;
+    for (const auto& s : stmts)
+      if (const auto* f = std::get_if<ast::Firing>(s.stmt)) rule = f;
+    if (r.end == BlockEnd::Ok) {
+      if (rule) {
+        firing = condition(*rule->cond, id);
+      } else {
+        // No `firing when`: the signal fires when one of its commands failed.
+        firing = !block_all_ok_;
+      }
+    }
+    set_step(id, {.ran = true, .ok = r.end == BlockEnd::Ok, .refused = r.end == BlockEnd::Refused});
+    bus_.emit("step_end", {{"step", qualified(id)},
+                           {"section", "alert"},
+                           {"title", title},
+                           {"status", r.end == BlockEnd::Refused ? "refused" : "ok"},
+                           {"duration_ms", count(now() - started)}});
+    if (r.end == BlockEnd::Interrupted) return Alert::Interrupted;
+    if (r.end == BlockEnd::Refused) {
+      // A refused gate stops the run here, as in every other section.
+      std::lock_guard lock(state_mu_);
+      failed_step_ = id;
+      return Alert::Refused;
+    }
+    bus_.emit("signal", {{"id", qualified(id)}, {"title", title}, {"firing", firing}});
+    any_firing = any_firing || firing;
+  }
+  return any_firing ? Alert::Firing : Alert::Quiet;
+}
+
+BlockResult Runner::run_diagnose(const ast::Section& sec) {
+  bus_.emit("section", {{"section", "diagnose"}});
+  for (const auto& item : sec.items) {
+    const auto* st = std::get_if<ast::Step>(&item);
+    if (!st) continue;
+    BlockResult r = run_step(*st, "diagnose", Mode::Inform);
+    if (r.end == BlockEnd::Interrupted || r.end == BlockEnd::Refused) {
+      std::lock_guard lock(state_mu_);
+      failed_step_ = st->id.name;
+      return r;
+    }
+  }
+  return {};
+}
+
+void Runner::run_causes(const ast::Section& sec) {
+  bus_.emit("section", {{"section", "causes"}});
+  for (const auto& item : sec.items) {
+    const auto* c = std::get_if<ast::Cause>(&item);
+    if (!c) continue;
+    bool matched = c->when && condition(*c->when, c->id.name);
+    {
+      std::lock_guard lock(state_mu_);
+      causes_[c->id.name] = matched;
+    }
+    bus_.emit("cause", {{"id", qualified(c->id.name)},
+                        {"title", text(c->title, c->id.name)},
+                        {"matched", matched}});
+  }
+}
+
+BlockResult Runner::run_remediate(const ast::Section& sec) {
+  bus_.emit("section", {{"section", "remediate"}});
+  for (const auto& item : sec.items) {
+    const auto* st = std::get_if<ast::Step>(&item);
+    if (!st) continue;
+    BlockResult r = run_step(*st, "remediate", Mode::Act);
+    if (r.end == BlockEnd::Failed) {
+      ast::FailurePolicy policy = ast::FailurePolicy::Rollback;
+      for (const auto& s : expand_body(st->body, imports_))
+        if (const auto* of = std::get_if<ast::OnFailure>(s.stmt)) policy = of->policy;
+      if (policy == ast::FailurePolicy::Continue) continue;
+      {
+        std::lock_guard lock(state_mu_);
+        failed_step_ = st->id.name;
+      }
+      r.then = policy;
+      return r;
+    }
+    if (r.end == BlockEnd::Interrupted || r.end == BlockEnd::Refused) {
+      std::lock_guard lock(state_mu_);
+      failed_step_ = st->id.name;
+      return r;
+    }
+  }
+  return {};
+}
+
+BlockResult Runner::run_verify(const ast::Section& sec) {
+  bus_.emit("section", {{"section", "verify"}});
+  size_t n = 0;
+  for (const auto& item : sec.items) {
+    const auto* ck = std::get_if<ast::Check>(&item);
+    if (!ck) continue;
+    const std::string id = ast::item_id(ck->id, "check", ++n);
+    const std::string title = text(ck->title, id);
+    std::vector<StepStatement> stmts = expand_body(ck->body, imports_);
+    const ast::Passes* passes = nullptr;
+    for (const auto& s : stmts)
+      if (const auto* p = std::get_if<ast::Passes>(s.stmt)) passes = p;
+    bindings_.clear();
+    Gate g = gate_of(stmts);
+    bus_.emit("step_start", {{"step", qualified(id)},
+                             {"section", "verify"},
+                             {"title", title},
+                             {"destructive", g.destructive}});
+    const Millis started = now();
+    const Millis every = ck->every ? Millis(ck->every->ms) : kDefaultCheckEvery;
+    BlockResult gate = pass_gate(g, id, title, stmts);
+    // The polling window opens once the gate has passed, not while it asks.
+    const Millis deadline = now() + Millis(ck->within ? ck->within->ms : 0);
+    if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
+    bool passed = false;
+    int attempts = 0;
+    BlockEnd end = gate.end;
+    while (end == BlockEnd::Ok) {
+      ++attempts;
+      // Each attempt starts from a clean slate: a check passes on its own commands.
+      block_all_ok_ = true;
+      BlockResult r = exec(stmts, Mode::Inform, id, "verify", false);
+      if (r.end != BlockEnd::Ok) {
+        end = r.end;
+        break;
+      }
+      if (passes) {
+        passed = condition(*passes->cond, id);
+      } else {
+        passed = block_all_ok_;  // no `passes when`: its commands must succeed
+      }
+      // The last try is at the deadline itself, not one interval before it.
+      if (passed || now() >= deadline) break;
+      if (!ctx_.clock->sleep_until(std::min(now() + every, deadline), ctx_.cancel)) {
+        end = BlockEnd::Interrupted;
+        break;
+      }
+    }
+    if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
+    const char* status = end == BlockEnd::Interrupted ? "interrupted"
+                         : end == BlockEnd::Refused   ? "refused"
+                         : passed                     ? "ok"
+                                                      : "failed";
+    set_step(id, {.ran = end != BlockEnd::Refused,
+                  .ok = passed,
+                  .failed = !passed && end == BlockEnd::Ok,
+                  .refused = end == BlockEnd::Refused});
+    json ev = {{"step", qualified(id)},
+               {"section", "verify"},
+               {"title", title},
+               {"status", status},
+               {"duration_ms", count(now() - started)},
+               {"attempts", attempts}};
+    if (!passed && end == BlockEnd::Ok)
+      ev["reason"] = ck->within ? "did not pass within " + ck->within->text : "did not pass";
+    bus_.emit("step_end", std::move(ev));
+    bus_.emit(
+        "check",
+        {{"id", qualified(id)}, {"title", title}, {"passed", passed}, {"attempts", attempts}});
+    if (end == BlockEnd::Interrupted || end == BlockEnd::Refused) {
+      std::lock_guard lock(state_mu_);
+      failed_step_ = id;
+      return {end, gate.reason};
+    }
+    if (!passed) {
+      std::lock_guard lock(state_mu_);
+      failed_step_ = id;
+      return {BlockEnd::Failed, "check '" + id + "' did not pass"};
+    }
+  }
+  return {};
+}
+
+bool Runner::run_failure_path() {
+  bool restored = true;
+  bus_.emit("rollback", {{"failed_step", qualified(failed_step_)}, {"undo", undo_stack_.size()}});
+  // Undo blocks of completed remediation steps, newest first.
+  for (auto it = undo_stack_.rbegin(); it != undo_stack_.rend(); ++it) {
+    if (interrupted()) return false;
+    const std::string id = it->step + ".undo";
+    std::vector<StepStatement> stmts;
+    if (it->use) {
+      // An undo written in a template: its statements are the template's.
+      for (const auto& s : it->undo->body->items)
+        if (!std::holds_alternative<ast::Comment>(s)) stmts.push_back({&s, it->use, it->tmpl});
+    } else {
+      stmts = expand_body(*it->undo->body, imports_);
+    }
+    bindings_.clear();
+    Gate g = gate_of(stmts);
+    bus_.emit("step_start", {{"step", qualified(id)},
+                             {"section", "undo"},
+                             {"title", "undo " + it->step},
+                             {"destructive", g.destructive}});
+    const Millis started = now();
+    BlockResult r = gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, "undo", false, nullptr);
+    const char* status = r.end == BlockEnd::Ok        ? "ok"
+                         : r.end == BlockEnd::Refused ? "refused"
+                                                      : "failed";
+    json ev = {{"step", qualified(id)},
+               {"section", "undo"},
+               {"title", "undo " + it->step},
+               {"status", status},
+               {"duration_ms", count(now() - started)}};
+    if (!r.reason.empty()) ev["reason"] = r.reason;
+    bus_.emit("step_end", std::move(ev));
+    if (r.end != BlockEnd::Ok) restored = false;
+  }
+  if (const auto* sec = section(ast::SectionKind::Rollback)) {
+    bus_.emit("section", {{"section", "rollback"}});
+    for (const auto& item : sec->items) {
+      const auto* st = std::get_if<ast::Step>(&item);
+      if (!st) continue;
+      if (interrupted()) return false;
+      BlockResult r = run_step(*st, "rollback", Mode::Act);
+      // A rollback step that fails does not stop the others: restore what can be.
+      if (r.end == BlockEnd::Failed || r.end == BlockEnd::Refused) restored = false;
+      if (r.end == BlockEnd::Interrupted) return false;
+    }
+  }
+  return restored;
+}
+
+}  // namespace rbk::engine

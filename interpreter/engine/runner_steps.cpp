@@ -1,0 +1,222 @@
+// The Runner's steps: gates (the decision, the dialogue, approvals), and a
+// step from its `when` to its step_end.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/engine/runner.hpp"
+#include "interpreter/record/mask.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/rbk_env.hpp"
+#include "interpreter/sema/expand.hpp"
+
+namespace rbk::engine {
+
+using nlohmann::json;
+
+Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
+  return gate_for(stmts, gate_severity_, ctx_.config->policy, *ctx_.patterns);
+}
+
+BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
+                               const std::string& id, const std::string& title, Mode mode,
+                               const std::string& section, bool evidence, bool* gate_passed) {
+  BlockResult r = pass_gate(g, id, title, stmts);
+  if (gate_passed) *gate_passed = r.end == BlockEnd::Ok;
+  if (r.end != BlockEnd::Ok) return r;
+  if (g.destructive) bus_.sync();  // the record says what is about to happen, on disk
+  r = exec(stmts, mode, id, section, evidence);
+  if (g.destructive) bus_.sync();
+  return r;
+}
+
+BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std::string& title,
+                              const std::vector<StepStatement>& stmts) {
+  if (g.kind == GateKind::None) return {};
+  // A run that is stopping (Ctrl-C, or a record that cannot be written) asks nothing more.
+  if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+  const std::string id = qualified(step);
+  const char* kind = g.kind == GateKind::Typed ? "typed" : "confirm";
+  std::string question;
+  std::string expected;
+  if (g.confirm_at) bind_template(*g.confirm_at);
+  if (g.confirm && g.confirm->prompt) question = text(*g.confirm->prompt, step);
+  if (g.kind == GateKind::Typed) {
+    if (g.confirm && g.confirm->typed) {
+      try {
+        std::lock_guard lock(state_mu_);
+        expected = to_display(evaluate(*g.confirm->typed, *this));
+      } catch (const EvalError& err) {
+        warn(step, err);
+      }
+    }
+    // The policy's typed gate (no value named): the operator types the step id.
+    if (expected.empty() && !(g.confirm && g.confirm->typed)) expected = step;
+  }
+  const bool empty_value = g.kind == GateKind::Typed && expected.empty();
+  // The gate's binding was made before the step's statements ran: drop it,
+  // so the statements bind the template with the values they will see.
+  binding_ = nullptr;
+  bindings_.clear();
+  if (question.empty())
+    question = "Run step '" + step + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
+  // The operator's terminal is not the record: mask what the prompt shows.
+  question = bus_.mask(question);
+  json commands = json::array();  // what passing the gate lets run, exactly
+  for (const auto& s : stmts) {
+    if (const auto* r = std::get_if<ast::Run>(s.stmt)) commands.push_back(r->shell.text);
+    if (const auto* u = std::get_if<ast::Until>(s.stmt)) commands.push_back(u->shell.text);
+  }
+  bus_.emit("gate", {{"step", id},
+                     {"kind", kind},
+                     {"prompt", question},
+                     {"reason", g.reason},
+                     {"destructive", g.destructive},
+                     {"expected", expected},
+                     {"commands", std::move(commands)}});
+  json answer = {{"step", id}, {"kind", kind}, {"by", ctx_.op->user()}};
+  auto refuse = [&](const std::string& why) {
+    answer["passed"] = false;
+    answer["reason"] = why;
+    bus_.emit("answer", answer);
+    return BlockResult{BlockEnd::Refused, why};
+  };
+  auto pass = [&](const char* via) {
+    answer["passed"] = true;
+    answer["via"] = via;
+    bus_.emit("answer", answer);
+    return BlockResult{};
+  };
+  auto interrupt = [&] {
+    answer["passed"] = false;
+    answer["reason"] = "interrupted";
+    bus_.emit("answer", answer);
+    return BlockResult{BlockEnd::Interrupted, "interrupted"};
+  };
+  if (interrupted()) return interrupt();  // e.g. the gate event could not be recorded
+  if (ctx_.approve.count(id)) {
+    answer["answer"] = "approved on the command line";
+    if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
+      return refuse("rbk.yaml's policy does not allow --approve without a terminal");
+    return pass("approve");
+  }
+  // A typed value names the target; an empty one names none (it could not
+  // be evaluated, or comes from a command that has not run yet), so there is
+  // nothing the operator could check by typing it. Only an approval of the
+  // step by name passes such a gate.
+  if (empty_value)
+    return refuse(
+        "the value to type is empty, so it names no target; approve the step by name "
+        "with --approve " +
+        id + " if it should run");
+  if (bus_.mask(expected) != expected)
+    return refuse("the value to type contains a secret; approve the step with --approve " + id);
+  // --yes answers y/N questions on a terminal. Without one it passes only
+  // the `confirm` of a step that is not destructive, and only when the policy
+  // allows approval without a terminal: a destructive step is approved by
+  // name (--approve STEP) or not at all.
+  const bool allowed = ctx_.config->policy.allow_non_interactive_approval;
+  if (ctx_.yes && g.kind == GateKind::Confirm &&
+      (ctx_.op->interactive() || (!g.destructive && allowed))) {
+    answer["answer"] = "yes";
+    return pass("yes");
+  }
+  if (!ctx_.op->interactive()) {
+    std::string why = "no terminal to ask; approve it with --approve " + id;
+    if (!allowed)
+      why = "no terminal to ask, and rbk.yaml's policy allows no approval without one";
+    else if (ctx_.yes && g.kind == GateKind::Typed)
+      why += " (--yes never passes a typed confirmation)";
+    else if (ctx_.yes)
+      why += " (without a terminal --yes never passes a destructive step)";
+    return refuse(why);
+  }
+  if (g.kind == GateKind::Confirm) {
+    std::optional<bool> yes = ctx_.op->confirm(question);
+    if (interrupted()) return interrupt();
+    answer["answer"] = yes ? (*yes ? "yes" : "no") : json(nullptr);
+    if (!yes || !*yes) return refuse(yes ? "answered no" : "no answer");
+    return pass("tty");
+  }
+  std::optional<std::string> typed = ctx_.op->typed(question, expected);
+  if (interrupted()) return interrupt();
+  answer["answer"] = typed ? json(*typed) : json(nullptr);
+  if (!typed) return refuse("no answer");
+  if (*typed != expected) return refuse("typed '" + *typed + "', not '" + expected + "'");
+  return pass("tty");
+}
+
+BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mode mode) {
+  const std::string& id = st.id.name;
+  const std::string title = st.title ? text(*st.title, id) : "";
+  if (st.when && !condition(*st.when, id)) {
+    set_step(id, {.skipped = true});
+    bus_.emit("step_end", {{"step", qualified(id)},
+                           {"section", section},
+                           {"title", title},
+                           {"status", "skipped"},
+                           {"duration_ms", 0},
+                           {"reason", "when " + std::string(st.when->span.text()) + " is false"}});
+    return {BlockEnd::Skipped, ""};
+  }
+  std::vector<StepStatement> stmts = expand_body(st.body, imports_);
+  bindings_.clear();  // each step binds its templates afresh
+  Gate g = gate_of(stmts);
+  bool evidence = std::any_of(stmts.begin(), stmts.end(), [](const StepStatement& s) {
+    return std::holds_alternative<ast::Evidence>(*s.stmt);
+  });
+  const Millis started = now();
+  bus_.emit("step_start", {{"step", qualified(id)},
+                           {"section", section},
+                           {"title", title},
+                           {"destructive", g.destructive}});
+  bool gate_passed = false;
+  BlockResult r = gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
+  if (gate_passed) ++steps_run_;
+  StepState s;
+  const char* status = "ok";
+  switch (r.end) {
+    case BlockEnd::Ok:
+      s = {.ran = true, .ok = true};
+      break;
+    case BlockEnd::Failed:
+    case BlockEnd::Interrupted:
+      s = {.ran = gate_passed, .failed = true};
+      status = r.end == BlockEnd::Failed ? "failed" : "interrupted";
+      break;
+    case BlockEnd::Skipped:
+      s = {.ran = true, .skipped = true};
+      status = "skipped";
+      break;
+    case BlockEnd::Refused:
+      s = {.refused = true};
+      status = "refused";
+      break;
+  }
+  set_step(id, s);
+  json end = {{"step", qualified(id)},
+              {"section", section},
+              {"title", title},
+              {"status", status},
+              {"duration_ms", count(now() - started)}};
+  if (!r.reason.empty()) end["reason"] = r.reason;
+  bus_.emit("step_end", std::move(end));
+  if (r.end == BlockEnd::Ok && mode == Mode::Act) {
+    for (const auto& st2 : stmts)
+      if (const auto* u = std::get_if<ast::Undo>(st2.stmt))
+        undo_stack_.push_back({id, u, st2.use, st2.tmpl});
+  }
+  return r;
+}
+
+}  // namespace rbk::engine

@@ -1,0 +1,205 @@
+// The check pass: statements in a body (run, until, call, use, notify, gates).
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include <re2/re2.h>
+
+#include "grammar/keywords.hpp"
+#include "interpreter/base/names.hpp"
+#include "interpreter/base/suggest.hpp"
+#include "interpreter/project/destructive.hpp"
+
+#include "interpreter/sema/checker.hpp"
+
+namespace rbk::check_detail {
+
+void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind> section) {
+  std::map<std::string, Span> once;
+  auto single = [&](const char* what, const Span& s) {
+    if (auto it = once.find(what); it != once.end()) {
+      error(s, std::string("duplicate '") + what + "' (first at " + it->second.where() + ")");
+    } else {
+      once[what] = s;
+    }
+  };
+  for (const auto& st : b.items) {
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, Run>) {
+            check_shell(x.shell);
+            if (x.timeout) check_positive(*x.timeout, "a timeout");
+            if (x.retry && *x.retry < 1)
+              error(x.retry_span, "'retry' needs at least 1",
+                    "retry N runs the command up to N more times");
+            if (x.retry_every) check_positive(*x.retry_every, "'every'");
+            if (x.capture) {
+              if (auto it = captures_.find(x.capture->name);
+                  it != captures_.end() && it->second.span.begin == x.capture->span.begin)
+                it->second.defined = true;
+            }
+          } else if constexpr (std::is_same_v<T, Destructive>) {
+            single("destructive", x.span);
+          } else if constexpr (std::is_same_v<T, Evidence>) {
+            single("evidence", x.span);
+          } else if constexpr (std::is_same_v<T, Safe>) {
+            single("safe", x.span);
+            check_string(x.reason);
+            if (is_blank(x.reason.plain()) && !x.reason.has_interpolation())
+              error(x.reason.span, "'safe' needs a reason",
+                    "say why the commands rbk cannot analyse are safe to run without a gate");
+          } else if constexpr (std::is_same_v<T, Confirm>) {
+            single("confirm", x.span);
+            if (x.prompt) check_string(*x.prompt);
+            if (x.typed) {
+              TypeInfo t = type_of(*x.typed);
+              if (t.ty == Ty::Bool || t.ty == Ty::List || t.ty == Ty::Duration)
+                error(x.typed->span,
+                      std::string("'confirm typed' needs text to type, not ") + ty_name(t.ty),
+                      "e.g. confirm typed env, or confirm typed host");
+            }
+          } else if constexpr (std::is_same_v<T, Until>) {
+            check_shell(x.shell);
+            check_positive(x.within, "'within'");
+            if (x.every) {
+              check_positive(*x.every, "'every'");
+              check_every(x.within, *x.every);
+            }
+          } else if constexpr (std::is_same_v<T, Undo>) {
+            single("undo", x.span);
+            if (holder == Holder::Undo) {
+              error(x.span, "an undo block cannot hold another undo");
+            } else if (holder != Holder::Template &&
+                       !(holder == Holder::Step && section == SectionKind::Remediate)) {
+              error(x.span, "'undo' belongs to remediation steps",
+                    "undo blocks run, in reverse order, when a later remediation step fails");
+            }
+            check_body(*x.body, Holder::Undo, section);
+          } else if constexpr (std::is_same_v<T, OnFailure>) {
+            single("on failure", x.span);
+            if (holder == Holder::Signal || holder == Holder::Check || holder == Holder::Undo)
+              error(x.span, std::string("'on failure' belongs to steps, not ") +
+                                (holder == Holder::Signal  ? "signals"
+                                 : holder == Holder::Check ? "checks"
+                                                           : "undo blocks"));
+            else if (holder == Holder::Step && section == SectionKind::Rollback)
+              error(x.span, "'on failure' has no effect in rollback",
+                    "every rollback step runs, and one that fails leaves the run not restored "
+                    "(exit 3)");
+          } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
+            check_string(x.text);
+          } else if constexpr (std::is_same_v<T, Call>) {
+            check_call(x);
+          } else if constexpr (std::is_same_v<T, Notify>) {
+            check_notify(x);
+          } else if constexpr (std::is_same_v<T, Firing>) {
+            if (holder != Holder::Signal)
+              error(x.span, "'firing when' belongs in an alert signal",
+                    holder == Holder::Check ? "checks use 'passes when'" : "");
+            else
+              single("firing when", x.span);
+            if (x.cond) check_condition(*x.cond, "'firing when'");
+          } else if constexpr (std::is_same_v<T, Passes>) {
+            if (holder != Holder::Check)
+              error(x.span, "'passes when' belongs in a verify check",
+                    holder == Holder::Signal ? "signals use 'firing when'" : "");
+            else
+              single("passes when", x.span);
+            if (x.cond) check_condition(*x.cond, "'passes when'");
+          } else if constexpr (std::is_same_v<T, Use>) {
+            if (holder == Holder::Template)
+              error(x.span, "a template cannot use another template",
+                    "use both templates from the step, one after the other");
+            check_use(x);
+            for (auto& [name, info] : captures_)
+              if (info.span.begin == x.span.begin) info.defined = true;
+          }
+        },
+        st);
+  }
+}
+
+void Checker::check_shell(const Shell& s) {
+  if (is_blank(s.text)) error(s.span, "empty shell command");
+}
+
+void Checker::check_call(const Call& c) {
+  if (check_word(c.runbook, "runbook", "disk-full") && c.runbook.name == runbook_name_)
+    error(c.runbook.span, "runbook '" + c.runbook.name + "' calls itself");
+  check_args(c.args);
+}
+
+void Checker::check_args(const std::vector<Arg>& args) {
+  std::map<std::string, Span> seen;
+  for (const auto& a : args) {
+    if (auto it = seen.find(a.name.name); it != seen.end())
+      error(a.name.span,
+            "duplicate argument '" + a.name.name + "' (first at " + it->second.where() + ")");
+    seen.emplace(a.name.name, a.name.span);
+    if (a.value) type_of(*a.value);
+  }
+}
+
+void Checker::check_notify(const Notify& n) {
+  check_word(n.role, "role", "secondary-oncall");
+  if (n.message) check_string(*n.message);
+  if (n.when) check_condition(*n.when, "the 'when'");
+}
+
+void Checker::check_use(const Use& u) {
+  auto it = modules_.find(u.module.name);
+  if (it == modules_.end()) {
+    std::string hint = did_you_mean(u.module.name, keys_of(modules_));
+    error(
+        u.module.span, "module '" + u.module.name + "' is not imported",
+        hint.empty() ? "add import \"stdlib/" + u.module.name + "\" at the top of the file" : hint);
+    check_args(u.args);
+    return;
+  }
+  const Module* m = it->second;
+  if (!m) {  // the import itself failed and was reported
+    check_args(u.args);
+    return;
+  }
+  const Template* t = nullptr;
+  std::vector<std::string> names;
+  for (const auto& item : m->items) {
+    if (const auto* tp = std::get_if<Template>(&item)) {
+      names.push_back(tp->id.name);
+      if (tp->id.name == u.name.name) t = tp;
+    }
+  }
+  if (!t) {
+    std::string hint = did_you_mean(u.name.name, names);
+    error(u.name.span, "module '" + u.module.name + "' has no template '" + u.name.name + "'",
+          hint.empty() ? "it has: " + join(names) : hint);
+    check_args(u.args);
+    return;
+  }
+  check_args(u.args);
+  std::vector<std::string> pnames;
+  for (const auto& p : t->params) pnames.push_back(p.name.name);
+  std::set<std::string> given;
+  for (const auto& a : u.args) {
+    given.insert(a.name.name);
+    if (std::find(pnames.begin(), pnames.end(), a.name.name) == pnames.end()) {
+      std::string hint = did_you_mean(a.name.name, pnames);
+      error(a.name.span,
+            "template '" + u.module.name + "." + u.name.name + "' has no parameter '" +
+                a.name.name + "'",
+            hint.empty() ? (pnames.empty() ? std::string("it takes no parameters")
+                                           : "its parameters are " + join(pnames))
+                         : hint);
+    }
+  }
+  for (const auto& p : t->params) {
+    if (!p.default_value && !given.count(p.name.name))
+      error(u.span,
+            "template '" + u.module.name + "." + u.name.name + "' needs '" + p.name.name + "'",
+            "add: with " + p.name.name + " = …");
+  }
+}
+
+}  // namespace rbk::check_detail

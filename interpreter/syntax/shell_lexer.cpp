@@ -1,0 +1,320 @@
+// The shell analysis: lexing words, quotes, expansions and substitutions.
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "interpreter/syntax/shell_parser.hpp"
+
+namespace rbk::shell_detail {
+
+// ------------------------------------------------------------------ lexing
+
+void Parser::skip_blanks() {
+  while (i_ < end_) {
+    char c = s_[i_];
+    if (blank(c)) {
+      ++i_;
+    } else if (c == '\\' && at(i_ + 1) == '\n') {
+      i_ += 2;  // a line continuation joins the lines
+    } else if (c == '#') {
+      while (i_ < end_ && s_[i_] != '\n') ++i_;
+    } else {
+      break;
+    }
+  }
+}
+
+Token Parser::next() {
+  skip_blanks();
+  Token t;
+  t.start = i_;
+  if (i_ >= end_) return t;
+  char c = s_[i_];
+  if (c == '\n') {
+    ++i_;
+    t.kind = Token::Newline;
+    return t;
+  }
+  // An io number: `2>`, `1>>`, `0<`.
+  size_t j = i_;
+  while (j < end_ && std::isdigit(static_cast<unsigned char>(s_[j]))) ++j;
+  if (j > i_ && (at(j) == '<' || at(j) == '>') && at(j + 1) != '(') {
+    i_ = j;
+    c = s_[i_];
+  }
+  if ((c == '<' || c == '>') && at(i_ + 1) == '(' && j == i_) {
+    t.kind = Token::Word;  // a process substitution <(…) or >(…)
+    t.word = word();
+    t.raw = s_.substr(t.start, i_ - t.start);
+    return t;
+  }
+  static const char* const kOps[] = {";;&", ";;", ";&", ";",   "&&",  "&>>", "&>", "&",
+                                     "||",  "|&", "|",  "<<<", "<<-", "<<",  "<>", "<&",
+                                     "<",   ">>", ">|", ">&",  ">",   "(",   ")"};
+  for (const char* op : kOps) {
+    size_t n = std::strlen(op);
+    if (i_ + n <= end_ && s_.compare(i_, n, op) == 0) {
+      t.kind = Token::Op;
+      t.op = op;
+      i_ += n;
+      return t;
+    }
+  }
+  t.kind = Token::Word;
+  t.word = word();
+  t.raw = s_.substr(t.start, i_ - t.start);
+  return t;
+}
+
+ShellWord Parser::word() {
+  ShellWord w;
+  const size_t b = i_;
+  bool bracket = false;  // an unquoted [ so far
+  while (i_ < end_) {
+    char c = s_[i_];
+    if ((c == '<' || c == '>') && at(i_ + 1) == '(') {
+      size_t start = i_;
+      i_ += 2;
+      nested_list(w, start);
+      continue;
+    }
+    if (word_end(c)) break;
+    if (c == '\\') {
+      if (at(i_ + 1) == '\n') {
+        i_ += 2;
+      } else if (i_ + 1 < end_) {
+        w.text += s_[i_ + 1];
+        i_ += 2;
+      } else {
+        ++i_;
+      }
+    } else if (c == '\'') {
+      size_t close = s_.find('\'', i_ + 1);
+      if (close == std::string_view::npos || close >= end_) close = end_;
+      w.text.append(s_.substr(i_ + 1, close - i_ - 1));
+      i_ = std::min(close + 1, end_);
+    } else if (c == '"') {
+      ++i_;
+      dquote(w);
+    } else if (c == '$') {
+      dollar(w, false);
+    } else if (c == '`') {
+      backtick(w);
+    } else {
+      // A pattern: * or ?, or [ with a ] after it (a lone `[` is test(1)).
+      if (c == '*' || c == '?' || (c == ']' && bracket)) w.globs = true;
+      bracket = bracket || c == '[';
+      w.text += c;
+      ++i_;
+    }
+  }
+  w.at = range(b, i_);
+  std::string_view raw = s_.substr(b, i_ - b);
+  if (raw == w.text)
+    w.verbatim = origin_.verbatim(b);
+  else if (raw.size() == w.text.size() + 2 && (raw.front() == '\'' || raw.front() == '"') &&
+           raw.back() == raw.front() && raw.substr(1, w.text.size()) == w.text)
+    w.verbatim = origin_.verbatim(b + 1);
+  return w;
+}
+
+void Parser::dquote(ShellWord& w) {
+  Nest nest(nest_);
+  while (i_ < end_ && s_[i_] != '"') {
+    char c = s_[i_];
+    if (c == '\\' && i_ + 1 < end_) {
+      char d = s_[i_ + 1];
+      if (d == '\n') {
+        i_ += 2;
+      } else if (d == '$' || d == '`' || d == '"' || d == '\\') {
+        w.text += d;
+        i_ += 2;
+      } else {
+        w.text += c;
+        ++i_;
+      }
+    } else if (c == '$') {
+      dollar(w, true);
+    } else if (c == '`') {
+      backtick(w);
+    } else {
+      w.text += c;
+      ++i_;
+    }
+  }
+  if (i_ < end_) ++i_;
+}
+
+void Parser::dollar(ShellWord& w, bool in_double) {
+  const size_t start = i_;
+  char d = at(i_ + 1);
+  if (d == '\'' && !in_double) {
+    ansi_c(w);
+    return;
+  }
+  if (d == '(') {
+    if (at(i_ + 2) == '(') {
+      arith(i_ + 3);
+    } else {
+      i_ += 2;
+      nested_list(w, start);
+      return;
+    }
+  } else if (d == '{') {
+    i_ += 2;
+    braced();
+  } else if (name_start(d)) {
+    i_ += 2;
+    while (i_ < end_ && name_char(s_[i_])) ++i_;
+  } else if (d != '\0' &&
+             (std::isdigit(static_cast<unsigned char>(d)) || std::strchr("@*#?-$!", d))) {
+    i_ += 2;
+  } else {
+    w.text += '$';
+    ++i_;
+    return;
+  }
+  w.text.append(s_.substr(start, i_ - start));
+  w.expands = true;
+}
+
+void Parser::nested_list(ShellWord& w, size_t start) {
+  // i_ is just past the opening "$(" (or "<(", ">("): the same text, parsed
+  // as a list up to its ")".
+  Parser sub(a_, s_, i_, end_, origin_, depth_ + 1);
+  sub.list(true);
+  i_ = sub.pos();
+  w.text.append(s_.substr(start, i_ - start));
+  w.expands = true;
+}
+
+void Parser::backtick(ShellWord& w) {
+  const size_t start = i_;
+  ++i_;
+  std::string body;
+  bool escapes = false;
+  while (i_ < end_ && s_[i_] != '`') {
+    if (s_[i_] == '\\' && i_ + 1 < end_ && std::strchr("\\`$", s_[i_ + 1])) {
+      body += s_[i_ + 1];
+      i_ += 2;
+      escapes = true;
+      continue;
+    }
+    body += s_[i_++];
+  }
+  Origin o;
+  if (escapes) {
+    o.exact = false;
+    o.whole = range(start, std::min(i_ + 1, end_));
+  } else if (origin_.exact) {
+    o.base = origin_.base + start + 1;
+  } else {
+    o = origin_;
+  }
+  if (i_ < end_) ++i_;
+  Parser sub(a_, body, 0, body.size(), o, depth_ + 1);
+  sub.list(false);
+  w.text.append(s_.substr(start, i_ - start));
+  w.expands = true;
+}
+
+void Parser::ansi_c(ShellWord& w) {
+  // $'…' (bash; dash reads it differently): decoded, which is the safe reading.
+  i_ += 2;
+  while (i_ < end_ && s_[i_] != '\'') {
+    char c = s_[i_];
+    if (c != '\\' || i_ + 1 >= end_) {
+      w.text += c;
+      ++i_;
+      continue;
+    }
+    char e = s_[i_ + 1];
+    i_ += 2;
+    auto hex = [&](size_t max) {
+      unsigned v = 0;
+      size_t n = 0;
+      while (n < max && i_ < end_ && std::isxdigit(static_cast<unsigned char>(s_[i_]))) {
+        char h = static_cast<char>(std::tolower(static_cast<unsigned char>(s_[i_++])));
+        v = v * 16 + static_cast<unsigned>(h <= '9' ? h - '0' : h - 'a' + 10);
+        ++n;
+      }
+      return v;
+    };
+    // Single-letter escapes, by table: \n \t \r \a \b \f \v \e \E.
+    static constexpr std::string_view kLetters = "ntrabfveE";
+    static constexpr std::string_view kBytes = "\n\t\r\a\b\f\v\x1b\x1b";
+    if (size_t k = kLetters.find(e); k != std::string_view::npos) {
+      w.text += kBytes[k];
+    } else if (e == 'x') {
+      w.text += static_cast<char>(hex(2));
+    } else if (e == 'u' || e == 'U') {
+      w.text += '?';
+      hex(e == 'u' ? 4 : 8);
+    } else if (e == 'c') {
+      if (i_ < end_) w.text += static_cast<char>(s_[i_++] & 0x1f);
+    } else if (e >= '0' && e <= '7') {
+      unsigned v = static_cast<unsigned>(e - '0');
+      for (int n = 0; n < 2 && i_ < end_ && s_[i_] >= '0' && s_[i_] <= '7'; ++n)
+        v = v * 8 + static_cast<unsigned>(s_[i_++] - '0');
+      w.text += static_cast<char>(v);
+    } else {
+      w.text += e;  // \\ \' \" \? and anything else
+    }
+  }
+  if (i_ < end_) ++i_;
+}
+
+void Parser::braced() {
+  // Just past "${": up to the matching "}", following the expansions inside
+  // (${x:-$(cmd)} runs cmd).
+  Nest nest(nest_);
+  while (i_ < end_) {
+    char c = s_[i_];
+    if (c == '}') {
+      ++i_;
+      return;
+    }
+    if (c == '\'') {
+      size_t close = s_.find('\'', i_ + 1);
+      i_ = close == std::string_view::npos || close >= end_ ? end_ : close + 1;
+    } else if (c == '"') {
+      ShellWord scratch;
+      ++i_;
+      dquote(scratch);
+    } else {
+      skip_expansion();
+    }
+  }
+}
+
+void Parser::skip_expansion() {
+  ShellWord scratch;  // the text is not needed, only the commands inside
+  char c = s_[i_];
+  if (c == '\\')
+    i_ += 2;
+  else if (c == '$')
+    dollar(scratch, true);
+  else if (c == '`')
+    backtick(scratch);
+  else
+    ++i_;
+}
+
+void Parser::arith(size_t from) {
+  // From just past "$((" or "((": up to the matching "))".
+  Nest nest(nest_);
+  i_ = from;
+  int depth = 2;
+  while (i_ < end_ && depth > 0) {
+    char c = s_[i_];
+    if (c == '(') {
+      ++depth, ++i_;
+    } else if (c == ')') {
+      --depth, ++i_;
+    } else {
+      skip_expansion();
+    }
+  }
+}
+
+}  // namespace rbk::shell_detail

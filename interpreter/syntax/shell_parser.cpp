@@ -1,0 +1,258 @@
+// The shell analysis: a flat parser that finds where each simple command
+// starts and ends (lists, compound commands, here-documents).
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "interpreter/syntax/shell_parser.hpp"
+
+namespace rbk::shell_detail {
+
+// ------------------------------------------------------------------ parsing
+
+void Parser::list(bool until_paren) {
+  bool piped = false;
+  while (true) {
+    if (expect_pattern_) pattern();
+    Token t = next();
+    if (t.kind == Token::End) break;
+    if (t.kind == Token::Newline) {
+      read_heredocs();
+      piped = false;
+      continue;
+    }
+    if (t.kind == Token::Op) {
+      const std::string& op = t.op;
+      if (op == ")") {
+        if (until_paren) break;
+        continue;
+      }
+      if (op == "(") {
+        if (at(i_) == '(') {
+          arith(i_ + 1);  // ((arithmetic))
+        } else {
+          if (++depth_ > kMaxDepth) throw TooDeep{};
+          list(true);  // a subshell
+          --depth_;
+        }
+        piped = false;
+        continue;
+      }
+      if (op == "|" || op == "|&") {
+        piped = true;
+        continue;
+      }
+      if (op == ";;" || op == ";&" || op == ";;&") {
+        if (case_depth_ > 0) expect_pattern_ = true;
+        piped = false;
+        continue;
+      }
+      if (op == ";" || op == "&" || op == "&&" || op == "||") {
+        piped = false;
+        continue;
+      }
+    }
+    simple(std::move(t), piped);  // a word or a redirection starts a command
+    piped = false;
+  }
+  read_heredocs();
+  flush_waiting();
+}
+
+void Parser::pattern() {
+  // `case` patterns up to ")": words, not commands; `esac` ends the case.
+  expect_pattern_ = false;
+  while (true) {
+    Token t = next();
+    if (t.kind == Token::End) return;
+    if (t.kind == Token::Newline) continue;
+    if (t.kind == Token::Word && t.raw == "esac") {
+      --case_depth_;
+      return;
+    }
+    if (t.kind == Token::Op && t.op == ")") return;
+  }
+}
+
+bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
+  // Reserved words count only where a command name would be, unquoted.
+  if (!name_position || t.kind != Token::Word) return false;
+  const std::string_view w = t.raw;
+  static const char* const kSkip[] = {"if",    "then", "elif", "else", "do",   "while",
+                                      "until", "!",    "{",    "fi",   "done", "}"};
+  for (const char* k : kSkip)
+    if (w == k) return true;
+  if (w == "esac") {
+    if (case_depth_ > 0) --case_depth_;
+    return true;
+  }
+  if (w == "for" || w == "select") {
+    // `for NAME [in WORDS]`: the words are not a command (their $(…) are read).
+    Token name = next();
+    Token in = next();
+    if (in.kind == Token::Word && in.raw == "in") {
+      Token x = next();
+      while (x.kind == Token::Word) x = next();
+      unread(x);
+    } else if (!(in.kind == Token::Word && in.raw == "do")) {
+      unread(in);
+    }
+    (void)name;
+    ended = true;
+    return true;
+  }
+  if (w == "case") {
+    next();  // the subject
+    Token in = next();
+    if (!(in.kind == Token::Word && in.raw == "in")) unread(in);
+    ++case_depth_;
+    expect_pattern_ = true;
+    ended = true;
+    return true;
+  }
+  if (w == "function") {
+    next();  // the name; the body follows as a compound command
+    Token open = next();
+    if (open.kind == Token::Op && open.op == "(") {
+      Token close = next();
+      if (!(close.kind == Token::Op && close.op == ")")) unread(close);
+    } else {
+      unread(open);
+    }
+    ended = true;
+    return true;
+  }
+  if (w == "[[") {
+    // bash's test: its < > && are operators of the test, not of the shell.
+    for (Token x = next(); x.kind != Token::End; x = next())
+      if (x.kind == Token::Word && x.raw == "]]") break;
+    ended = true;
+    return true;
+  }
+  return false;
+}
+
+void Parser::simple(Token t, bool piped) {
+  RawCommand c;
+  c.piped = piped;
+  bool name_position = true;
+  bool has_docs = false;
+  while (true) {
+    if (t.kind == Token::Word) {
+      bool ended = false;
+      if (reserved(t, name_position, ended)) {
+        if (ended) break;
+        t = next();
+        continue;
+      }
+      const std::string_view w = t.raw;
+      size_t eq = w.find('=');
+      if (name_position && eq != std::string::npos && eq > 0 && name_start(w[0]) &&
+          std::all_of(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(eq), name_char)) {
+        // NAME=value before the command: an assignment (its $(…) were read).
+        if (w.substr(0, eq) == "RBK_RECORD_DIR")
+          a_.unknown(t.word.at, "assigns RBK_RECORD_DIR, which rbk sets for the run");
+        t = next();
+        continue;
+      }
+      if (name_position) {
+        // NAME ( ) compound-command: a function definition; its body is
+        // analysed where it is written.
+        size_t save = i_;
+        skip_blanks();
+        if (at(i_) == '(') {
+          ++i_;
+          skip_blanks();
+          if (at(i_) == ')') {
+            ++i_;
+            break;
+          }
+        }
+        i_ = save;
+      }
+      c.words.push_back(std::move(t.word));
+      name_position = false;
+    } else if (t.kind == Token::Op &&
+               (t.op[0] == '<' || t.op[0] == '>' || t.op == "&>" || t.op == "&>>")) {
+      const ShellRange op_at = range(t.start, i_);
+      Token target = next();
+      if (target.kind != Token::Word) {
+        unread(target);
+        break;
+      }
+      const std::string& op = t.op;
+      if (op == "<<" || op == "<<-") {
+        std::string_view raw = s_.substr(target.start, i_ - target.start);
+        bool quoted = raw.find_first_of("'\"\\") != std::string_view::npos;
+        docs_.push_back({waiting_.size(), target.word.text, op == "<<-", quoted});
+        has_docs = true;
+      } else if (op == "<<<") {
+        c.input.push_back(std::move(target.word));
+      } else if (op == ">&" || op == "<&") {
+        const std::string& x = target.word.text;
+        bool dup = x == "-" || (!x.empty() && std::all_of(x.begin(), x.end(), [](char ch) {
+                     return std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
+                   }));
+        if (!dup && op == ">&") c.redirects.push_back({"&>", std::move(target.word), op_at});
+      } else {
+        c.redirects.push_back({op, std::move(target.word), op_at});
+      }
+    } else {
+      unread(t);
+      break;
+    }
+    t = next();
+  }
+  if (c.words.empty() && c.redirects.empty() && c.input.empty() && !has_docs) return;
+  if (has_docs) {
+    waiting_.push_back(std::move(c));
+    return;
+  }
+  a_.command(std::move(c), depth_);
+}
+
+void Parser::read_heredocs() {
+  for (const PendingDoc& d : docs_) {
+    const size_t b = i_;
+    size_t body_end = end_;
+    while (i_ < end_) {
+      size_t eol = s_.find('\n', i_);
+      if (eol == std::string_view::npos || eol > end_) eol = end_;
+      std::string_view line = s_.substr(i_, eol - i_);
+      if (d.strip_tabs)
+        while (!line.empty() && line.front() == '\t') line.remove_prefix(1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line == d.delimiter) {
+        body_end = i_;
+        i_ = std::min(eol + 1, end_);
+        break;
+      }
+      i_ = std::min(eol + 1, end_);
+    }
+    ShellWord body;
+    body.text = std::string(s_.substr(b, body_end - b));
+    body.at = range(b, body_end);
+    body.verbatim = origin_.verbatim(b);
+    if (!d.quoted) {
+      // An unquoted here-document expands $… and runs $(…) and `…`.
+      body.expands = body.text.find_first_of("$`") != std::string::npos;
+      Parser sub(a_, s_, b, body_end, origin_, depth_ + 1);
+      sub.expansions_only();
+    }
+    waiting_[d.command].input.push_back(std::move(body));
+  }
+  docs_.clear();
+  flush_waiting();
+}
+
+void Parser::expansions_only() {
+  while (i_ < end_) skip_expansion();
+}
+
+void Parser::flush_waiting() {
+  if (!docs_.empty()) return;
+  for (auto& c : waiting_) a_.command(std::move(c), depth_);
+  waiting_.clear();
+}
+
+}  // namespace rbk::shell_detail

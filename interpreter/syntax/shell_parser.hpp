@@ -1,0 +1,179 @@
+// Inside the shell analysis: the lexer/parser over shell text and the
+// analyser that resolves each simple command through its wrappers. Shared by
+// shell_lexer.cpp, shell_parser.cpp and shell_commands.cpp; the interface is
+// shell_analysis.hpp.
+#pragma once
+
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "interpreter/syntax/shell_analysis.hpp"
+
+namespace rbk::shell_detail {
+
+/// Nesting beyond this ($( inside $( inside sh -c …) is reported as "cannot
+/// analyse" rather than followed: it bounds the stack and the work.
+inline constexpr int kMaxDepth = 64;
+
+/// Thrown inside the analysis when the nesting is too deep; caught at the top.
+struct TooDeep {};
+
+inline bool name_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+inline bool name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+inline bool blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
+/// Characters that end an unquoted word.
+inline bool word_end(char c) {
+  return blank(c) || c == '\n' || c == ';' || c == '&' || c == '|' || c == '<' || c == '>' ||
+         c == '(' || c == ')';
+}
+
+/// Maps offsets of the text being parsed to offsets of the analysed text.
+struct Origin {
+  bool exact = true;
+  size_t base = 0;   // exact: analysed-text offset of local offset 0
+  ShellRange whole;  // not exact: every offset maps to this range
+
+  ShellRange range(size_t b, size_t e) const {
+    return exact ? ShellRange{base + b, base + e} : whole;
+  }
+  size_t verbatim(size_t local) const { return exact ? base + local : std::string::npos; }
+  /// The origin of a text decoded from `w`.
+  static Origin of(const ShellWord& w) {
+    Origin o;
+    o.exact = w.verbatim != std::string::npos;
+    o.base = w.verbatim;
+    o.whole = w.at;
+    return o;
+  }
+};
+
+/// A simple command as parsed, before its wrappers are resolved.
+struct RawCommand {
+  std::vector<ShellWord> words;
+  std::vector<ShellRedirect> redirects;
+  std::vector<ShellWord> input;
+  bool piped = false;  // its standard input is the previous command's output
+};
+
+struct Token {
+  enum Kind { End, Word, Op, Newline } kind = End;
+  std::string op;
+  ShellWord word;
+  std::string_view raw;  // the word as written
+  size_t start = 0;      // local offset, to read the token again
+};
+
+class Analyser;
+
+/// Parses one text (the command, or a decoded `sh -c` argument, or a
+/// backtick body) and hands each simple command to the Analyser.
+class Parser {
+ public:
+  Parser(Analyser& a, std::string_view s, size_t begin, size_t end, Origin origin, int depth)
+      : a_(a), s_(s), i_(begin), end_(end), origin_(origin), depth_(depth) {
+    if (depth_ > kMaxDepth) throw TooDeep{};
+  }
+
+  /// Parses commands until the end, or (when `until_paren`) past the `)`
+  /// that closes the list.
+  void list(bool until_paren);
+  /// Reads expansions ($(…), `…`) in here-document text up to the end.
+  void expansions_only();
+  size_t pos() const { return i_; }
+
+ private:
+  Analyser& a_;
+  std::string_view s_;
+  size_t i_;
+  size_t end_;
+  Origin origin_;
+  int depth_;
+  int case_depth_ = 0;
+  bool expect_pattern_ = false;  // after `case WORD in` or `;;`
+  int nest_ = 0;                 // quotes and ${…} inside each other
+
+  /// Counts one level of quotes or ${…} inside each other, within bounds.
+  struct Nest {
+    explicit Nest(int& n) : n_(n) {
+      if (++n_ > kMaxDepth) throw TooDeep{};
+    }
+    ~Nest() { --n_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+    int& n_;
+  };
+  struct PendingDoc {
+    size_t command;  // index in waiting_
+    std::string delimiter;
+    bool strip_tabs;
+    bool quoted;
+  };
+  std::vector<RawCommand> waiting_;  // commands whose here-documents follow
+  std::vector<PendingDoc> docs_;
+
+  char at(size_t k) const { return k < end_ ? s_[k] : '\0'; }
+  ShellRange range(size_t b, size_t e) const { return origin_.range(b, e); }
+
+  void skip_blanks();
+  Token next();
+  void unread(const Token& t) { i_ = t.start; }
+  void simple(Token first, bool piped);
+  bool reserved(const Token& t, bool name_position, bool& ended);
+  void pattern();
+  void read_heredocs();
+  void flush_waiting();
+
+  ShellWord word();
+  void dollar(ShellWord& w, bool in_double);
+  void dquote(ShellWord& w);
+  void backtick(ShellWord& w);
+  void ansi_c(ShellWord& w);
+  void braced();
+  void arith(size_t from);
+  /// Steps over one character, or one backslash pair or expansion (whose
+  /// commands are analysed).
+  void skip_expansion();
+  void nested_list(ShellWord& w, size_t start);
+};
+
+/// Resolves commands through wrappers and records them.
+class Analyser {
+ public:
+  explicit Analyser(ShellAnalysis& out) : out_(out) {}
+
+  void command(RawCommand c, int depth);
+  /// Analyses text decoded from a word (an `sh -c` argument, an alias value).
+  void text(const std::string& t, Origin origin, int depth);
+  /// A word a shell runs as code (`sh -c WORD`, `su -c WORD`): analysed when
+  /// it is literal, else something rbk cannot see through.
+  void code(const ShellWord& w, int depth) {
+    if (w.expands)
+      unknown(w.at, "runs shell code made at run time (" + w.text + ")");
+    else
+      text(w.text, Origin::of(w), depth);
+  }
+  void unknown(ShellRange at, std::string why) { out_.unknowns.push_back({at, std::move(why)}); }
+
+ private:
+  ShellAnalysis& out_;
+
+  void push(std::vector<ShellWord> words, const RawCommand& c);
+  bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
+  /// The code a shell (or `at`) reads on its standard input: a here-document
+  /// or here-string is analysed, a pipe is unknown; false when it reads none.
+  bool stdin_code(const RawCommand& c, const ShellWord& who, const std::string& what, int depth);
+  size_t wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name,
+                 const RawCommand& c, int depth, bool& done);
+  void joined(const std::vector<ShellWord>& w, size_t from, size_t to, int depth, const char* what);
+  void nested(const std::vector<ShellWord>& w, size_t from, size_t to, int depth);
+};
+
+}  // namespace rbk::shell_detail
