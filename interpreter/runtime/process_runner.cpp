@@ -55,7 +55,7 @@ void CancelToken::reset() noexcept {
 namespace {
 
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;  // not Clock: rbk::Clock is the engine's
 
 // A year: long enough to mean "very long", short enough not to overflow
 // steady_clock arithmetic.
@@ -99,7 +99,7 @@ class Session {
   }
 
   CommandResult run() {
-    start_ = Clock::now();
+    start_ = Steady::now();
     if (check_spec() && spawn()) {
       try {
         loop();
@@ -116,7 +116,7 @@ class Session {
     }
     result_.out = out_.capture.finish();
     result_.err = err_.capture.finish();
-    result_.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start_);
+    result_.duration = std::chrono::duration_cast<milliseconds>(Steady::now() - start_);
     return std::move(result_);
   }
 
@@ -235,23 +235,23 @@ class Session {
       if (err >= 0 && fds[static_cast<size_t>(err)].revents) read(err_);
       if (channel >= 0 && fds[static_cast<size_t>(channel)].revents) on_channel();
       if (cancel >= 0 && fds[static_cast<size_t>(cancel)].revents) on_cancel();
-      on_time(Clock::now());
+      on_time(Steady::now());
     }
   }
 
   // Until the current phase's deadline or window ends, for poll().
   int timeout_ms() const {
-    auto left = std::chrono::ceil<milliseconds>(due_ - Clock::now()).count();
+    auto left = std::chrono::ceil<milliseconds>(due_ - Steady::now()).count();
     return static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
   }
 
   // Moves to `next`, which lasts until `until` at the most.
-  void enter(Phase next, Clock::time_point until) {
+  void enter(Phase next, Steady::time_point until) {
     phase_ = next;
     due_ = until;
   }
 
-  void on_time(Clock::time_point now) {
+  void on_time(Steady::time_point now) {
     if (now < due_) return;
     switch (phase_) {
       case Phase::Running:  // the deadline
@@ -261,7 +261,7 @@ class Session {
       case Phase::Stopping:  // unreaped, so its pid cannot belong to anyone else yet
         ::kill(sup_.pid, SIGKILL);
         supervisor_killed_ = true;
-        due_ = Clock::time_point::max();  // its end of file follows
+        due_ = Steady::time_point::max();  // its end of file follows
         return note("the command's supervisor did not finish stopping it and was killed");
       case Phase::Closing:
         note(
@@ -347,7 +347,7 @@ class Session {
     if (phase_ != Phase::Running) return;
     if (!pipes_open()) return release();
     // Background processes may still hold the pipes.
-    enter(Phase::Draining, Clock::now() + kDrainWindow);
+    enter(Phase::Draining, Steady::now() + kDrainWindow);
   }
 
   void on_cancel() {
@@ -372,7 +372,7 @@ class Session {
     // Fails only when the supervisor is gone, which end of file then tells.
     while (::send(sup_.channel.get(), &byte, 1, MSG_NOSIGNAL) == -1 && errno == EINTR) {
     }
-    enter(Phase::Stopping, Clock::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
+    enter(Phase::Stopping, Steady::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
   }
 
   void on_supervisor_exit() {
@@ -397,7 +397,7 @@ class Session {
   // pipes may still be open.
   void supervisor_done() {
     if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
-    enter(pipes_open() ? Phase::Closing : Phase::Done, Clock::now() + kPipeCloseWindow);
+    enter(pipes_open() ? Phase::Closing : Phase::Done, Steady::now() + kPipeCloseWindow);
   }
 
   void note(const std::string& message) {
@@ -419,8 +419,8 @@ class Session {
   bool sink_failed_ = false;
   std::vector<std::string> env_storage_;
   std::vector<char*> envp_;
-  Clock::time_point start_;
-  Clock::time_point due_;  // when the current phase ends at the latest
+  Steady::time_point start_;
+  Steady::time_point due_;  // when the current phase ends at the latest
   CommandResult result_;
 };
 
