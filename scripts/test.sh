@@ -3,7 +3,7 @@
 # errors, then a clang AddressSanitizer + UndefinedBehaviorSanitizer build
 # (build-asan/) where any sanitizer report fails the run; then the tests that
 # start threads under ThreadSanitizer (build-tsan/); then, from the ASan
-# build, each fuzz target for 50 seconds (docs/fuzzing.md). Installs missing
+# build, each fuzz target for 40 seconds (docs/fuzzing.md). Installs missing
 # Debian packages first. This is the README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +17,11 @@ bash scripts/install-deps.sh redis-server nginx postgresql python3-jsonschema \
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (warnings are errors)"
-# Line tables only (-g1): stack traces and perf keep file, line and function,
-# and the build is a quarter faster than with full debug information.
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# As scripts/demo.sh builds it: line tables only (-g1; stack traces and perf
+# keep file, line and function, and the build is a quarter faster than with
+# full debug information), and a unity build (files compiled in batches,
+# half the time again; the test files are compiled one by one).
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DRBK_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 
@@ -44,9 +46,7 @@ echo "$report" | tail -n 1
 # ASan + UBSan, and the same objects link the libFuzzer targets, so the code
 # is compiled twice (gcc, clang), not three times; -Werror holds for both.
 echo "== build with clang, AddressSanitizer + UndefinedBehaviorSanitizer and the fuzz targets"
-# A unity build (files compiled in batches): the sanitizer builds take a
-# third of the time. The gcc build above stays file by file, as the README's
-# demo builds it, so a missing include cannot hide there.
+# Unity builds, as the gcc build above.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-16 \
   -DCMAKE_UNITY_BUILD=ON -DRBK_WERROR=ON -DRBK_FUZZ=ON >/dev/null
 cmake --build build-asan -j "$jobs"
@@ -74,5 +74,5 @@ RBK_TEST_BINARY="$PWD/build-tsan/rbk" ./build/tests/rbk_tests "[threads]"
 ./build-tsan/rbk test runbooks/ examples/ tests/stdlib/ >/dev/null
 unset TSAN_OPTIONS
 
-echo "== fuzzing: each target for 50 s (a crash fails the run and prints its input)"
-bash scripts/fuzz.sh --ci --build build-asan 50
+echo "== fuzzing: each target for 40 s (a crash fails the run and prints its input)"
+bash scripts/fuzz.sh --ci --build build-asan 40

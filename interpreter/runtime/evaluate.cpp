@@ -62,24 +62,35 @@ std::vector<std::string> split_lines(const std::string& s) {
 Value capture_field(const ast::Expr& e, const std::string& name, const CaptureData& c) {
   const std::string& f = e.name;
   if (!c.ran) return {};
-  if (f == "stdout") return Value::of_text(c.stdout_text);
-  if (f == "stderr") return Value::of_text(c.stderr_text);
-  if (f == "exit") return Value::of_number(c.exit_code);
-  if (f == "ok") return Value::of_bool(c.ok);
-  if (f == "timed_out") return Value::of_bool(c.timed_out);
-  if (f == "duration") return Value::of_duration(c.duration_ms);
-  if (f == "lines") {
-    std::vector<Value> items;
-    for (auto& l : split_lines(c.stdout_text)) items.push_back(Value::of_text(std::move(l)));
-    return Value::of_list(std::move(items));
-  }
-  if (f == "json") {
-    nlohmann::json j = nlohmann::json::parse(c.stdout_text, nullptr, false);
-    if (j.is_discarded()) throw EvalError(e.span, "the output of '" + name + "' is not valid JSON");
-    Value v;
-    v.kind = ValueKind::Json;
-    v.json = std::move(j);
-    return v;
+  const auto field = ast::capture_field(f);
+  if (!field) throw EvalError(e.span, "captures have no field '" + f + "'");
+  switch (*field) {
+    case ast::CaptureField::Stdout:
+      return Value::of_text(c.stdout_text);
+    case ast::CaptureField::Stderr:
+      return Value::of_text(c.stderr_text);
+    case ast::CaptureField::Exit:
+      return Value::of_number(c.exit_code);
+    case ast::CaptureField::Ok:
+      return Value::of_bool(c.ok);
+    case ast::CaptureField::TimedOut:
+      return Value::of_bool(c.timed_out);
+    case ast::CaptureField::Duration:
+      return Value::of_duration(c.duration_ms);
+    case ast::CaptureField::Lines: {
+      std::vector<Value> items;
+      for (auto& l : split_lines(c.stdout_text)) items.push_back(Value::of_text(std::move(l)));
+      return Value::of_list(std::move(items));
+    }
+    case ast::CaptureField::Json: {
+      nlohmann::json j = nlohmann::json::parse(c.stdout_text, nullptr, false);
+      if (j.is_discarded())
+        throw EvalError(e.span, "the output of '" + name + "' is not valid JSON");
+      Value v;
+      v.kind = ValueKind::Json;
+      v.json = std::move(j);
+      return v;
+    }
   }
   throw EvalError(e.span, "captures have no field '" + f + "'");
 }

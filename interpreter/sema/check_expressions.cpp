@@ -148,15 +148,27 @@ TypeInfo Checker::member_type(const Expr& e) {
   if (obj.kind == ExprKind::Name && captures_.count(obj.name)) {
     name_type(obj);
     const std::string& f = e.name;
-    if (f == "stdout" || f == "stderr") return {Ty::String, nullptr};
-    if (f == "exit") return {Ty::Number, nullptr};
-    if (f == "ok" || f == "timed_out") return {Ty::Bool, nullptr};
-    if (f == "duration") return {Ty::Duration, nullptr};
-    if (f == "lines") return {Ty::List, nullptr};
-    if (f == "json") return {};
-    std::string hint = did_you_mean(f, capture_fields());
+    if (auto field = capture_field(f)) {
+      switch (*field) {
+        case CaptureField::Stdout:
+        case CaptureField::Stderr:
+          return {Ty::String, nullptr};
+        case CaptureField::Exit:
+          return {Ty::Number, nullptr};
+        case CaptureField::Ok:
+        case CaptureField::TimedOut:
+          return {Ty::Bool, nullptr};
+        case CaptureField::Duration:
+          return {Ty::Duration, nullptr};
+        case CaptureField::Lines:
+          return {Ty::List, nullptr};
+        case CaptureField::Json:
+          return {};
+      }
+    }
+    std::string hint = did_you_mean(f, capture_field_names());
     error(e.span, "unknown capture field '" + f + "'",
-          hint.empty() ? "captures have " + fields(capture_fields()) : hint);
+          hint.empty() ? "captures have " + fields(capture_field_names()) : hint);
     return {};
   }
   // anything under .json: unknown shape

@@ -48,11 +48,6 @@ struct TypeInfo {
   const Param* enum_param = nullptr;  // set when the value is an enum parameter
 };
 
-inline const std::vector<std::string>& capture_fields() {
-  static const std::vector<std::string> f{"stdout",    "stderr",   "exit",  "ok",
-                                          "timed_out", "duration", "lines", "json"};
-  return f;
-}
 inline const std::vector<std::string>& step_fields() {
   static const std::vector<std::string> f{"ran", "ok", "failed", "skipped", "refused"};
   return f;

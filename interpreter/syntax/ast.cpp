@@ -98,6 +98,19 @@ const char* kind_name(ExprKind k) {
   return "?";
 }
 
+const std::vector<std::string>& capture_field_names() {
+  static const std::vector<std::string> names{"stdout",    "stderr",   "exit",  "ok",
+                                              "timed_out", "duration", "lines", "json"};
+  return names;
+}
+
+std::optional<CaptureField> capture_field(std::string_view name) {
+  const auto& names = capture_field_names();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<CaptureField>(i);
+  return std::nullopt;
+}
+
 const char* policy_name(FailurePolicy p) {
   switch (p) {
     case FailurePolicy::Continue:

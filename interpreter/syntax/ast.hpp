@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -249,6 +250,14 @@ struct Cause {
   StringLit title;
   ExprPtr when;
 };
+
+/// A field of a capture (`NAME.stdout`, `NAME.ok`, …).
+enum class CaptureField { Stdout, Stderr, Exit, Ok, TimedOut, Duration, Lines, Json };
+/// Every capture field's name, in CaptureField order: the one list the check
+/// pass and evaluation read.
+const std::vector<std::string>& capture_field_names();
+/// The field called `name`, or nullopt.
+std::optional<CaptureField> capture_field(std::string_view name);
 
 enum class Trigger { Start, After, OnFailure, OnSuccess };
 /// How the record and the plan name a trigger: "start", "after", "failure", "success".
