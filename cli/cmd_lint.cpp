@@ -19,8 +19,6 @@ namespace rbk::cli {
 
 namespace {
 
-using FileResult = LintFileResult;
-
 /// Takes each file's result as a worker finishes it, and prints (text and
 /// github formats) or keeps (json and sarif, one document at the end) the
 /// results in the files' order as soon as every file before them is done:
@@ -36,7 +34,7 @@ class InOrder {
         done_(files.size(), false) {}
 
   /// File `i` is finished with `r`.
-  void finish(size_t i, FileResult r) {
+  void finish(size_t i, LintFileResult r) {
     std::lock_guard lock(mu_);
     results_[i] = std::move(r);
     done_[i] = true;
@@ -45,11 +43,11 @@ class InOrder {
 
   size_t errors = 0, warnings = 0, notes = 0;
   /// Every file's findings, when kept (json, sarif).
-  const std::vector<FileResult>& kept() const { return results_; }
+  const std::vector<LintFileResult>& kept() const { return results_; }
 
  private:
   void take(size_t i) {
-    FileResult& r = results_[i];
+    LintFileResult& r = results_[i];
     for (const auto& n : r.notes)
       if (notes_seen_.insert(n).second) write(stderr, "rbk: note: " + n + "\n");
     std::string out;
@@ -69,13 +67,13 @@ class InOrder {
       }
     }
     if (!out.empty()) write(stdout, out);
-    if (!keep_) r = FileResult{};
+    if (!keep_) r = LintFileResult{};
   }
 
   const std::vector<std::string>& files_;
   const bool keep_, github_, color_;
   std::mutex mu_;
-  std::vector<FileResult> results_;
+  std::vector<LintFileResult> results_;
   std::vector<bool> done_;
   size_t next_ = 0;
   std::set<std::string> notes_seen_;

@@ -8,9 +8,9 @@ namespace rbk::cli {
 std::unique_ptr<RunTarget> load_run_target(const std::string& target,
                                            const std::vector<std::string>& param_args) {
   auto out = std::make_unique<RunTarget>();
-  out->workspace = open_workspace();
-  if (!out->workspace) return nullptr;
-  auto loaded = out->workspace->load_runbook(target);
+  auto workspace = open_workspace();
+  if (!workspace) return nullptr;
+  auto loaded = workspace->load_runbook(target);
   if (!loaded) {
     print_problem(loaded.error());
     return nullptr;

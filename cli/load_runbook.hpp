@@ -15,7 +15,6 @@ namespace rbk::cli {
 
 /// A runbook with its parameters, ready to run or plan.
 struct RunTarget {
-  std::unique_ptr<Workspace> workspace;
   std::unique_ptr<LoadedRunbook> runbook;
   BoundParams params;  // missing ones still listed in params.missing
   DestructivePatterns patterns;

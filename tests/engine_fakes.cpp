@@ -1,15 +1,15 @@
 #include "engine_fakes.hpp"
 
-#include "interpreter/record/record.hpp"
-#include "test_support.hpp"
-
 #include "interpreter/base/json_fields.hpp"
+#include "interpreter/record/record.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/value.hpp"
+#include "test_support.hpp"
 
 namespace rbk::test {
 
 MemorySink::~MemorySink() {
+  if (!collecting_records()) return;
   std::string lines;
   for (const auto& e : events) lines += event_line(e);
   collect_record(lines, "an engine test's events");

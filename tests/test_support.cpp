@@ -62,18 +62,34 @@ TempDir::TempDir() {
   path = fs::canonical(tmpl);
 }
 
-void collect_record(const std::string& lines, const std::string& origin) {
+namespace {
+
+/// Where collect_record keeps records, or "" when nothing is collected.
+std::string records_dir() {
   const char* dir = std::getenv("RBK_TEST_RECORDS");
-  if (dir == nullptr || *dir == '\0' || lines.empty()) return;
+  return dir != nullptr ? dir : "";
+}
+
+}  // namespace
+
+bool collecting_records() {
+  return !records_dir().empty();
+}
+
+void collect_record(const std::string& lines, const std::string& origin) {
+  const std::string dir = records_dir();
+  if (dir.empty() || lines.empty()) return;
   static std::atomic<unsigned> count{0};
   const std::string name = std::to_string(::getpid()) + "-" + std::to_string(count++) + ".jsonl";
+  std::error_code ec;
+  fs::create_directories(dir, ec);  // the first test to collect makes it
   // The origin first, as a comment line the validator skips and names in a failure.
   write_file((fs::path(dir) / name).string(), "# " + origin + "\n" + lines);
 }
 
 TempDir::~TempDir() {
   std::error_code ec;
-  if (!synthetic_records) {
+  if (!synthetic_records && collecting_records()) {
     fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec),
         end;
     for (; !ec && it != end; it.increment(ec))

@@ -37,6 +37,8 @@ bool update_goldens();
 /// the suite writes against docs/schemas/record.schema.json. `lines` is the
 /// text of an events.jsonl; `origin` names where it came from.
 void collect_record(const std::string& lines, const std::string& origin);
+/// True under ctest, when records are collected (nothing to prepare otherwise).
+bool collecting_records();
 
 /// A fresh directory under the system's temporary one (canonical path),
 /// removed with everything in it at scope exit. Every events.jsonl in it is

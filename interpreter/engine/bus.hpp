@@ -18,12 +18,7 @@ namespace rbk::engine {
 
 using nlohmann::json;
 
-inline constexpr Millis kDefaultRetryEvery{5000};
-inline constexpr Millis kDefaultUntilEvery{5000};
-inline constexpr Millis kDefaultCheckEvery{10000};
-inline constexpr Millis kNotifyTimeout{30000};
-inline constexpr int kMaxCallDepth = 8;
-
+/// A duration as the record writes it: whole milliseconds.
 inline int64_t count(Millis d) {
   return d.count();
 }

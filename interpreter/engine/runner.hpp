@@ -28,6 +28,12 @@ namespace rbk::engine {
 
 using nlohmann::json;
 
+inline constexpr Millis kDefaultRetryEvery{5000};
+inline constexpr Millis kDefaultUntilEvery{5000};
+inline constexpr Millis kDefaultCheckEvery{10000};
+inline constexpr Millis kNotifyTimeout{30000};
+inline constexpr int kMaxCallDepth = 8;
+
 /// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
 /// not): on the side of refusing a command that may read it.
 bool mentions_variable(std::string_view script, std::string_view name);

@@ -70,6 +70,7 @@ set -e
 record="$(ls -d "$work"/.rbk/runs/* | tail -n 1)"
 # Under ctest, a copy for the record schema check (tests/validate_records.py).
 if [ -n "${RBK_TEST_RECORDS:-}" ] && [ -f "$record/events.jsonl" ]; then
+  mkdir -p "$RBK_TEST_RECORDS"
   { echo "# e2e api-down"; cat "$record/events.jsonl"; } >"$RBK_TEST_RECORDS/e2e-api-down-$$.jsonl"
 fi
 echo "== rbk exit $status; health now: $(code)"

@@ -11,6 +11,7 @@ fail() { echo "demo test: $*" >&2; exit 1; }
 # Under ctest, a copy of the run's record for the schema check (tests/validate_records.py).
 record="$(sed -n 's/^== the run.s record: \(.*\) (events.jsonl, output\/)$/\1/p' <<<"$out")"
 if [ -n "${RBK_TEST_RECORDS:-}" ] && [ -f "$record/events.jsonl" ]; then
+  mkdir -p "$RBK_TEST_RECORDS"
   { echo "# the demo"; cat "$record/events.jsonl"; } >"$RBK_TEST_RECORDS/demo-$$.jsonl"
 fi
 [ "$status" -eq 0 ] || fail "scripts/demo.sh exited $status"
