@@ -8,20 +8,52 @@
 
 #include "interpreter/base/format_str.hpp"
 
-#include "interpreter/base/json_fields.hpp"
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/project/catalog.hpp"
+#include "interpreter/record/event_json.hpp"
 #include "interpreter/runtime/value.hpp"
 
 namespace rbk::cli {
 
 namespace {
 
-using nlohmann::json;
+/// Makes every string of an event printable() (see MakePrintable::fix).
+struct MakePrintable {
+  void operator()(const char*, auto& v) const { fix(v); }
+  static void fix(std::string& s) { s = printable(s); }
+  static void fix(ev::Text& t) { fix(t.value); }
+  static void fix(ev::JsonValue& j) { j.value = printable_json(j.value); }
+  template <class T>
+  static void fix(std::optional<T>& v) {
+    if (v) fix(*v);
+  }
+  template <class T>
+  static void fix(ev::OrNull<T>& v) {
+    if (v.value) fix(*v.value);
+  }
+  template <class T>
+  static void fix(std::vector<T>& v) {
+    for (auto& x : v) fix(x);
+  }
+  template <class T>
+  static void fix(std::map<std::string, T>& v) {
+    for (auto& [k, x] : v) fix(x);
+  }
+  template <class T>
+  static void fix(T&) {}  // numbers, booleans, enums
+};
 
-using json_fields::flag;
-using json_fields::num;
-using json_fields::str;
+/// A copy of `e` whose strings cannot steer the terminal.
+Event printable_event(const Event& e) {
+  Event out = e;
+  std::visit(
+      [](auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        T::fields(b, MakePrintable{});
+      },
+      out.body);
+  return out;
+}
 
 /// The number of '\n' in `bytes`, eight bytes at a time: the one pass over
 /// every byte of a flood the display still makes (std::count is not
@@ -111,84 +143,79 @@ void TextDisplay::tick() {
   }
 }
 
-void TextDisplay::event(const Event& e) {
+void TextDisplay::event(const Event& event) {
   std::lock_guard lock(mu_);
-  const json d = printable_json(e.data);  // nothing from a command may steer the terminal
-  const std::string& t = e.type;
-  if (t == "run_start") {
-    line(paint("1", "rbk run " + str(d, "runbook")) +
-         (str(d, "title").empty() ? "" : " · " + str(d, "title")) +
-         (str(d, "severity").empty() ? "" : " · severity " + str(d, "severity")));
-    line("run " + str(d, "run_id") + (record_dir_.empty() ? "" : " · record " + record_dir_));
+  const Event e = printable_event(event);  // nothing from a command may steer the terminal
+  if (const auto* start = e.as<ev::RunStart>()) {
+    line(paint("1", "rbk run " + start->runbook) +
+         (start->title.empty() ? "" : " · " + start->title.value) +
+         (start->severity.empty() ? "" : " · severity " + start->severity));
+    line("run " + start->run_id + (record_dir_.empty() ? "" : " · record " + record_dir_));
     // Which rbk.yaml is in force (its redaction, policy and notifications)
     // is never left to guess: a run from another directory uses the
     // runbook's nearest one.
-    line("config " + (str(d, "config").empty() ? std::string("none (rbk's defaults)")
-                                               : display_path(str(d, "config"))));
-  } else if (t == "call_run_start") {
-    line(paint("1", "  ↳ calling " + str(d, "runbook")));
-  } else if (t == "section") {
+    line("config " + (start->config.value ? display_path(*start->config.value)
+                                          : std::string("none (rbk's defaults)")));
+  } else if (const auto* call = e.as<ev::CallRunStart>()) {
+    line(paint("1", "  ↳ calling " + call->runbook));
+  } else if (const auto* sec = e.as<ev::SectionStart>()) {
     line("");
-    line(paint("1;36", "── " + str(d, "section") + " "));
-  } else if (t == "step_start") {
-    std::string title = str(d, "title");
-    line("  " + paint("1", str(d, "step")) + (title.empty() ? "" : "  " + title) +
-         (flag(d, "destructive") ? paint("33", "  [destructive]") : ""));
-  } else if (t == "command_start") {
+    line(paint("1;36", "── " + std::string(name_of(sec->section)) + " "));
+  } else if (const auto* step = e.as<ev::StepStart>()) {
+    line("  " + paint("1", step->step) + (step->title.empty() ? "" : "  " + step->title.value) +
+         (step->destructive ? paint("33", "  [destructive]") : ""));
+  } else if (const auto* cmd = e.as<ev::CommandStart>()) {
     running_ = true;
-    running_step_ = str(d, "step");
+    running_step_ = cmd->step;
     running_since_ = last_output_ = std::chrono::steady_clock::now();
-    line(
-        paint("2", "    $ " + first_line(str(d, "command"))) +
-        (num(d, "attempt") > 1 ? paint("2", format_str("  (attempt {})", num(d, "attempt"))) : ""));
-  } else if (t == "command_end") {
+    line(paint("2", "    $ " + first_line(cmd->command.value)) +
+         (cmd->attempt > 1 ? paint("2", format_str("  (attempt {})", cmd->attempt)) : ""));
+  } else if (const auto* end = e.as<ev::CommandEnd>()) {
     running_ = false;
     // The end of each stream: an unterminated line, or the tail of a flood.
     std::string text;
-    for (int s = 0; s < 2; ++s) end_flow(static_cast<uint64_t>(num(d, "seq")), s, text);
+    for (int s = 0; s < 2; ++s) end_flow(end->seq, s, text);
     if (!text.empty()) lines(text);
     std::string how;
-    if (flag(d, "timed_out"))
+    if (end->timed_out)
       how = paint("31", "timed out");
-    else if (flag(d, "cancelled"))
+    else if (end->cancelled)
       how = paint("31", "interrupted");
-    else if (flag(d, "spawn_failed"))
-      how = paint("31", "could not start: " + str(d, "error"));
-    else if (num(d, "signal"))
-      how = paint("31", format_str("killed by signal {}", num(d, "signal")));
+    else if (end->spawn_failed.value_or(false))
+      how = paint("31", "could not start: " + end->error.value_or(ev::Text()).value);
+    else if (end->signal)
+      how = paint("31", format_str("killed by signal {}", end->signal));
     else
-      how = num(d, "exit") == 0 ? paint("32", "exit 0")
-                                : paint("33", format_str("exit {}", num(d, "exit")));
-    line("    " + how + paint("2", " · " + seconds(num(d, "duration_ms"))));
-  } else if (t == "step_end") {
-    if (str(d, "section") == "alert" && str(d, "status") == "ok")
+      how = end->exit == 0 ? paint("32", "exit 0") : paint("33", format_str("exit {}", end->exit));
+    line("    " + how + paint("2", " · " + seconds(end->duration_ms)));
+  } else if (const auto* done = e.as<ev::StepEnd>()) {
+    if (done->section == ev::Section::Alert && done->status == ev::StepStatus::Ok)
       return;  // the signal line says it
-    std::string status = str(d, "status");
-    const char* color = status == "ok"        ? "32"
-                        : status == "skipped" ? "2"
-                        : status == "refused" ? "1;33"
-                                              : "1;31";
-    std::string reason = str(d, "reason");
-    line("  " + paint(color, format_str("{:<8}", status)) + " " + str(d, "step") +
-         paint("2", " · " + seconds(num(d, "duration_ms"))) +
+    const char* color = done->status == ev::StepStatus::Ok        ? "32"
+                        : done->status == ev::StepStatus::Skipped ? "2"
+                        : done->status == ev::StepStatus::Refused ? "1;33"
+                                                                  : "1;31";
+    const std::string reason = done->reason.value_or(ev::Text()).value;
+    line("  " + paint(color, format_str("{:<8}", name_of(done->status))) + " " + done->step +
+         paint("2", " · " + seconds(done->duration_ms)) +
          (reason.empty() ? "" : paint("2", " · " + reason)));
-  } else if (t == "signal") {
-    line(flag(d, "firing") ? paint("1;31", "  ● firing: " + str(d, "title"))
-                           : paint("2", "  ○ not firing: " + str(d, "title")));
-  } else if (t == "not_firing") {
+  } else if (const auto* sig = e.as<ev::Signal>()) {
+    line(sig->firing ? paint("1;31", "  ● firing: " + sig->title.value)
+                     : paint("2", "  ○ not firing: " + sig->title.value));
+  } else if (e.as<ev::NotFiring>()) {
     line("");
     line(paint("1;32", "No alert signal is firing: nothing to do.") +
          " Use --force to run the runbook anyway.");
-  } else if (t == "cause") {
-    line(flag(d, "matched") ? paint("1", "  ● cause " + str(d, "id") + ": " + str(d, "title"))
-                            : paint("2", "  ○ " + str(d, "id") + ": " + str(d, "title")));
-  } else if (t == "gate") {
-    line(paint("1;33", "  ⚠ gate: " + str(d, "step")) + " — " + str(d, "reason"));
+  } else if (const auto* cause = e.as<ev::Cause>()) {
+    line(cause->matched ? paint("1", "  ● cause " + cause->id + ": " + cause->title.value)
+                        : paint("2", "  ○ " + cause->id + ": " + cause->title.value));
+  } else if (const auto* gate = e.as<ev::Gate>()) {
+    line(paint("1;33", "  ⚠ gate: " + gate->step) + " — " + gate->reason.value);
     // The exact commands the operator is asked about, every line of them.
-    if (d.contains("commands") && d["commands"].is_array() && !d["commands"].empty()) {
+    if (!gate->commands.empty()) {
       line("    it will run:");
-      for (const auto& c : d["commands"]) {
-        std::string text = c.is_string() ? c.get<std::string>() : "";
+      for (const auto& c : gate->commands) {
+        const std::string& text = c.value;
         bool first = true;
         for (size_t b = 0; b <= text.size();) {
           size_t nl = text.find('\n', b);
@@ -200,16 +227,18 @@ void TextDisplay::event(const Event& e) {
         }
       }
     }
-  } else if (t == "answer") {
-    std::string by = str(d, "by");
-    if (flag(d, "passed"))
-      line(paint("32", "    approved") + paint("2", " by " + by + " via " + str(d, "via")));
+  } else if (const auto* answer = e.as<ev::Answer>()) {
+    if (answer->passed)
+      line(paint("32", "    approved") +
+           paint("2", " by " + answer->by + " via " +
+                          std::string(answer->via ? name_of(*answer->via) : "")));
     else
-      line(paint("1;33", "    refused") + paint("2", " · " + str(d, "reason")));
-  } else if (t == "manual") {
+      line(paint("1;33", "    refused") +
+           paint("2", " · " + answer->reason.value_or(ev::Text()).value));
+  } else if (const auto* manual = e.as<ev::Manual>()) {
     // The instruction, also when there is no terminal to ask (the operator
     // reading the output must know what was left undone).
-    std::string text = str(d, "via") == "tty" ? "" : str(d, "text");  // else asked on the tty
+    const std::string text = manual->via == ev::Via::Tty ? "" : manual->text.value;
     for (size_t b = 0; b < text.size();) {
       size_t nl = text.find('\n', b);
       line("    " + paint("36", b == 0 ? "manual: " : "        ") +
@@ -217,49 +246,52 @@ void TextDisplay::event(const Event& e) {
       if (nl == std::string::npos) break;
       b = nl + 1;
     }
-    line(paint("2",
-               "    manual: " +
-                   (d.contains("answer") && d["answer"].is_string() ? d["answer"].get<std::string>()
-                                                                    : std::string("no answer")) +
-                   " by " + str(d, "by")));
-  } else if (t == "note") {
-    line("    " + paint("36", "note: ") + str(d, "text"));
-  } else if (t == "rollback") {
+    line(paint("2", "    manual: " +
+                        (manual->answer.value ? std::string(name_of(*manual->answer.value))
+                                              : std::string("no answer")) +
+                        " by " + manual->by));
+  } else if (const auto* note = e.as<ev::Note>()) {
+    line("    " + paint("36", "note: ") + note->text.value);
+  } else if (const auto* rollback = e.as<ev::Rollback>()) {
     line("");
-    line(paint("1;31", "Remediation failed at " + str(d, "failed_step") +
+    line(paint("1;31", "Remediation failed at " + rollback->failed_step +
                            ": undoing completed steps, then rolling back"));
-  } else if (t == "escalation") {
-    std::string who = str(d, "role");
-    if (!str(d, "name").empty()) who += " (" + str(d, "name") + ")";
-    std::string head = (str(d, "kind") == "page" ? "PAGE " : "NOTIFY ") + who;
-    if (flag(d, "delivered")) {
-      line(paint("1;35", "  ✉ " + head) + paint("2", " · " + str(d, "message")));
+  } else if (const auto* esc = e.as<ev::Escalation>()) {
+    std::string who = esc->role;
+    if (esc->name && !esc->name->empty()) who += " (" + esc->name->value + ")";
+    std::string head = (esc->kind == ev::NoticeKind::Page ? "PAGE " : "NOTIFY ") + who;
+    if (esc->delivered) {
+      line(paint("1;35", "  ✉ " + head) + paint("2", " · " + esc->message.value));
     } else {
-      std::string contact = str(d, "contact");
-      line(paint("1;35", "  ✉ " + head) + " — " + str(d, "how") +
+      const std::string contact = esc->contact.value_or(ev::Text()).value;
+      line(paint("1;35", "  ✉ " + head) + " — " + esc->how.value +
            (contact.empty() ? "; contact them yourself" : "; contact: " + contact));
-      line(paint("2", "      message: " + str(d, "message")));
+      line(paint("2", "      message: " + esc->message.value));
     }
-  } else if (t == "warning") {
-    line(paint("33", "  warning: ") + str(d, "message"));
-  } else if (t == "run_end") {
-    std::string outcome = str(d, "outcome");
-    const char* color = outcome == "resolved" || outcome == "not_firing" ? "1;32" : "1;31";
+  } else if (const auto* warning = e.as<ev::Warning>()) {
+    line(paint("33", "  warning: ") + warning->message.value);
+  } else if (const auto* run_end = e.as<ev::RunEnd>()) {
+    const Outcome outcome = run_end->outcome;
+    const char* color =
+        outcome == Outcome::Resolved || outcome == Outcome::NotFiring ? "1;32" : "1;31";
     line("");
     line(paint("1", "── summary"));
-    line("  outcome  " + paint(color, outcome) + format_str(" (exit {})", num(d, "exit_code")));
-    if (!str(d, "failed_step").empty())
-      line((outcome == "refused"       ? "  refused  "
-            : outcome == "interrupted" ? "  stopped  "
-                                       : "  failed   ") +
-           str(d, "failed_step"));
+    line("  outcome  " + paint(color, outcome_name(outcome)) +
+         format_str(" (exit {})", run_end->exit_code));
+    const std::string failed_step = run_end->failed_step.value_or("");
+    if (!failed_step.empty())
+      line((outcome == Outcome::Refused       ? "  refused  "
+            : outcome == Outcome::Interrupted ? "  stopped  "
+                                              : "  failed   ") +
+           failed_step);
     std::string causes;
-    for (const auto& c : d.value("causes", json::array()))
-      causes += (causes.empty() ? "" : ", ") + c.get<std::string>();
+    for (const auto& c : run_end->causes.value_or(std::vector<std::string>{}))
+      causes += (causes.empty() ? "" : ", ") + c;
     line("  causes   " + (causes.empty() ? "none matched" : causes));
-    line(format_str("  steps    {} run · escalations {} · {}", num(d, "steps_run"),
-                    num(d, "escalations"), seconds(num(d, "duration_ms"))));
-    if (!str(d, "message").empty()) line("  error    " + str(d, "message"));
+    line(format_str("  steps    {} run · escalations {} · {}", run_end->steps_run.value_or(0),
+                    run_end->escalations.value_or(0), seconds(run_end->duration_ms.value_or(0))));
+    const std::string message = run_end->message.value_or(ev::Text()).value;
+    if (!message.empty()) line("  error    " + message);
     if (!record_dir_.empty()) line("  record   " + record_dir_);
   }
 }
@@ -358,11 +390,7 @@ void TextDisplay::end_flow(uint64_t seq, int stream, std::string& text) {
 }
 
 void JsonLines::event(const Event& e) {
-  json j = e.data;
-  j["type"] = e.type;
-  j["t"] = e.elapsed_ms;
-  j["time"] = e.time;
-  std::string s = json_text(j) + "\n";
+  std::string s = json_text(event_json(e)) + "\n";
   std::fwrite(s.data(), 1, s.size(), out_);
   std::fflush(out_);
 }

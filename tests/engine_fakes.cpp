@@ -11,7 +11,7 @@ namespace rbk::test {
 MemorySink::~MemorySink() {
   if (!collecting_records()) return;
   std::string lines;
-  for (const auto& e : events) lines += event_line(e);
+  for (const auto& e : events) lines += event_line(e.typed);
   collect_record(lines, "an engine test's events");
 }
 

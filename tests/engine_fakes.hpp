@@ -15,7 +15,7 @@
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/project/config.hpp"
 #include "interpreter/project/destructive.hpp"
-#include "interpreter/record/events.hpp"
+#include "interpreter/record/event_json.hpp"
 #include "interpreter/runtime/clock.hpp"
 #include "interpreter/runtime/operator.hpp"
 #include "interpreter/sema/check.hpp"
@@ -135,16 +135,25 @@ class MemorySink final : public EventSink {
   MemorySink(const MemorySink&) = delete;
   MemorySink& operator=(const MemorySink&) = delete;
   ~MemorySink() override;
-  std::vector<Event> events;
+  /// An event as the tests read it: the JSON fields the record writes.
+  struct Seen {
+    std::string type;
+    nlohmann::json data;  // event_fields()
+    int64_t elapsed_ms = 0;
+    Event typed;
+  };
+  std::vector<Seen> events;
   std::string all_output;
   int syncs = 0;
-  void event(const Event& e) override { events.push_back(e); }
+  void event(const Event& e) override {
+    events.push_back({std::string(e.type()), event_fields(e), e.elapsed_ms, e});
+  }
   void output(uint64_t, Stream, std::string_view chunk) override { all_output.append(chunk); }
   void sync() override { ++syncs; }
 
   /// "type:key" for each event, e.g. "step_end:restart=ok" (see trace()).
-  std::vector<Event> of(const std::string& type) const {
-    std::vector<Event> out;
+  std::vector<Seen> of(const std::string& type) const {
+    std::vector<Seen> out;
     for (const auto& e : events)
       if (e.type == type) out.push_back(e);
     return out;

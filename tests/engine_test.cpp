@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine_fakes.hpp"
+#include "interpreter/base/sha256.hpp"
 
 // Fake results name only the fields that matter ({.exit = 2}); the rest keep
 // their defaults on purpose.
@@ -601,25 +602,41 @@ TEST_CASE("call runs another runbook inside the same run", "[engine]") {
 runbook caller {
   param dir : string = "/var/log/app"
   remediate {
+    step first "First" { run `before` }
     step rotate "Rotate" { call rotate-logs with dir = dir, keep = 3 }
     step after "After" { run `after` }
   }
 }
 )");
-  h.add_runbook("rotate-logs", R"(
+  const std::string callee = R"(
 runbook rotate-logs {
   param dir : string
   param keep : int = 5
   remediate { step gzip "Compress" { run `gzip-old "$dir" "$keep"` } }
 }
-)");
+)";
+  h.add_runbook("rotate-logs", callee);
+  h.runner.on("before", {{.takes_ms = 5000}});
+  h.runner.on("gzip-old", {{.takes_ms = 2000}});
   auto r = h.run();
   CHECK(r.outcome == Outcome::Resolved);
-  REQUIRE(h.runner.ran == Lines{"gzip-old \"$dir\" \"$keep\"", "after"});
-  CHECK(h.runner.env_of(0, "dir") == "/var/log/app");
-  CHECK(h.runner.env_of(0, "keep") == "3");
-  CHECK(h.sink.trace() == Lines{"run gzip-old \"$dir\" \"$keep\"", "step rotate-logs/gzip ok",
-                                "step rotate ok", "run after", "step after ok", "end resolved"});
+  // The called runbook's start names its file's hash and its parameters
+  // (an int as a whole number), its end its own length.
+  auto start = h.sink.of("call_run_start");
+  REQUIRE(start.size() == 1);
+  CHECK(start[0].data["sha256"] == rbk::sha256_hex(callee));
+  CHECK(start[0].data["params"] == nlohmann::json{{"dir", "/var/log/app"}, {"keep", 3}});
+  CHECK(start[0].data["params"]["keep"].is_number_integer());
+  auto end = h.sink.of("call_run_end");
+  REQUIRE(end.size() == 1);
+  CHECK(end[0].data["duration_ms"] == 2000);
+  CHECK(h.sink.of("run_end").at(0).data["duration_ms"] == 7100);  // "after" takes 100 ms
+  REQUIRE(h.runner.ran == Lines{"before", "gzip-old \"$dir\" \"$keep\"", "after"});
+  CHECK(h.runner.env_of(1, "dir") == "/var/log/app");
+  CHECK(h.runner.env_of(1, "keep") == "3");
+  CHECK(h.sink.trace() == Lines{"run before", "step first ok", "run gzip-old \"$dir\" \"$keep\"",
+                                "step rotate-logs/gzip ok", "step rotate ok", "run after",
+                                "step after ok", "end resolved"});
 }
 
 // ------------------------------------------------------ review regressions
@@ -818,7 +835,7 @@ class FailingRecord final : public rbk::EventSink {
  public:
   FailingRecord(std::string at, int nth = 1) : at_(std::move(at)), nth_(nth) {}
   void event(const rbk::Event& e) override {
-    if (e.type == at_ && --nth_ == 0)
+    if (e.type() == at_ && --nth_ == 0)
       failed_ = "cannot write events.jsonl: No space left on device";
   }
   std::string failure() const override { return failed_; }

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "interpreter/record/event_json.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/record/record.hpp"
 #include "test_support.hpp"
@@ -28,7 +29,14 @@ struct TempDir : rbk::test::TempDir {
   TempDir() { synthetic_records = true; }
 };
 
+/// One line of events.jsonl: `e`, with the fields it leaves out at their
+/// defaults (the reader takes a record's events whole).
 std::string line(json e) {
+  if (auto base = rbk::empty_event(e.value("type", ""))) {
+    json full = rbk::event_fields(*base);
+    full.update(e);
+    e = std::move(full);
+  }
   return e.dump() + "\n";
 }
 
@@ -55,7 +63,7 @@ void make_records(const fs::path& records) {
                  {"outcome", "resolved"},
                  {"exit_code", 0},
                  {"duration_ms", 72000},
-                 {"failed_step", nullptr}})));
+                 {"failed_step", ""}})));
   add_run(records, "20260102T100000Z-bbbbbb",
           (line(start("2026-01-02T10:00:00.000Z", "cache-flush", "bob")) +
            line({{"t", 5400},
@@ -76,14 +84,10 @@ void make_records(const fs::path& records) {
   fs::create_directories(records / "20260105T100000Z-eeeeee");  // no events.jsonl
   add_run(records, "20260106T100000Z-ffffff",
           (line(start("2026-01-06T10:00:00.000Z", "outer", "erin")) +
-           line({{"t", 5},
-                 {"time", "x"},
-                 {"type", "run_start"},
-                 {"runbook", "inner"},
-                 {"parent", "20260106T100000Z-ffffff"}}) +
+           line({{"t", 5}, {"time", "x"}, {"type", "call_run_start"}, {"runbook", "inner"}}) +
            line({{"t", 50},
                  {"time", "x"},
-                 {"type", "run_end"},
+                 {"type", "call_run_end"},
                  {"outcome", "resolved"},
                  {"exit_code", 0},
                  {"duration_ms", 45}}) +
@@ -164,10 +168,11 @@ TEST_CASE("a called runbook's end does not end the run", "[history]") {
   TempDir tmp;
   add_run(tmp.path, "r",
           (line(start("2026-01-06T10:00:00.000Z", "outer", "erin")) +
-           line({{"t", 5}, {"time", "x"}, {"type", "run_start"}, {"runbook", "inner"}}) +
+           line({{"t", 5}, {"time", "x"}, {"type", "call_run_start"}, {"runbook", "inner"}}) +
            line({{"t", 50},
                  {"time", "x"},
-                 {"type", "run_end"},
+                 {"type", "call_run_end"},
+                 {"runbook", "inner"},
                  {"outcome", "failed"},
                  {"exit_code", 1},
                  {"failed_step", "inner-step"}}) +
@@ -189,21 +194,26 @@ TEST_CASE("read_events keeps every valid line and names the damaged ones", "[his
   TempDir tmp;
   using namespace std::string_literals;
   add_run(tmp.path, "r",
-          "{\"t\":0,\"type\":\"run_start\"}\n"
-          "\n"
-          "[1,2]\n"
-          "{\"t\":1}\n"
-          "\xff\xfe\x00garbage\n"
-          "{\"t\":2,\"type\":\"note\",\"text\":\"ok\"}\n"
-          "{\"t\":3,\"type\":\"no"s);
+          line(start("2026-01-06T10:00:00.000Z", "outer", "erin")) +
+              "\n"
+              "{\"t\":0,\"type\":\"note\",\"step\":\"a\",\"text\":3}\n"
+              "[1,2]\n"
+              "{\"t\":1}\n"
+              "\xff\xfe\x00garbage\n"
+              "{\"t\":2,\"type\":\"note\",\"step\":\"a\",\"text\":\"ok\"}\n"
+              "{\"t\":2,\"type\":\"from_the_future\"}\n"
+              "{\"t\":3,\"type\":\"no"s);
   std::vector<std::string> problems;
   auto events = read_events((tmp.path / "r").string(), problems);
   REQUIRE(events.size() == 2);
-  CHECK(events[0]["type"] == "run_start");
-  CHECK(events[1]["text"] == "ok");
-  CHECK(problems == std::vector<std::string>{"line 3 is not a JSON object",
-                                             "line 4 has no event type", "line 5 is not valid JSON",
-                                             "line 7 is not valid JSON (truncated write?)"});
+  REQUIRE(events[0].as<rbk::ev::RunStart>());
+  CHECK(events[0].as<rbk::ev::RunStart>()->runbook == "outer");
+  REQUIRE(events[1].as<rbk::ev::Note>());
+  CHECK(events[1].as<rbk::ev::Note>()->text.value == "ok");
+  CHECK(problems == std::vector<std::string>{"line 3: note: 'text' is not a string",
+                                             "line 4 is not a JSON object",
+                                             "line 5 has no event type", "line 6 is not valid JSON",
+                                             "line 9 is not valid JSON (truncated write?)"});
 
   problems.clear();
   CHECK(read_events((tmp.path / "missing").string(), problems).empty());
@@ -235,15 +245,14 @@ TEST_CASE("a record written by RunRecord reads back", "[history]") {
   std::string error;
   auto rec = rbk::RunRecord::create(tmp.path.string(), "20260107T000000Z-123456", error);
   REQUIRE(rec);
-  auto ev = [&](std::string type, json data, int64_t t) {
-    rbk::Event e;
-    e.type = std::move(type);
-    e.data = std::move(data);
+  auto ev = [&](const std::string& type, json data, int64_t t) {
+    data["type"] = type;
+    rbk::Event e = **rbk::event_from_json(json::parse(line(data)));
     e.elapsed_ms = t;
     e.time = "2026-01-07T00:00:00.000Z";
     rec->event(e);
   };
-  ev("run_start", {{"runbook", "db-down"}, {"user", "zoe"}, {"parent", nullptr}}, 0);
+  ev("run_start", {{"runbook", "db-down"}, {"user", "zoe"}}, 0);
   ev("step_end", {{"step", "restart"}, {"status", "refused"}}, 800);
   ev("run_end",
      {{"outcome", "refused"}, {"exit_code", 4}, {"duration_ms", 812}, {"failed_step", "restart"}},

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "interpreter/record/event_json.hpp"
 #include "interpreter/record/mask.hpp"
 
 using rbk::Masker;
@@ -223,15 +224,50 @@ TEST_CASE("an over-long line is flushed in pieces without leaking", "[mask]") {
   }
 }
 
-TEST_CASE("event fields that name runbook identifiers are never masked", "[mask]") {
-  // A one-letter secret must not turn step 'restart' into '***estart'.
-  Masker m({"r"}, {});
-  nlohmann::json j = m.mask(nlohmann::json{
-      {"step", "restart"}, {"role", "oncall-r"}, {"message", "restart r"}, {"causes", {"rr"}}});
+TEST_CASE("an event is masked by the types of its fields, never its names", "[mask]") {
+  // A one-letter secret must not turn step 'restart' into '***esta***t', nor
+  // a manual step's answer 'done' into 'd***': names and rbk's own words are
+  // not Text, so they are never masked; every Text is.
+  Masker m({"r", "o"}, {});
+  rbk::Event esc{rbk::ev::Escalation{.trigger = rbk::ev::Trigger::Step,
+                                     .role = "oncall-r",
+                                     .message = "restart r",
+                                     .step = "restart",
+                                     .how = "notification command"}};
+  m.mask(esc);
+  nlohmann::json j = rbk::event_fields(esc);
   CHECK(j["step"] == "restart");
   CHECK(j["role"] == "oncall-r");
-  CHECK(j["causes"][0] == "rr");
+  CHECK(j["trigger"] == "step");
   CHECK(j["message"] == "***esta***t ***");
+  CHECK(j["how"] == "n***tificati***n c***mmand");
+
+  rbk::Event manual{rbk::ev::Manual{
+      .step = "restart", .text = "restart it", .by = "root", .answer = {rbk::ManualAnswer::Done}}};
+  m.mask(manual);
+  j = rbk::event_fields(manual);
+  CHECK(j["answer"] == "done");
+  CHECK(j["by"] == "root");
+  CHECK(j["text"] == "***esta***t it");
+
+  rbk::Event end{rbk::ev::RunEnd{{.outcome = rbk::Outcome::NotRestored,
+                                  .exit_code = 3,
+                                  .failed_step = "rr",
+                                  .causes = std::vector<std::string>{"rr"},
+                                  .message = "error"}}};
+  m.mask(end);
+  j = rbk::event_fields(end);
+  CHECK(j["outcome"] == "not_restored");
+  CHECK(j["failed_step"] == "rr");
+  CHECK(j["causes"][0] == "rr");
+  CHECK(j["message"] == "e***");
+
+  // Parameter values are masked inside lists too, their names never.
+  rbk::ev::RunStart start;
+  start.params["r"] = {nlohmann::json::array({"or", 3})};
+  rbk::Event s{start};
+  m.mask(s);
+  CHECK(rbk::event_fields(s)["params"] == nlohmann::json{{"r", {"***", 3}}});
 }
 
 TEST_CASE("each line of a multi-line secret and its trimmed form are masked", "[mask]") {

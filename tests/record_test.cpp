@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "interpreter/record/event_json.hpp"
 #include "interpreter/record/record.hpp"
 #include "test_support.hpp"
 
@@ -49,10 +52,15 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-Event event(std::string type, nlohmann::json data, int64_t t) {
-  Event e;
-  e.type = std::move(type);
-  e.data = std::move(data);
+/// An event of `type` with the fields in `data` and the rest at their defaults.
+Event event(const std::string& type, const nlohmann::json& data, int64_t t) {
+  nlohmann::json j = rbk::event_fields(*rbk::empty_event(type));
+  j.update(data);
+  j["type"] = type;
+  auto read = rbk::event_from_json(j);
+  REQUIRE(read.has_value());
+  REQUIRE(read->has_value());
+  Event e = std::move(**read);
   e.elapsed_ms = t;
   e.time = "2026-01-02T03:04:05.678Z";
   return e;
@@ -94,7 +102,9 @@ TEST_CASE("a record is a directory with one JSON line per event", "[record]") {
   REQUIRE(lines.size() == 6);
   // The fixed fields first, in this order, then the event's own.
   CHECK(lines[0] == R"({"t":0,"time":"2026-01-02T03:04:05.678Z","type":"run_start",)"
-                    R"("run_id":"20260102T030405Z-abc123","runbook":"db-down"})");
+                    R"("config":null,"file":"","format":1,"params":{},"rbk_version":"",)"
+                    R"("run_id":"20260102T030405Z-abc123","runbook":"db-down","secrets":[],)"
+                    R"("severity":"","sha256":"","title":"","user":""})");
   CHECK(lines[4] == R"({"t":21,"time":"2026-01-02T03:04:05.678Z","type":"not_firing"})");
   std::vector<std::string> types;
   for (const auto& line : lines) {
@@ -191,31 +201,57 @@ TEST_CASE("invalid UTF-8 in an event does not throw", "[record]") {
   auto rec = RunRecord::create(tmp.path.string(), kRunId, error);
   REQUIRE(rec);
   const std::string bad = "ok \xff\xfe end";
-  CHECK_NOTHROW(rec->event(event("note", {{"text", bad}, {"list", {bad}}}, 3)));
+  CHECK_NOTHROW(rec->event(event("gate", {{"prompt", bad}, {"commands", {bad}}}, 3)));
   CHECK_NOTHROW(rec->output(1, Stream::Out, bad));
   CHECK(rec->error().empty());
   auto lines = lines_of(read_file((tmp.path / kRunId / "events.jsonl").string()));
   REQUIRE(lines.size() == 1);
   auto j = nlohmann::json::parse(lines[0]);
-  CHECK(j["text"] == "ok \xEF\xBF\xBD\xEF\xBF\xBD end");  // U+FFFD for each bad byte
-  CHECK(j["list"][0] == j["text"]);
+  CHECK(j["prompt"] == "ok \xEF\xBF\xBD\xEF\xBF\xBD end");  // U+FFFD for each bad byte
+  CHECK(j["commands"][0] == j["prompt"]);
   // Output files keep the bytes as they came.
   CHECK(read_file((tmp.path / kRunId / "output/0001.stdout").string()) == bad);
 }
 
-TEST_CASE("event fields named like the fixed ones do not make duplicate keys", "[record]") {
-  TempDir tmp;
-  std::string error;
-  auto rec = RunRecord::create(tmp.path.string(), kRunId, error);
-  REQUIRE(rec);
-  rec->event(event("warning", {{"type", "x"}, {"t", 9}, {"message", "m"}}, 4));
-  rec->event(event("warning", "not an object", 5));
-  auto lines = lines_of(read_file((tmp.path / kRunId / "events.jsonl").string()));
-  REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == R"({"t":4,"time":"2026-01-02T03:04:05.678Z","type":"warning",)"
-                    R"("data_t":9,"data_type":"x","message":"m"})");
-  CHECK(lines[1] ==
-        R"({"t":5,"time":"2026-01-02T03:04:05.678Z","type":"warning","data":"not an object"})");
+TEST_CASE("every event type is written and read back in one place", "[record]") {
+  // The types docs/record.md documents, each once.
+  const std::vector<std::string> types = {
+      "run_start",  "call_run_start", "run_end",       "call_run_end", "section", "signal",
+      "not_firing", "step_start",     "command_start", "command_end",  "gate",    "answer",
+      "manual",     "note",           "step_end",      "cause",        "check",   "rollback",
+      "escalation", "call_start",     "call_end",      "warning"};
+  CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
+  for (const auto& type : types) {
+    CAPTURE(type);
+    std::optional<Event> e = rbk::empty_event(type);
+    REQUIRE(e);
+    CHECK(e->type() == type);
+    e->elapsed_ms = 7;
+    e->time = "2026-01-02T03:04:05.678Z";
+    const nlohmann::json j = rbk::event_json(*e);
+    // No field takes the name of a fixed one (event_line splices them in).
+    const nlohmann::json fields = rbk::event_fields(*e);
+    for (const char* fixed : {"t", "time", "type"}) CHECK_FALSE(fields.contains(fixed));
+    auto back = rbk::event_from_json(j);
+    REQUIRE(back.has_value());
+    REQUIRE(back->has_value());
+    CHECK(rbk::event_json(**back) == j);
+  }
+  CHECK_FALSE(rbk::empty_event("no_such_type"));
+  // A type this rbk does not know is skipped; a known one with a field of
+  // the wrong type, or without a field, is an error naming it.
+  auto unknown = rbk::event_from_json({{"type", "from_the_future"}, {"x", 1}});
+  REQUIRE(unknown.has_value());
+  CHECK_FALSE(unknown->has_value());
+  auto wrong = rbk::event_from_json({{"type", "note"}, {"step", "a"}, {"text", 3}});
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error() == "note: 'text' is not a string");
+  auto missing = rbk::event_from_json({{"type", "note"}, {"text", "x"}});
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error() == "note: no 'step'");
+  auto bad_name = rbk::event_from_json({{"type", "section"}, {"section", "somewhere"}});
+  REQUIRE_FALSE(bad_name.has_value());
+  CHECK(bad_name.error() == "section: 'section' is not one of its names");
 }
 
 TEST_CASE("a command's output files close at its end and still sync", "[record]") {
@@ -274,4 +310,96 @@ TEST_CASE("run ids are the UTC time and a random suffix", "[record]") {
   CHECK(std::regex_match(b, shape));
   // 24 random bits each: three equal suffixes would be a broken source.
   CHECK_FALSE((a.substr(17) == b.substr(17) && b.substr(17) == c.substr(17)));
+}
+
+namespace {
+
+template <class T>
+struct Masking {
+  /// "yes" for a masked field, "no" for a string that never is, "–" for a number or boolean.
+  static std::string column() {
+    if constexpr (std::is_same_v<T, rbk::ev::Text> || std::is_same_v<T, rbk::ev::JsonValue>)
+      return "yes";
+    else if constexpr (std::is_same_v<T, std::string> || std::is_enum_v<T>)
+      return "no";
+    else if constexpr (std::is_arithmetic_v<T>)
+      return "–";
+    else if constexpr (requires(T t) { t.value.has_value(); })  // OrNull
+      return Masking<typename decltype(T::value)::value_type>::column();
+    else if constexpr (requires(T t) { t.begin()->second; })  // a map by name
+      return Masking<typename T::mapped_type>::column();
+    else
+      return Masking<typename T::value_type>::column();  // optional, vector
+  }
+};
+
+/// field → masked column, for every field of event `type`.
+std::map<std::string, std::string> masking_of(const std::string& type) {
+  std::map<std::string, std::string> out;
+  std::visit(
+      [&](const auto& b) {
+        using B = std::decay_t<decltype(b)>;
+        B::fields(b, [&](const char* key, const auto& v) {
+          out[key] = Masking<std::decay_t<decltype(v)>>::column();
+        });
+      },
+      rbk::empty_event(type)->body);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("docs/record.md documents every field of every event and its masking by type",
+          "[record]") {
+  const std::string doc = read_file(rbk::test::source_dir() + "/docs/record.md");
+  // "### `TYPE`" sections, each with a table of "| `field` | … | masked |" rows.
+  std::map<std::string, std::map<std::string, std::string>> documented;
+  std::set<std::string> headings;
+  std::string type;
+  std::istringstream in(doc);
+  static const std::regex heading(R"(^### `([a-z_]+)`$)");
+  static const std::regex row(R"(^\| `([a-z_0-9]+)` \|.*\| (yes|no|–) \|$)");
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, heading)) {
+      type = m[1];
+      headings.insert(type);
+    } else if (!type.empty() && std::regex_match(line, m, row))
+      documented[type][m[1]] = m[2];
+  }
+  REQUIRE(documented.size() >= 20);
+  for (const auto& [t, fields] : documented) {
+    CAPTURE(t);
+    REQUIRE(rbk::empty_event(t));
+    const auto actual = masking_of(t);
+    for (const auto& [field, masked] : fields) {
+      CAPTURE(field);
+      REQUIRE(actual.count(field));
+      CHECK(actual.at(field) == masked);
+    }
+    // The two call_ events are documented as "the fields of run_start /
+    // run_end, and": only their own rows are in their tables.
+    if (t == "call_run_end") continue;
+    for (const auto& [field, masked] : actual) {
+      CAPTURE(field);
+      CHECK(fields.count(field));
+    }
+  }
+  auto run_start = masking_of("run_start");
+  run_start.erase("format");
+  CHECK(masking_of("call_run_start") == run_start);
+  auto run_end = masking_of("run_end");
+  run_end["runbook"] = "no";
+  CHECK(masking_of("call_run_end") == run_end);
+  // Every event type has its section.
+  std::vector<std::string> all;
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (all.emplace_back(std::variant_alternative_t<I, rbk::ev::Body>::kType), ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<rbk::ev::Body>>{});
+  for (const auto& t : all) {
+    CAPTURE(t);
+    CHECK(headings.count(t));
+  }
+  for (const auto& t : headings) CHECK(rbk::empty_event(t));
 }

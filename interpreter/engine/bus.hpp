@@ -9,14 +9,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/record/mask.hpp"
 
 namespace rbk::engine {
-
-using nlohmann::json;
 
 /// A duration as the record writes it: whole milliseconds.
 inline int64_t count(Millis d) {
@@ -48,12 +44,12 @@ class Bus {
     return m.finish();
   }
 
-  void emit(const std::string& type, json data) {
-    Event e;
-    e.type = type;
+  /// Masks, stamps and hands one event to every sink, in order.
+  void emit(ev::Body body) {
+    Event e{std::move(body)};
     {
       std::shared_lock lock(mask_mu_);
-      e.data = masker_.mask(data);
+      masker_.mask(e);
     }
     // Stamped under the lock, so times never go backwards in the record.
     std::lock_guard lock(mu_);

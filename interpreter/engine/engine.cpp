@@ -4,49 +4,6 @@
 
 namespace rbk {
 
-const char* outcome_name(Outcome o) {
-  switch (o) {
-    case Outcome::Resolved:
-      return "resolved";
-    case Outcome::NotFiring:
-      return "not_firing";
-    case Outcome::Failed:
-      return "failed";
-    case Outcome::NotRestored:
-      return "not_restored";
-    case Outcome::Refused:
-      return "refused";
-    case Outcome::Interrupted:
-      return "interrupted";
-    case Outcome::Error:
-      return "error";
-    case Outcome::RecordFailed:
-      return "record_failed";
-  }
-  return "error";
-}
-
-int exit_code_for(Outcome o) {
-  switch (o) {
-    case Outcome::Resolved:
-    case Outcome::NotFiring:
-      return 0;
-    case Outcome::Failed:
-      return 1;
-    case Outcome::Error:
-      return 2;
-    case Outcome::NotRestored:
-      return 3;
-    case Outcome::Refused:
-      return 4;
-    case Outcome::RecordFailed:
-      return 5;
-    case Outcome::Interrupted:
-      return 130;
-  }
-  return 2;
-}
-
 RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
   using engine::Bus;
   using engine::Runner;
@@ -69,9 +26,11 @@ RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
   }
   try {
     notifier.drain();
-    bus.emit("run_end", {{"outcome", outcome_name(Outcome::Error)},
-                         {"exit_code", r.exit_code},
-                         {"message", r.message}});
+    ev::RunEnd end;
+    end.outcome = Outcome::Error;
+    end.exit_code = r.exit_code;
+    end.message = r.message;
+    bus.emit(std::move(end));
     bus.sync();
   } catch (const std::exception&) {  // nothing more can be done; the CLI says why
   }

@@ -24,25 +24,8 @@
 
 namespace rbk {
 
-/// How a run ended.
-enum class Outcome {
-  Resolved,      // verification passed (or nothing needed doing)
-  NotFiring,     // no alert signal fired; nothing was done
-  Failed,        // a step or check failed; undo and rollback ran and succeeded
-  NotRestored,   // failed, and the system was not restored: rollback failed, or `on failure abort`
-  Refused,       // stopped at a gate that was refused or not approved
-  Interrupted,   // Ctrl-C, SIGTERM, SIGHUP or SIGQUIT
-  Error,         // could not start (e.g. a secret command failed)
-  RecordFailed,  // the run record could not be written: stopped at once
-};
-
-/// "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
-/// "record_failed".
-const char* outcome_name(Outcome o);
-/// The process exit code for an outcome (documented in docs/cli.md):
-/// 0 resolved / not firing, 1 failed (rolled back), 2 error, 3 not restored,
-/// 4 refused, 5 the record could not be written, 130 interrupted.
-int exit_code_for(Outcome o);
+// Outcome, outcome_name and exit_code_for are in record/events.hpp: the
+// record writes them.
 
 /// Finds, parses and checks a runbook by name for `call`; nullptr with
 /// `error` set when it cannot. The returned document must outlive the run.

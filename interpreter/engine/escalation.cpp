@@ -39,7 +39,7 @@ void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
       fire_due(now);
     } catch (const std::exception& e) {
       // A timer must not take the run down; say it in the record instead.
-      run_.bus().emit("warning", {{"message", std::string("escalation timer: ") + e.what()}});
+      run_.bus().emit(ev::Warning{.message = std::string("escalation timer: ") + e.what()});
     }
   });
 }
@@ -93,22 +93,24 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   const auto& roles = ctx_.config->roles;
   auto it = roles.find(role);
   const std::string& command = n.page ? ctx_.config->page_command : ctx_.config->notify_command;
-  json ev = {{"trigger", trigger},
-             {"kind", n.page ? "page" : "notify"},
-             {"role", role},
-             {"message", message}};
-  if (!step.empty()) ev["step"] = qualified(step);
-  if (rule && rule->after) ev["after_ms"] = rule->after->ms;
+  ev::Escalation event{
+      // The record's triggers are the runbook's, by name, and "step".
+      .trigger = enum_names(ev::Trigger{}).parse(trigger).value_or(ev::Trigger::Step),
+      .kind = n.page ? ev::NoticeKind::Page : ev::NoticeKind::Notify,
+      .role = role,
+      .message = message};
+  if (!step.empty()) event.step = qualified(step);
+  if (rule && rule->after) event.after_ms = rule->after->ms;
   if (it != roles.end()) {
-    ev["name"] = it->second.name;
-    ev["contact"] = it->second.contact;
+    event.name = it->second.name;
+    event.contact = it->second.contact;
   }
   ++escalations_;
   if (command.empty() || bus_.is_broken()) {
-    ev["delivered"] = false;
-    ev["how"] = command.empty() ? "no notification command configured"
+    event.delivered = false;
+    event.how = command.empty() ? "no notification command configured"
                                 : "not sent: the run record cannot be written";
-    bus_.emit("escalation", std::move(ev));
+    bus_.emit(std::move(event));
     return;
   }
   CommandSpec spec;
@@ -126,14 +128,14 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   spec.grace = ctx_.config->policy.grace;
   // Its event is written when the command has ended, whether delivered
   // or not; the run goes on meanwhile (see Notifier).
-  notifier_.post(
-      [&bus = bus_, runner = ctx_.runner, spec = std::move(spec), ev = std::move(ev)]() mutable {
-        CommandResult r = runner->run(spec, nullptr);
-        ev["delivered"] = r.ok();
-        ev["how"] = r.ok() ? "notification command"
-                           : "notification command failed: " + describe_failure(r, kNotifyTimeout);
-        bus.emit("escalation", std::move(ev));
-      });
+  notifier_.post([&bus = bus_, runner = ctx_.runner, spec = std::move(spec),
+                  event = std::move(event)]() mutable {
+    CommandResult r = runner->run(spec, nullptr);
+    event.delivered = r.ok();
+    event.how = r.ok() ? "notification command"
+                       : "notification command failed: " + describe_failure(r, kNotifyTimeout);
+    bus.emit(std::move(event));
+  });
 }
 
 void Runner::fire_rules(ast::Trigger trigger) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -23,6 +24,24 @@
 namespace rbk::engine {
 
 using nlohmann::json;
+
+namespace {
+
+/// A parameter's value as the record writes it: an `int` as a whole number
+/// (a Value holds every number as a double, which JSON would write as 3.0).
+json record_value(const Value& v) {
+  if (v.kind == ValueKind::Number && std::trunc(v.number) == v.number &&
+      std::abs(v.number) < 9007199254740992.0)  // 2^53: every whole double below is exact
+    return static_cast<int64_t>(v.number);
+  if (v.kind == ValueKind::List) {
+    json a = json::array();
+    for (const auto& i : v.items) a.push_back(record_value(i));
+    return a;
+  }
+  return to_json(v);
+}
+
+}  // namespace
 
 void Runner::declare_captures() {
   // Every capture exists from the start, empty until its step runs: a
@@ -81,8 +100,7 @@ std::vector<std::string> Runner::secret_sources() {
   return names;
 }
 
-Outcome Runner::resolve_secrets(std::string& error,
-                                std::vector<std::pair<std::string, json>>& events) {
+Outcome Runner::resolve_secrets(std::string& error, std::vector<ev::Body>& events) {
   for (const auto& item : rb_.items) {
     const auto* s = std::get_if<ast::Secret>(&item);
     if (!s) continue;
@@ -94,8 +112,8 @@ Outcome Runner::resolve_secrets(std::string& error,
       std::string var = ast::secret_env_var(*s);
       const char* v = std::getenv(var.c_str());
       if (!v) {
-        events.emplace_back("warning", json{{"message", "secret " + s->name.name + ": $" + var +
-                                                            " is not set; commands get it empty"}});
+        events.push_back(ev::Warning{.message = "secret " + s->name.name + ": $" + var +
+                                                " is not set; commands get it empty"});
       }
       value = v ? v : "";
     } else {
@@ -119,21 +137,15 @@ Outcome Runner::resolve_secrets(std::string& error,
       uint64_t seq = ++*seq_;
       // Recorded after run_start (see run()): nothing is written before
       // every secret is known, so nothing is written unmasked.
-      events.emplace_back("command_start", json{{"step", qualified(step)},
-                                                {"seq", seq},
-                                                {"command", s->command->text},
-                                                {"timeout_ms", count(spec.timeout)},
-                                                {"attempt", 1}});
+      events.push_back(ev::CommandStart{.step = qualified(step),
+                                        .seq = seq,
+                                        .command = s->command->text,
+                                        .timeout_ms = count(spec.timeout),
+                                        .attempt = 1});
       CommandResult r = ctx_.runner->run(spec, nullptr);  // its output is the secret: never kept
-      events.emplace_back("command_end", json{{"step", qualified(step)},
-                                              {"seq", seq},
-                                              {"exit", r.exit_code},
-                                              {"signal", r.signal},
-                                              {"timed_out", r.timed_out},
-                                              {"cancelled", r.cancelled},
-                                              {"ok", r.ok()},
-                                              {"duration_ms", count(r.duration)},
-                                              {"output", "not recorded: it is a secret"}});
+      ev::CommandEnd end = command_end(qualified(step), seq, r);
+      end.output = ev::Text("not recorded: it is a secret");
+      events.push_back(std::move(end));
       if (r.cancelled || interrupted()) return Outcome::Interrupted;
       if (!r.ok()) {
         error = "secret " + s->name.name + ": its command failed (" +
@@ -157,6 +169,7 @@ RunResult Runner::run() {
       severity_ = m->word ? m->word->name : "";
   std::vector<std::string> import_errors;
   imports_ = resolve_imports(*req_.doc, *ctx_.modules, import_errors);
+  const Millis started = now();  // a called runbook's duration counts from its own start
   auto finish = [&](Outcome o) {
     // Every notification's outcome is in the record before its end.
     if (depth_ == 0) notifier_.drain();
@@ -168,19 +181,19 @@ RunResult Runner::run() {
     result.escalations = escalations_;
     for (const auto& [id, m] : causes_)
       if (m) result.causes.push_back(qualified(id));
-    json causes = json::array();
-    for (const auto& c : result.causes) causes.push_back(c);
-    json end = {{"outcome", outcome_name(o)},
-                {"exit_code", result.exit_code},
-                {"duration_ms", count(now() - bus_.start())},
-                {"failed_step", result.failed_step},
-                {"causes", causes},
-                {"steps_run", result.steps_run},
-                {"escalations", result.escalations}};
-    if (depth_ > 0) end["runbook"] = rb_.name.name;
+    ev::RunTotals end{.outcome = o,
+                      .exit_code = result.exit_code,
+                      .duration_ms = count(now() - (depth_ == 0 ? bus_.start() : started)),
+                      .failed_step = result.failed_step,
+                      .causes = result.causes,
+                      .steps_run = result.steps_run,
+                      .escalations = result.escalations};
     if (o == Outcome::RecordFailed) result.message = record_failure();
-    if (!result.message.empty()) end["message"] = result.message;
-    bus_.emit(depth_ > 0 ? "call_run_end" : "run_end", std::move(end));
+    if (!result.message.empty()) end.message = result.message;
+    if (depth_ > 0)
+      bus_.emit(ev::CallRunEnd{{end}, rb_.name.name});
+    else
+      bus_.emit(ev::RunEnd{{end}});
     bus_.sync();
     if (depth_ == 0 && bus_.is_broken() && result.outcome != Outcome::RecordFailed) {
       // The last event or the final sync failed: the run is over, but its
@@ -199,37 +212,34 @@ RunResult Runner::run() {
   const bool inherit =
       std::find(typed_for.begin(), typed_for.end(), inherited_severity_) != typed_for.end();
   gate_severity_ = inherit ? inherited_severity_ : severity_;
-  json params = json::object();
-  for (const auto& [name, v] : req_.params) params[name] = to_json(v);
-  json secrets = json::array();
+  ev::RunInfo info;
+  for (const auto& [name, v] : req_.params) info.params[name] = {record_value(v)};
   for (const auto& item : rb_.items)
-    if (const auto* sec = std::get_if<ast::Secret>(&item)) secrets.push_back(sec->name.name);
-  std::string title;
+    if (const auto* sec = std::get_if<ast::Secret>(&item)) info.secrets.push_back(sec->name.name);
   for (const auto& item : rb_.items)
     if (const auto* m = std::get_if<ast::Meta>(&item); m && m->kind == ast::MetaKind::Title)
-      title = m->text ? m->text->plain() : "";
+      info.title = m->text ? m->text->plain() : "";
   // Secrets first: the masker must know every one of them before the first
   // event (run_start holds the parameters, which may contain one).
   if (depth_ == 0) bus_.set_secret_sources(secret_sources());
-  std::vector<std::pair<std::string, json>> secret_events;
+  std::vector<ev::Body> secret_events;
   const Outcome secrets_read = resolve_secrets(result.message, secret_events);
-  json start = {{"run_id", ctx_.run_id},
-                {"runbook", rb_.name.name},
-                {"title", title},
-                {"file", req_.file},
-                {"sha256", req_.sha256},
-                {"severity", severity_},
-                {"params", params},
-                {"secrets", secrets},
-                {"user", ctx_.op->user()},
-                {"config", config_in_force()},
-                {"rbk_version", RBK_VERSION}};
+  info.run_id = ctx_.run_id;
+  info.runbook = rb_.name.name;
+  info.file = req_.file;
+  info.sha256 = req_.sha256;
+  info.severity = severity_;
+  info.user = ctx_.op->user();
+  info.config = config_in_force();
+  info.rbk_version = RBK_VERSION;
   // The record's format version: once, at the top of the record (a called
   // runbook's call_run_start is inside the same record).
-  if (depth_ == 0) start["format"] = kRecordFormat;
-  bus_.emit(depth_ > 0 ? "call_run_start" : "run_start", std::move(start));
-  for (auto& [type, data] : secret_events) bus_.emit(type, std::move(data));
-  for (const auto& e : import_errors) bus_.emit("warning", {{"message", e}});
+  if (depth_ > 0)
+    bus_.emit(ev::CallRunStart{std::move(info)});
+  else
+    bus_.emit(ev::RunStart{std::move(info)});
+  for (auto& e : secret_events) bus_.emit(std::move(e));
+  for (const auto& e : import_errors) bus_.emit(ev::Warning{.message = e});
   if (secrets_read != Outcome::Resolved) return finish(secrets_read);
 
   if (const auto* sec = section(ast::SectionKind::Alert)) {
@@ -238,10 +248,10 @@ RunResult Runner::run() {
     if (alert == Alert::Refused) return finish(Outcome::Refused);
     if (alert == Alert::Quiet) {
       if (!ctx_.force) {
-        bus_.emit("not_firing", json::object());
+        bus_.emit(ev::NotFiring{});
         return finish(Outcome::NotFiring);
       }
-      bus_.emit("warning", {{"message", "no alert signal is firing; going on (--force)"}});
+      bus_.emit(ev::Warning{.message = "no alert signal is firing; going on (--force)"});
     }
   }
 

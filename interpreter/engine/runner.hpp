@@ -43,6 +43,10 @@ bool mentions_variable(std::string_view script, std::string_view name);
 bool write_private_file(const std::string& dir, const std::string& name, std::string_view text,
                         std::string& error);
 
+/// The command_end event of a finished command: what every command's has
+/// (a step's command adds its output files and counts).
+ev::CommandEnd command_end(std::string step, uint64_t seq, const CommandResult& r);
+
 /// One line on why a command failed, for a reason or a notification's `how`.
 std::string describe_failure(const CommandResult& r, Millis timeout);
 
@@ -212,22 +216,23 @@ class Runner final : public Scope {
     return out;
   }
   /// The rbk.yaml the run is under, null when none (rbk's defaults).
-  json config_in_force() const {
-    return ctx_.config->path.empty() ? json(nullptr) : json(ctx_.config->path);
+  ev::OrNull<std::string> config_in_force() const {
+    if (ctx_.config->path.empty()) return {};
+    return {ctx_.config->path};
   }
   std::string record_failure() const {
     return "the run record could not be written (" + bus_.broken() +
            "); rbk stopped and ran nothing more";
   }
   void warn(const std::string& where, const EvalError& err) {
-    bus_.emit("warning",
-              {{"step", qualified(where)}, {"message", err.span.where() + ": " + err.what()}});
+    bus_.emit(
+        ev::Warning{.message = err.span.where() + ": " + err.what(), .step = qualified(where)});
   }
 
   /// What a command of `step` gets in its environment; the captures too
   /// large for it are named in `too_big` (they are only in capture_dir()).
   std::vector<std::pair<std::string, std::string>> command_env(
-      const std::string& section, const std::string& step,
+      ev::Section section, const std::string& step,
       std::vector<std::string>* too_big = nullptr) const;
   /// This runbook's folder of capture files (a called runbook has its own).
   std::string capture_dir() const {
@@ -238,17 +243,17 @@ class Runner final : public Scope {
   std::string capture_too_big_for(const std::string& script,
                                   const std::vector<std::string>& too_big) const;
   CommandResult run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
-                            const std::string& section, int attempt, bool evidence);
+                            ev::Section section, int attempt, bool evidence);
   void store_capture(const std::string& name, const CommandResult& r);
 
   BlockResult exec(const std::vector<StepStatement>& stmts, Mode mode, const std::string& step,
-                   const std::string& section, bool evidence);
+                   ev::Section section, bool evidence);
   BlockResult exec_one(const StepStatement& s, Mode mode, const std::string& step,
-                       const std::string& section, bool evidence);
-  BlockResult exec_run(const ast::Run& r, Mode mode, const std::string& step,
-                       const std::string& section, bool evidence);
+                       ev::Section section, bool evidence);
+  BlockResult exec_run(const ast::Run& r, Mode mode, const std::string& step, ev::Section section,
+                       bool evidence);
   BlockResult exec_until(const ast::Until& u, Mode mode, const std::string& step,
-                         const std::string& section);
+                         ev::Section section);
   BlockResult exec_call(const ast::Call& c, const std::string& step);
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
   /// Asks the gate of a step whose statements are `stmts` (their commands
@@ -257,11 +262,11 @@ class Runner final : public Scope {
                         const std::vector<StepStatement>& stmts);
   BlockResult gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
                          const std::string& id, const std::string& title, Mode mode,
-                         const std::string& section, bool evidence, bool* gate_passed);
+                         ev::Section section, bool evidence, bool* gate_passed);
   void bind_template(const StepStatement& s);
 
   /// Runs a step of diagnose, remediate or rollback; returns its end.
-  BlockResult run_step(const ast::Step& st, const std::string& section, Mode mode);
+  BlockResult run_step(const ast::Step& st, ev::Section section, Mode mode);
   enum class Alert { Firing, Quiet, Refused, Interrupted };
   Alert run_alert(const ast::Section& sec);
   BlockResult run_diagnose(const ast::Section& sec);
@@ -274,8 +279,7 @@ class Runner final : public Scope {
   void declare_captures();
   /// Reads every secret (environment or command) before anything is
   /// recorded; the events it would have emitted are returned in `events`.
-  Outcome resolve_secrets(std::string& error,
-                          std::vector<std::pair<std::string, nlohmann::json>>& events);
+  Outcome resolve_secrets(std::string& error, std::vector<ev::Body>& events);
   /// The environment variables the secrets of this runbook, and of the
   /// runbooks it calls (as far as they can be found), are read from.
   std::vector<std::string> secret_sources();

@@ -12,6 +12,7 @@
 
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/format_str.hpp"
+#include "interpreter/base/sha256.hpp"
 #include "interpreter/engine/runner.hpp"
 #include "interpreter/record/mask.hpp"
 #include "interpreter/runtime/evaluate.hpp"
@@ -76,7 +77,7 @@ bool RunbookScope::step_field(const std::string& id, const std::string& field) c
 // ------------------------------------------------------------------ Runner
 
 std::vector<std::pair<std::string, std::string>> Runner::command_env(
-    const std::string& section, const std::string& step, std::vector<std::string>* too_big) const {
+    ev::Section section, const std::string& step, std::vector<std::string>* too_big) const {
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& [name, v] : req_.params) env.emplace_back(name, to_display(v));
   for (const auto& [name, v] : secrets_) env.emplace_back(name, v);
@@ -103,14 +104,14 @@ std::vector<std::pair<std::string, std::string>> Runner::command_env(
   env.emplace_back("RBK_RUN_ID", ctx_.run_id);
   env.emplace_back("RBK_RUNBOOK", rb_.name.name);
   env.emplace_back("RBK_SEVERITY", severity_);
-  env.emplace_back("RBK_SECTION", section);
+  env.emplace_back("RBK_SECTION", std::string(name_of(section)));
   env.emplace_back("RBK_STEP", step);
   env.emplace_back("RBK_RECORD_DIR", ctx_.record_dir);
   return env;
 }
 
 CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
-                                  const std::string& section, int attempt, bool evidence) {
+                                  ev::Section section, int attempt, bool evidence) {
   const Policy& policy = ctx_.config->policy;
   CommandSpec spec;
   spec.script = shell.text;
@@ -121,15 +122,15 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   spec.grace = policy.grace;
   spec.capture_limit = policy.capture_limit;
   uint64_t seq = ++*seq_;
-  json names = json::array();
+  std::vector<std::string> names;
   for (const auto& [n, v] : spec.env) names.push_back(n);
-  bus_.emit("command_start", {{"step", qualified(step)},
-                              {"seq", seq},
-                              {"command", shell.text},
-                              {"line", shell.first_line},
-                              {"timeout_ms", count(timeout)},
-                              {"attempt", attempt},
-                              {"env", names}});
+  bus_.emit(ev::CommandStart{.step = qualified(step),
+                             .seq = seq,
+                             .command = shell.text,
+                             .line = shell.first_line,
+                             .timeout_ms = count(timeout),
+                             .attempt = attempt,
+                             .env = std::move(names)});
   MaskingSink sink(bus_, seq);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
@@ -146,22 +147,15 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   }
   sink.finish();
   if (!r.ok()) block_all_ok_ = false;
-  json end = {{"step", qualified(step)},
-              {"seq", seq},
-              {"exit", r.exit_code},
-              {"signal", r.signal},
-              {"timed_out", r.timed_out},
-              {"cancelled", r.cancelled},
-              {"spawn_failed", r.spawn_failed},
-              {"ok", r.ok()},
-              {"duration_ms", count(r.duration)},
-              {"stdout_bytes", r.out.total_bytes},
-              {"stderr_bytes", r.err.total_bytes},
-              {"stdout_file", output_file(seq, Stream::Out)},
-              {"stderr_file", output_file(seq, Stream::Err)}};
-  if (!r.error.empty()) end["error"] = r.error;
-  if (evidence) end["evidence"] = true;
-  bus_.emit("command_end", std::move(end));
+  ev::CommandEnd end = command_end(qualified(step), seq, r);
+  end.spawn_failed = r.spawn_failed;
+  end.stdout_bytes = r.out.total_bytes;
+  end.stderr_bytes = r.err.total_bytes;
+  end.stdout_file = output_file(seq, Stream::Out);
+  end.stderr_file = output_file(seq, Stream::Err);
+  if (!r.error.empty()) end.error = r.error;
+  if (evidence) end.evidence = true;
+  bus_.emit(std::move(end));
   return r;
 }
 
@@ -196,11 +190,22 @@ void Runner::store_capture(const std::string& name, const CommandResult& r) {
   if (!ctx_.capture_dir.empty()) {
     std::string error;
     if (!write_private_file(capture_dir(), name, c.value(), error))
-      bus_.emit("warning", {{"message", "capture " + name + ": " + error}});
+      bus_.emit(ev::Warning{.message = "capture " + name + ": " + error});
   }
   std::lock_guard lock(state_mu_);
   if (!captures_[name].ran) capture_order_.push_back(name);
   captures_[name] = std::move(c);
+}
+
+ev::CommandEnd command_end(std::string step, uint64_t seq, const CommandResult& r) {
+  return {.step = std::move(step),
+          .seq = seq,
+          .exit = r.exit_code,
+          .signal = r.signal,
+          .timed_out = r.timed_out,
+          .cancelled = r.cancelled,
+          .ok = r.ok(),
+          .duration_ms = count(r.duration)};
 }
 
 std::string describe_failure(const CommandResult& r, Millis timeout) {
@@ -212,7 +217,7 @@ std::string describe_failure(const CommandResult& r, Millis timeout) {
 }
 
 BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
-                             const std::string& section, bool evidence) {
+                             ev::Section section, bool evidence) {
   Millis timeout = r.timeout ? Millis(r.timeout->ms) : ctx_.config->policy.default_timeout;
   int attempts = 1 + static_cast<int>(r.retry.value_or(0));
   Millis every = r.retry_every ? Millis(r.retry_every->ms) : kDefaultRetryEvery;
@@ -234,7 +239,7 @@ BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& st
 }
 
 BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string& step,
-                               const std::string& section) {
+                               ev::Section section) {
   const Millis deadline = now() + Millis(u.within.ms);
   const Millis every = u.every ? Millis(u.every->ms) : kDefaultUntilEvery;
   for (int attempt = 1;; ++attempt) {
@@ -248,7 +253,7 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
       std::string why = "not ready within " + u.within.text + " (" + std::to_string(attempt) +
                         (attempt == 1 ? " try" : " tries") + ")";
       if (mode == Mode::Inform) {
-        bus_.emit("warning", {{"step", qualified(step)}, {"message", why}});
+        bus_.emit(ev::Warning{.message = why, .step = qualified(step)});
         return {};
       }
       return {BlockEnd::Failed, why};
@@ -271,6 +276,8 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   RunRequest sub;
   sub.doc = doc;
   sub.file = doc->source ? doc->source->path() : name;
+  // What resume compares to know the called runbook did not change.
+  sub.sha256 = doc->source ? sha256_hex(doc->source->text()) : "";
   // Arguments are evaluated here, in the caller; defaults fill the rest.
   std::vector<const ast::Param*> declared = declared_params(*doc->runbook());
   for (const auto& a : c.args) {
@@ -305,10 +312,9 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   Runner callee(ctx_, bus_, notifier_, sub, depth_ + 1, prefix_ + name + "/", chain);
   callee.share_seq(seq_);
   callee.inherit_severity(gate_severity_);
-  bus_.emit("call_start", {{"step", qualified(step)}, {"runbook", name}});
+  bus_.emit(ev::CallStart{.step = qualified(step), .runbook = name});
   RunResult r = callee.run();
-  bus_.emit("call_end",
-            {{"step", qualified(step)}, {"runbook", name}, {"outcome", outcome_name(r.outcome)}});
+  bus_.emit(ev::CallEnd{.step = qualified(step), .runbook = name, .outcome = r.outcome});
   switch (r.outcome) {
     case Outcome::Resolved:
     case Outcome::NotFiring:
@@ -349,39 +355,36 @@ void Runner::bind_template(const StepStatement& s) {
 }
 
 BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::string& step,
-                             const std::string& section, bool evidence) {
+                             ev::Section section, bool evidence) {
   bind_template(s);
   if (const auto* r = std::get_if<ast::Run>(s.stmt))
     return exec_run(*r, mode, step, section, evidence);
   if (const auto* u = std::get_if<ast::Until>(s.stmt)) return exec_until(*u, mode, step, section);
   if (const auto* n = std::get_if<ast::Note>(s.stmt)) {
-    bus_.emit("note", {{"step", qualified(step)}, {"text", text(n->text, step)}});
+    bus_.emit(ev::Note{.step = qualified(step), .text = text(n->text, step)});
     return {};
   }
   if (const auto* m = std::get_if<ast::Manual>(s.stmt)) {
     std::string instruction = bus_.mask(text(m->text, step));
-    json ev = {{"step", qualified(step)}, {"text", instruction}, {"by", ctx_.op->user()}};
+    ev::Manual event{.step = qualified(step), .text = instruction, .by = ctx_.op->user()};
     std::optional<ManualAnswer> a;
     if (ctx_.approve.count(qualified(step))) {
       a = ManualAnswer::Done;
-      ev["via"] = "approve";
+      event.via = ev::Via::Approve;
     } else if (ctx_.op->interactive()) {
       a = ctx_.op->manual(instruction);
-      ev["via"] = "tty";
+      event.via = ev::Via::Tty;
     }
     if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    event.answer.value = a;
+    bus_.emit(std::move(event));
     if (!a) {
-      ev["answer"] = nullptr;
-      bus_.emit("manual", std::move(ev));
       return {BlockEnd::Refused,
               ctx_.op->interactive()
                   ? "no answer to the manual step"
                   : "manual step without a terminal; approve it with --approve " + qualified(step) +
                         " once it is done"};
     }
-    static constexpr const char* kAnswers[] = {"done", "skip", "fail"};
-    ev["answer"] = kAnswers[static_cast<int>(*a)];
-    bus_.emit("manual", std::move(ev));
     if (*a == ManualAnswer::Skip) return {BlockEnd::Skipped, "skipped by the operator"};
     if (*a == ManualAnswer::Fail) return {BlockEnd::Failed, "failed by the operator"};
     return {};
@@ -395,7 +398,7 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
 }
 
 BlockResult Runner::exec(const std::vector<StepStatement>& stmts, Mode mode,
-                         const std::string& step, const std::string& section, bool evidence) {
+                         const std::string& step, ev::Section section, bool evidence) {
   for (const auto& s : stmts) {
     if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
     BlockResult r = exec_one(s, mode, step, section, evidence);

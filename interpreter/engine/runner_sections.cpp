@@ -25,7 +25,7 @@ namespace rbk::engine {
 using nlohmann::json;
 
 Runner::Alert Runner::run_alert(const ast::Section& sec) {
-  bus_.emit("section", {{"section", "alert"}});
+  bus_.emit(ev::SectionStart{ev::Section::Alert});
   bool any_firing = false;
   size_t n = 0;
   for (const auto& item : sec.items) {
@@ -36,13 +36,14 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
     std::vector<StepStatement> stmts = expand_body(sig->body, imports_);
     bindings_.clear();
     Gate g = gate_of(stmts);
-    bus_.emit("step_start", {{"step", qualified(id)},
-                             {"section", "alert"},
-                             {"title", title},
-                             {"destructive", g.destructive}});
+    bus_.emit(ev::StepStart{.step = qualified(id),
+                            .section = ev::Section::Alert,
+                            .title = title,
+                            .destructive = g.destructive});
     const Millis started = now();
     block_all_ok_ = true;
-    BlockResult r = gated_exec(stmts, g, id, title, Mode::Inform, "alert", false, nullptr);
+    BlockResult r =
+        gated_exec(stmts, g, id, title, Mode::Inform, ev::Section::Alert, false, nullptr);
     bool firing = false;
     const ast::Firing* rule = nullptr;
     for (const auto& s : stmts)
@@ -56,11 +57,12 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
       }
     }
     set_step(id, {.ran = true, .ok = r.end == BlockEnd::Ok, .refused = r.end == BlockEnd::Refused});
-    bus_.emit("step_end", {{"step", qualified(id)},
-                           {"section", "alert"},
-                           {"title", title},
-                           {"status", r.end == BlockEnd::Refused ? "refused" : "ok"},
-                           {"duration_ms", count(now() - started)}});
+    bus_.emit(ev::StepEnd{
+        .step = qualified(id),
+        .section = ev::Section::Alert,
+        .title = title,
+        .status = r.end == BlockEnd::Refused ? ev::StepStatus::Refused : ev::StepStatus::Ok,
+        .duration_ms = count(now() - started)});
     if (r.end == BlockEnd::Interrupted) return Alert::Interrupted;
     if (r.end == BlockEnd::Refused) {
       // A refused gate stops the run here, as in every other section.
@@ -68,18 +70,18 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
       failed_step_ = id;
       return Alert::Refused;
     }
-    bus_.emit("signal", {{"id", qualified(id)}, {"title", title}, {"firing", firing}});
+    bus_.emit(ev::Signal{.id = qualified(id), .title = title, .firing = firing});
     any_firing = any_firing || firing;
   }
   return any_firing ? Alert::Firing : Alert::Quiet;
 }
 
 BlockResult Runner::run_diagnose(const ast::Section& sec) {
-  bus_.emit("section", {{"section", "diagnose"}});
+  bus_.emit(ev::SectionStart{ev::Section::Diagnose});
   for (const auto& item : sec.items) {
     const auto* st = std::get_if<ast::Step>(&item);
     if (!st) continue;
-    BlockResult r = run_step(*st, "diagnose", Mode::Inform);
+    BlockResult r = run_step(*st, ev::Section::Diagnose, Mode::Inform);
     if (r.end == BlockEnd::Interrupted || r.end == BlockEnd::Refused) {
       std::lock_guard lock(state_mu_);
       failed_step_ = st->id.name;
@@ -90,7 +92,7 @@ BlockResult Runner::run_diagnose(const ast::Section& sec) {
 }
 
 void Runner::run_causes(const ast::Section& sec) {
-  bus_.emit("section", {{"section", "causes"}});
+  bus_.emit(ev::SectionStart{ev::Section::Causes});
   for (const auto& item : sec.items) {
     const auto* c = std::get_if<ast::Cause>(&item);
     if (!c) continue;
@@ -99,18 +101,17 @@ void Runner::run_causes(const ast::Section& sec) {
       std::lock_guard lock(state_mu_);
       causes_[c->id.name] = matched;
     }
-    bus_.emit("cause", {{"id", qualified(c->id.name)},
-                        {"title", text(c->title, c->id.name)},
-                        {"matched", matched}});
+    bus_.emit(ev::Cause{
+        .id = qualified(c->id.name), .title = text(c->title, c->id.name), .matched = matched});
   }
 }
 
 BlockResult Runner::run_remediate(const ast::Section& sec) {
-  bus_.emit("section", {{"section", "remediate"}});
+  bus_.emit(ev::SectionStart{ev::Section::Remediate});
   for (const auto& item : sec.items) {
     const auto* st = std::get_if<ast::Step>(&item);
     if (!st) continue;
-    BlockResult r = run_step(*st, "remediate", Mode::Act);
+    BlockResult r = run_step(*st, ev::Section::Remediate, Mode::Act);
     if (r.end == BlockEnd::Failed) {
       ast::FailurePolicy policy = ast::FailurePolicy::Rollback;
       for (const auto& s : expand_body(st->body, imports_))
@@ -133,7 +134,7 @@ BlockResult Runner::run_remediate(const ast::Section& sec) {
 }
 
 BlockResult Runner::run_verify(const ast::Section& sec) {
-  bus_.emit("section", {{"section", "verify"}});
+  bus_.emit(ev::SectionStart{ev::Section::Verify});
   size_t n = 0;
   for (const auto& item : sec.items) {
     const auto* ck = std::get_if<ast::Check>(&item);
@@ -146,10 +147,10 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
       if (const auto* p = std::get_if<ast::Passes>(s.stmt)) passes = p;
     bindings_.clear();
     Gate g = gate_of(stmts);
-    bus_.emit("step_start", {{"step", qualified(id)},
-                             {"section", "verify"},
-                             {"title", title},
-                             {"destructive", g.destructive}});
+    bus_.emit(ev::StepStart{.step = qualified(id),
+                            .section = ev::Section::Verify,
+                            .title = title,
+                            .destructive = g.destructive});
     const Millis started = now();
     const Millis every = ck->every ? Millis(ck->every->ms) : kDefaultCheckEvery;
     BlockResult gate = pass_gate(g, id, title, stmts);
@@ -163,7 +164,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
       ++attempts;
       // Each attempt starts from a clean slate: a check passes on its own commands.
       block_all_ok_ = true;
-      BlockResult r = exec(stmts, Mode::Inform, id, "verify", false);
+      BlockResult r = exec(stmts, Mode::Inform, id, ev::Section::Verify, false);
       if (r.end != BlockEnd::Ok) {
         end = r.end;
         break;
@@ -181,26 +182,25 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
       }
     }
     if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
-    const char* status = end == BlockEnd::Interrupted ? "interrupted"
-                         : end == BlockEnd::Refused   ? "refused"
-                         : passed                     ? "ok"
-                                                      : "failed";
+    const ev::StepStatus status = end == BlockEnd::Interrupted ? ev::StepStatus::Interrupted
+                                  : end == BlockEnd::Refused   ? ev::StepStatus::Refused
+                                  : passed                     ? ev::StepStatus::Ok
+                                                               : ev::StepStatus::Failed;
     set_step(id, {.ran = end != BlockEnd::Refused,
                   .ok = passed,
                   .failed = !passed && end == BlockEnd::Ok,
                   .refused = end == BlockEnd::Refused});
-    json ev = {{"step", qualified(id)},
-               {"section", "verify"},
-               {"title", title},
-               {"status", status},
-               {"duration_ms", count(now() - started)},
-               {"attempts", attempts}};
+    ev::StepEnd step_end{.step = qualified(id),
+                         .section = ev::Section::Verify,
+                         .title = title,
+                         .status = status,
+                         .duration_ms = count(now() - started),
+                         .attempts = attempts};
     if (!passed && end == BlockEnd::Ok)
-      ev["reason"] = ck->within ? "did not pass within " + ck->within->text : "did not pass";
-    bus_.emit("step_end", std::move(ev));
+      step_end.reason = ck->within ? "did not pass within " + ck->within->text : "did not pass";
+    bus_.emit(std::move(step_end));
     bus_.emit(
-        "check",
-        {{"id", qualified(id)}, {"title", title}, {"passed", passed}, {"attempts", attempts}});
+        ev::Check{.id = qualified(id), .title = title, .passed = passed, .attempts = attempts});
     if (end == BlockEnd::Interrupted || end == BlockEnd::Refused) {
       std::lock_guard lock(state_mu_);
       failed_step_ = id;
@@ -217,7 +217,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
 
 bool Runner::run_failure_path() {
   bool restored = true;
-  bus_.emit("rollback", {{"failed_step", qualified(failed_step_)}, {"undo", undo_stack_.size()}});
+  bus_.emit(ev::Rollback{.failed_step = qualified(failed_step_), .undo = undo_stack_.size()});
   // Undo blocks of completed remediation steps, newest first.
   for (auto it = undo_stack_.rbegin(); it != undo_stack_.rend(); ++it) {
     if (interrupted()) return false;
@@ -232,31 +232,31 @@ bool Runner::run_failure_path() {
     }
     bindings_.clear();
     Gate g = gate_of(stmts);
-    bus_.emit("step_start", {{"step", qualified(id)},
-                             {"section", "undo"},
-                             {"title", "undo " + it->step},
-                             {"destructive", g.destructive}});
+    bus_.emit(ev::StepStart{.step = qualified(id),
+                            .section = ev::Section::Undo,
+                            .title = "undo " + it->step,
+                            .destructive = g.destructive});
     const Millis started = now();
-    BlockResult r = gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, "undo", false, nullptr);
-    const char* status = r.end == BlockEnd::Ok        ? "ok"
-                         : r.end == BlockEnd::Refused ? "refused"
-                                                      : "failed";
-    json ev = {{"step", qualified(id)},
-               {"section", "undo"},
-               {"title", "undo " + it->step},
-               {"status", status},
-               {"duration_ms", count(now() - started)}};
-    if (!r.reason.empty()) ev["reason"] = r.reason;
-    bus_.emit("step_end", std::move(ev));
+    BlockResult r =
+        gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, ev::Section::Undo, false, nullptr);
+    ev::StepEnd step_end{.step = qualified(id),
+                         .section = ev::Section::Undo,
+                         .title = "undo " + it->step,
+                         .status = r.end == BlockEnd::Ok        ? ev::StepStatus::Ok
+                                   : r.end == BlockEnd::Refused ? ev::StepStatus::Refused
+                                                                : ev::StepStatus::Failed,
+                         .duration_ms = count(now() - started)};
+    if (!r.reason.empty()) step_end.reason = r.reason;
+    bus_.emit(std::move(step_end));
     if (r.end != BlockEnd::Ok) restored = false;
   }
   if (const auto* sec = section(ast::SectionKind::Rollback)) {
-    bus_.emit("section", {{"section", "rollback"}});
+    bus_.emit(ev::SectionStart{ev::Section::Rollback});
     for (const auto& item : sec->items) {
       const auto* st = std::get_if<ast::Step>(&item);
       if (!st) continue;
       if (interrupted()) return false;
-      BlockResult r = run_step(*st, "rollback", Mode::Act);
+      BlockResult r = run_step(*st, ev::Section::Rollback, Mode::Act);
       // A rollback step that fails does not stop the others: restore what can be.
       if (r.end == BlockEnd::Failed || r.end == BlockEnd::Refused) restored = false;
       if (r.end == BlockEnd::Interrupted) return false;

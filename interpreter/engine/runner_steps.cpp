@@ -30,7 +30,7 @@ Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
 
 BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
                                const std::string& id, const std::string& title, Mode mode,
-                               const std::string& section, bool evidence, bool* gate_passed) {
+                               ev::Section section, bool evidence, bool* gate_passed) {
   BlockResult r = pass_gate(g, id, title, stmts);
   if (gate_passed) *gate_passed = r.end == BlockEnd::Ok;
   if (r.end != BlockEnd::Ok) return r;
@@ -46,7 +46,7 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   // A run that is stopping (Ctrl-C, or a record that cannot be written) asks nothing more.
   if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
   const std::string id = qualified(step);
-  const char* kind = g.kind == GateKind::Typed ? "typed" : "confirm";
+  const ev::GateKind kind = g.kind == GateKind::Typed ? ev::GateKind::Typed : ev::GateKind::Confirm;
   std::string question;
   std::string expected;
   if (g.confirm_at) bind_template(*g.confirm_at);
@@ -72,43 +72,43 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     question = "Run step '" + step + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
   // The operator's terminal is not the record: mask what the prompt shows.
   question = bus_.mask(question);
-  json commands = json::array();  // what passing the gate lets run, exactly
+  std::vector<ev::Text> commands;  // what passing the gate lets run, exactly
   for (const auto& s : stmts) {
-    if (const auto* r = std::get_if<ast::Run>(s.stmt)) commands.push_back(r->shell.text);
-    if (const auto* u = std::get_if<ast::Until>(s.stmt)) commands.push_back(u->shell.text);
+    if (const auto* r = std::get_if<ast::Run>(s.stmt)) commands.emplace_back(r->shell.text);
+    if (const auto* u = std::get_if<ast::Until>(s.stmt)) commands.emplace_back(u->shell.text);
   }
-  bus_.emit("gate", {{"step", id},
-                     {"kind", kind},
-                     {"prompt", question},
-                     {"reason", g.reason},
-                     {"destructive", g.destructive},
-                     {"expected", expected},
-                     {"commands", std::move(commands)}});
-  json answer = {{"step", id}, {"kind", kind}, {"by", ctx_.op->user()}};
+  bus_.emit(ev::Gate{.step = id,
+                     .kind = kind,
+                     .prompt = question,
+                     .reason = g.reason,
+                     .destructive = g.destructive,
+                     .expected = expected,
+                     .commands = std::move(commands)});
+  ev::Answer answer{.step = id, .kind = kind, .by = ctx_.op->user()};
   auto refuse = [&](const std::string& why) {
-    answer["passed"] = false;
-    answer["reason"] = why;
-    bus_.emit("answer", answer);
+    answer.passed = false;
+    answer.reason = why;
+    bus_.emit(answer);
     return BlockResult{BlockEnd::Refused, why};
   };
-  auto pass = [&](const char* via) {
-    answer["passed"] = true;
-    answer["via"] = via;
-    bus_.emit("answer", answer);
+  auto pass = [&](ev::Via via) {
+    answer.passed = true;
+    answer.via = via;
+    bus_.emit(answer);
     return BlockResult{};
   };
   auto interrupt = [&] {
-    answer["passed"] = false;
-    answer["reason"] = "interrupted";
-    bus_.emit("answer", answer);
+    answer.passed = false;
+    answer.reason = "interrupted";
+    bus_.emit(answer);
     return BlockResult{BlockEnd::Interrupted, "interrupted"};
   };
   if (interrupted()) return interrupt();  // e.g. the gate event could not be recorded
   if (ctx_.approve.count(id)) {
-    answer["answer"] = "approved on the command line";
+    answer.answer = {ev::Text("approved on the command line")};
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
       return refuse("rbk.yaml's policy does not allow --approve without a terminal");
-    return pass("approve");
+    return pass(ev::Via::Approve);
   }
   // A typed value names the target; an empty one names none (it could not
   // be evaluated, or comes from a command that has not run yet), so there is
@@ -128,8 +128,8 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   const bool allowed = ctx_.config->policy.allow_non_interactive_approval;
   if (ctx_.yes && g.kind == GateKind::Confirm &&
       (ctx_.op->interactive() || (!g.destructive && allowed))) {
-    answer["answer"] = "yes";
-    return pass("yes");
+    answer.answer = {ev::Text("yes")};
+    return pass(ev::Via::Yes);
   }
   if (!ctx_.op->interactive()) {
     std::string why = "no terminal to ask; approve it with --approve " + id;
@@ -144,29 +144,31 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   if (g.kind == GateKind::Confirm) {
     std::optional<bool> yes = ctx_.op->confirm(question);
     if (interrupted()) return interrupt();
-    answer["answer"] = yes ? (*yes ? "yes" : "no") : json(nullptr);
+    answer.answer = ev::OrNull<ev::Text>{};
+    if (yes) answer.answer->value = ev::Text(*yes ? "yes" : "no");
     if (!yes || !*yes) return refuse(yes ? "answered no" : "no answer");
-    return pass("tty");
+    return pass(ev::Via::Tty);
   }
   std::optional<std::string> typed = ctx_.op->typed(question, expected);
   if (interrupted()) return interrupt();
-  answer["answer"] = typed ? json(*typed) : json(nullptr);
+  answer.answer = ev::OrNull<ev::Text>{};
+  if (typed) answer.answer->value = ev::Text(*typed);
   if (!typed) return refuse("no answer");
   if (*typed != expected) return refuse("typed '" + *typed + "', not '" + expected + "'");
-  return pass("tty");
+  return pass(ev::Via::Tty);
 }
 
-BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mode mode) {
+BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode) {
   const std::string& id = st.id.name;
   const std::string title = st.title ? text(*st.title, id) : "";
   if (st.when && !condition(*st.when, id)) {
     set_step(id, {.skipped = true});
-    bus_.emit("step_end", {{"step", qualified(id)},
-                           {"section", section},
-                           {"title", title},
-                           {"status", "skipped"},
-                           {"duration_ms", 0},
-                           {"reason", "when " + std::string(st.when->span.text()) + " is false"}});
+    bus_.emit(ev::StepEnd{.step = qualified(id),
+                          .section = section,
+                          .title = title,
+                          .status = ev::StepStatus::Skipped,
+                          .duration_ms = 0,
+                          .reason = "when " + std::string(st.when->span.text()) + " is false"});
     return {BlockEnd::Skipped, ""};
   }
   std::vector<StepStatement> stmts = expand_body(st.body, imports_);
@@ -176,15 +178,13 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
     return std::holds_alternative<ast::Evidence>(*s.stmt);
   });
   const Millis started = now();
-  bus_.emit("step_start", {{"step", qualified(id)},
-                           {"section", section},
-                           {"title", title},
-                           {"destructive", g.destructive}});
+  bus_.emit(ev::StepStart{
+      .step = qualified(id), .section = section, .title = title, .destructive = g.destructive});
   bool gate_passed = false;
   BlockResult r = gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
   if (gate_passed) ++steps_run_;
   StepState s;
-  const char* status = "ok";
+  ev::StepStatus status = ev::StepStatus::Ok;
   switch (r.end) {
     case BlockEnd::Ok:
       s = {.ran = true, .ok = true};
@@ -192,25 +192,25 @@ BlockResult Runner::run_step(const ast::Step& st, const std::string& section, Mo
     case BlockEnd::Failed:
     case BlockEnd::Interrupted:
       s = {.ran = gate_passed, .failed = true};
-      status = r.end == BlockEnd::Failed ? "failed" : "interrupted";
+      status = r.end == BlockEnd::Failed ? ev::StepStatus::Failed : ev::StepStatus::Interrupted;
       break;
     case BlockEnd::Skipped:
       s = {.ran = true, .skipped = true};
-      status = "skipped";
+      status = ev::StepStatus::Skipped;
       break;
     case BlockEnd::Refused:
       s = {.refused = true};
-      status = "refused";
+      status = ev::StepStatus::Refused;
       break;
   }
   set_step(id, s);
-  json end = {{"step", qualified(id)},
-              {"section", section},
-              {"title", title},
-              {"status", status},
-              {"duration_ms", count(now() - started)}};
-  if (!r.reason.empty()) end["reason"] = r.reason;
-  bus_.emit("step_end", std::move(end));
+  ev::StepEnd end{.step = qualified(id),
+                  .section = section,
+                  .title = title,
+                  .status = status,
+                  .duration_ms = count(now() - started)};
+  if (!r.reason.empty()) end.reason = r.reason;
+  bus_.emit(std::move(end));
   if (r.end == BlockEnd::Ok && mode == Mode::Act) {
     for (const auto& st2 : stmts)
       if (const auto* u = std::get_if<ast::Undo>(st2.stmt))

@@ -1,8 +1,6 @@
 #include "interpreter/record/events.hpp"
 
 #include "interpreter/base/format_str.hpp"
-
-#include "interpreter/base/json_fields.hpp"
 #include "interpreter/runtime/value.hpp"
 
 namespace rbk {
@@ -11,15 +9,45 @@ std::string output_file(uint64_t seq, Stream stream) {
   return format_str("output/{:04}.{}", seq, stream == Stream::Out ? "stdout" : "stderr");
 }
 
-std::string escalation_rule(const nlohmann::json& e) {
-  using json_fields::str;
-  const std::string t = str(e, "trigger");
-  if (t == "after" && e.contains("after_ms") && e["after_ms"].is_number())
-    return "after " + format_duration(e["after_ms"].get<int64_t>());
-  if (t == "failure") return "on failure";
-  if (t == "success") return "on success";
-  if (t == "step") return "step " + str(e, "step");
-  return t;
+std::string escalation_rule(const ev::Escalation& e) {
+  switch (e.trigger) {
+    case ev::Trigger::After:
+      return e.after_ms ? "after " + format_duration(*e.after_ms) : "after";
+    case ev::Trigger::Failure:
+      return "on failure";
+    case ev::Trigger::Success:
+      return "on success";
+    case ev::Trigger::Step:
+      return "step " + e.step.value_or("");
+    case ev::Trigger::Start:
+      break;
+  }
+  return "start";
+}
+
+const char* outcome_name(Outcome o) {
+  return name_of(o).data();  // the names are literals: NUL-terminated
+}
+
+int exit_code_for(Outcome o) {
+  switch (o) {
+    case Outcome::Resolved:
+    case Outcome::NotFiring:
+      return 0;
+    case Outcome::Failed:
+      return 1;
+    case Outcome::Error:
+      return 2;
+    case Outcome::NotRestored:
+      return 3;
+    case Outcome::Refused:
+      return 4;
+    case Outcome::RecordFailed:
+      return 5;
+    case Outcome::Interrupted:
+      return 130;
+  }
+  return 2;
 }
 
 }  // namespace rbk

@@ -1,15 +1,23 @@
 // The event stream of a run. The engine reports everything that happens as
-// an Event; the run record stores each as one JSON line, the terminal renders
-// them, `--json` prints them, and (later) fixtures are recorded from them.
+// an Event, one typed struct per kind (namespace ev); the run record stores
+// each as one JSON line (event_json.hpp, the one place that writes and reads
+// them), the terminal renders them, `--json` prints them, and fixtures are
+// recorded from them. docs/record.md documents every event and field.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "interpreter/base/enum_names.hpp"
 #include "interpreter/runtime/command.hpp"
+#include "interpreter/runtime/operator.hpp"
 
 namespace rbk {
 
@@ -17,36 +25,459 @@ namespace rbk {
 /// when a field is removed or changes meaning; new events and fields do not.
 inline constexpr int kRecordFormat = 1;
 
-/// One thing that happened. `data` holds the type's fields (see below); the
-/// engine masks secrets and redaction patterns in it before any sink sees it.
-///
-/// Types and their fields:
-///   run_start     run_id, runbook, file, sha256, severity, title, params{}, user, host,
-///                 rbk_version, parent (set for a `call`ed runbook's events)
-///   section       section
-///   signal        id, title, firing
-///   not_firing    (no fields): no alert signal fired
-///   step_start    step, section, title, destructive
-///   command_start step, seq, command, timeout_ms, attempt, env[] (names only)
-///   command_end   step, seq, exit, signal, timed_out, cancelled, spawn_failed, error,
-///                 duration_ms, stdout_bytes, stderr_bytes, stdout_file, stderr_file
-///   gate          step, kind (confirm|typed|destructive), prompt, reason
-///   answer        step, kind, answer, passed, by (user), via (tty|approve|yes)
-///   manual        step, text, answer (done|skip|fail), by
-///   note          step, text
-///   step_end      step, section, status (ok|failed|skipped|refused), duration_ms, reason
-///   cause         id, title, matched
-///   check         id, title, passed, attempts
-///   rollback      reason, failed_step
-///   escalation    trigger (start|after|failure|success), kind (page|notify), role,
-///                 message, after_ms, delivered, how
-///   warning       message
-///   run_end       outcome, exit_code, duration_ms, failed_step, causes[]
+/// How a run ended.
+enum class Outcome {
+  Resolved,      // verification passed (or nothing needed doing)
+  NotFiring,     // no alert signal fired; nothing was done
+  Failed,        // a step or check failed; undo and rollback ran and succeeded
+  NotRestored,   // failed, and the system was not restored: rollback failed, or `on failure abort`
+  Refused,       // stopped at a gate that was refused or not approved
+  Interrupted,   // Ctrl-C, SIGTERM, SIGHUP or SIGQUIT
+  Error,         // could not start (e.g. a secret command failed)
+  RecordFailed,  // the run record could not be written: stopped at once
+};
+/// "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
+/// "record_failed".
+constexpr EnumNames<Outcome, 8> enum_names(Outcome) {
+  return {{"resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
+           "record_failed"}};
+}
+/// The outcome's name, as the record writes it.
+const char* outcome_name(Outcome o);
+/// The process exit code for an outcome (documented in docs/cli.md):
+/// 0 resolved / not firing, 1 failed (rolled back), 2 error, 3 not restored,
+/// 4 refused, 5 the record could not be written, 130 interrupted.
+int exit_code_for(Outcome o);
+
+/// "done", "skip", "fail".
+constexpr EnumNames<ManualAnswer, 3> enum_names(ManualAnswer) {
+  return {{"done", "skip", "fail"}};
+}
+
+namespace ev {
+
+/// Text that can carry a secret or a redaction-pattern match: command text
+/// or output, a parameter or capture value, a message, a prompt, a reason.
+/// Every field of this type is masked before any sink sees the event;
+/// fields of other types (names from the runbook, rbk's own words, numbers)
+/// never are. A new field that can carry such text must be a Text.
+struct Text {
+  std::string value{};
+  Text() = default;
+  Text(std::string v) : value(std::move(v)) {}  // NOLINT: implicit, as a string is one
+  Text(const char* v) : value(v) {}             // NOLINT
+  bool empty() const { return value.empty(); }
+  bool operator==(const Text&) const = default;
+};
+
+/// A parameter's value as JSON (string, number, boolean, list): masked as
+/// Text is, in every string it holds.
+struct JsonValue {
+  nlohmann::json value{};
+  bool operator==(const JsonValue&) const = default;
+};
+
+/// A field that is always written, as null when it has no value (an
+/// std::optional field is left out instead).
+template <class T>
+struct OrNull {
+  std::optional<T> value{};
+  bool operator==(const OrNull&) const = default;
+};
+
+/// The section a step belongs to ("undo" for an undo block).
+enum class Section { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Undo };
+constexpr EnumNames<Section, 7> enum_names(Section) {
+  return {{"alert", "diagnose", "causes", "remediate", "verify", "rollback", "undo"}};
+}
+
+/// How a step, signal, check or undo block ended.
+enum class StepStatus { Ok, Failed, Skipped, Refused, Interrupted };
+constexpr EnumNames<StepStatus, 5> enum_names(StepStatus) {
+  return {{"ok", "failed", "skipped", "refused", "interrupted"}};
+}
+
+/// What a gate asks: y/N, or a value typed back.
+enum class GateKind { Confirm, Typed };
+constexpr EnumNames<GateKind, 2> enum_names(GateKind) {
+  return {{"confirm", "typed"}};
+}
+
+/// How an approval was given: on the terminal, `--approve STEP`, `--yes`.
+enum class Via { Tty, Approve, Yes };
+constexpr EnumNames<Via, 3> enum_names(Via) {
+  return {{"tty", "approve", "yes"}};
+}
+
+/// What fired an escalation: a rule of the escalate section, or a step.
+enum class Trigger { Start, After, Failure, Success, Step };
+constexpr EnumNames<Trigger, 5> enum_names(Trigger) {
+  return {{"start", "after", "failure", "success", "step"}};
+}
+
+/// A page or a notification.
+enum class NoticeKind { Page, Notify };
+constexpr EnumNames<NoticeKind, 2> enum_names(NoticeKind) {
+  return {{"page", "notify"}};
+}
+
+// One struct per event type. `fields` names each field once, for writing,
+// reading and masking (event_json.cpp, mask.cpp); std::optional fields are
+// left out when empty.
+
+/// What run_start and call_run_start say of the runbook that starts.
+struct RunInfo {
+  std::string run_id{};
+  std::string runbook{};
+  Text title{};
+  std::string file{};
+  std::string sha256{};
+  std::string severity{};
+  std::map<std::string, JsonValue> params{};
+  std::vector<std::string> secrets{};  // names only
+  std::string user{};
+  OrNull<std::string> config{};  // the rbk.yaml in force; null for rbk's defaults
+  std::string rbk_version{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("run_id", s.run_id), f("runbook", s.runbook), f("title", s.title), f("file", s.file),
+        f("sha256", s.sha256), f("severity", s.severity), f("params", s.params),
+        f("secrets", s.secrets), f("user", s.user), f("config", s.config),
+        f("rbk_version", s.rbk_version);
+  }
+};
+
+/// The first line of every record.
+struct RunStart : RunInfo {
+  static constexpr std::string_view kType = "run_start";
+  int format = kRecordFormat;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("format", s.format);
+    RunInfo::fields(s, f);
+  }
+};
+
+/// A called runbook starts: run_start's fields but format.
+struct CallRunStart : RunInfo {
+  static constexpr std::string_view kType = "call_run_start";
+};
+
+/// What run_end and call_run_end say of the runbook that ends. After an
+/// internal error only outcome, exit_code and message are set.
+struct RunTotals {
+  Outcome outcome = Outcome::Error;
+  int exit_code = 2;
+  std::optional<int64_t> duration_ms{};
+  std::optional<std::string> failed_step{};
+  std::optional<std::vector<std::string>> causes{};
+  std::optional<int> steps_run{};
+  std::optional<int> escalations{};
+  std::optional<Text> message{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("outcome", s.outcome), f("exit_code", s.exit_code), f("duration_ms", s.duration_ms),
+        f("failed_step", s.failed_step), f("causes", s.causes), f("steps_run", s.steps_run),
+        f("escalations", s.escalations), f("message", s.message);
+  }
+};
+
+/// The run is over: the last line of a complete record.
+struct RunEnd : RunTotals {
+  static constexpr std::string_view kType = "run_end";
+};
+
+/// A called runbook is over.
+struct CallRunEnd : RunTotals {
+  static constexpr std::string_view kType = "call_run_end";
+  std::string runbook{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    RunTotals::fields(s, f);
+    f("runbook", s.runbook);
+  }
+};
+
+/// A section begins.
+struct SectionStart {
+  static constexpr std::string_view kType = "section";
+  Section section = Section::Alert;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("section", s.section);
+  }
+};
+
+/// An alert signal was evaluated.
+struct Signal {
+  static constexpr std::string_view kType = "signal";
+  std::string id{};
+  Text title{};
+  bool firing = false;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("id", s.id), f("title", s.title), f("firing", s.firing);
+  }
+};
+
+/// No alert signal fired and --force was not given.
+struct NotFiring {
+  static constexpr std::string_view kType = "not_firing";
+  template <class S, class F>
+  static void fields(S&, F&&) {}
+};
+
+/// A step, signal, check or undo block begins.
+struct StepStart {
+  static constexpr std::string_view kType = "step_start";
+  std::string step{};
+  Section section = Section::Diagnose;
+  Text title{};
+  bool destructive = false;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("section", s.section), f("title", s.title),
+        f("destructive", s.destructive);
+  }
+};
+
+/// A command is about to start. `line` and `env` are not set for a secret's command.
+struct CommandStart {
+  static constexpr std::string_view kType = "command_start";
+  std::string step{};
+  uint64_t seq = 0;
+  Text command{};
+  std::optional<int> line{};
+  int64_t timeout_ms = 0;
+  int attempt = 1;
+  std::optional<std::vector<std::string>> env{};  // names only
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("seq", s.seq), f("command", s.command), f("line", s.line),
+        f("timeout_ms", s.timeout_ms), f("attempt", s.attempt), f("env", s.env);
+  }
+};
+
+/// A command is over, and nothing of it is left running.
+struct CommandEnd {
+  static constexpr std::string_view kType = "command_end";
+  std::string step{};
+  uint64_t seq = 0;
+  int exit = -1;
+  int signal = 0;
+  bool timed_out = false;
+  bool cancelled = false;
+  bool ok = false;
+  int64_t duration_ms = 0;
+  std::optional<bool> spawn_failed{};  // not for a secret's command, as the four below
+  std::optional<Text> error{};
+  std::optional<uint64_t> stdout_bytes{};
+  std::optional<uint64_t> stderr_bytes{};
+  std::optional<std::string> stdout_file{};
+  std::optional<std::string> stderr_file{};
+  std::optional<bool> evidence{};
+  std::optional<Text> output{};  // only for a secret's command: why it is not recorded
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("seq", s.seq), f("exit", s.exit), f("signal", s.signal),
+        f("timed_out", s.timed_out), f("cancelled", s.cancelled), f("ok", s.ok),
+        f("duration_ms", s.duration_ms), f("spawn_failed", s.spawn_failed), f("error", s.error),
+        f("stdout_bytes", s.stdout_bytes), f("stderr_bytes", s.stderr_bytes),
+        f("stdout_file", s.stdout_file), f("stderr_file", s.stderr_file), f("evidence", s.evidence),
+        f("output", s.output);
+  }
+};
+
+/// A step must be approved before it runs.
+struct Gate {
+  static constexpr std::string_view kType = "gate";
+  std::string step{};
+  GateKind kind = GateKind::Confirm;
+  Text prompt{};
+  Text reason{};
+  bool destructive = false;
+  Text expected{};
+  std::vector<Text> commands{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("kind", s.kind), f("prompt", s.prompt), f("reason", s.reason),
+        f("destructive", s.destructive), f("expected", s.expected), f("commands", s.commands);
+  }
+};
+
+/// How a gate was answered.
+struct Answer {
+  static constexpr std::string_view kType = "answer";
+  std::string step{};
+  GateKind kind = GateKind::Confirm;
+  std::string by{};
+  bool passed = false;
+  std::optional<Via> via{};              // when passed
+  std::optional<Text> reason{};          // when not passed
+  std::optional<OrNull<Text>> answer{};  // when asked or approved; null: no answer
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("kind", s.kind), f("by", s.by), f("passed", s.passed), f("via", s.via),
+        f("reason", s.reason), f("answer", s.answer);
+  }
+};
+
+/// A manual instruction was shown and answered (null: no answer).
+struct Manual {
+  static constexpr std::string_view kType = "manual";
+  std::string step{};
+  Text text{};
+  std::string by{};
+  OrNull<ManualAnswer> answer{};
+  std::optional<Via> via{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("text", s.text), f("by", s.by), f("answer", s.answer), f("via", s.via);
+  }
+};
+
+/// A note of a step, its ${…} evaluated.
+struct Note {
+  static constexpr std::string_view kType = "note";
+  std::string step{};
+  Text text{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("text", s.text);
+  }
+};
+
+/// A step, signal, check or undo block is over.
+struct StepEnd {
+  static constexpr std::string_view kType = "step_end";
+  std::string step{};
+  Section section = Section::Diagnose;
+  Text title{};
+  StepStatus status = StepStatus::Ok;
+  int64_t duration_ms = 0;
+  std::optional<Text> reason{};
+  std::optional<int> attempts{};  // verify only
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("section", s.section), f("title", s.title), f("status", s.status),
+        f("duration_ms", s.duration_ms), f("reason", s.reason), f("attempts", s.attempts);
+  }
+};
+
+/// A cause was evaluated.
+struct Cause {
+  static constexpr std::string_view kType = "cause";
+  std::string id{};
+  Text title{};
+  bool matched = false;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("id", s.id), f("title", s.title), f("matched", s.matched);
+  }
+};
+
+/// A verify check is over.
+struct Check {
+  static constexpr std::string_view kType = "check";
+  std::string id{};
+  Text title{};
+  bool passed = false;
+  int attempts = 0;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("id", s.id), f("title", s.title), f("passed", s.passed), f("attempts", s.attempts);
+  }
+};
+
+/// The failure path begins: undo blocks, then the rollback section.
+struct Rollback {
+  static constexpr std::string_view kType = "rollback";
+  std::string failed_step{};
+  uint64_t undo = 0;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("failed_step", s.failed_step), f("undo", s.undo);
+  }
+};
+
+/// A page or notification, once its command has ended.
+struct Escalation {
+  static constexpr std::string_view kType = "escalation";
+  Trigger trigger = Trigger::Start;
+  NoticeKind kind = NoticeKind::Notify;
+  std::string role{};
+  Text message{};
+  std::optional<std::string> step{};  // trigger step
+  std::optional<int64_t> after_ms{};  // trigger after
+  std::optional<Text> name{};         // the role's, when rbk.yaml defines it
+  std::optional<Text> contact{};
+  bool delivered = false;
+  Text how{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("trigger", s.trigger), f("kind", s.kind), f("role", s.role), f("message", s.message),
+        f("step", s.step), f("after_ms", s.after_ms), f("name", s.name), f("contact", s.contact),
+        f("delivered", s.delivered), f("how", s.how);
+  }
+};
+
+/// A step calls a runbook.
+struct CallStart {
+  static constexpr std::string_view kType = "call_start";
+  std::string step{};
+  std::string runbook{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("runbook", s.runbook);
+  }
+};
+
+/// A called runbook returned to its caller.
+struct CallEnd {
+  static constexpr std::string_view kType = "call_end";
+  std::string step{};
+  std::string runbook{};
+  Outcome outcome = Outcome::Error;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("runbook", s.runbook), f("outcome", s.outcome);
+  }
+};
+
+/// Something the operator should know that does not stop the run.
+struct Warning {
+  static constexpr std::string_view kType = "warning";
+  Text message{};
+  std::optional<std::string> step{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("message", s.message), f("step", s.step);
+  }
+};
+
+/// Any event.
+using Body =
+    std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal, NotFiring,
+                 StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Note, StepEnd, Cause,
+                 Check, Rollback, Escalation, CallStart, CallEnd, Warning>;
+
+}  // namespace ev
+
+/// One thing that happened: its typed body, and when.
 struct Event {
-  std::string type;
-  nlohmann::json data = nlohmann::json::object();
+  ev::Body body{};
   int64_t elapsed_ms = 0;  // since the run started, on the engine's clock
-  std::string time;        // wall-clock time, ISO 8601 UTC with milliseconds
+  std::string time{};      // wall-clock time, ISO 8601 UTC with milliseconds
+
+  /// The type's name as the record writes it ("step_end").
+  std::string_view type() const {
+    return std::visit([](const auto& b) { return std::decay_t<decltype(b)>::kType; }, body);
+  }
+  /// The body when it is a T, else nullptr.
+  template <class T>
+  const T* as() const {
+    return std::get_if<T>(&body);
+  }
 };
 
 /// The record's file for one command's full output, relative to the run's
@@ -56,7 +487,7 @@ std::string output_file(uint64_t seq, Stream stream);
 /// The rule an escalation event fired by, as a person writes it: "start",
 /// "after 10m", "on failure", "on success" or "step ID" (a page/notify in a
 /// step). Fixtures record and compare escalations by it.
-std::string escalation_rule(const nlohmann::json& escalation);
+std::string escalation_rule(const ev::Escalation& escalation);
 
 /// Receives a run's events. The engine serialises all calls (sinks need no
 /// locking of their own) and has already masked everything it passes.

@@ -7,6 +7,7 @@
 
 #include <system_error>
 #include "interpreter/base/source.hpp"
+#include "interpreter/record/event_json.hpp"
 
 namespace rbk {
 
@@ -59,8 +60,10 @@ bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems,
       damage("line " + std::to_string(n) + " is not a JSON object");
     } else if (auto t = e.find("type"); t == e.end() || !t->is_string()) {
       damage("line " + std::to_string(n) + " has no event type");
-    } else {
-      each(std::move(e));
+    } else if (auto event = event_from_json(e); !event) {
+      damage("line " + std::to_string(n) + ": " + event.error());
+    } else if (*event) {  // else a type this rbk does not know: skipped
+      each(std::move(**event));
     }
   }
   if (damaged > kMaxLineProblems)
@@ -69,47 +72,28 @@ bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems,
   return true;
 }
 
-std::string text(const json& e, const char* key) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<int64_t> integer(const json& e, const char* key) {
-  auto it = e.find(key);
-  if (it == e.end() || !it->is_number()) return std::nullopt;
-  return it->is_number_float() ? static_cast<int64_t>(it->get<double>()) : it->get<int64_t>();
-}
-
 RunSummary summarize(const fs::path& dir) {
   RunSummary s;
   s.run_id = dir.filename().string();
   s.dir = dir.string();
   s.outcome = "unfinished";
   bool started = false, ended = false;
-  int depth = 0;  // a `call`ed runbook's run_start … run_end nest inside the run's
   int64_t last_t = 0;
-  bool readable = for_each_event(dir, s.problems, [&](json e) {
-    if (auto t = integer(e, "t")) last_t = *t;
-    const std::string type = text(e, "type");
-    if (type == "run_start") {
-      if (depth == 0 && !started) {
-        started = true;
-        s.runbook = text(e, "runbook");
-        s.started = text(e, "time");
-        s.user = text(e, "user");
-      }
-      ++depth;
-    } else if (type == "run_end") {
-      if (depth <= 1 && !ended) {
-        ended = true;
-        s.outcome = text(e, "outcome");
-        if (s.outcome.empty()) s.outcome = "unknown";
-        if (auto code = integer(e, "exit_code")) s.exit_code = static_cast<int>(*code);
-        auto d = integer(e, "duration_ms");
-        s.duration_ms = d ? *d : integer(e, "t").value_or(last_t);
-        s.failed_step = text(e, "failed_step");
-      }
-      depth = std::max(0, depth - 1);
+  // A called runbook's start and end are call_run_start and call_run_end:
+  // the run's are the only run_start and run_end.
+  bool readable = for_each_event(dir, s.problems, [&](Event e) {
+    last_t = e.elapsed_ms;
+    if (const auto* start = e.as<ev::RunStart>(); start && !started) {
+      started = true;
+      s.runbook = start->runbook;
+      s.started = e.time;
+      s.user = start->user;
+    } else if (const auto* end = e.as<ev::RunEnd>(); end && !ended) {
+      ended = true;
+      s.outcome = outcome_name(end->outcome);
+      s.exit_code = end->exit_code;
+      s.duration_ms = end->duration_ms.value_or(e.elapsed_ms);
+      s.failed_step = end->failed_step.value_or("");
     }
   });
   if (!ended) s.duration_ms = last_t;
@@ -133,11 +117,10 @@ std::string sort_key(const RunSummary& s) {
 
 }  // namespace
 
-std::vector<nlohmann::json> read_events(const std::string& run_dir,
-                                        std::vector<std::string>& problems) {
-  std::vector<json> events;
+std::vector<Event> read_events(const std::string& run_dir, std::vector<std::string>& problems) {
+  std::vector<Event> events;
   try {
-    for_each_event(run_dir, problems, [&](json e) { events.push_back(std::move(e)); });
+    for_each_event(run_dir, problems, [&](Event e) { events.push_back(std::move(e)); });
   } catch (const std::exception& ex) {
     problems.push_back(std::string("events.jsonl could not be read: ") + ex.what());
   }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "interpreter/record/events.hpp"
 
 namespace rbk {
 
@@ -28,8 +28,9 @@ struct RunSummary {
 /// (never dropped, never a crash).
 std::vector<RunSummary> list_runs(const std::string& records_dir);
 
-/// Reads one run's events (every valid line; damaged lines reported in `problems`).
-std::vector<nlohmann::json> read_events(const std::string& run_dir,
-                                        std::vector<std::string>& problems);
+/// Reads one run's events: every valid line, typed; damaged lines (not JSON,
+/// or an event with a field missing or of the wrong type) are reported in
+/// `problems`, events of a type this rbk does not know are skipped.
+std::vector<Event> read_events(const std::string& run_dir, std::vector<std::string>& problems);
 
 }  // namespace rbk

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <type_traits>
 
 #include <re2/re2.h>
 
@@ -133,16 +134,8 @@ nlohmann::json Masker::mask(const nlohmann::json& j) const {
   if (empty()) return j;
   if (j.is_string()) return mask(std::string_view(j.get_ref<const std::string&>()));
   if (j.is_object()) {
-    // These fields hold names from the runbook's source (step, cause, role
-    // and runbook ids) or rbk's own words, never a value read at run time.
-    // Masking them would only corrupt the record: a one-letter secret would
-    // turn step 'restart' into '***estart' and break every reader of it.
-    static const std::set<std::string> identifiers = {
-        "step",    "id",      "section", "failed_step", "role",   "kind", "trigger",
-        "runbook", "outcome", "status",  "via",         "causes", "type"};
     nlohmann::json out = nlohmann::json::object();
-    for (auto it = j.begin(); it != j.end(); ++it)
-      out[it.key()] = identifiers.count(it.key()) ? it.value() : mask(it.value());
+    for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = mask(it.value());
     return out;
   }
   if (j.is_array()) {
@@ -151,6 +144,50 @@ nlohmann::json Masker::mask(const nlohmann::json& j) const {
     return out;
   }
   return j;  // numbers, booleans, null, binary: nothing to mask
+}
+
+namespace {
+
+/// Masks one field of an event by its type: Text and JsonValue (and the
+/// containers of them) are masked; names, enums, numbers and booleans not.
+struct FieldMasker {
+  const Masker& m;
+  void operator()(const char*, auto& v) const { mask(v); }
+  void mask(ev::Text& t) const { t.value = m.mask(t.value); }
+  void mask(ev::JsonValue& j) const { j.value = m.mask(j.value); }
+  template <class T>
+  void mask(std::optional<T>& v) const {
+    if (v) mask(*v);
+  }
+  template <class T>
+  void mask(ev::OrNull<T>& v) const {
+    if (v.value) mask(*v.value);
+  }
+  template <class T>
+  void mask(std::vector<T>& v) const {
+    for (auto& x : v) mask(x);
+  }
+  template <class T>
+  void mask(std::map<std::string, T>& v) const {
+    for (auto& [k, x] : v) mask(x);
+  }
+  template <class T>
+  void mask(T&) const {
+    static_assert(!std::is_class_v<T> || std::is_same_v<T, std::string>,
+                  "a field type FieldMasker does not know: say whether it is masked");
+  }
+};
+
+}  // namespace
+
+void Masker::mask(Event& e) const {
+  if (empty()) return;
+  std::visit(
+      [&](auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        T::fields(b, FieldMasker{*this});
+      },
+      e.body);
 }
 
 size_t Masker::longest_secret() const {

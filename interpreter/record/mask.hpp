@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "interpreter/record/events.hpp"
+
 namespace re2 {
 class RE2;
 }
@@ -42,9 +44,11 @@ class Masker {
   /// std::string or a literal would be ambiguous (it converts to nlohmann::json too).
   std::string mask(const std::string& text) const { return mask(std::string_view(text)); }
   std::string mask(const char* text) const { return mask(std::string_view(text)); }
-  /// Every string inside `j` (keys kept) masked, except the identifier
-  /// fields of events (step, id, role, …), which hold names from the runbook.
+  /// Every string inside `j` masked (keys kept).
   nlohmann::json mask(const nlohmann::json& j) const;
+  /// Masks every field of `e` whose type can carry a secret (ev::Text,
+  /// ev::JsonValue); names from the runbook, enums and numbers are kept.
+  void mask(Event& e) const;
   /// The longest secret, in bytes (what a stream masker must hold back).
   size_t longest_secret() const;
   /// True when there is nothing to mask (no secret, no valid pattern).

@@ -2,6 +2,7 @@
 
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/json_text.hpp"
+#include "interpreter/record/event_json.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -79,29 +80,12 @@ int sync_path(const std::string& path, bool directory) {
 }  // namespace
 
 std::string event_line(const Event& e) {
-  using nlohmann::json;
-  auto dump = [](const json& j) { return json_text(j); };
+  auto dump = [](const nlohmann::json& j) { return json_text(j); };
   std::string line = "{\"t\":" + std::to_string(e.elapsed_ms) + ",\"time\":" + dump(e.time) +
-                     ",\"type\":" + dump(e.type);
-  std::string rest;
-  if (e.data.is_object() && !e.data.contains("t") && !e.data.contains("time") &&
-      !e.data.contains("type")) {
-    rest = dump(e.data);
-  } else {
-    // Not an object, or one that would repeat a fixed field: keep it all,
-    // without producing a duplicate key.
-    json data = e.data.is_object() ? e.data : json::object();
-    if (!e.data.is_object() && !e.data.is_null()) data["data"] = e.data;
-    for (const char* key : {"t", "time", "type"}) {
-      if (auto it = data.find(key); it != data.end()) {
-        json value = std::move(*it);
-        data.erase(it);
-        data[std::string("data_") + key] = std::move(value);
-      }
-    }
-    rest = dump(data);
-  }
-  if (rest.size() > 2) {  // "{…}" with fields: splice them in
+                     ",\"type\":" + dump(std::string(e.type()));
+  // No event has a field named t, time or type (events.hpp): splice the rest in.
+  const std::string rest = dump(event_fields(e));
+  if (rest.size() > 2) {  // "{…}" with fields
     line += ',';
     line.append(rest, 1, std::string::npos);
   } else {
@@ -174,11 +158,7 @@ void RunRecord::event(const Event& e) {
       if (int err = write_all(events_fd_, event_line(e)))
         fail("cannot write " + dir_ + "/events.jsonl", err);
     }
-    if (e.type == "command_end") {
-      auto it = e.data.find("seq");
-      if (it != e.data.end() && it->is_number_integer() && it->get<int64_t>() >= 0)
-        close_outputs(it->get<uint64_t>());
-    }
+    if (const auto* end = e.as<ev::CommandEnd>()) close_outputs(end->seq);
   } catch (const std::exception& ex) {
     if (error_.empty()) error_ = "cannot write " + dir_ + "/events.jsonl: " + ex.what();
   }

@@ -4,7 +4,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "interpreter/base/json_fields.hpp"
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/runtime/value.hpp"
 
@@ -13,9 +12,6 @@ namespace rbk {
 namespace {
 
 using json = nlohmann::json;
-
-using json_fields::num;
-using json_fields::str;
 
 /// A parameter's value as `-p` would give it.
 std::string param_text(const json& v) {
@@ -35,66 +31,66 @@ std::string param_text(const json& v) {
 }  // namespace
 
 void FixtureRecorder::event(const Event& e) {
-  const json& d = e.data;
-  if (e.type == "run_start") {
-    if (d.contains("params") && d["params"].is_object()) params_ = d["params"];
-    if (d.contains("secrets") && d["secrets"].is_array())
-      for (const auto& s : d["secrets"])
-        if (s.is_string()) secrets_.push_back(s.get<std::string>());
-    run_id_ = str(d, "run_id");
+  if (const auto* start = e.as<ev::RunStart>()) {
+    for (const auto& [name, v] : start->params) params_[name] = v.value;
+    secrets_ = start->secrets;
+    run_id_ = start->run_id;
     started_ = e.time;
-  } else if (e.type == "step_start" || e.type == "gate") {
+  } else if (e.as<ev::StepStart>() || e.as<ev::Gate>()) {
     asked_at_ = e.elapsed_ms;
-  } else if (e.type == "command_start") {
-    const std::string step = str(d, "step"), command = str(d, "command");
-    if (step.rfind("secret ", 0) == 0) return;  // never replayed: rbk test takes secrets as given
+  } else if (const auto* start_cmd = e.as<ev::CommandStart>()) {
+    const std::string& step_id = start_cmd->step;
+    const std::string& command = start_cmd->command.value;
+    if (step_id.rfind("secret ", 0) == 0)
+      return;  // never replayed: rbk test takes secrets as given
     size_t i = 0;
-    while (i < entries_.size() && (entries_[i].step != step || entries_[i].command != command)) ++i;
-    if (i == entries_.size()) entries_.push_back({step, command, {}});
-    running_.emplace(
-        static_cast<uint64_t>(num(d, "seq")),
-        Running{i, OutputCapture(how_.capture_limit), OutputCapture(how_.capture_limit)});
-  } else if (e.type == "command_end") {
-    auto it = running_.find(static_cast<uint64_t>(num(d, "seq")));
+    while (i < entries_.size() && (entries_[i].step != step_id || entries_[i].command != command))
+      ++i;
+    if (i == entries_.size()) entries_.push_back({step_id, command, {}});
+    running_.emplace(start_cmd->seq, Running{i, OutputCapture(how_.capture_limit),
+                                             OutputCapture(how_.capture_limit)});
+  } else if (const auto* end = e.as<ev::CommandEnd>()) {
+    auto it = running_.find(end->seq);
     if (it == running_.end()) return;
     Result r;
     r.out = it->second.out.finish().text;
     r.err = it->second.err.finish().text;
-    r.exit = static_cast<int>(num(d, "exit"));
-    r.timed_out = d.value("timed_out", false);
-    r.duration_ms = num(d, "duration_ms");
-    if (d.value("cancelled", false))
-      unreplayable_.push_back("the command of step '" + str(d, "step") +
+    r.exit = end->exit;
+    r.timed_out = end->timed_out;
+    r.duration_ms = end->duration_ms;
+    const bool spawn_failed = end->spawn_failed.value_or(false);
+    if (end->cancelled)
+      unreplayable_.push_back("the command of step '" + end->step +
                               "' was interrupted; the fixture cannot replay an interruption");
-    else if (d.value("spawn_failed", false))
-      unreplayable_.push_back("the command of step '" + str(d, "step") + "' could not start (" +
-                              str(d, "error") + "); recorded as exit 127");
-    if (d.value("spawn_failed", false)) r.exit = 127;
+    else if (spawn_failed)
+      unreplayable_.push_back("the command of step '" + end->step + "' could not start (" +
+                              end->error.value_or(ev::Text()).value + "); recorded as exit 127");
+    if (spawn_failed) r.exit = 127;
     entries_[it->second.entry].results.push_back(std::move(r));
     running_.erase(it);
-  } else if (e.type == "answer") {
-    if (str(d, "via") == "approve" || str(d, "via") == "yes") return;  // the case's flags say it
-    if (!d.contains("answer") || d["answer"].is_null()) {
-      if (str(d, "reason") != "interrupted" && how_.terminal)
-        unreplayable_.push_back("the gate of step '" + str(d, "step") +
+  } else if (const auto* a = e.as<ev::Answer>()) {
+    if (a->via == ev::Via::Approve || a->via == ev::Via::Yes) return;  // the case's flags say it
+    if (!a->answer || !a->answer->value) {
+      if (a->reason.value_or(ev::Text()).value != "interrupted" && how_.terminal)
+        unreplayable_.push_back("the gate of step '" + a->step +
                                 "' got no answer; a fixture answers every question");
       return;
     }
-    const bool typed = str(d, "kind") == "typed";
+    answers_.push_back({a->step, a->kind == ev::GateKind::Typed ? "typed" : "confirm",
+                        a->answer->value->value, e.elapsed_ms - asked_at_});
+  } else if (const auto* m = e.as<ev::Manual>()) {
+    if (m->via != ev::Via::Tty || !m->answer.value) return;
     answers_.push_back(
-        {str(d, "step"), typed ? "typed" : "confirm", str(d, "answer"), e.elapsed_ms - asked_at_});
-  } else if (e.type == "manual") {
-    if (str(d, "via") != "tty" || !d.contains("answer") || d["answer"].is_null()) return;
-    answers_.push_back({str(d, "step"), "manual", str(d, "answer"), e.elapsed_ms - asked_at_});
-  } else if (e.type == "step_end") {
-    steps_.push_back(str(d, "step") + " " + str(d, "status"));
-  } else if (e.type == "cause") {
-    if (d.value("matched", false)) causes_.push_back(str(d, "id"));
-  } else if (e.type == "escalation") {
-    escalations_.push_back({str(d, "role"), escalation_rule(d)});
-  } else if (e.type == "run_end") {
-    outcome_ = str(d, "outcome");
-    exit_code_ = static_cast<int>(num(d, "exit_code"));
+        {m->step, "manual", std::string(name_of(*m->answer.value)), e.elapsed_ms - asked_at_});
+  } else if (const auto* step_end = e.as<ev::StepEnd>()) {
+    steps_.push_back(step_end->step + " " + std::string(name_of(step_end->status)));
+  } else if (const auto* c = e.as<ev::Cause>()) {
+    if (c->matched) causes_.push_back(c->id);
+  } else if (const auto* esc = e.as<ev::Escalation>()) {
+    escalations_.push_back({esc->role, escalation_rule(*esc)});
+  } else if (const auto* run_end = e.as<ev::RunEnd>()) {
+    outcome_ = outcome_name(run_end->outcome);
+    exit_code_ = run_end->exit_code;
   }
 }
 

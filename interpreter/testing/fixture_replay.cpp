@@ -6,7 +6,6 @@
 #include <re2/re2.h>
 
 #include "interpreter/base/diff.hpp"
-#include "interpreter/base/json_fields.hpp"
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
 #include "interpreter/runtime/clock.hpp"
@@ -18,8 +17,6 @@ namespace rbk {
 namespace {
 
 using json = nlohmann::json;
-
-using json_fields::str;
 
 /// What the run did so far, shared by the scripted runner, operator and sink.
 struct CaseLog {
@@ -37,6 +34,25 @@ struct CaseLog {
   }
 };
 
+/// Appends the text a person reads in an event (a prompt, a note or manual
+/// instruction, a message, a reason), a line each.
+void append_texts(const Event& e, std::string& out) {
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        T::fields(b, [&](std::string_view key, const auto& v) {
+          if (key != "prompt" && key != "text" && key != "message" && key != "reason") return;
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, ev::Text>) {
+            if (!v.empty()) out += v.value + "\n";
+          } else if constexpr (std::is_same_v<V, std::optional<ev::Text>>) {
+            if (v && !v->empty()) out += v->value + "\n";
+          }
+        });
+      },
+      e.body);
+}
+
 /// Keeps the events and the transcript, and tells the others which step is
 /// about to run a command or ask a question.
 class CaseSink final : public EventSink {
@@ -44,20 +60,17 @@ class CaseSink final : public EventSink {
   explicit CaseSink(CaseLog& log) : log_(log) {}
   void event(const Event& e) override {
     log_.events.push_back(e);
-    const json& d = e.data;
-    if (e.type == "command_start") log_.command_step = str(d, "step");
-    if (e.type == "command_end") {
+    if (const auto* start = e.as<ev::CommandStart>()) log_.command_step = start->step;
+    if (e.as<ev::CommandEnd>()) {
       // A command's whole stdout, then its stderr: the masker holds back a
       // stream's last bytes until the end, so arrival order would split lines.
       log_.transcript += out_ + err_;
       out_.clear();
       err_.clear();
     }
-    if (e.type == "step_start" || e.type == "gate") log_.asking_step = str(d, "step");
-    for (const char* k : {"prompt", "text", "message", "reason"}) {
-      std::string v = str(d, k);
-      if (!v.empty() && e.type != "run_start") log_.transcript += v + "\n";
-    }
+    if (const auto* start = e.as<ev::StepStart>()) log_.asking_step = start->step;
+    if (const auto* gate = e.as<ev::Gate>()) log_.asking_step = gate->step;
+    append_texts(e, log_.transcript);
   }
   void output(uint64_t, Stream stream, std::string_view chunk) override {
     (stream == Stream::Out ? out_ : err_).append(chunk);
@@ -230,50 +243,51 @@ struct Actual {
 Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
   Actual a;
   for (const auto& e : events) {
-    const json& d = e.data;
-    if (e.type == "step_end") {
-      const std::string id = str(d, "step"), status = str(d, "status"), sec = str(d, "section");
+    if (const auto* end = e.as<ev::StepEnd>()) {
+      const std::string& id = end->step;
+      const std::string status(name_of(end->status));
+      const std::string reason = end->reason.value_or(ev::Text()).value;
       a.steps.push_back(id + " " + status);
-      a.trace.push_back("step " + id + " " + status +
-                        (str(d, "reason").empty() ? "" : " (" + str(d, "reason") + ")"));
-      if (status == "skipped")
+      a.trace.push_back("step " + id + " " + status + (reason.empty() ? "" : " (" + reason + ")"));
+      if (end->status == ev::StepStatus::Skipped)
         a.skipped.push_back(id);
-      else if (status == "refused")
+      else if (end->status == ev::StepStatus::Refused)
         a.refused.push_back(id);
       else
         a.ran.push_back(id);
-      if (status == "failed") a.failed.push_back(id);
-      const bool acted = status != "skipped" && status != "refused";
-      if (sec == "undo" && acted) {
+      if (end->status == ev::StepStatus::Failed) a.failed.push_back(id);
+      const bool acted =
+          end->status != ev::StepStatus::Skipped && end->status != ev::StepStatus::Refused;
+      if (end->section == ev::Section::Undo && acted) {
         const std::string suffix = ".undo";
         a.undo.push_back(id.size() > suffix.size() && id.ends_with(suffix)
                              ? id.substr(0, id.size() - suffix.size())
                              : id);
       }
-      if (sec == "rollback" && acted) a.rollback.push_back(id);
-    } else if (e.type == "cause") {
-      bool matched = d.value("matched", false);
-      if (matched) a.causes.push_back(str(d, "id"));
-      a.trace.push_back("cause " + str(d, "id") + (matched ? " matched" : " not matched"));
-    } else if (e.type == "signal") {
-      a.trace.push_back("signal " + str(d, "id") +
-                        (d.value("firing", false) ? " firing" : " not firing"));
-    } else if (e.type == "gate") {
-      a.gates.push_back(str(d, "step"));
-    } else if (e.type == "answer") {
-      a.trace.push_back("gate " + str(d, "step") + " " + str(d, "kind") + ": " +
-                        (d.value("passed", false) ? "passed via " + str(d, "via")
-                                                  : "refused (" + str(d, "reason") + ")"));
-    } else if (e.type == "manual") {
-      a.trace.push_back("manual " + str(d, "step") + ": " +
-                        (str(d, "answer").empty() ? "no answer" : str(d, "answer")));
-    } else if (e.type == "escalation") {
-      Actual::Esc x{str(d, "role"), escalation_rule(d), str(d, "kind"), Millis(e.elapsed_ms)};
+      if (end->section == ev::Section::Rollback && acted) a.rollback.push_back(id);
+    } else if (const auto* c = e.as<ev::Cause>()) {
+      if (c->matched) a.causes.push_back(c->id);
+      a.trace.push_back("cause " + c->id + (c->matched ? " matched" : " not matched"));
+    } else if (const auto* sig = e.as<ev::Signal>()) {
+      a.trace.push_back("signal " + sig->id + (sig->firing ? " firing" : " not firing"));
+    } else if (const auto* gate = e.as<ev::Gate>()) {
+      a.gates.push_back(gate->step);
+    } else if (const auto* ans = e.as<ev::Answer>()) {
+      a.trace.push_back("gate " + ans->step + " " + std::string(name_of(ans->kind)) + ": " +
+                        (ans->passed
+                             ? "passed via " + std::string(ans->via ? name_of(*ans->via) : "")
+                             : "refused (" + ans->reason.value_or(ev::Text()).value + ")"));
+    } else if (const auto* m = e.as<ev::Manual>()) {
+      a.trace.push_back("manual " + m->step + ": " +
+                        (m->answer.value ? std::string(name_of(*m->answer.value)) : "no answer"));
+    } else if (const auto* esc = e.as<ev::Escalation>()) {
+      Actual::Esc x{esc->role, escalation_rule(*esc), std::string(name_of(esc->kind)),
+                    Millis(e.elapsed_ms)};
       a.trace.push_back("escalation " + x.kind + " " + x.role + " (" + x.rule + ") at " +
                         format_duration(e.elapsed_ms));
       a.escalations.push_back(std::move(x));
-    } else if (e.type == "rollback") {
-      a.trace.push_back("rollback after " + str(d, "failed_step"));
+    } else if (const auto* rb = e.as<ev::Rollback>()) {
+      a.trace.push_back("rollback after " + rb->failed_step);
     }
   }
   a.trace.push_back(std::string("end ") + outcome_name(result.outcome) + " (exit " +
