@@ -88,9 +88,8 @@ int run_fmt(const FmtOptions& opts) {
     if (opts.diff) {
       o.out = unified_diff(file->text(), formatted, path);
     } else {
-      std::string error;
-      if (!write_atomically(path, formatted, error)) {
-        o.err = "rbk: error: " + path + ": " + error + "\n";
+      if (auto written = write_atomically(path, formatted); !written) {
+        o.err = "rbk: error: " + path + ": " + written.error() + "\n";
         o.error = true;
         return;
       }

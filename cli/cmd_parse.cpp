@@ -10,13 +10,12 @@
 namespace rbk::cli {
 
 int run_parse(const ParseOptions& opts) {
-  std::string error;
-  auto file = SourceFile::load(opts.path, error);
+  auto file = SourceFile::load(opts.path);
   if (!file) {
-    write(stderr, "rbk: error: " + opts.path + ": " + error + "\n");
+    write(stderr, "rbk: error: " + opts.path + ": " + file.error() + "\n");
     return kExitUsage;
   }
-  ParseResult r = parse(file);
+  ParseResult r = parse(*file);
   if (!r.document) {
     print_diagnostics(r.diagnostics);
     return kExitFindings;

@@ -120,13 +120,12 @@ bool complete_params(RunTarget& rb, TtyOperator& op) {
         write(stderr, "rbk: error: no value for required parameter '" + name + "'\n");
         return false;
       }
-      Value v;
-      std::string error;
-      if (convert_param(*p, *answer, v, error)) {
-        rb.params.values[name] = std::move(v);
+      auto v = convert_param(*p, *answer);
+      if (v) {
+        rb.params.values[name] = std::move(*v);
         break;
       }
-      op.say("  " + error + "\n");
+      op.say("  " + v.error() + "\n");
     }
   }
   rb.params.missing.clear();
@@ -175,7 +174,11 @@ int run_run(const RunOptions& opts) {
   for (int attempt = 0; attempt < 5 && !record; ++attempt) {
     // Ids have a random suffix; two runs in the same second could still meet.
     run_id = new_run_id();
-    record = RunRecord::create(rb.scope.config.records_dir, run_id, error);
+    auto made = RunRecord::create(rb.scope.config.records_dir, run_id);
+    if (made)
+      record = std::move(*made);
+    else
+      error = made.error();
   }
   if (!record) {
     write(stderr, "rbk: error: cannot create the run record: " + error + "\n");
@@ -231,9 +234,7 @@ int run_run(const RunOptions& opts) {
   std::vector<std::string> search = rb.scope.path;
   const std::string dir = std::filesystem::path(rb.file).parent_path().string();
   search.push_back(dir.empty() ? "." : dir);
-  ctx.find_runbook = [&](const std::string& name, std::string& err) {
-    return called.find(search, name, err);
-  };
+  ctx.find_runbook = [&](const std::string& name) { return called.find(search, name); };
 
   RunRequest req;
   req.doc = rb.parsed.document.get();
@@ -246,12 +247,12 @@ int run_run(const RunOptions& opts) {
       (result.outcome == Outcome::Error || result.outcome == Outcome::RecordFailed))
     write(stderr, "rbk: error: " + result.message + "\n");
   if (recorder) {
-    std::string werr;
-    if (write_atomically(opts.record_fixture, recorder->yaml(), werr))
+    if (auto written = write_atomically(opts.record_fixture, recorder->yaml()))
       write(stderr, "rbk: fixture written to " + opts.record_fixture + " (replay: rbk test " +
                         opts.record_fixture + ")\n");
     else
-      write(stderr, "rbk: error: cannot write " + opts.record_fixture + ": " + werr + "\n");
+      write(stderr,
+            "rbk: error: cannot write " + opts.record_fixture + ": " + written.error() + "\n");
   }
   if (!record->error().empty() && result.outcome != Outcome::RecordFailed) {
     // Cannot happen (the engine stops at the first record error); never exit 0 if it does.

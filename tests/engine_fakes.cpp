@@ -73,12 +73,10 @@ Harness::Harness(const std::string& text, Config cfg) : config(std::move(cfg)) {
   ctx.modules = &modules;
   ctx.run_id = "test-run";
   ctx.record_dir = "/nonexistent/record";
-  ctx.find_runbook = [this](const std::string& name, std::string& error) -> const ast::Document* {
+  ctx.find_runbook =
+      [this](const std::string& name) -> Expected<const ast::Document*, std::string> {
     auto it = others.find(name);
-    if (it == others.end()) {
-      error = "no runbook '" + name + "'";
-      return nullptr;
-    }
+    if (it == others.end()) return fail("no runbook '" + name + "'");
     return it->second->document.get();
   };
 }

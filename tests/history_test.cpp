@@ -242,9 +242,9 @@ TEST_CASE("a missing records directory has no runs", "[history]") {
 
 TEST_CASE("a record written by RunRecord reads back", "[history]") {
   TempDir tmp;
-  std::string error;
-  auto rec = rbk::RunRecord::create(tmp.path.string(), "20260107T000000Z-123456", error);
-  REQUIRE(rec);
+  auto made = rbk::RunRecord::create(tmp.path.string(), "20260107T000000Z-123456");
+  REQUIRE(made);
+  auto& rec = *made;
   auto ev = [&](const std::string& type, json data, int64_t t) {
     data["type"] = type;
     rbk::Event e = **rbk::event_from_json(json::parse(line(data)));

@@ -268,4 +268,15 @@ Exit PtySession::wait() {
   return e;
 }
 
+bool start_in(Spawner& spawner, const SupervisorSpec& spec, SupervisorHandle& h,
+              std::string& error) {
+  auto started = spawner.start(spec);
+  if (!started) {
+    error = started.error();
+    return false;
+  }
+  h = std::move(*started);
+  return true;
+}
+
 }  // namespace rbk::test

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "interpreter/runtime/spawner.hpp"
 #include "test_support.hpp"
 
 namespace rbk::test {
@@ -34,6 +35,11 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
 /// goes to the file named by $PIDS (kEscapingPids lines); once all are there
 /// it prints "started" and waits for its children.
 std::string escaping_children_script();
+/// Spawner::start, with the handle in `h` and the reason in `error`: the
+/// tests check both sides of a start.
+bool start_in(Spawner& spawner, const SupervisorSpec& spec, SupervisorHandle& h,
+              std::string& error);
+
 /// The number of pids escaping_children_script() writes.
 inline constexpr int kEscapingPids = 8;
 

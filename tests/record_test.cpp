@@ -68,12 +68,23 @@ Event event(const std::string& type, const nlohmann::json& data, int64_t t) {
 
 const char* const kRunId = "20260102T030405Z-abc123";
 
+/// RunRecord::create, with its error in `error` (and nullptr) when it fails.
+std::unique_ptr<RunRecord> create(const std::string& dir, const std::string& id,
+                                  std::string& error) {
+  auto made = RunRecord::create(dir, id);
+  if (!made) {
+    error = made.error();
+    return nullptr;
+  }
+  return std::move(*made);
+}
+
 }  // namespace
 
 TEST_CASE("a record is a directory with one JSON line per event", "[record]") {
   TempDir tmp;
   std::string error;
-  auto rec = RunRecord::create((tmp.path / "runs").string(), kRunId, error);
+  auto rec = create((tmp.path / "runs").string(), kRunId, error);
   REQUIRE(rec);
   CHECK(error.empty());
   const fs::path dir = tmp.path / "runs" / kRunId;
@@ -130,7 +141,7 @@ TEST_CASE("a record is private: directories 0700, files 0600", "[record]") {
   Umask umask;
   std::string error;
   const fs::path records = tmp.path / "a" / "b" / "runs";  // parents made as needed
-  auto rec = RunRecord::create(records.string(), kRunId, error);
+  auto rec = create(records.string(), kRunId, error);
   REQUIRE(rec);
   rec->event(event("run_start", nlohmann::json::object(), 0));
   rec->output(7, Stream::Out, "x");
@@ -151,8 +162,8 @@ TEST_CASE("an existing records directory is used as it is", "[record]") {
   Umask umask;
   fs::permissions(tmp.path, fs::perms(0755));
   std::string error;
-  auto first = RunRecord::create(tmp.path.string(), "one", error);
-  auto second = RunRecord::create(tmp.path.string() + "/", "two", error);
+  auto first = create(tmp.path.string(), "one", error);
+  auto second = create(tmp.path.string() + "/", "two", error);
   REQUIRE(first);
   REQUIRE(second);
   CHECK(mode_of(tmp.path) == 0755);
@@ -162,12 +173,12 @@ TEST_CASE("an existing records directory is used as it is", "[record]") {
 TEST_CASE("creating a record that exists fails cleanly", "[record]") {
   TempDir tmp;
   std::string error;
-  auto first = RunRecord::create(tmp.path.string(), kRunId, error);
+  auto first = create(tmp.path.string(), kRunId, error);
   REQUIRE(first);
   first->event(event("run_start", nlohmann::json::object(), 0));
   const std::string before = read_file((tmp.path / kRunId / "events.jsonl").string());
 
-  auto second = RunRecord::create(tmp.path.string(), kRunId, error);
+  auto second = create(tmp.path.string(), kRunId, error);
   CHECK_FALSE(second);
   const std::string dir = (tmp.path / kRunId).string();
   CHECK(error == "cannot create run record " + dir + ": File exists");
@@ -179,7 +190,7 @@ TEST_CASE("a records directory that cannot be made fails cleanly", "[record]") {
   TempDir tmp;
   write_file((tmp.path / "file").string(), "not a directory");
   std::string error;
-  auto rec = RunRecord::create((tmp.path / "file" / "runs").string(), kRunId, error);
+  auto rec = create((tmp.path / "file" / "runs").string(), kRunId, error);
   CHECK_FALSE(rec);
   CHECK(error ==
         "cannot create records directory " + (tmp.path / "file").string() + ": Not a directory");
@@ -187,18 +198,18 @@ TEST_CASE("a records directory that cannot be made fails cleanly", "[record]") {
 
   for (const char* bad : {"", ".", "..", "a/b"}) {
     error.clear();
-    CHECK_FALSE(RunRecord::create(tmp.path.string(), bad, error));
+    CHECK_FALSE(create(tmp.path.string(), bad, error));
     CHECK(error.rfind("cannot create a run record: invalid run id", 0) == 0);
   }
   error.clear();
-  CHECK_FALSE(RunRecord::create("", kRunId, error));
+  CHECK_FALSE(create("", kRunId, error));
   CHECK_FALSE(error.empty());
 }
 
 TEST_CASE("invalid UTF-8 in an event does not throw", "[record]") {
   TempDir tmp;
   std::string error;
-  auto rec = RunRecord::create(tmp.path.string(), kRunId, error);
+  auto rec = create(tmp.path.string(), kRunId, error);
   REQUIRE(rec);
   const std::string bad = "ok \xff\xfe end";
   CHECK_NOTHROW(rec->event(event("gate", {{"prompt", bad}, {"commands", {bad}}}, 3)));
@@ -257,7 +268,7 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
 TEST_CASE("a command's output files close at its end and still sync", "[record]") {
   TempDir tmp;
   std::string error;
-  auto rec = RunRecord::create(tmp.path.string(), kRunId, error);
+  auto rec = create(tmp.path.string(), kRunId, error);
   REQUIRE(rec);
   {
     // With few descriptors allowed, many commands one after another still
@@ -288,7 +299,7 @@ TEST_CASE("a command's output files close at its end and still sync", "[record]"
 TEST_CASE("a write error is kept, not thrown", "[record]") {
   TempDir tmp;
   std::string error;
-  auto rec = RunRecord::create(tmp.path.string(), kRunId, error);
+  auto rec = create(tmp.path.string(), kRunId, error);
   REQUIRE(rec);
   // Where the output directory should go, a file: output cannot be stored.
   write_file((tmp.path / kRunId / "output").string(), "in the way");

@@ -18,6 +18,14 @@ using namespace rbk;
 
 namespace {
 
+/// shellcheck_snippets' findings, and why there are none ("" when ShellCheck ran).
+std::pair<Diagnostics, std::string> check_snippets(const std::vector<ShellSnippet>& snippets,
+                                                   CommandRunner& runner) {
+  auto found = shellcheck_snippets(snippets, runner);
+  if (!found) return {{}, found.error()};
+  return {std::move(*found), ""};
+}
+
 // Tabs and a non-ASCII character on purpose: columns are code points and a
 // tab counts as one, in ShellCheck's json1 output and in a Span alike.
 const std::string kRunbook =
@@ -170,8 +178,7 @@ TEST_CASE("ShellCheck findings at their exact place in the runbook", "[shellchec
   snippets[1].known = {"host", "out"};
 
   ProcessRunner runner;
-  std::string note;
-  Diagnostics ds = shellcheck_snippets(snippets, runner, note);
+  auto [ds, note] = check_snippets(snippets, runner);
   INFO(note);
   REQUIRE(note.empty());
 
@@ -219,8 +226,7 @@ TEST_CASE("ShellCheck: directives, parse errors and clean snippets", "[shellchec
   std::vector<ShellSnippet> snippets;
   for (const ast::Shell* s : p.shells) snippets.push_back({s, {"known"}});
   ProcessRunner runner;
-  std::string note;
-  Diagnostics ds = shellcheck_snippets(snippets, runner, note);
+  auto [ds, note] = check_snippets(snippets, runner);
   INFO(note);
   CHECK(note.empty());
   // A directive on the first line covers the whole snippet, the epilogue
@@ -247,8 +253,7 @@ TEST_CASE("ShellCheck that cannot be started gives a note and no findings", "[sh
 
   SECTION("spawn failure") {
     CannotStart runner;
-    std::string note;
-    Diagnostics ds = shellcheck_snippets(snippets, runner, note);
+    auto [ds, note] = check_snippets(snippets, runner);
     CHECK(ds.empty());
     CHECK(note == "shellcheck not found; install the 'shellcheck' package or pass --no-shellcheck");
     CHECK(runner.calls == 1);  // gives up at the first snippet
@@ -257,8 +262,8 @@ TEST_CASE("ShellCheck that cannot be started gives a note and no findings", "[sh
     Scripted runner;
     runner.result.exit_code = 127;
     runner.result.err.text = "sh: 1: shellcheck: not found\n";
-    std::string note;
-    CHECK(shellcheck_snippets(snippets, runner, note).empty());
+    auto [ds, note] = check_snippets(snippets, runner);
+    CHECK(ds.empty());
     CHECK(note == "shellcheck not found; install the 'shellcheck' package or pass --no-shellcheck");
   }
   SECTION("the snippets travel in files, never in the script, one process for all") {
@@ -273,8 +278,7 @@ TEST_CASE("ShellCheck that cannot be started gives a note and no findings", "[sh
         R"({"file":"0.sh","line":3,"endLine":3,"column":1,"endColumn":2,"level":"warning","code":2034,"message":"x"},)"
         R"({"file":"../elsewhere.sh","line":1,"endLine":1,"column":1,"endColumn":2,"level":"error","code":1000,"message":"y"}]})";
     snippets[0].known = {"host", "other"};
-    std::string note;
-    Diagnostics ds = shellcheck_snippets(snippets, runner, note);
+    auto [ds, note] = check_snippets(snippets, runner);
     CHECK(note.empty());
     REQUIRE(runner.specs.size() == 1);
     const CommandSpec& spec = runner.specs[0];
@@ -303,8 +307,8 @@ TEST_CASE("ShellCheck that cannot be started gives a note and no findings", "[sh
     Scripted runner;
     runner.result.exit_code = 3;
     runner.result.err.text = "shellcheck: bad option\nusage…\n";
-    std::string note;
-    CHECK(shellcheck_snippets(snippets, runner, note).empty());
+    auto [ds, note] = check_snippets(snippets, runner);
+    CHECK(ds.empty());
     CHECK(runner.specs.size() == 1);
     CHECK(note == "shellcheck failed on the shell literals in t.rbk: shellcheck: bad option");
   }

@@ -25,9 +25,11 @@
 #include "interpreter/runtime/process_runner.hpp"
 #include "interpreter/runtime/spawner.hpp"
 #include "interpreter/runtime/supervisor.hpp"
+#include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace rbk;
+using rbk::test::start_in;
 using namespace std::chrono_literals;
 
 namespace {
@@ -145,7 +147,7 @@ TEST_CASE("the spawner's supervisors are rbk's children, and it holds no command
   Spawner spawner;
   SupervisorHandle h;
   std::string error;
-  REQUIRE(spawner.start(spec_for("echo hello; sleep 3600", envp), h, error));
+  REQUIRE(start_in(spawner, spec_for("echo hello; sleep 3600", envp), h, error));
   const pid_t helper = spawner.helper_pid();
   REQUIRE(helper > 0);
   CHECK(parent_of(h.pid) == ::getpid());
@@ -187,7 +189,7 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   const std::string first_dir = std::filesystem::canonical(dir.path).string();
   first_spec.working_dir = first_dir.c_str();
   SupervisorHandle first;
-  REQUIRE(spawner.start(first_spec, first, error));
+  REQUIRE(start_in(spawner, first_spec, first, error));
   const pid_t supervisor = first.pid;
   Outcome one = finish(first, &spawner);
   CHECK(one.out == "one 1\n" + first_dir + "\n");
@@ -197,7 +199,8 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   // The same process runs the next command, in its own fresh shell, with
   // nothing of the first: not its variable, not its directory.
   SupervisorHandle second;
-  REQUIRE(spawner.start(spec_for("echo \"two ${ONLY_FIRST-unset}\"; pwd", envp), second, error));
+  REQUIRE(
+      start_in(spawner, spec_for("echo \"two ${ONLY_FIRST-unset}\"; pwd", envp), second, error));
   CHECK(second.pid == supervisor);
   CHECK(spawner.idle_count() == 0);
   Outcome two = finish(second, &spawner);
@@ -219,7 +222,7 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
       "mkfifo '" + fifo + "'; setsid sh -c 'echo $$ > \"$0\"; exec sleep 3600' '" + fifo +
       "' < /dev/null > /dev/null 2>&1 & read -r pid < '" + fifo + "'; echo $pid";
   SupervisorHandle third;
-  REQUIRE(spawner.start(spec_for(daemon_script.c_str(), envp), third, error));
+  REQUIRE(start_in(spawner, spec_for(daemon_script.c_str(), envp), third, error));
   CHECK(third.pid == supervisor);
   Outcome three = finish(third, &spawner);
   CHECK_FALSE(three.idle);
@@ -237,7 +240,7 @@ TEST_CASE("an idle supervisor that got SIGTERM is not used, and the command runs
   Spawner spawner;
   std::string error;
   SupervisorHandle first;
-  REQUIRE(spawner.start(c.spec(), first, error));
+  REQUIRE(start_in(spawner, c.spec(), first, error));
   const pid_t idle = first.pid;
   REQUIRE(finish(first, &spawner).idle);
   // Ended by the SIGTERM before the next command is asked for (a request
@@ -249,7 +252,7 @@ TEST_CASE("an idle supervisor that got SIGTERM is not used, and the command runs
   CHECK(::poll(&p, 1, kHangGuardMs) == 1);
   ::close(fd);
   SupervisorHandle second;
-  REQUIRE(spawner.start(c.spec(), second, error));
+  REQUIRE(start_in(spawner, c.spec(), second, error));
   CHECK(second.pid != idle);
   // The ended one was reaped by the spawner's owner, not left a zombie.
   CHECK(::waitpid(idle, nullptr, WNOHANG) == -1);
@@ -268,7 +271,7 @@ TEST_CASE("a script and an environment larger than one message arrive whole", "[
   Spawner spawner;
   SupervisorHandle h;
   std::string error;
-  REQUIRE(spawner.start(spec_for(script.c_str(), envp), h, error));
+  REQUIRE(start_in(spawner, spec_for(script.c_str(), envp), h, error));
   CHECK(spawner.helper_pid() > 0);
   Outcome o = finish(h);
   CHECK(o.out == std::to_string(big.size()));
@@ -284,7 +287,7 @@ TEST_CASE("when the spawner is gone, rbk starts the supervisor itself, once", "[
   Spawner spawner;
   SupervisorHandle first;
   std::string error;
-  REQUIRE(spawner.start(c.spec(), first, error));
+  REQUIRE(start_in(spawner, c.spec(), first, error));
   finish(first);
   const pid_t helper = spawner.helper_pid();
   REQUIRE(helper > 0);
@@ -292,7 +295,7 @@ TEST_CASE("when the spawner is gone, rbk starts the supervisor itself, once", "[
   int status = 0;
   CHECK(::waitpid(helper, &status, 0) == helper);  // reaped here, as its end is what is tested
   SupervisorHandle second;
-  CHECK(spawner.start(c.spec(), second, error));
+  CHECK(start_in(spawner, c.spec(), second, error));
   CHECK(spawner.helper_pid() == -1);
   CHECK(parent_of(second.pid) == ::getpid());
   Outcome o = finish(second);

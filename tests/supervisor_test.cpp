@@ -23,9 +23,21 @@
 #include "test_support.hpp"
 
 using namespace rbk;
+using rbk::test::start_in;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// start_supervisor, as start_in (processes.hpp).
+bool fork_supervisor(const SupervisorSpec& spec, SupervisorHandle& h, std::string& error) {
+  auto started = rbk::start_supervisor(spec);
+  if (!started) {
+    error = started.error();
+    return false;
+  }
+  h = std::move(*started);
+  return true;
+}
 
 // A hang guard, not a measurement: only a bug makes a test wait this long.
 constexpr int kHangGuardMs = 120'000;
@@ -109,7 +121,7 @@ TEST_CASE("the supervisor ends every descendant when asked, when rbk is gone, on
   spec.scan_for_children = scan;
   SupervisorHandle h;
   std::string error;
-  REQUIRE((through_spawner ? spawner.start(spec, h, error) : start_supervisor(spec, h, error)));
+  REQUIRE((through_spawner ? start_in(spawner, spec, h, error) : fork_supervisor(spec, h, error)));
   // The spawner was used, and is running, only when asked for.
   CHECK((spawner.helper_pid() > 0) == through_spawner);
   bool started = read_until(h.out.get(), "started");
@@ -159,7 +171,7 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   INFO((through_spawner ? "through the spawner" : "forked by rbk"));
   Spawner spawner;
   auto start = [&](SupervisorHandle& h, std::string& error) {
-    return through_spawner ? spawner.start(spec, h, error) : start_supervisor(spec, h, error);
+    return through_spawner ? start_in(spawner, spec, h, error) : fork_supervisor(spec, h, error);
   };
   SupervisorHandle first, second;
   std::string error;

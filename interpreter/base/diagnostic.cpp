@@ -118,15 +118,13 @@ nlohmann::json to_json(const Diagnostic& d) {
 
 std::shared_ptr<SourceFile> load_source(const std::string& path, Diagnostics& errors,
                                         size_t max_bytes) {
-  std::string why;
-  auto file = SourceFile::load(path, why, max_bytes);
-  if (!file) {
-    Diagnostic d;
-    d.path = path;
-    d.message = why;
-    errors.push_back(std::move(d));
-  }
-  return file;
+  auto file = SourceFile::load(path, max_bytes);
+  if (file) return *file;
+  Diagnostic d;
+  d.path = path;
+  d.message = file.error();
+  errors.push_back(std::move(d));
+  return nullptr;
 }
 
 bool has_errors(const Diagnostics& ds) {

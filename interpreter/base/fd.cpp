@@ -28,13 +28,11 @@ int write_all(int fd, std::string_view data) {
   return 0;
 }
 
-bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
+Expected<void, std::string> write_atomically(const std::string& path, const std::string& text) {
+  auto why = [](std::string what) { return rbk::fail(what + std::strerror(errno)); };
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
-      error = std::strerror(errno);
-      return false;
-    }
+    if (errno != ENOENT) return why("");
     // A new file: the mode the umask gives an ordinary file. umask() can
     // only be read by setting it, so it is read once: two threads setting and
     // restoring it at once could leave it 0 (fmt writes from several threads).
@@ -50,38 +48,29 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
   if (dir.empty()) dir = ".";
   std::string tmp = (dir / ("." + p.filename().string() + ".rbkfmt-XXXXXX")).string();
   int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    error = std::string("cannot create a temporary file: ") + std::strerror(errno);
-    return false;
-  }
-  auto fail = [&](const char* what) {
-    error = std::string(what) + ": " + std::strerror(errno);
-    ::close(fd);
+  if (fd < 0) return why("cannot create a temporary file: ");
+  // Closes and removes the temporary file, keeping errno for the message.
+  auto abandon = [&](const char* what, bool close) {
+    const int err = errno;
+    if (close) ::close(fd);
     ::unlink(tmp.c_str());
-    return false;
+    errno = err;
+    return why(what);
   };
   if (int err = write_all(fd, text); err != 0) {
     errno = err;
-    return fail("cannot write");
+    return abandon("cannot write: ", true);
   }
-  if (::fchmod(fd, st.st_mode & 07777) != 0) return fail("cannot set the file mode");
-  if (::fsync(fd) != 0) return fail("cannot flush");
-  if (::close(fd) != 0) {
-    error = std::string("cannot close: ") + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = std::string("cannot replace the file: ") + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
+  if (::fchmod(fd, st.st_mode & 07777) != 0) return abandon("cannot set the file mode: ", true);
+  if (::fsync(fd) != 0) return abandon("cannot flush: ", true);
+  if (::close(fd) != 0) return abandon("cannot close: ", false);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon("cannot replace the file: ", false);
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
-  return true;
+  return {};
 }
 
 }  // namespace rbk

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "interpreter/base/expected.hpp"
+
 namespace rbk {
 
 /// What an errno value means ("No space left on device"); thread-safe,
@@ -17,7 +19,7 @@ int write_all(int fd, std::string_view data);
 
 /// Writes `text` to `path` atomically: a temporary file in the same
 /// directory with the original's mode (a new file: 0666 less the umask),
-/// flushed to disk, renamed over it. False with `error` set on failure.
-bool write_atomically(const std::string& path, const std::string& text, std::string& error);
+/// flushed to disk, renamed over it; or why it could not.
+Expected<void, std::string> write_atomically(const std::string& path, const std::string& text);
 
 }  // namespace rbk

@@ -42,15 +42,13 @@ const char* kind_of(mode_t mode) {
 
 }  // namespace
 
-bool read_regular_file(const std::string& path, size_t max_bytes, std::string& text,
-                       std::string& error) {
+Expected<std::string, std::string> read_regular_file(const std::string& path, size_t max_bytes) {
   int fd;
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
-    error = "cannot read file: " + reason(errno);
-    return false;
+    return fail("cannot read file: " + reason(errno));
   }
   struct Closer {
     int fd;
@@ -58,44 +56,39 @@ bool read_regular_file(const std::string& path, size_t max_bytes, std::string& t
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    error = "cannot read file: " + reason(errno);
-    return false;
+    return fail("cannot read file: " + reason(errno));
   }
   if (!S_ISREG(st.st_mode)) {
-    error = std::string("not a regular file (") + kind_of(st.st_mode) + "); rbk reads only files";
-    return false;
+    return fail(std::string("not a regular file (") + kind_of(st.st_mode) +
+                "); rbk reads only files");
   }
   const std::string too_big = "file is larger than " + size_text(max_bytes);
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    error = too_big;
-    return false;
+    return fail(too_big);
   }
-  text.clear();
+  std::string text;
   text.resize(static_cast<size_t>(st.st_size) + 1);  // one more: a file that grew is seen
   size_t got = 0;
   for (;;) {
     if (got == text.size()) {
       if (text.size() > max_bytes) {
-        error = too_big;
-        return false;
+        return fail(too_big);
       }
       text.resize(std::min(text.size() * 2 + 4096, max_bytes + 1));
     }
     ssize_t n = ::read(fd, text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      error = "error while reading file: " + reason(errno);
-      return false;
+      return fail("error while reading file: " + reason(errno));
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
   if (got > max_bytes) {
-    error = too_big;
-    return false;
+    return fail(too_big);
   }
   text.resize(got);
-  return true;
+  return text;
 }
 
 size_t first_bad_text_byte(std::string_view text) {
@@ -130,11 +123,11 @@ size_t first_bad_text_byte(std::string_view text) {
   return std::string_view::npos;
 }
 
-std::shared_ptr<SourceFile> SourceFile::load(const std::string& path, std::string& error,
-                                             size_t max_bytes) {
-  std::string text;
-  if (!read_regular_file(path, max_bytes, text, error)) return nullptr;
-  return std::make_shared<SourceFile>(path, std::move(text));
+Expected<std::shared_ptr<SourceFile>, std::string> SourceFile::load(const std::string& path,
+                                                                    size_t max_bytes) {
+  auto text = read_regular_file(path, max_bytes);
+  if (!text) return fail(std::move(text.error()));
+  return std::make_shared<SourceFile>(path, std::move(*text));
 }
 
 uint32_t SourceFile::line_of(uint32_t offset) const {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "interpreter/base/expected.hpp"
+
 namespace rbk {
 
 /// The largest runbook or module rbk reads: fifty times the largest runbook
@@ -19,13 +21,12 @@ inline constexpr size_t kMaxConfigBytes = size_t{1} << 20;
 /// The largest fixture file (it holds recorded command output).
 inline constexpr size_t kMaxFixtureBytes = size_t{16} << 20;
 
-/// Reads the regular file at `path` into `text` when it holds at most
+/// The text of the regular file at `path` when it holds at most
 /// `max_bytes`. Anything else — a directory, a FIFO, a device such as
 /// /dev/zero (also behind a symbolic link), a socket, a larger file — is
-/// refused with a one-line reason in `error`; a FIFO is opened without
-/// blocking, so nothing waits for a writer that never comes.
-bool read_regular_file(const std::string& path, size_t max_bytes, std::string& text,
-                       std::string& error);
+/// refused with a one-line reason; a FIFO is opened without blocking, so
+/// nothing waits for a writer that never comes.
+Expected<std::string, std::string> read_regular_file(const std::string& path, size_t max_bytes);
 
 /// The offset of the first byte of `text` that is not valid UTF-8 (an
 /// overlong form, a surrogate, a value past U+10FFFF, a cut sequence) or is
@@ -38,10 +39,10 @@ class SourceFile : public std::enable_shared_from_this<SourceFile> {
   /// Takes the file's text as it is; `path` is what diagnostics print.
   SourceFile(std::string path, std::string text);
 
-  /// Reads a regular file of at most `max_bytes` (see read_regular_file);
-  /// returns nullptr and sets `error` if it cannot.
-  static std::shared_ptr<SourceFile> load(const std::string& path, std::string& error,
-                                          size_t max_bytes = kMaxRunbookBytes);
+  /// Reads a regular file of at most `max_bytes` (see read_regular_file),
+  /// or says why it cannot.
+  static Expected<std::shared_ptr<SourceFile>, std::string> load(
+      const std::string& path, size_t max_bytes = kMaxRunbookBytes);
 
   const std::string& path() const { return path_; }
   const std::string& text() const { return text_; }

@@ -27,10 +27,10 @@ namespace rbk {
 // Outcome, outcome_name and exit_code_for are in record/events.hpp: the
 // record writes them.
 
-/// Finds, parses and checks a runbook by name for `call`; nullptr with
-/// `error` set when it cannot. The returned document must outlive the run.
+/// Finds, parses and checks a runbook by name for `call`, or says why it
+/// cannot. The returned document must outlive the run.
 using RunbookFinder =
-    std::function<const ast::Document*(const std::string& name, std::string& error)>;
+    std::function<Expected<const ast::Document*, std::string>(const std::string& name)>;
 
 /// Everything a run needs from outside, shared with the runbooks it calls.
 struct EngineContext {

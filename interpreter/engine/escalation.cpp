@@ -72,11 +72,22 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   RunbookScope scope(*this);
   const std::string where = step.empty() ? "escalate:" + trigger : step;
   std::string message;
-  try {
+  std::optional<EvalError> error;
+  {
     std::lock_guard lock(state_mu_);
-    if (n.when && !evaluate_condition(*n.when, scope)) return;
-    if (n.message) message = interpolate(*n.message, scope);
-    if (message.empty()) {
+    if (n.when) {
+      auto holds = evaluate_condition(*n.when, scope);
+      if (holds && !*holds) return;
+      if (!holds) error = holds.error();
+    }
+    if (n.message && !error) {
+      auto text = interpolate(*n.message, scope);
+      if (text)
+        message = std::move(*text);
+      else
+        error = text.error();
+    }
+    if (message.empty() && !error) {
       std::string what = !rule ? "step " + step : "started";
       if (rule && rule->trigger == ast::Trigger::After)
         what = "still running after " + rule->after->text;
@@ -84,8 +95,9 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       if (rule && rule->trigger == ast::Trigger::OnSuccess) what = "resolved";
       message = format_str("{} ({}) {}: run {}", rb_.name.name, severity_, what, ctx_.run_id);
     }
-  } catch (const EvalError& err) {
-    warn(where, err);
+  }
+  if (error) {
+    warn(where, *error);
     return;
   }
   message = bus_.mask(message);  // notification systems are not the place for secrets

@@ -79,9 +79,8 @@ std::vector<std::string> Runner::secret_sources() {
     std::function<void(const ast::Body&)> walk_body = [&](const ast::Body& body) {
       for (const auto& s : expand_body(body, imports)) {
         if (const auto* c = std::get_if<ast::Call>(s.stmt)) {
-          std::string error;  // a runbook not found fails its `call` step later
-          if (const ast::Document* callee = ctx_.find_runbook(c->runbook.name, error))
-            walk_doc(*callee);
+          // A runbook not found fails its `call` step later.
+          if (auto callee = ctx_.find_runbook(c->runbook.name)) walk_doc(**callee);
         }
         if (const auto* u = std::get_if<ast::Undo>(s.stmt); u && u->body) walk_body(*u->body);
       }

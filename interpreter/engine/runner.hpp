@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "interpreter/base/enum_names.hpp"
 #include "interpreter/engine/bus.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/engine/notifier.hpp"
@@ -40,8 +41,8 @@ bool mentions_variable(std::string_view script, std::string_view name);
 
 /// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
 /// caller made the top directory private.
-bool write_private_file(const std::string& dir, const std::string& name, std::string_view text,
-                        std::string& error);
+Expected<void, std::string> write_private_file(const std::string& dir, const std::string& name,
+                                               std::string_view text);
 
 /// The command_end event of a finished command: what every command's has
 /// (a step's command adds its output files and counts).
@@ -50,15 +51,20 @@ ev::CommandEnd command_end(std::string step, uint64_t seq, const CommandResult& 
 /// One line on why a command failed, for a reason or a notification's `how`.
 std::string describe_failure(const CommandResult& r, Millis timeout);
 
-/// What a step, signal or check did, for `step.ID.field` (set by name:
-/// StepState{.ran = true, .ok = true}). Not one status: a failed step whose
-/// gate passed also `ran`.
+/// What a step, signal or check came to, for `step.ID.ok|failed|skipped|refused`:
+/// at most one of them holds (None: none does, e.g. a signal or check that
+/// was interrupted).
+enum class StepResult { None, Ok, Failed, Skipped, Refused };
+constexpr EnumNames<StepResult, 5> enum_names(StepResult) {
+  return {{"none", "ok", "failed", "skipped", "refused"}};
+}
+
+/// What a step, signal or check did, for `step.ID.field`. `ran` (its
+/// commands started) is apart from the result: a failed step whose gate
+/// passed also ran, one refused at its gate did not.
 struct StepState {
+  StepResult result = StepResult::None;
   bool ran = false;
-  bool ok = false;
-  bool failed = false;
-  bool skipped = false;
-  bool refused = false;
 };
 
 /// How a block of statements ended.
@@ -164,11 +170,8 @@ class Runner final : public Scope {
     if (it == steps_.end()) return false;
     const StepState& s = it->second;
     if (field == "ran") return s.ran;
-    if (field == "ok") return s.ok;
-    if (field == "failed") return s.failed;
-    if (field == "skipped") return s.skipped;
-    if (field == "refused") return s.refused;
-    return false;
+    auto result = enum_names(StepResult{}).parse(field);
+    return result && *result != StepResult::None && *result == s.result;
   }
 
   /// Fires one escalation rule (from the engine thread or the timer thread).
@@ -194,13 +197,14 @@ class Runner final : public Scope {
 
   /// Evaluates a condition; an error is reported and counts as false.
   bool condition(const ast::Expr& e, const std::string& where) {
-    try {
+    Eval<bool> holds = false;
+    {
       std::lock_guard lock(state_mu_);
-      return evaluate_condition(e, *this);
-    } catch (const EvalError& err) {
-      warn(where, err);
-      return false;
+      holds = evaluate_condition(e, *this);
     }
+    if (holds) return *holds;
+    warn(where, holds.error());
+    return false;
   }
   /// A string with its ${…} parts evaluated. A part that cannot be evaluated
   /// stays as written (and is warned about); the others still show their
@@ -210,7 +214,7 @@ class Runner final : public Scope {
     std::vector<EvalError> errors;
     {
       std::lock_guard lock(state_mu_);
-      out = interpolate(s, *this, &errors);
+      out = *interpolate(s, *this, &errors);  // with `errors`, never a failure
     }
     for (const auto& err : errors) warn(where, err);
     return out;

@@ -41,24 +41,18 @@ bool mentions_variable(std::string_view script, std::string_view name) {
 
 /// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
 /// caller made the top directory private.
-bool write_private_file(const std::string& dir, const std::string& name, std::string_view text,
-                        std::string& error) {
+Expected<void, std::string> write_private_file(const std::string& dir, const std::string& name,
+                                               std::string_view text) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    error = "cannot create " + dir + ": " + ec.message();
-    return false;
-  }
+  if (ec) return fail("cannot create " + dir + ": " + ec.message());
   const std::string path = dir + "/" + name;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    error = "cannot write " + path + ": " + std::strerror(errno);
-    return false;
-  }
+  if (fd < 0) return fail("cannot write " + path + ": " + std::strerror(errno));
   const int err = write_all(fd, text);
-  if (err != 0) error = "cannot write " + path + ": " + std::strerror(err);
   ::close(fd);
-  return err == 0;
+  if (err != 0) return fail("cannot write " + path + ": " + std::strerror(err));
+  return {};
 }
 
 std::optional<Value> RunbookScope::variable(const std::string& name) const {
@@ -188,9 +182,8 @@ void Runner::store_capture(const std::string& name, const CommandResult& r) {
   c.timed_out = r.timed_out;
   c.duration_ms = count(r.duration);
   if (!ctx_.capture_dir.empty()) {
-    std::string error;
-    if (!write_private_file(capture_dir(), name, c.value(), error))
-      bus_.emit(ev::Warning{.message = "capture " + name + ": " + error});
+    if (auto written = write_private_file(capture_dir(), name, c.value()); !written)
+      bus_.emit(ev::Warning{.message = "capture " + name + ": " + written.error()});
   }
   std::lock_guard lock(state_mu_);
   if (!captures_[name].ran) capture_order_.push_back(name);
@@ -268,11 +261,13 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   if (depth_ + 1 > kMaxCallDepth) return {BlockEnd::Failed, "calls nested too deeply"};
   if (std::find(call_chain_.begin(), call_chain_.end(), name) != call_chain_.end())
     return {BlockEnd::Failed, "'" + name + "' is already running in this call chain"};
-  std::string error;
-  const ast::Document* doc = ctx_.find_runbook ? ctx_.find_runbook(name, error) : nullptr;
+  auto found = ctx_.find_runbook ? ctx_.find_runbook(name)
+                                 : Expected<const ast::Document*, std::string>(nullptr);
+  const ast::Document* doc = found ? *found : nullptr;
   if (!doc || !doc->runbook())
     return {BlockEnd::Failed, "cannot call '" + name + "': " +
-                                  (error.empty() ? std::string("runbook not found") : error)};
+                                  (found || found.error().empty() ? std::string("runbook not found")
+                                                                  : found.error())};
   RunRequest sub;
   sub.doc = doc;
   sub.file = doc->source ? doc->source->path() : name;
@@ -287,16 +282,21 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
                           [&](const ast::Param* d) { return d->name.name == a.name.name; });
     if (p == declared.end())
       return {BlockEnd::Failed, "'" + name + "' has no parameter '" + a.name.name + "'"};
-    Value v;
-    try {
+    Eval<Value> evaluated = Value{};
+    {
       std::lock_guard lock(state_mu_);
-      v = evaluate(*a.value, *this);
-    } catch (const EvalError& err) {
-      return {BlockEnd::Failed, err.span.where() + ": " + err.what()};
+      evaluated = evaluate(*a.value, *this);
     }
-    std::string why;
-    if (v.kind != ValueKind::List && !convert_param(**p, to_display(v), v, why))
-      return {BlockEnd::Failed, "'" + name + "' parameter '" + a.name.name + "': " + why};
+    if (!evaluated)
+      return {BlockEnd::Failed, evaluated.error().span.where() + ": " + evaluated.error().what()};
+    Value v = std::move(*evaluated);
+    if (v.kind != ValueKind::List) {
+      auto converted = convert_param(**p, to_display(v));
+      if (!converted)
+        return {BlockEnd::Failed,
+                "'" + name + "' parameter '" + a.name.name + "': " + converted.error()};
+      v = std::move(*converted);
+    }
     sub.params[a.name.name] = std::move(v);
   }
   for (const auto& item : doc->runbook()->items) {
@@ -340,12 +340,15 @@ void Runner::bind_template(const StepStatement& s) {
     TemplateBinding b;
     binding_ = nullptr;
     for (const auto& a : s.use->args) {
-      try {
+      Eval<Value> v = Value{};
+      {
         std::lock_guard lock(state_mu_);
-        b.values[a.name.name] = evaluate(*a.value, *this);
-      } catch (const EvalError& err) {
-        warn(s.use->name.name, err);
+        v = evaluate(*a.value, *this);
       }
+      if (v)
+        b.values[a.name.name] = std::move(*v);
+      else
+        warn(s.use->name.name, v.error());
     }
     for (const auto& p : s.tmpl->params)
       if (!b.values.count(p.name.name) && p.default_value) b.values[p.name.name] = default_value(p);

@@ -56,7 +56,10 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
         firing = !block_all_ok_;
       }
     }
-    set_step(id, {.ran = true, .ok = r.end == BlockEnd::Ok, .refused = r.end == BlockEnd::Refused});
+    set_step(id, {.result = r.end == BlockEnd::Ok        ? StepResult::Ok
+                            : r.end == BlockEnd::Refused ? StepResult::Refused
+                                                         : StepResult::None,
+                  .ran = true});
     bus_.emit(ev::StepEnd{
         .step = qualified(id),
         .section = ev::Section::Alert,
@@ -186,10 +189,11 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                                   : end == BlockEnd::Refused   ? ev::StepStatus::Refused
                                   : passed                     ? ev::StepStatus::Ok
                                                                : ev::StepStatus::Failed;
-    set_step(id, {.ran = end != BlockEnd::Refused,
-                  .ok = passed,
-                  .failed = !passed && end == BlockEnd::Ok,
-                  .refused = end == BlockEnd::Refused});
+    set_step(id, {.result = passed                     ? StepResult::Ok
+                            : end == BlockEnd::Ok      ? StepResult::Failed
+                            : end == BlockEnd::Refused ? StepResult::Refused
+                                                       : StepResult::None,
+                  .ran = end != BlockEnd::Refused});
     ev::StepEnd step_end{.step = qualified(id),
                          .section = ev::Section::Verify,
                          .title = title,

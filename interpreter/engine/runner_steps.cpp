@@ -53,12 +53,15 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   if (g.confirm && g.confirm->prompt) question = text(*g.confirm->prompt, step);
   if (g.kind == GateKind::Typed) {
     if (g.confirm && g.confirm->typed) {
-      try {
+      Eval<Value> v = Value{};
+      {
         std::lock_guard lock(state_mu_);
-        expected = to_display(evaluate(*g.confirm->typed, *this));
-      } catch (const EvalError& err) {
-        warn(step, err);
+        v = evaluate(*g.confirm->typed, *this);
       }
+      if (v)
+        expected = to_display(*v);
+      else
+        warn(step, v.error());
     }
     // The policy's typed gate (no value named): the operator types the step id.
     if (expected.empty() && !(g.confirm && g.confirm->typed)) expected = step;
@@ -162,7 +165,7 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
   const std::string& id = st.id.name;
   const std::string title = st.title ? text(*st.title, id) : "";
   if (st.when && !condition(*st.when, id)) {
-    set_step(id, {.skipped = true});
+    set_step(id, {.result = StepResult::Skipped});
     bus_.emit(ev::StepEnd{.step = qualified(id),
                           .section = section,
                           .title = title,
@@ -187,19 +190,19 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
   ev::StepStatus status = ev::StepStatus::Ok;
   switch (r.end) {
     case BlockEnd::Ok:
-      s = {.ran = true, .ok = true};
+      s = {.result = StepResult::Ok, .ran = true};
       break;
     case BlockEnd::Failed:
     case BlockEnd::Interrupted:
-      s = {.ran = gate_passed, .failed = true};
+      s = {.result = StepResult::Failed, .ran = gate_passed};
       status = r.end == BlockEnd::Failed ? ev::StepStatus::Failed : ev::StepStatus::Interrupted;
       break;
     case BlockEnd::Skipped:
-      s = {.ran = true, .skipped = true};
+      s = {.result = StepResult::Skipped, .ran = true};
       status = ev::StepStatus::Skipped;
       break;
     case BlockEnd::Refused:
-      s = {.refused = true};
+      s = {.result = StepResult::Refused};
       status = ev::StepStatus::Refused;
       break;
   }

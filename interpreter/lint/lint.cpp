@@ -582,11 +582,13 @@ void lint_shellcheck(const std::vector<PendingLint*>& batch, CommandRunner& runn
     p->snippets.clear();
   }
   if (all.empty()) return;
-  std::string note;
-  std::vector<Diagnostics> each = shellcheck_each(all, runner, note);
-  if (!note.empty()) notes.push_back(note);
-  for (size_t i = 0; i < each.size(); ++i)
-    for (Diagnostic& d : each[i]) owner[i]->found.push_back(std::move(d));
+  auto each = shellcheck_each(all, runner);
+  if (!each) {
+    notes.push_back(each.error());
+    return;
+  }
+  for (size_t i = 0; i < each->size(); ++i)
+    for (Diagnostic& d : (*each)[i]) owner[i]->found.push_back(std::move(d));
 }
 
 Diagnostics lint_document(const ast::Document& doc, const LintOptions& opts, ModuleLoader& loader,

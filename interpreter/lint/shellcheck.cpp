@@ -174,16 +174,18 @@ Span map_shell_position(const ast::Shell& shell, uint32_t line, uint32_t col, ui
   return Span::of(*shell.span.file, b, std::max(b, e));
 }
 
-Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, CommandRunner& runner,
-                                std::string& note) {
+Expected<Diagnostics, std::string> shellcheck_snippets(const std::vector<ShellSnippet>& snippets,
+                                                       CommandRunner& runner) {
+  auto each = shellcheck_each(snippets, runner);
+  if (!each) return fail(std::move(each.error()));
   Diagnostics out;
-  for (Diagnostics& each : shellcheck_each(snippets, runner, note))
-    for (Diagnostic& d : each) out.push_back(std::move(d));
+  for (Diagnostics& found : *each)
+    for (Diagnostic& d : found) out.push_back(std::move(d));
   return out;
 }
 
-std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippets,
-                                         CommandRunner& runner, std::string& note) {
+Expected<std::vector<Diagnostics>, std::string> shellcheck_each(
+    const std::vector<ShellSnippet>& snippets, CommandRunner& runner) {
   std::vector<Diagnostics> out(snippets.size());
   std::vector<const ShellSnippet*> checked;  // index i is file "i.sh"
   std::vector<size_t> origin;                // checked[i] is snippets[origin[i]]
@@ -198,8 +200,7 @@ std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippe
 
   SnippetDir dir;
   if (!dir.create()) {
-    note = "shellcheck skipped: cannot create a temporary directory: " + dir.error;
-    return out;
+    return fail("shellcheck skipped: cannot create a temporary directory: " + dir.error);
   }
   for (size_t i = 0; i < checked.size(); ++i) {
     std::string names;
@@ -209,8 +210,7 @@ std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippe
     if (!names.empty()) input += "\n\n# shellcheck disable=SC2317\nexport" + names;
     input += "\n";
     if (!dir.write(std::to_string(i) + ".sh", input)) {
-      note = "shellcheck skipped: cannot write a temporary file: " + dir.error;
-      return out;
+      return fail("shellcheck skipped: cannot write a temporary file: " + dir.error);
     }
   }
 
@@ -226,8 +226,7 @@ std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippe
   CommandResult r = runner.run(spec, nullptr);
 
   if (r.spawn_failed || r.exit_code == 127) {
-    note = kNotFound;
-    return out;
+    return fail(std::string(kNotFound));
   }
   std::set<std::string> paths;
   for (const ShellSnippet* snip : checked)
@@ -236,20 +235,17 @@ std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippe
   if (!paths.empty()) where = " in " + *paths.begin();
   if (paths.size() > 1) where += " and " + std::to_string(paths.size() - 1) + " other files";
   if (r.cancelled) {
-    note = "shellcheck was cancelled";
-    return out;
+    return fail("shellcheck was cancelled");
   }
   if (r.timed_out) {
-    note = "shellcheck timed out on the shell literals" + where;
-    return out;
+    return fail("shellcheck timed out on the shell literals" + where);
   }
   nlohmann::json doc = nlohmann::json::parse(r.out.text, nullptr, false);
   if ((r.exit_code != 0 && r.exit_code != 1) || doc.is_discarded() || !doc.is_object() ||
       !doc.contains("comments") || !doc["comments"].is_array()) {
     std::string why = first_line_of(r.err.text);
     if (why.empty()) why = "exit status " + std::to_string(r.exit_code);
-    note = "shellcheck failed on the shell literals" + where + ": " + why;
-    return out;
+    return fail("shellcheck failed on the shell literals" + where + ": " + why);
   }
 
   for (const nlohmann::json& c : doc["comments"]) {

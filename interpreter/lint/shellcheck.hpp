@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "interpreter/base/diagnostic.hpp"
+#include "interpreter/base/expected.hpp"
 #include "interpreter/runtime/command.hpp"
 #include "interpreter/syntax/ast.hpp"
 
@@ -25,18 +26,18 @@ struct ShellSnippet {
 /// ("SC2086: Double quote to prevent globbing…"), severities mapped (error →
 /// Error, warning → Warning, info/style → Note), in the snippets' order.
 /// Uses `runner` to start ShellCheck (so tests can fake it). When ShellCheck
-/// cannot be run, returns no findings and sets `note` to one line. The
+/// cannot be run, there are no findings, only one line saying why. The
 /// snippets reach ShellCheck as files in a private temporary directory whose
 /// path is in the environment (never a snippet in the script);
 /// `known` names are declared after it (see shellcheck.cpp), so SC2154 is
 /// reported only for names neither rbk nor the snippet defines.
-Diagnostics shellcheck_snippets(const std::vector<ShellSnippet>& snippets, CommandRunner& runner,
-                                std::string& note);
+Expected<Diagnostics, std::string> shellcheck_snippets(const std::vector<ShellSnippet>& snippets,
+                                                       CommandRunner& runner);
 
 /// As shellcheck_snippets, with each snippet's findings apart (out[i] for
 /// snippets[i]): one process for the literals of many documents.
-std::vector<Diagnostics> shellcheck_each(const std::vector<ShellSnippet>& snippets,
-                                         CommandRunner& runner, std::string& note);
+Expected<std::vector<Diagnostics>, std::string> shellcheck_each(
+    const std::vector<ShellSnippet>& snippets, CommandRunner& runner);
 
 /// Maps a ShellCheck (line, column), 1-based in the snippet's text, to the
 /// position in the .rbk source (fenced blocks are dedented: add the indent;

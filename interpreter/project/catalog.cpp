@@ -220,10 +220,9 @@ FoundRunbook find_runbook(const std::string& name_or_file, const std::vector<std
   std::vector<std::string> names;
   for (const auto& dir : path) {
     for (const auto& file : rbk_files(dir)) {
-      std::string text, why;
       std::string name;
-      if (read_regular_file(file.string(), kMaxRunbookBytes, text, why))
-        name = declared_runbook_name(text);
+      if (auto text = read_regular_file(file.string(), kMaxRunbookBytes))
+        name = declared_runbook_name(*text);
       if (!name.empty() && name != name_or_file) {
         names.push_back(name);
         continue;

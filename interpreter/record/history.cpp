@@ -34,11 +34,12 @@ bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems,
     return false;
   }
   // A FIFO or a link to /dev/zero in a record must not hang `rbk history`.
-  std::string text, error;
-  if (!read_regular_file(path.string(), kMaxEventsBytes, text, error)) {
-    problems.push_back("events.jsonl cannot be read: " + error);
+  auto read = read_regular_file(path.string(), kMaxEventsBytes);
+  if (!read) {
+    problems.push_back("events.jsonl cannot be read: " + read.error());
     return false;
   }
+  const std::string& text = *read;
   size_t damaged = 0;
   auto damage = [&](std::string problem) {
     if (++damaged <= kMaxLineProblems) problems.push_back(std::move(problem));

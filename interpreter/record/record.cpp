@@ -95,46 +95,40 @@ std::string event_line(const Event& e) {
   return line;
 }
 
-std::unique_ptr<RunRecord> RunRecord::create(const std::string& records_dir,
-                                             const std::string& run_id, std::string& error) {
+Expected<std::unique_ptr<RunRecord>, std::string> RunRecord::create(const std::string& records_dir,
+                                                                    const std::string& run_id) {
   try {
     if (records_dir.empty()) {
-      error = "cannot create a run record: no records directory configured";
-      return nullptr;
+      return rbk::fail("cannot create a run record: no records directory configured");
     }
     if (run_id.empty() || run_id == "." || run_id == ".." ||
         run_id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
-      error = "cannot create a run record: invalid run id '" + run_id + "'";
-      return nullptr;
+      return rbk::fail("cannot create a run record: invalid run id '" + run_id + "'");
     }
     std::error_code ec;
     fs::path records = fs::absolute(records_dir, ec);
     if (ec) {
-      error = "cannot create records directory " + records_dir + ": " + ec.message();
-      return nullptr;
+      return rbk::fail("cannot create records directory " + records_dir + ": " + ec.message());
     }
     records = records.lexically_normal();
     std::string failed;
     if (int err = make_dirs(records, failed)) {
-      error = "cannot create records directory " + failed + ": " + errno_text(err);
-      return nullptr;
+      return rbk::fail("cannot create records directory " + failed + ": " + errno_text(err));
     }
     std::string dir = (records / run_id).string();
     if (::mkdir(dir.c_str(), 0700) != 0) {
-      error = "cannot create run record " + dir + ": " + errno_text(errno);
-      return nullptr;
+      return rbk::fail("cannot create run record " + dir + ": " + errno_text(errno));
     }
     std::string events = dir + "/events.jsonl";
     int fd = open_file(events, O_WRONLY | O_CREAT | O_EXCL | O_APPEND);
     if (fd < 0) {
-      error = "cannot create " + events + ": " + errno_text(errno);
+      std::string why = "cannot create " + events + ": " + errno_text(errno);
       ::rmdir(dir.c_str());
-      return nullptr;
+      return rbk::fail(std::move(why));
     }
     return std::unique_ptr<RunRecord>(new RunRecord(std::move(dir), fd));
   } catch (const std::exception& ex) {
-    error = "cannot create a run record in " + records_dir + ": " + ex.what();
-    return nullptr;
+    return rbk::fail("cannot create a run record in " + records_dir + ": " + ex.what());
   }
 }
 

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "interpreter/base/expected.hpp"
 #include "interpreter/record/events.hpp"
 
 namespace rbk {
@@ -32,10 +33,10 @@ class RunRecord final : public EventSink {
  public:
   /// Creates RECORDS/RUN_ID/ (and RECORDS when missing), directories 0700 and
   /// files 0600 (a record can hold sensitive output). On failure (RUN_ID
-  /// exists already, cannot be made, or is not a plain name) returns nullptr
-  /// and sets `error` to one line naming the path and the reason.
-  static std::unique_ptr<RunRecord> create(const std::string& records_dir,
-                                           const std::string& run_id, std::string& error);
+  /// exists already, cannot be made, or is not a plain name), one line
+  /// naming the path and the reason.
+  static Expected<std::unique_ptr<RunRecord>, std::string> create(const std::string& records_dir,
+                                                                  const std::string& run_id);
   /// Closes the files; does not sync (call sync() after run_end).
   ~RunRecord() override;
   RunRecord(const RunRecord&) = delete;  // owns file descriptors

@@ -59,11 +59,16 @@ std::vector<std::string> split_lines(const std::string& s) {
   return out;
 }
 
-Value capture_field(const ast::Expr& e, const std::string& name, const CaptureData& c) {
+/// An EvalError at `span`, as the failure of an Eval.
+tl::unexpected<EvalError> error_at(const Span& span, std::string why) {
+  return fail(EvalError{span, std::move(why)});
+}
+
+Eval<Value> capture_field(const ast::Expr& e, const std::string& name, const CaptureData& c) {
   const std::string& f = e.name;
-  if (!c.ran) return {};
+  if (!c.ran) return Value{};
   const auto field = ast::capture_field(f);
-  if (!field) throw EvalError(e.span, "captures have no field '" + f + "'");
+  if (!field) return error_at(e.span, "captures have no field '" + f + "'");
   switch (*field) {
     case ast::CaptureField::Stdout:
       return Value::of_text(c.stdout_text);
@@ -85,58 +90,62 @@ Value capture_field(const ast::Expr& e, const std::string& name, const CaptureDa
     case ast::CaptureField::Json: {
       nlohmann::json j = nlohmann::json::parse(c.stdout_text, nullptr, false);
       if (j.is_discarded())
-        throw EvalError(e.span, "the output of '" + name + "' is not valid JSON");
+        return error_at(e.span, "the output of '" + name + "' is not valid JSON");
       Value v;
       v.kind = ValueKind::Json;
       v.json = std::move(j);
       return v;
     }
   }
-  throw EvalError(e.span, "captures have no field '" + f + "'");
+  return error_at(e.span, "captures have no field '" + f + "'");
 }
 
 /// `v.field` on a JSON value: a missing key reads as empty.
-Value json_member(const ast::Expr& e, const Value& v) {
-  if (v.kind == ValueKind::Empty) return {};
+Eval<Value> json_member(const ast::Expr& e, const Value& v) {
+  if (v.kind == ValueKind::Empty) return Value{};
   if (v.kind != ValueKind::Json || !v.json.is_object())
-    throw EvalError(e.span, std::string("'.") + e.name + "' on " + kind_text(v.kind) +
+    return error_at(e.span, std::string("'.") + e.name + "' on " + kind_text(v.kind) +
                                 (v.kind == ValueKind::Json ? " that is not an object" : ""));
   auto it = v.json.find(e.name);
-  if (it == v.json.end()) return {};
+  if (it == v.json.end()) return Value{};
   return Value::of_json(*it);
 }
 
-Value index_value(const ast::Expr& e, const Value& base, const Value& idx) {
-  if (base.kind == ValueKind::Empty) return {};
-  auto position = [&](size_t size) -> std::optional<size_t> {
+Eval<Value> index_value(const ast::Expr& e, const Value& base, const Value& idx) {
+  if (base.kind == ValueKind::Empty) return Value{};
+  // The position `idx` names in a sequence of `size`; nullopt when out of
+  // range (which reads as empty).
+  auto position = [&](size_t size) -> Eval<std::optional<size_t>> {
     auto n = as_number(idx);
     if (!n || *n != std::trunc(*n))
-      throw EvalError(e.items.at(1)->span, "an index must be a whole number");
+      return error_at(e.items.at(1)->span, "an index must be a whole number");
     auto i = static_cast<int64_t>(*n);
     if (i < 0) i += static_cast<int64_t>(size);
-    if (i < 0 || i >= static_cast<int64_t>(size)) return std::nullopt;  // out of range: empty
-    return static_cast<size_t>(i);
+    if (i < 0 || i >= static_cast<int64_t>(size)) return std::optional<size_t>();
+    return std::optional<size_t>(static_cast<size_t>(i));
   };
   if (base.kind == ValueKind::List) {
     auto i = position(base.items.size());
-    return i ? base.items[*i] : Value{};
+    if (!i) return fail(i.error());
+    return *i ? base.items[**i] : Value{};
   }
   if (base.kind == ValueKind::Json && base.json.is_array()) {
     auto i = position(base.json.size());
-    return i ? Value::of_json(base.json[*i]) : Value{};
+    if (!i) return fail(i.error());
+    return *i ? Value::of_json(base.json[**i]) : Value{};
   }
   if (base.kind == ValueKind::Json && base.json.is_object()) {
-    if (idx.kind != ValueKind::Text) throw EvalError(e.span, "an object is indexed by a key");
+    if (idx.kind != ValueKind::Text) return error_at(e.span, "an object is indexed by a key");
     auto it = base.json.find(idx.text);
     return it == base.json.end() ? Value{} : Value::of_json(*it);
   }
-  throw EvalError(e.span, std::string("cannot index ") + kind_text(base.kind));
+  return error_at(e.span, std::string("cannot index ") + kind_text(base.kind));
 }
 
-int compare(const ast::Expr& e, const Value& a, const Value& b) {
+Eval<int> compare(const ast::Expr& e, const Value& a, const Value& b) {
   // Empty (a step that did not run) cannot be ordered: it is not "less".
   if (a.kind == ValueKind::Empty || b.kind == ValueKind::Empty)
-    throw EvalError(e.span, "cannot order an empty value (did the step that makes it run?)");
+    return error_at(e.span, "cannot order an empty value (did the step that makes it run?)");
   auto na = as_number(a), nb = as_number(b);
   if (na && nb) return *na < *nb ? -1 : (*na > *nb ? 1 : 0);
   if (a.kind == ValueKind::Duration && b.kind == ValueKind::Duration)
@@ -145,7 +154,7 @@ int compare(const ast::Expr& e, const Value& a, const Value& b) {
     int c = a.text.compare(b.text);
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
   }
-  throw EvalError(e.span, std::string("cannot order ") + kind_text(a.kind) + " and " +
+  return error_at(e.span, std::string("cannot order ") + kind_text(a.kind) + " and " +
                               kind_text(b.kind) + " ('" + to_display(a) + "' and '" +
                               to_display(b) + "')");
 }
@@ -186,11 +195,14 @@ bool values_equal(const Value& a, const Value& b) {
   return to_display(a) == to_display(b);
 }
 
-Value evaluate(const ast::Expr& e, const Scope& scope) {
+Eval<Value> evaluate(const ast::Expr& e, const Scope& scope) {
   using ast::ExprKind;
   switch (e.kind) {
-    case ExprKind::String:
-      return Value::of_text(interpolate(e.string, scope));
+    case ExprKind::String: {
+      auto text = interpolate(e.string, scope);
+      if (!text) return fail(text.error());
+      return Value::of_text(std::move(*text));
+    }
     case ExprKind::Number: {
       Value v = Value::of_number(e.number);
       v.text = e.text;
@@ -202,14 +214,18 @@ Value evaluate(const ast::Expr& e, const Scope& scope) {
       return Value::of_duration(e.ms, e.text);
     case ExprKind::List: {
       std::vector<Value> items;
-      for (const auto& i : e.items) items.push_back(evaluate(*i, scope));
+      for (const auto& i : e.items) {
+        auto v = evaluate(*i, scope);
+        if (!v) return v;
+        items.push_back(std::move(*v));
+      }
       return Value::of_list(std::move(items));
     }
     case ExprKind::Name: {
       if (const CaptureData* c = scope.capture(e.name))
         return c->ran ? Value::of_text(c->value()) : Value{};
       if (auto v = scope.variable(e.name)) return *v;
-      throw EvalError(e.span, "unknown name '" + e.name + "'");
+      return error_at(e.span, "unknown name '" + e.name + "'");
     }
     case ExprKind::Member: {
       const ast::Expr& obj = *e.items.at(0);
@@ -220,15 +236,22 @@ Value evaluate(const ast::Expr& e, const Scope& scope) {
         return Value::of_bool(scope.step_field(obj.name, e.name));
       if (obj.kind == ExprKind::Name)
         if (const CaptureData* c = scope.capture(obj.name)) return capture_field(e, obj.name, *c);
-      return json_member(e, evaluate(obj, scope));
+      auto v = evaluate(obj, scope);
+      if (!v) return v;
+      return json_member(e, *v);
     }
     case ExprKind::Index: {
-      Value base = evaluate(*e.items.at(0), scope);
-      Value idx = evaluate(*e.items.at(1), scope);
-      return index_value(e, base, idx);
+      auto base = evaluate(*e.items.at(0), scope);
+      if (!base) return base;
+      auto idx = evaluate(*e.items.at(1), scope);
+      if (!idx) return idx;
+      return index_value(e, *base, *idx);
     }
-    case ExprKind::Not:
-      return Value::of_bool(!evaluate_condition(*e.items.at(0), scope));
+    case ExprKind::Not: {
+      auto c = evaluate_condition(*e.items.at(0), scope);
+      if (!c) return fail(c.error());
+      return Value::of_bool(!*c);
+    }
     case ExprKind::Binary:
       break;
   }
@@ -236,39 +259,54 @@ Value evaluate(const ast::Expr& e, const Scope& scope) {
   const ast::Expr& lhs = *e.items.at(0);
   switch (e.op) {
     case BinOp::Or:
-      return Value::of_bool(evaluate_condition(lhs, scope) ||
-                            evaluate_condition(*e.items.at(1), scope));
-    case BinOp::And:
-      return Value::of_bool(evaluate_condition(lhs, scope) &&
-                            evaluate_condition(*e.items.at(1), scope));
+    case BinOp::And: {
+      // The right side is evaluated only when the left does not decide.
+      auto l = evaluate_condition(lhs, scope);
+      if (!l) return fail(l.error());
+      if (*l == (e.op == BinOp::Or)) return Value::of_bool(*l);
+      auto r = evaluate_condition(*e.items.at(1), scope);
+      if (!r) return fail(r.error());
+      return Value::of_bool(*r);
+    }
     case BinOp::Matches: {
-      Value l = evaluate(lhs, scope);
-      if (!e.regex) throw EvalError(e.span, "'matches' needs a /pattern/");
+      auto l = evaluate(lhs, scope);
+      if (!l) return l;
+      if (!e.regex) return error_at(e.span, "'matches' needs a /pattern/");
       RE2::Options opts;
       opts.set_log_errors(false);
       if (e.regex->flags.find('i') != std::string::npos) opts.set_case_sensitive(false);
       RE2 re(e.regex->pattern, opts);
-      if (!re.ok()) throw EvalError(e.regex->span, "invalid pattern: " + re.error());
-      return Value::of_bool(l.kind != ValueKind::Empty && RE2::PartialMatch(to_display(l), re));
+      if (!re.ok()) return error_at(e.regex->span, "invalid pattern: " + re.error());
+      return Value::of_bool(l->kind != ValueKind::Empty && RE2::PartialMatch(to_display(*l), re));
     }
     default:
       break;
   }
-  Value l = evaluate(lhs, scope);
-  Value r = evaluate(*e.items.at(1), scope);
+  auto left = evaluate(lhs, scope);
+  if (!left) return left;
+  auto right = evaluate(*e.items.at(1), scope);
+  if (!right) return right;
+  const Value& l = *left;
+  const Value& r = *right;
+  // An ordering, once compared.
+  auto order = [&](auto holds) -> Eval<Value> {
+    auto c = compare(e, l, r);
+    if (!c) return fail(c.error());
+    return Value::of_bool(holds(*c));
+  };
   switch (e.op) {
     case BinOp::Eq:
       return Value::of_bool(values_equal(l, r));
     case BinOp::Ne:
       return Value::of_bool(!values_equal(l, r));
     case BinOp::Lt:
-      return Value::of_bool(compare(e, l, r) < 0);
+      return order([](int c) { return c < 0; });
     case BinOp::Le:
-      return Value::of_bool(compare(e, l, r) <= 0);
+      return order([](int c) { return c <= 0; });
     case BinOp::Gt:
-      return Value::of_bool(compare(e, l, r) > 0);
+      return order([](int c) { return c > 0; });
     case BinOp::Ge:
-      return Value::of_bool(compare(e, l, r) >= 0);
+      return order([](int c) { return c >= 0; });
     case BinOp::Contains:
       if (l.kind == ValueKind::List || (l.kind == ValueKind::Json && l.json.is_array()))
         return Value::of_bool(list_has(l, r));
@@ -280,7 +318,7 @@ Value evaluate(const ast::Expr& e, const Scope& scope) {
     case BinOp::NotIn: {
       if (r.kind != ValueKind::List && r.kind != ValueKind::Empty &&
           !(r.kind == ValueKind::Json && r.json.is_array()))
-        throw EvalError(e.items.at(1)->span, std::string("'") + ast::op_text(e.op) +
+        return error_at(e.items.at(1)->span, std::string("'") + ast::op_text(e.op) +
                                                  "' needs a list on its right, not " +
                                                  kind_text(r.kind));
       bool has = list_has(r, l);
@@ -289,32 +327,34 @@ Value evaluate(const ast::Expr& e, const Scope& scope) {
     default:
       break;
   }
-  throw EvalError(e.span, "cannot evaluate this expression");
+  return error_at(e.span, "cannot evaluate this expression");
 }
 
-bool evaluate_condition(const ast::Expr& e, const Scope& scope) {
-  Value v = evaluate(e, scope);
-  if (v.kind == ValueKind::Bool) return v.boolean;
-  if (v.kind == ValueKind::Empty) return false;
-  throw EvalError(e.span, std::string("a condition must be true or false, not ") +
-                              kind_text(v.kind) + " '" + to_display(v) + "'");
+Eval<bool> evaluate_condition(const ast::Expr& e, const Scope& scope) {
+  auto v = evaluate(e, scope);
+  if (!v) return fail(v.error());
+  if (v->kind == ValueKind::Bool) return v->boolean;
+  if (v->kind == ValueKind::Empty) return false;
+  return error_at(e.span, std::string("a condition must be true or false, not ") +
+                              kind_text(v->kind) + " '" + to_display(*v) + "'");
 }
 
-std::string interpolate(const ast::StringLit& s, const Scope& scope,
-                        std::vector<EvalError>* failed) {
+Eval<std::string> interpolate(const ast::StringLit& s, const Scope& scope,
+                              std::vector<EvalError>* failed) {
   std::string out;
   for (const auto& p : s.parts) {
     if (!p.expr) {
       out += p.text;
       continue;
     }
-    try {
-      out += to_display(evaluate(*p.expr, scope));
-    } catch (const EvalError& err) {
-      if (!failed) throw;
-      failed->push_back(err);
-      out += "${" + std::string(p.expr->span.text()) + "}";
+    auto v = evaluate(*p.expr, scope);
+    if (v) {
+      out += to_display(*v);
+      continue;
     }
+    if (!failed) return fail(v.error());
+    failed->push_back(v.error());
+    out += "${" + std::string(p.expr->span.text()) + "}";
   }
   return out;
 }

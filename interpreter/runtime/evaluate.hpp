@@ -4,10 +4,10 @@
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "interpreter/base/expected.hpp"
 #include "interpreter/runtime/value.hpp"
 #include "interpreter/syntax/ast.hpp"
 
@@ -42,25 +42,32 @@ class Scope {
   virtual bool step_field(const std::string& id, const std::string& field) const = 0;
 };
 
-/// A value that cannot be computed: where, and why (one line).
-struct EvalError : std::runtime_error {
-  EvalError(const Span& s, const std::string& what) : std::runtime_error(what), span(s) {}
+/// A value that cannot be computed: where, and why (one line). An expected
+/// failure (a JSON shape, text that is not a number), returned, never thrown.
+struct EvalError {
   Span span;
+  std::string message;
+  /// Why, in one line.
+  const std::string& what() const { return message; }
 };
 
-/// Evaluates an expression. Throws EvalError.
-Value evaluate(const ast::Expr& e, const Scope& scope);
+/// A value of T, or the EvalError that kept it from being computed.
+template <class T>
+using Eval = Expected<T, EvalError>;
+
+/// Evaluates an expression.
+Eval<Value> evaluate(const ast::Expr& e, const Scope& scope);
 
 /// Evaluates a condition: a Bool, or Empty (a capture of a step that did
-/// not run) as false. Throws EvalError for anything else.
-bool evaluate_condition(const ast::Expr& e, const Scope& scope);
+/// not run) as false; anything else is an error.
+Eval<bool> evaluate_condition(const ast::Expr& e, const Scope& scope);
 
 /// The text of a string with every `${…}` evaluated and shown with to_display.
-/// Throws EvalError; or, given `failed`, keeps a part that cannot be
-/// evaluated as written (`${expr}`), appends its error there and goes on, so
-/// the other parts still show their values.
-std::string interpolate(const ast::StringLit& s, const Scope& scope,
-                        std::vector<EvalError>* failed = nullptr);
+/// The first error; or, given `failed`, never one: a part that cannot be
+/// evaluated is kept as written (`${expr}`), its error appended to `failed`,
+/// so the other parts still show their values.
+Eval<std::string> interpolate(const ast::StringLit& s, const Scope& scope,
+                              std::vector<EvalError>* failed = nullptr);
 
 /// Two values equal as `==` sees them: numbers when both read as numbers,
 /// otherwise text (lists element by element).

@@ -48,60 +48,44 @@ bool split_param_arg(const std::string& arg, ParamArg& out) {
   return true;
 }
 
-bool convert_param(const ast::Param& p, const std::string& text, Value& out, std::string& error) {
+Expected<Value, std::string> convert_param(const ast::Param& p, const std::string& text) {
   switch (p.type.kind) {
     case ast::TypeKind::String:
-      out = Value::of_text(text);  // verbatim: a value is data, never shell source
-      return true;
+      return Value::of_text(text);  // verbatim: a value is data, never shell source
     case ast::TypeKind::Int: {
       int64_t n = 0;
       const char* b = text.data();
       const char* e = b + text.size();
       if (b != e && *b == '+') ++b;
       auto [ptr, ec] = std::from_chars(b, e, n);
-      if (text.empty() || ec != std::errc() || ptr != e) {
-        error = "'" + text + "' is not a whole number";
-        return false;
-      }
-      out = Value::of_number(static_cast<double>(n));
-      return true;
+      if (text.empty() || ec != std::errc() || ptr != e)
+        return fail("'" + text + "' is not a whole number");
+      return Value::of_number(static_cast<double>(n));
     }
     case ast::TypeKind::Bool: {
       std::string t = text;
       std::transform(t.begin(), t.end(), t.begin(),
                      [](unsigned char c) { return std::tolower(c); });
-      if (t == "true" || t == "yes" || t == "1") {
-        out = Value::of_bool(true);
-        return true;
-      }
-      if (t == "false" || t == "no" || t == "0") {
-        out = Value::of_bool(false);
-        return true;
-      }
-      error = "'" + text + "' is not true or false";
-      return false;
+      if (t == "true" || t == "yes" || t == "1") return Value::of_bool(true);
+      if (t == "false" || t == "no" || t == "0") return Value::of_bool(false);
+      return fail("'" + text + "' is not true or false");
     }
     case ast::TypeKind::Duration: {
       DurationResult d = parse_duration(text);
-      if (d.error || d.ms <= 0) {
-        error = "'" + text + "' is not a duration (e.g. 30s, 10m, 1h30m)";
-        return false;
-      }
-      out = Value::of_duration(d.ms, text);
-      return true;
+      if (d.error || d.ms <= 0)
+        return fail("'" + text + "' is not a duration (e.g. 30s, 10m, 1h30m)");
+      return Value::of_duration(d.ms, text);
     }
     case ast::TypeKind::Enum: {
       std::vector<std::string> values;
       for (const auto& v : p.type.values) values.push_back(v.name);
-      if (std::find(values.begin(), values.end(), text) != values.end()) {
-        out = Value::of_text(text);
-        return true;
-      }
+      if (std::find(values.begin(), values.end(), text) != values.end())
+        return Value::of_text(text);
       std::string all;
       for (const auto& v : values) all += (all.empty() ? "" : ", ") + v;
-      error = "'" + text + "' is not one of " + all;
+      std::string error = "'" + text + "' is not one of " + all;
       if (std::string hint = did_you_mean(text, values); !hint.empty()) error += "; " + hint;
-      return false;
+      return fail(std::move(error));
     }
     case ast::TypeKind::List: {
       std::vector<Value> items;
@@ -117,11 +101,10 @@ bool convert_param(const ast::Param& p, const std::string& text, Value& out, std
           start = comma + 1;
         }
       }
-      out = Value::of_list(std::move(items));
-      return true;
+      return Value::of_list(std::move(items));
     }
   }
-  return false;
+  return fail(std::string("unknown parameter type"));
 }
 
 std::vector<const ast::Param*> declared_params(const ast::Runbook& rb) {
@@ -163,14 +146,13 @@ BoundParams bind_params(const ast::Runbook& rb, const std::vector<ParamArg>& arg
       b.errors.push_back("parameter '" + a.name + "' is given twice");
       continue;
     }
-    Value v;
-    std::string error;
-    if (!convert_param(**it, a.value, v, error)) {
+    auto v = convert_param(**it, a.value);
+    if (!v) {
       b.errors.push_back("parameter '" + a.name + "' (" + ast::type_name((*it)->type.kind) +
-                         "): " + error);
+                         "): " + v.error());
       continue;
     }
-    b.values[a.name] = std::move(v);
+    b.values[a.name] = std::move(*v);
   }
   for (const auto* p : params) {
     if (given.count(p->name.name)) continue;

@@ -9,6 +9,8 @@
 #include "interpreter/runtime/value.hpp"
 #include "interpreter/syntax/ast.hpp"
 
+#include "interpreter/base/expected.hpp"
+
 namespace rbk {
 
 /// One `-p name=value` as given on the command line.
@@ -22,9 +24,9 @@ bool split_param_arg(const std::string& arg, ParamArg& out);
 
 /// Converts text to a parameter's type: int (whole number), bool
 /// (true/false/yes/no/1/0), duration (30s, 1h30m), enum (one of its values),
-/// list (comma-separated), string (anything, verbatim). On failure returns
-/// false and sets `error` to one line, e.g. "'abc' is not a whole number".
-bool convert_param(const ast::Param& p, const std::string& text, Value& out, std::string& error);
+/// list (comma-separated), string (anything, verbatim). On failure, one
+/// line saying why, e.g. "'abc' is not a whole number".
+Expected<Value, std::string> convert_param(const ast::Param& p, const std::string& text);
 
 /// The result of binding.
 struct BoundParams {

@@ -200,8 +200,9 @@ class Session {
     s.working_dir = spec_.working_dir.empty() ? nullptr : spec_.working_dir.c_str();
     s.grace = clamp(spec_.grace);
     s.kill_window = kKillWindow;
-    std::string error;
-    if (!spawner_.start(s, sup_, error)) return fail(error);
+    auto started = spawner_.start(s);
+    if (!started) return fail(started.error());
+    sup_ = std::move(*started);
     out_.fd = std::move(sup_.out);
     err_.fd = std::move(sup_.err);
     due_ = start_ + clamp(spec_.timeout);

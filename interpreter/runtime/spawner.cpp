@@ -387,22 +387,22 @@ void Spawner::give_back(SupervisorHandle& handle) {
   handle.pid = -1;
 }
 
-bool Spawner::start(const SupervisorSpec& spec, SupervisorHandle& out, std::string& error) {
+Expected<SupervisorHandle, std::string> Spawner::start(const SupervisorSpec& spec) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (state_ == State::NotStarted) launch();
   std::string body;
   // An idle supervisor first: no process is created at all.
   if (!idle_.empty()) {
     CommandFds fds;
-    if (!prepare_command(spec, fds, error, false)) return false;  // the idle ones stay
+    auto ready = prepare_command(spec, fds, false);
+    if (!ready) return fail(ready.error());  // the idle ones stay
     Request req = make_request(spec, fds, false, body);
     while (!idle_.empty()) {
       Idle idle = std::move(idle_.back());
       idle_.pop_back();
       if (send_request(idle.channel.get(), req, fds, body)) {
         fds.ours = std::move(idle.channel);  // the command's channel is the one it has
-        hand_over(fds, idle.pid, out);
-        return true;
+        return hand_over(fds, idle.pid);
       }
       // It did not take the whole request, so it started nothing (and the
       // copies of the descriptors it got end with it).
@@ -411,16 +411,16 @@ bool Spawner::start(const SupervisorSpec& spec, SupervisorHandle& out, std::stri
   }
   if (state_ != State::Running) {
     lock.unlock();
-    return start_supervisor(spec, out, error);
+    return start_supervisor(spec);
   }
   CommandFds fds;
-  if (!prepare_command(spec, fds, error)) return false;
+  if (auto ready = prepare_command(spec, fds); !ready) return fail(ready.error());
   Request req = make_request(spec, fds, true, body);
   if (!send_request(socket_.get(), req, fds, body)) {
     // The spawner did not get the whole request, so it started nothing.
     shut_down();
     lock.unlock();
-    return start_supervisor(spec, out, error);
+    return start_supervisor(spec);
   }
   int32_t value = 0;
   if (!receive_answer(socket_.get(), value)) {
@@ -428,20 +428,18 @@ bool Spawner::start(const SupervisorSpec& spec, SupervisorHandle& out, std::stri
     // the supervisor. Never start the command a second time: closing rbk's
     // end of the channel (with `fds`) makes such a supervisor stop it.
     shut_down();
-    error =
+    return fail(std::string(
         "the command's spawner ended before it confirmed the start; the command was not run, "
-        "or was stopped at once";
-    return false;
+        "or was stopped at once"));
   }
   if (value <= 0) {
     // The clone failed, so nothing started; e.g. CLONE_PARENT refused by a
     // sandbox. rbk forks its supervisors itself from now on.
     shut_down();
     lock.unlock();
-    return start_supervisor(spec, out, error);
+    return start_supervisor(spec);
   }
-  hand_over(fds, static_cast<pid_t>(value), out);
-  return true;
+  return hand_over(fds, static_cast<pid_t>(value));
 }
 
 }  // namespace rbk

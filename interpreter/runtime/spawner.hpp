@@ -37,7 +37,7 @@ class Spawner {
   Spawner& operator=(const Spawner&) = delete;
 
   /// As start_supervisor(); the helper is started on first use.
-  bool start(const SupervisorSpec& spec, SupervisorHandle& out, std::string& error);
+  Expected<SupervisorHandle, std::string> start(const SupervisorSpec& spec);
 
   /// Starts the helper now rather than at the first command: rbk is then
   /// smaller, and every fork of the helper costs in proportion to its memory.

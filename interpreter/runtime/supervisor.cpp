@@ -689,29 +689,25 @@ long to_ms(std::chrono::milliseconds d) {
   return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(d.count(), 0, INT_MAX));
 }
 
-bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error,
-                     bool new_channel) {
+Expected<void, std::string> prepare_command(const SupervisorSpec& spec, CommandFds& fds,
+                                            bool new_channel) {
   if (spawn_objects().error) {
-    error = "cannot prepare the command: " + errno_text(spawn_objects().error);
-    return false;
+    return fail("cannot prepare the command: " + errno_text(spawn_objects().error));
   }
   if (!make_pipe(fds.out_read, fds.out_write) || !make_pipe(fds.err_read, fds.err_write)) {
-    error = "cannot set up the command's output: " + errno_text(errno);
-    return false;
+    return fail("cannot set up the command's output: " + errno_text(errno));
   }
   if (new_channel) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
-      error = "cannot set up the command's supervisor: " + errno_text(errno);
-      return false;
+      return fail("cannot set up the command's supervisor: " + errno_text(errno));
     }
     fds.ours.reset(above_stdio(pair[0]));
     fds.theirs.reset(above_stdio(pair[1]));
   }
   fds.null_in.reset(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
   if ((new_channel && (fds.ours.get() < 0 || fds.theirs.get() < 0)) || fds.null_in.get() < 0) {
-    error = "cannot set up the command's supervisor: " + errno_text(errno);
-    return false;
+    return fail("cannot set up the command's supervisor: " + errno_text(errno));
   }
   if (spec.working_dir) {
     // Opened here, so a missing directory is known before anything starts;
@@ -719,13 +715,12 @@ bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& e
     // permission still fails there, reported as a spawn failure).
     fds.dir.reset(above_stdio(::open(spec.working_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)));
     if (fds.dir.get() < 0) {
-      error =
-          std::string("cannot start /bin/sh in '") + spec.working_dir + "': " + errno_text(errno);
-      return false;
+      return fail(std::string("cannot start /bin/sh in '") + spec.working_dir +
+                  "': " + errno_text(errno));
     }
   }
   for (int fd : {fds.out_read.get(), fds.err_read.get()}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
-  return true;
+  return {};
 }
 
 ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds) {
@@ -741,28 +736,26 @@ ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds) {
       .reusable = false};
 }
 
-void hand_over(CommandFds& fds, pid_t pid, SupervisorHandle& handle) {
+SupervisorHandle hand_over(CommandFds& fds, pid_t pid) {
+  SupervisorHandle handle;
   handle.pid = pid;
   handle.channel = std::move(fds.ours);
   handle.out = std::move(fds.out_read);
   handle.err = std::move(fds.err_read);
+  return handle;
 }
 
 }  // namespace supervisor_detail
 
-bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& handle, std::string& error) {
+Expected<SupervisorHandle, std::string> start_supervisor(const SupervisorSpec& spec) {
   using namespace supervisor_detail;
   CommandFds fds;
-  if (!prepare_command(spec, fds, error)) return false;
+  if (auto ready = prepare_command(spec, fds); !ready) return fail(ready.error());
   ChildStart start = child_start(spec, fds);
   pid_t pid = fork_with_signals_blocked();
   if (pid == 0) supervise_command(start);
-  if (pid < 0) {
-    error = "cannot start the command's supervisor: " + errno_text(errno);
-    return false;
-  }
-  hand_over(fds, pid, handle);
-  return true;  // the supervisor's ends close here, in rbk
+  if (pid < 0) return fail("cannot start the command's supervisor: " + errno_text(errno));
+  return hand_over(fds, pid);  // the supervisor's ends close here, in rbk
 }
 
 }  // namespace rbk

@@ -27,6 +27,8 @@
 #include <string>
 #include <utility>
 
+#include "interpreter/base/expected.hpp"
+
 namespace rbk {
 
 /// A descriptor closed on scope exit unless released.
@@ -116,8 +118,7 @@ struct SupervisorHandle {
 };
 
 /// Forks the supervisor, which starts the shell. Everything the child needs
-/// is prepared here, before fork(). On failure returns false with the reason
-/// in `error`, and nothing was started.
-bool start_supervisor(const SupervisorSpec& spec, SupervisorHandle& out, std::string& error);
+/// is prepared here, before fork(). On failure, why, and nothing was started.
+Expected<SupervisorHandle, std::string> start_supervisor(const SupervisorSpec& spec);
 
 }  // namespace rbk

@@ -48,9 +48,9 @@ struct CommandFds {
 
 /// Creates the pipes, the channel (unless `new_channel` is false: an idle
 /// supervisor keeps its own), /dev/null and opens the working directory;
-/// false with the reason in `error`.
-bool prepare_command(const SupervisorSpec& spec, CommandFds& fds, std::string& error,
-                     bool new_channel = true);
+/// or says why it cannot.
+Expected<void, std::string> prepare_command(const SupervisorSpec& spec, CommandFds& fds,
+                                            bool new_channel = true);
 
 /// One command as a supervisor runs it, besides its descriptors: plain
 /// values and pointers, so that a child needs no allocation.
@@ -119,7 +119,7 @@ void ignore_signals() noexcept;
 /// shell and supervises it. Async-signal-safe; never returns.
 [[noreturn]] void supervise_command(const ChildStart& start) noexcept;
 
-/// Gives rbk's ends of a started command to `handle`.
-void hand_over(CommandFds& fds, pid_t pid, SupervisorHandle& handle);
+/// rbk's ends of a started command, as its handle.
+SupervisorHandle hand_over(CommandFds& fds, pid_t pid);
 
 }  // namespace rbk::supervisor_detail

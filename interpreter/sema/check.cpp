@@ -59,7 +59,11 @@ void Checker::check_imports() {
     const Module* m = nullptr;
     std::string why;
     if (loader_) {
-      m = loader_->load(imp->path.plain(), doc_.source->path(), why);
+      auto loaded = loader_->load(imp->path.plain(), doc_.source->path());
+      if (loaded)
+        m = *loaded;
+      else
+        why = loaded.error();
       if (m && !imp->alias) name = m->name.name;
     }
     if (auto it = seen.find(name); it != seen.end()) {

@@ -9,13 +9,12 @@ Imports resolve_imports(const ast::Document& doc, ModuleLoader& loader,
   for (const auto& item : doc.items) {
     const auto* imp = std::get_if<ast::Import>(&item);
     if (!imp) continue;
-    std::string error;
-    const ast::Module* m = loader.load(imp->path.plain(), from, error);
+    auto m = loader.load(imp->path.plain(), from);
     if (!m) {
-      errors.push_back(imp->span.where() + ": import \"" + imp->path.plain() + "\": " + error);
+      errors.push_back(imp->span.where() + ": import \"" + imp->path.plain() + "\": " + m.error());
       continue;
     }
-    out[imp->alias ? imp->alias->name : m->name.name] = m;
+    out[imp->alias ? imp->alias->name : (*m)->name.name] = *m;
   }
   return out;
 }

@@ -9,13 +9,12 @@ namespace rbk {
 
 namespace fs = std::filesystem;
 
-const ast::Module* FileModuleLoader::load(const std::string& import_path,
-                                          const std::string& from_file, std::string& error) {
+Expected<const ast::Module*, std::string> FileModuleLoader::load(const std::string& import_path,
+                                                                 const std::string& from_file) {
   std::string rel = import_path;
   if (fs::path(rel).extension() != ".rbk") rel += ".rbk";
   if (fs::path(rel).is_absolute()) {
-    error = "imports are relative paths, such as \"stdlib/postgres\"";
-    return nullptr;
+    return fail("imports are relative paths, such as \"stdlib/postgres\"");
   }
   std::vector<fs::path> candidates;
   std::error_code ec;
@@ -33,13 +32,9 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
     std::string key = fs::weakly_canonical(c, ec).string();
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      std::string read_error;
-      auto file = SourceFile::load(c.string(), read_error);
-      if (!file) {
-        error = c.string() + ": " + read_error;
-        return nullptr;
-      }
-      it = cache_.emplace(key, parse(file)).first;
+      auto file = SourceFile::load(c.string());
+      if (!file) return fail(c.string() + ": " + file.error());
+      it = cache_.emplace(key, parse(*file)).first;
     }
     const ParseResult& r = it->second;
     auto first = [](const Diagnostics& ds) {
@@ -47,12 +42,10 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
       return "(first: " + d.span.file->path() + ":" + d.span.where() + ": " + d.message + ")";
     };
     if (!r.document) {
-      error = "it has syntax errors " + first(r.diagnostics);
-      return nullptr;
+      return fail("it has syntax errors " + first(r.diagnostics));
     }
     if (!r.document->module()) {
-      error = c.string() + " is a runbook, not a module of templates";
-      return nullptr;
+      return fail(c.string() + " is a runbook, not a module of templates");
     }
     // A module with check errors (a duplicate template, an undefined name)
     // is refused as a whole rather than used half-valid.
@@ -60,14 +53,12 @@ const ast::Module* FileModuleLoader::load(const std::string& import_path,
     auto [checked, fresh] = check_errors_.try_emplace(key);
     if (fresh) checked->second = check(*r.document, this);
     if (has_errors(checked->second)) {
-      error = "it has errors " + first(checked->second);
-      return nullptr;
+      return fail("it has errors " + first(checked->second));
     }
     return r.document->module();
   }
-  error = "module not found (looked beside " + from_file +
-          ", in the directories above it, and in rbk's stdlib)";
-  return nullptr;
+  return fail("module not found (looked beside " + from_file +
+              ", in the directories above it, and in rbk's stdlib)");
 }
 
 }  // namespace rbk

@@ -15,8 +15,8 @@ namespace rbk {
 /// The ModuleLoader of every command: reads, parses and checks modules.
 class FileModuleLoader : public ModuleLoader {
  public:
-  const ast::Module* load(const std::string& import_path, const std::string& from_file,
-                          std::string& error) override;
+  Expected<const ast::Module*, std::string> load(const std::string& import_path,
+                                                 const std::string& from_file) override;
 
  private:
   std::map<std::string, ParseResult> cache_;

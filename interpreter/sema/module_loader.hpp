@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "interpreter/base/expected.hpp"
 #include "interpreter/syntax/ast.hpp"
 
 namespace rbk {
@@ -13,10 +14,10 @@ namespace rbk {
 class ModuleLoader {
  public:
   virtual ~ModuleLoader() = default;
-  /// The module, or nullptr with `error` set ("not found", or its syntax
-  /// errors summarised). Results are cached by resolved path.
-  virtual const ast::Module* load(const std::string& import_path, const std::string& from_file,
-                                  std::string& error) = 0;
+  /// The module, or why not ("not found", or its syntax errors
+  /// summarised). Results are cached by resolved path.
+  virtual Expected<const ast::Module*, std::string> load(const std::string& import_path,
+                                                         const std::string& from_file) = 0;
 };
 
 }  // namespace rbk

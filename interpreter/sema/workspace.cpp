@@ -128,8 +128,8 @@ Expected<std::unique_ptr<ParseResult>, std::string> load_called(const std::strin
   return std::make_unique<ParseResult>(std::move(loaded.parsed));
 }
 
-const ast::Document* CalledRunbooks::find(const std::vector<std::string>& path,
-                                          const std::string& name, std::string& error) {
+Expected<const ast::Document*, std::string> CalledRunbooks::find(
+    const std::vector<std::string>& path, const std::string& name) {
   std::string key = name;
   for (const auto& p : path) key += '\n' + p;
   std::lock_guard lock(mu_);
@@ -147,10 +147,7 @@ const ast::Document* CalledRunbooks::find(const std::vector<std::string>& path,
     }
     it = docs_.emplace(key, std::make_pair(std::move(r), err)).first;
   }
-  if (!it->second.first) {
-    error = it->second.second;
-    return nullptr;
-  }
+  if (!it->second.first) return fail(it->second.second);
   return it->second.first->document.get();
 }
 

@@ -106,9 +106,9 @@ Expected<std::unique_ptr<ParseResult>, std::string> load_called(const std::strin
 /// every thread of a command; the documents live as long as this.
 class CalledRunbooks {
  public:
-  /// The runbook `name` on `path`, or nullptr with `error` set.
-  const ast::Document* find(const std::vector<std::string>& path, const std::string& name,
-                            std::string& error);
+  /// The runbook `name` on `path`, or why it cannot be had.
+  Expected<const ast::Document*, std::string> find(const std::vector<std::string>& path,
+                                                   const std::string& name);
 
  private:
   std::mutex mu_;

@@ -80,8 +80,8 @@ Expected<void, LoadProblem> TestSuite::add(const std::string& file, Diagnostics&
   std::vector<std::string> search = runbook_path(l.config, ws_.cwd());
   const std::string dir = fs::path(l.target.file).parent_path().string();
   search.push_back(dir.empty() ? "." : dir);
-  l.target.find_runbook = [this, search](const std::string& name, std::string& error) {
-    return called_.find(search, name, error);
+  l.target.find_runbook = [this, search](const std::string& name) {
+    return called_.find(search, name);
   };
   return {};
 }
