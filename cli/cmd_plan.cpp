@@ -3,8 +3,6 @@
 // secret command, no notification command. Loading (rbk.yaml, the runbook
 // path, parse, check, -p) is shared with `rbk run`, so both refuse the same
 // input with the same messages.
-#include <nlohmann/json.hpp>
-
 #include <optional>
 
 #include "cli/commands.hpp"
@@ -12,6 +10,7 @@
 #include "cli/terminal.hpp"
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/plan/plan.hpp"
+#include "interpreter/plan/plan_json.hpp"
 #include "interpreter/plan/show.hpp"
 #include "interpreter/sema/expand.hpp"
 
@@ -20,7 +19,7 @@ namespace rbk::cli {
 namespace {
 
 /// The plan of the runbook `opts` names; nullopt after printing why not.
-std::optional<nlohmann::json> plan_of(const RunOptions& opts) {
+std::optional<Plan> plan_of(const RunOptions& opts) {
   std::unique_ptr<RunTarget> target = load_run_target(opts.target, opts.params);
   if (!target) return std::nullopt;  // what went wrong is already on stderr
   const LoadedRunbook* loaded = target->runbook.get();
@@ -51,7 +50,7 @@ int run_plan(const RunOptions& opts) {
   auto plan = plan_of(opts);
   if (!plan) return kExitUsage;
   if (opts.format == "json")
-    write(stdout, json_text(*plan, 2) + "\n");
+    write(stdout, json_text(plan_json(*plan), 2) + "\n");
   else
     write(stdout, render_plan(*plan));
   return kExitOk;
@@ -61,7 +60,7 @@ int run_show(const RunOptions& opts) {
   auto plan = plan_of(opts);
   if (!plan) return kExitUsage;
   if (opts.format == "json")
-    write(stdout, json_text(*plan, 2) + "\n");
+    write(stdout, json_text(plan_json(*plan), 2) + "\n");
   else
     write(stdout, render_markdown(*plan));
   return kExitOk;

@@ -9,6 +9,8 @@
 
 #include "grammar/parse.hpp"
 #include "interpreter/plan/plan.hpp"
+#include "interpreter/plan/plan_json.hpp"
+#include "interpreter/plan/show.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/sema/check.hpp"
 #include "interpreter/sema/expand.hpp"
@@ -31,7 +33,8 @@ struct Planned {
   rbk::BoundParams params;
   rbk::Config config;
   rbk::DestructivePatterns patterns;
-  json plan;
+  rbk::Plan typed;
+  json plan;  // plan_json(typed): what `rbk plan --format json` prints
   std::string text;
 };
 
@@ -59,8 +62,9 @@ std::unique_ptr<Planned> plan_file(const std::string& path,
   in.config = &p->config;
   in.patterns = &p->patterns;
   in.file = path;
-  p->plan = rbk::make_plan(in);
-  p->text = rbk::render_plan(p->plan);
+  p->typed = rbk::make_plan(in);
+  p->plan = rbk::plan_json(p->typed);
+  p->text = rbk::render_plan(p->typed);
   return p;
 }
 
@@ -235,6 +239,7 @@ TEST_CASE("plan of runbooks/db-down.rbk", "[plan]") {
   SECTION("variables: parameters, masked secrets, captures so far, template arguments, RBK_*") {
     CHECK(plan.dump().find("hunter2") == std::string::npos);
     CHECK(text.find("hunter2") == std::string::npos);
+    CHECK(rbk::render_markdown(p->typed).find("hunter2") == std::string::npos);
     CHECK_THAT(text, Catch::Contains("PGPASSWORD = ***  from env PGPASSWORD"));
     CHECK_THAT(text, Catch::Contains("host         : string = 127.0.0.1  (default)"));
 
@@ -476,16 +481,53 @@ TEST_CASE("plan and run --dry-run run nothing", "[plan]") {
   CHECK(made().empty());
 }
 
-TEST_CASE("the planner and renderer cope with missing inputs", "[plan]") {
+TEST_CASE("the planner and renderers cope with missing inputs", "[plan]") {
   rbk::PlanInput none;
-  CHECK(rbk::make_plan(none).empty());
-  CHECK_NOTHROW(rbk::render_plan(json::object()));
-  CHECK_NOTHROW(rbk::render_plan(json::array({1, 2})));
-  json partial = {{"sections",
-                   {{{"section", "remediate"},
-                     {"present", true},
-                     {"items", {{{"kind", "step"}, {"statements", {{{"kind", "run"}}}}}}}}}}};
-  CHECK_NOTHROW(rbk::render_plan(partial));
+  const rbk::Plan empty = rbk::make_plan(none);
+  CHECK(empty.empty());
+  CHECK(rbk::plan_json(empty) == json::object());
+  // An empty Plan renders a header and no section.
+  const std::string empty_text = rbk::render_plan(empty);
+  CHECK_THAT(empty_text, Catch::StartsWith("PLAN for runbook  (): nothing was run.\n"));
+  CHECK_THAT(empty_text, Catch::Contains("Parameters: none\n"));
+  CHECK(empty_text.find("1. ") == std::string::npos);
+  const std::string empty_md = rbk::render_markdown(empty);
+  CHECK_THAT(empty_md, Catch::StartsWith("#  (``)"));
+  CHECK(empty_md.find("## ") == std::string::npos);
+
+  // A Plan with most parts left at their defaults renders what it has.
+  rbk::plan::Step step;
+  step.id = "s";
+  step.statements.push_back({.body = rbk::plan::Run{.command = "echo hi", .timeout = "1m"}});
+  rbk::Plan partial;
+  partial.runbook = "t";
+  partial.sections.push_back({.section = rbk::plan::SectionName::Remediate,
+                              .present = true,
+                              .items = std::vector<rbk::plan::Item>{{step}}});
+  CHECK_THAT(rbk::render_plan(partial),
+             Catch::EndsWith("\n1. REMEDIATE: steps whose condition holds, in order; a failing "
+                             "step applies its failure policy\n"
+                             "  step s\n"
+                             "    captures so far: none\n"
+                             "    RBK_SECTION=remediate RBK_STEP=s\n"
+                             "    run `echo hi`\n"
+                             "        timeout 1m\n"));
+  CHECK_THAT(rbk::render_markdown(partial),
+             Catch::EndsWith("## 1. Remediate\n\n### `s`\n\n"
+                             "- Runs (timeout 1m):\n\n  ```sh\n  echo hi\n  ```\n"));
+  const json partial_json = rbk::plan_json(partial);
+  CHECK(partial_json["plan"] == true);
+  CHECK(partial_json["title"].is_null());  // OrNull: written as null
+  const json& run = partial_json["sections"][0]["items"][0]["statements"][0];
+  CHECK(run == json({{"kind", "run"},
+                     {"command", "echo hi"},
+                     {"timeout", "1m"},
+                     {"timeout_default", false},
+                     {"retry", nullptr},
+                     {"retry_every", nullptr},
+                     {"capture", nullptr},
+                     {"env", json::object()}}));  // no from_use: an empty optional is left out
+  CHECK(!partial_json["sections"][0].contains("rules"));
 
   // Only the runbook given: no imports, rbk's default config, no patterns.
   auto file = std::make_shared<rbk::SourceFile>(
@@ -494,8 +536,17 @@ TEST_CASE("the planner and renderer cope with missing inputs", "[plan]") {
   REQUIRE(r.document);
   rbk::PlanInput in;
   in.runbook = r.document->runbook();
-  json plan = rbk::make_plan(in);
+  json plan = rbk::plan_json(rbk::make_plan(in));
   CHECK(item(plan, "s")["statements"][0]["timeout"] == "5m");
   CHECK(item(plan, "s")["gate"]["kind"] == "none");  // no patterns given
-  CHECK_THAT(rbk::render_plan(plan), Catch::Contains("run `rm -rf /x`"));
+  CHECK_THAT(rbk::render_plan(rbk::make_plan(in)), Catch::Contains("run `rm -rf /x`"));
+
+  // A known secret value is masked in every string, rbk's own words are not.
+  in.secret_values = {"rm"};
+  const rbk::Plan masked = rbk::make_plan(in);
+  json masked_json = rbk::plan_json(masked);
+  CHECK(item(masked_json, "s")["statements"][0]["command"] == "*** -rf /x");
+  CHECK(item(masked_json, "s")["statements"][0]["kind"] == "run");
+  CHECK_THAT(rbk::render_plan(masked), Catch::Contains("run `*** -rf /x`"));
+  CHECK(rbk::render_markdown(masked).find("rm -rf") == std::string::npos);
 }

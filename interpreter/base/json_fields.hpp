@@ -1,6 +1,7 @@
-// Reading fields of event and plan JSON without throwing: a field that is
-// missing or of another type reads as empty. Used by everything that renders
-// or compares those documents (the terminal, plan, show, fixtures).
+// Reading fields of a JSON document without throwing: a field that is
+// missing or of another type reads as empty. The plan and the run record are
+// typed and read no JSON this way; what is left is code that reads loosely
+// shaped JSON (the engine's test fakes).
 #pragma once
 
 #include <cstdint>

@@ -1,14 +1,13 @@
 #include "interpreter/plan/plan.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
-#include <set>
-#include <system_error>
+#include <type_traits>
+#include <utility>
 
-#include "interpreter/base/json_fields.hpp"
+#include "interpreter/plan/plan_mask.hpp"
+#include "interpreter/plan/plan_source.hpp"
 #include "interpreter/project/catalog.hpp"
-#include "interpreter/record/mask.hpp"
 #include "interpreter/runtime/gate.hpp"
 #include "interpreter/runtime/rbk_env.hpp"
 #include "interpreter/runtime/value.hpp"
@@ -17,98 +16,54 @@ namespace rbk {
 
 namespace {
 
-using nlohmann::json;
-namespace fs = std::filesystem;
+using plan::arg_value;
+using plan::causes_in;
+using plan::text_or_null;
+using plan::type_text;
+using plan::written;
 
-// ---------------------------------------------------------------------------
-// Source text as written. The plan evaluates nothing: strings keep their
-// `${…}`, conditions are their source text.
-
-/// A string literal as written: a one-line string exactly as between its
-/// quotes (escapes kept); a `"""` text dedented as rbk reads it, with each
-/// `${expr}` as written.
-std::string written(const ast::StringLit& s) {
-  if (!s.text_block) {
-    std::string_view t = s.span.text();
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    return std::string(t);
-  }
-  std::string out;
-  for (const auto& part : s.parts) {
-    if (part.expr) {
-      out += "${" + std::string(part.expr->span.text()) + "}";
-      continue;
-    }
-    // A literal "${" was written "$${"; keep it distinguishable.
-    for (size_t i = 0; i < part.text.size(); ++i) {
-      if (part.text[i] == '$' && i + 1 < part.text.size() && part.text[i + 1] == '{') out += '$';
-      out += part.text[i];
-    }
-  }
-  return out;
-}
-
-json text_or_null(const ast::ExprPtr& e) {
-  return e ? json(std::string(e->span.text())) : json(nullptr);
-}
-
-json text_or_null(const std::optional<ast::StringLit>& s) {
-  return s ? json(written(*s)) : json(nullptr);
-}
-
-/// The value an argument expression would give, when it is a literal;
-/// otherwise "<value of EXPR>" (nothing is evaluated at plan time).
-std::string arg_value(const ast::Expr& e) {
-  switch (e.kind) {
-    case ast::ExprKind::String:
-      if (!e.string.has_interpolation()) return e.string.plain();
-      break;
-    case ast::ExprKind::Number:
-    case ast::ExprKind::Duration:
-      return e.text.empty() ? std::string(e.span.text()) : e.text;
-    case ast::ExprKind::Bool:
-      return e.boolean ? "true" : "false";
-    default:
-      break;
-  }
-  return "<value of " + std::string(e.span.text()) + ">";
-}
-
-/// Cause ids a condition refers to as `cause.ID`, in order of appearance.
-void causes_in(const ast::Expr* e, std::vector<std::string>& out) {
-  if (!e) return;
-  if (e->kind == ast::ExprKind::Member && !e->items.empty() && e->items[0] &&
-      e->items[0]->kind == ast::ExprKind::Name && e->items[0]->name == "cause") {
-    if (std::find(out.begin(), out.end(), e->name) == out.end()) out.push_back(e->name);
-    return;
-  }
-  for (const auto& i : e->items) causes_in(i.get(), out);
-  if (e->kind == ast::ExprKind::String)
-    for (const auto& p : e->string.parts) causes_in(p.expr.get(), out);
-}
-
-using ast::policy_name;
-
-const char* gate_kind_name(GateKind k) {
+/// The plan's name for a gate's kind.
+plan::GateKind plan_gate_kind(GateKind k) {
   switch (k) {
     case GateKind::None:
-      return "none";
+      return plan::GateKind::None;
     case GateKind::Confirm:
-      return "confirm";
+      return plan::GateKind::Confirm;
     case GateKind::Typed:
-      return "typed";
+      return plan::GateKind::Typed;
   }
-  return "none";
+  return plan::GateKind::None;
 }
 
-std::string type_text(const ast::Type& t) {
-  std::string out = ast::type_name(t.kind);
-  if (t.kind == ast::TypeKind::Enum) {
-    out += "(";
-    for (size_t i = 0; i < t.values.size(); ++i) out += (i ? ", " : "") + t.values[i].name;
-    out += ")";
+/// The plan's name for a failure policy.
+plan::OnFailure plan_on_failure(ast::FailurePolicy p) {
+  switch (p) {
+    case ast::FailurePolicy::Continue:
+      return plan::OnFailure::Continue;
+    case ast::FailurePolicy::Rollback:
+      return plan::OnFailure::Rollback;
+    case ast::FailurePolicy::Abort:
+      return plan::OnFailure::Abort;
   }
-  return out;
+  return plan::OnFailure::Rollback;
+}
+
+/// The sections in execution order, each with the plan's name for it.
+constexpr std::pair<ast::SectionKind, plan::SectionName> kSectionOrder[] = {
+    {ast::SectionKind::Alert, plan::SectionName::Alert},
+    {ast::SectionKind::Diagnose, plan::SectionName::Diagnose},
+    {ast::SectionKind::Causes, plan::SectionName::Causes},
+    {ast::SectionKind::Remediate, plan::SectionName::Remediate},
+    {ast::SectionKind::Verify, plan::SectionName::Verify},
+    {ast::SectionKind::Rollback, plan::SectionName::Rollback},
+    {ast::SectionKind::Escalate, plan::SectionName::Escalate},
+};
+
+/// The plan's name for a section.
+plan::SectionName plan_section(ast::SectionKind k) {
+  for (const auto& [kind, name] : kSectionOrder)
+    if (kind == k) return name;
+  return plan::SectionName::Alert;
 }
 
 // ---------------------------------------------------------------------------
@@ -127,41 +82,28 @@ class Planner {
     }
   }
 
-  json plan() {
-    json p = json::object();
-    p["plan"] = true;
-    p["runbook"] = rb_.name.name;
-    p["file"] = in_.file;
-    p["title"] = nullptr;
-    p["severity"] = severity_.empty() ? json(nullptr) : json(severity_);
-    p["owner"] = nullptr;
-    p["summary"] = nullptr;
-    p["tags"] = json::array();
+  Plan plan() {
+    Plan p;
+    p.runbook = rb_.name.name;
+    p.file = in_.file;
+    if (!severity_.empty()) p.severity.value = severity_;
     for (const auto& item : rb_.items) {
       const auto* m = std::get_if<ast::Meta>(&item);
       if (!m) continue;
-      if (m->kind == ast::MetaKind::Title && m->text) p["title"] = written(*m->text);
-      if (m->kind == ast::MetaKind::Owner && m->word) p["owner"] = m->word->name;
-      if (m->kind == ast::MetaKind::Summary && m->text) p["summary"] = written(*m->text);
+      if (m->kind == ast::MetaKind::Title && m->text) p.title.value = written(*m->text);
+      if (m->kind == ast::MetaKind::Owner && m->word) p.owner.value = m->word->name;
+      if (m->kind == ast::MetaKind::Summary && m->text) p.summary.value = written(*m->text);
       if (m->kind == ast::MetaKind::Tags)
-        for (const auto& t : m->tags) p["tags"].push_back(t.name);
+        for (const auto& t : m->tags) p.tags.push_back(t.name);
     }
-    p["config"] = in_.config->path.empty() ? json(nullptr) : json(in_.config->path);
-    p["default_timeout"] = format_duration(in_.config->policy.default_timeout.count());
-    p["params"] = params();
-    p["secrets"] = secrets();
-    p["rbk_variables"] = rbk_variables();
-    p["missing_params"] = json::array();
+    if (!in_.config->path.empty()) p.config.value = in_.config->path;
+    p.default_timeout = format_duration(in_.config->policy.default_timeout.count());
+    p.params = params();
+    p.secrets = secrets();
+    p.rbk_variables = rbk_variables();
     if (in_.params)
-      for (const auto* m : in_.params->missing) p["missing_params"].push_back(m->name.name);
-
-    json sections = json::array();
-    const ast::SectionKind order[] = {ast::SectionKind::Alert,   ast::SectionKind::Diagnose,
-                                      ast::SectionKind::Causes,  ast::SectionKind::Remediate,
-                                      ast::SectionKind::Verify,  ast::SectionKind::Rollback,
-                                      ast::SectionKind::Escalate};
-    for (auto kind : order) sections.push_back(section(kind));
-    p["sections"] = std::move(sections);
+      for (const auto* m : in_.params->missing) p.missing_params.push_back(m->name.name);
+    for (const auto& [kind, name] : kSectionOrder) p.sections.push_back(section(kind, name));
     return p;
   }
 
@@ -175,11 +117,11 @@ class Planner {
 
   // --- the run's variables ------------------------------------------------
 
-  json params() const {
-    json out = json::array();
+  std::vector<plan::Param> params() const {
+    std::vector<plan::Param> out;
     for (const auto* p : declared_params(rb_)) {
-      json j = {{"name", p->name.name}, {"type", type_text(p->type)}};
-      j["help"] = text_or_null(p->help);
+      plan::Param j{
+          .name = p->name.name, .type = type_text(p->type), .help = text_or_null(p->help)};
       const BoundParams* b = in_.params;
       const Value* v = nullptr;
       if (b) {
@@ -189,32 +131,31 @@ class Planner {
       if (v) {
         bool defaulted =
             std::find(b->defaulted.begin(), b->defaulted.end(), p->name.name) != b->defaulted.end();
-        j["value"] = to_display(*v);
-        j["source"] = defaulted ? "default" : "given";
+        j.value.value = to_display(*v);
+        j.source = defaulted ? plan::ParamSource::Default : plan::ParamSource::Given;
       } else if (!b && p->default_value) {
-        j["value"] = to_display(default_value(*p));
-        j["source"] = "default";
+        j.value.value = to_display(default_value(*p));
+        j.source = plan::ParamSource::Default;
       } else {
-        j["value"] = nullptr;
-        j["source"] = "missing";
+        j.source = plan::ParamSource::Missing;
       }
       out.push_back(std::move(j));
     }
     return out;
   }
 
-  json secrets() const {
-    json out = json::array();
+  std::vector<plan::Secret> secrets() const {
+    std::vector<plan::Secret> out;
     for (const auto& item : rb_.items) {
       const auto* s = std::get_if<ast::Secret>(&item);
       if (!s) continue;
-      json j = {{"name", s->name.name}, {"value", "***"}};
+      plan::Secret j{.name = s->name.name};
       if (s->source == ast::SecretSource::Env) {
-        j["source"] = "env";
-        j["var"] = ast::secret_env_var(*s);
+        j.source = plan::SecretSource::Env;
+        j.var = ast::secret_env_var(*s);
       } else {
-        j["source"] = "command";
-        j["command"] = s->command ? s->command->text : std::string();
+        j.source = plan::SecretSource::Command;
+        j.command = s->command ? s->command->text : std::string();
       }
       out.push_back(std::move(j));
     }
@@ -241,20 +182,20 @@ class Planner {
     return {};
   }
 
-  json rbk_variables() const {
-    json out = json::array();
+  std::vector<plan::Variable> rbk_variables() const {
+    std::vector<plan::Variable> out;
     for (std::string_view name : kRbkVariables)
       out.push_back(
-          {{"name", std::string(name)},
-           {"value",
-            rbk_value(name, "<the section: alert, diagnose, remediate, verify or rollback>",
-                      "<the step, signal or check id>")}});
+          {std::string(name),
+           rbk_value(name, "<the section: alert, diagnose, remediate, verify or rollback>",
+                     "<the step, signal or check id>")});
     return out;
   }
 
   /// The variables a command of `section`/`step` receives right now.
-  json env(const char* section, const std::string& step, const json* template_args) const {
-    json e = json::object();
+  plan::Env env(const char* section, const std::string& step,
+                const std::vector<plan::UseArg>* template_args) const {
+    plan::Env e;
     for (const auto* p : declared_params(rb_)) {
       std::string value = "<required, not given>";
       if (in_.params) {
@@ -269,7 +210,7 @@ class Planner {
       if (const auto* s = std::get_if<ast::Secret>(&item)) e[s->name.name] = "***";
     for (const auto& [name, from] : captures_) e[name] = from;
     if (template_args)
-      for (const auto& a : *template_args) e[a["name"].get<std::string>()] = a["value"];
+      for (const auto& a : *template_args) e[a.name] = a.value;
     for (std::string_view name : kRbkVariables)
       e[std::string(name)] = rbk_value(name, section, step);
     return e;
@@ -279,25 +220,24 @@ class Planner {
 
   /// What a `use` binds: every template parameter with its argument
   /// expression as written, or its default.
-  static json use_args(const ast::Use& use, const ast::Template& t) {
-    json args = json::array();
+  static std::vector<plan::UseArg> use_args(const ast::Use& use, const ast::Template& t) {
+    std::vector<plan::UseArg> args;
     for (const auto& p : t.params) {
-      json a = {{"name", p.name.name}};
+      plan::UseArg a{.name = p.name.name};
       const ast::Arg* given = nullptr;
       for (const auto& arg : use.args)
         if (arg.name.name == p.name.name) given = &arg;
       if (given && given->value) {
-        a["expr"] = std::string(given->value->span.text());
-        a["value"] = arg_value(*given->value);
-        a["source"] = "with";
+        a.expr = text_or_null(given->value);
+        a.value = arg_value(*given->value);
+        a.source = plan::ArgSource::With;
       } else if (p.default_value) {
-        a["expr"] = std::string(p.default_value->span.text());
-        a["value"] = to_display(default_value(p));
-        a["source"] = "default";
+        a.expr = text_or_null(p.default_value);
+        a.value = to_display(default_value(p));
+        a.source = plan::ArgSource::Default;
       } else {
-        a["expr"] = nullptr;
-        a["value"] = "<required, not given>";
-        a["source"] = "missing";
+        a.value = "<required, not given>";
+        a.source = plan::ArgSource::Missing;
       }
       args.push_back(std::move(a));
     }
@@ -308,7 +248,7 @@ class Planner {
     const char* section = "";
     std::string id;     // RBK_STEP
     std::string owner;  // "step X" / "signal X": for "<output of …>"
-    json uses = json::array();
+    std::vector<plan::Use> uses;
     std::map<const ast::Use*, size_t> use_index;
     std::vector<std::pair<std::string, std::string>> undo_captures;
   };
@@ -318,9 +258,9 @@ class Planner {
     auto it = ctx.use_index.find(s.use);
     if (it != ctx.use_index.end()) return it->second;
     size_t i = ctx.uses.size();
-    json u = {{"use", s.use->module.name + "." + s.use->name.name}};
-    u["title"] = s.tmpl && s.tmpl->title ? json(written(*s.tmpl->title)) : json(nullptr);
-    u["args"] = s.tmpl ? use_args(*s.use, *s.tmpl) : json::array();
+    plan::Use u{.use = s.use->module.name + "." + s.use->name.name};
+    if (s.tmpl && s.tmpl->title) u.title.value = written(*s.tmpl->title);
+    if (s.tmpl) u.args = use_args(*s.use, *s.tmpl);
     ctx.uses.push_back(std::move(u));
     ctx.use_index[s.use] = i;
     return i;
@@ -328,40 +268,38 @@ class Planner {
 
   /// The statements of an expanded body as plan entries; `in_undo` marks an
   /// undo block's statements (their captures exist only if the undo ran).
-  json statements(const std::vector<StepStatement>& stmts, StepContext& ctx, bool in_undo,
-                  const ast::Use* outer_use = nullptr, const ast::Template* outer_tmpl = nullptr) {
-    json out = json::array();
+  std::vector<plan::Statement> statements(const std::vector<StepStatement>& stmts, StepContext& ctx,
+                                          bool in_undo, const ast::Use* outer_use = nullptr,
+                                          const ast::Template* outer_tmpl = nullptr) {
+    std::vector<plan::Statement> out;
     for (const auto& raw : stmts) {
       StepStatement s = raw;
       if (!s.use && outer_use) {  // inside an undo that a template brought in
         s.use = outer_use;
         s.tmpl = outer_tmpl;
       }
-      json j = json::object();
-      const json* targs = nullptr;
-      if (s.use) {
-        size_t i = use_of(ctx, s);
-        j["from_use"] = i;
-        targs = &ctx.uses[i]["args"];
-      }
+      plan::Statement j;
+      if (s.use) j.from_use = use_of(ctx, s);
+      // The template's arguments, which its commands receive as variables.
+      auto env_now = [&] {
+        return env(ctx.section, ctx.id, j.from_use ? &ctx.uses[*j.from_use].args : nullptr);
+      };
       bool keep = true;
       std::visit(
           [&](const auto& x) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, ast::Run>) {
-              j["kind"] = "run";
-              j["command"] = x.shell.text;
+              plan::Run r{.command = x.shell.text};
               if (x.timeout) {
-                j["timeout"] = x.timeout->text;
-                j["timeout_default"] = false;
+                r.timeout = x.timeout->text;
               } else {
-                j["timeout"] = format_duration(in_.config->policy.default_timeout.count());
-                j["timeout_default"] = true;
+                r.timeout = format_duration(in_.config->policy.default_timeout.count());
+                r.timeout_default = true;
               }
-              j["retry"] = x.retry ? json(*x.retry) : json(nullptr);
-              j["retry_every"] = x.retry_every ? json(x.retry_every->text) : json(nullptr);
-              j["capture"] = x.capture ? json(x.capture->name) : json(nullptr);
-              j["env"] = env(ctx.section, ctx.id, targs);
+              if (x.retry) r.retry.value = *x.retry;
+              r.retry_every = text_or_null(x.retry_every);
+              if (x.capture) r.capture.value = x.capture->name;
+              r.env = env_now();
               if (x.capture) {
                 std::string from = "<output of " + ctx.owner + (in_undo ? " (undo)" : "") + ">";
                 if (in_undo)
@@ -369,37 +307,29 @@ class Planner {
                 else
                   captures_.emplace_back(x.capture->name, from);
               }
+              j.body = std::move(r);
             } else if constexpr (std::is_same_v<T, ast::Until>) {
-              j["kind"] = "until";
-              j["command"] = x.shell.text;
-              j["within"] = x.within.text;
-              j["every"] = x.every ? json(x.every->text) : json(nullptr);
-              j["env"] = env(ctx.section, ctx.id, targs);
+              j.body = plan::Until{.command = x.shell.text,
+                                   .within = x.within.text,
+                                   .every = text_or_null(x.every),
+                                   .env = env_now()};
             } else if constexpr (std::is_same_v<T, ast::Confirm>) {
-              j["kind"] = "confirm";
-              j["prompt"] = text_or_null(x.prompt);
-              j["typed"] = text_or_null(x.typed);
+              j.body =
+                  plan::Confirm{.prompt = text_or_null(x.prompt), .typed = text_or_null(x.typed)};
             } else if constexpr (std::is_same_v<T, ast::Note>) {
-              j["kind"] = "note";
-              j["text"] = written(x.text);
+              j.body = plan::Note{.text = written(x.text)};
             } else if constexpr (std::is_same_v<T, ast::Manual>) {
-              j["kind"] = "manual";
-              j["text"] = written(x.text);
+              j.body = plan::Manual{.text = written(x.text)};
             } else if constexpr (std::is_same_v<T, ast::Call>) {
-              j["kind"] = "call";
-              j["runbook"] = x.runbook.name;
-              json args = json::array();
-              for (const auto& a : x.args)
-                args.push_back({{"name", a.name.name}, {"expr", text_or_null(a.value)}});
-              j["args"] = std::move(args);
+              plan::Call c{.runbook = x.runbook.name};
+              for (const auto& a : x.args) c.args.push_back({a.name.name, text_or_null(a.value)});
+              j.body = std::move(c);
             } else if constexpr (std::is_same_v<T, ast::Notify>) {
-              j = notify(x, j);
+              j.body = notify(x);
             } else if constexpr (std::is_same_v<T, ast::Undo>) {
-              j["kind"] = "undo";
-              j["only_on_failure"] = true;
               std::vector<StepStatement> inner =
                   x.body ? expand_body(*x.body, *in_.imports) : std::vector<StepStatement>{};
-              j["statements"] = statements(inner, ctx, true, s.use, s.tmpl);
+              j.body = plan::Undo{.statements = statements(inner, ctx, true, s.use, s.tmpl)};
             } else {
               // destructive, evidence, safe, on failure, firing/passes when: shown
               // as properties of the step, not as statements.
@@ -412,146 +342,134 @@ class Planner {
     return out;
   }
 
-  json notify(const ast::Notify& n, json j = json::object()) const {
-    j["kind"] = n.page ? "page" : "notify";
-    j["role"] = n.role.name;
+  plan::Notice notify(const ast::Notify& n) const {
+    plan::Notice j{.kind = n.page ? ev::NoticeKind::Page : ev::NoticeKind::Notify,
+                   .role = n.role.name};
     auto role = in_.config->roles.find(n.role.name);
-    j["role_name"] = role != in_.config->roles.end() && !role->second.name.empty()
-                         ? json(role->second.name)
-                         : json(nullptr);
-    j["message"] = text_or_null(n.message);
-    j["when"] = text_or_null(n.when);
+    if (role != in_.config->roles.end() && !role->second.name.empty())
+      j.role_name.value = role->second.name;
+    j.message = text_or_null(n.message);
+    j.when = text_or_null(n.when);
     return j;
   }
 
   // --- steps, signals, checks ----------------------------------------------
 
-  json gate(const std::vector<StepStatement>& stmts, const std::string& id) const {
+  plan::Gate gate(const std::vector<StepStatement>& stmts, const std::string& id) const {
     Gate g = gate_for(stmts, severity_, in_.config->policy, *in_.patterns);
-    json j = {{"kind", gate_kind_name(g.kind)},
-              {"destructive", g.destructive},
-              {"reason", g.reason},
-              {"typed_by_policy", g.typed_by_policy}};
-    j["prompt"] = g.confirm ? text_or_null(g.confirm->prompt) : json(nullptr);
+    plan::Gate j{.kind = plan_gate_kind(g.kind),
+                 .destructive = g.destructive,
+                 .reason = g.reason,
+                 .typed_by_policy = g.typed_by_policy};
+    if (g.confirm) j.prompt = text_or_null(g.confirm->prompt);
     if (g.kind == GateKind::Typed)
-      j["typed"] = g.confirm && g.confirm->typed ? json(std::string(g.confirm->typed->span.text()))
-                                                 : json(id);
-    else
-      j["typed"] = nullptr;
-    if (g.kind == GateKind::None)
-      j["without_terminal"] = nullptr;
-    else if (!in_.config->policy.allow_non_interactive_approval)
-      j["without_terminal"] = "refused (rbk.yaml policy allows no approval without a terminal)";
+      j.typed.value =
+          g.confirm && g.confirm->typed ? std::string(g.confirm->typed->span.text()) : id;
+    if (g.kind == GateKind::None) return j;  // nothing to approve
+    if (!in_.config->policy.allow_non_interactive_approval)
+      j.without_terminal.value = "refused (rbk.yaml policy allows no approval without a terminal)";
     else if (id.empty())
-      j["without_terminal"] = "refused (the signal or check has no id to approve)";
+      j.without_terminal.value = "refused (the signal or check has no id to approve)";
     else
-      j["without_terminal"] = "--approve " + id;
+      j.without_terminal.value = "--approve " + id;
     return j;
   }
 
-  /// The common part of a signal, step or check.
+  /// Fills the common part of a signal, step or check (`kind`).
   /// `id` is the item's id as the engine names it (ast::item_id for an
   /// unnamed signal or check), so RBK_STEP and --approve match a run's.
-  json item(const char* kind, const char* section, const std::string& id, bool named,
-            const std::string& title, const ast::Body& body) {
+  void item(plan::Runnable& j, std::string_view kind, const char* section, const std::string& id,
+            bool named, const std::string& title, const ast::Body& body) {
     StepContext ctx;
     ctx.section = section;
     ctx.id = id;
     // An unnamed signal or check reads better by its title than its number.
     ctx.owner = std::string(kind) + " " + (named ? id : "\"" + title + "\"");
 
-    json j = json::object();
-    j["kind"] = kind;
-    j["id"] = id;
-    j["title"] = title;
-    json before = json::array();
-    for (const auto& [name, from] : captures_) before.push_back({{"name", name}, {"value", from}});
-    j["captures_before"] = std::move(before);
+    j.id = id;
+    j.title = title;
+    for (const auto& [name, from] : captures_) j.captures_before.push_back({name, from});
 
     std::vector<StepStatement> stmts = expand_body(body, *in_.imports);
-    j["gate"] = gate(stmts, ctx.id);
-    bool evidence = false;
+    j.gate = gate(stmts, ctx.id);
     const ast::OnFailure* on_failure = nullptr;
     const ast::Expr* condition = nullptr;
     const ast::Safe* safe = nullptr;
     for (const auto& s : stmts) {
-      if (std::holds_alternative<ast::Evidence>(*s.stmt)) evidence = true;
+      if (std::holds_alternative<ast::Evidence>(*s.stmt)) j.evidence = true;
       if (const auto* f = std::get_if<ast::Safe>(s.stmt)) safe = f;
       if (const auto* f = std::get_if<ast::OnFailure>(s.stmt)) on_failure = f;
       if (const auto* f = std::get_if<ast::Firing>(s.stmt)) condition = f->cond.get();
       if (const auto* f = std::get_if<ast::Passes>(s.stmt)) condition = f->cond.get();
     }
-    j["evidence"] = evidence;
-    j["safe"] = safe ? json(written(safe->reason)) : json(nullptr);
-    j["condition"] = condition ? json(std::string(condition->span.text())) : json(nullptr);
+    if (safe) j.safe.value = written(safe->reason);
+    if (condition) j.condition.value = std::string(condition->span.text());
     // The failure policy matters in remediation; elsewhere only an explicit one is shown.
     const bool fails = std::string_view(section) == "remediate";
     if (on_failure || fails) {
-      j["on_failure"] = policy_name(on_failure ? on_failure->policy : ast::FailurePolicy::Rollback);
-      j["on_failure_default"] = on_failure == nullptr;
-    } else {
-      j["on_failure"] = nullptr;
-      j["on_failure_default"] = false;
+      j.on_failure.value =
+          plan_on_failure(on_failure ? on_failure->policy : ast::FailurePolicy::Rollback);
+      j.on_failure_default = on_failure == nullptr;
     }
-    j["statements"] = statements(stmts, ctx, false);
-    j["uses"] = std::move(ctx.uses);
+    j.statements = statements(stmts, ctx, false);
+    j.uses = std::move(ctx.uses);
     // Captures made in an undo block exist (empty unless the undo ran) after the step.
     for (auto& c : ctx.undo_captures) captures_.push_back(std::move(c));
-    return j;
   }
 
-  json step(const ast::Step& st, const char* section) {
-    std::string title = st.title ? written(*st.title) : std::string();
-    json j = item("step", section, st.id.name, true, title, st.body);
-    j["when"] = text_or_null(st.when);
-    std::vector<std::string> causes;
-    causes_in(st.when.get(), causes);
-    j["selected_by"] = causes;
+  plan::Step step(const ast::Step& st, const char* section) {
+    plan::Step j;
+    item(j, plan::Step::kKind, section, st.id.name, true,
+         st.title ? written(*st.title) : std::string(), st.body);
+    j.when = text_or_null(st.when);
+    causes_in(st.when.get(), j.selected_by);
     return j;
   }
 
   // --- sections -------------------------------------------------------------
 
-  json section(ast::SectionKind kind) {
-    json j = {{"section", ast::section_name(kind)}};
+  plan::Section section(ast::SectionKind kind, plan::SectionName plan_name) {
     auto found = sections_.find(kind);
-    j["present"] = found != sections_.end();
+    plan::Section j{.section = plan_name, .present = found != sections_.end()};
     const char* name = ast::section_name(kind);
     if (kind == ast::SectionKind::Escalate) {
-      j["rules"] = escalation(found == sections_.end() ? nullptr : found->second);
+      j.rules = escalation(found == sections_.end() ? nullptr : found->second);
       return j;
     }
-    json items = json::array();
+    std::vector<plan::Item> items;
     if (found != sections_.end()) {
       size_t signals = 0, checks = 0;
       for (const auto& si : found->second->items) {
         if (const auto* sg = std::get_if<ast::Signal>(&si)) {
-          items.push_back(item("signal", name, ast::item_id(sg->id, "signal", ++signals),
-                               sg->id.has_value(), written(sg->title), sg->body));
+          plan::Signal s;
+          item(s, plan::Signal::kKind, name, ast::item_id(sg->id, "signal", ++signals),
+               sg->id.has_value(), written(sg->title), sg->body);
+          items.push_back({std::move(s)});
         } else if (const auto* st = std::get_if<ast::Step>(&si)) {
-          items.push_back(step(*st, name));
+          items.push_back({step(*st, name)});
         } else if (const auto* ck = std::get_if<ast::Check>(&si)) {
-          json c = item("check", name, ast::item_id(ck->id, "check", ++checks), ck->id.has_value(),
-                        written(ck->title), ck->body);
-          c["within"] = ck->within ? json(ck->within->text) : json(nullptr);
-          c["every"] = ck->every ? json(ck->every->text) : json(nullptr);
-          items.push_back(std::move(c));
+          plan::Check c;
+          item(c, plan::Check::kKind, name, ast::item_id(ck->id, "check", ++checks),
+               ck->id.has_value(), written(ck->title), ck->body);
+          c.within = text_or_null(ck->within);
+          c.every = text_or_null(ck->every);
+          items.push_back({std::move(c)});
         } else if (const auto* cs = std::get_if<ast::Cause>(&si)) {
-          json c = {{"kind", "cause"}, {"id", cs->id.name}, {"title", written(cs->title)}};
-          c["when"] = text_or_null(cs->when);
-          c["selects"] = selects(cs->id.name);
-          items.push_back(std::move(c));
+          items.push_back({plan::Cause{.id = cs->id.name,
+                                       .title = written(cs->title),
+                                       .when = text_or_null(cs->when),
+                                       .selects = selects(cs->id.name)}});
         }
       }
     }
-    j["items"] = std::move(items);
-    if (kind == ast::SectionKind::Rollback) j["undo_first"] = undo_order();
+    j.items = std::move(items);
+    if (kind == ast::SectionKind::Rollback) j.undo_first = undo_order();
     return j;
   }
 
   /// The remediation and rollback steps whose `when` refers to `cause.ID`.
-  json selects(const std::string& cause) const {
-    json out = json::array();
+  std::vector<plan::Branch> selects(const std::string& cause) const {
+    std::vector<plan::Branch> out;
     for (auto kind : {ast::SectionKind::Remediate, ast::SectionKind::Rollback}) {
       auto found = sections_.find(kind);
       if (found == sections_.end()) continue;
@@ -561,10 +479,10 @@ class Planner {
         std::vector<std::string> causes;
         causes_in(st->when.get(), causes);
         if (std::find(causes.begin(), causes.end(), cause) == causes.end()) continue;
-        json s = {{"step", st->id.name}, {"section", ast::section_name(kind)}};
-        s["title"] = st->title ? json(written(*st->title)) : json(nullptr);
-        s["when"] = text_or_null(st->when);
-        out.push_back(std::move(s));
+        plan::Branch b{.step = st->id.name, .section = plan_section(kind)};
+        if (st->title) b.title.value = written(*st->title);
+        b.when = text_or_null(st->when);
+        out.push_back(std::move(b));
       }
     }
     return out;
@@ -572,11 +490,10 @@ class Planner {
 
   /// Remediation steps with an undo block, newest first: the order their
   /// undo blocks run in (for the steps that completed) before the rollback section.
-  json undo_order() const {
-    json out = json::array();
-    auto found = sections_.find(ast::SectionKind::Remediate);
-    if (found == sections_.end()) return out;
+  std::vector<std::string> undo_order() const {
     std::vector<std::string> ids;
+    auto found = sections_.find(ast::SectionKind::Remediate);
+    if (found == sections_.end()) return ids;
     for (const auto& si : found->second->items) {
       const auto* st = std::get_if<ast::Step>(&si);
       if (!st) continue;
@@ -586,11 +503,11 @@ class Planner {
           break;
         }
     }
-    for (auto it = ids.rbegin(); it != ids.rend(); ++it) out.push_back(*it);
-    return out;
+    std::reverse(ids.begin(), ids.end());
+    return ids;
   }
 
-  json escalation(const ast::Section* s) const {
+  std::vector<plan::Rule> escalation(const ast::Section* s) const {
     std::vector<const ast::Escalation*> start, after, failure, success;
     if (s) {
       for (const auto& si : s->items) {
@@ -615,28 +532,29 @@ class Planner {
     std::stable_sort(after.begin(), after.end(), [](const auto* a, const auto* b) {
       return (a->after ? a->after->ms : 0) < (b->after ? b->after->ms : 0);
     });
-    json out = json::array();
-    auto add = [&](const std::vector<const ast::Escalation*>& rules, const char* trigger) {
+    std::vector<plan::Rule> out;
+    auto add = [&](const std::vector<const ast::Escalation*>& rules, ev::Trigger trigger) {
       for (const auto* e : rules) {
-        json j = notify(e->action);
-        j["trigger"] = trigger;
-        j["after"] = e->after ? json(e->after->text) : json(nullptr);
-        j["after_ms"] = e->after ? json(e->after->ms) : json(nullptr);
+        plan::Rule j;
+        static_cast<plan::Notice&>(j) = notify(e->action);
+        j.trigger = trigger;
+        j.after = text_or_null(e->after);
+        if (e->after) j.after_ms.value = e->after->ms;
         out.push_back(std::move(j));
       }
     };
-    add(start, "start");
-    add(after, "after");
-    add(failure, "failure");
-    add(success, "success");
+    add(start, ev::Trigger::Start);
+    add(after, ev::Trigger::After);
+    add(failure, ev::Trigger::Failure);
+    add(success, ev::Trigger::Success);
     return out;
   }
 };
 
 }  // namespace
 
-json make_plan(const PlanInput& in) {
-  if (!in.runbook) return json::object();
+Plan make_plan(const PlanInput& in) {
+  if (!in.runbook) return Plan{};
   // Missing inputs read as empty ones: no imports, the default config and
   // no destructive patterns (gates then come only from what the author wrote).
   static const Imports no_imports;
@@ -646,7 +564,9 @@ json make_plan(const PlanInput& in) {
   if (!full.imports) full.imports = &no_imports;
   if (!full.config) full.config = &default_config;
   if (!full.patterns) full.patterns = &no_patterns;
-  return Masker(full.secret_values, full.config->redact).mask(Planner(full).plan());
+  Plan p = Planner(full).plan();
+  mask_plan(p, Masker(full.secret_values, full.config->redact));
+  return p;
 }
 
 std::vector<std::string> env_secret_values(const ast::Runbook& rb) {

@@ -8,9 +8,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "interpreter/plan/plan_types.hpp"
 #include "interpreter/project/config.hpp"
 #include "interpreter/project/destructive.hpp"
 #include "interpreter/runtime/params.hpp"
@@ -38,16 +38,17 @@ struct PlanInput {
 /// (reading them runs nothing); unset ones are left out.
 std::vector<std::string> env_secret_values(const ast::Runbook& rb);
 
-/// The plan as data (the `--format json` output of `rbk plan`). Sections come
-/// in execution order, each signal/step/check with its gate, its statements
-/// (`use` flattened, `from_use` indexing the step's `uses`) and, per command,
-/// the `env` it would receive. Strings and conditions are as written. Null
-/// imports, config or patterns read as none / rbk's defaults; a null runbook
-/// gives an empty object.
-nlohmann::json make_plan(const PlanInput& in);
+/// The plan as data (plan_json writes it for `rbk plan --format json`).
+/// Sections come in execution order, each signal/step/check with its gate,
+/// its statements (`use` flattened, `from_use` indexing the step's `uses`)
+/// and, per command, the `env` it would receive. Strings and conditions are
+/// as written; every string is masked (secret values known without running
+/// anything, the config's redaction patterns). Null imports, config or
+/// patterns read as none / rbk's defaults; a null runbook gives an empty Plan.
+Plan make_plan(const PlanInput& in);
 
 /// The plan as text for a reader (no colour, no terminal control codes),
-/// rendered from make_plan's JSON alone; a partial plan renders what it has.
-std::string render_plan(const nlohmann::json& plan);
+/// rendered from the Plan alone, so the text and the JSON cannot disagree.
+std::string render_plan(const Plan& plan);
 
 }  // namespace rbk

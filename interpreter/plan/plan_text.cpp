@@ -1,32 +1,20 @@
-// The plan as text for a reader (`rbk plan`), rendered from make_plan's JSON
-// alone: nothing here reads the runbook, so the text and `--format json`
-// cannot disagree.
+// The plan as text for a reader (`rbk plan`), rendered from the Plan alone:
+// nothing here reads the runbook, so the text and `--format json` cannot
+// disagree.
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
-#include "interpreter/base/json_fields.hpp"
 #include "interpreter/plan/plan.hpp"
-#include "interpreter/runtime/value.hpp"
 
 namespace rbk {
 
 namespace {
 
-using nlohmann::json;
-
-/// `j[key]`, or null when `j` is not an object or has no such key (the
-/// renderer never fails on a plan with missing parts).
-const json& get(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-
-using json_fields::flag;
-using json_fields::str;
+using plan::or_empty;
 
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -75,122 +63,120 @@ std::string wrap(const std::vector<std::string>& items, size_t first_col, const 
   return out;
 }
 
+/// What a section does in a run, after its heading.
+const char* purpose(plan::SectionName s) {
+  switch (s) {
+    case plan::SectionName::Alert:
+      return "is the alert real? every signal runs; if none fires, the run stops (unless "
+             "--force)";
+    case plan::SectionName::Diagnose:
+      return "read-only; a non-zero exit is recorded, not a failure";
+    case plan::SectionName::Causes:
+      return "no commands; every cause is evaluated in order, any number may match";
+    case plan::SectionName::Remediate:
+      return "steps whose condition holds, in order; a failing step applies its failure policy";
+    case plan::SectionName::Verify:
+      return "a check that does not pass in time fails the run (rollback)";
+    case plan::SectionName::Rollback:
+      return "only after a failure";
+    case plan::SectionName::Escalate:
+      return "start rules fire once an alert signal fires; 'after' counts from the start";
+  }
+  return "";
+}
+
 class Renderer {
  public:
-  explicit Renderer(const json& plan) : p_(plan) {}
+  explicit Renderer(const Plan& plan) : p_(plan) {}
 
   std::string render() {
     header();
     int n = 0;
-    for (const auto& s : get(p_, "sections")) section(s, ++n);
+    for (const auto& s : p_.sections) section(s, ++n);
     return out_;
   }
 
  private:
-  const json& p_;
+  const Plan& p_;
   std::string out_;
 
   void line(const std::string& s = {}) { out_ += s + "\n"; }
 
   void header() {
-    const std::string name = str(p_, "runbook");
-    line("PLAN for runbook " + name + " (" + str(p_, "file") + "): nothing was run.");
+    const std::string& name = p_.runbook;
+    line("PLAN for runbook " + name + " (" + p_.file + "): nothing was run.");
     line("This is what `rbk run` would do. No command, secret command or notification was");
     line("executed; conditions and messages are shown as written.");
     line();
-    std::string title = str(p_, "title");
+    const std::string& title = or_empty(p_.title);
     line(title.empty() ? name : title);
-    std::string meta =
-        "  severity: " + (get(p_, "severity").is_string() ? str(p_, "severity") : "-");
-    if (get(p_, "owner").is_string()) meta += "   owner: " + str(p_, "owner");
+    std::string meta = "  severity: " + (p_.severity.value ? *p_.severity.value : "-");
+    if (p_.owner.value) meta += "   owner: " + *p_.owner.value;
     line(meta);
-    line("  config: " +
-         (get(p_, "config").is_string() ? str(p_, "config") : "(no rbk.yaml: defaults)") +
-         "   default timeout: " + str(p_, "default_timeout"));
+    line("  config: " + (p_.config.value ? *p_.config.value : "(no rbk.yaml: defaults)") +
+         "   default timeout: " + p_.default_timeout);
     line();
-
-    const json& params = get(p_, "params");
-    if (params.empty()) {
-      line("Parameters: none");
-    } else {
-      line("Parameters (every command receives them as environment variables):");
-      size_t w = 0, tw = 0;
-      for (const auto& prm : params) {
-        w = std::max(w, str(prm, "name").size());
-        tw = std::max(tw, str(prm, "type").size());
-      }
-      for (const auto& prm : params) {
-        std::string src = str(prm, "source");
-        std::string value = str(prm, "value");
-        if (src == "missing") {
-          value = "<required, not given>";
-        } else if (str(prm, "type") == "list") {  // one element per line in the variable
-          std::string items;
-          for (char c : value) items += c == '\n' ? std::string(", ") : std::string(1, c);
-          value = "[" + items + "]";
-        } else if (value.empty()) {
-          value = "\"\"";
-        }
-        std::string l =
-            "  " + pad(str(prm, "name"), w) + " : " + pad(str(prm, "type"), tw) + " = " + value;
-        if (src == "default") l += "  (default)";
-        line(l);
-      }
-      if (!get(p_, "missing_params").empty())
-        line("  (a run asks for the missing ones on a terminal, or takes them with -p NAME=VALUE)");
-    }
-    const json& secrets = get(p_, "secrets");
-    if (!secrets.empty()) {
+    params();
+    if (!p_.secrets.empty()) {
       line("Secrets (exported to commands, masked everywhere; plan does not read them):");
       size_t w = 0;
-      for (const auto& s : secrets) w = std::max(w, str(s, "name").size());
-      for (const auto& s : secrets) {
-        std::string from = str(s, "source") == "env"
-                               ? "from env " + str(s, "var")
-                               : "from command `" + str(s, "command") + "` (not run by plan)";
-        line("  " + pad(str(s, "name"), w) + " = ***  " + indent_lines(from, "      "));
+      for (const auto& s : p_.secrets) w = std::max(w, s.name.size());
+      for (const auto& s : p_.secrets) {
+        std::string from = s.source == plan::SecretSource::Env
+                               ? "from env " + s.var.value_or("")
+                               : "from command `" + s.command.value_or("") + "` (not run by plan)";
+        line("  " + pad(s.name, w) + " = ***  " + indent_lines(from, "      "));
       }
     }
     line("Set by rbk for every command:");
     size_t w = 0;
-    for (const auto& v : get(p_, "rbk_variables")) w = std::max(w, str(v, "name").size());
-    for (const auto& v : get(p_, "rbk_variables")) {
-      std::string value = str(v, "value");
-      line("  " + pad(str(v, "name"), w) + " = " + (value.empty() ? "(empty)" : value));
-    }
+    for (const auto& v : p_.rbk_variables) w = std::max(w, v.name.size());
+    for (const auto& v : p_.rbk_variables)
+      line("  " + pad(v.name, w) + " = " + (v.value.empty() ? "(empty)" : v.value));
   }
 
-  void section(const json& s, int n) {
-    const std::string name = str(s, "section");
+  void params() {
+    if (p_.params.empty()) return line("Parameters: none");
+    line("Parameters (every command receives them as environment variables):");
+    size_t w = 0, tw = 0;
+    for (const auto& prm : p_.params) {
+      w = std::max(w, prm.name.size());
+      tw = std::max(tw, prm.type.size());
+    }
+    for (const auto& prm : p_.params) {
+      std::string value = or_empty(prm.value);
+      if (prm.source == plan::ParamSource::Missing) {
+        value = "<required, not given>";
+      } else if (prm.type == "list") {  // one element per line in the variable
+        std::string items;
+        for (char c : value) items += c == '\n' ? std::string(", ") : std::string(1, c);
+        value = "[" + items + "]";
+      } else if (value.empty()) {
+        value = "\"\"";
+      }
+      std::string l = "  " + pad(prm.name, w) + " : " + pad(prm.type, tw) + " = " + value;
+      if (prm.source == plan::ParamSource::Default) l += "  (default)";
+      line(l);
+    }
+    if (!p_.missing_params.empty())
+      line("  (a run asks for the missing ones on a terminal, or takes them with -p NAME=VALUE)");
+  }
+
+  void section(const plan::Section& s, int n) {
+    const std::string name(name_of(s.section));
     line();
     std::string head = std::to_string(n) + ". " + upper(name);
-    if (!flag(s, "present")) {
-      if (name == "alert")
+    if (!s.present) {
+      if (s.section == plan::SectionName::Alert)
         line(head + ": none (the run starts at diagnosis)");
       else
         line(head + ": none");
       return;
     }
-    static const std::map<std::string, std::string> what = {
-        {"alert",
-         "is the alert real? every signal runs; if none fires, the run stops (unless "
-         "--force)"},
-        {"diagnose", "read-only; a non-zero exit is recorded, not a failure"},
-        {"causes", "no commands; every cause is evaluated in order, any number may match"},
-        {"remediate",
-         "steps whose condition holds, in order; a failing step applies its failure "
-         "policy"},
-        {"verify", "a check that does not pass in time fails the run (rollback)"},
-        {"rollback", "only after a failure"},
-        {"escalate", "start rules fire once an alert signal fires; 'after' counts from the start"},
-    };
-    auto described = what.find(name);
-    line(described == what.end() ? head : head + ": " + described->second);
-    if (name == "escalate") return escalation(get(s, "rules"));
-    if (name == "rollback") {
-      std::vector<std::string> undo;
-      for (const auto& id : get(s, "undo_first"))
-        if (id.is_string()) undo.push_back(id.get<std::string>());
+    line(head + ": " + purpose(s.section));
+    if (s.section == plan::SectionName::Escalate) return escalation(or_empty(s.rules));
+    if (s.section == plan::SectionName::Rollback) {
+      const std::vector<std::string>& undo = or_empty(s.undo_first);
       if (undo.empty())
         line("  first: no remediation step has an undo block");
       else
@@ -198,125 +184,128 @@ class Renderer {
              wrap(undo, 80, "    "));
       line("  then:");
     }
-    if (get(s, "items").empty()) line("  (empty)");
-    for (const auto& it : get(s, "items")) {
-      if (str(it, "kind") == "cause")
-        cause(it);
-      else
-        item(it, name);
+    const std::vector<plan::Item>& items = or_empty(s.items);
+    if (items.empty()) line("  (empty)");
+    for (const auto& it : items) {
+      std::visit(
+          [&](const auto& x) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, plan::Cause>)
+              cause(x);
+            else
+              item(x, name);
+          },
+          it.body);
     }
   }
 
-  void cause(const json& c) {
-    line("  cause " + str(c, "id") + " \"" + str(c, "title") + "\"");
-    line("    matches when " + str(c, "when"));
-    if (get(c, "selects").empty())
-      line("    (no step selects itself with cause." + str(c, "id") + ")");
-    for (const auto& s : get(c, "selects")) {
-      std::string l = "    branch: when " + str(s, "when") + " -> " + str(s, "step");
-      if (get(s, "title").is_string()) l += " \"" + str(s, "title") + "\"";
-      if (str(s, "section") != "remediate") l += " (" + str(s, "section") + ")";
+  void cause(const plan::Cause& c) {
+    line("  cause " + c.id + " \"" + c.title + "\"");
+    line("    matches when " + or_empty(c.when));
+    if (c.selects.empty()) line("    (no step selects itself with cause." + c.id + ")");
+    for (const auto& s : c.selects) {
+      std::string l = "    branch: when " + or_empty(s.when) + " -> " + s.step;
+      if (s.title.value) l += " \"" + *s.title.value + "\"";
+      if (s.section != plan::SectionName::Remediate)
+        l.append(" (").append(name_of(s.section)) += ")";
       line(l);
     }
   }
 
-  void gate(const json& g, const std::string& in) {
-    const std::string kind = str(g, "kind");
-    if (kind == "none") return;
-    std::string l = in + "GATE: " + (kind == "typed" ? "typed confirmation" : "y/N confirmation");
-    if (!str(g, "reason").empty()) l += " (" + str(g, "reason") + ")";
+  void gate(const plan::Gate& g, const std::string& in) {
+    if (g.kind == plan::GateKind::None) return;
+    const bool typed = g.kind == plan::GateKind::Typed;
+    std::string l = in + "GATE: " + (typed ? "typed confirmation" : "y/N confirmation");
+    if (!g.reason.empty()) l += " (" + g.reason + ")";
     line(l);
     const std::string more = in + "      ";
-    if (get(g, "prompt").is_string())
-      line(more + "prompt: " + quoted(str(g, "prompt"), more + "  "));
-    if (kind == "typed") {
-      if (flag(g, "typed_by_policy"))
-        line(more + "type: the step id " + str(g, "typed") + " (severity policy in rbk.yaml)");
+    if (g.prompt.value) line(more + "prompt: " + quoted(*g.prompt.value, more + "  "));
+    if (typed) {
+      if (g.typed_by_policy)
+        line(more + "type: the step id " + or_empty(g.typed) + " (severity policy in rbk.yaml)");
       else
-        line(more + "type: the value of " + str(g, "typed"));
+        line(more + "type: the value of " + or_empty(g.typed));
     }
-    line(more + "without a terminal: " + str(g, "without_terminal"));
+    line(more + "without a terminal: " + or_empty(g.without_terminal));
   }
 
-  void item(const json& it, const std::string& section) {
-    const std::string kind = str(it, "kind");
-    std::string head = "  " + kind;
-    if (get(it, "id").is_string()) head += " " + str(it, "id");
-    if (!str(it, "title").empty()) head += " \"" + str(it, "title") + "\"";
+  /// A signal, step or check.
+  template <class T>
+  void item(const T& it, const std::string& section) {
+    std::string head = "  " + std::string(T::kKind) + " " + it.id;
+    if (!it.title.empty()) head += " \"" + it.title + "\"";
     line(head);
     const std::string in = "    ";
-    if (it.contains("when") && get(it, "when").is_string()) line(in + "when " + str(it, "when"));
-    if (kind == "signal") {
+    if constexpr (std::is_same_v<T, plan::Step>) {
+      if (it.when.value) line(in + "when " + *it.when.value);
+    } else if constexpr (std::is_same_v<T, plan::Signal>) {
       line(in + "fires when " +
-           (get(it, "condition").is_string() ? str(it, "condition") : "a command exits non-zero"));
-    } else if (kind == "check") {
-      if (get(it, "within").is_string()) {
-        std::string l = in + "polled until it passes, for up to " + str(it, "within");
-        if (get(it, "every").is_string()) l += ", every " + str(it, "every");
+           (it.condition.value ? *it.condition.value : "a command exits non-zero"));
+    } else {
+      if (it.within.value) {
+        std::string l = in + "polled until it passes, for up to " + *it.within.value;
+        if (it.every.value) l += ", every " + *it.every.value;
         line(l);
       } else {
         line(in + "runs once");
       }
       line(in + "passes when " +
-           (get(it, "condition").is_string() ? str(it, "condition") : "its commands exit 0"));
+           (it.condition.value ? *it.condition.value : "its commands exit 0"));
     }
-    gate(get(it, "gate"), in);
-    if (flag(it, "evidence")) line(in + "evidence: output kept in the record and the report");
-    if (get(it, "safe").is_string())
-      line(in + "safe: " + str(it, "safe") + " (commands rbk cannot analyse run without a gate)");
+    gate(it.gate, in);
+    if (it.evidence) line(in + "evidence: output kept in the record and the report");
+    if (it.safe.value)
+      line(in + "safe: " + *it.safe.value + " (commands rbk cannot analyse run without a gate)");
 
     std::vector<std::string> caps;
-    for (const auto& c : get(it, "captures_before"))
-      caps.push_back(str(c, "name") + "=" + str(c, "value"));
-    if (section != "escalate") {
-      std::string prefix = in + "captures so far: ";
-      if (caps.empty())
-        line(prefix + "none");
-      else
-        line(prefix + wrap(caps, prefix.size(), in + "  "));
-      std::string step = get(it, "id").is_string() ? str(it, "id") : "";
-      line(in + "RBK_SECTION=" + section + " RBK_STEP=" + (step.empty() ? "(empty)" : step));
-    }
-    statements(get(it, "statements"), get(it, "uses"), in);
-    if (get(it, "on_failure").is_string()) {
-      std::string l = in + "on failure: " + str(it, "on_failure");
-      if (flag(it, "on_failure_default")) l += " (default)";
+    for (const auto& c : it.captures_before) caps.push_back(c.name + "=" + c.value);
+    std::string prefix = in + "captures so far: ";
+    if (caps.empty())
+      line(prefix + "none");
+    else
+      line(prefix + wrap(caps, prefix.size(), in + "  "));
+    line(in + "RBK_SECTION=" + section + " RBK_STEP=" + (it.id.empty() ? "(empty)" : it.id));
+    statements(it.statements, it.uses, in);
+    if (it.on_failure.value) {
+      std::string l = in + "on failure: ";
+      l += name_of(*it.on_failure.value);
+      if (it.on_failure_default) l += " (default)";
       line(l);
     }
   }
 
-  void statements(const json& stmts, const json& uses, const std::string& in) {
-    long current_use = -1;
+  void statements(const std::vector<plan::Statement>& stmts, const std::vector<plan::Use>& uses,
+                  const std::string& in) {
+    // The use whose header was shown last; a statement of no use ends it.
+    // (A size_t, not a std::optional: gcc 12 -O2 warns falsely of the latter.)
+    constexpr size_t kNoUse = std::numeric_limits<size_t>::max();
+    size_t current_use = kNoUse;
     for (const auto& s : stmts) {
       std::string at = in;
-      if (s.contains("from_use")) {
-        long u = get(s, "from_use").is_number_integer() ? get(s, "from_use").get<long>() : -1;
-        if (u != current_use) {
-          current_use = u;
-          if (uses.is_array() && u >= 0 && static_cast<size_t>(u) < uses.size())
-            use_header(uses[static_cast<size_t>(u)], in);
+      if (s.from_use) {
+        if (*s.from_use != current_use) {
+          current_use = *s.from_use;
+          if (current_use < uses.size()) use_header(uses[current_use], in);
         }
         at = in + "  ";
       } else {
-        current_use = -1;
+        current_use = kNoUse;
       }
-      statement(s, at, uses);
+      std::visit([&](const auto& x) { statement(x, at, uses); }, s.body);
     }
   }
 
-  void use_header(const json& u, const std::string& in) {
-    std::string l = in + "use " + str(u, "use");
-    if (get(u, "title").is_string()) l += " \"" + str(u, "title") + "\"";
+  void use_header(const plan::Use& u, const std::string& in) {
+    std::string l = in + "use " + u.use;
+    if (u.title.value) l += " \"" + *u.title.value + "\"";
     line(l);
     std::vector<std::string> args;
-    for (const auto& a : get(u, "args")) {
-      std::string src = str(a, "source");
-      if (src == "with")
-        args.push_back(str(a, "name") + " = " + str(a, "expr"));
-      else if (src == "default")
-        args.push_back(str(a, "name") + " = " + str(a, "expr") + " (default)");
+    for (const auto& a : u.args) {
+      if (a.source == plan::ArgSource::With)
+        args.push_back(a.name + " = " + or_empty(a.expr));
+      else if (a.source == plan::ArgSource::Default)
+        args.push_back(a.name + " = " + or_empty(a.expr) + " (default)");
       else
-        args.push_back(str(a, "name") + " = <required, not given>");
+        args.push_back(a.name + " = <required, not given>");
     }
     if (!args.empty()) {
       std::string prefix = in + "  with ";
@@ -324,73 +313,87 @@ class Renderer {
     }
   }
 
-  void statement(const json& s, const std::string& in, const json& uses) {
-    const std::string kind = str(s, "kind");
-    if (kind == "run" || kind == "until") {
-      std::vector<std::string> opts;
-      if (kind == "run") {
-        if (get(s, "capture").is_string()) opts.push_back("as " + str(s, "capture"));
-        opts.push_back((flag(s, "timeout_default") ? "default timeout " : "timeout ") +
-                       str(s, "timeout"));
-        if (get(s, "retry").is_number()) {
-          std::string r = "retry " + std::to_string(get(s, "retry").get<long long>());
-          if (get(s, "retry_every").is_string()) r += " every " + str(s, "retry_every");
-          opts.push_back(r);
-        }
-      } else {
-        opts.push_back("repeated until it exits 0, for up to " + str(s, "within"));
-        if (get(s, "every").is_string()) opts.push_back("every " + str(s, "every"));
-      }
-      std::string o;
-      for (const auto& x : opts) o += (o.empty() ? "" : ", ") + x;
-      const std::string cmd = str(s, "command");
-      if (cmd.find('\n') == std::string::npos) {
-        line(in + kind + " `" + cmd + "`");
-        line(in + "    " + o);
-      } else {
-        line(in + kind + " (" + o + "):");
-        line(in + "    " + indent_lines(cmd, in + "    "));
-      }
-      return;
-    }
-    if (kind == "confirm") return;  // shown as the step's GATE
-    if (kind == "note") return line(in + "note " + quoted(str(s, "text"), in + "  "));
-    if (kind == "manual")
-      return line(in + "manual " + quoted(str(s, "text"), in + "  ") + "\n" + in +
-                  "    (waits for the operator: done, skip or fail)");
-    if (kind == "call") {
-      std::vector<std::string> args;
-      for (const auto& a : get(s, "args")) args.push_back(str(a, "name") + " = " + str(a, "expr"));
-      std::string l = in + "call " + str(s, "runbook");
-      if (!args.empty()) l += " with " + wrap(args, l.size() + 6, in + "    ");
-      line(l);
-      line(in + "    (runs that runbook in this run; see `rbk plan " + str(s, "runbook") + "`)");
-      return;
-    }
-    if (kind == "page" || kind == "notify") return line(in + notify_text(s, in));
-    if (kind == "undo") {
-      line(in + "undo (runs if a later remediation step or a verify check fails):");
-      statements(get(s, "statements"), uses, in + "  ");
-      return;
+  /// A command with its options: on one line, or a multi-line one indented below.
+  void command(std::string_view kind, const std::string& cmd, const std::vector<std::string>& opts,
+               const std::string& in) {
+    std::string o;
+    for (const auto& x : opts) o += (o.empty() ? "" : ", ") + x;
+    std::string k(kind);
+    if (cmd.find('\n') == std::string::npos) {
+      line(in + k + " `" + cmd + "`");
+      line(in + "    " + o);
+    } else {
+      line(in + k + " (" + o + "):");
+      line(in + "    " + indent_lines(cmd, in + "    "));
     }
   }
 
-  static std::string notify_text(const json& s, const std::string& in) {
-    std::string l = str(s, "kind") + " " + str(s, "role");
-    if (get(s, "role_name").is_string()) l += " (" + str(s, "role_name") + ")";
-    if (get(s, "message").is_string()) l += " " + quoted(str(s, "message"), in + "  ");
-    if (get(s, "when").is_string()) l += " when " + str(s, "when");
+  void statement(const plan::Run& s, const std::string& in, const std::vector<plan::Use>&) {
+    std::vector<std::string> opts;
+    if (s.capture.value) opts.push_back("as " + *s.capture.value);
+    opts.push_back((s.timeout_default ? "default timeout " : "timeout ") + s.timeout);
+    if (s.retry.value) {
+      std::string r = "retry " + std::to_string(*s.retry.value);
+      if (s.retry_every.value) r += " every " + *s.retry_every.value;
+      opts.push_back(r);
+    }
+    command(plan::Run::kKind, s.command, opts, in);
+  }
+
+  void statement(const plan::Until& s, const std::string& in, const std::vector<plan::Use>&) {
+    std::vector<std::string> opts;
+    opts.push_back("repeated until it exits 0, for up to " + s.within);
+    if (s.every.value) opts.push_back("every " + *s.every.value);
+    command(plan::Until::kKind, s.command, opts, in);
+  }
+
+  void statement(const plan::Confirm&, const std::string&, const std::vector<plan::Use>&) {
+    // shown as the step's GATE
+  }
+
+  void statement(const plan::Note& s, const std::string& in, const std::vector<plan::Use>&) {
+    line(in + "note " + quoted(s.text, in + "  "));
+  }
+
+  void statement(const plan::Manual& s, const std::string& in, const std::vector<plan::Use>&) {
+    line(in + "manual " + quoted(s.text, in + "  ") + "\n" + in +
+         "    (waits for the operator: done, skip or fail)");
+  }
+
+  void statement(const plan::Call& s, const std::string& in, const std::vector<plan::Use>&) {
+    std::vector<std::string> args;
+    for (const auto& a : s.args) args.push_back(a.name + " = " + or_empty(a.expr));
+    std::string l = in + "call " + s.runbook;
+    if (!args.empty()) l += " with " + wrap(args, l.size() + 6, in + "    ");
+    line(l);
+    line(in + "    (runs that runbook in this run; see `rbk plan " + s.runbook + "`)");
+  }
+
+  void statement(const plan::Notice& s, const std::string& in, const std::vector<plan::Use>&) {
+    line(in + notify_text(s, in));
+  }
+
+  void statement(const plan::Undo& s, const std::string& in, const std::vector<plan::Use>& uses) {
+    line(in + "undo (runs if a later remediation step or a verify check fails):");
+    statements(s.statements, uses, in + "  ");
+  }
+
+  static std::string notify_text(const plan::Notice& s, const std::string& in) {
+    std::string l(name_of(s.kind));
+    l += " " + s.role;
+    if (s.role_name.value) l += " (" + *s.role_name.value + ")";
+    if (s.message.value) l += " " + quoted(*s.message.value, in + "  ");
+    if (s.when.value) l += " when " + *s.when.value;
     return l;
   }
 
-  void escalation(const json& rules) {
+  void escalation(const std::vector<plan::Rule>& rules) {
     if (rules.empty()) return line("  (no rules)");
     for (const auto& r : rules) {
-      std::string trigger = str(r, "trigger");
-      std::string when = trigger == "start"     ? "at start"
-                         : trigger == "after"   ? "after " + str(r, "after")
-                         : trigger == "failure" ? "on failure"
-                                                : "on success";
+      std::string when = r.trigger == ev::Trigger::Start     ? "at start"
+                         : r.trigger == ev::Trigger::After   ? "after " + or_empty(r.after)
+                         : r.trigger == ev::Trigger::Failure ? "on failure"
+                                                             : "on success";
       line("  " + pad(when, 12) + notify_text(r, "    "));
     }
   }
@@ -398,7 +401,7 @@ class Renderer {
 
 }  // namespace
 
-std::string render_plan(const json& plan) {
+std::string render_plan(const Plan& plan) {
   return Renderer(plan).render();
 }
 

@@ -1,16 +1,13 @@
 #include "interpreter/plan/show.hpp"
 
 #include <algorithm>
-
-#include "interpreter/base/json_fields.hpp"
+#include <type_traits>
 
 namespace rbk {
 
 namespace {
 
-using json = nlohmann::json;
-
-using json_fields::str;
+using plan::or_empty;
 
 /// Text inside a Markdown table cell: pipes escaped, lines joined.
 std::string cell(std::string s) {
@@ -67,71 +64,76 @@ std::string quote(const std::string& s, const std::string& indent) {
   return prefix_lines(s, indent + "> ");
 }
 
-std::string gate_line(const json& g) {
-  const std::string kind = str(g, "kind");
-  if (kind == "none" || kind.empty()) return "";
+std::string gate_line(const plan::Gate& g) {
+  if (g.kind == plan::GateKind::None) return "";
   std::string out = "**Asks first";
-  const std::string reason = str(g, "reason");
-  if (g.value("destructive", false))
-    out += reason.empty() || reason == "marked destructive" ? " (destructive)"
-                                                            : " (destructive: " + reason + ")";
+  if (g.destructive)
+    out += g.reason.empty() || g.reason == "marked destructive"
+               ? " (destructive)"
+               : " (destructive: " + g.reason + ")";
   out += ":** ";
-  if (kind == "typed")
-    out += "the operator types " +
-           code(g.contains("typed") && g["typed"].is_string() ? g["typed"].get<std::string>()
-                                                              : "the step id") +
-           (g.value("typed_by_policy", false) ? " (policy for this severity)" : "");
+  if (g.kind == plan::GateKind::Typed)
+    out += "the operator types " + code(g.typed.value ? *g.typed.value : "the step id") +
+           (g.typed_by_policy ? " (policy for this severity)" : "");
   else
     out += "y/N";
-  if (!str(g, "prompt").empty()) out += " — “" + str(g, "prompt") + "”";
-  if (!str(g, "without_terminal").empty())
-    out += ". Without a terminal: " + code("rbk run … " + str(g, "without_terminal"));
+  if (!or_empty(g.prompt).empty()) out += " — “" + or_empty(g.prompt) + "”";
+  if (!or_empty(g.without_terminal).empty())
+    out += ". Without a terminal: " + code("rbk run … " + or_empty(g.without_terminal));
   return out + "\n";
 }
 
-std::string statements(const json& list, const std::string& indent);
+std::string statements(const std::vector<plan::Statement>& list, const std::string& indent);
 
-std::string statement(const json& s, const std::string& indent) {
-  const std::string kind = str(s, "kind");
-  if (kind == "run") {
-    std::string opts =
-        "timeout " + str(s, "timeout") + (s.value("timeout_default", false) ? " (default)" : "");
-    if (s.contains("retry") && s["retry"].is_number())
-      opts +=
-          ", retry " + std::to_string(s["retry"].get<int>()) + " every " + str(s, "retry_every");
-    if (!str(s, "capture").empty()) opts += ", output as " + code(str(s, "capture"));
-    return indent + "- Runs (" + opts + "):\n\n" + block(str(s, "command"), "sh", indent + "  ") +
-           "\n";
-  }
-  if (kind == "until")
-    return indent + "- Waits until this succeeds (within " + str(s, "within") +
-           (str(s, "every").empty() ? "" : ", every " + str(s, "every")) + "):\n\n" +
-           block(str(s, "command"), "sh", indent + "  ") + "\n";
-  if (kind == "note") return indent + "- Note: " + str(s, "text") + "\n";
-  if (kind == "manual")
-    return indent + "- **Manual step** (answer done, skip or fail):\n\n" +
-           quote(str(s, "text"), indent + "  ") + "\n";
-  if (kind == "call") {
-    std::string args;
-    if (s.contains("args"))
-      for (const auto& a : s["args"])
-        args += (args.empty() ? " with " : ", ") + code(str(a, "name") + " = " + str(a, "expr"));
-    return indent + "- Runs runbook " + code(str(s, "runbook")) + args + "\n";
-  }
-  if (kind == "page" || kind == "notify")
-    return indent + "- " + (kind == "page" ? "Pages " : "Notifies ") + code(str(s, "role")) +
-           (str(s, "message").empty() ? "" : ": “" + str(s, "message") + "”") +
-           (str(s, "when").empty() ? "" : " when " + code(str(s, "when"))) + "\n";
-  if (kind == "undo")
-    return indent + "- **Undo** (runs if a later step fails):\n" +
-           statements(s["statements"], indent + "  ");
-  return "";  // confirm: shown with the gate
+std::string statement(const plan::Run& s, const std::string& indent) {
+  std::string opts = "timeout " + s.timeout + (s.timeout_default ? " (default)" : "");
+  if (s.retry.value)
+    opts += ", retry " + std::to_string(*s.retry.value) + " every " + or_empty(s.retry_every);
+  if (!or_empty(s.capture).empty()) opts += ", output as " + code(or_empty(s.capture));
+  return indent + "- Runs (" + opts + "):\n\n" + block(s.command, "sh", indent + "  ") + "\n";
 }
 
-std::string statements(const json& list, const std::string& indent) {
+std::string statement(const plan::Until& s, const std::string& indent) {
+  return indent + "- Waits until this succeeds (within " + s.within +
+         (or_empty(s.every).empty() ? "" : ", every " + or_empty(s.every)) + "):\n\n" +
+         block(s.command, "sh", indent + "  ") + "\n";
+}
+
+std::string statement(const plan::Confirm&, const std::string&) {
+  return "";  // shown with the gate
+}
+
+std::string statement(const plan::Note& s, const std::string& indent) {
+  return indent + "- Note: " + s.text + "\n";
+}
+
+std::string statement(const plan::Manual& s, const std::string& indent) {
+  return indent + "- **Manual step** (answer done, skip or fail):\n\n" +
+         quote(s.text, indent + "  ") + "\n";
+}
+
+std::string statement(const plan::Call& s, const std::string& indent) {
+  std::string args;
+  for (const auto& a : s.args)
+    args += (args.empty() ? " with " : ", ") + code(a.name + " = " + or_empty(a.expr));
+  return indent + "- Runs runbook " + code(s.runbook) + args + "\n";
+}
+
+std::string statement(const plan::Notice& s, const std::string& indent) {
+  return indent + "- " + (s.kind == ev::NoticeKind::Page ? "Pages " : "Notifies ") + code(s.role) +
+         (or_empty(s.message).empty() ? "" : ": “" + or_empty(s.message) + "”") +
+         (or_empty(s.when).empty() ? "" : " when " + code(or_empty(s.when))) + "\n";
+}
+
+std::string statement(const plan::Undo& s, const std::string& indent) {
+  return indent + "- **Undo** (runs if a later step fails):\n" +
+         statements(s.statements, indent + "  ");
+}
+
+std::string statements(const std::vector<plan::Statement>& list, const std::string& indent) {
   std::string out;
-  if (!list.is_array()) return out;
-  for (const auto& s : list) out += statement(s, indent);
+  for (const auto& s : list)
+    out += std::visit([&](const auto& x) { return statement(x, indent); }, s.body);
   return out;
 }
 
@@ -140,118 +142,149 @@ void para(std::string& out) {
   while (out.size() < 2 || out.compare(out.size() - 2, 2, "\n\n") != 0) out += "\n";
 }
 
-std::string item(const json& it) {
-  const std::string kind = str(it, "kind");
-  std::string out = "### " + code(str(it, "id")) +
-                    (str(it, "title").empty() ? "" : " — " + str(it, "title")) + "\n\n";
-  if (!str(it, "when").empty()) out += "Runs only when " + code(str(it, "when")) + ".\n\n";
-  const std::string gate = gate_line(it.value("gate", json::object()));
+/// A signal, step or check.
+template <class T>
+std::string item(const T& it) {
+  std::string out = "### " + code(it.id) + (it.title.empty() ? "" : " — " + it.title) + "\n\n";
+  if constexpr (std::is_same_v<T, plan::Step>)
+    if (!or_empty(it.when).empty()) out += "Runs only when " + code(or_empty(it.when)) + ".\n\n";
+  const std::string gate = gate_line(it.gate);
   if (!gate.empty()) out += gate + "\n";
-  if (it.value("evidence", false)) out += "Its output is kept as evidence in the record.\n\n";
-  if (!str(it, "safe").empty())
-    out += "Marked safe: “" + str(it, "safe") +
+  if (it.evidence) out += "Its output is kept as evidence in the record.\n\n";
+  if (!or_empty(it.safe).empty())
+    out += "Marked safe: “" + or_empty(it.safe) +
            "” (its commands rbk cannot analyse run without a gate).\n\n";
-  if (!str(it, "on_failure").empty() && !it.value("on_failure_default", false))
-    out += "On failure: " + str(it, "on_failure") + ".\n\n";
-  out += statements(it.value("statements", json::array()), "");
-  if (kind == "signal" && !str(it, "condition").empty()) {
+  if (it.on_failure.value && !it.on_failure_default)
+    out.append("On failure: ").append(name_of(*it.on_failure.value)) += ".\n\n";
+  out += statements(it.statements, "");
+  if (std::is_same_v<T, plan::Signal> && !or_empty(it.condition).empty()) {
     para(out);
-    out += "Fires when " + code(str(it, "condition")) + ".\n";
+    out += "Fires when " + code(or_empty(it.condition)) + ".\n";
   }
-  if (kind == "check") {
-    if (!str(it, "within").empty()) {
+  if constexpr (std::is_same_v<T, plan::Check>) {
+    if (!or_empty(it.within).empty()) {
       para(out);
-      out += "Retried every " + str(it, "every") + " for up to " + str(it, "within") + ".\n";
+      out += "Retried every " + or_empty(it.every) + " for up to " + or_empty(it.within) + ".\n";
     }
-    if (!str(it, "condition").empty()) {
+    if (!or_empty(it.condition).empty()) {
       para(out);
-      out += "Passes when " + code(str(it, "condition")) + ".\n";
+      out += "Passes when " + code(or_empty(it.condition)) + ".\n";
     }
   }
   para(out);
   return out;
 }
 
-const char* heading(const std::string& section) {
-  if (section == "alert") return "Alert: is it real?";
-  if (section == "diagnose") return "Diagnose (read-only)";
-  if (section == "causes") return "Likely causes";
-  if (section == "remediate") return "Remediate";
-  if (section == "verify") return "Verify";
-  if (section == "rollback") return "Rollback (when remediation or verification fails)";
+const char* heading(plan::SectionName section) {
+  switch (section) {
+    case plan::SectionName::Alert:
+      return "Alert: is it real?";
+    case plan::SectionName::Diagnose:
+      return "Diagnose (read-only)";
+    case plan::SectionName::Causes:
+      return "Likely causes";
+    case plan::SectionName::Remediate:
+      return "Remediate";
+    case plan::SectionName::Verify:
+      return "Verify";
+    case plan::SectionName::Rollback:
+      return "Rollback (when remediation or verification fails)";
+    case plan::SectionName::Escalate:
+      break;
+  }
   return "Escalation timeline";
+}
+
+/// The causes section: a table of the causes and the steps they select.
+std::string causes_table(const std::vector<plan::Item>& items) {
+  std::string out = "| cause | meaning | when | selects |\n| --- | --- | --- | --- |\n";
+  for (const auto& it : items) {
+    const auto* c = std::get_if<plan::Cause>(&it.body);
+    if (!c) continue;
+    std::string sel;
+    for (const auto& s : c->selects) sel += (sel.empty() ? "" : ", ") + code(s.step);
+    out += "| " + code(c->id) + " | " + cell(c->title) + " | " + code(or_empty(c->when)) + " | " +
+           (sel.empty() ? "—" : sel) + " |\n";
+  }
+  return out + "\n";
+}
+
+/// The escalate section: a table of the rules in the order they fire.
+std::string escalation_table(const std::vector<plan::Rule>& rules) {
+  std::string out = "| when | who | message |\n| --- | --- | --- |\n";
+  for (const auto& r : rules) {
+    std::string when = r.trigger == ev::Trigger::Start     ? "when the alert fires"
+                       : r.trigger == ev::Trigger::After   ? "after " + or_empty(r.after)
+                       : r.trigger == ev::Trigger::Failure ? "if the run fails"
+                                                           : "when it is resolved";
+    if (!or_empty(r.when).empty()) when += ", if " + code(or_empty(r.when));
+    std::string who(name_of(r.kind));
+    who += " " + code(r.role);
+    if (!or_empty(r.role_name).empty()) who += " (" + or_empty(r.role_name) + ")";
+    out += "| " + cell(when) + " | " + who + " | " +
+           cell(or_empty(r.message).empty() ? "—" : or_empty(r.message)) + " |\n";
+  }
+  return out + "\n";
+}
+
+/// The document's head: title, severity, owner, tags, summary, how to run it.
+std::string header(const Plan& plan) {
+  const std::string& title = or_empty(plan.title);
+  std::string out =
+      "# " + (title.empty() ? plan.runbook : title) + " (" + code(plan.runbook) + ")\n\n";
+  std::string meta;
+  if (!or_empty(plan.severity).empty()) meta += "**Severity:** " + or_empty(plan.severity);
+  if (!or_empty(plan.owner).empty())
+    meta += std::string(meta.empty() ? "" : " · ") + "**Owner:** " + code(or_empty(plan.owner));
+  if (!plan.tags.empty()) {
+    std::string tags;
+    for (const auto& t : plan.tags) tags += (tags.empty() ? "" : ", ") + t;
+    meta += std::string(meta.empty() ? "" : " · ") + "**Tags:** " + tags;
+  }
+  if (!meta.empty()) out += meta + "\n\n";
+  if (!or_empty(plan.summary).empty()) out += quote(or_empty(plan.summary), "") + "\n";
+  out += "Run it: " + code("rbk run " + plan.runbook) + " · Source: " + code(plan.file) + "\n\n";
+  return out;
 }
 
 }  // namespace
 
-std::string render_markdown(const json& plan) {
-  std::string out = "# " +
-                    (str(plan, "title").empty() ? str(plan, "runbook") : str(plan, "title")) +
-                    " (" + code(str(plan, "runbook")) + ")\n\n";
-  std::string meta;
-  if (!str(plan, "severity").empty()) meta += "**Severity:** " + str(plan, "severity");
-  if (!str(plan, "owner").empty())
-    meta += std::string(meta.empty() ? "" : " · ") + "**Owner:** " + code(str(plan, "owner"));
-  if (plan.contains("tags") && !plan["tags"].empty()) {
-    std::string tags;
-    for (const auto& t : plan["tags"]) tags += (tags.empty() ? "" : ", ") + t.get<std::string>();
-    meta += std::string(meta.empty() ? "" : " · ") + "**Tags:** " + tags;
-  }
-  if (!meta.empty()) out += meta + "\n\n";
-  if (!str(plan, "summary").empty()) out += quote(str(plan, "summary"), "") + "\n";
-  out += "Run it: " + code("rbk run " + str(plan, "runbook")) +
-         " · Source: " + code(str(plan, "file")) + "\n\n";
-
-  if (plan.contains("params") && !plan["params"].empty()) {
+std::string render_markdown(const Plan& plan) {
+  std::string out = header(plan);
+  if (!plan.params.empty()) {
     out += "## Parameters\n\n| name | type | default | meaning |\n| --- | --- | --- | --- |\n";
-    for (const auto& p : plan["params"]) {
-      std::string def = str(p, "source") == "default" ? code(str(p, "value")) : "*required*";
-      out += "| " + code(str(p, "name")) + " | " + cell(str(p, "type")) + " | " + def + " | " +
-             cell(str(p, "help")) + " |\n";
+    for (const auto& p : plan.params) {
+      std::string def =
+          p.source == plan::ParamSource::Default ? code(or_empty(p.value)) : "*required*";
+      out += "| " + code(p.name) + " | " + cell(p.type) + " | " + def + " | " +
+             cell(or_empty(p.help)) + " |\n";
     }
     out += "\n";
   }
-  if (plan.contains("secrets") && !plan["secrets"].empty()) {
+  if (!plan.secrets.empty()) {
     out += "## Secrets\n\nGiven to commands as environment variables, masked everywhere:\n\n";
-    for (const auto& s : plan["secrets"])
-      out +=
-          "- " + code(str(s, "name")) +
-          (str(s, "source") == "env" ? " from " + code("$" + str(s, "var")) : " from a command") +
-          "\n";
+    for (const auto& s : plan.secrets)
+      out += "- " + code(s.name) +
+             (s.source == plan::SecretSource::Env ? " from " + code("$" + s.var.value_or(""))
+                                                  : " from a command") +
+             "\n";
     out += "\n";
   }
   int n = 0;
-  for (const auto& sec : plan.value("sections", json::array())) {
-    if (!sec.value("present", false)) continue;
-    const std::string name = str(sec, "section");
-    out += "## " + std::to_string(++n) + ". " + heading(name) + "\n\n";
-    if (name == "causes") {
-      out += "| cause | meaning | when | selects |\n| --- | --- | --- | --- |\n";
-      for (const auto& c : sec.value("items", json::array())) {
-        std::string sel;
-        for (const auto& s : c.value("selects", json::array()))
-          sel += (sel.empty() ? "" : ", ") + code(str(s, "step"));
-        out += "| " + code(str(c, "id")) + " | " + cell(str(c, "title")) + " | " +
-               code(str(c, "when")) + " | " + (sel.empty() ? "—" : sel) + " |\n";
-      }
-      out += "\n";
-    } else if (name == "escalate") {
-      out += "| when | who | message |\n| --- | --- | --- |\n";
-      for (const auto& r : sec.value("rules", json::array())) {
-        const std::string t = str(r, "trigger");
-        std::string when = t == "start"     ? "when the alert fires"
-                           : t == "after"   ? "after " + str(r, "after")
-                           : t == "failure" ? "if the run fails"
-                                            : "when it is resolved";
-        if (!str(r, "when").empty()) when += ", if " + code(str(r, "when"));
-        std::string who = str(r, "kind") + " " + code(str(r, "role"));
-        if (!str(r, "role_name").empty()) who += " (" + str(r, "role_name") + ")";
-        out += "| " + cell(when) + " | " + who + " | " +
-               cell(str(r, "message").empty() ? "—" : str(r, "message")) + " |\n";
-      }
-      out += "\n";
+  for (const auto& sec : plan.sections) {
+    if (!sec.present) continue;
+    out += "## " + std::to_string(++n) + ". " + heading(sec.section) + "\n\n";
+    if (sec.section == plan::SectionName::Causes) {
+      out += causes_table(or_empty(sec.items));
+    } else if (sec.section == plan::SectionName::Escalate) {
+      out += escalation_table(or_empty(sec.rules));
     } else {
-      for (const auto& it : sec.value("items", json::array())) out += item(it);
+      for (const auto& it : or_empty(sec.items))
+        std::visit(
+            [&](const auto& x) {
+              if constexpr (!std::is_same_v<std::decay_t<decltype(x)>, plan::Cause>) out += item(x);
+            },
+            it.body);
     }
   }
   while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
