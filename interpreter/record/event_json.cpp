@@ -2,53 +2,15 @@
 
 #include <type_traits>
 
+#include "interpreter/base/fields_json.hpp"
+
 namespace rbk {
 
 namespace {
 
 using nlohmann::json;
 
-template <class T>
-struct IsOptional : std::false_type {};
-template <class T>
-struct IsOptional<std::optional<T>> : std::true_type {};
-
-/// A field's value as JSON.
-template <class T>
-json to_json_value(const T& v) {
-  if constexpr (std::is_same_v<T, ev::Text>) {
-    return v.value;
-  } else if constexpr (std::is_same_v<T, ev::JsonValue>) {
-    return v.value;
-  } else if constexpr (NamedEnum<T>) {
-    return name_of(v);
-  } else if constexpr (requires { v.value.has_value(); }) {  // OrNull
-    return v.value ? to_json_value(*v.value) : json(nullptr);
-  } else if constexpr (requires { v.begin()->second; }) {  // a map by name
-    json out = json::object();
-    for (const auto& [k, x] : v) out[k] = to_json_value(x);
-    return out;
-  } else if constexpr (requires { v.begin(); } && !std::is_same_v<T, std::string>) {
-    json out = json::array();
-    for (const auto& x : v) out.push_back(to_json_value(x));
-    return out;
-  } else {
-    return v;  // a string, a number or a boolean
-  }
-}
-
-/// Writes each field into `out`; an empty std::optional is left out.
-struct Writer {
-  json& out;
-  template <class T>
-  void operator()(const char* key, const T& v) const {
-    if constexpr (IsOptional<T>::value) {
-      if (v) out[key] = to_json_value(*v);
-    } else {
-      out[key] = to_json_value(v);
-    }
-  }
-};
+using fields_json_detail::IsOptional;
 
 /// What a JSON value of a field should have been, for the error.
 template <class T>
@@ -152,14 +114,7 @@ std::optional<ev::Body> body_of_type(std::string_view type) {
 }  // namespace
 
 json event_fields(const Event& e) {
-  json out = json::object();
-  std::visit(
-      [&](const auto& b) {
-        using T = std::decay_t<decltype(b)>;
-        T::fields(b, Writer{out});
-      },
-      e.body);
-  return out;
+  return std::visit([](const auto& b) { return to_json_value(b); }, e.body);
 }
 
 json event_json(const Event& e) {
