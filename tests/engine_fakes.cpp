@@ -1,6 +1,5 @@
 #include "engine_fakes.hpp"
 
-#include "interpreter/base/json_fields.hpp"
 #include "interpreter/record/record.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/value.hpp"
@@ -17,37 +16,34 @@ MemorySink::~MemorySink() {
 
 std::vector<std::string> MemorySink::trace() const {
   std::vector<std::string> out;
-  for (const auto& e : events) {
-    const auto& d = e.data;
-    auto s = [&](const char* k) { return json_fields::str(d, k); };
-    if (e.type == "step_end")
-      out.push_back("step " + s("step") + " " + s("status"));
-    else if (e.type == "command_start")
-      out.push_back("run " + s("command"));
-    else if (e.type == "signal")
-      out.push_back(std::string("signal ") + s("id") +
-                    (d.value("firing", false) ? " firing" : " quiet"));
-    else if (e.type == "cause")
-      out.push_back(std::string("cause ") + s("id") +
-                    (d.value("matched", false) ? " matched" : " no"));
-    else if (e.type == "gate")
-      out.push_back("gate " + s("step") + " " + s("kind"));
-    else if (e.type == "answer")
-      out.push_back("answer " + s("step") + (d.value("passed", false) ? " passed" : " refused"));
-    else if (e.type == "escalation")
-      out.push_back("escalation " + s("trigger") + " " + s("kind") + " " + s("role") + " at " +
-                    format_duration(e.elapsed_ms));
-    else if (e.type == "rollback")
+  auto name = [](auto e) { return std::string(name_of(e)); };
+  for (const auto& seen : events) {
+    const Event& e = seen.typed;
+    if (const auto* step = e.as<ev::StepEnd>())
+      out.push_back("step " + step->step + " " + name(step->status));
+    else if (const auto* cmd = e.as<ev::CommandStart>())
+      out.push_back("run " + cmd->command.value);
+    else if (const auto* sig = e.as<ev::Signal>())
+      out.push_back("signal " + sig->id + (sig->firing ? " firing" : " quiet"));
+    else if (const auto* cause = e.as<ev::Cause>())
+      out.push_back("cause " + cause->id + (cause->matched ? " matched" : " no"));
+    else if (const auto* gate = e.as<ev::Gate>())
+      out.push_back("gate " + gate->step + " " + name(gate->kind));
+    else if (const auto* ans = e.as<ev::Answer>())
+      out.push_back("answer " + ans->step + (ans->passed ? " passed" : " refused"));
+    else if (const auto* esc = e.as<ev::Escalation>())
+      out.push_back("escalation " + name(esc->trigger) + " " + name(esc->kind) + " " + esc->role +
+                    " at " + format_duration(e.elapsed_ms));
+    else if (e.as<ev::Rollback>())
       out.push_back("rollback");
-    else if (e.type == "run_end")
-      out.push_back("end " + s("outcome"));
-    else if (e.type == "note")
-      out.push_back("note " + s("text"));
-    else if (e.type == "manual")
-      out.push_back(
-          "manual " + s("step") + " " +
-          (d.contains("answer") && d["answer"].is_string() ? d["answer"].get<std::string>() : "-"));
-    else if (e.type == "not_firing")
+    else if (const auto* end = e.as<ev::RunEnd>())
+      out.push_back("end " + name(end->outcome));
+    else if (const auto* note = e.as<ev::Note>())
+      out.push_back("note " + note->text.value);
+    else if (const auto* manual = e.as<ev::Manual>())
+      out.push_back("manual " + manual->step + " " +
+                    (manual->answer.value ? name(*manual->answer.value) : "-"));
+    else if (e.as<ev::NotFiring>())
       out.push_back("not firing");
   }
   return out;
