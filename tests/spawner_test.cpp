@@ -90,7 +90,8 @@ Outcome finish(SupervisorHandle& h, Spawner* keep = nullptr) {
       if (n == static_cast<ssize_t>(sizeof r)) {
         o.reports.push_back(r);
         char release = static_cast<char>(SupervisorRequest::Release);
-        if (r.kind == kReportExited) ::send(h.channel.get(), &release, 1, MSG_NOSIGNAL);
+        // As rbk does: a clean end needs no Release (the supervisor is done).
+        if (r.kind == kReportExited && !r.clean) ::send(h.channel.get(), &release, 1, MSG_NOSIGNAL);
         if (r.kind == kReportIdle) {
           o.idle = true;
           if (keep) {
@@ -209,6 +210,7 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   CHECK(two.reports[0].kind == kReportStarted);
   CHECK(two.reports[1].kind == kReportExited);
   CHECK(two.reports[1].status == 0);
+  CHECK(two.reports[1].clean == 1);  // nothing left: done without a Release
   CHECK(two.idle);
 
   // A daemon released from the command's group keeps the supervisor to
@@ -225,6 +227,9 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   REQUIRE(start_in(spawner, spec_for(daemon_script.c_str(), envp), third, error));
   CHECK(third.pid == supervisor);
   Outcome three = finish(third, &spawner);
+  REQUIRE(three.reports.size() >= 2);
+  CHECK(three.reports[1].kind == kReportExited);
+  CHECK(three.reports[1].clean == 0);  // the daemon is left: rbk drains, then releases
   CHECK_FALSE(three.idle);
   CHECK(WIFEXITED(three.status));
   CHECK(spawner.idle_count() == 0);

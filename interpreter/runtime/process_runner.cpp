@@ -346,6 +346,12 @@ class Session {
       result_.cancelled = reason_ == Reason::Cancel;
     }
     if (phase_ != Phase::Running) return;
+    if (report.clean) {
+      // Nothing is left to stop: the supervisor finishes on its own, and the
+      // pipes reach end of file as soon as they are drained.
+      enter(Phase::Stopping, Steady::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
+      return;
+    }
     if (!pipes_open()) return release();
     // Background processes may still hold the pipes.
     enter(Phase::Draining, Steady::now() + kDrainWindow);

@@ -105,10 +105,10 @@ long parse_number(const char* s) {
   return v;
 }
 
-void send_report(int channel, int32_t kind, int32_t value, int32_t status = 0,
-                 int32_t stopped = 0) {
+void send_report(int channel, int32_t kind, int32_t value, int32_t status = 0, int32_t stopped = 0,
+                 int32_t clean = 0) {
   if (channel < 0) return;
-  SupervisorReport r{kind, value, status, stopped};
+  SupervisorReport r{kind, value, status, stopped, clean};
   // Lost when rbk is gone, which is fine: no one is left to read it.
   while (::send(channel, &r, sizeof r, MSG_NOSIGNAL) == -1 && errno == EINTR) {
   }
@@ -273,6 +273,8 @@ struct Supervisor {
   int channel = -1;
   int signals = -1;  // signalfd: SIGCHLD, SIGTERM
   bool shell_exited = false;
+  bool exit_reported = false;
+  siginfo_t shell_end{};    // how the shell ended, once shell_exited
   bool terminated = false;  // a SIGTERM came: the supervisor is not reused
   Mode mode = Mode::Running;
   Stage stage = Stage::Term;
@@ -301,7 +303,7 @@ struct Supervisor {
     return left;
   }
 
-  // Reports the shell's end once, without reaping it.
+  // Notices the shell's end, without reaping it.
   void check_shell() {
     if (shell_exited) return;
     siginfo_t info{};
@@ -309,8 +311,17 @@ struct Supervisor {
         info.si_pid != shell)
       return;
     shell_exited = true;
-    send_report(channel, kReportExited, info.si_code, info.si_status,
-                mode == Mode::StopTree ? 1 : 0);
+    shell_end = info;
+  }
+
+  // Reports the shell's end once. `clean`: nothing of the command is left,
+  // so the supervisor is done with it without being asked (see
+  // SupervisorReport::clean).
+  void report_exit(bool clean) {
+    if (!shell_exited || exit_reported) return;
+    exit_reported = true;
+    send_report(channel, kReportExited, shell_end.si_code, shell_end.si_status,
+                mode == Mode::StopTree ? 1 : 0, clean ? 1 : 0);
   }
 
   // True while a live process (not a zombie) is in the command's group.
@@ -341,6 +352,7 @@ struct Supervisor {
   void begin_stop() {
     if (mode != Mode::Running) return;
     check_shell();
+    report_exit(false);
     mode = shell_exited ? Mode::StopGroup : Mode::StopTree;
     if (mode == Mode::StopGroup && !group_alive()) return;  // the loop sees it is done
     if (grace_ms <= 0) return kill_all();
@@ -404,7 +416,19 @@ struct Supervisor {
       // visible, so the list read after it holds them all.
       check_shell();
       bool others = reap_others();
-      if (mode == Mode::Running) continue;
+      if (mode == Mode::Running) {
+        // The shell ended on its own. With nothing else left (the common
+        // case) there is nothing to stop: the command is over now, and rbk
+        // need not ask for a release (one round trip less per command).
+        // Decided once, when the end is first seen: once rbk was told to
+        // drain and release, it will send that Release.
+        if (shell_exited && !exit_reported) {
+          report_exit(!others);
+          if (!others) return;
+        }
+        continue;
+      }
+      report_exit(false);
       if (!anything_left(others)) return;
       long now = now_ms();
       if (stage == Stage::Kill && now >= stage_end) return;  // unkillable: give up on it

@@ -59,7 +59,8 @@ class UniqueFd {
 enum class SupervisorRequest : char {
   /// Stop the whole tree if the shell still runs, else only the group.
   Stop = 'S',
-  /// The shell exited and its output drained: stop the group, release the rest.
+  /// The shell exited and its output drained: stop the group, release the
+  /// rest. Not sent after a clean exit report (SupervisorReport::clean).
   Release = 'R',
 };
 
@@ -76,6 +77,11 @@ struct SupervisorReport {
   /// Exited: 1 when the shell ended after a stop of the whole tree began
   /// (rather than on its own), else 0.
   int32_t stopped = 0;
+  /// Exited: 1 when the shell ended on its own and nothing it started is
+  /// left: the supervisor is done with the command without a Release
+  /// (kReportIdle, or its exit, follows at once); else 0, and rbk sends
+  /// Release once the output is drained.
+  int32_t clean = 0;
 };
 
 /// The shell started.
