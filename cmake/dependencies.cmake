@@ -12,15 +12,15 @@ find_package(yaml-cpp 0.7 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 # RE2 ships a pkg-config file on Debian, not a CMake package.
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
-# OpenSSL's libcrypto for SHA-256 (EVP), from libssl-dev.
-pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+# Nettle for SHA-256 (interpreter/base/sha256.hpp says why not OpenSSL), from nettle-dev.
+pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 find_package(Threads REQUIRED)
 add_library(rbk_re2 INTERFACE)
 add_library(rbk_crypto INTERFACE)
 
 # Start-up: the kernel mapping each shared library and the loader resolving
 # its symbols were half of `rbk --version`. What Debian also ships as a
-# static archive is linked in: fmt header-only, RE2, yaml-cpp and libcrypto here, and
+# static archive is linked in: fmt header-only, RE2, yaml-cpp and Nettle here, and
 # libstdc++ and libgcc into the executable (rbk_static_runtime below); libc
 # stays shared. Off, or where an archive is missing, the shared libraries.
 option(RBK_STATIC_DEPS "Link fmt, RE2, yaml-cpp and libstdc++ into rbk" ON)
@@ -29,12 +29,12 @@ add_library(rbk_yaml INTERFACE)
 if(RBK_STATIC_DEPS)
   find_library(RBK_RE2_ARCHIVE NAMES libre2.a)
   find_library(RBK_YAML_ARCHIVE NAMES libyaml-cpp.a)
-  find_library(RBK_CRYPTO_ARCHIVE NAMES libcrypto.a)
+  find_library(RBK_NETTLE_ARCHIVE NAMES libnettle.a)
 endif()
-if(RBK_STATIC_DEPS AND RBK_CRYPTO_ARCHIVE)
-  target_link_libraries(rbk_crypto INTERFACE ${RBK_CRYPTO_ARCHIVE} Threads::Threads ${CMAKE_DL_LIBS})
+if(RBK_STATIC_DEPS AND RBK_NETTLE_ARCHIVE)
+  target_link_libraries(rbk_crypto INTERFACE ${RBK_NETTLE_ARCHIVE})
 else()
-  target_link_libraries(rbk_crypto INTERFACE PkgConfig::CRYPTO)
+  target_link_libraries(rbk_crypto INTERFACE PkgConfig::NETTLE)
 endif()
 if(RBK_STATIC_DEPS AND RBK_RE2_ARCHIVE)
   target_link_libraries(rbk_re2 INTERFACE ${RBK_RE2_ARCHIVE} Threads::Threads)

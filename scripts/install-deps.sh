@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   tao-pegtl-dev libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-  nlohmann-json3-dev libre2-dev libexpected-dev libssl-dev
+  nlohmann-json3-dev libre2-dev libexpected-dev nettle-dev
   shellcheck
 )
 # Extra packages a caller asks for (e.g. the servers the end-to-end tests need).
