@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "interpreter/base/fields_walk.hpp"
 #include "interpreter/base/format_str.hpp"
 
 #include "interpreter/base/json_text.hpp"
@@ -17,41 +18,20 @@ namespace rbk::cli {
 
 namespace {
 
-/// Makes every string of an event printable() (see MakePrintable::fix).
+/// Makes one leaf of an event printable() (numbers, booleans and enums are).
 struct MakePrintable {
-  void operator()(const char*, auto& v) const { fix(v); }
-  static void fix(std::string& s) { s = printable(s); }
-  static void fix(ev::Text& t) { fix(t.value); }
-  static void fix(ev::JsonValue& j) { j.value = printable_json(j.value); }
+  void operator()(std::string& s) const { s = printable(s); }
+  void operator()(ev::Text& t) const { t.value = printable(t.value); }
+  void operator()(ev::JsonValue& j) const { j.value = printable_json(j.value); }
   template <class T>
-  static void fix(std::optional<T>& v) {
-    if (v) fix(*v);
-  }
-  template <class T>
-  static void fix(ev::OrNull<T>& v) {
-    if (v.value) fix(*v.value);
-  }
-  template <class T>
-  static void fix(std::vector<T>& v) {
-    for (auto& x : v) fix(x);
-  }
-  template <class T>
-  static void fix(std::map<std::string, T>& v) {
-    for (auto& [k, x] : v) fix(x);
-  }
-  template <class T>
-  static void fix(T&) {}  // numbers, booleans, enums
+  void operator()(T&) const {}
 };
 
 /// A copy of `e` whose strings cannot steer the terminal.
 Event printable_event(const Event& e) {
   Event out = e;
-  std::visit(
-      [](auto& b) {
-        using T = std::decay_t<decltype(b)>;
-        T::fields(b, MakePrintable{});
-      },
-      out.body);
+  MakePrintable leaf;
+  std::visit([&](auto& b) { for_each_leaf(b, leaf); }, out.body);
   return out;
 }
 

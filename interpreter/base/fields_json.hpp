@@ -10,15 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "interpreter/base/enum_names.hpp"
+#include "interpreter/base/fields_walk.hpp"
 
 namespace rbk {
 
 namespace fields_json_detail {
 
-template <class T>
-struct IsOptional : std::false_type {};
-template <class T>
-struct IsOptional<std::optional<T>> : std::true_type {};
+using fields_walk_detail::IsOptional;
 
 struct Writer;
 

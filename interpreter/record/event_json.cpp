@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-using fields_json_detail::IsOptional;
+using fields_walk_detail::IsOptional;
 
 /// What a JSON value of a field should have been, for the error.
 template <class T>

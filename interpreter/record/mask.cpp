@@ -6,6 +6,8 @@
 
 #include <re2/re2.h>
 
+#include "interpreter/base/fields_walk.hpp"
+
 namespace rbk {
 
 namespace {
@@ -148,33 +150,16 @@ nlohmann::json Masker::mask(const nlohmann::json& j) const {
 
 namespace {
 
-/// Masks one field of an event by its type: Text and JsonValue (and the
-/// containers of them) are masked; names, enums, numbers and booleans not.
-struct FieldMasker {
+/// Masks one leaf of an event by its type: Text and JsonValue are masked;
+/// names, enums, numbers and booleans not.
+struct EventLeafMasker {
   const Masker& m;
-  void operator()(const char*, auto& v) const { mask(v); }
-  void mask(ev::Text& t) const { t.value = m.mask(t.value); }
-  void mask(ev::JsonValue& j) const { j.value = m.mask(j.value); }
+  void operator()(ev::Text& t) const { t.value = m.mask(t.value); }
+  void operator()(ev::JsonValue& j) const { j.value = m.mask(j.value); }
   template <class T>
-  void mask(std::optional<T>& v) const {
-    if (v) mask(*v);
-  }
-  template <class T>
-  void mask(ev::OrNull<T>& v) const {
-    if (v.value) mask(*v.value);
-  }
-  template <class T>
-  void mask(std::vector<T>& v) const {
-    for (auto& x : v) mask(x);
-  }
-  template <class T>
-  void mask(std::map<std::string, T>& v) const {
-    for (auto& [k, x] : v) mask(x);
-  }
-  template <class T>
-  void mask(T&) const {
+  void operator()(T&) const {
     static_assert(!std::is_class_v<T> || std::is_same_v<T, std::string>,
-                  "a field type FieldMasker does not know: say whether it is masked");
+                  "a field type EventLeafMasker does not know: say whether it is masked");
   }
 };
 
@@ -182,12 +167,8 @@ struct FieldMasker {
 
 void Masker::mask(Event& e) const {
   if (empty()) return;
-  std::visit(
-      [&](auto& b) {
-        using T = std::decay_t<decltype(b)>;
-        T::fields(b, FieldMasker{*this});
-      },
-      e.body);
+  EventLeafMasker leaf{*this};
+  std::visit([&](auto& b) { for_each_leaf(b, leaf); }, e.body);
 }
 
 size_t Masker::longest_secret() const {
