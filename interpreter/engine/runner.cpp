@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -24,24 +23,6 @@
 namespace rbk::engine {
 
 using nlohmann::json;
-
-namespace {
-
-/// A parameter's value as the record writes it: an `int` as a whole number
-/// (a Value holds every number as a double, which JSON would write as 3.0).
-json record_value(const Value& v) {
-  if (v.kind == ValueKind::Number && std::trunc(v.number) == v.number &&
-      std::abs(v.number) < 9007199254740992.0)  // 2^53: every whole double below is exact
-    return static_cast<int64_t>(v.number);
-  if (v.kind == ValueKind::List) {
-    json a = json::array();
-    for (const auto& i : v.items) a.push_back(record_value(i));
-    return a;
-  }
-  return to_json(v);
-}
-
-}  // namespace
 
 void Runner::declare_captures() {
   // Every capture exists from the start, empty until its step runs: a
@@ -212,7 +193,7 @@ RunResult Runner::run() {
       std::find(typed_for.begin(), typed_for.end(), inherited_severity_) != typed_for.end();
   gate_severity_ = inherit ? inherited_severity_ : severity_;
   ev::RunInfo info;
-  for (const auto& [name, v] : req_.params) info.params[name] = {record_value(v)};
+  for (const auto& [name, v] : req_.params) info.params[name] = {to_json(v)};
   for (const auto& item : rb_.items)
     if (const auto* sec = std::get_if<ast::Secret>(&item)) info.secrets.push_back(sec->name.name);
   for (const auto& item : rb_.items)

@@ -115,6 +115,10 @@ nlohmann::json to_json(const Value& v) {
     case ValueKind::Text:
       return v.text;
     case ValueKind::Number:
+      // A whole number as one (an `int` parameter is 3, not 3.0): a Value
+      // holds every number as a double. Below 2^53 every whole double is exact.
+      if (std::trunc(v.number) == v.number && std::abs(v.number) < 9007199254740992.0)
+        return static_cast<int64_t>(v.number);
       return v.number;
     case ValueKind::Bool:
       return v.boolean;

@@ -41,7 +41,7 @@ std::string to_display(const Value& v);
 /// A duration in canonical spelling: "1h30m", "250ms".
 std::string format_duration(int64_t ms);
 
-/// The JSON form used in the run record and plans.
+/// The JSON form used in the run record: whole numbers as integers.
 nlohmann::json to_json(const Value& v);
 
 }  // namespace rbk

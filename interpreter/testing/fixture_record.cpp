@@ -1,7 +1,5 @@
 #include "interpreter/testing/fixture_record.hpp"
 
-#include <cmath>
-
 #include <yaml-cpp/yaml.h>
 
 #include "interpreter/base/json_text.hpp"
@@ -16,10 +14,6 @@ using json = nlohmann::json;
 /// A parameter's value as `-p` would give it.
 std::string param_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (std::floor(d) == d && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
-  }
   if (v.is_array()) {
     std::string out;
     for (const auto& i : v) out += (out.empty() ? "" : ",") + param_text(i);
