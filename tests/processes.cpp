@@ -279,4 +279,14 @@ bool start_in(Spawner& spawner, const SupervisorSpec& spec, SupervisorHandle& h,
   return true;
 }
 
+std::optional<SupervisorReport> exit_report(std::vector<SupervisorReport> reports) {
+  if (!reports.empty() && reports.back().kind == kReportIdle) reports.pop_back();
+  if (reports.empty() || reports.size() > 2 || reports.back().kind != kReportExited)
+    return std::nullopt;
+  const SupervisorReport& exited = reports.back();
+  if (reports.size() == 2 && (reports[0].kind != kReportStarted || reports[0].value != exited.pid))
+    return std::nullopt;
+  return exited;
+}
+
 }  // namespace rbk::test

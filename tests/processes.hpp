@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,5 +87,12 @@ class PtySession {
   std::string out_;
   size_t matched_ = 0;
 };
+
+/// The exit report among one command's supervisor reports (an idle report
+/// after it taken off): it must be the last, after at most a start report
+/// for the same shell, which comes only when the shell ran for
+/// kStartReportDelayMs, so a test cannot count on either. nullopt when the
+/// reports are not that.
+std::optional<SupervisorReport> exit_report(std::vector<SupervisorReport> reports);
 
 }  // namespace rbk::test

@@ -86,15 +86,15 @@ std::vector<SupervisorReport> reports_until_exit(int channel) {
     ssize_t n = ::recv(channel, &r, sizeof r, 0);
     if (n <= 0) return reports;
     reports.push_back(r);
-    if (r.kind == kReportIdle) return reports;
+    if (r.kind == kReportIdle || (r.kind == kReportExited && r.idle)) return reports;
   }
 }
 
-// Takes the idle report off the end; true when there was one.
-bool took_idle(std::vector<SupervisorReport>& reports) {
-  if (reports.empty() || reports.back().kind != kReportIdle) return false;
-  reports.pop_back();
-  return true;
+// True when the reports end with the supervisor idle.
+bool took_idle(const std::vector<SupervisorReport>& reports) {
+  if (reports.empty()) return false;
+  const SupervisorReport& last = reports.back();
+  return last.kind == kReportIdle || (last.kind == kReportExited && last.idle);
 }
 
 }  // namespace
@@ -148,13 +148,12 @@ TEST_CASE("the supervisor ends every descendant when asked, when rbk is gone, on
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   if (how == "end of file") return;
-  REQUIRE(reports.size() == 2);
-  CHECK(reports[0].kind == kReportStarted);
-  CHECK(std::count(started_pids.begin(), started_pids.end(), reports[0].value) == 1);
-  CHECK(reports[1].kind == kReportExited);
-  CHECK(reports[1].value == CLD_KILLED);
-  CHECK(reports[1].status == SIGTERM);
-  CHECK(reports[1].stopped == 1);
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(std::count(started_pids.begin(), started_pids.end(), exited->pid) == 1);
+  CHECK(exited->value == CLD_KILLED);
+  CHECK(exited->status == SIGTERM);
+  CHECK(exited->stopped == 1);
 }
 
 TEST_CASE("the supervisor does not keep another command's channel open", "[supervisor]") {
@@ -186,6 +185,41 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   CHECK(took_idle(reports) == through_spawner);
   second.channel.reset();
   reap_supervisor(second.pid);
-  REQUIRE(reports.size() == 2);
-  CHECK(reports[1].stopped == 1);
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(exited->stopped == 1);
+}
+
+TEST_CASE("a command still running reports its start and its shell's pid, which ends it too",
+          "[supervisor]") {
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  SupervisorSpec spec;
+  spec.script = "sleep 3600";
+  spec.envp = envp;
+  spec.grace = 200ms;
+  spec.kill_window = kKillWindow;
+  Spawner spawner;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE(start_in(spawner, spec, h, error));
+  // The command never ends on its own, so the start report must come.
+  pollfd p{h.channel.get(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, kHangGuardMs) == 1);
+  SupervisorReport started;
+  REQUIRE(::recv(h.channel.get(), &started, sizeof started, 0) ==
+          static_cast<ssize_t>(sizeof started));
+  CHECK(started.kind == kReportStarted);
+  REQUIRE(started.value > 0);
+  CHECK(::getpgid(started.value) == started.value);  // the shell leads the command's group
+  char stop = static_cast<char>(SupervisorRequest::Stop);
+  CHECK(::send(h.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
+  std::vector<SupervisorReport> reports = reports_until_exit(h.channel.get());
+  reports.insert(reports.begin(), started);
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(exited->pid == started.value);
+  CHECK(exited->stopped == 1);
+  h.channel.reset();
+  reap_supervisor(h.pid);
 }

@@ -45,8 +45,9 @@ class OutputSink {
   virtual ~OutputSink() = default;
   /// Called on the thread that called run(); must not call back into the runner.
   virtual void on_output(Stream stream, std::string_view chunk) = 0;
-  /// Called once the shell started, with its pid (also its process group
-  /// id), on the same thread; by default nothing.
+  /// Called with the shell's pid (also its process group id) once it has
+  /// run for kStartReportDelayMs, on the same thread; not for a command
+  /// that ended sooner. By default nothing.
   virtual void on_started(int /*pid*/) {}
 };
 

@@ -337,6 +337,7 @@ class Session {
 
   void on_shell_exit(const SupervisorReport& report) {
     shell_ended_ = true;
+    if (report.pid > 0) result_.pid = report.pid;
     if (report.value == CLD_EXITED)
       result_.exit_code = report.status;
     else
@@ -347,8 +348,10 @@ class Session {
     }
     if (phase_ != Phase::Running) return;
     if (report.clean) {
-      // Nothing is left to stop: the supervisor finishes on its own, and the
-      // pipes reach end of file as soon as they are drained.
+      // Nothing is left to stop: the supervisor is idle already, or
+      // finishes on its own; the pipes reach end of file as soon as they
+      // are drained.
+      if (report.idle) return on_supervisor_idle();
       enter(Phase::Stopping, Steady::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
       return;
     }

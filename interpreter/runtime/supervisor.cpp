@@ -105,13 +105,15 @@ long parse_number(const char* s) {
   return v;
 }
 
-void send_report(int channel, int32_t kind, int32_t value, int32_t status = 0, int32_t stopped = 0,
-                 int32_t clean = 0) {
+void send_report(int channel, const SupervisorReport& r) {
   if (channel < 0) return;
-  SupervisorReport r{kind, value, status, stopped, clean};
   // Lost when rbk is gone, which is fine: no one is left to read it.
   while (::send(channel, &r, sizeof r, MSG_NOSIGNAL) == -1 && errno == EINTR) {
   }
+}
+
+void send_report(int channel, int32_t kind, int32_t value) {
+  send_report(channel, SupervisorReport{.kind = kind, .value = value});
 }
 
 // What the supervisor reads of a process in /proc/<pid>/stat.
@@ -274,8 +276,10 @@ struct Supervisor {
   int signals = -1;  // signalfd: SIGCHLD, SIGTERM
   bool shell_exited = false;
   bool exit_reported = false;
-  siginfo_t shell_end{};    // how the shell ended, once shell_exited
-  bool terminated = false;  // a SIGTERM came: the supervisor is not reused
+  bool start_reported = false;
+  long start_report_at = 0;  // when the start is reported if the shell still runs
+  siginfo_t shell_end{};     // how the shell ended, once shell_exited
+  bool terminated = false;   // a SIGTERM came: the supervisor is not reused
   Mode mode = Mode::Running;
   Stage stage = Stage::Term;
   long stage_end = 0;
@@ -315,13 +319,25 @@ struct Supervisor {
   }
 
   // Reports the shell's end once. `clean`: nothing of the command is left,
-  // so the supervisor is done with it without being asked (see
-  // SupervisorReport::clean).
-  void report_exit(bool clean) {
+  // so the supervisor is done with it without being asked; `idle`: and it
+  // waits for another command (see SupervisorReport).
+  void report_exit(bool clean, bool idle = false) {
     if (!shell_exited || exit_reported) return;
     exit_reported = true;
-    send_report(channel, kReportExited, shell_end.si_code, shell_end.si_status,
-                mode == Mode::StopTree ? 1 : 0, clean ? 1 : 0);
+    send_report(channel, SupervisorReport{.kind = kReportExited,
+                                          .value = shell_end.si_code,
+                                          .status = shell_end.si_status,
+                                          .stopped = mode == Mode::StopTree ? 1 : 0,
+                                          .clean = clean ? 1 : 0,
+                                          .pid = shell,
+                                          .idle = idle ? 1 : 0});
+  }
+
+  // Reports the start of a shell that still runs once the delay has passed.
+  void report_start_when_due() {
+    if (start_reported || exit_reported || now_ms() < start_report_at) return;
+    start_reported = true;
+    send_report(channel, kReportStarted, shell);
   }
 
   // True while a live process (not a zombie) is in the command's group.
@@ -399,13 +415,18 @@ struct Supervisor {
     begin_stop();
   }
 
-  void run() {
+  // Until the command is over. True when it ended clean (the shell on its
+  // own, nothing else left) and its exit is not reported yet: the caller
+  // reports it, with whether the supervisor stays for another command.
+  bool run() {
     long tick = 5;  // re-check interval while stopping: 5 ms doubling to 100 ms
     for (;;) {
       int timeout = -1;
       if (mode != Mode::Running) {
         timeout = static_cast<int>(std::clamp(stage_end - now_ms(), 0L, tick));
         tick = std::min(tick * 2, 100L);
+      } else if (!start_reported) {
+        timeout = static_cast<int>(std::max(start_report_at - now_ms(), 0L));
       }
       pollfd fds[2] = {{signals, POLLIN, 0}, {channel, POLLIN, 0}};
       if (::poll(fds, channel >= 0 ? 2 : 1, timeout) > 0) {
@@ -423,15 +444,16 @@ struct Supervisor {
         // Decided once, when the end is first seen: once rbk was told to
         // drain and release, it will send that Release.
         if (shell_exited && !exit_reported) {
-          report_exit(!others);
-          if (!others) return;
+          if (!others) return true;
+          report_exit(false);
         }
+        report_start_when_due();
         continue;
       }
       report_exit(false);
-      if (!anything_left(others)) return;
+      if (!anything_left(others)) return false;
       long now = now_ms();
-      if (stage == Stage::Kill && now >= stage_end) return;  // unkillable: give up on it
+      if (stage == Stage::Kill && now >= stage_end) return false;  // unkillable: give up on it
       if (stage == Stage::Kill || now >= stage_end) kill_all();
     }
   }
@@ -485,7 +507,9 @@ int set_up_process(const Plan& plan) {
 // and may serve another: the shell reaped, no child at all left (a process
 // released from the group keeps the supervisor to itself until it exits,
 // which hands it to init), rbk still there, and no SIGTERM.
-bool run_command(const Plan& plan, int signals, bool& terminated) {
+// `idle` is set when the exit report already told rbk that the supervisor
+// waits for the next command.
+bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
   g_children_files = g_children_files_exist && !plan.command.scan_for_children;
   Supervisor s;
   s.terminated = terminated;
@@ -510,12 +534,19 @@ bool run_command(const Plan& plan, int signals, bool& terminated) {
     return false;
   }
   s.shell = shell;
-  send_report(s.channel, kReportStarted, shell);
-  s.run();
+  s.start_report_at = now_ms() + kStartReportDelayMs;
+  bool clean_end = s.run();
   // The zombie kept all along; still alive if unkillable.
   bool reaped = ::waitpid(shell, nullptr, WNOHANG) == shell;
   terminated = s.terminated;
-  return reaped && !s.reap_others() && s.channel >= 0;
+  bool clean = reaped && !s.reap_others() && s.channel >= 0;
+  if (clean_end) {
+    // One report says both that the command is over and whether this
+    // supervisor serves the next: rbk waits for no further message.
+    idle = clean && plan.reusable && !terminated;
+    s.report_exit(true, idle);
+  }
+  return clean;
 }
 
 // Idle: waits for rbk's next request on the channel. False when the
@@ -549,13 +580,14 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
   supervisor_detail::Received next;  // the request being served after the first
   bool terminated = false;           // a SIGTERM came: no further command after this one
   for (;;) {
-    bool clean = run_command(plan, signals, terminated);
+    bool idle = false;
+    bool clean = run_command(plan, signals, terminated, idle);
     supervisor_detail::release(next);  // the shell has its own copy (nothing held at first)
     if (!plan.reusable || !clean || terminated) ::_exit(0);
     // Idle: rbk may hand this supervisor its next command on the same
     // channel. End of file (rbk is done with it, or gone), SIGTERM or a
     // malformed request ends it.
-    send_report(kChildChannel, kReportIdle, 0);
+    if (!idle) send_report(kChildChannel, kReportIdle, 0);
     if (!wait_for_request(kChildChannel, signals, terminated)) ::_exit(0);
     if (!supervisor_detail::receive_request(kChildChannel, false, next)) ::_exit(0);
     plan.has_dir = next.fds[3] >= 0;

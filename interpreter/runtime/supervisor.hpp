@@ -79,19 +79,31 @@ struct SupervisorReport {
   int32_t stopped = 0;
   /// Exited: 1 when the shell ended on its own and nothing it started is
   /// left: the supervisor is done with the command without a Release
-  /// (kReportIdle, or its exit, follows at once); else 0, and rbk sends
+  /// (its exit follows at once unless `idle`); else 0, and rbk sends
   /// Release once the output is drained.
   int32_t clean = 0;
+  /// Exited: the shell's pid. The start report comes only for a command
+  /// still running kStartReportDelayMs after it started, so that a short one
+  /// costs rbk one wake-up less.
+  int32_t pid = 0;
+  /// Exited with `clean`: 1 when the supervisor now waits for another
+  /// command, as after kReportIdle (which is then not sent).
+  int32_t idle = 0;
 };
 
-/// The shell started.
+/// How long after starting the shell the supervisor sends kReportStarted,
+/// unless the shell ended before (its exit report then carries the pid).
+inline constexpr int kStartReportDelayMs = 20;
+
+/// The shell started and still runs kStartReportDelayMs later.
 inline constexpr int32_t kReportStarted = 'P';
 /// The shell could not be started (working directory, exec).
 inline constexpr int32_t kReportSpawnFailed = 'F';
 /// The shell ended.
 inline constexpr int32_t kReportExited = 'X';
 /// The command is over and the supervisor is clean (no process left): it
-/// waits on the channel for another command instead of exiting.
+/// waits on the channel for another command instead of exiting. Not sent
+/// after an exit report with `idle`, which says the same.
 inline constexpr int32_t kReportIdle = 'I';
 
 /// What the supervisor needs to start the command.
