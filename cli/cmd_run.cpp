@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/load_runbook.hpp"
+#include "cli/resume_run.hpp"
 #include "cli/run_display.hpp"
 #include "cli/terminal.hpp"
 #include "cli/tty_operator.hpp"
@@ -141,9 +142,19 @@ int run_run(const RunOptions& opts) {
   // the spawner, so the smaller rbk is here the cheaper every command.
   ProcessRunner runner(&cancel);
   runner.prepare();
-  auto target = load_run_target(opts.target, opts.params);
+  // `rbk resume`: the runbook and its parameters are the record's.
+  std::unique_ptr<ResumeInput> resume;
+  if (opts.resume) {
+    int code = kExitUsage;
+    resume = open_resume(opts, code);
+    if (!resume) return code;
+  }
+  auto target = resume ? load_run_target(resume->file, resume->params)
+                       : load_run_target(opts.target, opts.params);
   if (!target) return kExitUsage;
   const LoadedRunbook& rb = *target->runbook;
+  const std::string sha256 = sha256_hex(rb.parsed.source->text());
+  if (resume && !check_unchanged(opts, *resume->state, rb.file, sha256)) return kExitRefused;
 
   // Checked before anything runs: a run must not end with nowhere to put its fixture.
   std::error_code ec;
@@ -165,12 +176,21 @@ int run_run(const RunOptions& opts) {
   TtyOperator op(opts.non_interactive, &cancel,
                  opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
   if (!complete_params(*target, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
+  if (resume) {
+    if (!decide_in_flight(opts, *resume->state, op))
+      return cancel.cancelled() ? kExitInterrupted : kExitRefused;
+    resume->state->resume_event().by = op.user();
+  }
 
   // No record, no run: a run that could not be reconstructed afterwards is
   // worse than a clear error now.
   std::string run_id;
   std::string error;
   std::unique_ptr<RunRecord> record;
+  if (resume) {
+    record = std::move(resume->record);
+    run_id = resume->run_id;
+  }
   for (int attempt = 0; attempt < 5 && !record; ++attempt) {
     // Ids have a random suffix; two runs in the same second could still meet.
     run_id = new_run_id();
@@ -217,7 +237,8 @@ int run_run(const RunOptions& opts) {
   EngineContext ctx;
   ctx.runner = &runner;
   ctx.op = &op;
-  ctx.clock = &clock;
+  ctx.clock = resume ? &resume->state->clock() : &clock;
+  ctx.resume = resume ? resume->state.get() : nullptr;
   ctx.sinks = {record.get(), display.get()};
   if (recorder) ctx.sinks.push_back(recorder.get());
   ctx.cancel = &cancel;
@@ -240,9 +261,23 @@ int run_run(const RunOptions& opts) {
   req.doc = rb.parsed.document.get();
   req.params = target->params.values;
   req.file = rb.file;
-  req.sha256 = sha256_hex(rb.parsed.source->text());
+  req.sha256 = sha256;
+  if (resume) {
+    const std::string& at = resume->state->stopped_at();
+    write(stderr, "rbk: resuming run " + run_id + " of " +
+                      rb.parsed.document->runbook()->name.name +
+                      (at.empty() ? "" : ", stopped at step " + at) + "\n");
+  }
   RunResult result = run_runbook(ctx, req);
   display.reset();  // stop the ticker before the last lines
+  if (resume && !resume->state->divergence().empty()) {
+    write(stderr, "rbk: error: cannot resume " + run_id +
+                      ": the runbook no longer makes the run its record shows (" +
+                      resume->state->divergence() + "); nothing more was run or recorded\n");
+    return kExitRefused;
+  }
+  if (result.outcome == Outcome::Interrupted)
+    write(stderr, "rbk: the run was interrupted; rbk resume " + run_id + " continues it\n");
   if (!result.message.empty() &&
       (result.outcome == Outcome::Error || result.outcome == Outcome::RecordFailed))
     write(stderr, "rbk: error: " + result.message + "\n");

@@ -47,6 +47,12 @@ struct RunOptions {
   std::string color = "auto";        // --color auto|always|never
   std::string format = "text";       // plan: text | json; show: markdown | json
   std::string record_fixture;        // --record-fixture FILE: write the run as a fixture case
+  // `rbk resume` (target and params then come from the record):
+  bool resume = false;
+  std::string run_id;                      // RUN_ID; empty: the newest resumable run
+  std::vector<std::string> assume_done;    // --assume-done STEP
+  std::vector<std::string> assume_failed;  // --assume-failed STEP
+  bool allow_changed = false;              // --allow-changed
 };
 /// `rbk run NAME|FILE`: run a runbook.
 int run_run(const RunOptions& opts);

@@ -22,6 +22,7 @@ struct Options {
   rbk::cli::ParseOptions parse;
   rbk::cli::RunOptions run;
   rbk::cli::RunOptions plan;
+  rbk::cli::RunOptions resume;
   rbk::cli::ListOptions list;
   rbk::cli::HistoryOptions history;
   rbk::cli::LintCmdOptions lint;
@@ -67,6 +68,26 @@ void build(CLI::App& app, Options& o) {
   r->add_option("--record-fixture", o.run.record_fixture,
                 "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");
   r->add_option("--color", o.run.color, "Colour: auto (terminal only), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->default_str("auto");
+
+  auto* re = app.add_subcommand(
+      "resume", "Continue a run that died or was interrupted, without repeating what it did");
+  re->add_option("run_id", o.resume.run_id, "The run (default: the newest one that can resume)");
+  re->add_flag("--non-interactive", o.resume.non_interactive,
+               "Never prompt; a destructive step that was running is decided only by a flag");
+  re->add_flag("--yes", o.resume.yes,
+               "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
+  re->add_option("--approve", o.resume.approve,
+                 "Approve the gate of STEP; for the step that was running: run it again");
+  re->add_option("--assume-done", o.resume.assume_done,
+                 "Count the command of STEP that was running as done, without running it");
+  re->add_option("--assume-failed", o.resume.assume_failed,
+                 "Count the command of STEP that was running as failed (undo and rollback follow)");
+  re->add_flag("--allow-changed", o.resume.allow_changed,
+               "Resume although the runbook changed since the run started (recorded)");
+  re->add_flag("--json", o.resume.json, "Print the event stream as JSON lines instead of text");
+  re->add_option("--color", o.resume.color, "Colour: auto (terminal only), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->default_str("auto");
 
@@ -146,6 +167,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("parse")) return rbk::cli::run_parse(o.parse);
     if (app.got_subcommand("run"))
       return o.run.dry_run ? rbk::cli::run_plan(o.run) : rbk::cli::run_run(o.run);
+    if (app.got_subcommand("resume")) {
+      o.resume.resume = true;
+      return rbk::cli::run_run(o.resume);
+    }
     if (app.got_subcommand("plan")) return rbk::cli::run_plan(o.plan);
     if (app.got_subcommand("list")) return rbk::cli::run_list(o.list);
     if (app.got_subcommand("history")) return rbk::cli::run_history(o.history);

@@ -250,6 +250,16 @@ void TextDisplay::event(const Event& event) {
     }
   } else if (const auto* warning = e.as<ev::Warning>()) {
     line(paint("33", "  warning: ") + warning->message.value);
+  } else if (const auto* resume = e.as<ev::Resume>()) {
+    line(paint("1;36", "── resumed") + paint("2", format_str(" by {} after {} down", resume->by,
+                                                             format_duration(resume->down_ms))));
+    if (resume->step && resume->decision) {
+      const ev::InFlight d = *resume->decision;
+      line("  " + *resume->step + " was running when the run died: " +
+           (d == ev::InFlight::RunAgain ? "it runs again"
+            : d == ev::InFlight::Done   ? "counted as done"
+                                        : "counted as failed"));
+    }
   } else if (const auto* run_end = e.as<ev::RunEnd>()) {
     const Outcome outcome = run_end->outcome;
     const char* color =

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "interpreter/engine/engine.hpp"
+#include "interpreter/engine/resume.hpp"
 #include "interpreter/record/mask.hpp"
 
 namespace rbk::engine {
@@ -55,12 +56,14 @@ class Bus {
     std::lock_guard lock(mu_);
     e.elapsed_ms = count(ctx_.clock->now() - start_);
     e.time = ctx_.clock->wall_time();
+    if (replaying()) return replay(e);
     for (auto* s : ctx_.sinks) s->event(e);
     check_sinks();
   }
   void output(uint64_t seq, Stream stream, std::string_view masked) {
     if (masked.empty()) return;
     std::lock_guard lock(mu_);
+    if (replaying()) return;  // nothing runs in the replay but secrets, whose output is never kept
     for (auto* s : ctx_.sinks) s->output(seq, stream, masked);
     check_sinks();
   }
@@ -77,6 +80,8 @@ class Bus {
   }
   /// broken() is not empty; cheap enough to ask before every command.
   bool is_broken() const { return broken_flag_.load(); }
+  /// True while a resumed run replays its record (see resume.hpp).
+  bool replaying() const { return ctx_.resume && !ctx_.resume->live(); }
   void set_start(Millis t) { start_ = t; }
   Millis start() const { return start_; }
   const Masker& masker() const { return masker_; }
@@ -102,6 +107,41 @@ class Bus {
     }
     broken_flag_.store(true);
     if (ctx_.cancel) ctx_.cancel->cancel();
+  }
+
+  // Under mu_, while replaying: hands `e` to the replay, which drops it (it
+  // is in the record already) or holds it. When `e` used up the record, the
+  // run is live from here on: the resume event is written, then what the
+  // replay held.
+  void replay(const Event& e) {
+    switch (ctx_.resume->take(e)) {
+      case ResumeState::Take::Diverged:
+        if (ctx_.cancel) ctx_.cancel->cancel();  // the run stops; nothing more is written
+        return;
+      case ResumeState::Take::Replayed:
+        if (!ctx_.resume->live()) return;
+        break;
+      case ResumeState::Take::Held:
+      case ResumeState::Take::Dropped:
+        return;
+    }
+    ResumeState& resume = *ctx_.resume;
+    Event marker{resume.resume_event()};
+    {
+      std::shared_lock lock(mask_mu_);
+      masker_.mask(marker);
+    }
+    marker.elapsed_ms = count(ctx_.clock->now() - start_);
+    marker.time = ctx_.clock->wall_time();
+    if (auto* r = std::get_if<ev::Resume>(&marker.body))
+      r->down_ms = std::max<int64_t>(0, marker.elapsed_ms - resume.last_elapsed_ms());
+    // The event that used up the record was replayed: it is not written again.
+    for (auto* s : ctx_.sinks) s->event(marker);
+    for (Event& held : resume.take_held()) {
+      held.elapsed_ms = marker.elapsed_ms;
+      for (auto* s : ctx_.sinks) s->event(held);
+    }
+    check_sinks();
   }
 
   EngineContext& ctx_;

@@ -24,6 +24,8 @@
 
 namespace rbk {
 
+class ResumeState;
+
 // Outcome, outcome_name and exit_code_for are in record/events.hpp: the
 // record writes them.
 
@@ -43,6 +45,9 @@ struct EngineContext {
   const DestructivePatterns* patterns = nullptr;
   ModuleLoader* modules = nullptr;
   RunbookFinder find_runbook;  // may be empty: `call` then fails the step
+  /// Set by `rbk resume`: the run replays its record before it goes on
+  /// (see resume.hpp). Its clock must be `clock`.
+  ResumeState* resume = nullptr;
 
   std::string run_id;
   std::string record_dir;  // passed to commands as RBK_RECORD_DIR

@@ -118,17 +118,44 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   uint64_t seq = ++*seq_;
   std::vector<std::string> names;
   for (const auto& [n, v] : spec.env) names.push_back(n);
-  bus_.emit(ev::CommandStart{.step = qualified(step),
-                             .seq = seq,
-                             .command = shell.text,
-                             .line = shell.first_line,
-                             .timeout_ms = count(timeout),
-                             .attempt = attempt,
-                             .env = std::move(names)});
+  ev::CommandStart start{.step = qualified(step),
+                         .seq = seq,
+                         .command = shell.text,
+                         .line = shell.first_line,
+                         .timeout_ms = count(timeout),
+                         .attempt = attempt,
+                         .env = std::move(names)};
+  bus_.emit(start);
+  // Resuming: a command the record saw end is not run again; the one that
+  // was running when the run died is run again, under a new number, or
+  // counted as the operator decided.
+  std::optional<CommandResult> resumed;
+  if (ctx_.resume) {
+    const InFlightCommand* flying = ctx_.resume->in_flight() ? &*ctx_.resume->in_flight() : nullptr;
+    if (flying && flying->seq == seq && ctx_.resume->live()) {
+      resumed = ctx_.resume->in_flight_result(ctx_.op->user());
+      if (!resumed) {
+        seq = start.seq = ++*seq_;
+        bus_.emit(start);
+      }
+    } else if (bus_.replaying()) {
+      resumed = ctx_.resume->recorded_result(seq, qualified(step));
+      if (!resumed) {
+        ctx_.resume->diverge("command " + std::to_string(seq) + " of step " + qualified(step) +
+                             " has no result in the record");
+        if (ctx_.cancel) ctx_.cancel->cancel();
+        resumed.emplace();
+        resumed->cancelled = true;
+        resumed->error = "not run: the resume diverged";
+      }
+    }
+  }
   MaskingSink sink(bus_, seq);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
-  if (bus_.is_broken()) {
+  if (resumed) {
+    r = std::move(*resumed);
+  } else if (bus_.is_broken()) {
     // Nothing runs that the record could not keep (this start included).
     r.cancelled = true;
     r.error = "not started: the run record cannot be written";
@@ -371,7 +398,12 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
     std::string instruction = bus_.mask(text(m->text, step));
     ev::Manual event{.step = qualified(step), .text = instruction, .by = ctx_.op->user()};
     std::optional<ManualAnswer> a;
-    if (ctx_.approve.count(qualified(step))) {
+    std::optional<ev::Manual> recorded;
+    if (ctx_.resume) recorded = ctx_.resume->recorded_manual(qualified(step));
+    if (recorded) {  // answered before the run died
+      a = recorded->answer.value;
+      event.via = recorded->via;
+    } else if (ctx_.approve.count(qualified(step))) {
       a = ManualAnswer::Done;
       event.via = ev::Via::Approve;
     } else if (ctx_.op->interactive()) {

@@ -107,6 +107,14 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     return BlockResult{BlockEnd::Interrupted, "interrupted"};
   };
   if (interrupted()) return interrupt();  // e.g. the gate event could not be recorded
+  if (ctx_.resume) {
+    // Answered before the run died: the same answer, not asked again.
+    if (auto recorded = ctx_.resume->recorded_answer(id)) {
+      bus_.emit(*recorded);
+      if (recorded->passed) return {};
+      return {BlockEnd::Refused, recorded->reason ? recorded->reason->value : "refused"};
+    }
+  }
   if (ctx_.approve.count(id)) {
     answer.answer = {ev::Text("approved on the command line")};
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())

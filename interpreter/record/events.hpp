@@ -109,6 +109,12 @@ constexpr EnumNames<Via, 3> enum_names(Via) {
   return {{"tty", "approve", "yes"}};
 }
 
+/// What became of the command that was running when a run died, at its resume.
+enum class InFlight { RunAgain, Done, Failed };
+constexpr EnumNames<InFlight, 3> enum_names(InFlight) {
+  return {{"run_again", "done", "failed"}};
+}
+
 /// What fired an escalation: a rule of the escalate section, or a step.
 enum class Trigger { Start, After, Failure, Success, Step };
 constexpr EnumNames<Trigger, 5> enum_names(Trigger) {
@@ -455,11 +461,34 @@ struct Warning {
   }
 };
 
+/// `rbk resume` continues the run: everything before this line is what the
+/// run did before it died, replayed (not repeated) up to here.
+struct Resume {
+  static constexpr std::string_view kType = "resume";
+  std::string by{};
+  int64_t down_ms = 0;  // from the last event before it to this one
+  /// An incomplete last line the death left, dropped (the event it began
+  /// was never whole).
+  int64_t dropped_bytes = 0;
+  bool runbook_changed = false;        // --allow-changed let a changed runbook go on
+  std::optional<std::string> step{};   // the step whose command was running
+  std::optional<uint64_t> seq{};       // that command's
+  std::optional<Text> command{};       // its text
+  std::optional<InFlight> decision{};  // what the operator decided for it
+  std::optional<Via> via{};            // on the terminal, or by a flag
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("by", s.by), f("down_ms", s.down_ms), f("dropped_bytes", s.dropped_bytes),
+        f("runbook_changed", s.runbook_changed), f("step", s.step), f("seq", s.seq),
+        f("command", s.command), f("decision", s.decision), f("via", s.via);
+  }
+};
+
 /// Any event.
 using Body =
     std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal, NotFiring,
                  StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Note, StepEnd, Cause,
-                 Check, Rollback, Escalation, CallStart, CallEnd, Warning>;
+                 Check, Rollback, Escalation, CallStart, CallEnd, Warning, Resume>;
 
 }  // namespace ev
 

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,24 @@ int open_file(const std::string& path, int flags) {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
   } while (fd < 0 && errno == EINTR);
   return fd;
+}
+
+// Takes the record's lock: DIR/lock, flock'ed exclusively by the rbk that
+// writes the record, for as long as it does. The kernel drops it when that
+// rbk dies, however it dies, so a held lock means the run is alive.
+// The descriptor, or -1 with errno (EWOULDBLOCK: another rbk holds it).
+int take_lock(const std::string& dir) {
+  int fd = open_file(dir + "/lock", O_RDWR | O_CREAT);
+  if (fd < 0) return -1;
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return fd;
+  int err = errno;
+  ::close(fd);
+  errno = err;
+  return -1;
 }
 
 // fsync of an open descriptor, retried when interrupted. 0 or errno.
@@ -126,17 +145,70 @@ Expected<std::unique_ptr<RunRecord>, std::string> RunRecord::create(const std::s
       ::rmdir(dir.c_str());
       return rbk::fail(std::move(why));
     }
-    return std::unique_ptr<RunRecord>(new RunRecord(std::move(dir), fd));
+    int lock = take_lock(dir);  // a new directory: only a failure to create the file stops it
+    if (lock < 0) {
+      std::string why = "cannot create " + dir + "/lock: " + errno_text(errno);
+      ::close(fd);
+      return rbk::fail(std::move(why));
+    }
+    return std::unique_ptr<RunRecord>(new RunRecord(std::move(dir), fd, lock));
   } catch (const std::exception& ex) {
     return rbk::fail("cannot create a run record in " + records_dir + ": " + ex.what());
   }
 }
 
-RunRecord::RunRecord(std::string dir, int events_fd)
-    : dir_(std::move(dir)), events_fd_(events_fd) {}
+Expected<std::unique_ptr<RunRecord>, std::string> RunRecord::reopen(const std::string& run_dir) {
+  std::error_code ec;
+  std::string dir = fs::absolute(run_dir, ec).lexically_normal().string();
+  if (ec) return rbk::fail("cannot open the run record " + run_dir + ": " + ec.message());
+  int lock = take_lock(dir);
+  if (lock < 0) {
+    if (errno == EWOULDBLOCK)
+      return rbk::fail("the run is still going: another rbk holds " + dir + "/lock");
+    return rbk::fail("cannot lock " + dir + "/lock: " + errno_text(errno));
+  }
+  std::string events = dir + "/events.jsonl";
+  int fd = open_file(events, O_RDWR | O_APPEND);
+  if (fd < 0) {
+    std::string why = "cannot open " + events + ": " + errno_text(errno);
+    ::close(lock);
+    return rbk::fail(std::move(why));
+  }
+  std::unique_ptr<RunRecord> record(new RunRecord(std::move(dir), fd, lock));
+  // Cut an incomplete last line: each line is one write(2), so only the
+  // last can be cut, and the event it began was never whole.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return rbk::fail("cannot read " + events + ": " + errno_text(errno));
+  off_t end = st.st_size;
+  off_t keep = end;
+  char buf[4096];
+  while (keep > 0) {
+    off_t from = std::max<off_t>(0, keep - static_cast<off_t>(sizeof buf));
+    ssize_t n = ::pread(fd, buf, static_cast<size_t>(keep - from), from);
+    if (n <= 0) return rbk::fail("cannot read " + events + ": " + errno_text(errno));
+    const char* nl = static_cast<const char*>(::memrchr(buf, '\n', static_cast<size_t>(n)));
+    if (nl) {
+      keep = from + (nl - buf) + 1;
+      break;
+    }
+    keep = from;
+  }
+  if (keep != end) {
+    if (::ftruncate(fd, keep) != 0)
+      return rbk::fail("cannot cut the incomplete last line of " + events + ": " +
+                       errno_text(errno));
+    record->dropped_bytes_ = end - keep;
+  }
+  record->output_dir_made_ = ::access((record->dir_ + "/output").c_str(), F_OK) == 0;
+  return record;
+}
+
+RunRecord::RunRecord(std::string dir, int events_fd, int lock_fd)
+    : dir_(std::move(dir)), events_fd_(events_fd), lock_fd_(lock_fd) {}
 
 RunRecord::~RunRecord() {
   if (events_fd_ >= 0) ::close(events_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
   for (const auto& [key, fd] : outputs_)
     if (fd >= 0) ::close(fd);
 }

@@ -5,6 +5,7 @@
 //                                    {"t": elapsed_ms, "time": …, "type": …, …data}
 //   RECORDS/RUN_ID/output/0007.stdout  the full output of command 7
 //   RECORDS/RUN_ID/output/0007.stderr
+//   RECORDS/RUN_ID/lock              held (flock) by the rbk writing the record
 //
 // Each event line is written with one write(2) as it happens (no buffering
 // in user space); sync() fsyncs the files and the directory.
@@ -37,6 +38,11 @@ class RunRecord final : public EventSink {
   /// naming the path and the reason.
   static Expected<std::unique_ptr<RunRecord>, std::string> create(const std::string& records_dir,
                                                                   const std::string& run_id);
+  /// Opens an existing run's record to write on (`rbk resume`). An
+  /// incomplete last line (the run died while writing it) is cut off; its
+  /// length is in dropped_bytes(). Refused while another rbk holds the
+  /// record (the run is still going, or being resumed elsewhere).
+  static Expected<std::unique_ptr<RunRecord>, std::string> reopen(const std::string& run_dir);
   /// Closes the files; does not sync (call sync() after run_end).
   ~RunRecord() override;
   RunRecord(const RunRecord&) = delete;  // owns file descriptors
@@ -53,19 +59,23 @@ class RunRecord final : public EventSink {
 
   /// The run's directory (absolute).
   const std::string& dir() const { return dir_; }
+  /// What reopen() cut off the end of events.jsonl.
+  int64_t dropped_bytes() const { return dropped_bytes_; }
   /// The first write error, if any. The engine stops the run at the first
   /// one (see EventSink::failure); the CLI reports it.
   const std::string& error() const { return error_; }
   std::string failure() const override { return error_; }
 
  private:
-  RunRecord(std::string dir, int events_fd);
+  RunRecord(std::string dir, int events_fd, int lock_fd);
   int output_fd(uint64_t seq, Stream stream);
   void close_outputs(uint64_t seq);
   void fail(const std::string& what, int err);
 
   std::string dir_;
   int events_fd_ = -1;
+  int lock_fd_ = -1;  // flock'ed while this record is written
+  int64_t dropped_bytes_ = 0;
   std::map<std::pair<uint64_t, int>, int> outputs_;  // open output files (-1: could not open)
   std::vector<std::string> unsynced_;                // output files closed since the last sync
   bool output_dir_made_ = false;

@@ -1,0 +1,173 @@
+#include "cli/resume_run.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/project.hpp"
+#include "cli/terminal.hpp"
+#include "interpreter/project/catalog.hpp"
+#include "interpreter/record/history.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool listed(const std::vector<std::string>& steps, const std::string& step) {
+  return std::find(steps.begin(), steps.end(), step) != steps.end();
+}
+
+// A parameter's recorded value as `-p` takes it.
+std::string param_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& item : v) {
+      if (!out.empty()) out += ',';
+      out += param_text(item);
+    }
+    return out;
+  }
+  return v.dump();  // numbers and booleans as written
+}
+
+}  // namespace
+
+std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
+  code = kExitUsage;
+  auto project = open_workspace();
+  if (!project) return nullptr;
+  const Config& config = project->config();
+  auto in = std::make_unique<ResumeInput>();
+  std::string error;
+  if (!opts.run_id.empty()) {
+    if (opts.run_id.find('/') != std::string::npos || opts.run_id == "." || opts.run_id == "..") {
+      write(stderr, "rbk: error: '" + opts.run_id + "' is not a run id (see rbk history)\n");
+      return nullptr;
+    }
+    std::string dir = config.records_dir + "/" + opts.run_id;
+    std::error_code ec;
+    if (!fs::is_regular_file(dir + "/events.jsonl", ec)) {
+      write(stderr, "rbk: error: no run " + opts.run_id + " in " +
+                        display_path(config.records_dir) + " (see rbk history)\n");
+      return nullptr;
+    }
+    auto opened = RunRecord::reopen(dir);
+    if (!opened) {
+      write(stderr, "rbk: error: cannot resume " + opts.run_id + ": " + opened.error() + "\n");
+      return nullptr;
+    }
+    in->record = std::move(*opened);
+    in->run_id = opts.run_id;
+  } else {
+    // The newest run that did not end, or was interrupted, and that no rbk
+    // is still writing.
+    for (const RunSummary& run : list_runs(config.records_dir)) {
+      if (run.outcome != "unfinished" && run.outcome != "interrupted") continue;
+      auto opened = RunRecord::reopen(run.dir);
+      if (!opened) continue;
+      in->record = std::move(*opened);
+      in->run_id = run.run_id;
+      break;
+    }
+    if (!in->record) {
+      write(stderr, "rbk: error: no run to resume in " + display_path(config.records_dir) +
+                        ": every run there ended (or is still going)\n");
+      return nullptr;
+    }
+  }
+  std::vector<std::string> problems;
+  std::vector<Event> events = read_events(in->record->dir(), problems);
+  if (!problems.empty()) {
+    write(stderr, "rbk: error: cannot resume " + in->run_id + ": its record is damaged (" +
+                      problems.front() + ")\n");
+    return nullptr;
+  }
+  auto state =
+      ResumeState::from_record(std::move(events), in->record->dir(), config.policy.capture_limit);
+  if (!state) {
+    write(stderr, "rbk: error: cannot resume " + in->run_id + ": " + state.error() + "\n");
+    return nullptr;
+  }
+  in->state = std::move(*state);
+  const ev::RunStart& start = in->state->run_start();
+  in->file = start.file;
+  for (const auto& [name, value] : start.params)
+    in->params.push_back(name + "=" + param_text(value.value));
+  in->state->resume_event().dropped_bytes = in->record->dropped_bytes();
+  return in;
+}
+
+bool check_unchanged(const RunOptions& opts, ResumeState& state, const std::string& file,
+                     const std::string& sha256) {
+  const std::string& recorded = state.run_start().sha256;
+  if (recorded == sha256) return true;
+  if (opts.allow_changed) {
+    state.resume_event().runbook_changed = true;
+    return true;
+  }
+  write(stderr, "rbk: error: " + display_path(file) + " changed since the run started (sha256 " +
+                    recorded.substr(0, 12) + "… then, " + sha256.substr(0, 12) +
+                    "… now); the record was made by the runbook as it was. "
+                    "--allow-changed resumes with the runbook as it is now\n");
+  return false;
+}
+
+bool decide_in_flight(const RunOptions& opts, ResumeState& state, TtyOperator& op) {
+  const auto& flying = state.in_flight();
+  if (!flying) return true;
+  const std::string& step = flying->step;
+  if (!flying->destructive) {  // reading only: running it again is safe
+    state.decide(ev::InFlight::RunAgain, ev::Via::Approve);
+    return true;
+  }
+  if (listed(opts.assume_done, step)) {
+    state.decide(ev::InFlight::Done, ev::Via::Approve);
+    return true;
+  }
+  if (listed(opts.assume_failed, step)) {
+    state.decide(ev::InFlight::Failed, ev::Via::Approve);
+    return true;
+  }
+  if (listed(opts.approve, step)) {
+    state.decide(ev::InFlight::RunAgain, ev::Via::Approve);
+    return true;
+  }
+  const std::string what = "destructive step " + step + " was running when the run died: `" +
+                           flying->command + "` started " + flying->started +
+                           "; no result was recorded, so it may have done its work, part of "
+                           "it, or nothing";
+  if (!op.interactive()) {
+    write(stderr, "rbk: error: " + what + ". Without a terminal a flag decides: --approve " + step +
+                      " runs it again, --assume-done " + step +
+                      " counts it as done, --assume-failed " + step +
+                      " counts it as failed (undo and rollback follow)\n");
+    return false;
+  }
+  op.say(what + ".\n");
+  while (true) {
+    auto answer = op.ask(
+        "[r]un it again, count it as [d]one, count it as [f]ailed (undo and rollback follow), "
+        "or [s]top: ");
+    if (!answer || *answer == "s" || *answer == "stop") {
+      write(stderr, "rbk: stopped; the run is as it was (rbk resume " + state.run_start().run_id +
+                        " asks again)\n");
+      return false;
+    }
+    if (*answer == "r" || *answer == "run") {
+      state.decide(ev::InFlight::RunAgain, ev::Via::Tty);
+      return true;
+    }
+    if (*answer == "d" || *answer == "done") {
+      state.decide(ev::InFlight::Done, ev::Via::Tty);
+      return true;
+    }
+    if (*answer == "f" || *answer == "failed") {
+      state.decide(ev::InFlight::Failed, ev::Via::Tty);
+      return true;
+    }
+  }
+}
+
+}  // namespace rbk::cli

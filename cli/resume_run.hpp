@@ -1,0 +1,42 @@
+// `rbk resume`: finding the run, opening its record, and deciding what
+// becomes of the command that was running when it died. The run itself is
+// `rbk run`'s (cmd_run.cpp), with the record replayed first.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/tty_operator.hpp"
+#include "interpreter/engine/resume.hpp"
+#include "interpreter/record/record.hpp"
+
+namespace rbk::cli {
+
+/// A run opened for resuming: its record (locked, an incomplete last line
+/// cut off) and what the record says.
+struct ResumeInput {
+  std::string run_id;
+  std::unique_ptr<RunRecord> record;
+  std::unique_ptr<ResumeState> state;
+  std::string file;                 // the runbook, as run_start names it
+  std::vector<std::string> params;  // run_start's parameters, as -p NAME=VALUE
+};
+
+/// Opens the run `opts.run_id` (or the newest one that can be resumed).
+/// nullptr after printing why; `code` is then the exit code.
+std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code);
+
+/// Decides what becomes of the command that was running (see
+/// ResumeState::decide): a non-destructive one runs again; a destructive
+/// one as a flag says, or as the operator answers. False after printing
+/// why when nothing decides it (exit 4) or the operator chose to stop.
+bool decide_in_flight(const RunOptions& opts, ResumeState& state, TtyOperator& op);
+
+/// Refuses a runbook whose text changed since the run started, unless
+/// --allow-changed (then recorded). False after printing why.
+bool check_unchanged(const RunOptions& opts, ResumeState& state, const std::string& file,
+                     const std::string& sha256);
+
+}  // namespace rbk::cli

@@ -1,0 +1,322 @@
+#include "interpreter/engine/resume.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/runtime/output_capture.hpp"
+
+namespace rbk {
+
+namespace {
+
+// Events whose place in the record depends on threads or on the machine
+// rather than on the runbook: not replayed one for one.
+bool is_escalation(const Event& e) {
+  return e.as<ev::Escalation>() != nullptr;
+}
+bool is_warning(const Event& e) {
+  return e.as<ev::Warning>() != nullptr;
+}
+
+// What must be the same for a replayed event to be the recorded one: its
+// type, what it is about, and the decision it records. Times, durations,
+// who answered and how are not compared (a resumed run is another moment).
+std::string replay_key(const Event& e) {
+  std::string key(e.type());
+  auto add = [&](std::string_view part) {
+    key += '|';
+    key += part;
+  };
+  if (const auto* x = e.as<ev::RunStart>()) add(x->runbook);
+  if (const auto* x = e.as<ev::CallRunStart>()) add(x->runbook);
+  if (const auto* x = e.as<ev::SectionStart>()) add(enum_names(ev::Section{}).name(x->section));
+  if (const auto* x = e.as<ev::Signal>()) add(x->id), add(x->firing ? "firing" : "quiet");
+  if (const auto* x = e.as<ev::StepStart>()) add(x->step);
+  if (const auto* x = e.as<ev::CommandStart>())
+    add(x->step), add(std::to_string(x->seq)), add(x->command.value);
+  if (const auto* x = e.as<ev::CommandEnd>()) add(x->step), add(std::to_string(x->seq));
+  if (const auto* x = e.as<ev::Gate>()) add(x->step);
+  if (const auto* x = e.as<ev::Answer>()) add(x->step), add(x->passed ? "passed" : "not passed");
+  if (const auto* x = e.as<ev::Manual>()) add(x->step);
+  if (const auto* x = e.as<ev::Note>()) add(x->step);
+  if (const auto* x = e.as<ev::StepEnd>())
+    add(x->step), add(enum_names(ev::StepStatus{}).name(x->status));
+  if (const auto* x = e.as<ev::Cause>()) add(x->id), add(x->matched ? "matched" : "not matched");
+  if (const auto* x = e.as<ev::Check>()) add(x->id), add(x->passed ? "passed" : "failed");
+  if (const auto* x = e.as<ev::Rollback>()) add(x->failed_step);
+  if (const auto* x = e.as<ev::CallStart>()) add(x->step), add(x->runbook);
+  if (const auto* x = e.as<ev::CallEnd>()) add(x->step), add(x->runbook);
+  return key;
+}
+
+// How an event reads in a refusal: its type and what it is about.
+std::string describe(const Event& e) {
+  std::string key = replay_key(e);
+  for (char& c : key)
+    if (c == '|') c = ' ';
+  return key;
+}
+
+// What the command wrote to one stream, read back from its output file, kept
+// as the run kept it (head and tail within the limit). A missing file is
+// a command that wrote nothing.
+Captured read_output(const std::string& dir, uint64_t seq, Stream stream, size_t limit) {
+  OutputCapture capture(limit);
+  const int fd = ::open((dir + "/" + output_file(seq, stream)).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+      capture.append(std::string_view(buf, static_cast<size_t>(n)));
+    ::close(fd);
+  }
+  return capture.finish();
+}
+
+// Milliseconds from a recorded wall-clock time ("2026-12-05T11:34:44.123Z")
+// to now; nullopt when it does not read as one.
+std::optional<Millis> wall_since(const std::string& iso) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const time_t secs = ::timegm(&tm);
+  if (secs == -1) return std::nullopt;
+  auto then = std::chrono::system_clock::from_time_t(secs) + Millis(ms);
+  auto since = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now() - then);
+  return std::max(since, Millis(0));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
+    std::vector<Event> events, std::string dir, size_t capture_limit) {
+  std::unique_ptr<ResumeState> r(new ResumeState());
+  r->dir_ = std::move(dir);
+  r->capture_limit_ = capture_limit;
+  if (events.empty() || !events.front().as<ev::RunStart>())
+    return fail(std::string("the record does not begin with run_start"));
+  r->start_ = *events.front().as<ev::RunStart>();
+  r->started_ = events.front().time;
+  std::map<uint64_t, ev::CommandStart> open;  // started, not ended
+  std::map<std::string, bool> destructive;    // by step, from its latest step_start
+  std::vector<std::string> steps_open;
+  // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) recorded how it unwound:
+  // the stopped command's end, the step's, the run's. The replay goes up to
+  // the interruption and no further; the stopped command counts as in flight.
+  bool cut = false;
+  for (const Event& e : events) {
+    r->last_elapsed_ = e.elapsed_ms;
+    if (const auto* end = e.as<ev::RunEnd>(); end && end->outcome != Outcome::Interrupted)
+      return fail("the run is over: its outcome is " + std::string(outcome_name(end->outcome)));
+    if (is_escalation(e)) {
+      r->delivered_[key(*e.as<ev::Escalation>())]++;
+      continue;
+    }
+    if (is_warning(e) || cut) continue;
+    const auto* ended = e.as<ev::CommandEnd>();
+    const auto* answered = e.as<ev::Answer>();
+    const auto* step_end = e.as<ev::StepEnd>();
+    if (e.as<ev::RunEnd>() || (ended && ended->cancelled) ||
+        (answered && answered->reason && answered->reason->value == "interrupted") ||
+        (step_end && step_end->status == ev::StepStatus::Interrupted)) {
+      cut = true;
+      continue;  // a cancelled command stays open: it is the one in flight
+    }
+    r->expected_.push_back(e);
+    if (const auto* started = e.as<ev::StepStart>()) {
+      destructive[started->step] = started->destructive;
+      steps_open.push_back(started->step);
+    } else if (step_end) {
+      if (!steps_open.empty() && steps_open.back() == step_end->step) steps_open.pop_back();
+    } else if (const auto* command = e.as<ev::CommandStart>()) {
+      open[command->seq] = *command;
+      r->last_seq_ = std::max(r->last_seq_, command->seq);
+    } else if (ended) {
+      open.erase(ended->seq);
+      r->ends_[ended->seq] = *ended;
+    } else if (answered) {
+      r->answers_[answered->step].push_back(*answered);
+    } else if (const auto* manual = e.as<ev::Manual>()) {
+      r->manuals_[manual->step].push_back(*manual);
+    }
+  }
+  // Only the last command can be in flight: commands run one at a time.
+  for (const auto& [seq, start] : open) {
+    InFlightCommand c{.step = start.step, .seq = seq, .command = start.command.value};
+    for (const Event& e : events)
+      if (const auto* x = e.as<ev::CommandStart>(); x && x->seq == seq) c.started = e.time;
+    auto it = destructive.find(start.step);
+    c.destructive = it != destructive.end() && it->second;
+    r->in_flight_ = c;
+  }
+  if (r->in_flight_)
+    r->stopped_at_ = r->in_flight_->step;
+  else if (!steps_open.empty())
+    r->stopped_at_ = steps_open.back();
+  // Real time since the original start: the record's last event happened
+  // last_elapsed_ after it, and the run has been down since at least then.
+  Millis since = Millis(r->last_elapsed_);
+  if (auto wall = wall_since(r->started_)) since = std::max(since, *wall);
+  r->clock_ = std::make_unique<ResumeClock>(since);
+  return r;
+}
+
+Clock& ResumeState::clock() {
+  return *clock_;
+}
+
+void ResumeState::decide(ev::InFlight decision, ev::Via via) {
+  decision_ = decision;
+  if (!in_flight_) return;
+  resume_.step = in_flight_->step;
+  resume_.seq = in_flight_->seq;
+  resume_.command = ev::Text(in_flight_->command);
+  resume_.decision = decision;
+  resume_.via = via;
+}
+
+std::string ResumeState::key(const ev::Escalation& e) {
+  return format_str("{}|{}|{}|{}|{}", enum_names(ev::Trigger{}).name(e.trigger),
+                    enum_names(ev::NoticeKind{}).name(e.kind), e.role, e.step.value_or(""),
+                    e.after_ms.value_or(-1));
+}
+
+ResumeState::Take ResumeState::take(const Event& e) {
+  if (live_) return Take::Held;  // not called once live; harmless if it is
+  if (!divergence_.empty()) return Take::Dropped;
+  if (is_escalation(e)) {
+    held_.push_back(e);
+    return Take::Held;
+  }
+  if (is_warning(e)) return Take::Dropped;
+  if (next_ >= expected_.size() || replay_key(e) != replay_key(expected_[next_])) {
+    divergence_ = next_ >= expected_.size()
+                      ? "the replay went past the end of the record with " + describe(e)
+                      : "the record has " + describe(expected_[next_]) +
+                            " where the runbook now makes " + describe(e);
+    return Take::Diverged;
+  }
+  clock_->replay_at(Millis(expected_[next_].elapsed_ms));
+  if (++next_ == expected_.size()) {
+    live_ = true;
+    clock_->go_live();
+  }
+  return Take::Replayed;
+}
+
+std::optional<CommandResult> ResumeState::recorded_result(uint64_t seq,
+                                                          const std::string& step) const {
+  auto it = ends_.find(seq);
+  if (it == ends_.end() || it->second.step != step) return std::nullopt;
+  const ev::CommandEnd& end = it->second;
+  if (end.output) return std::nullopt;  // a secret's command: read the secret again
+  CommandResult r;
+  r.exit_code = end.exit;
+  r.signal = end.signal;
+  r.timed_out = end.timed_out;
+  r.cancelled = end.cancelled;
+  r.spawn_failed = end.spawn_failed.value_or(false);
+  if (end.error) r.error = end.error->value;
+  r.duration = Millis(end.duration_ms);
+  r.out = read_output(dir_, seq, Stream::Out, capture_limit_);
+  r.err = read_output(dir_, seq, Stream::Err, capture_limit_);
+  return r;
+}
+
+std::optional<CommandResult> ResumeState::in_flight_result(const std::string& by) const {
+  if (!in_flight_ || !decision_ || *decision_ == ev::InFlight::RunAgain) return std::nullopt;
+  CommandResult r;
+  const bool done = *decision_ == ev::InFlight::Done;
+  r.exit_code = done ? 0 : -1;
+  r.spawn_failed = !done;  // no exit status: it is "could not complete", not an exit code
+  r.error = "no result recorded: the run died while it ran; counted as " +
+            std::string(done ? "done" : "failed") + " at resume by " + by;
+  return r;
+}
+
+std::optional<ev::Answer> ResumeState::recorded_answer(const std::string& step) {
+  auto it = answers_.find(step);
+  if (live_ || it == answers_.end() || it->second.empty()) return std::nullopt;
+  ev::Answer a = std::move(it->second.front());
+  it->second.pop_front();
+  return a;
+}
+
+std::optional<ev::Manual> ResumeState::recorded_manual(const std::string& step) {
+  auto it = manuals_.find(step);
+  if (live_ || it == manuals_.end() || it->second.empty()) return std::nullopt;
+  ev::Manual m = std::move(it->second.front());
+  it->second.pop_front();
+  return m;
+}
+
+bool ResumeState::already_delivered(const ev::Escalation& e) {
+  std::lock_guard lock(delivered_mu_);
+  auto it = delivered_.find(key(e));
+  if (it == delivered_.end() || it->second == 0) return false;
+  --it->second;
+  return true;
+}
+
+std::vector<Event> ResumeState::take_held() {
+  return std::exchange(held_, {});
+}
+
+// ------------------------------------------------------------ ResumeClock
+
+ResumeClock::ResumeClock(Millis since_start) : offset_(system_.now() - since_start) {}
+
+Millis ResumeClock::real_now() {
+  return system_.now() - offset_;
+}
+
+Millis ResumeClock::now() {
+  std::lock_guard lock(mu_);
+  Millis t = live_ ? real_now() : virtual_;
+  last_ = std::max(last_, t);
+  return last_;
+}
+
+bool ResumeClock::sleep_until(Millis deadline, const CancelToken* cancel) {
+  {
+    std::lock_guard lock(mu_);
+    if (!live_) {  // a recorded wait: it has passed already
+      virtual_ = std::max(virtual_, deadline);
+      return !(cancel && cancel->cancelled());
+    }
+  }
+  return system_.sleep_until(deadline + offset_, cancel);
+}
+
+std::string ResumeClock::wall_time() {
+  return system_.wall_time();
+}
+
+std::unique_ptr<Timer> ResumeClock::schedule(std::vector<Millis> dues,
+                                             std::function<void(Millis)> fire) {
+  // Timers keep the run's original clock, in real time even during the
+  // replay: one due while the run was down fires at once.
+  for (Millis& due : dues) due += offset_;
+  return system_.schedule(std::move(dues),
+                          [this, fire = std::move(fire)](Millis t) { fire(t - offset_); });
+}
+
+void ResumeClock::replay_at(Millis t) {
+  std::lock_guard lock(mu_);
+  virtual_ = std::max(virtual_, t);
+}
+
+void ResumeClock::go_live() {
+  std::lock_guard lock(mu_);
+  live_ = true;
+}
+
+}  // namespace rbk

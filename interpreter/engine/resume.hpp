@@ -1,0 +1,168 @@
+// Resuming a run from its record (`rbk resume`). The engine runs the runbook
+// again from the top, but while the record lasts nothing is done again: each
+// command's result, each gate's answer and each manual step's answer comes
+// from the record, escalations already delivered are not sent again, and
+// every event the engine makes is checked against the recorded one and
+// dropped. Where the record ends the run goes live, after a `resume` event,
+// and writes on into the same record. Replaying instead of restoring a saved
+// state means that captures, causes, step results and the undo stack are
+// rebuilt by the same code that built them the first time, and a record
+// the runbook cannot reproduce is refused, not guessed at.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interpreter/base/expected.hpp"
+#include "interpreter/record/events.hpp"
+#include "interpreter/runtime/clock.hpp"
+#include "interpreter/runtime/command.hpp"
+
+namespace rbk {
+
+/// The command that was running when the run died: a command_start with no
+/// command_end.
+struct InFlightCommand {
+  std::string step{};
+  uint64_t seq = 0;
+  std::string command{};
+  std::string started{};     // its command_start's wall-clock time
+  bool destructive = false;  // its step is destructive (gated as such)
+};
+
+/// A run's record, read for resuming, and the replay's progress through it.
+/// The engine calls it under the bus's lock or on the run's thread.
+class ResumeState {
+ public:
+  /// From a record's events in order (complete lines only). `dir` is the
+  /// run's directory, whose output files give the recorded commands' output
+  /// (up to `capture_limit` bytes per stream, as the run kept). Refused, with
+  /// the reason, when the record cannot be resumed: no run_start, or the run
+  /// is over (a run_end other than `interrupted`).
+  static Expected<std::unique_ptr<ResumeState>, std::string> from_record(std::vector<Event> events,
+                                                                         std::string dir,
+                                                                         size_t capture_limit);
+  ResumeState(const ResumeState&) = delete;
+  ResumeState& operator=(const ResumeState&) = delete;
+
+  /// The record's run_start.
+  const ev::RunStart& run_start() const { return start_; }
+  /// The run's start as recorded (ISO 8601 UTC).
+  const std::string& started() const { return started_; }
+  /// The command that was running, if one was.
+  const std::optional<InFlightCommand>& in_flight() const { return in_flight_; }
+  /// The recorded time of the record's last event (ms since the run's start).
+  int64_t last_elapsed_ms() const { return last_elapsed_; }
+  /// The step where the run stopped: the in-flight command's, else the last
+  /// step that began and did not end; empty when none.
+  const std::string& stopped_at() const { return stopped_at_; }
+
+  /// What to do with the in-flight command; the resume event says it.
+  void decide(ev::InFlight decision, ev::Via via);
+  /// The `resume` event written where the run goes live (the CLI fills
+  /// `by`, `dropped_bytes`, `runbook_changed`).
+  ev::Resume& resume_event() { return resume_; }
+
+  // ------------------------------------------------------------ the engine
+
+  /// False while the replay is still inside the record.
+  bool live() const { return live_; }
+  /// What to do with an event the replay made (already masked).
+  enum class Take {
+    Replayed,  // it is the record's next event: drop it
+    Held,      // not replayed (a new escalation): write it once live
+    Dropped,   // a warning during the replay: the record has its own
+    Diverged,  // the replay went another way than the record
+  };
+  /// Takes the replay's next event; the record used up, live() turns true.
+  /// `clock` is moved to the recorded time of a replayed event.
+  Take take(const Event& e);
+  /// Why the replay diverged (empty while it has not).
+  const std::string& divergence() const { return divergence_; }
+  /// The replay cannot go on the way the record went (the first reason stays).
+  void diverge(std::string why) {
+    if (divergence_.empty()) divergence_ = std::move(why);
+  }
+  /// The recorded result of command `seq`; nullopt for a command the record
+  /// did not see end (the in-flight one: see in_flight_result) or run
+  /// (a secret's command, which runs again: its output is never recorded).
+  std::optional<CommandResult> recorded_result(uint64_t seq, const std::string& step) const;
+  /// The in-flight command's result when the decision was done or failed.
+  std::optional<CommandResult> in_flight_result(const std::string& by) const;
+  /// The recorded answer of the step's next gate, or manual step.
+  std::optional<ev::Answer> recorded_answer(const std::string& step);
+  std::optional<ev::Manual> recorded_manual(const std::string& step);
+  /// True (once per recorded delivery) when this page or notification was
+  /// delivered before the run died: it is not sent again.
+  bool already_delivered(const ev::Escalation& e);
+  /// The highest `seq` the record used: live commands number on from it.
+  uint64_t last_seq() const { return last_seq_; }
+  /// Events the replay held, to write after the resume event.
+  std::vector<Event> take_held();
+  /// The replay's clock: recorded time while replaying, then real time since
+  /// the run's original start (so timers keep the run's clock).
+  Clock& clock();
+
+ private:
+  struct Recorded {
+    CommandResult result;
+    std::string step;
+  };
+  ResumeState() = default;
+  static std::string key(const ev::Escalation& e);
+
+  ev::RunStart start_;
+  std::string started_;
+  std::string dir_;
+  size_t capture_limit_ = 0;
+  std::vector<Event> expected_;  // the events the replay must make, in order
+  size_t next_ = 0;
+  bool live_ = false;
+  std::string divergence_;
+  std::map<uint64_t, ev::CommandEnd> ends_;
+  std::map<std::string, std::deque<ev::Answer>> answers_;
+  std::map<std::string, std::deque<ev::Manual>> manuals_;
+  std::map<std::string, int> delivered_;  // by escalation key
+  std::optional<InFlightCommand> in_flight_;
+  std::optional<ev::InFlight> decision_;
+  std::string stopped_at_;
+  int64_t last_elapsed_ = 0;
+  uint64_t last_seq_ = 0;
+  ev::Resume resume_;
+  std::vector<Event> held_;
+  std::mutex delivered_mu_;  // the timer thread delivers too
+  std::unique_ptr<class ResumeClock> clock_;
+};
+
+/// The clock of a resumed run: virtual while the replay runs (moved to each
+/// replayed event's recorded time; waits return at once), then the real
+/// clock counted from the run's original start, `since_start` ago.
+class ResumeClock final : public Clock {
+ public:
+  explicit ResumeClock(Millis since_start);
+  Millis now() override;
+  bool sleep_until(Millis deadline, const CancelToken* cancel) override;
+  std::string wall_time() override;
+  std::unique_ptr<Timer> schedule(std::vector<Millis> dues,
+                                  std::function<void(Millis)> fire) override;
+  /// Sets the replay's time (never backwards).
+  void replay_at(Millis t);
+  /// From now on, real time.
+  void go_live();
+
+ private:
+  Millis real_now();  // real time since the original start
+  SystemClock system_;
+  Millis offset_;  // original start on the system clock's scale (may be negative)
+  std::mutex mu_;
+  bool live_ = false;
+  Millis virtual_{0};
+  Millis last_{0};  // never goes back
+};
+
+}  // namespace rbk

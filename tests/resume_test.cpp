@@ -1,0 +1,262 @@
+// `rbk resume` with real processes: rbk is killed (SIGKILL) or interrupted
+// while a command runs, then resumed. What must hold: no process of the
+// dead run survives, nothing the record saw end runs again, a destructive
+// command that was running never runs again without a decision, and the
+// record stays whole JSON lines with one `resume` where the run went on.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "processes.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using rbk::test::Exit;
+using rbk::test::PtySession;
+using rbk::test::read_file;
+using rbk::test::run_detached;
+using rbk::test::write_file;
+
+namespace {
+
+constexpr int kHangGuardMs = 120'000;  // for a hang only
+
+// A diagnose step that counts its runs; a remediate step whose command
+// counts its runs and, the first time only, says its pid through a FIFO (so
+// the test knows it is running, without polling) and sleeps; then a check.
+constexpr const char* kRunbook = R"(runbook crashy {
+  title "Crash and resume"
+  diagnose {
+    step look "Look" { run `echo run >> look.count; echo seen` as seen }
+  }
+  remediate {
+    step fix "Fix" {
+      MARKER
+      run `echo run >> fix.count; if mkdir once.d 2>/dev/null; then echo $$ >> running.fifo; exec sleep 3600; fi`
+    }
+  }
+  verify {
+    check done "Done" { run `test -s fix.count` }
+  }
+}
+)";
+
+struct Project {
+  rbk::test::TempDir tmp;
+  explicit Project(bool destructive) {
+    write_runbook(destructive ? "destructive" : "note \"harmless\"");
+  }
+  void write_runbook(const std::string& marker) {
+    std::string text = kRunbook;
+    text.replace(text.find("MARKER"), 6, marker);
+    write_file((tmp.path / "crashy.rbk").string(), text);
+    std::error_code ec;
+    if (!fs::exists(tmp.path / "running.fifo", ec))
+      REQUIRE(::mkfifo((tmp.path / "running.fifo").c_str(), 0600) == 0);
+  }
+  std::string dir() const { return tmp.path.string(); }
+  std::string read(const std::string& name) const {
+    std::error_code ec;
+    return fs::exists(tmp.path / name, ec) ? read_file((tmp.path / name).string()) : "";
+  }
+  std::string events_path() const {
+    for (const auto& run : fs::directory_iterator(tmp.path / ".rbk" / "runs"))
+      return (run.path() / "events.jsonl").string();
+    return "";
+  }
+  // Every line of the run's events.jsonl, parsed (one that is not JSON
+  // fails the test).
+  std::vector<nlohmann::json> events() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(events_path());
+    std::string line;
+    while (std::getline(in, line)) {
+      INFO(line);
+      REQUIRE(nlohmann::json::accept(line));
+      out.push_back(nlohmann::json::parse(line));
+    }
+    return out;
+  }
+  std::vector<nlohmann::json> of_type(const std::string& type) const {
+    std::vector<nlohmann::json> out;
+    for (auto& e : events())
+      if (e["type"] == type) out.push_back(e);
+    return out;
+  }
+  // Waits until the step's command says its pid (a hang guard names it).
+  int command_pid() const {
+    const std::string fifo = (tmp.path / "running.fifo").string();
+    int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    std::string got;
+    while (got.find('\n') == std::string::npos) {
+      pollfd pfd{fd, POLLIN, 0};
+      if (::poll(&pfd, 1, kHangGuardMs) <= 0) {
+        ::close(fd);
+        FAIL("the step's command did not start (nothing on " + fifo + ")");
+      }
+      char buf[64];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return std::atoi(got.c_str());
+  }
+  // Starts the run on a terminal, waits until the step's command runs, and
+  // sends rbk `sig`. Returns the command's pid.
+  int run_until_fix_then(int sig, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"run", "crashy.rbk"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    PtySession s(dir(), args);
+    const int pid = command_pid();
+    s.kill(sig);
+    last_output = s.wait().out + s.output();
+    return pid;
+  }
+  std::string last_output;
+};
+
+}  // namespace
+
+TEST_CASE("a run killed with SIGKILL leaves nothing running and resumes without repeating",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  const int pid = p.run_until_fix_then(SIGKILL, {"--yes"});
+  REQUIRE(pid > 0);
+  // Its supervisor ends the command when rbk's end of the channel closes.
+  CHECK(rbk::test::still_alive({pid}) == "");
+  CHECK(p.read("fix.count") == "run\n");
+  CHECK(p.of_type("run_end").empty());
+
+  // Only reads: it runs again, with no question and no flag.
+  Exit e = run_detached(p.dir(), {"resume"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK(p.read("look.count") == "run\n");  // the record had its result
+  CHECK(p.read("fix.count") == "run\nrun\n");
+  auto resumes = p.of_type("resume");
+  REQUIRE(resumes.size() == 1);
+  CHECK(resumes[0]["step"] == "fix");
+  CHECK(resumes[0]["decision"] == "run_again");
+  auto ends = p.of_type("run_end");
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0]["outcome"] == "resolved");
+  // The rerun has a number of its own; the dead one has no end.
+  std::vector<uint64_t> started, ended;
+  for (auto& c : p.of_type("command_start"))
+    if (c["step"] == "fix") started.push_back(c["seq"]);
+  for (auto& c : p.of_type("command_end"))
+    if (c["step"] == "fix") ended.push_back(c["seq"]);
+  REQUIRE(started.size() == 2);
+  CHECK(started[1] > started[0]);
+  CHECK(ended == std::vector<uint64_t>{started[1]});
+
+  // Over: nothing to resume.
+  e = run_detached(p.dir(), {"resume"});
+  CHECK(e.code == 2);
+  CHECK_THAT(e.err, Catch::Contains("no run to resume"));
+}
+
+TEST_CASE("a destructive command that was running never runs again without a decision",
+          "[resume][pty]") {
+  Project p(/*destructive=*/true);
+  const int pid = p.run_until_fix_then(SIGKILL, {"--approve", "fix"});
+  CHECK(rbk::test::still_alive({pid}) == "");
+  const std::string before = read_file(p.events_path());
+
+  // Without a terminal only a flag decides; nothing happens without one.
+  Exit e = run_detached(p.dir(), {"resume"});
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("--assume-done fix"));
+  CHECK_THAT(e.err, Catch::Contains("--approve fix"));
+  CHECK(read_file(p.events_path()) == before);
+  CHECK(p.read("fix.count") == "run\n");
+
+  SECTION("counted as done") {
+    e = run_detached(p.dir(), {"resume", "--assume-done", "fix"});
+    INFO(e.out << e.err);
+    CHECK(e.code == 0);
+    CHECK(p.read("fix.count") == "run\n");
+    auto resumes = p.of_type("resume");
+    REQUIRE(resumes.size() == 1);
+    CHECK(resumes[0]["decision"] == "done");
+    CHECK(resumes[0]["via"] == "approve");
+  }
+  SECTION("run again, chosen on the terminal") {
+    PtySession s(p.dir(), {"resume"});
+    REQUIRE(s.expect("no result was recorded"));
+    REQUIRE(s.expect("[r]un it again"));
+    s.send("r\n");
+    Exit done = s.wait();
+    INFO(s.output());
+    CHECK(done.code == 0);
+    CHECK(p.read("fix.count") == "run\nrun\n");
+    auto resumes = p.of_type("resume");
+    REQUIRE(resumes.size() == 1);
+    CHECK(resumes[0]["decision"] == "run_again");
+    CHECK(resumes[0]["via"] == "tty");
+  }
+  SECTION("counted as failed: the run fails") {
+    e = run_detached(p.dir(), {"resume", "--assume-failed", "fix"});
+    CHECK(e.code == 1);
+    CHECK(p.read("fix.count") == "run\n");
+    CHECK(p.of_type("run_end").at(0)["failed_step"] == "fix");
+  }
+  CHECK(p.read("look.count") == "run\n");
+}
+
+TEST_CASE("Ctrl-C says how to resume, and the stopped command is the one in flight",
+          "[resume][pty]") {
+  Project p(/*destructive=*/true);
+  const int pid = p.run_until_fix_then(SIGINT, {"--approve", "fix"});
+  CHECK(rbk::test::still_alive({pid}) == "");
+  CHECK_THAT(p.last_output, Catch::Contains("rbk resume"));
+  REQUIRE(p.of_type("run_end").at(0)["outcome"] == "interrupted");
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive", "--approve", "fix"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK(p.read("fix.count") == "run\nrun\n");
+  CHECK(p.of_type("resume").size() == 1);
+  auto ends = p.of_type("run_end");
+  REQUIRE(ends.size() == 2);  // the interruption's, then the resumed run's
+  CHECK(ends[1]["outcome"] == "resolved");
+}
+
+TEST_CASE("resume refuses a run still going and a changed runbook, unless allowed",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  {
+    PtySession s(p.dir(), {"run", "crashy.rbk", "--yes"});
+    const int pid = p.command_pid();
+    Exit e = run_detached(p.dir(), {"resume"});
+    CHECK(e.code == 2);
+    CHECK_THAT(e.err, Catch::Contains("no run to resume"));
+    s.kill(SIGKILL);
+    s.wait();
+    CHECK(rbk::test::still_alive({pid}) == "");
+  }
+  // A changed title: the replay still matches, but the text is not the same.
+  std::string text = read_file((p.tmp.path / "crashy.rbk").string());
+  text.replace(text.find("Crash and resume"), 16, "Crash, then resume");
+  write_file((p.tmp.path / "crashy.rbk").string(), text);
+  Exit e = run_detached(p.dir(), {"resume"});
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("changed since the run started"));
+  CHECK(p.of_type("resume").empty());
+  e = run_detached(p.dir(), {"resume", "--allow-changed"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  auto resumes = p.of_type("resume");
+  REQUIRE(resumes.size() == 1);
+  CHECK(resumes[0]["runbook_changed"] == true);
+}
