@@ -60,6 +60,8 @@ nlohmann::json to_json(const RunSummary& r) {
                       {"exit_code", nullptr},
                       {"duration_ms", r.duration_ms},
                       {"failed_step", r.failed_step},
+                      {"resumable", r.resumable},
+                      {"stopped_at", r.stopped_at},
                       {"problems", r.problems}};
   if (r.exit_code) j["exit_code"] = *r.exit_code;
   return j;
@@ -91,7 +93,11 @@ std::string table(const std::vector<RunSummary>& runs, bool color) {
     }
     out += '\n';
     if (i > 0) {
-      for (const auto& p : runs[i - 1].problems) out += "  problem: " + p + "\n";
+      const RunSummary& run = runs[i - 1];
+      for (const auto& p : run.problems) out += "  problem: " + p + "\n";
+      if (run.resumable && run.problems.empty())
+        out += "  resumable: rbk resume " + run.run_id +
+               (run.stopped_at.empty() ? "" : " (stopped in step " + run.stopped_at + ")") + "\n";
     }
   }
   return out;

@@ -43,6 +43,7 @@ class FakeRunner final : public CommandRunner {
   }
   CommandResult run(const CommandSpec& spec, OutputSink* sink) override {
     ran.push_back(spec.script);
+    if (syncs) syncs_when_run.push_back(*syncs);
     envs.push_back(spec.env);
     FakeResult fr;
     for (auto& s : script_) {
@@ -81,6 +82,8 @@ class FakeRunner final : public CommandRunner {
 
   std::vector<std::string> ran;
   std::vector<std::vector<std::pair<std::string, std::string>>> envs;
+  const int* syncs = nullptr;       // the sink's sync count, when a test watches it
+  std::vector<int> syncs_when_run;  // that count as each command started
 
  private:
   struct Entry {
@@ -145,11 +148,15 @@ class MemorySink final : public EventSink {
   std::vector<Seen> events;
   std::string all_output;
   int syncs = 0;
+  std::vector<size_t> synced_after;  // events.size() at each sync
   void event(const Event& e) override {
     events.push_back({std::string(e.type()), event_fields(e), e.elapsed_ms, e});
   }
   void output(uint64_t, Stream, std::string_view chunk) override { all_output.append(chunk); }
-  void sync() override { ++syncs; }
+  void sync() override {
+    ++syncs;
+    synced_after.push_back(events.size());
+  }
 
   /// "type:key" for each event, e.g. "step_end:restart=ok" (see trace()).
   std::vector<Seen> of(const std::string& type) const {

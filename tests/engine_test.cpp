@@ -286,6 +286,31 @@ TEST_CASE("every destructive step asks, no answers no, and nothing runs", "[engi
   CHECK(h.sink.syncs >= 2);
 }
 
+TEST_CASE("a destructive command's start is on disk before it runs, its end before anything else",
+          "[engine][gate][record]") {
+  Harness h(kGated);
+  require_valid(h);
+  h.op.confirms = {true, false};
+  h.runner.syncs = &h.sink.syncs;
+  h.run();
+  REQUIRE(h.runner.ran == Lines{"systemctl restart app"});
+  size_t start = 0, end = 0;
+  for (size_t i = 0; i < h.sink.events.size(); ++i) {
+    if (h.sink.events[i].type == "command_start") start = i;
+    if (h.sink.events[i].type == "command_end") end = i;
+  }
+  REQUIRE(end > start);
+  auto synced = [&](size_t after) {
+    return std::find(h.sink.synced_after.begin(), h.sink.synced_after.end(), after) !=
+           h.sink.synced_after.end();
+  };
+  CHECK(synced(start + 1));  // right after command_start …
+  // … and before the command ran: the syncs counted then include that one.
+  const auto first = std::find(h.sink.synced_after.begin(), h.sink.synced_after.end(), start + 1);
+  CHECK(h.runner.syncs_when_run.at(0) > first - h.sink.synced_after.begin());
+  CHECK(synced(end + 1));  // right after command_end
+}
+
 TEST_CASE("a typed gate passes only on the exact value", "[engine][gate]") {
   Harness h(kGated);
   h.op.confirms = {true, true};

@@ -283,12 +283,14 @@ TEST_CASE("rbk history prints a table of runs", "[history][cli]") {
         "RUN                      STARTED (UTC)        RUNBOOK      OUTCOME     EXIT  DURATION  "
         "FAILED STEP\n"
         "20260106T100000Z-ffffff  2026-01-06 10:00:00  outer        unfinished  -     60ms      -\n"
+        "  resumable: rbk resume 20260106T100000Z-ffffff\n"
         "20260105T100000Z-eeeeee  -                    -            unfinished  -     0ms       -\n"
         "  problem: no events.jsonl (the record was never written)\n"
         "20260104T100000Z-dddddd  2026-01-04 10:00:00  disk-full    unfinished  -     100ms     -\n"
         "  problem: line 2 is not valid JSON\n"
         "  problem: line 4 is not valid JSON (truncated write?)\n"
         "20260103T100000Z-cccccc  2026-01-03 10:00:00  db-down      unfinished  -     4s        -\n"
+        "  resumable: rbk resume 20260103T100000Z-cccccc (stopped in step restart)\n"
         "20260102T100000Z-bbbbbb  2026-01-02 10:00:00  cache-flush  failed      1     5s        "
         "flush\n"
         "20260101T100000Z-aaaaaa  2026-01-01 10:00:00  db-down      resolved    0     1m12s     -\n"
@@ -315,7 +317,11 @@ TEST_CASE("rbk history prints a table of runs", "[history][cli]") {
                        {"exit_code", 0},
                        {"duration_ms", 72000},
                        {"failed_step", ""},
+                       {"resumable", false},
+                       {"stopped_at", ""},
                        {"problems", json::array()}});
+  CHECK(all[3]["resumable"] == true);
+  CHECK(all[3]["stopped_at"] == "restart");
   CHECK(all[0]["exit_code"].is_null());
   CHECK(all[2]["problems"].size() == 2);
 }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -329,6 +330,10 @@ class Runner final : public Scope {
   uint64_t* seq_ = nullptr;  // shared command counter (owned by the top-level run)
   uint64_t own_seq_ = 0;
   bool block_all_ok_ = true;  // every command of the current signal/check exited 0
+  /// Inside a destructive step, check or undo block whose gate passed: each
+  /// command's start is on disk before it runs, and its end before anything
+  /// else happens (the write-ahead `rbk resume` relies on).
+  bool write_ahead_ = false;
 
  public:
   void share_seq(uint64_t* seq) { seq_ = seq; }

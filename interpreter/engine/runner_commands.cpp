@@ -126,6 +126,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
                          .attempt = attempt,
                          .env = std::move(names)};
   bus_.emit(start);
+  if (write_ahead_) bus_.sync();  // on disk before the process exists
   // Resuming: a command the record saw end is not run again; the one that
   // was running when the run died is run again, under a new number, or
   // counted as the operator decided.
@@ -137,6 +138,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
       if (!resumed) {
         seq = start.seq = ++*seq_;
         bus_.emit(start);
+        if (write_ahead_) bus_.sync();
       }
     } else if (bus_.replaying()) {
       resumed = ctx_.resume->recorded_result(seq, qualified(step));
@@ -177,6 +179,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   if (!r.error.empty()) end.error = r.error;
   if (evidence) end.evidence = true;
   bus_.emit(std::move(end));
+  if (write_ahead_) bus_.sync();  // on disk before anything else happens
   return r;
 }
 

@@ -160,6 +160,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
     // The polling window opens once the gate has passed, not while it asks.
     const Millis deadline = now() + Millis(ck->within ? ck->within->ms : 0);
     if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
+    const bool outer = std::exchange(write_ahead_, write_ahead_ || g.destructive);
     bool passed = false;
     int attempts = 0;
     BlockEnd end = gate.end;
@@ -184,6 +185,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
         break;
       }
     }
+    write_ahead_ = outer;
     if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
     const ev::StepStatus status = end == BlockEnd::Interrupted ? ev::StepStatus::Interrupted
                                   : end == BlockEnd::Refused   ? ev::StepStatus::Refused

@@ -35,7 +35,9 @@ BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Ga
   if (gate_passed) *gate_passed = r.end == BlockEnd::Ok;
   if (r.end != BlockEnd::Ok) return r;
   if (g.destructive) bus_.sync();  // the record says what is about to happen, on disk
+  const bool outer = std::exchange(write_ahead_, write_ahead_ || g.destructive);
   r = exec(stmts, mode, id, section, evidence);
+  write_ahead_ = outer;
   if (g.destructive) bus_.sync();
   return r;
 }

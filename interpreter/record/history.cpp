@@ -80,8 +80,10 @@ RunSummary summarize(const fs::path& dir) {
   s.outcome = "unfinished";
   bool started = false, ended = false;
   int64_t last_t = 0;
+  std::vector<std::string> open_steps;  // begun, not ended
   // A called runbook's start and end are call_run_start and call_run_end:
-  // the run's are the only run_start and run_end.
+  // the run's are the only run_start, and run_end (after a `resume`, the
+  // last run_end is the one that counts).
   bool readable = for_each_event(dir, s.problems, [&](Event e) {
     last_t = e.elapsed_ms;
     if (const auto* start = e.as<ev::RunStart>(); start && !started) {
@@ -89,15 +91,31 @@ RunSummary summarize(const fs::path& dir) {
       s.runbook = start->runbook;
       s.started = e.time;
       s.user = start->user;
-    } else if (const auto* end = e.as<ev::RunEnd>(); end && !ended) {
+    } else if (const auto* end = e.as<ev::RunEnd>()) {
       ended = true;
       s.outcome = outcome_name(end->outcome);
       s.exit_code = end->exit_code;
       s.duration_ms = end->duration_ms.value_or(e.elapsed_ms);
       s.failed_step = end->failed_step.value_or("");
+    } else if (e.as<ev::Resume>()) {
+      ended = false;
+      s.outcome = "unfinished";
+      s.exit_code.reset();
+      s.failed_step.clear();
+      open_steps.clear();  // the replay reopened what it goes on with
+    } else if (const auto* step = e.as<ev::StepStart>()) {
+      open_steps.push_back(step->step);
+    } else if (const auto* step_end = e.as<ev::StepEnd>()) {
+      auto it = std::find(open_steps.rbegin(), open_steps.rend(), step_end->step);
+      if (it != open_steps.rend()) open_steps.erase(std::next(it).base());
     }
   });
   if (!ended) s.duration_ms = last_t;
+  s.resumable = started && (!ended || s.outcome == "interrupted");
+  if (s.resumable)
+    s.stopped_at = !s.failed_step.empty() ? s.failed_step
+                   : open_steps.empty()   ? ""
+                                          : open_steps.back();
   if (readable && !started) s.problems.push_back("no run_start event");  // else said already
   return s;
 }

@@ -20,6 +20,10 @@ struct RunSummary {
   std::optional<int> exit_code;
   int64_t duration_ms = 0;  // run_end's, else the last event's elapsed time
   std::string failed_step;
+  /// It did not end, or was interrupted: `rbk resume` can continue it.
+  bool resumable = false;
+  /// For a resumable run: the step it stopped in (empty when between steps).
+  std::string stopped_at;
   std::vector<std::string> problems;  // e.g. "line 14 is not valid JSON (truncated write?)"
 };
 
