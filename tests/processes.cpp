@@ -191,6 +191,56 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
   return e;
 }
 
+Exit run_signalled_after(const std::string& dir, const std::vector<std::string>& args, size_t lines,
+                         int sig) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  char err_tmpl[] = "/tmp/rbk-run-err-XXXXXX";
+  int err_fd = mkstemp(err_tmpl);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out[1], 1);
+    dup2(err_fd, 2);
+    alarm(kOrphanAlarmSeconds);
+    exec_rbk(dir, args, {});
+  }
+  ::close(out[1]);
+  ::close(err_fd);
+  Exit e;
+  size_t seen = 0;
+  bool sent = lines == 0;
+  if (sent) ::kill(pid, sig);
+  const auto deadline = Clock::now() + kHangGuard;
+  char buf[4096];
+  while (true) {
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, 1000) == 0) {
+      if (Clock::now() > deadline) hung(pid, command_line(dir, args) + " did not end", e.out);
+      continue;
+    }
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    e.out.append(buf, static_cast<size_t>(n));
+    seen += static_cast<size_t>(std::count(buf, buf + n, '\n'));
+    if (!sent && seen >= lines) {
+      ::kill(pid, sig);
+      sent = true;
+    }
+  }
+  ::close(out[0]);
+  int status = 0;
+  if (!wait_until(pid, deadline, status))
+    hung(pid, command_line(dir, args) + " did not exit", e.out);
+  Exit done = decode(status);
+  done.out = std::move(e.out);
+  done.err = read_file(err_tmpl);
+  std::filesystem::remove(err_tmpl);
+  return done;
+}
+
 PtySession::PtySession(const std::string& dir, const std::vector<std::string>& args,
                        const std::vector<std::string>& env)
     : command_(command_line(dir, args)), deadline_(Clock::now() + kHangGuard) {

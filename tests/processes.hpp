@@ -28,6 +28,12 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
                   const std::vector<std::string>& env = {},
                   std::chrono::milliseconds guard = kHangGuard);
 
+/// Like run_detached, with rbk's stdout read as it comes: once `lines`
+/// lines have appeared there (with --json, events: the record has them
+/// already), rbk gets `sig`. It may have gone further by then, or ended.
+Exit run_signalled_after(const std::string& dir, const std::vector<std::string>& args, size_t lines,
+                         int sig);
+
 /// Shell lines that start, beside a plain background child of the shell,
 /// processes that leave the command's process group every way we know: a
 /// `setsid` child, `setsid -f` (its parent exits at once), a double-forked

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -259,4 +261,126 @@ TEST_CASE("resume refuses a run still going and a changed runbook, unless allowe
   auto resumes = p.of_type("resume");
   REQUIRE(resumes.size() == 1);
   CHECK(resumes[0]["runbook_changed"] == true);
+}
+
+namespace {
+
+// Every command counts its runs; `fix` is destructive and has an undo.
+constexpr const char* kMatrix = R"(runbook matrix {
+  title "Crash matrix"
+  diagnose {
+    step look "Look" { run `echo run >> look.count; echo seen` as seen }
+  }
+  remediate {
+    step fix "Fix" {
+      destructive
+      run `echo run >> fix.count`
+      undo { run `echo run >> undo.count` }
+    }
+    step tidy "Tidy" { run `echo run >> tidy.count` }
+  }
+  verify {
+    check done "Done" { run `test -s fix.count` }
+  }
+  escalate {
+    notify oncall "started"
+    after 1h page oncall
+  }
+}
+)";
+
+// The record's lines; every one but the last must be whole JSON, and the
+// last too unless `cut_ok`.
+std::vector<nlohmann::json> record_lines(const std::string& path, bool cut_ok) {
+  std::vector<nlohmann::json> out;
+  std::string text = read_file(path);
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    at = nl == std::string::npos ? text.size() : nl + 1;
+    if (nl == std::string::npos && cut_ok) break;  // a cut last line
+    INFO(path << ": " << line);
+    REQUIRE(nlohmann::json::accept(line));
+    out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// The last status of each step, and the run's last outcome.
+std::map<std::string, std::string> ending(const std::vector<nlohmann::json>& events) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : events) {
+    if (e["type"] == "step_end") out[e["step"]] = e["status"];
+    if (e["type"] == "run_end") out["(outcome)"] = e["outcome"];
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if uninterrupted",
+          "[resume]") {
+  const std::vector<std::string> run = {"run",       "matrix.rbk", "--non-interactive",
+                                        "--approve", "fix",        "--json"};
+  auto project = [] {
+    auto tmp = std::make_unique<rbk::test::TempDir>();
+    write_file((tmp->path / "matrix.rbk").string(), kMatrix);
+    return tmp;
+  };
+  auto events_of = [](const rbk::test::TempDir& t) {
+    for (const auto& d : fs::directory_iterator(t.path / ".rbk" / "runs"))
+      return (d.path() / "events.jsonl").string();
+    return std::string();
+  };
+  // The uninterrupted run: what every resumed one must come to.
+  auto whole = project();
+  Exit e = run_detached(whole->path.string(), run);
+  REQUIRE(e.code == 0);
+  const auto expected_events = record_lines(events_of(*whole), false);
+  const auto expected = ending(expected_events);
+  REQUIRE(expected.at("(outcome)") == "resolved");
+  // Kill points: after each line of --json (events and output chunks).
+  const size_t n = static_cast<size_t>(std::count(e.out.begin(), e.out.end(), '\n'));
+
+  for (size_t k = 1; k < n; ++k) {
+    CAPTURE(k);
+    auto t = project();
+    const std::string dir = t->path.string();
+    rbk::test::run_signalled_after(dir, run, k, SIGKILL);
+    const std::string path = events_of(*t);
+    auto before = record_lines(path, true);
+    bool ended = false;
+    std::string in_flight;  // a command_start without its command_end
+    for (const auto& ev : before) {
+      if (ev["type"] == "run_end") ended = true;
+      if (ev["type"] == "command_start") in_flight = ev["step"];
+      if (ev["type"] == "command_end") in_flight.clear();
+    }
+    if (!ended) {
+      // As an operator would: a destructive command whose effect is there
+      // is counted as done; one that left no trace runs again.
+      // (--approve fix as the run had: for its gate, or to run it again.)
+      std::vector<std::string> resume = {"resume", "--non-interactive", "--approve", "fix"};
+      if (in_flight == "fix" && fs::exists(t->path / "fix.count")) {
+        resume.push_back("--assume-done");
+        resume.push_back("fix");
+      }
+      e = run_detached(dir, resume);
+      INFO(e.out << e.err);
+      REQUIRE(e.code == 0);
+    }
+    auto after = record_lines(path, false);
+    CHECK(ending(after) == expected);
+    // Nothing ran twice that changes something; the undo never ran.
+    CHECK(read_file((t->path / "fix.count").string()) == "run\n");
+    CHECK_FALSE(fs::exists(t->path / "undo.count"));
+    int notified = 0, resumes = 0;
+    for (const auto& ev : after) {
+      if (ev["type"] == "escalation") ++notified;
+      if (ev["type"] == "resume") ++resumes;
+    }
+    CHECK(notified == 1);  // the start notification, once
+    CHECK(resumes == (ended ? 0 : 1));
+  }
 }
