@@ -236,6 +236,11 @@ int run_run(const RunOptions& opts) {
   CalledRunbooks called;  // documents `call` loaded, kept alive
   EngineContext ctx;
   ctx.runner = &runner;
+  // Notifications of an interrupted run (`on interrupted`) must still go
+  // out; this runner has no cancel token. It starts supervisors only when a
+  // notification is sent.
+  ProcessRunner notify_runner(nullptr);
+  ctx.notify_runner = &notify_runner;
   ctx.op = &op;
   ctx.clock = resume ? &resume->state->clock() : &clock;
   ctx.resume = resume ? resume->state.get() : nullptr;

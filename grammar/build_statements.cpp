@@ -196,8 +196,10 @@ SectionItem Builder::section_item(const Node& n) {
     e.after = duration_of(*n.children.at(0));
     e.action = notify(*n.children.at(1));
   } else if (n.is_type<esc_on>()) {
-    e.trigger =
-        n.children.at(0)->is_type<esc_event_success>() ? Trigger::OnSuccess : Trigger::OnFailure;
+    const Node& event = *n.children.at(0);
+    e.trigger = event.is_type<esc_event_success>()       ? Trigger::OnSuccess
+                : event.is_type<esc_event_interrupted>() ? Trigger::OnInterrupted
+                                                         : Trigger::OnFailure;
     e.action = notify(*n.children.at(1));
   } else {
     e.trigger = Trigger::Start;

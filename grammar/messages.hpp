@@ -118,7 +118,8 @@ RBK_ERROR(cause_when, "expected 'when CONDITION' after the cause's description",
           "a cause is chosen by a condition over what diagnosis captured");
 RBK_ERROR(esc_action_required, "expected 'page ROLE' or 'notify ROLE'",
           "e.g. after 10m page secondary-oncall");
-RBK_ERROR(esc_event, "expected 'failure' or 'success' after 'on'", "e.g. on failure page db-owner");
+RBK_ERROR(esc_event, "expected 'failure', 'success' or 'interrupted' after 'on'",
+          "e.g. on failure page db-owner");
 RBK_ERROR(section_open, "expected '{' to open {block}");
 RBK_ERROR(section_close, "expected an item or '}' to close {block}{opened}");
 RBK_ERROR(bad_section_item, "unknown item", nullptr, kBadSectionItem);

@@ -1096,3 +1096,27 @@ runbook s {
         "secret tok: its command cannot be analysed (the command name is a value known only at "
         "run time ($c)); a secret's command must only read the secret");
 }
+
+TEST_CASE("an interrupted run fires its on interrupted rules, not its on failure ones",
+          "[engine][escalation]") {
+  Harness h(R"(
+runbook stopped {
+  remediate {
+    step s "S" { run `long-job` }
+  }
+  escalate {
+    on failure notify owner
+    on interrupted page oncall "stopped: ${run_id}"
+  }
+}
+)");
+  require_valid(h);
+  h.runner.on("long-job", {{.cancel = true}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Interrupted);
+  auto esc = h.sink.of("escalation");
+  REQUIRE(esc.size() == 1);
+  CHECK(esc[0].data["trigger"] == "interrupted");
+  CHECK(esc[0].data["role"] == "oncall");
+  CHECK(esc[0].data["kind"] == "page");
+}

@@ -50,6 +50,9 @@ constexpr const char* kRunbook = R"(runbook crashy {
   verify {
     check done "Done" { run `test -s fix.count` }
   }
+  escalate {
+    on interrupted notify oncall "stopped"
+  }
 }
 )";
 
@@ -57,6 +60,9 @@ struct Project {
   rbk::test::TempDir tmp;
   explicit Project(bool destructive) {
     write_runbook(destructive ? "destructive" : "note \"harmless\"");
+    // Notifications land in a file: the test sees who was told what.
+    write_file((tmp.path / "rbk.yaml").string(),
+               "notify:\n  notify: 'echo \"$RBK_MESSAGE\" >> notified.txt'\n");
   }
   void write_runbook(const std::string& marker) {
     std::string text = kRunbook;
@@ -144,7 +150,8 @@ TEST_CASE("a run killed with SIGKILL leaves nothing running and resumes without 
   Exit e = run_detached(p.dir(), {"resume"});
   INFO(e.out << e.err);
   CHECK(e.code == 0);
-  CHECK(p.read("look.count") == "run\n");  // the record had its result
+  CHECK(p.read("look.count") == "run\n");        // the record had its result
+  CHECK(p.read("notified.txt") == "stopped\n");  // the death, told at resume
   CHECK(p.read("fix.count") == "run\nrun\n");
   auto resumes = p.of_type("resume");
   REQUIRE(resumes.size() == 1);
@@ -224,6 +231,8 @@ TEST_CASE("Ctrl-C says how to resume, and the stopped command is the one in flig
   CHECK(rbk::test::still_alive({pid}) == "");
   CHECK_THAT(p.last_output, Catch::Contains("rbk resume"));
   REQUIRE(p.of_type("run_end").at(0)["outcome"] == "interrupted");
+  // `on interrupted` reached someone although the run was cancelled.
+  CHECK(p.read("notified.txt") == "stopped\n");
   Exit e = run_detached(p.dir(), {"resume", "--non-interactive", "--approve", "fix"});
   INFO(e.out << e.err);
   CHECK(e.code == 0);
@@ -232,6 +241,7 @@ TEST_CASE("Ctrl-C says how to resume, and the stopped command is the one in flig
   auto ends = p.of_type("run_end");
   REQUIRE(ends.size() == 2);  // the interruption's, then the resumed run's
   CHECK(ends[1]["outcome"] == "resolved");
+  CHECK(p.read("notified.txt") == "stopped\n");  // told once, not again at resume
 }
 
 TEST_CASE("resume refuses a run still going and a changed runbook, unless allowed",

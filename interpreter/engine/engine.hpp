@@ -37,6 +37,9 @@ using RunbookFinder =
 /// Everything a run needs from outside, shared with the runbooks it calls.
 struct EngineContext {
   CommandRunner* runner = nullptr;
+  /// Runs notification commands; null: `runner`. Not stopped by `cancel`,
+  /// so that `on interrupted` rules reach someone after Ctrl-C or SIGHUP.
+  CommandRunner* notify_runner = nullptr;
   Operator* op = nullptr;
   Clock* clock = nullptr;
   std::vector<EventSink*> sinks;  // the record, the terminal, …

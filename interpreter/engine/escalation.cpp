@@ -142,8 +142,10 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   spec.grace = ctx_.config->policy.grace;
   // Its event is written when the command has ended, whether delivered
   // or not; the run goes on meanwhile (see Notifier).
-  notifier_.post([&bus = bus_, runner = ctx_.runner, spec = std::move(spec),
-                  event = std::move(event)]() mutable {
+  // A run that was interrupted still notifies (`on interrupted`): through a
+  // runner its cancel token does not stop, when the CLI gives one.
+  CommandRunner* runner = ctx_.notify_runner ? ctx_.notify_runner : ctx_.runner;
+  notifier_.post([&bus = bus_, runner, spec = std::move(spec), event = std::move(event)]() mutable {
     CommandResult r = runner->run(spec, nullptr);
     event.delivered = r.ok();
     event.how = r.ok() ? "notification command"

@@ -248,10 +248,16 @@ RunResult Runner::run() {
     escalator.arm(std::move(timers), bus_.start());
   }
 
+  // Resuming: the run died or was interrupted, and someone must know (a rule
+  // the run already delivered is not sent again: see ResumeState).
+  if (depth_ == 0 && ctx_.resume) fire_rules(ast::Trigger::OnInterrupted);
+
   auto fail = [&](Outcome o) {
     escalator.stop();
-    if (o != Outcome::Interrupted && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
-    return finish(interrupted() ? Outcome::Interrupted : o);
+    const bool stopped = o == Outcome::Interrupted || interrupted();
+    if (stopped && !bus_.is_broken()) fire_rules(ast::Trigger::OnInterrupted);
+    if (!stopped && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
+    return finish(stopped ? Outcome::Interrupted : o);
   };
 
   if (const auto* sec = section(ast::SectionKind::Diagnose)) {

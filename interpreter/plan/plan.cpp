@@ -508,7 +508,7 @@ class Planner {
   }
 
   std::vector<plan::Rule> escalation(const ast::Section* s) const {
-    std::vector<const ast::Escalation*> start, after, failure, success;
+    std::vector<const ast::Escalation*> start, after, failure, success, interrupted;
     if (s) {
       for (const auto& si : s->items) {
         const auto* e = std::get_if<ast::Escalation>(&si);
@@ -525,6 +525,9 @@ class Planner {
             break;
           case ast::Trigger::OnSuccess:
             success.push_back(e);
+            break;
+          case ast::Trigger::OnInterrupted:
+            interrupted.push_back(e);
             break;
         }
       }
@@ -547,6 +550,7 @@ class Planner {
     add(after, ev::Trigger::After);
     add(failure, ev::Trigger::Failure);
     add(success, ev::Trigger::Success);
+    add(interrupted, ev::Trigger::Interrupted);
     return out;
   }
 };

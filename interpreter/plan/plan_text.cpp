@@ -393,7 +393,8 @@ class Renderer {
       std::string when = r.trigger == ev::Trigger::Start     ? "at start"
                          : r.trigger == ev::Trigger::After   ? "after " + or_empty(r.after)
                          : r.trigger == ev::Trigger::Failure ? "on failure"
-                                                             : "on success";
+                         : r.trigger == ev::Trigger::Success ? "on success"
+                                                             : "on interrupted";
       line("  " + pad(when, 12) + notify_text(r, "    "));
     }
   }

@@ -216,7 +216,8 @@ std::string escalation_table(const std::vector<plan::Rule>& rules) {
     std::string when = r.trigger == ev::Trigger::Start     ? "when the alert fires"
                        : r.trigger == ev::Trigger::After   ? "after " + or_empty(r.after)
                        : r.trigger == ev::Trigger::Failure ? "if the run fails"
-                                                           : "when it is resolved";
+                       : r.trigger == ev::Trigger::Success ? "when it is resolved"
+                                                           : "if the run is interrupted or dies";
     if (!or_empty(r.when).empty()) when += ", if " + code(or_empty(r.when));
     std::string who(name_of(r.kind));
     who += " " + code(r.role);

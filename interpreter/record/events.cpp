@@ -17,6 +17,8 @@ std::string escalation_rule(const ev::Escalation& e) {
       return "on failure";
     case ev::Trigger::Success:
       return "on success";
+    case ev::Trigger::Interrupted:
+      return "on interrupted";
     case ev::Trigger::Step:
       return "step " + e.step.value_or("");
     case ev::Trigger::Start:

@@ -116,9 +116,9 @@ constexpr EnumNames<InFlight, 3> enum_names(InFlight) {
 }
 
 /// What fired an escalation: a rule of the escalate section, or a step.
-enum class Trigger { Start, After, Failure, Success, Step };
-constexpr EnumNames<Trigger, 5> enum_names(Trigger) {
-  return {{"start", "after", "failure", "success", "step"}};
+enum class Trigger { Start, After, Failure, Success, Step, Interrupted };
+constexpr EnumNames<Trigger, 6> enum_names(Trigger) {
+  return {{"start", "after", "failure", "success", "step", "interrupted"}};
 }
 
 /// A page or a notification.

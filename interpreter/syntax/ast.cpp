@@ -133,6 +133,8 @@ const char* trigger_name(Trigger t) {
       return "failure";
     case Trigger::OnSuccess:
       return "success";
+    case Trigger::OnInterrupted:
+      return "interrupted";
   }
   return "start";
 }

@@ -259,8 +259,9 @@ const std::vector<std::string>& capture_field_names();
 /// The field called `name`, or nullopt.
 std::optional<CaptureField> capture_field(std::string_view name);
 
-enum class Trigger { Start, After, OnFailure, OnSuccess };
-/// How the record and the plan name a trigger: "start", "after", "failure", "success".
+enum class Trigger { Start, After, OnFailure, OnSuccess, OnInterrupted };
+/// How the record and the plan name a trigger: "start", "after", "failure",
+/// "success", "interrupted".
 const char* trigger_name(Trigger t);
 /// An escalation rule: `page R`, `after DUR page R`, `on failure notify R "…"`.
 struct Escalation {

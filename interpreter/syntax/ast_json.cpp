@@ -258,7 +258,8 @@ struct SectionItemJson {
     j["trigger"] = e.trigger == Trigger::Start       ? "start"
                    : e.trigger == Trigger::After     ? "after"
                    : e.trigger == Trigger::OnFailure ? "on_failure"
-                                                     : "on_success";
+                   : e.trigger == Trigger::OnSuccess ? "on_success"
+                                                     : "on_interrupted";
     if (e.after) j["after"] = duration(*e.after);
     j["action"] = notify(e.action);
     return j;

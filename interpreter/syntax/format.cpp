@@ -504,6 +504,8 @@ class Printer {
         return "on failure " + notify(e.action, depth);
       case Trigger::OnSuccess:
         return "on success " + notify(e.action, depth);
+      case Trigger::OnInterrupted:
+        return "on interrupted " + notify(e.action, depth);
       case Trigger::Start:
         break;
     }
