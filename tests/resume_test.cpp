@@ -394,3 +394,21 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
     CHECK(resumes == (ended ? 0 : 1));
   }
 }
+
+TEST_CASE("a record the runbook no longer reproduces is refused, and nothing more runs",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  const int pid = p.run_until_fix_then(SIGKILL, {"--yes"});
+  CHECK(rbk::test::still_alive({pid}) == "");
+  // A note where the record has the step's command: the replay cannot match.
+  std::string text = read_file((p.tmp.path / "crashy.rbk").string());
+  text.replace(text.find("{ run `echo run >> look.count"), 1, "{ note \"new\"\n      ");
+  write_file((p.tmp.path / "crashy.rbk").string(), text);
+  const std::string before = read_file(p.events_path());
+  Exit e = run_detached(p.dir(), {"resume", "--allow-changed"});
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("no longer makes the run"));
+  CHECK(read_file(p.events_path()) == before);
+  CHECK(p.read("look.count") == "run\n");
+  CHECK(p.read("fix.count") == "run\n");
+}

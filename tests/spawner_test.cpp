@@ -95,8 +95,19 @@ Outcome finish(SupervisorHandle& h, Spawner* keep = nullptr) {
         if (r.kind == kReportIdle || (r.kind == kReportExited && r.idle)) {
           o.idle = true;
           if (keep) {
+            // As rbk does, the output is read to its end first: the report
+            // may come before the last bytes are read.
+            while (h.out.get() >= 0) {
+              pollfd out{h.out.get(), POLLIN, 0};
+              char buf[65536];
+              ssize_t got =
+                  ::poll(&out, 1, kHangGuardMs) == 1 ? ::read(h.out.get(), buf, sizeof buf) : 0;
+              if (got > 0)
+                o.out.append(buf, static_cast<size_t>(got));
+              else
+                h.out.reset();
+            }
             keep->give_back(h);  // empties the handle
-            h.out.reset();
             return o;
           }
           h.channel.reset();  // ends it

@@ -118,8 +118,9 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     event.contact = it->second.contact;
   }
   ++escalations_;
-  // Resuming: delivered before the run died; not sent twice.
-  if (ctx_.resume && ctx_.resume->already_delivered(event)) return;
+  // Resuming: delivered before the run died, not sent twice; and a replay
+  // that diverged from its record sends nothing at all.
+  if (ctx_.resume && (ctx_.resume->diverged() || ctx_.resume->already_delivered(event))) return;
   if (command.empty() || bus_.is_broken()) {
     event.delivered = false;
     event.how = command.empty() ? "no notification command configured"

@@ -198,6 +198,7 @@ ResumeState::Take ResumeState::take(const Event& e) {
   }
   if (is_warning(e)) return Take::Dropped;
   if (next_ >= expected_.size() || replay_key(e) != replay_key(expected_[next_])) {
+    diverged_.store(true);
     divergence_ = next_ >= expected_.size()
                       ? "the replay went past the end of the record with " + describe(e)
                       : "the record has " + describe(expected_[next_]) +

@@ -10,6 +10,7 @@
 // the runbook cannot reproduce is refused, not guessed at.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -87,7 +88,10 @@ class ResumeState {
   /// The replay cannot go on the way the record went (the first reason stays).
   void diverge(std::string why) {
     if (divergence_.empty()) divergence_ = std::move(why);
+    diverged_.store(true);
   }
+  /// divergence() is not empty; safe from any thread (the timer's too).
+  bool diverged() const { return diverged_.load(); }
   /// The recorded result of command `seq`; nullopt for a command the record
   /// did not see end (the in-flight one: see in_flight_result) or run
   /// (a secret's command, which runs again: its output is never recorded).
@@ -124,6 +128,7 @@ class ResumeState {
   size_t next_ = 0;
   bool live_ = false;
   std::string divergence_;
+  std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;
   std::map<std::string, std::deque<ev::Answer>> answers_;
   std::map<std::string, std::deque<ev::Manual>> manuals_;
