@@ -412,3 +412,31 @@ TEST_CASE("a record the runbook no longer reproduces is refused, and nothing mor
   CHECK(p.read("look.count") == "run\n");
   CHECK(p.read("fix.count") == "run\n");
 }
+
+TEST_CASE("a run resumed, killed again while the command runs again, resumes again",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  // The step's command blocks on its first two runs.
+  std::string text = read_file((p.tmp.path / "crashy.rbk").string());
+  const std::string once = "if mkdir once.d 2>/dev/null; then";
+  text.replace(text.find(once), once.size(), "if [ \"$(wc -l < fix.count)\" -le 2 ]; then");
+  write_file((p.tmp.path / "crashy.rbk").string(), text);
+  const int first = p.run_until_fix_then(SIGKILL, {"--yes"});
+  CHECK(rbk::test::still_alive({first}) == "");
+  {
+    PtySession s(p.dir(), {"resume"});
+    const int second = p.command_pid();
+    s.kill(SIGKILL);
+    s.wait();
+    CHECK(rbk::test::still_alive({second}) == "");
+  }
+  Exit e = run_detached(p.dir(), {"resume"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK(p.read("look.count") == "run\n");
+  CHECK(p.read("fix.count") == "run\nrun\nrun\n");
+  CHECK(p.of_type("resume").size() == 2);
+  auto ends = p.of_type("run_end");
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0]["outcome"] == "resolved");
+}

@@ -120,6 +120,15 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       r->delivered_[key(*e.as<ev::Escalation>())]++;
       continue;
     }
+    if (const auto* earlier = e.as<ev::Resume>()) {
+      // An earlier resume decided about the command then in flight: it is
+      // not in flight any more (run again under a new seq, or ended).
+      if (earlier->seq) {
+        open.erase(*earlier->seq);
+        if (earlier->decision == ev::InFlight::RunAgain) r->ran_again_.insert(*earlier->seq);
+      }
+      continue;  // the replay writes no resume of its own there
+    }
     if (is_warning(e) || cut) continue;
     const auto* ended = e.as<ev::CommandEnd>();
     const auto* answered = e.as<ev::Answer>();

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,8 @@ class ResumeState {
   /// True (once per recorded delivery) when this page or notification was
   /// delivered before the run died: it is not sent again.
   bool already_delivered(const ev::Escalation& e);
+  /// True when an earlier resume ran command `seq` again (under the next seq).
+  bool ran_again(uint64_t seq) const { return ran_again_.count(seq) > 0; }
   /// The highest `seq` the record used: live commands number on from it.
   uint64_t last_seq() const { return last_seq_; }
   /// Events the replay held, to write after the resume event.
@@ -130,6 +133,7 @@ class ResumeState {
   std::string divergence_;
   std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;
+  std::set<uint64_t> ran_again_;
   std::map<std::string, std::deque<ev::Answer>> answers_;
   std::map<std::string, std::deque<ev::Manual>> manuals_;
   std::map<std::string, int> delivered_;  // by escalation key

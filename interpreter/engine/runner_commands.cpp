@@ -131,6 +131,11 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   // was running when the run died is run again, under a new number, or
   // counted as the operator decided.
   std::optional<CommandResult> resumed;
+  if (ctx_.resume && bus_.replaying() && ctx_.resume->ran_again(seq)) {
+    // An earlier resume ran this one again, under the next number: so does the replay.
+    seq = start.seq = ++*seq_;
+    bus_.emit(start);
+  }
   if (ctx_.resume) {
     const InFlightCommand* flying = ctx_.resume->in_flight() ? &*ctx_.resume->in_flight() : nullptr;
     if (flying && flying->seq == seq && ctx_.resume->live()) {
