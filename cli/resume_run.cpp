@@ -7,6 +7,7 @@
 #include "cli/terminal.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/history.hpp"
+#include "interpreter/runtime/params.hpp"
 
 namespace rbk::cli {
 
@@ -18,20 +19,6 @@ bool listed(const std::vector<std::string>& steps, const std::string& step) {
   return std::find(steps.begin(), steps.end(), step) != steps.end();
 }
 
-// A parameter's recorded value as `-p` takes it.
-std::string param_text(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_array()) {
-    std::string out;
-    for (const auto& item : v) {
-      if (!out.empty()) out += ',';
-      out += param_text(item);
-    }
-    return out;
-  }
-  return v.dump();  // numbers and booleans as written
-}
-
 }  // namespace
 
 std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
@@ -40,7 +27,6 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   if (!project) return nullptr;
   const Config& config = project->config();
   auto in = std::make_unique<ResumeInput>();
-  std::string error;
   if (!opts.run_id.empty()) {
     if (opts.run_id.find('/') != std::string::npos || opts.run_id == "." || opts.run_id == "..") {
       write(stderr, "rbk: error: '" + opts.run_id + "' is not a run id (see rbk history)\n");
@@ -64,7 +50,7 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
     // The newest run that did not end, or was interrupted, and that no rbk
     // is still writing.
     for (const RunSummary& run : list_runs(config.records_dir)) {
-      if (run.outcome != "unfinished" && run.outcome != "interrupted") continue;
+      if (!run.resumable) continue;
       auto opened = RunRecord::reopen(run.dir);
       if (!opened) continue;
       in->record = std::move(*opened);
@@ -78,7 +64,7 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
     }
   }
   std::vector<std::string> problems;
-  std::vector<Event> events = read_events(in->record->dir(), problems);
+  std::vector<Event> events = read_events(in->record->dir(), problems, /*whole_lines_only=*/true);
   if (!problems.empty()) {
     write(stderr, "rbk: error: cannot resume " + in->run_id + ": its record is damaged (" +
                       problems.front() + ")\n");
@@ -94,7 +80,7 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   const ev::RunStart& start = in->state->run_start();
   in->file = start.file;
   for (const auto& [name, value] : start.params)
-    in->params.push_back(name + "=" + param_text(value.value));
+    in->params.push_back(name + "=" + param_arg_text(value.value));
   in->state->resume_event().dropped_bytes = in->record->dropped_bytes();
   return in;
 }

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "interpreter/runtime/process_runner.hpp"
 #include "test_support.hpp"
 
 namespace rbk::test {
@@ -158,6 +159,25 @@ std::string still_alive(const std::vector<int>& pids, std::chrono::seconds bound
   return alive;
 }
 
+namespace {
+
+// In a forked child: rbk in a new session (no controlling terminal, so
+// /dev/tty cannot be opened), stdin from /dev/null, stdout and stderr to
+// `out` and `err`.
+[[noreturn]] void detached_child(int out, int err, const std::string& dir,
+                                 const std::vector<std::string>& args,
+                                 const std::vector<std::string>& env) {
+  setsid();
+  int in = open("/dev/null", O_RDONLY);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  alarm(kOrphanAlarmSeconds);
+  exec_rbk(dir, args, env);
+}
+
+}  // namespace
+
 Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
                   const std::vector<std::string>& env, std::chrono::milliseconds guard) {
   char out_tmpl[] = "/tmp/rbk-run-out-XXXXXX";
@@ -165,15 +185,7 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
   int out_fd = mkstemp(out_tmpl);
   int err_fd = mkstemp(err_tmpl);
   pid_t pid = fork();
-  if (pid == 0) {
-    setsid();  // no controlling terminal: /dev/tty cannot be opened
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    alarm(kOrphanAlarmSeconds);
-    exec_rbk(dir, args, env);
-  }
+  if (pid == 0) detached_child(out_fd, err_fd, dir, args, env);
   close(out_fd);
   close(err_fd);
   int status = 0;
@@ -198,15 +210,7 @@ Exit run_signalled_after(const std::string& dir, const std::vector<std::string>&
   char err_tmpl[] = "/tmp/rbk-run-err-XXXXXX";
   int err_fd = mkstemp(err_tmpl);
   pid_t pid = fork();
-  if (pid == 0) {
-    setsid();
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(out[1], 1);
-    dup2(err_fd, 2);
-    alarm(kOrphanAlarmSeconds);
-    exec_rbk(dir, args, {});
-  }
+  if (pid == 0) detached_child(out[1], err_fd, dir, args, {});
   ::close(out[1]);
   ::close(err_fd);
   Exit e;
@@ -316,6 +320,15 @@ Exit PtySession::wait() {
   Exit e = decode(status);
   e.out = out_;
   return e;
+}
+
+SupervisorSpec supervisor_spec(const char* script, char* const* envp) {
+  SupervisorSpec spec;
+  spec.script = script;
+  spec.envp = envp;
+  spec.grace = std::chrono::milliseconds(200);
+  spec.kill_window = kKillWindow;
+  return spec;
 }
 
 bool start_in(Spawner& spawner, const SupervisorSpec& spec, SupervisorHandle& h,

@@ -47,6 +47,10 @@ std::string escaping_children_script();
 bool start_in(Spawner& spawner, const SupervisorSpec& spec, SupervisorHandle& h,
               std::string& error);
 
+/// What a supervisor needs for `script` with environment `envp`: a 200 ms
+/// grace and rbk's kill window.
+SupervisorSpec supervisor_spec(const char* script, char* const* envp);
+
 /// The number of pids escaping_children_script() writes.
 inline constexpr int kEscapingPids = 8;
 

@@ -11,14 +11,17 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "interpreter/engine/resume.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
@@ -181,9 +184,16 @@ TEST_CASE("a destructive command that was running never runs again without a dec
   Project p(/*destructive=*/true);
   const int pid = p.run_until_fix_then(SIGKILL, {"--approve", "fix"});
   CHECK(rbk::test::still_alive({pid}) == "");
+  // As if rbk had died in the middle of writing a line.
+  const std::string cut = R"({"t":99,"time":"2026-)";
+  {
+    std::ofstream append(p.events_path(), std::ios::app);
+    append << cut;
+  }
   const std::string before = read_file(p.events_path());
 
-  // Without a terminal only a flag decides; nothing happens without one.
+  // Without a terminal only a flag decides; nothing happens without one,
+  // not even to the cut line.
   Exit e = run_detached(p.dir(), {"resume"});
   CHECK(e.code == 4);
   CHECK_THAT(e.err, Catch::Contains("--assume-done fix"));
@@ -200,6 +210,7 @@ TEST_CASE("a destructive command that was running never runs again without a dec
     REQUIRE(resumes.size() == 1);
     CHECK(resumes[0]["decision"] == "done");
     CHECK(resumes[0]["via"] == "approve");
+    CHECK(resumes[0]["dropped_bytes"] == cut.size());  // and every line parses (of_type)
   }
   SECTION("run again, chosen on the terminal") {
     PtySession s(p.dir(), {"resume"});
@@ -439,4 +450,37 @@ TEST_CASE("a run resumed, killed again while the command runs again, resumes aga
   auto ends = p.of_type("run_end");
   REQUIRE(ends.size() == 1);
   CHECK(ends[0]["outcome"] == "resolved");
+}
+
+TEST_CASE("a resumed run's clock: recorded time in the replay, then the original start's",
+          "[resume]") {
+  using rbk::Millis;
+  const Millis down{10 * 60 * 1000};  // the run started 10 minutes ago
+  rbk::ResumeClock clock(down);
+  CHECK(clock.now() == Millis(0));
+  clock.replay_at(Millis(5000));  // a replayed event's recorded time
+  CHECK(clock.now() == Millis(5000));
+  CHECK(clock.sleep_until(Millis(9000), nullptr));  // a recorded wait: over at once
+  CHECK(clock.now() == Millis(9000));
+  // A timer due 5 minutes into the run fell due while it was down: it fires
+  // at once, told the run's time (past 5 minutes, short of the next due).
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Millis> fired;
+  auto timer = clock.schedule({Millis(5 * 60 * 1000), Millis(60 * 60 * 1000)}, [&](Millis t) {
+    std::lock_guard lock(mu);
+    fired.push_back(t);
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(
+        cv.wait_for(lock, std::chrono::milliseconds(kHangGuardMs), [&] { return !fired.empty(); }));
+    CHECK(fired.front() >= Millis(5 * 60 * 1000));
+    CHECK(fired.front() < Millis(60 * 60 * 1000));
+  }
+  timer.reset();
+  clock.go_live();
+  CHECK(clock.now() >= down);  // real time since the original start
+  CHECK(clock.now() < Millis(60 * 60 * 1000));
 }

@@ -129,8 +129,6 @@ Outcome finish(SupervisorHandle& h, Spawner* keep = nullptr) {
   return o;
 }
 
-SupervisorSpec spec_for(const char* script, char* const* envp);
-
 // A command that appends a line to a file: the file says how often it ran.
 struct Counting {
   test::TempDir tmp;
@@ -138,17 +136,8 @@ struct Counting {
   char* envp[2] = {path.data(), nullptr};
   std::string counter = (tmp.path / "runs").string();
   std::string script = "echo ran >> '" + counter + "'";
-  SupervisorSpec spec() { return spec_for(script.c_str(), envp); }
+  SupervisorSpec spec() { return test::supervisor_spec(script.c_str(), envp); }
 };
-
-SupervisorSpec spec_for(const char* script, char* const* envp) {
-  SupervisorSpec spec;
-  spec.script = script;
-  spec.envp = envp;
-  spec.grace = 200ms;
-  spec.kill_window = kKillWindow;
-  return spec;
-}
 
 }  // namespace
 
@@ -159,7 +148,7 @@ TEST_CASE("the spawner's supervisors are rbk's children, and it holds no command
   Spawner spawner;
   SupervisorHandle h;
   std::string error;
-  REQUIRE(start_in(spawner, spec_for("echo hello; sleep 3600", envp), h, error));
+  REQUIRE(start_in(spawner, test::supervisor_spec("echo hello; sleep 3600", envp), h, error));
   const pid_t helper = spawner.helper_pid();
   REQUIRE(helper > 0);
   CHECK(parent_of(h.pid) == ::getpid());
@@ -198,7 +187,7 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   test::TempDir dir;
   std::string own = "ONLY_FIRST=1";
   char* first_envp[] = {path.data(), own.data(), nullptr};
-  SupervisorSpec first_spec = spec_for("echo \"one $ONLY_FIRST\"; pwd", first_envp);
+  SupervisorSpec first_spec = test::supervisor_spec("echo \"one $ONLY_FIRST\"; pwd", first_envp);
   const std::string first_dir = std::filesystem::canonical(dir.path).string();
   first_spec.working_dir = first_dir.c_str();
   SupervisorHandle first;
@@ -212,8 +201,8 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
   // The same process runs the next command, in its own fresh shell, with
   // nothing of the first: not its variable, not its directory.
   SupervisorHandle second;
-  REQUIRE(
-      start_in(spawner, spec_for("echo \"two ${ONLY_FIRST-unset}\"; pwd", envp), second, error));
+  REQUIRE(start_in(spawner, test::supervisor_spec("echo \"two ${ONLY_FIRST-unset}\"; pwd", envp),
+                   second, error));
   CHECK(second.pid == supervisor);
   CHECK(spawner.idle_count() == 0);
   Outcome two = finish(second, &spawner);
@@ -238,7 +227,7 @@ TEST_CASE("a clean supervisor serves the next command, one with a process left d
       "mkfifo '" + fifo + "'; setsid sh -c 'echo $$ > \"$0\"; exec sleep 3600' '" + fifo +
       "' < /dev/null > /dev/null 2>&1 & read -r pid < '" + fifo + "'; echo $pid";
   SupervisorHandle third;
-  REQUIRE(start_in(spawner, spec_for(daemon_script.c_str(), envp), third, error));
+  REQUIRE(start_in(spawner, test::supervisor_spec(daemon_script.c_str(), envp), third, error));
   CHECK(third.pid == supervisor);
   Outcome three = finish(third, &spawner);
   auto daemon_exit = test::exit_report(three.reports);
@@ -290,7 +279,7 @@ TEST_CASE("a script and an environment larger than one message arrive whole", "[
   Spawner spawner;
   SupervisorHandle h;
   std::string error;
-  REQUIRE(start_in(spawner, spec_for(script.c_str(), envp), h, error));
+  REQUIRE(start_in(spawner, test::supervisor_spec(script.c_str(), envp), h, error));
   CHECK(spawner.helper_pid() > 0);
   Outcome o = finish(h);
   CHECK(o.out == std::to_string(big.size()));

@@ -161,11 +161,7 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   // although the second was forked while that channel was open in rbk.
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path.data(), nullptr};
-  SupervisorSpec spec;
-  spec.script = "echo started; sleep 3600";
-  spec.envp = envp;
-  spec.grace = 200ms;
-  spec.kill_window = kKillWindow;
+  SupervisorSpec spec = test::supervisor_spec("echo started; sleep 3600", envp);
   const bool through_spawner = GENERATE(false, true);
   INFO((through_spawner ? "through the spawner" : "forked by rbk"));
   Spawner spawner;
@@ -194,11 +190,7 @@ TEST_CASE("a command still running reports its start and its shell's pid, which 
           "[supervisor]") {
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path.data(), nullptr};
-  SupervisorSpec spec;
-  spec.script = "sleep 3600";
-  spec.envp = envp;
-  spec.grace = 200ms;
-  spec.kill_window = kKillWindow;
+  SupervisorSpec spec = test::supervisor_spec("sleep 3600", envp);
   Spawner spawner;
   SupervisorHandle h;
   std::string error;

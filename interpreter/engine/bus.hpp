@@ -48,14 +48,10 @@ class Bus {
   /// Masks, stamps and hands one event to every sink, in order.
   void emit(ev::Body body) {
     Event e{std::move(body)};
-    {
-      std::shared_lock lock(mask_mu_);
-      masker_.mask(e);
-    }
+    mask(e);
     // Stamped under the lock, so times never go backwards in the record.
     std::lock_guard lock(mu_);
-    e.elapsed_ms = count(ctx_.clock->now() - start_);
-    e.time = ctx_.clock->wall_time();
+    stamp(e);
     if (replaying()) return replay(e);
     for (auto* s : ctx_.sinks) s->event(e);
     check_sinks();
@@ -69,6 +65,7 @@ class Bus {
   }
   void sync() {
     std::lock_guard lock(mu_);
+    if (replaying()) return;  // nothing was written to make durable
     for (auto* s : ctx_.sinks) s->sync();
     check_sinks();
   }
@@ -82,6 +79,12 @@ class Bus {
   bool is_broken() const { return broken_flag_.load(); }
   /// True while a resumed run replays its record (see resume.hpp).
   bool replaying() const { return ctx_.resume && !ctx_.resume->live(); }
+  /// The replay cannot follow its record: the run stops, and nothing more
+  /// is written (every later event is dropped).
+  void diverge(std::string why) {
+    ctx_.resume->diverge(std::move(why));
+    if (ctx_.cancel) ctx_.cancel->cancel();
+  }
   void set_start(Millis t) { start_ = t; }
   Millis start() const { return start_; }
   const Masker& masker() const { return masker_; }
@@ -109,6 +112,16 @@ class Bus {
     if (ctx_.cancel) ctx_.cancel->cancel();
   }
 
+  void mask(Event& e) const {
+    std::shared_lock lock(mask_mu_);
+    masker_.mask(e);
+  }
+  // Under mu_: the run's clock and the wall clock.
+  void stamp(Event& e) {
+    e.elapsed_ms = count(ctx_.clock->now() - start_);
+    e.time = ctx_.clock->wall_time();
+  }
+
   // Under mu_, while replaying: hands `e` to the replay, which drops it (it
   // is in the record already) or holds it. When `e` used up the record, the
   // run is live from here on: the resume event is written, then what the
@@ -116,7 +129,7 @@ class Bus {
   void replay(const Event& e) {
     switch (ctx_.resume->take(e)) {
       case ResumeState::Take::Diverged:
-        if (ctx_.cancel) ctx_.cancel->cancel();  // the run stops; nothing more is written
+        if (ctx_.cancel) ctx_.cancel->cancel();  // take() said why; see diverge()
         return;
       case ResumeState::Take::Replayed:
         if (!ctx_.resume->live()) return;
@@ -127,18 +140,14 @@ class Bus {
     }
     ResumeState& resume = *ctx_.resume;
     Event marker{resume.resume_event()};
-    {
-      std::shared_lock lock(mask_mu_);
-      masker_.mask(marker);
-    }
-    marker.elapsed_ms = count(ctx_.clock->now() - start_);
-    marker.time = ctx_.clock->wall_time();
+    mask(marker);
+    stamp(marker);
     if (auto* r = std::get_if<ev::Resume>(&marker.body))
       r->down_ms = std::max<int64_t>(0, marker.elapsed_ms - resume.last_elapsed_ms());
     // The event that used up the record was replayed: it is not written again.
     for (auto* s : ctx_.sinks) s->event(marker);
     for (Event& held : resume.take_held()) {
-      held.elapsed_ms = marker.elapsed_ms;
+      stamp(held);  // written now, after the resume event: times never go back
       for (auto* s : ctx_.sinks) s->event(held);
     }
     check_sinks();

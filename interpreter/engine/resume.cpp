@@ -94,6 +94,16 @@ std::optional<Millis> wall_since(const std::string& iso) {
   return std::max(since, Millis(0));
 }
 
+// The step's next recorded answer, taken off its queue.
+template <class T>
+std::optional<T> next_of(std::map<std::string, std::deque<T>>& by_step, const std::string& step) {
+  auto it = by_step.find(step);
+  if (it == by_step.end() || it->second.empty()) return std::nullopt;
+  T first = std::move(it->second.front());
+  it->second.pop_front();
+  return first;
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
@@ -104,9 +114,12 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   if (events.empty() || !events.front().as<ev::RunStart>())
     return fail(std::string("the record does not begin with run_start"));
   r->start_ = *events.front().as<ev::RunStart>();
-  r->started_ = events.front().time;
-  std::map<uint64_t, ev::CommandStart> open;  // started, not ended
-  std::map<std::string, bool> destructive;    // by step, from its latest step_start
+  struct Open {
+    ev::CommandStart start;
+    std::string time;
+  };
+  std::map<uint64_t, Open> open;            // started, not ended
+  std::map<std::string, bool> destructive;  // by step, from its latest step_start
   std::vector<std::string> steps_open;
   // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) recorded how it unwound:
   // the stopped command's end, the step's, the run's. The replay goes up to
@@ -146,8 +159,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
     } else if (step_end) {
       if (!steps_open.empty() && steps_open.back() == step_end->step) steps_open.pop_back();
     } else if (const auto* command = e.as<ev::CommandStart>()) {
-      open[command->seq] = *command;
-      r->last_seq_ = std::max(r->last_seq_, command->seq);
+      open[command->seq] = {*command, e.time};
     } else if (ended) {
       open.erase(ended->seq);
       r->ends_[ended->seq] = *ended;
@@ -157,14 +169,15 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       r->manuals_[manual->step].push_back(*manual);
     }
   }
-  // Only the last command can be in flight: commands run one at a time.
-  for (const auto& [seq, start] : open) {
-    InFlightCommand c{.step = start.step, .seq = seq, .command = start.command.value};
-    for (const Event& e : events)
-      if (const auto* x = e.as<ev::CommandStart>(); x && x->seq == seq) c.started = e.time;
-    auto it = destructive.find(start.step);
-    c.destructive = it != destructive.end() && it->second;
-    r->in_flight_ = c;
+  // Commands run one at a time: only the last one can be in flight.
+  if (!open.empty()) {
+    const auto& [seq, last] = *open.rbegin();
+    auto it = destructive.find(last.start.step);
+    r->in_flight_ = InFlightCommand{.step = last.start.step,
+                                    .seq = seq,
+                                    .command = last.start.command.value,
+                                    .started = last.time,
+                                    .destructive = it != destructive.end() && it->second};
   }
   if (r->in_flight_)
     r->stopped_at_ = r->in_flight_->step;
@@ -173,7 +186,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // Real time since the original start: the record's last event happened
   // last_elapsed_ after it, and the run has been down since at least then.
   Millis since = Millis(r->last_elapsed_);
-  if (auto wall = wall_since(r->started_)) since = std::max(since, *wall);
+  if (auto wall = wall_since(events.front().time)) since = std::max(since, *wall);
   r->clock_ = std::make_unique<ResumeClock>(since);
   return r;
 }
@@ -253,19 +266,11 @@ std::optional<CommandResult> ResumeState::in_flight_result(const std::string& by
 }
 
 std::optional<ev::Answer> ResumeState::recorded_answer(const std::string& step) {
-  auto it = answers_.find(step);
-  if (live_ || it == answers_.end() || it->second.empty()) return std::nullopt;
-  ev::Answer a = std::move(it->second.front());
-  it->second.pop_front();
-  return a;
+  return live_ ? std::nullopt : next_of(answers_, step);
 }
 
 std::optional<ev::Manual> ResumeState::recorded_manual(const std::string& step) {
-  auto it = manuals_.find(step);
-  if (live_ || it == manuals_.end() || it->second.empty()) return std::nullopt;
-  ev::Manual m = std::move(it->second.front());
-  it->second.pop_front();
-  return m;
+  return live_ ? std::nullopt : next_of(manuals_, step);
 }
 
 bool ResumeState::already_delivered(const ev::Escalation& e) {

@@ -54,8 +54,6 @@ class ResumeState {
 
   /// The record's run_start.
   const ev::RunStart& run_start() const { return start_; }
-  /// The run's start as recorded (ISO 8601 UTC).
-  const std::string& started() const { return started_; }
   /// The command that was running, if one was.
   const std::optional<InFlightCommand>& in_flight() const { return in_flight_; }
   /// The recorded time of the record's last event (ms since the run's start).
@@ -107,8 +105,6 @@ class ResumeState {
   bool already_delivered(const ev::Escalation& e);
   /// True when an earlier resume ran command `seq` again (under the next seq).
   bool ran_again(uint64_t seq) const { return ran_again_.count(seq) > 0; }
-  /// The highest `seq` the record used: live commands number on from it.
-  uint64_t last_seq() const { return last_seq_; }
   /// Events the replay held, to write after the resume event.
   std::vector<Event> take_held();
   /// The replay's clock: recorded time while replaying, then real time since
@@ -116,15 +112,10 @@ class ResumeState {
   Clock& clock();
 
  private:
-  struct Recorded {
-    CommandResult result;
-    std::string step;
-  };
   ResumeState() = default;
   static std::string key(const ev::Escalation& e);
 
   ev::RunStart start_;
-  std::string started_;
   std::string dir_;
   size_t capture_limit_ = 0;
   std::vector<Event> expected_;  // the events the replay must make, in order
@@ -141,7 +132,6 @@ class ResumeState {
   std::optional<ev::InFlight> decision_;
   std::string stopped_at_;
   int64_t last_elapsed_ = 0;
-  uint64_t last_seq_ = 0;
   ev::Resume resume_;
   std::vector<Event> held_;
   std::mutex delivered_mu_;  // the timer thread delivers too

@@ -249,6 +249,11 @@ class Runner final : public Scope {
                                   const std::vector<std::string>& too_big) const;
   CommandResult run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
                             ev::Section section, int attempt, bool evidence);
+  /// Resuming (ctx_.resume set), for the command whose `start` was just
+  /// emitted: its result from the record, or as decided for the one that
+  /// was in flight; nullopt when it runs. A command run again gets the next
+  /// number: `start` is renumbered and emitted again.
+  std::optional<CommandResult> resumed_result(ev::CommandStart& start);
   void store_capture(const std::string& name, const CommandResult& r);
 
   BlockResult exec(const std::vector<StepStatement>& stmts, Mode mode, const std::string& step,

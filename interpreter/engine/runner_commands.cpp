@@ -127,35 +127,10 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
                          .env = std::move(names)};
   bus_.emit(start);
   if (write_ahead_) bus_.sync();  // on disk before the process exists
-  // Resuming: a command the record saw end is not run again; the one that
-  // was running when the run died is run again, under a new number, or
-  // counted as the operator decided.
   std::optional<CommandResult> resumed;
-  if (ctx_.resume && bus_.replaying() && ctx_.resume->ran_again(seq)) {
-    // An earlier resume ran this one again, under the next number: so does the replay.
-    seq = start.seq = ++*seq_;
-    bus_.emit(start);
-  }
   if (ctx_.resume) {
-    const InFlightCommand* flying = ctx_.resume->in_flight() ? &*ctx_.resume->in_flight() : nullptr;
-    if (flying && flying->seq == seq && ctx_.resume->live()) {
-      resumed = ctx_.resume->in_flight_result(ctx_.op->user());
-      if (!resumed) {
-        seq = start.seq = ++*seq_;
-        bus_.emit(start);
-        if (write_ahead_) bus_.sync();
-      }
-    } else if (bus_.replaying()) {
-      resumed = ctx_.resume->recorded_result(seq, qualified(step));
-      if (!resumed) {
-        ctx_.resume->diverge("command " + std::to_string(seq) + " of step " + qualified(step) +
-                             " has no result in the record");
-        if (ctx_.cancel) ctx_.cancel->cancel();
-        resumed.emplace();
-        resumed->cancelled = true;
-        resumed->error = "not run: the resume diverged";
-      }
-    }
+    resumed = resumed_result(start);
+    seq = start.seq;
   }
   MaskingSink sink(bus_, seq);
   CommandResult r;
@@ -186,6 +161,35 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   bus_.emit(std::move(end));
   if (write_ahead_) bus_.sync();  // on disk before anything else happens
   return r;
+}
+
+std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start) {
+  ResumeState& resume = *ctx_.resume;
+  auto renumber = [&] {
+    start.seq = ++*seq_;
+    bus_.emit(start);
+    if (write_ahead_) bus_.sync();
+  };
+  // An earlier resume ran this one again, under the next number: so does the replay.
+  if (bus_.replaying() && resume.ran_again(start.seq)) renumber();
+  const auto& flying = resume.in_flight();
+  if (flying && flying->seq == start.seq && resume.live()) {
+    // The one that was running when the run died: counted as the operator
+    // decided, or run again under a new number.
+    auto counted = resume.in_flight_result(ctx_.op->user());
+    if (!counted) renumber();
+    return counted;
+  }
+  if (!bus_.replaying()) return std::nullopt;
+  // The record saw it end: it is not run again.
+  auto recorded = resume.recorded_result(start.seq, start.step);
+  if (recorded) return recorded;
+  bus_.diverge("command " + std::to_string(start.seq) + " of step " + start.step +
+               " has no result in the record");
+  CommandResult none;
+  none.cancelled = true;
+  none.error = "not run: the resume diverged";
+  return none;
 }
 
 std::string Runner::capture_too_big_for(const std::string& script,

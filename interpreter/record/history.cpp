@@ -24,9 +24,11 @@ constexpr size_t kMaxEventsBytes = size_t{256} << 20;
 
 // Calls `each(event)` for every valid line of RUN_DIR/events.jsonl, in order;
 // appends a problem for each damaged line and for a missing file. False
-// when the file could not be opened.
+// when the file could not be opened. `skip_cut`: a last line without its
+// newline (a write the run died in) is passed over, not a problem.
 template <class F>
-bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems, F each) {
+bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems, F each,
+                    bool skip_cut = false) {
   fs::path path = run_dir / "events.jsonl";
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) {
@@ -52,7 +54,7 @@ bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems,
     const bool cut = nl == std::string_view::npos;
     std::string_view line = rest.substr(0, cut ? rest.size() : nl);
     rest.remove_prefix(cut ? rest.size() : nl + 1);
-    if (line.empty()) continue;
+    if (line.empty() || (cut && skip_cut)) continue;
     json e = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (e.is_discarded()) {
       damage("line " + std::to_string(n) + " is not valid JSON" +
@@ -136,10 +138,12 @@ std::string sort_key(const RunSummary& s) {
 
 }  // namespace
 
-std::vector<Event> read_events(const std::string& run_dir, std::vector<std::string>& problems) {
+std::vector<Event> read_events(const std::string& run_dir, std::vector<std::string>& problems,
+                               bool whole_lines_only) {
   std::vector<Event> events;
   try {
-    for_each_event(run_dir, problems, [&](Event e) { events.push_back(std::move(e)); });
+    for_each_event(
+        run_dir, problems, [&](Event e) { events.push_back(std::move(e)); }, whole_lines_only);
   } catch (const std::exception& ex) {
     problems.push_back(std::string("events.jsonl could not be read: ") + ex.what());
   }

@@ -35,6 +35,9 @@ std::vector<RunSummary> list_runs(const std::string& records_dir);
 /// Reads one run's events: every valid line, typed; damaged lines (not JSON,
 /// or an event with a field missing or of the wrong type) are reported in
 /// `problems`, events of a type this rbk does not know are skipped.
-std::vector<Event> read_events(const std::string& run_dir, std::vector<std::string>& problems);
+/// `whole_lines_only`: a last line without its newline is passed over
+/// (`rbk resume` cuts it off before it writes on).
+std::vector<Event> read_events(const std::string& run_dir, std::vector<std::string>& problems,
+                               bool whole_lines_only = false);
 
 }  // namespace rbk

@@ -194,9 +194,7 @@ Expected<std::unique_ptr<RunRecord>, std::string> RunRecord::reopen(const std::s
     keep = from;
   }
   if (keep != end) {
-    if (::ftruncate(fd, keep) != 0)
-      return rbk::fail("cannot cut the incomplete last line of " + events + ": " +
-                       errno_text(errno));
+    record->cut_at_ = keep;
     record->dropped_bytes_ = end - keep;
   }
   record->output_dir_made_ = ::access((record->dir_ + "/output").c_str(), F_OK) == 0;
@@ -219,6 +217,14 @@ void RunRecord::fail(const std::string& what, int err) {
 
 void RunRecord::event(const Event& e) {
   try {
+    if (events_fd_ >= 0 && cut_at_ >= 0) {  // reopened: the dead run's cut line goes first
+      if (::ftruncate(events_fd_, cut_at_) != 0) {
+        // Not appended to a cut line: the record stops here, whole.
+        fail("cannot cut the incomplete last line of " + dir_ + "/events.jsonl", errno);
+        return;
+      }
+      cut_at_ = -1;
+    }
     if (events_fd_ >= 0) {
       // One write(2) per line: a crash leaves whole lines, or a cut last one.
       if (int err = write_all(events_fd_, event_line(e)))

@@ -39,9 +39,11 @@ class RunRecord final : public EventSink {
   static Expected<std::unique_ptr<RunRecord>, std::string> create(const std::string& records_dir,
                                                                   const std::string& run_id);
   /// Opens an existing run's record to write on (`rbk resume`). An
-  /// incomplete last line (the run died while writing it) is cut off; its
-  /// length is in dropped_bytes(). Refused while another rbk holds the
-  /// record (the run is still going, or being resumed elsewhere).
+  /// incomplete last line (the run died while writing it) is cut off just
+  /// before the first event is written, so a resume that is refused leaves
+  /// the record as it was; its length is in dropped_bytes(). Refused while
+  /// another rbk holds the record (the run is still going, or being resumed
+  /// elsewhere).
   static Expected<std::unique_ptr<RunRecord>, std::string> reopen(const std::string& run_dir);
   /// Closes the files; does not sync (call sync() after run_end).
   ~RunRecord() override;
@@ -74,8 +76,9 @@ class RunRecord final : public EventSink {
 
   std::string dir_;
   int events_fd_ = -1;
-  int lock_fd_ = -1;  // flock'ed while this record is written
-  int64_t dropped_bytes_ = 0;
+  int lock_fd_ = -1;           // flock'ed while this record is written
+  int64_t dropped_bytes_ = 0;  // an incomplete last line …
+  int64_t cut_at_ = -1;        // … cut here before the first write (-1: none)
   std::map<std::pair<uint64_t, int>, int> outputs_;  // open output files (-1: could not open)
   std::vector<std::string> unsynced_;                // output files closed since the last sync
   bool output_dir_made_ = false;

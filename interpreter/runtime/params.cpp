@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "interpreter/base/json_text.hpp"
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
 
@@ -166,6 +167,16 @@ BoundParams bind_params(const ast::Runbook& rb, const std::vector<ParamArg>& arg
     }
   }
   return b;
+}
+
+std::string param_arg_text(const nlohmann::json& recorded) {
+  if (recorded.is_string()) return recorded.get<std::string>();
+  if (recorded.is_array()) {  // a list, as -p takes one: comma-separated
+    std::string out;
+    for (const auto& item : recorded) out += (out.empty() ? "" : ",") + param_arg_text(item);
+    return out;
+  }
+  return recorded.is_null() ? "" : json_text(recorded);
 }
 
 }  // namespace rbk

@@ -28,6 +28,11 @@ bool split_param_arg(const std::string& arg, ParamArg& out);
 /// line saying why, e.g. "'abc' is not a whole number".
 Expected<Value, std::string> convert_param(const ast::Param& p, const std::string& text);
 
+/// A parameter's value as the record wrote it (run_start's JSON: a string,
+/// a whole number, a boolean, a list) as `-p NAME=VALUE` gives it back;
+/// what `rbk resume` and the fixture recorder hand to convert_param.
+std::string param_arg_text(const nlohmann::json& recorded);
+
 /// The result of binding.
 struct BoundParams {
   std::map<std::string, Value> values;     // every parameter that has a value

@@ -2,27 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "interpreter/base/json_text.hpp"
+#include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/value.hpp"
 
 namespace rbk {
-
-namespace {
-
-using json = nlohmann::json;
-
-/// A parameter's value as `-p` would give it.
-std::string param_text(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_array()) {
-    std::string out;
-    for (const auto& i : v) out += (out.empty() ? "" : ",") + param_text(i);
-    return out;
-  }
-  return v.is_null() ? "" : json_text(v);
-}
-
-}  // namespace
 
 void FixtureRecorder::event(const Event& e) {
   if (const auto* start = e.as<ev::RunStart>()) {
@@ -100,7 +83,8 @@ std::string FixtureRecorder::yaml() const {
   y << YAML::Key << "runbook" << YAML::Value << how_.runbook;
   if (!params_.empty()) {
     y << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
-    for (const auto& [k, v] : params_.items()) y << YAML::Key << k << YAML::Value << param_text(v);
+    for (const auto& [k, v] : params_.items())
+      y << YAML::Key << k << YAML::Value << param_arg_text(v);
     y << YAML::EndMap;
   }
   if (!secrets_.empty()) {
