@@ -363,8 +363,10 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
   REQUIRE(expected.at("(outcome)") == "resolved");
   // Kill points: after each line of --json (events and output chunks).
   const size_t n = static_cast<size_t>(std::count(e.out.begin(), e.out.end(), '\n'));
-
-  for (size_t k = 1; k < n; ++k) {
+  // Under sanitizers every other point: the gcc build tries each, and the
+  // sanitizers look at the same resume code from half as many states.
+  const size_t every = rbk::test::sanitized_build() ? 2 : 1;
+  for (size_t k = 1; k < n; k += every) {
     CAPTURE(k);
     auto t = project();
     const std::string dir = t->path.string();

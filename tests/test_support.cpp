@@ -173,6 +173,14 @@ std::vector<std::string> damaged_variants(const std::string& text, size_t step, 
   return kept;
 }
 
+bool sanitized_build() {
+#if defined(RBK_EXPECT_SANITIZERS)
+  return true;
+#else
+  return false;
+#endif
+}
+
 size_t variant_sample() {
 #if defined(RBK_EXPECT_SANITIZERS)
   // One in 32: the fuzz targets run the same entry points on damaged input

@@ -25,10 +25,12 @@ std::vector<std::string> files_in(const std::string& dir, const std::string& ext
 /// and with each of its first `max_lines` lines deleted; under sanitizers,
 /// one in variant_sample() of them (the gcc build runs them all).
 std::vector<std::string> damaged_variants(const std::string& text, size_t step, size_t max_lines);
-/// 1, or 16 in the sanitizer build: robustness tests there check a sample of
+/// 1, or 32 in the sanitizer build: robustness tests there check a sample of
 /// their variants, since instrumented code is ~15x slower and the fuzzers
 /// already cover damaged input under sanitizers.
 size_t variant_sample();
+/// True in the sanitizer build (RBK_EXPECT_SANITIZERS).
+bool sanitized_build();
 /// True when goldens should be rewritten rather than compared.
 bool update_goldens();
 
