@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
 #include "cli/load_runbook.hpp"
+#include "cli/note_watch.hpp"
 #include "cli/resume_run.hpp"
 #include "cli/run_display.hpp"
 #include "cli/terminal.hpp"
@@ -273,7 +274,11 @@ int run_run(const RunOptions& opts) {
                       rb.parsed.document->runbook()->name.name +
                       (at.empty() ? "" : ", stopped at step " + at) + "\n");
   }
-  RunResult result = run_runbook(ctx, req);
+  RunResult result;
+  {
+    NoteWatch notes(record->dir(), *display);  // `rbk note` from other terminals, shown here
+    result = run_runbook(ctx, req);
+  }
   display.reset();  // stop the ticker before the last lines
   if (resume && !resume->state->divergence().empty()) {
     write(stderr, "rbk: error: cannot resume " + run_id +

@@ -76,6 +76,23 @@ struct HistoryOptions {
 /// `rbk history`: past runs from the records directory.
 int run_history(const HistoryOptions& opts);
 
+/// Options of `rbk note`.
+struct NoteOptions {
+  std::vector<std::string> args;  // [RUN_ID] TEXT
+};
+/// `rbk note [RUN_ID] TEXT`: a timestamped note on a run's timeline.
+int run_note(const NoteOptions& opts);
+
+/// Options of `rbk report`.
+struct ReportOptions {
+  std::string run_id;         // empty: the newest run
+  std::string format = "md";  // md | json
+  std::string output;         // -o FILE; empty: stdout
+  bool verify = false;        // --verify: check the output files' digests only
+};
+/// `rbk report [RUN_ID]`: the post-incident report drafted from a record.
+int run_report(const ReportOptions& opts);
+
 /// Options of `rbk lint`.
 struct LintCmdOptions {
   std::vector<std::string> paths;  // files or directories; none: the runbook path

@@ -25,6 +25,8 @@ struct Options {
   rbk::cli::RunOptions resume;
   rbk::cli::ListOptions list;
   rbk::cli::HistoryOptions history;
+  rbk::cli::NoteOptions note;
+  rbk::cli::ReportOptions report;
   rbk::cli::LintCmdOptions lint;
   rbk::cli::TestOptions test;
   rbk::cli::RunOptions show;
@@ -110,6 +112,22 @@ void build(CLI::App& app, Options& o) {
       ->check(CLI::Range(0, 1000000))
       ->default_str("20");
 
+  auto* no = app.add_subcommand(
+      "note", "Add a timestamped note to a run's timeline (default: the run going now)");
+  no->add_option("args", o.note.args, "[RUN_ID] TEXT: the run (see rbk history), then the note")
+      ->required()
+      ->expected(1, 2);
+
+  auto* rp = app.add_subcommand(
+      "report", "Draft the post-incident report of a run from its record (Markdown or JSON)");
+  rp->add_option("run_id", o.report.run_id, "The run (default: the newest one)");
+  rp->add_option("--format", o.report.format, "Output format")
+      ->check(CLI::IsMember({"md", "json"}))
+      ->default_str("md");
+  rp->add_option("-o,--output", o.report.output, "Write the report to FILE (replaced atomically)");
+  rp->add_flag("--verify", o.report.verify,
+               "Check every recorded output file against its sha256; write no report");
+
   auto* li = app.add_subcommand("lint", "Check runbooks and apply the safety and style rules (CI)");
   li->add_option("paths", o.lint.paths, "Files, or directories searched for *.rbk");
   li->add_option("--format", o.lint.format, "Output format")
@@ -174,6 +192,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("plan")) return rbk::cli::run_plan(o.plan);
     if (app.got_subcommand("list")) return rbk::cli::run_list(o.list);
     if (app.got_subcommand("history")) return rbk::cli::run_history(o.history);
+    if (app.got_subcommand("note")) return rbk::cli::run_note(o.note);
+    if (app.got_subcommand("report")) return rbk::cli::run_report(o.report);
     if (app.got_subcommand("lint")) return rbk::cli::run_lint(o.lint);
     if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
     if (app.got_subcommand("test")) return rbk::cli::run_test(o.test);

@@ -7,6 +7,7 @@
 #include "cli/terminal.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/history.hpp"
+#include "interpreter/runtime/leftovers.hpp"
 #include "interpreter/runtime/params.hpp"
 
 namespace rbk::cli {
@@ -82,6 +83,17 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   for (const auto& [name, value] : start.params)
     in->params.push_back(name + "=" + param_arg_text(value.value));
   in->state->resume_event().dropped_bytes = in->record->dropped_bytes();
+  // A command of the dead run that outlived rbk and its supervisor (both
+  // killed) must not go on unwatched, nor run beside its own second run.
+  if (auto left = processes_with_env("RBK_RUN_ID", in->run_id); !left.empty()) {
+    std::string pids;
+    for (int pid : left) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+    write(stderr, "rbk: processes of the dead run are still running (pid " + pids +
+                      "): ending them and their process groups\n");
+    EndedLeftovers ended = end_leftovers(left, config.policy.grace);
+    in->state->resume_event().leftovers = ended.pids;
+    in->state->resume_event().leftovers_killed = ended.killed;
+  }
   return in;
 }
 

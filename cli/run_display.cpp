@@ -250,6 +250,8 @@ void TextDisplay::event(const Event& event) {
     }
   } else if (const auto* warning = e.as<ev::Warning>()) {
     line(paint("33", "  warning: ") + warning->message.value);
+  } else if (const auto* remark = e.as<ev::TimelineNote>()) {
+    line(paint("1;34", "  ✎ note") + paint("2", " from " + remark->by + ": ") + remark->text.value);
   } else if (const auto* resume = e.as<ev::Resume>()) {
     line(paint("1;36", "── resumed") + paint("2", format_str(" by {} after {} down", resume->by,
                                                              format_duration(resume->down_ms))));

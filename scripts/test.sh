@@ -59,9 +59,9 @@ ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 # ThreadSanitizer: rbk built with -fsanitize=thread runs under the tests that
 # start its threads (escalation timers and the notifier on the real clock, the
-# live ticker, the lint and test worker pools; tagged [threads], run from the
-# gcc build's test binary against this rbk), and lints and tests the
-# project's own files. A report fails the run.
+# live ticker, the note watch, the lint and test worker pools; tagged
+# [threads], run from the gcc build's test binary against this rbk), and lints
+# and tests the project's own files. A report fails the run.
 echo "== build rbk with clang and ThreadSanitizer"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-16 \
   -DCMAKE_UNITY_BUILD=ON -DRBK_WERROR=ON -DRBK_TSAN=ON >/dev/null

@@ -230,7 +230,7 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
       "run_start",  "call_run_start", "run_end",       "call_run_end", "section", "signal",
       "not_firing", "step_start",     "command_start", "command_end",  "gate",    "answer",
       "manual",     "note",           "step_end",      "cause",        "check",   "rollback",
-      "escalation", "call_start",     "call_end",      "warning",      "resume"};
+      "escalation", "call_start",     "call_end",      "warning",      "resume",  "timeline_note"};
   CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
   for (const auto& type : types) {
     CAPTURE(type);

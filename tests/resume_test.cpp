@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -452,6 +453,60 @@ TEST_CASE("a run resumed, killed again while the command runs again, resumes aga
   auto ends = p.of_type("run_end");
   REQUIRE(ends.size() == 1);
   CHECK(ends[0]["outcome"] == "resolved");
+}
+
+namespace {
+
+// The parent of `pid`, from /proc/PID/stat (0 when it cannot be read).
+int parent_pid(int pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  char state = 0;
+  int ppid = 0;
+  if (close == std::string::npos ||
+      std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2)
+    return 0;
+  return ppid;
+}
+
+}  // namespace
+
+TEST_CASE("a command that outlived rbk and its supervisor is ended before the resume goes on",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  write_file((p.tmp.path / "rbk.yaml").string(),
+             "notify:\n  notify: 'echo \"$RBK_MESSAGE\" >> notified.txt'\npolicy:\n  grace: 1s\n");
+  // The first run's command ignores TERM and outlives everything above it.
+  std::string text = read_file((p.tmp.path / "crashy.rbk").string());
+  const std::string first = "then echo $$ >> running.fifo; exec sleep 3600; fi";
+  text.replace(text.find(first), first.size(),
+               "then trap '' TERM; echo $$ >> running.fifo; while true; do sleep 1; done; fi");
+  write_file((p.tmp.path / "crashy.rbk").string(), text);
+  int shell = 0, supervisor = 0;
+  {
+    PtySession s(p.dir(), {"run", "crashy.rbk"});
+    shell = p.command_pid();
+    supervisor = parent_pid(shell);
+    REQUIRE(supervisor > 1);
+    REQUIRE(::kill(supervisor, SIGSTOP) == 0);  // frozen, it cannot end the command
+    s.kill(SIGKILL);
+    s.wait();
+    ::kill(supervisor, SIGKILL);
+  }
+  CHECK(rbk::test::still_alive({supervisor}) == "");
+  REQUIRE_FALSE(rbk::test::dead(shell));  // the command runs on, unwatched
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK_THAT(e.err, Catch::Contains("still running (pid " + std::to_string(shell)));
+  CHECK(rbk::test::still_alive({shell}, std::chrono::seconds(1)) == "");
+  auto resumes = p.of_type("resume");
+  REQUIRE(resumes.size() == 1);
+  // The shell, and the `sleep` it may be waiting on at that moment.
+  const auto& left = resumes[0]["leftovers"];
+  CHECK(std::find(left.begin(), left.end(), shell) != left.end());
+  CHECK(resumes[0]["leftovers_killed"] == true);  // it ignored TERM
+  CHECK(p.read("fix.count") == "run\nrun\n");     // then ran again, once
 }
 
 TEST_CASE("a resumed run's clock: recorded time in the replay, then the original start's",

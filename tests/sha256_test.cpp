@@ -21,3 +21,21 @@ TEST_CASE("sha256 matches the published vectors", "[sha256]") {
   CHECK(sha256_hex(std::string(64, 'a')) ==
         "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
 }
+
+TEST_CASE("sha256 fed in pieces equals the digest of the whole", "[sha256]") {
+  const std::string whole(100000, 'x');
+  rbk::Sha256 h;
+  CHECK(h.hex() == rbk::sha256_hex(""));
+  size_t at = 0;
+  bool midway = false;
+  for (size_t piece = 1; at < whole.size(); piece = piece * 3 % 997 + 1) {
+    const size_t n = std::min(piece, whole.size() - at);
+    h.update(std::string_view(whole).substr(at, n));
+    at += n;
+    if (at >= 1000 && !midway) {  // a digest midway; more pieces follow
+      midway = true;
+      CHECK(h.hex() == rbk::sha256_hex(whole.substr(0, at)));
+    }
+  }
+  CHECK(h.hex() == rbk::sha256_hex(whole));
+}

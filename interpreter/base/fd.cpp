@@ -1,6 +1,7 @@
 #include "interpreter/base/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,18 @@ namespace rbk {
 
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
+}
+
+FlockGuard::FlockGuard(int fd) : fd_(fd) {
+  int rc;
+  do {
+    rc = ::flock(fd_, LOCK_EX);
+  } while (rc != 0 && errno == EINTR);
+  held_ = rc == 0;
+}
+
+FlockGuard::~FlockGuard() {
+  if (held_) ::flock(fd_, LOCK_UN);
 }
 
 int write_all(int fd, std::string_view data) {

@@ -22,4 +22,19 @@ int write_all(int fd, std::string_view data);
 /// flushed to disk, renamed over it; or why it could not.
 Expected<void, std::string> write_atomically(const std::string& path, const std::string& text);
 
+/// An exclusive flock(2) on an open file, held for the guard's life (waits
+/// for it; retried when interrupted). held() is false when it failed.
+class FlockGuard {
+ public:
+  explicit FlockGuard(int fd);
+  ~FlockGuard();
+  FlockGuard(const FlockGuard&) = delete;  // unlocks once
+  FlockGuard& operator=(const FlockGuard&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  int fd_;
+  bool held_ = false;
+};
+
 }  // namespace rbk

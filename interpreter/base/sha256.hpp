@@ -7,6 +7,7 @@
 // configuration to read.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,23 @@ namespace rbk {
 
 /// The SHA-256 of `data`, as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view data);
+
+/// SHA-256 of data fed in pieces (a command's output as it is recorded).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+  /// Adds the next piece.
+  void update(std::string_view data);
+  /// The digest of everything so far, as 64 lowercase hex digits (more
+  /// pieces may follow).
+  std::string hex() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace rbk

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "interpreter/base/sha256.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/engine/resume.hpp"
 #include "interpreter/record/mask.hpp"
@@ -164,23 +166,42 @@ class Bus {
   std::atomic<bool> broken_flag_{false};
 };
 
-/// Masks a command's output per stream and hands it to the bus.
+/// Masks a command's output per stream and hands it to the bus, keeping
+/// the SHA-256 of what each stream's output file receives.
 class MaskingSink final : public OutputSink {
  public:
   MaskingSink(Bus& bus, uint64_t seq)
       : bus_(bus), seq_(seq), out_(bus.masker()), err_(bus.masker()) {}
   void on_output(Stream stream, std::string_view chunk) override {
-    bus_.output(seq_, stream, bus_.mask_chunk(stream == Stream::Out ? out_ : err_, chunk));
+    Kept& k = stream == Stream::Out ? out_ : err_;
+    pass(stream, k, bus_.mask_chunk(k.masker, chunk));
   }
   void finish() {
-    bus_.output(seq_, Stream::Out, bus_.mask_finish(out_));
-    bus_.output(seq_, Stream::Err, bus_.mask_finish(err_));
+    pass(Stream::Out, out_, bus_.mask_finish(out_.masker));
+    pass(Stream::Err, err_, bus_.mask_finish(err_.masker));
+  }
+  /// The digest of the masked bytes of `stream` (the output file's), or
+  /// nullopt when it wrote nothing (there is no file).
+  std::optional<std::string> sha256(Stream stream) const {
+    const Kept& k = stream == Stream::Out ? out_ : err_;
+    return k.bytes ? std::optional(k.digest.hex()) : std::nullopt;
   }
 
  private:
+  struct Kept {
+    explicit Kept(const Masker& m) : masker(m) {}
+    StreamMasker masker;
+    Sha256 digest;
+    uint64_t bytes = 0;
+  };
+  void pass(Stream stream, Kept& k, const std::string& masked) {
+    k.digest.update(masked);
+    k.bytes += masked.size();
+    bus_.output(seq_, stream, masked);
+  }
   Bus& bus_;
   uint64_t seq_;
-  StreamMasker out_, err_;
+  Kept out_, err_;
 };
 
 }  // namespace rbk::engine

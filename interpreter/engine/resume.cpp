@@ -77,23 +77,6 @@ Captured read_output(const std::string& dir, uint64_t seq, Stream stream, size_t
   return capture.finish();
 }
 
-// Milliseconds from a recorded wall-clock time ("2026-12-05T11:34:44.123Z")
-// to now; nullopt when it does not read as one.
-std::optional<Millis> wall_since(const std::string& iso) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const time_t secs = ::timegm(&tm);
-  if (secs == -1) return std::nullopt;
-  auto then = std::chrono::system_clock::from_time_t(secs) + Millis(ms);
-  auto since = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now() - then);
-  return std::max(since, Millis(0));
-}
-
 // The step's next recorded answer, taken off its queue.
 template <class T>
 std::optional<T> next_of(std::map<std::string, std::deque<T>>& by_step, const std::string& step) {
@@ -126,6 +109,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // the interruption and no further; the stopped command counts as in flight.
   bool cut = false;
   for (const Event& e : events) {
+    if (e.as<ev::TimelineNote>()) continue;  // a person's note: not what the run did
     r->last_elapsed_ = e.elapsed_ms;
     if (const auto* end = e.as<ev::RunEnd>(); end && end->outcome != Outcome::Interrupted)
       return fail("the run is over: its outcome is " + std::string(outcome_name(end->outcome)));

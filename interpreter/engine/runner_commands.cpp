@@ -156,6 +156,12 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   end.stderr_bytes = r.err.total_bytes;
   end.stdout_file = output_file(seq, Stream::Out);
   end.stderr_file = output_file(seq, Stream::Err);
+  if (!resumed) {
+    // A command counted done or failed on resume was not watched to its
+    // end here: its files hold what the dead run kept, unhashed.
+    end.stdout_sha256 = sink.sha256(Stream::Out);
+    end.stderr_sha256 = sink.sha256(Stream::Err);
+  }
   if (!r.error.empty()) end.error = r.error;
   if (evidence) end.evidence = true;
   bus_.emit(std::move(end));

@@ -1,5 +1,7 @@
 #include "interpreter/plan/show.hpp"
 
+#include "interpreter/base/markdown.hpp"
+
 #include <algorithm>
 #include <type_traits>
 
@@ -9,59 +11,9 @@ namespace {
 
 using plan::or_empty;
 
-/// Text inside a Markdown table cell: pipes escaped, lines joined.
-std::string cell(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += "<br>";
-    else
-      out += c;
-  }
-  return out;
-}
-
-/// The longest run of backticks in `s`: a fence must be longer.
-size_t longest_backticks(const std::string& s) {
-  size_t run = 0, longest = 0;
-  for (char c : s) {
-    run = c == '`' ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
-  return longest;
-}
-
-/// Every line of `s` (the last one too, even when empty) after `prefix`.
-std::string prefix_lines(const std::string& s, const std::string& prefix) {
-  std::string out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    size_t eol = s.find('\n', at);
-    if (eol == std::string::npos) eol = s.size();
-    out += prefix + s.substr(at, eol - at) + "\n";
-    at = eol + 1;
-  }
-  return out;
-}
-
-/// Inline code that survives backticks inside it.
-std::string code(const std::string& s) {
-  std::string fence(longest_backticks(s) + 1, '`');
-  bool pad = !s.empty() && (s.front() == '`' || s.back() == '`');
-  return fence + (pad ? " " : "") + s + (pad ? " " : "") + fence;
-}
-
-/// A fenced block that no line of `s` can close.
-std::string block(const std::string& s, const char* lang, const std::string& indent) {
-  std::string fence(std::max<size_t>(3, longest_backticks(s) + 1), '`');
-  return indent + fence + lang + "\n" + prefix_lines(s, indent) + indent + fence + "\n";
-}
-
 /// A quoted paragraph (summary, manual instructions).
 std::string quote(const std::string& s, const std::string& indent) {
-  return prefix_lines(s, indent + "> ");
+  return md_prefix_lines(s, indent + "> ");
 }
 
 std::string gate_line(const plan::Gate& g) {
@@ -73,13 +25,13 @@ std::string gate_line(const plan::Gate& g) {
                : " (destructive: " + g.reason + ")";
   out += ":** ";
   if (g.kind == plan::GateKind::Typed)
-    out += "the operator types " + code(g.typed.value ? *g.typed.value : "the step id") +
+    out += "the operator types " + md_code(g.typed.value ? *g.typed.value : "the step id") +
            (g.typed_by_policy ? " (policy for this severity)" : "");
   else
     out += "y/N";
   if (!or_empty(g.prompt).empty()) out += " — “" + or_empty(g.prompt) + "”";
   if (!or_empty(g.without_terminal).empty())
-    out += ". Without a terminal: " + code("rbk run … " + or_empty(g.without_terminal));
+    out += ". Without a terminal: " + md_code("rbk run … " + or_empty(g.without_terminal));
   return out + "\n";
 }
 
@@ -89,14 +41,14 @@ std::string statement(const plan::Run& s, const std::string& indent) {
   std::string opts = "timeout " + s.timeout + (s.timeout_default ? " (default)" : "");
   if (s.retry.value)
     opts += ", retry " + std::to_string(*s.retry.value) + " every " + or_empty(s.retry_every);
-  if (!or_empty(s.capture).empty()) opts += ", output as " + code(or_empty(s.capture));
-  return indent + "- Runs (" + opts + "):\n\n" + block(s.command, "sh", indent + "  ") + "\n";
+  if (!or_empty(s.capture).empty()) opts += ", output as " + md_code(or_empty(s.capture));
+  return indent + "- Runs (" + opts + "):\n\n" + md_block(s.command, "sh", indent + "  ") + "\n";
 }
 
 std::string statement(const plan::Until& s, const std::string& indent) {
   return indent + "- Waits until this succeeds (within " + s.within +
          (or_empty(s.every).empty() ? "" : ", every " + or_empty(s.every)) + "):\n\n" +
-         block(s.command, "sh", indent + "  ") + "\n";
+         md_block(s.command, "sh", indent + "  ") + "\n";
 }
 
 std::string statement(const plan::Confirm&, const std::string&) {
@@ -115,14 +67,14 @@ std::string statement(const plan::Manual& s, const std::string& indent) {
 std::string statement(const plan::Call& s, const std::string& indent) {
   std::string args;
   for (const auto& a : s.args)
-    args += (args.empty() ? " with " : ", ") + code(a.name + " = " + or_empty(a.expr));
-  return indent + "- Runs runbook " + code(s.runbook) + args + "\n";
+    args += (args.empty() ? " with " : ", ") + md_code(a.name + " = " + or_empty(a.expr));
+  return indent + "- Runs runbook " + md_code(s.runbook) + args + "\n";
 }
 
 std::string statement(const plan::Notice& s, const std::string& indent) {
-  return indent + "- " + (s.kind == ev::NoticeKind::Page ? "Pages " : "Notifies ") + code(s.role) +
-         (or_empty(s.message).empty() ? "" : ": “" + or_empty(s.message) + "”") +
-         (or_empty(s.when).empty() ? "" : " when " + code(or_empty(s.when))) + "\n";
+  return indent + "- " + (s.kind == ev::NoticeKind::Page ? "Pages " : "Notifies ") +
+         md_code(s.role) + (or_empty(s.message).empty() ? "" : ": “" + or_empty(s.message) + "”") +
+         (or_empty(s.when).empty() ? "" : " when " + md_code(or_empty(s.when))) + "\n";
 }
 
 std::string statement(const plan::Undo& s, const std::string& indent) {
@@ -145,9 +97,9 @@ void para(std::string& out) {
 /// A signal, step or check.
 template <class T>
 std::string item(const T& it) {
-  std::string out = "### " + code(it.id) + (it.title.empty() ? "" : " — " + it.title) + "\n\n";
+  std::string out = "### " + md_code(it.id) + (it.title.empty() ? "" : " — " + it.title) + "\n\n";
   if constexpr (std::is_same_v<T, plan::Step>)
-    if (!or_empty(it.when).empty()) out += "Runs only when " + code(or_empty(it.when)) + ".\n\n";
+    if (!or_empty(it.when).empty()) out += "Runs only when " + md_code(or_empty(it.when)) + ".\n\n";
   const std::string gate = gate_line(it.gate);
   if (!gate.empty()) out += gate + "\n";
   if (it.evidence) out += "Its output is kept as evidence in the record.\n\n";
@@ -159,7 +111,7 @@ std::string item(const T& it) {
   out += statements(it.statements, "");
   if (std::is_same_v<T, plan::Signal> && !or_empty(it.condition).empty()) {
     para(out);
-    out += "Fires when " + code(or_empty(it.condition)) + ".\n";
+    out += "Fires when " + md_code(or_empty(it.condition)) + ".\n";
   }
   if constexpr (std::is_same_v<T, plan::Check>) {
     if (!or_empty(it.within).empty()) {
@@ -168,7 +120,7 @@ std::string item(const T& it) {
     }
     if (!or_empty(it.condition).empty()) {
       para(out);
-      out += "Passes when " + code(or_empty(it.condition)) + ".\n";
+      out += "Passes when " + md_code(or_empty(it.condition)) + ".\n";
     }
   }
   para(out);
@@ -202,9 +154,9 @@ std::string causes_table(const std::vector<plan::Item>& items) {
     const auto* c = std::get_if<plan::Cause>(&it.body);
     if (!c) continue;
     std::string sel;
-    for (const auto& s : c->selects) sel += (sel.empty() ? "" : ", ") + code(s.step);
-    out += "| " + code(c->id) + " | " + cell(c->title) + " | " + code(or_empty(c->when)) + " | " +
-           (sel.empty() ? "—" : sel) + " |\n";
+    for (const auto& s : c->selects) sel += (sel.empty() ? "" : ", ") + md_code(s.step);
+    out += "| " + md_code(c->id) + " | " + md_cell(c->title) + " | " + md_code(or_empty(c->when)) +
+           " | " + (sel.empty() ? "—" : sel) + " |\n";
   }
   return out + "\n";
 }
@@ -218,12 +170,12 @@ std::string escalation_table(const std::vector<plan::Rule>& rules) {
                        : r.trigger == ev::Trigger::Failure ? "if the run fails"
                        : r.trigger == ev::Trigger::Success ? "when it is resolved"
                                                            : "if the run is interrupted or dies";
-    if (!or_empty(r.when).empty()) when += ", if " + code(or_empty(r.when));
+    if (!or_empty(r.when).empty()) when += ", if " + md_code(or_empty(r.when));
     std::string who(name_of(r.kind));
-    who += " " + code(r.role);
+    who += " " + md_code(r.role);
     if (!or_empty(r.role_name).empty()) who += " (" + or_empty(r.role_name) + ")";
-    out += "| " + cell(when) + " | " + who + " | " +
-           cell(or_empty(r.message).empty() ? "—" : or_empty(r.message)) + " |\n";
+    out += "| " + md_cell(when) + " | " + who + " | " +
+           md_cell(or_empty(r.message).empty() ? "—" : or_empty(r.message)) + " |\n";
   }
   return out + "\n";
 }
@@ -232,11 +184,11 @@ std::string escalation_table(const std::vector<plan::Rule>& rules) {
 std::string header(const Plan& plan) {
   const std::string& title = or_empty(plan.title);
   std::string out =
-      "# " + (title.empty() ? plan.runbook : title) + " (" + code(plan.runbook) + ")\n\n";
+      "# " + (title.empty() ? plan.runbook : title) + " (" + md_code(plan.runbook) + ")\n\n";
   std::string meta;
   if (!or_empty(plan.severity).empty()) meta += "**Severity:** " + or_empty(plan.severity);
   if (!or_empty(plan.owner).empty())
-    meta += std::string(meta.empty() ? "" : " · ") + "**Owner:** " + code(or_empty(plan.owner));
+    meta += std::string(meta.empty() ? "" : " · ") + "**Owner:** " + md_code(or_empty(plan.owner));
   if (!plan.tags.empty()) {
     std::string tags;
     for (const auto& t : plan.tags) tags += (tags.empty() ? "" : ", ") + t;
@@ -244,7 +196,8 @@ std::string header(const Plan& plan) {
   }
   if (!meta.empty()) out += meta + "\n\n";
   if (!or_empty(plan.summary).empty()) out += quote(or_empty(plan.summary), "") + "\n";
-  out += "Run it: " + code("rbk run " + plan.runbook) + " · Source: " + code(plan.file) + "\n\n";
+  out +=
+      "Run it: " + md_code("rbk run " + plan.runbook) + " · Source: " + md_code(plan.file) + "\n\n";
   return out;
 }
 
@@ -256,17 +209,17 @@ std::string render_markdown(const Plan& plan) {
     out += "## Parameters\n\n| name | type | default | meaning |\n| --- | --- | --- | --- |\n";
     for (const auto& p : plan.params) {
       std::string def =
-          p.source == plan::ParamSource::Default ? code(or_empty(p.value)) : "*required*";
-      out += "| " + code(p.name) + " | " + cell(p.type) + " | " + def + " | " +
-             cell(or_empty(p.help)) + " |\n";
+          p.source == plan::ParamSource::Default ? md_code(or_empty(p.value)) : "*required*";
+      out += "| " + md_code(p.name) + " | " + md_cell(p.type) + " | " + def + " | " +
+             md_cell(or_empty(p.help)) + " |\n";
     }
     out += "\n";
   }
   if (!plan.secrets.empty()) {
     out += "## Secrets\n\nGiven to commands as environment variables, masked everywhere:\n\n";
     for (const auto& s : plan.secrets)
-      out += "- " + code(s.name) +
-             (s.source == plan::SecretSource::Env ? " from " + code("$" + s.var.value_or(""))
+      out += "- " + md_code(s.name) +
+             (s.source == plan::SecretSource::Env ? " from " + md_code("$" + s.var.value_or(""))
                                                   : " from a command") +
              "\n";
     out += "\n";

@@ -26,7 +26,8 @@ class ConfigReader : YamlReader {
   void read(const YAML::Node& root, Config& c) {
     if (root.IsNull()) return;  // an empty rbk.yaml: all defaults
     if (!root.IsMap()) return error(root, "rbk.yaml must be a mapping of settings");
-    keys(root, {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint"},
+    keys(root,
+         {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint", "report"},
          "top-level setting");
     if (auto n = root["paths"]) {
       auto paths = list_of(n, "paths");
@@ -45,6 +46,12 @@ class ConfigReader : YamlReader {
     }
     if (auto n = root["policy"]) read_policy(n, c);
     if (auto n = root["lint"]) read_lint(n, c);
+    if (auto n = root["report"]) {
+      if (map_of(n, "report")) {
+        keys(n, {"template"}, "report setting");
+        if (auto t = n["template"]) c.report_template = path(text(t, "report.template"));
+      }
+    }
     if (auto n = root["redact"]) {
       for (const auto& pattern : list_nodes(n, "redact")) {
         std::string p = text(pattern, "a redaction pattern");

@@ -54,6 +54,7 @@ struct Config {
   std::string notify_command;  // same, for `notify`
   Policy policy;
   std::vector<std::string> redact;  // RE2 patterns masked in output and the record
+  std::string report_template;      // `report: template:`, absolute; "" for the default
   LintConfig lint;
 };
 

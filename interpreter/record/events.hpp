@@ -281,6 +281,10 @@ struct CommandEnd {
   std::optional<uint64_t> stderr_bytes{};
   std::optional<std::string> stdout_file{};
   std::optional<std::string> stderr_file{};
+  /// The SHA-256 of each output file as written (masked), when the stream
+  /// wrote anything: `rbk report --verify` finds a file changed since.
+  std::optional<std::string> stdout_sha256{};
+  std::optional<std::string> stderr_sha256{};
   std::optional<bool> evidence{};
   std::optional<Text> output{};  // only for a secret's command: why it is not recorded
   template <class S, class F>
@@ -289,8 +293,9 @@ struct CommandEnd {
         f("timed_out", s.timed_out), f("cancelled", s.cancelled), f("ok", s.ok),
         f("duration_ms", s.duration_ms), f("spawn_failed", s.spawn_failed), f("error", s.error),
         f("stdout_bytes", s.stdout_bytes), f("stderr_bytes", s.stderr_bytes),
-        f("stdout_file", s.stdout_file), f("stderr_file", s.stderr_file), f("evidence", s.evidence),
-        f("output", s.output);
+        f("stdout_file", s.stdout_file), f("stderr_file", s.stderr_file),
+        f("stdout_sha256", s.stdout_sha256), f("stderr_sha256", s.stderr_sha256),
+        f("evidence", s.evidence), f("output", s.output);
   }
 };
 
@@ -476,11 +481,29 @@ struct Resume {
   std::optional<Text> command{};       // its text
   std::optional<InFlight> decision{};  // what the operator decided for it
   std::optional<Via> via{};            // on the terminal, or by a flag
+  /// Processes of the dead run still running when it was resumed (found by
+  /// RBK_RUN_ID in their environment), ended before anything else.
+  std::optional<std::vector<int>> leftovers{};
+  std::optional<bool> leftovers_killed{};  // some needed SIGKILL
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("by", s.by), f("down_ms", s.down_ms), f("dropped_bytes", s.dropped_bytes),
         f("runbook_changed", s.runbook_changed), f("step", s.step), f("seq", s.seq),
-        f("command", s.command), f("decision", s.decision), f("via", s.via);
+        f("command", s.command), f("decision", s.decision), f("via", s.via),
+        f("leftovers", s.leftovers), f("leftovers_killed", s.leftovers_killed);
+  }
+};
+
+/// A person's note on the incident's timeline (`rbk note`): written into
+/// the record by another rbk process, while the run goes on or after it
+/// ended; not part of what the run did (a resume's replay passes over it).
+struct TimelineNote {
+  static constexpr std::string_view kType = "timeline_note";
+  std::string by{};  // who wrote it (user, and sudo's original user)
+  Text text{};       // masked by the project's redaction patterns
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("by", s.by), f("text", s.text);
   }
 };
 
@@ -488,7 +511,7 @@ struct Resume {
 using Body =
     std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal, NotFiring,
                  StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Note, StepEnd, Cause,
-                 Check, Rollback, Escalation, CallStart, CallEnd, Warning, Resume>;
+                 Check, Rollback, Escalation, CallStart, CallEnd, Warning, Resume, TimelineNote>;
 
 }  // namespace ev
 

@@ -8,6 +8,7 @@
 #include <system_error>
 #include "interpreter/base/source.hpp"
 #include "interpreter/record/event_json.hpp"
+#include "interpreter/record/record.hpp"
 
 namespace rbk {
 
@@ -87,6 +88,7 @@ RunSummary summarize(const fs::path& dir) {
   // the run's are the only run_start, and run_end (after a `resume`, the
   // last run_end is the one that counts).
   bool readable = for_each_event(dir, s.problems, [&](Event e) {
+    if (e.as<ev::TimelineNote>()) return;  // a person's, maybe long after the run
     last_t = e.elapsed_ms;
     if (const auto* start = e.as<ev::RunStart>(); start && !started) {
       started = true;
@@ -113,7 +115,9 @@ RunSummary summarize(const fs::path& dir) {
     }
   });
   if (!ended) s.duration_ms = last_t;
-  s.resumable = started && (!ended || s.outcome == "interrupted");
+  s.live = !ended && record_in_use(s.dir);
+  if (s.live) s.outcome = "running";
+  s.resumable = started && !s.live && (!ended || s.outcome == "interrupted");
   if (s.resumable)
     s.stopped_at = !s.failed_step.empty() ? s.failed_step
                    : open_steps.empty()   ? ""

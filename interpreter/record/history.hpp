@@ -16,11 +16,14 @@ struct RunSummary {
   std::string runbook;
   std::string started;  // ISO 8601 UTC, from run_start
   std::string user;
-  std::string outcome;  // run_end's outcome; "unfinished" when there is no run_end
+  std::string outcome;  // run_end's outcome; "running" or "unfinished" without one
   std::optional<int> exit_code;
   int64_t duration_ms = 0;  // run_end's, else the last event's elapsed time
   std::string failed_step;
-  /// It did not end, or was interrupted: `rbk resume` can continue it.
+  /// It has not ended and an rbk is writing it now (outcome "running").
+  bool live = false;
+  /// It did not end, or was interrupted, and no rbk is writing it: `rbk
+  /// resume` can continue it.
   bool resumable = false;
   /// For a resumable run: the step it stopped in (empty when between steps).
   std::string stopped_at;

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <system_error>
 
@@ -217,6 +218,10 @@ void RunRecord::fail(const std::string& what, int err) {
 
 void RunRecord::event(const Event& e) {
   try {
+    // Under the append lock that `rbk note` takes too (record/notes.hpp):
+    // a note never lands between the cut below and the line after it.
+    std::optional<FlockGuard> appending;
+    if (events_fd_ >= 0) appending.emplace(events_fd_);
     if (events_fd_ >= 0 && cut_at_ >= 0) {  // reopened: the dead run's cut line goes first
       if (::ftruncate(events_fd_, cut_at_) != 0) {
         // Not appended to a cut line: the record stops here, whole.
@@ -308,6 +313,18 @@ void RunRecord::sync() {
   } catch (const std::exception& ex) {
     if (error_.empty()) error_ = "cannot sync " + dir_ + ": " + ex.what();
   }
+}
+
+bool record_in_use(const std::string& run_dir) {
+  const int fd = open_file(run_dir + "/lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;  // no lock file: no rbk ever wrote here (or not any more)
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_SH | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  const bool held = rc != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // drops our shared lock at once
+  return held;
 }
 
 std::string new_run_id() {

@@ -8,7 +8,8 @@
 //   RECORDS/RUN_ID/lock              held (flock) by the rbk writing the record
 //
 // Each event line is written with one write(2) as it happens (no buffering
-// in user space); sync() fsyncs the files and the directory.
+// in user space), under an exclusive flock of events.jsonl that `rbk note`
+// takes too (notes.hpp); sync() fsyncs the files and the directory.
 #pragma once
 
 #include <map>
@@ -85,6 +86,11 @@ class RunRecord final : public EventSink {
   bool parent_synced_ = false;  // the records directory, which holds the new entry
   std::string error_;
 };
+
+/// True while an rbk holds RUN_DIR/lock: the run (or its resume) is going.
+/// Probed with a shared flock held for a moment; a `rbk resume` taking the
+/// lock in that moment is told the run is going, and can be tried again.
+bool record_in_use(const std::string& run_dir);
 
 /// A new run id: UTC time and a random suffix, e.g. "20261123T031502Z-7f3a9c".
 /// Sorts by start time; unique across machines in practice.

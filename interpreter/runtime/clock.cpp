@@ -2,7 +2,9 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cerrno>
 #include <ctime>
 #include <thread>
@@ -51,6 +53,21 @@ class ListenerTimer final : public Timer {
 };
 
 }  // namespace
+
+std::optional<Millis> wall_since(const std::string& iso) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const time_t secs = ::timegm(&tm);
+  if (secs == -1) return std::nullopt;
+  auto then = std::chrono::system_clock::from_time_t(secs) + Millis(ms);
+  auto since = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now() - then);
+  return std::max(since, Millis(0));
+}
 
 std::unique_ptr<Timer> SystemClock::schedule(std::vector<Millis> dues,
                                              std::function<void(Millis)> fire) {

@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "interpreter/runtime/command.hpp"
@@ -15,6 +17,11 @@
 namespace rbk {
 
 using Millis = std::chrono::milliseconds;
+
+/// Milliseconds from a recorded wall-clock time ("2026-12-05T11:34:44.123Z",
+/// as Clock::wall_time writes it) to now, never negative; nullopt when the
+/// text does not read as one.
+std::optional<Millis> wall_since(const std::string& iso);
 
 /// What Clock::schedule returns: the schedule stops when it is destroyed
 /// (after a call in progress has returned).

@@ -1,0 +1,35 @@
+// Shows timeline notes (`rbk note`) on the terminal of the rbk running the
+// run: a thread looks at the record twice a second for notes other
+// processes appended, and hands each to the display.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "interpreter/record/events.hpp"
+
+namespace rbk::cli {
+
+/// Follows RUN_DIR/events.jsonl while it lives; stops (and joins) when destroyed.
+class NoteWatch {
+ public:
+  /// `display` must be safe to call from another thread (TextDisplay locks;
+  /// JsonLines writes each line with one fwrite, which stdio locks).
+  NoteWatch(const std::string& run_dir, EventSink& display);
+  ~NoteWatch();
+  NoteWatch(const NoteWatch&) = delete;  // owns a thread
+  NoteWatch& operator=(const NoteWatch&) = delete;
+
+ private:
+  void watch(std::string events_path);
+
+  EventSink& display_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rbk::cli

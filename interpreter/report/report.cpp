@@ -1,0 +1,356 @@
+#include "interpreter/report/report.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <optional>
+
+#include "interpreter/base/enum_names.hpp"
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/base/sha256.hpp"
+#include "interpreter/runtime/value.hpp"
+
+namespace rbk {
+
+namespace {
+
+using nlohmann::json;
+
+// The first kEvidenceLines lines (at most kEvidenceBytes) of a recorded
+// output file, and whether that was all of it. A missing file: nothing.
+std::pair<std::string, bool> output_excerpt(const std::string& path) {
+  auto read = read_regular_file(path, size_t{64} << 20);
+  if (!read) return {"", false};
+  const std::string& all = *read;
+  size_t end = 0;
+  for (size_t lines = 0; end < all.size() && lines < kEvidenceLines; ++lines) {
+    size_t nl = all.find('\n', end);
+    end = nl == std::string::npos ? all.size() : nl + 1;
+  }
+  end = std::min(end, kEvidenceBytes);
+  return {all.substr(0, end), end < all.size()};
+}
+
+// A timeline entry.
+json timeline_entry(const Event& e, std::string kind, std::string text) {
+  return {
+      {"time", e.time}, {"t", e.elapsed_ms}, {"kind", std::move(kind)}, {"text", std::move(text)}};
+}
+
+// Sections whose commands change something (with any destructive step).
+bool acting(ev::Section s) {
+  return s == ev::Section::Remediate || s == ev::Section::Undo || s == ev::Section::Rollback;
+}
+
+// Builds the data in one pass over the events.
+class Drafter {
+ public:
+  explicit Drafter(const std::string& run_dir) : dir_(run_dir) {}
+
+  void add(const Event& e) {
+    if (const auto* x = e.as<ev::RunStart>()) return start(e, *x);
+    if (const auto* x = e.as<ev::TimelineNote>()) {
+      data_["notes"].push_back({{"time", e.time}, {"by", x->by}, {"text", x->text.value}});
+      return timeline(timeline_entry(e, "note", x->text.value), x->by);
+    }
+    if (const auto* x = e.as<ev::Resume>()) return resumed(e, *x);
+    last_ = &e;
+    if (const auto* x = e.as<ev::Signal>())
+      return timeline(timeline_entry(e, "signal",
+                                     "alert signal " + x->id + (x->firing ? " firing" : " quiet") +
+                                         (x->title.empty() ? "" : ": " + x->title.value)));
+    if (e.as<ev::NotFiring>())
+      return timeline(timeline_entry(e, "signal", "no alert signal fired: nothing was done"));
+    if (const auto* x = e.as<ev::StepStart>()) {
+      steps_[x->step] = {x->section, x->destructive, e.time};
+      return;
+    }
+    if (const auto* x = e.as<ev::CommandStart>()) {
+      commands_[x->seq] = {x->step, x->command.value, e.time};
+      return;
+    }
+    if (const auto* x = e.as<ev::CommandEnd>()) return command_end(e, *x);
+    if (const auto* x = e.as<ev::StepEnd>()) return step_end(e, *x);
+    if (const auto* x = e.as<ev::Gate>()) {
+      gates_[x->step] = x->prompt.empty() ? x->reason.value : x->prompt.value;
+      return;
+    }
+    if (const auto* x = e.as<ev::Answer>()) return answer(e, *x);
+    if (const auto* x = e.as<ev::Manual>()) {
+      const std::string said =
+          x->answer.value ? std::string(name_of(*x->answer.value)) : std::string("no answer");
+      return timeline(
+          timeline_entry(e, "manual",
+                         "manual step " + x->step + ": " + x->text.value + " → " + said),
+          x->by);
+    }
+    if (const auto* x = e.as<ev::Note>())
+      return timeline(timeline_entry(e, "step_note", x->step + ": " + x->text.value));
+    if (const auto* x = e.as<ev::Cause>()) {
+      data_["causes"].push_back(
+          {{"id", x->id}, {"title", x->title.value}, {"matched", x->matched}});
+      if (x->matched)
+        timeline(timeline_entry(
+            e, "cause",
+            "cause " + x->id + " matched" + (x->title.empty() ? "" : ": " + x->title.value)));
+      return;
+    }
+    if (const auto* x = e.as<ev::Check>())
+      return timeline(timeline_entry(
+          e, "check",
+          format_str("check {} {} after {} attempt{}", x->id, x->passed ? "passed" : "failed",
+                     x->attempts, x->attempts == 1 ? "" : "s")));
+    if (const auto* x = e.as<ev::Rollback>()) {
+      data_["rollback"] = {{"failed_step", x->failed_step}, {"undo", x->undo}};
+      return timeline(
+          timeline_entry(e, "rollback",
+                         format_str("remediation failed at {}: {} undo block{}, then the rollback "
+                                    "section",
+                                    x->failed_step, x->undo, x->undo == 1 ? "" : "s")));
+    }
+    if (const auto* x = e.as<ev::Escalation>()) return escalation(e, *x);
+    if (const auto* x = e.as<ev::CallStart>())
+      return timeline(timeline_entry(e, "call", x->step + " calls runbook " + x->runbook));
+    if (const auto* x = e.as<ev::CallEnd>())
+      return timeline(timeline_entry(
+          e, "call",
+          "runbook " + x->runbook + " returned to " + x->step + ": " + outcome_name(x->outcome)));
+    if (const auto* x = e.as<ev::Warning>())
+      return timeline(timeline_entry(e, "warning", "warning: " + x->message.value));
+    if (const auto* x = e.as<ev::RunEnd>()) return run_end(e, *x);
+  }
+
+  json finish() {
+    json& s = data_["stretches"];
+    if (!s.empty() && last_) s.back()["to"] = last_->time;
+    if (!ended_) {
+      data_["outcome"] = "unfinished";
+      if (last_) data_["duration_ms"] = last_->elapsed_ms;
+    }
+    return std::move(data_);
+  }
+
+ private:
+  struct StepInfo {
+    ev::Section section = ev::Section::Diagnose;
+    bool destructive = false;
+    std::string started;
+  };
+  struct CommandInfo {
+    std::string step, command, started;
+  };
+
+  void timeline(json item, const std::string& by = "") {
+    if (!by.empty()) item["by"] = by;
+    data_["timeline"].push_back(std::move(item));
+  }
+
+  void start(const Event& e, const ev::RunStart& x) {
+    last_ = &e;
+    data_ = {{"report_format", kReportFormat},
+             {"run_id", x.run_id},
+             {"runbook", x.runbook},
+             {"title", x.title.value},
+             {"severity", x.severity},
+             {"file", x.file},
+             {"sha256", x.sha256},
+             {"user", x.user},
+             {"started", e.time},
+             {"ended", nullptr},
+             {"duration_ms", 0},
+             {"outcome", "unfinished"},
+             {"exit_code", nullptr},
+             {"failed_step", nullptr},
+             {"stretches", json::array({{{"from", e.time}, {"to", e.time}, {"by", x.user}}})},
+             {"gaps", json::array()},
+             {"causes", json::array()},
+             {"timeline", json::array()},
+             {"evidence", json::array()},
+             {"actions", json::array()},
+             {"rolled_back", json::array()},
+             {"rollback", nullptr},
+             {"notes", json::array()}};
+    json params = json::object();
+    for (const auto& [k, v] : x.params) params[k] = v.value;
+    data_["params"] = std::move(params);
+    timeline(timeline_entry(e, "start",
+                            "run of " + x.runbook + " started" +
+                                (x.severity.empty() ? "" : " (" + x.severity + ")")),
+             x.user);
+  }
+
+  void resumed(const Event& e, const ev::Resume& x) {
+    json& s = data_["stretches"];
+    if (!s.empty() && last_) s.back()["to"] = last_->time;
+    s.push_back({{"from", e.time}, {"to", e.time}, {"by", x.by}});
+    data_["gaps"].push_back(
+        {{"from", last_ ? last_->time : e.time}, {"to", e.time}, {"down_ms", x.down_ms}});
+    std::string text = "run resumed after " + format_duration(x.down_ms) + " down";
+    if (x.step && x.decision)
+      text += "; " + *x.step + " was running when it stopped: " +
+              (*x.decision == ev::InFlight::RunAgain ? "run again"
+               : *x.decision == ev::InFlight::Done   ? "counted as done"
+                                                     : "counted as failed");
+    if (x.runbook_changed) text += " (the runbook had changed: --allow-changed)";
+    ended_ = false;
+    data_["ended"] = nullptr;
+    last_ = &e;
+    timeline(timeline_entry(e, "resume", text), x.by);
+  }
+
+  void command_end(const Event& e, const ev::CommandEnd& x) {
+    auto c = commands_.find(x.seq);
+    if (c == commands_.end()) return;  // a secret's command, or a cut record
+    auto s = steps_.find(x.step);
+    const StepInfo info = s == steps_.end() ? StepInfo{} : s->second;
+    if (x.evidence && x.stdout_file) {
+      auto [text, more] = output_excerpt(dir_ + "/" + *x.stdout_file);
+      data_["evidence"].push_back(
+          {{"step", x.step},
+           {"command", c->second.command},
+           {"file", *x.stdout_file},
+           {"sha256", x.stdout_sha256 ? json(*x.stdout_sha256) : json(nullptr)},
+           {"bytes", x.stdout_bytes.value_or(0)},
+           {"excerpt", text},
+           {"trimmed", more}});
+    }
+    if (info.destructive || acting(info.section)) {
+      data_["actions"].push_back({{"step", x.step},
+                                  {"section", name_of(info.section)},
+                                  {"command", c->second.command},
+                                  {"started", c->second.started},
+                                  {"exit", x.exit},
+                                  {"ok", x.ok},
+                                  {"timed_out", x.timed_out},
+                                  {"cancelled", x.cancelled},
+                                  {"duration_ms", x.duration_ms}});
+    }
+    (void)e;
+  }
+
+  void step_end(const Event& e, const ev::StepEnd& x) {
+    const std::string status(name_of(x.status));
+    std::string text = format_str("{} {} {} ({})", name_of(x.section), x.step, status,
+                                  format_duration(x.duration_ms));
+    if (!x.title.empty()) text += ": " + x.title.value;
+    if (x.reason && !x.reason->empty()) text += " — " + x.reason->value;
+    if (x.section == ev::Section::Undo || x.section == ev::Section::Rollback)
+      data_["rolled_back"].push_back(
+          {{"step", x.step}, {"section", name_of(x.section)}, {"status", status}});
+    timeline(timeline_entry(e, "step", text));
+  }
+
+  void answer(const Event& e, const ev::Answer& x) {
+    auto g = gates_.find(x.step);
+    std::string text = "gate on " + x.step;
+    if (g != gates_.end() && !g->second.empty()) text += " (\"" + g->second + "\")";
+    if (x.passed)
+      text += std::string(": approved") + (x.via == ev::Via::Tty       ? " on the terminal"
+                                           : x.via == ev::Via::Approve ? " by --approve"
+                                           : x.via == ev::Via::Yes     ? " by --yes"
+                                                                       : "");
+    else
+      text += ": not approved" + (x.reason ? " (" + x.reason->value + ")" : std::string());
+    timeline(timeline_entry(e, "gate", text), x.by);
+  }
+
+  void escalation(const Event& e, const ev::Escalation& x) {
+    std::string who = x.role;
+    if (x.name && !x.name->empty()) who += " (" + x.name->value + ")";
+    std::string text = std::string(x.kind == ev::NoticeKind::Page ? "paged " : "notified ") + who +
+                       ": " + x.message.value +
+                       (x.delivered ? "" : " — not delivered: " + x.how.value);
+    timeline(timeline_entry(e, "escalation", text));
+  }
+
+  void run_end(const Event& e, const ev::RunEnd& x) {
+    ended_ = true;
+    data_["ended"] = e.time;
+    data_["outcome"] = outcome_name(x.outcome);
+    data_["exit_code"] = x.exit_code;
+    data_["failed_step"] =
+        x.failed_step && !x.failed_step->empty() ? json(*x.failed_step) : json(nullptr);
+    data_["duration_ms"] = x.duration_ms.value_or(e.elapsed_ms);
+    std::string text = std::string("run ended: ") + outcome_name(x.outcome) +
+                       format_str(" (exit {})", x.exit_code);
+    if (x.message && !x.message->empty()) text += " — " + x.message->value;
+    timeline(timeline_entry(e, "end", text));
+  }
+
+  std::string dir_;
+  json data_ = json::object();
+  const Event* last_ = nullptr;  // the run's last event so far (not a note)
+  bool ended_ = false;
+  std::map<std::string, StepInfo> steps_;
+  std::map<uint64_t, CommandInfo> commands_;
+  std::map<std::string, std::string> gates_;  // step → its last gate's prompt
+};
+
+// The SHA-256 of a regular file, read in pieces (output can be gigabytes).
+Expected<std::string, std::string> file_sha256(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return fail(errno_text(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(std::string("not a regular file"));
+  }
+  Sha256 digest;
+  std::string buf(size_t{1} << 16, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return fail(errno_text(err));
+    }
+    if (n == 0) break;
+    digest.update(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  return digest.hex();
+}
+
+}  // namespace
+
+json report_data(const std::vector<Event>& events, const std::string& run_dir) {
+  Drafter d(run_dir);
+  for (const Event& e : events) d.add(e);
+  return d.finish();
+}
+
+VerifyResult verify_outputs(const std::vector<Event>& events, const std::string& run_dir) {
+  VerifyResult r;
+  for (const Event& e : events) {
+    const auto* end = e.as<ev::CommandEnd>();
+    if (!end) continue;
+    auto check = [&](const std::optional<std::string>& file, const std::optional<std::string>& sha,
+                     std::optional<uint64_t> bytes) {
+      if (!file) return;
+      if (!sha) {
+        if (bytes.value_or(0) > 0) ++r.unverifiable;
+        return;
+      }
+      ++r.checked;
+      auto now = file_sha256(run_dir + "/" + *file);
+      if (!now) {
+        r.problems.push_back(*file + " is gone or unreadable (" + now.error() + ")");
+        return;
+      }
+      if (*now != *sha)
+        r.problems.push_back(*file + " changed since the run (sha256 " + sha->substr(0, 12) +
+                             "… recorded, " + now->substr(0, 12) + "… now)");
+    };
+    check(end->stdout_file, end->stdout_sha256, end->stdout_bytes);
+    check(end->stderr_file, end->stderr_sha256, end->stderr_bytes);
+  }
+  return r;
+}
+
+}  // namespace rbk

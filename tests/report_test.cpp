@@ -1,0 +1,158 @@
+// `rbk report`: goldens drafted from real records (tests/report/, see its
+// README), with no secret in any; the template's placeholders and their
+// errors; `--verify` against tampered and missing output files; and the
+// command end to end on a fresh run.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "interpreter/record/history.hpp"
+#include "interpreter/report/report.hpp"
+#include "processes.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using rbk::test::read_file;
+using rbk::test::run_detached;
+using rbk::test::write_file;
+
+namespace {
+
+const std::string kSecret = "s3cr3t-value-42";
+
+std::vector<rbk::Event> events_of(const std::string& dir) {
+  std::vector<std::string> problems;
+  auto events = rbk::read_events(dir, problems);
+  INFO(dir);
+  REQUIRE(problems.empty());
+  return events;
+}
+
+std::string markdown(const nlohmann::json& data, const std::string& tmpl) {
+  rbk::SourceFile file("template.md", tmpl);
+  auto out = rbk::render_report(data, file);
+  REQUIRE(out);
+  return *out;
+}
+
+void golden(const std::string& path, const std::string& actual) {
+  if (rbk::test::update_goldens()) write_file(path, actual);
+  INFO(path << " (RBK_UPDATE_GOLDEN=1 rewrites it)");
+  CHECK(actual == read_file(path));
+}
+
+}  // namespace
+
+TEST_CASE("report goldens: resolved, rolled back, refused and resumed runs", "[report]") {
+  const fs::path root = fs::path(rbk::test::source_dir()) / "tests" / "report";
+  int cases = 0;
+  for (const char* name : {"resolved", "rolled-back", "refused", "resumed"}) {
+    const fs::path dir = root / name;
+    const std::string record = (dir / "record").string();
+    const auto data = rbk::report_data(events_of(record), record);
+    const std::string md = markdown(data, std::string(rbk::default_report_template()));
+    const std::string json = data.dump(2) + "\n";
+    golden((dir / "report.md").string(), md);
+    golden((dir / "report.json").string(), json);
+    for (const std::string& text : {md, json}) {
+      CHECK(text.find(kSecret) == std::string::npos);
+      CHECK(text.find("tok_") == std::string::npos);
+    }
+    const auto verified = rbk::verify_outputs(events_of(record), record);
+    CHECK(verified.problems.empty());
+    CHECK(verified.checked >= 1);
+    ++cases;
+  }
+  CHECK(cases == 4);
+}
+
+TEST_CASE("a report template: placeholders filled, unknown and open ones refused at their place",
+          "[report]") {
+  const std::string record =
+      (fs::path(rbk::test::source_dir()) / "tests/report/rolled-back/record").string();
+  const auto data = rbk::report_data(events_of(record), record);
+  CHECK(markdown(data, "Run {{ run_id }} of {{runbook}}: {{outcome}}\n") ==
+        "Run 20261205T154455Z-ced66e of cache-full: failed\n");
+  const std::string rolled = markdown(data, "{{rolled_back}}");
+  CHECK_THAT(rolled, Catch::Contains("Remediation failed at **flush_stale**"));
+  CHECK_THAT(rolled, Catch::Contains("set_policy.undo (undo): ok"));
+
+  rbk::SourceFile bad("team.md", "# Review\n\nSee {{timeline}} and {{bogus}}.\n");
+  auto refused = rbk::render_report(data, bad);
+  REQUIRE_FALSE(refused);
+  const std::string said = rbk::render(refused.error());
+  CHECK_THAT(said, Catch::Contains("team.md:3:22"));
+  CHECK_THAT(said, Catch::Contains("unknown placeholder {{bogus}}"));
+  rbk::SourceFile open("team.md", "{{timeline\n}}");
+  auto unclosed = rbk::render_report(data, open);
+  REQUIRE_FALSE(unclosed);
+  CHECK_THAT(rbk::render(unclosed.error()), Catch::Contains("team.md:1:1"));
+}
+
+TEST_CASE("the evidence check names an output file changed or gone since the run", "[report]") {
+  rbk::test::TempDir tmp;
+  tmp.synthetic_records = true;
+  fs::copy(fs::path(rbk::test::source_dir()) / "tests/report/resolved/record", tmp.path / "r",
+           fs::copy_options::recursive);
+  const std::string dir = (tmp.path / "r").string();
+  CHECK(rbk::verify_outputs(events_of(dir), dir).problems.empty());
+  write_file(dir + "/output/0001.stdout", read_file(dir + "/output/0001.stdout") + "edited\n");
+  fs::remove(dir + "/output/0003.stdout");
+  auto r = rbk::verify_outputs(events_of(dir), dir);
+  REQUIRE(r.problems.size() == 2);
+  CHECK_THAT(r.problems[0], Catch::Contains("output/0001.stdout changed since the run"));
+  CHECK_THAT(r.problems[1], Catch::Contains("output/0003.stdout is gone"));
+}
+
+TEST_CASE("rbk report on a fresh run: Markdown, JSON, a file, --verify, a team's template",
+          "[report][cli]") {
+  rbk::test::TempDir tmp;
+  const std::string dir = tmp.path.string();
+  write_file(dir + "/rbk.yaml", "redact:\n  - \"tok_[a-z0-9]+\"\n");
+  fs::copy(fs::path(rbk::test::source_dir()) / "tests/report/cache.rbk", tmp.path / "cache.rbk");
+  const std::vector<std::string> env = {"CACHE_TOKEN=" + kSecret, "MODE=ok"};
+  auto ran = run_detached(dir,
+                          {"run", "cache.rbk", "--non-interactive", "--approve", "set_policy",
+                           "--approve", "flush_stale"},
+                          env);
+  INFO(ran.out << ran.err);
+  REQUIRE(ran.code == 0);
+  auto md = run_detached(dir, {"report"});
+  CHECK(md.code == 0);
+  CHECK_THAT(md.out, Catch::StartsWith("# Post-incident report: cache-full — Cache out of memory"));
+  CHECK_THAT(md.out, Catch::Contains("| Outcome | resolved (exit 0) |"));
+  auto json = run_detached(dir, {"report", "--format", "json"});
+  REQUIRE(json.code == 0);
+  const auto data = nlohmann::json::parse(json.out);
+  CHECK(data["outcome"] == "resolved");
+  CHECK(data["evidence"].size() == 1);
+  for (const auto* out : {&md.out, &json.out}) {
+    CHECK(out->find(kSecret) == std::string::npos);
+    CHECK(out->find("tok_abc1") == std::string::npos);
+  }
+  auto to_file = run_detached(dir, {"report", "-o", "review.md"});
+  CHECK(to_file.code == 0);
+  CHECK(read_file(dir + "/review.md") == md.out);
+
+  auto verified = run_detached(dir, {"report", "--verify"});
+  CHECK(verified.code == 0);
+  CHECK_THAT(verified.out, Catch::Contains("2 output files of"));
+  const std::string run = data["run_id"];
+  const std::string out1 = dir + "/.rbk/runs/" + run + "/output/0001.stdout";
+  write_file(out1, read_file(out1) + "x");
+  auto tampered = run_detached(dir, {"report", run, "--verify"});
+  CHECK(tampered.code == 1);
+  CHECK_THAT(tampered.out, Catch::Contains("output/0001.stdout changed since the run"));
+
+  write_file(dir + "/team.md", "# {{runbook}}\n\n{{summary}}\n\n{{impact}}\n");
+  write_file(dir + "/rbk.yaml", "redact:\n  - \"tok_[a-z0-9]+\"\nreport:\n  template: team.md\n");
+  auto bad = run_detached(dir, {"report"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("team.md:5:1"));
+  CHECK_THAT(bad.err, Catch::Contains("unknown placeholder {{impact}}"));
+  auto missing = run_detached(dir, {"report", "20990101T000000Z-000000"});
+  CHECK(missing.code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("no run 20990101T000000Z-000000"));
+}
