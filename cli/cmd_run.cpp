@@ -155,7 +155,10 @@ int run_run(const RunOptions& opts) {
   if (!target) return kExitUsage;
   const LoadedRunbook& rb = *target->runbook;
   const std::string sha256 = sha256_hex(rb.parsed.source->text());
-  if (resume && !check_unchanged(opts, *resume->state, rb.file, sha256)) return kExitRefused;
+  const std::map<std::string, std::string> modules =
+      rb.modules ? rb.modules->digests() : std::map<std::string, std::string>{};
+  if (resume && !check_unchanged(opts, *resume->state, rb.file, sha256, modules))
+    return kExitRefused;
 
   // Checked before anything runs: a run must not end with nowhere to put its fixture.
   std::error_code ec;
@@ -268,6 +271,7 @@ int run_run(const RunOptions& opts) {
   req.params = target->params.values;
   req.file = rb.file;
   req.sha256 = sha256;
+  req.modules = modules;
   if (resume) {
     const std::string& at = resume->state->stopped_at();
     write(stderr, "rbk: resuming run " + run_id + " of " +

@@ -98,16 +98,33 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
 }
 
 bool check_unchanged(const RunOptions& opts, ResumeState& state, const std::string& file,
-                     const std::string& sha256) {
+                     const std::string& sha256, const std::map<std::string, std::string>& modules) {
+  state.set_allow_changed(opts.allow_changed);
+  std::vector<std::string> changed;
   const std::string& recorded = state.run_start().sha256;
-  if (recorded == sha256) return true;
+  if (recorded != sha256)
+    changed.push_back(display_path(file) + " (sha256 " + recorded.substr(0, 12) + "… then, " +
+                      sha256.substr(0, 12) + "… now)");
+  const auto then = state.run_start().modules.value_or(std::map<std::string, std::string>{});
+  for (const auto& [path, digest] : then) {
+    auto now = modules.find(path);
+    if (now == modules.end())
+      changed.push_back("module " + display_path(path) + " (no longer imported)");
+    else if (now->second != digest)
+      changed.push_back("module " + display_path(path) + " (sha256 " + digest.substr(0, 12) +
+                        "… then, " + now->second.substr(0, 12) + "… now)");
+  }
+  for (const auto& [path, digest] : modules)
+    if (!then.count(path)) changed.push_back("module " + display_path(path) + " (newly imported)");
+  if (changed.empty()) return true;
   if (opts.allow_changed) {
     state.resume_event().runbook_changed = true;
     return true;
   }
-  write(stderr, "rbk: error: " + display_path(file) + " changed since the run started (sha256 " +
-                    recorded.substr(0, 12) + "… then, " + sha256.substr(0, 12) +
-                    "… now); the record was made by the runbook as it was. "
+  std::string what;
+  for (const auto& c : changed) what += (what.empty() ? "" : ", ") + c;
+  write(stderr, "rbk: error: changed since the run started: " + what +
+                    "; the record was made by the runbook as it was. "
                     "--allow-changed resumes with the runbook as it is now\n");
   return false;
 }

@@ -3,6 +3,7 @@
 // `rbk run`'s (cmd_run.cpp), with the record replayed first.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,9 +35,11 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code);
 /// why when nothing decides it (exit 4) or the operator chose to stop.
 bool decide_in_flight(const RunOptions& opts, ResumeState& state, TtyOperator& op);
 
-/// Refuses a runbook whose text changed since the run started, unless
-/// --allow-changed (then recorded). False after printing why.
+/// Refuses a runbook whose text, or that of a module it imports, changed
+/// since the run started, unless --allow-changed (then recorded). False
+/// after printing why. (A called runbook is compared when the replay
+/// reaches its call: ResumeState.)
 bool check_unchanged(const RunOptions& opts, ResumeState& state, const std::string& file,
-                     const std::string& sha256);
+                     const std::string& sha256, const std::map<std::string, std::string>& modules);
 
 }  // namespace rbk::cli

@@ -3,7 +3,7 @@
 # errors, then a clang AddressSanitizer + UndefinedBehaviorSanitizer build
 # (build-asan/) where any sanitizer report fails the run; then the tests that
 # start threads under ThreadSanitizer (build-tsan/); then, from the ASan
-# build, each fuzz target for 40 seconds (docs/fuzzing.md). Installs missing
+# build, each fuzz target for 30 seconds (docs/fuzzing.md). Installs missing
 # Debian packages first. This is the README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,10 @@ bash scripts/install-deps.sh redis-server nginx postgresql python3-jsonschema \
   clang-16 libclang-rt-16-dev llvm-16
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# Tests spend much of their time waiting on the processes they start (rbk on
+# a pseudo-terminal, grace periods, servers): one more than the cores keeps
+# the cores busy.
+test_jobs=$((jobs + 1))
 
 echo "== build (warnings are errors)"
 # As scripts/demo.sh builds it: line tables only (-g1; stack traces and perf
@@ -26,7 +30,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUI
 cmake --build build -j "$jobs"
 
 echo "== tests"
-ctest --test-dir build --output-on-failure -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$test_jobs"
 
 echo "== rbk check on the project's own runbooks"
 ./build/rbk check examples/ runbooks/ stdlib/
@@ -55,7 +59,7 @@ echo "== tests under sanitizers"
 # halt_on_error / abort_on_error: a report kills the process, so the test fails.
 export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
-ctest --test-dir build-asan --output-on-failure -j "$jobs"
+ctest --test-dir build-asan --output-on-failure -j "$test_jobs"
 
 # ThreadSanitizer: rbk built with -fsanitize=thread runs under the tests that
 # start its threads (escalation timers and the notifier on the real clock, the
@@ -74,5 +78,5 @@ RBK_TEST_BINARY="$PWD/build-tsan/rbk" ./build/tests/rbk_tests "[threads]"
 ./build-tsan/rbk test runbooks/ examples/ tests/stdlib/ >/dev/null
 unset TSAN_OPTIONS
 
-echo "== fuzzing: each target for 40 s (a crash fails the run and prints its input)"
-bash scripts/fuzz.sh --ci --build build-asan 40
+echo "== fuzzing: each target for 30 s (a crash fails the run and prints its input)"
+bash scripts/fuzz.sh --ci --build build-asan 30

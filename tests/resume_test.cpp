@@ -509,6 +509,112 @@ TEST_CASE("a command that outlived rbk and its supervisor is ended before the re
   CHECK(p.read("fix.count") == "run\nrun\n");     // then ran again, once
 }
 
+TEST_CASE(
+    "a run killed inside a called runbook resumes there, and a changed callee or module is "
+    "refused, then allowed",
+    "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  const fs::path& dir = p.tmp.path;
+  const std::string module =
+      "module tools {\n  template mark \"Mark\" {\n    param what : string\n"
+      "    run `echo \"$what\" >> marks.log`\n  }\n}\n";
+  fs::create_directories(dir / "modules");
+  write_file((dir / "modules/tools.rbk").string(), module);
+  write_file((dir / "main.rbk").string(), R"(import "modules/tools"
+
+runbook main {
+  title "Main"
+  diagnose {
+    step mark "Mark the start" { use tools.mark with what = "main" }
+  }
+  remediate {
+    step sub "Run the sub runbook" { call sub }
+  }
+}
+)");
+  const std::string sub = R"(runbook sub {
+  title "Sub"
+  remediate {
+    step work "Work" {
+      run `echo run >> sub.count; if mkdir once.d 2>/dev/null; then echo $$ >> running.fifo; exec sleep 3600; fi`
+    }
+  }
+}
+)";
+  write_file((dir / "sub.rbk").string(), sub);
+  int pid = 0;
+  {
+    PtySession s(p.dir(), {"run", "main.rbk"});
+    pid = p.command_pid();  // the callee's command runs
+    s.kill(SIGKILL);
+    s.wait();
+  }
+  CHECK(rbk::test::still_alive({pid}) == "");
+  const std::string before = read_file(p.events_path());
+
+  // The callee changed: refused where the replay reaches the call.
+  write_file((dir / "sub.rbk").string(), std::string(sub).replace(sub.find("Sub"), 3, "Sub v2"));
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive"});
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("the called runbook sub"));
+  CHECK_THAT(e.err, Catch::Contains("changed since the run started"));
+  CHECK(read_file(p.events_path()) == before);
+  write_file((dir / "sub.rbk").string(), sub);
+
+  // A module changed: refused before anything is replayed.
+  write_file((dir / "modules/tools.rbk").string(), "# v2\n" + module);
+  e = run_detached(p.dir(), {"resume", "--non-interactive"});
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("module"));
+  CHECK_THAT(e.err, Catch::Contains("tools.rbk"));
+  CHECK(read_file(p.events_path()) == before);
+
+  // Allowed: recorded, and the run goes on inside the callee.
+  e = run_detached(p.dir(), {"resume", "--non-interactive", "--allow-changed"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK(p.read("marks.log") == "main\n");      // replayed, not run again
+  CHECK(p.read("sub.count") == "run\nrun\n");  // the command in flight ran again
+  auto resumes = p.of_type("resume");
+  REQUIRE(resumes.size() == 1);
+  CHECK(resumes[0]["runbook_changed"] == true);
+  CHECK(resumes[0]["step"] == "sub/work");
+  auto ends = p.of_type("run_end");
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0]["outcome"] == "resolved");
+  CHECK(p.of_type("call_run_end").size() == 1);
+}
+
+TEST_CASE("a run killed while its gate waits asks again on resume, and nothing gated ran",
+          "[resume][pty]") {
+  Project p(/*destructive=*/true);
+  {
+    PtySession s(p.dir(), {"run", "crashy.rbk"});
+    REQUIRE(s.expect("[y/N]"));  // the fix step's gate waits for an answer
+    s.kill(SIGKILL);
+    s.wait();
+  }
+  CHECK(p.read("fix.count") == "");
+  CHECK(p.of_type("gate").size() == 1);
+  CHECK(p.of_type("answer").empty());
+  // The gate was never answered: the resume asks it again, on the terminal.
+  PtySession s(p.dir(), {"resume"});
+  REQUIRE(s.expect("[y/N]"));
+  s.send("y\n");
+  const int pid = p.command_pid();  // the step runs now, and blocks the first time
+  s.kill(SIGTERM);
+  Exit e = s.wait();
+  CHECK(e.code == 130);
+  CHECK(rbk::test::still_alive({pid}) == "");
+  CHECK(p.read("look.count") == "run\n");  // the diagnosis was replayed, not run again
+  CHECK(p.read("fix.count") == "run\n");
+  auto answers = p.of_type("answer");
+  REQUIRE(answers.size() == 1);
+  CHECK(answers[0]["passed"] == true);
+  CHECK(answers[0]["via"] == "tty");
+  CHECK(p.of_type("resume").size() == 1);
+}
+
 TEST_CASE("a resumed run's clock: recorded time in the replay, then the original start's",
           "[resume]") {
   using rbk::Millis;

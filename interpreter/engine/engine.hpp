@@ -79,9 +79,10 @@ inline constexpr size_t kMaxCapturesInEnv = size_t{1} << 20;
 /// One run's input.
 struct RunRequest {
   const ast::Document* doc = nullptr;
-  std::map<std::string, Value> params;  // bound, complete (see params.hpp)
-  std::string file;                     // the runbook's path
-  std::string sha256;                   // of the runbook's text, for the record
+  std::map<std::string, Value> params;         // bound, complete (see params.hpp)
+  std::string file;                            // the runbook's path
+  std::string sha256;                          // of the runbook's text, for the record
+  std::map<std::string, std::string> modules;  // module path → sha256 of its text
 };
 
 /// How it ended.

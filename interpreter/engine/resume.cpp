@@ -211,6 +211,21 @@ ResumeState::Take ResumeState::take(const Event& e) {
                             " where the runbook now makes " + describe(e);
     return Take::Diverged;
   }
+  // A called runbook is compared where its call is replayed (the runbook's
+  // own text and its modules were compared before the replay began).
+  const auto* call_now = e.as<ev::CallRunStart>();
+  const auto* call_then = expected_[next_].as<ev::CallRunStart>();
+  if (call_now && call_then && call_now->sha256 != call_then->sha256) {
+    if (!allow_changed_) {
+      diverged_.store(true);
+      divergence_ = "the called runbook " + call_now->runbook + " (" + call_now->file +
+                    ") changed since the run started (sha256 " + call_then->sha256.substr(0, 12) +
+                    "… then, " + call_now->sha256.substr(0, 12) +
+                    "… now); --allow-changed resumes with it as it is now";
+      return Take::Diverged;
+    }
+    resume_.runbook_changed = true;
+  }
   clock_->replay_at(Millis(expected_[next_].elapsed_ms));
   if (++next_ == expected_.size()) {
     live_ = true;

@@ -64,6 +64,9 @@ class ResumeState {
 
   /// What to do with the in-flight command; the resume event says it.
   void decide(ev::InFlight decision, ev::Via via);
+  /// --allow-changed: a called runbook whose text changed since the run
+  /// started is replayed as it is now (recorded), instead of refused.
+  void set_allow_changed(bool allow) { allow_changed_ = allow; }
   /// The `resume` event written where the run goes live (the CLI fills
   /// `by`, `dropped_bytes`, `runbook_changed`).
   ev::Resume& resume_event() { return resume_; }
@@ -121,6 +124,7 @@ class ResumeState {
   std::vector<Event> expected_;  // the events the replay must make, in order
   size_t next_ = 0;
   bool live_ = false;
+  bool allow_changed_ = false;
   std::string divergence_;
   std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;

@@ -208,6 +208,7 @@ RunResult Runner::run() {
   info.runbook = rb_.name.name;
   info.file = req_.file;
   info.sha256 = req_.sha256;
+  if (!req_.modules.empty()) info.modules = req_.modules;
   info.severity = severity_;
   info.user = ctx_.op->user();
   info.config = config_in_force();

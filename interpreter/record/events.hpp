@@ -144,12 +144,14 @@ struct RunInfo {
   std::string user{};
   OrNull<std::string> config{};  // the rbk.yaml in force; null for rbk's defaults
   std::string rbk_version{};
+  /// The modules it imports (resolved path → sha256 of the text), when any.
+  std::optional<std::map<std::string, std::string>> modules{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("run_id", s.run_id), f("runbook", s.runbook), f("title", s.title), f("file", s.file),
         f("sha256", s.sha256), f("severity", s.severity), f("params", s.params),
         f("secrets", s.secrets), f("user", s.user), f("config", s.config),
-        f("rbk_version", s.rbk_version);
+        f("rbk_version", s.rbk_version), f("modules", s.modules);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "interpreter/base/sha256.hpp"
 #include "interpreter/sema/check.hpp"
 
 namespace rbk {
@@ -59,6 +60,13 @@ Expected<const ast::Module*, std::string> FileModuleLoader::load(const std::stri
   }
   return fail("module not found (looked beside " + from_file +
               ", in the directories above it, and in rbk's stdlib)");
+}
+
+std::map<std::string, std::string> FileModuleLoader::digests() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [path, parsed] : cache_)
+    if (parsed.source) out[path] = sha256_hex(parsed.source->text());
+  return out;
 }
 
 }  // namespace rbk

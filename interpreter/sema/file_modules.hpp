@@ -17,6 +17,9 @@ class FileModuleLoader : public ModuleLoader {
  public:
   Expected<const ast::Module*, std::string> load(const std::string& import_path,
                                                  const std::string& from_file) override;
+  /// The SHA-256 of every module read so far, by its resolved path: the
+  /// record keeps them, so `rbk resume` knows a module changed.
+  std::map<std::string, std::string> digests() const;
 
  private:
   std::map<std::string, ParseResult> cache_;
