@@ -60,6 +60,7 @@ nlohmann::json to_json(const RunSummary& r) {
                       {"exit_code", nullptr},
                       {"duration_ms", r.duration_ms},
                       {"failed_step", r.failed_step},
+                      {"live", r.live},
                       {"resumable", r.resumable},
                       {"stopped_at", r.stopped_at},
                       {"problems", r.problems}};

@@ -317,6 +317,7 @@ TEST_CASE("rbk history prints a table of runs", "[history][cli]") {
                        {"exit_code", 0},
                        {"duration_ms", 72000},
                        {"failed_step", ""},
+                       {"live", false},
                        {"resumable", false},
                        {"stopped_at", ""},
                        {"problems", json::array()}});

@@ -2,6 +2,8 @@
 // running run's record, masked, and shows on the run's terminal; notes from
 // several processes while the run writes are never lost or torn; a record
 // that ends in a cut line takes no note.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "interpreter/record/notes.hpp"
+#include "interpreter/record/record.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
@@ -61,6 +64,12 @@ std::vector<nlohmann::json> lines_of(const fs::path& events) {
   return out;
 }
 
+// The first line of a made-up record, for the unit tests.
+std::string run_start_line(const std::string& run_id) {
+  return R"({"t":0,"time":"2026-12-05T10:00:00.000Z","type":"run_start","run_id":")" + run_id +
+         "\"}\n";
+}
+
 std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& events,
                                     const std::string& type) {
   std::vector<nlohmann::json> out;
@@ -79,6 +88,12 @@ TEST_CASE("a note from another terminal is recorded, masked, and shown by the ru
   write_file(dir + "/hold.rbk", kHold);
   PtySession s(dir, {"run", "hold.rbk"});
   REQUIRE(s.expect("waiting"));
+  // While rbk holds the record: running, not resumable.
+  Exit going = run_detached(dir, {"history", "--format", "json"});
+  const auto now = nlohmann::json::parse(going.out)[0];
+  CHECK(now["outcome"] == "running");
+  CHECK(now["live"] == true);
+  CHECK(now["resumable"] == false);
   Exit note = run_detached(dir, {"note", "primary looks healthy; token tok_abc123 rotated"});
   INFO(note.out << note.err);
   CHECK(note.code == 0);
@@ -113,7 +128,9 @@ TEST_CASE("a note from another terminal is recorded, masked, and shown by the ru
         std::string::npos);
   // Notes do not change how the run ended.
   Exit history = run_detached(dir, {"history", "--format", "json"});
-  CHECK(nlohmann::json::parse(history.out)[0]["outcome"] == "resolved");
+  const auto listed = nlohmann::json::parse(history.out)[0];
+  CHECK(listed["outcome"] == "resolved");
+  CHECK(listed["live"] == false);
 }
 
 TEST_CASE("notes from several processes while the run writes: none lost, none torn", "[notes]") {
@@ -180,9 +197,7 @@ TEST_CASE("a record that ends in a cut line takes no note, and the follower sees
   rbk::test::TempDir tmp;
   tmp.synthetic_records = true;
   const fs::path run = tmp.dir("runs/r1");
-  const std::string start =
-      R"({"t":0,"time":"2026-12-05T10:00:00.000Z","type":"run_start","run_id":"r1"})"
-      "\n";
+  const std::string start = run_start_line("r1");
   write_file((run / "events.jsonl").string(), start);
   rbk::NoteFollower follower((run / "events.jsonl").string());
   auto first = rbk::append_note(run.string(), "ana", "first");
@@ -203,4 +218,47 @@ TEST_CASE("a record that ends in a cut line takes no note, and the follower sees
   write_file((run / "events.jsonl").string(), "{\"type\":\"step_start\"}\n");
   CHECK_FALSE(rbk::append_note(run.string(), "ana", "third"));
   CHECK_FALSE(rbk::append_note((tmp.path / "missing").string(), "ana", "fourth"));
+}
+
+TEST_CASE("the note follower starts after the last whole line, where a resume writes on",
+          "[notes]") {
+  rbk::test::TempDir tmp;
+  tmp.synthetic_records = true;
+  const fs::path run = tmp.dir("runs/r2");
+  const std::string start = run_start_line("r2");
+  const std::string events = (run / "events.jsonl").string();
+  write_file(events, start + R"({"t":5,"type":"step_)");  // a dead run's half-line
+  rbk::NoteFollower follower(events);
+  // The resume cuts the half-line and writes on; then a note comes.
+  write_file(
+      events,
+      start +
+          R"({"t":6,"time":"2026-12-05T10:00:01.000Z","type":"resume","by":"ana","down_ms":1,"dropped_bytes":19,"runbook_changed":false})"
+          "\n");
+  REQUIRE(rbk::append_note(run.string(), "bo", "after the resume"));
+  auto seen = follower.poll();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].as<rbk::ev::TimelineNote>()->text.value == "after the resume");
+}
+
+TEST_CASE("a run is going while an rbk holds its lock exclusively, and a look takes no lock",
+          "[notes]") {
+  rbk::test::TempDir tmp;
+  tmp.synthetic_records = true;
+  const fs::path run = tmp.dir("runs/r3");
+  write_file((run / "lock").string(), "");
+  CHECK_FALSE(rbk::record_in_use(run.string()));
+  const int fd = ::open((run / "lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_SH) == 0);  // a reader, as an older probe was
+  CHECK_FALSE(rbk::record_in_use(run.string()));
+  REQUIRE(::flock(fd, LOCK_EX) == 0);  // the rbk writing the record
+  CHECK(rbk::record_in_use(run.string()));
+  // Asking took no lock: another exclusive taker is not turned away.
+  const int other = ::open((run / "lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(other >= 0);
+  ::close(fd);
+  CHECK(::flock(other, LOCK_EX | LOCK_NB) == 0);
+  ::close(other);
+  CHECK_FALSE(rbk::record_in_use(run.string()));
 }

@@ -121,8 +121,23 @@ Expected<Event, std::string> append_note(const std::string& run_dir, const std::
 }
 
 NoteFollower::NoteFollower(std::string events_path) : path_(std::move(events_path)) {
+  // From the end of the last whole line: a resumed run first cuts the
+  // half-line a dead run left, and writes on from there.
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return;
   struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0) offset_ = static_cast<uint64_t>(st.st_size);
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    std::string tail(static_cast<size_t>(std::min<off_t>(st.st_size, 65536)), '\0');
+    const off_t from = st.st_size - static_cast<off_t>(tail.size());
+    if (read_at(fd, tail.data(), tail.size(), from) == static_cast<ssize_t>(tail.size())) {
+      const size_t nl = tail.rfind('\n');
+      offset_ =
+          static_cast<uint64_t>(nl == std::string::npos ? from : from + static_cast<off_t>(nl) + 1);
+    } else {
+      offset_ = static_cast<uint64_t>(st.st_size);
+    }
+  }
+  ::close(fd);
 }
 
 std::vector<Event> NoteFollower::poll() {

@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <system_error>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "interpreter/base/format_str.hpp"
@@ -315,9 +317,47 @@ void RunRecord::sync() {
   }
 }
 
+namespace {
+
+// Whether /proc/locks lists an exclusive flock on the file with this device
+// and inode; nullopt when /proc/locks cannot be read. Reading it takes no
+// lock, so a probe never makes a starting or resuming rbk fail to take its own.
+std::optional<bool> listed_in_proc_locks(dev_t dev, ino_t ino) {
+  const int fd = open_file("/proc/locks", O_RDONLY);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  // "1: FLOCK  ADVISORY  WRITE 28356 fe:00:10969224 0 EOF": the device's
+  // major and minor in hex, then the inode; a waiter's line has "->" after
+  // the number and holds nothing.
+  const std::string want = format_str("{:02x}:{:02x}:{}", major(dev), minor(dev), ino);
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string number, kind, mode, access, pid, file;
+    fields >> number >> kind >> mode >> access >> pid >> file;
+    if (kind == "FLOCK" && access == "WRITE" && file == want) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool record_in_use(const std::string& run_dir) {
   const int fd = open_file(run_dir + "/lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return false;  // no lock file: no rbk ever wrote here (or not any more)
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (auto listed = listed_in_proc_locks(st.st_dev, st.st_ino)) {
+      ::close(fd);
+      return *listed;
+    }
+  }
+  // No /proc/locks: a shared lock held for a moment tells.
   int rc;
   do {
     rc = ::flock(fd, LOCK_SH | LOCK_NB);

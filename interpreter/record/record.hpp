@@ -88,8 +88,9 @@ class RunRecord final : public EventSink {
 };
 
 /// True while an rbk holds RUN_DIR/lock: the run (or its resume) is going.
-/// Probed with a shared flock held for a moment; a `rbk resume` taking the
-/// lock in that moment is told the run is going, and can be tried again.
+/// Read from /proc/locks, which takes no lock, so asking never gets in the
+/// way of an rbk taking its own; without /proc/locks, a shared flock held
+/// for a moment tells.
 bool record_in_use(const std::string& run_dir);
 
 /// A new run id: UTC time and a random suffix, e.g. "20261123T031502Z-7f3a9c".
