@@ -2,13 +2,11 @@
 // and `--verify`, which checks the record's output files against the
 // digests kept when each command ended.
 #include <filesystem>
-#include <system_error>
 
 #include "cli/commands.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "interpreter/base/fd.hpp"
-#include "interpreter/base/json_text.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/report/report.hpp"
@@ -17,28 +15,16 @@ namespace rbk::cli {
 
 namespace {
 
-// The run's directory, or "" after saying why there is none.
+// The run's directory (the newest run's by default), or "" after saying
+// why there is none.
 std::string find_run(const Config& config, const std::string& run_id) {
-  if (run_id.empty()) {
-    auto runs = list_runs(config.records_dir);
-    if (runs.empty()) {
-      write(stderr, "rbk: error: no run in " + display_path(config.records_dir) + "\n");
-      return "";
-    }
-    return runs.front().dir;
-  }
-  if (run_id.find('/') != std::string::npos || run_id == "." || run_id == "..") {
-    write(stderr, "rbk: error: '" + run_id + "' is not a run id (see rbk history)\n");
+  if (!run_id.empty()) return named_run_dir(config, run_id);
+  auto runs = list_runs(config.records_dir);
+  if (runs.empty()) {
+    write(stderr, "rbk: error: no run in " + display_path(config.records_dir) + "\n");
     return "";
   }
-  const std::string dir = config.records_dir + "/" + run_id;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(dir + "/events.jsonl", ec)) {
-    write(stderr, "rbk: error: no run " + run_id + " in " + display_path(config.records_dir) +
-                      " (see rbk history)\n");
-    return "";
-  }
-  return dir;
+  return runs.front().dir;
 }
 
 int verify(const std::string& run_id, const std::vector<Event>& events, const std::string& dir) {

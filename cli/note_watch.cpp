@@ -8,7 +8,7 @@
 namespace rbk::cli {
 
 NoteWatch::NoteWatch(const std::string& run_dir, EventSink& display)
-    : display_(display), thread_([this, path = run_dir + "/events.jsonl"] { watch(path); }) {}
+    : display_(display), follower_(run_dir + "/events.jsonl"), thread_([this] { watch(); }) {}
 
 NoteWatch::~NoteWatch() {
   {
@@ -19,14 +19,13 @@ NoteWatch::~NoteWatch() {
   thread_.join();
 }
 
-void NoteWatch::watch(std::string events_path) {
+void NoteWatch::watch() {
   // Polling, not inotify: the run's own writes would wake an inotify
   // watch at every event; a look twice a second costs nothing.
-  NoteFollower follower(std::move(events_path));
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_; })) {
     try {
-      for (const Event& note : follower.poll()) display_.event(note);
+      for (const Event& note : follower_.poll()) display_.event(note);
     } catch (const std::exception&) {
       // Showing a note is a courtesy: it is in the record whatever happens here.
     }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "interpreter/record/events.hpp"
+#include "interpreter/record/notes.hpp"
 
 namespace rbk::cli {
 
@@ -23,9 +24,10 @@ class NoteWatch {
   NoteWatch& operator=(const NoteWatch&) = delete;
 
  private:
-  void watch(std::string events_path);
+  void watch();
 
   EventSink& display_;
+  NoteFollower follower_;  // from the record's end when the watch begins
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "interpreter/sema/workspace.hpp"
 
@@ -12,6 +13,11 @@ namespace rbk::cli {
 /// The working directory's project, rbk.yaml's warnings printed; nullptr
 /// after printing why it cannot be used (the caller exits with the usage code).
 std::unique_ptr<Workspace> open_workspace();
+
+/// The record directory of run RUN_ID in the project's records directory;
+/// "" after printing why there is none (not a run id, or no such run). For
+/// the commands that name a run: resume, note, report.
+std::string named_run_dir(const Config& config, const std::string& run_id);
 
 /// Prints a problem: its diagnostics, then "rbk: error: MESSAGE" when it has one.
 void print_problem(const LoadProblem& problem);

@@ -1,7 +1,6 @@
 #include "cli/resume_run.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
@@ -13,8 +12,6 @@
 namespace rbk::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 bool listed(const std::vector<std::string>& steps, const std::string& step) {
   return std::find(steps.begin(), steps.end(), step) != steps.end();
@@ -29,17 +26,8 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   const Config& config = project->config();
   auto in = std::make_unique<ResumeInput>();
   if (!opts.run_id.empty()) {
-    if (opts.run_id.find('/') != std::string::npos || opts.run_id == "." || opts.run_id == "..") {
-      write(stderr, "rbk: error: '" + opts.run_id + "' is not a run id (see rbk history)\n");
-      return nullptr;
-    }
-    std::string dir = config.records_dir + "/" + opts.run_id;
-    std::error_code ec;
-    if (!fs::is_regular_file(dir + "/events.jsonl", ec)) {
-      write(stderr, "rbk: error: no run " + opts.run_id + " in " +
-                        display_path(config.records_dir) + " (see rbk history)\n");
-      return nullptr;
-    }
+    const std::string dir = named_run_dir(config, opts.run_id);
+    if (dir.empty()) return nullptr;
     auto opened = RunRecord::reopen(dir);
     if (!opened) {
       write(stderr, "rbk: error: cannot resume " + opts.run_id + ": " + opened.error() + "\n");

@@ -4,6 +4,7 @@
 // command end to end on a fresh run.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -35,6 +36,14 @@ std::string markdown(const nlohmann::json& data, const std::string& tmpl) {
   auto out = rbk::render_report(data, file);
   REQUIRE(out);
   return *out;
+}
+
+// A copy of the resolved run's record in `tmp`, to change: its directory.
+std::string copy_of_resolved(rbk::test::TempDir& tmp) {
+  tmp.synthetic_records = true;
+  fs::copy(fs::path(rbk::test::source_dir()) / "tests/report/resolved/record", tmp.path / "r",
+           fs::copy_options::recursive);
+  return (tmp.path / "r").string();
 }
 
 void golden(const std::string& path, const std::string& actual) {
@@ -93,10 +102,7 @@ TEST_CASE("a report template: placeholders filled, unknown and open ones refused
 
 TEST_CASE("the evidence check names an output file changed or gone since the run", "[report]") {
   rbk::test::TempDir tmp;
-  tmp.synthetic_records = true;
-  fs::copy(fs::path(rbk::test::source_dir()) / "tests/report/resolved/record", tmp.path / "r",
-           fs::copy_options::recursive);
-  const std::string dir = (tmp.path / "r").string();
+  const std::string dir = copy_of_resolved(tmp);
   CHECK(rbk::verify_outputs(events_of(dir), dir).problems.empty());
   write_file(dir + "/output/0001.stdout", read_file(dir + "/output/0001.stdout") + "edited\n");
   fs::remove(dir + "/output/0003.stdout");
@@ -104,6 +110,22 @@ TEST_CASE("the evidence check names an output file changed or gone since the run
   REQUIRE(r.problems.size() == 2);
   CHECK_THAT(r.problems[0], Catch::Contains("output/0001.stdout changed since the run"));
   CHECK_THAT(r.problems[1], Catch::Contains("output/0003.stdout is gone"));
+}
+
+TEST_CASE("an evidence excerpt is the head of its output, however large the file", "[report]") {
+  rbk::test::TempDir tmp;
+  const std::string dir = copy_of_resolved(tmp);
+  // 65 MiB of numbered lines: more than any whole-file read would take.
+  std::string big;
+  for (int i = 0; big.size() < (size_t{65} << 20); ++i)
+    big += "line " + std::to_string(i) + " " + std::string(80, 'x') + "\n";
+  write_file(dir + "/output/0001.stdout", big);
+  const auto data = rbk::report_data(events_of(dir), dir);
+  REQUIRE(data["evidence"].size() == 1);
+  const std::string excerpt = data["evidence"][0]["excerpt"];
+  CHECK(excerpt.rfind("line 0 ", 0) == 0);
+  CHECK(std::count(excerpt.begin(), excerpt.end(), '\n') == 20);
+  CHECK(data["evidence"][0]["trimmed"] == true);
 }
 
 TEST_CASE("rbk report on a fresh run: Markdown, JSON, a file, --verify, a team's template",

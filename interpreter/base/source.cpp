@@ -91,6 +91,31 @@ Expected<std::string, std::string> read_regular_file(const std::string& path, si
   return text;
 }
 
+Expected<void, std::string> read_file_in_pieces(
+    const std::string& path, const std::function<bool(std::string_view)>& piece) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return fail("cannot read file: " + reason(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail("cannot read file: " + reason(errno));
+  if (!S_ISREG(st.st_mode))
+    return fail(std::string("not a regular file (") + kind_of(st.st_mode) +
+                "); rbk reads only files");
+  std::string buf(size_t{1} << 16, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("error while reading file: " + reason(errno));
+    if (n == 0 || !piece(std::string_view(buf.data(), static_cast<size_t>(n)))) return {};
+  }
+}
+
 size_t first_bad_text_byte(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();

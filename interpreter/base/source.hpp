@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,13 @@ inline constexpr size_t kMaxFixtureBytes = size_t{16} << 20;
 /// refused with a one-line reason; a FIFO is opened without blocking, so
 /// nothing waits for a writer that never comes.
 Expected<std::string, std::string> read_regular_file(const std::string& path, size_t max_bytes);
+
+/// Reads the regular file at `path` in pieces (of up to 64 KiB, in order),
+/// however large, handing each to `piece` until it returns false or the
+/// file ends. A symbolic link, or anything but a regular file, is refused
+/// with a one-line reason, as is a read error.
+Expected<void, std::string> read_file_in_pieces(const std::string& path,
+                                                const std::function<bool(std::string_view)>& piece);
 
 /// The offset of the first byte of `text` that is not valid UTF-8 (an
 /// overlong form, a surrogate, a value past U+10FFFF, a cut sequence) or is

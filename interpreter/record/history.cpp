@@ -192,4 +192,18 @@ std::vector<RunSummary> list_runs(const std::string& records_dir) {
   return sorted;
 }
 
+std::string newest_live_run(const std::string& records_dir) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (fs::directory_iterator it(records_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code dir_ec;
+    if (!name.empty() && name[0] != '.' && it->is_directory(dir_ec)) dirs.push_back(it->path());
+  }
+  std::sort(dirs.rbegin(), dirs.rend());
+  for (const auto& dir : dirs)
+    if (record_in_use(dir.string())) return dir.string();
+  return "";
+}
+
 }  // namespace rbk

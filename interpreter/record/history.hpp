@@ -35,6 +35,11 @@ struct RunSummary {
 /// (never dropped, never a crash).
 std::vector<RunSummary> list_runs(const std::string& records_dir);
 
+/// The directory of the newest run that an rbk is writing now under
+/// `records_dir` (run ids sort by start time), or "" when none is going.
+/// Reads no record: only the runs' locks.
+std::string newest_live_run(const std::string& records_dir);
+
 /// Reads one run's events: every valid line, typed; damaged lines (not JSON,
 /// or an event with a field missing or of the wrong type) are reported in
 /// `problems`, events of a type this rbk does not know are skipped.

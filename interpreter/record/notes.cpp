@@ -93,10 +93,8 @@ Expected<Event, std::string> append_note(const std::string& run_dir, const std::
     FlockGuard lock(fd);
     if (!lock.held()) return fail("cannot lock " + path + ": " + errno_text(errno));
     if (::fstat(fd, &st) != 0) return fail("cannot read " + path + ": " + errno_text(errno));
-    char last = 0;
-    if (st.st_size == 0 || read_at(fd, &last, 1, st.st_size - 1) != 1)
-      return fail(path + " holds no run (no run_start)");
-    if (last != '\n')
+    if (st.st_size == 0) return fail(path + " holds no run (no run_start)");
+    if (whole_lines_end(fd, st.st_size) != st.st_size)
       return fail(path +
                   " ends in an incomplete line: the run died while writing it (rbk resume "
                   "cuts it off)");
@@ -126,16 +124,9 @@ NoteFollower::NoteFollower(std::string events_path) : path_(std::move(events_pat
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    std::string tail(static_cast<size_t>(std::min<off_t>(st.st_size, 65536)), '\0');
-    const off_t from = st.st_size - static_cast<off_t>(tail.size());
-    if (read_at(fd, tail.data(), tail.size(), from) == static_cast<ssize_t>(tail.size())) {
-      const size_t nl = tail.rfind('\n');
-      offset_ =
-          static_cast<uint64_t>(nl == std::string::npos ? from : from + static_cast<off_t>(nl) + 1);
-    } else {
-      offset_ = static_cast<uint64_t>(st.st_size);
-    }
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    const int64_t end = whole_lines_end(fd, st.st_size);
+    offset_ = static_cast<uint64_t>(end >= 0 ? end : st.st_size);
   }
   ::close(fd);
 }

@@ -2,6 +2,7 @@
 
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/json_text.hpp"
+#include "interpreter/base/source.hpp"
 #include "interpreter/record/event_json.hpp"
 
 #include <cerrno>
@@ -117,14 +118,27 @@ std::string event_line(const Event& e) {
   return line;
 }
 
+int64_t whole_lines_end(int fd, int64_t size) {
+  int64_t keep = size;
+  char buf[4096];
+  while (keep > 0) {
+    const int64_t from = std::max<int64_t>(0, keep - static_cast<int64_t>(sizeof buf));
+    const ssize_t n = ::pread(fd, buf, static_cast<size_t>(keep - from), from);
+    if (n <= 0) return -1;
+    const char* nl = static_cast<const char*>(::memrchr(buf, '\n', static_cast<size_t>(n)));
+    if (nl) return from + (nl - buf) + 1;
+    keep = from;
+  }
+  return 0;
+}
+
 Expected<std::unique_ptr<RunRecord>, std::string> RunRecord::create(const std::string& records_dir,
                                                                     const std::string& run_id) {
   try {
     if (records_dir.empty()) {
       return rbk::fail("cannot create a run record: no records directory configured");
     }
-    if (run_id.empty() || run_id == "." || run_id == ".." ||
-        run_id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+    if (!is_run_id(run_id)) {
       return rbk::fail("cannot create a run record: invalid run id '" + run_id + "'");
     }
     std::error_code ec;
@@ -182,20 +196,9 @@ Expected<std::unique_ptr<RunRecord>, std::string> RunRecord::reopen(const std::s
   // last can be cut, and the event it began was never whole.
   struct stat st {};
   if (::fstat(fd, &st) != 0) return rbk::fail("cannot read " + events + ": " + errno_text(errno));
-  off_t end = st.st_size;
-  off_t keep = end;
-  char buf[4096];
-  while (keep > 0) {
-    off_t from = std::max<off_t>(0, keep - static_cast<off_t>(sizeof buf));
-    ssize_t n = ::pread(fd, buf, static_cast<size_t>(keep - from), from);
-    if (n <= 0) return rbk::fail("cannot read " + events + ": " + errno_text(errno));
-    const char* nl = static_cast<const char*>(::memrchr(buf, '\n', static_cast<size_t>(n)));
-    if (nl) {
-      keep = from + (nl - buf) + 1;
-      break;
-    }
-    keep = from;
-  }
+  const off_t end = st.st_size;
+  const off_t keep = whole_lines_end(fd, end);
+  if (keep < 0) return rbk::fail("cannot read " + events + ": " + errno_text(errno));
   if (keep != end) {
     record->cut_at_ = keep;
     record->dropped_bytes_ = end - keep;
@@ -323,19 +326,13 @@ namespace {
 // and inode; nullopt when /proc/locks cannot be read. Reading it takes no
 // lock, so a probe never makes a starting or resuming rbk fail to take its own.
 std::optional<bool> listed_in_proc_locks(dev_t dev, ino_t ino) {
-  const int fd = open_file("/proc/locks", O_RDONLY);
-  if (fd < 0) return std::nullopt;
-  std::string text;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (n < 0) return std::nullopt;
+  auto text = read_regular_file("/proc/locks", size_t{64} << 20);
+  if (!text) return std::nullopt;
   // "1: FLOCK  ADVISORY  WRITE 28356 fe:00:10969224 0 EOF": the device's
   // major and minor in hex, then the inode; a waiter's line has "->" after
   // the number and holds nothing.
   const std::string want = format_str("{:02x}:{:02x}:{}", major(dev), minor(dev), ino);
-  std::istringstream lines(text);
+  std::istringstream lines(*text);
   for (std::string line; std::getline(lines, line);) {
     std::istringstream fields(line);
     std::string number, kind, mode, access, pid, file;
@@ -365,6 +362,11 @@ bool record_in_use(const std::string& run_dir) {
   const bool held = rc != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // drops our shared lock at once
   return held;
+}
+
+bool is_run_id(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find_first_of(std::string("/\0", 2)) == std::string::npos;
 }
 
 std::string new_run_id() {

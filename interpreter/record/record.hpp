@@ -87,11 +87,20 @@ class RunRecord final : public EventSink {
   std::string error_;
 };
 
+/// Where the whole lines of a record open on `fd` (`size` bytes long) end:
+/// the offset after its last newline, 0 when it has none; -1 (errno set)
+/// when it cannot be read. Past it is a line a dead writer left cut.
+int64_t whole_lines_end(int fd, int64_t size);
+
 /// True while an rbk holds RUN_DIR/lock: the run (or its resume) is going.
 /// Read from /proc/locks, which takes no lock, so asking never gets in the
 /// way of an rbk taking its own; without /proc/locks, a shared flock held
 /// for a moment tells.
 bool record_in_use(const std::string& run_dir);
+
+/// True for a name a run's directory can have: not empty, not "." or "..",
+/// no '/' or NUL (a run id given on the command line names no other path).
+bool is_run_id(const std::string& name);
 
 /// A new run id: UTC time and a random suffix, e.g. "20261123T031502Z-7f3a9c".
 /// Sorts by start time; unique across machines in practice.

@@ -1,18 +1,13 @@
 #include "interpreter/report/report.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <map>
 #include <optional>
 
 #include "interpreter/base/enum_names.hpp"
-#include "interpreter/base/fd.hpp"
 #include "interpreter/base/format_str.hpp"
 #include "interpreter/base/sha256.hpp"
+#include "interpreter/base/source.hpp"
 #include "interpreter/runtime/value.hpp"
 
 namespace rbk {
@@ -22,18 +17,22 @@ namespace {
 using nlohmann::json;
 
 // The first kEvidenceLines lines (at most kEvidenceBytes) of a recorded
-// output file, and whether that was all of it. A missing file: nothing.
+// output file, and whether that was all of it: only its head is read. A
+// missing file: nothing.
 std::pair<std::string, bool> output_excerpt(const std::string& path) {
-  auto read = read_regular_file(path, size_t{64} << 20);
+  std::string head;
+  auto read = read_file_in_pieces(path, [&](std::string_view piece) {
+    head.append(piece);
+    return head.size() <= kEvidenceBytes;
+  });
   if (!read) return {"", false};
-  const std::string& all = *read;
   size_t end = 0;
-  for (size_t lines = 0; end < all.size() && lines < kEvidenceLines; ++lines) {
-    size_t nl = all.find('\n', end);
-    end = nl == std::string::npos ? all.size() : nl + 1;
+  for (size_t lines = 0; end < head.size() && lines < kEvidenceLines; ++lines) {
+    size_t nl = head.find('\n', end);
+    end = nl == std::string::npos ? head.size() : nl + 1;
   }
   end = std::min(end, kEvidenceBytes);
-  return {all.substr(0, end), end < all.size()};
+  return {head.substr(0, end), end < head.size()};
 }
 
 // A timeline entry.
@@ -67,14 +66,14 @@ class Drafter {
     if (e.as<ev::NotFiring>())
       return timeline(timeline_entry(e, "signal", "no alert signal fired: nothing was done"));
     if (const auto* x = e.as<ev::StepStart>()) {
-      steps_[x->step] = {x->section, x->destructive, e.time};
+      steps_[x->step] = {x->section, x->destructive};
       return;
     }
     if (const auto* x = e.as<ev::CommandStart>()) {
       commands_[x->seq] = {x->step, x->command.value, e.time};
       return;
     }
-    if (const auto* x = e.as<ev::CommandEnd>()) return command_end(e, *x);
+    if (const auto* x = e.as<ev::CommandEnd>()) return command_end(*x);
     if (const auto* x = e.as<ev::StepEnd>()) return step_end(e, *x);
     if (const auto* x = e.as<ev::Gate>()) {
       gates_[x->step] = x->prompt.empty() ? x->reason.value : x->prompt.value;
@@ -139,7 +138,6 @@ class Drafter {
   struct StepInfo {
     ev::Section section = ev::Section::Diagnose;
     bool destructive = false;
-    std::string started;
   };
   struct CommandInfo {
     std::string step, command, started;
@@ -203,7 +201,7 @@ class Drafter {
     timeline(timeline_entry(e, "resume", text), x.by);
   }
 
-  void command_end(const Event& e, const ev::CommandEnd& x) {
+  void command_end(const ev::CommandEnd& x) {
     auto c = commands_.find(x.seq);
     if (c == commands_.end()) return;  // a secret's command, or a cut record
     auto s = steps_.find(x.step);
@@ -230,7 +228,6 @@ class Drafter {
                                   {"cancelled", x.cancelled},
                                   {"duration_ms", x.duration_ms}});
     }
-    (void)e;
   }
 
   void step_end(const Event& e, const ev::StepEnd& x) {
@@ -293,27 +290,12 @@ class Drafter {
 
 // The SHA-256 of a regular file, read in pieces (output can be gigabytes).
 Expected<std::string, std::string> file_sha256(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return fail(errno_text(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(std::string("not a regular file"));
-  }
   Sha256 digest;
-  std::string buf(size_t{1} << 16, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return fail(errno_text(err));
-    }
-    if (n == 0) break;
-    digest.update(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  ::close(fd);
+  auto read = read_file_in_pieces(path, [&](std::string_view piece) {
+    digest.update(piece);
+    return true;
+  });
+  if (!read) return fail(read.error());
   return digest.hex();
 }
 

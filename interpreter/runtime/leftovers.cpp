@@ -1,13 +1,14 @@
 #include "interpreter/runtime/leftovers.hpp"
 
+#include "interpreter/base/source.hpp"
+#include "interpreter/runtime/proc_stat.hpp"
+
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -15,39 +16,23 @@ namespace rbk {
 
 namespace {
 
-// The whole of a small /proc file ("" when it cannot be read: the process
-// is gone, or belongs to another user).
-std::string read_proc(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
+// A process's environment, NUL-separated NAME=VALUE entries ("" when it
+// cannot be read: the process is gone, or belongs to another user).
+std::string environment_of(int pid) {
+  return read_regular_file("/proc/" + std::to_string(pid) + "/environ", size_t{16} << 20)
+      .value_or(std::string());
 }
 
-// The parent of `pid` from /proc/PID/stat (0 when unknown). The command
-// name is in parentheses and may hold anything: the fields after the last ')'.
+// The parent of `pid` (0 when unknown).
 int parent_of(int pid) {
-  const std::string stat = read_proc("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  char state = 0;
-  int ppid = 0;
-  if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2) return 0;
-  return ppid;
+  ProcStat st;
+  return read_proc_stat(pid, st) ? st.ppid : 0;
 }
 
 // Gone, or a zombie (dead, waiting for its parent).
 bool dead(int pid) {
-  const std::string stat = read_proc("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close = stat.rfind(')');
-  if (stat.empty() || close == std::string::npos) return true;
-  char state = 0;
-  return std::sscanf(stat.c_str() + close + 1, " %c", &state) == 1 &&
-         (state == 'Z' || state == 'X');
+  ProcStat st;
+  return !read_proc_stat(pid, st) || st.state == 'Z' || st.state == 'X';
 }
 
 }  // namespace
@@ -66,7 +51,7 @@ std::vector<int> processes_with_env(const std::string& name, const std::string& 
     if (pid <= 1 || *end != '\0' || spared.count(static_cast<int>(pid))) continue;
     if (::getpgid(static_cast<pid_t>(pid)) == own_group) continue;
     // NUL-separated NAME=VALUE entries; readable for our own processes only.
-    const std::string env = read_proc("/proc/" + std::to_string(pid) + "/environ");
+    const std::string env = environment_of(static_cast<int>(pid));
     for (size_t at = 0; at < env.size();) {
       size_t nul = env.find('\0', at);
       if (nul == std::string::npos) nul = env.size();

@@ -17,6 +17,7 @@
 #include "interpreter/runtime/supervisor.hpp"
 #include "interpreter/base/fd.hpp"
 
+#include "interpreter/runtime/proc_stat.hpp"
 #include "interpreter/runtime/supervisor_start.hpp"
 
 #include <dirent.h>
@@ -70,30 +71,6 @@ long now_ms() {
   return static_cast<long>(t.tv_sec) * 1000 + t.tv_nsec / 1'000'000;
 }
 
-// Appends the decimal digits of `v` at `p`; returns the end.
-char* put_number(char* p, long v) {
-  char digits[24];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  while (n > 0) *p++ = digits[--n];
-  return p;
-}
-
-char* put_text(char* p, const char* s) {
-  while (*s) *p++ = *s++;
-  return p;
-}
-
-// "/proc/<pid><rest>", or "/proc/<pid>/task/<tid><rest>" when tid > 0.
-void proc_path(char (&buf)[96], pid_t pid, pid_t tid, const char* rest) {
-  char* p = put_number(put_text(buf, "/proc/"), pid);
-  if (tid > 0) p = put_number(put_text(p, "/task/"), tid);
-  *put_text(p, rest) = '\0';
-}
-
 // A whole decimal number, or -1.
 long parse_number(const char* s) {
   if (*s < '0' || *s > '9') return -1;
@@ -114,49 +91,6 @@ void send_report(int channel, const SupervisorReport& r) {
 
 void send_report(int channel, int32_t kind, int32_t value) {
   send_report(channel, SupervisorReport{.kind = kind, .value = value});
-}
-
-// What the supervisor reads of a process in /proc/<pid>/stat.
-struct ProcStat {
-  char state = 0;  // 'Z' (zombie) and 'X' (dead) are gone but for the reaping
-  pid_t ppid = 0, pgrp = 0;
-  long threads = 1;
-};
-
-bool read_stat(pid_t pid, ProcStat& st) {
-  char path[96];
-  proc_path(path, pid, 0, "/stat");
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[1024];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf - 1)) == -1 && errno == EINTR) {
-  }
-  ::close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
-  // cmajflt utime stime cutime cstime priority nice num_threads …"; the
-  // command name may hold spaces and ')'.
-  const char* p = buf + n;
-  while (p > buf && *p != ')') --p;
-  if (*p != ')' || p[1] != ' ' || !p[2]) return false;
-  st.state = p[2];
-  p += 3;
-  long fields[17];
-  for (long& field : fields) {
-    while (*p == ' ') ++p;
-    bool negative = *p == '-';
-    if (negative) ++p;
-    if (*p < '0' || *p > '9') return false;
-    long v = 0;
-    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
-    field = negative ? -v : v;
-  }
-  st.ppid = static_cast<pid_t>(fields[0]);
-  st.pgrp = static_cast<pid_t>(fields[1]);
-  st.threads = fields[16];
-  return true;
 }
 
 // Calls f(pid) for each number in a file of space-separated pids.
@@ -216,7 +150,7 @@ void for_each_child(pid_t parent, long threads, F&& f) {
     for_each_entry("/proc", [&](const char* name) {
       long pid = parse_number(name);
       ProcStat st;
-      if (pid > 0 && read_stat(static_cast<pid_t>(pid), st) && st.ppid == parent)
+      if (pid > 0 && read_proc_stat(static_cast<pid_t>(pid), st) && st.ppid == parent)
         f(static_cast<pid_t>(pid));
     });
     return;
@@ -258,7 +192,7 @@ void walk(pid_t root, Visit&& visit) {
     Pending p = g_pending[--top];
     for_each_child(p.pid, p.threads, [&](pid_t child) {
       ProcStat st;
-      if (!read_stat(child, st) || st.ppid != p.pid) return;
+      if (!read_proc_stat(child, st) || st.ppid != p.pid) return;
       visit(child, st);
       if (top < kMaxPending) g_pending[top++] = {child, st.threads};
     });
