@@ -284,6 +284,11 @@ int run_run(const RunOptions& opts) {
     result = run_runbook(ctx, req);
   }
   display.reset();  // stop the ticker before the last lines
+  if (resume && resume->state->stopped()) {
+    write(stderr, "rbk: stopped; nothing more was run or recorded (rbk resume " + run_id +
+                      " asks again)\n");
+    return resume->state->stopped_by_signal() ? kExitInterrupted : kExitRefused;
+  }
   if (resume && !resume->state->divergence().empty()) {
     write(stderr, "rbk: error: cannot resume " + run_id +
                       ": the runbook no longer makes the run its record shows (" +

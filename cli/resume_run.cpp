@@ -117,7 +117,7 @@ bool check_unchanged(const RunOptions& opts, ResumeState& state, const std::stri
   return false;
 }
 
-bool decide_in_flight(const RunOptions& opts, ResumeState& state, TtyOperator& op) {
+bool decide_in_flight(const RunOptions& opts, ResumeState& state, const TtyOperator& op) {
   const auto& flying = state.in_flight();
   if (!flying) return true;
   const std::string& step = flying->step;
@@ -137,40 +137,18 @@ bool decide_in_flight(const RunOptions& opts, ResumeState& state, TtyOperator& o
     state.decide(ev::InFlight::RunAgain, ev::Via::Approve);
     return true;
   }
-  const std::string what = "destructive step " + step + " was running when the run died: `" +
-                           flying->command + "` started " + flying->started +
-                           "; no result was recorded, so it may have done its work, part of "
-                           "it, or nothing";
   if (!op.interactive()) {
-    write(stderr, "rbk: error: " + what + ". Without a terminal a flag decides: --approve " + step +
-                      " runs it again, --assume-done " + step +
+    write(stderr, "rbk: error: destructive step " + step + " was running when the run died: `" +
+                      flying->command + "` started " + flying->started +
+                      "; no result was recorded. Without a terminal a flag decides: --approve " +
+                      step + " runs it again, --assume-done " + step +
                       " counts it as done, --assume-failed " + step +
                       " counts it as failed (undo and rollback follow)\n");
     return false;
   }
-  op.say(what + ".\n");
-  while (true) {
-    auto answer = op.ask(
-        "[r]un it again, count it as [d]one, count it as [f]ailed (undo and rollback follow), "
-        "or [s]top: ");
-    if (!answer || *answer == "s" || *answer == "stop") {
-      write(stderr, "rbk: stopped; the run is as it was (rbk resume " + state.run_start().run_id +
-                        " asks again)\n");
-      return false;
-    }
-    if (*answer == "r" || *answer == "run") {
-      state.decide(ev::InFlight::RunAgain, ev::Via::Tty);
-      return true;
-    }
-    if (*answer == "d" || *answer == "done") {
-      state.decide(ev::InFlight::Done, ev::Via::Tty);
-      return true;
-    }
-    if (*answer == "f" || *answer == "failed") {
-      state.decide(ev::InFlight::Failed, ev::Via::Tty);
-      return true;
-    }
-  }
+  // Asked on the terminal when the replay reaches it (TtyOperator::in_flight),
+  // after the step's probe: only then are its parameters and captures rebuilt.
+  return true;
 }
 
 }  // namespace rbk::cli

@@ -31,9 +31,10 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code);
 
 /// Decides what becomes of the command that was running (see
 /// ResumeState::decide): a non-destructive one runs again; a destructive
-/// one as a flag says, or as the operator answers. False after printing
-/// why when nothing decides it (exit 4) or the operator chose to stop.
-bool decide_in_flight(const RunOptions& opts, ResumeState& state, TtyOperator& op);
+/// one as a flag says, or, left undecided, as the operator answers when the
+/// replay reaches it (TtyOperator::in_flight). False after printing why
+/// when nothing can decide it: no flag and no terminal (exit 4).
+bool decide_in_flight(const RunOptions& opts, ResumeState& state, const TtyOperator& op);
 
 /// Refuses a runbook whose text, or that of a module it imports, changed
 /// since the run started, unless --allow-changed (then recorded). False

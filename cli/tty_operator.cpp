@@ -131,6 +131,31 @@ std::optional<ManualAnswer> TtyOperator::manual(const std::string& instruction) 
   }
 }
 
+std::optional<InFlightAnswer> TtyOperator::in_flight(const InFlightQuestion& q) {
+  std::string told = "Destructive step " + q.step + " was running when the run died: `" +
+                     q.command + "` started " + q.started +
+                     "; no result was recorded, so it may have done its work, part of it, or "
+                     "nothing.\n";
+  if (!q.probe.empty())
+    told += "Its check `" + q.probe + "` " + (q.probe_passed ? "passes" : "does not pass") +
+            " now: " + q.probe_result + "\n";
+  say(printable(told));
+  while (true) {
+    auto line = ask_line(
+        "  [r]un it again, count it as [d]one, count it as [f]ailed (undo and rollback "
+        "follow), or [s]top: ");
+    if (!line) {
+      say("\n");
+      return std::nullopt;
+    }
+    std::string a = lower(trim(*line, " \t\r"));
+    if (a == "r" || a == "run") return InFlightAnswer::RunAgain;
+    if (a == "d" || a == "done") return InFlightAnswer::Done;
+    if (a == "f" || a == "failed") return InFlightAnswer::Failed;
+    if (a == "s" || a == "stop") return std::nullopt;
+  }
+}
+
 std::optional<std::string> TtyOperator::ask(const std::string& question) {
   auto line = ask_line(printable(question));
   if (!line) say("\n");

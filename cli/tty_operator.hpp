@@ -29,6 +29,7 @@ class TtyOperator final : public Operator, public PendingPrompt {
   std::optional<std::string> typed(const std::string& question,
                                    const std::string& expected) override;
   std::optional<ManualAnswer> manual(const std::string& instruction) override;
+  std::optional<InFlightAnswer> in_flight(const InFlightQuestion& question) override;
 
   /// Asks for a value (missing parameters); nullopt at end of input.
   std::optional<std::string> ask(const std::string& question);

@@ -97,6 +97,12 @@ Statement Builder::statement(const Node& n) {
     }
     return u;
   }
+  if (n.is_type<verify_stmt>()) {
+    Verify v;
+    v.span = span(n);
+    v.shell = shell(*n.children.at(0));
+    return v;
+  }
   if (n.is_type<undo_stmt>()) {
     Undo u;
     u.span = span(n);

@@ -106,10 +106,10 @@ struct word : seq<ident_first, star<word_other>> {};
 /// Words reserved inside expressions: the operators, and the words that
 /// start a statement, so that `confirm typed` followed by a `run` line on
 /// the next line is an error at `run`, not a value named "run".
-struct reserved
-    : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_true, kw_false, kw_run,
-          kw_destructive, kw_evidence, kw_safe, kw_confirm, kw_until, kw_undo, kw_on, kw_note,
-          kw_manual, kw_call, kw_page, kw_notify, kw_firing, kw_passes, kw_use, kw_when> {};
+struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_true, kw_false,
+                      kw_run, kw_destructive, kw_evidence, kw_safe, kw_confirm, kw_until, kw_undo,
+                      kw_on, kw_note, kw_manual, kw_call, kw_page, kw_notify, kw_firing, kw_passes,
+                      kw_use, kw_when, kw_verify> {};
 
 // ---------------------------------------------------------------- literals
 struct digits : plus<digit> {};
@@ -248,6 +248,8 @@ struct confirm_arg : sor<confirm_typed, text_or_string> {};
 struct confirm_stmt : if_must<kw_confirm, sk, confirm_arg> {};
 struct until_within : within_opt {};
 struct until_stmt : if_must<kw_until, sk, shell, sk, until_within, opt<sk, every_opt>> {};
+/// `verify SHELL`: the probe `rbk resume` runs before it asks about the step.
+struct verify_stmt : if_must<kw_verify, sk, shell> {};
 
 struct body;
 struct undo_stmt : if_must<kw_undo, sk, body> {};
@@ -279,9 +281,9 @@ struct passes_stmt : if_must<kw_passes, sk, when_kw, sk, when_cond> {};
 /// A word where a statement should be: reported as an unknown statement.
 struct bad_statement : seq<at<word>, raise<bad_statement>> {};
 struct statement
-    : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt, until_stmt, undo_stmt,
-          on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action, notify_action,
-          firing_stmt, passes_stmt, use_stmt, bad_statement> {};
+    : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt, until_stmt,
+          verify_stmt, undo_stmt, on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action,
+          notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
 struct body_close : one<'}'> {};
 struct body : seq<one<'{'>, star<sk, statement>, sk, must<body_close>> {};
 

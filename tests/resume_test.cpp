@@ -19,6 +19,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -135,6 +137,20 @@ struct Project {
     last_output = s.wait().out + s.output();
     return pid;
   }
+  // Resumes on a terminal: waits for each of `shown` in turn, then answers
+  // the question about the command that was running (output in last_output).
+  Exit resume_answering(const std::vector<std::string>& shown, const std::string& answer,
+                        const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"resume"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    PtySession s(dir(), args);
+    for (const auto& text : shown) REQUIRE(s.expect(text));
+    REQUIRE(s.expect("[s]top: "));
+    s.send(answer + "\n");
+    Exit e = s.wait();
+    last_output = s.output();
+    return e;
+  }
   std::string last_output;
 };
 
@@ -214,12 +230,8 @@ TEST_CASE("a destructive command that was running never runs again without a dec
     CHECK(resumes[0]["dropped_bytes"] == cut.size());  // and every line parses (of_type)
   }
   SECTION("run again, chosen on the terminal") {
-    PtySession s(p.dir(), {"resume"});
-    REQUIRE(s.expect("no result was recorded"));
-    REQUIRE(s.expect("[r]un it again"));
-    s.send("r\n");
-    Exit done = s.wait();
-    INFO(s.output());
+    Exit done = p.resume_answering({"no result was recorded", "[r]un it again"}, "r");
+    INFO(p.last_output);
     CHECK(done.code == 0);
     CHECK(p.read("fix.count") == "run\nrun\n");
     auto resumes = p.of_type("resume");
@@ -234,6 +246,49 @@ TEST_CASE("a destructive command that was running never runs again without a dec
     CHECK(p.of_type("run_end").at(0)["failed_step"] == "fix");
   }
   CHECK(p.read("look.count") == "run\n");
+}
+
+TEST_CASE("before it asks, resume runs the step's verify probe and shows what it says",
+          "[resume][pty]") {
+  Project p(/*destructive=*/true);
+  p.write_runbook("destructive\n      verify `echo checked >> probe.count; cat fix.count`");
+  p.run_until_fix_then(SIGKILL, {"--approve", "fix"});
+  const std::string before = read_file(p.events_path());
+
+  SECTION("stopped at the question: nothing more runs, nothing is written") {
+    Exit e = p.resume_answering(
+        {"no result was recorded",
+         "Its check `echo checked >> probe.count; cat fix.count` passes now: exit 0"},
+        "s");
+    INFO(p.last_output);
+    CHECK(e.code == 4);
+    CHECK_THAT(p.last_output, Catch::Contains("rbk resume"));
+    CHECK(read_file(p.events_path()) == before);
+    CHECK(p.read("fix.count") == "run\n");
+    CHECK(p.read("probe.count") == "checked\n");
+  }
+  SECTION("counted as done after the probe") {
+    Exit e = p.resume_answering({"passes now: exit 0"}, "d");
+    INFO(p.last_output);
+    CHECK(e.code == 0);
+    CHECK(p.read("fix.count") == "run\n");
+    auto resumes = p.of_type("resume");
+    REQUIRE(resumes.size() == 1);
+    CHECK(resumes[0]["decision"] == "done");
+    CHECK(resumes[0]["via"] == "tty");
+    CHECK(resumes[0]["probe"] == "echo checked >> probe.count; cat fix.count");
+    CHECK(resumes[0]["probe_passed"] == true);
+    CHECK(resumes[0]["probe_result"] == "exit 0\nrun");
+  }
+  SECTION("a probe that looks destructive is not run") {
+    p.write_runbook("destructive\n      verify `rm -rf keep.d`");
+    REQUIRE(fs::create_directory(p.tmp.path / "keep.d"));
+    Exit e = p.resume_answering({"not run: it looks destructive"}, "d", {"--allow-changed"});
+    INFO(p.last_output);
+    CHECK(e.code == 0);
+    CHECK(fs::exists(p.tmp.path / "keep.d"));
+    CHECK(p.of_type("resume").at(0)["probe_passed"] == false);
+  }
 }
 
 TEST_CASE("Ctrl-C says how to resume, and the stopped command is the one in flight",
@@ -297,6 +352,7 @@ constexpr const char* kMatrix = R"(runbook matrix {
     step fix "Fix" {
       destructive
       run `echo run >> fix.count`
+      verify `test -s fix.count`
       undo { run `echo run >> undo.count` }
     }
     step tidy "Tidy" { run `echo run >> tidy.count` }
@@ -367,7 +423,21 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
   // Under sanitizers every other point: the gcc build tries each, and the
   // sanitizers look at the same resume code from half as many states.
   const size_t every = rbk::test::sanitized_build() ? 2 : 1;
-  for (size_t k = 1; k < n; k += every) {
+  // The kill points that leave fix running are always tried.
+  std::set<size_t> fix_running;
+  {
+    std::istringstream lines(e.out);
+    std::string line;
+    for (size_t k = 1; std::getline(lines, line); ++k) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("type", "") == "command_start" && j.value("step", "") == "fix")
+        fix_running.insert(k);
+    }
+  }
+  REQUIRE_FALSE(fix_running.empty());
+  int asked = 0;  // resumes that asked about fix on a terminal
+  for (size_t k = 1; k < n; ++k) {
+    if ((k - 1) % every != 0 && !fix_running.count(k)) continue;
     CAPTURE(k);
     auto t = project();
     const std::string dir = t->path.string();
@@ -385,14 +455,25 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
       // As an operator would: a destructive command whose effect is there
       // is counted as done; one that left no trace runs again.
       // (--approve fix as the run had: for its gate, or to run it again.)
-      std::vector<std::string> resume = {"resume", "--non-interactive", "--approve", "fix"};
-      if (in_flight == "fix" && fs::exists(t->path / "fix.count")) {
-        resume.push_back("--assume-done");
-        resume.push_back("fix");
+      if (in_flight == "fix") {
+        // On a terminal: the step's verify probe says whether the command
+        // did its work, and the answer follows it. (Its gate was answered
+        // before the command started: the record has the answer.)
+        PtySession s(dir, {"resume"});
+        REQUIRE(s.expect("Its check `test -s fix.count` "));
+        REQUIRE(s.expect("[s]top: "));
+        const bool passes = s.output().find("` passes now") != std::string::npos;
+        CHECK(passes == fs::exists(t->path / "fix.count"));
+        s.send(passes ? "d\n" : "r\n");
+        e = s.wait();
+        INFO(s.output());
+        REQUIRE(e.code == 0);
+        ++asked;
+      } else {
+        e = run_detached(dir, {"resume", "--non-interactive", "--approve", "fix"});
+        INFO(e.out << e.err);
+        REQUIRE(e.code == 0);
       }
-      e = run_detached(dir, resume);
-      INFO(e.out << e.err);
-      REQUIRE(e.code == 0);
     }
     auto after = record_lines(path, false);
     CHECK(ending(after) == expected);
@@ -407,6 +488,7 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
     CHECK(notified == 1);  // the start notification, once
     CHECK(resumes == (ended ? 0 : 1));
   }
+  CHECK(asked > 0);  // some kill point fell while fix ran
 }
 
 TEST_CASE("a record the runbook no longer reproduces is refused, and nothing more runs",

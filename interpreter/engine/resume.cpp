@@ -189,6 +189,12 @@ void ResumeState::decide(ev::InFlight decision, ev::Via via) {
   resume_.via = via;
 }
 
+bool ResumeState::asks_at(const ev::CommandStart& start) const {
+  if (live_ || !undecided() || next_ + 1 != expected_.size()) return false;
+  const auto* last = expected_[next_].as<ev::CommandStart>();
+  return last && last->seq == in_flight_->seq && start.seq == last->seq && start.step == last->step;
+}
+
 std::string ResumeState::key(const ev::Escalation& e) {
   return format_str("{}|{}|{}|{}|{}", enum_names(ev::Trigger{}).name(e.trigger),
                     enum_names(ev::NoticeKind{}).name(e.kind), e.role, e.step.value_or(""),

@@ -64,6 +64,25 @@ class ResumeState {
 
   /// What to do with the in-flight command; the resume event says it.
   void decide(ev::InFlight decision, ev::Via via);
+  /// No decision yet about a destructive in-flight command: the engine asks
+  /// the operator when the replay reaches it (after the step's probe).
+  bool undecided() const { return in_flight_ && !decision_; }
+  /// True when `start` (made by the replay, not yet emitted) is the undecided
+  /// in-flight command and the last event the record has: the run's state
+  /// is rebuilt up to it and nothing of the resume is written yet.
+  bool asks_at(const ev::CommandStart& start) const;
+  /// The operator stopped the resume at the in-flight question (or the
+  /// resume was interrupted there): nothing more runs and nothing is written
+  /// (the run stays resumable).
+  void stop(bool interrupted) {
+    stopped_ = true;
+    stopped_by_signal_ = interrupted;
+    diverge("stopped at the question about the command that was running");
+  }
+  /// stop() was called.
+  bool stopped() const { return stopped_; }
+  /// stop() was called because the resume was interrupted (Ctrl-C…).
+  bool stopped_by_signal() const { return stopped_by_signal_; }
   /// --allow-changed: a called runbook whose text changed since the run
   /// started is replayed as it is now (recorded), instead of refused.
   void set_allow_changed(bool allow) { allow_changed_ = allow; }
@@ -125,6 +144,8 @@ class ResumeState {
   size_t next_ = 0;
   bool live_ = false;
   bool allow_changed_ = false;
+  bool stopped_ = false;
+  bool stopped_by_signal_ = false;
   std::string divergence_;
   std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;

@@ -253,7 +253,16 @@ class Runner final : public Scope {
   /// emitted: its result from the record, or as decided for the one that
   /// was in flight; nullopt when it runs. A command run again gets the next
   /// number: `start` is renumbered and emitted again.
-  std::optional<CommandResult> resumed_result(ev::CommandStart& start);
+  std::optional<CommandResult> resumed_result(ev::CommandStart& start, ev::Section section,
+                                              const std::string& step);
+  /// Resuming, just before `start` is emitted: when it is the destructive
+  /// command that was in flight and nobody decided about it yet, runs the
+  /// step's probe and asks the operator (the run's state is rebuilt by now,
+  /// so the probe sees the parameters and captures the command saw).
+  void settle_in_flight(const ev::CommandStart& start, ev::Section section,
+                        const std::string& step);
+  /// The step's `verify` probe, else its `until` check; null when none.
+  const ast::Shell* probe_of_step() const;
   void store_capture(const std::string& name, const CommandResult& r);
 
   BlockResult exec(const std::vector<StepStatement>& stmts, Mode mode, const std::string& step,
@@ -321,6 +330,7 @@ class Runner final : public Scope {
   std::string failed_step_;
   std::vector<std::pair<std::string, std::string>> secrets_;  // name, value
   const TemplateBinding* binding_ = nullptr;                  // set while a template runs
+  const std::vector<StepStatement>* stmts_ = nullptr;         // the block exec() runs
   std::map<const ast::Use*, TemplateBinding> bindings_;
 
   struct Undo {

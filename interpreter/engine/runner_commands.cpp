@@ -25,6 +25,29 @@ namespace rbk::engine {
 
 using nlohmann::json;
 
+namespace {
+
+// A resume's probe shows the operator how it went, not a log: its last
+// lines, from at most this much output.
+constexpr size_t kProbeOutputLimit = size_t{64} << 10;
+constexpr size_t kProbeOutputLines = 5;
+
+// The last `n` non-empty lines of `text`.
+std::string probe_tail(std::string_view text, size_t n) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = std::min(text.find('\n', at), text.size());
+    if (nl > at) lines.push_back(text.substr(at, nl - at));
+    at = nl + 1;
+  }
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += (out.empty() ? "" : "\n") + std::string(lines[i]);
+  return out;
+}
+
+}  // namespace
+
 /// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
 /// not): on the side of refusing a command that may read it.
 bool mentions_variable(std::string_view script, std::string_view name) {
@@ -125,11 +148,12 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
                          .timeout_ms = count(timeout),
                          .attempt = attempt,
                          .env = std::move(names)};
+  if (ctx_.resume) settle_in_flight(start, section, step);
   bus_.emit(start);
   if (write_ahead_) bus_.sync();  // on disk before the process exists
   std::optional<CommandResult> resumed;
   if (ctx_.resume) {
-    resumed = resumed_result(start);
+    resumed = resumed_result(start, section, step);
     seq = start.seq;
   }
   MaskingSink sink(bus_, seq);
@@ -169,10 +193,12 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   return r;
 }
 
-std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start) {
+std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start, ev::Section section,
+                                                    const std::string& step) {
   ResumeState& resume = *ctx_.resume;
   auto renumber = [&] {
     start.seq = ++*seq_;
+    settle_in_flight(start, section, step);
     bus_.emit(start);
     if (write_ahead_) bus_.sync();
   };
@@ -196,6 +222,60 @@ std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start) {
   none.cancelled = true;
   none.error = "not run: the resume diverged";
   return none;
+}
+
+const ast::Shell* Runner::probe_of_step() const {
+  if (!stmts_) return nullptr;
+  for (const auto& s : *stmts_)
+    if (const auto* v = std::get_if<ast::Verify>(s.stmt)) return &v->shell;
+  for (const auto& s : *stmts_)
+    if (const auto* u = std::get_if<ast::Until>(s.stmt)) return &u->shell;
+  return nullptr;
+}
+
+void Runner::settle_in_flight(const ev::CommandStart& start, ev::Section section,
+                              const std::string& step) {
+  ResumeState& resume = *ctx_.resume;
+  if (!resume.asks_at(start)) return;
+  const InFlightCommand& flying = *resume.in_flight();
+  InFlightQuestion q{.step = flying.step, .command = flying.command, .started = flying.started};
+  ev::Resume& marker = resume.resume_event();
+  if (const ast::Shell* probe = probe_of_step()) {
+    q.probe = probe->text;
+    CommandVerdict verdict = ctx_.patterns->judge(probe->text);
+    if (verdict.destructive) {
+      // Run before any question and without a gate: it must only read.
+      q.probe_result = "not run: it looks destructive (" + verdict.destructive->pattern->why + ")";
+    } else {
+      const Policy& policy = ctx_.config->policy;
+      CommandSpec spec;
+      spec.script = probe->text;
+      spec.env = command_env(section, step);
+      spec.unset_env = bus_.secret_sources();
+      spec.timeout = policy.default_timeout;
+      spec.grace = policy.grace;
+      spec.capture_limit = kProbeOutputLimit;
+      CommandResult r = ctx_.runner->run(spec, nullptr);
+      q.probe_passed = r.ok();
+      q.probe_result = r.ok() ? "exit 0" : describe_failure(r, spec.timeout);
+      std::string tail = probe_tail(r.out.text + r.err.text, kProbeOutputLines);
+      if (!tail.empty()) q.probe_result += "\n" + tail;
+      q.probe_result = bus_.mask(q.probe_result);
+    }
+    marker.probe = ev::Text(q.probe);
+    marker.probe_result = ev::Text(q.probe_result);
+    marker.probe_passed = q.probe_passed;
+  }
+  std::optional<InFlightAnswer> answer = ctx_.op->in_flight(q);
+  if (!answer || interrupted()) {
+    resume.stop(interrupted());
+    if (ctx_.cancel) ctx_.cancel->cancel();  // the run unwinds; the replay drops every event
+    return;
+  }
+  resume.decide(*answer == InFlightAnswer::RunAgain ? ev::InFlight::RunAgain
+                : *answer == InFlightAnswer::Done   ? ev::InFlight::Done
+                                                    : ev::InFlight::Failed,
+                ev::Via::Tty);
 }
 
 std::string Runner::capture_too_big_for(const std::string& script,
@@ -452,6 +532,12 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
 
 BlockResult Runner::exec(const std::vector<StepStatement>& stmts, Mode mode,
                          const std::string& step, ev::Section section, bool evidence) {
+  const auto* outer = std::exchange(stmts_, &stmts);  // an undo's block runs inside its step's
+  struct Restore {
+    const std::vector<StepStatement>*& at;
+    const std::vector<StepStatement>* was;
+    ~Restore() { at = was; }
+  } restore{stmts_, outer};
   for (const auto& s : stmts) {
     if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
     BlockResult r = exec_one(s, mode, step, section, evidence);

@@ -65,6 +65,7 @@ void walk_body_shells(const Body& b, F& f) {
   for (const auto& st : b.items) {
     if (const auto* r = std::get_if<Run>(&st)) f(r->shell);
     if (const auto* u = std::get_if<Until>(&st)) f(u->shell);
+    if (const auto* v = std::get_if<Verify>(&st)) f(v->shell);
     if (const auto* u = std::get_if<Undo>(&st); u && u->body) walk_body_shells(*u->body, f);
   }
 }

@@ -313,6 +313,8 @@ class Planner {
                                    .within = x.within.text,
                                    .every = text_or_null(x.every),
                                    .env = env_now()};
+            } else if constexpr (std::is_same_v<T, ast::Verify>) {
+              j.body = plan::Verify{.command = x.shell.text, .env = env_now()};
             } else if constexpr (std::is_same_v<T, ast::Confirm>) {
               j.body =
                   plan::Confirm{.prompt = text_or_null(x.prompt), .typed = text_or_null(x.typed)};

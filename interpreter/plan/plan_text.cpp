@@ -347,6 +347,11 @@ class Renderer {
     command(plan::Until::kKind, s.command, opts, in);
   }
 
+  void statement(const plan::Verify& s, const std::string& in, const std::vector<plan::Use>&) {
+    command(plan::Verify::kKind, s.command,
+            {"run only by rbk resume, before it asks about this step's interrupted command"}, in);
+  }
+
   void statement(const plan::Confirm&, const std::string&, const std::vector<plan::Use>&) {
     // shown as the step's GATE
   }

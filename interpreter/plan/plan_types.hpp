@@ -154,6 +154,18 @@ struct Run {
   }
 };
 
+/// `verify`: the probe `rbk resume` runs, and only it, before it asks about
+/// the step's command that was running when the run died.
+struct Verify {
+  static constexpr std::string_view kKind = "verify";
+  std::string command{};
+  Env env{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("kind", kKind), f("command", s.command), f("env", s.env);
+  }
+};
+
 /// `until`: a command repeated until it exits 0.
 struct Until {
   static constexpr std::string_view kKind = "until";
@@ -253,7 +265,7 @@ struct Undo {
 /// step instead.
 struct Statement {
   std::optional<size_t> from_use{};  // a template's: its index in the step's `uses`
-  std::variant<Run, Until, Confirm, Note, Manual, Call, Notice, Undo> body{};
+  std::variant<Run, Until, Verify, Confirm, Note, Manual, Call, Notice, Undo> body{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("from_use", s.from_use);

@@ -51,6 +51,12 @@ std::string statement(const plan::Until& s, const std::string& indent) {
          md_block(s.command, "sh", indent + "  ") + "\n";
 }
 
+std::string statement(const plan::Verify& s, const std::string& indent) {
+  return indent +
+         "- If the run dies while this step's command runs, `rbk resume` first checks with:\n\n" +
+         md_block(s.command, "sh", indent + "  ") + "\n";
+}
+
 std::string statement(const plan::Confirm&, const std::string&) {
   return "";  // shown with the gate
 }

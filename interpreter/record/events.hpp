@@ -483,6 +483,10 @@ struct Resume {
   std::optional<Text> command{};       // its text
   std::optional<InFlight> decision{};  // what the operator decided for it
   std::optional<Via> via{};            // on the terminal, or by a flag
+  /// The step's verify probe (or `until` check), run before the question.
+  std::optional<Text> probe{};
+  std::optional<Text> probe_result{};  // "exit 0", or how it failed, with its last lines
+  std::optional<bool> probe_passed{};  // it exited 0
   /// Processes of the dead run still running when it was resumed (found by
   /// RBK_RUN_ID in their environment), ended before anything else.
   std::optional<std::vector<int>> leftovers{};
@@ -491,7 +495,8 @@ struct Resume {
   static void fields(S& s, F&& f) {
     f("by", s.by), f("down_ms", s.down_ms), f("dropped_bytes", s.dropped_bytes),
         f("runbook_changed", s.runbook_changed), f("step", s.step), f("seq", s.seq),
-        f("command", s.command), f("decision", s.decision), f("via", s.via),
+        f("command", s.command), f("decision", s.decision), f("via", s.via), f("probe", s.probe),
+        f("probe_result", s.probe_result), f("probe_passed", s.probe_passed),
         f("leftovers", s.leftovers), f("leftovers_killed", s.leftovers_killed);
   }
 };

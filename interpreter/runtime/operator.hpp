@@ -11,6 +11,23 @@ namespace rbk {
 /// An answer to a `manual` step.
 enum class ManualAnswer { Done, Skip, Fail };
 
+/// What to do with a destructive command that was running when the run died.
+enum class InFlightAnswer { RunAgain, Done, Failed };
+
+/// What `rbk resume` knows about that command when it asks.
+struct InFlightQuestion {
+  std::string step{};
+  std::string command{};
+  std::string started{};  // its command_start's wall-clock time
+  /// The step's verify probe (or its `until` check), run just now; empty
+  /// when the step has none.
+  std::string probe{};
+  /// How the probe went, e.g. "exit 0" or "exit 1: connection refused"
+  /// (masked); or why it was not run.
+  std::string probe_result{};
+  bool probe_passed = false;
+};
+
 /// Asks the operator. Every method returns nullopt when no answer could be
 /// read (no terminal, end of input, or the run was interrupted).
 class Operator {
@@ -27,6 +44,11 @@ class Operator {
                                            const std::string& expected) = 0;
   /// Shows an instruction and waits for done / skip / fail.
   virtual std::optional<ManualAnswer> manual(const std::string& instruction) = 0;
+  /// `rbk resume`: what to do with the destructive command that was running
+  /// when the run died; nullopt stops the resume. By default it stops.
+  virtual std::optional<InFlightAnswer> in_flight(const InFlightQuestion& /*question*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace rbk

@@ -67,6 +67,13 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
               check_positive(*x.every, "'every'");
               check_every(x.within, *x.every);
             }
+          } else if constexpr (std::is_same_v<T, Verify>) {
+            check_shell(x.shell);
+            single("verify", x.span);
+            if (holder != Holder::Step && holder != Holder::Template)
+              error(x.span, "'verify' belongs to steps",
+                    "rbk resume runs a step's verify probe to see whether the command that was "
+                    "running when the run died did its work");
           } else if constexpr (std::is_same_v<T, Undo>) {
             single("undo", x.span);
             if (holder == Holder::Undo) {

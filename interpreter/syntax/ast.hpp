@@ -146,6 +146,12 @@ struct Until {
   Duration within;
   std::optional<Duration> every;
 };
+/// `verify SHELL`: a read-only probe of what the step does, run by
+/// `rbk resume` when the step's command was running as the run died.
+struct Verify {
+  Span span;
+  Shell shell;
+};
 struct Body;
 /// `undo { … }`
 struct Undo {
@@ -205,8 +211,8 @@ struct Use {
   std::vector<Arg> args;
 };
 
-using Statement = std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Undo, OnFailure,
-                               Note, Manual, Call, Notify, Firing, Passes, Use, Comment>;
+using Statement = std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Verify, Undo,
+                               OnFailure, Note, Manual, Call, Notify, Firing, Passes, Use, Comment>;
 
 /// `{ statements }` of a step, signal, check, undo or template.
 struct Body {

@@ -168,6 +168,11 @@ struct StatementJson {
     if (u.every) j["every"] = duration(*u.every);
     return j;
   }
+  json operator()(const Verify& v) const {
+    json j = node("verify", v.span);
+    j["shell"] = shell(v.shell);
+    return j;
+  }
   json operator()(const Undo& u) const {
     json j = node("undo", u.span);
     j["body"] = body(*u.body);

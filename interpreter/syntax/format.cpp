@@ -559,6 +559,8 @@ class Printer {
             std::string s = "until " + x.shell.raw + " within " + duration(x.within);
             if (x.every) s += " every " + duration(*x.every);
             line(depth, s);
+          } else if constexpr (std::is_same_v<T, Verify>) {
+            line(depth, "verify " + x.shell.raw);
           } else if constexpr (std::is_same_v<T, Undo>) {
             std::vector<Entry> entries;
             if (x.body) entries = body_entries(*x.body, depth + 1);
