@@ -493,7 +493,7 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc) {
 }
 
 CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget& target,
-                    ModuleLoader& modules) {
+                    ModuleLoader& modules, EventSink* record) {
   CaseReport report;
   report.name = c.name;
   report.pos = c.pos;
@@ -514,6 +514,7 @@ CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget&
     ctx.op = &op;
     ctx.clock = &clock;
     ctx.sinks = {&sink};
+    if (record) ctx.sinks.push_back(record);
     ctx.cancel = &cancel;
     ctx.config = &config;
     ctx.patterns = target.patterns;

@@ -46,9 +46,11 @@ struct CaseReport {
   Millis virtual_time{0};  // how long the run took in virtual time
 };
 
-/// Runs one case. Never throws and never starts a process.
+/// Runs one case. Never throws and never starts a process. `record`, when
+/// given, also receives the run's events and output (a RunRecord keeps the
+/// case's run as a record, to draft a report from it).
 CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget& target,
-                    ModuleLoader& modules);
+                    ModuleLoader& modules, EventSink* record = nullptr);
 
 /// The failure text for a case, as `rbk test` prints it (indented lines).
 std::string describe_failures(const CaseReport& r);

@@ -7,6 +7,7 @@
 #include "interpreter/base/sha256.hpp"
 #include "interpreter/base/workers.hpp"
 #include "interpreter/project/catalog.hpp"
+#include "interpreter/record/record.hpp"
 
 namespace rbk {
 
@@ -88,15 +89,33 @@ Expected<void, LoadProblem> TestSuite::add(const std::string& file, Diagnostics&
 
 std::vector<CaseResult> TestSuite::run() const {
   std::vector<CaseResult> jobs;
-  for (const auto& l : loaded_)
-    for (const auto& c : l.fixture.cases) jobs.push_back({&l, &c, {}, 0});
+  std::vector<std::string> run_ids;  // for keep_records()
+  for (const auto& l : loaded_) {
+    std::string stem = std::filesystem::path(l.fixture.file->path()).filename().string();
+    stem = stem.substr(0, stem.rfind(".test.y"));  // NAME.test.yaml or NAME.test.yml
+    for (const auto& c : l.fixture.cases) {
+      jobs.push_back({&l, &c, {}, 0});
+      run_ids.push_back(stem + "-case" + std::to_string(&c - l.fixture.cases.data() + 1));
+    }
+  }
   std::atomic<size_t> next{0};
   auto worker = [&] {
     FileModuleLoader modules;  // not thread-safe: one per worker
     for (size_t i = next++; i < jobs.size(); i = next++) {
       auto start = std::chrono::steady_clock::now();
+      std::unique_ptr<RunRecord> record;
+      if (!records_dir_.empty()) {
+        auto made = RunRecord::create(records_dir_, run_ids[i]);
+        if (!made) {
+          jobs[i].report.name = jobs[i].fixture_case->name;
+          jobs[i].report.failures.push_back(made.error());
+          continue;
+        }
+        record = std::move(*made);
+      }
       jobs[i].report = run_case(jobs[i].fixture->fixture, *jobs[i].fixture_case,
-                                jobs[i].fixture->target, modules);
+                                jobs[i].fixture->target, modules, record.get());
+      if (record) record->sync();
       jobs[i].seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }

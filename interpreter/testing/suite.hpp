@@ -43,6 +43,9 @@ class TestSuite {
   /// Runs every case of every fixture added, on up to 16 threads; the
   /// results in fixture order, then case order.
   std::vector<CaseResult> run() const;
+  /// Keeps each case's run as a record in `records_dir`, under the run id
+  /// FIXTURE-caseN (the fixture's file name without `.test.yaml`, N from 1).
+  void keep_records(std::string records_dir) { records_dir_ = std::move(records_dir); }
 
  private:
   Workspace& ws_;
@@ -50,6 +53,7 @@ class TestSuite {
   FileModuleLoader modules_;         // for loading, on this thread
   std::list<LoadedFixture> loaded_;  // stable addresses: cases point into their fixture
   mutable CalledRunbooks called_;    // shared by the workers
+  std::string records_dir_;          // keep_records(); empty: no records
 };
 
 }  // namespace rbk
