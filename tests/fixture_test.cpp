@@ -144,18 +144,18 @@ TEST_CASE("rbk test: exit codes, report, JUnit, and never a real command", "[fix
     auto r = test::run_detached(dir, {"test", fixtures + "target.test.yaml"}, env);
     CHECK(r.code == 0);
     CHECK(r.out.find("PASS  " + fixtures + "target.test.yaml:14  API down;") != std::string::npos);
-    CHECK(r.out.find("\n10 passed, 0 failed\n") != std::string::npos);
+    CHECK(r.out.find("\n14 passed, 0 failed\n") != std::string::npos);
     // rbk.yaml there has a page command; rbk test never sends a page.
     CHECK_FALSE(fs::exists(mark));
   }
   SECTION("a failing case: exit 1; JUnit lists it") {
     auto r = test::run_detached(dir, {"test", fixtures + "failing"}, env);
     CHECK(r.code == 1);
-    CHECK(r.out.find("0 passed, 5 failed") != std::string::npos);
+    CHECK(r.out.find("0 passed, 7 failed") != std::string::npos);
     auto j = test::run_detached(dir, {"test", "--format", "junit", fixtures + "failing"}, env);
     CHECK(j.code == 1);
     CHECK(j.out.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", 0) == 0);
-    CHECK(j.out.find("failures=\"5\"") != std::string::npos);
+    CHECK(j.out.find("failures=\"7\"") != std::string::npos);
   }
   SECTION("a bad fixture: exit 2 with its diagnostics") {
     auto r = test::run_detached(dir, {"test", fixtures + "bad/unknown-key.test.yaml"});

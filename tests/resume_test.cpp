@@ -701,7 +701,8 @@ TEST_CASE("a resumed run's clock: recorded time in the replay, then the original
           "[resume]") {
   using rbk::Millis;
   const Millis down{10 * 60 * 1000};  // the run started 10 minutes ago
-  rbk::ResumeClock clock(down);
+  rbk::SystemClock system;
+  rbk::ResumeClock clock(system, down);
   CHECK(clock.now() == Millis(0));
   clock.replay_at(Millis(5000));  // a replayed event's recorded time
   CHECK(clock.now() == Millis(5000));

@@ -9,7 +9,7 @@ namespace rbk {
 
 namespace {
 
-std::vector<std::string_view> split_lines(const std::string& text) {
+std::vector<std::string_view> diff_lines(const std::string& text) {
   std::vector<std::string_view> lines;
   std::string_view t(text);
   size_t pos = 0;
@@ -96,8 +96,8 @@ std::string range(size_t start, size_t count) {
 std::string unified_diff(const std::string& before, const std::string& after,
                          const std::string& path) {
   if (before == after) return std::string();
-  const auto a = split_lines(before);
-  const auto b = split_lines(after);
+  const auto a = diff_lines(before);
+  const auto b = diff_lines(after);
   const std::vector<Op> ops = edit_script(a, b);
   constexpr size_t kContext = 3;
 

@@ -171,12 +171,16 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // last_elapsed_ after it, and the run has been down since at least then.
   Millis since = Millis(r->last_elapsed_);
   if (auto wall = wall_since(events.front().time)) since = std::max(since, *wall);
-  r->clock_ = std::make_unique<ResumeClock>(since);
+  r->clock_ = std::make_unique<ResumeClock>(*r->system_, since);
   return r;
 }
 
 Clock& ResumeState::clock() {
   return *clock_;
+}
+
+void ResumeState::use_clock(Clock& base, Millis since_start) {
+  clock_ = std::make_unique<ResumeClock>(base, since_start);
 }
 
 void ResumeState::decide(ev::InFlight decision, ev::Via via) {
@@ -254,8 +258,16 @@ std::optional<CommandResult> ResumeState::recorded_result(uint64_t seq,
   r.spawn_failed = end.spawn_failed.value_or(false);
   if (end.error) r.error = end.error->value;
   r.duration = Millis(end.duration_ms);
-  r.out = read_output(dir_, seq, Stream::Out, capture_limit_);
-  r.err = read_output(dir_, seq, Stream::Err, capture_limit_);
+  for (Stream stream : {Stream::Out, Stream::Err}) {
+    Captured& kept = stream == Stream::Out ? r.out : r.err;
+    if (outputs_) {
+      OutputCapture capture(capture_limit_);
+      capture.append(outputs_(seq, stream));
+      kept = capture.finish();
+    } else {
+      kept = read_output(dir_, seq, stream, capture_limit_);
+    }
+  }
   return r;
 }
 
@@ -292,7 +304,8 @@ std::vector<Event> ResumeState::take_held() {
 
 // ------------------------------------------------------------ ResumeClock
 
-ResumeClock::ResumeClock(Millis since_start) : offset_(system_.now() - since_start) {}
+ResumeClock::ResumeClock(Clock& base, Millis since_start)
+    : system_(base), offset_(base.now() - since_start) {}
 
 Millis ResumeClock::real_now() {
   return system_.now() - offset_;

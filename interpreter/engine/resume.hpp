@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -132,6 +133,16 @@ class ResumeState {
   /// The replay's clock: recorded time while replaying, then real time since
   /// the run's original start (so timers keep the run's clock).
   Clock& clock();
+  /// Counts the live part on `base` instead of the system clock, the run's
+  /// original start `since_start` before base's now (`rbk test`'s virtual
+  /// time). Call before the engine starts.
+  void use_clock(Clock& base, Millis since_start);
+  /// Where recorded commands' output comes from instead of the run's
+  /// output files (`rbk test`, which keeps a case's output in memory):
+  /// the whole text command `seq` wrote to `stream`.
+  void set_outputs(std::function<std::string(uint64_t seq, Stream stream)> outputs) {
+    outputs_ = std::move(outputs);
+  }
 
  private:
   ResumeState() = default;
@@ -159,16 +170,20 @@ class ResumeState {
   int64_t last_elapsed_ = 0;
   ev::Resume resume_;
   std::vector<Event> held_;
-  std::mutex delivered_mu_;  // the timer thread delivers too
+  std::mutex delivered_mu_;                               // the timer thread delivers too
+  std::function<std::string(uint64_t, Stream)> outputs_;  // set_outputs(); else the files
+  std::unique_ptr<SystemClock> system_ = std::make_unique<SystemClock>();
   std::unique_ptr<class ResumeClock> clock_;
 };
 
 /// The clock of a resumed run: virtual while the replay runs (moved to each
-/// replayed event's recorded time; waits return at once), then the real
-/// clock counted from the run's original start, `since_start` ago.
+/// replayed event's recorded time; waits return at once), then `base`
+/// (the system clock, or rbk test's virtual one) counted from the run's
+/// original start, `since_start` ago.
 class ResumeClock final : public Clock {
  public:
-  explicit ResumeClock(Millis since_start);
+  ResumeClock(Clock& base, Millis since_start);
+  bool is_virtual() const override { return system_.is_virtual(); }
   Millis now() override;
   bool sleep_until(Millis deadline, const CancelToken* cancel) override;
   std::string wall_time() override;
@@ -181,8 +196,8 @@ class ResumeClock final : public Clock {
 
  private:
   Millis real_now();  // real time since the original start
-  SystemClock system_;
-  Millis offset_;  // original start on the system clock's scale (may be negative)
+  Clock& system_;     // the base clock
+  Millis offset_;     // original start on the system clock's scale (may be negative)
   std::mutex mu_;
   bool live_ = false;
   Millis virtual_{0};

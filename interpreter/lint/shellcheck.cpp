@@ -60,7 +60,7 @@ bool valid_name(const std::string& s) {
 
 /// Lines of `text` (split at '\n'; a text without a final newline still has
 /// its last line; an empty text has one empty line).
-std::vector<std::string_view> split_lines(std::string_view text) {
+std::vector<std::string_view> literal_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   size_t pos = 0;
   while (true) {
@@ -168,7 +168,7 @@ Span map_shell_position(const ast::Shell& shell, uint32_t line, uint32_t col, ui
     }
     return s;
   }
-  const auto lines = split_lines(shell.text);
+  const auto lines = literal_lines(shell.text);
   uint32_t b = source_offset(shell, lines, line, col);
   uint32_t e = source_offset(shell, lines, end_line, end_col);
   return Span::of(*shell.span.file, b, std::max(b, e));
@@ -258,7 +258,7 @@ Expected<std::vector<Diagnostics>, std::string> shellcheck_each(
         index >= checked.size())
       continue;
     const ast::Shell& shell = *checked[index]->shell;
-    const auto n_lines = static_cast<uint32_t>(split_lines(shell.text).size());
+    const auto n_lines = static_cast<uint32_t>(literal_lines(shell.text).size());
     int64_t code = c.value("code", int64_t{0});
     uint32_t line = get_u32(c, "line", 1);
     uint32_t col = get_u32(c, "column", 1);

@@ -45,7 +45,7 @@ const char* kind_text(ValueKind k) {
   return "value";
 }
 
-std::vector<std::string> split_lines(const std::string& s) {
+std::vector<std::string> capture_lines(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start < s.size()) {
@@ -84,7 +84,7 @@ Eval<Value> capture_field(const ast::Expr& e, const std::string& name, const Cap
       return Value::of_duration(c.duration_ms);
     case ast::CaptureField::Lines: {
       std::vector<Value> items;
-      for (auto& l : split_lines(c.stdout_text)) items.push_back(Value::of_text(std::move(l)));
+      for (auto& l : capture_lines(c.stdout_text)) items.push_back(Value::of_text(std::move(l)));
       return Value::of_list(std::move(items));
     }
     case ast::CaptureField::Json: {

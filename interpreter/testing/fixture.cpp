@@ -294,6 +294,30 @@ class FixtureReader : YamlReader {
     return x;
   }
 
+  /// `resume: {after: DURATION, in_flight: run_again|done|failed|stop,
+  /// terminal: BOOL}`.
+  void resume(const YAML::Node& n, FixtureInterrupt& i) {
+    if (!map_of(n, "resume")) return;
+    keys(n, {"after", "in_flight", "terminal"}, "resume key");
+    if (auto x = n["terminal"]) i.terminal = boolean(x, "resume.terminal");
+    if (auto x = n["after"])
+      if (auto d = duration(x, "resume.after")) i.down = *d;
+    if (auto x = n["in_flight"]) {
+      const std::string v = text(x, "resume.in_flight");
+      if (v == "run_again")
+        i.in_flight = std::optional<InFlightAnswer>(InFlightAnswer::RunAgain);
+      else if (v == "done")
+        i.in_flight = std::optional<InFlightAnswer>(InFlightAnswer::Done);
+      else if (v == "failed")
+        i.in_flight = std::optional<InFlightAnswer>(InFlightAnswer::Failed);
+      else if (v == "stop")
+        i.in_flight = std::optional<InFlightAnswer>();
+      else if (x.IsScalar())
+        error(x, "unknown in_flight answer '" + v + "'",
+              "in_flight answers are run_again, done, failed and stop");
+    }
+  }
+
   FixtureCase one_case(const YAML::Node& n, const std::map<std::string, std::string>& params,
                        const std::vector<CommandEntry>& shared) {
     FixtureCase c;
@@ -301,7 +325,8 @@ class FixtureReader : YamlReader {
     c.params = params;
     if (!map_of(n, "case")) return c;
     keys(n,
-         {"name", "params", "commands", "answers", "terminal", "approve", "yes", "force", "expect"},
+         {"name", "params", "commands", "answers", "terminal", "approve", "yes", "force",
+          "interrupt", "resume", "expect"},
          "case key");
     if (auto x = n["name"])
       c.name = text(x, "name");
@@ -321,6 +346,16 @@ class FixtureReader : YamlReader {
       }
     if (auto x = n["yes"]) c.yes = boolean(x, "yes").value_or(false);
     if (auto x = n["force"]) c.force = boolean(x, "force").value_or(false);
+    if (auto x = n["interrupt"]) {
+      FixtureInterrupt i;
+      i.step = text(x, "interrupt");
+      i.pos = pos_of(x);
+      ref(FixtureRef::Kind::Step, x, i.step);
+      if (auto r = n["resume"]) resume(r, i);
+      c.interrupt = std::move(i);
+    } else if (auto r = n["resume"]) {
+      error(r, "'resume' needs 'interrupt'", "interrupt: STEP says where the run dies");
+    }
     if (auto x = n["expect"])
       c.expect = expectation(x);
     else

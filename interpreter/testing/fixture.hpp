@@ -98,6 +98,19 @@ struct Expectation {
   std::vector<std::string> not_output;  // texts that must not
 };
 
+/// `interrupt: STEP` with `resume: {…}`: the run dies, as rbk killed with
+/// SIGKILL, while STEP's first command runs (its command_start written, no
+/// result), and is then resumed from what it recorded, as `rbk resume`.
+struct FixtureInterrupt {
+  std::string step;
+  FixturePos pos;
+  Millis down{0};                // resume.after: how long the run was down (timers fall due)
+  std::optional<bool> terminal;  // resume.terminal: unset = as the case's
+  /// resume.in_flight: the operator's answer when the command was destructive:
+  /// nullopt = stop; unset = the case gave none.
+  std::optional<std::optional<InFlightAnswer>> in_flight;
+};
+
 /// One scripted run.
 struct FixtureCase {
   std::string name;
@@ -109,7 +122,8 @@ struct FixtureCase {
   std::set<std::string> approve;  // --approve
   bool yes = false;               // --yes
   bool force = false;             // --force
-  Expectation expect;
+  std::optional<FixtureInterrupt> interrupt;
+  Expectation expect;  // of the whole run, resumed or not
 };
 
 /// A fixture file.

@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <optional>
 
 #include <re2/re2.h>
 
 #include "interpreter/base/diff.hpp"
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
+#include "interpreter/engine/resume.hpp"
 #include "interpreter/runtime/clock.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/value.hpp"
+#include "interpreter/testing/fixture_expect.hpp"
 
 namespace rbk {
 
@@ -26,6 +30,18 @@ struct CaseLog {
   std::string command_step;        // the step of the command about to run
   std::string asking_step;         // the step of the gate or manual step about to ask
   std::vector<std::string> fatal;  // the fixture could not answer: the case stops
+  /// `interrupt:`: rbk "died" (nothing more it does reaches a sink), and
+  /// whether it did already (a resumed run's command runs on).
+  bool dead = false;
+  bool died = false;
+  /// What each command wrote, by seq: a resume reads recorded output here.
+  std::map<uint64_t, std::pair<std::string, std::string>> outputs;
+
+  /// `interrupt:`: rbk dies as by SIGKILL while the command runs.
+  void die() {
+    dead = died = true;
+    if (cancel) cancel->cancel();  // the engine unwinds; nothing of it is kept
+  }
 
   /// Ends the case: the run is cancelled and `why` is its failure.
   void stop(std::string why) {
@@ -59,6 +75,7 @@ class CaseSink final : public EventSink {
  public:
   explicit CaseSink(CaseLog& log) : log_(log) {}
   void event(const Event& e) override {
+    if (log_.dead) return;
     log_.events.push_back(e);
     if (const auto* start = e.as<ev::CommandStart>()) log_.command_step = start->step;
     if (e.as<ev::CommandEnd>()) {
@@ -72,13 +89,34 @@ class CaseSink final : public EventSink {
     if (const auto* gate = e.as<ev::Gate>()) log_.asking_step = gate->step;
     append_texts(e, log_.transcript);
   }
-  void output(uint64_t, Stream stream, std::string_view chunk) override {
+  void output(uint64_t seq, Stream stream, std::string_view chunk) override {
+    if (log_.dead) return;
     (stream == Stream::Out ? out_ : err_).append(chunk);
+    auto& kept = log_.outputs[seq];
+    (stream == Stream::Out ? kept.first : kept.second).append(chunk);
   }
 
  private:
   CaseLog& log_;
   std::string out_, err_;  // the running command's output so far
+};
+
+/// Passes events and output on to `to` until rbk "dies" (`interrupt:`).
+class UntilDeath final : public EventSink {
+ public:
+  UntilDeath(const CaseLog& log, EventSink& to) : log_(log), to_(to) {}
+  void event(const Event& e) override {
+    if (!log_.dead) to_.event(e);
+  }
+  void output(uint64_t seq, Stream stream, std::string_view chunk) override {
+    if (!log_.dead) to_.output(seq, stream, chunk);
+  }
+  void sync() override { to_.sync(); }
+  std::string failure() const override { return to_.failure(); }
+
+ private:
+  const CaseLog& log_;
+  EventSink& to_;
 };
 
 /// Answers commands from the case's entries; never starts a process.
@@ -96,6 +134,11 @@ class ScriptedRunner final : public CommandRunner {
       }
     const std::string step = log_.command_step;
     const std::string text(trim(spec.script));
+    if (case_.interrupt && !log_.died && step == case_.interrupt->step) {
+      log_.die();  // its command_start is written; its result never will be
+      r.cancelled = true;
+      return r;
+    }
     const CommandEntry* entry = nullptr;
     size_t index = 0;
     for (; index < case_.commands.size(); ++index) {
@@ -168,9 +211,16 @@ class ScriptedRunner final : public CommandRunner {
 class ScriptedOperator final : public Operator {
  public:
   ScriptedOperator(const Fixture& f, const FixtureCase& c, FakeClock& clock, CaseLog& log)
-      : fixture_(f), case_(c), clock_(clock), log_(log), used_(c.answers.size(), false) {}
+      : fixture_(f),
+        case_(c),
+        clock_(clock),
+        log_(log),
+        used_(c.answers.size(), false),
+        terminal_(c.terminal) {}
 
-  bool interactive() const override { return case_.terminal; }
+  bool interactive() const override { return terminal_; }
+  /// The resume has its own terminal, or none (`resume.terminal`).
+  void set_terminal(bool terminal) { terminal_ = terminal; }
   std::string user() const override { return "rbk-test"; }
   std::optional<bool> confirm(const std::string& question) override {
     const Answer* a = take(Answer::Kind::Confirm, "a y/N question", question);
@@ -186,6 +236,22 @@ class ScriptedOperator final : public Operator {
     const Answer* a = take(Answer::Kind::Manual, "to do a manual step", instruction);
     if (!a) return std::nullopt;
     return a->manual;
+  }
+  std::optional<InFlightAnswer> in_flight(const InFlightQuestion& q) override {
+    log_.transcript +=
+        "destructive step " + q.step + " was running when the run died: `" + q.command + "`\n";
+    if (!q.probe.empty())
+      log_.transcript += "its check `" + q.probe + "` " +
+                         (q.probe_passed ? "passes" : "does not pass") + " now: " + q.probe_result +
+                         "\n";
+    if (!case_.interrupt || !case_.interrupt->in_flight) {
+      log_.stop(
+          "step '" + q.step +
+          "' is destructive and was running when the run died; the case does not say "
+          "what the operator decides\n  add: resume: {in_flight: run_again|done|failed|stop}");
+      return std::nullopt;
+    }
+    return *case_.interrupt->in_flight;
   }
 
   /// Answers the run never asked for.
@@ -227,167 +293,8 @@ class ScriptedOperator final : public Operator {
   FakeClock& clock_;
   CaseLog& log_;
   std::vector<bool> used_;
+  bool terminal_;
 };
-
-/// What the run did, in the shapes expectations are written in.
-struct Actual {
-  std::vector<std::string> causes, steps, ran, skipped, refused, failed, gates, undo, rollback;
-  struct Esc {
-    std::string role, rule, kind;
-    Millis at;
-  };
-  std::vector<Esc> escalations;
-  std::vector<std::string> trace;
-};
-
-Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
-  Actual a;
-  for (const auto& e : events) {
-    if (const auto* end = e.as<ev::StepEnd>()) {
-      const std::string& id = end->step;
-      const std::string status(name_of(end->status));
-      const std::string reason = end->reason.value_or(ev::Text()).value;
-      a.steps.push_back(id + " " + status);
-      a.trace.push_back("step " + id + " " + status + (reason.empty() ? "" : " (" + reason + ")"));
-      if (end->status == ev::StepStatus::Skipped)
-        a.skipped.push_back(id);
-      else if (end->status == ev::StepStatus::Refused)
-        a.refused.push_back(id);
-      else
-        a.ran.push_back(id);
-      if (end->status == ev::StepStatus::Failed) a.failed.push_back(id);
-      const bool acted =
-          end->status != ev::StepStatus::Skipped && end->status != ev::StepStatus::Refused;
-      if (end->section == ev::Section::Undo && acted) {
-        const std::string suffix = ".undo";
-        a.undo.push_back(id.size() > suffix.size() && id.ends_with(suffix)
-                             ? id.substr(0, id.size() - suffix.size())
-                             : id);
-      }
-      if (end->section == ev::Section::Rollback && acted) a.rollback.push_back(id);
-    } else if (const auto* c = e.as<ev::Cause>()) {
-      if (c->matched) a.causes.push_back(c->id);
-      a.trace.push_back("cause " + c->id + (c->matched ? " matched" : " not matched"));
-    } else if (const auto* sig = e.as<ev::Signal>()) {
-      a.trace.push_back("signal " + sig->id + (sig->firing ? " firing" : " not firing"));
-    } else if (const auto* gate = e.as<ev::Gate>()) {
-      a.gates.push_back(gate->step);
-    } else if (const auto* ans = e.as<ev::Answer>()) {
-      a.trace.push_back("gate " + ans->step + " " + std::string(name_of(ans->kind)) + ": " +
-                        (ans->passed
-                             ? "passed via " + std::string(ans->via ? name_of(*ans->via) : "")
-                             : "refused (" + ans->reason.value_or(ev::Text()).value + ")"));
-    } else if (const auto* m = e.as<ev::Manual>()) {
-      a.trace.push_back("manual " + m->step + ": " +
-                        (m->answer.value ? std::string(name_of(*m->answer.value)) : "no answer"));
-    } else if (const auto* esc = e.as<ev::Escalation>()) {
-      Actual::Esc x{esc->role, escalation_rule(*esc), std::string(name_of(esc->kind)),
-                    Millis(e.elapsed_ms)};
-      a.trace.push_back("escalation " + x.kind + " " + x.role + " (" + x.rule + ") at " +
-                        format_duration(e.elapsed_ms));
-      a.escalations.push_back(std::move(x));
-    } else if (const auto* rb = e.as<ev::Rollback>()) {
-      a.trace.push_back("rollback after " + rb->failed_step);
-    }
-  }
-  a.trace.push_back(std::string("end ") + outcome_name(result.outcome) + " (exit " +
-                    std::to_string(result.exit_code) + ")");
-  return a;
-}
-
-std::string join_lines(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += s + "\n";
-  return out;
-}
-
-/// A diff of two lists, one item per line, headed "--- expected / +++ actual".
-std::string list_diff(const std::vector<std::string>& expected,
-                      const std::vector<std::string>& actual) {
-  std::string d = unified_diff(join_lines(expected), join_lines(actual), "x");
-  // unified_diff names files; here the two sides are the expectation and the run.
-  size_t body = d.find('\n', d.find('\n') + 1);
-  std::string out = "    --- expected\n    +++ actual\n";
-  std::string rest = body == std::string::npos ? "" : d.substr(body + 1);
-  for (size_t at = 0; at < rest.size();) {
-    size_t eol = rest.find('\n', at);
-    if (eol == std::string::npos) eol = rest.size();
-    out += "    " + rest.substr(at, eol - at) + "\n";
-    at = eol + 1;
-  }
-  return out;
-}
-
-void compare_list(const char* what, const std::optional<std::vector<std::string>>& expected,
-                  const std::vector<std::string>& actual, std::vector<std::string>& failures) {
-  if (!expected || *expected == actual) return;
-  std::string d = list_diff(*expected, actual);
-  d.pop_back();  // the failure is one block; describe_failures ends the line
-  failures.push_back(std::string(what) + " differ:\n" + d);
-}
-
-/// An escalation of the run, showing only the fields `like` states (all without one).
-std::string render_escalation(const Actual::Esc& a, const ExpectedEscalation* like) {
-  std::string s = (!like || like->kind) ? a.kind + " " + a.role : a.role;
-  if (!like || like->rule) s += " (" + a.rule + ")";
-  if (!like || like->at) s += " at " + format_duration(a.at.count());
-  return s;
-}
-
-std::string render_escalation(const ExpectedEscalation& e) {
-  std::string s = (e.kind ? *e.kind + " " : std::string()) + e.role;
-  if (e.rule) s += " (" + *e.rule + ")";
-  if (e.at) s += " at " + format_duration(e.at->count());
-  return s;
-}
-
-std::vector<std::string> compare(const Expectation& x, const RunResult& result, const Actual& a,
-                                 const std::string& transcript) {
-  std::vector<std::string> failures;
-  const std::string got = std::string(outcome_name(result.outcome)) + " (exit " +
-                          std::to_string(result.exit_code) +
-                          (result.failed_step.empty() ? "" : ", at " + result.failed_step) + ")";
-  if (x.outcome && *x.outcome != outcome_name(result.outcome))
-    failures.push_back("outcome: expected " + *x.outcome + ", got " + got);
-  if (x.exit && *x.exit != result.exit_code)
-    failures.push_back("exit: expected " + std::to_string(*x.exit) + ", got " + got);
-  compare_list("causes", x.causes, a.causes, failures);
-  compare_list("steps", x.steps, a.steps, failures);
-  compare_list("ran", x.ran, a.ran, failures);
-  compare_list("skipped", x.skipped, a.skipped, failures);
-  compare_list("refused", x.refused, a.refused, failures);
-  compare_list("failed", x.failed, a.failed, failures);
-  compare_list("gates", x.gates, a.gates, failures);
-  compare_list("undo", x.undo, a.undo, failures);
-  compare_list("rollback", x.rollback, a.rollback, failures);
-  if (x.escalations) {
-    std::vector<std::string> want, have;
-    bool same = x.escalations->size() == a.escalations.size();
-    for (size_t i = 0; i < std::max(x.escalations->size(), a.escalations.size()); ++i) {
-      const ExpectedEscalation* e = i < x.escalations->size() ? &(*x.escalations)[i] : nullptr;
-      if (e) want.push_back(render_escalation(*e));
-      if (i < a.escalations.size()) {
-        const Actual::Esc& h = a.escalations[i];
-        have.push_back(render_escalation(h, e));
-        if (e && (h.role != e->role || (e->rule && *e->rule != h.rule) ||
-                  (e->kind && *e->kind != h.kind) || (e->at && *e->at != h.at)))
-          same = false;
-      }
-    }
-    if (!same) {
-      std::string d = list_diff(want, have);
-      d.pop_back();
-      failures.push_back("escalations differ:\n" + d);
-    }
-  }
-  for (const auto& s : x.output)
-    if (transcript.find(s) == std::string::npos)
-      failures.push_back("the output does not contain \"" + s + "\"");
-  for (const auto& s : x.not_output)
-    if (transcript.find(s) != std::string::npos)
-      failures.push_back("the output contains \"" + s + "\", which it must not");
-  return failures;
-}
 
 /// Every step id the fixture may name in the runbook: steps, signals and
 /// checks (with their generated ids), "ID.undo", and "RUNBOOK/…" for calls.
@@ -492,6 +399,49 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc) {
   return out;
 }
 
+namespace {
+
+/// After the case's run "died" (`interrupt:`): the resume, as `rbk resume`
+/// would begin it from the record the dead run left (the case's events so
+/// far, their output kept in memory), after `resume.after` of downtime.
+/// Null when it stops before the engine starts, `result` then saying how.
+std::unique_ptr<ResumeState> resume_case(const FixtureCase& c, const Config& config,
+                                         FakeClock& clock, CaseLog& log, ScriptedOperator& op,
+                                         RunResult& result) {
+  log.dead = false;
+  auto state = ResumeState::from_record(log.events, "", config.policy.capture_limit);
+  if (!state) {
+    log.fatal.push_back("the record the run left cannot be resumed: " + state.error());
+    return nullptr;
+  }
+  clock.advance(c.interrupt->down);
+  (*state)->use_clock(clock, clock.now());  // the fake clock's zero is the run's start
+  (*state)->set_outputs([&log](uint64_t seq, Stream stream) {
+    auto it = log.outputs.find(seq);
+    if (it == log.outputs.end()) return std::string();
+    return stream == Stream::Out ? it->second.first : it->second.second;
+  });
+  (*state)->resume_event().by = op.user();
+  op.set_terminal(c.interrupt->terminal.value_or(c.terminal));
+  // Decided before the engine starts, as cli/resume_run.cpp decides: a
+  // command that only reads runs again, --approve runs it again, and with no
+  // terminal nothing else can decide (refused, exit 4).
+  if (const auto& flying = (*state)->in_flight()) {
+    if (!flying->destructive || c.approve.count(flying->step)) {
+      (*state)->decide(ev::InFlight::RunAgain, ev::Via::Approve);
+    } else if (!op.interactive()) {
+      result = RunResult{};
+      result.outcome = Outcome::Refused;
+      result.exit_code = 4;
+      result.failed_step = flying->step;
+      return nullptr;
+    }
+  }
+  return std::move(*state);
+}
+
+}  // namespace
+
 CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget& target,
                     ModuleLoader& modules, EventSink* record) {
   CaseReport report;
@@ -514,7 +464,8 @@ CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget&
     ctx.op = &op;
     ctx.clock = &clock;
     ctx.sinks = {&sink};
-    if (record) ctx.sinks.push_back(record);
+    std::optional<UntilDeath> kept;  // a real record of the case, cut where rbk "died"
+    if (record) ctx.sinks.push_back(&kept.emplace(log, *record));
     ctx.cancel = &cancel;
     ctx.config = &config;
     ctx.patterns = target.patterns;
@@ -541,6 +492,31 @@ CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget&
     req.params = bound.values;
 
     RunResult result = run_runbook(ctx, req);
+    CancelToken resumed_cancel;  // the first run's was cancelled when it "died"
+    std::unique_ptr<ResumeState> resume;
+    if (c.interrupt && log.fatal.empty()) {
+      log.cancel = ctx.cancel = &resumed_cancel;
+      if (!log.died) {
+        report.failures.push_back("interrupt: step '" + c.interrupt->step +
+                                  "' never ran a command, so the run did not die there");
+        return report;
+      }
+      resume = resume_case(c, config, clock, log, op, result);
+      if (resume) {
+        ctx.resume = resume.get();
+        ctx.clock = &resume->clock();
+        result = run_runbook(ctx, req);
+        if (resume->stopped()) {
+          // As `rbk resume` when the operator stops at the question: exit 4.
+          result.outcome = Outcome::Refused;
+          result.exit_code = 4;
+        } else if (!resume->divergence().empty() && log.fatal.empty()) {
+          report.failures.push_back("the resume could not follow the record: " +
+                                    resume->divergence());
+          return report;
+        }
+      }
+    }
     Actual actual = actual_of(log.events, result);
     report.trace = actual.trace;
     report.outcome = outcome_name(result.outcome);
