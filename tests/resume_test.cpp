@@ -279,6 +279,11 @@ TEST_CASE("before it asks, resume runs the step's verify probe and shows what it
     CHECK(resumes[0]["probe"] == "echo checked >> probe.count; cat fix.count");
     CHECK(resumes[0]["probe_passed"] == true);
     CHECK(resumes[0]["probe_result"] == "exit 0\nrun");
+    // The report's timeline says what the check said when the operator decided.
+    Exit report = run_detached(p.dir(), {"report"});
+    CHECK(report.code == 0);
+    CHECK_THAT(report.out, Catch::Contains("counted as done after its check `echo checked >> "
+                                           "probe.count; cat fix.count` passed"));
   }
   SECTION("a probe that looks destructive is not run") {
     p.write_runbook("destructive\n      verify `rm -rf keep.d`");
@@ -291,12 +296,15 @@ TEST_CASE("before it asks, resume runs the step's verify probe and shows what it
   }
 }
 
-TEST_CASE("Ctrl-C says how to resume, and the stopped command is the one in flight",
+TEST_CASE("Ctrl-C or a lost terminal: the stopped command is the one in flight on resume",
           "[resume][pty]") {
+  const int sig = GENERATE(SIGINT, SIGHUP);
+  CAPTURE(sig);
   Project p(/*destructive=*/true);
-  const int pid = p.run_until_fix_then(SIGINT, {"--approve", "fix"});
+  const int pid = p.run_until_fix_then(sig, {"--approve", "fix"});
   CHECK(rbk::test::still_alive({pid}) == "");
-  CHECK_THAT(p.last_output, Catch::Contains("rbk resume"));
+  // Ctrl-C: the terminal is there to say how to go on (a hung-up one is not).
+  if (sig == SIGINT) CHECK_THAT(p.last_output, Catch::Contains("rbk resume"));
   REQUIRE(p.of_type("run_end").at(0)["outcome"] == "interrupted");
   // `on interrupted` reached someone although the run was cancelled.
   CHECK(p.read("notified.txt") == "stopped\n");

@@ -290,6 +290,8 @@ class Runner final : public Scope {
   Alert run_alert(const ast::Section& sec);
   BlockResult run_diagnose(const ast::Section& sec);
   void run_causes(const ast::Section& sec);
+  /// What a cause's condition read, by its source text, for the record.
+  std::map<std::string, ev::Text> cause_values(const ast::Expr& cond) const;
   BlockResult run_remediate(const ast::Section& sec);
   BlockResult run_verify(const ast::Section& sec);
   bool run_failure_path();

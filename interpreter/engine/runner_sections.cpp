@@ -94,6 +94,46 @@ BlockResult Runner::run_diagnose(const ast::Section& sec) {
   return {};
 }
 
+namespace {
+
+// The values a condition reads: each name, field or index path, whole
+// (`health.exit`, not `health` then `health.exit`).
+void cause_value_refs(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
+  switch (e.kind) {
+    case ast::ExprKind::Name:
+    case ast::ExprKind::Member:
+    case ast::ExprKind::Index:
+      out.push_back(&e);
+      return;
+    case ast::ExprKind::String:
+      for (const auto& part : e.string.parts)
+        if (part.expr) cause_value_refs(*part.expr, out);
+      return;
+    default:
+      for (const auto& item : e.items) cause_value_refs(*item, out);
+  }
+}
+
+// A value as a cause shows it: one line's worth (a capture may be long).
+constexpr size_t kCauseValueMax = 200;
+
+}  // namespace
+
+std::map<std::string, ev::Text> Runner::cause_values(const ast::Expr& cond) const {
+  std::vector<const ast::Expr*> refs;
+  cause_value_refs(cond, refs);
+  std::map<std::string, ev::Text> out;
+  std::lock_guard lock(state_mu_);
+  for (const ast::Expr* ref : refs) {
+    Eval<Value> v = evaluate(*ref, *this);
+    if (!v) continue;  // the condition's own warning says why
+    std::string shown = to_display(*v);
+    if (shown.size() > kCauseValueMax) shown = shown.substr(0, kCauseValueMax) + "…";
+    out.emplace(std::string(ref->span.text()), ev::Text(std::move(shown)));
+  }
+  return out;
+}
+
 void Runner::run_causes(const ast::Section& sec) {
   bus_.emit(ev::SectionStart{ev::Section::Causes});
   for (const auto& item : sec.items) {
@@ -104,8 +144,10 @@ void Runner::run_causes(const ast::Section& sec) {
       std::lock_guard lock(state_mu_);
       causes_[c->id.name] = matched;
     }
-    bus_.emit(ev::Cause{
-        .id = qualified(c->id.name), .title = text(c->title, c->id.name), .matched = matched});
+    ev::Cause event{
+        .id = qualified(c->id.name), .title = text(c->title, c->id.name), .matched = matched};
+    if (c->when) event.values = cause_values(*c->when);
+    bus_.emit(std::move(event));
   }
 }
 

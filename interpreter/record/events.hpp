@@ -383,9 +383,12 @@ struct Cause {
   std::string id{};
   Text title{};
   bool matched = false;
+  /// The values its condition read, by how the condition names them
+  /// (`conns`, `health.exit`), as shown: what the diagnosis found.
+  std::optional<std::map<std::string, Text>> values{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
-    f("id", s.id), f("title", s.title), f("matched", s.matched);
+    f("id", s.id), f("title", s.title), f("matched", s.matched), f("values", s.values);
   }
 };
 

@@ -91,12 +91,17 @@ class Drafter {
     if (const auto* x = e.as<ev::Note>())
       return timeline(timeline_entry(e, "step_note", x->step + ": " + x->text.value));
     if (const auto* x = e.as<ev::Cause>()) {
+      json values = json::object();
+      for (const auto& [name, value] : x->values.value_or(std::map<std::string, ev::Text>{}))
+        values[name] = value.value;
+      const std::string found = cause_values_text(values);
       data_["causes"].push_back(
-          {{"id", x->id}, {"title", x->title.value}, {"matched", x->matched}});
+          {{"id", x->id}, {"title", x->title.value}, {"matched", x->matched}, {"values", values}});
       if (x->matched)
-        timeline(timeline_entry(
-            e, "cause",
-            "cause " + x->id + " matched" + (x->title.empty() ? "" : ": " + x->title.value)));
+        timeline(timeline_entry(e, "cause",
+                                "cause " + x->id + " matched" +
+                                    (x->title.empty() ? "" : ": " + x->title.value) +
+                                    (found.empty() ? "" : " (" + found + ")")));
       return;
     }
     if (const auto* x = e.as<ev::Check>())
@@ -194,6 +199,10 @@ class Drafter {
               (*x.decision == ev::InFlight::RunAgain ? "run again"
                : *x.decision == ev::InFlight::Done   ? "counted as done"
                                                      : "counted as failed");
+    if (x.probe)
+      text += " after its check `" + x.probe->value + "` " +
+              (x.probe_passed.value_or(false) ? "passed" : "did not pass") +
+              (x.probe_result ? " (" + x.probe_result->value + ")" : "");
     if (x.runbook_changed) text += " (the runbook had changed: --allow-changed)";
     ended_ = false;
     data_["ended"] = nullptr;
@@ -300,6 +309,19 @@ Expected<std::string, std::string> file_sha256(const std::string& path) {
 }
 
 }  // namespace
+
+std::string cause_values_text(const json& values) {
+  std::string out;
+  if (!values.is_object()) return out;
+  for (const auto& [name, value] : values.items()) {
+    // One line: a value over several lines (a command's output) is quoted
+    // with its line breaks escaped.
+    std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    if (shown.find_first_of("\n\r\t") != std::string::npos) shown = json(shown).dump();
+    out += (out.empty() ? "" : ", ") + name + " = " + shown;
+  }
+  return out;
+}
 
 json report_data(const std::vector<Event>& events, const std::string& run_dir) {
   Drafter d(run_dir);

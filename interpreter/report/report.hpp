@@ -29,6 +29,10 @@ inline constexpr size_t kEvidenceBytes = 4000;
 /// directory (for the evidence files). docs/report.md documents each field.
 nlohmann::json report_data(const std::vector<Event>& events, const std::string& run_dir);
 
+/// A cause's `values` (from report_data) as one line: "conns = 97, limit = 90"
+/// (a value over several lines quoted, its line breaks escaped).
+std::string cause_values_text(const nlohmann::json& values);
+
 /// The default Markdown template (docs/report.md shows it).
 std::string_view default_report_template();
 

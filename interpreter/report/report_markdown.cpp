@@ -159,10 +159,11 @@ std::string block_summary(const json& d) {
 
 std::string block_causes(const json& d) {
   if (d["causes"].empty()) return "_The runbook evaluated no cause._";
-  std::string out = "| cause | | matched |\n| --- | --- | --- |\n";
+  std::string out = "| cause | | matched | what the diagnosis found |\n| --- | --- | --- | --- |\n";
   for (const auto& c : d["causes"])
     out += "| " + md_cell(field(c, "id")) + " | " + md_cell(field(c, "title")) + " | " +
-           (c["matched"].get<bool>() ? "**yes**" : "no") + " |\n";
+           (c["matched"].get<bool>() ? "**yes**" : "no") + " | " +
+           md_cell(cause_values_text(c.value("values", json::object()))) + " |\n";
   out.pop_back();
   return out;
 }
@@ -170,9 +171,11 @@ std::string block_causes(const json& d) {
 std::string block_root_cause(const json& d) {
   std::string out;
   for (const auto& c : d["causes"])
-    if (c["matched"].get<bool>())
+    if (c["matched"].get<bool>()) {
+      const std::string found = cause_values_text(c.value("values", json::object()));
       out += "- " + field(c, "id") + (field(c, "title").empty() ? "" : ": " + field(c, "title")) +
-             "\n";
+             (found.empty() ? "" : " (" + found + ")") + "\n";
+    }
   if (out.empty()) return "_To fill: no cause of the runbook matched._";
   return "_To confirm or correct: the runbook's diagnosis matched_\n\n" +
          out.substr(0, out.size() - 1);
