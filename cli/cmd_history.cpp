@@ -1,6 +1,7 @@
 // `rbk history`
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/project/config.hpp"
 #include "interpreter/record/history.hpp"
+#include "interpreter/report/report.hpp"
 
 namespace rbk::cli {
 
@@ -50,6 +52,16 @@ const char* outcome_color(const std::string& outcome) {
   return "\033[33m";
 }
 
+// --verify: each listed run's output files against the digests its record kept.
+std::map<std::string, VerifyResult> verify_runs(const std::vector<RunSummary>& runs) {
+  std::map<std::string, VerifyResult> out;
+  for (const auto& r : runs) {
+    std::vector<std::string> unreadable;  // listed already among the run's problems
+    out[r.run_id] = verify_outputs(read_events(r.dir, unreadable), r.dir);
+  }
+  return out;
+}
+
 nlohmann::json to_json(const RunSummary& r) {
   nlohmann::json j = {{"run_id", r.run_id},
                       {"dir", r.dir},
@@ -68,7 +80,8 @@ nlohmann::json to_json(const RunSummary& r) {
   return j;
 }
 
-std::string table(const std::vector<RunSummary>& runs, bool color) {
+std::string table(const std::vector<RunSummary>& runs, bool color,
+                  const std::map<std::string, VerifyResult>& verified) {
   using Row = std::vector<std::string>;
   std::vector<Row> rows;
   rows.push_back({"RUN", "STARTED (UTC)", "RUNBOOK", "OUTCOME", "EXIT", "DURATION", "FAILED STEP"});
@@ -96,6 +109,8 @@ std::string table(const std::vector<RunSummary>& runs, bool color) {
     if (i > 0) {
       const RunSummary& run = runs[i - 1];
       for (const auto& p : run.problems) out += "  problem: " + p + "\n";
+      if (auto v = verified.find(run.run_id); v != verified.end())
+        for (const auto& p : v->second.problems) out += "  not as recorded: " + p + "\n";
       if (run.resumable && run.problems.empty())
         out += "  resumable: rbk resume " + run.run_id +
                (run.stopped_at.empty() ? "" : " (stopped in step " + run.stopped_at + ")") + "\n";
@@ -143,18 +158,30 @@ int run_history(const HistoryOptions& opts) {
     runs.resize(static_cast<size_t>(opts.limit));
   }
 
+  const auto verified = opts.verify ? verify_runs(runs) : std::map<std::string, VerifyResult>{};
+  size_t changed = 0, checked = 0;
+  for (const auto& [id, v] : verified) changed += v.problems.size(), checked += v.checked;
   if (json_out) {
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& r : runs) all.push_back(to_json(r));
+    for (const auto& r : runs) {
+      all.push_back(to_json(r));
+      if (auto v = verified.find(r.run_id); v != verified.end())
+        all.back()["verify"] = {{"checked", v->second.checked},
+                                {"unverifiable", v->second.unverifiable},
+                                {"problems", v->second.problems}};
+    }
     write(stdout, json_text(all, 2) + "\n");
   } else {
-    write(stdout, table(runs, use_color(stdout)));
+    write(stdout, table(runs, use_color(stdout), verified));
   }
+  if (opts.verify)
+    write(stderr, format_str("{} of {} output files of {} {} not as recorded\n", changed, checked,
+                             runs.size(), runs.size() == 1 ? "run" : "runs"));
   if (older > 0) {
     write(stderr, format_str("{} older {} not shown (--limit 0 shows all)\n", older,
                              older == 1 ? "run" : "runs"));
   }
-  return kExitOk;
+  return changed > 0 ? kExitFindings : kExitOk;
 }
 
 }  // namespace rbk::cli

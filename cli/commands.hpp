@@ -72,6 +72,7 @@ int run_list(const ListOptions& opts);
 struct HistoryOptions {
   std::string format = "text";  // text | json
   int limit = 20;               // newest N runs; 0 = all
+  bool verify = false;          // check each listed run's output files (exit 1 on a change)
 };
 /// `rbk history`: past runs from the records directory.
 int run_history(const HistoryOptions& opts);

@@ -111,6 +111,9 @@ void build(CLI::App& app, Options& o) {
   hi->add_option("-n,--limit", o.history.limit, "Show the newest N runs (0: all)")
       ->check(CLI::Range(0, 1000000))
       ->default_str("20");
+  hi->add_flag("--verify", o.history.verify,
+               "Check each listed run's output files against the digests its record kept "
+               "(exit 1 when one changed or is gone)");
 
   auto* no = app.add_subcommand(
       "note", "Add a timestamped note to a run's timeline (default: the run going now)");

@@ -162,6 +162,7 @@ TEST_CASE("rbk report on a fresh run: Markdown, JSON, a file, --verify, a team's
 
   auto verified = run_detached(dir, {"report", "--verify"});
   CHECK(verified.code == 0);
+  CHECK(run_detached(dir, {"history", "--verify"}).code == 0);
   CHECK_THAT(verified.out, Catch::Contains("2 output files of"));
   const std::string run = data["run_id"];
   const std::string out1 = dir + "/.rbk/runs/" + run + "/output/0001.stdout";
@@ -169,6 +170,14 @@ TEST_CASE("rbk report on a fresh run: Markdown, JSON, a file, --verify, a team's
   auto tampered = run_detached(dir, {"report", run, "--verify"});
   CHECK(tampered.code == 1);
   CHECK_THAT(tampered.out, Catch::Contains("output/0001.stdout changed since the run"));
+  // The same check over every run `rbk history` lists.
+  auto all = run_detached(dir, {"history", "--verify"});
+  CHECK(all.code == 1);
+  CHECK_THAT(all.out, Catch::Contains("not as recorded: output/0001.stdout changed since the run"));
+  CHECK_THAT(all.err, Catch::Contains("1 of 2 output files of 1 run not as recorded"));
+  auto all_json = run_detached(dir, {"history", "--verify", "--format", "json"});
+  CHECK(all_json.code == 1);
+  CHECK(nlohmann::json::parse(all_json.out)[0]["verify"]["problems"].size() == 1);
 
   write_file(dir + "/team.md", "# {{runbook}}\n\n{{summary}}\n\n{{impact}}\n");
   write_file(dir + "/rbk.yaml", "redact:\n  - \"tok_[a-z0-9]+\"\nreport:\n  template: team.md\n");
