@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "interpreter/engine/resume.hpp"
+#include "interpreter/runtime/leftovers.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
@@ -451,6 +452,9 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
     const std::string dir = t->path.string();
     rbk::test::run_signalled_after(dir, run, k, SIGKILL);
     const std::string path = events_of(*t);
+    // No process of the killed run outlives it (its commands carry its id).
+    const std::string run_id = fs::path(path).parent_path().filename().string();
+    CHECK(rbk::test::still_alive(rbk::processes_with_env("RBK_RUN_ID", run_id)) == "");
     auto before = record_lines(path, true);
     bool ended = false;
     std::string in_flight;  // a command_start without its command_end
