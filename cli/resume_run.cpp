@@ -121,22 +121,9 @@ bool decide_in_flight(const RunOptions& opts, ResumeState& state, const TtyOpera
   const auto& flying = state.in_flight();
   if (!flying) return true;
   const std::string& step = flying->step;
-  if (!flying->destructive) {  // reading only: running it again is safe
-    state.decide(ev::InFlight::RunAgain, ev::Via::Approve);
+  if (state.decide_without_asking(listed(opts.approve, step), listed(opts.assume_done, step),
+                                  listed(opts.assume_failed, step)))
     return true;
-  }
-  if (listed(opts.assume_done, step)) {
-    state.decide(ev::InFlight::Done, ev::Via::Approve);
-    return true;
-  }
-  if (listed(opts.assume_failed, step)) {
-    state.decide(ev::InFlight::Failed, ev::Via::Approve);
-    return true;
-  }
-  if (listed(opts.approve, step)) {
-    state.decide(ev::InFlight::RunAgain, ev::Via::Approve);
-    return true;
-  }
   if (!op.interactive()) {
     write(stderr, "rbk: error: destructive step " + step + " was running when the run died: `" +
                       flying->command + "` started " + flying->started +

@@ -132,13 +132,7 @@ std::optional<ManualAnswer> TtyOperator::manual(const std::string& instruction) 
 }
 
 std::optional<InFlightAnswer> TtyOperator::in_flight(const InFlightQuestion& q) {
-  std::string told = "Destructive step " + q.step + " was running when the run died: `" +
-                     q.command + "` started " + q.started +
-                     "; no result was recorded, so it may have done its work, part of it, or "
-                     "nothing.\n";
-  if (!q.probe.empty())
-    told += "Its check `" + q.probe + "` " + (q.probe_passed ? "passes" : "does not pass") +
-            " now: " + q.probe_result + "\n";
+  const std::string told = describe(q);
   say(printable(told));
   while (true) {
     auto line = ask_line(

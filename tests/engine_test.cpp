@@ -327,6 +327,33 @@ TEST_CASE("a typed gate passes only on the exact value", "[engine][gate]") {
   CHECK(ok.runner.ran.size() == 3);
 }
 
+TEST_CASE("a typed gate whose value cannot be typed on one line refuses at once, saying why",
+          "[engine][gate]") {
+  Harness h(R"(runbook typed-lines {
+  title "Typed lines"
+  diagnose {
+    step hosts "Hosts" { run `list-hosts` as hosts }
+  }
+  remediate {
+    step drain "Drain" {
+      destructive
+      confirm typed hosts.stdout
+      run `drain-hosts`
+    }
+  }
+}
+)");
+  require_valid(h);
+  h.runner.on("list-hosts", {{.out = "web-1\nweb-2\n"}});
+  h.op.typed_answers = {std::string("web-1")};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(h.runner.ran == Lines{"list-hosts"});
+  CHECK(h.op.asked.empty());  // not asked: no answer could pass
+  CHECK_THAT(h.sink.of("answer").back().data["reason"].get<std::string>(),
+             Catch::Contains("holds a line break"));
+}
+
 TEST_CASE("a part of a prompt that cannot be evaluated does not hide the others",
           "[engine][gate]") {
   Harness h(R"(

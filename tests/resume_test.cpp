@@ -267,6 +267,9 @@ TEST_CASE("before it asks, resume runs the step's verify probe and shows what it
     CHECK(read_file(p.events_path()) == before);
     CHECK(p.read("fix.count") == "run\n");
     CHECK(p.read("probe.count") == "checked\n");
+    // Nobody was told of a resume that did not happen (`on interrupted`
+    // waits for the decision): the next resume tells them, once.
+    CHECK(p.read("notified.txt") == "");
   }
   SECTION("counted as done after the probe") {
     Exit e = p.resume_answering({"passes now: exit 0"}, "d");
@@ -280,6 +283,7 @@ TEST_CASE("before it asks, resume runs the step's verify probe and shows what it
     CHECK(resumes[0]["probe"] == "echo checked >> probe.count; cat fix.count");
     CHECK(resumes[0]["probe_passed"] == true);
     CHECK(resumes[0]["probe_result"] == "exit 0\nrun");
+    CHECK(p.read("notified.txt") == "stopped\n");  // `on interrupted`, after the decision
     // The report's timeline says what the check said when the operator decided.
     Exit report = run_detached(p.dir(), {"report"});
     CHECK(report.code == 0);
@@ -293,7 +297,9 @@ TEST_CASE("before it asks, resume runs the step's verify probe and shows what it
     INFO(p.last_output);
     CHECK(e.code == 0);
     CHECK(fs::exists(p.tmp.path / "keep.d"));
-    CHECK(p.of_type("resume").at(0)["probe_passed"] == false);
+    const auto resume = p.of_type("resume").at(0);
+    CHECK_FALSE(resume.contains("probe_passed"));  // it did not run: neither passed nor failed
+    CHECK_THAT(resume["probe_result"].get<std::string>(), Catch::StartsWith("not run:"));
   }
 }
 

@@ -16,6 +16,11 @@ RunResult run_runbook(EngineContext& ctx, const RunRequest& req) {
   Bus bus(ctx, masker);
   // Inline in virtual time, where the record's order must not depend on threads.
   Notifier notifier(ctx.clock->is_virtual());
+  // Resuming with a destructive command in flight that the operator has not
+  // decided about yet: nobody is paged (`on interrupted`, timers that fell
+  // due) before the decision, since stopping there must leave no trace, and
+  // a page sent but never recorded would be sent again by the next resume.
+  if (ctx.resume && ctx.resume->undecided()) notifier.hold();
   try {
     Runner runner(ctx, bus, notifier, req, 0, "", {});
     return runner.run();

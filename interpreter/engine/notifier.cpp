@@ -13,6 +13,13 @@ Notifier::~Notifier() {
 }
 
 void Notifier::post(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    if (held_) {
+      kept_.push_back(std::move(job));
+      return;
+    }
+  }
   if (inline_) {
     try {
       job();
@@ -28,6 +35,27 @@ void Notifier::post(std::function<void()> job) {
     workers_.emplace_back([this] { work(); });
   else
     wake_.notify_one();
+}
+
+void Notifier::hold() {
+  std::lock_guard lock(mu_);
+  held_ = true;
+}
+
+void Notifier::release() {
+  std::vector<std::function<void()>> kept;
+  {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    kept.swap(kept_);
+  }
+  for (auto& job : kept) post(std::move(job));
+}
+
+void Notifier::discard() {
+  std::lock_guard lock(mu_);
+  held_ = false;
+  kept_.clear();
 }
 
 void Notifier::drain() {

@@ -32,6 +32,14 @@ class Notifier {
   void post(std::function<void()> job);
   /// Returns once every job posted so far has finished.
   void drain();
+  /// Keeps jobs posted from now on instead of running them, until release()
+  /// runs them or discard() drops them: a resume does not page anyone before
+  /// its operator has decided to go on (stopping must leave no trace).
+  void hold();
+  /// Runs the jobs held, and every later one as it is posted.
+  void release();
+  /// Drops the jobs held (they were never run); later ones run as posted.
+  void discard();
 
  private:
   void work();
@@ -43,6 +51,8 @@ class Notifier {
   std::deque<std::function<void()>> jobs_;
   size_t running_ = 0;
   bool ending_ = false;
+  bool held_ = false;                        // hold() until release() or discard()
+  std::vector<std::function<void()>> kept_;  // posted while held
   std::vector<std::thread> workers_;
 };
 

@@ -193,6 +193,21 @@ void ResumeState::decide(ev::InFlight decision, ev::Via via) {
   resume_.via = via;
 }
 
+bool ResumeState::decide_without_asking(bool approved, bool assumed_done, bool assumed_failed) {
+  if (!in_flight_ || decision_) return true;
+  // --assume-* before --approve: --approve STEP may be there for the
+  // step's gate, the assumption is only about the command in flight.
+  if (!in_flight_->destructive)
+    decide(ev::InFlight::RunAgain, ev::Via::Approve);
+  else if (assumed_done)
+    decide(ev::InFlight::Done, ev::Via::Approve);
+  else if (assumed_failed)
+    decide(ev::InFlight::Failed, ev::Via::Approve);
+  else if (approved)
+    decide(ev::InFlight::RunAgain, ev::Via::Approve);
+  return decision_.has_value();
+}
+
 bool ResumeState::asks_at(const ev::CommandStart& start) const {
   if (live_ || !undecided() || next_ + 1 != expected_.size()) return false;
   const auto* last = expected_[next_].as<ev::CommandStart>();
@@ -207,18 +222,17 @@ std::string ResumeState::key(const ev::Escalation& e) {
 
 ResumeState::Take ResumeState::take(const Event& e) {
   if (live_) return Take::Held;  // not called once live; harmless if it is
-  if (!divergence_.empty()) return Take::Dropped;
+  if (diverged_.load()) return Take::Dropped;
   if (is_escalation(e)) {
     held_.push_back(e);
     return Take::Held;
   }
   if (is_warning(e)) return Take::Dropped;
   if (next_ >= expected_.size() || replay_key(e) != replay_key(expected_[next_])) {
-    diverged_.store(true);
-    divergence_ = next_ >= expected_.size()
-                      ? "the replay went past the end of the record with " + describe(e)
-                      : "the record has " + describe(expected_[next_]) +
-                            " where the runbook now makes " + describe(e);
+    diverge(next_ >= expected_.size()
+                ? "the replay went past the end of the record with " + describe(e)
+                : "the record has " + describe(expected_[next_]) + " where the runbook now makes " +
+                      describe(e));
     return Take::Diverged;
   }
   // A called runbook is compared where its call is replayed (the runbook's
@@ -227,11 +241,10 @@ ResumeState::Take ResumeState::take(const Event& e) {
   const auto* call_then = expected_[next_].as<ev::CallRunStart>();
   if (call_now && call_then && call_now->sha256 != call_then->sha256) {
     if (!allow_changed_) {
-      diverged_.store(true);
-      divergence_ = "the called runbook " + call_now->runbook + " (" + call_now->file +
-                    ") changed since the run started (sha256 " + call_then->sha256.substr(0, 12) +
-                    "… then, " + call_now->sha256.substr(0, 12) +
-                    "… now); --allow-changed resumes with it as it is now";
+      diverge("the called runbook " + call_now->runbook + " (" + call_now->file +
+              ") changed since the run started (sha256 " + call_then->sha256.substr(0, 12) +
+              "… then, " + call_now->sha256.substr(0, 12) +
+              "… now); --allow-changed resumes with it as it is now");
       return Take::Diverged;
     }
     resume_.runbook_changed = true;

@@ -65,6 +65,12 @@ class ResumeState {
 
   /// What to do with the in-flight command; the resume event says it.
   void decide(ev::InFlight decision, ev::Via via);
+  /// Decides what needs no question, before the engine starts (`rbk resume`
+  /// and rbk test alike): a command that only reads runs again;
+  /// `assumed_done`, `assumed_failed` (--assume-done/-failed STEP) count it
+  /// so; else `approved` (--approve STEP) runs it again. False when a
+  /// destructive command is left for the operator.
+  bool decide_without_asking(bool approved, bool assumed_done, bool assumed_failed);
   /// No decision yet about a destructive in-flight command: the engine asks
   /// the operator when the replay reaches it (after the step's probe).
   bool undecided() const { return in_flight_ && !decision_; }
@@ -105,10 +111,13 @@ class ResumeState {
   /// Takes the replay's next event; the record used up, live() turns true.
   /// `clock` is moved to the recorded time of a replayed event.
   Take take(const Event& e);
-  /// Why the replay diverged (empty while it has not).
+  /// Why the replay diverged (empty while it has not); read it once the
+  /// run is over.
   const std::string& divergence() const { return divergence_; }
-  /// The replay cannot go on the way the record went (the first reason stays).
+  /// The replay cannot go on the way the record went (the first reason
+  /// stays); from any thread.
   void diverge(std::string why) {
+    std::lock_guard lock(divergence_mu_);
     if (divergence_.empty()) divergence_ = std::move(why);
     diverged_.store(true);
   }
@@ -157,6 +166,7 @@ class ResumeState {
   bool allow_changed_ = false;
   bool stopped_ = false;
   bool stopped_by_signal_ = false;
+  std::mutex divergence_mu_;  // diverge() runs on the engine's and the timer's threads
   std::string divergence_;
   std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;

@@ -76,6 +76,9 @@ struct BlockResult {
   std::string reason;  // for the record: why it failed, was skipped or refused
   /// For a failed remediate step: what its `on failure` says happens next.
   ast::FailurePolicy then = ast::FailurePolicy::Rollback;
+  /// Failed in an `until` after the block's commands succeeded: they changed
+  /// the system, so the step's undo applies as if it had completed.
+  bool changed = false;
 };
 
 /// Whether non-zero exits are information (alert, diagnose, verify) or
@@ -262,7 +265,14 @@ class Runner final : public Scope {
   void settle_in_flight(const ev::CommandStart& start, ev::Section section,
                         const std::string& step);
   /// The step's `verify` probe, else its `until` check; null when none.
-  const ast::Shell* probe_of_step() const;
+  const StepStatement* probe_of_step() const;
+  /// Runs the probe once, unless it looks destructive or cannot see a
+  /// capture it reads, and puts what it said in `q` (masked).
+  void run_probe(const StepStatement& probe, ev::Section section, const std::string& step,
+                 InFlightQuestion& q);
+  /// What a command of `step` runs with (`too_big`: see command_env).
+  CommandSpec command_spec(const std::string& script, Millis timeout, ev::Section section,
+                           const std::string& step, std::vector<std::string>& too_big) const;
   void store_capture(const std::string& name, const CommandResult& r);
 
   BlockResult exec(const std::vector<StepStatement>& stmts, Mode mode, const std::string& step,

@@ -129,15 +129,8 @@ std::vector<std::pair<std::string, std::string>> Runner::command_env(
 
 CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
                                   ev::Section section, int attempt, bool evidence) {
-  const Policy& policy = ctx_.config->policy;
-  CommandSpec spec;
-  spec.script = shell.text;
   std::vector<std::string> too_big;
-  spec.env = command_env(section, step, &too_big);
-  spec.unset_env = bus_.secret_sources();
-  spec.timeout = timeout;
-  spec.grace = policy.grace;
-  spec.capture_limit = policy.capture_limit;
+  CommandSpec spec = command_spec(shell.text, timeout, section, step, too_big);
   uint64_t seq = ++*seq_;
   std::vector<std::string> names;
   for (const auto& [n, v] : spec.env) names.push_back(n);
@@ -202,8 +195,9 @@ std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start, ev:
     bus_.emit(start);
     if (write_ahead_) bus_.sync();
   };
-  // An earlier resume ran this one again, under the next number: so does the replay.
-  if (bus_.replaying() && resume.ran_again(start.seq)) renumber();
+  // An earlier resume ran this one again, under the next number: so does the
+  // replay (as often as it was run again).
+  while (bus_.replaying() && resume.ran_again(start.seq)) renumber();
   const auto& flying = resume.in_flight();
   if (flying && flying->seq == start.seq && resume.live()) {
     // The one that was running when the run died: counted as the operator
@@ -224,13 +218,58 @@ std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start, ev:
   return none;
 }
 
-const ast::Shell* Runner::probe_of_step() const {
+CommandSpec Runner::command_spec(const std::string& script, Millis timeout, ev::Section section,
+                                 const std::string& step, std::vector<std::string>& too_big) const {
+  const Policy& policy = ctx_.config->policy;
+  CommandSpec spec;
+  spec.script = script;
+  spec.env = command_env(section, step, &too_big);
+  spec.unset_env = bus_.secret_sources();
+  spec.timeout = timeout;
+  spec.grace = policy.grace;
+  spec.capture_limit = policy.capture_limit;
+  return spec;
+}
+
+const StepStatement* Runner::probe_of_step() const {
   if (!stmts_) return nullptr;
   for (const auto& s : *stmts_)
-    if (const auto* v = std::get_if<ast::Verify>(s.stmt)) return &v->shell;
+    if (std::holds_alternative<ast::Verify>(*s.stmt)) return &s;
   for (const auto& s : *stmts_)
-    if (const auto* u = std::get_if<ast::Until>(s.stmt)) return &u->shell;
+    if (std::holds_alternative<ast::Until>(*s.stmt)) return &s;
   return nullptr;
+}
+
+void Runner::run_probe(const StepStatement& probe, ev::Section section, const std::string& step,
+                       InFlightQuestion& q) {
+  const auto* verify = std::get_if<ast::Verify>(probe.stmt);
+  const ast::Shell& shell = verify ? verify->shell : std::get<ast::Until>(*probe.stmt).shell;
+  q.probe = bus_.mask(shell.text);
+  CommandVerdict verdict = ctx_.patterns->judge(shell.text);
+  if (verdict.destructive) {
+    // Run before any question and without a gate: it must only read.
+    q.probe_result = "not run: it looks destructive (" + verdict.destructive->pattern->why + ")";
+    return;
+  }
+  // With the probe's own template arguments, as it would run in the step.
+  const TemplateBinding* outer = binding_;
+  bind_template(probe);
+  std::vector<std::string> too_big;
+  CommandSpec spec =
+      command_spec(shell.text, ctx_.config->policy.default_timeout, section, step, too_big);
+  binding_ = outer;
+  if (std::string why = capture_too_big_for(shell.text, too_big); !why.empty()) {
+    q.probe_result = bus_.mask("not run: " + why);
+    return;
+  }
+  spec.capture_limit = kProbeOutputLimit;
+  CommandResult r = ctx_.runner->run(spec, nullptr);
+  q.probe_ran = true;
+  q.probe_passed = r.ok();
+  // Masked whole before the tail is taken: a secret cut in two would escape.
+  std::string tail = probe_tail(bus_.mask(r.out.text + r.err.text), kProbeOutputLines);
+  q.probe_result =
+      (r.ok() ? "exit 0" : describe_failure(r, spec.timeout)) + (tail.empty() ? "" : "\n" + tail);
 }
 
 void Runner::settle_in_flight(const ev::CommandStart& start, ev::Section section,
@@ -238,37 +277,20 @@ void Runner::settle_in_flight(const ev::CommandStart& start, ev::Section section
   ResumeState& resume = *ctx_.resume;
   if (!resume.asks_at(start)) return;
   const InFlightCommand& flying = *resume.in_flight();
-  InFlightQuestion q{.step = flying.step, .command = flying.command, .started = flying.started};
+  InFlightQuestion q{
+      .step = flying.step, .command = bus_.mask(flying.command), .started = flying.started};
   ev::Resume& marker = resume.resume_event();
-  if (const ast::Shell* probe = probe_of_step()) {
-    q.probe = probe->text;
-    CommandVerdict verdict = ctx_.patterns->judge(probe->text);
-    if (verdict.destructive) {
-      // Run before any question and without a gate: it must only read.
-      q.probe_result = "not run: it looks destructive (" + verdict.destructive->pattern->why + ")";
-    } else {
-      const Policy& policy = ctx_.config->policy;
-      CommandSpec spec;
-      spec.script = probe->text;
-      spec.env = command_env(section, step);
-      spec.unset_env = bus_.secret_sources();
-      spec.timeout = policy.default_timeout;
-      spec.grace = policy.grace;
-      spec.capture_limit = kProbeOutputLimit;
-      CommandResult r = ctx_.runner->run(spec, nullptr);
-      q.probe_passed = r.ok();
-      q.probe_result = r.ok() ? "exit 0" : describe_failure(r, spec.timeout);
-      std::string tail = probe_tail(r.out.text + r.err.text, kProbeOutputLines);
-      if (!tail.empty()) q.probe_result += "\n" + tail;
-      q.probe_result = bus_.mask(q.probe_result);
-    }
+  if (const StepStatement* probe = probe_of_step()) {
+    run_probe(*probe, section, step, q);
     marker.probe = ev::Text(q.probe);
     marker.probe_result = ev::Text(q.probe_result);
-    marker.probe_passed = q.probe_passed;
+    if (q.probe_ran) marker.probe_passed = q.probe_passed;
   }
-  std::optional<InFlightAnswer> answer = ctx_.op->in_flight(q);
+  std::optional<InFlightAnswer> answer;
+  if (!interrupted()) answer = ctx_.op->in_flight(q);
   if (!answer || interrupted()) {
     resume.stop(interrupted());
+    notifier_.discard();                     // nobody is told of a resume that did not happen
     if (ctx_.cancel) ctx_.cancel->cancel();  // the run unwinds; the replay drops every event
     return;
   }
@@ -276,6 +298,7 @@ void Runner::settle_in_flight(const ev::CommandStart& start, ev::Section section
                 : *answer == InFlightAnswer::Done   ? ev::InFlight::Done
                                                     : ev::InFlight::Failed,
                 ev::Via::Tty);
+  notifier_.release();  // the pages held while the operator decided
 }
 
 std::string Runner::capture_too_big_for(const std::string& script,
@@ -532,17 +555,24 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
 
 BlockResult Runner::exec(const std::vector<StepStatement>& stmts, Mode mode,
                          const std::string& step, ev::Section section, bool evidence) {
-  const auto* outer = std::exchange(stmts_, &stmts);  // an undo's block runs inside its step's
+  // The block a resume's probe is looked for in (probe_of_step); not left
+  // pointing at this one once it is over.
+  const auto* outer = std::exchange(stmts_, &stmts);
   struct Restore {
     const std::vector<StepStatement>*& at;
     const std::vector<StepStatement>* was;
     ~Restore() { at = was; }
   } restore{stmts_, outer};
+  bool acted = false;  // a `run` of this block succeeded
   for (const auto& s : stmts) {
     if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
     BlockResult r = exec_one(s, mode, step, section, evidence);
     binding_ = nullptr;
-    if (r.end != BlockEnd::Ok) return r;
+    if (r.end == BlockEnd::Ok && std::holds_alternative<ast::Run>(*s.stmt)) acted = true;
+    if (r.end != BlockEnd::Ok) {
+      r.changed = r.end == BlockEnd::Failed && acted && std::holds_alternative<ast::Until>(*s.stmt);
+      return r;
+    }
   }
   return {};
 }

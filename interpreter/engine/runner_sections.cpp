@@ -127,8 +127,13 @@ std::map<std::string, ev::Text> Runner::cause_values(const ast::Expr& cond) cons
   for (const ast::Expr* ref : refs) {
     Eval<Value> v = evaluate(*ref, *this);
     if (!v) continue;  // the condition's own warning says why
-    std::string shown = to_display(*v);
-    if (shown.size() > kCauseValueMax) shown = shown.substr(0, kCauseValueMax) + "…";
+    // Masked before it is cut: a secret cut in two would no longer match.
+    std::string shown = bus_.mask(to_display(*v));
+    if (shown.size() > kCauseValueMax) {
+      size_t end = kCauseValueMax;
+      while (end > 0 && (static_cast<unsigned char>(shown[end]) & 0xC0) == 0x80) --end;
+      shown = shown.substr(0, end) + "…";
+    }
     out.emplace(std::string(ref->span.text()), ev::Text(std::move(shown)));
   }
   return out;

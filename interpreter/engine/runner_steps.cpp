@@ -134,6 +134,14 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
         id + " if it should run");
   if (bus_.mask(expected) != expected)
     return refuse("the value to type contains a secret; approve the step with --approve " + id);
+  // A line break or a control character cannot be typed on one line: the
+  // gate would refuse every answer, so it says why at once.
+  if (std::any_of(expected.begin(), expected.end(),
+                  [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    return refuse(
+        "the value to type holds a line break or a control character, so it cannot be typed; "
+        "approve the step by name with --approve " +
+        id + " if it should run");
   // --yes answers y/N questions on a terminal. Without one it passes only
   // the `confirm` of a step that is not destructive, and only when the policy
   // allows approval without a terminal: a destructive step is approved by
@@ -224,7 +232,9 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
                   .duration_ms = count(now() - started)};
   if (!r.reason.empty()) end.reason = r.reason;
   bus_.emit(std::move(end));
-  if (r.end == BlockEnd::Ok && mode == Mode::Act) {
+  // A step that completed is undone when a later one fails; so is one whose
+  // `until` never held after its commands ran (they changed the system).
+  if ((r.end == BlockEnd::Ok || r.changed) && mode == Mode::Act) {
     for (const auto& st2 : stmts)
       if (const auto* u = std::get_if<ast::Undo>(st2.stmt))
         undo_stack_.push_back({id, u, st2.use, st2.tmpl});

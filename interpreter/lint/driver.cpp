@@ -20,7 +20,7 @@ Expected<LintPolicies, LoadProblem> lint_policies(Workspace& ws,
   auto& policies = out.policies;
   auto& policy_of = out.policy_of;
   policy_of.assign(files.size(), 0);
-  std::map<const Scope*, size_t> policy_index;
+  std::map<const ProjectScope*, size_t> policy_index;
   for (size_t i = 0; i < files.size(); ++i) {
     auto scope = ws.scope_for(files[i], warnings);
     if (!scope) return fail(std::move(scope.error()));

@@ -174,6 +174,7 @@ class Linter {
     };
     std::vector<Finding> hits;      // destructive matches
     std::vector<Finding> unknowns;  // commands rbk cannot analyse
+    std::vector<Finding> probes;    // destructive matches in a `verify` probe
     std::vector<const StepStatement*> undos;
     bool gated() const { return marked && confirm; }
   };
@@ -195,6 +196,14 @@ class Linter {
           c && (!out.confirm || (c->typed && !out.confirm->typed))) {
         out.confirm = c;
         out.confirm_at = &s;
+      }
+      if (const auto* probe = std::get_if<Verify>(s.stmt); probe && opts_.patterns) {
+        // Not one of the step's commands (it runs only on resume, ungated).
+        if (auto m = opts_.patterns->judge(probe->shell.text).destructive)
+          out.probes.push_back({s.use ? s.use->span : probe->shell.span_of(m->offset, m->length),
+                                "'" + command_excerpt(probe->shell.text, m->offset, m->length) +
+                                    "' (" + m->pattern->why + ")"});
+        continue;
       }
       const Shell* sh = nullptr;
       if (const auto* run = std::get_if<Run>(s.stmt)) sh = &run->shell;
@@ -229,6 +238,14 @@ class Linter {
       report("RBK101", h.span, "runs " + h.what + " but " + holder + " " + missing,
              "add 'destructive' and 'confirm \"…\"' to the " + where);
     }
+  }
+
+  /// RBK107: a `verify` probe runs ungated, before a question: it must only read.
+  void lint_probes(const Safety& s) {
+    for (const auto& p : s.probes)
+      report("RBK107", p.span, "the verify probe runs " + p.what + ", and a probe runs ungated",
+             "probe what the step's command changed (e.g. systemctl is-active, pg_isready); "
+             "never do it again");
   }
 
   /// The gate rules of an undo block: it asks before it runs, as a step does.
@@ -288,6 +305,7 @@ class Linter {
       lint_ungated(s, "the step", "step");
     }
     lint_unanalysable(s, read_only, read_only ? section_name(b.section) : "step");
+    lint_probes(s);
     // An undo block has a gate of its own when it runs.
     for (const StepStatement* u : s.undos) lint_undo(*u);
     if (b.section == SectionKind::Remediate && destructive && !s.has_undo && !has_rollback &&
@@ -527,6 +545,7 @@ class Linter {
       const Safety safety = safety_of(own);
       lint_ungated(safety, "template '" + t->id.name + "'", "template");
       lint_unanalysable(safety, false, "template");
+      lint_probes(safety);
       for (const StepStatement* u : safety.undos) lint_undo(*u);
       // Usage and shell variables, in the template's scope.
       std::set<std::string> used, known = rbk_vars();

@@ -201,7 +201,9 @@ class Drafter {
                                                      : "counted as failed");
     if (x.probe)
       text += " after its check `" + x.probe->value + "` " +
-              (x.probe_passed.value_or(false) ? "passed" : "did not pass") +
+              (!x.probe_passed   ? std::string("was not run")
+               : *x.probe_passed ? "passed"
+                                 : "did not pass") +
               (x.probe_result ? " (" + x.probe_result->value + ")" : "");
     if (x.runbook_changed) text += " (the runbook had changed: --allow-changed)";
     ended_ = false;

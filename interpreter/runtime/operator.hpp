@@ -22,11 +22,27 @@ struct InFlightQuestion {
   /// The step's verify probe (or its `until` check), run just now; empty
   /// when the step has none.
   std::string probe{};
-  /// How the probe went, e.g. "exit 0" or "exit 1: connection refused"
+  /// How the probe went: "exit 0", or how it failed, then its last lines
   /// (masked); or why it was not run.
   std::string probe_result{};
-  bool probe_passed = false;
+  bool probe_ran = false;
+  bool probe_passed = false;  // it ran and exited 0
 };
+
+/// What rbk knows about the in-flight command, as the question tells it.
+inline std::string describe(const InFlightQuestion& q) {
+  std::string out = "Destructive step " + q.step + " was running when the run died: `" + q.command +
+                    "` started " + q.started +
+                    "; no result was recorded, so it may have done its work, part of it, or "
+                    "nothing.\n";
+  if (!q.probe.empty())
+    out += "Its check `" + q.probe + "` " +
+           (!q.probe_ran     ? "was " + q.probe_result
+            : q.probe_passed ? "passes now: " + q.probe_result
+                             : "does not pass now: " + q.probe_result) +
+           "\n";
+  return out;
+}
 
 /// Asks the operator. Every method returns nullopt when no answer could be
 /// read (no terminal, end of input, or the run was interrupted).

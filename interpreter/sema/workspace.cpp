@@ -54,8 +54,8 @@ std::vector<std::string> Workspace::runbook_dirs() const {
   return dirs;
 }
 
-Expected<const Scope*, LoadProblem> Workspace::scope_for(const std::string& file,
-                                                         Diagnostics& warnings) {
+Expected<const ProjectScope*, LoadProblem> Workspace::scope_for(const std::string& file,
+                                                                Diagnostics& warnings) {
   std::error_code ec;
   const std::string dir = fs::absolute(fs::path(file), ec).parent_path().string();
   if (auto known = by_dir_.find(dir); known != by_dir_.end()) return known->second;
@@ -68,7 +68,8 @@ Expected<const Scope*, LoadProblem> Workspace::scope_for(const std::string& file
     if (has_errors(diags)) return fail(LoadProblem{std::move(diags), ""});
     warnings.insert(warnings.end(), diags.begin(), diags.end());
     std::vector<std::string> path = runbook_path(nearest, cwd_);
-    const Scope* scope = &scopes_.emplace_back(Scope{std::move(nearest), std::move(path)});
+    const ProjectScope* scope =
+        &scopes_.emplace_back(ProjectScope{std::move(nearest), std::move(path)});
     same = by_config_.emplace(key, scope).first;
   }
   by_dir_.emplace(dir, same->second);

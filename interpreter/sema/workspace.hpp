@@ -39,15 +39,18 @@ struct LoadedFile {
 /// Reads, parses and checks `file` (modules through `modules`).
 LoadedFile load_file(const std::string& file, ModuleLoader& modules);
 
-/// The rbk.yaml a file is used under, and the runbook path it gives.
-struct Scope {
+/// The rbk.yaml a file is used under, and the runbook path it gives. (Not
+/// `Scope`: that is the evaluation scope of runtime/evaluate.hpp, and two
+/// classes of one name break the one-definition rule: the linker kept one
+/// destructor for both, and a Workspace's config was never freed.)
+struct ProjectScope {
   Config config;
   std::vector<std::string> path;  // RBK_PATH, then the config's paths
 };
 
 /// A runbook found, loaded and checked, ready to run or plan.
 struct LoadedRunbook {
-  Scope scope;                                // the rbk.yaml nearest to the runbook
+  ProjectScope scope;                         // the rbk.yaml nearest to the runbook
   std::string file;                           // as found on the path
   ParseResult parsed;                         // parsed.document->runbook() is set
   std::unique_ptr<FileModuleLoader> modules;  // its imports, loaded and checked
@@ -78,7 +81,8 @@ class Workspace {
   /// with none, the working directory's. Read once per folder and per file;
   /// its diagnostics (warnings included) are in the problem or in
   /// `warnings` the first time it is read. Not thread-safe.
-  Expected<const Scope*, LoadProblem> scope_for(const std::string& file, Diagnostics& warnings);
+  Expected<const ProjectScope*, LoadProblem> scope_for(const std::string& file,
+                                                       Diagnostics& warnings);
 
   /// Finds `target` (a name on the path or a file), then loads and checks it
   /// under its nearest rbk.yaml; it must be a runbook without errors.
@@ -86,11 +90,11 @@ class Workspace {
 
  private:
   std::string cwd_;
-  Scope root_;
+  ProjectScope root_;
   Diagnostics warnings_;
-  std::map<std::string, const Scope*> by_dir_;     // folder → its scope
-  std::map<std::string, const Scope*> by_config_;  // rbk.yaml path → its scope
-  std::list<Scope> scopes_;                        // stable addresses
+  std::map<std::string, const ProjectScope*> by_dir_;     // folder → its scope
+  std::map<std::string, const ProjectScope*> by_config_;  // rbk.yaml path → its scope
+  std::list<ProjectScope> scopes_;                        // stable addresses
 };
 
 /// The destructive-command patterns every command uses (stdlib/), read once

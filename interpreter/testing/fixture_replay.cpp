@@ -238,12 +238,7 @@ class ScriptedOperator final : public Operator {
     return a->manual;
   }
   std::optional<InFlightAnswer> in_flight(const InFlightQuestion& q) override {
-    log_.transcript +=
-        "destructive step " + q.step + " was running when the run died: `" + q.command + "`\n";
-    if (!q.probe.empty())
-      log_.transcript += "its check `" + q.probe + "` " +
-                         (q.probe_passed ? "passes" : "does not pass") + " now: " + q.probe_result +
-                         "\n";
+    log_.transcript += describe(q);
     if (!case_.interrupt || !case_.interrupt->in_flight) {
       log_.stop(
           "step '" + q.step +
@@ -423,13 +418,11 @@ std::unique_ptr<ResumeState> resume_case(const FixtureCase& c, const Config& con
   });
   (*state)->resume_event().by = op.user();
   op.set_terminal(c.interrupt->terminal.value_or(c.terminal));
-  // Decided before the engine starts, as cli/resume_run.cpp decides: a
-  // command that only reads runs again, --approve runs it again, and with no
+  // Decided before the engine starts, as `rbk resume` decides; with no
   // terminal nothing else can decide (refused, exit 4).
   if (const auto& flying = (*state)->in_flight()) {
-    if (!flying->destructive || c.approve.count(flying->step)) {
-      (*state)->decide(ev::InFlight::RunAgain, ev::Via::Approve);
-    } else if (!op.interactive()) {
+    if (!(*state)->decide_without_asking(c.approve.count(flying->step) > 0, false, false) &&
+        !op.interactive()) {
       result = RunResult{};
       result.outcome = Outcome::Refused;
       result.exit_code = 4;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "interpreter/base/sha256.hpp"
 #include "interpreter/base/workers.hpp"
@@ -90,9 +91,11 @@ Expected<void, LoadProblem> TestSuite::add(const std::string& file, Diagnostics&
 std::vector<CaseResult> TestSuite::run() const {
   std::vector<CaseResult> jobs;
   std::vector<std::string> run_ids;  // for keep_records()
+  std::map<std::string, int> stems;  // fixtures of the same name in other folders
   for (const auto& l : loaded_) {
     std::string stem = std::filesystem::path(l.fixture.file->path()).filename().string();
     stem = stem.substr(0, stem.rfind(".test.y"));  // NAME.test.yaml or NAME.test.yml
+    if (int seen = stems[stem]++; seen > 0) stem += "." + std::to_string(seen + 1);
     for (const auto& c : l.fixture.cases) {
       jobs.push_back({&l, &c, {}, 0});
       run_ids.push_back(stem + "-case" + std::to_string(&c - l.fixture.cases.data() + 1));
