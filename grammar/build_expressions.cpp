@@ -97,6 +97,7 @@ ExprPtr Builder::to_expr(const Node& n) {
     // by plan, quoted in messages) is the whole of what was written.
     auto e = to_expr(*n.children.at(0));
     e->span = span(n);
+    e->parenthesized = true;
     return e;
   }
   if (is_string_node(n)) {

@@ -75,7 +75,10 @@ echo "== tests under sanitizers"
 # halt_on_error / abort_on_error: a report kills the process, so the test fails.
 export ASAN_OPTIONS="abort_on_error=1:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
-ctest --test-dir build-asan --output-on-failure -j "$test_jobs"
+# One more job than above: an instrumented rbk spends longer starting and
+# waiting on what it starts (pseudo-terminals, child processes, servers), so
+# the cores idle at -j3 while the ThreadSanitizer build is the only other work.
+ctest --test-dir build-asan --output-on-failure -j "$((test_jobs + 1))"
 
 if ! wait "$tsan_build"; then
   cat build-tsan/build.log

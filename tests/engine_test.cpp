@@ -329,7 +329,7 @@ TEST_CASE("a typed gate passes only on the exact value", "[engine][gate]") {
 
 TEST_CASE("a typed gate whose value cannot be typed on one line refuses at once, saying why",
           "[engine][gate]") {
-  Harness h(R"(runbook typed-lines {
+  const std::string text = R"(runbook typed-lines {
   title "Typed lines"
   diagnose {
     step hosts "Hosts" { run `list-hosts` as hosts }
@@ -342,7 +342,8 @@ TEST_CASE("a typed gate whose value cannot be typed on one line refuses at once,
     }
   }
 }
-)");
+)";
+  Harness h(text);
   require_valid(h);
   h.runner.on("list-hosts", {{.out = "web-1\nweb-2\n"}});
   h.op.typed_answers = {std::string("web-1")};
@@ -352,6 +353,13 @@ TEST_CASE("a typed gate whose value cannot be typed on one line refuses at once,
   CHECK(h.op.asked.empty());  // not asked: no answer could pass
   CHECK_THAT(h.sink.of("answer").back().data["reason"].get<std::string>(),
              Catch::Contains("holds a line break"));
+
+  // One line of output: its line break is not part of what is typed.
+  Harness one(text);
+  one.runner.on("list-hosts", {{.out = "web-1\n"}});
+  one.op.typed_answers = {std::string("web-1")};
+  CHECK(one.run().outcome == Outcome::Resolved);
+  CHECK(one.runner.ran == Lines{"list-hosts", "drain-hosts"});
 }
 
 TEST_CASE("a part of a prompt that cannot be evaluated does not hide the others",

@@ -128,16 +128,20 @@ TEST_CASE("fmt keeps meaning, comments and shell bytes, and is idempotent", "[fm
 
 TEST_CASE("fmt output has canonical details", "[fmt]") {
   rbk::ParseResult keep;
+  // Grouping the author wrote is kept, doubled parentheses become one, and
+  // what precedence needs is always there.
   auto doc = parse_text("x.rbk",
                         "runbook x{causes{cause a \"A\" when (x or y) and not (p == 1)\n"
-                        "cause b \"B\" when a or (b or c)}}",
+                        "cause b \"B\" when a or (b or c)\n"
+                        "cause c \"C\" when ((a)) and (b and c) or d}}",
                         keep);
   REQUIRE(doc);
   CHECK(rbk::format_document(*doc) ==
         "runbook x {\n"
         "  causes {\n"
-        "    cause a \"A\" when (x or y) and not p == 1\n"
+        "    cause a \"A\" when (x or y) and not (p == 1)\n"
         "    cause b \"B\" when a or (b or c)\n"
+        "    cause c \"C\" when (a) and (b and c) or d\n"
         "  }\n"
         "}\n");
 }

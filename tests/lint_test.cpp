@@ -186,6 +186,25 @@ TEST_CASE("lint levels from rbk.yaml", "[lint]") {
   }
 }
 
+TEST_CASE("critical is what rbk.yaml makes type its confirmations, not only the word",
+          "[lint][config]") {
+  // A project whose levels are sev1…sev4: sev1 is its critical level.
+  auto as_sev1 = [](const std::string& name) {
+    std::string t = test::read_file(test::source_dir() + "/tests/lint/" + name + ".rbk");
+    t.replace(t.find("severity critical"), 17, "severity sev1");
+    return t;
+  };
+  rbk::Config config = lint_config();
+  for (const char* level : {"sev1", "sev2", "sev3", "sev4"}) config.severities[level] = {};
+  const std::string confirm = as_sev1("RBK104-critical-untyped-confirm");
+  const std::string escalation = as_sev1("RBK208-critical-without-timed-escalation");
+  CHECK(count_code(lint_text("a.rbk", confirm, config), "RBK104") == 0);
+  CHECK(count_code(lint_text("b.rbk", escalation, config), "RBK208") == 0);
+  config.policy.typed_confirm_for = {"sev1"};
+  CHECK(count_code(lint_text("a.rbk", confirm, config), "RBK104") == 1);
+  CHECK(count_code(lint_text("b.rbk", escalation, config), "RBK208") == 1);
+}
+
 TEST_CASE("the lint section of rbk.yaml", "[lint][config]") {
   auto parse = [](const std::string& yaml, Diagnostics& errs) {
     auto file = std::make_shared<rbk::SourceFile>("rbk.yaml", yaml);

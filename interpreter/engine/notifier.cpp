@@ -15,6 +15,7 @@ Notifier::~Notifier() {
 void Notifier::post(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
+    if (dropping_) return;
     if (held_) {
       kept_.push_back(std::move(job));
       return;
@@ -55,6 +56,7 @@ void Notifier::release() {
 void Notifier::discard() {
   std::lock_guard lock(mu_);
   held_ = false;
+  dropping_ = true;
   kept_.clear();
 }
 

@@ -52,6 +52,7 @@ class Notifier {
   size_t running_ = 0;
   bool ending_ = false;
   bool held_ = false;                        // hold() until release() or discard()
+  bool dropping_ = false;                    // discard(): nothing runs any more
   std::vector<std::function<void()>> kept_;  // posted while held
   std::vector<std::thread> workers_;
 };

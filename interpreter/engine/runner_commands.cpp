@@ -251,13 +251,17 @@ void Runner::run_probe(const StepStatement& probe, ev::Section section, const st
     q.probe_result = "not run: it looks destructive (" + verdict.destructive->pattern->why + ")";
     return;
   }
-  // With the probe's own template arguments, as it would run in the step.
+  // With the probe's own template arguments, as it would run in the step;
+  // bound for the probe only (a `use` binds its arguments when its first
+  // statement runs, maybe after a command this probe comes before).
   const TemplateBinding* outer = binding_;
+  const bool bound_before = !probe.use || bindings_.count(probe.use) > 0;
   bind_template(probe);
   std::vector<std::string> too_big;
   CommandSpec spec =
       command_spec(shell.text, ctx_.config->policy.default_timeout, section, step, too_big);
   binding_ = outer;
+  if (!bound_before) bindings_.erase(probe.use);
   if (std::string why = capture_too_big_for(shell.text, too_big); !why.empty()) {
     q.probe_result = bus_.mask("not run: " + why);
     return;

@@ -22,6 +22,23 @@
 
 namespace rbk::engine {
 
+namespace {
+
+// True when `value` holds what cannot be typed on one line of a terminal.
+bool untypeable(std::string_view value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;  // C0 (a tab can be typed), DEL
+    // C1 controls, U+0080..U+009F: shown escaped, so they cannot be typed.
+    if (c == 0xC2 && i + 1 < value.size() &&
+        (static_cast<unsigned char>(value[i + 1]) & 0xE0) == 0x80)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 using nlohmann::json;
 
 Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
@@ -60,10 +77,17 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
         std::lock_guard lock(state_mu_);
         v = evaluate(*g.confirm->typed, *this);
       }
-      if (v)
+      if (v) {
         expected = to_display(*v);
-      else
+        // A command's output ends with a line break nobody types (`.stdout`
+        // of a one-line answer): the value is the line.
+        if (expected.ends_with("\r\n"))
+          expected.resize(expected.size() - 2);
+        else if (expected.ends_with('\n'))
+          expected.pop_back();
+      } else {
         warn(step, v.error());
+      }
     }
     // The policy's typed gate (no value named): the operator types the step id.
     if (expected.empty() && !(g.confirm && g.confirm->typed)) expected = step;
@@ -136,8 +160,7 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     return refuse("the value to type contains a secret; approve the step with --approve " + id);
   // A line break or a control character cannot be typed on one line: the
   // gate would refuse every answer, so it says why at once.
-  if (std::any_of(expected.begin(), expected.end(),
-                  [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+  if (untypeable(expected))
     return refuse(
         "the value to type holds a line break or a control character, so it cannot be typed; "
         "approve the step by name with --approve " +

@@ -101,7 +101,15 @@ class Linter {
     std::string severity;
     if (auto it = metas.find(MetaKind::Severity); it != metas.end() && it->second->word)
       severity = it->second->word->name;
-    const bool critical = severity == "critical";
+    // Critical: a severity rbk.yaml makes type its destructive confirmations
+    // (policy.typed_confirm_for: [sev1]); with none named there, the word.
+    const std::vector<std::string>* typed_for =
+        opts_.config ? &opts_.config->policy.typed_confirm_for : nullptr;
+    const bool critical =
+        !severity.empty() &&
+        (typed_for && !typed_for->empty()
+             ? std::find(typed_for->begin(), typed_for->end(), severity) != typed_for->end()
+             : severity == "critical");
     const bool has_rollback = sections.count(SectionKind::Rollback) > 0;
 
     // safety
@@ -263,6 +271,7 @@ class Linter {
     const Safety s = safety_of(stmts);
     lint_ungated(s, "the undo block", "undo block");
     lint_unanalysable(s, false, "undo block");
+    lint_probes(s);
   }
 
   /// RBK105 and RBK106 for one gated body (a step, signal, check, undo block

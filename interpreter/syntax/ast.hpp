@@ -100,6 +100,8 @@ struct Expr {
   std::optional<Regex> regex;  // Binary Matches: the right-hand side
   std::vector<ExprPtr>
       items;  // List items; Member/Index/Not: [object (, index)]; Binary: [lhs, rhs]
+  /// Written in parentheses: `rbk fmt` keeps the grouping an author chose.
+  bool parenthesized = false;
 };
 
 enum class FailurePolicy { Continue, Rollback, Abort };

@@ -103,6 +103,7 @@ json expr(const Expr& e) {
       }
       break;
   }
+  if (e.parenthesized) j["parenthesized"] = true;
   return j;
 }
 

@@ -99,11 +99,21 @@ std::string expr(const Expr& e, int depth);
 std::string expr_at(const ExprPtr& e, int min_prec, int depth) {
   if (!e) return std::string();
   std::string s = expr(*e, depth);
-  if (precedence(*e) < min_prec) return "(" + s + ")";
+  // Parentheses the precedence needs; those the author wrote come with expr().
+  if (!e->parenthesized && precedence(*e) < min_prec) return "(" + s + ")";
   return s;
 }
 
+std::string expr_unwrapped(const Expr& e, int depth);
+
+// Grouping parentheses are kept as written: `(a and b) or (c and d)` reads
+// better than the same without them, though it means the same.
 std::string expr(const Expr& e, int depth) {
+  if (e.parenthesized) return "(" + expr_unwrapped(e, depth) + ")";
+  return expr_unwrapped(e, depth);
+}
+
+std::string expr_unwrapped(const Expr& e, int depth) {
   switch (e.kind) {
     case ExprKind::String:
       return string_lit(e.string, depth);

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <map>
+#include <set>
 
 #include "interpreter/base/sha256.hpp"
 #include "interpreter/base/workers.hpp"
@@ -91,11 +91,12 @@ Expected<void, LoadProblem> TestSuite::add(const std::string& file, Diagnostics&
 std::vector<CaseResult> TestSuite::run() const {
   std::vector<CaseResult> jobs;
   std::vector<std::string> run_ids;  // for keep_records()
-  std::map<std::string, int> stems;  // fixtures of the same name in other folders
+  std::set<std::string> stems;       // taken: fixtures of one name in other folders differ
   for (const auto& l : loaded_) {
-    std::string stem = std::filesystem::path(l.fixture.file->path()).filename().string();
-    stem = stem.substr(0, stem.rfind(".test.y"));  // NAME.test.yaml or NAME.test.yml
-    if (int seen = stems[stem]++; seen > 0) stem += "." + std::to_string(seen + 1);
+    const std::string name = std::filesystem::path(l.fixture.file->path()).filename().string();
+    const std::string base = name.substr(0, name.rfind(".test.y"));  // NAME.test.y(a)ml
+    std::string stem = base;
+    for (int k = 2; !stems.insert(stem).second; ++k) stem = base + "." + std::to_string(k);
     for (const auto& c : l.fixture.cases) {
       jobs.push_back({&l, &c, {}, 0});
       run_ids.push_back(stem + "-case" + std::to_string(&c - l.fixture.cases.data() + 1));

@@ -45,7 +45,7 @@ class TestSuite {
   std::vector<CaseResult> run() const;
   /// Keeps each case's run as a record in `records_dir`, under the run id
   /// FIXTURE-caseN (the fixture's file name without `.test.yaml`, then `.2`,
-  /// `.3`… for another fixture of the same name; N from 1).
+  /// `.3`… until it is unique, for fixtures of one name; N from 1).
   void keep_records(std::string records_dir) { records_dir_ = std::move(records_dir); }
 
  private:
