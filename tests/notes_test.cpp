@@ -9,10 +9,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "interpreter/record/notes.hpp"
@@ -168,6 +170,7 @@ TEST_CASE("notes from several processes while the run writes: none lost, none to
   // And through the command, as a person would, meanwhile.
   for (int i = 0; i < 3; ++i) {
     Exit e = run_detached(dir, {"note", "by hand " + std::to_string(i)});
+    INFO(e.err);
     CHECK(e.code == 0);
   }
   for (pid_t pid : pids) {
@@ -261,4 +264,72 @@ TEST_CASE("a run is going while an rbk holds its lock exclusively, and a look ta
   CHECK(::flock(other, LOCK_EX | LOCK_NB) == 0);
   ::close(other);
   CHECK_FALSE(rbk::record_in_use(run.string()));
+}
+
+TEST_CASE("a held lock is seen however busy the machine's lock list is", "[notes]") {
+  rbk::test::TempDir tmp;
+  tmp.synthetic_records = true;
+  const fs::path run = tmp.dir("runs/r4");
+  write_file((run / "lock").string(), "");
+  const int held = ::open((run / "lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(held >= 0);
+  REQUIRE(::flock(held, LOCK_EX) == 0);
+  // Over a page of lock lines, and locks taken and dropped all the while:
+  // /proc/locks, read a page at a time, dropped lines then.
+  std::vector<int> others;
+  for (int i = 0; i < 150; ++i) {
+    const int fd = ::open((run.parent_path() / ("other" + std::to_string(i))).c_str(),
+                          O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    others.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> churn;
+  const std::string busy = (run.parent_path() / "busy").string();
+  for (int t = 0; t < 3; ++t)
+    churn.emplace_back([&] {
+      const int fd = ::open(busy.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return;
+      while (!stop) {
+        ::flock(fd, LOCK_EX);
+        ::flock(fd, LOCK_UN);
+      }
+      ::close(fd);
+    });
+  int missed = 0;
+  for (int i = 0; i < 3000; ++i)
+    if (!rbk::record_in_use(run.string())) ++missed;
+  stop = true;
+  for (auto& t : churn) t.join();
+  for (int fd : others) ::close(fd);
+  ::close(held);
+  CHECK(missed == 0);
+  CHECK_FALSE(rbk::record_in_use(run.string()));
+}
+
+TEST_CASE("looking whether a run is going never turns away the rbk that resumes it", "[notes]") {
+  rbk::test::TempDir tmp;
+  tmp.synthetic_records = true;
+  const fs::path run = tmp.dir("runs/r5");
+  write_file((run / "events.jsonl").string(), run_start_line("r5"));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> lookers;
+  for (int t = 0; t < 2; ++t)
+    lookers.emplace_back([&] {
+      while (!stop) rbk::record_in_use(run.string());
+    });
+  int refused = 0;
+  std::string why;
+  for (int i = 0; i < 3000; ++i) {
+    auto record = rbk::RunRecord::reopen(run.string());
+    if (!record) {
+      ++refused;
+      why = record.error();
+    }
+  }
+  stop = true;
+  for (auto& t : lookers) t.join();
+  INFO(why);
+  CHECK(refused == 0);
 }

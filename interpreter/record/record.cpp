@@ -2,7 +2,6 @@
 
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/json_text.hpp"
-#include "interpreter/base/source.hpp"
 #include "interpreter/record/event_json.hpp"
 
 #include <cerrno>
@@ -13,13 +12,11 @@
 #include <filesystem>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <system_error>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "interpreter/base/format_str.hpp"
@@ -70,11 +67,20 @@ int open_file(const std::string& path, int flags) {
 int take_lock(const std::string& dir) {
   int fd = open_file(dir + "/lock", O_RDWR | O_CREAT);
   if (fd < 0) return -1;
-  int rc;
-  do {
-    rc = ::flock(fd, LOCK_EX | LOCK_NB);
-  } while (rc != 0 && errno == EINTR);
-  if (rc == 0) return fd;
+  // record_in_use() looks with a shared lock held for a moment: a refusal
+  // is tried again for a while, so a look never turns an rbk away. A run
+  // holds the lock for as long as it lasts, far longer than this.
+  constexpr int kTries = 200;
+  constexpr timespec kPause{0, 1'000'000};  // 1 ms: 200 ms in all
+  for (int attempt = 1;; ++attempt) {
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0) return fd;
+    if (errno != EWOULDBLOCK || attempt == kTries) break;
+    ::nanosleep(&kPause, nullptr);
+  }
   int err = errno;
   ::close(fd);
   errno = err;
@@ -320,41 +326,14 @@ void RunRecord::sync() {
   }
 }
 
-namespace {
-
-// Whether /proc/locks lists an exclusive flock on the file with this device
-// and inode; nullopt when /proc/locks cannot be read. Reading it takes no
-// lock, so a probe never makes a starting or resuming rbk fail to take its own.
-std::optional<bool> listed_in_proc_locks(dev_t dev, ino_t ino) {
-  auto text = read_regular_file("/proc/locks", size_t{64} << 20);
-  if (!text) return std::nullopt;
-  // "1: FLOCK  ADVISORY  WRITE 28356 fe:00:10969224 0 EOF": the device's
-  // major and minor in hex, then the inode; a waiter's line has "->" after
-  // the number and holds nothing.
-  const std::string want = format_str("{:02x}:{:02x}:{}", major(dev), minor(dev), ino);
-  std::istringstream lines(*text);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream fields(line);
-    std::string number, kind, mode, access, pid, file;
-    fields >> number >> kind >> mode >> access >> pid >> file;
-    if (kind == "FLOCK" && access == "WRITE" && file == want) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 bool record_in_use(const std::string& run_dir) {
+  // A shared lock, tried without waiting and dropped at once, fails only
+  // while a writer holds the exclusive one. (/proc/locks was read here once:
+  // it is a seq_file read a page at a time, and a lock list that changes
+  // between pages drops lines, so a live run was now and then reported
+  // gone; see take_lock() for why the look does not get in a writer's way.)
   const int fd = open_file(run_dir + "/lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return false;  // no lock file: no rbk ever wrote here (or not any more)
-  struct stat st {};
-  if (::fstat(fd, &st) == 0) {
-    if (auto listed = listed_in_proc_locks(st.st_dev, st.st_ino)) {
-      ::close(fd);
-      return *listed;
-    }
-  }
-  // No /proc/locks: a shared lock held for a moment tells.
   int rc;
   do {
     rc = ::flock(fd, LOCK_SH | LOCK_NB);

@@ -93,9 +93,8 @@ class RunRecord final : public EventSink {
 int64_t whole_lines_end(int fd, int64_t size);
 
 /// True while an rbk holds RUN_DIR/lock: the run (or its resume) is going.
-/// Read from /proc/locks, which takes no lock, so asking never gets in the
-/// way of an rbk taking its own; without /proc/locks, a shared flock held
-/// for a moment tells.
+/// A shared flock held for a moment tells; an rbk taking the lock tries
+/// again for a while, so asking never turns it away.
 bool record_in_use(const std::string& run_dir);
 
 /// True for a name a run's directory can have: not empty, not "." or "..",
