@@ -3,6 +3,8 @@
 // secret command, no notification command. Loading (rbk.yaml, the runbook
 // path, parse, check, -p) is shared with `rbk run`, so both refuse the same
 // input with the same messages.
+#include <filesystem>
+#include <map>
 #include <optional>
 
 #include "cli/commands.hpp"
@@ -13,6 +15,7 @@
 #include "interpreter/plan/plan_json.hpp"
 #include "interpreter/plan/show.hpp"
 #include "interpreter/sema/expand.hpp"
+#include "interpreter/sema/workspace.hpp"
 
 namespace rbk::cli {
 
@@ -20,6 +23,10 @@ namespace {
 
 /// The plan of the runbook `opts` names; nullopt after printing why not.
 std::optional<Plan> plan_of(const RunOptions& opts) {
+  // Called runbooks are found as `rbk run` finds them (the runbook path,
+  // then the caller's folder), so the plan lists the gates they will ask.
+  CalledRunbooks called;
+  std::map<std::string, Imports> callee_imports;
   std::unique_ptr<RunTarget> target = load_run_target(opts.target, opts.params);
   if (!target) return std::nullopt;  // what went wrong is already on stderr
   const LoadedRunbook* loaded = target->runbook.get();
@@ -41,6 +48,21 @@ std::optional<Plan> plan_of(const RunOptions& opts) {
   in.patterns = &target->patterns;
   in.file = loaded->file;
   in.secret_values = env_secret_values(*in.runbook);
+  std::vector<std::string> search = loaded->scope.path;
+  const std::string dir = std::filesystem::path(loaded->file).parent_path().string();
+  search.push_back(dir.empty() ? "." : dir);
+  in.find_callee = [&](const std::string& name) -> std::optional<PlannedCallee> {
+    auto doc = called.find(search, name);
+    if (!doc || !*doc || !(*doc)->runbook()) return std::nullopt;
+    auto it = callee_imports.find(name);
+    if (it == callee_imports.end()) {
+      std::vector<std::string> errors;  // the run would fail the call step; the plan shows less
+      it = callee_imports.emplace(name, resolve_imports(**doc, *loaded->modules, errors)).first;
+    }
+    return PlannedCallee{.runbook = (*doc)->runbook(),
+                         .imports = &it->second,
+                         .file = (*doc)->source ? display_path((*doc)->source->path()) : name};
+  };
   return make_plan(in);
 }
 

@@ -138,9 +138,18 @@ void TextDisplay::event(const Event& event) {
                                           : std::string("none (rbk's defaults)")));
   } else if (const auto* call = e.as<ev::CallRunStart>()) {
     line(paint("1", "  ↳ calling " + call->runbook));
+    calls_.push_back(call->runbook);
+  } else if (const auto* back = e.as<ev::CallRunEnd>()) {
+    if (!calls_.empty()) calls_.pop_back();
+    line(paint("1", "  ↲ " + back->runbook + " " + outcome_name(back->outcome) +
+                        (calls_.empty() ? "" : ", back in " + calls_.back())));
   } else if (const auto* sec = e.as<ev::SectionStart>()) {
+    // A called runbook's sections say whose they are: its steps are
+    // approved as CALLED/STEP, and its remediate is not the caller's.
+    std::string whose;
+    for (const auto& c : calls_) whose += c + " › ";
     line("");
-    line(paint("1;36", "── " + std::string(name_of(sec->section)) + " "));
+    line(paint("1;36", "── " + whose + std::string(name_of(sec->section)) + " "));
   } else if (const auto* step = e.as<ev::StepStart>()) {
     line("  " + paint("1", step->step) + (step->title.empty() ? "" : "  " + step->title.value) +
          (step->destructive ? paint("33", "  [destructive]") : ""));

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "interpreter/record/events.hpp"
 
@@ -81,6 +82,7 @@ class TextDisplay final : public EventSink {
   bool ticker_shown_ = false;
   bool stop_ = false;
   std::string running_step_;
+  std::vector<std::string> calls_;  // the called runbooks running now, outermost first
   std::chrono::steady_clock::time_point running_since_;
   std::chrono::steady_clock::time_point last_output_;
   std::thread ticker_;

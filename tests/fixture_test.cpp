@@ -345,3 +345,55 @@ TEST_CASE("each shipped runbook's fixture covers every cause, a refusal, a rollb
   }
   CHECK(runbooks >= 15);
 }
+
+TEST_CASE("a called runbook's undo, escalations, gate names and causes hold in its caller",
+          "[fixture]") {
+  // tests/call/fix-api.test.yaml states each: the callee's undo runs when the
+  // caller fails later, its rules fire, its gates are CALLED/STEP.
+  auto r = test::run_detached(test::source_dir(), {"test", "tests/call"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("5 passed, 0 failed") != std::string::npos);
+}
+
+TEST_CASE("a real run with a call, recorded with --record-fixture, replays", "[fixture]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path.string();
+  test::write_file(tmp.dir("runbooks") / "inner.rbk", R"(runbook inner {
+  title "Inner"
+  diagnose {
+    step look "Look" { run `echo down` as state }
+  }
+  causes {
+    cause down "Down" when state contains "down"
+  }
+  remediate {
+    step mark "Mark" when cause.down {
+      run `echo marked`
+      undo { run `echo unmarked` }
+    }
+  }
+}
+)");
+  test::write_file(tmp.dir("runbooks") / "outer.rbk", R"(runbook outer {
+  title "Outer"
+  remediate {
+    step first "Call inner" { call inner }
+    step breaks "Fails" { run `echo broken >&2; exit 4` }
+  }
+}
+)");
+  auto run = test::run_detached(dir, {"run", "outer", "--record-fixture", "outer.test.yaml"});
+  INFO(run.out << run.err);
+  REQUIRE(run.code == 1);
+  CHECK(run.out.find("unmarked") != std::string::npos);  // the callee's undo ran
+  CHECK(run.out.find("── inner › remediate") != std::string::npos);
+  const std::string fixture = test::read_file(dir + "/outer.test.yaml");
+  INFO(fixture);
+  CHECK(fixture.find("causes: [inner/down]") != std::string::npos);
+  CHECK(fixture.find("- inner/mark.undo ok") != std::string::npos);
+  auto replay = test::run_detached(dir, {"test", "outer.test.yaml"});
+  INFO(replay.out << replay.err);
+  CHECK(replay.code == 0);
+  CHECK(replay.out.find("1 passed, 0 failed") != std::string::npos);
+}

@@ -16,6 +16,7 @@
 #include "interpreter/sema/expand.hpp"
 #include "interpreter/sema/file_modules.hpp"
 #include "interpreter/sema/module_loader.hpp"
+#include "processes.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -549,4 +550,32 @@ TEST_CASE("the planner and renderers cope with missing inputs", "[plan]") {
   CHECK(item(masked_json, "s")["statements"][0]["kind"] == "run");
   CHECK_THAT(rbk::render_plan(masked), Catch::Contains("run `*** -rf /x`"));
   CHECK(rbk::render_markdown(masked).find("rm -rf") == std::string::npos);
+}
+
+TEST_CASE("plan and show of a caller list the gates and undo blocks a call brings", "[plan]") {
+  const std::string root = rbk::test::source_dir();
+  auto plan = rbk::test::run_detached(root, {"plan", "tests/call/fix-api.rbk"});
+  INFO(plan.out << plan.err);
+  REQUIRE(plan.code == 0);
+  CHECK_THAT(plan.out, Catch::Contains("(runs tests/call/freeze.rbk in this run"));
+  // Held to the caller's sev1: the callee's destructive gate is typed.
+  CHECK_THAT(plan.out, Catch::Contains("GATE in it: freeze/on typed confirmation (destructive); "
+                                       "without a terminal: --approve freeze/on"));
+  CHECK_THAT(plan.out, Catch::Contains("undo if a later step fails, newest first: freeze/on"));
+  // No rollback section, but undo blocks run all the same.
+  CHECK_THAT(plan.out, Catch::Contains("6. ROLLBACK: no rollback section; the undo blocks of the "
+                                       "completed remediation steps run, newest first: freeze/on"));
+  auto json = rbk::test::run_detached(root, {"plan", "tests/call/fix-api.rbk", "--format", "json"});
+  REQUIRE(json.code == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  const auto& call = doc["sections"][3]["items"][0]["statements"][0];
+  CHECK(call["kind"] == "call");
+  CHECK(call["gates"][0]["step"] == "freeze/on");
+  CHECK(call["gates"][0]["kind"] == "typed");
+  CHECK(call["undo"] == nlohmann::json::array({"freeze/on"}));
+  auto show = rbk::test::run_detached(root, {"show", "tests/call/fix-api.rbk"});
+  REQUIRE(show.code == 0);
+  CHECK_THAT(show.out, Catch::Contains("`freeze/on` Turn the freeze on: typed confirmation"));
+  CHECK_THAT(show.out,
+             Catch::Contains("**Undo** if a later step fails, newest first: `freeze/on`"));
 }

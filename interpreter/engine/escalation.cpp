@@ -113,6 +113,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       .message = message};
   if (!step.empty()) event.step = qualified(step);
   if (rule && rule->after) event.after_ms = rule->after->ms;
+  if (rule && depth_ > 0) event.runbook = rb_.name.name;
   if (it != roles.end()) {
     event.name = it->second.name;
     event.contact = it->second.contact;
@@ -157,7 +158,8 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
 
 void Runner::fire_rules(ast::Trigger trigger) {
   const ast::Section* sec = section(ast::SectionKind::Escalate);
-  if (!sec || depth_ > 0) return;  // a called runbook's escalation is its caller's
+  // A called runbook's rules hold while it runs, as when it runs alone.
+  if (!sec) return;
   for (const auto& item : sec->items)
     if (const auto* e = std::get_if<ast::Escalation>(&item); e && e->trigger == trigger)
       escalate(*e);

@@ -237,16 +237,18 @@ RunResult Runner::run() {
   }
 
   // The alert is real (or there is none): tell people, arm the timers.
+  // A called runbook's rules too: its `after` counts from its own start and
+  // stops when it ends (docs/language.md#call).
   Escalator escalator(*this, ctx_);
-  if (depth_ == 0) {
-    fire_rules(ast::Trigger::Start);
+  fire_rules(ast::Trigger::Start);
+  {
     std::vector<const ast::Escalation*> timers;
     if (const auto* sec = section(ast::SectionKind::Escalate))
       for (const auto& item : sec->items)
         if (const auto* e = std::get_if<ast::Escalation>(&item);
             e && e->trigger == ast::Trigger::After && e->after)
           timers.push_back(e);
-    escalator.arm(std::move(timers), bus_.start());
+    escalator.arm(std::move(timers), depth_ == 0 ? bus_.start() : started);
   }
 
   // Resuming: the run died or was interrupted, and someone must know (a rule

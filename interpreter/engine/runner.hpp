@@ -283,7 +283,7 @@ class Runner final : public Scope {
                        bool evidence);
   BlockResult exec_until(const ast::Until& u, Mode mode, const std::string& step,
                          ev::Section section);
-  BlockResult exec_call(const ast::Call& c, const std::string& step);
+  BlockResult exec_call(const ast::Call& c, Mode mode, const std::string& step);
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
   /// Asks the gate of a step whose statements are `stmts` (their commands
   /// are shown, every line, before the question).
@@ -305,6 +305,11 @@ class Runner final : public Scope {
   BlockResult run_remediate(const ast::Section& sec);
   BlockResult run_verify(const ast::Section& sec);
   bool run_failure_path();
+  /// Runs the undo blocks of the completed steps, newest first (a resolved
+  /// `call`'s in their turn); false when one did not end ok.
+  bool run_undo_stack();
+  /// How many undo blocks run_undo_stack() would run.
+  size_t undo_count() const;
   void fire_rules(ast::Trigger trigger);
   void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step);
   void declare_captures();
@@ -347,11 +352,19 @@ class Runner final : public Scope {
 
   struct Undo {
     std::string step;
-    const ast::Undo* undo;
-    const ast::Use* use;
-    const ast::Template* tmpl;
+    const ast::Undo* undo = nullptr;
+    const ast::Use* use = nullptr;
+    const ast::Template* tmpl = nullptr;
+    Runner* called = nullptr;  // a `call` that resolved: its undo stack, in its turn
   };
   std::vector<Undo> undo_stack_;
+  /// A called runbook that resolved with undo blocks, kept (with what it
+  /// ran with) so that its undo blocks run if this run fails later.
+  struct CalledRun {
+    RunRequest req;
+    std::unique_ptr<Runner> runner;
+  };
+  std::vector<std::unique_ptr<CalledRun>> called_runs_;
   int steps_run_ = 0;
   std::atomic<int> escalations_{0};
   uint64_t* seq_ = nullptr;  // shared command counter (owned by the top-level run)

@@ -408,7 +408,7 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
   }
 }
 
-BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
+BlockResult Runner::exec_call(const ast::Call& c, Mode mode, const std::string& step) {
   const std::string& name = c.runbook.name;
   if (depth_ + 1 > kMaxCallDepth) return {BlockEnd::Failed, "calls nested too deeply"};
   if (std::find(call_chain_.begin(), call_chain_.end(), name) != call_chain_.end())
@@ -420,7 +420,10 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
     return {BlockEnd::Failed, "cannot call '" + name + "': " +
                                   (found || found.error().empty() ? std::string("runbook not found")
                                                                   : found.error())};
-  RunRequest sub;
+  // On the heap: a callee that resolves with undo blocks is kept, with
+  // what it ran with, until this run ends (see run_undo_stack).
+  auto called = std::make_unique<CalledRun>();
+  RunRequest& sub = called->req;
   sub.doc = doc;
   sub.file = doc->source ? doc->source->path() : name;
   // What resume compares to know the called runbook did not change.
@@ -461,12 +464,23 @@ BlockResult Runner::exec_call(const ast::Call& c, const std::string& step) {
   }
   std::vector<std::string> chain = call_chain_;
   chain.push_back(rb_.name.name);
-  Runner callee(ctx_, bus_, notifier_, sub, depth_ + 1, prefix_ + name + "/", chain);
+  called->runner =
+      std::make_unique<Runner>(ctx_, bus_, notifier_, sub, depth_ + 1, prefix_ + name + "/", chain);
+  Runner& callee = *called->runner;
   callee.share_seq(seq_);
   callee.inherit_severity(gate_severity_);
   bus_.emit(ev::CallStart{.step = qualified(step), .runbook = name});
   RunResult r = callee.run();
   bus_.emit(ev::CallEnd{.step = qualified(step), .runbook = name, .outcome = r.outcome});
+  // The summary counts what the called runbook did, as part of this run.
+  steps_run_ += r.steps_run;
+  escalations_ += r.escalations;
+  // What it changed is undone if this run fails later, like a step's undo
+  // (a callee that failed has run its own undo and rollback already).
+  if (r.outcome == Outcome::Resolved && mode == Mode::Act && callee.undo_count() > 0) {
+    undo_stack_.push_back({.step = step, .called = &callee});
+    called_runs_.push_back(std::move(called));
+  }
   switch (r.outcome) {
     case Outcome::Resolved:
     case Outcome::NotFiring:
@@ -549,7 +563,7 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
     if (*a == ManualAnswer::Fail) return {BlockEnd::Failed, "failed by the operator"};
     return {};
   }
-  if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, step);
+  if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, mode, step);
   if (const auto* n = std::get_if<ast::Notify>(s.stmt)) {
     deliver(*n, nullptr, step);
     return {};

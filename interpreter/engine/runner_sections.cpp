@@ -268,12 +268,22 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
   return {};
 }
 
-bool Runner::run_failure_path() {
+size_t Runner::undo_count() const {
+  size_t n = 0;
+  for (const auto& u : undo_stack_) n += u.called ? u.called->undo_count() : 1;
+  return n;
+}
+
+bool Runner::run_undo_stack() {
   bool restored = true;
-  bus_.emit(ev::Rollback{.failed_step = qualified(failed_step_), .undo = undo_stack_.size()});
-  // Undo blocks of completed remediation steps, newest first.
   for (auto it = undo_stack_.rbegin(); it != undo_stack_.rend(); ++it) {
     if (interrupted()) return false;
+    if (it->called) {
+      // A called runbook that resolved changed the system too: its undo
+      // blocks run where its call step stands, under its own names.
+      if (!it->called->run_undo_stack()) restored = false;
+      continue;
+    }
     const std::string id = it->step + ".undo";
     std::vector<StepStatement> stmts;
     if (it->use) {
@@ -303,6 +313,14 @@ bool Runner::run_failure_path() {
     bus_.emit(std::move(step_end));
     if (r.end != BlockEnd::Ok) restored = false;
   }
+  return restored;
+}
+
+bool Runner::run_failure_path() {
+  bus_.emit(ev::Rollback{.failed_step = qualified(failed_step_), .undo = undo_count()});
+  // Undo blocks of completed remediation steps, newest first.
+  bool restored = run_undo_stack();
+  if (interrupted()) return false;
   if (const auto* sec = section(ast::SectionKind::Rollback)) {
     bus_.emit(ev::SectionStart{ev::Section::Rollback});
     for (const auto& item : sec->items) {

@@ -89,8 +89,9 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
         warn(step, v.error());
       }
     }
-    // The policy's typed gate (no value named): the operator types the step id.
-    if (expected.empty() && !(g.confirm && g.confirm->typed)) expected = step;
+    // The policy's typed gate (no value named): the operator types the step
+    // id, as --approve names it (a called runbook's: CALLED/STEP).
+    if (expected.empty() && !(g.confirm && g.confirm->typed)) expected = id;
   }
   const bool empty_value = g.kind == GateKind::Typed && expected.empty();
   // The gate's binding was made before the step's statements ran: drop it,
@@ -98,7 +99,7 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   binding_ = nullptr;
   bindings_.clear();
   if (question.empty())
-    question = "Run step '" + step + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
+    question = "Run step '" + id + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
   // The operator's terminal is not the record: mask what the prompt shows.
   question = bus_.mask(question);
   std::vector<ev::Text> commands;  // what passing the gate lets run, exactly

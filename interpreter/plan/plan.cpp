@@ -1,3 +1,7 @@
+// The planner: one walk over a runbook in execution order (and over the
+// runbooks it calls, for their gates and undo blocks). Longer than most
+// files here because the walk is one class: it carries the captures made so
+// far, which every later command's environment shows.
 #include "interpreter/plan/plan.hpp"
 
 #include <algorithm>
@@ -325,6 +329,10 @@ class Planner {
             } else if constexpr (std::is_same_v<T, ast::Call>) {
               plan::Call c{.runbook = x.runbook.name};
               for (const auto& a : x.args) c.args.push_back({a.name.name, text_or_null(a.value)});
+              std::string file;
+              if (callee_parts(c.runbook, c.runbook + "/", {rb_.name.name}, severity_, &c.gates,
+                               &c.undo, &file))
+                c.file.value = file;
               j.body = std::move(c);
             } else if constexpr (std::is_same_v<T, ast::Notify>) {
               j.body = notify(x);
@@ -358,7 +366,14 @@ class Planner {
   // --- steps, signals, checks ----------------------------------------------
 
   plan::Gate gate(const std::vector<StepStatement>& stmts, const std::string& id) const {
-    Gate g = gate_for(stmts, severity_, in_.config->policy, *in_.patterns);
+    return gate(stmts, id, severity_);
+  }
+
+  /// The gate as the engine decides it under `severity` (a called
+  /// runbook's gates follow its caller's severity when that is stricter).
+  plan::Gate gate(const std::vector<StepStatement>& stmts, const std::string& id,
+                  const std::string& severity) const {
+    Gate g = gate_for(stmts, severity, in_.config->policy, *in_.patterns);
     plan::Gate j{.kind = plan_gate_kind(g.kind),
                  .destructive = g.destructive,
                  .reason = g.reason,
@@ -499,14 +514,77 @@ class Planner {
     for (const auto& si : found->second->items) {
       const auto* st = std::get_if<ast::Step>(&si);
       if (!st) continue;
-      for (const auto& s : expand_body(st->body, *in_.imports))
-        if (std::holds_alternative<ast::Undo>(*s.stmt)) {
-          ids.push_back(st->id.name);
-          break;
-        }
+      bool has_undo = false;
+      for (const auto& s : expand_body(st->body, *in_.imports)) {
+        // A called runbook that resolved is undone where its call stands.
+        if (const auto* c = std::get_if<ast::Call>(s.stmt))
+          callee_parts(c->runbook.name, c->runbook.name + "/", {rb_.name.name}, severity_, nullptr,
+                       &ids, nullptr);
+        if (std::holds_alternative<ast::Undo>(*s.stmt)) has_undo = true;
+      }
+      if (has_undo) ids.push_back(st->id.name);
     }
     std::reverse(ids.begin(), ids.end());
     return ids;
+  }
+
+  /// What a call of `name` brings, found through in_.find_callee: the gates
+  /// of its steps (and of the runbooks it calls), named as --approve names
+  /// them, `prefix` first; the remediation steps with an undo block, in run
+  /// order; the file it was found in. False when it cannot be found.
+  bool callee_parts(const std::string& name, const std::string& prefix,
+                    std::vector<std::string> chain, const std::string& caller_severity,
+                    std::vector<plan::CalledGate>* gates, std::vector<std::string>* undo,
+                    std::string* file) const {
+    constexpr size_t kMaxDepth = 8;  // as the engine's
+    if (!in_.find_callee || chain.size() > kMaxDepth ||
+        std::find(chain.begin(), chain.end(), name) != chain.end())
+      return false;
+    const std::optional<PlannedCallee> callee = in_.find_callee(name);
+    if (!callee || !callee->runbook || !callee->imports) return false;
+    if (file) *file = callee->file;
+    std::string own;
+    for (const auto& item : callee->runbook->items)
+      if (const auto* m = std::get_if<ast::Meta>(&item);
+          m && m->kind == ast::MetaKind::Severity && m->word)
+        own = m->word->name;
+    const auto& typed_for = in_.config->policy.typed_confirm_for;
+    const std::string severity =
+        std::find(typed_for.begin(), typed_for.end(), caller_severity) != typed_for.end()
+            ? caller_severity
+            : own;
+    chain.push_back(name);
+    for (const auto& item : callee->runbook->items) {
+      const auto* sec = std::get_if<ast::Section>(&item);
+      if (!sec) continue;
+      const bool remediate = sec->kind == ast::SectionKind::Remediate;
+      for (const auto& si : sec->items) {
+        const auto* st = std::get_if<ast::Step>(&si);
+        if (!st) continue;
+        const std::string id = prefix + st->id.name;
+        const std::vector<StepStatement> stmts = expand_body(st->body, *callee->imports);
+        if (gates) {
+          plan::Gate g = gate(stmts, id, severity);
+          if (g.kind != plan::GateKind::None)
+            gates->push_back({.step = id,
+                              .title = st->title ? written(*st->title) : "",
+                              .kind = g.kind,
+                              .destructive = g.destructive,
+                              .prompt = g.prompt,
+                              .typed = g.typed,
+                              .without_terminal = g.without_terminal});
+        }
+        bool has_undo = false;
+        for (const auto& s : stmts) {
+          if (const auto* c = std::get_if<ast::Call>(s.stmt))
+            callee_parts(c->runbook.name, prefix + c->runbook.name + "/", chain, severity, gates,
+                         remediate ? undo : nullptr, nullptr);
+          if (std::holds_alternative<ast::Undo>(*s.stmt)) has_undo = true;
+        }
+        if (remediate && undo && has_undo) undo->push_back(id);
+      }
+    }
+    return true;
   }
 
   std::vector<plan::Rule> escalation(const ast::Section* s) const {

@@ -7,6 +7,8 @@
 // command, no notification.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,22 @@
 
 namespace rbk {
 
+/// A runbook a `call` names, as the planner reads it.
+struct PlannedCallee {
+  const ast::Runbook* runbook = nullptr;
+  const Imports* imports = nullptr;  // its own, resolved
+  std::string file;
+};
+
+/// Finds the runbook a `call` names (as `rbk run` would); nullopt when it
+/// cannot be found or read.
+using CalleeFinder = std::function<std::optional<PlannedCallee>(const std::string& name)>;
+
 /// Everything the planner reads.
 struct PlanInput {
+  /// Called runbooks, for the gates and undo blocks a `call` brings; may be
+  /// empty (a call then shows only its arguments).
+  CalleeFinder find_callee;
   const ast::Runbook* runbook = nullptr;
   const Imports* imports = nullptr;
   const BoundParams* params = nullptr;  // missing required ones: "<required, not given>"

@@ -169,6 +169,12 @@ class Renderer {
     if (!s.present) {
       if (s.section == plan::SectionName::Alert)
         line(head + ": none (the run starts at diagnosis)");
+      else if (s.section == plan::SectionName::Rollback && !or_empty(s.undo_first).empty())
+        // Undo blocks run on failure with or without a rollback section.
+        line(head +
+             ": no rollback section; the undo blocks of the completed remediation steps "
+             "run, newest first: " +
+             wrap(or_empty(s.undo_first), 80, "    "));
       else
         line(head + ": none");
       return;
@@ -371,7 +377,23 @@ class Renderer {
     std::string l = in + "call " + s.runbook;
     if (!args.empty()) l += " with " + wrap(args, l.size() + 6, in + "    ");
     line(l);
-    line(in + "    (runs that runbook in this run; see `rbk plan " + s.runbook + "`)");
+    const std::string more = in + "    ";
+    if (!s.file.value) {
+      line(more + "(runs that runbook in this run; see `rbk plan " + s.runbook + "`)");
+      return;
+    }
+    line(more + "(runs " + *s.file.value + " in this run; see `rbk plan " + s.runbook + "`)");
+    // Its gates are this run's gates: named as --approve names them.
+    for (const auto& g : s.gates) {
+      std::string gl =
+          more + "GATE in it: " + g.step + " " +
+          (g.kind == plan::GateKind::Typed ? "typed confirmation" : "y/N confirmation");
+      if (g.destructive) gl += " (destructive)";
+      line(gl + "; without a terminal: " + or_empty(g.without_terminal));
+    }
+    if (!s.undo.empty())
+      line(more + "undo if a later step fails, newest first: " +
+           wrap(std::vector<std::string>(s.undo.rbegin(), s.undo.rend()), 80, more + "  "));
   }
 
   void statement(const plan::Notice& s, const std::string& in, const std::vector<plan::Use>&) {

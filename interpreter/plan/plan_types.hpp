@@ -221,14 +221,35 @@ struct CallArg {
   }
 };
 
-/// `call`: another runbook run inside this one.
+/// A gate inside a called runbook, named as --approve names it.
+struct CalledGate {
+  std::string step{};  // CALLED/STEP (deeper calls: A/B/STEP)
+  std::string title{};
+  GateKind kind = GateKind::None;
+  bool destructive = false;
+  OrNull<std::string> prompt{};
+  OrNull<std::string> typed{};
+  OrNull<std::string> without_terminal{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("title", s.title), f("kind", s.kind), f("destructive", s.destructive),
+        f("prompt", s.prompt), f("typed", s.typed), f("without_terminal", s.without_terminal);
+  }
+};
+
+/// `call`: another runbook run inside this one, with the gates it will ask
+/// and the undo blocks that run if this run fails after it resolved.
 struct Call {
   static constexpr std::string_view kKind = "call";
   std::string runbook{};
   std::vector<CallArg> args{};
+  OrNull<std::string> file{};  // where it was found; null: not found (the step will fail)
+  std::vector<CalledGate> gates{};
+  std::vector<std::string> undo{};  // CALLED/STEP of its remediation steps with an undo block
   template <class S, class F>
   static void fields(S& s, F&& f) {
-    f("kind", kKind), f("runbook", s.runbook), f("args", s.args);
+    f("kind", kKind), f("runbook", s.runbook), f("args", s.args), f("file", s.file),
+        f("gates", s.gates), f("undo", s.undo);
   }
 };
 

@@ -74,7 +74,24 @@ std::string statement(const plan::Call& s, const std::string& indent) {
   std::string args;
   for (const auto& a : s.args)
     args += (args.empty() ? " with " : ", ") + md_code(a.name + " = " + or_empty(a.expr));
-  return indent + "- Runs runbook " + md_code(s.runbook) + args + "\n";
+  std::string out = indent + "- Runs runbook " + md_code(s.runbook) + args +
+                    (s.file.value ? " (" + md_code(*s.file.value) + ")" : "") + "\n";
+  // Its gates are asked in this run, named as --approve names them.
+  for (const auto& g : s.gates)
+    out += indent + "  - " + md_code(g.step) + (g.title.empty() ? "" : " " + g.title) + ": " +
+           (g.kind == plan::GateKind::Typed ? "typed confirmation" : "asks y/N") +
+           (g.destructive ? " (destructive)" : "") +
+           (or_empty(g.without_terminal).empty()
+                ? ""
+                : ". Without a terminal: " + md_code("rbk run … " + or_empty(g.without_terminal))) +
+           "\n";
+  if (!s.undo.empty()) {
+    std::string ids;
+    for (auto it = s.undo.rbegin(); it != s.undo.rend(); ++it)
+      ids += (ids.empty() ? "" : ", ") + md_code(*it);
+    out += indent + "  - **Undo** if a later step fails, newest first: " + ids + "\n";
+  }
+  return out;
 }
 
 std::string statement(const plan::Notice& s, const std::string& indent) {

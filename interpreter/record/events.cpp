@@ -10,21 +10,23 @@ std::string output_file(uint64_t seq, Stream stream) {
 }
 
 std::string escalation_rule(const ev::Escalation& e) {
+  // A called runbook's rule is named as its steps are: CALLED/RULE.
+  const std::string whose = e.runbook ? *e.runbook + "/" : "";
   switch (e.trigger) {
     case ev::Trigger::After:
-      return e.after_ms ? "after " + format_duration(*e.after_ms) : "after";
+      return whose + (e.after_ms ? "after " + format_duration(*e.after_ms) : "after");
     case ev::Trigger::Failure:
-      return "on failure";
+      return whose + "on failure";
     case ev::Trigger::Success:
-      return "on success";
+      return whose + "on success";
     case ev::Trigger::Interrupted:
-      return "on interrupted";
+      return whose + "on interrupted";
     case ev::Trigger::Step:
       return "step " + e.step.value_or("");
     case ev::Trigger::Start:
       break;
   }
-  return "start";
+  return whose + "start";
 }
 
 const char* outcome_name(Outcome o) {

@@ -423,17 +423,18 @@ struct Escalation {
   NoticeKind kind = NoticeKind::Notify;
   std::string role{};
   Text message{};
-  std::optional<std::string> step{};  // trigger step
-  std::optional<int64_t> after_ms{};  // trigger after
-  std::optional<Text> name{};         // the role's, when rbk.yaml defines it
+  std::optional<std::string> step{};     // trigger step
+  std::optional<int64_t> after_ms{};     // trigger after
+  std::optional<std::string> runbook{};  // a called runbook's rule: its name
+  std::optional<Text> name{};            // the role's, when rbk.yaml defines it
   std::optional<Text> contact{};
   bool delivered = false;
   Text how{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("trigger", s.trigger), f("kind", s.kind), f("role", s.role), f("message", s.message),
-        f("step", s.step), f("after_ms", s.after_ms), f("name", s.name), f("contact", s.contact),
-        f("delivered", s.delivered), f("how", s.how);
+        f("step", s.step), f("after_ms", s.after_ms), f("runbook", s.runbook), f("name", s.name),
+        f("contact", s.contact), f("delivered", s.delivered), f("how", s.how);
   }
 };
 
@@ -548,7 +549,8 @@ std::string output_file(uint64_t seq, Stream stream);
 
 /// The rule an escalation event fired by, as a person writes it: "start",
 /// "after 10m", "on failure", "on success" or "step ID" (a page/notify in a
-/// step). Fixtures record and compare escalations by it.
+/// step); a called runbook's rule is "CALLED/start", "CALLED/after 5m"….
+/// Fixtures record and compare escalations by it.
 std::string escalation_rule(const ev::Escalation& escalation);
 
 /// Receives a run's events. The engine serialises all calls (sinks need no

@@ -343,21 +343,26 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc) {
   for (const auto& r : f.refs) {
     const std::vector<std::string>* known = nullptr;
     const char* what = "";
+    // A called runbook's steps and causes are named CALLED/ID (as its
+    // events are): the runbook must call CALLED.
+    const size_t slash = r.name.find('/');
+    const bool of_callee = slash != std::string::npos &&
+                           (r.kind == FixtureRef::Kind::Step || r.kind == FixtureRef::Kind::Cause);
+    if (of_callee) {
+      if (!called.count(r.name.substr(0, slash)))
+        out.push_back(error_at(
+            at(r.pos),
+            "runbook '" + rb->name.name + "' calls no runbook '" + r.name.substr(0, slash) + "'",
+            r.kind == FixtureRef::Kind::Step
+                ? "steps of a called runbook are named CALLED/STEP"
+                : "causes of a called runbook are named CALLED/CAUSE"));
+      continue;
+    }
     switch (r.kind) {
-      case FixtureRef::Kind::Step: {
-        size_t slash = r.name.find('/');
-        if (slash != std::string::npos) {
-          if (!called.count(r.name.substr(0, slash)))
-            out.push_back(error_at(at(r.pos),
-                                   "runbook '" + rb->name.name + "' calls no runbook '" +
-                                       r.name.substr(0, slash) + "'",
-                                   "steps of a called runbook are named CALLED/STEP"));
-          continue;
-        }
+      case FixtureRef::Kind::Step:
         known = &step_list;
         what = "step";
         break;
-      }
       case FixtureRef::Kind::Cause:
         known = &causes;
         what = "cause";
