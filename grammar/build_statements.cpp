@@ -221,6 +221,7 @@ std::optional<SectionKind> Builder::section_kind(const Node& n) {
   if (n.is_type<remediate_section>()) return SectionKind::Remediate;
   if (n.is_type<verify_section>()) return SectionKind::Verify;
   if (n.is_type<rollback_section>()) return SectionKind::Rollback;
+  if (n.is_type<finally_section>()) return SectionKind::Finally;
   if (n.is_type<escalate_section>()) return SectionKind::Escalate;
   return std::nullopt;
 }

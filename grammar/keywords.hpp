@@ -48,7 +48,7 @@ inline const List& reserved_in_expressions() {
 inline const List& runbook_items() {
   static const List l{"title",     "severity", "owner",    "tags",     "summary",
                       "param",     "secret",   "alert",    "diagnose", "causes",
-                      "remediate", "verify",   "rollback", "escalate"};
+                      "remediate", "verify",   "rollback", "finally",  "escalate"};
   return l;
 }
 /// Words that start an item inside `module { … }`.
@@ -61,7 +61,9 @@ inline const List& section_items(std::string_view section) {
   static const List steps{"step"}, signals{"signal"}, causes{"cause"}, checks{"check"},
       rules{"page", "notify", "after", "on"}, none{};
   if (section == "alert") return signals;
-  if (section == "diagnose" || section == "remediate" || section == "rollback") return steps;
+  if (section == "diagnose" || section == "remediate" || section == "rollback" ||
+      section == "finally")
+    return steps;
   if (section == "causes") return causes;
   if (section == "verify") return checks;
   if (section == "escalate") return rules;
@@ -69,7 +71,7 @@ inline const List& section_items(std::string_view section) {
 }
 /// The section(s) an item keyword belongs to, for "'cause' items go in …".
 inline std::string section_of_item(std::string_view w) {
-  if (w == "step") return "diagnose, remediate or rollback";
+  if (w == "step") return "diagnose, remediate, rollback or finally";
   if (w == "signal") return "alert";
   if (w == "cause") return "causes";
   if (w == "check") return "verify";

@@ -30,6 +30,7 @@ template <> inline constexpr BlockKind block_of<causes_section> = BlockKind::Sec
 template <> inline constexpr BlockKind block_of<remediate_section> = BlockKind::Section;
 template <> inline constexpr BlockKind block_of<verify_section> = BlockKind::Section;
 template <> inline constexpr BlockKind block_of<rollback_section> = BlockKind::Section;
+template <> inline constexpr BlockKind block_of<finally_section> = BlockKind::Section;
 template <> inline constexpr BlockKind block_of<escalate_section> = BlockKind::Section;
 template <> inline constexpr BlockKind block_of<step> = BlockKind::Step;
 template <> inline constexpr BlockKind block_of<signal> = BlockKind::Signal;

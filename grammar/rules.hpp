@@ -55,6 +55,7 @@ RBK_KEY(causes);
 RBK_KEY(remediate);
 RBK_KEY(verify);
 RBK_KEY(rollback);
+RBK_KEY(finally);
 RBK_KEY(escalate);
 RBK_KEY(signal);
 RBK_KEY(step);
@@ -325,6 +326,7 @@ struct causes_section : section_rule<kw_causes, cause> {};
 struct remediate_section : section_rule<kw_remediate, step> {};
 struct verify_section : section_rule<kw_verify, check> {};
 struct rollback_section : section_rule<kw_rollback, step> {};
+struct finally_section : section_rule<kw_finally, step> {};
 struct escalate_section : section_rule<kw_escalate, esc_rule> {};
 
 // ---------------------------------------------------------------- runbook
@@ -372,7 +374,7 @@ struct bad_item : seq<at<word>, raise<bad_item>> {};
 struct runbook_item
     : sor<meta_title, meta_severity, meta_owner, meta_tags, meta_summary, param_decl, secret_decl,
           alert_section, diagnose_section, causes_section, remediate_section, verify_section,
-          rollback_section, escalate_section, bad_item> {};
+          rollback_section, finally_section, escalate_section, bad_item> {};
 struct runbook_name : word {};
 struct runbook_open : one<'{'> {};
 struct runbook_close : one<'}'> {};

@@ -187,10 +187,10 @@ TEST_CASE("plan of runbooks/db-down.rbk", "[plan]") {
     std::vector<std::string> order;
     for (const auto& s : plan["sections"]) order.push_back(s["section"]);
     CHECK(order == std::vector<std::string>{"alert", "diagnose", "causes", "remediate", "verify",
-                                            "rollback", "escalate"});
+                                            "rollback", "finally", "escalate"});
     size_t last = 0;
     for (const char* h : {"1. ALERT", "2. DIAGNOSE", "3. CAUSES", "4. REMEDIATE", "5. VERIFY",
-                          "6. ROLLBACK", "7. ESCALATE"}) {
+                          "6. ROLLBACK", "7. FINALLY", "8. ESCALATE"}) {
       size_t at = text.find(h);
       CHECK(at != std::string::npos);
       CHECK(at > last);
@@ -223,7 +223,7 @@ TEST_CASE("plan of runbooks/db-down.rbk", "[plan]") {
     CHECK_THAT(text, Catch::Contains("matches when server_ready.ok and idle > max_idle"));
   }
   SECTION("escalation with its times") {
-    const json& rules = plan["sections"][6]["rules"];
+    const json& rules = plan["sections"][7]["rules"];
     REQUIRE(rules.size() == 4);
     CHECK(rules[0]["trigger"] == "start");
     CHECK(rules[1]["after"] == "10m");
@@ -380,7 +380,7 @@ TEST_CASE("plan details: missing parameters, sorted escalations, secrets from co
   CHECK_THAT(text, Catch::Contains("runs once\n    passes when n == 3"));
 
   std::vector<std::string> order;
-  for (const auto& r : plan["sections"][6]["rules"])
+  for (const auto& r : plan["sections"][7]["rules"])
     order.push_back(r["trigger"].get<std::string>() +
                     (r["after"].is_string() ? " " + r["after"].get<std::string>() : ""));
   CHECK(order == std::vector<std::string>{"start", "after 5m", "after 30m", "after 1h", "failure",

@@ -255,12 +255,16 @@ RunResult Runner::run() {
   // the run already delivered is not sent again: see ResumeState).
   if (depth_ == 0 && ctx_.resume) fire_rules(ast::Trigger::OnInterrupted);
 
+  // The end rules go out before `finally`: a page about a failure waits for
+  // no cleanup. Ctrl-C skips `finally` (rbk resume runs it); a cleanup that
+  // Ctrl-C cuts short leaves the run interrupted, so a resume finishes it.
   auto fail = [&](Outcome o) {
     escalator.stop();
     const bool stopped = o == Outcome::Interrupted || interrupted();
     if (stopped && !bus_.is_broken()) fire_rules(ast::Trigger::OnInterrupted);
     if (!stopped && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
-    return finish(stopped ? Outcome::Interrupted : o);
+    if (!stopped) run_finally();
+    return finish(stopped || interrupted() ? Outcome::Interrupted : o);
   };
 
   if (const auto* sec = section(ast::SectionKind::Diagnose)) {
@@ -288,6 +292,7 @@ RunResult Runner::run() {
   }
   escalator.stop();
   fire_rules(ast::Trigger::OnSuccess);
+  run_finally();
   return finish(interrupted() ? Outcome::Interrupted : Outcome::Resolved);
 }
 

@@ -305,6 +305,10 @@ class Runner final : public Scope {
   BlockResult run_remediate(const ast::Section& sec);
   BlockResult run_verify(const ast::Section& sec);
   bool run_failure_path();
+  /// The finally section, last, whatever the outcome but an interruption:
+  /// every step runs; one that fails or is refused is a warning, not the
+  /// run's outcome.
+  void run_finally();
   /// Runs the undo blocks of the completed steps, newest first (a resolved
   /// `call`'s in their turn); false when one did not end ok.
   bool run_undo_stack();

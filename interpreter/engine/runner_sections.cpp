@@ -336,4 +336,26 @@ bool Runner::run_failure_path() {
   return restored;
 }
 
+void Runner::run_finally() {
+  const auto* sec = section(ast::SectionKind::Finally);
+  if (!sec || interrupted()) return;
+  bus_.emit(ev::SectionStart{ev::Section::Finally});
+  for (const auto& item : sec->items) {
+    const auto* st = std::get_if<ast::Step>(&item);
+    if (!st) continue;
+    if (interrupted()) return;
+    BlockResult r = run_step(*st, ev::Section::Finally, Mode::Act);
+    if (r.end == BlockEnd::Interrupted) return;
+    // Said where everyone sees it, as the outcome cannot say it: a freeze
+    // not lifted or a token not revoked is left for a person.
+    if (r.end == BlockEnd::Failed || r.end == BlockEnd::Refused)
+      bus_.emit(
+          ev::Warning{.message = "finally step '" + qualified(st->id.name) + "' " +
+                                 (r.end == BlockEnd::Failed ? "failed" : "was refused") +
+                                 (r.reason.empty() ? "" : " (" + r.reason + ")") +
+                                 ": what it cleans up is left as it is; the run's outcome stands",
+                      .step = qualified(st->id.name)});
+  }
+}
+
 }  // namespace rbk::engine

@@ -60,6 +60,7 @@ constexpr std::pair<ast::SectionKind, plan::SectionName> kSectionOrder[] = {
     {ast::SectionKind::Remediate, plan::SectionName::Remediate},
     {ast::SectionKind::Verify, plan::SectionName::Verify},
     {ast::SectionKind::Rollback, plan::SectionName::Rollback},
+    {ast::SectionKind::Finally, plan::SectionName::Finally},
     {ast::SectionKind::Escalate, plan::SectionName::Escalate},
 };
 

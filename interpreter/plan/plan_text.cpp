@@ -79,6 +79,9 @@ const char* purpose(plan::SectionName s) {
       return "a check that does not pass in time fails the run (rollback)";
     case plan::SectionName::Rollback:
       return "only after a failure";
+    case plan::SectionName::Finally:
+      return "last, whatever the outcome (not after Ctrl-C: rbk resume finishes it); a failing "
+             "step is reported and the others still run";
     case plan::SectionName::Escalate:
       return "start rules fire once an alert signal fires; 'after' counts from the start";
   }

@@ -48,11 +48,12 @@ void alternative_fields(V& v, F&& f) {
   std::visit([&](auto& x) { std::decay_t<decltype(x)>::fields(x, f); }, v);
 }
 
-/// A section of a runbook; a plan has all seven, in execution order.
-enum class SectionName { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Escalate };
+/// A section of a runbook; a plan has all eight, in execution order.
+enum class SectionName { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Finally, Escalate };
 /// The sections' keywords.
-constexpr EnumNames<SectionName, 7> enum_names(SectionName) {
-  return {{"alert", "diagnose", "causes", "remediate", "verify", "rollback", "escalate"}};
+constexpr EnumNames<SectionName, 8> enum_names(SectionName) {
+  return {
+      {"alert", "diagnose", "causes", "remediate", "verify", "rollback", "finally", "escalate"}};
 }
 
 /// What a failing step does: `on failure continue|rollback|abort`.
@@ -476,7 +477,7 @@ struct Plan {
   std::vector<std::string> missing_params{};
   std::vector<plan::Section> sections{};
 
-  /// True for a plan of no runbook: a plan of one always has its seven sections.
+  /// True for a plan of no runbook: a plan of one always has its eight sections.
   bool empty() const { return sections.empty(); }
 
   template <class S, class F>

@@ -164,6 +164,8 @@ const char* heading(plan::SectionName section) {
       return "Verify";
     case plan::SectionName::Rollback:
       return "Rollback (when remediation or verification fails)";
+    case plan::SectionName::Finally:
+      return "Finally (whatever the outcome)";
     case plan::SectionName::Escalate:
       break;
   }

@@ -26,9 +26,10 @@ class ConfigReader : YamlReader {
   void read(const YAML::Node& root, Config& c) {
     if (root.IsNull()) return;  // an empty rbk.yaml: all defaults
     if (!root.IsMap()) return error(root, "rbk.yaml must be a mapping of settings");
-    keys(root,
-         {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint", "report"},
-         "top-level setting");
+    keys(
+        root,
+        {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint", "report"},
+        "top-level setting");
     if (auto n = root["paths"]) {
       auto paths = list_of(n, "paths");
       if (n.IsSequence()) c.runbook_paths.clear();  // a wrong shape keeps the default
@@ -183,7 +184,7 @@ class ConfigReader : YamlReader {
     }
     if (auto x = n["required_sections"]) {
       static const std::vector<std::string> known{"alert",  "diagnose", "causes",  "remediate",
-                                                  "verify", "rollback", "escalate"};
+                                                  "verify", "rollback", "finally", "escalate"};
       std::vector<std::string> sections;
       for (const auto& item : list_nodes(x, "required_sections")) {
         std::string s = text(item, "required_sections entry");

@@ -86,9 +86,9 @@ struct OrNull {
 };
 
 /// The section a step belongs to ("undo" for an undo block).
-enum class Section { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Undo };
-constexpr EnumNames<Section, 7> enum_names(Section) {
-  return {{"alert", "diagnose", "causes", "remediate", "verify", "rollback", "undo"}};
+enum class Section { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Undo, Finally };
+constexpr EnumNames<Section, 8> enum_names(Section) {
+  return {{"alert", "diagnose", "causes", "remediate", "verify", "rollback", "undo", "finally"}};
 }
 
 /// How a step, signal, check or undo block ended.

@@ -43,7 +43,8 @@ json timeline_entry(const Event& e, std::string kind, std::string text) {
 
 // Sections whose commands change something (with any destructive step).
 bool acting(ev::Section s) {
-  return s == ev::Section::Remediate || s == ev::Section::Undo || s == ev::Section::Rollback;
+  return s == ev::Section::Remediate || s == ev::Section::Undo || s == ev::Section::Rollback ||
+         s == ev::Section::Finally;
 }
 
 // Builds the data in one pass over the events.

@@ -81,7 +81,11 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
             } else if (holder != Holder::Template &&
                        !(holder == Holder::Step && section == SectionKind::Remediate)) {
               error(x.span, "'undo' belongs to remediation steps",
-                    "undo blocks run, in reverse order, when a later remediation step fails");
+                    section == SectionKind::Finally
+                        ? "a finally step is the last thing a run does: nothing comes after it "
+                          "to undo it"
+                        : "undo blocks run, in reverse order, when a later remediation step "
+                          "fails");
             }
             check_body(*x.body, Holder::Undo, section);
           } else if constexpr (std::is_same_v<T, OnFailure>) {
@@ -95,6 +99,10 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
               error(x.span, "'on failure' has no effect in rollback",
                     "every rollback step runs, and one that fails leaves the run not restored "
                     "(exit 3)");
+            else if (holder == Holder::Step && section == SectionKind::Finally)
+              error(x.span, "'on failure' has no effect in finally",
+                    "every finally step runs, and one that fails is reported without changing "
+                    "the run's outcome");
           } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
             check_string(x.text);
           } else if constexpr (std::is_same_v<T, Call>) {

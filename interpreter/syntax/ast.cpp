@@ -153,6 +153,8 @@ const char* section_name(SectionKind k) {
       return "verify";
     case SectionKind::Rollback:
       return "rollback";
+    case SectionKind::Finally:
+      return "finally";
     case SectionKind::Escalate:
       return "escalate";
   }

@@ -279,12 +279,14 @@ struct Escalation {
   Notify action;
 };
 
-enum class SectionKind { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Escalate };
+/// In execution order (the checker walks them so): `finally` runs last of
+/// the steps, whatever the outcome.
+enum class SectionKind { Alert, Diagnose, Causes, Remediate, Verify, Rollback, Finally, Escalate };
 /// The keyword of a section.
 const char* section_name(SectionKind k);
 
 using SectionItem = std::variant<Step, Signal, Check, Cause, Escalation, Comment>;
-/// One of the seven sections.
+/// One of the eight sections.
 struct Section {
   Span span;
   SectionKind kind = SectionKind::Alert;
