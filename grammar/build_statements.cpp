@@ -201,6 +201,13 @@ SectionItem Builder::section_item(const Node& n) {
     e.trigger = Trigger::After;
     e.after = duration_of(*n.children.at(0));
     e.action = notify(*n.children.at(1));
+  } else if (n.is_type<esc_every>()) {
+    e.trigger = Trigger::Every;
+    e.every = duration_of(*n.children.at(0));
+    size_t next = 1;
+    if (n.children.at(next)->is_type<esc_every_for>())
+      e.lasting = duration_of(*n.children.at(next++)->children.at(0));
+    e.action = notify(*n.children.at(next));
   } else if (n.is_type<esc_on>()) {
     const Node& event = *n.children.at(0);
     e.trigger = event.is_type<esc_event_success>()       ? Trigger::OnSuccess

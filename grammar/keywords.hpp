@@ -59,7 +59,7 @@ inline const List& module_items() {
 /// Words that start an item inside the named section.
 inline const List& section_items(std::string_view section) {
   static const List steps{"step"}, signals{"signal"}, causes{"cause"}, checks{"check"},
-      rules{"page", "notify", "after", "on"}, none{};
+      rules{"page", "notify", "after", "every", "on"}, none{};
   if (section == "alert") return signals;
   if (section == "diagnose" || section == "remediate" || section == "rollback" ||
       section == "finally")

@@ -66,6 +66,7 @@ RBK_KEY(timeout);
 RBK_KEY(retry);
 RBK_KEY(every);
 RBK_KEY(within);
+RBK_KEY(for);
 RBK_KEY(destructive);
 RBK_KEY(evidence);
 RBK_KEY(safe);
@@ -305,13 +306,17 @@ struct cause : if_must<kw_cause, sk, cause_id, sk, cause_title, sk, cause_when> 
 
 struct esc_action_required : sor<page_action, notify_action> {};
 struct esc_after : if_must<kw_after, sk, dur_value, sk, esc_action_required> {};
+/// `every 15m [for 2h] notify …`: a cadence from the run's start.
+struct esc_every_for : if_must<kw_for, sk, dur_value> {};
+struct esc_every
+    : if_must<kw_every, sk, dur_value, opt<sk, esc_every_for>, sk, esc_action_required> {};
 struct esc_event_failure : kw_failure {};
 struct esc_event_success : kw_success {};
 struct esc_event_interrupted : kw_interrupted {};
 struct esc_event : sor<esc_event_failure, esc_event_success, esc_event_interrupted> {};
 struct esc_on : if_must<kw_on, sk, esc_event, sk, esc_action_required> {};
 struct esc_start : sor<page_action, notify_action> {};
-struct esc_rule : sor<esc_after, esc_on, esc_start> {};
+struct esc_rule : sor<esc_after, esc_every, esc_on, esc_start> {};
 
 struct section_open : one<'{'> {};
 struct section_close : one<'}'> {};

@@ -26,14 +26,22 @@ using nlohmann::json;
 
 // ------------------------------------------------------------------ Escalator
 
-void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
-  std::sort(timers.begin(), timers.end(),
-            [](const auto* a, const auto* b) { return a->after->ms < b->after->ms; });
-  timers_ = std::move(timers);
+void Escalator::arm(const std::vector<const ast::Escalation*>& timers, Millis start) {
   start_ = start;
-  if (timers_.empty()) return;
+  for (const auto* t : timers) {
+    if (t->after) dues_.push_back({Millis(t->after->ms), t});
+    if (!t->every || t->every->ms <= 0) continue;
+    // Every D: at D, 2D, … up to its `for` (or past any run's end).
+    const Millis step(t->every->ms);
+    const Millis last = t->lasting ? Millis(t->lasting->ms) : kCadenceHorizon;
+    for (Millis at = step; at <= last; at += step) dues_.push_back({at, t});
+  }
+  // Rules due at once fire in the order written.
+  std::stable_sort(dues_.begin(), dues_.end(),
+                   [](const Due& a, const Due& b) { return a.at < b.at; });
+  if (dues_.empty()) return;
   std::vector<Millis> dues;
-  for (const auto* t : timers_) dues.push_back(start_ + Millis(t->after->ms));
+  for (const auto& d : dues_) dues.push_back(start_ + d.at);
   timer_ = ctx_.clock->schedule(std::move(dues), [this](Millis now) {
     try {
       fire_due(now);
@@ -46,13 +54,21 @@ void Escalator::arm(std::vector<const ast::Escalation*> timers, Millis start) {
 
 void Escalator::fire_due(Millis now) {
   while (true) {
-    const ast::Escalation* rule = nullptr;
+    Due due{};
     {
       std::lock_guard lock(mu_);
-      if (next_ >= timers_.size() || start_ + Millis(timers_[next_]->after->ms) > now) return;
-      rule = timers_[next_++];
+      if (next_ >= dues_.size() || start_ + dues_[next_].at > now) return;
+      due = dues_[next_++];
+      // Several firings of one cadence past at once (a resumed run that was
+      // down, a machine that slept): the newest one says it all.
+      if (due.rule->trigger == ast::Trigger::Every) {
+        bool newer = false;
+        for (size_t i = next_; i < dues_.size() && start_ + dues_[i].at <= now; ++i)
+          newer = newer || dues_[i].rule == due.rule;
+        if (newer) continue;
+      }
     }
-    run_.escalate(*rule);
+    run_.escalate(*due.rule, due.at);
   }
 }
 
@@ -60,11 +76,12 @@ void Escalator::stop() {
   timer_.reset();
 }
 
-void Runner::escalate(const ast::Escalation& rule) {
-  deliver(rule.action, &rule, "");
+void Runner::escalate(const ast::Escalation& rule, std::optional<Millis> at) {
+  deliver(rule.action, &rule, "", at);
 }
 
-void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step) {
+void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step,
+                     std::optional<Millis> at) {
   // An escalation rule's trigger, or "step" for a page/notify in a step.
   const std::string trigger = rule ? ast::trigger_name(rule->trigger) : "step";
   // Rules are evaluated in the runbook's names (never a template's): the
@@ -91,6 +108,8 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       std::string what = !rule ? "step " + step : "started";
       if (rule && rule->trigger == ast::Trigger::After)
         what = "still running after " + rule->after->text;
+      if (rule && rule->trigger == ast::Trigger::Every && at)
+        what = "still running after " + format_duration(at->count());
       if (rule && rule->trigger == ast::Trigger::OnFailure) what = "failed at " + failed_step_;
       if (rule && rule->trigger == ast::Trigger::OnSuccess) what = "resolved";
       message = format_str("{} ({}) {}: run {}", rb_.name.name, severity_, what, ctx_.run_id);
@@ -113,6 +132,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       .message = message};
   if (!step.empty()) event.step = qualified(step);
   if (rule && rule->after) event.after_ms = rule->after->ms;
+  if (rule && rule->trigger == ast::Trigger::Every && at) event.after_ms = at->count();
   if (rule && depth_ > 0) event.runbook = rb_.name.name;
   if (it != roles.end()) {
     event.name = it->second.name;

@@ -246,9 +246,9 @@ RunResult Runner::run() {
     if (const auto* sec = section(ast::SectionKind::Escalate))
       for (const auto& item : sec->items)
         if (const auto* e = std::get_if<ast::Escalation>(&item);
-            e && e->trigger == ast::Trigger::After && e->after)
+            e && (e->trigger == ast::Trigger::After || e->trigger == ast::Trigger::Every))
           timers.push_back(e);
-    escalator.arm(std::move(timers), depth_ == 0 ? bus_.start() : started);
+    escalator.arm(timers, depth_ == 0 ? bus_.start() : started);
   }
 
   // Resuming: the run died or was interrupted, and someone must know (a rule

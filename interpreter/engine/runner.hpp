@@ -106,22 +106,31 @@ class RunbookScope final : public Scope {
   const Runner& r_;
 };
 
-/// Escalation rules: start, after-timers (a thread on the real clock; clock
-/// listeners on a fake one, so virtual time fires them deterministically),
-/// on failure and on success.
+/// Escalation rules: start, after-timers and cadences (a thread on the real
+/// clock; clock listeners on a fake one, so virtual time fires them
+/// deterministically), on failure and on success.
 class Escalator {
  public:
   Escalator(Runner& run, EngineContext& ctx) : run_(run), ctx_(ctx) {}
   ~Escalator() { stop(); }
-  void arm(std::vector<const ast::Escalation*> timers, Millis start);
+  /// Arms the `after` and `every` rules, counted from `start`.
+  void arm(const std::vector<const ast::Escalation*>& timers, Millis start);
   void stop();
 
+  /// How far a cadence without `for` is scheduled: longer than any run.
+  static constexpr Millis kCadenceHorizon{7LL * 24 * 3600 * 1000};
+
  private:
+  /// One firing of a rule: `at` from the start (an `every` rule has many).
+  struct Due {
+    Millis at;
+    const ast::Escalation* rule;
+  };
   void fire_due(Millis now);
 
   Runner& run_;
   EngineContext& ctx_;
-  std::vector<const ast::Escalation*> timers_;  // sorted by `after`
+  std::vector<Due> dues_;  // sorted by `at`
   size_t next_ = 0;
   Millis start_{0};
   std::mutex mu_;
@@ -179,7 +188,8 @@ class Runner final : public Scope {
   }
 
   /// Fires one escalation rule (from the engine thread or the timer thread).
-  void escalate(const ast::Escalation& rule);
+  /// `at`: for a timed rule, how long after the start it is due.
+  void escalate(const ast::Escalation& rule, std::optional<Millis> at = std::nullopt);
   /// A parameter or built-in, ignoring any template binding.
   std::optional<Value> runbook_variable(const std::string& name) const {
     if (auto it = req_.params.find(name); it != req_.params.end()) return it->second;
@@ -315,7 +325,8 @@ class Runner final : public Scope {
   /// How many undo blocks run_undo_stack() would run.
   size_t undo_count() const;
   void fire_rules(ast::Trigger trigger);
-  void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step);
+  void deliver(const ast::Notify& n, const ast::Escalation* rule, const std::string& step,
+               std::optional<Millis> at = std::nullopt);
   void declare_captures();
   /// Reads every secret (environment or command) before anything is
   /// recorded; the events it would have emitted are returned in `events`.

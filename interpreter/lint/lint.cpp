@@ -149,7 +149,8 @@ class Linter {
     if (critical && escalate) {
       bool timed = false;
       for (const auto& si : escalate->items)
-        if (const auto* e = std::get_if<Escalation>(&si); e && e->trigger == Trigger::After)
+        if (const auto* e = std::get_if<Escalation>(&si);
+            e && (e->trigger == Trigger::After || e->trigger == Trigger::Every))
           timed = true;
       if (!timed)
         report("RBK208", escalate->keyword,

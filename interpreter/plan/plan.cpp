@@ -589,7 +589,7 @@ class Planner {
   }
 
   std::vector<plan::Rule> escalation(const ast::Section* s) const {
-    std::vector<const ast::Escalation*> start, after, failure, success, interrupted;
+    std::vector<const ast::Escalation*> start, after, every, failure, success, interrupted;
     if (s) {
       for (const auto& si : s->items) {
         const auto* e = std::get_if<ast::Escalation>(&si);
@@ -600,6 +600,9 @@ class Planner {
             break;
           case ast::Trigger::After:
             after.push_back(e);
+            break;
+          case ast::Trigger::Every:
+            every.push_back(e);
             break;
           case ast::Trigger::OnFailure:
             failure.push_back(e);
@@ -624,11 +627,14 @@ class Planner {
         j.trigger = trigger;
         j.after = text_or_null(e->after);
         if (e->after) j.after_ms.value = e->after->ms;
+        j.every = text_or_null(e->every);
+        j.lasting = text_or_null(e->lasting);
         out.push_back(std::move(j));
       }
     };
     add(start, ev::Trigger::Start);
     add(after, ev::Trigger::After);
+    add(every, ev::Trigger::Every);
     add(failure, ev::Trigger::Failure);
     add(success, ev::Trigger::Success);
     add(interrupted, ev::Trigger::Interrupted);

@@ -420,12 +420,15 @@ class Renderer {
   void escalation(const std::vector<plan::Rule>& rules) {
     if (rules.empty()) return line("  (no rules)");
     for (const auto& r : rules) {
-      std::string when = r.trigger == ev::Trigger::Start     ? "at start"
-                         : r.trigger == ev::Trigger::After   ? "after " + or_empty(r.after)
-                         : r.trigger == ev::Trigger::Failure ? "on failure"
-                         : r.trigger == ev::Trigger::Success ? "on success"
-                                                             : "on interrupted";
-      line("  " + pad(when, 12) + notify_text(r, "    "));
+      std::string when =
+          r.trigger == ev::Trigger::Start   ? "at start"
+          : r.trigger == ev::Trigger::After ? "after " + or_empty(r.after)
+          : r.trigger == ev::Trigger::Every
+              ? "every " + or_empty(r.every) + (r.lasting.value ? " for " + *r.lasting.value : "")
+          : r.trigger == ev::Trigger::Failure ? "on failure"
+          : r.trigger == ev::Trigger::Success ? "on success"
+                                              : "on interrupted";
+      line("  " + pad(when, 11) + " " + notify_text(r, "    "));
     }
   }
 };

@@ -435,10 +435,13 @@ struct Rule : Notice {
   ev::Trigger trigger = ev::Trigger::Start;
   OrNull<std::string> after{};  // as written
   OrNull<int64_t> after_ms{};
+  OrNull<std::string> every{};    // `every D`, as written
+  OrNull<std::string> lasting{};  // `for D` of `every`, as written
   template <class S, class F>
   static void fields(S& s, F&& f) {
     Notice::fields(s, f);
-    f("trigger", s.trigger), f("after", s.after), f("after_ms", s.after_ms);
+    f("trigger", s.trigger), f("after", s.after), f("after_ms", s.after_ms), f("every", s.every),
+        f("for", s.lasting);
   }
 };
 

@@ -15,6 +15,9 @@ std::string escalation_rule(const ev::Escalation& e) {
   switch (e.trigger) {
     case ev::Trigger::After:
       return whose + (e.after_ms ? "after " + format_duration(*e.after_ms) : "after");
+    case ev::Trigger::Every:
+      // Each firing of a cadence by its time: "every at 30m".
+      return whose + (e.after_ms ? "every at " + format_duration(*e.after_ms) : "every");
     case ev::Trigger::Failure:
       return whose + "on failure";
     case ev::Trigger::Success:

@@ -116,9 +116,9 @@ constexpr EnumNames<InFlight, 3> enum_names(InFlight) {
 }
 
 /// What fired an escalation: a rule of the escalate section, or a step.
-enum class Trigger { Start, After, Failure, Success, Step, Interrupted };
-constexpr EnumNames<Trigger, 6> enum_names(Trigger) {
-  return {{"start", "after", "failure", "success", "step", "interrupted"}};
+enum class Trigger { Start, After, Failure, Success, Step, Interrupted, Every };
+constexpr EnumNames<Trigger, 7> enum_names(Trigger) {
+  return {{"start", "after", "failure", "success", "step", "interrupted", "every"}};
 }
 
 /// A page or a notification.
@@ -549,7 +549,8 @@ std::string output_file(uint64_t seq, Stream stream);
 
 /// The rule an escalation event fired by, as a person writes it: "start",
 /// "after 10m", "on failure", "on success" or "step ID" (a page/notify in a
-/// step); a called runbook's rule is "CALLED/start", "CALLED/after 5m"….
+/// step), "every at 30m" (one firing of a cadence); a called runbook's rule
+/// is "CALLED/start", "CALLED/after 5m"….
 /// Fixtures record and compare escalations by it.
 std::string escalation_rule(const ev::Escalation& escalation);
 

@@ -324,6 +324,17 @@ void Checker::walk_section(const Section& s) {
       at_start_ = e->trigger == Trigger::Start;
       check_notify(e->action);
       at_start_ = false;
+      if (e->trigger == Trigger::Every && e->every) {
+        // People read each update: a faster cadence only buries them.
+        if (e->every->ms < 60'000)
+          error(e->every->span, "'every " + e->every->text + "' repeats faster than once a minute",
+                "a cadence is for people to read; use 1m or more");
+        if (e->lasting && e->lasting->ms < e->every->ms)
+          error(
+              e->lasting->span,
+              "'for " + e->lasting->text + "' ends before the first 'every " + e->every->text + "'",
+              "the rule would never fire; make 'for' at least as long as 'every'");
+      }
     }
   }
 }

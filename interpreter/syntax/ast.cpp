@@ -135,6 +135,8 @@ const char* trigger_name(Trigger t) {
       return "success";
     case Trigger::OnInterrupted:
       return "interrupted";
+    case Trigger::Every:
+      return "every";
   }
   return "start";
 }

@@ -267,15 +267,17 @@ const std::vector<std::string>& capture_field_names();
 /// The field called `name`, or nullopt.
 std::optional<CaptureField> capture_field(std::string_view name);
 
-enum class Trigger { Start, After, OnFailure, OnSuccess, OnInterrupted };
+enum class Trigger { Start, After, OnFailure, OnSuccess, OnInterrupted, Every };
 /// How the record and the plan name a trigger: "start", "after", "failure",
-/// "success", "interrupted".
+/// "success", "interrupted", "every".
 const char* trigger_name(Trigger t);
 /// An escalation rule: `page R`, `after DUR page R`, `on failure notify R "…"`.
 struct Escalation {
   Span span;
   Trigger trigger = Trigger::Start;
   std::optional<Duration> after;
+  std::optional<Duration> every;    // `every D`: at D, 2D, 3D… from the run's start
+  std::optional<Duration> lasting;  // `every D for L`: the last one at most L from the start
   Notify action;
 };
 

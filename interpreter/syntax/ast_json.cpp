@@ -265,8 +265,11 @@ struct SectionItemJson {
                    : e.trigger == Trigger::After     ? "after"
                    : e.trigger == Trigger::OnFailure ? "on_failure"
                    : e.trigger == Trigger::OnSuccess ? "on_success"
+                   : e.trigger == Trigger::Every     ? "every"
                                                      : "on_interrupted";
     if (e.after) j["after"] = duration(*e.after);
+    if (e.every) j["every"] = duration(*e.every);
+    if (e.lasting) j["for"] = duration(*e.lasting);
     j["action"] = notify(e.action);
     return j;
   }

@@ -516,6 +516,10 @@ class Printer {
         return "on success " + notify(e.action, depth);
       case Trigger::OnInterrupted:
         return "on interrupted " + notify(e.action, depth);
+      case Trigger::Every:
+        return "every " + (e.every ? duration(*e.every) : std::string()) +
+               (e.lasting ? " for " + duration(*e.lasting) : std::string()) + " " +
+               notify(e.action, depth);
       case Trigger::Start:
         break;
     }
