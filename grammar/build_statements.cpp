@@ -182,6 +182,8 @@ SectionItem Builder::section_item(const Node& n) {
         k.within = duration_of(*c->children.at(0));
       else if (c->is_type<every_opt>())
         k.every = duration_of(*c->children.at(0));
+      else if (c->is_type<holds_for>())
+        k.holds = duration_of(*c->children.at(0));
       else if (c->is_type<body>())
         k.body = to_body(*c);
     }

@@ -53,6 +53,9 @@ RBK_ERROR(chained_cmp, "comparisons cannot be chained",
           "join two comparisons with 'and', e.g. a > 1 and a < 9");
 RBK_ERROR(every_without_within, "'every' needs 'within' before it",
           "e.g. check \"API ready\" within 5m every 15s { … }");
+RBK_ERROR(holds_for_word, "expected 'for' after 'holds'", "e.g. holds for 15m");
+RBK_ERROR(holds_without_within, "'holds for' needs 'within' before it",
+          "e.g. check \"errors at baseline\" within 30m every 1m holds for 15m { … }");
 
 // Strings and shell literals
 RBK_ERROR(

@@ -67,6 +67,7 @@ RBK_KEY(retry);
 RBK_KEY(every);
 RBK_KEY(within);
 RBK_KEY(for);
+RBK_KEY(holds);
 RBK_KEY(destructive);
 RBK_KEY(evidence);
 RBK_KEY(safe);
@@ -295,11 +296,15 @@ struct step : if_must<kw_step, sk, step_id, opt<sk, title>, opt<sk, step_when>, 
 struct signal_title : title {};
 struct signal : if_must<kw_signal, sk, opt<signal_id, sk>, signal_title, sk, body> {};
 struct check_title : title {};
-struct check_within : seq<within_opt, opt<sk, every_opt>> {};
-/// `every` with no `within` before it: the deadline comes first.
+/// `holds for D`: the check passes once it has passed on every poll for D.
+struct holds_for_word : kw_for {};
+struct holds_for : if_must<kw_holds, sk, holds_for_word, sk, dur_value> {};
+struct check_within : seq<within_opt, opt<sk, every_opt>, opt<sk, holds_for>> {};
+/// `every` or `holds for` with no `within` before it: the deadline comes first.
 struct every_without_within : seq<at<kw_every>, raise<every_without_within>> {};
+struct holds_without_within : seq<at<kw_holds>, raise<holds_without_within>> {};
 struct check : if_must<kw_check, sk, opt<check_id, sk>, check_title, opt<sk, check_within>,
-                       opt<sk, every_without_within>, sk, body> {};
+                       opt<sk, every_without_within>, opt<sk, holds_without_within>, sk, body> {};
 struct cause_title : title {};
 struct cause_when : when_clause {};
 struct cause : if_must<kw_cause, sk, cause_id, sk, cause_title, sk, cause_when> {};

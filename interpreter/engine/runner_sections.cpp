@@ -211,8 +211,12 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
     bool passed = false;
     int attempts = 0;
     BlockEnd end = gate.end;
+    // `holds for D`: since when every poll has passed (none failed since).
+    bool holding = false;
+    Millis holding_since{0};
     while (end == BlockEnd::Ok) {
       ++attempts;
+      const Millis tried = now();
       // Each attempt starts from a clean slate: a check passes on its own commands.
       block_all_ok_ = true;
       BlockResult r = exec(stmts, Mode::Inform, id, ev::Section::Verify, false);
@@ -224,6 +228,16 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
         passed = condition(*passes->cond, id);
       } else {
         passed = block_all_ok_;  // no `passes when`: its commands must succeed
+      }
+      if (ck->holds) {
+        // One failing poll starts the streak again: stable means every poll.
+        if (!passed) {
+          holding = false;
+        } else if (!holding) {
+          holding = true;
+          holding_since = tried;
+        }
+        passed = passed && now() - holding_since >= Millis(ck->holds->ms);
       }
       // The last try is at the deadline itself, not one interval before it.
       if (passed || now() >= deadline) break;
@@ -250,7 +264,14 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                          .duration_ms = count(now() - started),
                          .attempts = attempts};
     if (!passed && end == BlockEnd::Ok)
-      step_end.reason = ck->within ? "did not pass within " + ck->within->text : "did not pass";
+      step_end.reason =
+          ck->holds
+              ? (holding ? "passing since " + format_duration(count(holding_since - started)) +
+                               ", but not yet for " + ck->holds->text + " when 'within " +
+                               ck->within->text + "' ended"
+                         : "did not hold for " + ck->holds->text + " within " + ck->within->text)
+          : ck->within ? "did not pass within " + ck->within->text
+                       : "did not pass";
     bus_.emit(std::move(step_end));
     bus_.emit(
         ev::Check{.id = qualified(id), .title = title, .passed = passed, .attempts = attempts});

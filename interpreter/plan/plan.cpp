@@ -471,6 +471,7 @@ class Planner {
                ck->id.has_value(), written(ck->title), ck->body);
           c.within = text_or_null(ck->within);
           c.every = text_or_null(ck->every);
+          c.holds_for = text_or_null(ck->holds);
           items.push_back({std::move(c)});
         } else if (const auto* cs = std::get_if<ast::Cause>(&si)) {
           items.push_back({plan::Cause{.id = cs->id.name,

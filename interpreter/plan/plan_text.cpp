@@ -253,6 +253,8 @@ class Renderer {
       if (it.within.value) {
         std::string l = in + "polled until it passes, for up to " + *it.within.value;
         if (it.every.value) l += ", every " + *it.every.value;
+        if (it.holds_for.value)
+          l += "; passes once it has passed on every poll for " + *it.holds_for.value;
         line(l);
       } else {
         line(in + "runs once");

@@ -387,11 +387,12 @@ struct Check : Runnable {
   static constexpr std::string_view kKind = "check";
   OrNull<std::string> within{};
   OrNull<std::string> every{};
+  OrNull<std::string> holds_for{};  // must pass on every poll for this long
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("kind", kKind);
     Runnable::fields(s, f);
-    f("within", s.within), f("every", s.every);
+    f("within", s.within), f("every", s.every), f("holds_for", s.holds_for);
   }
 };
 

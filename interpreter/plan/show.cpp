@@ -140,6 +140,8 @@ std::string item(const T& it) {
     if (!or_empty(it.within).empty()) {
       para(out);
       out += "Retried every " + or_empty(it.every) + " for up to " + or_empty(it.within) + ".\n";
+      if (!or_empty(it.holds_for).empty())
+        out += "Passes only once it has passed on every try for " + or_empty(it.holds_for) + ".\n";
     }
     if (!or_empty(it.condition).empty()) {
       para(out);

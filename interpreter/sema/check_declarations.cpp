@@ -312,6 +312,16 @@ void Checker::walk_section(const Section& s) {
       if (ck->within) check_positive(*ck->within, "'within'");
       if (ck->every) check_positive(*ck->every, "'every'");
       if (ck->within && ck->every) check_every(*ck->within, *ck->every);
+      if (ck->holds) {
+        check_positive(*ck->holds, "'holds for'");
+        // The deadline must leave room for the streak it waits for.
+        if (ck->within && ck->holds->ms > ck->within->ms)
+          error(ck->holds->span,
+                "'holds for " + ck->holds->text + "' is longer than 'within " + ck->within->text +
+                    "'",
+                "the check could never hold that long before its deadline; make 'within' "
+                "longer");
+      }
       require_something<Passes>(ck->body, ck->title.span, "check", "passes when");
     } else if (const auto* c = std::get_if<Cause>(&item)) {
       current_step_.clear();

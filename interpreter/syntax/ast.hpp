@@ -244,6 +244,7 @@ struct Check {
   StringLit title;
   std::optional<Duration> within;
   std::optional<Duration> every;
+  std::optional<Duration> holds;  // `holds for D`: passing on every poll for D
   Body body;
 };
 /// The id a signal or check is known by in events, approvals and fixtures:

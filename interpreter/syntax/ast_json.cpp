@@ -249,6 +249,7 @@ struct SectionItemJson {
     j["title"] = string(c.title);
     if (c.within) j["within"] = duration(*c.within);
     if (c.every) j["every"] = duration(*c.every);
+    if (c.holds) j["holds_for"] = duration(*c.holds);
     j["body"] = body(c.body);
     return j;
   }

@@ -1,4 +1,6 @@
 // `rbk fmt`: prints a Document in the one canonical layout (docs/fmt.md).
+// Longer than most files here: one printer for every construct of the
+// language keeps the layout rules in one place.
 //
 // What is printed comes from the AST, except where bytes matter: shell
 // literals (`raw`), one-line strings, regexes, numbers and durations are
@@ -488,6 +490,7 @@ class Printer {
     head += " " + string_lit(c.title, depth);
     if (c.within) head += " within " + duration(*c.within);
     if (c.every) head += " every " + duration(*c.every);
+    if (c.holds) head += " holds for " + duration(*c.holds);
     braced(depth, head, body_entries(c.body, depth + 1));
   }
 
