@@ -14,7 +14,10 @@ std::string dump(const rbk::Config& c) {
   out += "records " + c.records_dir + "\n";
   for (const auto& [id, r] : c.roles)
     out += "role " + id + " name=" + r.name + " contact=" + r.contact + "\n";
-  for (const auto& [id, s] : c.severities) {
+  // In rbk.yaml's order (the most severe first): `severity >= "…"` ranks by it.
+  REQUIRE(c.severity_order.size() == c.severities.size());
+  for (const auto& id : c.severity_order) {
+    const rbk::SeverityLevel& s = c.severities.at(id);
     out += "severity " + id;
     if (s.response) out += " response=" + std::to_string(s.response->count()) + "ms";
     if (s.resolution) out += " resolution=" + std::to_string(s.resolution->count()) + "ms";

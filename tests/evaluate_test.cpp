@@ -29,6 +29,8 @@ class TestScope final : public rbk::Scope {
   bool step_field(const std::string& id, const std::string& f) const override {
     return id == "restart" && f == "ok";
   }
+  std::vector<std::string> levels;  // rbk.yaml's severities, the most severe first
+  const std::vector<std::string>* severity_order() const override { return &levels; }
 };
 
 TestScope scope() {
@@ -134,4 +136,29 @@ TEST_CASE("what cannot be evaluated is an error at its place", "[evaluate]") {
   CHECK(holds("1 == 1 or text.json.a == 1", s));
   CHECK_FALSE(holds("1 == 2 and text.json.a == 1", s));
   CHECK(error_of("1 == 2 or text.json.a == 1", s) == "the output of 'text' is not valid JSON");
+}
+
+TEST_CASE("severity orders by rbk.yaml's list, not by spelling", "[evaluate]") {
+  TestScope s = scope();
+  s.levels = {"sev1", "sev2", "sev3", "sev4"};  // sev1 is the most severe
+  s.vars["severity"] = Value::of_text("sev1");
+  CHECK(holds("severity >= \"sev2\"", s));  // at least sev2
+  CHECK(holds("severity > \"sev2\"", s));
+  CHECK_FALSE(holds("severity < \"sev2\"", s));  // by spelling, "sev1" < "sev2"
+  s.vars["severity"] = Value::of_text("sev3");
+  CHECK_FALSE(holds("severity >= \"sev2\"", s));
+  CHECK(holds("\"sev2\" > severity", s));
+  CHECK(holds("severity <= \"sev3\" and severity >= \"sev3\"", s));
+  // Words that are not ranked by spelling either.
+  s.levels = {"critical", "high", "medium", "low"};
+  s.vars["severity"] = Value::of_text("high");
+  CHECK(holds("severity >= \"medium\"", s));
+  CHECK_FALSE(holds("severity >= \"critical\"", s));
+  // A level rbk.yaml does not list, or no list at all: an error, never a guess.
+  CHECK_THAT(error_of("severity >= \"sev2\"", s),
+             Catch::Contains("'sev2' is not a severity of rbk.yaml (most severe first: critical, "
+                             "high, medium, low)"));
+  s.levels.clear();
+  CHECK_THAT(error_of("severity >= \"high\"", s),
+             Catch::Contains("severities are ordered as rbk.yaml lists them, and it lists none"));
 }

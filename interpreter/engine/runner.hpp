@@ -101,6 +101,7 @@ class RunbookScope final : public Scope {
   const CaptureData* capture(const std::string& name) const override;
   bool cause(const std::string& id) const override;
   bool step_field(const std::string& id, const std::string& field) const override;
+  const std::vector<std::string>* severity_order() const override;
 
  private:
   const Runner& r_;
@@ -177,6 +178,9 @@ class Runner final : public Scope {
   bool cause(const std::string& id) const override {
     auto it = causes_.find(id);
     return it != causes_.end() && it->second;
+  }
+  const std::vector<std::string>* severity_order() const override {
+    return &ctx_.config->severity_order;
   }
   bool step_field(const std::string& id, const std::string& field) const override {
     auto it = steps_.find(id);

@@ -91,6 +91,10 @@ bool RunbookScope::step_field(const std::string& id, const std::string& field) c
   return r_.step_field(id, field);
 }
 
+const std::vector<std::string>* RunbookScope::severity_order() const {
+  return r_.severity_order();
+}
+
 // ------------------------------------------------------------------ Runner
 
 std::vector<std::pair<std::string, std::string>> Runner::command_env(

@@ -150,6 +150,7 @@ class ConfigReader : YamlReader {
                       if (auto x = e["response"]) s.response = duration(x, "response");
                       if (auto x = e["resolution"]) s.resolution = duration(x, "resolution");
                     }
+                    if (!c.severities.count(id)) c.severity_order.push_back(id);
                     c.severities[id] = s;
                   });
   }

@@ -50,6 +50,9 @@ struct Config {
   std::string records_dir;                 // absolute
   std::map<std::string, Role> roles;
   std::map<std::string, SeverityLevel> severities;
+  /// The severities as rbk.yaml lists them: the most severe first. Ordering
+  /// comparisons of `severity` follow it (`severity >= "sev2"`).
+  std::vector<std::string> severity_order;
   std::string page_command;    // shell template; gets RBK_ROLE, RBK_CONTACT, RBK_MESSAGE, …
   std::string notify_command;  // same, for `notify`
   Policy policy;

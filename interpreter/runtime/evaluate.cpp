@@ -159,6 +159,31 @@ Eval<int> compare(const ast::Expr& e, const Value& a, const Value& b) {
                               to_display(b) + "')");
 }
 
+Eval<int> compare_severities(const ast::Expr& e, const Value& a, const Value& b,
+                             const Scope& scope) {
+  const std::vector<std::string>* levels = scope.severity_order();
+  if (!levels || levels->empty())
+    return error_at(e.span,
+                    "severities are ordered as rbk.yaml lists them, and it lists none (add "
+                    "severities: to rbk.yaml, the most severe first)");
+  auto rank = [&](const Value& v) -> std::optional<size_t> {
+    auto it = std::find(levels->begin(), levels->end(), to_display(v));
+    if (it == levels->end()) return std::nullopt;
+    return static_cast<size_t>(it - levels->begin());
+  };
+  for (const Value* v : {&a, &b})
+    if (!rank(*v)) {
+      std::string known;
+      for (const auto& l : *levels) known += (known.empty() ? "" : ", ") + l;
+      return error_at(e.span, "'" + to_display(*v) +
+                                  "' is not a severity of rbk.yaml (most severe first: " + known +
+                                  ")");
+    }
+  // The first listed is the most severe, so the greater.
+  const size_t ra = *rank(a), rb = *rank(b);
+  return ra < rb ? 1 : (ra > rb ? -1 : 0);
+}
+
 bool list_has(const Value& list, const Value& item) {
   if (list.kind == ValueKind::List) {
     for (const auto& i : list.items)
@@ -288,9 +313,14 @@ Eval<Value> evaluate(const ast::Expr& e, const Scope& scope) {
   if (!right) return right;
   const Value& l = *left;
   const Value& r = *right;
+  // `severity` is ordered by rank, not by spelling: more severe is greater.
+  auto is_severity = [](const ast::Expr& x) {
+    return x.kind == ExprKind::Name && x.name == "severity";
+  };
+  const bool by_rank = is_severity(lhs) || is_severity(*e.items.at(1));
   // An ordering, once compared.
   auto order = [&](auto holds) -> Eval<Value> {
-    auto c = compare(e, l, r);
+    auto c = by_rank ? compare_severities(e, l, r, scope) : compare(e, l, r);
     if (!c) return fail(c.error());
     return Value::of_bool(holds(*c));
   };

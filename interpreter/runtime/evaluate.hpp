@@ -40,6 +40,8 @@ class Scope {
   virtual bool cause(const std::string& id) const = 0;
   /// step.ID.FIELD (ran, ok, failed, skipped, refused); false when not run yet.
   virtual bool step_field(const std::string& id, const std::string& field) const = 0;
+  /// The severity levels of rbk.yaml, the most severe first (empty: none).
+  virtual const std::vector<std::string>* severity_order() const { return nullptr; }
 };
 
 /// A value that cannot be computed: where, and why (one line). An expected
