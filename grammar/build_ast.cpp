@@ -5,6 +5,8 @@
 // built in build_expressions.cpp and build_statements.cpp.
 #include "grammar/builder.hpp"
 
+#include <cctype>
+
 namespace rbk::grammar::build_detail {
 
 Span Builder::span(const Node& n) const {
@@ -38,6 +40,11 @@ Duration Builder::duration_of(const Node& n) {
   Duration d;
   d.span = span(n);
   d.text = n.string();
+  if (!d.text.empty() && !std::isdigit(static_cast<unsigned char>(d.text[0]))) {
+    // A parameter's name: its value, a duration, is known when the run starts.
+    d.param = d.text;
+    return d;
+  }
   DurationResult r = parse_duration(d.text);
   if (r.error == DurationError::UnitOrder) {
     diags_.push_back(error_at(d.span, "invalid duration '" + d.text + "'",

@@ -80,7 +80,8 @@ RBK_ERROR(shell, "expected a shell command in backticks",
 // Statements
 RBK_ERROR(capture_name, "expected a capture name after 'as'",
           "capture names are identifiers such as health or conn_count");
-RBK_ERROR(dur_value, "expected a duration", "durations look like 500ms, 30s, 10m, 1h30m or 2d");
+RBK_ERROR(dur_value, "expected a duration",
+          "durations look like 500ms, 30s, 10m, 1h30m or 2d, or name a duration parameter");
 RBK_ERROR(retry_count, "expected the number of retries after 'retry'", "e.g. retry 3 every 10s");
 RBK_ERROR(until_within, "expected 'within DURATION' after the 'until' command",
           "e.g. until `pg_isready` within 60s every 5s");

@@ -226,7 +226,8 @@ struct arg_name : ident {};
 struct module_ref : ident {};
 struct template_ref : ident {};
 
-struct dur_value : duration {};
+/// A duration, or the name of a `duration` parameter that gives it.
+struct dur_value : sor<duration, seq<not_at<reserved>, ident>> {};
 struct title : string_lit {};
 struct message : text_or_string {};
 struct when_cond : expr {};

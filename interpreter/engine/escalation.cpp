@@ -29,11 +29,19 @@ using nlohmann::json;
 void Escalator::arm(const std::vector<const ast::Escalation*>& timers, Millis start) {
   start_ = start;
   for (const auto* t : timers) {
-    if (t->after) dues_.push_back({Millis(t->after->ms), t});
-    if (!t->every || t->every->ms <= 0) continue;
-    // Every D: at D, 2D, … up to its `for` (or past any run's end).
-    const Millis step(t->every->ms);
-    const Millis last = t->lasting ? Millis(t->lasting->ms) : kCadenceHorizon;
+    if (t->after) dues_.push_back({run_.duration_of(*t->after), t});
+    if (!t->every) continue;
+    // Every D: at D, 2D, … up to its `for` (or past any run's end). A
+    // parameter's cadence under a minute is refused, as rbk check refuses
+    // a literal one: it would flood the people it reaches.
+    const Millis step = run_.duration_of(*t->every);
+    if (step < Millis(60'000)) {
+      run_.bus().emit(ev::Warning{.message = "'every " + t->every->text + "' is " +
+                                             format_duration(step.count()) +
+                                             ", under a minute: the rule does not fire"});
+      continue;
+    }
+    const Millis last = t->lasting ? run_.duration_of(*t->lasting) : kCadenceHorizon;
     for (Millis at = step; at <= last; at += step) dues_.push_back({at, t});
   }
   // Rules due at once fire in the order written.
@@ -107,7 +115,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     if (message.empty() && !error) {
       std::string what = !rule ? "step " + step : "started";
       if (rule && rule->trigger == ast::Trigger::After)
-        what = "still running after " + rule->after->text;
+        what = "still running after " + duration_text(*rule->after);
       if (rule && rule->trigger == ast::Trigger::Every && at)
         what = "still running after " + format_duration(at->count());
       if (rule && rule->trigger == ast::Trigger::OnFailure) what = "failed at " + failed_step_;
@@ -131,7 +139,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       .role = role,
       .message = message};
   if (!step.empty()) event.step = qualified(step);
-  if (rule && rule->after) event.after_ms = rule->after->ms;
+  if (rule && rule->after) event.after_ms = duration_of(*rule->after).count();
   if (rule && rule->trigger == ast::Trigger::Every && at) event.after_ms = at->count();
   if (rule && depth_ > 0) event.runbook = rb_.name.name;
   if (it != roles.end()) {

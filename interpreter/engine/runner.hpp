@@ -191,6 +191,20 @@ class Runner final : public Scope {
     return result && *result != StepResult::None && *result == s.result;
   }
 
+  /// A duration as this run sees it: a literal, or its parameter's value
+  /// (`timeout wait`, `after grace`; docs/language.md#durations).
+  Millis duration_of(const ast::Duration& d) const {
+    if (!d.param) return Millis(d.ms);
+    auto it = req_.params.find(*d.param);
+    if (it != req_.params.end() && it->second.kind == ValueKind::Duration)
+      return Millis(it->second.ms);
+    return Millis(0);  // rbk check refuses a name that is not a duration parameter
+  }
+  /// How a duration reads in a message: as written, or a parameter's value.
+  std::string duration_text(const ast::Duration& d) const {
+    return d.param ? format_duration(duration_of(d).count()) : d.text;
+  }
+
   /// Fires one escalation rule (from the engine thread or the timer thread).
   /// `at`: for a timed rule, how long after the start it is due.
   void escalate(const ast::Escalation& rule, std::optional<Millis> at = std::nullopt);

@@ -367,9 +367,9 @@ std::string describe_failure(const CommandResult& r, Millis timeout) {
 
 BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
                              ev::Section section, bool evidence) {
-  Millis timeout = r.timeout ? Millis(r.timeout->ms) : ctx_.config->policy.default_timeout;
+  Millis timeout = r.timeout ? duration_of(*r.timeout) : ctx_.config->policy.default_timeout;
   int attempts = 1 + static_cast<int>(r.retry.value_or(0));
-  Millis every = r.retry_every ? Millis(r.retry_every->ms) : kDefaultRetryEvery;
+  Millis every = r.retry_every ? duration_of(*r.retry_every) : kDefaultRetryEvery;
   for (int attempt = 1;; ++attempt) {
     CommandResult res = run_command(r.shell, timeout, step, section, attempt, evidence);
     if (r.capture) store_capture(r.capture->name, res);
@@ -389,8 +389,8 @@ BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& st
 
 BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string& step,
                                ev::Section section) {
-  const Millis deadline = now() + Millis(u.within.ms);
-  const Millis every = u.every ? Millis(u.every->ms) : kDefaultUntilEvery;
+  const Millis deadline = now() + duration_of(u.within);
+  const Millis every = u.every ? duration_of(*u.every) : kDefaultUntilEvery;
   for (int attempt = 1;; ++attempt) {
     Millis left = std::max(deadline - now(), Millis(1000));
     CommandResult res = run_command(u.shell, std::min(left, ctx_.config->policy.default_timeout),
@@ -399,8 +399,8 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
     if (res.ok()) return {};
     // The last try is at the deadline itself, not one interval before it.
     if (now() >= deadline) {
-      std::string why = "not ready within " + u.within.text + " (" + std::to_string(attempt) +
-                        (attempt == 1 ? " try" : " tries") + ")";
+      std::string why = "not ready within " + duration_text(u.within) + " (" +
+                        std::to_string(attempt) + (attempt == 1 ? " try" : " tries") + ")";
       if (mode == Mode::Inform) {
         bus_.emit(ev::Warning{.message = why, .step = qualified(step)});
         return {};

@@ -202,10 +202,10 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                             .title = title,
                             .destructive = g.destructive});
     const Millis started = now();
-    const Millis every = ck->every ? Millis(ck->every->ms) : kDefaultCheckEvery;
+    const Millis every = ck->every ? duration_of(*ck->every) : kDefaultCheckEvery;
     BlockResult gate = pass_gate(g, id, title, stmts);
     // The polling window opens once the gate has passed, not while it asks.
-    const Millis deadline = now() + Millis(ck->within ? ck->within->ms : 0);
+    const Millis deadline = now() + (ck->within ? duration_of(*ck->within) : Millis(0));
     if (gate.end == BlockEnd::Ok && g.destructive) bus_.sync();
     const bool outer = std::exchange(write_ahead_, write_ahead_ || g.destructive);
     bool passed = false;
@@ -237,7 +237,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
           holding = true;
           holding_since = tried;
         }
-        passed = passed && now() - holding_since >= Millis(ck->holds->ms);
+        passed = passed && now() - holding_since >= duration_of(*ck->holds);
       }
       // The last try is at the deadline itself, not one interval before it.
       if (passed || now() >= deadline) break;
@@ -267,10 +267,11 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
       step_end.reason =
           ck->holds
               ? (holding ? "passing since " + format_duration(count(holding_since - started)) +
-                               ", but not yet for " + ck->holds->text + " when 'within " +
-                               ck->within->text + "' ended"
-                         : "did not hold for " + ck->holds->text + " within " + ck->within->text)
-          : ck->within ? "did not pass within " + ck->within->text
+                               ", but not yet for " + duration_text(*ck->holds) + " when 'within " +
+                               duration_text(*ck->within) + "' ended"
+                         : "did not hold for " + duration_text(*ck->holds) + " within " +
+                               duration_text(*ck->within))
+          : ck->within ? "did not pass within " + duration_text(*ck->within)
                        : "did not pass";
     bus_.emit(std::move(step_end));
     bus_.emit(

@@ -127,4 +127,38 @@ inline std::vector<BodyRef> bodies_of(const Runbook& r) {
   return out;
 }
 
+/// Every duration written in a body (undo bodies included).
+template <typename F>
+void walk_body_durations(const Body& b, F& f) {
+  for (const auto& st : b.items) {
+    if (const auto* x = std::get_if<Run>(&st)) {
+      if (x->timeout) f(*x->timeout);
+      if (x->retry_every) f(*x->retry_every);
+    }
+    if (const auto* x = std::get_if<Until>(&st)) {
+      f(x->within);
+      if (x->every) f(*x->every);
+    }
+    if (const auto* u = std::get_if<Undo>(&st); u && u->body) walk_body_durations(*u->body, f);
+  }
+}
+
+/// Every duration of the runbook: statements, check headers, escalation rules.
+template <typename F>
+void walk_runbook_durations(const Runbook& r, F& f) {
+  for (const BodyRef& b : bodies_of(r)) walk_body_durations(*b.body, f);
+  for (const auto& item : r.items) {
+    const auto* sec = std::get_if<Section>(&item);
+    if (!sec) continue;
+    for (const auto& si : sec->items) {
+      std::vector<const std::optional<Duration>*> written;
+      if (const auto* c = std::get_if<Check>(&si)) written = {&c->within, &c->every, &c->holds};
+      if (const auto* e = std::get_if<Escalation>(&si))
+        written = {&e->after, &e->every, &e->lasting};
+      for (const auto* d : written)
+        if (*d) f(**d);
+    }
+  }
+}
+
 }  // namespace rbk::lint_detail

@@ -396,6 +396,11 @@ class Linter {
       for (const auto& st : b.body->items)
         if (const auto* u = std::get_if<Use>(&st))
           if (const Template* t = find_template(*u, imports_)) walk_body_shells(t->body, sh);
+    // Durations that name a parameter (`timeout settle`, `after grace`).
+    auto dur = [&](const Duration& d) {
+      if (d.param) used.insert(*d.param);
+    };
+    walk_runbook_durations(r, dur);
     return used;
   }
 

@@ -530,6 +530,16 @@ class Planner {
     return ids;
   }
 
+  /// A duration's milliseconds: a literal's, or the value its parameter is
+  /// given (0 when it is not given).
+  int64_t ms_of(const ast::Duration& d) const {
+    if (!d.param) return d.ms;
+    if (!in_.params) return 0;
+    auto it = in_.params->values.find(*d.param);
+    return it != in_.params->values.end() && it->second.kind == ValueKind::Duration ? it->second.ms
+                                                                                    : 0;
+  }
+
   /// What a call of `name` brings, found through in_.find_callee: the gates
   /// of its steps (and of the runbooks it calls), named as --approve names
   /// them, `prefix` first; the remediation steps with an undo block, in run
@@ -617,8 +627,8 @@ class Planner {
         }
       }
     }
-    std::stable_sort(after.begin(), after.end(), [](const auto* a, const auto* b) {
-      return (a->after ? a->after->ms : 0) < (b->after ? b->after->ms : 0);
+    std::stable_sort(after.begin(), after.end(), [&](const auto* a, const auto* b) {
+      return (a->after ? ms_of(*a->after) : 0) < (b->after ? ms_of(*b->after) : 0);
     });
     std::vector<plan::Rule> out;
     auto add = [&](const std::vector<const ast::Escalation*>& rules, ev::Trigger trigger) {
@@ -627,7 +637,11 @@ class Planner {
         static_cast<plan::Notice&>(j) = notify(e->action);
         j.trigger = trigger;
         j.after = text_or_null(e->after);
-        if (e->after) j.after_ms.value = e->after->ms;
+        if (e->after) {
+          j.after_ms.value = ms_of(*e->after);
+          // A parameter's duration: its name, and the value this run gives it.
+          if (e->after->param) *j.after.value += " (" + format_duration(ms_of(*e->after)) + ")";
+        }
         j.every = text_or_null(e->every);
         j.lasting = text_or_null(e->lasting);
         out.push_back(std::move(j));

@@ -315,7 +315,7 @@ void Checker::walk_section(const Section& s) {
       if (ck->holds) {
         check_positive(*ck->holds, "'holds for'");
         // The deadline must leave room for the streak it waits for.
-        if (ck->within && ck->holds->ms > ck->within->ms)
+        if (ck->within && !ck->within->param && !ck->holds->param && ck->holds->ms > ck->within->ms)
           error(ck->holds->span,
                 "'holds for " + ck->holds->text + "' is longer than 'within " + ck->within->text +
                     "'",
@@ -334,12 +334,16 @@ void Checker::walk_section(const Section& s) {
       at_start_ = e->trigger == Trigger::Start;
       check_notify(e->action);
       at_start_ = false;
-      if (e->trigger == Trigger::Every && e->every) {
+      // A parameter named for a duration must be one (literals are checked below).
+      if (e->after && e->after->param) check_positive(*e->after, "'after'");
+      if (e->lasting && e->lasting->param) check_positive(*e->lasting, "'for'");
+      if (e->every && e->every->param) check_positive(*e->every, "'every'");
+      if (e->trigger == Trigger::Every && e->every && !e->every->param) {
         // People read each update: a faster cadence only buries them.
         if (e->every->ms < 60'000)
           error(e->every->span, "'every " + e->every->text + "' repeats faster than once a minute",
                 "a cadence is for people to read; use 1m or more");
-        if (e->lasting && e->lasting->ms < e->every->ms)
+        if (e->lasting && !e->lasting->param && e->lasting->ms < e->every->ms)
           error(
               e->lasting->span,
               "'for " + e->lasting->text + "' ends before the first 'every " + e->every->text + "'",
@@ -355,10 +359,30 @@ void Checker::nothing_to_check(const Span& title, const char* what, const char* 
 }
 
 void Checker::check_positive(const Duration& d, const char* what) {
+  if (d.param) {
+    // A parameter's value is known only when the run starts; here, that it
+    // is a parameter and a duration.
+    auto p = params_.find(*d.param);
+    if (p == params_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [n, decl] : params_)
+        if (param_type(*decl).ty == Ty::Duration) names.push_back(n);
+      error(d.span, "'" + *d.param + "' is not a duration or a parameter of this runbook",
+            names.empty() ? "durations look like 30s or 10m, or name a parameter declared "
+                            "': duration'"
+                          : did_you_mean(*d.param, names));
+    } else if (param_type(*p->second).ty != Ty::Duration) {
+      error(d.span,
+            std::string(what) + " needs a duration, and parameter '" + *d.param + "' is not one",
+            "declare it: param " + *d.param + " : duration = 15m");
+    }
+    return;
+  }
   if (d.ms <= 0) error(d.span, std::string(what) + " must be longer than 0");
 }
 
 void Checker::check_every(const Duration& within, const Duration& every) {
+  if (within.param || every.param) return;  // known when the run starts
   if (every.ms > within.ms && within.ms > 0)
     error(every.span, "'every " + every.text + "' is longer than 'within " + within.text + "'",
           "the condition would be tried only once; poll more often than the deadline");

@@ -29,10 +29,13 @@ struct Ident {
 };
 
 /// A duration literal such as `30s`, `10m` or `1h30m`.
+/// A duration as written: a literal (`ms`), or the name of a `duration`
+/// parameter (`param`; its value is read when the run starts, `ms` is 0).
 struct Duration {
   Span span;
   int64_t ms = 0;
   std::string text;
+  std::optional<std::string> param;
 };
 
 struct Expr;
