@@ -128,7 +128,15 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     return;
   }
   message = bus_.mask(message);  // notification systems are not the place for secrets
-  const std::string& role = n.role.name;
+  // `page commander`, commander a parameter: its value is the role.
+  std::string role = n.role.name;
+  if (auto given = req_.params.find(role); given != req_.params.end()) {
+    role = to_display(given->second);
+    if (!ctx_.config->roles.empty() && !ctx_.config->roles.count(role))
+      bus_.emit(ev::Warning{.message = "role '" + role + "' (parameter '" + n.role.name +
+                                       "') is not defined in rbk.yaml: no name or contact for it",
+                            .step = where});
+  }
   const auto& roles = ctx_.config->roles;
   auto it = roles.find(role);
   const std::string& command = n.page ? ctx_.config->page_command : ctx_.config->notify_command;

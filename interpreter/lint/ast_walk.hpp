@@ -161,4 +161,21 @@ void walk_runbook_durations(const Runbook& r, F& f) {
   }
 }
 
+/// Every `page` and `notify`: in bodies (undo bodies included), then the
+/// escalation rules.
+template <typename F>
+void walk_runbook_notifies(const Runbook& r, F& f) {
+  auto body = [&f](const Body& b, auto& self) -> void {
+    for (const auto& st : b.items) {
+      if (const auto* n = std::get_if<Notify>(&st)) f(*n);
+      if (const auto* u = std::get_if<Undo>(&st); u && u->body) self(*u->body, self);
+    }
+  };
+  for (const BodyRef& b : bodies_of(r)) body(*b.body, body);
+  for (const auto& item : r.items)
+    if (const auto* s = std::get_if<Section>(&item))
+      for (const auto& si : s->items)
+        if (const auto* e = std::get_if<Escalation>(&si)) f(e->action);
+}
+
 }  // namespace rbk::lint_detail

@@ -1,6 +1,8 @@
 // `rbk lint`: the rule table, the rules, levels from rbk.yaml and
 // suppressions. Each rule walks the AST (no execution) and adds Diagnostics
 // whose `code` is the rule id; the check pass's diagnostics come first.
+// Longer than most files here: the rules share one Linter (its config,
+// imports and report), and the walks they share are in ast_walk.hpp.
 #include "interpreter/lint/lint.hpp"
 
 #include <algorithm>
@@ -333,7 +335,21 @@ class Linter {
 
   void lint_roles(const Runbook& r, const std::map<MetaKind, const Meta*>& metas) {
     if (!opts_.config || opts_.config->roles.empty()) return;
+    std::map<std::string, const Param*> params;
+    for (const auto& item : r.items)
+      if (const auto* p = std::get_if<Param>(&item)) params[p->name.name] = p;
     auto check = [&](const Ident& role, const char* what) {
+      if (auto p = params.find(role.name); p != params.end() && std::string_view(what) != "owner") {
+        // A role from a parameter: each value an enum allows must be a role
+        // (a string's is checked when the run starts).
+        for (const auto& v : p->second->type.values)
+          if (!opts_.config->roles.count(v.name))
+            report("RBK205", v.span,
+                   std::string(what) + " role '" + v.name + "' (a value of parameter '" +
+                       role.name + "') is not defined in rbk.yaml",
+                   "roles defined there: " + keys(opts_.config->roles));
+        return;
+      }
       if (opts_.config->roles.count(role.name)) return;
       report("RBK205", role.span,
              std::string(what) + " role '" + role.name + "' is not defined in rbk.yaml",
@@ -341,19 +357,8 @@ class Linter {
     };
     if (auto it = metas.find(MetaKind::Owner); it != metas.end() && it->second->word)
       check(*it->second->word, "owner");
-    std::function<void(const Body&)> body = [&](const Body& b) {
-      for (const auto& st : b.items) {
-        if (const auto* n = std::get_if<Notify>(&st))
-          check(n->role, n->page ? "paged" : "notified");
-        if (const auto* u = std::get_if<Undo>(&st); u && u->body) body(*u->body);
-      }
-    };
-    for (const BodyRef& b : bodies_of(r)) body(*b.body);
-    for (const auto& item : r.items)
-      if (const auto* s = std::get_if<Section>(&item))
-        for (const auto& si : s->items)
-          if (const auto* e = std::get_if<Escalation>(&si))
-            check(e->action.role, e->action.page ? "paged" : "notified");
+    auto notice = [&](const Notify& n) { check(n.role, n.page ? "paged" : "notified"); };
+    walk_runbook_notifies(r, notice);
   }
 
   void lint_calls(const Runbook& r) {
@@ -401,6 +406,9 @@ class Linter {
       if (d.param) used.insert(*d.param);
     };
     walk_runbook_durations(r, dur);
+    // Roles that name a parameter (`page commander`).
+    auto role = [&](const Notify& n) { used.insert(n.role.name); };
+    walk_runbook_notifies(r, role);
     return used;
   }
 

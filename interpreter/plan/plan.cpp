@@ -356,9 +356,20 @@ class Planner {
   plan::Notice notify(const ast::Notify& n) const {
     plan::Notice j{.kind = n.page ? ev::NoticeKind::Page : ev::NoticeKind::Notify,
                    .role = n.role.name};
-    auto role = in_.config->roles.find(n.role.name);
+    // A parameter's name: the role is the value this run gives it.
+    std::string from_param;
+    if (in_.params) {
+      if (auto it = in_.params->values.find(n.role.name); it != in_.params->values.end()) {
+        from_param = n.role.name;
+        j.role = to_display(it->second);
+      }
+    }
+    auto role = in_.config->roles.find(j.role);
     if (role != in_.config->roles.end() && !role->second.name.empty())
       j.role_name.value = role->second.name;
+    if (!from_param.empty())
+      j.role_name.value = j.role_name.value.value_or(std::string("not in rbk.yaml")) +
+                          ", from parameter " + from_param;
     j.message = text_or_null(n.message);
     j.when = text_or_null(n.when);
     return j;

@@ -158,7 +158,15 @@ void Checker::check_args(const std::vector<Arg>& args) {
 }
 
 void Checker::check_notify(const Notify& n) {
-  check_word(n.role, "role", "secondary-oncall");
+  // A parameter's name: its value is the role (the commander named at run time).
+  if (auto p = params_.find(n.role.name); p != params_.end()) {
+    const TypeKind k = p->second->type.kind;
+    if (k != TypeKind::Enum && k != TypeKind::String)
+      error(n.role.span, "parameter '" + n.role.name + "' cannot name a role: a role is a word",
+            "declare it enum(…) of rbk.yaml's roles, or string");
+  } else {
+    check_word(n.role, "role", "secondary-oncall");
+  }
   if (n.message) check_string(*n.message);
   if (n.when) check_condition(*n.when, "the 'when'");
 }
