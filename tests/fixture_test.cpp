@@ -353,7 +353,7 @@ TEST_CASE("a called runbook's undo, escalations, gate names and causes hold in i
   auto r = test::run_detached(test::source_dir(), {"test", "tests/call"});
   INFO(r.out << r.err);
   CHECK(r.code == 0);
-  CHECK(r.out.find("6 passed, 0 failed") != std::string::npos);
+  CHECK(r.out.find("8 passed, 0 failed") != std::string::npos);
 }
 
 TEST_CASE("a real run with a call, recorded with --record-fixture, replays", "[fixture]") {

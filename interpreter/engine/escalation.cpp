@@ -41,7 +41,14 @@ void Escalator::arm(const std::vector<const ast::Escalation*>& timers, Millis st
                                              ", under a minute: the rule does not fire"});
       continue;
     }
-    const Millis last = t->lasting ? run_.duration_of(*t->lasting) : kCadenceHorizon;
+    // Never past any run's end, whatever `for` says (`for 1000d`).
+    const Millis last =
+        std::min(t->lasting ? run_.duration_of(*t->lasting) : kCadenceHorizon, kCadenceHorizon);
+    if (last < step)
+      run_.bus().emit(ev::Warning{.message = "'every " + t->every->text + " for " +
+                                             (t->lasting ? t->lasting->text : std::string()) +
+                                             "' ends before its first firing: the rule does not "
+                                             "fire"});
     for (Millis at = step; at <= last; at += step) dues_.push_back({at, t});
   }
   // Rules due at once fire in the order written.
@@ -128,9 +135,11 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     return;
   }
   message = bus_.mask(message);  // notification systems are not the place for secrets
-  // `page commander`, commander a parameter: its value is the role.
+  // `page commander`, commander a parameter: its value is the role. In a
+  // template's statement (on the run's thread), the template's parameter.
   std::string role = n.role.name;
-  if (auto given = req_.params.find(role); given != req_.params.end()) {
+  const std::map<std::string, Value>& names = !rule && binding_ ? binding_->values : req_.params;
+  if (auto given = names.find(role); given != names.end()) {
     role = to_display(given->second);
     if (!ctx_.config->roles.empty() && !ctx_.config->roles.count(role))
       bus_.emit(ev::Warning{.message = "role '" + role + "' (parameter '" + n.role.name +

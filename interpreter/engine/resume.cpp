@@ -215,9 +215,10 @@ bool ResumeState::asks_at(const ev::CommandStart& start) const {
 }
 
 std::string ResumeState::key(const ev::Escalation& e) {
-  return format_str("{}|{}|{}|{}|{}", enum_names(ev::Trigger{}).name(e.trigger),
+  // The runbook too: a called runbook's rule is not its caller's.
+  return format_str("{}|{}|{}|{}|{}|{}", enum_names(ev::Trigger{}).name(e.trigger),
                     enum_names(ev::NoticeKind{}).name(e.kind), e.role, e.step.value_or(""),
-                    e.after_ms.value_or(-1));
+                    e.after_ms.value_or(-1), e.runbook.value_or(""));
 }
 
 ResumeState::Take ResumeState::take(const Event& e) {

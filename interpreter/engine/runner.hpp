@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "interpreter/base/enum_names.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/engine/bus.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/engine/notifier.hpp"
@@ -192,17 +193,23 @@ class Runner final : public Scope {
   }
 
   /// A duration as this run sees it: a literal, or its parameter's value
-  /// (`timeout wait`, `after grace`; docs/language.md#durations).
-  Millis duration_of(const ast::Duration& d) const {
+  /// (`timeout wait`, `after grace`; docs/language.md#durations). Inside a
+  /// template (`binding`, on the run's thread only) the names are the
+  /// template's own parameters, as for its expressions.
+  Millis duration_of(const ast::Duration& d, const TemplateBinding* binding = nullptr) const {
     if (!d.param) return Millis(d.ms);
-    auto it = req_.params.find(*d.param);
-    if (it != req_.params.end() && it->second.kind == ValueKind::Duration)
-      return Millis(it->second.ms);
-    return Millis(0);  // rbk check refuses a name that is not a duration parameter
+    const std::map<std::string, Value>& names = binding ? binding->values : req_.params;
+    auto it = names.find(*d.param);
+    if (it == names.end()) return Millis(0);  // rbk check refuses a name that is no parameter
+    if (it->second.kind == ValueKind::Duration) return Millis(it->second.ms);
+    // A template's argument arrives as written (`with wait = "5m"`).
+    DurationResult r = parse_duration(to_display(it->second));
+    return r.error ? Millis(0) : Millis(r.ms);
   }
   /// How a duration reads in a message: as written, or a parameter's value.
-  std::string duration_text(const ast::Duration& d) const {
-    return d.param ? format_duration(duration_of(d).count()) : d.text;
+  std::string duration_text(const ast::Duration& d,
+                            const TemplateBinding* binding = nullptr) const {
+    return d.param ? format_duration(duration_of(d, binding).count()) : d.text;
   }
 
   /// Fires one escalation rule (from the engine thread or the timer thread).
@@ -311,7 +318,8 @@ class Runner final : public Scope {
                        bool evidence);
   BlockResult exec_until(const ast::Until& u, Mode mode, const std::string& step,
                          ev::Section section);
-  BlockResult exec_call(const ast::Call& c, Mode mode, const std::string& step);
+  BlockResult exec_call(const ast::Call& c, Mode mode, ev::Section section,
+                        const std::string& step);
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
   /// Asks the gate of a step whose statements are `stmts` (their commands
   /// are shown, every line, before the question).

@@ -367,9 +367,13 @@ std::string describe_failure(const CommandResult& r, Millis timeout) {
 
 BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
                              ev::Section section, bool evidence) {
-  Millis timeout = r.timeout ? duration_of(*r.timeout) : ctx_.config->policy.default_timeout;
+  Millis timeout =
+      r.timeout ? duration_of(*r.timeout, binding_) : ctx_.config->policy.default_timeout;
+  // A parameter that gives no duration leaves the command its default
+  // deadline, never none.
+  if (timeout <= Millis(0)) timeout = ctx_.config->policy.default_timeout;
   int attempts = 1 + static_cast<int>(r.retry.value_or(0));
-  Millis every = r.retry_every ? duration_of(*r.retry_every) : kDefaultRetryEvery;
+  Millis every = r.retry_every ? duration_of(*r.retry_every, binding_) : kDefaultRetryEvery;
   for (int attempt = 1;; ++attempt) {
     CommandResult res = run_command(r.shell, timeout, step, section, attempt, evidence);
     if (r.capture) store_capture(r.capture->name, res);
@@ -389,8 +393,8 @@ BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& st
 
 BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string& step,
                                ev::Section section) {
-  const Millis deadline = now() + duration_of(u.within);
-  const Millis every = u.every ? duration_of(*u.every) : kDefaultUntilEvery;
+  const Millis deadline = now() + duration_of(u.within, binding_);
+  const Millis every = u.every ? duration_of(*u.every, binding_) : kDefaultUntilEvery;
   for (int attempt = 1;; ++attempt) {
     Millis left = std::max(deadline - now(), Millis(1000));
     CommandResult res = run_command(u.shell, std::min(left, ctx_.config->policy.default_timeout),
@@ -399,7 +403,7 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
     if (res.ok()) return {};
     // The last try is at the deadline itself, not one interval before it.
     if (now() >= deadline) {
-      std::string why = "not ready within " + duration_text(u.within) + " (" +
+      std::string why = "not ready within " + duration_text(u.within, binding_) + " (" +
                         std::to_string(attempt) + (attempt == 1 ? " try" : " tries") + ")";
       if (mode == Mode::Inform) {
         bus_.emit(ev::Warning{.message = why, .step = qualified(step)});
@@ -412,7 +416,8 @@ BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string
   }
 }
 
-BlockResult Runner::exec_call(const ast::Call& c, Mode mode, const std::string& step) {
+BlockResult Runner::exec_call(const ast::Call& c, Mode mode, ev::Section section,
+                              const std::string& step) {
   const std::string& name = c.runbook.name;
   if (depth_ + 1 > kMaxCallDepth) return {BlockEnd::Failed, "calls nested too deeply"};
   if (std::find(call_chain_.begin(), call_chain_.end(), name) != call_chain_.end())
@@ -481,7 +486,10 @@ BlockResult Runner::exec_call(const ast::Call& c, Mode mode, const std::string& 
   escalations_ += r.escalations;
   // What it changed is undone if this run fails later, like a step's undo
   // (a callee that failed has run its own undo and rollback already).
-  if (r.outcome == Outcome::Resolved && mode == Mode::Act && callee.undo_count() > 0) {
+  // Only a remediation step's call: undo blocks, rollback and finally come
+  // after the undo stack has been run, or never lead to it.
+  if (r.outcome == Outcome::Resolved && mode == Mode::Act && section == ev::Section::Remediate &&
+      callee.undo_count() > 0) {
     undo_stack_.push_back({.step = step, .called = &callee});
     called_runs_.push_back(std::move(called));
   }
@@ -567,7 +575,7 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
     if (*a == ManualAnswer::Fail) return {BlockEnd::Failed, "failed by the operator"};
     return {};
   }
-  if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, mode, step);
+  if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, mode, section, step);
   if (const auto* n = std::get_if<ast::Notify>(s.stmt)) {
     deliver(*n, nullptr, step);
     return {};

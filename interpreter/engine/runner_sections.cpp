@@ -298,7 +298,9 @@ size_t Runner::undo_count() const {
 
 bool Runner::run_undo_stack() {
   bool restored = true;
-  for (auto it = undo_stack_.rbegin(); it != undo_stack_.rend(); ++it) {
+  // Walked over a copy: nothing an undo block runs may change what is walked.
+  const std::vector<Undo> stack = undo_stack_;
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
     if (interrupted()) return false;
     if (it->called) {
       // A called runbook that resolved changed the system too: its undo
