@@ -3,7 +3,6 @@
 // secret command, no notification command. Loading (rbk.yaml, the runbook
 // path, parse, check, -p) is shared with `rbk run`, so both refuse the same
 // input with the same messages.
-#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -48,9 +47,7 @@ std::optional<Plan> plan_of(const RunOptions& opts) {
   in.patterns = &target->patterns;
   in.file = loaded->file;
   in.secret_values = env_secret_values(*in.runbook);
-  std::vector<std::string> search = loaded->scope.path;
-  const std::string dir = std::filesystem::path(loaded->file).parent_path().string();
-  search.push_back(dir.empty() ? "." : dir);
+  const std::vector<std::string> search = loaded->call_path();
   in.find_callee = [&](const std::string& name) -> std::optional<PlannedCallee> {
     auto doc = called.find(search, name);
     if (!doc || !*doc || !(*doc)->runbook()) return std::nullopt;

@@ -260,10 +260,7 @@ int run_run(const RunOptions& opts) {
   ctx.force = opts.force;
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
-  // The runbook path, then the calling runbook's folder (as rbk lint checks).
-  std::vector<std::string> search = rb.scope.path;
-  const std::string dir = std::filesystem::path(rb.file).parent_path().string();
-  search.push_back(dir.empty() ? "." : dir);
+  const std::vector<std::string> search = rb.call_path();
   ctx.find_runbook = [&](const std::string& name) { return called.find(search, name); };
 
   RunRequest req;

@@ -187,11 +187,8 @@ RunResult Runner::run() {
 
   if (depth_ == 0) bus_.set_start(now());
   declare_captures();
-  const auto& typed_for = ctx_.config->policy.typed_confirm_for;
   // A called runbook is held to its caller's stricter gates, not only its own.
-  const bool inherit =
-      std::find(typed_for.begin(), typed_for.end(), inherited_severity_) != typed_for.end();
-  gate_severity_ = inherit ? inherited_severity_ : severity_;
+  gate_severity_ = called_gate_severity(inherited_severity_, severity_, ctx_.config->policy);
   ev::RunInfo info;
   for (const auto& [name, v] : req_.params) info.params[name] = {to_json(v)};
   for (const auto& item : rb_.items)

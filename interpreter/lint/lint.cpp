@@ -338,26 +338,23 @@ class Linter {
     std::map<std::string, const Param*> params;
     for (const auto& item : r.items)
       if (const auto* p = std::get_if<Param>(&item)) params[p->name.name] = p;
-    auto check = [&](const Ident& role, const char* what) {
-      if (auto p = params.find(role.name); p != params.end() && std::string_view(what) != "owner") {
-        // A role from a parameter: each value an enum allows must be a role
-        // (a string's is checked when the run starts).
-        for (const auto& v : p->second->type.values)
-          if (!opts_.config->roles.count(v.name))
-            report("RBK205", v.span,
-                   std::string(what) + " role '" + v.name + "' (a value of parameter '" +
-                       role.name + "') is not defined in rbk.yaml",
-                   "roles defined there: " + keys(opts_.config->roles));
-        return;
-      }
+    auto check = [&](const Ident& role, const std::string& what, const std::string& from) {
       if (opts_.config->roles.count(role.name)) return;
       report("RBK205", role.span,
-             std::string(what) + " role '" + role.name + "' is not defined in rbk.yaml",
+             what + " role '" + role.name + "'" + from + " is not defined in rbk.yaml",
              "roles defined there: " + keys(opts_.config->roles));
     };
     if (auto it = metas.find(MetaKind::Owner); it != metas.end() && it->second->word)
-      check(*it->second->word, "owner");
-    auto notice = [&](const Notify& n) { check(n.role, n.page ? "paged" : "notified"); };
+      check(*it->second->word, "owner", "");
+    auto notice = [&](const Notify& n) {
+      const std::string what = n.page ? "paged" : "notified";
+      auto p = params.find(n.role.name);
+      if (p == params.end()) return check(n.role, what, "");
+      // A role from a parameter: each value an enum allows must be a role
+      // (a string's is checked when the run starts).
+      for (const auto& v : p->second->type.values)
+        check(v, what, " (a value of parameter '" + n.role.name + "')");
+    };
     walk_runbook_notifies(r, notice);
   }
 

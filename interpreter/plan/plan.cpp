@@ -571,11 +571,7 @@ class Planner {
       if (const auto* m = std::get_if<ast::Meta>(&item);
           m && m->kind == ast::MetaKind::Severity && m->word)
         own = m->word->name;
-    const auto& typed_for = in_.config->policy.typed_confirm_for;
-    const std::string severity =
-        std::find(typed_for.begin(), typed_for.end(), caller_severity) != typed_for.end()
-            ? caller_severity
-            : own;
+    const std::string severity = called_gate_severity(caller_severity, own, in_.config->policy);
     chain.push_back(name);
     for (const auto& item : callee->runbook->items) {
       const auto* sec = std::get_if<ast::Section>(&item);

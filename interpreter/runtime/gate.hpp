@@ -5,6 +5,7 @@
 // the step is marked `safe`) is gated, whatever its author wrote.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -44,5 +45,13 @@ struct Gate {
 /// steps need a typed confirmation.
 Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severity,
               const Policy& policy, const DestructivePatterns& patterns);
+
+/// The severity a called runbook's gates are decided with: its caller's
+/// when that one needs typed confirmations, else its own.
+inline const std::string& called_gate_severity(const std::string& caller, const std::string& own,
+                                               const Policy& policy) {
+  const auto& typed = policy.typed_confirm_for;
+  return std::find(typed.begin(), typed.end(), caller) != typed.end() ? caller : own;
+}
 
 }  // namespace rbk

@@ -4,6 +4,7 @@
 // all load through here, so each refuses the same input with the same words.
 #pragma once
 
+#include <filesystem>
 #include <list>
 #include <map>
 #include <memory>
@@ -55,6 +56,14 @@ struct LoadedRunbook {
   ParseResult parsed;                         // parsed.document->runbook() is set
   std::unique_ptr<FileModuleLoader> modules;  // its imports, loaded and checked
   Diagnostics warnings;                       // its rbk.yaml's, to show before it runs
+  /// Where its `call`s are found: the runbook path, then its own folder
+  /// (as rbk lint checks them).
+  std::vector<std::string> call_path() const {
+    std::vector<std::string> out = scope.path;
+    const std::string dir = std::filesystem::path(file).parent_path().string();
+    out.push_back(dir.empty() ? "." : dir);
+    return out;
+  }
 };
 
 /// A project: the working directory, its rbk.yaml and the runbook path.
