@@ -198,6 +198,12 @@ void TextDisplay::event(const Event& event) {
   } else if (const auto* cause = e.as<ev::Cause>()) {
     line(cause->matched ? paint("1", "  ● cause " + cause->id + ": " + cause->title.value)
                         : paint("2", "  ○ " + cause->id + ": " + cause->title.value));
+  } else if (const auto* sv = e.as<ev::SeverityDecided>()) {
+    std::string causes;
+    for (const auto& c : sv->causes) causes += (causes.empty() ? "" : ", ") + c;
+    line(paint("1", "  ▲ severity: " + (sv->from.empty() ? std::string("none") : sv->from) + " → " +
+                        sv->to) +
+         paint("2", " · decided by " + causes));
   } else if (const auto* gate = e.as<ev::Gate>()) {
     line(paint("1;33", "  ⚠ gate: " + gate->step) + " — " + gate->reason.value);
     // The exact commands the operator is asked about, every line of them.

@@ -238,6 +238,13 @@ RunbookItem Builder::runbook_item(const Node& n) {
     return s;
   }
   if (n.is_type<param_decl>()) return param(n);
+  if (n.is_type<message_decl>()) {
+    Message m;
+    m.span = span(n);
+    m.name = ident(*n.children.at(0));
+    m.text = to_string_lit(*n.children.at(1));
+    return m;
+  }
   if (n.is_type<secret_decl>()) {
     Secret s;
     s.span = span(n);

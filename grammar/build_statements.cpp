@@ -194,7 +194,10 @@ SectionItem Builder::section_item(const Node& n) {
     c.span = span(n);
     c.id = ident(*n.children.at(0));
     c.title = to_string_lit(*n.children.at(1));
-    c.when = to_expr(*n.children.at(2)->children.at(0));
+    size_t next = 2;
+    if (n.children.at(next)->is_type<cause_severity_value>())
+      c.severity = ident(*n.children[next++]);
+    c.when = to_expr(*n.children.at(next)->children.at(0));
     return c;
   }
   Escalation e;
@@ -202,7 +205,10 @@ SectionItem Builder::section_item(const Node& n) {
   if (n.is_type<esc_after>()) {
     e.trigger = Trigger::After;
     e.after = duration_of(*n.children.at(0));
-    e.action = notify(*n.children.at(1));
+    size_t next = 1;
+    if (n.children.at(next)->is_type<after_from_step>())
+      e.from_step = ident(*n.children.at(next++)->children.at(0));
+    e.action = notify(*n.children.at(next));
   } else if (n.is_type<esc_every>()) {
     e.trigger = Trigger::Every;
     e.every = duration_of(*n.children.at(0));

@@ -46,9 +46,9 @@ inline const List& reserved_in_expressions() {
 }
 /// Words that start an item directly inside `runbook { … }`.
 inline const List& runbook_items() {
-  static const List l{"title",     "severity", "owner",    "tags",     "summary",
-                      "param",     "secret",   "alert",    "diagnose", "causes",
-                      "remediate", "verify",   "rollback", "finally",  "escalate"};
+  static const List l{"title",  "severity", "owner",   "tags",     "summary", "param",
+                      "secret", "message",  "alert",   "diagnose", "causes",  "remediate",
+                      "verify", "rollback", "finally", "escalate"};
   return l;
 }
 /// Words that start an item inside `module { … }`.

@@ -120,6 +120,12 @@ RBK_ERROR(cause_title, "expected the cause's description in quotes",
           "e.g. cause pool \"Connection pool exhausted\" when conns.stdout > 90");
 RBK_ERROR(cause_when, "expected 'when CONDITION' after the cause's description",
           "a cause is chosen by a condition over what diagnosis captured");
+RBK_ERROR(cause_severity_value, "expected a severity level after 'severity'",
+          "e.g. cause outage \"Every customer affected\" severity sev1 when impact == \"all\"");
+RBK_ERROR(after_step_kw, "expected 'step' after 'from'",
+          "e.g. after 55m from step mint_token page ic");
+RBK_ERROR(after_step_id, "expected a step id after 'from step'",
+          "e.g. after 55m from step mint_token page ic");
 RBK_ERROR(esc_action_required, "expected 'page ROLE' or 'notify ROLE'",
           "e.g. after 10m page secondary-oncall");
 RBK_ERROR(esc_event, "expected 'failure', 'success' or 'interrupted' after 'on'",
@@ -150,6 +156,10 @@ RBK_ERROR(secret_from, "expected 'from' after the secret's name",
           "e.g. secret PGPASSWORD from env, or secret TOKEN from `vault read -field=t kv/x`");
 RBK_ERROR(secret_source, "expected 'env' or a shell command after 'from'",
           "e.g. secret PGPASSWORD from env");
+RBK_ERROR(message_name, "expected a message name after 'message'",
+          "e.g. message status \"Investigating: ${runbook} since ${now}\"");
+RBK_ERROR(message_text, "expected the message's text in quotes after its name",
+          "e.g. message status \"Investigating: ${runbook} since ${now}\"");
 RBK_ERROR(bad_item, "unknown item", nullptr, kBadItem);
 RBK_ERROR(runbook_name, "expected a runbook name after 'runbook'", "e.g. runbook db-down { … }");
 RBK_ERROR(runbook_open, "expected '{' to open {block}");

@@ -41,6 +41,7 @@ RBK_KEY(tags);
 RBK_KEY(summary);
 RBK_KEY(param);
 RBK_KEY(secret);
+RBK_KEY(message);
 RBK_KEY(from);
 RBK_KEY(env);
 RBK_KEY(string);
@@ -308,10 +309,19 @@ struct check : if_must<kw_check, sk, opt<check_id, sk>, check_title, opt<sk, che
                        opt<sk, every_without_within>, opt<sk, holds_without_within>, sk, body> {};
 struct cause_title : title {};
 struct cause_when : when_clause {};
-struct cause : if_must<kw_cause, sk, cause_id, sk, cause_title, sk, cause_when> {};
+/// `severity LEVEL`: the run's severity once this cause matches.
+struct cause_severity_value : seq<not_at<kw_when>, word> {};
+struct cause_severity : if_must<kw_severity, sk, cause_severity_value> {};
+struct cause
+    : if_must<kw_cause, sk, cause_id, sk, cause_title, opt<sk, cause_severity>, sk, cause_when> {};
 
 struct esc_action_required : sor<page_action, notify_action> {};
-struct esc_after : if_must<kw_after, sk, dur_value, sk, esc_action_required> {};
+/// `from step ID`: the delay counts from the end of that step, not the run's start.
+struct after_step_kw : kw_step {};
+struct after_step_id : seq<not_at<sor<kw_page, kw_notify>>, ident> {};
+struct after_from_step : if_must<kw_from, sk, after_step_kw, sk, after_step_id> {};
+struct esc_after
+    : if_must<kw_after, sk, dur_value, opt<sk, after_from_step>, sk, esc_action_required> {};
 /// `every 15m [for 2h] notify …`: a cadence from the run's start.
 struct esc_every_for : if_must<kw_for, sk, dur_value> {};
 struct esc_every
@@ -380,12 +390,17 @@ struct secret_source : sor<secret_env, secret_command> {};
 struct secret_from : kw_from {};
 struct secret_decl : if_must<kw_secret, sk, secret_name, sk, secret_from, sk, secret_source> {};
 
+/// `message NAME "…"`: named text, rendered where it is used.
+struct message_name : ident {};
+struct message_text : text_or_string {};
+struct message_decl : if_must<kw_message, sk, message_name, sk, message_text> {};
+
 /// A word where a runbook item should be.
 struct bad_item : seq<at<word>, raise<bad_item>> {};
 struct runbook_item
     : sor<meta_title, meta_severity, meta_owner, meta_tags, meta_summary, param_decl, secret_decl,
-          alert_section, diagnose_section, causes_section, remediate_section, verify_section,
-          rollback_section, finally_section, escalate_section, bad_item> {};
+          message_decl, alert_section, diagnose_section, causes_section, remediate_section,
+          verify_section, rollback_section, finally_section, escalate_section, bad_item> {};
 struct runbook_name : word {};
 struct runbook_open : one<'{'> {};
 struct runbook_close : one<'}'> {};

@@ -1,5 +1,7 @@
 #include "engine_fakes.hpp"
 
+#include <catch2/catch.hpp>
+
 #include "interpreter/record/record.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/value.hpp"
@@ -92,6 +94,13 @@ RunResult Harness::run(std::map<std::string, Value> params) {
       if (!params.count(p->name.name) && p->default_value) params[p->name.name] = default_value(*p);
   req.params = std::move(params);
   return run_runbook(ctx, req);
+}
+
+void require_valid(const Harness& h) {
+  std::string all;
+  for (const auto& d : h.diagnostics) all += render(d) + "\n";
+  INFO(all);
+  REQUIRE(h.diagnostics.empty());
 }
 
 }  // namespace rbk::test

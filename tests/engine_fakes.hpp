@@ -192,4 +192,7 @@ struct Harness {
   void add_runbook(const std::string& name, const std::string& text);
 };
 
+/// Fails the test with the diagnostics when the runbook is not valid.
+void require_valid(const Harness& h);
+
 }  // namespace rbk::test

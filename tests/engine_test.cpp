@@ -17,17 +17,10 @@ using rbk::Outcome;
 using rbk::Value;
 using rbk::test::FakeResult;
 using rbk::test::Harness;
+using rbk::test::require_valid;
 using Lines = std::vector<std::string>;
 
 namespace {
-
-/// Fails the test with the diagnostics when the runbook is not valid.
-void require_valid(const Harness& h) {
-  std::string all;
-  for (const auto& d : h.diagnostics) all += rbk::render(d) + "\n";
-  INFO(all);
-  REQUIRE(h.diagnostics.empty());
-}
 
 const char* kFlow = R"(
 runbook flow {

@@ -227,10 +227,11 @@ TEST_CASE("invalid UTF-8 in an event does not throw", "[record]") {
 TEST_CASE("every event type is written and read back in one place", "[record]") {
   // The types docs/record.md documents, each once.
   const std::vector<std::string> types = {
-      "run_start",  "call_run_start", "run_end",       "call_run_end", "section", "signal",
-      "not_firing", "step_start",     "command_start", "command_end",  "gate",    "answer",
-      "manual",     "note",           "step_end",      "cause",        "check",   "rollback",
-      "escalation", "call_start",     "call_end",      "warning",      "resume",  "timeline_note"};
+      "run_start", "call_run_start", "run_end",    "call_run_end",  "section",
+      "signal",    "not_firing",     "step_start", "command_start", "command_end",
+      "gate",      "answer",         "manual",     "note",          "step_end",
+      "cause",     "check",          "rollback",   "escalation",    "call_start",
+      "call_end",  "warning",        "resume",     "timeline_note", "severity"};
   CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
   for (const auto& type : types) {
     CAPTURE(type);

@@ -47,16 +47,21 @@ class Bus {
     return m.finish();
   }
 
-  /// Masks, stamps and hands one event to every sink, in order.
-  void emit(ev::Body body) {
+  /// Masks, stamps and hands one event to every sink, in order. Returns
+  /// when it happened on the run's clock: a replayed event's recorded time.
+  Millis emit(ev::Body body) {
     Event e{std::move(body)};
     mask(e);
     // Stamped under the lock, so times never go backwards in the record.
     std::lock_guard lock(mu_);
     stamp(e);
-    if (replaying()) return replay(e);
+    if (replaying()) {
+      bool recorded = replay(e);
+      return Millis(recorded ? ctx_.resume->taken_elapsed_ms() : e.elapsed_ms);
+    }
     for (auto* s : ctx_.sinks) s->event(e);
     check_sinks();
+    return Millis(e.elapsed_ms);
   }
   void output(uint64_t seq, Stream stream, std::string_view masked) {
     if (masked.empty()) return;
@@ -128,17 +133,18 @@ class Bus {
   // is in the record already) or holds it. When `e` used up the record, the
   // run is live from here on: the resume event is written, then what the
   // replay held.
-  void replay(const Event& e) {
+  // True when `e` was the record's own event (replayed, not written).
+  bool replay(const Event& e) {
     switch (ctx_.resume->take(e)) {
       case ResumeState::Take::Diverged:
         if (ctx_.cancel) ctx_.cancel->cancel();  // take() said why; see diverge()
-        return;
+        return false;
       case ResumeState::Take::Replayed:
-        if (!ctx_.resume->live()) return;
+        if (!ctx_.resume->live()) return true;
         break;
       case ResumeState::Take::Held:
       case ResumeState::Take::Dropped:
-        return;
+        return false;
     }
     ResumeState& resume = *ctx_.resume;
     Event marker{resume.resume_event()};
@@ -153,6 +159,7 @@ class Bus {
       for (auto* s : ctx_.sinks) s->event(held);
     }
     check_sinks();
+    return true;
   }
 
   EngineContext& ctx_;

@@ -29,7 +29,8 @@ using nlohmann::json;
 void Escalator::arm(const std::vector<const ast::Escalation*>& timers, Millis start) {
   start_ = start;
   for (const auto* t : timers) {
-    if (t->after) dues_.push_back({run_.duration_of(*t->after), t});
+    if (t->after && t->from_step) from_step_.push_back(t);
+    if (t->after && !t->from_step) dues_.push_back({run_.duration_of(*t->after), t});
     if (!t->every) continue;
     // Every D: at D, 2D, … up to its `for` (or past any run's end). A
     // parameter's cadence under a minute is refused, as rbk check refuses
@@ -87,7 +88,44 @@ void Escalator::fire_due(Millis now) {
   }
 }
 
+void Escalator::step_succeeded(const std::string& id, Millis at) {
+  std::vector<const ast::Escalation*> armed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = from_step_.begin(); it != from_step_.end();) {
+      if ((*it)->from_step->name == id) {
+        armed.push_back(*it);
+        it = from_step_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto* rule : armed) {
+    const Millis due = at + run_.duration_of(*rule->after);
+    // The clock may call more often than its dues: fire once, when due.
+    auto fired = std::make_shared<std::atomic<bool>>(false);
+    auto timer = ctx_.clock->schedule({start_ + due}, [this, rule, due, fired](Millis now) {
+      if (now < start_ + due || fired->exchange(true)) return;
+      try {
+        run_.escalate(*rule, due);
+      } catch (const std::exception& e) {
+        run_.bus().emit(ev::Warning{.message = std::string("escalation timer: ") + e.what()});
+      }
+    });
+    std::lock_guard lock(mu_);
+    step_timers_.push_back(std::move(timer));
+  }
+}
+
 void Escalator::stop() {
+  std::vector<std::unique_ptr<Timer>> timers;
+  {
+    std::lock_guard lock(mu_);
+    from_step_.clear();
+    timers.swap(step_timers_);
+  }
+  timers.clear();
   timer_.reset();
 }
 
@@ -123,6 +161,9 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       std::string what = !rule ? "step " + step : "started";
       if (rule && rule->trigger == ast::Trigger::After)
         what = "still running after " + duration_text(*rule->after);
+      if (rule && rule->from_step)
+        what =
+            "still running " + duration_text(*rule->after) + " after step " + rule->from_step->name;
       if (rule && rule->trigger == ast::Trigger::Every && at)
         what = "still running after " + format_duration(at->count());
       if (rule && rule->trigger == ast::Trigger::OnFailure) what = "failed at " + failed_step_;
@@ -157,6 +198,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       .message = message};
   if (!step.empty()) event.step = qualified(step);
   if (rule && rule->after) event.after_ms = duration_of(*rule->after).count();
+  if (rule && rule->from_step) event.from_step = qualified(rule->from_step->name);
   if (rule && rule->trigger == ast::Trigger::Every && at) event.after_ms = at->count();
   if (rule && depth_ > 0) event.runbook = rb_.name.name;
   if (it != roles.end()) {

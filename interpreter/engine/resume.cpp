@@ -216,9 +216,9 @@ bool ResumeState::asks_at(const ev::CommandStart& start) const {
 
 std::string ResumeState::key(const ev::Escalation& e) {
   // The runbook too: a called runbook's rule is not its caller's.
-  return format_str("{}|{}|{}|{}|{}|{}", enum_names(ev::Trigger{}).name(e.trigger),
+  return format_str("{}|{}|{}|{}|{}|{}|{}", enum_names(ev::Trigger{}).name(e.trigger),
                     enum_names(ev::NoticeKind{}).name(e.kind), e.role, e.step.value_or(""),
-                    e.after_ms.value_or(-1), e.runbook.value_or(""));
+                    e.after_ms.value_or(-1), e.from_step.value_or(""), e.runbook.value_or(""));
 }
 
 ResumeState::Take ResumeState::take(const Event& e) {
@@ -250,7 +250,8 @@ ResumeState::Take ResumeState::take(const Event& e) {
     }
     resume_.runbook_changed = true;
   }
-  clock_->replay_at(Millis(expected_[next_].elapsed_ms));
+  taken_elapsed_ = expected_[next_].elapsed_ms;
+  clock_->replay_at(Millis(taken_elapsed_));
   if (++next_ == expected_.size()) {
     live_ = true;
     clock_->go_live();

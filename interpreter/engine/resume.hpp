@@ -59,6 +59,8 @@ class ResumeState {
   const std::optional<InFlightCommand>& in_flight() const { return in_flight_; }
   /// The recorded time of the record's last event (ms since the run's start).
   int64_t last_elapsed_ms() const { return last_elapsed_; }
+  /// The recorded time of the event take() last replayed (ms since the start).
+  int64_t taken_elapsed_ms() const { return taken_elapsed_; }
   /// The step where the run stopped: the in-flight command's, else the last
   /// step that began and did not end; empty when none.
   const std::string& stopped_at() const { return stopped_at_; }
@@ -178,6 +180,7 @@ class ResumeState {
   std::optional<ev::InFlight> decision_;
   std::string stopped_at_;
   int64_t last_elapsed_ = 0;
+  int64_t taken_elapsed_ = 0;
   ev::Resume resume_;
   std::vector<Event> held_;
   std::mutex delivered_mu_;                               // the timer thread delivers too

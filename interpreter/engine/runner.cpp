@@ -144,9 +144,11 @@ Outcome Runner::resolve_secrets(std::string& error, std::vector<ev::Body>& event
 RunResult Runner::run() {
   RunResult result;
   if (!seq_) seq_ = &own_seq_;
-  for (const auto& item : rb_.items)
+  for (const auto& item : rb_.items) {
     if (const auto* m = std::get_if<ast::Meta>(&item); m && m->kind == ast::MetaKind::Severity)
       severity_ = m->word ? m->word->name : "";
+    if (const auto* msg = std::get_if<ast::Message>(&item)) messages_[msg->name.name] = msg;
+  }
   std::vector<std::string> import_errors;
   imports_ = resolve_imports(*req_.doc, *ctx_.modules, import_errors);
   const Millis started = now();  // a called runbook's duration counts from its own start
@@ -237,6 +239,11 @@ RunResult Runner::run() {
   // A called runbook's rules too: its `after` counts from its own start and
   // stops when it ends (docs/language.md#call).
   Escalator escalator(*this, ctx_);
+  escalator_ = &escalator;
+  struct Forget {
+    Escalator*& e;
+    ~Forget() { e = nullptr; }
+  } forget{escalator_};
   fire_rules(ast::Trigger::Start);
   {
     std::vector<const ast::Escalation*> timers;

@@ -117,6 +117,9 @@ class Escalator {
   ~Escalator() { stop(); }
   /// Arms the `after` and `every` rules, counted from `start`.
   void arm(const std::vector<const ast::Escalation*>& timers, Millis start);
+  /// Step `id` succeeded `at` (since the start): arms the rules `after D
+  /// from step id`, once each.
+  void step_succeeded(const std::string& id, Millis at);
   void stop();
 
   /// How far a cadence without `for` is scheduled: longer than any run.
@@ -136,7 +139,10 @@ class Escalator {
   size_t next_ = 0;
   Millis start_{0};
   std::mutex mu_;
-  std::unique_ptr<Timer> timer_;  // last: stopped before the rest goes
+  std::vector<const ast::Escalation*> from_step_;  // `after D from step X`, not yet armed
+  // Last: stopped before the rest goes.
+  std::vector<std::unique_ptr<Timer>> step_timers_;
+  std::unique_ptr<Timer> timer_;
 };
 
 /// One runbook's run. A `call` makes a nested Runner sharing the bus.
@@ -170,8 +176,22 @@ class Runner final : public Scope {
     if (name == "runbook") return Value::of_text(rb_.name.name);
     if (name == "run_id") return Value::of_text(ctx_.run_id);
     if (name == "failed_step") return Value::of_text(failed_step_);
+    if (name == "record_dir") return Value::of_text(ctx_.record_dir);
+    if (name == "now") return Value::of_text(now_text());
+    if (name == "causes") {
+      std::vector<Value> matched;
+      for (const auto& [id, m] : causes_)
+        if (m) matched.push_back(Value::of_text(id));
+      return Value::of_list(std::move(matched));
+    }
     return std::nullopt;
   }
+  /// `now`: the wall-clock time, ISO 8601 UTC to the second.
+  std::string now_text() const;
+  /// A `message`'s text with its `${…}` evaluated in the runbook's names; a
+  /// part that cannot be evaluated yet (a capture not made) is kept as written
+  /// and `complete` set false.
+  std::optional<Value> message_value(const std::string& name, bool* complete = nullptr) const;
   const CaptureData* capture(const std::string& name) const override {
     auto it = captures_.find(name);
     return it == captures_.end() ? nullptr : &it->second;
@@ -215,9 +235,15 @@ class Runner final : public Scope {
   /// Fires one escalation rule (from the engine thread or the timer thread).
   /// `at`: for a timed rule, how long after the start it is due.
   void escalate(const ast::Escalation& rule, std::optional<Millis> at = std::nullopt);
+  /// A step, signal or check `id` ended well `at` (since the start): the
+  /// rules counted from it start counting.
+  void step_succeeded(const std::string& id, Millis at) {
+    if (escalator_) escalator_->step_succeeded(id, at);
+  }
   /// A parameter or built-in, ignoring any template binding.
   std::optional<Value> runbook_variable(const std::string& name) const {
     if (auto it = req_.params.find(name); it != req_.params.end()) return it->second;
+    if (auto m = message_value(name)) return m;
     return builtin(name);
   }
   Bus& bus() { return bus_; }
@@ -335,6 +361,8 @@ class Runner final : public Scope {
   enum class Alert { Firing, Quiet, Refused, Interrupted };
   Alert run_alert(const ast::Section& sec);
   BlockResult run_diagnose(const ast::Section& sec);
+  /// After the causes: the run's severity as the matched causes decide it.
+  void decide_severity(const ast::Section& sec);
   void run_causes(const ast::Section& sec);
   /// What a cause's condition read, by its source text, for the record.
   std::map<std::string, ev::Text> cause_values(const ast::Expr& cond) const;
@@ -376,6 +404,8 @@ class Runner final : public Scope {
   std::string prefix_;
   std::vector<std::string> call_chain_;
   Imports imports_;
+  Escalator* escalator_ = nullptr;  // while run() has one
+  std::map<std::string, const ast::Message*> messages_;
   std::string severity_;
   std::string gate_severity_;       // the severity gates are decided with (see run())
   std::string inherited_severity_;  // the caller's gate severity, for a called runbook

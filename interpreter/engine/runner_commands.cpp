@@ -78,6 +78,23 @@ Expected<void, std::string> write_private_file(const std::string& dir, const std
   return {};
 }
 
+std::string Runner::now_text() const {
+  // "2026-12-05T11:34:44.123Z" → "2026-12-05T11:34:44Z": a person reads it.
+  std::string t = ctx_.clock->wall_time();
+  if (auto dot = t.find('.'); dot != std::string::npos && t.back() == 'Z')
+    t = t.substr(0, dot) + "Z";
+  return t;
+}
+
+std::optional<Value> Runner::message_value(const std::string& name, bool* complete) const {
+  auto it = messages_.find(name);
+  if (it == messages_.end()) return std::nullopt;
+  std::vector<EvalError> failed;
+  auto text = interpolate(it->second->text, RunbookScope(*this), &failed);
+  if (complete) *complete = failed.empty();
+  return Value::of_text(text ? *text : std::string());
+}
+
 std::optional<Value> RunbookScope::variable(const std::string& name) const {
   return r_.runbook_variable(name);
 }
@@ -118,6 +135,16 @@ std::vector<std::pair<std::string, std::string>> Runner::command_env(
       total += v.size();
       env.emplace_back(*it, std::move(v));
     }
+  }
+  // Messages as they read now; one that names a capture not made yet is left
+  // out rather than handed over half-written.
+  for (const auto& [name, m] : messages_) {
+    bool complete = false;
+    std::optional<Value> v = message_value(name, &complete);
+    if (!v || !complete) continue;
+    std::string text = to_display(*v);
+    text.erase(std::remove(text.begin(), text.end(), '\0'), text.end());
+    env.emplace_back(name, std::move(text));
   }
   if (!ctx_.capture_dir.empty()) env.emplace_back("RBK_CAPTURES", capture_dir());
   if (binding_)

@@ -60,12 +60,13 @@ Runner::Alert Runner::run_alert(const ast::Section& sec) {
                             : r.end == BlockEnd::Refused ? StepResult::Refused
                                                          : StepResult::None,
                   .ran = true});
-    bus_.emit(ev::StepEnd{
+    const Millis at = bus_.emit(ev::StepEnd{
         .step = qualified(id),
         .section = ev::Section::Alert,
         .title = title,
         .status = r.end == BlockEnd::Refused ? ev::StepStatus::Refused : ev::StepStatus::Ok,
         .duration_ms = count(now() - started)});
+    if (r.end == BlockEnd::Ok) step_succeeded(id, at);
     if (r.end == BlockEnd::Interrupted) return Alert::Interrupted;
     if (r.end == BlockEnd::Refused) {
       // A refused gate stops the run here, as in every other section.
@@ -154,6 +155,31 @@ void Runner::run_causes(const ast::Section& sec) {
     if (c->when) event.values = cause_values(*c->when);
     bus_.emit(std::move(event));
   }
+  decide_severity(sec);
+}
+
+void Runner::decide_severity(const ast::Section& sec) {
+  const std::vector<std::string>& order = ctx_.config->severity_order;
+  auto rank = [&](const std::string& level) {
+    auto it = std::find(order.begin(), order.end(), level);
+    return it == order.end() ? order.size() : static_cast<size_t>(it - order.begin());
+  };
+  ev::SeverityDecided decided{.from = severity_};
+  for (const auto& item : sec.items) {
+    const auto* c = std::get_if<ast::Cause>(&item);
+    if (!c || !c->severity || !cause(c->id.name)) continue;
+    // The most severe wins; of equals (or levels rbk.yaml does not order), the first written.
+    if (decided.causes.empty() || rank(c->severity->name) < rank(decided.to))
+      decided.to = c->severity->name;
+    decided.causes.push_back(qualified(c->id.name));
+  }
+  if (decided.causes.empty()) return;
+  {
+    std::lock_guard lock(state_mu_);
+    severity_ = decided.to;
+    gate_severity_ = called_gate_severity(inherited_severity_, severity_, ctx_.config->policy);
+  }
+  bus_.emit(std::move(decided));
 }
 
 BlockResult Runner::run_remediate(const ast::Section& sec) {
@@ -273,7 +299,8 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                                duration_text(*ck->within))
           : ck->within ? "did not pass within " + duration_text(*ck->within)
                        : "did not pass";
-    bus_.emit(std::move(step_end));
+    const Millis at = bus_.emit(std::move(step_end));
+    if (passed) step_succeeded(id, at);
     bus_.emit(
         ev::Check{.id = qualified(id), .title = title, .passed = passed, .attempts = attempts});
     if (end == BlockEnd::Interrupted || end == BlockEnd::Refused) {

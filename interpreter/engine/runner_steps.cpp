@@ -255,7 +255,8 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
                   .status = status,
                   .duration_ms = count(now() - started)};
   if (!r.reason.empty()) end.reason = r.reason;
-  bus_.emit(std::move(end));
+  const Millis at = bus_.emit(std::move(end));
+  if (status == ev::StepStatus::Ok) step_succeeded(id, at);
   // A step that completed is undone when a later one fails; so is one whose
   // `until` never held after its commands ran (they changed the system).
   if ((r.end == BlockEnd::Ok || r.changed) && mode == Mode::Act) {

@@ -78,6 +78,8 @@ void walk_runbook_exprs(const Runbook& r, F& f) {
       if (m->text) walk_string(*m->text, f);
     } else if (const auto* p = std::get_if<Param>(&item)) {
       if (p->help) walk_string(*p->help, f);
+    } else if (const auto* msg = std::get_if<Message>(&item)) {
+      walk_string(msg->text, f);
     } else if (const auto* s = std::get_if<Section>(&item)) {
       for (const auto& si : s->items) {
         if (const auto* st = std::get_if<Step>(&si)) {

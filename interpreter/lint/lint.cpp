@@ -107,11 +107,22 @@ class Linter {
     // (policy.typed_confirm_for: [sev1]); with none named there, the word.
     const std::vector<std::string>* typed_for =
         opts_.config ? &opts_.config->policy.typed_confirm_for : nullptr;
-    const bool critical =
-        !severity.empty() &&
-        (typed_for && !typed_for->empty()
-             ? std::find(typed_for->begin(), typed_for->end(), severity) != typed_for->end()
-             : severity == "critical");
+    // The causes may decide another severity at run time: the runbook is
+    // critical if any severity it can run at is.
+    std::vector<const Ident*> decided;
+    for (const auto& item : r.items)
+      if (const auto* sec = std::get_if<Section>(&item); sec && sec->kind == SectionKind::Causes)
+        for (const auto& si : sec->items)
+          if (const auto* c = std::get_if<Cause>(&si); c && c->severity)
+            decided.push_back(&*c->severity);
+    auto is_critical = [&](const std::string& level) {
+      return !level.empty() &&
+             (typed_for && !typed_for->empty()
+                  ? std::find(typed_for->begin(), typed_for->end(), level) != typed_for->end()
+                  : level == "critical");
+    };
+    bool critical = is_critical(severity);
+    for (const Ident* d : decided) critical = critical || is_critical(d->name);
     const bool has_rollback = sections.count(SectionKind::Rollback) > 0;
 
     // safety
@@ -147,6 +158,11 @@ class Linter {
              "severity '" + severity + "' is not defined in rbk.yaml",
              "severities defined there: " + keys(opts_.config->severities));
     }
+    if (opts_.config && !opts_.config->severities.empty())
+      for (const Ident* d : decided)
+        if (!opts_.config->severities.count(d->name))
+          report("RBK206", d->span, "severity '" + d->name + "' is not defined in rbk.yaml",
+                 "severities defined there: " + keys(opts_.config->severities));
     lint_calls(r);
     if (critical && escalate) {
       bool timed = false;
@@ -495,8 +511,9 @@ class Linter {
         if (const auto* st = std::get_if<Step>(&si); st && st->when) walk_expr(*st->when, f);
       }
     }
+    // A cause that decides the severity has a use even when no step names it.
     for (const Cause* c : order)
-      if (!referenced.count(c->id.name))
+      if (!referenced.count(c->id.name) && !c->severity)
         report("RBK303", c->id.span, "no step refers to cause '" + c->id.name + "'",
                "guard a remediation step with: when cause." + c->id.name);
     for (const BodyRef& b : bodies_of(r)) {
@@ -517,9 +534,10 @@ class Linter {
           reported.count(n))
         continue;
       reported.insert(n);
-      report("RBK305", sh.span_of(v.offset, v.length),
-             "$" + n + " is not a parameter, secret, capture or variable set in this command",
-             "check the spelling; names are case-sensitive");
+      report(
+          "RBK305", sh.span_of(v.offset, v.length),
+          "$" + n + " is not a parameter, secret, capture, message or variable set in this command",
+          "check the spelling; names are case-sensitive");
     }
     snippets_.push_back(ShellSnippet{&sh, known});
   }
@@ -535,6 +553,7 @@ class Linter {
     for (const auto& item : r.items) {
       if (const auto* p = std::get_if<Param>(&item)) known.insert(p->name.name);
       if (const auto* s = std::get_if<Secret>(&item)) known.insert(s->name.name);
+      if (const auto* m = std::get_if<Message>(&item)) known.insert(m->name.name);
     }
     std::function<void(const Body&)> caps = [&](const Body& b) {
       for (const auto& st : b.items) {

@@ -485,10 +485,13 @@ class Planner {
           c.holds_for = text_or_null(ck->holds);
           items.push_back({std::move(c)});
         } else if (const auto* cs = std::get_if<ast::Cause>(&si)) {
-          items.push_back({plan::Cause{.id = cs->id.name,
-                                       .title = written(cs->title),
-                                       .when = text_or_null(cs->when),
-                                       .selects = selects(cs->id.name)}});
+          items.push_back(
+              {plan::Cause{.id = cs->id.name,
+                           .title = written(cs->title),
+                           .when = text_or_null(cs->when),
+                           .severity = cs->severity ? plan::OrNull<std::string>{cs->severity->name}
+                                                    : plan::OrNull<std::string>{},
+                           .selects = selects(cs->id.name)}});
         }
       }
     }
@@ -644,6 +647,7 @@ class Planner {
         static_cast<plan::Notice&>(j) = notify(e->action);
         j.trigger = trigger;
         j.after = text_or_null(e->after);
+        if (e->from_step) j.from_step.value = e->from_step->name;
         if (e->after) {
           j.after_ms.value = ms_of(*e->after);
           // A parameter's duration: its name, and the value this run gives it.

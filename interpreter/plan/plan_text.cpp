@@ -210,6 +210,9 @@ class Renderer {
   void cause(const plan::Cause& c) {
     line("  cause " + c.id + " \"" + c.title + "\"");
     line("    matches when " + or_empty(c.when));
+    if (c.severity.value)
+      line("    then the run's severity is " + *c.severity.value +
+           " (the most severe matched cause decides)");
     if (c.selects.empty()) line("    (no step selects itself with cause." + c.id + ")");
     for (const auto& s : c.selects) {
       std::string l = "    branch: when " + or_empty(s.when) + " -> " + s.step;
@@ -423,8 +426,10 @@ class Renderer {
     if (rules.empty()) return line("  (no rules)");
     for (const auto& r : rules) {
       std::string when =
-          r.trigger == ev::Trigger::Start   ? "at start"
-          : r.trigger == ev::Trigger::After ? "after " + or_empty(r.after)
+          r.trigger == ev::Trigger::Start ? "at start"
+          : r.trigger == ev::Trigger::After
+              ? "after " + or_empty(r.after) +
+                    (r.from_step.value ? " from step " + *r.from_step.value : "")
           : r.trigger == ev::Trigger::Every
               ? "every " + or_empty(r.every) + (r.lasting.value ? " for " + *r.lasting.value : "")
           : r.trigger == ev::Trigger::Failure ? "on failure"

@@ -414,11 +414,12 @@ struct Cause {
   std::string id{};
   std::string title{};
   OrNull<std::string> when{};
+  OrNull<std::string> severity{};  // the run's severity once it matches, if it names one
   std::vector<Branch> selects{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("kind", kKind), f("id", s.id), f("title", s.title), f("when", s.when),
-        f("selects", s.selects);
+        f("severity", s.severity), f("selects", s.selects);
   }
 };
 
@@ -436,13 +437,14 @@ struct Rule : Notice {
   ev::Trigger trigger = ev::Trigger::Start;
   OrNull<std::string> after{};  // as written
   OrNull<int64_t> after_ms{};
-  OrNull<std::string> every{};    // `every D`, as written
-  OrNull<std::string> lasting{};  // `for D` of `every`, as written
+  OrNull<std::string> every{};      // `every D`, as written
+  OrNull<std::string> lasting{};    // `for D` of `every`, as written
+  OrNull<std::string> from_step{};  // `after D from step X`: X
   template <class S, class F>
   static void fields(S& s, F&& f) {
     Notice::fields(s, f);
-    f("trigger", s.trigger), f("after", s.after), f("after_ms", s.after_ms), f("every", s.every),
-        f("for", s.lasting);
+    f("trigger", s.trigger), f("after", s.after), f("after_ms", s.after_ms),
+        f("from_step", s.from_step), f("every", s.every), f("for", s.lasting);
   }
 };
 

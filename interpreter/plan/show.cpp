@@ -192,8 +192,10 @@ std::string causes_table(const std::vector<plan::Item>& items) {
 std::string escalation_table(const std::vector<plan::Rule>& rules) {
   std::string out = "| when | who | message |\n| --- | --- | --- |\n";
   for (const auto& r : rules) {
-    std::string when = r.trigger == ev::Trigger::Start   ? "when the alert fires"
-                       : r.trigger == ev::Trigger::After ? "after " + or_empty(r.after)
+    std::string when = r.trigger == ev::Trigger::Start ? "when the alert fires"
+                       : r.trigger == ev::Trigger::After
+                           ? "after " + or_empty(r.after) +
+                                 (r.from_step.value ? " from step " + *r.from_step.value : "")
                        : r.trigger == ev::Trigger::Every
                            ? "every " + or_empty(r.every) +
                                  (r.lasting.value ? " for " + *r.lasting.value : " until the end")

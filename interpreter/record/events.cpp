@@ -14,7 +14,8 @@ std::string escalation_rule(const ev::Escalation& e) {
   const std::string whose = e.runbook ? *e.runbook + "/" : "";
   switch (e.trigger) {
     case ev::Trigger::After:
-      return whose + (e.after_ms ? "after " + format_duration(*e.after_ms) : "after");
+      return whose + (e.after_ms ? "after " + format_duration(*e.after_ms) : "after") +
+             (e.from_step ? " from step " + *e.from_step : "");
     case ev::Trigger::Every:
       // Each firing of a cadence by its time: "every at 30m".
       return whose + (e.after_ms ? "every at " + format_duration(*e.after_ms) : "every");

@@ -392,6 +392,19 @@ struct Cause {
   }
 };
 
+/// The causes decided the run's severity: the most severe of the matched
+/// causes that name one (`cause … severity sev1 when …`).
+struct SeverityDecided {
+  static constexpr std::string_view kType = "severity";
+  std::string from{};                 // the severity until now (the runbook's own; may be empty)
+  std::string to{};                   // the severity from now on
+  std::vector<std::string> causes{};  // the matched causes that named a severity, in order
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("from", s.from), f("to", s.to), f("causes", s.causes);
+  }
+};
+
 /// A verify check is over.
 struct Check {
   static constexpr std::string_view kType = "check";
@@ -423,18 +436,20 @@ struct Escalation {
   NoticeKind kind = NoticeKind::Notify;
   std::string role{};
   Text message{};
-  std::optional<std::string> step{};     // trigger step
-  std::optional<int64_t> after_ms{};     // trigger after
-  std::optional<std::string> runbook{};  // a called runbook's rule: its name
-  std::optional<Text> name{};            // the role's, when rbk.yaml defines it
+  std::optional<std::string> step{};       // trigger step
+  std::optional<int64_t> after_ms{};       // trigger after
+  std::optional<std::string> from_step{};  // `after D from step X`: X
+  std::optional<std::string> runbook{};    // a called runbook's rule: its name
+  std::optional<Text> name{};              // the role's, when rbk.yaml defines it
   std::optional<Text> contact{};
   bool delivered = false;
   Text how{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("trigger", s.trigger), f("kind", s.kind), f("role", s.role), f("message", s.message),
-        f("step", s.step), f("after_ms", s.after_ms), f("runbook", s.runbook), f("name", s.name),
-        f("contact", s.contact), f("delivered", s.delivered), f("how", s.how);
+        f("step", s.step), f("after_ms", s.after_ms), f("from_step", s.from_step),
+        f("runbook", s.runbook), f("name", s.name), f("contact", s.contact),
+        f("delivered", s.delivered), f("how", s.how);
   }
 };
 
@@ -519,10 +534,10 @@ struct TimelineNote {
 };
 
 /// Any event.
-using Body =
-    std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal, NotFiring,
-                 StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Note, StepEnd, Cause,
-                 Check, Rollback, Escalation, CallStart, CallEnd, Warning, Resume, TimelineNote>;
+using Body = std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal,
+                          NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual,
+                          Note, StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation,
+                          CallStart, CallEnd, Warning, Resume, TimelineNote>;
 
 }  // namespace ev
 

@@ -105,6 +105,16 @@ class Drafter {
                                     (found.empty() ? "" : " (" + found + ")")));
       return;
     }
+    if (const auto* x = e.as<ev::SeverityDecided>()) {
+      std::string causes;
+      for (const auto& c : x->causes) causes += (causes.empty() ? "" : ", ") + c;
+      // The run's severity is the decided one; a called runbook's stays its own.
+      if (!causes.empty() && causes.find('/') == std::string::npos) data_["severity"] = x->to;
+      return timeline(timeline_entry(e, "severity",
+                                     "severity " +
+                                         (x->from.empty() ? std::string("(none)") : x->from) +
+                                         " → " + x->to + ", decided by " + causes));
+    }
     if (const auto* x = e.as<ev::Check>())
       return timeline(timeline_entry(
           e, "check",

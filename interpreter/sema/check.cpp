@@ -34,6 +34,12 @@ Diagnostics Checker::run() {
 bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
 
 void Checker::error(const Span& s, std::string msg, std::string help) {
+  if (!message_uses_.empty()) {
+    const auto& [m, use] = message_uses_.front();
+    if (!message_errors_.insert(s.where() + msg).second) return;
+    help = (help.empty() ? "" : help + "; ") + "message '" + m->name.name + "' is used at " +
+           use.where();
+  }
   diags_.push_back(error_at(s, std::move(msg), std::move(help)));
 }
 
@@ -114,6 +120,8 @@ bool Checker::clashes(const Ident& id, const char* what) {
       return std::make_pair(std::string("parameter"), p->second->name.span);
     if (auto s = secrets_.find(id.name); s != secrets_.end())
       return std::make_pair(std::string("secret"), s->second->name.span);
+    if (auto m = messages_.find(id.name); m != messages_.end())
+      return std::make_pair(std::string("message"), m->second->name.span);
     return std::nullopt;
   }();
   if (!where) return false;

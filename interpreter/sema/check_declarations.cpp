@@ -28,6 +28,8 @@ void Checker::check_runbook(const Runbook& r) {
       declare_param(*p);
     else if (const auto* s = std::get_if<Secret>(&item))
       declare_secret(*s);
+    else if (const auto* msg = std::get_if<Message>(&item))
+      declare_message(*msg);
   }
   for (const auto& item : r.items) {
     if (const auto* m = std::get_if<Meta>(&item)) {
@@ -53,6 +55,42 @@ void Checker::check_runbook(const Runbook& r) {
   // order is reported as "used before" rather than "undefined".
   for (const auto& [kind, s] : sections) declare_section(*s);
   for (const auto& [kind, s] : sections) walk_section(*s);
+  check_unused_messages();
+}
+
+void Checker::declare_message(const Message& m) {
+  check_env_name(m.name, "message");
+  if (!clashes(m.name, "message")) messages_[m.name.name] = &m;
+  if (is_blank(m.text.plain()) && !m.text.has_interpolation())
+    error(m.text.span, "message '" + m.name.name + "' is empty");
+}
+
+TypeInfo Checker::message_type(const Expr& e, const Message& m) {
+  messages_used_.insert(m.name.name);
+  for (const auto& [open, use] : message_uses_) {
+    if (open == &m) {
+      error(e.span, "message '" + m.name.name + "' uses itself",
+            "a message may use other messages, but not in a circle");
+      return {Ty::String, nullptr};
+    }
+  }
+  // An error inside the message names the outermost use.
+  message_uses_.emplace_back(&m, e.span);
+  check_string(m.text);
+  message_uses_.pop_back();
+  return {Ty::String, nullptr};
+}
+
+void Checker::check_unused_messages() {
+  section_.reset();
+  current_step_.clear();
+  for (auto& [name, c] : captures_) c.defined = true;
+  for (auto& [id, d] : cause_defined_) d = true;
+  for (auto& [id, st] : steps_) st.reached = true;
+  for (const auto& [name, m] : messages_) {
+    if (messages_used_.count(name)) continue;
+    check_string(m->text);
+  }
 }
 
 void Checker::check_meta(const Meta& m) {
@@ -326,6 +364,9 @@ void Checker::walk_section(const Section& s) {
     } else if (const auto* c = std::get_if<Cause>(&item)) {
       current_step_.clear();
       check_string(c->title);
+      if (c->severity && !is_lower_word(c->severity->name))
+        error(c->severity->span, "invalid severity '" + c->severity->name + "'",
+              "severities are lower-case words defined in rbk.yaml, e.g. critical");
       if (c->when) check_condition(*c->when, "the cause's 'when'");
       cause_defined_[c->id.name] = true;
     } else if (const auto* e = std::get_if<Escalation>(&item)) {
@@ -336,6 +377,11 @@ void Checker::walk_section(const Section& s) {
       at_start_ = false;
       // A parameter named for a duration must be one (literals are checked below).
       if (e->after && e->after->param) check_positive(*e->after, "'after'");
+      if (e->from_step && !steps_.count(e->from_step->name)) {
+        std::string hint = did_you_mean(e->from_step->name, keys_of(steps_));
+        error(e->from_step->span, "unknown step '" + e->from_step->name + "'",
+              hint.empty() ? "'from step' names a step, signal or check of this runbook" : hint);
+      }
       if (e->lasting && e->lasting->param) check_positive(*e->lasting, "'for'");
       if (e->every && e->every->param) check_positive(*e->every, "'every'");
       if (e->trigger == Trigger::Every && e->every && !e->every->param) {

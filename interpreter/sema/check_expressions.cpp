@@ -54,6 +54,7 @@ std::vector<std::string> Checker::roots_for_suggestion() const {
   std::vector<std::string> v = keys_of(params_);
   for (const auto& b : builtins()) v.push_back(b);
   for (const auto& [k, c] : captures_) v.push_back(k);
+  for (const auto& [k, m] : messages_) v.push_back(k);
   v.push_back("cause");
   v.push_back("step");
   return v;
@@ -83,6 +84,8 @@ TypeInfo Checker::name_type(const Expr& e) {
     }
     return {Ty::String, nullptr};
   }
+  if (auto m = messages_.find(n); m != messages_.end()) return message_type(e, *m->second);
+  if (n == "causes") return {Ty::List, nullptr};
   if (std::find(builtins().begin(), builtins().end(), n) != builtins().end())
     return {Ty::String, nullptr};
   if (n == "cause") {
@@ -103,8 +106,9 @@ TypeInfo Checker::name_type(const Expr& e) {
   if (hint.empty() && comparing_ && is_lower_word(n))
     hint = "to compare with the text " + n + ", quote it: \"" + n + "\"";
   error(e.span, "unknown name '" + n + "'",
-        hint.empty() ? "names are parameters, captures (run … as NAME) and " + join(builtins())
-                     : hint);
+        hint.empty()
+            ? "names are parameters, captures (run … as NAME), messages and " + join(builtins())
+            : hint);
   return {};
 }
 

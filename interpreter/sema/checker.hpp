@@ -53,7 +53,8 @@ inline const std::vector<std::string>& step_fields() {
   return f;
 }
 inline const std::vector<std::string>& builtins() {
-  static const std::vector<std::string> b{"severity", "runbook", "run_id", "failed_step"};
+  static const std::vector<std::string> b{"severity", "runbook",    "run_id", "failed_step",
+                                          "now",      "record_dir", "causes"};
   return b;
 }
 /// Environment variables a parameter, secret or capture must not replace:
@@ -99,6 +100,12 @@ class Checker {
 
   std::map<std::string, const Param*> params_;
   std::map<std::string, const Secret*> secrets_;
+  std::map<std::string, const Message*> messages_;
+  std::set<std::string> messages_used_;
+  /// The messages being checked where they are used, innermost last: their
+  /// names are checked at the use, whose place errors name.
+  std::vector<std::pair<const Message*, Span>> message_uses_;
+  std::set<std::string> message_errors_;  // reported once however often the message is used
   std::map<std::string, CaptureInfo> captures_;
   std::map<std::string, const Cause*> causes_;
   std::map<std::string, bool> cause_defined_;
@@ -149,6 +156,16 @@ class Checker {
   static std::string join(const std::vector<std::string>& v);
 
   void declare_secret(const Secret& s);
+
+  void declare_message(const Message& m);
+
+  /// A message named in an expression: its text is checked as if written at
+  /// the use (what it names must exist there).
+  TypeInfo message_type(const Expr& e, const Message& m);
+
+  /// Messages used nowhere: checked as if at the end of the run, so a typo
+  /// in one is still found.
+  void check_unused_messages();
 
   /// A secret's command runs before anything else and without a gate: it
   /// must only read, and rbk must be able to tell.

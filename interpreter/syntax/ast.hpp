@@ -260,6 +260,7 @@ struct Cause {
   Span span;
   Ident id;
   StringLit title;
+  std::optional<Ident> severity;  // `severity LEVEL`: the run's, once this cause matches
   ExprPtr when;
 };
 
@@ -280,6 +281,7 @@ struct Escalation {
   Span span;
   Trigger trigger = Trigger::Start;
   std::optional<Duration> after;
+  std::optional<Ident> from_step;   // `after D from step ID`: D after that step ended
   std::optional<Duration> every;    // `every D`: at D, 2D, 3D… from the run's start
   std::optional<Duration> lasting;  // `every D for L`: the last one at most L from the start
   Notify action;
@@ -342,7 +344,15 @@ struct Secret {
 /// `from env "VAR"`, else the secret's own name.
 std::string secret_env_var(const Secret& s);
 
-using RunbookItem = std::variant<Meta, Param, Secret, Section, Comment>;
+/// `message NAME "…"`: named text, rendered (with `${…}`) where it is used,
+/// and handed to commands as `$NAME`.
+struct Message {
+  Span span;
+  Ident name;
+  StringLit text;
+};
+
+using RunbookItem = std::variant<Meta, Param, Secret, Message, Section, Comment>;
 /// `runbook NAME { … }`
 struct Runbook {
   Span span;

@@ -257,6 +257,7 @@ struct SectionItemJson {
     json j = node("cause", c.span);
     j["id"] = ident(c.id);
     j["title"] = string(c.title);
+    if (c.severity) j["severity"] = ident(*c.severity);
     j["when"] = opt_expr(c.when);
     return j;
   }
@@ -269,6 +270,7 @@ struct SectionItemJson {
                    : e.trigger == Trigger::Every     ? "every"
                                                      : "on_interrupted";
     if (e.after) j["after"] = duration(*e.after);
+    if (e.from_step) j["from_step"] = ident(*e.from_step);
     if (e.every) j["every"] = duration(*e.every);
     if (e.lasting) j["for"] = duration(*e.lasting);
     j["action"] = notify(e.action);
@@ -311,6 +313,12 @@ struct RunbookItemJson {
     j["source"] = s.source == SecretSource::Env ? "env" : "command";
     if (s.env_var) j["env_var"] = string(*s.env_var);
     if (s.command) j["command"] = shell(*s.command);
+    return j;
+  }
+  json operator()(const Message& m) const {
+    json j = node("message", m.span);
+    j["name"] = ident(m.name);
+    j["text"] = string(m.text);
     return j;
   }
   json operator()(const Section& s) const {

@@ -333,6 +333,10 @@ class Printer {
               entries.push_back(item_entry(x, 2, false, [this, &x] { line(1, param(x, 1)); }));
             } else if constexpr (std::is_same_v<T, Secret>) {
               entries.push_back(item_entry(x, 2, false, [this, &x] { line(1, secret(x)); }));
+            } else if constexpr (std::is_same_v<T, Message>) {
+              entries.push_back(item_entry(x, 4, false, [this, &x] {
+                line(1, "message " + x.name.name + " " + string_lit(x.text, 1));
+              }));
             } else {
               entries.push_back(item_entry(x, 3, true, [this, &x] { section(x, 1); }));
             }
@@ -496,6 +500,7 @@ class Printer {
 
   std::string cause(const Cause& c, int depth) {
     std::string s = "cause " + c.id.name + " " + string_lit(c.title, depth);
+    if (c.severity) s += " severity " + c.severity->name;
     if (c.when) s += " when " + expr(*c.when, depth);
     return s;
   }
@@ -511,7 +516,8 @@ class Printer {
   std::string escalation(const Escalation& e, int depth) {
     switch (e.trigger) {
       case Trigger::After:
-        return "after " + (e.after ? duration(*e.after) : std::string()) + " " +
+        return "after " + (e.after ? duration(*e.after) : std::string()) +
+               (e.from_step ? " from step " + e.from_step->name : std::string()) + " " +
                notify(e.action, depth);
       case Trigger::OnFailure:
         return "on failure " + notify(e.action, depth);

@@ -240,8 +240,8 @@ class FixtureReader : YamlReader {
     Expectation x;
     if (!map_of(n, "expect")) return x;
     keys(n,
-         {"outcome", "exit", "causes", "steps", "ran", "skipped", "refused", "failed", "gates",
-          "undo", "rollback", "escalations", "output", "not_output"},
+         {"outcome", "exit", "severity", "causes", "steps", "ran", "skipped", "refused", "failed",
+          "gates", "undo", "rollback", "escalations", "output", "not_output"},
          "expectation");
     if (auto o = n["outcome"]) {
       std::string v = text(o, "outcome");
@@ -259,6 +259,7 @@ class FixtureReader : YamlReader {
     }
     if (auto e = n["exit"])
       if (auto v = integer(e, "exit")) x.exit = static_cast<int>(*v);
+    if (auto sv = n["severity"]) x.severity = text(sv, "severity");
     x.causes = list(n, "causes", FixtureRef::Kind::Cause);
     x.steps = list(n, "steps");
     x.ran = list(n, "ran");

@@ -87,6 +87,7 @@ struct ExpectedEscalation {
 struct Expectation {
   std::optional<std::string> outcome;  // resolved, not_firing, failed, …
   std::optional<int> exit;
+  std::optional<std::string> severity;             // the run's severity at its end
   std::optional<std::vector<std::string>> causes;  // matched cause ids, in order
   std::optional<std::vector<std::string>> steps;   // "ID STATUS" for every step, in order
   std::optional<std::vector<std::string>> ran, skipped, refused, failed;

@@ -82,6 +82,12 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
                              : id);
       }
       if (end->section == ev::Section::Rollback && acted) a.rollback.push_back(id);
+    } else if (const auto* rs = e.as<ev::RunStart>()) {
+      a.severity = rs->severity;
+    } else if (const auto* sv = e.as<ev::SeverityDecided>()) {
+      // A called runbook's own decision is not the run's.
+      if (sv->causes.empty() || sv->causes[0].find('/') == std::string::npos) a.severity = sv->to;
+      a.trace.push_back("severity " + sv->from + " -> " + sv->to);
     } else if (const auto* c = e.as<ev::Cause>()) {
       if (c->matched) a.causes.push_back(c->id);
       a.trace.push_back("cause " + c->id + (c->matched ? " matched" : " not matched"));
@@ -132,6 +138,9 @@ std::vector<std::string> compare(const Expectation& x, const RunResult& result, 
     failures.push_back("outcome: expected " + *x.outcome + ", got " + got);
   if (x.exit && *x.exit != result.exit_code)
     failures.push_back("exit: expected " + std::to_string(*x.exit) + ", got " + got);
+  if (x.severity && *x.severity != a.severity)
+    failures.push_back("severity: expected " + *x.severity + ", got " +
+                       (a.severity.empty() ? "none" : a.severity));
   compare_list("causes", x.causes, a.causes, failures);
   compare_list("steps", x.steps, a.steps, failures);
   compare_list("ran", x.ran, a.ran, failures);

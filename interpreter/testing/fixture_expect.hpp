@@ -19,6 +19,7 @@ struct Actual {
     Millis at;
   };
   std::vector<Esc> escalations;
+  std::string severity;  // run_start's, or the last one the causes decided
   std::vector<std::string> trace;
 };
 

@@ -1,0 +1,179 @@
+// The language for whole incidents against the engine's fakes: messages
+// rendered where they are used and handed to commands, the built-ins `now`,
+// `record_dir` and `causes`, the severity the causes decide (and everything
+// that reads it), and `after D from step X` in virtual time.
+#include <catch2/catch.hpp>
+
+#include "engine_fakes.hpp"
+
+// Fake results name only the fields that matter ({.exit = 2}).
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+using rbk::Outcome;
+using rbk::Value;
+using rbk::test::Harness;
+using rbk::test::require_valid;
+
+namespace {
+
+rbk::Config levels() {
+  rbk::Config cfg;
+  cfg.severity_order = {"sev1", "sev2", "sev3"};
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("a message is rendered where it is used and reaches commands as its name",
+          "[engine][message]") {
+  Harness h(R"(
+runbook msg {
+  severity sev3
+  param impact : string = "some"
+  message status "[${severity}] ${impact} affected; rate ${rate}; causes ${causes}; at ${now}"
+  diagnose {
+    step early "Before the capture" { run `early` }
+    step rate "Rate" { run `rate` as rate }
+  }
+  causes {
+    cause high "High" when rate > 5
+  }
+  remediate {
+    step post "Post" {
+      note "${status}"
+      run `post`
+    }
+  }
+}
+)",
+            levels());
+  require_valid(h);
+  h.runner.on("rate", {{.out = "7\n"}});
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  // Before `rate` ran, its capture reads empty, as everywhere; no cause yet.
+  CHECK(h.runner.env_of(0, "status") ==
+        "[sev3] some affected; rate ; causes ; at 2026-01-01T00:00:00Z");
+  // After it, the message as it reads at that moment (fake clock: 2026-01-01).
+  REQUIRE(h.runner.ran.at(2) == "post");
+  CHECK(h.runner.env_of(2, "status") ==
+        "[sev3] some affected; rate 7; causes high; at 2026-01-01T00:00:00Z");
+  REQUIRE(h.sink.of("note").size() == 1);
+  CHECK(h.sink.of("note")[0].data["text"] ==
+        "[sev3] some affected; rate 7; causes high; at 2026-01-01T00:00:00Z");
+}
+
+TEST_CASE("the matched causes decide the severity, and gates, variables and rules see it",
+          "[engine][severity]") {
+  rbk::Config cfg = levels();
+  cfg.policy.typed_confirm_for = {"sev1"};
+  cfg.page_command = "page-it";
+  Harness h(R"(
+runbook decide {
+  severity sev3
+  param impact : enum(few, all) = few
+  causes {
+    cause wide "Everyone" severity sev1 when impact == "all"
+    cause some "Some" severity sev2 when impact in ["few", "all"]
+    cause none "Nobody" severity sev3 when false
+  }
+  remediate {
+    step restart "Restart" {
+      destructive
+      confirm "Restart?"
+      run `systemctl restart app`
+      undo { run `true` }
+    }
+  }
+  escalate {
+    on success page lead when severity == "sev1"
+  }
+}
+)",
+            cfg);
+  require_valid(h);
+  SECTION("the most severe matched cause wins, and a destructive gate must be typed") {
+    h.op.typed_answers = {std::string("restart")};
+    auto r = h.run({{"impact", Value::of_text("all")}});
+    CHECK(r.outcome == Outcome::Resolved);
+    auto decided = h.sink.of("severity");
+    REQUIRE(decided.size() == 1);
+    CHECK(decided[0].data["from"] == "sev3");
+    CHECK(decided[0].data["to"] == "sev1");
+    CHECK(decided[0].data["causes"] == nlohmann::json::array({"wide", "some"}));
+    REQUIRE(!h.op.asked.empty());
+    CHECK(h.op.asked[0] == "Restart? [type restart]");
+    REQUIRE(h.runner.ran.size() == 2);
+    CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "sev1");
+    CHECK(h.runner.ran.at(1) == "page-it");
+    CHECK(h.runner.env_of(1, "RBK_SEVERITY") == "sev1");
+  }
+  SECTION("a less severe decision lowers it: a y/N gate, no page") {
+    h.op.confirms = {true};
+    auto r = h.run({{"impact", Value::of_text("few")}});
+    CHECK(r.outcome == Outcome::Resolved);
+    REQUIRE(h.sink.of("severity").size() == 1);
+    CHECK(h.sink.of("severity")[0].data["to"] == "sev2");
+    REQUIRE(h.runner.ran.size() == 1);
+    CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "sev2");
+  }
+}
+
+TEST_CASE("no matched cause with a severity: nothing is decided, nothing recorded",
+          "[engine][severity]") {
+  Harness h(R"(
+runbook quiet {
+  severity sev2
+  causes { cause never "Never" severity sev1 when false }
+  remediate { step s "S" { run `true` } }
+}
+)",
+            levels());
+  require_valid(h);
+  h.run();
+  CHECK(h.sink.of("severity").empty());
+  CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "sev2");
+}
+
+TEST_CASE("after D from step X counts from X's end, once, and only when X succeeded",
+          "[engine][escalation]") {
+  const char* text = R"(
+runbook token {
+  remediate {
+    step wait "Wait" { run `wait-job` timeout 1h }
+    step mint "Mint" { run `mint` }
+    step work "Work" { run `work` timeout 3h }
+  }
+  escalate {
+    after 55m from step mint page oncall "token expires soon"
+  }
+}
+)";
+  SECTION("due 55 minutes after mint ended, while work runs") {
+    Harness h(text);
+    require_valid(h);
+    h.runner.on("wait-job", {{.takes_ms = 20 * 60'000}});
+    h.runner.on("mint", {{.takes_ms = 0}});
+    h.runner.on("work", {{.takes_ms = 2 * 3'600'000}});
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::Resolved);
+    auto esc = h.sink.of("escalation");
+    REQUIRE(esc.size() == 1);
+    CHECK(esc[0].elapsed_ms == (20 + 55) * 60'000);
+    CHECK(esc[0].data["after_ms"] == 55 * 60'000);
+    CHECK(esc[0].data["from_step"] == "mint");
+    CHECK(esc[0].data["message"] == "token expires soon");
+    // The run is over: nothing more fires.
+    h.clock.advance(rbk::Millis(10 * 3'600'000));
+    CHECK(h.sink.of("escalation").size() == 1);
+  }
+  SECTION("a failed step starts nothing") {
+    Harness h(text);
+    require_valid(h);
+    h.runner.on("mint", {{.exit = 1}});
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::Failed);
+    h.clock.advance(rbk::Millis(3'600'000));
+    CHECK(h.sink.of("escalation").empty());
+  }
+}
