@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <functional>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
@@ -15,9 +16,11 @@
 #include "cli/tty_operator.hpp"
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/sha256.hpp"
+#include "interpreter/base/suggest.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/record.hpp"
+#include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/process_runner.hpp"
 #include "interpreter/testing/fixture_record.hpp"
 
@@ -104,6 +107,51 @@ std::string fixture_target_problem(const std::string& path) {
   return {};
 }
 
+std::string comma_list(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+/// `--answer NAME=VALUE` as a map, each NAME an `ask` of the runbook (a
+/// called runbook's as CALLED/NAME, checked when it runs); false, said, when
+/// one is malformed or names no question. The value's type is checked where
+/// the question is asked, as a typed answer would be.
+bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
+                  std::map<std::string, std::string>& out) {
+  std::vector<std::string> names;
+  std::function<void(const ast::Body&)> walk = [&](const ast::Body& body) {
+    for (const auto& s : body.items) {
+      if (const auto* a = std::get_if<ast::Ask>(&s)) names.push_back(a->decl->name.name);
+      if (const auto* u = std::get_if<ast::Undo>(&s); u && u->body) walk(*u->body);
+    }
+  };
+  for (const auto& item : rb.items)
+    if (const auto* sec = std::get_if<ast::Section>(&item))
+      for (const auto& si : sec->items)
+        if (const auto* st = std::get_if<ast::Step>(&si)) walk(st->body);
+  for (const auto& arg : given) {
+    ParamArg a;
+    if (!split_param_arg(arg, a)) {
+      write(stderr, "rbk: error: --answer " + arg + ": expected NAME=VALUE\n");
+      return false;
+    }
+    const bool called = a.name.find('/') != std::string::npos;
+    if (!called && std::find(names.begin(), names.end(), a.name) == names.end()) {
+      std::string hint = did_you_mean(a.name, names);
+      write(stderr, "rbk: error: --answer " + a.name + ": runbook " + rb.name.name +
+                        " asks no question '" + a.name + "'\n" + "help: " +
+                        (!hint.empty()   ? hint
+                         : names.empty() ? std::string("it has no 'ask' statement")
+                                         : "its questions: " + comma_list(names)) +
+                        "\n");
+      return false;
+    }
+    out[a.name] = a.value;
+  }
+  return true;
+}
+
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
 bool complete_params(RunTarget& rb, TtyOperator& op) {
@@ -170,6 +218,9 @@ int run_run(const RunOptions& opts) {
     }
   }
 
+  std::map<std::string, std::string> answers;
+  if (!read_answers(opts.answers, *rb.parsed.document->runbook(), answers)) return kExitUsage;
+
   SignalGuard signals(cancel);
   // Past a file-size limit (ulimit -f) a write must fail like a full disk
   // (and stop the run with its record), not kill rbk with SIGXFSZ.
@@ -229,6 +280,7 @@ int run_run(const RunOptions& opts) {
     how.runbook = fs::absolute(rb.file, ec).lexically_proximate(dir).string();
     how.terminal = op.interactive();
     how.approve.insert(opts.approve.begin(), opts.approve.end());
+    how.answers = answers;
     how.yes = opts.yes;
     how.force = opts.force;
     how.capture_limit = rb.scope.config.policy.capture_limit;
@@ -260,6 +312,7 @@ int run_run(const RunOptions& opts) {
   ctx.force = opts.force;
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
+  ctx.answers = answers;
   const std::vector<std::string> search = rb.call_path();
   ctx.find_runbook = [&](const std::string& name) { return called.find(search, name); };
 

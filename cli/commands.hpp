@@ -43,6 +43,7 @@ struct RunOptions {
   bool non_interactive = false;      // --non-interactive: never prompt
   bool yes = false;                  // --yes: answer y/N gates (never typed ones)
   std::vector<std::string> approve;  // --approve STEP
+  std::vector<std::string> answers;  // --answer NAME=VALUE
   bool json = false;                 // --json: events as JSON lines on stdout
   std::string color = "auto";        // --color auto|always|never
   std::string format = "text";       // plan: text | json; show: markdown | json

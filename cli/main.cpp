@@ -66,6 +66,9 @@ void build(CLI::App& app, Options& o) {
   r->add_flag("--yes", o.run.yes,
               "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
   r->add_option("--approve", o.run.approve, "Approve the gate of STEP (repeatable)");
+  r->add_option("--answer", o.run.answers,
+                "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
+                "repeatable)");
   r->add_flag("--json", o.run.json, "Print the event stream as JSON lines instead of text");
   r->add_option("--record-fixture", o.run.record_fixture,
                 "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");
@@ -82,6 +85,9 @@ void build(CLI::App& app, Options& o) {
                "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
   re->add_option("--approve", o.resume.approve,
                  "Approve the gate of STEP; for the step that was running: run it again");
+  re->add_option("--answer", o.resume.answers,
+                 "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
+                 "repeatable)");
   re->add_option("--assume-done", o.resume.assume_done,
                  "Count the command of STEP that was running as done, without running it");
   re->add_option("--assume-failed", o.resume.assume_failed,

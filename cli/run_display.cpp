@@ -245,6 +245,15 @@ void TextDisplay::event(const Event& event) {
                         (manual->answer.value ? std::string(name_of(*manual->answer.value))
                                               : std::string("no answer")) +
                         " by " + manual->by));
+  } else if (const auto* q = e.as<ev::Ask>()) {
+    // The question too when nobody was asked (--answer, or no terminal).
+    if (q->via != ev::AskVia::Tty) line("    " + paint("36", "ask: ") + q->question.value);
+    const std::string how = !q->via                      ? " (no terminal)"
+                            : q->via == ev::AskVia::Flag ? " (--answer)"
+                                                         : " by " + q->by;
+    line(paint("2", "    " + q->name + " = " +
+                        (q->answer.value ? q->answer.value->value : std::string("no answer")) +
+                        how + (q->reason ? ": refused" : "")));
   } else if (const auto* note = e.as<ev::Note>()) {
     line("    " + paint("36", "note: ") + note->text.value);
   } else if (const auto* rollback = e.as<ev::Rollback>()) {

@@ -150,6 +150,16 @@ std::optional<InFlightAnswer> TtyOperator::in_flight(const InFlightQuestion& q) 
   }
 }
 
+std::optional<std::string> TtyOperator::ask(const std::string& question, const std::string& retry) {
+  if (!retry.empty()) say("  " + printable(retry) + "; try again.\n");
+  auto line = ask_line("  " + printable(question) + "\n  > ");
+  if (!line) {
+    say("\n");
+    return std::nullopt;
+  }
+  return trim(*line, " \t\r");
+}
+
 std::optional<std::string> TtyOperator::ask(const std::string& question) {
   auto line = ask_line(printable(question));
   if (!line) say("\n");

@@ -31,6 +31,8 @@ class TtyOperator final : public Operator, public PendingPrompt {
   std::optional<ManualAnswer> manual(const std::string& instruction) override;
   std::optional<InFlightAnswer> in_flight(const InFlightQuestion& question) override;
 
+  /// An `ask` statement: the question, why the last answer was refused, a line.
+  std::optional<std::string> ask(const std::string& question, const std::string& retry) override;
   /// Asks for a value (missing parameters); nullopt at end of input.
   std::optional<std::string> ask(const std::string& question);
   /// Writes to the terminal (no-op without one).

@@ -199,8 +199,10 @@ Param Builder::param(const Node& n) {
   Param p;
   p.span = span(n);
   for (const auto& c : n.children) {
-    if (c->is_type<param_name>())
+    if (c->is_type<param_name>() || c->is_type<ask_name>())
       p.name = ident(*c);
+    else if (c->is_type<regex>())
+      continue;  // an ask's `matches /re/`, read by its own builder
     else if (c->is_type<param_default>())
       p.default_value = to_expr(*c->children.at(0));
     else if (is_string_node(*c))

@@ -121,6 +121,21 @@ Statement Builder::statement(const Node& n) {
   }
   if (n.is_type<note_stmt>()) return Note{span(n), to_string_lit(*find_string(n))};
   if (n.is_type<manual_stmt>()) return Manual{span(n), to_string_lit(*find_string(n))};
+  if (n.is_type<ask_stmt>()) {
+    Ask a;
+    a.span = span(n);
+    a.decl = std::make_unique<Param>(param(n));
+    a.question = std::move(*a.decl->help);
+    a.decl->help.reset();
+    if (const Node* re = find<regex>(n)) {
+      Regex r;
+      r.span = span(*re);
+      if (const Node* b = find<regex_body>(*re)) r.pattern = b->string();
+      if (const Node* f = find<regex_flags>(*re)) r.flags = f->string();
+      a.pattern = std::move(r);
+    }
+    return a;
+  }
   if (n.is_type<call_stmt>()) {
     Call c;
     c.span = span(n);

@@ -19,8 +19,8 @@ inline bool contains(const List& l, std::string_view w) {
 /// Words that start a statement inside a step, signal, check or undo block.
 inline const List& statements() {
   static const List l{"run",  "destructive", "confirm", "until",  "verify", "undo",
-                      "on",   "evidence",    "safe",    "note",   "manual", "call",
-                      "page", "notify",      "firing",  "passes", "use"};
+                      "on",   "evidence",    "safe",    "note",   "manual", "ask",
+                      "call", "page",        "notify",  "firing", "passes", "use"};
   return l;
 }
 /// Statements plus the option words that may follow one (for suggestions).

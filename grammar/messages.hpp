@@ -106,6 +106,12 @@ RBK_ERROR(use_dot, "expected '.' between the module and the template name",
 RBK_ERROR(template_ref, "expected a template name after '.'");
 RBK_ERROR(role_ref, "expected a role name", "roles are defined in rbk.yaml, e.g. oncall");
 RBK_ERROR(when_kw, "expected 'when' and a condition");
+RBK_ERROR(ask_name, "expected a name for the answer after 'ask'",
+          "e.g. ask root_cause \"What caused it?\" : string");
+RBK_ERROR(ask_question, "expected the question in quotes after the answer's name",
+          "e.g. ask root_cause \"What caused it?\" : string");
+RBK_ERROR(ask_colon, "expected ':' and the answer's type after the question",
+          "e.g. ask eta \"When will it be fixed?\" : duration");
 RBK_ERROR(bad_statement, "unknown statement", nullptr, kBadStatement);
 
 // Sections

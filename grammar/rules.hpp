@@ -42,6 +42,7 @@ RBK_KEY(summary);
 RBK_KEY(param);
 RBK_KEY(secret);
 RBK_KEY(message);
+RBK_KEY(ask);
 RBK_KEY(from);
 RBK_KEY(env);
 RBK_KEY(string);
@@ -112,8 +113,8 @@ struct word : seq<ident_first, star<word_other>> {};
 /// the next line is an error at `run`, not a value named "run".
 struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_true, kw_false,
                       kw_run, kw_destructive, kw_evidence, kw_safe, kw_confirm, kw_until, kw_undo,
-                      kw_on, kw_note, kw_manual, kw_call, kw_page, kw_notify, kw_firing, kw_passes,
-                      kw_use, kw_when, kw_verify> {};
+                      kw_on, kw_note, kw_manual, kw_ask, kw_call, kw_page, kw_notify, kw_firing,
+                      kw_passes, kw_use, kw_when, kw_verify> {};
 
 // ---------------------------------------------------------------- literals
 struct digits : plus<digit> {};
@@ -266,6 +267,14 @@ struct failure_kw : kw_failure {};
 struct on_failure_stmt : if_must<kw_on, sk, failure_kw, sk, failure_policy> {};
 struct note_stmt : if_must<kw_note, sk, message> {};
 struct manual_stmt : if_must<kw_manual, sk, message> {};
+/// `ask NAME "question" : TYPE [matches /re/]`: the operator's answer becomes NAME.
+struct type_spec;
+struct ask_name : ident {};
+struct ask_colon : one<':'> {};
+struct ask_question : text_or_string {};
+struct ask_matches : if_must<kw_matches, sk, regex> {};
+struct ask_stmt : if_must<kw_ask, sk, ask_name, sk, ask_question, sk, ask_colon, sk, type_spec,
+                          opt<sk, ask_matches>> {};
 
 struct arg_eq : one<'='> {};
 struct arg_value : expr {};
@@ -287,8 +296,8 @@ struct passes_stmt : if_must<kw_passes, sk, when_kw, sk, when_cond> {};
 struct bad_statement : seq<at<word>, raise<bad_statement>> {};
 struct statement
     : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt, until_stmt,
-          verify_stmt, undo_stmt, on_failure_stmt, note_stmt, manual_stmt, call_stmt, page_action,
-          notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
+          verify_stmt, undo_stmt, on_failure_stmt, note_stmt, manual_stmt, ask_stmt, call_stmt,
+          page_action, notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
 struct body_close : one<'}'> {};
 struct body : seq<one<'{'>, star<sk, statement>, sk, must<body_close>> {};
 

@@ -128,6 +128,14 @@ class FakeOperator final : public Operator {
     manuals.pop_front();
     return a;
   }
+  std::deque<std::optional<std::string>> answers;  // to `ask`, in order
+  std::optional<std::string> ask(const std::string& q, const std::string& retry) override {
+    asked.push_back(retry.empty() ? q : q + " (" + retry + ")");
+    if (answers.empty()) return std::nullopt;
+    auto a = answers.front();
+    answers.pop_front();
+    return a;
+  }
 };
 
 /// Keeps every event and all output; at the end, hands the events to the

@@ -177,3 +177,51 @@ runbook token {
     CHECK(h.sink.of("escalation").empty());
   }
 }
+
+TEST_CASE("an answer is checked against its type, asked again, and refused after five tries",
+          "[engine][ask]") {
+  const char* text = R"(
+runbook asks {
+  remediate {
+    step identify "Identify" {
+      ask scope "Which scope?" : enum(one, all)
+      ask ticket "Ticket?" : string matches /^INC-[0-9]+$/
+      run `post`
+    }
+    step wide "Wide" when scope == "all" { run `widen` }
+  }
+}
+)";
+  SECTION("a wrong answer is said and asked again; the value decides a later step") {
+    Harness h(text);
+    require_valid(h);
+    h.op.answers = {std::string("everything"), std::string("all"), std::string("INC-7")};
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::Resolved);
+    REQUIRE(h.op.asked.size() == 3);
+    CHECK(h.op.asked[0] == "Which scope? [enum(one, all)]");
+    CHECK(h.op.asked[1] == "Which scope? [enum(one, all)] ('everything' is not one of one, all)");
+    REQUIRE(h.runner.ran.size() == 2);
+    CHECK(h.runner.env_of(0, "scope") == "all");
+    CHECK(h.runner.env_of(0, "ticket") == "INC-7");
+    CHECK(h.runner.ran[1] == "widen");
+    auto asks = h.sink.of("ask");
+    REQUIRE(asks.size() == 2);
+    CHECK(asks[0].data["attempts"] == 2);
+    CHECK(asks[0].data["answer"] == "all");
+  }
+  SECTION("five answers that do not match refuse the step, and nothing runs") {
+    Harness h(text);
+    require_valid(h);
+    h.op.answers = {std::string("one")};
+    for (int i = 0; i < 6; ++i) h.op.answers.push_back(std::string("7"));
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::Refused);
+    CHECK(h.runner.ran.empty());
+    auto asks = h.sink.of("ask");
+    REQUIRE(asks.size() == 2);
+    CHECK(asks[1].data["attempts"] == 5);
+    CHECK(asks[1].data["reason"] ==
+          "5 answers refused; the last: '7' does not match /^INC-[0-9]+$/");
+  }
+}

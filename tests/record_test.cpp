@@ -231,7 +231,8 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
       "signal",    "not_firing",     "step_start", "command_start", "command_end",
       "gate",      "answer",         "manual",     "note",          "step_end",
       "cause",     "check",          "rollback",   "escalation",    "call_start",
-      "call_end",  "warning",        "resume",     "timeline_note", "severity"};
+      "call_end",  "warning",        "resume",     "timeline_note", "severity",
+      "ask"};
   CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
   for (const auto& type : types) {
     CAPTURE(type);

@@ -259,6 +259,47 @@ runbook needs {
   CHECK(read_file(p.path("target.txt")) == "db1:5433");
 }
 
+TEST_CASE(
+    "an ask on a terminal: a wrong answer is asked again, the typed value reaches the command",
+    "[run][pty]") {
+  Project p;
+  p.runbook("asks", R"(
+runbook asks {
+  remediate {
+    step identify "Name the ETA" {
+      ask eta "How long until the fix is out?" : duration
+      run `printf '%s' "$eta" >> eta.txt`
+    }
+  }
+}
+)");
+  PtySession s(p.dir, {"run", "asks"});
+  REQUIRE(s.expect("How long until the fix is out? [duration]"));
+  s.send("soon\n");
+  REQUIRE(s.expect("'soon' is not a duration"));
+  REQUIRE(s.expect("How long until the fix is out? [duration]"));
+  s.send("45m\n");
+  CHECK(s.wait().code == 0);
+  CHECK(read_file(p.path("eta.txt")) == "45m");
+  auto asks = of_type(p.events(), "ask");
+  REQUIRE(asks.size() == 1);
+  CHECK(asks[0]["answer"] == "45m");
+  CHECK(asks[0]["via"] == "tty");
+  CHECK(asks[0]["attempts"] == 2);
+
+  // Without a terminal: --answer, checked before anything runs for its name.
+  Exit unknown = run_detached(p.dir, {"run", "asks", "--answer", "etaa=5m"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err ==
+        "rbk: error: --answer etaa: runbook asks asks no question 'etaa'\n"
+        "help: did you mean 'eta'?\n");
+  Exit given = run_detached(p.dir, {"run", "asks", "--answer", "eta=2h"});
+  CHECK(given.code == 0);
+  CHECK(read_file(p.path("eta.txt")) == "45m2h");
+  Exit none = run_detached(p.dir, {"run", "asks"});
+  CHECK(none.code == 4);
+}
+
 TEST_CASE("Ctrl-C or SIGTERM or SIGHUP stops the command's process group and is recorded",
           "[run][pty][threads]") {
   Project p;

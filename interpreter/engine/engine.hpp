@@ -62,6 +62,9 @@ struct EngineContext {
   bool force = false;             // go on when no alert signal fires
   bool yes = false;               // y/N gates pass (never typed ones)
   std::set<std::string> approve;  // step ids whose gates pass without asking
+  /// `--answer NAME=VALUE`: answers to `ask`, by name (CALLED/NAME in a
+  /// called runbook), used instead of asking.
+  std::map<std::string, std::string> answers;
   /// When set (`rbk test`), every secret's value comes from here (missing
   /// ones are empty): no environment variable is read, no secret command run.
   const std::map<std::string, std::string>* secret_values = nullptr;

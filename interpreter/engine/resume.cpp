@@ -42,6 +42,7 @@ std::string replay_key(const Event& e) {
   if (const auto* x = e.as<ev::Gate>()) add(x->step);
   if (const auto* x = e.as<ev::Answer>()) add(x->step), add(x->passed ? "passed" : "not passed");
   if (const auto* x = e.as<ev::Manual>()) add(x->step);
+  if (const auto* x = e.as<ev::Ask>()) add(x->step), add(x->name);
   if (const auto* x = e.as<ev::Note>()) add(x->step);
   if (const auto* x = e.as<ev::StepEnd>())
     add(x->step), add(enum_names(ev::StepStatus{}).name(x->status));
@@ -151,6 +152,8 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       r->answers_[answered->step].push_back(*answered);
     } else if (const auto* manual = e.as<ev::Manual>()) {
       r->manuals_[manual->step].push_back(*manual);
+    } else if (const auto* ask = e.as<ev::Ask>()) {
+      r->asks_[ask->step].push_back(*ask);
     }
   }
   // Commands run one at a time: only the last one can be in flight.
@@ -303,6 +306,10 @@ std::optional<ev::Answer> ResumeState::recorded_answer(const std::string& step) 
 
 std::optional<ev::Manual> ResumeState::recorded_manual(const std::string& step) {
   return live_ ? std::nullopt : next_of(manuals_, step);
+}
+
+std::optional<ev::Ask> ResumeState::recorded_ask(const std::string& step) {
+  return live_ ? std::nullopt : next_of(asks_, step);
 }
 
 bool ResumeState::already_delivered(const ev::Escalation& e) {

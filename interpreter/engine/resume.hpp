@@ -134,6 +134,8 @@ class ResumeState {
   /// The recorded answer of the step's next gate, or manual step.
   std::optional<ev::Answer> recorded_answer(const std::string& step);
   std::optional<ev::Manual> recorded_manual(const std::string& step);
+  /// The recorded answer of the step's next `ask`.
+  std::optional<ev::Ask> recorded_ask(const std::string& step);
   /// True (once per recorded delivery) when this page or notification was
   /// delivered before the run died: it is not sent again.
   bool already_delivered(const ev::Escalation& e);
@@ -175,6 +177,7 @@ class ResumeState {
   std::set<uint64_t> ran_again_;
   std::map<std::string, std::deque<ev::Answer>> answers_;
   std::map<std::string, std::deque<ev::Manual>> manuals_;
+  std::map<std::string, std::deque<ev::Ask>> asks_;
   std::map<std::string, int> delivered_;  // by escalation key
   std::optional<InFlightCommand> in_flight_;
   std::optional<ev::InFlight> decision_;

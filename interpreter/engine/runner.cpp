@@ -31,6 +31,8 @@ void Runner::declare_captures() {
     for (const auto& s : expand_body(body, imports_)) {
       if (const auto* r = std::get_if<ast::Run>(s.stmt); r && r->capture)
         captures_.emplace(r->capture->name, CaptureData{});
+      if (const auto* a = std::get_if<ast::Ask>(s.stmt))
+        answers_.emplace(a->decl->name.name, Value{});
       if (const auto* u = std::get_if<ast::Undo>(s.stmt); u && u->body) walk(*u->body);
     }
   };

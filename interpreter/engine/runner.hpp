@@ -36,6 +36,8 @@ inline constexpr Millis kDefaultUntilEvery{5000};
 inline constexpr Millis kDefaultCheckEvery{10000};
 inline constexpr Millis kNotifyTimeout{30000};
 inline constexpr int kMaxCallDepth = 8;
+/// Answers to one `ask` that are not of its type before the step is refused.
+inline constexpr int kAskAttempts = 5;
 
 /// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
 /// not): on the side of refusing a command that may read it.
@@ -243,6 +245,7 @@ class Runner final : public Scope {
   /// A parameter or built-in, ignoring any template binding.
   std::optional<Value> runbook_variable(const std::string& name) const {
     if (auto it = req_.params.find(name); it != req_.params.end()) return it->second;
+    if (auto it = answers_.find(name); it != answers_.end()) return it->second;
     if (auto m = message_value(name)) return m;
     return builtin(name);
   }
@@ -361,6 +364,9 @@ class Runner final : public Scope {
   enum class Alert { Firing, Quiet, Refused, Interrupted };
   Alert run_alert(const ast::Section& sec);
   BlockResult run_diagnose(const ast::Section& sec);
+  /// `ask NAME "…" : TYPE`: the answer from the record (resuming), from
+  /// --answer, or from the operator, checked against its type.
+  BlockResult exec_ask(const ast::Ask& a, const std::string& step);
   /// After the causes: the run's severity as the matched causes decide it.
   void decide_severity(const ast::Section& sec);
   void run_causes(const ast::Section& sec);
@@ -414,6 +420,7 @@ class Runner final : public Scope {
   std::map<std::string, CaptureData> captures_;
   std::vector<std::string> capture_order_;  // names in the order they were made
   std::map<std::string, bool> causes_;
+  std::map<std::string, Value> answers_;  // `ask` answers (Empty until answered)
   std::map<std::string, StepState> steps_;
   std::string failed_step_;
   std::vector<std::pair<std::string, std::string>> secrets_;  // name, value

@@ -78,23 +78,6 @@ Expected<void, std::string> write_private_file(const std::string& dir, const std
   return {};
 }
 
-std::string Runner::now_text() const {
-  // "2026-12-05T11:34:44.123Z" → "2026-12-05T11:34:44Z": a person reads it.
-  std::string t = ctx_.clock->wall_time();
-  if (auto dot = t.find('.'); dot != std::string::npos && t.back() == 'Z')
-    t = t.substr(0, dot) + "Z";
-  return t;
-}
-
-std::optional<Value> Runner::message_value(const std::string& name, bool* complete) const {
-  auto it = messages_.find(name);
-  if (it == messages_.end()) return std::nullopt;
-  std::vector<EvalError> failed;
-  auto text = interpolate(it->second->text, RunbookScope(*this), &failed);
-  if (complete) *complete = failed.empty();
-  return Value::of_text(text ? *text : std::string());
-}
-
 std::optional<Value> RunbookScope::variable(const std::string& name) const {
   return r_.runbook_variable(name);
 }
@@ -135,6 +118,10 @@ std::vector<std::pair<std::string, std::string>> Runner::command_env(
       total += v.size();
       env.emplace_back(*it, std::move(v));
     }
+  }
+  {
+    std::lock_guard lock(state_mu_);
+    for (const auto& [name, v] : answers_) env.emplace_back(name, to_display(v));
   }
   // Messages as they read now; one that names a capture not made yet is left
   // out rather than handed over half-written.
@@ -602,6 +589,7 @@ BlockResult Runner::exec_one(const StepStatement& s, Mode mode, const std::strin
     if (*a == ManualAnswer::Fail) return {BlockEnd::Failed, "failed by the operator"};
     return {};
   }
+  if (const auto* a = std::get_if<ast::Ask>(s.stmt)) return exec_ask(*a, step);
   if (const auto* c = std::get_if<ast::Call>(s.stmt)) return exec_call(*c, mode, section, step);
   if (const auto* n = std::get_if<ast::Notify>(s.stmt)) {
     deliver(*n, nullptr, step);

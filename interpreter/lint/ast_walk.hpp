@@ -43,6 +43,8 @@ void walk_body_exprs(const Body& b, F& f) {
             if (s.body) walk_body_exprs(*s.body, f);
           } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
             walk_string(s.text, f);
+          } else if constexpr (std::is_same_v<T, Ask>) {
+            walk_string(s.question, f);
           } else if constexpr (std::is_same_v<T, Safe>) {
             walk_string(s.reason, f);
           } else if constexpr (std::is_same_v<T, Call> || std::is_same_v<T, Use>) {

@@ -534,10 +534,11 @@ class Linter {
           reported.count(n))
         continue;
       reported.insert(n);
-      report(
-          "RBK305", sh.span_of(v.offset, v.length),
-          "$" + n + " is not a parameter, secret, capture, message or variable set in this command",
-          "check the spelling; names are case-sensitive");
+      report("RBK305", sh.span_of(v.offset, v.length),
+             "$" + n +
+                 " is not a parameter, secret, capture, answer, message or variable set in this "
+                 "command",
+             "check the spelling; names are case-sensitive");
     }
     snippets_.push_back(ShellSnippet{&sh, known});
   }
@@ -559,6 +560,7 @@ class Linter {
       for (const auto& st : b.items) {
         if (const auto* run = std::get_if<Run>(&st); run && run->capture)
           known.insert(run->capture->name);
+        if (const auto* a = std::get_if<Ask>(&st)) known.insert(a->decl->name.name);
         if (const auto* u = std::get_if<Undo>(&st); u && u->body) caps(*u->body);
         if (const auto* u = std::get_if<Use>(&st))
           if (const Template* t = find_template(*u, imports_)) caps(t->body);

@@ -20,10 +20,10 @@ namespace rbk {
 
 namespace {
 
+using ast::type_text;
 using plan::arg_value;
 using plan::causes_in;
 using plan::text_or_null;
-using plan::type_text;
 using plan::written;
 
 /// The plan's name for a gate's kind.
@@ -327,6 +327,10 @@ class Planner {
               j.body = plan::Note{.text = written(x.text)};
             } else if constexpr (std::is_same_v<T, ast::Manual>) {
               j.body = plan::Manual{.text = written(x.text)};
+            } else if constexpr (std::is_same_v<T, ast::Ask>) {
+              j.body = plan::Ask{.name = x.decl->name.name,
+                                 .question = written(x.question),
+                                 .type = ast::answer_type_text(x)};
             } else if constexpr (std::is_same_v<T, ast::Call>) {
               plan::Call c{.runbook = x.runbook.name};
               for (const auto& a : x.args) c.args.push_back({a.name.name, text_or_null(a.value)});

@@ -68,14 +68,4 @@ void causes_in(const ast::Expr* e, std::vector<std::string>& out) {
     for (const auto& p : e->string.parts) causes_in(p.expr.get(), out);
 }
 
-std::string type_text(const ast::Type& t) {
-  std::string out = ast::type_name(t.kind);
-  if (t.kind == ast::TypeKind::Enum) {
-    out += "(";
-    for (size_t i = 0; i < t.values.size(); ++i) out += (i ? ", " : "") + t.values[i].name;
-    out += ")";
-  }
-  return out;
-}
-
 }  // namespace rbk::plan

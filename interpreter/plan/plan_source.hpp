@@ -32,7 +32,4 @@ std::string arg_value(const ast::Expr& e);
 /// appearance, each once.
 void causes_in(const ast::Expr* e, std::vector<std::string>& out);
 
-/// A parameter's type as written: "int", "enum(prod, staging)".
-std::string type_text(const ast::Type& t);
-
 }  // namespace rbk::plan

@@ -379,6 +379,11 @@ class Renderer {
          "    (waits for the operator: done, skip or fail)");
   }
 
+  void statement(const plan::Ask& s, const std::string& in, const std::vector<plan::Use>&) {
+    line(in + "ask " + s.name + " " + quoted(s.question, in + "  ") + " : " + s.type + "\n" + in +
+         "    (waits for the operator's answer, or --answer " + s.name + "=VALUE)");
+  }
+
   void statement(const plan::Call& s, const std::string& in, const std::vector<plan::Use>&) {
     std::vector<std::string> args;
     for (const auto& a : s.args) args.push_back(a.name + " = " + or_empty(a.expr));

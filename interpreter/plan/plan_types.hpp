@@ -212,6 +212,18 @@ struct Manual {
   }
 };
 
+/// `ask NAME "question" : TYPE`: the operator's answer, asked when the step runs.
+struct Ask {
+  static constexpr std::string_view kKind = "ask";
+  std::string name{};
+  std::string question{};
+  std::string type{};  // as written: "duration", "enum(a, b)", "string matches /…/"
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("kind", kKind), f("name", s.name), f("question", s.question), f("type", s.type);
+  }
+};
+
 /// An argument of `call … with`, as written.
 struct CallArg {
   std::string name{};
@@ -287,7 +299,7 @@ struct Undo {
 /// step instead.
 struct Statement {
   std::optional<size_t> from_use{};  // a template's: its index in the step's `uses`
-  std::variant<Run, Until, Verify, Confirm, Note, Manual, Call, Notice, Undo> body{};
+  std::variant<Run, Until, Verify, Confirm, Note, Manual, Ask, Call, Notice, Undo> body{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("from_use", s.from_use);

@@ -70,6 +70,11 @@ std::string statement(const plan::Manual& s, const std::string& indent) {
          quote(s.text, indent + "  ") + "\n";
 }
 
+std::string statement(const plan::Ask& s, const std::string& indent) {
+  return indent + "- **Question** for the operator (`" + s.name + "`, " + s.type + "):\n\n" +
+         quote(s.question, indent + "  ") + "\n";
+}
+
 std::string statement(const plan::Call& s, const std::string& indent) {
   std::string args;
   for (const auto& a : s.args)

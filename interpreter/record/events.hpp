@@ -349,6 +349,32 @@ struct Manual {
   }
 };
 
+/// How an `ask` was answered: typed at the terminal, or given with --answer.
+enum class AskVia { Tty, Flag };
+constexpr EnumNames<AskVia, 2> enum_names(AskVia) {
+  return {{"tty", "answer"}};
+}
+
+/// An `ask`: the question, and the operator's answer (null: none came).
+struct Ask {
+  static constexpr std::string_view kType = "ask";
+  std::string step{};
+  std::string name{};
+  Text question{};
+  std::string type{};  // as written: "duration", "enum(a, b)", "string matches /…/"
+  std::string by{};
+  OrNull<Text> answer{};
+  std::optional<AskVia> via{};
+  std::optional<int> attempts{};  // answers it took (the ones that were not a TYPE are refused)
+  std::optional<Text> reason{};   // why no answer was taken: none came, or the last was no TYPE
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("name", s.name), f("question", s.question), f("answer_type", s.type),
+        f("by", s.by), f("answer", s.answer), f("via", s.via), f("attempts", s.attempts),
+        f("reason", s.reason);
+  }
+};
+
 /// A note of a step, its ${…} evaluated.
 struct Note {
   static constexpr std::string_view kType = "note";
@@ -535,7 +561,7 @@ struct TimelineNote {
 
 /// Any event.
 using Body = std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal,
-                          NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual,
+                          NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Ask,
                           Note, StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation,
                           CallStart, CallEnd, Warning, Resume, TimelineNote>;
 

@@ -89,6 +89,13 @@ class Drafter {
                          "manual step " + x->step + ": " + x->text.value + " → " + said),
           x->by);
     }
+    if (const auto* x = e.as<ev::Ask>())
+      return timeline(
+          timeline_entry(e, "ask",
+                         "asked " + x->name + " (" + x->question.value + ") → " +
+                             (x->answer.value ? x->answer.value->value : std::string("no answer")) +
+                             (x->reason ? ", refused: " + x->reason->value : std::string())),
+          x->by);
     if (const auto* x = e.as<ev::Note>())
       return timeline(timeline_entry(e, "step_note", x->step + ": " + x->text.value));
     if (const auto* x = e.as<ev::Cause>()) {

@@ -297,12 +297,11 @@ Eval<Value> evaluate(const ast::Expr& e, const Scope& scope) {
       auto l = evaluate(lhs, scope);
       if (!l) return l;
       if (!e.regex) return error_at(e.span, "'matches' needs a /pattern/");
-      RE2::Options opts;
-      opts.set_log_errors(false);
-      if (e.regex->flags.find('i') != std::string::npos) opts.set_case_sensitive(false);
-      RE2 re(e.regex->pattern, opts);
-      if (!re.ok()) return error_at(e.regex->span, "invalid pattern: " + re.error());
-      return Value::of_bool(l->kind != ValueKind::Empty && RE2::PartialMatch(to_display(*l), re));
+      std::string error;
+      const bool matched =
+          l->kind != ValueKind::Empty && regex_matches(*e.regex, to_display(*l), &error);
+      if (!error.empty()) return error_at(e.regex->span, error);
+      return Value::of_bool(matched);
     }
     default:
       break;
@@ -387,6 +386,18 @@ Eval<std::string> interpolate(const ast::StringLit& s, const Scope& scope,
     out += "${" + std::string(p.expr->span.text()) + "}";
   }
   return out;
+}
+
+bool regex_matches(const ast::Regex& r, const std::string& text, std::string* error) {
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  if (r.flags.find('i') != std::string::npos) opts.set_case_sensitive(false);
+  RE2 re(r.pattern, opts);
+  if (!re.ok()) {
+    if (error) *error = "invalid pattern: " + re.error();
+    return false;
+  }
+  return RE2::PartialMatch(text, re);
 }
 
 }  // namespace rbk

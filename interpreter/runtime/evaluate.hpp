@@ -71,6 +71,10 @@ Eval<bool> evaluate_condition(const ast::Expr& e, const Scope& scope);
 Eval<std::string> interpolate(const ast::StringLit& s, const Scope& scope,
                               std::vector<EvalError>* failed = nullptr);
 
+/// Whether `text` matches `re` as `matches /re/` does (anywhere in it; the
+/// `i` flag ignores case). False with `error` set when the pattern is invalid.
+bool regex_matches(const ast::Regex& re, const std::string& text, std::string* error = nullptr);
+
 /// Two values equal as `==` sees them: numbers when both read as numbers,
 /// otherwise text (lists element by element).
 bool values_equal(const Value& a, const Value& b);

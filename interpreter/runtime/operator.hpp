@@ -60,6 +60,9 @@ class Operator {
                                            const std::string& expected) = 0;
   /// Shows an instruction and waits for done / skip / fail.
   virtual std::optional<ManualAnswer> manual(const std::string& instruction) = 0;
+  /// An `ask`: shows the question (with `retry`, why the last answer was
+  /// refused) and returns the line the operator typed.
+  virtual std::optional<std::string> ask(const std::string& question, const std::string& retry) = 0;
   /// `rbk resume`: what to do with the destructive command that was running
   /// when the run died; nullopt stops the resume. By default it stops.
   virtual std::optional<InFlightAnswer> in_flight(const InFlightQuestion& /*question*/) {

@@ -7,6 +7,7 @@
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
+#include "interpreter/runtime/evaluate.hpp"
 
 namespace rbk {
 
@@ -47,6 +48,18 @@ bool split_param_arg(const std::string& arg, ParamArg& out) {
   out.name = arg.substr(0, eq);
   out.value = arg.substr(eq + 1);
   return true;
+}
+
+Expected<Value, std::string> convert_answer(const ast::Ask& a, const std::string& text) {
+  if (text.find_first_not_of(" \t") == std::string::npos) return fail("the answer is empty");
+  auto v = convert_param(*a.decl, text);
+  if (!v || !a.pattern) return v;
+  std::string error;
+  if (!regex_matches(*a.pattern, text, &error))
+    return fail(error.empty()
+                    ? "'" + text + "' does not match " + std::string(a.pattern->span.text())
+                    : error);
+  return v;
 }
 
 Expected<Value, std::string> convert_param(const ast::Param& p, const std::string& text) {

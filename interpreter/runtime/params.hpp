@@ -28,6 +28,10 @@ bool split_param_arg(const std::string& arg, ParamArg& out);
 /// line saying why, e.g. "'abc' is not a whole number".
 Expected<Value, std::string> convert_param(const ast::Param& p, const std::string& text);
 
+/// Converts an `ask`'s answer to its type, as convert_param does; an empty
+/// answer, or a string one that does not match its `matches /re/`, is refused.
+Expected<Value, std::string> convert_answer(const ast::Ask& a, const std::string& text);
+
 /// A parameter's value as the record wrote it (run_start's JSON: a string,
 /// a whole number, a boolean, a list) as `-p NAME=VALUE` gives it back;
 /// what `rbk resume` and the fixture recorder hand to convert_param.

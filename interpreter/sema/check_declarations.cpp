@@ -262,6 +262,20 @@ void Checker::declare_captures(const Body& b, const std::string& owner) {
       if (clashes(c, "capture")) continue;
       captures_[c.name] = CaptureInfo{c.span, owner, false, declaring_signal_};
     }
+    if (const auto* a = std::get_if<Ask>(&st)) {
+      // An answer is a name like a capture: it exists after its statement.
+      const Ident& n = a->decl->name;
+      check_env_name(n, "answer");
+      if (auto it = captures_.find(n.name); it != captures_.end()) {
+        error(n.span,
+              "'" + n.name + "' is already a capture or answer (first defined at " +
+                  it->second.span.where() + ")",
+              "each answer needs a name of its own");
+        continue;
+      }
+      if (clashes(n, "answer")) continue;
+      captures_[n.name] = CaptureInfo{n.span, owner, false, declaring_signal_, a->decl.get()};
+    }
     if (const auto* u = std::get_if<Undo>(&st)) declare_captures(*u->body, owner);
     // A template's statements run in the step that uses it, so its
     // captures are the step's captures.

@@ -78,10 +78,12 @@ TypeInfo Checker::name_type(const Expr& e) {
             "signal's capture, 'after DURATION' or 'on failure'");
     } else if (!at_start_ && !c->second.defined) {
       error(e.span,
-            "capture '" + n + "' is used before step '" + c->second.step + "' defines it (at " +
+            (c->second.ask ? "answer '" : "capture '") + n + "' is used before step '" +
+                c->second.step + (c->second.ask ? "' asks for it (at " : "' defines it (at ") +
                 c->second.span.where() + ")",
             "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
     }
+    if (c->second.ask) return param_type(*c->second.ask);
     return {Ty::String, nullptr};
   }
   if (auto m = messages_.find(n); m != messages_.end()) return message_type(e, *m->second);
@@ -149,8 +151,13 @@ TypeInfo Checker::member_type(const Expr& e) {
     return {};
   }
   // capture.field
-  if (obj.kind == ExprKind::Name && captures_.count(obj.name)) {
+  if (auto c = captures_.find(obj.name); obj.kind == ExprKind::Name && c != captures_.end()) {
     name_type(obj);
+    if (c->second.ask) {
+      error(e.span, "answer '" + obj.name + "' has no fields",
+            "an answer is the value the operator typed: use it as " + obj.name);
+      return {};
+    }
     const std::string& f = e.name;
     if (auto field = capture_field(f)) {
       switch (*field) {

@@ -105,6 +105,8 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
                     "the run's outcome");
           } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
             check_string(x.text);
+          } else if constexpr (std::is_same_v<T, Ask>) {
+            check_ask(x, holder);
           } else if constexpr (std::is_same_v<T, Call>) {
             check_call(x);
           } else if constexpr (std::is_same_v<T, Notify>) {
@@ -134,6 +136,34 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
         },
         st);
   }
+}
+
+void Checker::check_ask(const Ask& a, Holder holder) {
+  if (holder != Holder::Step)
+    error(a.span, "'ask' belongs to steps",
+          holder == Holder::Template ? "a template cannot ask: ask in the step, pass the answer "
+                                       "with 'with'"
+          : holder == Holder::Undo   ? "an undo block runs while the run unwinds; ask in the step"
+                                     : "signals and checks run without a person; ask in a "
+                                       "diagnose or remediate step");
+  check_string(a.question);
+  if (is_blank(a.question.plain()) && !a.question.has_interpolation())
+    error(a.question.span, "the question is empty");
+  const Type& t = a.decl->type;
+  if (t.kind == TypeKind::List)
+    error(t.span, "an answer cannot be a list",
+          "ask for one value: string, int, bool, duration or enum(…)");
+  check_param_type(*a.decl);  // duplicate enum values
+  if (a.pattern) {
+    if (t.kind != TypeKind::String)
+      error(a.pattern->span, "'matches' needs a string answer",
+            std::string(t.kind == TypeKind::Int ? "an " : "a ") + type_name(t.kind) +
+                " answer is checked by its type");
+    check_regex(*a.pattern);
+  }
+  if (auto it = captures_.find(a.decl->name.name);
+      it != captures_.end() && it->second.span.begin == a.decl->name.span.begin)
+    it->second.defined = true;
 }
 
 void Checker::check_shell(const Shell& s) {

@@ -87,7 +87,8 @@ class Checker {
     Span span;
     std::string step;  // the step (or signal/check) that defines it
     bool defined = false;
-    bool from_signal = false;  // made by an alert signal: set before start rules fire
+    bool from_signal = false;    // made by an alert signal: set before start rules fire
+    const Param* ask = nullptr;  // an `ask`'s answer: its name and type; no fields
   };
   struct StepInfo {
     Span span;
@@ -207,6 +208,9 @@ class Checker {
   void check_body(const Body& b, Holder holder, std::optional<SectionKind> section);
 
   void check_shell(const Shell& s);
+
+  /// `ask NAME "…" : TYPE [matches /re/]`: where it may stand, its type.
+  void check_ask(const Ask& a, Holder holder);
 
   void check_call(const Call& c);
 

@@ -223,6 +223,22 @@ std::string item_id(const std::optional<Ident>& id, const char* kind, size_t n) 
   return id ? id->name : std::string(kind) + "-" + std::to_string(n);
 }
 
+std::string type_text(const Type& t) {
+  std::string out = type_name(t.kind);
+  if (t.kind == TypeKind::Enum) {
+    out += "(";
+    for (size_t i = 0; i < t.values.size(); ++i) out += (i ? ", " : "") + t.values[i].name;
+    out += ")";
+  }
+  return out;
+}
+
+std::string answer_type_text(const Ask& a) {
+  std::string out = type_text(a.decl->type);
+  if (a.pattern) out += " matches " + std::string(a.pattern->span.text());
+  return out;
+}
+
 std::string secret_env_var(const Secret& s) {
   return s.env_var ? s.env_var->plain() : s.name.name;
 }

@@ -178,6 +178,15 @@ struct Manual {
   Span span;
   StringLit text;
 };
+struct Param;
+/// `ask NAME "question" : TYPE [matches /re/]`: the operator types a value,
+/// which becomes NAME (visible after it, like a capture, with TYPE's type).
+struct Ask {
+  Span span;
+  std::unique_ptr<Param> decl;  // the answer's name and type (no default, no help)
+  StringLit question;
+  std::optional<Regex> pattern;  // `matches /re/`, for a string answer
+};
 /// `name = expr` in `call … with` and `use … with`
 struct Arg {
   Span span;
@@ -216,8 +225,9 @@ struct Use {
   std::vector<Arg> args;
 };
 
-using Statement = std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Verify, Undo,
-                               OnFailure, Note, Manual, Call, Notify, Firing, Passes, Use, Comment>;
+using Statement =
+    std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Verify, Undo, OnFailure, Note,
+                 Manual, Ask, Call, Notify, Firing, Passes, Use, Comment>;
 
 /// `{ statements }` of a step, signal, check, undo or template.
 struct Body {
@@ -323,6 +333,8 @@ struct Type {
   TypeKind kind = TypeKind::String;
   std::vector<Ident> values;
 };
+/// A type as written: "duration", "enum(prod, staging)".
+std::string type_text(const Type& t);
 /// `param NAME : TYPE [= DEFAULT] ["help"]`
 struct Param {
   Span span;
@@ -339,6 +351,9 @@ struct Secret {
   std::optional<StringLit> env_var;
   std::optional<Shell> command;
 };
+
+/// An answer's type as written: "duration", "string matches /^INC-[0-9]+$/".
+std::string answer_type_text(const Ask& a);
 
 /// The environment variable an env secret is read from: the one named with
 /// `from env "VAR"`, else the secret's own name.

@@ -138,6 +138,7 @@ json notify(const Notify& n) {
 }
 
 json body(const Body& b);
+json param(const Param& p);
 
 struct StatementJson {
   json operator()(const Run& r) const {
@@ -192,6 +193,17 @@ struct StatementJson {
   json operator()(const Manual& n) const {
     json j = node("manual", n.span);
     j["text"] = string(n.text);
+    return j;
+  }
+  json operator()(const Ask& a) const {
+    json j = node("ask", a.span);
+    j["name"] = ident(a.decl->name);
+    j["question"] = string(a.question);
+    j["answer_type"] = param(*a.decl)["param_type"];
+    if (a.pattern)
+      j["regex"] = json{{"pattern", a.pattern->pattern},
+                        {"flags", a.pattern->flags},
+                        {"span", span(a.pattern->span)}};
     return j;
   }
   json operator()(const Call& c) const {

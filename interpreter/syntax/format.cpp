@@ -415,15 +415,7 @@ class Printer {
   }
 
   std::string param(const Param& p, int depth) {
-    std::string s = "param " + p.name.name + " : " + type_name(p.type.kind);
-    if (p.type.kind == TypeKind::Enum) {
-      s += "(";
-      for (size_t i = 0; i < p.type.values.size(); ++i) {
-        if (i) s += ", ";
-        s += p.type.values[i].name;
-      }
-      s += ")";
-    }
+    std::string s = "param " + p.name.name + " : " + type_text(p.type);
     if (p.default_value) s += " = " + expr(*p.default_value, depth);
     if (p.help) s += " " + string_lit(*p.help, depth);
     return s;
@@ -594,6 +586,9 @@ class Printer {
             line(depth, "note " + string_lit(x.text, depth));
           } else if constexpr (std::is_same_v<T, Manual>) {
             line(depth, "manual " + string_lit(x.text, depth));
+          } else if constexpr (std::is_same_v<T, Ask>) {
+            line(depth, "ask " + x.decl->name.name + " " + string_lit(x.question, depth) + " : " +
+                            answer_type_text(x));
           } else if constexpr (std::is_same_v<T, Call>) {
             line(depth, "call " + x.runbook.name + with_args(x.args, depth));
           } else if constexpr (std::is_same_v<T, Use>) {

@@ -171,7 +171,7 @@ class FixtureReader : YamlReader {
     std::vector<Answer> out;
     for (const auto& e : list_nodes(n, "answers")) {
       if (!map_of(e, "answers entry")) continue;
-      keys(e, {"step", "confirm", "typed", "manual", "after"}, "answer key");
+      keys(e, {"step", "confirm", "typed", "manual", "ask", "after"}, "answer key");
       Answer a;
       a.pos = pos_of(e);
       if (auto x = e["step"]) {
@@ -190,6 +190,11 @@ class FixtureReader : YamlReader {
         a.kind = Answer::Kind::Typed;
         a.typed = text(x, "typed");
       }
+      if (auto x = e["ask"]) {
+        ++kinds;
+        a.kind = Answer::Kind::Ask;
+        a.typed = text(x, "ask");
+      }
       if (auto x = e["manual"]) {
         ++kinds;
         a.kind = Answer::Kind::Manual;
@@ -205,7 +210,8 @@ class FixtureReader : YamlReader {
       }
       if (kinds != 1)
         error(e,
-              "an answer is exactly one of confirm: yes|no, typed: TEXT, manual: done|skip|fail");
+              "an answer is exactly one of confirm: yes|no, typed: TEXT, manual: done|skip|fail, "
+              "ask: TEXT");
       if (auto x = e["after"])
         if (auto d = duration(x, "after")) a.after = *d;
       out.push_back(std::move(a));
@@ -326,7 +332,7 @@ class FixtureReader : YamlReader {
     c.params = params;
     if (!map_of(n, "case")) return c;
     keys(n,
-         {"name", "params", "commands", "answers", "terminal", "approve", "yes", "force",
+         {"name", "params", "commands", "answers", "answer", "terminal", "approve", "yes", "force",
           "interrupt", "resume", "expect"},
          "case key");
     if (auto x = n["name"])
@@ -339,6 +345,12 @@ class FixtureReader : YamlReader {
     c.commands.insert(c.commands.end(), shared.begin(), shared.end());
     if (auto x = n["answers"]) c.answers = answers(x);
     if (auto x = n["terminal"]) c.terminal = boolean(x, "terminal").value_or(true);
+    if (auto x = n["answer"]) {
+      // `answer: {NAME: VALUE}`, as --answer NAME=VALUE.
+      if (map_of(x, "answer"))
+        for (const auto& kv : x)
+          c.answer_flags[kv.first.as<std::string>()] = text(kv.second, "answer");
+    }
     if (auto x = n["approve"])
       for (const auto& item : list_nodes(x, "approve")) {
         std::string s = text(item, "approve entry");

@@ -65,11 +65,11 @@ struct CommandEntry {
 
 /// What the operator does when asked at one step.
 struct Answer {
-  enum class Kind { Confirm, Typed, Manual };
+  enum class Kind { Confirm, Typed, Manual, Ask };
   std::string step;
   Kind kind = Kind::Confirm;
   bool yes = false;                          // Confirm
-  std::string typed;                         // Typed
+  std::string typed;                         // Typed, Ask: the text typed
   ManualAnswer manual = ManualAnswer::Done;  // Manual
   Millis after{0};                           // how long the operator took
   FixturePos pos;
@@ -120,9 +120,10 @@ struct FixtureCase {
   std::vector<CommandEntry> commands;         // the case's, then the fixture's
   std::vector<Answer> answers;                // in the order they are expected
   bool terminal = true;
-  std::set<std::string> approve;  // --approve
-  bool yes = false;               // --yes
-  bool force = false;             // --force
+  std::set<std::string> approve;                    // --approve
+  std::map<std::string, std::string> answer_flags;  // --answer NAME=VALUE
+  bool yes = false;                                 // --yes
+  bool force = false;                               // --force
   std::optional<FixtureInterrupt> interrupt;
   Expectation expect;  // of the whole run, resumed or not
 };

@@ -59,6 +59,9 @@ void FixtureRecorder::event(const Event& e) {
     if (m->via != ev::Via::Tty || !m->answer.value) return;
     answers_.push_back(
         {m->step, "manual", std::string(name_of(*m->answer.value)), e.elapsed_ms - asked_at_});
+  } else if (const auto* q = e.as<ev::Ask>()) {
+    if (q->via != ev::AskVia::Tty || !q->answer.value) return;  // --answer: the case's `answer`
+    answers_.push_back({q->step, "ask", q->answer.value->value, e.elapsed_ms - asked_at_});
   } else if (const auto* step_end = e.as<ev::StepEnd>()) {
     steps_.push_back(step_end->step + " " + std::string(name_of(step_end->status)));
   } else if (const auto* c = e.as<ev::Cause>()) {
@@ -100,6 +103,11 @@ std::string FixtureRecorder::yaml() const {
     y << YAML::Key << "approve" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const auto& a : how_.approve) y << a;
     y << YAML::EndSeq;
+  }
+  if (!how_.answers.empty()) {
+    y << YAML::Key << "answer" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    for (const auto& [name, value] : how_.answers) y << YAML::Key << name << YAML::Value << value;
+    y << YAML::EndMap;
   }
   if (how_.yes) y << YAML::Key << "yes" << YAML::Value << true;
   if (how_.force) y << YAML::Key << "force" << YAML::Value << true;

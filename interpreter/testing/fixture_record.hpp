@@ -20,6 +20,7 @@ struct RecordedInvocation {
   std::string runbook;  // as the fixture names it (a path relative to the fixture)
   bool terminal = true;
   std::set<std::string> approve;
+  std::map<std::string, std::string> answers;  // --answer NAME=VALUE
   bool yes = false;
   bool force = false;
   size_t capture_limit = size_t{1} << 20;  // output kept per stream, as the engine does

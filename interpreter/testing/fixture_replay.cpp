@@ -237,6 +237,12 @@ class ScriptedOperator final : public Operator {
     if (!a) return std::nullopt;
     return a->manual;
   }
+  std::optional<std::string> ask(const std::string& question, const std::string& retry) override {
+    if (!retry.empty()) log_.transcript += retry + "; try again.\n";
+    const Answer* a = take(Answer::Kind::Ask, "a question", question);
+    if (!a) return std::nullopt;
+    return a->typed;
+  }
   std::optional<InFlightAnswer> in_flight(const InFlightQuestion& q) override {
     log_.transcript += describe(q);
     if (!case_.interrupt || !case_.interrupt->in_flight) {
@@ -261,7 +267,10 @@ class ScriptedOperator final : public Operator {
 
  private:
   static const char* kind_name(Answer::Kind k) {
-    return k == Answer::Kind::Confirm ? "confirm" : k == Answer::Kind::Typed ? "typed" : "manual";
+    return k == Answer::Kind::Confirm ? "confirm"
+           : k == Answer::Kind::Typed ? "typed"
+           : k == Answer::Kind::Ask   ? "ask"
+                                      : "manual";
   }
 
   const Answer* take(Answer::Kind kind, const char* what, const std::string& question) {
@@ -474,6 +483,7 @@ CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget&
     ctx.force = c.force;
     ctx.yes = c.yes;
     ctx.approve = c.approve;
+    ctx.answers = c.answer_flags;
     ctx.secret_values = &f.secrets;
 
     RunRequest req;
