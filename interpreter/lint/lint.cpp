@@ -441,10 +441,47 @@ class Linter {
     };
     for (const BodyRef& b : bodies_of(r)) captures(*b.body);
     for (const auto& item : r.items)
+      if (const auto* sec = std::get_if<Secret>(&item);
+          sec && !used.count(sec->name.name) && !read_implicitly(sec->name.name))
+        report("RBK306", sec->name.span,
+               "secret '" + sec->name.name + "' is never used: no command reads $" + sec->name.name,
+               "remove it; or, if a tool reads it from the environment by itself, say so: "
+               "# rbk: ignore RBK306 -- TOOL reads it");
+    for (const auto& item : r.items)
       if (const auto* p = std::get_if<Param>(&item); p && !used.count(p->name.name))
         report("RBK302", p->name.span, "parameter '" + p->name.name + "' is never used",
                "remove it, or use it: $" + p->name.name + " in a command, ${" + p->name.name +
                    "} in a string");
+  }
+
+  /// Variables common tools read from the environment without a `$NAME` in
+  /// the command: a secret of that name is used by whatever runs that tool.
+  static bool read_implicitly(const std::string& name) {
+    static const std::set<std::string> known{"PGPASSWORD",
+                                             "PGPASSFILE",
+                                             "MYSQL_PWD",
+                                             "REDISCLI_AUTH",
+                                             "CLICKHOUSE_PASSWORD",
+                                             "VAULT_TOKEN",
+                                             "CONSUL_HTTP_TOKEN",
+                                             "NOMAD_TOKEN",
+                                             "AWS_ACCESS_KEY_ID",
+                                             "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_SESSION_TOKEN",
+                                             "GOOGLE_APPLICATION_CREDENTIALS",
+                                             "AZURE_CLIENT_SECRET",
+                                             "GITHUB_TOKEN",
+                                             "GH_TOKEN",
+                                             "GITLAB_TOKEN",
+                                             "HCLOUD_TOKEN",
+                                             "DIGITALOCEAN_ACCESS_TOKEN",
+                                             "CLOUDFLARE_API_TOKEN",
+                                             "SENTRY_AUTH_TOKEN",
+                                             "NPM_TOKEN",
+                                             "OP_SERVICE_ACCOUNT_TOKEN",
+                                             "KUBECONFIG",
+                                             "DOCKER_AUTH_CONFIG"};
+    return known.count(name) > 0;
   }
 
   /// `cause.ID`

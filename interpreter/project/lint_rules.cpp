@@ -96,6 +96,11 @@ const std::vector<RuleInfo>& lint_rules() {
        "Commands receive parameters, secrets, captures and RBK_* variables as environment "
        "variables. A `$NAME` that is none of these, nor assigned in the same command, nor a "
        "common environment variable, expands to nothing: usually a typo."},
+      {"RBK306", "unused-secret", "correctness", Severity::Warning, "A secret no command reads",
+       "A secret is read from its source when the run starts and handed to every command as "
+       "$NAME. One that no command names is read for nothing, and widens what a leak could "
+       "expose. Variables that common tools read from the environment by themselves (psql's "
+       "PGPASSWORD, the AWS CLI's AWS_SECRET_ACCESS_KEY, vault's VAULT_TOKEN, …) count as used."},
       {"RBK401", "shellcheck", "shell", Severity::Warning, "ShellCheck reports a problem",
        "Every shell literal is checked with ShellCheck (when it is installed); the finding names "
        "the ShellCheck code (SCxxxx) and its wiki page explains it."},
