@@ -16,6 +16,13 @@ using rbk::test::require_valid;
 
 namespace {
 
+/// `before` takes 20 minutes, then `mint` ends at once and `work` takes two hours.
+void script_token_run(Harness& h, const std::string& before) {
+  h.runner.on(before, {{.takes_ms = 20 * 60'000}});
+  h.runner.on("mint", {{.takes_ms = 0}});
+  h.runner.on("work", {{.takes_ms = 2 * 3'600'000}});
+}
+
 rbk::Config levels() {
   rbk::Config cfg;
   cfg.severity_order = {"sev1", "sev2", "sev3"};
@@ -141,7 +148,10 @@ TEST_CASE("after D from step X counts from X's end, once, and only when X succee
 runbook token {
   remediate {
     step wait "Wait" { run `wait-job` timeout 1h }
-    step mint "Mint" { run `mint` }
+    step mint "Mint" {
+      run `mint`
+      on failure continue
+    }
     step work "Work" { run `work` timeout 3h }
   }
   escalate {
@@ -152,9 +162,7 @@ runbook token {
   SECTION("due 55 minutes after mint ended, while work runs") {
     Harness h(text);
     require_valid(h);
-    h.runner.on("wait-job", {{.takes_ms = 20 * 60'000}});
-    h.runner.on("mint", {{.takes_ms = 0}});
-    h.runner.on("work", {{.takes_ms = 2 * 3'600'000}});
+    script_token_run(h, "wait-job");
     auto r = h.run();
     CHECK(r.outcome == Outcome::Resolved);
     auto esc = h.sink.of("escalation");
@@ -167,13 +175,13 @@ runbook token {
     h.clock.advance(rbk::Millis(10 * 3'600'000));
     CHECK(h.sink.of("escalation").size() == 1);
   }
-  SECTION("a failed step starts nothing") {
+  SECTION("a failed step starts nothing, though the run goes on long enough") {
     Harness h(text);
     require_valid(h);
     h.runner.on("mint", {{.exit = 1}});
+    h.runner.on("work", {{.takes_ms = 2 * 3'600'000}});
     auto r = h.run();
-    CHECK(r.outcome == Outcome::Failed);
-    h.clock.advance(rbk::Millis(3'600'000));
+    CHECK(r.outcome == Outcome::Resolved);
     CHECK(h.sink.of("escalation").empty());
   }
 }
@@ -224,4 +232,101 @@ runbook asks {
     CHECK(asks[1].data["reason"] ==
           "5 answers refused; the last: '7' does not match /^INC-[0-9]+$/");
   }
+}
+
+TEST_CASE("after D from step counts from a signal's end, and from a called runbook's step",
+          "[engine][escalation]") {
+  SECTION("a signal ends before the timers are armed; its rule still counts from it") {
+    Harness h(R"(
+runbook sig {
+  alert {
+    signal probe "Probe" {
+      run `probe` as probe
+      firing when not probe.ok
+    }
+  }
+  remediate { step work "Work" { run `work` timeout 2h } }
+  escalate { after 10m from step probe page oncall }
+}
+)");
+    require_valid(h);
+    h.runner.on("probe", {{.exit = 1, .takes_ms = 3000}});
+    h.runner.on("work", {{.takes_ms = 3'600'000}});
+    h.run();
+    auto esc = h.sink.of("escalation");
+    REQUIRE(esc.size() == 1);
+    CHECK(esc[0].elapsed_ms == 3000 + 10 * 60'000);
+  }
+  SECTION("a called runbook's step: D after that step, not after the call plus the step") {
+    Harness h(R"(
+runbook caller {
+  remediate {
+    step before "Before" { run `before` timeout 1h }
+    step token "Token" { call break-glass }
+  }
+}
+)");
+    h.add_runbook("break-glass", R"(
+runbook break-glass {
+  remediate {
+    step mint "Mint" { run `mint` }
+    step work "Work" { run `work` timeout 3h }
+  }
+  escalate { after 55m from step mint page oncall "token expires soon" }
+}
+)");
+    require_valid(h);
+    script_token_run(h, "before");
+    auto r = h.run();
+    CHECK(r.outcome == Outcome::Resolved);
+    auto esc = h.sink.of("escalation");
+    REQUIRE(esc.size() == 1);
+    CHECK(esc[0].elapsed_ms == (20 + 55) * 60'000);
+    CHECK(esc[0].data["from_step"] == "break-glass/mint");
+  }
+}
+
+TEST_CASE("causes lists the matched causes in the order they were evaluated", "[engine]") {
+  Harness h(R"(
+runbook order {
+  causes {
+    cause zeta "Z" when true
+    cause alpha "A" when true
+    cause never "N" when false
+  }
+  remediate { step s "S" { note "matched: ${causes[0]} then ${causes[1]}" } }
+}
+)");
+  require_valid(h);
+  h.run();
+  REQUIRE(h.sink.of("note").size() == 1);
+  CHECK(h.sink.of("note")[0].data["text"] == "matched: zeta then alpha");
+}
+
+TEST_CASE("a decided severity never makes a gate weaker than the declared one asks",
+          "[engine][severity][gate]") {
+  rbk::Config cfg = levels();
+  cfg.policy.typed_confirm_for = {"sev1"};
+  Harness h(R"(
+runbook lower {
+  severity sev1
+  causes { cause small "Small" severity sev3 when true }
+  remediate {
+    step restart "Restart" {
+      destructive
+      confirm "Restart?"
+      run `systemctl restart app`
+      undo { run `true` }
+    }
+  }
+}
+)",
+            cfg);
+  require_valid(h);
+  h.op.typed_answers = {std::string("restart")};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  REQUIRE(!h.op.asked.empty());
+  CHECK(h.op.asked[0] == "Restart? [type restart]");
+  CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "sev3");
 }

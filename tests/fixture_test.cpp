@@ -356,6 +356,15 @@ TEST_CASE("a called runbook's undo, escalations, gate names and causes hold in i
   CHECK(r.out.find("8 passed, 0 failed") != std::string::npos);
 }
 
+TEST_CASE("a resumed run asks again for an answer its record masked", "[fixture][ask]") {
+  // tests/fixtures/masked-answer: a redact pattern matches the answer, so
+  // the record holds "***"; the resume must not hand that to the command.
+  auto r = test::run_detached(test::source_dir(), {"test", "tests/fixtures/masked-answer"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("1 passed, 0 failed") != std::string::npos);
+}
+
 TEST_CASE("a real run with a call, recorded with --record-fixture, replays", "[fixture]") {
   test::TempDir tmp;
   const std::string dir = tmp.path.string();

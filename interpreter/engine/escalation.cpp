@@ -101,12 +101,16 @@ void Escalator::step_succeeded(const std::string& id, Millis at) {
       }
     }
   }
+  // `at` is on the record's clock, from the top-level run's start (a called
+  // runbook's own rules count from its start, but a step's end is stamped
+  // from the run's).
+  const Millis origin = run_.bus().start();
   for (const auto* rule : armed) {
     const Millis due = at + run_.duration_of(*rule->after);
     // The clock may call more often than its dues: fire once, when due.
     auto fired = std::make_shared<std::atomic<bool>>(false);
-    auto timer = ctx_.clock->schedule({start_ + due}, [this, rule, due, fired](Millis now) {
-      if (now < start_ + due || fired->exchange(true)) return;
+    auto timer = ctx_.clock->schedule({origin + due}, [this, rule, due, origin, fired](Millis now) {
+      if (now < origin + due || fired->exchange(true)) return;
       try {
         run_.escalate(*rule, due);
       } catch (const std::exception& e) {
@@ -142,9 +146,11 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   RunbookScope scope(*this);
   const std::string where = step.empty() ? "escalate:" + trigger : step;
   std::string message;
+  std::string severity;  // read under the lock: the causes may change it meanwhile
   std::optional<EvalError> error;
   {
     std::lock_guard lock(state_mu_);
+    severity = severity_;
     if (n.when) {
       auto holds = evaluate_condition(*n.when, scope);
       if (holds && !*holds) return;
@@ -223,7 +229,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
               {"RBK_MESSAGE", message},
               {"RBK_RUNBOOK", rb_.name.name},
               {"RBK_RUN_ID", ctx_.run_id},
-              {"RBK_SEVERITY", severity_},
+              {"RBK_SEVERITY", severity},
               {"RBK_KIND", n.page ? "page" : "notify"},
               {"RBK_RECORD_DIR", ctx_.record_dir}};
   spec.unset_env = bus_.secret_sources();  // a notifier gets no secret at all

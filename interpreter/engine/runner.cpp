@@ -255,6 +255,8 @@ RunResult Runner::run() {
             e && (e->trigger == ast::Trigger::After || e->trigger == ast::Trigger::Every))
           timers.push_back(e);
     escalator.arm(timers, depth_ == 0 ? bus_.start() : started);
+    for (const auto& [id, at] : std::exchange(early_successes_, {}))
+      escalator.step_succeeded(id, at);
   }
 
   // Resuming: the run died or was interrupted, and someone must know (a rule

@@ -182,8 +182,7 @@ class Runner final : public Scope {
     if (name == "now") return Value::of_text(now_text());
     if (name == "causes") {
       std::vector<Value> matched;
-      for (const auto& [id, m] : causes_)
-        if (m) matched.push_back(Value::of_text(id));
+      for (const auto& id : matched_causes_) matched.push_back(Value::of_text(id));
       return Value::of_list(std::move(matched));
     }
     return std::nullopt;
@@ -240,7 +239,10 @@ class Runner final : public Scope {
   /// A step, signal or check `id` ended well `at` (since the start): the
   /// rules counted from it start counting.
   void step_succeeded(const std::string& id, Millis at) {
-    if (escalator_) escalator_->step_succeeded(id, at);
+    if (escalator_)
+      escalator_->step_succeeded(id, at);
+    else
+      early_successes_.emplace_back(id, at);  // a signal, before the timers are armed
   }
   /// A parameter or built-in, ignoring any template binding.
   std::optional<Value> runbook_variable(const std::string& name) const {
@@ -410,7 +412,8 @@ class Runner final : public Scope {
   std::string prefix_;
   std::vector<std::string> call_chain_;
   Imports imports_;
-  Escalator* escalator_ = nullptr;  // while run() has one
+  Escalator* escalator_ = nullptr;                               // while run() has one
+  std::vector<std::pair<std::string, Millis>> early_successes_;  // before it had one
   std::map<std::string, const ast::Message*> messages_;
   std::string severity_;
   std::string gate_severity_;       // the severity gates are decided with (see run())
@@ -420,7 +423,8 @@ class Runner final : public Scope {
   std::map<std::string, CaptureData> captures_;
   std::vector<std::string> capture_order_;  // names in the order they were made
   std::map<std::string, bool> causes_;
-  std::map<std::string, Value> answers_;  // `ask` answers (Empty until answered)
+  std::vector<std::string> matched_causes_;  // in the order they were evaluated
+  std::map<std::string, Value> answers_;     // `ask` answers (Empty until answered)
   std::map<std::string, StepState> steps_;
   std::string failed_step_;
   std::vector<std::pair<std::string, std::string>> secrets_;  // name, value

@@ -2,6 +2,7 @@
 // from the record, --answer or the terminal), `now`, and `message` text
 // rendered where it is used.
 #include "interpreter/engine/runner.hpp"
+#include "interpreter/record/mask.hpp"
 #include "interpreter/runtime/evaluate.hpp"
 #include "interpreter/runtime/params.hpp"
 
@@ -44,7 +45,13 @@ BlockResult Runner::exec_ask(const ast::Ask& a, const std::string& step) {
       refused = v.error();
     return v.has_value();
   };
-  if (recorded && recorded->answer.value) {  // answered before the run died
+  // Answered before the run died; unless the record masked the answer (a
+  // redaction pattern matched it): then it is asked for again, never
+  // handed to commands as "***".
+  if (recorded && recorded->answer.value &&
+      recorded->answer.value->value.find(kMask) != std::string::npos)
+    recorded.reset();
+  if (recorded && recorded->answer.value) {
     event.via = recorded->via;
     event.answer = recorded->answer;
     event.attempts = recorded->attempts;

@@ -149,6 +149,7 @@ void Runner::run_causes(const ast::Section& sec) {
     {
       std::lock_guard lock(state_mu_);
       causes_[c->id.name] = matched;
+      if (matched) matched_causes_.push_back(c->id.name);
     }
     ev::Cause event{
         .id = qualified(c->id.name), .title = text(c->title, c->id.name), .matched = matched};
@@ -177,7 +178,9 @@ void Runner::decide_severity(const ast::Section& sec) {
   {
     std::lock_guard lock(state_mu_);
     severity_ = decided.to;
-    gate_severity_ = called_gate_severity(inherited_severity_, severity_, ctx_.config->policy);
+    // Stricter gates, never weaker: a severity that asks for typing (the
+    // declared one, or a caller's) keeps it, whatever diagnosis concluded.
+    gate_severity_ = called_gate_severity(gate_severity_, severity_, ctx_.config->policy);
   }
   bus_.emit(std::move(decided));
 }

@@ -85,6 +85,14 @@ class Planner {
         sections_[s->kind] = s;
       }
     }
+    // The causes may decide another severity; a gate is shown as strict as
+    // any of them makes it (the engine never makes one weaker).
+    gate_severity_ = severity_;
+    if (auto it = sections_.find(ast::SectionKind::Causes); it != sections_.end())
+      for (const auto& si : it->second->items)
+        if (const auto* c = std::get_if<ast::Cause>(&si); c && c->severity)
+          gate_severity_ =
+              called_gate_severity(gate_severity_, c->severity->name, in_.config->policy);
   }
 
   Plan plan() {
@@ -105,6 +113,7 @@ class Planner {
     p.default_timeout = format_duration(in_.config->policy.default_timeout.count());
     p.params = params();
     p.secrets = secrets();
+    p.messages = messages();
     p.rbk_variables = rbk_variables();
     if (in_.params)
       for (const auto* m : in_.params->missing) p.missing_params.push_back(m->name.name);
@@ -116,6 +125,7 @@ class Planner {
   const PlanInput& in_;
   const ast::Runbook& rb_;
   std::string severity_;
+  std::string gate_severity_;  // the strictest the causes can make the gates
   std::map<ast::SectionKind, const ast::Section*> sections_;
   /// Captures made so far, in execution order: name → "<output of step X>".
   std::vector<std::pair<std::string, std::string>> captures_;
@@ -146,6 +156,14 @@ class Planner {
       }
       out.push_back(std::move(j));
     }
+    return out;
+  }
+
+  std::vector<plan::Message> messages() const {
+    std::vector<plan::Message> out;
+    for (const auto& item : rb_.items)
+      if (const auto* m = std::get_if<ast::Message>(&item))
+        out.push_back({.name = m->name.name, .text = written(m->text)});
     return out;
   }
 
@@ -382,7 +400,7 @@ class Planner {
   // --- steps, signals, checks ----------------------------------------------
 
   plan::Gate gate(const std::vector<StepStatement>& stmts, const std::string& id) const {
-    return gate(stmts, id, severity_);
+    return gate(stmts, id, gate_severity_);
   }
 
   /// The gate as the engine decides it under `severity` (a called

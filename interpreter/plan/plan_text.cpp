@@ -114,6 +114,19 @@ class Renderer {
     const std::string& title = or_empty(p_.title);
     line(title.empty() ? name : title);
     std::string meta = "  severity: " + (p_.severity.value ? *p_.severity.value : "-");
+    // The causes may decide another severity once they are evaluated.
+    std::vector<std::string> decided;
+    for (const auto& sec : p_.sections)
+      for (const auto& it : sec.items.value_or(std::vector<plan::Item>{}))
+        if (const auto* c = std::get_if<plan::Cause>(&it.body);
+            c && c->severity.value &&
+            std::find(decided.begin(), decided.end(), *c->severity.value) == decided.end())
+          decided.push_back(*c->severity.value);
+    if (!decided.empty()) {
+      std::string levels;
+      for (const auto& d : decided) levels += (levels.empty() ? "" : ", ") + d;
+      meta += " (the causes may decide " + levels + ")";
+    }
     if (p_.owner.value) meta += "   owner: " + *p_.owner.value;
     line(meta);
     line("  config: " + (p_.config.value ? *p_.config.value : "(no rbk.yaml: defaults)") +
@@ -130,6 +143,10 @@ class Renderer {
                                : "from command `" + s.command.value_or("") + "` (not run by plan)";
         line("  " + pad(s.name, w) + " = ***  " + indent_lines(from, "      "));
       }
+    }
+    if (!p_.messages.empty()) {
+      line("Messages (rendered where used; commands receive them as environment variables):");
+      for (const auto& m : p_.messages) line("  " + m.name + " = " + quoted(m.text, "    "));
     }
     line("Set by rbk for every command:");
     size_t w = 0;

@@ -108,6 +108,16 @@ struct Param {
 };
 
 /// A secret: where it is read from, never its value (the plan reads none).
+/// `message NAME "…"`: its text as written (rendered where it is used).
+struct Message {
+  std::string name{};
+  std::string text{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("name", s.name), f("text", s.text);
+  }
+};
+
 struct Secret {
   static constexpr std::string_view kValue = "***";
   std::string name{};
@@ -491,6 +501,7 @@ struct Plan {
   std::string default_timeout{};
   std::vector<plan::Param> params{};
   std::vector<plan::Secret> secrets{};
+  std::vector<plan::Message> messages{};
   std::vector<plan::Variable> rbk_variables{};
   std::vector<std::string> missing_params{};
   std::vector<plan::Section> sections{};
@@ -503,7 +514,7 @@ struct Plan {
     f("plan", kPlan), f("runbook", s.runbook), f("file", s.file), f("title", s.title),
         f("severity", s.severity), f("owner", s.owner), f("summary", s.summary), f("tags", s.tags),
         f("config", s.config), f("default_timeout", s.default_timeout), f("params", s.params),
-        f("secrets", s.secrets), f("rbk_variables", s.rbk_variables),
+        f("secrets", s.secrets), f("messages", s.messages), f("rbk_variables", s.rbk_variables),
         f("missing_params", s.missing_params), f("sections", s.sections);
   }
 };

@@ -346,6 +346,7 @@ void Checker::walk_section(const Section& s) {
   for (const auto& item : s.items) {
     if (const auto* st = std::get_if<Step>(&item)) {
       current_step_ = st->id.name;
+      if (s.kind == SectionKind::Finally) finally_steps_.insert(st->id.name);
       if (st->title) check_string(*st->title);
       if (st->when) check_condition(*st->when, "the step's 'when'");
       steps_[st->id.name].reached = true;
@@ -395,6 +396,10 @@ void Checker::walk_section(const Section& s) {
         std::string hint = did_you_mean(e->from_step->name, keys_of(steps_));
         error(e->from_step->span, "unknown step '" + e->from_step->name + "'",
               hint.empty() ? "'from step' names a step, signal or check of this runbook" : hint);
+      } else if (e->from_step && finally_steps_.count(e->from_step->name)) {
+        error(e->from_step->span,
+              "'from step' cannot count from finally step '" + e->from_step->name + "'",
+              "the escalation rules stop when the run ends, before the finally section runs");
       }
       if (e->lasting && e->lasting->param) check_positive(*e->lasting, "'for'");
       if (e->every && e->every->param) check_positive(*e->every, "'every'");

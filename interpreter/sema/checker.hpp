@@ -111,6 +111,7 @@ class Checker {
   std::map<std::string, const Cause*> causes_;
   std::map<std::string, bool> cause_defined_;
   std::map<std::string, StepInfo> steps_;
+  std::set<std::string> finally_steps_;  // `after … from step` cannot count from them
   std::map<std::string, const Module*> modules_;
   std::string runbook_name_;
   std::optional<SectionKind> section_;  // the section being walked; none in templates

@@ -55,13 +55,22 @@ void FixtureRecorder::event(const Event& e) {
     }
     answers_.push_back({a->step, a->kind == ev::GateKind::Typed ? "typed" : "confirm",
                         a->answer->value->value, e.elapsed_ms - asked_at_});
+    asked_at_ = e.elapsed_ms;
   } else if (const auto* m = e.as<ev::Manual>()) {
     if (m->via != ev::Via::Tty || !m->answer.value) return;
     answers_.push_back(
         {m->step, "manual", std::string(name_of(*m->answer.value)), e.elapsed_ms - asked_at_});
+    asked_at_ = e.elapsed_ms;
   } else if (const auto* q = e.as<ev::Ask>()) {
-    if (q->via != ev::AskVia::Tty || !q->answer.value) return;  // --answer: the case's `answer`
+    // As the record has it (masked): a fixture is a file people commit.
+    if (q->via == ev::AskVia::Flag && q->answer.value)
+      flag_answers_[q->step.find('/') == std::string::npos
+                        ? q->name
+                        : q->step.substr(0, q->step.rfind('/') + 1) + q->name] =
+          q->answer.value->value;
+    if (q->via != ev::AskVia::Tty || !q->answer.value) return;
     answers_.push_back({q->step, "ask", q->answer.value->value, e.elapsed_ms - asked_at_});
+    asked_at_ = e.elapsed_ms;  // the next question's time counts from this answer
   } else if (const auto* step_end = e.as<ev::StepEnd>()) {
     steps_.push_back(step_end->step + " " + std::string(name_of(step_end->status)));
   } else if (const auto* c = e.as<ev::Cause>()) {
@@ -104,9 +113,9 @@ std::string FixtureRecorder::yaml() const {
     for (const auto& a : how_.approve) y << a;
     y << YAML::EndSeq;
   }
-  if (!how_.answers.empty()) {
+  if (!flag_answers_.empty()) {
     y << YAML::Key << "answer" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    for (const auto& [name, value] : how_.answers) y << YAML::Key << name << YAML::Value << value;
+    for (const auto& [name, value] : flag_answers_) y << YAML::Key << name << YAML::Value << value;
     y << YAML::EndMap;
   }
   if (how_.yes) y << YAML::Key << "yes" << YAML::Value << true;

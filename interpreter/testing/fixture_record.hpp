@@ -20,7 +20,6 @@ struct RecordedInvocation {
   std::string runbook;  // as the fixture names it (a path relative to the fixture)
   bool terminal = true;
   std::set<std::string> approve;
-  std::map<std::string, std::string> answers;  // --answer NAME=VALUE
   bool yes = false;
   bool force = false;
   size_t capture_limit = size_t{1} << 20;  // output kept per stream, as the engine does
@@ -62,7 +61,8 @@ class FixtureRecorder final : public EventSink {
   std::vector<Entry> entries_;
   std::map<uint64_t, Running> running_;  // by command seq
   std::vector<Answer> answers_;
-  int64_t asked_at_ = 0;  // when the current gate or step started
+  std::map<std::string, std::string> flag_answers_;  // --answer NAME=VALUE, masked
+  int64_t asked_at_ = 0;                             // when the current gate or step started
   std::vector<std::string> steps_, causes_;
   struct Esc {
     std::string role, rule;
