@@ -330,3 +330,43 @@ runbook lower {
   CHECK(h.op.asked[0] == "Restart? [type restart]");
   CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "sev3");
 }
+
+TEST_CASE("a role can come from an answer or a capture, and an empty one pages nobody, said",
+          "[engine][escalation]") {
+  rbk::Config cfg;
+  cfg.page_command = "page-it";
+  cfg.roles["db-owner"] = {"Database owner", "+1 555 0101"};
+  cfg.roles["eng-lead"] = {"Engineering lead", "+1 555 0102"};
+  Harness h(R"(
+runbook who {
+  diagnose {
+    step lookup "Who owns it" { run `owner-of db` as owner }
+    step backup "Who backs up" when false { run `backup-of db` as backup_owner }
+  }
+  remediate {
+    step command "Take command" {
+      ask commander "Who takes command?" : enum(db-owner, eng-lead)
+      page commander "you have the incident"
+      page owner "FYI"
+      page backup_owner "FYI too"
+    }
+  }
+}
+)",
+            cfg);
+  require_valid(h);
+  h.runner.on("owner-of db", {{.out = "db-owner\n"}});
+  h.op.answers = {std::string("eng-lead")};
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  auto esc = h.sink.of("escalation");
+  REQUIRE(esc.size() == 2);
+  CHECK(esc[0].data["role"] == "eng-lead");
+  CHECK(esc[0].data["contact"] == "+1 555 0102");
+  CHECK(esc[1].data["role"] == "db-owner");
+  // The backup was never looked up: nobody is paged, and the record says why.
+  auto warnings = h.sink.of("warning");
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].data["message"] ==
+        "the role to page comes from capture 'backup_owner', which is empty: not sent");
+}

@@ -148,9 +148,25 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   std::string message;
   std::string severity;  // read under the lock: the causes may change it meanwhile
   std::optional<EvalError> error;
+  // `page commander`, commander a name: its value is the role. A parameter
+  // (in a template's statement, on the run's thread, the template's), else
+  // an answer or a capture of the runbook.
+  std::string role = n.role.name;
+  std::string role_from;  // "parameter 'commander'", …; empty for a literal role
   {
     std::lock_guard lock(state_mu_);
     severity = severity_;
+    const std::map<std::string, Value>& names = !rule && binding_ ? binding_->values : req_.params;
+    if (auto given = names.find(n.role.name); given != names.end()) {
+      role = to_display(given->second);
+      role_from = "parameter '" + n.role.name + "'";
+    } else if (auto a = answers_.find(n.role.name); a != answers_.end()) {
+      role = to_display(a->second);
+      role_from = "answer '" + n.role.name + "'";
+    } else if (auto c = captures_.find(n.role.name); c != captures_.end()) {
+      role = c->second.value();
+      role_from = "capture '" + n.role.name + "'";
+    }
     if (n.when) {
       auto holds = evaluate_condition(*n.when, scope);
       if (holds && !*holds) return;
@@ -182,17 +198,17 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
     return;
   }
   message = bus_.mask(message);  // notification systems are not the place for secrets
-  // `page commander`, commander a parameter: its value is the role. In a
-  // template's statement (on the run's thread), the template's parameter.
-  std::string role = n.role.name;
-  const std::map<std::string, Value>& names = !rule && binding_ ? binding_->values : req_.params;
-  if (auto given = names.find(role); given != names.end()) {
-    role = to_display(given->second);
-    if (!ctx_.config->roles.empty() && !ctx_.config->roles.count(role))
-      bus_.emit(ev::Warning{.message = "role '" + role + "' (parameter '" + n.role.name +
-                                       "') is not defined in rbk.yaml: no name or contact for it",
-                            .step = where});
+  if (!role_from.empty() && role.empty()) {
+    // Nobody to reach: said in the record, never sent to an empty role.
+    bus_.emit(ev::Warning{.message = "the role to " + std::string(n.page ? "page" : "notify") +
+                                     " comes from " + role_from + ", which is empty: not sent",
+                          .step = where});
+    return;
   }
+  if (!role_from.empty() && !ctx_.config->roles.empty() && !ctx_.config->roles.count(role))
+    bus_.emit(ev::Warning{.message = "role '" + role + "' (" + role_from +
+                                     ") is not defined in rbk.yaml: no name or contact for it",
+                          .step = where});
   const auto& roles = ctx_.config->roles;
   auto it = roles.find(role);
   const std::string& command = n.page ? ctx_.config->page_command : ctx_.config->notify_command;

@@ -194,6 +194,16 @@ void Checker::check_notify(const Notify& n) {
     if (k != TypeKind::Enum && k != TypeKind::String)
       error(n.role.span, "parameter '" + n.role.name + "' cannot name a role: a role is a word",
             "declare it enum(…) of rbk.yaml's roles, or string");
+  } else if (auto c = captures_.find(n.role.name); c != captures_.end()) {
+    // A capture or an answer names the role (the commander typed at run time).
+    Expr name;
+    name.kind = ExprKind::Name;
+    name.span = n.role.span;
+    name.name = n.role.name;
+    TypeInfo t = name_type(name);
+    if (t.ty != Ty::String && t.ty != Ty::Unknown)
+      error(n.role.span, "answer '" + n.role.name + "' cannot name a role: it is " + ty_name(t.ty),
+            "ask for it as string or enum(…) of rbk.yaml's roles");
   } else {
     check_word(n.role, "role", "secondary-oncall");
   }
