@@ -220,11 +220,15 @@ class Runner final : public Scope {
   Millis duration_of(const ast::Duration& d, const TemplateBinding* binding = nullptr) const {
     if (!d.param) return Millis(d.ms);
     const std::map<std::string, Value>& names = binding ? binding->values : req_.params;
-    auto it = names.find(*d.param);
-    if (it == names.end()) return Millis(0);  // rbk check refuses a name that is no parameter
-    if (it->second.kind == ValueKind::Duration) return Millis(it->second.ms);
+    const Value* v = nullptr;
+    if (auto it = names.find(*d.param); it != names.end())
+      v = &it->second;
+    else if (auto a = answers_.find(*d.param); !binding && a != answers_.end())
+      v = &a->second;          // `ask eta … : duration`: empty (0) while its step has not asked
+    if (!v) return Millis(0);  // rbk check refuses a name that is neither
+    if (v->kind == ValueKind::Duration) return Millis(v->ms);
     // A template's argument arrives as written (`with wait = "5m"`).
-    DurationResult r = parse_duration(to_display(it->second));
+    DurationResult r = parse_duration(to_display(*v));
     return r.error ? Millis(0) : Millis(r.ms);
   }
   /// How a duration reads in a message: as written, or a parameter's value.

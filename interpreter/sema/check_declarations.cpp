@@ -386,6 +386,7 @@ void Checker::walk_section(const Section& s) {
       cause_defined_[c->id.name] = true;
     } else if (const auto* e = std::get_if<Escalation>(&item)) {
       current_step_.clear();
+      escalation_ = e;
       // A rule for the start of the run fires before any command ran.
       at_start_ = e->trigger == Trigger::Start;
       check_notify(e->action);
@@ -428,6 +429,11 @@ void Checker::check_positive(const Duration& d, const char* what) {
     // A parameter's value is known only when the run starts; here, that it
     // is a parameter and a duration.
     auto p = params_.find(*d.param);
+    if (auto c = captures_.find(*d.param);
+        p == params_.end() && c != captures_.end() && c->second.ask) {
+      check_answer_duration(d, what, c->second);
+      return;
+    }
     if (p == params_.end()) {
       std::vector<std::string> names;
       for (const auto& [n, decl] : params_)
@@ -444,6 +450,31 @@ void Checker::check_positive(const Duration& d, const char* what) {
     return;
   }
   if (d.ms <= 0) error(d.span, std::string(what) + " must be longer than 0");
+}
+
+void Checker::check_answer_duration(const Duration& d, const char* what,
+                                    const CaptureInfo& answer) {
+  if (section_ == SectionKind::Escalate) {
+    // Rules are armed when the run starts, or when their step ends: an
+    // answer is known then only if that step asked for it.
+    if (!escalation_ || !escalation_->from_step || escalation_->from_step->name != answer.step)
+      error(
+          d.span, "answer '" + *d.param + "' is not known when this rule's timer is armed",
+          "count from the step that asks for it: after " + *d.param + " from step " + answer.step);
+    if (answer.ask->type.kind != TypeKind::Duration)
+      error(d.span,
+            std::string(what) + " needs a duration, and answer '" + *d.param + "' is not one",
+            "ask for it as : duration");
+    return;
+  }
+  Expr name;
+  name.kind = ExprKind::Name;
+  name.span = d.span;
+  name.name = *d.param;
+  TypeInfo t = name_type(name);  // said when it is used before its step asks
+  if (t.ty != Ty::Duration && t.ty != Ty::Unknown)
+    error(d.span, std::string(what) + " needs a duration, and answer '" + *d.param + "' is not one",
+          "ask for it as : duration");
 }
 
 void Checker::check_every(const Duration& within, const Duration& every) {

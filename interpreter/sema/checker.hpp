@@ -116,9 +116,10 @@ class Checker {
   std::string runbook_name_;
   std::optional<SectionKind> section_;  // the section being walked; none in templates
   std::string current_step_;
-  bool at_start_ = false;          // checking an escalation rule that fires at the start
-  bool declaring_signal_ = false;  // declare_captures is reading an alert signal
-  bool comparing_ = false;         // checking an operand of ==, != or in (for a "quote it" hint)
+  const Escalation* escalation_ = nullptr;  // the escalation rule being checked
+  bool at_start_ = false;                   // checking an escalation rule that fires at the start
+  bool declaring_signal_ = false;           // declare_captures is reading an alert signal
+  bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
 
   void error(const Span& s, std::string msg, std::string help = {});
 
@@ -203,6 +204,8 @@ class Checker {
   [[gnu::noinline]] void nothing_to_check(const Span& title, const char* what,
                                           const char* cond_keyword);
   void check_positive(const Duration& d, const char* what);
+  /// A duration an answer gives (`within eta`): of type duration, known there.
+  void check_answer_duration(const Duration& d, const char* what, const CaptureInfo& answer);
   void check_every(const Duration& within, const Duration& every);
 
   // ------------------------------------------------------------ statements
