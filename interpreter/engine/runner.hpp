@@ -25,6 +25,7 @@
 #include "interpreter/engine/notifier.hpp"
 #include "interpreter/runtime/evaluate.hpp"
 #include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
 #include "interpreter/sema/expand.hpp"
 
 namespace rbk::engine {
@@ -35,7 +36,6 @@ inline constexpr Millis kDefaultRetryEvery{5000};
 inline constexpr Millis kDefaultUntilEvery{5000};
 inline constexpr Millis kDefaultCheckEvery{10000};
 inline constexpr Millis kNotifyTimeout{30000};
-inline constexpr int kMaxCallDepth = 8;
 /// Answers to one `ask` that are not of its type before the step is refused.
 inline constexpr int kAskAttempts = 5;
 
@@ -224,12 +224,8 @@ class Runner final : public Scope {
     if (auto it = names.find(*d.param); it != names.end())
       v = &it->second;
     else if (auto a = answers_.find(*d.param); !binding && a != answers_.end())
-      v = &a->second;          // `ask eta … : duration`: empty (0) while its step has not asked
-    if (!v) return Millis(0);  // rbk check refuses a name that is neither
-    if (v->kind == ValueKind::Duration) return Millis(v->ms);
-    // A template's argument arrives as written (`with wait = "5m"`).
-    DurationResult r = parse_duration(to_display(*v));
-    return r.error ? Millis(0) : Millis(r.ms);
+      v = &a->second;  // `ask eta … : duration`: empty (0) while its step has not asked
+    return Millis(duration_ms(d, v));
   }
   /// How a duration reads in a message: as written, or a parameter's value.
   std::string duration_text(const ast::Duration& d,

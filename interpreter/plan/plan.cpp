@@ -13,6 +13,7 @@
 #include "interpreter/plan/plan_source.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/runtime/gate.hpp"
+#include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/rbk_env.hpp"
 #include "interpreter/runtime/value.hpp"
 
@@ -569,11 +570,11 @@ class Planner {
   /// A duration's milliseconds: a literal's, or the value its parameter is
   /// given (0 when it is not given).
   int64_t ms_of(const ast::Duration& d) const {
-    if (!d.param) return d.ms;
-    if (!in_.params) return 0;
-    auto it = in_.params->values.find(*d.param);
-    return it != in_.params->values.end() && it->second.kind == ValueKind::Duration ? it->second.ms
-                                                                                    : 0;
+    const Value* v = nullptr;
+    if (d.param && in_.params)
+      if (auto it = in_.params->values.find(*d.param); it != in_.params->values.end())
+        v = &it->second;
+    return duration_ms(d, v);
   }
 
   /// What a call of `name` brings, found through in_.find_callee: the gates
@@ -584,8 +585,7 @@ class Planner {
                     std::vector<std::string> chain, const std::string& caller_severity,
                     std::vector<plan::CalledGate>* gates, std::vector<std::string>* undo,
                     std::string* file) const {
-    constexpr size_t kMaxDepth = 8;  // as the engine's
-    if (!in_.find_callee || chain.size() > kMaxDepth ||
+    if (!in_.find_callee || chain.size() > static_cast<size_t>(kMaxCallDepth) ||
         std::find(chain.begin(), chain.end(), name) != chain.end())
       return false;
     const std::optional<PlannedCallee> callee = in_.find_callee(name);

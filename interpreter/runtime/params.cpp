@@ -50,6 +50,14 @@ bool split_param_arg(const std::string& arg, ParamArg& out) {
   return true;
 }
 
+int64_t duration_ms(const ast::Duration& d, const Value* value) {
+  if (!d.param) return d.ms;
+  if (!value) return 0;
+  if (value->kind == ValueKind::Duration) return value->ms;
+  DurationResult r = parse_duration(to_display(*value));
+  return r.error ? 0 : r.ms;
+}
+
 Expected<Value, std::string> convert_answer(const ast::Ask& a, const std::string& text) {
   if (text.find_first_not_of(" \t") == std::string::npos) return fail("the answer is empty");
   auto v = convert_param(*a.decl, text);

@@ -28,6 +28,11 @@ bool split_param_arg(const std::string& arg, ParamArg& out);
 /// line saying why, e.g. "'abc' is not a whole number".
 Expected<Value, std::string> convert_param(const ast::Param& p, const std::string& text);
 
+/// A duration's milliseconds: a literal's, or the value `value` gives its
+/// name (`timeout settle`): a duration, or text as written ("5m", as a
+/// template's argument arrives). 0 when there is no value or it is no duration.
+int64_t duration_ms(const ast::Duration& d, const Value* value);
+
 /// Converts an `ask`'s answer to its type, as convert_param does; an empty
 /// answer, or a string one that does not match its `matches /re/`, is refused.
 Expected<Value, std::string> convert_answer(const ast::Ask& a, const std::string& text);

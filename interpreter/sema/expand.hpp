@@ -12,6 +12,10 @@
 
 namespace rbk {
 
+/// How deep `call`s may nest: the engine stops a deeper one (a runbook that
+/// calls itself through others), and the plan stops following there.
+inline constexpr int kMaxCallDepth = 8;
+
 /// Modules by the name `use` refers to them (alias, else the module's name).
 using Imports = std::map<std::string, const ast::Module*>;
 
