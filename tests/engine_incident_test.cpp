@@ -4,6 +4,8 @@
 // that reads it), and `after D from step X` in virtual time.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "engine_fakes.hpp"
 
 // Fake results name only the fields that matter ({.exit = 2}).
@@ -331,7 +333,7 @@ runbook lower {
   CHECK(h.runner.env_of(0, "RBK_SEVERITY") == "sev3");
 }
 
-TEST_CASE("a role can come from an answer or a capture, and an empty one pages nobody, said",
+TEST_CASE("a role can come from an answer, and one never asked for reaches the owner instead",
           "[engine][escalation]") {
   rbk::Config cfg;
   cfg.page_command = "page-it";
@@ -339,23 +341,24 @@ TEST_CASE("a role can come from an answer or a capture, and an empty one pages n
   cfg.roles["eng-lead"] = {"Engineering lead", "+1 555 0102"};
   Harness h(R"(
 runbook who {
-  diagnose {
-    step lookup "Who owns it" { run `owner-of db` as owner }
-    step backup "Who backs up" when false { run `backup-of db` as backup_owner }
-  }
+  owner db-owner
+  param wide : bool = false
   remediate {
     step command "Take command" {
       ask commander "Who takes command?" : enum(db-owner, eng-lead)
       page commander "you have the incident"
-      page owner "FYI"
-      page backup_owner "FYI too"
+    }
+    step backup "Name a backup" when wide {
+      ask backup "Who backs up?" : enum(db-owner, eng-lead)
+    }
+    step tell "Tell the backup" {
+      page backup "you back up"
     }
   }
 }
 )",
             cfg);
   require_valid(h);
-  h.runner.on("owner-of db", {{.out = "db-owner\n"}});
   h.op.answers = {std::string("eng-lead")};
   auto r = h.run();
   CHECK(r.outcome == Outcome::Resolved);
@@ -363,10 +366,41 @@ runbook who {
   REQUIRE(esc.size() == 2);
   CHECK(esc[0].data["role"] == "eng-lead");
   CHECK(esc[0].data["contact"] == "+1 555 0102");
+  // `backup` was never asked (its step was skipped): the owner is paged, and the record says so.
   CHECK(esc[1].data["role"] == "db-owner");
-  // The backup was never looked up: nobody is paged, and the record says why.
   auto warnings = h.sink.of("warning");
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0].data["message"] ==
-        "the role to page comes from capture 'backup_owner', which is empty: not sent");
+        "the role to page comes from answer 'backup', which was not given: sent to the "
+        "runbook's owner, db-owner");
+}
+
+TEST_CASE("a duration from an answer never given fails its statement instead of reading 0",
+          "[engine][ask]") {
+  Harness h(R"(
+runbook settle {
+  param ask_it : bool = false
+  remediate {
+    step fix "Fix" { run `fix` }
+    step how_long "How long must it hold" when ask_it {
+      ask settle "How long must it stay healthy?" : duration
+    }
+  }
+  verify {
+    check healthy "Healthy" within 1h every 1m holds for settle {
+      run `probe`
+    }
+  }
+}
+)");
+  require_valid(h);
+  auto r = h.run();
+  // With 0, `holds for` would pass on the first poll.
+  CHECK(r.outcome == Outcome::Failed);
+  auto ends = h.sink.of("step_end");
+  REQUIRE(!ends.empty());
+  CHECK(ends.back().data["step"] == "healthy");
+  CHECK(ends.back().data["reason"] ==
+        "'settle' has no value: the answer 'settle' was not given (its step did not ask)");
+  CHECK(std::count(h.runner.ran.begin(), h.runner.ran.end(), "probe") == 0);
 }

@@ -153,19 +153,19 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   // an answer or a capture of the runbook.
   std::string role = n.role.name;
   std::string role_from;  // "parameter 'commander'", …; empty for a literal role
+  int64_t after_ms = 0;   // an `after` rule's delay, read under the lock (an answer may give it)
   {
     std::lock_guard lock(state_mu_);
     severity = severity_;
-    const std::map<std::string, Value>& names = !rule && binding_ ? binding_->values : req_.params;
+    if (rule && rule->after) after_ms = duration_of(*rule->after).count();
+    const bool in_template = !rule && binding_;  // a template sees its own names only
+    const std::map<std::string, Value>& names = in_template ? binding_->values : req_.params;
     if (auto given = names.find(n.role.name); given != names.end()) {
       role = to_display(given->second);
       role_from = "parameter '" + n.role.name + "'";
-    } else if (auto a = answers_.find(n.role.name); a != answers_.end()) {
+    } else if (auto a = answers_.find(n.role.name); !in_template && a != answers_.end()) {
       role = to_display(a->second);
       role_from = "answer '" + n.role.name + "'";
-    } else if (auto c = captures_.find(n.role.name); c != captures_.end()) {
-      role = c->second.value();
-      role_from = "capture '" + n.role.name + "'";
     }
     if (n.when) {
       auto holds = evaluate_condition(*n.when, scope);
@@ -199,11 +199,22 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   }
   message = bus_.mask(message);  // notification systems are not the place for secrets
   if (!role_from.empty() && role.empty()) {
-    // Nobody to reach: said in the record, never sent to an empty role.
-    bus_.emit(ev::Warning{.message = "the role to " + std::string(n.page ? "page" : "notify") +
-                                     " comes from " + role_from + ", which is empty: not sent",
-                          .step = where});
-    return;
+    // The question was never asked (its step was skipped): a page must not
+    // be lost, so the runbook's owner is reached instead, and the record
+    // says so. Without an owner, the warning is all there is.
+    std::string owner;
+    for (const auto& item : rb_.items)
+      if (const auto* m = std::get_if<ast::Meta>(&item);
+          m && m->kind == ast::MetaKind::Owner && m->word)
+        owner = m->word->name;
+    const std::string verb = n.page ? "page" : "notify";
+    bus_.emit(ev::Warning{
+        .message = "the role to " + verb + " comes from " + role_from + ", which was not given: " +
+                   (owner.empty() ? std::string("not sent (the runbook has no owner)")
+                                  : "sent to the runbook's owner, " + owner),
+        .step = where});
+    if (owner.empty()) return;
+    role = owner;
   }
   if (!role_from.empty() && !ctx_.config->roles.empty() && !ctx_.config->roles.count(role))
     bus_.emit(ev::Warning{.message = "role '" + role + "' (" + role_from +
@@ -219,7 +230,7 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
       .role = role,
       .message = message};
   if (!step.empty()) event.step = qualified(step);
-  if (rule && rule->after) event.after_ms = duration_of(*rule->after).count();
+  if (rule && rule->after) event.after_ms = after_ms;
   if (rule && rule->from_step) event.from_step = qualified(rule->from_step->name);
   if (rule && rule->trigger == ast::Trigger::Every && at) event.after_ms = at->count();
   if (rule && depth_ > 0) event.runbook = rb_.name.name;

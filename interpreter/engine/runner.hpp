@@ -227,6 +227,10 @@ class Runner final : public Scope {
       v = &a->second;  // `ask eta … : duration`: empty (0) while its step has not asked
     return Millis(duration_ms(d, v));
   }
+  /// Why `d` has no value, when it names an answer its step never asked
+  /// for (the step was skipped or not reached); else empty. A statement
+  /// then fails with that reason rather than run with 0.
+  std::string unanswered(const ast::Duration* d) const;
   /// How a duration reads in a message: as written, or a parameter's value.
   std::string duration_text(const ast::Duration& d,
                             const TemplateBinding* binding = nullptr) const {

@@ -387,6 +387,8 @@ BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& st
   // deadline, never none.
   if (timeout <= Millis(0)) timeout = ctx_.config->policy.default_timeout;
   int attempts = 1 + static_cast<int>(r.retry.value_or(0));
+  if (std::string missing = unanswered(r.retry_every ? &*r.retry_every : nullptr); !missing.empty())
+    return {BlockEnd::Failed, missing};
   Millis every = r.retry_every ? duration_of(*r.retry_every, binding_) : kDefaultRetryEvery;
   for (int attempt = 1;; ++attempt) {
     CommandResult res = run_command(r.shell, timeout, step, section, attempt, evidence);
@@ -407,6 +409,8 @@ BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& st
 
 BlockResult Runner::exec_until(const ast::Until& u, Mode mode, const std::string& step,
                                ev::Section section) {
+  for (const auto* d : {&u.within, u.every ? &*u.every : nullptr})
+    if (std::string missing = unanswered(d); !missing.empty()) return {BlockEnd::Failed, missing};
   const Millis deadline = now() + duration_of(u.within, binding_);
   const Millis every = u.every ? duration_of(*u.every, binding_) : kDefaultUntilEvery;
   for (int attempt = 1;; ++attempt) {

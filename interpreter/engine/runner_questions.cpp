@@ -25,6 +25,15 @@ std::optional<Value> Runner::message_value(const std::string& name, bool* comple
   return Value::of_text(text ? *text : std::string());
 }
 
+std::string Runner::unanswered(const ast::Duration* d) const {
+  // In a template's statement the names are the template's own.
+  if (!d || !d->param || binding_ || req_.params.count(*d->param)) return {};
+  auto a = answers_.find(*d->param);
+  if (a == answers_.end() || a->second.kind != ValueKind::Empty) return {};
+  return "'" + d->text + "' has no value: the answer '" + *d->param +
+         "' was not given (its step did not ask)";
+}
+
 BlockResult Runner::exec_ask(const ast::Ask& a, const std::string& step) {
   const std::string& name = a.decl->name.name;
   const std::string question = bus_.mask(text(a.question, step));

@@ -243,7 +243,13 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
     // `holds for D`: since when every poll has passed (none failed since).
     bool holding = false;
     Millis holding_since{0};
-    while (end == BlockEnd::Ok) {
+    // A duration from an answer never given: the check fails, saying so,
+    // rather than poll with 0 (a `holds for` that would pass at once).
+    std::string missing;
+    for (const auto* d : {ck->within ? &*ck->within : nullptr, ck->every ? &*ck->every : nullptr,
+                          ck->holds ? &*ck->holds : nullptr})
+      if (missing.empty()) missing = unanswered(d);
+    while (end == BlockEnd::Ok && missing.empty()) {
       ++attempts;
       const Millis tried = now();
       // Each attempt starts from a clean slate: a check passes on its own commands.
@@ -302,6 +308,7 @@ BlockResult Runner::run_verify(const ast::Section& sec) {
                                duration_text(*ck->within))
           : ck->within ? "did not pass within " + duration_text(*ck->within)
                        : "did not pass";
+    if (!missing.empty() && end == BlockEnd::Ok) step_end.reason = missing;
     const Millis at = bus_.emit(std::move(step_end));
     if (passed) step_succeeded(id, at);
     bus_.emit(

@@ -354,13 +354,9 @@ class Linter {
     std::map<std::string, const Param*> params;
     for (const auto& item : r.items)
       if (const auto* p = std::get_if<Param>(&item)) params[p->name.name] = p;
-    // Answers name roles as parameters do (an enum's values are checked);
-    // a capture's value is known only at run time, which warns.
-    std::set<std::string> captured;
+    // Answers name roles as parameters do (an enum's values are checked).
     std::function<void(const Body&)> names = [&](const Body& b) {
       for (const auto& st : b.items) {
-        if (const auto* run = std::get_if<Run>(&st); run && run->capture)
-          captured.insert(run->capture->name);
         if (const auto* a = std::get_if<Ask>(&st)) params[a->decl->name.name] = a->decl.get();
         if (const auto* u = std::get_if<Undo>(&st); u && u->body) names(*u->body);
       }
@@ -376,7 +372,6 @@ class Linter {
       check(*it->second->word, "owner", "");
     auto notice = [&](const Notify& n) {
       const std::string what = n.page ? "paged" : "notified";
-      if (captured.count(n.role.name)) return;
       auto p = params.find(n.role.name);
       if (p == params.end()) return check(n.role, what, "");
       // A role from a parameter or an answer: each value an enum allows must

@@ -5,7 +5,9 @@
 #include "interpreter/plan/plan.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <set>
 #include <type_traits>
 #include <utility>
 
@@ -86,6 +88,13 @@ class Planner {
         sections_[s->kind] = s;
       }
     }
+    std::function<void(const ast::Body&)> asks = [&](const ast::Body& b) {
+      for (const auto& st : b.items)
+        if (const auto* a = std::get_if<ast::Ask>(&st)) answered_roles_.insert(a->decl->name.name);
+    };
+    for (const auto& [kind, sec] : sections_)
+      for (const auto& si : sec->items)
+        if (const auto* st = std::get_if<ast::Step>(&si)) asks(st->body);
     // The causes may decide another severity; a gate is shown as strict as
     // any of them makes it (the engine never makes one weaker).
     gate_severity_ = severity_;
@@ -126,7 +135,8 @@ class Planner {
   const PlanInput& in_;
   const ast::Runbook& rb_;
   std::string severity_;
-  std::string gate_severity_;  // the strictest the causes can make the gates
+  std::string gate_severity_;             // the strictest the causes can make the gates
+  std::set<std::string> answered_roles_;  // `ask` names (a page may name its role by one)
   std::map<ast::SectionKind, const ast::Section*> sections_;
   /// Captures made so far, in execution order: name → "<output of step X>".
   std::vector<std::pair<std::string, std::string>> captures_;
@@ -393,6 +403,9 @@ class Planner {
     if (!from_param.empty())
       j.role_name.value = j.role_name.value.value_or(std::string("not in rbk.yaml")) +
                           ", from parameter " + from_param;
+    // An answer's name: the role is whatever the operator types.
+    if (from_param.empty() && !is_param(n.role.name) && answered_roles_.count(n.role.name))
+      j.role_name.value = "the answer to 'ask " + n.role.name + "', typed during the run";
     j.message = text_or_null(n.message);
     j.when = text_or_null(n.when);
     return j;
@@ -569,6 +582,13 @@ class Planner {
 
   /// A duration's milliseconds: a literal's, or the value its parameter is
   /// given (0 when it is not given).
+  /// Whether `name` is a parameter of the runbook (else an answer, in a duration or a role).
+  bool is_param(const std::string& name) const {
+    for (const auto& item : rb_.items)
+      if (const auto* p = std::get_if<ast::Param>(&item); p && p->name.name == name) return true;
+    return false;
+  }
+
   int64_t ms_of(const ast::Duration& d) const {
     const Value* v = nullptr;
     if (d.param && in_.params)
@@ -670,7 +690,11 @@ class Planner {
         j.trigger = trigger;
         j.after = text_or_null(e->after);
         if (e->from_step) j.from_step.value = e->from_step->name;
-        if (e->after) {
+        const bool answered = e->after && e->after->param && !is_param(*e->after->param);
+        if (e->after && answered) {
+          // An answer's duration (`after eta from step identify`): typed during the run.
+          *j.after.value += " (the answer, typed during the run)";
+        } else if (e->after) {
           j.after_ms.value = ms_of(*e->after);
           // A parameter's duration: its name, and the value this run gives it.
           if (e->after->param) *j.after.value += " (" + format_duration(ms_of(*e->after)) + ")";

@@ -194,8 +194,14 @@ void Checker::check_notify(const Notify& n) {
     if (k != TypeKind::Enum && k != TypeKind::String)
       error(n.role.span, "parameter '" + n.role.name + "' cannot name a role: a role is a word",
             "declare it enum(…) of rbk.yaml's roles, or string");
-  } else if (auto c = captures_.find(n.role.name); c != captures_.end()) {
-    // A capture or an answer names the role (the commander typed at run time).
+  } else if (auto c = captures_.find(n.role.name); c != captures_.end() && c->second.ask) {
+    // An answer names the role (the commander typed during the run).
+    if (section_ == SectionKind::Escalate &&
+        !(escalation_ && escalation_->from_step && escalation_->from_step->name == c->second.step))
+      error(n.role.span, "answer '" + n.role.name + "' may not be given yet when this rule fires",
+            "page a role of rbk.yaml here; an answer can name the role of a step's page, or of "
+            "'after D from step " +
+                c->second.step + "'");
     Expr name;
     name.kind = ExprKind::Name;
     name.span = n.role.span;
