@@ -404,3 +404,53 @@ runbook settle {
         "'settle' has no value: the answer 'settle' was not given (its step did not ask)");
   CHECK(std::count(h.runner.ran.begin(), h.runner.ran.end(), "probe") == 0);
 }
+
+TEST_CASE("every D for L fires at D, 2D… up to L, and stops when the run ends",
+          "[engine][escalation]") {
+  Harness h(R"(
+runbook cadence {
+  remediate { step work "Work" { run `work` timeout 3h } }
+  escalate {
+    every 15m for 45m notify status
+    every 1h page lead
+  }
+}
+)");
+  require_valid(h);
+  h.runner.on("work", {{.takes_ms = 2 * 3'600'000 + 60'000}});
+  h.run();
+  std::vector<int64_t> status, lead;
+  for (const auto& e : h.sink.of("escalation"))
+    (e.data["role"] == "status" ? status : lead).push_back(e.elapsed_ms / 60'000);
+  CHECK(status == std::vector<int64_t>{15, 30, 45});
+  CHECK(lead == std::vector<int64_t>{60, 120});
+  // The run is over: its cadences are too.
+  h.clock.advance(rbk::Millis(5 * 3'600'000));
+  CHECK(h.sink.of("escalation").size() == 5);
+}
+
+TEST_CASE("holds for D passes only after D of passing polls, and one failure starts it again",
+          "[engine][verify]") {
+  Harness h(R"(
+runbook stable {
+  remediate { step fix "Fix" { run `fix` } }
+  verify {
+    check steady "Error rate steady" within 1h every 1m holds for 5m {
+      run `probe`
+    }
+  }
+}
+)");
+  require_valid(h);
+  // Polls at 0, 1, 2, … minutes: good, good, good, bad, then good from minute 4 on.
+  std::vector<rbk::test::FakeResult> polls(4, {.takes_ms = 0});
+  polls[3].exit = 1;
+  polls.push_back({.takes_ms = 0});
+  h.runner.on("probe", polls);
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  auto checks = h.sink.of("check");
+  REQUIRE(checks.size() == 1);
+  // The streak starts again at minute 4 and holds 5 minutes at minute 9: ten polls.
+  CHECK(checks[0].data["attempts"] == 10);
+}
