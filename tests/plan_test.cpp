@@ -224,17 +224,22 @@ TEST_CASE("plan of runbooks/db-down.rbk", "[plan]") {
   }
   SECTION("escalation with its times") {
     const json& rules = plan["sections"][7]["rules"];
-    REQUIRE(rules.size() == 4);
+    REQUIRE(rules.size() == 5);
     CHECK(rules[0]["trigger"] == "start");
     CHECK(rules[1]["after"] == "10m");
     CHECK(rules[2]["after"] == "15m");
     CHECK(rules[2]["when"] == "severity == \"critical\"");
-    CHECK(rules[3]["trigger"] == "failure");
-    CHECK(rules[3]["message"] == "db-down failed at ${failed_step}");  // never interpolated
+    CHECK(rules[3]["trigger"] == "every");
+    CHECK(rules[3]["every"] == "30m");
+    CHECK(rules[3]["message"] == "${status}; next update in 30 minutes");  // a message, by name
+    CHECK(rules[4]["trigger"] == "failure");
+    CHECK(rules[4]["message"] == "db-down failed at ${failed_step}");  // never interpolated
     CHECK_THAT(text,
                Catch::Contains("  at start    page oncall \"db-down started on ${host}:${port}\"\n"
                                "  after 10m   page secondary-oncall\n"
                                "  after 15m   notify eng-lead when severity == \"critical\"\n"
+                               "  every 30m   notify customer-success \"${status}; next update in "
+                               "30 minutes\"\n"
                                "  on failure  page db-owner \"db-down failed at ${failed_step}\""));
   }
   SECTION("variables: parameters, masked secrets, captures so far, template arguments, RBK_*") {
