@@ -25,6 +25,18 @@ void script_token_run(Harness& h, const std::string& before) {
   h.runner.on("work", {{.takes_ms = 2 * 3'600'000}});
 }
 
+/// Runs the token scenario (script_token_run) and returns its one escalation,
+/// the reminder, due 55 minutes after `mint` ended at 20 minutes.
+auto token_reminder(Harness& h, const std::string& before) {
+  script_token_run(h, before);
+  auto r = h.run();
+  CHECK(r.outcome == Outcome::Resolved);
+  auto esc = h.sink.of("escalation");
+  REQUIRE(esc.size() == 1);
+  CHECK(esc[0].elapsed_ms == (20 + 55) * 60'000);
+  return esc[0];
+}
+
 rbk::Config levels() {
   rbk::Config cfg;
   cfg.severity_order = {"sev1", "sev2", "sev3"};
@@ -164,15 +176,10 @@ runbook token {
   SECTION("due 55 minutes after mint ended, while work runs") {
     Harness h(text);
     require_valid(h);
-    script_token_run(h, "wait-job");
-    auto r = h.run();
-    CHECK(r.outcome == Outcome::Resolved);
-    auto esc = h.sink.of("escalation");
-    REQUIRE(esc.size() == 1);
-    CHECK(esc[0].elapsed_ms == (20 + 55) * 60'000);
-    CHECK(esc[0].data["after_ms"] == 55 * 60'000);
-    CHECK(esc[0].data["from_step"] == "mint");
-    CHECK(esc[0].data["message"] == "token expires soon");
+    auto reminder = token_reminder(h, "wait-job");
+    CHECK(reminder.data["after_ms"] == 55 * 60'000);
+    CHECK(reminder.data["from_step"] == "mint");
+    CHECK(reminder.data["message"] == "token expires soon");
     // The run is over: nothing more fires.
     h.clock.advance(rbk::Millis(10 * 3'600'000));
     CHECK(h.sink.of("escalation").size() == 1);
@@ -278,13 +285,7 @@ runbook break-glass {
 }
 )");
     require_valid(h);
-    script_token_run(h, "before");
-    auto r = h.run();
-    CHECK(r.outcome == Outcome::Resolved);
-    auto esc = h.sink.of("escalation");
-    REQUIRE(esc.size() == 1);
-    CHECK(esc[0].elapsed_ms == (20 + 55) * 60'000);
-    CHECK(esc[0].data["from_step"] == "break-glass/mint");
+    CHECK(token_reminder(h, "before").data["from_step"] == "break-glass/mint");
   }
 }
 
