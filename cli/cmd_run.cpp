@@ -152,6 +152,47 @@ bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
   return true;
 }
 
+/// True when a step of `rb` runs `on` targets.
+bool runs_on_targets(const ast::Runbook& rb) {
+  for (const auto& item : rb.items)
+    if (const auto* sec = std::get_if<ast::Section>(&item))
+      for (const auto& si : sec->items)
+        if (const auto* st = std::get_if<ast::Step>(&si))
+          for (const auto& s : st->body.items)
+            if (std::holds_alternative<ast::On>(s)) return true;
+  return false;
+}
+
+/// `--target` names and the names `targets` parameters hold, against
+/// rbk.yaml's hosts and groups: a usage error with a suggestion when one is
+/// unknown. `filter` gets the hosts --target names.
+bool check_targets(const RunTarget& rb, const std::vector<std::string>& given,
+                   std::set<std::string>& filter) {
+  const Targets& t = rb.runbook->scope.config.targets;
+  auto unknown = [&](const std::string& what, const std::string& name) {
+    std::string hint = did_you_mean(name, t.names());
+    write(stderr, "rbk: error: " + what + ": unknown host or group '" + name + "'\nhelp: " +
+                      (!hint.empty()       ? hint
+                       : t.names().empty() ? std::string("rbk.yaml declares no targets")
+                                           : "the hosts and groups: " + comma_list(t.names())) +
+                      "\n");
+    return false;
+  };
+  for (const auto& name : given) {
+    auto ids = t.resolve(name);
+    if (!ids) return unknown("--target " + name, name);
+    filter.insert(ids->begin(), ids->end());
+  }
+  for (const ast::Param* p : declared_params(*rb.runbook->parsed.document->runbook())) {
+    if (p->type.kind != ast::TypeKind::Targets) continue;
+    auto v = rb.params.values.find(p->name.name);
+    if (v == rb.params.values.end()) continue;
+    for (const auto& item : v->second.items)
+      if (!t.resolve(item.text)) return unknown("parameter " + p->name.name, item.text);
+  }
+  return true;
+}
+
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
 bool complete_params(RunTarget& rb, TtyOperator& op) {
@@ -207,6 +248,14 @@ int run_run(const RunOptions& opts) {
       rb.modules ? rb.modules->digests() : std::map<std::string, std::string>{};
   if (resume && !check_unchanged(opts, *resume->state, rb.file, sha256, modules))
     return kExitRefused;
+  if (resume && runs_on_targets(*rb.parsed.document->runbook())) {
+    // Replaying per-target commands and batches is not built yet: refusing
+    // is safe, running a step's destructive command again on a host is not.
+    write(stderr, "rbk: error: cannot resume " + resume->run_id +
+                      ": it has steps that run on targets, which rbk resume cannot replay yet; "
+                      "start a new run (--target narrows it to the hosts still to do)\n");
+    return kExitRefused;
+  }
 
   // Checked before anything runs: a run must not end with nowhere to put its fixture.
   std::error_code ec;
@@ -231,6 +280,8 @@ int run_run(const RunOptions& opts) {
   TtyOperator op(opts.non_interactive, &cancel,
                  opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
   if (!complete_params(*target, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
+  std::set<std::string> target_filter;
+  if (!check_targets(*target, opts.targets, target_filter)) return kExitUsage;
   if (resume) {
     if (!decide_in_flight(opts, *resume->state, op))
       return cancel.cancelled() ? kExitInterrupted : kExitRefused;
@@ -312,6 +363,11 @@ int run_run(const RunOptions& opts) {
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
   ctx.answers = answers;
+  // Steps `on` targets: the OpenSSH client, one connection per host, closed
+  // when the run ends (its destructor, also on an early return).
+  SshRunner ssh(runner, rb.scope.config.ssh);
+  ctx.targets = &ssh;
+  ctx.target_filter = target_filter;
   const std::vector<std::string> search = rb.call_path();
   ctx.find_runbook = [&](const std::string& name) { return called.find(search, name); };
 
@@ -332,6 +388,7 @@ int run_run(const RunOptions& opts) {
     NoteWatch notes(record->dir(), *display);  // `rbk note` from other terminals, shown here
     result = run_runbook(ctx, req);
   }
+  ssh.finish();
   display.reset();  // stop the ticker before the last lines
   if (resume && resume->state->stopped()) {
     write(stderr, "rbk: stopped; nothing more was run or recorded (rbk resume " + run_id +

@@ -44,6 +44,7 @@ struct RunOptions {
   bool yes = false;                  // --yes: answer y/N gates (never typed ones)
   std::vector<std::string> approve;  // --approve STEP
   std::vector<std::string> answers;  // --answer NAME=VALUE
+  std::vector<std::string> targets;  // --target ID|GROUP: narrows every step `on` targets
   bool json = false;                 // --json: events as JSON lines on stdout
   std::string color = "auto";        // --color auto|always|never
   std::string format = "text";       // plan: text | json; show: markdown | json

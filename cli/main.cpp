@@ -69,6 +69,8 @@ void build(CLI::App& app, Options& o) {
   r->add_option("--answer", o.run.answers,
                 "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
                 "repeatable)");
+  r->add_option("--target", o.run.targets,
+                "Run steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
   r->add_flag("--json", o.run.json, "Print the event stream as JSON lines instead of text");
   r->add_option("--record-fixture", o.run.record_fixture,
                 "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");

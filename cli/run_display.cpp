@@ -153,6 +153,30 @@ void TextDisplay::event(const Event& event) {
   } else if (const auto* step = e.as<ev::StepStart>()) {
     line("  " + paint("1", step->step) + (step->title.empty() ? "" : "  " + step->title.value) +
          (step->destructive ? paint("33", "  [destructive]") : ""));
+  } else if (const auto* tstart = e.as<ev::CommandStart>(); tstart && tstart->target) {
+    target_seqs_.insert(tstart->seq);
+  } else if (const auto* tend = e.as<ev::CommandEnd>(); tend && tend->target) {
+    target_seqs_.erase(tend->seq);
+    std::string how = tend->ok          ? paint("32", "ok")
+                      : tend->error     ? paint("31", tend->error->value)
+                      : tend->timed_out ? paint("31", "timed out")
+                      : tend->signal ? paint("31", format_str("killed by signal {}", tend->signal))
+                                     : paint("33", format_str("exit {}", tend->exit));
+    line("      " + format_str("{:<16}", *tend->target) + " " + how +
+         paint("2", " · " + seconds(tend->duration_ms)));
+  } else if (const auto* batch = e.as<ev::BatchStart>()) {
+    std::string hosts;
+    for (const auto& t : batch->targets) hosts += (hosts.empty() ? "" : ", ") + t;
+    line(paint("1", format_str("    batch {}/{}", batch->batch, batch->batches)) +
+         paint("2", " · " + hosts));
+  } else if (const auto* bend = e.as<ev::BatchEnd>()) {
+    std::string failed;
+    for (const auto& t : bend->failed) failed += (failed.empty() ? "" : ", ") + t;
+    line(paint(bend->failed.empty() ? "32" : "33",
+               format_str("    batch {}: {} ok, {} failed", bend->batch, bend->ok.size(),
+                          bend->failed.size())) +
+         (failed.empty() ? "" : paint("2", " (" + failed + ")")) +
+         (bend->stopped ? paint("1;31", " · too many failed targets: no further batch") : ""));
   } else if (const auto* cmd = e.as<ev::CommandStart>()) {
     running_ = true;
     running_step_ = cmd->step;
@@ -206,6 +230,13 @@ void TextDisplay::event(const Event& event) {
          paint("2", " · decided by " + causes));
   } else if (const auto* gate = e.as<ev::Gate>()) {
     line(paint("1;33", "  ⚠ gate: " + gate->step) + " — " + gate->reason.value);
+    if (gate->targets) {
+      std::string hosts;
+      for (const auto& t : *gate->targets) hosts += (hosts.empty() ? "" : ", ") + t;
+      line(format_str("    on {} host{}: ", gate->targets->size(),
+                      gate->targets->size() == 1 ? "" : "s") +
+           paint("1", hosts));
+    }
     // The exact commands the operator is asked about, every line of them.
     if (!gate->commands.empty()) {
       line("    it will run:");
@@ -315,6 +346,7 @@ void TextDisplay::event(const Event& event) {
 void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   std::lock_guard lock(mu_);
   last_output_ = std::chrono::steady_clock::now();
+  if (target_seqs_.count(seq)) return;  // in the record only
   Flow& f = flows_[{seq, static_cast<int>(stream)}];
   if (f.hiding) return hide(f, chunk);
   std::string& buf = f.partial;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,6 +77,9 @@ class TextDisplay final : public EventSink {
   void hide(Flow& f, std::string_view bytes);
   void end_flow(uint64_t seq, int stream, std::string& text);
   std::map<std::pair<uint64_t, int>, Flow> flows_;
+  /// Commands on targets: their output is only in the record (fifty hosts
+  /// interleaved would be unreadable); each shows one line when it ends.
+  std::set<uint64_t> target_seqs_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;  // a command is running

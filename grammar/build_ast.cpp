@@ -220,6 +220,8 @@ Param Builder::param(const Node& n) {
         p.type.kind = TypeKind::Duration;
       else if (c->is_type<type_list>())
         p.type.kind = TypeKind::List;
+      else if (c->is_type<type_targets>())
+        p.type.kind = TypeKind::Targets;
       else
         p.type.kind = TypeKind::String;
     }

@@ -69,7 +69,7 @@ ExprPtr Builder::to_expr(const Node& n) {
     }
     return binary(op, std::move(lhs), to_expr(rhs));
   }
-  if (n.is_type<postfix>() || n.is_type<operand>()) {
+  if (n.is_type<postfix>() || n.is_type<operand>() || n.is_type<on_targets>()) {
     ExprPtr acc = to_expr(*n.children.at(0));
     for (size_t i = 1; i < n.children.size(); ++i) {
       const Node& c = *n.children[i];

@@ -119,6 +119,39 @@ Statement Builder::statement(const Node& n) {
                                             : FailurePolicy::Rollback;
     return o;
   }
+  if (n.is_type<on_targets_stmt>()) {
+    On o;
+    o.span = span(n);
+    std::map<std::string, Span> seen;  // each option at most once
+    for (const auto& c : n.children) {
+      const bool serial = c->is_type<serial_count>(), max_fail = c->is_type<max_fail_count>(),
+                 parallel = c->is_type<parallel_count>();
+      if (!serial && !max_fail && !parallel) {
+        o.targets = to_expr(*c);
+        continue;
+      }
+      const char* opt = serial ? "serial" : max_fail ? "max_fail" : "parallel";
+      FanoutCount count;
+      count.span = span(*c);
+      std::string_view text = c->string_view();
+      count.percent = !text.empty() && text.back() == '%';
+      if (count.percent) text.remove_suffix(1);
+      count.n = parse_int(text, count.span,
+                          serial     ? "serial count"
+                          : max_fail ? "max_fail count"
+                                     : "parallel count")
+                    .value_or(0);
+      if (auto it = seen.find(opt); it != seen.end()) {
+        diags_.push_back(error_at(
+            count.span,
+            std::string("duplicate '") + opt + "' option (first at " + it->second.where() + ")",
+            "give each option of 'on' once"));
+      }
+      seen.emplace(opt, count.span);
+      (serial ? o.serial : max_fail ? o.max_fail : o.parallel) = count;
+    }
+    return o;
+  }
   if (n.is_type<note_stmt>()) return Note{span(n), to_string_lit(*find_string(n))};
   if (n.is_type<manual_stmt>()) return Manual{span(n), to_string_lit(*find_string(n))};
   if (n.is_type<ask_stmt>()) {

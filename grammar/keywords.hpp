@@ -27,7 +27,8 @@ inline const List& statements() {
 inline const List& statement_like() {
   static const List l = [] {
     List x = statements();
-    for (const char* w : {"as", "timeout", "retry", "every", "within", "typed", "when"})
+    for (const char* w : {"as", "timeout", "retry", "every", "within", "typed", "when", "serial",
+                          "max_fail", "parallel"})
       x.push_back(w);
     return x;
   }();

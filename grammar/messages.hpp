@@ -93,6 +93,15 @@ RBK_ERROR(confirm_arg, "expected a prompt string or 'typed VALUE' after 'confirm
 RBK_ERROR(body, "expected '{' to open {block}");
 RBK_ERROR(body_close, "expected a statement or '}' to close {block}{opened}");
 RBK_ERROR(failure_kw, "expected 'failure' after 'on'", "e.g. on failure rollback");
+RBK_ERROR(on_targets, "expected 'failure' or the targets to run on after 'on'",
+          "e.g. on failure rollback, or on hosts serial 2 (hosts: a parameter of type targets)");
+RBK_ERROR(serial_count, "expected a number of targets or a percentage after 'serial'",
+          "e.g. serial 2 or serial 25%: how many targets each batch has");
+RBK_ERROR(
+    max_fail_count, "expected a number of targets or a percentage after 'max_fail'",
+    "e.g. max_fail 1 or max_fail 10%: once more targets than this failed, no new batch starts");
+RBK_ERROR(parallel_count, "expected a number after 'parallel'",
+          "e.g. parallel 5: at most 5 targets at once (a count of connections, not a percentage)");
 RBK_ERROR(failure_policy, "expected 'continue', 'rollback' or 'abort' after 'on failure'",
           "in a step, 'on failure' picks what happens when the step fails; escalation rules such "
           "as 'on failure page ROLE' go in the escalate section");

@@ -77,7 +77,9 @@ inline constexpr bool is_token =
     std::is_same_v<Rule, module_ref> || std::is_same_v<Rule, runbook_ref> ||
     std::is_same_v<Rule, severity_value> || std::is_same_v<Rule, enum_value> ||
     std::is_same_v<Rule, message_name> || std::is_same_v<Rule, cause_severity_value> ||
-    std::is_same_v<Rule, after_step_id> || std::is_same_v<Rule, ask_name>;
+    std::is_same_v<Rule, after_step_id> || std::is_same_v<Rule, ask_name> ||
+    std::is_same_v<Rule, serial_count> || std::is_same_v<Rule, max_fail_count> ||
+    std::is_same_v<Rule, parallel_count>;
 
 /// Remembers a '}' that is indented unlike the first line of its block.
 void note_close(ParseContext& ctx, uint32_t end) {

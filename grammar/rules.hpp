@@ -51,6 +51,7 @@ RBK_KEY(bool);
 RBK_KEY(duration);
 RBK_KEY(enum);
 RBK_KEY(list);
+RBK_KEY(targets);
 RBK_KEY(alert);
 RBK_KEY(diagnose);
 RBK_KEY(causes);
@@ -79,6 +80,9 @@ RBK_KEY(until);
 RBK_KEY(undo);
 RBK_KEY(on);
 RBK_KEY(failure);
+RBK_KEY(serial);
+RBK_KEY(max_fail);
+RBK_KEY(parallel);
 RBK_KEY(success);
 RBK_KEY(interrupted);
 RBK_KEY(continue);
@@ -263,8 +267,23 @@ struct policy_continue : kw_continue {};
 struct policy_rollback : kw_rollback {};
 struct policy_abort : kw_abort {};
 struct failure_policy : sor<policy_continue, policy_rollback, policy_abort> {};
+struct on_failure_stmt : seq<kw_on, sk, kw_failure, sk, must<failure_policy>> {};
+/// `on error continue`: a policy after another word is a misspelt `on failure`.
 struct failure_kw : kw_failure {};
-struct on_failure_stmt : if_must<kw_on, sk, failure_kw, sk, failure_policy> {};
+struct on_policy_typo : seq<kw_on, sk, at<word, sk, failure_policy>, raise<failure_kw>> {};
+/// `on TARGETS [serial N|P%] [max_fail N|P%] [parallel N]`: the step runs on
+/// each target over SSH, in batches.
+struct on_targets : postfix {};
+struct fanout_percent : one<'%'> {};
+struct serial_count : seq<integer, opt<fanout_percent>> {};
+struct max_fail_count : seq<integer, opt<fanout_percent>> {};
+/// A count of connections, never a share: `parallel 50%` is refused here.
+struct parallel_count : seq<integer, not_at<fanout_percent>> {};
+struct serial_opt : if_must<kw_serial, sk, serial_count> {};
+struct max_fail_opt : if_must<kw_max_fail, sk, max_fail_count> {};
+struct parallel_opt : if_must<kw_parallel, sk, parallel_count> {};
+struct fanout_option : sor<serial_opt, max_fail_opt, parallel_opt> {};
+struct on_targets_stmt : if_must<kw_on, sk, on_targets, star<sk, fanout_option>> {};
 struct note_stmt : if_must<kw_note, sk, message> {};
 struct manual_stmt : if_must<kw_manual, sk, message> {};
 /// `ask NAME "question" : TYPE [matches /re/]`: the operator's answer becomes NAME.
@@ -294,10 +313,10 @@ struct passes_stmt : if_must<kw_passes, sk, when_kw, sk, when_cond> {};
 
 /// A word where a statement should be: reported as an unknown statement.
 struct bad_statement : seq<at<word>, raise<bad_statement>> {};
-struct statement
-    : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt, until_stmt,
-          verify_stmt, undo_stmt, on_failure_stmt, note_stmt, manual_stmt, ask_stmt, call_stmt,
-          page_action, notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
+struct statement : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt,
+                       until_stmt, verify_stmt, undo_stmt, on_failure_stmt, on_policy_typo,
+                       on_targets_stmt, note_stmt, manual_stmt, ask_stmt, call_stmt, page_action,
+                       notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
 struct body_close : one<'}'> {};
 struct body : seq<one<'{'>, star<sk, statement>, sk, must<body_close>> {};
 
@@ -381,7 +400,9 @@ struct type_int : kw_int {};
 struct type_bool : kw_bool {};
 struct type_duration : kw_duration {};
 struct type_list : kw_list {};
-struct type_spec : sor<type_enum, type_string, type_int, type_bool, type_duration, type_list> {};
+struct type_targets : kw_targets {};
+struct type_spec
+    : sor<type_enum, type_string, type_int, type_bool, type_duration, type_list, type_targets> {};
 struct param_colon : one<':'> {};
 struct default_word : word {};
 struct default_value

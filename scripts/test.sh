@@ -8,10 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# redis-server, nginx, postgresql: the demo (the README's first command) and the
-# end-to-end tests run real servers; python3-jsonschema validates SARIF;
-# clang-16, libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing.
-bash scripts/install-deps.sh redis-server nginx postgresql python3-jsonschema \
+# redis-server, nginx, postgresql, openssh-server: the demo (the README's first
+# command) and the end-to-end and SSH tests run real servers; python3-jsonschema
+# validates SARIF; clang-16, libclang-rt-16-dev (libFuzzer) and llvm-16
+# (llvm-symbolizer): fuzzing.
+bash scripts/install-deps.sh redis-server nginx postgresql openssh-server python3-jsonschema \
   clang-16 libclang-rt-16-dev llvm-16
 
 jobs=$(nproc 2>/dev/null || echo 2)

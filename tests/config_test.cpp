@@ -32,6 +32,21 @@ std::string dump(const rbk::Config& c) {
   for (const auto& t : c.policy.typed_confirm_for) out += t + ",";
   out += "\n";
   for (const auto& r : c.redact) out += "redact " + r + "\n";
+  for (const auto& h : c.targets.hosts) {
+    out += "host " + h.id + " address=" + h.address;
+    if (h.port) out += " port=" + std::to_string(*h.port);
+    if (!h.user.empty()) out += " user=" + h.user;
+    for (const auto& [k, v] : h.labels) out += " " + k + "=" + v;
+    out += "\n";
+  }
+  for (const auto& [name, members] : c.targets.groups) {
+    out += "group " + name + ":";
+    for (const auto& m : members) out += " " + m;
+    out += "\n";
+  }
+  if (!c.ssh.config.empty() || c.ssh.connect_timeout != rbk::SshSettings{}.connect_timeout)
+    out += "ssh config=" + c.ssh.config +
+           " connect_timeout=" + std::to_string(c.ssh.connect_timeout.count()) + "ms\n";
   return out;
 }
 

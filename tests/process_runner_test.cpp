@@ -1,8 +1,13 @@
 // The real command runner against real processes. No test sleeps to
 // synchronise or asserts on elapsed time: the only waits are condition
 // variables fed by the output sink and bounded polls for the kernel to finish
-// off killed processes. Catch2 v2 is not thread-safe, so sinks (which run on
-// the runner's thread) only record, and assertions come after run().
+// off killed processes (or for a released process to write its file). Catch2
+// v2 is not thread-safe, so sinks (which run on the runner's thread) only
+// record, and assertions come after run().
+//
+// Longer than the project's usual file: it is the runner's whole contract
+// (exit, deadline, leftovers, output, environment, stdin, cancellation) seen
+// from outside, against one set of helpers that split files would share.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -19,6 +24,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -49,12 +55,15 @@ CommandSpec spec_for(std::string script) {
 // every bound the runner has (deadline, grace, its drain, kill and pipe windows)
 // plus a minute of slack, the watchdog fails the test and cancels the run;
 // if even that does not help, it aborts. `before` runs first on that thread
-// (e.g. to change its signal mask).
+// (e.g. to change its signal mask). `use` (made with `token`) runs it, so that
+// its idle supervisor serves the next command; else a fresh runner does.
 CommandResult run_watched(const CommandSpec& spec, OutputSink* sink = nullptr,
-                          CancelToken* token = nullptr, std::function<void()> before = {}) {
+                          CancelToken* token = nullptr, std::function<void()> before = {},
+                          ProcessRunner* use = nullptr) {
   CancelToken own;
   if (!token) token = &own;
-  ProcessRunner runner(token);
+  ProcessRunner fresh(token);  // its spawner starts on first use only
+  ProcessRunner& runner = use ? *use : fresh;
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
@@ -458,12 +467,26 @@ TEST_CASE("stdin is /dev/null", "[runner]") {
   CommandResult r = run_watched(spec_for("cat; readlink /proc/$$/fd/0"));
   CHECK(r.ok());
   CHECK(r.out.text == "/dev/null\n");
+
+  // Also from a supervisor whose last command had a stdin pipe.
+  CancelToken token;
+  ProcessRunner runner(&token);
+  CommandSpec piped = spec_for("head -c 5");  // not cat: the pipe ends with the shell
+  piped.input = "piped";
+  CHECK(run_watched(piped, nullptr, &token, {}, &runner).out.text == "piped");
+  CommandResult after =
+      run_watched(spec_for("cat; readlink /proc/$$/fd/0"), nullptr, &token, {}, &runner);
+  CHECK(after.ok());
+  CHECK(after.out.text == "/dev/null\n");
 }
 
 TEST_CASE("the command gets no descriptor but 0, 1 and 2", "[runner]") {
   int stray = ::open("/dev/null", O_RDONLY);  // not close-on-exec: must not leak anyway
   REQUIRE(stray >= 0);
-  CommandResult r = run_watched(spec_for("ls /proc/$$/fd"));
+  const bool input = GENERATE(false, true);  // with a stdin pipe: no copy of its write end either
+  CommandSpec spec = spec_for("ls /proc/$$/fd");
+  if (input) spec.input = "x";
+  CommandResult r = run_watched(spec);
   ::close(stray);
   CHECK(r.out.text == "0\n1\n2\n");
 }
@@ -535,6 +558,154 @@ TEST_CASE("a command without a positive timeout is not started", "[runner]") {
   CommandResult r = run_watched(spec);
   CHECK(r.spawn_failed);
   CHECK_FALSE(fs::exists(canary));
+}
+
+// --- standard input
+
+namespace {
+
+// `size` bytes: every byte value first (NUL, and bytes that are not UTF-8),
+// then a pattern that does not repeat at a pipe's period.
+std::string binary_input(size_t size) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>((i + i / 251) & 0xff);
+  return s;
+}
+
+// The contents of `path` once it ends with a newline; "" after `bound`
+// (a hang guard: a released process writes it in milliseconds).
+std::string wait_for_line(const std::string& path, std::chrono::seconds bound = 60s) {
+  auto until = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    std::string text = test::read_file(path);
+    if (!text.empty() && text.back() == '\n') return text;
+    if (std::chrono::steady_clock::now() > until) return "";
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("input reaches the command byte for byte, more than a pipe holds", "[runner][input]") {
+  // One runner: the first command's supervisor comes from the spawner, the
+  // next ones are the same supervisor reused (its pid is the shell's parent).
+  CancelToken token;
+  ProcessRunner runner(&token);
+  std::string parent;
+  for (std::string input :
+       {std::string("a\0b\xff\xfe\xc3(\0", 8), std::string(), binary_input(3 << 20)}) {
+    CAPTURE(input.size());
+    // head, not cat: the pipe stays open until the shell exits.
+    CommandSpec spec = spec_for("head -c \"$N\"; cut -d' ' -f4 /proc/$$/stat >&2");
+    spec.env = {{"N", std::to_string(input.size())}};
+    spec.input = input;
+    spec.capture_limit = 8 << 20;
+    CommandResult r = run_watched(spec, nullptr, &token, {}, &runner);
+    CHECK(r.ok());
+    CHECK(r.error == "");
+    CHECK(r.out.total_bytes == input.size());
+    CHECK(r.out.text == input);  // not CHECK'd byte by byte: a 3 MiB diff helps no one
+    if (parent.empty()) parent = r.err.text;
+    CHECK(r.err.text == parent);
+  }
+}
+
+TEST_CASE("a supervisor rbk forks itself gives the shell the input pipe as well",
+          "[runner][input]") {
+  SupervisorSpec s = test::supervisor_spec("cat; readlink /proc/$$/fd/0 | cut -d'[' -f1", environ);
+  s.stdin_pipe = true;
+  auto started = start_supervisor(s);
+  REQUIRE(started);
+  SupervisorHandle h = std::move(*started);
+  REQUIRE(h.in.get() >= 0);
+  CHECK(::write(h.in.get(), "abc", 3) == 3);
+  h.in.reset();  // end of file: cat ends
+  std::string out;
+  char buf[256];
+  for (pollfd p{h.out.get(), POLLIN, 0}; ::poll(&p, 1, 60'000) > 0;) {
+    ssize_t n = ::read(h.out.get(), buf, sizeof buf);
+    if (n == -1 && errno == EAGAIN) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  h.channel.reset();  // it ends (or has ended) the command and exits
+  CHECK(::waitpid(h.pid, nullptr, 0) == h.pid);
+  CHECK(out == "abcpipe:\n");
+}
+
+TEST_CASE("stdin stays open, without end of file, until the shell exits", "[runner][input]") {
+  // `timeout` ends a cat that still waits for more input (124); end of file
+  // would end it at once (0). A bound, not a measurement: no end of file
+  // ever comes while the shell runs, however slow the machine.
+  CommandSpec spec = spec_for("head -c 5; echo; timeout 1 cat; echo \"status=$?\"");
+  spec.input = "hello";
+  CommandResult r = run_watched(spec);
+  CHECK(r.ok());
+  CHECK(r.out.text == "hello\nstatus=124\n");
+}
+
+TEST_CASE("stdin reaches end of file once the shell has exited", "[runner][input]") {
+  // A process the shell leaves running (out of its group, so the end of
+  // the command does not stop it) keeps reading stdin; it sees end of file
+  // only when rbk closes the pipe, after the shell's exit. Its own bound
+  // (timeout 30: status 124) means no process is left when that never comes.
+  // The shell's asynchronous lists get /dev/null as stdin: fd 3 passes it.
+  // The shell waits until the process has left its group (it writes $F.ready
+  // after setsid), or the end of the command might stop it still in it.
+  std::string file = temp_path("eof");
+  CommandSpec spec = spec_for(
+      "exec 3<&0\n"
+      "setsid sh -c 'echo ready > \"$F.ready\"; timeout 30 cat >/dev/null; "
+      "echo \"eof $?\" > \"$F\"' <&3 >/dev/null 2>&1 &\n"
+      "while [ ! -s \"$F.ready\" ]; do sleep 0.01; done\n"
+      "echo started\n");
+  spec.env = {{"F", file}};
+  spec.input = "some input";
+  CommandResult r = run_watched(spec);
+  CHECK(r.ok());
+  CHECK(r.out.text == "started\n");
+  CHECK(r.error == "");
+  CHECK(wait_for_line(file) == "eof 0\n");
+  fs::remove(file);
+  fs::remove(file + ".ready");
+}
+
+TEST_CASE("a shell that does not read all its input ends normally", "[runner][input]") {
+  // Unread bytes are dropped when the pipe's last reader is gone; rbk gets
+  // EPIPE, never SIGPIPE, even when its caller left SIGPIPE at its default.
+  std::string script =
+      GENERATE(as<std::string>{}, "exit 0", "head -c 100000 >/dev/null", "exec 0<&-; echo closed");
+  CAPTURE(script);
+  struct sigaction dfl {};
+  struct sigaction old {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &old);
+  CommandSpec spec = spec_for(script);
+  spec.input = binary_input(3 << 20);
+  CommandResult r = run_watched(spec);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  CHECK(r.ok());
+  CHECK(r.exit_code == 0);
+  CHECK(r.error == "");
+}
+
+TEST_CASE("a timeout or a cancel stops a command that has input", "[runner][input]") {
+  const bool cancel = GENERATE(false, true);
+  // Reading all of it and waiting for more, or reading none of it (rbk then
+  // still waits to write): neither holds up the deadline or the cancel.
+  std::string script = GENERATE(as<std::string>{}, "cat >/dev/null", "exec sleep 3600");
+  INFO((cancel ? "cancel " : "timeout ") << script);
+  CommandSpec spec = spec_for("echo started; " + script);
+  spec.input = binary_input(3 << 20);
+  spec.grace = 200ms;
+  if (!cancel) spec.timeout = 300ms;
+  CancelToken token;
+  Recorder sink("started");
+  if (cancel) sink.on_marker([&](const std::string&) { token.cancel(); });
+  CommandResult r = run_watched(spec, &sink, &token);
+  CHECK(r.timed_out == !cancel);
+  CHECK(r.cancelled == cancel);
+  CHECK(r.signal == SIGTERM);
 }
 
 // --- cancellation

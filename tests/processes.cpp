@@ -41,28 +41,6 @@ std::string guard_text() {
   return std::to_string(kHangGuard.count()) + " minutes";
 }
 
-int ms_until(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
-
-/// Waits for `pid` to exit until `deadline`; false when it is still running.
-bool wait_until(pid_t pid, Clock::time_point deadline, int& status) {
-  // Through syscall(2): glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd >= 0) {
-    pollfd p{fd, POLLIN, 0};
-    int r;
-    while ((r = poll(&p, 1, ms_until(deadline))) < 0 && errno == EINTR) {
-    }
-    close(fd);
-    if (r == 0) return false;
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return true;
-}
-
 /// Kills every process of the session rbk leads (its commands run in
 /// process groups of their own, inside that session), so none outlives it.
 void kill_session(pid_t sid) {
@@ -189,7 +167,7 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
   close(out_fd);
   close(err_fd);
   int status = 0;
-  const bool exited = wait_until(pid, Clock::now() + guard, status);
+  const bool exited = reap_until(pid, Clock::now() + guard, status);
   Exit e = decode(status);
   e.out = read_file(out_tmpl);
   e.err = read_file(err_tmpl);
@@ -236,7 +214,7 @@ Exit run_signalled_after(const std::string& dir, const std::vector<std::string>&
   }
   ::close(out[0]);
   int status = 0;
-  if (!wait_until(pid, deadline, status))
+  if (!reap_until(pid, deadline, status))
     hung(pid, command_line(dir, args) + " did not exit", e.out);
   Exit done = decode(status);
   done.out = std::move(e.out);
@@ -315,7 +293,7 @@ Exit PtySession::wait() {
   int status = 0;
   const pid_t pid = pid_;
   pid_ = -1;
-  if (!wait_until(pid, deadline_, status))
+  if (!reap_until(pid, deadline_, status))
     hung(pid, command_ + " did not exit within " + guard_text(), out_);
   Exit e = decode(status);
   e.out = out_;
@@ -350,6 +328,35 @@ std::optional<SupervisorReport> exit_report(std::vector<SupervisorReport> report
   if (reports.size() == 2 && (reports[0].kind != kReportStarted || reports[0].value != exited.pid))
     return std::nullopt;
   return exited;
+}
+
+int ms_until(std::chrono::steady_clock::time_point deadline) {
+  using std::chrono::steady_clock;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+bool reap_until(pid_t pid, std::chrono::steady_clock::time_point deadline, int& status) {
+  // Through syscall(2): glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd p{fd, POLLIN, 0};
+    int r;
+    while ((r = poll(&p, 1, ms_until(deadline))) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    if (r == 0) return false;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return true;
+  }
+  // No pidfd (an old kernel): poll waitpid instead.
+  while (true) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace rbk::test

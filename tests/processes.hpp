@@ -3,6 +3,8 @@
 // pseudo-terminal, so prompts on /dev/tty are answered by the test.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -53,6 +55,13 @@ SupervisorSpec supervisor_spec(const char* script, char* const* envp);
 
 /// The number of pids escaping_children_script() writes.
 inline constexpr int kEscapingPids = 8;
+
+/// Milliseconds left until `deadline`, 0 once it passed (a poll timeout).
+int ms_until(std::chrono::steady_clock::time_point deadline);
+
+/// Waits for our child `pid` to exit until `deadline` and reaps it into
+/// `status`; false when it is still running then.
+bool reap_until(pid_t pid, std::chrono::steady_clock::time_point deadline, int& status);
 
 /// The whitespace-separated whole numbers in `text` (pids in a file).
 std::vector<int> pids_in(const std::string& text);

@@ -232,7 +232,7 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
       "gate",      "answer",         "manual",     "note",          "step_end",
       "cause",     "check",          "rollback",   "escalation",    "call_start",
       "call_end",  "warning",        "resume",     "timeline_note", "severity",
-      "ask"};
+      "ask",       "batch_start",    "batch_end"};
   CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
   for (const auto& type : types) {
     CAPTURE(type);

@@ -18,6 +18,7 @@
 #include "interpreter/runtime/clock.hpp"
 #include "interpreter/runtime/command.hpp"
 #include "interpreter/runtime/operator.hpp"
+#include "interpreter/runtime/ssh.hpp"
 #include "interpreter/runtime/value.hpp"
 #include "interpreter/sema/module_loader.hpp"
 #include "interpreter/syntax/ast.hpp"
@@ -51,6 +52,11 @@ struct EngineContext {
   /// Set by `rbk resume`: the run replays its record before it goes on
   /// (see resume.hpp). Its clock must be `clock`.
   ResumeState* resume = nullptr;
+  /// Runs the commands of steps `on` targets (over SSH); null: such a step fails.
+  TargetRunner* targets = nullptr;
+  /// `--target ID|GROUP`, resolved to host ids: every step `on` targets runs
+  /// only on these (empty: no narrowing).
+  std::set<std::string> target_filter;
 
   std::string run_id;
   std::string record_dir;  // passed to commands as RBK_RECORD_DIR

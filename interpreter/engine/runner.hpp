@@ -3,7 +3,7 @@
 // escalation timers. Internal to the engine; engine.hpp is its interface.
 // The Runner's members are defined by concern: runner.cpp (the run, secrets,
 // captures), runner_commands.cpp, runner_steps.cpp (gates and steps),
-// runner_sections.cpp, escalation.cpp.
+// runner_sections.cpp, runner_targets.cpp (steps `on` targets), escalation.cpp.
 #pragma once
 
 #include <atomic>
@@ -51,6 +51,17 @@ Expected<void, std::string> write_private_file(const std::string& dir, const std
 /// The command_end event of a finished command: what every command's has
 /// (a step's command adds its output files and counts).
 ev::CommandEnd command_end(std::string step, uint64_t seq, const CommandResult& r);
+
+/// The command_end of a step's command: command_end's fields, its output
+/// files and counts, their hashes when it was `watched` to its end here.
+ev::CommandEnd step_command_end(std::string step, uint64_t seq, const CommandResult& r,
+                                const MaskingSink& sink, bool watched, bool evidence);
+
+/// A command's result as a capture reads it.
+CaptureData capture_of(const CommandResult& r);
+
+/// How many targets of a step `on` targets run at once when it does not say.
+inline constexpr size_t kDefaultParallel = 20;
 
 /// One line on why a command failed, for a reason or a notification's `how`.
 std::string describe_failure(const CommandResult& r, Millis timeout);
@@ -197,6 +208,10 @@ class Runner final : public Scope {
     auto it = captures_.find(name);
     return it == captures_.end() ? nullptr : &it->second;
   }
+  const TargetCaptures* target_capture(const std::string& name) const override {
+    auto it = target_captures_.find(name);
+    return it == target_captures_.end() ? nullptr : &it->second;
+  }
   bool cause(const std::string& id) const override {
     auto it = causes_.find(id);
     return it != causes_.end() && it->second;
@@ -320,6 +335,10 @@ class Runner final : public Scope {
   /// environment (it mentions one); empty when it can.
   std::string capture_too_big_for(const std::string& script,
                                   const std::vector<std::string>& too_big) const;
+  /// A command that must not start: the record is broken, or it reads a
+  /// capture too big for its environment (`unreadable`, the reason). Then
+  /// `r` says so and true; else false.
+  bool refused_start(const std::string& unreadable, CommandResult& r) const;
   CommandResult run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
                             ev::Section section, int attempt, bool evidence);
   /// Resuming (ctx_.resume set), for the command whose `start` was just
@@ -359,7 +378,43 @@ class Runner final : public Scope {
   /// Asks the gate of a step whose statements are `stmts` (their commands
   /// are shown, every line, before the question).
   BlockResult pass_gate(const Gate& g, const std::string& step, const std::string& title,
-                        const std::vector<StepStatement>& stmts);
+                        const std::vector<StepStatement>& stmts,
+                        const std::vector<std::string>* targets = nullptr);
+
+  // ------------------------------------------------------------ targets
+  // (runner_targets.cpp)
+  /// One host's part of a step `on` targets.
+  struct TargetRun {
+    std::string host;
+    bool ran = false;  // a command started there
+    bool ok = false;
+    std::string reason;  // why it failed there
+    std::vector<std::pair<std::string, CaptureData>> captures;
+  };
+  /// The hosts `on` names now (rbk.yaml's targets, narrowed by --target),
+  /// each once; or why they cannot be known.
+  Expected<std::vector<const Host*>, std::string> resolve_on(const ast::On& on);
+  /// A step `on` targets: in batches, each behind its own gate, a batch's
+  /// hosts at most `parallel` at once; stops starting batches once more
+  /// targets failed than `max_fail`. `ran_on` gets the hosts where it ran.
+  BlockResult run_on_targets(const ast::On& on, const std::vector<StepStatement>& stmts,
+                             const Gate& g, const std::string& id, const std::string& title,
+                             Mode mode, ev::Section section, bool evidence, bool* gate_passed,
+                             std::vector<std::string>& ran_on);
+  /// Runs the commands of `stmts` on `host` in order, until one fails
+  /// (from a worker thread when several run at once).
+  TargetRun exec_on_target(const Host& host, const std::vector<StepStatement>& stmts, Mode mode,
+                           const std::string& step, ev::Section section, bool evidence,
+                           bool write_ahead);
+  /// One command on `host`, with this target's own earlier captures (`own`).
+  CommandResult run_remote(const Host& host, const ast::Shell& shell, Millis timeout,
+                           const std::string& step, ev::Section section, int attempt, bool evidence,
+                           bool write_ahead,
+                           const std::vector<std::pair<std::string, std::string>>& own);
+  /// A completed step's undo block (`stmts`, as step `id`), on the hosts
+  /// where the step ran, one after another, newest first.
+  BlockResult undo_on_targets(const std::vector<StepStatement>& stmts, const std::string& id,
+                              const std::vector<std::string>& hosts);
   BlockResult gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
                          const std::string& id, const std::string& title, Mode mode,
                          ev::Section section, bool evidence, bool* gate_passed);
@@ -425,6 +480,8 @@ class Runner final : public Scope {
 
   mutable std::mutex state_mu_;  // what the timer thread reads: captures, steps, causes
   std::map<std::string, CaptureData> captures_;
+  std::map<std::string, TargetCaptures> target_captures_;  // captures of steps `on` targets
+  std::mutex seq_mu_;  // the command counter, when a step's targets run at once
   std::vector<std::string> capture_order_;  // names in the order they were made
   std::map<std::string, bool> causes_;
   std::vector<std::string> matched_causes_;  // in the order they were evaluated
@@ -441,7 +498,8 @@ class Runner final : public Scope {
     const ast::Undo* undo = nullptr;
     const ast::Use* use = nullptr;
     const ast::Template* tmpl = nullptr;
-    Runner* called = nullptr;  // a `call` that resolved: its undo stack, in its turn
+    Runner* called = nullptr;          // a `call` that resolved: its undo stack, in its turn
+    std::vector<std::string> targets;  // a step `on` targets: the hosts where it ran
   };
   std::vector<Undo> undo_stack_;
   /// A called runbook that resolved with undo blocks, kept (with what it

@@ -25,29 +25,6 @@ namespace rbk::engine {
 
 using nlohmann::json;
 
-namespace {
-
-// A resume's probe shows the operator how it went, not a log: its last
-// lines, from at most this much output.
-constexpr size_t kProbeOutputLimit = size_t{64} << 10;
-constexpr size_t kProbeOutputLines = 5;
-
-// The last `n` non-empty lines of `text`.
-std::string probe_tail(std::string_view text, size_t n) {
-  std::vector<std::string_view> lines;
-  for (size_t at = 0; at < text.size();) {
-    size_t nl = std::min(text.find('\n', at), text.size());
-    if (nl > at) lines.push_back(text.substr(at, nl - at));
-    at = nl + 1;
-  }
-  std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
-    out += (out.empty() ? "" : "\n") + std::string(lines[i]);
-  return out;
-}
-
-}  // namespace
-
 /// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
 /// not): on the side of refusing a command that may read it.
 bool mentions_variable(std::string_view script, std::string_view name) {
@@ -172,26 +149,42 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   std::string unreadable = capture_too_big_for(shell.text, too_big);
   if (resumed) {
     r = std::move(*resumed);
-  } else if (bus_.is_broken()) {
-    // Nothing runs that the record could not keep (this start included).
-    r.cancelled = true;
-    r.error = "not started: the run record cannot be written";
-  } else if (!unreadable.empty()) {
-    // It would read an empty value where its author expects the capture.
-    r.spawn_failed = true;
-    r.error = unreadable;
-  } else {
+  } else if (!refused_start(unreadable, r)) {
     r = ctx_.runner->run(spec, &sink);
   }
   sink.finish();
   if (!r.ok()) block_all_ok_ = false;
-  ev::CommandEnd end = command_end(qualified(step), seq, r);
+  ev::CommandEnd end = step_command_end(qualified(step), seq, r, sink, !resumed, evidence);
+  bus_.emit(std::move(end));
+  if (write_ahead_) bus_.sync();  // on disk before anything else happens
+  return r;
+}
+
+bool Runner::refused_start(const std::string& unreadable, CommandResult& r) const {
+  if (bus_.is_broken()) {
+    // Nothing runs that the record could not keep (this start included).
+    r.cancelled = true;
+    r.error = "not started: the run record cannot be written";
+    return true;
+  }
+  if (!unreadable.empty()) {
+    // It would read an empty value where its author expects the capture.
+    r.spawn_failed = true;
+    r.error = unreadable;
+    return true;
+  }
+  return false;
+}
+
+ev::CommandEnd step_command_end(std::string step, uint64_t seq, const CommandResult& r,
+                                const MaskingSink& sink, bool watched, bool evidence) {
+  ev::CommandEnd end = command_end(std::move(step), seq, r);
   end.spawn_failed = r.spawn_failed;
   end.stdout_bytes = r.out.total_bytes;
   end.stderr_bytes = r.err.total_bytes;
   end.stdout_file = output_file(seq, Stream::Out);
   end.stderr_file = output_file(seq, Stream::Err);
-  if (!resumed) {
+  if (watched) {
     // A command counted done or failed on resume was not watched to its
     // end here: its files hold what the dead run kept, unhashed.
     end.stdout_sha256 = sink.sha256(Stream::Out);
@@ -199,41 +192,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   }
   if (!r.error.empty()) end.error = r.error;
   if (evidence) end.evidence = true;
-  bus_.emit(std::move(end));
-  if (write_ahead_) bus_.sync();  // on disk before anything else happens
-  return r;
-}
-
-std::optional<CommandResult> Runner::resumed_result(ev::CommandStart& start, ev::Section section,
-                                                    const std::string& step) {
-  ResumeState& resume = *ctx_.resume;
-  auto renumber = [&] {
-    start.seq = ++*seq_;
-    settle_in_flight(start, section, step);
-    bus_.emit(start);
-    if (write_ahead_) bus_.sync();
-  };
-  // An earlier resume ran this one again, under the next number: so does the
-  // replay (as often as it was run again).
-  while (bus_.replaying() && resume.ran_again(start.seq)) renumber();
-  const auto& flying = resume.in_flight();
-  if (flying && flying->seq == start.seq && resume.live()) {
-    // The one that was running when the run died: counted as the operator
-    // decided, or run again under a new number.
-    auto counted = resume.in_flight_result(ctx_.op->user());
-    if (!counted) renumber();
-    return counted;
-  }
-  if (!bus_.replaying()) return std::nullopt;
-  // The record saw it end: it is not run again.
-  auto recorded = resume.recorded_result(start.seq, start.step);
-  if (recorded) return recorded;
-  bus_.diverge("command " + std::to_string(start.seq) + " of step " + start.step +
-               " has no result in the record");
-  CommandResult none;
-  none.cancelled = true;
-  none.error = "not run: the resume diverged";
-  return none;
+  return end;
 }
 
 CommandSpec Runner::command_spec(const std::string& script, Millis timeout, ev::Section section,
@@ -247,80 +206,6 @@ CommandSpec Runner::command_spec(const std::string& script, Millis timeout, ev::
   spec.grace = policy.grace;
   spec.capture_limit = policy.capture_limit;
   return spec;
-}
-
-const StepStatement* Runner::probe_of_step() const {
-  if (!stmts_) return nullptr;
-  for (const auto& s : *stmts_)
-    if (std::holds_alternative<ast::Verify>(*s.stmt)) return &s;
-  for (const auto& s : *stmts_)
-    if (std::holds_alternative<ast::Until>(*s.stmt)) return &s;
-  return nullptr;
-}
-
-void Runner::run_probe(const StepStatement& probe, ev::Section section, const std::string& step,
-                       InFlightQuestion& q) {
-  const auto* verify = std::get_if<ast::Verify>(probe.stmt);
-  const ast::Shell& shell = verify ? verify->shell : std::get<ast::Until>(*probe.stmt).shell;
-  q.probe = bus_.mask(shell.text);
-  CommandVerdict verdict = ctx_.patterns->judge(shell.text);
-  if (verdict.destructive) {
-    // Run before any question and without a gate: it must only read.
-    q.probe_result = "not run: it looks destructive (" + verdict.destructive->pattern->why + ")";
-    return;
-  }
-  // With the probe's own template arguments, as it would run in the step;
-  // bound for the probe only (a `use` binds its arguments when its first
-  // statement runs, maybe after a command this probe comes before).
-  const TemplateBinding* outer = binding_;
-  const bool bound_before = !probe.use || bindings_.count(probe.use) > 0;
-  bind_template(probe);
-  std::vector<std::string> too_big;
-  CommandSpec spec =
-      command_spec(shell.text, ctx_.config->policy.default_timeout, section, step, too_big);
-  binding_ = outer;
-  if (!bound_before) bindings_.erase(probe.use);
-  if (std::string why = capture_too_big_for(shell.text, too_big); !why.empty()) {
-    q.probe_result = bus_.mask("not run: " + why);
-    return;
-  }
-  spec.capture_limit = kProbeOutputLimit;
-  CommandResult r = ctx_.runner->run(spec, nullptr);
-  q.probe_ran = true;
-  q.probe_passed = r.ok();
-  // Masked whole before the tail is taken: a secret cut in two would escape.
-  std::string tail = probe_tail(bus_.mask(r.out.text + r.err.text), kProbeOutputLines);
-  q.probe_result =
-      (r.ok() ? "exit 0" : describe_failure(r, spec.timeout)) + (tail.empty() ? "" : "\n" + tail);
-}
-
-void Runner::settle_in_flight(const ev::CommandStart& start, ev::Section section,
-                              const std::string& step) {
-  ResumeState& resume = *ctx_.resume;
-  if (!resume.asks_at(start)) return;
-  const InFlightCommand& flying = *resume.in_flight();
-  InFlightQuestion q{
-      .step = flying.step, .command = bus_.mask(flying.command), .started = flying.started};
-  ev::Resume& marker = resume.resume_event();
-  if (const StepStatement* probe = probe_of_step()) {
-    run_probe(*probe, section, step, q);
-    marker.probe = ev::Text(q.probe);
-    marker.probe_result = ev::Text(q.probe_result);
-    if (q.probe_ran) marker.probe_passed = q.probe_passed;
-  }
-  std::optional<InFlightAnswer> answer;
-  if (!interrupted()) answer = ctx_.op->in_flight(q);
-  if (!answer || interrupted()) {
-    resume.stop(interrupted());
-    notifier_.discard();                     // nobody is told of a resume that did not happen
-    if (ctx_.cancel) ctx_.cancel->cancel();  // the run unwinds; the replay drops every event
-    return;
-  }
-  resume.decide(*answer == InFlightAnswer::RunAgain ? ev::InFlight::RunAgain
-                : *answer == InFlightAnswer::Done   ? ev::InFlight::Done
-                                                    : ev::InFlight::Failed,
-                ev::Via::Tty);
-  notifier_.release();  // the pages held while the operator decided
 }
 
 std::string Runner::capture_too_big_for(const std::string& script,
@@ -342,7 +227,7 @@ std::string Runner::capture_too_big_for(const std::string& script,
   return {};
 }
 
-void Runner::store_capture(const std::string& name, const CommandResult& r) {
+CaptureData capture_of(const CommandResult& r) {
   CaptureData c;
   c.ran = true;
   c.stdout_text = r.out.text;
@@ -351,6 +236,11 @@ void Runner::store_capture(const std::string& name, const CommandResult& r) {
   c.ok = r.ok();
   c.timed_out = r.timed_out;
   c.duration_ms = count(r.duration);
+  return c;
+}
+
+void Runner::store_capture(const std::string& name, const CommandResult& r) {
+  CaptureData c = capture_of(r);
   if (!ctx_.capture_dir.empty()) {
     if (auto written = write_private_file(capture_dir(), name, c.value()); !written)
       bus_.emit(ev::Warning{.message = "capture " + name + ": " + written.error()});
@@ -508,7 +398,7 @@ BlockResult Runner::exec_call(const ast::Call& c, Mode mode, ev::Section section
   // after the undo stack has been run, or never lead to it.
   if (r.outcome == Outcome::Resolved && mode == Mode::Act && section == ev::Section::Remediate &&
       callee.undo_count() > 0) {
-    undo_stack_.push_back({.step = step, .called = &callee});
+    undo_stack_.push_back({.step = step, .called = &callee, .targets = {}});
     called_runs_.push_back(std::move(called));
   }
   switch (r.outcome) {

@@ -361,8 +361,15 @@ bool Runner::run_undo_stack() {
                             .title = "undo " + it->step,
                             .destructive = g.destructive});
     const Millis started = now();
-    BlockResult r =
-        gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, ev::Section::Undo, false, nullptr);
+    BlockResult r;
+    if (!it->targets.empty()) {
+      // A step `on` targets is undone only where it ran.
+      r = pass_gate(g, id, "undo " + it->step, stmts, &it->targets);
+      if (r.end == BlockEnd::Ok) r = undo_on_targets(stmts, id, it->targets);
+    } else {
+      r = gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, ev::Section::Undo, false,
+                     nullptr);
+    }
     ev::StepEnd step_end{.step = qualified(id),
                          .section = ev::Section::Undo,
                          .title = "undo " + it->step,

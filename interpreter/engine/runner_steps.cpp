@@ -60,7 +60,8 @@ BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Ga
 }
 
 BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std::string& title,
-                              const std::vector<StepStatement>& stmts) {
+                              const std::vector<StepStatement>& stmts,
+                              const std::vector<std::string>* targets) {
   if (g.kind == GateKind::None) return {};
   // A run that is stopping (Ctrl-C, or a record that cannot be written) asks nothing more.
   if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
@@ -98,8 +99,15 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   // so the statements bind the template with the values they will see.
   binding_ = nullptr;
   bindings_.clear();
+  std::string on;  // a batch's gate names every host it covers
+  if (targets) {
+    for (const auto& t : *targets) on += (on.empty() ? "" : ", ") + t;
+    on = format_str(" on {} ({} host{})", on, targets->size(), targets->size() == 1 ? "" : "s");
+  }
   if (question.empty())
-    question = "Run step '" + id + "'" + (title.empty() ? "" : " (" + title + ")") + "?";
+    question = "Run step '" + id + "'" + (title.empty() ? "" : " (" + title + ")") + on + "?";
+  else if (targets)
+    question += " [" + on.substr(4) + "]";
   // The operator's terminal is not the record: mask what the prompt shows.
   question = bus_.mask(question);
   std::vector<ev::Text> commands;  // what passing the gate lets run, exactly
@@ -113,8 +121,10 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
                      .reason = g.reason,
                      .destructive = g.destructive,
                      .expected = expected,
-                     .commands = std::move(commands)});
+                     .commands = std::move(commands),
+                     .targets = targets ? std::optional(*targets) : std::nullopt});
   ev::Answer answer{.step = id, .kind = kind, .by = ctx_.op->user()};
+  if (targets) answer.targets = *targets;
   auto refuse = [&](const std::string& why) {
     answer.passed = false;
     answer.reason = why;
@@ -142,7 +152,14 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
       return {BlockEnd::Refused, recorded->reason ? recorded->reason->value : "refused"};
     }
   }
-  if (ctx_.approve.count(id)) {
+  // --approve STEP approves every target; --approve STEP@HOST one, and a
+  // batch passes when each of its hosts is approved.
+  const bool approved = ctx_.approve.count(id) ||
+                        (targets && !targets->empty() &&
+                         std::all_of(targets->begin(), targets->end(), [&](const std::string& t) {
+                           return ctx_.approve.count(id + "@" + t) > 0;
+                         }));
+  if (approved) {
     answer.answer = {ev::Text("approved on the command line")};
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
       return refuse("rbk.yaml's policy does not allow --approve without a terminal");
@@ -226,7 +243,13 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
   bus_.emit(ev::StepStart{
       .step = qualified(id), .section = section, .title = title, .destructive = g.destructive});
   bool gate_passed = false;
-  BlockResult r = gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
+  const ast::On* on = nullptr;
+  for (const auto& s : stmts)
+    if (const auto* o = std::get_if<ast::On>(s.stmt)) on = o;
+  std::vector<std::string> ran_on;  // a step `on` targets: the hosts where it ran
+  BlockResult r =
+      on ? run_on_targets(*on, stmts, g, id, title, mode, section, evidence, &gate_passed, ran_on)
+         : gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
   if (gate_passed) ++steps_run_;
   StepState s;
   ev::StepStatus status = ev::StepStatus::Ok;
@@ -262,7 +285,7 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
   if ((r.end == BlockEnd::Ok || r.changed) && mode == Mode::Act) {
     for (const auto& st2 : stmts)
       if (const auto* u = std::get_if<ast::Undo>(st2.stmt))
-        undo_stack_.push_back({id, u, st2.use, st2.tmpl});
+        undo_stack_.push_back({id, u, st2.use, st2.tmpl, nullptr, ran_on});
   }
   return r;
 }

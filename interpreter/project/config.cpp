@@ -26,10 +26,10 @@ class ConfigReader : YamlReader {
   void read(const YAML::Node& root, Config& c) {
     if (root.IsNull()) return;  // an empty rbk.yaml: all defaults
     if (!root.IsMap()) return error(root, "rbk.yaml must be a mapping of settings");
-    keys(
-        root,
-        {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint", "report"},
-        "top-level setting");
+    keys(root,
+         {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint", "report",
+          "targets", "ssh"},
+         "top-level setting");
     if (auto n = root["paths"]) {
       auto paths = list_of(n, "paths");
       if (n.IsSequence()) c.runbook_paths.clear();  // a wrong shape keeps the default
@@ -46,6 +46,18 @@ class ConfigReader : YamlReader {
       }
     }
     if (auto n = root["policy"]) read_policy(n, c);
+    if (auto n = root["targets"]) read_targets(file_, n, dir_, c.targets, errors_);
+    if (auto n = root["ssh"]; n && map_of(n, "ssh")) {
+      keys(n, {"config", "connect_timeout"}, "ssh setting");
+      if (auto x = n["config"]) c.ssh.config = path(text(x, "ssh.config"));
+      if (auto x = n["connect_timeout"]) {
+        auto d = duration(x, "ssh.connect_timeout");
+        if (d && *d < std::chrono::seconds(1))
+          error(x, "ssh.connect_timeout is at least 1s", "e.g. connect_timeout: 10s");
+        else if (d)
+          c.ssh.connect_timeout = *d;
+      }
+    }
     if (auto n = root["lint"]) read_lint(n, c);
     if (auto n = root["report"]) {
       if (map_of(n, "report")) {

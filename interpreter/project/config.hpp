@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "interpreter/base/diagnostic.hpp"
+#include "interpreter/project/targets.hpp"
 
 namespace rbk {
 
@@ -43,6 +44,12 @@ struct LintConfig {
   std::optional<std::vector<std::string>> required_sections;  // unset: the default list
 };
 
+/// How rbk runs the OpenSSH client for steps `on` targets (`ssh:`).
+struct SshSettings {
+  std::string config;  // `ssh -F FILE` (absolute); empty: ssh reads ~/.ssh/config as usual
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+};
+
 /// The whole configuration; defaults apply where rbk.yaml says nothing.
 struct Config {
   std::string path;                        // the rbk.yaml read ("" when none was found)
@@ -59,6 +66,8 @@ struct Config {
   std::vector<std::string> redact;  // RE2 patterns masked in output and the record
   std::string report_template;      // `report: template:`, absolute; "" for the default
   LintConfig lint;
+  Targets targets;  // the hosts steps can run on, and their groups
+  SshSettings ssh;
 };
 
 /// Parses rbk.yaml text. `dir` is where relative paths in it are anchored

@@ -3,6 +3,8 @@
 // each as one JSON line (event_json.hpp, the one place that writes and reads
 // them), the terminal renders them, `--json` prints them, and fixtures are
 // recorded from them. docs/record.md documents every event and field.
+// Longer than most files: every event is here, in one variant, so that a
+// new one is documented, masked and validated in one place.
 #pragma once
 
 #include <cstdint>
@@ -259,10 +261,12 @@ struct CommandStart {
   int64_t timeout_ms = 0;
   int attempt = 1;
   std::optional<std::vector<std::string>> env{};  // names only
+  std::optional<std::string> target{};            // a step `on` targets: the host it runs on
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("step", s.step), f("seq", s.seq), f("command", s.command), f("line", s.line),
-        f("timeout_ms", s.timeout_ms), f("attempt", s.attempt), f("env", s.env);
+        f("timeout_ms", s.timeout_ms), f("attempt", s.attempt), f("env", s.env),
+        f("target", s.target);
   }
 };
 
@@ -288,7 +292,8 @@ struct CommandEnd {
   std::optional<std::string> stdout_sha256{};
   std::optional<std::string> stderr_sha256{};
   std::optional<bool> evidence{};
-  std::optional<Text> output{};  // only for a secret's command: why it is not recorded
+  std::optional<Text> output{};         // only for a secret's command: why it is not recorded
+  std::optional<std::string> target{};  // as in its command_start
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("step", s.step), f("seq", s.seq), f("exit", s.exit), f("signal", s.signal),
@@ -297,7 +302,7 @@ struct CommandEnd {
         f("stdout_bytes", s.stdout_bytes), f("stderr_bytes", s.stderr_bytes),
         f("stdout_file", s.stdout_file), f("stderr_file", s.stderr_file),
         f("stdout_sha256", s.stdout_sha256), f("stderr_sha256", s.stderr_sha256),
-        f("evidence", s.evidence), f("output", s.output);
+        f("evidence", s.evidence), f("output", s.output), f("target", s.target);
   }
 };
 
@@ -311,10 +316,12 @@ struct Gate {
   bool destructive = false;
   Text expected{};
   std::vector<Text> commands{};
+  std::optional<std::vector<std::string>> targets{};  // a batch's gate: the hosts it covers
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("step", s.step), f("kind", s.kind), f("prompt", s.prompt), f("reason", s.reason),
-        f("destructive", s.destructive), f("expected", s.expected), f("commands", s.commands);
+        f("destructive", s.destructive), f("expected", s.expected), f("commands", s.commands),
+        f("targets", s.targets);
   }
 };
 
@@ -325,13 +332,14 @@ struct Answer {
   GateKind kind = GateKind::Confirm;
   std::string by{};
   bool passed = false;
-  std::optional<Via> via{};              // when passed
-  std::optional<Text> reason{};          // when not passed
-  std::optional<OrNull<Text>> answer{};  // when asked or approved; null: no answer
+  std::optional<Via> via{};                           // when passed
+  std::optional<Text> reason{};                       // when not passed
+  std::optional<OrNull<Text>> answer{};               // when asked or approved; null: no answer
+  std::optional<std::vector<std::string>> targets{};  // a batch's gate: the hosts it covers
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("step", s.step), f("kind", s.kind), f("by", s.by), f("passed", s.passed), f("via", s.via),
-        f("reason", s.reason), f("answer", s.answer);
+        f("reason", s.reason), f("answer", s.answer), f("targets", s.targets);
   }
 };
 
@@ -502,6 +510,36 @@ struct CallEnd {
   }
 };
 
+/// A step `on` targets starts a batch: the hosts it runs on (at most
+/// `parallel` at once), after the batch's gate.
+struct BatchStart {
+  static constexpr std::string_view kType = "batch_start";
+  std::string step{};
+  int batch = 1;  // from 1
+  int batches = 1;
+  std::vector<std::string> targets{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("batch", s.batch), f("batches", s.batches), f("targets", s.targets);
+  }
+};
+
+/// A batch is over: where the step succeeded and where it failed.
+struct BatchEnd {
+  static constexpr std::string_view kType = "batch_end";
+  std::string step{};
+  int batch = 1;
+  std::vector<std::string> ok{};
+  std::vector<std::string> failed{};
+  /// More targets failed than `max_fail` allows: no further batch starts.
+  bool stopped = false;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("batch", s.batch), f("ok", s.ok), f("failed", s.failed),
+        f("stopped", s.stopped);
+  }
+};
+
 /// Something the operator should know that does not stop the run.
 struct Warning {
   static constexpr std::string_view kType = "warning";
@@ -563,7 +601,7 @@ struct TimelineNote {
 using Body = std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal,
                           NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Ask,
                           Note, StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation,
-                          CallStart, CallEnd, Warning, Resume, TimelineNote>;
+                          CallStart, CallEnd, BatchStart, BatchEnd, Warning, Resume, TimelineNote>;
 
 }  // namespace ev
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,15 @@ struct CommandSpec {
   size_t capture_limit = size_t{1} << 20;
   /// Directory to run in; empty means the caller's working directory.
   std::string working_dir;
+  /// The shell's standard input. Set: stdin is a pipe that rbk feeds with
+  /// these bytes (any bytes, NUL included) as the shell reads them, never
+  /// blocking the loop that reads the output and keeps the deadline; the pipe
+  /// stays open, without end of file, until the shell has exited (or a
+  /// timeout or cancel stops it), and is closed then: a program that treats
+  /// end of file as "rbk is gone" (a remote side behind ssh) keeps running
+  /// while the command does. A shell that exits without reading it all is not
+  /// an error; the rest is dropped. Unset: stdin is /dev/null.
+  std::optional<std::string> input;
 };
 
 /// Which output stream a chunk came from.

@@ -261,6 +261,26 @@ Eval<Value> evaluate(const ast::Expr& e, const Scope& scope) {
         return Value::of_bool(scope.step_field(obj.name, e.name));
       if (obj.kind == ExprKind::Name)
         if (const CaptureData* c = scope.capture(obj.name)) return capture_field(e, obj.name, *c);
+      if (obj.kind == ExprKind::Name)
+        if (const TargetCaptures* t = scope.target_capture(obj.name)) {
+          // The sets a later step can run on: where the command ran, and how.
+          std::vector<Value> hosts;
+          for (const auto& [host, c] : *t) {
+            if (e.name == "targets" || (e.name == "ok_targets" && c.ok) ||
+                (e.name == "failed_targets" && !c.ok))
+              hosts.push_back(Value::of_text(host));
+          }
+          return Value::of_list(std::move(hosts));
+        }
+      if (obj.kind == ExprKind::Index && obj.items.at(0)->kind == ExprKind::Name)
+        if (const TargetCaptures* t = scope.target_capture(obj.items[0]->name)) {
+          auto host = evaluate(*obj.items.at(1), scope);
+          if (!host) return host;
+          const std::string id = to_display(*host);
+          for (const auto& [h, c] : *t)
+            if (h == id) return capture_field(e, obj.items[0]->name, c);
+          return Value{};  // it did not run there: empty, as a step that did not run
+        }
       auto v = evaluate(obj, scope);
       if (!v) return v;
       return json_member(e, *v);

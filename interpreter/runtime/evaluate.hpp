@@ -28,6 +28,9 @@ struct CaptureData {
   std::string value() const;
 };
 
+/// A capture of a step `on` targets: one result per host it ran on.
+using TargetCaptures = std::vector<std::pair<std::string, CaptureData>>;
+
 /// What names mean at run time. The engine implements it.
 class Scope {
  public:
@@ -36,6 +39,11 @@ class Scope {
   virtual std::optional<Value> variable(const std::string& name) const = 0;
   /// A capture (nullptr when `name` is not a capture of this runbook).
   virtual const CaptureData* capture(const std::string& name) const = 0;
+  /// A capture made by a step `on` targets: host id → its result, in the
+  /// order the targets ended; nullptr when `name` is not one (or not made yet).
+  virtual const TargetCaptures* target_capture(const std::string& /*name*/) const {
+    return nullptr;
+  }
   /// Whether cause ID matched (false when unknown or not evaluated yet).
   virtual bool cause(const std::string& id) const = 0;
   /// step.ID.FIELD (ran, ok, failed, skipped, refused); false when not run yet.

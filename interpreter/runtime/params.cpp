@@ -125,6 +125,29 @@ Expected<Value, std::string> convert_param(const ast::Param& p, const std::strin
       }
       return Value::of_list(std::move(items));
     }
+    case ast::TypeKind::Targets: {
+      // Host and group names, checked against rbk.yaml's targets when a
+      // step runs on them (resolve_targets); here only their shape.
+      std::vector<Value> names;
+      size_t start = 0;
+      while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        std::string name(
+            trim(std::string_view(text).substr(
+                     start, comma == std::string::npos ? std::string::npos : comma - start),
+                 " \t"));
+        bool shape = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+        });
+        if (!shape)
+          return fail("'" + text +
+                      "' is not a list of host or group names (e.g. web or web-1,db-1)");
+        names.push_back(Value::of_text(std::move(name)));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return Value::of_list(std::move(names));
+    }
   }
   return fail(std::string("unknown parameter type"));
 }
@@ -138,7 +161,11 @@ std::vector<const ast::Param*> declared_params(const ast::Runbook& rb) {
 
 Value default_value(const ast::Param& p) {
   if (!p.default_value) return {};
-  return literal_value(*p.default_value);
+  Value v = literal_value(*p.default_value);
+  // `param hosts : targets = "web"`: one name is a list of one.
+  if (p.type.kind == ast::TypeKind::Targets && v.kind != ValueKind::List)
+    return Value::of_list({std::move(v)});
+  return v;
 }
 
 BoundParams bind_params(const ast::Runbook& rb, const std::vector<ParamArg>& args) {

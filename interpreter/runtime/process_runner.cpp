@@ -70,6 +70,32 @@ milliseconds clamp(milliseconds d) {
   return std::clamp(d, milliseconds{0}, kLongest);
 }
 
+// write() that cannot kill rbk with SIGPIPE when the pipe's readers are gone
+// (a shell may exit without reading its input): rbk's CLI ignores SIGPIPE
+// during a run, but a runner must not depend on its caller for that. The
+// signal is blocked on this thread for the call, and one the call raised
+// (sent to this thread) is taken back before the mask is restored; what is
+// left is EPIPE.
+ssize_t write_without_sigpipe(int fd, const char* data, size_t size) {
+  sigset_t pipe_only, old;
+  ::sigemptyset(&pipe_only);
+  ::sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  sigset_t pending;
+  ::sigpending(&pending);
+  bool was_pending = ::sigismember(&pending, SIGPIPE) == 1;  // someone else's: left alone
+  ssize_t n = ::write(fd, data, size);
+  int saved = errno;
+  if (n == -1 && saved == EPIPE && !was_pending) {
+    timespec now{};
+    while (::sigtimedwait(&pipe_only, nullptr, &now) == -1 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return n;
+}
+
 // waitpid() that survives signal handlers installed without SA_RESTART.
 int reap(pid_t pid) {
   int status = 0;
@@ -106,7 +132,8 @@ class Session {
       } catch (const std::exception& e) {
         note(std::string("internal error while running the command: ") + e.what());
       }
-      if (idle_) {  // clean and waiting: the next command may use it
+      close_input();  // closed already, unless the loop threw
+      if (idle_) {    // clean and waiting: the next command may use it
         spawner_.give_back(sup_);
       } else if (sup_.pid > 0) {  // the loop did not see the supervisor exit: make it stop
         sup_.channel.reset();
@@ -200,11 +227,13 @@ class Session {
     s.working_dir = spec_.working_dir.empty() ? nullptr : spec_.working_dir.c_str();
     s.grace = clamp(spec_.grace);
     s.kill_window = kKillWindow;
+    s.stdin_pipe = spec_.input.has_value();
     auto started = spawner_.start(s);
     if (!started) return fail(started.error());
     sup_ = std::move(*started);
     out_.fd = std::move(sup_.out);
     err_.fd = std::move(sup_.err);
+    in_ = std::move(sup_.in);
     due_ = start_ + clamp(spec_.timeout);
     return true;
   }
@@ -213,15 +242,18 @@ class Session {
 
   void loop() {
     while (phase_ != Phase::Done) {
-      std::array<pollfd, 4> fds{};
+      std::array<pollfd, 5> fds{};
       size_t n = 0;
-      auto watch = [&](int fd) {
+      auto watch = [&](int fd, short events = POLLIN) {
         if (fd < 0) return -1;
-        fds[n] = {fd, POLLIN, 0};
+        fds[n] = {fd, events, 0};
         return static_cast<int>(n++);
       };
       int out = watch(out_.fd.get());
       int err = watch(err_.fd.get());
+      // Only while bytes are left: once all are written the pipe stays open
+      // (no end of file) but is not watched, as it would always be writable.
+      int in = input_left() > 0 ? watch(in_.get(), POLLOUT) : -1;
       int channel = idle_ ? -1 : watch(sup_.channel.get());
       // The token stays readable once cancelled: watched only while a cancel
       // still changes something.
@@ -234,6 +266,7 @@ class Session {
       }
       if (out >= 0 && fds[static_cast<size_t>(out)].revents) read(out_);
       if (err >= 0 && fds[static_cast<size_t>(err)].revents) read(err_);
+      if (in >= 0 && fds[static_cast<size_t>(in)].revents) write_input();
       if (channel >= 0 && fds[static_cast<size_t>(channel)].revents) on_channel();
       if (cancel >= 0 && fds[static_cast<size_t>(cancel)].revents) on_cancel();
       on_time(Steady::now());
@@ -313,6 +346,32 @@ class Session {
 
   bool pipes_open() const { return out_.fd.get() >= 0 || err_.fd.get() >= 0; }
 
+  // Bytes of spec.input not written yet; 0 once the stdin pipe is closed.
+  size_t input_left() const {
+    return in_.get() >= 0 && spec_.input ? spec_.input->size() - input_at_ : 0;
+  }
+
+  // As much of the rest of the input as the pipe takes now (it is
+  // nonblocking). POLLERR, too, lands here: write() then says why.
+  void write_input() {
+    ssize_t n = write_without_sigpipe(in_.get(), spec_.input->data() + input_at_, input_left());
+    if (n > 0) {
+      input_at_ += static_cast<size_t>(n);
+      return;
+    }
+    if (n == -1 && (errno == EINTR || errno == EAGAIN)) return;
+    // EPIPE: nothing reads the pipe any more (the shell exited, or closed
+    // its stdin), so nothing can: the rest is dropped, which is not an error.
+    in_.reset();
+  }
+
+  // End of file on the shell's stdin, once the shell has exited (on its own
+  // or stopped; what it left running may still read and sees the end now)
+  // or the supervisor is done. Not when a stop is only asked for: a `cat`
+  // would end on the end of file before the TERM, and a timed-out command
+  // look like one that finished. Closing twice is a no-op.
+  void close_input() { in_.reset(); }
+
   void on_channel() {
     SupervisorReport report;
     ssize_t n = ::recv(sup_.channel.get(), &report, sizeof report, MSG_DONTWAIT);
@@ -337,6 +396,7 @@ class Session {
 
   void on_shell_exit(const SupervisorReport& report) {
     shell_ended_ = true;
+    close_input();
     if (report.pid > 0) result_.pid = report.pid;
     if (report.value == CLD_EXITED)
       result_.exit_code = report.status;
@@ -406,6 +466,7 @@ class Session {
   // The supervisor is done with the command (exited, or idle): only the
   // pipes may still be open.
   void supervisor_done() {
+    close_input();
     if (!shell_ended_ && !result_.spawn_failed) note("lost the command's exit status");
     enter(pipes_open() ? Phase::Closing : Phase::Done, Steady::now() + kPipeCloseWindow);
   }
@@ -420,6 +481,8 @@ class Session {
   OutputSink* sink_;
   CancelToken* cancel_;
   Reader out_, err_;
+  UniqueFd in_;          // the write end of the shell's stdin pipe, with spec.input
+  size_t input_at_ = 0;  // how much of spec.input was written to it
   SupervisorHandle sup_;
   Phase phase_ = Phase::Running;
   Reason reason_ = Reason::None;

@@ -5,9 +5,10 @@
 //
 // Subprocess discipline (the reasons are in process_runner.cpp and
 // supervisor.cpp):
-// - the shell gets its own process group, stdin from /dev/null, stdout and
-//   stderr as pipes, an empty signal mask, default signal dispositions and no
-//   file descriptors but 0, 1 and 2;
+// - the shell gets its own process group, stdin from /dev/null (or a pipe
+//   fed with spec.input, open until the shell exits), stdout and stderr as
+//   pipes, an empty signal mask, default signal dispositions and no file
+//   descriptors but 0, 1 and 2;
 // - the supervisor is the child subreaper of everything the command starts:
 //   a process that leaves the group (setsid, setpgid, a double fork) is still
 //   found, by walking /proc/<pid>/task/<tid>/children from the supervisor

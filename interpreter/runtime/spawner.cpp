@@ -175,7 +175,7 @@ bool send_request(int sock, const Request& req, const CommandFds& fds, const std
   int list[kMaxFds];
   size_t nfds = 0;
   if (req.has_channel) list[nfds++] = fds.theirs.get();
-  for (int fd : {fds.null_in.get(), fds.out_write.get(), fds.err_write.get()}) list[nfds++] = fd;
+  for (int fd : {fds.in_read.get(), fds.out_write.get(), fds.err_write.get()}) list[nfds++] = fd;
   if (req.has_dir) list[nfds++] = fds.dir.get();
   alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
   iovec iov{const_cast<Request*>(&req), sizeof req};

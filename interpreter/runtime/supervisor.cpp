@@ -54,11 +54,11 @@ namespace {
 using supervisor_detail::kChildChannel;
 using supervisor_detail::kChildDir;
 using supervisor_detail::kChildErr;
-using supervisor_detail::kChildNull;
+using supervisor_detail::kChildIn;
 using supervisor_detail::kChildOut;
 
 // What supervise() runs: the command, its descriptors at the fixed numbers
-// (kChildNull… kChildChannel; the directory only when `has_dir`).
+// (kChildIn… kChildChannel; the directory only when `has_dir`).
 struct Plan {
   supervisor_detail::CommandPlan command;
   bool has_dir;
@@ -419,9 +419,13 @@ int set_up_process(const Plan& plan) {
   // Descriptors first: a copy of another command's channel kept here would
   // hide rbk's death from that command's supervisor. Its own stdio becomes
   // /dev/null, so that it never holds rbk's terminal or output pipe.
-  int keep[5] = {kChildChannel, kChildNull, kChildOut, kChildErr, plan.has_dir ? kChildDir : -1};
+  int keep[5] = {kChildChannel, kChildIn, kChildOut, kChildErr, plan.has_dir ? kChildDir : -1};
   close_all_but(keep);
-  for (int fd = 0; fd <= 2; ++fd) ::dup2(kChildNull, fd);
+  // Not a copy of the shell's stdin, which may be a pipe: a supervisor that
+  // serves further commands would hold this one's open all its life.
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd <= 2; ++fd) ::dup2(null_fd >= 0 ? null_fd : kChildIn, fd);
+  if (null_fd > 2) ::close(null_fd);
 
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   ::prctl(PR_SET_NAME, "rbk-supervise", 0, 0, 0);
@@ -461,7 +465,7 @@ bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
                          const_cast<char* const*>(argv), plan.command.envp);
   // The shell holds the output pipes now; end of file on them must depend on
   // the command's processes only.
-  for (int fd : {kChildOut, kChildErr, kChildNull}) ::close(fd);
+  for (int fd : {kChildOut, kChildErr, kChildIn}) ::close(fd);
   if (plan.has_dir) ::close(kChildDir);
   if (rc != 0) {
     send_report(s.channel, kReportSpawnFailed, rc);
@@ -571,7 +575,8 @@ const SpawnObjects& spawn_objects() {
     // The shell: its own process group; default dispositions and an empty
     // mask (ignored and blocked signals survive exec: a caller that blocks
     // TERM would make the command deaf to the timeout's TERM); stdin from
-    // /dev/null, stdout and stderr to the pipes, no other descriptor.
+    // /dev/null or rbk's input pipe, stdout and stderr to the pipes, no
+    // other descriptor.
     sigset_t all, none;
     // Every bit, not sigfillset(): that leaves out glibc's internal signals
     // (32 and 33), and glibc's posix_spawn() then hands them to the program
@@ -590,7 +595,7 @@ const SpawnObjects& spawn_objects() {
     if (!rc) rc = ::posix_spawnattr_setsigmask(&o.attr, &none);
     if (!rc) rc = ::posix_spawn_file_actions_addfchdir_np(&o.in_dir, kChildDir);
     for (posix_spawn_file_actions_t* a : {&o.here, &o.in_dir}) {
-      if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildNull, 0);
+      if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildIn, 0);
       if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildOut, 1);
       if (!rc) rc = ::posix_spawn_file_actions_adddup2(a, kChildErr, 2);
       if (!rc) rc = ::posix_spawn_file_actions_addclosefrom_np(a, 3);
@@ -623,7 +628,7 @@ bool move_to_fixed(const int (&fds)[4], int channel) noexcept {
   // Each one above them all first, then down to its number, so that none
   // is overwritten before it was copied; the originals and the copies are
   // closed (a copy kept would hold a pipe open).
-  const int to[5] = {kChildNull, kChildOut, kChildErr, kChildDir, kChildChannel};
+  const int to[5] = {kChildIn, kChildOut, kChildErr, kChildDir, kChildChannel};
   const int from[5] = {fds[0], fds[1], fds[2], fds[3], channel};
   int high[5] = {-1, -1, -1, -1, -1};
   for (int i = 0; i < 5; ++i) {
@@ -695,8 +700,18 @@ Expected<void, std::string> prepare_command(const SupervisorSpec& spec, CommandF
     fds.ours.reset(above_stdio(pair[0]));
     fds.theirs.reset(above_stdio(pair[1]));
   }
-  fds.null_in.reset(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-  if ((new_channel && (fds.ours.get() < 0 || fds.theirs.get() < 0)) || fds.null_in.get() < 0) {
+  if (spec.stdin_pipe) {
+    // Close-on-exec like every end rbk holds: only the shell (through the
+    // supervisor) gets the read end, and no process but rbk the write end,
+    // or the shell's end of file would wait for that process too.
+    if (!make_pipe(fds.in_read, fds.in_write)) {
+      return fail("cannot set up the command's input: " + errno_text(errno));
+    }
+    ::fcntl(fds.in_write.get(), F_SETFL, O_NONBLOCK);  // rbk's loop must never block on it
+  } else {
+    fds.in_read.reset(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  }
+  if ((new_channel && (fds.ours.get() < 0 || fds.theirs.get() < 0)) || fds.in_read.get() < 0) {
     return fail("cannot set up the command's supervisor: " + errno_text(errno));
   }
   if (spec.working_dir) {
@@ -716,7 +731,7 @@ Expected<void, std::string> prepare_command(const SupervisorSpec& spec, CommandF
 ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds) {
   return ChildStart{
       .channel = fds.theirs.get(),
-      .fds = {fds.null_in.get(), fds.out_write.get(), fds.err_write.get(), fds.dir.get()},
+      .fds = {fds.in_read.get(), fds.out_write.get(), fds.err_write.get(), fds.dir.get()},
       .command = {.script = spec.script,
                   .envp = spec.envp,
                   .grace_ms = to_ms(spec.grace),
@@ -732,6 +747,7 @@ SupervisorHandle hand_over(CommandFds& fds, pid_t pid) {
   handle.channel = std::move(fds.ours);
   handle.out = std::move(fds.out_read);
   handle.err = std::move(fds.err_read);
+  handle.in = std::move(fds.in_write);
   return handle;
 }
 

@@ -122,6 +122,9 @@ struct SupervisorSpec {
   /// Find children by scanning /proc, as on a kernel without
   /// /proc/PID/task/TID/children (the fallback; tests use it).
   bool scan_for_children = false;
+  /// The shell's stdin is a pipe whose write end rbk gets (SupervisorHandle::in)
+  /// instead of /dev/null.
+  bool stdin_pipe = false;
 };
 
 /// A running supervisor, as rbk holds it. Every descriptor is close-on-exec.
@@ -133,6 +136,9 @@ struct SupervisorHandle {
   UniqueFd channel;
   /// Read ends of the command's stdout and stderr (nonblocking).
   UniqueFd out, err;
+  /// Write end of the shell's stdin (nonblocking) with SupervisorSpec::stdin_pipe,
+  /// else none. Only rbk holds it: closing it is the shell's end of file.
+  UniqueFd in;
 };
 
 /// Forks the supervisor, which starts the shell. Everything the child needs

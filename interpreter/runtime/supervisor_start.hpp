@@ -17,7 +17,7 @@ namespace rbk::supervisor_detail {
 /// Where the child's descriptors are moved before the shell starts: the
 /// spawn objects are built once for these numbers, so a child never has to
 /// build them (that allocates).
-inline constexpr int kChildNull = 3;
+inline constexpr int kChildIn = 3;  // the shell's stdin: /dev/null or a pipe's read end
 inline constexpr int kChildOut = 4;
 inline constexpr int kChildErr = 5;
 inline constexpr int kChildDir = 6;
@@ -40,15 +40,16 @@ const SpawnObjects& spawn_objects();
 /// The descriptors of one command, as rbk prepares them.
 struct CommandFds {
   UniqueFd ours, theirs;         // the channel: rbk's end, the supervisor's end
-  UniqueFd null_in;              // the shell's stdin
+  UniqueFd in_read;              // the shell's stdin: /dev/null, or the read end of a pipe
+  UniqueFd in_write;             // that pipe's write end (rbk's), or none
   UniqueFd out_read, out_write;  // stdout pipe
   UniqueFd err_read, err_write;  // stderr pipe
   UniqueFd dir;                  // the working directory (O_PATH), or none
 };
 
 /// Creates the pipes, the channel (unless `new_channel` is false: an idle
-/// supervisor keeps its own), /dev/null and opens the working directory;
-/// or says why it cannot.
+/// supervisor keeps its own), the stdin pipe or /dev/null and opens the
+/// working directory; or says why it cannot.
 Expected<void, std::string> prepare_command(const SupervisorSpec& spec, CommandFds& fds,
                                             bool new_channel = true);
 

@@ -157,6 +157,16 @@ void Checker::check_param_type(const Param& p) {
     case TypeKind::Duration:
       if (d.kind != ExprKind::Duration) bad("a duration such as 30s");
       break;
+    case TypeKind::Targets:
+      if (d.kind == ExprKind::String && !d.string.has_interpolation()) break;
+      if (d.kind != ExprKind::List) {
+        bad("a host or group name such as \"web\", or a list of them");
+        break;
+      }
+      for (const auto& i : d.items)
+        if (i->kind != ExprKind::String)
+          error(i->span, "targets are host or group names in quotes", "e.g. [\"web\", \"db-1\"]");
+      break;
     case TypeKind::List:
       if (d.kind != ExprKind::List) {
         bad("a list such as [a, b]");
@@ -248,6 +258,11 @@ void Checker::declare_id(const Ident& id, const char* what) {
 }
 
 void Checker::declare_captures(const Body& b, const std::string& owner) {
+  // A step `on` targets makes each of its captures once per target (its
+  // undo block too, which runs where the step ran).
+  const bool outer_fanout = declaring_fanout_;
+  for (const auto& st : b.items)
+    if (std::holds_alternative<On>(st)) declaring_fanout_ = true;
   for (const auto& st : b.items) {
     if (const auto* r = std::get_if<Run>(&st); r && r->capture) {
       const Ident& c = *r->capture;
@@ -261,6 +276,7 @@ void Checker::declare_captures(const Body& b, const std::string& owner) {
       }
       if (clashes(c, "capture")) continue;
       captures_[c.name] = CaptureInfo{c.span, owner, false, declaring_signal_};
+      captures_[c.name].per_target = declaring_fanout_;
     }
     if (const auto* a = std::get_if<Ask>(&st)) {
       // An answer is a name like a capture: it exists after its statement.
@@ -294,6 +310,7 @@ void Checker::declare_captures(const Body& b, const std::string& owner) {
       }
     }
   }
+  declaring_fanout_ = outer_fanout;
 }
 
 const Template* Checker::find_template(const Use& u) const {

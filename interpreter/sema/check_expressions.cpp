@@ -41,6 +41,7 @@ TypeInfo Checker::param_type(const Param& p) {
     case TypeKind::Duration:
       return {Ty::Duration, nullptr};
     case TypeKind::List:
+    case TypeKind::Targets:
       return {Ty::List, nullptr};
     case TypeKind::Enum:
       return {Ty::String, &p};
@@ -84,6 +85,12 @@ TypeInfo Checker::name_type(const Expr& e) {
             "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
     }
     if (c->second.ask) return param_type(*c->second.ask);
+    if (c->second.per_target) {
+      error(e.span, "capture '" + n + "' has one result per target",
+            "read one target's with " + n + "[\"HOST\"].stdout, or the sets " + n +
+                ".ok_targets and " + n + ".failed_targets");
+      return {};
+    }
     return {Ty::String, nullptr};
   }
   if (auto m = messages_.find(n); m != messages_.end()) return message_type(e, *m->second);
@@ -113,6 +120,31 @@ TypeInfo Checker::name_type(const Expr& e) {
             : hint);
   return {};
 }
+
+namespace {
+
+/// The type a capture's field reads as (`.json`: unknown until run time).
+TypeInfo field_type(CaptureField f) {
+  switch (f) {
+    case CaptureField::Stdout:
+    case CaptureField::Stderr:
+      return {Ty::String, nullptr};
+    case CaptureField::Exit:
+      return {Ty::Number, nullptr};
+    case CaptureField::Ok:
+    case CaptureField::TimedOut:
+      return {Ty::Bool, nullptr};
+    case CaptureField::Duration:
+      return {Ty::Duration, nullptr};
+    case CaptureField::Lines:
+      return {Ty::List, nullptr};
+    case CaptureField::Json:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
 
 TypeInfo Checker::member_type(const Expr& e) {
   const Expr& obj = *e.items.at(0);
@@ -150,8 +182,22 @@ TypeInfo Checker::member_type(const Expr& e) {
     error(e.span, "step." + e.name + " needs a field", "e.g. step." + e.name + ".ok");
     return {};
   }
+  // capture["HOST"].field, for a capture made on targets
+  if (obj.kind == ExprKind::Index && obj.items.at(0)->kind == ExprKind::Name) {
+    auto c = captures_.find(obj.items[0]->name);
+    if (c != captures_.end() && c->second.per_target) {
+      if (obj.items.size() > 1) {
+        TypeInfo idx = type_of(*obj.items[1]);
+        if (idx.ty != Ty::String && idx.ty != Ty::Unknown)
+          error(obj.items[1]->span, "a target is named by its host id, in quotes",
+                "e.g. " + c->first + "[\"web-2\"].stdout");
+      }
+      return per_target_field(e, c->first, true);
+    }
+  }
   // capture.field
   if (auto c = captures_.find(obj.name); obj.kind == ExprKind::Name && c != captures_.end()) {
+    if (c->second.per_target) return per_target_field(e, c->first, false);
     name_type(obj);
     if (c->second.ask) {
       error(e.span, "answer '" + obj.name + "' has no fields",
@@ -159,24 +205,7 @@ TypeInfo Checker::member_type(const Expr& e) {
       return {};
     }
     const std::string& f = e.name;
-    if (auto field = capture_field(f)) {
-      switch (*field) {
-        case CaptureField::Stdout:
-        case CaptureField::Stderr:
-          return {Ty::String, nullptr};
-        case CaptureField::Exit:
-          return {Ty::Number, nullptr};
-        case CaptureField::Ok:
-        case CaptureField::TimedOut:
-          return {Ty::Bool, nullptr};
-        case CaptureField::Duration:
-          return {Ty::Duration, nullptr};
-        case CaptureField::Lines:
-          return {Ty::List, nullptr};
-        case CaptureField::Json:
-          return {};
-      }
-    }
+    if (auto field = capture_field(f)) return field_type(*field);
     std::string hint = did_you_mean(f, capture_field_names());
     error(e.span, "unknown capture field '" + f + "'",
           hint.empty() ? "captures have " + fields(capture_field_names()) : hint);
@@ -192,6 +221,31 @@ TypeInfo Checker::member_type(const Expr& e) {
   }
   error(e.span, std::string("'.") + e.name + "' on " + ty_name(base.ty),
         "only captures have fields; .json gives access to parsed JSON output");
+  return {};
+}
+
+TypeInfo Checker::per_target_field(const Expr& e, const std::string& capture, bool target) {
+  const CaptureInfo& c = captures_.at(capture);
+  if (!at_start_ && !c.defined)
+    error(e.span,
+          "capture '" + capture + "' is used before step '" + c.step + "' defines it (at " +
+              c.span.where() + ")",
+          "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
+  static const std::vector<std::string> sets{"ok_targets", "failed_targets", "targets"};
+  const std::string& f = e.name;
+  if (!target) {
+    if (std::find(sets.begin(), sets.end(), f) != sets.end()) return {Ty::List, nullptr};
+    std::string hint = did_you_mean(f, sets);
+    error(e.span, "capture '" + capture + "' has one result per target",
+          hint.empty() ? "read one target's with " + capture + "[\"HOST\"]." + f +
+                             ", or the sets " + fields(sets)
+                       : hint);
+    return {};
+  }
+  if (auto field = capture_field(f)) return field_type(*field);
+  std::string hint = did_you_mean(f, capture_field_names());
+  error(e.span, "unknown capture field '" + f + "'",
+        hint.empty() ? "captures have " + fields(capture_field_names()) : hint);
   return {};
 }
 

@@ -103,6 +103,9 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
               error(x.span, "'on failure' has no effect in finally",
                     "every finally step runs, and one that fails is reported without changing "
                     "the run's outcome");
+          } else if constexpr (std::is_same_v<T, On>) {
+            single("on", x.span);
+            check_on(x, b, holder);
           } else if constexpr (std::is_same_v<T, Note> || std::is_same_v<T, Manual>) {
             check_string(x.text);
           } else if constexpr (std::is_same_v<T, Ask>) {
@@ -150,8 +153,9 @@ void Checker::check_ask(const Ask& a, Holder holder) {
   if (is_blank(a.question.plain()) && !a.question.has_interpolation())
     error(a.question.span, "the question is empty");
   const Type& t = a.decl->type;
-  if (t.kind == TypeKind::List)
-    error(t.span, "an answer cannot be a list",
+  if (t.kind == TypeKind::List || t.kind == TypeKind::Targets)
+    error(t.span,
+          std::string("an answer cannot be ") + (t.kind == TypeKind::List ? "a list" : "targets"),
           "ask for one value: string, int, bool, duration or enum(…)");
   check_param_type(*a.decl);  // duplicate enum values
   if (a.pattern) {
@@ -268,6 +272,77 @@ void Checker::check_use(const Use& u) {
       error(u.span,
             "template '" + u.module.name + "." + u.name.name + "' needs '" + p.name.name + "'",
             "add: with " + p.name.name + " = …");
+  }
+}
+
+}  // namespace rbk::check_detail
+
+namespace rbk::check_detail {
+
+void Checker::check_on(const On& on, const Body& b, Holder holder) {
+  if (holder != Holder::Step) {
+    error(on.span,
+          std::string("'on' belongs to steps, not ") +
+              (holder == Holder::Signal  ? "signals"
+               : holder == Holder::Check ? "checks"
+               : holder == Holder::Undo  ? "undo blocks (they run on the targets of their step)"
+                                         : "templates"),
+          "a step runs on targets with 'on hosts' among its statements");
+    return;
+  }
+  if (on.targets) {
+    const Expr& t = *on.targets;
+    TypeInfo ty = type_of(t);
+    bool ok = false;
+    if (t.kind == ExprKind::Name) {
+      auto p = params_.find(t.name);
+      ok = p != params_.end() && p->second->type.kind == TypeKind::Targets;
+    } else if (t.kind == ExprKind::Member && t.items.at(0)->kind == ExprKind::Name) {
+      auto c = captures_.find(t.items[0]->name);
+      ok = c != captures_.end() && c->second.per_target;
+    }
+    if (!ok && ty.ty != Ty::Unknown)
+      error(t.span, "'on' needs targets",
+            "a parameter of type targets (param hosts : targets = \"web\"), or the set of a "
+            "capture made on targets, e.g. on deploy.failed_targets");
+  }
+  if (on.serial && (on.serial->n < 1 || (on.serial->percent && on.serial->n > 100)))
+    error(on.serial->span, "'serial' needs at least 1 target per batch",
+          "e.g. serial 1, serial 5 or serial 25%");
+  if (on.max_fail && on.max_fail->percent && on.max_fail->n > 100)
+    error(on.max_fail->span, "'max_fail' is at most 100%",
+          "max_fail 0 (the default) starts no new batch after one failed target");
+  if (on.parallel && on.parallel->n < 1)
+    error(on.parallel->span, "'parallel' needs at least 1", "e.g. parallel 5");
+  // What runs once per target: commands and their gate; the rest would
+  // need a per-target meaning of its own.
+  for (const auto& st : b.items) {
+    const char* what = std::visit(
+        [](const auto& x) -> const char* {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, Until>)
+            return "'until'";
+          else if constexpr (std::is_same_v<T, Verify>)
+            return "'verify'";
+          else if constexpr (std::is_same_v<T, Manual>)
+            return "'manual'";
+          else if constexpr (std::is_same_v<T, Ask>)
+            return "'ask'";
+          else if constexpr (std::is_same_v<T, Call>)
+            return "'call'";
+          else if constexpr (std::is_same_v<T, Notify>)
+            return x.page ? "'page'" : "'notify'";
+          else if constexpr (std::is_same_v<T, Use>)
+            return "'use'";
+          else
+            return nullptr;
+        },
+        st);
+    if (what)
+      error(std::visit([](const auto& x) { return x.span; }, st),
+            std::string(what) + " cannot be in a step that runs on targets",
+            "a step 'on' targets runs its commands on each target; put " + std::string(what) +
+                " in a step of its own before or after it");
   }
 }
 

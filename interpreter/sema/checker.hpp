@@ -89,6 +89,7 @@ class Checker {
     bool defined = false;
     bool from_signal = false;    // made by an alert signal: set before start rules fire
     const Param* ask = nullptr;  // an `ask`'s answer: its name and type; no fields
+    bool per_target = false;     // made in a step that runs `on` targets: one per target
   };
   struct StepInfo {
     Span span;
@@ -119,6 +120,7 @@ class Checker {
   const Escalation* escalation_ = nullptr;  // the escalation rule being checked
   bool at_start_ = false;                   // checking an escalation rule that fires at the start
   bool declaring_signal_ = false;           // declare_captures is reading an alert signal
+  bool declaring_fanout_ = false;           // declare_captures is reading a step with `on`
   bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
 
   void error(const Span& s, std::string msg, std::string help = {});
@@ -215,6 +217,12 @@ class Checker {
 
   /// `ask NAME "…" : TYPE [matches /re/]`: where it may stand, its type.
   void check_ask(const Ask& a, Holder holder);
+  /// `on TARGETS …`: where it may stand, what it runs on, its counts, and
+  /// the statements a step that runs on targets may hold.
+  void check_on(const On& on, const Body& b, Holder holder);
+  /// A field of a capture made on targets (`deploy.failed_targets`, and
+  /// `deploy["web-2"].stdout` through `target`).
+  TypeInfo per_target_field(const Expr& e, const std::string& capture, bool target);
 
   void check_call(const Call& c);
 

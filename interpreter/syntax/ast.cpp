@@ -193,6 +193,8 @@ const char* type_name(TypeKind k) {
       return "enum";
     case TypeKind::List:
       return "list";
+    case TypeKind::Targets:
+      return "targets";
   }
   return "?";
 }

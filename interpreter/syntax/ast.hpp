@@ -178,6 +178,21 @@ struct Manual {
   Span span;
   StringLit text;
 };
+/// A batch size or failure threshold: N targets, or P% of them.
+struct FanoutCount {
+  Span span;
+  int64_t n = 0;
+  bool percent = false;
+};
+/// `on TARGETS [serial N|P%] [max_fail N|P%] [parallel N]`: the step runs on
+/// each target over SSH, `serial` targets per batch (default: all in one),
+/// at most `parallel` at once; once more than `max_fail` targets failed
+/// (default: 0), no new batch starts.
+struct On {
+  Span span;
+  ExprPtr targets;  // a `targets` parameter, or STEP.failed_targets / STEP.ok_targets
+  std::optional<FanoutCount> serial, max_fail, parallel;
+};
 struct Param;
 /// `ask NAME "question" : TYPE [matches /re/]`: the operator types a value,
 /// which becomes NAME (visible after it, like a capture, with TYPE's type).
@@ -226,8 +241,8 @@ struct Use {
 };
 
 using Statement =
-    std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Verify, Undo, OnFailure, Note,
-                 Manual, Ask, Call, Notify, Firing, Passes, Use, Comment>;
+    std::variant<Run, Destructive, Evidence, Safe, Confirm, Until, Verify, Undo, OnFailure, On,
+                 Note, Manual, Ask, Call, Notify, Firing, Passes, Use, Comment>;
 
 /// `{ statements }` of a step, signal, check, undo or template.
 struct Body {
@@ -324,7 +339,7 @@ struct Meta {
   std::vector<Ident> tags;        // tags (quoted tags keep their text as name)
 };
 
-enum class TypeKind { String, Int, Bool, Duration, Enum, List };
+enum class TypeKind { String, Int, Bool, Duration, Enum, List, Targets };
 /// The keyword of a parameter type.
 const char* type_name(TypeKind k);
 /// A parameter type; enum carries its values.

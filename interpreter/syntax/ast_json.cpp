@@ -185,6 +185,18 @@ struct StatementJson {
     j["policy"] = policy_name(o.policy);
     return j;
   }
+  json operator()(const On& o) const {
+    json j = node("on", o.span);
+    j["targets"] = o.targets ? expr(*o.targets) : json();
+    auto count = [](const std::optional<FanoutCount>& c) {
+      if (!c) return json();
+      return json{{"n", c->n}, {"percent", c->percent}};
+    };
+    j["serial"] = count(o.serial);
+    j["max_fail"] = count(o.max_fail);
+    j["parallel"] = count(o.parallel);
+    return j;
+  }
   json operator()(const Note& n) const {
     json j = node("note", n.span);
     j["text"] = string(n.text);

@@ -582,6 +582,15 @@ class Printer {
             braced(depth, "undo", entries);
           } else if constexpr (std::is_same_v<T, OnFailure>) {
             line(depth, std::string("on failure ") + policy_name(x.policy));
+          } else if constexpr (std::is_same_v<T, On>) {
+            std::string s = "on " + (x.targets ? expr(*x.targets, depth) : std::string());
+            auto count = [](const FanoutCount& c) {
+              return std::to_string(c.n) + (c.percent ? "%" : "");
+            };
+            if (x.serial) s += " serial " + count(*x.serial);
+            if (x.max_fail) s += " max_fail " + count(*x.max_fail);
+            if (x.parallel) s += " parallel " + count(*x.parallel);
+            line(depth, s);
           } else if constexpr (std::is_same_v<T, Note>) {
             line(depth, "note " + string_lit(x.text, depth));
           } else if constexpr (std::is_same_v<T, Manual>) {

@@ -1,0 +1,262 @@
+// The Runner's steps `on` targets: the hosts resolved from rbk.yaml, batches
+// behind a gate each, a batch's hosts at most `parallel` at once over SSH,
+// per-target captures, the failure threshold, and undo where the step ran.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "interpreter/base/format_str.hpp"
+#include "interpreter/base/suggest.hpp"
+#include "interpreter/engine/runner.hpp"
+#include "interpreter/runtime/evaluate.hpp"
+
+namespace rbk::engine {
+
+namespace {
+
+/// `serial`/`max_fail` as a number of targets: N, or P% of `total`, rounded
+/// up for a batch size (25% of 3 hosts is a batch of 1) and down for a
+/// threshold (10% of 5 hosts tolerates none).
+size_t count_of(const ast::FanoutCount& c, size_t total, bool round_up) {
+  const auto n = static_cast<size_t>(std::max<int64_t>(0, c.n));
+  if (!c.percent) return n;
+  return round_up ? (total * n + 99) / 100 : total * n / 100;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+Expected<std::vector<const Host*>, std::string> Runner::resolve_on(const ast::On& on) {
+  if (!on.targets) return fail(std::string("'on' names no targets"));
+  Eval<Value> v = Value{};
+  {
+    std::lock_guard lock(state_mu_);
+    v = evaluate(*on.targets, *this);
+  }
+  if (!v) return fail(v.error().span.where() + ": " + v.error().what());
+  std::vector<std::string> names;
+  if (v->kind == ValueKind::List) {
+    for (const auto& item : v->items) names.push_back(to_display(item));
+  } else if (v->kind != ValueKind::Empty) {
+    names.push_back(to_display(*v));
+  }
+  const Targets& t = ctx_.config->targets;
+  std::vector<const Host*> hosts;
+  for (const auto& name : names) {
+    auto ids = t.resolve(name);
+    if (!ids) {
+      std::string hint = did_you_mean(name, t.names());
+      return fail("unknown host or group '" + name + "'" +
+                  (hint.empty() ? " (declare it under targets in rbk.yaml)" : "; " + hint));
+    }
+    for (const auto& id : *ids) {
+      if (!ctx_.target_filter.empty() && !ctx_.target_filter.count(id)) continue;
+      const Host* h = t.host(id);
+      if (h && std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(h);
+    }
+  }
+  return hosts;
+}
+
+BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStatement>& stmts,
+                                   const Gate& g, const std::string& id, const std::string& title,
+                                   Mode mode, ev::Section section, bool evidence, bool* gate_passed,
+                                   std::vector<std::string>& ran_on) {
+  auto hosts = resolve_on(on);
+  if (!hosts) return {BlockEnd::Failed, hosts.error()};
+  if (hosts->empty())
+    return {BlockEnd::Skipped,
+            ctx_.target_filter.empty() ? "no targets" : "no targets left after --target"};
+  if (!ctx_.targets) return {BlockEnd::Failed, "this run cannot run commands on other hosts"};
+  // The notes once for the step, not once per host.
+  for (const auto& s : stmts)
+    if (const auto* n = std::get_if<ast::Note>(s.stmt))
+      bus_.emit(ev::Note{.step = qualified(id), .text = text(n->text, id)});
+
+  const size_t total = hosts->size();
+  const size_t per_batch =
+      on.serial ? std::max<size_t>(1, count_of(*on.serial, total, true)) : total;
+  const size_t max_fail = on.max_fail ? count_of(*on.max_fail, total, false) : 0;
+  size_t parallel = on.parallel ? static_cast<size_t>(std::max<int64_t>(1, on.parallel->n))
+                                : std::min(per_batch, kDefaultParallel);
+  if (!ctx_.targets->concurrent()) parallel = 1;  // scripted runners answer in order
+  const int batches = static_cast<int>((total + per_batch - 1) / per_batch);
+
+  std::vector<std::string> failed;
+  for (int b = 0; b < batches; ++b) {
+    const size_t from = static_cast<size_t>(b) * per_batch;
+    std::vector<const Host*> batch(
+        hosts->begin() + static_cast<std::ptrdiff_t>(from),
+        hosts->begin() + static_cast<std::ptrdiff_t>(std::min(total, from + per_batch)));
+    std::vector<std::string> ids;
+    for (const Host* h : batch) ids.push_back(h->id);
+    BlockResult gate = pass_gate(g, id, title, stmts, &ids);
+    if (gate.end != BlockEnd::Ok) {
+      if (ran_on.empty()) return gate;
+      // Earlier batches ran: the step counts as having changed those hosts
+      // (its undo is stacked for a later failure); the run stops refused.
+      gate.reason += format_str(" at batch {} of {}; it ran on {}", b + 1, batches, join(ran_on));
+      gate.changed = true;
+      return gate;
+    }
+    *gate_passed = true;
+    if (g.destructive) bus_.sync();  // the record says what is about to happen, on disk
+    bus_.emit(
+        ev::BatchStart{.step = qualified(id), .batch = b + 1, .batches = batches, .targets = ids});
+
+    std::vector<TargetRun> runs(batch.size());
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next++) < batch.size();)
+        runs[i] = exec_on_target(*batch[i], stmts, mode, id, section, evidence, g.destructive);
+    };
+    {
+      std::vector<std::jthread> workers;
+      for (size_t w = 1; w < std::min(parallel, batch.size()); ++w) workers.emplace_back(work);
+      work();
+    }  // joined
+
+    ev::BatchEnd end{.step = qualified(id), .batch = b + 1};
+    {
+      std::lock_guard lock(state_mu_);
+      for (const auto& run : runs) {
+        if (run.ran) ran_on.push_back(run.host);
+        (run.ok ? end.ok : end.failed).push_back(run.host);
+        if (!run.ok) failed.push_back(run.host + " (" + run.reason + ")");
+        for (const auto& [name, c] : run.captures) {
+          TargetCaptures& per_host = target_captures_[name];
+          std::erase_if(per_host, [&](const auto& p) { return p.first == run.host; });
+          per_host.emplace_back(run.host, c);
+        }
+      }
+    }
+    end.stopped = failed.size() > max_fail && b + 1 < batches;
+    bus_.emit(end);
+    if (g.destructive) bus_.sync();
+    if (interrupted())
+      return {BlockEnd::Interrupted, "interrupted", ast::FailurePolicy::Rollback, !ran_on.empty()};
+    if (failed.size() > max_fail) break;
+  }
+  if (failed.size() > max_fail) {
+    std::string why = format_str("{} of {} targets failed", failed.size(), total);
+    if (max_fail > 0) why += format_str(" (max_fail {})", max_fail);
+    return {BlockEnd::Failed, why + ": " + join(failed), ast::FailurePolicy::Rollback,
+            !ran_on.empty()};
+  }
+  if (!failed.empty())
+    bus_.emit(ev::Warning{.message = format_str("{} of {} targets failed, within max_fail {}: {}",
+                                                failed.size(), total, max_fail, join(failed)),
+                          .step = qualified(id)});
+  return {};
+}
+
+Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<StepStatement>& stmts,
+                                         Mode mode, const std::string& step, ev::Section section,
+                                         bool evidence, bool write_ahead) {
+  TargetRun t;
+  t.host = host.id;
+  std::vector<std::pair<std::string, std::string>> own;  // this host's captures so far
+  for (const auto& s : stmts) {
+    const auto* r = std::get_if<ast::Run>(s.stmt);
+    if (!r) continue;  // a gate, a note (once per step) or an undo block (later)
+    if (interrupted()) {
+      t.reason = "interrupted";
+      return t;
+    }
+    Millis timeout = r->timeout ? duration_of(*r->timeout) : ctx_.config->policy.default_timeout;
+    if (timeout <= Millis(0)) timeout = ctx_.config->policy.default_timeout;
+    const int attempts = 1 + static_cast<int>(r->retry.value_or(0));
+    const Millis every = r->retry_every ? duration_of(*r->retry_every) : kDefaultRetryEvery;
+    for (int attempt = 1;; ++attempt) {
+      CommandResult res =
+          run_remote(host, r->shell, timeout, step, section, attempt, evidence, write_ahead, own);
+      if (!never_connected(res)) t.ran = true;  // where the step ran, its undo runs
+      if (r->capture) {
+        CaptureData c = capture_of(res);
+        std::erase_if(own, [&](const auto& p) { return p.first == r->capture->name; });
+        own.emplace_back(r->capture->name, c.value());
+        std::erase_if(t.captures, [&](const auto& p) { return p.first == r->capture->name; });
+        t.captures.emplace_back(r->capture->name, std::move(c));
+      }
+      if (res.cancelled || interrupted()) {
+        t.reason = "interrupted";
+        return t;
+      }
+      if (res.ok()) break;
+      // In diagnosis a non-zero exit is information, as on this machine; a
+      // host that could not be reached says nothing about it.
+      const bool unreached = never_connected(res);
+      if (mode == Mode::Inform && !unreached) break;
+      if (attempt >= attempts) {
+        t.reason = unreached && !res.error.empty() ? res.error : describe_failure(res, timeout);
+        return t;
+      }
+      if (!ctx_.clock->sleep_until(now() + every, ctx_.cancel)) {
+        t.reason = "interrupted";
+        return t;
+      }
+    }
+  }
+  t.ok = true;
+  return t;
+}
+
+CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Millis timeout,
+                                 const std::string& step, ev::Section section, int attempt,
+                                 bool evidence, bool write_ahead,
+                                 const std::vector<std::pair<std::string, std::string>>& own) {
+  std::vector<std::string> too_big;
+  CommandSpec spec = command_spec(shell.text, timeout, section, step, too_big);
+  for (const auto& kv : own) spec.env.push_back(kv);
+  spec.env.emplace_back("RBK_TARGET", host.id);
+  uint64_t seq = 0;
+  {
+    std::lock_guard lock(seq_mu_);
+    seq = ++*seq_;
+  }
+  std::vector<std::string> names;
+  for (const auto& [n, v] : spec.env) names.push_back(n);
+  bus_.emit(ev::CommandStart{.step = qualified(step),
+                             .seq = seq,
+                             .command = shell.text,
+                             .line = shell.first_line,
+                             .timeout_ms = count(timeout),
+                             .attempt = attempt,
+                             .env = std::move(names),
+                             .target = host.id});
+  if (write_ahead) bus_.sync();  // on disk before the process exists
+  MaskingSink sink(bus_, seq);
+  CommandResult r;
+  std::string unreadable = capture_too_big_for(shell.text, too_big);
+  if (!refused_start(unreadable, r)) r = ctx_.targets->run_on(host, spec, &sink);
+  sink.finish();
+  ev::CommandEnd end = step_command_end(qualified(step), seq, r, sink, true, evidence);
+  end.target = host.id;
+  bus_.emit(std::move(end));
+  if (write_ahead) bus_.sync();  // on disk before anything else happens
+  return r;
+}
+
+BlockResult Runner::undo_on_targets(const std::vector<StepStatement>& stmts, const std::string& id,
+                                    const std::vector<std::string>& hosts) {
+  std::vector<std::string> failed;
+  for (auto it = hosts.rbegin(); it != hosts.rend(); ++it) {
+    if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+    const Host* h = ctx_.config->targets.host(*it);
+    if (!h || !ctx_.targets) {
+      failed.push_back(*it + " (cannot be reached)");
+      continue;
+    }
+    TargetRun run = exec_on_target(*h, stmts, Mode::Act, id, ev::Section::Undo, false, true);
+    if (!run.ok) failed.push_back(*it + " (" + run.reason + ")");
+  }
+  if (failed.empty()) return {};
+  return {BlockEnd::Failed, "undo failed on " + join(failed)};
+}
+
+}  // namespace rbk::engine

@@ -1,0 +1,192 @@
+#include "interpreter/runtime/ssh.hpp"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+namespace rbk {
+
+namespace {
+
+bool is_identifier(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+}
+
+// The local side: a constant script, every value in its environment, so
+// that an address or a user name can never be read as shell source or as
+// an option of ssh (`--` ends the options; rbk.yaml refuses a leading '-').
+// BatchMode: never a password prompt; host keys are checked as the user's
+// ssh configuration says (never weakened here).
+constexpr std::string_view kLocalScript =
+    R"(set -- -o BatchMode=yes -o ConnectTimeout="$RBK_SSH_CONNECT_TIMEOUT" \
+  -o ControlMaster=auto -o ControlPath="$RBK_SSH_CONTROL_DIR/%C" -o ControlPersist=300 \
+  -o ServerAliveInterval=15 -o ServerAliveCountMax=3
+if [ -n "$RBK_SSH_CONFIG" ]; then set -- -F "$RBK_SSH_CONFIG" "$@"; fi
+if [ -n "$RBK_SSH_PORT" ]; then set -- "$@" -p "$RBK_SSH_PORT"; fi
+if [ -n "$RBK_SSH_USER" ]; then set -- "$@" -l "$RBK_SSH_USER"; fi
+exec ssh "$@" -- "$RBK_SSH_ADDRESS" 'exec /bin/sh -s')";
+
+// Ends every master connection of the run: `ssh -O exit` per host.
+constexpr std::string_view kCloseScript =
+    R"(set -- -o BatchMode=yes -o ControlPath="$RBK_SSH_CONTROL_DIR/%C"
+if [ -n "$RBK_SSH_CONFIG" ]; then set -- -F "$RBK_SSH_CONFIG" "$@"; fi
+if [ -n "$RBK_SSH_PORT" ]; then set -- "$@" -p "$RBK_SSH_PORT"; fi
+if [ -n "$RBK_SSH_USER" ]; then set -- "$@" -l "$RBK_SSH_USER"; fi
+exec ssh "$@" -O exit -- "$RBK_SSH_ADDRESS" 2>/dev/null)";
+
+}  // namespace
+
+std::string shell_quote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string remote_script(const std::vector<std::pair<std::string, std::string>>& env,
+                          std::string_view script, std::chrono::milliseconds grace) {
+  // One brace group: the shell reads all of it before it runs any of it, so
+  // nothing after it is read from stdin as script, and the watcher below
+  // reads only the end of file. No variable of the wrapper's own is set
+  // before the command starts: an exported name cannot be overwritten.
+  // The watcher's stdin is fd 3, a copy of this stdin: an asynchronous
+  // list's own stdin is /dev/null in a shell without job control.
+  std::string s = "{\nexec 3<&0\n";
+  for (const auto& [name, value] : env) {
+    if (!is_identifier(name)) continue;
+    std::string v = value;
+    v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());
+    s += "export " + name + "=" + shell_quote(v) + "\n";
+  }
+  const std::string literal = shell_quote(script);
+  const long grace_s = std::max<long>(1, static_cast<long>((grace.count() + 999) / 1000));
+  s += "if command -v setsid >/dev/null 2>&1; then\n";
+  s += "  setsid /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
+  s += "else\n";
+  s += "  /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
+  s += "fi\n";
+  s += "__rbk_job=$!\n";
+  // The watcher: end of file on stdin means the rbk side is gone (its ssh
+  // was ended by a deadline or Ctrl-C, or the connection dropped).
+  s += "(\n";
+  s += "  while IFS= read -r __rbk_line; do :; done\n";
+  s += "  kill -s TERM -- -\"$__rbk_job\" \"$__rbk_job\" 2>/dev/null\n";
+  s += "  kill -s CONT -- -\"$__rbk_job\" 2>/dev/null\n";
+  s += "  sleep " + std::to_string(grace_s) + "\n";
+  s += "  kill -s KILL -- -\"$__rbk_job\" \"$__rbk_job\" 2>/dev/null\n";
+  s += ") <&3 >/dev/null 2>&1 &\n";
+  s += "__rbk_watch=$!\n";
+  s += "wait \"$__rbk_job\"\n";
+  s += "__rbk_status=$?\n";
+  s += "kill \"$__rbk_watch\" 2>/dev/null\n";
+  s += "exit \"$__rbk_status\"\n";
+  s += "}\n";
+  return s;
+}
+
+SshSession::~SshSession() {
+  if (dir_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::vector<std::pair<std::string, std::string>> SshSession::ssh_env(const Host& host) const {
+  long timeout_s = std::max<long>(1, static_cast<long>(settings_.connect_timeout.count() / 1000));
+  return {{"RBK_SSH_ADDRESS", host.address},
+          {"RBK_SSH_PORT", host.port ? std::to_string(*host.port) : ""},
+          {"RBK_SSH_USER", host.user},
+          {"RBK_SSH_CONFIG", settings_.config},
+          {"RBK_SSH_CONNECT_TIMEOUT", std::to_string(timeout_s)},
+          {"RBK_SSH_CONTROL_DIR", dir_}};
+}
+
+Expected<CommandSpec, std::string> SshSession::command(
+    const Host& host, std::string_view script,
+    const std::vector<std::pair<std::string, std::string>>& env, CommandSpec base) {
+  if (dir_.empty()) {
+    // Short, private, and the same for every host: a Unix socket's path is
+    // at most 107 bytes, and %C (a hash) keeps each host's name out of it.
+    const char* runtime = ::getenv("XDG_RUNTIME_DIR");
+    std::string tmpl = std::string(runtime && *runtime ? runtime : "/tmp") + "/rbk-ssh-XXXXXX";
+    if (tmpl.size() > 60) tmpl = "/tmp/rbk-ssh-XXXXXX";
+    if (!::mkdtemp(tmpl.data()))
+      return fail("cannot make a private directory for the SSH connections: " + tmpl);
+    dir_ = tmpl;
+  }
+  if (std::none_of(used_.begin(), used_.end(), [&](const Host& h) { return h.id == host.id; }))
+    used_.push_back(host);
+  base.script = std::string(kLocalScript);
+  base.input = remote_script(env, script, base.grace);
+  base.env = ssh_env(host);
+  return base;
+}
+
+void SshSession::close(CommandRunner& runner) {
+  if (dir_.empty()) return;
+  for (const Host& h : used_) {
+    CommandSpec spec;
+    spec.script = std::string(kCloseScript);
+    spec.env = ssh_env(h);
+    spec.timeout = std::chrono::seconds(10);
+    spec.grace = std::chrono::seconds(1);
+    runner.run(spec, nullptr);
+  }
+  used_.clear();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+  dir_.clear();
+}
+
+CommandResult SshRunner::run_on(const Host& host, const CommandSpec& spec, OutputSink* sink) {
+  Expected<CommandSpec, std::string> ssh = fail(std::string());
+  {
+    std::lock_guard lock(mu_);
+    ssh = session_.command(host, spec.script, spec.env, spec);
+  }
+  if (!ssh) {
+    CommandResult r;
+    r.spawn_failed = true;
+    r.error = ssh.error();
+    return r;
+  }
+  CommandResult r = local_.run(*ssh, sink);
+  // rbk ending ssh (a deadline, Ctrl-C) also makes it exit 255: that is the
+  // deadline's or the cancel's, not the connection's.
+  if (r.exit_code == SshSession::kSshFailure && r.error.empty() && !r.timed_out && !r.cancelled) {
+    // ssh says why on its stderr (refused, no route, host key, timeout).
+    std::string why = r.err.text;
+    while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+    if (size_t nl = why.rfind('\n'); nl != std::string::npos) why = why.substr(nl + 1);
+    r.error = "ssh to " + host.id + " failed (exit 255)" + (why.empty() ? "" : ": " + why);
+  }
+  return r;
+}
+
+bool never_connected(const CommandResult& r) {
+  if (r.spawn_failed) return true;
+  if (r.exit_code != SshSession::kSshFailure || r.timed_out || r.cancelled) return false;
+  // What ssh says when it got no session at all; any other 255 may come
+  // after the command started there (a dropped connection), so it counts
+  // as run: its undo must not be skipped.
+  for (const char* before : {"Connection refused", "No route to host", "Connection timed out",
+                             "Could not resolve hostname", "Host key verification failed",
+                             "Permission denied", "Network is unreachable", "connect to host"})
+    if (r.err.text.find(before) != std::string::npos) return true;
+  return false;
+}
+
+void SshRunner::finish() {
+  std::lock_guard lock(mu_);
+  session_.close(local_);
+}
+
+}  // namespace rbk

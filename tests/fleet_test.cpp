@@ -1,0 +1,215 @@
+// Steps `on` targets against real OpenSSH servers: five "hosts" are five
+// sshd processes on 127.0.0.1 (tests/sshd.hpp), named in the project's
+// rbk.yaml, reached by the rbk binary through the real ssh client with the
+// fleet's known_hosts (host-key checking strict). The remote machine is this
+// one, so what a remote command wrote is read back from the test's
+// directory, and a remote process that survived is found in /proc.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "processes.hpp"
+#include "sshd.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace rbk::test;
+
+/// A project whose rbk.yaml names the fleet's servers web-1 … web-N
+/// (group `web`), with the fleet's ssh config.
+struct FleetProject {
+  TempDir tmp;
+  std::string dir;
+  FleetProject(const SshdFleet& fleet, const std::string& runbook,
+               const std::string& extra_hosts = "") {
+    dir = tmp.path.string();
+    std::string yaml =
+        "ssh:\n  config: " + fleet.ssh_config() + "\n  connect_timeout: 5s\ntargets:\n  hosts:\n";
+    std::string group;
+    for (int i = 0; i < fleet.size(); ++i) {
+      const std::string id = "web-" + std::to_string(i + 1);
+      yaml += "    " + id + ": {address: 127.0.0.1, port: " + std::to_string(fleet.port(i)) +
+              ", user: " + fleet.user() + "}\n";
+      group += (group.empty() ? "" : ", ") + id;
+    }
+    yaml += extra_hosts;
+    yaml += "  groups:\n    web: [" + group + "]\n";
+    write_file(dir + "/rbk.yaml", yaml);
+    fs::create_directories(dir + "/runbooks");
+    write_file(dir + "/runbooks/fleet.rbk", runbook);
+  }
+  std::string path(const std::string& name) const { return dir + "/" + name; }
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a step on five hosts stops at max_fail and undoes only where it ran", "[sshd]") {
+  SshdFleet fleet(5);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  param log : string
+  remediate {
+    step deploy "Deploy" {
+      on hosts serial 2 max_fail 0
+      run `test "$RBK_TARGET" != web-3 || exit 7; echo "deployed $RBK_TARGET" >> "$log"` as deploy
+      undo {
+        run `echo "undone $RBK_TARGET" >> "$log"`
+      }
+    }
+  }
+}
+)");
+  const std::string log = p.path("log.txt");
+  Exit r = run_detached(p.dir, {"run", "fleet", "-p", "log=" + log, "--force"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 1);  // failed, and rolled back
+  std::vector<std::string> got = lines_of(read_file(log));
+  // Batch 1 (web-1, web-2) ran; batch 2 (web-3, web-4) ran and web-3 failed;
+  // batch 3 (web-5) never started. Undo ran where the step ran, newest first.
+  std::vector<std::string> deployed(got.begin(), got.begin() + std::min<size_t>(3, got.size()));
+  std::sort(deployed.begin(), deployed.end());
+  CHECK(deployed == std::vector<std::string>{"deployed web-1", "deployed web-2", "deployed web-4"});
+  REQUIRE(got.size() == 7);
+  std::vector<std::string> undone(got.begin() + 3, got.end());
+  std::sort(undone.begin(), undone.end());
+  CHECK(undone ==
+        std::vector<std::string>{"undone web-1", "undone web-2", "undone web-3", "undone web-4"});
+  CHECK(r.out.find("batch 2: 1 ok, 1 failed (web-3)") != std::string::npos);
+  CHECK(r.out.find("web-5") == std::string::npos);
+  CHECK(r.out.find("1 of 5 targets failed: web-3 (exit 7)") != std::string::npos);
+}
+
+TEST_CASE("values reach remote commands as data, never as shell source", "[sshd]") {
+  SshdFleet fleet(1);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  param payload : string
+  param out : string
+  diagnose {
+    step local "Make a capture of it" {
+      run `printf 'x%sx' "$payload"` as cap
+    }
+  }
+  remediate {
+    step write "Write it there" {
+      on hosts
+      run `printf '%s' "$payload" > "$out.param"; printf '%s' "$cap" > "$out.capture"`
+    }
+  }
+}
+)");
+  const std::string marker = p.path("PWNED");
+  const std::vector<std::string> payloads = {
+      "$(touch " + marker + ")",
+      "`touch " + marker + "`",
+      "; touch " + marker,
+      "a\ntouch " + marker,
+      "' ; touch " + marker + " ; '",
+      "\" ; touch " + marker + " ; \"",
+      "${IFS}touch${IFS}" + marker,
+      "*",
+      "\\'\\\"\\$",
+      std::string("\xff\xfe not utf-8 \x80"),
+      "--help",
+  };
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    const std::string& payload = payloads[i];
+    const std::string out = p.path("out" + std::to_string(i));
+    Exit r = run_detached(p.dir, {"run", "fleet", "-p", "payload=" + payload, "-p", "out=" + out,
+                                  "--force", "--approve", "write"});
+    INFO("payload " << i << ": " << payload << "\n" << r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(read_file(out + ".param") == payload);
+    CHECK(read_file(out + ".capture") == "x" + payload + "x");
+    CHECK_FALSE(fs::exists(marker));
+  }
+}
+
+TEST_CASE("a remote command past its deadline leaves no process behind", "[sshd]") {
+  SshdFleet fleet(2);
+  // A duration nothing else on the machine sleeps for: its processes are
+  // found by it.
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step hang "Hang" {
+      on hosts
+      run `sh -c 'sleep 4321.123' & sleep 4321.123` timeout 2s
+    }
+  }
+}
+)");
+  Exit r = run_detached(p.dir, {"run", "fleet", "--force"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 1);
+  CHECK(r.out.find("2 of 2 targets failed") != std::string::npos);
+  CHECK(r.out.find("timed out") != std::string::npos);
+  std::vector<int> left = processes_with_marker("4321.123");
+  CHECK(still_alive(left) == "");
+  // The run's connections are closed: no ssh master is left either.
+  CHECK(still_alive(processes_with_marker("rbk-ssh-")) == "");
+}
+
+TEST_CASE("an unreachable host fails fast and says why", "[sshd]") {
+  SshdFleet fleet(2);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  diagnose {
+    step look "Look" {
+      on hosts max_fail 1
+      run `echo "seen $RBK_TARGET"`
+    }
+  }
+}
+)");
+  fleet.stop(1);
+  Exit r = run_detached(p.dir, {"run", "fleet", "--force"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);  // within max_fail 1
+  CHECK(r.out.find("ssh to web-2 failed (exit 255)") != std::string::npos);
+  CHECK(r.out.find("Connection refused") != std::string::npos);
+  CHECK(r.out.find("1 of 2 targets failed, within max_fail 1") != std::string::npos);
+}
+
+TEST_CASE("rbk run with --target narrows the run and an unknown one is a usage error", "[sshd]") {
+  SshdFleet fleet(3);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  param log : string
+  remediate {
+    step touch "Touch" {
+      on hosts
+      run `echo "$RBK_TARGET" >> "$log"`
+    }
+  }
+}
+)");
+  const std::string log = p.path("log.txt");
+  Exit r =
+      run_detached(p.dir, {"run", "fleet", "-p", "log=" + log, "--target", "web-2", "--force"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(read_file(log) == "web-2\n");
+  Exit bad =
+      run_detached(p.dir, {"run", "fleet", "-p", "log=" + log, "--target", "wbe", "--force"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--target wbe: unknown host or group 'wbe'") != std::string::npos);
+  CHECK(bad.err.find("did you mean 'web'?") != std::string::npos);
+  Exit bad_param =
+      run_detached(p.dir, {"run", "fleet", "-p", "log=" + log, "-p", "hosts=db", "--force"});
+  CHECK(bad_param.code == 2);
+  CHECK(bad_param.err.find("parameter hosts: unknown host or group 'db'") != std::string::npos);
+}
