@@ -331,6 +331,7 @@ int run_run(const RunOptions& opts) {
     how.runbook = fs::absolute(rb.file, ec).lexically_proximate(dir).string();
     how.terminal = op.interactive();
     how.approve.insert(opts.approve.begin(), opts.approve.end());
+    how.targets = opts.targets;
     how.yes = opts.yes;
     how.force = opts.force;
     how.capture_limit = rb.scope.config.policy.capture_limit;

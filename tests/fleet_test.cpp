@@ -213,3 +213,74 @@ TEST_CASE("rbk run with --target narrows the run and an unknown one is a usage e
   CHECK(bad_param.code == 2);
   CHECK(bad_param.err.find("parameter hosts: unknown host or group 'db'") != std::string::npos);
 }
+
+TEST_CASE("a secret reaches a remote command only when it names it, and is masked there",
+          "[sshd][secrets]") {
+  SshdFleet fleet(2);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  param out : string
+  secret token from env "DEPLOY_TOKEN"
+  remediate {
+    step show "Show" {
+      on hosts
+      run `printf 'token=%s\n' "$token"`
+      run `env > "$out.$RBK_TARGET"`
+    }
+  }
+}
+)");
+  const std::string out = p.path("env");
+  Exit r = run_detached(
+      p.dir, {"run", "fleet", "--json", "-p", "out=" + out, "--force", "--approve", "show"},
+      {"DEPLOY_TOKEN=fleet-s3cret-91"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("fleet-s3cret") == std::string::npos);
+  CHECK(r.err.find("fleet-s3cret") == std::string::npos);
+  // The hosts' environments, the record and its output files: no secret in any.
+  std::vector<std::string> holding;
+  for (const auto& e : fs::recursive_directory_iterator(p.dir))
+    if (e.is_regular_file() &&
+        read_file(e.path().string()).find("fleet-s3cret") != std::string::npos)
+      holding.push_back(e.path().lexically_relative(p.dir).string());
+  CHECK(holding.empty());
+  // The command that named it got it (masked in what rbk kept of its output).
+  bool masked = false;
+  for (const auto& e : fs::recursive_directory_iterator(p.dir))
+    if (e.is_regular_file() && read_file(e.path().string()).find("token=***") != std::string::npos)
+      masked = true;
+  CHECK(masked);
+  CHECK(fs::exists(out + ".web-1"));
+  CHECK(fs::exists(out + ".web-2"));
+}
+
+TEST_CASE("a fleet run recorded with --record-fixture replays per target", "[sshd][fixture]") {
+  SshdFleet fleet(2);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step deploy "Deploy" {
+      on hosts
+      run `echo "on $RBK_TARGET"; test "$RBK_TARGET" != web-2 || exit 3`
+      undo {
+        run `echo "undo on $RBK_TARGET"`
+      }
+    }
+  }
+}
+)");
+  Exit r = run_detached(p.dir, {"run", "fleet", "--force", "--record-fixture", "fleet.test.yaml"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 1);
+  const std::string fixture = read_file(p.path("fleet.test.yaml"));
+  INFO(fixture);
+  CHECK(fixture.find("target: web-2") != std::string::npos);
+  CHECK(fixture.find("- deploy web-2 failed") != std::string::npos);
+  CHECK(fixture.find("- deploy.undo web-2 ok") != std::string::npos);
+  // Replayed without a host: the same statuses, per target.
+  Exit replay = run_detached(p.dir, {"test", "fleet.test.yaml"});
+  INFO(replay.out << replay.err);
+  CHECK(replay.code == 0);
+  CHECK(replay.out.find("1 passed, 0 failed") != std::string::npos);
+}

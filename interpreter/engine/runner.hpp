@@ -116,6 +116,7 @@ class RunbookScope final : public Scope {
   bool cause(const std::string& id) const override;
   bool step_field(const std::string& id, const std::string& field) const override;
   const std::vector<std::string>* severity_order() const override;
+  const TargetCaptures* target_capture(const std::string& name) const override;
 
  private:
   const Runner& r_;
@@ -189,6 +190,12 @@ class Runner final : public Scope {
     if (name == "runbook") return Value::of_text(rb_.name.name);
     if (name == "run_id") return Value::of_text(ctx_.run_id);
     if (name == "failed_step") return Value::of_text(failed_step_);
+    if (name == "batch" || name == "batch_size") {
+      std::vector<Value> hosts;
+      for (const auto& h : batch_) hosts.push_back(Value::of_text(h));
+      return name == "batch" ? Value::of_list(std::move(hosts))
+                             : Value::of_number(static_cast<double>(batch_.size()));
+    }
     if (name == "record_dir") return Value::of_text(ctx_.record_dir);
     if (name == "now") return Value::of_text(now_text());
     if (name == "causes") {
@@ -488,6 +495,9 @@ class Runner final : public Scope {
   std::map<std::string, Value> answers_;     // `ask` answers (Empty until answered)
   std::map<std::string, StepState> steps_;
   std::string failed_step_;
+  /// The hosts of the batch whose gate is asked or which runs (`batch`,
+  /// `batch_size`); empty outside a step on targets.
+  std::vector<std::string> batch_;
   std::vector<std::pair<std::string, std::string>> secrets_;  // name, value
   const TemplateBinding* binding_ = nullptr;                  // set while a template runs
   const std::vector<StepStatement>* stmts_ = nullptr;         // the block exec() runs

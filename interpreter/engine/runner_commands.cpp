@@ -71,6 +71,9 @@ bool RunbookScope::step_field(const std::string& id, const std::string& field) c
 const std::vector<std::string>* RunbookScope::severity_order() const {
   return r_.severity_order();
 }
+const TargetCaptures* RunbookScope::target_capture(const std::string& name) const {
+  return r_.target_capture(name);
+}
 
 // ------------------------------------------------------------------ Runner
 

@@ -78,7 +78,11 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
         std::lock_guard lock(state_mu_);
         v = evaluate(*g.confirm->typed, *this);
       }
-      if (v) {
+      if (v && v->kind == ValueKind::List) {
+        // A targets parameter, typed as it is given: `web`, `web-1,web-3`.
+        for (const auto& item : v->items)
+          expected += (expected.empty() ? "" : ",") + to_display(item);
+      } else if (v) {
         expected = to_display(*v);
         // A command's output ends with a line break nobody types (`.stdout`
         // of a one-line answer): the value is the line.
@@ -250,6 +254,7 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
   BlockResult r =
       on ? run_on_targets(*on, stmts, g, id, title, mode, section, evidence, &gate_passed, ran_on)
          : gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
+  batch_.clear();  // the workers have joined: nothing reads it now
   if (gate_passed) ++steps_run_;
   StepState s;
   ev::StepStatus status = ev::StepStatus::Ok;

@@ -95,6 +95,10 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
         hosts->begin() + static_cast<std::ptrdiff_t>(std::min(total, from + per_batch)));
     std::vector<std::string> ids;
     for (const Host* h : batch) ids.push_back(h->id);
+    {
+      std::lock_guard lock(state_mu_);
+      batch_ = ids;
+    }
     BlockResult gate = pass_gate(g, id, title, stmts, &ids);
     if (gate.end != BlockEnd::Ok) {
       if (ran_on.empty()) return gate;
@@ -212,6 +216,13 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
                                  const std::vector<std::pair<std::string, std::string>>& own) {
   std::vector<std::string> too_big;
   CommandSpec spec = command_spec(shell.text, timeout, section, step, too_big);
+  // A secret goes to another host only for a command that names it ($NAME):
+  // each host sees the least it needs, not every credential of the run.
+  std::erase_if(spec.env, [&](const auto& kv) {
+    return std::any_of(secrets_.begin(), secrets_.end(),
+                       [&](const auto& s) { return s.first == kv.first; }) &&
+           !mentions_variable(shell.text, kv.first);
+  });
   for (const auto& kv : own) spec.env.push_back(kv);
   spec.env.emplace_back("RBK_TARGET", host.id);
   uint64_t seq = 0;

@@ -55,6 +55,8 @@ void walk_body_exprs(const Body& b, F& f) {
             if (s.when) walk_expr(*s.when, f);
           } else if constexpr (std::is_same_v<T, Firing> || std::is_same_v<T, Passes>) {
             if (s.cond) walk_expr(*s.cond, f);
+          } else if constexpr (std::is_same_v<T, On>) {
+            if (s.targets) walk_expr(*s.targets, f);  // `on hosts` uses `hosts`
           }
         },
         st);

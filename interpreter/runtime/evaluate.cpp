@@ -259,8 +259,8 @@ Eval<Value> evaluate(const ast::Expr& e, const Scope& scope) {
       if (obj.kind == ExprKind::Member && obj.items.at(0)->kind == ExprKind::Name &&
           obj.items.at(0)->name == "step")
         return Value::of_bool(scope.step_field(obj.name, e.name));
-      if (obj.kind == ExprKind::Name)
-        if (const CaptureData* c = scope.capture(obj.name)) return capture_field(e, obj.name, *c);
+      // A capture made on targets first: the plain one of that name, if the
+      // scope has it, is only the placeholder of a step not yet run.
       if (obj.kind == ExprKind::Name)
         if (const TargetCaptures* t = scope.target_capture(obj.name)) {
           // The sets a later step can run on: where the command ran, and how.
@@ -272,6 +272,12 @@ Eval<Value> evaluate(const ast::Expr& e, const Scope& scope) {
           }
           return Value::of_list(std::move(hosts));
         }
+      // Its step did not run (skipped, refused, not reached): no host.
+      if (obj.kind == ExprKind::Name &&
+          (e.name == "targets" || e.name == "ok_targets" || e.name == "failed_targets"))
+        if (const CaptureData* c = scope.capture(obj.name); c && !c->ran) return Value::of_list({});
+      if (obj.kind == ExprKind::Name)
+        if (const CaptureData* c = scope.capture(obj.name)) return capture_field(e, obj.name, *c);
       if (obj.kind == ExprKind::Index && obj.items.at(0)->kind == ExprKind::Name)
         if (const TargetCaptures* t = scope.target_capture(obj.items[0]->name)) {
           auto host = evaluate(*obj.items.at(1), scope);

@@ -95,6 +95,14 @@ TypeInfo Checker::name_type(const Expr& e) {
   }
   if (auto m = messages_.find(n); m != messages_.end()) return message_type(e, *m->second);
   if (n == "causes") return {Ty::List, nullptr};
+  if (n == "batch" || n == "batch_size") {
+    if (!in_fanout_) {
+      error(e.span, "'" + n + "' is known only in a step that runs on targets",
+            "it names the hosts of the batch a gate covers, e.g. confirm typed batch_size");
+      return {};
+    }
+    return {n == "batch" ? Ty::List : Ty::Number, nullptr};
+  }
   if (std::find(builtins().begin(), builtins().end(), n) != builtins().end())
     return {Ty::String, nullptr};
   if (n == "cause") {

@@ -17,6 +17,19 @@ namespace rbk::check_detail {
 
 void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind> section) {
   std::map<std::string, Span> once;
+  // `batch` and `batch_size` name the hosts a gate covers: only a step on
+  // targets (and its undo, which runs where the step ran) has them.
+  const bool outer_fanout = in_fanout_;
+  if (holder == Holder::Step)
+    in_fanout_ = std::any_of(b.items.begin(), b.items.end(),
+                             [](const auto& st) { return std::holds_alternative<On>(st); });
+  else if (holder != Holder::Undo)
+    in_fanout_ = false;
+  struct Restore {
+    bool& flag;
+    bool value;
+    ~Restore() { flag = value; }
+  } restore{in_fanout_, outer_fanout};
   auto single = [&](const char* what, const Span& s) {
     if (auto it = once.find(what); it != once.end()) {
       error(s, std::string("duplicate '") + what + "' (first at " + it->second.where() + ")");
@@ -55,7 +68,11 @@ void Checker::check_body(const Body& b, Holder holder, std::optional<SectionKind
             if (x.prompt) check_string(*x.prompt);
             if (x.typed) {
               TypeInfo t = type_of(*x.typed);
-              if (t.ty == Ty::Bool || t.ty == Ty::List || t.ty == Ty::Duration)
+              // A targets parameter is typed as it was given: `web`, or `web-1,web-3`.
+              const bool targets_param = x.typed->kind == ExprKind::Name &&
+                                         params_.count(x.typed->name) &&
+                                         params_.at(x.typed->name)->type.kind == TypeKind::Targets;
+              if (t.ty == Ty::Bool || (t.ty == Ty::List && !targets_param) || t.ty == Ty::Duration)
                 error(x.typed->span,
                       std::string("'confirm typed' needs text to type, not ") + ty_name(t.ty),
                       "e.g. confirm typed env, or confirm typed host");

@@ -53,8 +53,8 @@ inline const std::vector<std::string>& step_fields() {
   return f;
 }
 inline const std::vector<std::string>& builtins() {
-  static const std::vector<std::string> b{"severity", "runbook",    "run_id", "failed_step",
-                                          "now",      "record_dir", "causes"};
+  static const std::vector<std::string> b{"severity",   "runbook", "run_id", "failed_step", "now",
+                                          "record_dir", "causes",  "batch",  "batch_size"};
   return b;
 }
 /// Environment variables a parameter, secret or capture must not replace:
@@ -121,6 +121,7 @@ class Checker {
   bool at_start_ = false;                   // checking an escalation rule that fires at the start
   bool declaring_signal_ = false;           // declare_captures is reading an alert signal
   bool declaring_fanout_ = false;           // declare_captures is reading a step with `on`
+  bool in_fanout_ = false;  // checking the body (or undo) of a step with `on`: `batch` is known
   bool comparing_ = false;  // checking an operand of ==, != or in (for a "quote it" hint)
 
   void error(const Span& s, std::string msg, std::string help = {});

@@ -43,7 +43,7 @@ class FixtureReader : YamlReader {
 
   void read(const YAML::Node& root, Fixture& f) {
     if (!root.IsMap()) return error(root, "a fixture must be a mapping with 'runbook' and 'cases'");
-    keys(root, {"runbook", "config", "params", "secrets", "commands", "clock", "cases"},
+    keys(root, {"runbook", "config", "params", "secrets", "targets", "commands", "clock", "cases"},
          "fixture key");
     if (auto n = root["runbook"]) {
       f.runbook = text(n, "runbook");
@@ -62,6 +62,7 @@ class FixtureReader : YamlReader {
       if (auto x = n["answer"])
         if (auto d = duration(x, "clock.answer")) f.answer_time = *d;
     }
+    if (auto n = root["targets"]) f.targets = targets(n);
     std::vector<CommandEntry> shared;
     if (auto n = root["commands"]) shared = commands(n);
     auto cases = root["cases"];
@@ -103,6 +104,27 @@ class FixtureReader : YamlReader {
     return out;
   }
 
+  /// `targets: {GROUP: [HOST, …]}`: each member a host (address: its name).
+  Targets targets(const YAML::Node& n) {
+    Targets t;
+    if (!map_of(n, "targets")) return t;
+    for (const auto& kv : n) {
+      std::string group = text(kv.first, "targets group name");
+      std::vector<std::string> members;
+      for (const auto& m : list_nodes(kv.second, "targets." + group)) {
+        std::string id = text(m, "a host of targets." + group);
+        if (id.empty()) continue;
+        if (!t.host(id)) t.add_host(Host{.id = id, .address = id});
+        if (std::find(members.begin(), members.end(), id) == members.end()) members.push_back(id);
+      }
+      if (t.host(group))
+        error(kv.first, "'" + group + "' is already a host",
+              "give groups and hosts their own names");
+      t.groups[group] = std::move(members);
+    }
+    return t;
+  }
+
   /// One result's fields from `n` (an entry of `results`, or the commands
   /// entry itself, whose keys were checked with the entry's).
   ScriptedResult result(const YAML::Node& n, const std::string& what, bool check_keys = true) {
@@ -128,14 +150,18 @@ class FixtureReader : YamlReader {
     for (const auto& e : list_nodes(n, "commands")) {
       if (!map_of(e, "commands entry")) continue;
       keys(e,
-           {"step", "command", "match", "stdout", "stderr", "exit", "timed_out", "duration",
-            "results"},
+           {"step", "target", "command", "match", "stdout", "stderr", "exit", "timed_out",
+            "duration", "results"},
            "command key");
       CommandEntry c;
       c.pos = pos_of(e);
       if (auto x = e["step"]) {
         c.step = text(x, "step");
         ref(FixtureRef::Kind::Step, x, c.step);
+      }
+      if (auto x = e["target"]) {
+        c.target = text(x, "target");
+        ref(FixtureRef::Kind::Target, x, c.target);
       }
       if (auto x = e["command"]) c.command = std::string(trim(text(x, "command")));
       if (auto x = e["match"]) {
@@ -148,9 +174,9 @@ class FixtureReader : YamlReader {
         else
           c.re = std::move(re);
       }
-      if (c.step.empty() && !c.command && c.regex.empty())
+      if (c.step.empty() && !c.command && c.regex.empty() && c.target.empty())
         error(e, "a commands entry must say what it matches",
-              "give step: ID, command: TEXT or match: REGEX");
+              "give step: ID, target: HOST, command: TEXT or match: REGEX");
       const bool inline_result =
           e["stdout"] || e["stderr"] || e["exit"] || e["timed_out"] || e["duration"];
       if (auto x = e["results"]) {
@@ -228,6 +254,15 @@ class FixtureReader : YamlReader {
     for (const auto& item : list_nodes(x, std::string("expect.") + key)) {
       std::string v = text(item, std::string("expect.") + key + " entry");
       std::string name = v.substr(0, v.find(' '));
+      if (std::string(key) == "targets") {
+        // "STEP HOST STATUS": the step and the host are both names to check.
+        const size_t a = v.find(' '), b = a == std::string::npos ? a : v.find(' ', a + 1);
+        const std::string status = b == std::string::npos ? "" : v.substr(b + 1);
+        if (item.IsScalar() && status != "ok" && status != "failed")
+          error(item, "a targets entry is 'STEP HOST STATUS'", "statuses: ok, failed");
+        else if (item.IsScalar())
+          ref(FixtureRef::Kind::Target, item, v.substr(a + 1, b - a - 1));
+      }
       if (std::string(key) == "steps") {
         static const std::set<std::string> statuses = {"ok", "failed", "skipped", "refused",
                                                        "interrupted"};
@@ -247,7 +282,7 @@ class FixtureReader : YamlReader {
     if (!map_of(n, "expect")) return x;
     keys(n,
          {"outcome", "exit", "severity", "causes", "steps", "ran", "skipped", "refused", "failed",
-          "gates", "undo", "rollback", "escalations", "output", "not_output"},
+          "gates", "undo", "rollback", "targets", "escalations", "output", "not_output"},
          "expectation");
     if (auto o = n["outcome"]) {
       std::string v = text(o, "outcome");
@@ -275,6 +310,7 @@ class FixtureReader : YamlReader {
     x.gates = list(n, "gates");
     x.undo = list(n, "undo");
     x.rollback = list(n, "rollback");
+    x.targets = list(n, "targets");
     if (auto o = n["output"]) x.output = list_of(o, "expect.output");
     if (auto o = n["not_output"]) x.not_output = list_of(o, "expect.not_output");
     if (auto es = n["escalations"]) {
@@ -332,8 +368,8 @@ class FixtureReader : YamlReader {
     c.params = params;
     if (!map_of(n, "case")) return c;
     keys(n,
-         {"name", "params", "commands", "answers", "answer", "terminal", "approve", "yes", "force",
-          "interrupt", "resume", "expect"},
+         {"name", "params", "commands", "answers", "answer", "terminal", "approve", "target", "yes",
+          "force", "interrupt", "resume", "expect"},
          "case key");
     if (auto x = n["name"])
       c.name = text(x, "name");
@@ -354,8 +390,17 @@ class FixtureReader : YamlReader {
     if (auto x = n["approve"])
       for (const auto& item : list_nodes(x, "approve")) {
         std::string s = text(item, "approve entry");
-        ref(FixtureRef::Kind::Step, item, s);
+        // STEP@HOST approves one target, as --approve does.
+        const size_t at = s.find('@');
+        ref(FixtureRef::Kind::Step, item, s.substr(0, at));
+        if (at != std::string::npos) ref(FixtureRef::Kind::Target, item, s.substr(at + 1));
         c.approve.insert(s);
+      }
+    if (auto x = n["target"])
+      for (const auto& item : list_nodes(x, "target")) {
+        std::string s = text(item, "target entry");
+        ref(FixtureRef::Kind::Target, item, s);
+        c.target_filter.push_back(s);
       }
     if (auto x = n["yes"]) c.yes = boolean(x, "yes").value_or(false);
     if (auto x = n["force"]) c.force = boolean(x, "force").value_or(false);
@@ -387,6 +432,7 @@ std::string CommandEntry::describe() const {
   if (!step.empty()) add("step " + step);
   if (command) add("command `" + *command + "`");
   if (!regex.empty()) add("match /" + regex + "/");
+  if (!target.empty()) add("target " + target);
   return out + " (line " + std::to_string(pos.line) + ")";
 }
 

@@ -15,6 +15,7 @@
 
 #include "interpreter/base/diagnostic.hpp"
 #include "interpreter/base/source.hpp"
+#include "interpreter/project/targets.hpp"
 #include "interpreter/runtime/operator.hpp"
 
 namespace re2 {
@@ -35,7 +36,7 @@ struct FixturePos {
 
 /// A name the fixture uses that must exist in the runbook.
 struct FixtureRef {
-  enum class Kind { Step, Cause, Param, Secret };
+  enum class Kind { Step, Cause, Param, Secret, Target };
   Kind kind;
   std::string name;
   FixturePos pos;
@@ -56,6 +57,7 @@ struct CommandEntry {
   std::string step;                     // "" = any step
   std::optional<std::string> command;   // exact text (surrounding blank space ignored)
   std::string regex;                    // RE2, partial match; "" = none
+  std::string target;                   // a host id: only its commands of steps `on` targets
   std::shared_ptr<const re2::RE2> re;   // compiled `regex`
   std::vector<ScriptedResult> results;  // one per run; the last repeats
   FixturePos pos;
@@ -94,6 +96,9 @@ struct Expectation {
   std::optional<std::vector<std::string>> gates;     // steps whose gate was met, in order
   std::optional<std::vector<std::string>> undo;      // steps whose undo ran, in order
   std::optional<std::vector<std::string>> rollback;  // rollback-section steps that ran
+  /// "STEP HOST ok|failed" for each target of each batch, and of each undo
+  /// on targets, in order.
+  std::optional<std::vector<std::string>> targets;
   std::optional<std::vector<ExpectedEscalation>> escalations;
   std::vector<std::string> output;      // texts that must appear in the transcript
   std::vector<std::string> not_output;  // texts that must not
@@ -120,7 +125,8 @@ struct FixtureCase {
   std::vector<CommandEntry> commands;         // the case's, then the fixture's
   std::vector<Answer> answers;                // in the order they are expected
   bool terminal = true;
-  std::set<std::string> approve;                    // --approve
+  std::set<std::string> approve;                    // --approve (STEP or STEP@HOST)
+  std::vector<std::string> target_filter;           // --target: host and group names
   std::map<std::string, std::string> answer_flags;  // --answer NAME=VALUE
   bool yes = false;                                 // --yes
   bool force = false;                               // --force
@@ -137,6 +143,9 @@ struct Fixture {
   std::map<std::string, std::string> secrets;  // secret values (default empty)
   Millis command_time{100};                    // clock.command
   Millis answer_time{0};                       // clock.answer
+  /// `targets: {GROUP: [HOST, …]}`: the hosts and groups the cases run on,
+  /// in place of rbk.yaml's; unset: rbk.yaml's.
+  std::optional<Targets> targets;
   std::vector<FixtureCase> cases;
   std::vector<FixtureRef> refs;  // checked against the runbook (check_fixture)
 };

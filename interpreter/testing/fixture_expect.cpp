@@ -3,11 +3,18 @@
 #include <algorithm>
 
 #include "interpreter/base/diff.hpp"
+#include "interpreter/base/format_str.hpp"
 #include "interpreter/base/names.hpp"
 
 namespace rbk {
 
 namespace {
+
+std::string join_words(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
 
 std::string join_lines(const std::vector<std::string>& v) {
   std::string out;
@@ -57,9 +64,36 @@ std::string render_escalation(const ExpectedEscalation& e) {
 
 }  // namespace
 
+void TargetStatuses::add(const Event& e) {
+  if (const auto* start = e.as<ev::BatchStart>()) {
+    batch_[start->step] = start->targets;
+  } else if (const auto* end = e.as<ev::BatchEnd>()) {
+    for (const auto& host : batch_[end->step]) {
+      const bool ok = std::find(end->ok.begin(), end->ok.end(), host) != end->ok.end();
+      const bool failed =
+          std::find(end->failed.begin(), end->failed.end(), host) != end->failed.end();
+      if (ok || failed) lines_.push_back(end->step + " " + host + (ok ? " ok" : " failed"));
+    }
+  } else if (const auto* cmd = e.as<ev::CommandEnd>(); cmd && cmd->target) {
+    if (!cmd->step.ends_with(".undo")) return;  // a step's own: its batch_end says
+    auto [it, fresh] = undo_.try_emplace({cmd->step, *cmd->target}, lines_.size());
+    if (fresh) lines_.push_back(cmd->step + " " + *cmd->target + " ok");
+    if (!cmd->ok) lines_[it->second] = cmd->step + " " + *cmd->target + " failed";
+  }
+}
+
 Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
   Actual a;
+  TargetStatuses targets;
   for (const auto& e : events) {
+    targets.add(e);
+    if (const auto* start = e.as<ev::BatchStart>())
+      a.trace.push_back(format_str("batch {} of {} of {}: {}", start->batch, start->batches,
+                                   start->step, join_words(start->targets)));
+    if (const auto* end = e.as<ev::BatchEnd>())
+      a.trace.push_back(format_str("batch {} of {}: ok [{}] failed [{}]{}", end->batch, end->step,
+                                   join_words(end->ok), join_words(end->failed),
+                                   end->stopped ? ", max_fail exceeded" : ""));
     if (const auto* end = e.as<ev::StepEnd>()) {
       const std::string& id = end->step;
       const std::string status(name_of(end->status));
@@ -109,6 +143,9 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
       a.trace.push_back("escalation " + x.kind + " " + x.role + " (" + x.rule + ") at " +
                         format_duration(e.elapsed_ms));
       a.escalations.push_back(std::move(x));
+    } else if (const auto* w = e.as<ev::Warning>()) {
+      a.trace.push_back("warning: " + (w->step ? *w->step + ": " : std::string()) +
+                        w->message.value);
     } else if (const auto* rb = e.as<ev::Rollback>()) {
       a.trace.push_back("rollback after " + rb->failed_step);
     } else if (const auto* re = e.as<ev::Resume>()) {
@@ -123,6 +160,7 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
       a.trace.push_back(line);
     }
   }
+  a.targets = targets.lines();
   a.trace.push_back(std::string("end ") + outcome_name(result.outcome) + " (exit " +
                     std::to_string(result.exit_code) + ")");
   return a;
@@ -150,6 +188,7 @@ std::vector<std::string> compare(const Expectation& x, const RunResult& result, 
   compare_list("gates", x.gates, a.gates, failures);
   compare_list("undo", x.undo, a.undo, failures);
   compare_list("rollback", x.rollback, a.rollback, failures);
+  compare_list("targets", x.targets, a.targets, failures);
   if (x.escalations) {
     std::vector<std::string> want, have;
     bool same = x.escalations->size() == a.escalations.size();

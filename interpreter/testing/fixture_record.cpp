@@ -8,6 +8,7 @@
 namespace rbk {
 
 void FixtureRecorder::event(const Event& e) {
+  target_statuses_.add(e);
   if (const auto* start = e.as<ev::RunStart>()) {
     for (const auto& [name, v] : start->params) params_[name] = v.value;
     secrets_ = start->secrets;
@@ -20,10 +21,12 @@ void FixtureRecorder::event(const Event& e) {
     const std::string& command = start_cmd->command.value;
     if (step_id.rfind("secret ", 0) == 0)
       return;  // never replayed: rbk test takes secrets as given
+    const std::string target = start_cmd->target.value_or("");
     size_t i = 0;
-    while (i < entries_.size() && (entries_[i].step != step_id || entries_[i].command != command))
+    while (i < entries_.size() && (entries_[i].step != step_id || entries_[i].command != command ||
+                                   entries_[i].target != target))
       ++i;
-    if (i == entries_.size()) entries_.push_back({step_id, command, {}});
+    if (i == entries_.size()) entries_.push_back({step_id, command, target, {}});
     running_.emplace(start_cmd->seq, Running{i, OutputCapture(how_.capture_limit),
                                              OutputCapture(how_.capture_limit)});
   } else if (const auto* end = e.as<ev::CommandEnd>()) {
@@ -113,6 +116,11 @@ std::string FixtureRecorder::yaml() const {
     for (const auto& a : how_.approve) y << a;
     y << YAML::EndSeq;
   }
+  if (!how_.targets.empty()) {
+    y << YAML::Key << "target" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& t : how_.targets) y << t;
+    y << YAML::EndSeq;
+  }
   if (!flag_answers_.empty()) {
     y << YAML::Key << "answer" << YAML::Value << YAML::Flow << YAML::BeginMap;
     for (const auto& [name, value] : flag_answers_) y << YAML::Key << name << YAML::Value << value;
@@ -126,6 +134,7 @@ std::string FixtureRecorder::yaml() const {
       if (en.results.empty()) continue;
       y << YAML::BeginMap;
       y << YAML::Key << "step" << YAML::Value << en.step;
+      if (!en.target.empty()) y << YAML::Key << "target" << YAML::Value << en.target;
       y << YAML::Key << "command" << YAML::Value << en.command;
       y << YAML::Key << "results" << YAML::Value << YAML::BeginSeq;
       for (const auto& r : en.results) {
@@ -163,6 +172,11 @@ std::string FixtureRecorder::yaml() const {
   y << YAML::Key << "steps" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : steps_) y << s;
   y << YAML::EndSeq;
+  if (!target_statuses_.lines().empty()) {
+    y << YAML::Key << "targets" << YAML::Value << YAML::BeginSeq;
+    for (const auto& s : target_statuses_.lines()) y << s;
+    y << YAML::EndSeq;
+  }
   if (!escalations_.empty()) {
     y << YAML::Key << "escalations" << YAML::Value << YAML::BeginSeq;
     for (const auto& e : escalations_) {

@@ -12,6 +12,7 @@
 
 #include "interpreter/record/events.hpp"
 #include "interpreter/runtime/output_capture.hpp"
+#include "interpreter/testing/fixture_expect.hpp"
 
 namespace rbk {
 
@@ -20,6 +21,7 @@ struct RecordedInvocation {
   std::string runbook;  // as the fixture names it (a path relative to the fixture)
   bool terminal = true;
   std::set<std::string> approve;
+  std::vector<std::string> targets;  // --target, as given
   bool yes = false;
   bool force = false;
   size_t capture_limit = size_t{1} << 20;  // output kept per stream, as the engine does
@@ -42,7 +44,7 @@ class FixtureRecorder final : public EventSink {
     int64_t duration_ms = 0;
   };
   struct Entry {
-    std::string step, command;
+    std::string step, command, target;  // target: "" on this machine
     std::vector<Result> results;
   };
   struct Answer {
@@ -64,6 +66,7 @@ class FixtureRecorder final : public EventSink {
   std::map<std::string, std::string> flag_answers_;  // --answer NAME=VALUE, masked
   int64_t asked_at_ = 0;                             // when the current gate or step started
   std::vector<std::string> steps_, causes_;
+  TargetStatuses target_statuses_;
   struct Esc {
     std::string role, rule;
   };

@@ -13,6 +13,7 @@
 #include "interpreter/engine/resume.hpp"
 #include "interpreter/runtime/clock.hpp"
 #include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/ssh.hpp"
 #include "interpreter/runtime/value.hpp"
 #include "interpreter/testing/fixture_expect.hpp"
 
@@ -21,6 +22,12 @@ namespace rbk {
 namespace {
 
 using json = nlohmann::json;
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
 
 /// What the run did so far, shared by the scripted runner, operator and sink.
 struct CaseLog {
@@ -126,6 +133,12 @@ class ScriptedRunner final : public CommandRunner {
       : fixture_(f), case_(c), clock_(clock), log_(log), uses_(c.commands.size(), 0) {}
 
   CommandResult run(const CommandSpec& spec, OutputSink* sink) override {
+    return answer(spec, sink, "");
+  }
+
+  /// The result of the first entry that matches the command, run on `host`
+  /// ("" for this machine); an entry with a `target` matches only there.
+  CommandResult answer(const CommandSpec& spec, OutputSink* sink, const std::string& host) {
     CommandResult r;
     for (const auto& [k, v] : spec.env)
       if (k == "RBK_KIND") {  // a notification: rbk test never sends one
@@ -134,6 +147,13 @@ class ScriptedRunner final : public CommandRunner {
       }
     const std::string step = log_.command_step;
     const std::string text(trim(spec.script));
+    if (case_.interrupt && !log_.died && step == case_.interrupt->step && !host.empty()) {
+      // As `rbk resume` refuses such a run: replaying per-target commands is not built.
+      log_.stop("interrupt: step '" + step +
+                "' runs on targets, and a run with steps on targets cannot be resumed");
+      r.cancelled = true;
+      return r;
+    }
     if (case_.interrupt && !log_.died && step == case_.interrupt->step) {
       log_.die();  // its command_start is written; its result never will be
       r.cancelled = true;
@@ -144,13 +164,14 @@ class ScriptedRunner final : public CommandRunner {
     for (; index < case_.commands.size(); ++index) {
       const CommandEntry& e = case_.commands[index];
       if (!e.step.empty() && e.step != step) continue;
+      if (!e.target.empty() && e.target != host) continue;
       if (e.command && *e.command != text) continue;
       if (e.re && !RE2::PartialMatch(spec.script, *e.re)) continue;
       entry = &e;
       break;
     }
     if (!entry) {
-      log_.stop(unmatched(step, text));
+      log_.stop(unmatched(step, text, host));
       r.cancelled = true;
       return r;
     }
@@ -175,12 +196,13 @@ class ScriptedRunner final : public CommandRunner {
   }
 
  private:
-  std::string unmatched(const std::string& step, const std::string& text) const {
+  std::string unmatched(const std::string& step, const std::string& text,
+                        const std::string& host) const {
     std::string shown = text;  // continuation lines indented like the first
     for (size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 6))
       shown.replace(at, 1, "\n     ");
-    std::string msg =
-        "no fixture entry matches the command of step '" + step + "':\n    `" + shown + "`";
+    std::string msg = "no fixture entry matches the command of step '" + step + "'" +
+                      (host.empty() ? "" : " on target '" + host + "'") + ":\n    `" + shown + "`";
     // The closest entry: one for the same step first, then the nearest text.
     const CommandEntry* best = nullptr;
     size_t best_score = SIZE_MAX;
@@ -189,6 +211,7 @@ class ScriptedRunner final : public CommandRunner {
       std::string target = e.command ? *e.command : e.regex;
       size_t score = target.empty() ? 0 : edit_distance(text, target);
       if (!e.step.empty() && e.step != step) score += 100000 + 1000 * edit_distance(e.step, step);
+      if (!e.target.empty() && e.target != host) score += 50000;
       if (score < best_score) best = &e, best_score = score;
     }
     if (best)
@@ -196,6 +219,7 @@ class ScriptedRunner final : public CommandRunner {
     else
       msg += "\n  the case has no commands entries";
     return msg + "\n  add an entry for it (step: " + step +
+           (host.empty() ? "" : ", target: " + host) +
            ", command or match); rbk test never runs a "
            "real command";
   }
@@ -205,6 +229,19 @@ class ScriptedRunner final : public CommandRunner {
   FakeClock& clock_;
   CaseLog& log_;
   std::vector<size_t> uses_;
+};
+
+/// Answers the commands of steps `on` targets from the same entries, one
+/// host after another (so that a case replays in one order).
+class ScriptedTargets final : public TargetRunner {
+ public:
+  explicit ScriptedTargets(ScriptedRunner& runner) : runner_(runner) {}
+  CommandResult run_on(const Host& host, const CommandSpec& spec, OutputSink* sink) override {
+    return runner_.answer(spec, sink, host.id);
+  }
+
+ private:
+  ScriptedRunner& runner_;
 };
 
 /// Answers gates and manual steps from the case's answers.
@@ -333,7 +370,8 @@ std::set<std::string> step_ids(const ast::Runbook& rb, std::set<std::string>& ca
 
 }  // namespace
 
-Diagnostics check_fixture(const Fixture& f, const ast::Document& doc) {
+Diagnostics check_fixture(const Fixture& f, const ast::Document& doc,
+                          const Targets* config_targets) {
   Diagnostics out;
   const ast::Runbook* rb = doc.runbook();
   if (!rb || !f.file) return out;
@@ -349,6 +387,9 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc) {
         if (const auto* c = std::get_if<ast::Cause>(&si)) causes.push_back(c->id.name);
   }
   const std::vector<std::string> step_list(steps.begin(), steps.end());
+  const Targets* targets = f.targets ? &*f.targets : config_targets;
+  std::vector<std::string> hosts;
+  if (targets) hosts = targets->names();
   for (const auto& r : f.refs) {
     const std::vector<std::string>* known = nullptr;
     const char* what = "";
@@ -384,9 +425,23 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc) {
         known = &secrets;
         what = "secret";
         break;
+      case FixtureRef::Kind::Target:
+        if (!targets) continue;
+        // `target:` of a case may name a group; everything else names a host.
+        if (targets->resolve(r.name)) continue;
+        known = &hosts;
+        what = "target";
+        break;
     }
     if (std::find(known->begin(), known->end(), r.name) != known->end()) continue;
     std::string hint = did_you_mean(r.name, *known);
+    if (r.kind == FixtureRef::Kind::Target) {
+      out.push_back(error_at(at(r.pos),
+                             "unknown host or group '" + r.name + "' (" +
+                                 (f.targets ? "the fixture's targets" : "rbk.yaml's targets") + ")",
+                             hint.empty() ? "known: " + join_names(hosts) : hint));
+      continue;
+    }
     out.push_back(error_at(
         at(r.pos),
         std::string("runbook '") + rb->name.name + "' has no " + what + " '" + r.name + "'", hint));
@@ -462,9 +517,11 @@ CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget&
     ScriptedRunner runner(f, c, clock, log);
     ScriptedOperator op(f, c, clock, log);
     CaseSink sink(log);
+    ScriptedTargets targets(runner);
     Config config = *target.config;
     config.page_command.clear();  // nothing is ever sent from a test
     config.notify_command.clear();
+    if (f.targets) config.targets = *f.targets;
 
     EngineContext ctx;
     ctx.runner = &runner;
@@ -483,6 +540,10 @@ CaseReport run_case(const Fixture& f, const FixtureCase& c, const FixtureTarget&
     ctx.force = c.force;
     ctx.yes = c.yes;
     ctx.approve = c.approve;
+    ctx.targets = &targets;
+    for (const auto& name : c.target_filter)
+      if (auto ids = config.targets.resolve(name))
+        ctx.target_filter.insert(ids->begin(), ids->end());
     ctx.answers = c.answer_flags;
     ctx.secret_values = &f.secrets;
 

@@ -31,8 +31,11 @@ struct FixtureTarget {
 
 /// Checks the fixture against its runbook: every step, cause, parameter and
 /// secret it names exists, each case's parameters convert to their types and
-/// the required ones are given. Diagnostics point into the fixture.
-Diagnostics check_fixture(const Fixture& f, const ast::Document& doc);
+/// the required ones are given; every host it names is one of its
+/// `targets`, or else of `config_targets` (when given). Diagnostics point
+/// into the fixture.
+Diagnostics check_fixture(const Fixture& f, const ast::Document& doc,
+                          const Targets* config_targets = nullptr);
 
 /// What one case did and whether it met its expectations.
 struct CaseReport {

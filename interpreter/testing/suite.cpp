@@ -68,7 +68,7 @@ Expected<void, LoadProblem> TestSuite::add(const std::string& file, Diagnostics&
   } else {
     out.config = load_config(fs::absolute(found.path).parent_path().string(), cfg_diags);
   }
-  Diagnostics fx = check_fixture(f, *out.runbook->document);
+  Diagnostics fx = check_fixture(f, *out.runbook->document, &out.config.targets);
   cfg_diags.insert(cfg_diags.end(), fx.begin(), fx.end());
   if (has_errors(cfg_diags)) return problem(std::move(cfg_diags));
   warnings.insert(warnings.end(), cfg_diags.begin(), cfg_diags.end());
