@@ -105,11 +105,56 @@ void TextDisplay::lines(std::string_view text) {
   if (live_ && prompt_) prompt_->show();
 }
 
+std::string TextDisplay::fanout_status() const {
+  size_t failed_now = 0;
+  for (const auto& h : fan_.done) failed_now += fan_.failed.count(h);
+  std::string running;
+  size_t shown = 0;
+  for (const auto& h : fan_.running) {
+    if (++shown > 5) {
+      running += ", …";
+      break;
+    }
+    running += (running.empty() ? "" : ", ") + h;
+  }
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                               fan_.since)
+                  .count();
+  return paint("2",
+               format_str("    … batch {}/{} · {} of {} done, {} failed, {} running{} · {}s",
+                          fan_.batch, fan_.batches, fan_.done.size(), fan_.size, failed_now,
+                          fan_.running.size(), running.empty() ? "" : " (" + running + ")", secs));
+}
+
+void TextDisplay::show_fanout_status() {
+  if (!live_ || !fan_.batch_running) return;
+  std::fputs(("\r\033[K" + fanout_status()).c_str(), out_);
+  std::fflush(out_);
+  ticker_shown_ = true;
+}
+
+void TextDisplay::end_fanout() {
+  if (fan_.hosts.empty()) return;
+  std::string ok;
+  size_t oks = 0;
+  for (const auto& h : fan_.hosts)
+    if (!fan_.failed.count(h)) ok += (oks++ ? ", " : "") + h;
+  if (oks) line("      " + paint("32", format_str("ok ({})", oks)) + paint("2", " " + ok));
+  for (const auto& h : fan_.hosts)
+    if (auto it = fan_.failed.find(h); it != fan_.failed.end())
+      line("      " + format_str("{:<16}", h) + " " + it->second);
+  fan_ = Fanout{};
+}
+
 void TextDisplay::tick() {
   // Redraws "running 12s" once a second while a command is silent.
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::seconds(1));
+    if (!stop_ && fan_.batch_running) {
+      show_fanout_status();
+      continue;
+    }
     if (stop_ || !running_) continue;
     auto now = std::chrono::steady_clock::now();
     if (now - last_output_ < std::chrono::seconds(1)) continue;
@@ -155,21 +200,40 @@ void TextDisplay::event(const Event& event) {
          (step->destructive ? paint("33", "  [destructive]") : ""));
   } else if (const auto* tstart = e.as<ev::CommandStart>(); tstart && tstart->target) {
     target_seqs_.insert(tstart->seq);
+    const std::string& host = *tstart->target;
+    if (std::find(fan_.hosts.begin(), fan_.hosts.end(), host) == fan_.hosts.end())
+      fan_.hosts.push_back(host);
+    fan_.running.insert(host);
+    show_fanout_status();
   } else if (const auto* tend = e.as<ev::CommandEnd>(); tend && tend->target) {
     target_seqs_.erase(tend->seq);
-    std::string how = tend->ok          ? paint("32", "ok")
-                      : tend->error     ? paint("31", tend->error->value)
-                      : tend->timed_out ? paint("31", "timed out")
-                      : tend->signal ? paint("31", format_str("killed by signal {}", tend->signal))
-                                     : paint("33", format_str("exit {}", tend->exit));
-    line("      " + format_str("{:<16}", *tend->target) + " " + how +
-         paint("2", " · " + seconds(tend->duration_ms)));
+    const std::string& host = *tend->target;
+    fan_.running.erase(host);
+    fan_.done.insert(host);
+    if (!tend->ok && !fan_.failed.count(host))
+      fan_.failed[host] =
+          (tend->error       ? paint("31", tend->error->value)
+           : tend->timed_out ? paint("31", "timed out")
+           : tend->cancelled ? paint("31", "interrupted")
+           : tend->signal    ? paint("31", format_str("killed by signal {}", tend->signal))
+                             : paint("33", format_str("exit {}", tend->exit))) +
+          paint("2", " · " + seconds(tend->duration_ms));
+    show_fanout_status();
   } else if (const auto* batch = e.as<ev::BatchStart>()) {
     std::string hosts;
     for (const auto& t : batch->targets) hosts += (hosts.empty() ? "" : ", ") + t;
     line(paint("1", format_str("    batch {}/{}", batch->batch, batch->batches)) +
          paint("2", " · " + hosts));
+    fan_.batch_running = true;
+    fan_.batch = batch->batch;
+    fan_.batches = batch->batches;
+    fan_.size = batch->targets.size();
+    fan_.running.clear();
+    fan_.done.clear();
+    fan_.since = std::chrono::steady_clock::now();
+    show_fanout_status();
   } else if (const auto* bend = e.as<ev::BatchEnd>()) {
+    fan_.batch_running = false;
     std::string failed;
     for (const auto& t : bend->failed) failed += (failed.empty() ? "" : ", ") + t;
     line(paint(bend->failed.empty() ? "32" : "33",
@@ -202,6 +266,7 @@ void TextDisplay::event(const Event& event) {
       how = end->exit == 0 ? paint("32", "exit 0") : paint("33", format_str("exit {}", end->exit));
     line("    " + how + paint("2", " · " + seconds(end->duration_ms)));
   } else if (const auto* done = e.as<ev::StepEnd>()) {
+    end_fanout();
     if (done->section == ev::Section::Alert && done->status == ev::StepStatus::Ok)
       return;  // the signal line says it
     const char* color = done->status == ev::StepStatus::Ok        ? "32"

@@ -78,8 +78,24 @@ class TextDisplay final : public EventSink {
   void end_flow(uint64_t seq, int stream, std::string& text);
   std::map<std::pair<uint64_t, int>, Flow> flows_;
   /// Commands on targets: their output is only in the record (fifty hosts
-  /// interleaved would be unreadable); each shows one line when it ends.
+  /// interleaved would be unreadable). A batch shows one live line of
+  /// counts (terminal only) and one line when it ends; the step, when it
+  /// ends, the hosts where it was ok on one line and each failed host on
+  /// its own, with why.
   std::set<uint64_t> target_seqs_;
+  struct Fanout {
+    bool batch_running = false;
+    int batch = 0, batches = 0;
+    size_t size = 0;                            // hosts in the batch
+    std::set<std::string> running;              // hosts with a command running now
+    std::set<std::string> done;                 // hosts of the batch that finished a command
+    std::vector<std::string> hosts;             // every host of the step, in first-seen order
+    std::map<std::string, std::string> failed;  // host → its first failure
+    std::chrono::steady_clock::time_point since;
+  } fan_;
+  std::string fanout_status() const;  // the live line; holds mu_
+  void show_fanout_status();          // holds mu_
+  void end_fanout();                  // the step's per-host summary; holds mu_
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;  // a command is running
