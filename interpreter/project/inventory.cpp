@@ -219,6 +219,25 @@ Settings Inventory::host_vars(const std::vector<Var>& vars) {
   return s;
 }
 
+void Inventory::vars_section(const std::string& name, const Span& at) {
+  if (GroupEntry& g = group(name); !g.vars) g.vars = at;
+}
+
+void Inventory::group_var(const std::string& name, const Var& v) {
+  GroupEntry& g = group(name);
+  if (v.name == "ansible_group_priority") {
+    const std::string_view digits = std::string_view(v.value).substr(v.value.starts_with('-'));
+    if (v.text && all_digits(digits, 9))
+      g.priority = std::stoi(v.value);
+    else
+      error(v.value_at, "ansible_group_priority must be a whole number");
+  } else if (v.name == "ansible_host" || !setting(v, g.settings)) {
+    // A group has no address of its own: Ansible would give every host of
+    // it the same one, which is never what a fleet means.
+    ignore(v.name, v.name_at);
+  }
+}
+
 void Inventory::hosts(const std::string& in, const std::string& pattern, const Span& at,
                       const Settings& s) {
   if (spent_ > kMaxMemberships) return;  // said once, by spend()
@@ -246,25 +265,30 @@ void Inventory::finish(Targets& into) {
   std::vector<std::string> defined;
   for (const auto& [name, g] : groups_)
     if (g.defined) defined.push_back(name);
-  for (const auto& name : group_order_)
-    for (const auto& m : groups_.at(name).members)
-      if (m.group) check_defined(m, defined);
-  check_names(into);
-  std::set<std::string> had;  // add_host looks for a host to replace, one by one
-  for (const auto& h : into.hosts) had.insert(h.id);
-  for (const auto& id : host_order_) {
-    const Settings& s = hosts_.at(id).settings;
-    Host h{id, s.address.value_or(id), s.port, s.user.value_or(""), {}};
-    had.count(id) ? into.add_host(std::move(h)) : into.hosts.push_back(std::move(h));
+  for (const auto& name : group_order_) {
+    const GroupEntry& g = groups_.at(name);
+    if (g.vars) check_defined(name, *g.vars, defined, true);
+    for (const auto& m : g.members)
+      if (m.group) check_defined(m.name, m.at, defined, false);
   }
+  check_names(into);
   std::vector<std::string> path;
   for (const auto& name : group_order_)
     if (groups_.at(name).defined) into.groups[name] = flatten(name, path);
-  auto& all = into.groups["all"] = {};  // every host, those already there too
-  for (const auto& h : into.hosts) all.push_back(h.id);
-  auto& ungrouped = into.groups["ungrouped"] = {};
+  std::vector<std::string> ungrouped;
   for (const auto& id : host_order_)
     if (!hosts_.at(id).grouped) ungrouped.push_back(id);
+  const std::map<std::string, Settings> settings = merged_settings(ungrouped);
+  std::set<std::string> had;  // add_host looks for a host to replace, one by one
+  for (const auto& h : into.hosts) had.insert(h.id);
+  for (const auto& id : host_order_) {
+    const Settings& s = settings.at(id);
+    Host h{id, s.address.value_or(id), s.port, s.user.value_or(""), {}};
+    had.count(id) ? into.add_host(std::move(h)) : into.hosts.push_back(std::move(h));
+  }
+  auto& all = into.groups["all"] = {};  // every host, those already there too
+  for (const auto& h : into.hosts) all.push_back(h.id);
+  into.groups["ungrouped"] = std::move(ungrouped);
   into.ignored.insert(into.ignored.end(), ignored_.begin(), ignored_.end());
 }
 
@@ -283,14 +307,18 @@ bool Inventory::spend(size_t n, const Span& at) {
   return spent_ <= kMaxMemberships;
 }
 
-/// Reports child group `m` when it is never defined.
-void Inventory::check_defined(const Member& m, const std::vector<std::string>& defined) {
-  if (groups_.at(m.name).defined) return;
-  const std::string hint = did_you_mean(m.name, defined);
-  error(m.at, "group '" + m.name + "' is never defined",
+/// Reports group `name`, named at `at` (as a child, or by a [name:vars]
+/// section when `vars`), when it is never defined.
+void Inventory::check_defined(const std::string& name, const Span& at,
+                              const std::vector<std::string>& defined, bool vars) {
+  if (groups_.at(name).defined) return;
+  const std::string hint = did_you_mean(name, defined);
+  error(at,
+        "group '" + name + "' is never defined" +
+            (vars ? ", so its [" + name + ":vars] apply to no host" : ""),
         !hint.empty() ? hint
-        : yaml_ ? "give it hosts: or children: (" + m.name + ": {} when empty), or fix the name"
-                : "add a [" + m.name + "] section, or fix the name");
+        : yaml_       ? "give it hosts: or children: (" + name + ": {} when empty), or fix the name"
+                      : "add a [" + name + "] section, or fix the name");
 }
 
 /// A name stands for one host or one group, never both: `on NAME` and
@@ -343,6 +371,54 @@ const std::vector<std::string>& Inventory::flatten(const std::string& name,
   }
   path.pop_back();
   return it->second;
+}
+
+/// Every host's settings as Ansible merges variables: its groups' from the
+/// shallowest to the deepest (`all` first, a child after its parents; in one
+/// depth by ansible_group_priority, then by name), each over the ones before,
+/// then the host's own over them all. Called after flatten() for every group.
+std::map<std::string, Settings> Inventory::merged_settings(
+    const std::vector<std::string>& ungrouped) {
+  // Ansible's depth: `all` 0, any other group one more than its deepest
+  // parent (every group is a child of `all`). Relaxed in rounds, bounded:
+  // a cycle (reported by flatten) must not loop.
+  std::map<std::string, size_t> depth;
+  for (const auto& name : group_order_)
+    if (groups_.at(name).defined) depth[name] = name == "all" ? 0 : 1;
+  std::vector<std::pair<const size_t*, size_t*>> edges;  // parent's depth → child's
+  for (auto& [name, d] : depth)
+    for (const Member& m : groups_.at(name).members)
+      if (auto c = m.group ? depth.find(m.name) : depth.end(); c != depth.end())
+        edges.emplace_back(&d, &c->second);
+  for (size_t round = 0, changed = 1; changed && round <= kMaxDepth; ++round) {
+    changed = 0;
+    for (auto [parent, child] : edges)
+      if (*child <= *parent && *parent < kMaxDepth) {
+        *child = *parent + 1;
+        changed = 1;
+      }
+  }
+  std::vector<std::string> order;
+  for (const auto& [name, d] : depth)
+    if (const Settings& s = groups_.at(name).settings; s.port || s.user) order.push_back(name);
+  std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+    return std::pair(depth.at(a), groups_.at(a).priority) <
+           std::pair(depth.at(b), groups_.at(b).priority);
+  });  // stable: `depth` gave them in name order
+  std::map<std::string, Settings> out;
+  auto over = [](Settings& s, const Settings& by) {
+    if (by.address) s.address = by.address;
+    if (by.port) s.port = by.port;
+    if (by.user) s.user = by.user;
+  };
+  for (const auto& name : order) {
+    const std::vector<std::string>& members = name == "all"         ? host_order_
+                                              : name == "ungrouped" ? ungrouped
+                                                                    : flat_.at(name);
+    for (const auto& id : members) over(out[id], groups_.at(name).settings);
+  }
+  for (const auto& id : host_order_) over(out[id], hosts_.at(id).settings);
+  return out;
 }
 
 }  // namespace inventory_detail

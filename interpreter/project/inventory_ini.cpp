@@ -107,19 +107,29 @@ class IniInventory {
     if (!inv_.group_name(name, name_at)) return;
     group_ = name;
     kind_ = type.empty() ? Kind::Hosts : type == ":vars" ? Kind::Vars : Kind::Children;
-    // [name:vars] alone defines nothing: its variables are only listed.
-    if (kind_ != Kind::Vars) inv_.define(name, name_at);
+    // [name:vars] alone defines nothing (Ansible refuses it for a group
+    // never defined, and so does finish()).
+    if (kind_ == Kind::Vars)
+      inv_.vars_section(name, name_at);
+    else
+      inv_.define(name, name_at);
   }
 
-  /// `NAME=VALUE` in [group:vars]: only its name is listed, as ignored.
+  /// `NAME=VALUE` in [group:vars], spaces around '=' allowed; the value is
+  /// the rest of the line (Ansible reads no comment there), unquoted.
   void var_line(const Span& line) {
     const std::string_view t = line.text();
     const size_t eq = t.find('=');
     const std::string_view name = trim_view(t.substr(0, eq));
     if (eq == npos || name.empty())
       return inv_.error(line, "expected NAME=VALUE in [" + group_ + ":vars]");
-    inv_.ignore(std::string(name),
-                inv_.span(line.begin, line.begin + static_cast<uint32_t>(name.size())));
+    const size_t vb = std::min(t.find_first_not_of(" \t", eq + 1), t.size());
+    const auto at = [&](size_t from, size_t to) {
+      return inv_.span(line.begin + static_cast<uint32_t>(from),
+                       line.begin + static_cast<uint32_t>(to));
+    };
+    inv_.group_var(group_, {std::string(name), unquote(t.substr(vb)), at(0, name.size()),
+                            at(vb, t.size()), true});
   }
 
   /// `NAME[:PORT] [VAR=VALUE …]`; NAME may hold ranges.

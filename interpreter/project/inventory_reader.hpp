@@ -1,9 +1,9 @@
 // What the INI and YAML readers of an Ansible inventory (inventory.hpp)
 // share: both only tell one Inventory what the file declares (groups, hosts,
-// children, host variables) as they scan it; the Inventory checks the whole
-// (undefined children, cycles, a name used by a host and a group) and fills
-// Targets, so both formats follow one set of rules. Internal to
-// inventory*.cpp.
+// children, host and group variables) as they scan it; the Inventory checks
+// the whole (undefined groups, cycles, a name used by a host and a group),
+// merges the variables as Ansible does and fills Targets, so both formats
+// follow one set of rules. Internal to inventory*.cpp.
 #pragma once
 
 #include <map>
@@ -51,12 +51,15 @@ struct GroupEntry {
   bool defined = false;
   Span first;  // where it is first defined
   std::vector<Member> members;
+  Settings settings;         // its variables ansible_port and ansible_user
+  int priority = 1;          // ansible_group_priority: orders groups of one depth
+  std::optional<Span> vars;  // its first [name:vars] section: it must be defined
 };
 
 /// A host as declared so far.
 struct HostEntry {
   Span first;
-  Settings settings;
+  Settings settings;     // its own variables, which win over its groups'
   bool grouped = false;  // a member of a group other than all and ungrouped
 };
 
@@ -83,6 +86,13 @@ class Inventory {
   /// The ssh settings among a host line's `vars`, checked once for all its
   /// hosts; the other variables are listed as ignored.
   Settings host_vars(const std::vector<Var>& vars);
+  /// Notes a [name:vars] section at `at`: finish() reports it when group
+  /// `name` is never defined (Ansible refuses it too).
+  void vars_section(const std::string& name, const Span& at);
+  /// A variable of group `name`: ansible_port, ansible_user and
+  /// ansible_group_priority are kept (a later one wins), the others listed
+  /// as ignored, ansible_host too (a group has no address).
+  void group_var(const std::string& name, const Var& v);
   /// Adds the hosts `pattern` (at `at`) stands for to group `in`, with `s`.
   void hosts(const std::string& in, const std::string& pattern, const Span& at, const Settings& s);
   /// Checks what was declared as a whole and adds it to `into`.
@@ -103,9 +113,11 @@ class Inventory {
   GroupEntry& group(const std::string& name);
   bool spend(size_t n, const Span& at);
   bool setting(const Var& v, Settings& into);
-  void check_defined(const Member& m, const std::vector<std::string>& defined);
+  void check_defined(const std::string& name, const Span& at,
+                     const std::vector<std::string>& defined, bool vars);
   void check_names(const Targets& into);
   const std::vector<std::string>& flatten(const std::string& name, std::vector<std::string>& path);
+  std::map<std::string, Settings> merged_settings(const std::vector<std::string>& ungrouped);
 };
 
 /// Reads the INI format, line by line, into `inv`.

@@ -76,14 +76,13 @@ class YamlInventory : YamlReader {
         for (const auto& h : v) host(name, h.first, h.second);
       else if (k == "children" && entries(v, k, name, "{web: {hosts: {web1: }}}"))
         groups(v, &name);
-      else if (k == "vars" && entries(v, k, name, "{ntp_server: ntp.example.com}"))
+      else if (k == "vars" && entries(v, k, name, "{ansible_user: deploy}"))
         for (const auto& x : v)
-          x.first.IsScalar() ? inv_.ignore(x.first.Scalar(), at(x.first))
-                             : error(x.first, "variable names must be plain words");
+          if (auto var = variable(x.first, x.second)) inv_.group_var(name, *var);
     }
   }
 
-  /// The variable `k: v` of a host; nullopt after an error.
+  /// The variable `k: v` of a host or a group; nullopt after an error.
   std::optional<Var> variable(const YAML::Node& k, const YAML::Node& v) {
     if (!k.IsScalar()) {
       error(k, "variable names must be plain words");
