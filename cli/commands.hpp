@@ -22,6 +22,7 @@ enum ExitCode : int {
 struct CheckOptions {
   std::vector<std::string> paths;
   std::string format = "text";  // text | json
+  bool verbose = false;         // also list the inventory variables rbk does not use
 };
 /// `rbk check PATH…`: parse and validate; print diagnostics.
 int run_check(const CheckOptions& opts);

@@ -51,6 +51,8 @@ void build(CLI::App& app, Options& o) {
   c->add_option("--format", check.format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
+  c->add_flag("--verbose", check.verbose,
+              "Also list the inventory variables rbk does not use (as notes)");
 
   auto* p = app.add_subcommand("parse", "Parse one file; with --ast print its syntax tree as JSON");
   p->add_option("file", parse.path, "The .rbk file")->required();

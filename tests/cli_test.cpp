@@ -5,8 +5,11 @@
 //   …
 //   --- stderr
 //   …
-// RBK_UPDATE_GOLDEN=1 rewrites the .expected files.
+// RBK_UPDATE_GOLDEN=1 rewrites the .expected files. Cases that need a
+// project of their own (an rbk.yaml, an inventory) build it in a TempDir.
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 
 #include "test_support.hpp"
 
@@ -27,4 +30,66 @@ TEST_CASE("cli cases", "[cli][threads]") {
       CHECK(read_file(expected_path) == actual);
     }
   }
+}
+
+TEST_CASE("rbk check --verbose lists the inventory variables rbk does not use", "[cli]") {
+  using namespace rbk::test;
+  TempDir tmp;
+  // The team's runbooks and rbk.yaml live in a folder of their own, checked
+  // from the directory above: the notes come from the rbk.yaml nearest to
+  // the checked files, and name the inventory as the user would type it.
+  const std::string team = tmp.path.string() + "/team";
+  std::filesystem::create_directories(team);
+  write_file(team + "/rbk.yaml", "targets:\n  inventory: hosts.ini\n");
+  write_file(team + "/hosts.ini",
+             "[web]\n"
+             "web-1 ansible_user=deploy http_port=80\n"
+             "[web:vars]\n"
+             "ansible_port=2222\n"
+             "ansible_host=10.0.0.1\n"
+             "ntp_server=ntp.example.com\n");
+  const std::string small = read_file(source_dir() + "/tests/cli/data/small.rbk");
+  write_file(team + "/ok.rbk", small);
+  write_file(team + "/also-ok.rbk", small);
+  const std::string notes =
+      "team/hosts.ini:2:27: note: ansible variable 'http_port' is not used "
+      "by rbk\n"
+      "team/hosts.ini:5:1: note: ansible variable 'ansible_host' is not "
+      "used by rbk\n"
+      "team/hosts.ini:6:1: note: ansible variable 'ntp_server' is not used "
+      "by rbk\n";
+
+  Run plain = run_rbk_in(tmp.path.string(), "check team");
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out.empty());
+  CHECK(plain.err.empty());
+
+  // Two files under one rbk.yaml: each variable once.
+  Run verbose = run_rbk_in(tmp.path.string(), "check --verbose team");
+  CHECK(verbose.exit_code == 0);
+  CHECK(verbose.out.empty());
+  CHECK(verbose.err == notes);
+
+  // After the usual output; the notes change no exit code.
+  write_file(team + "/bad.rbk", read_file(source_dir() + "/tests/cli/data/mixed/bad.rbk"));
+  Run errors = run_rbk_in(tmp.path.string(), "check --verbose team/bad.rbk");
+  CHECK(errors.exit_code == 1);
+  REQUIRE(errors.err.size() > notes.size());
+  CHECK(errors.err.substr(errors.err.size() - notes.size()) == notes);
+  CHECK(errors.err.find(" in 1 file\n" + notes) != std::string::npos);
+
+  Run json = run_rbk_in(tmp.path.string(), "check --verbose --format json team/ok.rbk");
+  CHECK(json.exit_code == 0);
+  CHECK(json.err.empty());
+  CHECK(
+      json.out.find("\"ignored\": [\n    {\n      \"column\": 27,\n      \"file\": "
+                    "\"team/hosts.ini\",\n      \"line\": 2,\n      \"variable\": \"http_port\"") !=
+      std::string::npos);
+
+  // An rbk.yaml that cannot be read is a usage error, said once.
+  write_file(team + "/rbk.yaml", "targets:\n  inventory: missing.ini\n");
+  Run broken = run_rbk_in(tmp.path.string(), "check --verbose team/ok.rbk");
+  CHECK(broken.exit_code == 2);
+  CHECK(broken.err.find("team/rbk.yaml:2:14: error: inventory 'missing.ini'") != std::string::npos);
+  CHECK(run_rbk_in(tmp.path.string(), "check team/ok.rbk").exit_code == 0);
 }

@@ -6,11 +6,15 @@
 // directory, and a remote process that survived is found in /proc.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "processes.hpp"
 #include "sshd.hpp"
@@ -160,6 +164,68 @@ TEST_CASE("a remote command past its deadline leaves no process behind", "[sshd]
   std::vector<int> left = processes_with_marker("4321.123");
   CHECK(still_alive(left) == "");
   // The run's connections are closed: no ssh master is left either.
+  CHECK(still_alive(processes_with_marker("rbk-ssh-")) == "");
+}
+
+TEST_CASE("Ctrl-C during a remote command leaves no process behind", "[sshd]") {
+  SshdFleet fleet(2);
+  // Each host's sleeps have a duration of their own (7654.31 on web-1,
+  // 7654.32 on web-2; the literal holds neither), so rbk is interrupted only
+  // once both hosts run both of theirs; 7654.3 finds them all, and the
+  // shells around them.
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step hang "Hang" {
+      on hosts
+      run `n="7654.3${RBK_TARGET#web-}"; sleep "$n" & sleep "$n"` timeout 10m
+    }
+  }
+}
+)");
+  auto events = [](const std::string& jsonl) {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : lines_of(jsonl))
+      if (auto j = nlohmann::json::parse(line, nullptr, false); j.is_object()) out.push_back(j);
+    return out;
+  };
+  auto of_type = [](const std::vector<nlohmann::json>& all, const std::string& type) {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : all)
+      if (e.value("type", "") == type) out.push_back(e);
+    return out;
+  };
+  // A background sleep and a foreground one on each host.
+  auto running = [&](const std::string& out) {
+    return of_type(events(out), "command_start").size() == 2 &&
+           processes_with_marker("7654.31").size() >= 2 &&
+           processes_with_marker("7654.32").size() >= 2;
+  };
+  Exit r = run_signalled_when(p.dir, {"run", "fleet", "--force", "--json"}, running, SIGINT);
+  INFO(r.out << r.err);
+  CHECK(r.code == 130);
+  // Both commands ended cancelled, each on its host, in the JSON stream and
+  // in the record.
+  auto cancelled_on = [&](const std::vector<nlohmann::json>& all) {
+    std::vector<std::string> hosts;
+    for (const auto& e : of_type(all, "command_end"))
+      if (e.value("cancelled", false) && !e.value("ok", true))
+        hosts.push_back(e.value("target", ""));
+    std::sort(hosts.begin(), hosts.end());
+    return hosts;
+  };
+  const std::vector<std::string> both = {"web-1", "web-2"};
+  CHECK(cancelled_on(events(r.out)) == both);
+  const auto run_end = of_type(events(r.out), "run_end");
+  REQUIRE(run_end.size() == 1);
+  CHECK(run_end[0].value("outcome", "") == "interrupted");
+  std::string record;
+  for (const auto& run : fs::directory_iterator(p.path(".rbk/runs")))
+    record += read_file((run.path() / "events.jsonl").string());
+  CHECK(cancelled_on(events(record)) == both);
+  // Nothing the command started is left on either host, and no ssh master.
+  std::vector<int> left = processes_with_marker("7654.3");
+  CHECK(still_alive(left) == "");
   CHECK(still_alive(processes_with_marker("rbk-ssh-")) == "");
 }
 

@@ -70,23 +70,29 @@ TEST_CASE("Ansible inventory cases", "[inventory]") {
   }
 }
 
-TEST_CASE("the fleet reads the same from INI and YAML", "[inventory]") {
+TEST_CASE("an inventory reads the same from INI and YAML", "[inventory]") {
   using namespace rbk;
   const std::string dir = test::source_dir() + "/tests/inventory/";
-  Diagnostics ini_errors, yaml_errors;
-  Targets ini = read("inventory.ini", test::read_file(dir + "fleet.ini"), ini_errors);
-  Targets yaml = read("inventory.yml", test::read_file(dir + "fleet-yaml.yml"), yaml_errors);
-  CHECK(ini_errors.empty());
-  CHECK(yaml_errors.empty());
-  auto hosts = [](const Targets& t) {
-    std::string out;
-    for (const auto& h : t.hosts)
-      out +=
-          h.id + "@" + h.address + ":" + std::to_string(h.port.value_or(0)) + ":" + h.user + "\n";
-    return out;
-  };
-  CHECK(hosts(ini) == hosts(yaml));
-  CHECK(ini.groups == yaml.groups);
+  // Each pair declares the same fleet; group-vars: variables merged by depth,
+  // priority and name, whichever way the groups are written.
+  for (const std::string name : {"fleet", "group-vars"}) {
+    DYNAMIC_SECTION(name) {
+      Diagnostics ini_errors, yaml_errors;
+      Targets ini = read("inventory.ini", test::read_file(dir + name + ".ini"), ini_errors);
+      Targets yaml = read("inventory.yml", test::read_file(dir + name + "-yaml.yml"), yaml_errors);
+      CHECK(ini_errors.empty());
+      CHECK(yaml_errors.empty());
+      auto hosts = [](const Targets& t) {
+        std::string out;
+        for (const auto& h : t.hosts)
+          out += h.id + "@" + h.address + ":" + std::to_string(h.port.value_or(0)) + ":" + h.user +
+                 "\n";
+        return out;
+      };
+      CHECK(hosts(ini) == hosts(yaml));
+      CHECK(ini.groups == yaml.groups);
+    }
+  }
 }
 
 TEST_CASE("an inventory named neither .ini nor .yml is read by its first line", "[inventory]") {

@@ -183,6 +183,16 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
 
 Exit run_signalled_after(const std::string& dir, const std::vector<std::string>& args, size_t lines,
                          int sig) {
+  return run_signalled_when(
+      dir, args,
+      [lines](const std::string& out) {
+        return static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines;
+      },
+      sig);
+}
+
+Exit run_signalled_when(const std::string& dir, const std::vector<std::string>& args,
+                        const std::function<bool(const std::string& out)>& ready, int sig) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   char err_tmpl[] = "/tmp/rbk-run-err-XXXXXX";
@@ -192,25 +202,29 @@ Exit run_signalled_after(const std::string& dir, const std::vector<std::string>&
   ::close(out[1]);
   ::close(err_fd);
   Exit e;
-  size_t seen = 0;
-  bool sent = lines == 0;
-  if (sent) ::kill(pid, sig);
+  bool sent = false;
+  auto signal_when_ready = [&] {
+    if (!sent && ready(e.out)) {
+      ::kill(pid, sig);
+      sent = true;
+    }
+  };
+  signal_when_ready();
   const auto deadline = Clock::now() + kHangGuard;
   char buf[4096];
   while (true) {
     pollfd p{out[0], POLLIN, 0};
-    if (::poll(&p, 1, 1000) == 0) {
+    // Until rbk is signalled, `ready` may wait for more than its output (a
+    // process to appear in /proc): it is asked again every 20 ms.
+    if (::poll(&p, 1, sent ? 1000 : 20) == 0) {
       if (Clock::now() > deadline) hung(pid, command_line(dir, args) + " did not end", e.out);
+      signal_when_ready();
       continue;
     }
     ssize_t n = ::read(out[0], buf, sizeof buf);
     if (n <= 0) break;
     e.out.append(buf, static_cast<size_t>(n));
-    seen += static_cast<size_t>(std::count(buf, buf + n, '\n'));
-    if (!sent && seen >= lines) {
-      ::kill(pid, sig);
-      sent = true;
-    }
+    signal_when_ready();
   }
   ::close(out[0]);
   int status = 0;

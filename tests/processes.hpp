@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,13 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
 /// already), rbk gets `sig`. It may have gone further by then, or ended.
 Exit run_signalled_after(const std::string& dir, const std::vector<std::string>& args, size_t lines,
                          int sig);
+
+/// Like run_signalled_after, rbk getting `sig` once `ready` (given rbk's
+/// stdout so far) is true: asked as output comes and every 20 ms, so it may
+/// also wait for what rbk started (a process in /proc). An rbk that ends
+/// before `ready` holds is not signalled; the caller sees how it ended.
+Exit run_signalled_when(const std::string& dir, const std::vector<std::string>& args,
+                        const std::function<bool(const std::string& out)>& ready, int sig);
 
 /// Shell lines that start, beside a plain background child of the shell,
 /// processes that leave the command's process group every way we know: a

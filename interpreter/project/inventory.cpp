@@ -1,7 +1,7 @@
-// Reading an Ansible inventory (inventory.hpp). The INI and YAML readers only
-// tell one Inventory what the file declares (groups, hosts, children, host
-// variables); it checks the whole (undefined children, cycles, a name used by
-// a host and a group) and fills Targets, so both formats follow one set of rules.
+// Reading an Ansible inventory (inventory.hpp): the Inventory that the INI
+// reader (inventory_ini.cpp) and the YAML reader (inventory_yaml.cpp) tell
+// what the file declares, host ranges, and the entry point that picks the
+// format (inventory_reader.hpp says who does what).
 #include "interpreter/project/inventory.hpp"
 
 #include <algorithm>
@@ -14,15 +14,21 @@
 
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
+#include "interpreter/project/inventory_reader.hpp"
 #include "interpreter/project/yaml_reader.hpp"
 
 namespace rbk {
 
-// Its own namespace: a unity build puts other files' local names beside these.
 namespace inventory_detail {
+
+bool all_digits(std::string_view s, size_t max) {
+  return !s.empty() && s.size() <= max &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Its own namespace: a unity build puts other files' local names beside these.
 namespace {
 
-constexpr auto npos = std::string_view::npos;
 // Far more than a fleet: web[1:9999999] is a typo, not a long wait.
 constexpr size_t kMaxRangeHosts = 10000;
 // Ranges and nested groups multiply: a small file must not exhaust memory.
@@ -30,12 +36,6 @@ constexpr size_t kMaxMemberships = 1000000;
 // Deeper than inventories nest groups; it bounds the flattening recursion.
 constexpr size_t kMaxDepth = 100;
 constexpr const char* kRangeForms = "ranges look like web[01:03] or db-[a:c]; [1:9:2] steps by 2";
-
-/// True when `s` is 1 to `max` decimal digits.
-bool all_digits(std::string_view s, size_t max) {
-  return !s.empty() && s.size() <= max &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
 
 /// Why `name` cannot name a host or a group, or "" when it can. The name is
 /// never quoted back: a YAML escape can put a control character in it.
@@ -125,38 +125,6 @@ Expansion expand_pattern(std::string_view p) {
   }
 }
 
-/// A variable as written, with where its name and value are.
-struct Var {
-  std::string name, value;
-  Span name_at, value_at;
-  bool text = true;  // false: a YAML list, mapping or nothing
-};
-
-/// What ssh needs of a host; unset: not said (yet).
-struct Settings {
-  std::optional<std::string> address, user;
-  std::optional<int> port;
-};
-
-/// A host or a child group named in a group (`at`), in file order.
-struct Member {
-  bool group = false;
-  std::string name;
-  Span at;
-};
-
-struct GroupEntry {
-  bool defined = false;
-  Span first;  // where it is first defined
-  std::vector<Member> members;
-};
-
-struct HostEntry {
-  Span first;
-  Settings settings;
-  bool grouped = false;  // a member of a group other than all and ungrouped
-};
-
 /// Why an ansible_host or ansible_user value cannot go to ssh, or "".
 std::string bad_ssh_word(const Var& v) {
   if (!v.text) return "must be text";
@@ -166,433 +134,6 @@ std::string bad_ssh_word(const Var& v) {
     if (c <= ' ' || c == 0x7F) return "holds a space or a control character";
   return "";
 }
-
-/// What the file declares, in file order; finish() checks it as a whole.
-class Inventory {
- public:
-  Inventory(const SourceFile& file, Diagnostics& errors, bool yaml)
-      : file_(file), errors_(errors), yaml_(yaml) {
-    for (const char* g : {"all", "ungrouped"}) group(g);
-  }
-
-  /// The span of bytes [begin, end) of the file, kept inside it.
-  Span span(uint32_t begin, uint32_t end) const {
-    const auto size = static_cast<uint32_t>(file_.text().size());
-    begin = std::min(begin, size);
-    return Span::of(file_, begin, std::clamp(end, begin, size));
-  }
-
-  /// The groups every inventory has without declaring them.
-  static bool implicit_group(const std::string& g) { return g == "all" || g == "ungrouped"; }
-
-  void error(const Span& at, std::string msg, std::string help = {}) {
-    errors_.push_back(error_at(at, std::move(msg), std::move(help)));
-  }
-
-  /// Lists a variable rbk does not use ("FILE:LINE:COL: NAME").
-  void ignore(const std::string& name, const Span& at) {
-    if (const std::string why = bad_name(name); !why.empty())
-      return error(at, "invalid variable name: " + why);
-    ignored_.push_back(file_.path() + ":" + std::to_string(at.line) + ":" + std::to_string(at.col) +
-                       ": " + name);
-  }
-
-  /// True when `name` may name a group; otherwise reports it at `at`.
-  bool group_name(const std::string& name, const Span& at) {
-    const std::string why = bad_name(name);
-    if (!why.empty())
-      error(at, "invalid group name: " + why,
-            "group names are ASCII letters, digits, '.', '-' and '_'");
-    return why.empty();
-  }
-
-  /// Declares group `name` (a section header, a mapping) at `at`.
-  void define(const std::string& name, const Span& at) {
-    if (GroupEntry& g = group(name); !std::exchange(g.defined, true)) g.first = at;
-  }
-
-  /// Names `child` a child of `parent`, at `at`.
-  void child(const std::string& parent, const std::string& child, const Span& at) {
-    if (child == "all")
-      return error(at, "'all' holds every host; it cannot be a child of '" + parent + "'");
-    group(child);
-    group(parent).members.push_back({true, child, at});
-  }
-
-  /// The ssh settings among `vars`, checked once for all the hosts of a
-  /// line; the other variables are listed as ignored.
-  Settings settings(const std::vector<Var>& vars) {
-    Settings base;
-    for (const auto& v : vars) {
-      if (v.name == "ansible_port") {
-        const int port = v.text && all_digits(v.value, 5) ? std::stoi(v.value) : 0;
-        if (port >= 1 && port <= 65535)
-          base.port = port;
-        else
-          error(v.value_at, "ansible_port must be a whole number from 1 to 65535");
-      } else if (v.name != "ansible_host" && v.name != "ansible_user") {
-        ignore(v.name, v.name_at);
-      } else if (const std::string why = bad_ssh_word(v); !why.empty()) {
-        error(v.value_at, v.name + " " + why);
-      } else {
-        (v.name == "ansible_host" ? base.address : base.user) = v.value;
-      }
-    }
-    return base;
-  }
-
-  /// Adds the hosts `pattern` (at `at`) stands for to group `in`, with `s`.
-  void hosts(const std::string& in, const std::string& pattern, const Span& at, const Settings& s) {
-    if (spent_ > kMaxMemberships) return;  // said once, by spend()
-    const Expansion x = expand_pattern(pattern);
-    const auto b = at.begin + static_cast<uint32_t>(x.at);
-    if (!x.error.empty()) return error(span(b, b + static_cast<uint32_t>(x.len)), x.error, x.help);
-    for (const auto& name : x.names)
-      if (const std::string why = bad_name(name); !why.empty())
-        return error(at, "invalid host name: " + why,
-                     "host names are ASCII letters, digits, '.', '-' and '_'; an address goes "
-                     "in ansible_host");
-    if (!spend(x.names.size(), at)) return;
-    GroupEntry& g = group(in);
-    for (const auto& name : x.names) {
-      auto [it, fresh] = hosts_.try_emplace(name, HostEntry{at, {}, false});
-      if (fresh) host_order_.push_back(name);
-      Settings& h = it->second.settings;  // later variables win
-      h = {s.address ? s.address : h.address, s.user ? s.user : h.user, s.port ? s.port : h.port};
-      it->second.grouped |= !implicit_group(in);
-      g.members.push_back({false, name, at});
-    }
-  }
-
-  /// Checks what was declared as a whole and adds it to `into`.
-  void finish(Targets& into) {
-    std::vector<std::string> defined;
-    for (const auto& [name, g] : groups_)
-      if (g.defined) defined.push_back(name);
-    for (const auto& name : group_order_)
-      for (const auto& m : groups_.at(name).members)
-        if (m.group) check_defined(m, defined);
-    check_names(into);
-    std::set<std::string> had;  // add_host looks for a host to replace, one by one
-    for (const auto& h : into.hosts) had.insert(h.id);
-    for (const auto& id : host_order_) {
-      const Settings& s = hosts_.at(id).settings;
-      Host h{id, s.address.value_or(id), s.port, s.user.value_or(""), {}};
-      had.count(id) ? into.add_host(std::move(h)) : into.hosts.push_back(std::move(h));
-    }
-    std::vector<std::string> path;
-    for (const auto& name : group_order_)
-      if (groups_.at(name).defined) into.groups[name] = flatten(name, path);
-    auto& all = into.groups["all"] = {};  // every host, those already there too
-    for (const auto& h : into.hosts) all.push_back(h.id);
-    auto& ungrouped = into.groups["ungrouped"] = {};
-    for (const auto& id : host_order_)
-      if (!hosts_.at(id).grouped) ungrouped.push_back(id);
-    into.ignored.insert(into.ignored.end(), ignored_.begin(), ignored_.end());
-  }
-
- private:
-  const SourceFile& file_;
-  Diagnostics& errors_;
-  bool yaml_;
-  std::map<std::string, GroupEntry> groups_;
-  std::vector<std::string> group_order_;  // in order of first mention
-  std::map<std::string, HostEntry> hosts_;
-  std::vector<std::string> host_order_;
-  std::vector<std::string> ignored_;
-  std::map<std::string, std::vector<std::string>> flat_;
-  size_t spent_ = 0;
-
-  GroupEntry& group(const std::string& name) {
-    auto [it, fresh] = groups_.try_emplace(name);
-    if (fresh) group_order_.push_back(name);
-    it->second.defined |= implicit_group(name);
-    return it->second;
-  }
-
-  /// Counts `n` memberships against kMaxMemberships; false past it (said once).
-  bool spend(size_t n, const Span& at) {
-    if (spent_ <= kMaxMemberships && (spent_ += n) > kMaxMemberships)
-      error(at, "the groups hold more than a million hosts together",
-            "ranges and nested groups multiply: nest fewer groups in one another");
-    return spent_ <= kMaxMemberships;
-  }
-
-  void check_defined(const Member& m, const std::vector<std::string>& defined) {
-    if (groups_.at(m.name).defined) return;
-    const std::string hint = did_you_mean(m.name, defined);
-    error(m.at, "group '" + m.name + "' is never defined",
-          !hint.empty() ? hint
-          : yaml_ ? "give it hosts: or children: (" + m.name + ": {} when empty), or fix the name"
-                  : "add a [" + m.name + "] section, or fix the name");
-  }
-
-  /// A name stands for one host or one group, never both: `on NAME` and
-  /// `--target NAME` could not tell which. Reported at the later mention.
-  void check_names(const Targets& into) {
-    const char* help = "a name stands for a host or a group; rename one of them";
-    for (const auto& id : host_order_) {
-      const Span& h = hosts_.at(id).first;
-      const auto g = groups_.find(id);
-      const bool here = g != groups_.end() && g->second.defined;
-      if (here && !implicit_group(id) && g->second.first.begin > h.begin)
-        error(g->second.first, "group '" + id + "' has the name of a host (at " + h.where() + ")",
-              help);
-      else if (here || into.groups.count(id))
-        error(h, "host '" + id + "' has the name of a group", help);
-    }
-    for (const auto& name : group_order_)
-      if (groups_.at(name).first.valid() && !hosts_.count(name) && into.host(name))
-        error(groups_.at(name).first, "group '" + name + "' has the name of a host", help);
-  }
-
-  /// Group `name`'s hosts, children flattened where named, each once. A child
-  /// on `path` (the groups being flattened) closes a cycle: reported and not
-  /// followed, as is nesting past kMaxDepth (the thread's stack is no limit).
-  const std::vector<std::string>& flatten(const std::string& name, std::vector<std::string>& path) {
-    auto [it, fresh] = flat_.try_emplace(name);
-    if (!fresh) return it->second;
-    path.push_back(name);
-    std::set<std::string> seen;
-    auto add = [&](const std::string& h, const Span& at) {
-      if (seen.insert(h).second && spend(1, at)) it->second.push_back(h);
-      return spent_ <= kMaxMemberships;
-    };
-    for (const Member& m : groups_.at(name).members) {
-      if (spent_ > kMaxMemberships) break;            // said once, by spend()
-      if (!m.group || !groups_.at(m.name).defined) {  // an undefined one: see check_defined
-        if (!m.group) add(m.name, m.at);
-      } else if (auto on = std::find(path.begin(), path.end(), m.name); on != path.end()) {
-        std::string cycle;
-        for (auto p = on; p != path.end(); ++p) cycle += *p + " → ";
-        error(m.at, "group '" + m.name + "' contains itself: " + cycle + m.name,
-              "a group cannot be its own child; remove one of these children");
-      } else if (path.size() >= kMaxDepth) {
-        error(m.at, "groups nested more than 100 deep", "nest fewer groups in one another");
-      } else {
-        for (const auto& h : flatten(m.name, path))
-          if (!add(h, m.at)) break;
-      }
-    }
-    path.pop_back();
-    return it->second;
-  }
-};
-
-/// Reads the INI format line by line into an Inventory.
-class IniInventory {
- public:
-  IniInventory(const SourceFile& file, Inventory& inv) : file_(file), inv_(inv) {}
-
-  void read() {
-    for (uint32_t n = 1; n <= file_.line_count(); ++n) {
-      const std::string_view line = file_.line_text(n);
-      const size_t i = line.find_first_not_of(" \t\r");
-      if (i == npos || line[i] == '#' || line[i] == ';' || (kind_ == Kind::Skip && line[i] != '['))
-        continue;
-      const auto b = file_.line_start(n) + static_cast<uint32_t>(i);
-      const Span rest = inv_.span(b, b + static_cast<uint32_t>(trim_view(line.substr(i)).size()));
-      if (line[i] == '[') {
-        header(rest);
-      } else if (kind_ == Kind::Vars) {
-        const size_t eq = rest.text().find('=');
-        const std::string name(trim_view(rest.text().substr(0, eq)));
-        if (eq == npos || name.empty())
-          inv_.error(rest, "expected NAME=VALUE in [" + group_ + ":vars]");
-        else
-          inv_.ignore(name, inv_.span(b, b + static_cast<uint32_t>(name.size())));
-      } else if (auto ws = words(rest); ws && kind_ == Kind::Hosts) {
-        host_line(*ws);
-      } else if (ws && ws->size() > 1) {
-        inv_.error(ws->at(1), "one group name per line in [" + group_ + ":children]");
-      } else if (ws && inv_.group_name(std::string(ws->front().text()), ws->front())) {
-        inv_.child(group_, std::string(ws->front().text()), ws->front());
-      }
-    }
-  }
-
- private:
-  enum class Kind { Hosts, Children, Vars, Skip };  // Skip: the lines after a bad header
-  const SourceFile& file_;
-  Inventory& inv_;
-  std::string group_ = "ungrouped";  // hosts before any section
-  Kind kind_ = Kind::Hosts;
-
-  static bool space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-  /// The words of `line`, quotes keeping spaces inside one; a '#' starting
-  /// a later word starts a comment. nullopt after an unclosed quote.
-  std::optional<std::vector<Span>> words(const Span& line) {
-    std::vector<Span> out;
-    const std::string_view t = line.text();
-    const auto at = [&](size_t from, size_t to) {
-      return inv_.span(line.begin + static_cast<uint32_t>(from),
-                       line.begin + static_cast<uint32_t>(to));
-    };
-    for (size_t i = 0;;) {
-      while (i < t.size() && space(t[i])) ++i;
-      if (i >= t.size() || (t[i] == '#' && !out.empty())) return out;
-      const size_t b = i;
-      char quote = 0;
-      size_t quote_at = 0;
-      for (; i < t.size() && (quote || !space(t[i])); ++i) {
-        if (quote ? t[i] == quote : (t[i] == '"' || t[i] == '\'')) {
-          quote = quote ? 0 : t[i];
-          quote_at = i;
-        }
-      }
-      if (quote) {
-        inv_.error(at(quote_at, quote_at + 1), "a quote that is never closed",
-                   "close it on the same line");
-        return std::nullopt;
-      }
-      out.push_back(at(b, i));
-    }
-  }
-
-  static std::string unquote(std::string_view s) {  // without the quotes around it
-    const bool quoted = s.size() >= 2 && (s[0] == '"' || s[0] == '\'') && s.back() == s[0];
-    return std::string(quoted ? s.substr(1, s.size() - 2) : s);
-  }
-
-  /// `[group]`, `[group:children]` or `[group:vars]`, then maybe a comment.
-  void header(const Span& line) {
-    kind_ = Kind::Skip;
-    const std::string_view t = line.text();
-    const size_t close = t.find(']');
-    const std::string_view after = close == npos ? "" : trim_view(t.substr(close + 1));
-    if (close == npos || (!after.empty() && after[0] != '#' && after[0] != ';'))
-      return inv_.error(line, "a section header is [group], [group:children] or [group:vars]");
-    const size_t colon = std::min(t.find(':'), close);
-    const std::string name(t.substr(1, colon - 1)), type(t.substr(colon, close - colon));
-    const Span name_at = inv_.span(line.begin + 1, line.begin + static_cast<uint32_t>(colon));
-    if (!type.empty() && type != ":children" && type != ":vars")
-      return inv_.error(inv_.span(line.begin + static_cast<uint32_t>(colon + 1),
-                                  line.begin + static_cast<uint32_t>(close)),
-                        "unknown section type",
-                        "sections are [group], [group:children] and [group:vars]");
-    if (!inv_.group_name(name, name_at)) return;
-    group_ = name;
-    kind_ = type.empty() ? Kind::Hosts : type == ":vars" ? Kind::Vars : Kind::Children;
-    // [name:vars] alone defines nothing: its variables are only listed.
-    if (kind_ != Kind::Vars) inv_.define(name, name_at);
-  }
-
-  /// `NAME[:PORT] [VAR=VALUE …]`; NAME may hold ranges.
-  void host_line(const std::vector<Span>& ws) {
-    const Span host = ws.front();
-    std::string pattern(host.text());
-    std::vector<Var> vars;
-    // Ansible's host:port, the ':' after any range (a later ansible_port wins).
-    if (size_t colon = pattern.rfind(':'); colon != npos && pattern.find(']', colon) == npos) {
-      const auto c = host.begin + static_cast<uint32_t>(colon);
-      vars.push_back({"ansible_port", pattern.substr(colon + 1), inv_.span(host.begin, c),
-                      inv_.span(c + 1, host.end), true});
-      pattern.resize(colon);
-    }
-    for (size_t k = 1; k < ws.size(); ++k) {
-      const std::string_view text = ws[k].text();
-      const size_t eq = text.find('=');
-      if (eq == npos || eq == 0)
-        return inv_.error(ws[k], "expected NAME=VALUE after the host name",
-                          "host variables are written ansible_host=10.0.0.5, with no spaces "
-                          "around '='");
-      const auto e = ws[k].begin + static_cast<uint32_t>(eq);
-      vars.push_back({std::string(text.substr(0, eq)), unquote(text.substr(eq + 1)),
-                      inv_.span(ws[k].begin, e), inv_.span(e + 1, ws[k].end), true});
-    }
-    const auto end = host.begin + static_cast<uint32_t>(pattern.size());
-    inv_.hosts(group_, pattern, inv_.span(host.begin, end), inv_.settings(vars));
-  }
-};
-
-/// Reads the YAML format: groups (usually just `all`), each a mapping of `hosts:`
-/// (host → variables or nothing), `children:` (group → the same) and `vars:`.
-class YamlInventory : YamlReader {
- public:
-  YamlInventory(const SourceFile& file, Diagnostics& errors, Inventory& inv)
-      : YamlReader(file, errors), inv_(inv) {}
-
-  void read(const YAML::Node& root) {
-    if (root.IsMap()) return groups(root, nullptr);
-    if (!root.IsNull())  // an empty file: an empty inventory
-      error(root, "an inventory must be a mapping of groups", "e.g. all: {hosts: {web1: }}");
-  }
-
- private:
-  Inventory& inv_;
-
-  Span at(const YAML::Node& n) const {
-    const auto b = static_cast<uint32_t>(std::max(0, n.Mark().pos));
-    return inv_.span(b, b + static_cast<uint32_t>(n.IsScalar() ? n.Scalar().size() : 1));
-  }
-
-  /// The groups of `n` (the top level, or `parent`'s children), defined where
-  /// they have a mapping; a child with nothing names a group defined elsewhere.
-  void groups(const YAML::Node& n, const std::string* parent) {
-    for (const auto& kv : n) {
-      if (!kv.first.IsScalar()) {
-        error(kv.first, "group names must be plain words");
-        continue;
-      }
-      const std::string name = kv.first.Scalar();
-      if (!inv_.group_name(name, at(kv.first))) continue;
-      if (parent) inv_.child(*parent, name, at(kv.first));
-      if (!parent || !kv.second.IsNull()) inv_.define(name, at(kv.first));
-      group(name, kv.second);
-    }
-  }
-
-  /// True when `n` (`group`'s `what`) is a mapping; nothing is empty, else an error.
-  bool entries(const YAML::Node& n, const std::string& what, const std::string& group,
-               const std::string& example) {
-    if (!n.IsMap() && !n.IsNull())
-      error(n,
-            "'" + what + "' of group '" + group + "' must be a mapping, not " +
-                (n.IsSequence() ? "a list" : "text"),
-            "e.g. " + what + ": " + example);
-    return n.IsMap();
-  }
-
-  void group(const std::string& name, const YAML::Node& n) {
-    if (n.IsNull()) return;
-    if (!n.IsMap())
-      return error(n, "group '" + name + "' must be a mapping",
-                   "with hosts:, children: and vars:, e.g. " + name + ": {hosts: {web1: }}");
-    keys(n, {"hosts", "children", "vars"}, "group key");
-    for (const auto& kv : n) {  // in file order: hosts are declared in it
-      const YAML::Node& v = kv.second;
-      const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
-      if (k == "hosts" && entries(v, k, name, "{web1: , web2: {ansible_port: 2222}}"))
-        for (const auto& h : v) host(name, h.first, h.second);
-      else if (k == "children" && entries(v, k, name, "{web: {hosts: {web1: }}}"))
-        groups(v, &name);
-      else if (k == "vars" && entries(v, k, name, "{ntp_server: ntp.example.com}"))
-        for (const auto& x : v)
-          x.first.IsScalar() ? inv_.ignore(x.first.Scalar(), at(x.first))
-                             : error(x.first, "variable names must be plain words");
-    }
-  }
-
-  void host(const std::string& group, const YAML::Node& k, const YAML::Node& v) {
-    if (!k.IsScalar()) return error(k, "host names must be plain words");
-    std::vector<Var> vars;
-    if (v.IsMap()) {
-      for (const auto& kv : v) {
-        const bool text = kv.second.IsScalar();
-        if (kv.first.IsScalar())
-          vars.push_back({kv.first.Scalar(), text ? kv.second.Scalar() : "", at(kv.first),
-                          at(kv.second), text});
-        else
-          error(kv.first, "variable names must be plain words");
-      }
-    } else if (!v.IsNull()) {
-      error(v, "a host takes a mapping of variables, or nothing",
-            "e.g. web1: {ansible_host: 10.0.0.5}");
-    }
-    inv_.hosts(group, k.Scalar(), at(k), inv_.settings(vars));
-  }
-};
 
 /// YAML or INI, as inventory.hpp says.
 bool is_yaml(const SourceFile& f) {
@@ -610,6 +151,276 @@ bool is_yaml(const SourceFile& f) {
 }
 
 }  // namespace
+
+Inventory::Inventory(const SourceFile& file, Diagnostics& errors, bool yaml)
+    : file_(file), errors_(errors), yaml_(yaml) {
+  for (const char* g : {"all", "ungrouped"}) group(g);
+}
+
+Span Inventory::span(uint32_t begin, uint32_t end) const {
+  const auto size = static_cast<uint32_t>(file_.text().size());
+  begin = std::min(begin, size);
+  return Span::of(file_, begin, std::clamp(end, begin, size));
+}
+
+void Inventory::error(const Span& at, std::string msg, std::string help) {
+  errors_.push_back(error_at(at, std::move(msg), std::move(help)));
+}
+
+void Inventory::ignore(const std::string& name, const Span& at) {
+  if (const std::string why = bad_name(name); !why.empty())
+    return error(at, "invalid variable name: " + why);
+  ignored_.push_back(file_.path() + ":" + std::to_string(at.line) + ":" + std::to_string(at.col) +
+                     ": " + name);
+}
+
+bool Inventory::group_name(const std::string& name, const Span& at) {
+  const std::string why = bad_name(name);
+  if (!why.empty())
+    error(at, "invalid group name: " + why,
+          "group names are ASCII letters, digits, '.', '-' and '_'");
+  return why.empty();
+}
+
+void Inventory::define(const std::string& name, const Span& at) {
+  if (GroupEntry& g = group(name); !std::exchange(g.defined, true)) g.first = at;
+}
+
+void Inventory::child(const std::string& parent, const std::string& child, const Span& at) {
+  if (child == "all")
+    return error(at, "'all' holds every host; it cannot be a child of '" + parent + "'");
+  group(child);
+  group(parent).members.push_back({true, child, at});
+}
+
+/// Takes `v` into `into` when it is one of ssh's (ansible_host, _port,
+/// _user), reporting a value ssh cannot be given; false for any other.
+bool Inventory::setting(const Var& v, Settings& into) {
+  if (v.name == "ansible_port") {
+    const int port = v.text && all_digits(v.value, 5) ? std::stoi(v.value) : 0;
+    if (port >= 1 && port <= 65535)
+      into.port = port;
+    else
+      error(v.value_at, "ansible_port must be a whole number from 1 to 65535");
+  } else if (v.name != "ansible_host" && v.name != "ansible_user") {
+    return false;
+  } else if (const std::string why = bad_ssh_word(v); !why.empty()) {
+    error(v.value_at, v.name + " " + why);
+  } else {
+    (v.name == "ansible_host" ? into.address : into.user) = v.value;
+  }
+  return true;
+}
+
+Settings Inventory::host_vars(const std::vector<Var>& vars) {
+  Settings s;
+  for (const auto& v : vars)
+    if (!setting(v, s)) ignore(v.name, v.name_at);
+  return s;
+}
+
+void Inventory::vars_section(const std::string& name, const Span& at) {
+  if (GroupEntry& g = group(name); !g.vars) g.vars = at;
+}
+
+void Inventory::group_var(const std::string& name, const Var& v) {
+  GroupEntry& g = group(name);
+  if (v.name == "ansible_group_priority") {
+    const std::string_view digits = std::string_view(v.value).substr(v.value.starts_with('-'));
+    if (v.text && all_digits(digits, 9))
+      g.priority = std::stoi(v.value);
+    else
+      error(v.value_at, "ansible_group_priority must be a whole number");
+  } else if (v.name == "ansible_host" || !setting(v, g.settings)) {
+    // A group has no address of its own: Ansible would give every host of
+    // it the same one, which is never what a fleet means.
+    ignore(v.name, v.name_at);
+  }
+}
+
+void Inventory::hosts(const std::string& in, const std::string& pattern, const Span& at,
+                      const Settings& s) {
+  if (spent_ > kMaxMemberships) return;  // said once, by spend()
+  const Expansion x = expand_pattern(pattern);
+  const auto b = at.begin + static_cast<uint32_t>(x.at);
+  if (!x.error.empty()) return error(span(b, b + static_cast<uint32_t>(x.len)), x.error, x.help);
+  for (const auto& name : x.names)
+    if (const std::string why = bad_name(name); !why.empty())
+      return error(at, "invalid host name: " + why,
+                   "host names are ASCII letters, digits, '.', '-' and '_'; an address goes "
+                   "in ansible_host");
+  if (!spend(x.names.size(), at)) return;
+  GroupEntry& g = group(in);
+  for (const auto& name : x.names) {
+    auto [it, fresh] = hosts_.try_emplace(name, HostEntry{at, {}, false});
+    if (fresh) host_order_.push_back(name);
+    Settings& h = it->second.settings;  // later variables win
+    h = {s.address ? s.address : h.address, s.user ? s.user : h.user, s.port ? s.port : h.port};
+    it->second.grouped |= !implicit_group(in);
+    g.members.push_back({false, name, at});
+  }
+}
+
+void Inventory::finish(Targets& into) {
+  std::vector<std::string> defined;
+  for (const auto& [name, g] : groups_)
+    if (g.defined) defined.push_back(name);
+  for (const auto& name : group_order_) {
+    const GroupEntry& g = groups_.at(name);
+    if (g.vars) check_defined(name, *g.vars, defined, true);
+    for (const auto& m : g.members)
+      if (m.group) check_defined(m.name, m.at, defined, false);
+  }
+  check_names(into);
+  std::vector<std::string> path;
+  for (const auto& name : group_order_)
+    if (groups_.at(name).defined) into.groups[name] = flatten(name, path);
+  std::vector<std::string> ungrouped;
+  for (const auto& id : host_order_)
+    if (!hosts_.at(id).grouped) ungrouped.push_back(id);
+  const std::map<std::string, Settings> settings = merged_settings(ungrouped);
+  std::set<std::string> had;  // add_host looks for a host to replace, one by one
+  for (const auto& h : into.hosts) had.insert(h.id);
+  for (const auto& id : host_order_) {
+    const Settings& s = settings.at(id);
+    Host h{id, s.address.value_or(id), s.port, s.user.value_or(""), {}};
+    had.count(id) ? into.add_host(std::move(h)) : into.hosts.push_back(std::move(h));
+  }
+  auto& all = into.groups["all"] = {};  // every host, those already there too
+  for (const auto& h : into.hosts) all.push_back(h.id);
+  into.groups["ungrouped"] = std::move(ungrouped);
+  into.ignored.insert(into.ignored.end(), ignored_.begin(), ignored_.end());
+}
+
+GroupEntry& Inventory::group(const std::string& name) {
+  auto [it, fresh] = groups_.try_emplace(name);
+  if (fresh) group_order_.push_back(name);
+  it->second.defined |= implicit_group(name);
+  return it->second;
+}
+
+/// Counts `n` memberships against kMaxMemberships; false past it (said once).
+bool Inventory::spend(size_t n, const Span& at) {
+  if (spent_ <= kMaxMemberships && (spent_ += n) > kMaxMemberships)
+    error(at, "the groups hold more than a million hosts together",
+          "ranges and nested groups multiply: nest fewer groups in one another");
+  return spent_ <= kMaxMemberships;
+}
+
+/// Reports group `name`, named at `at` (as a child, or by a [name:vars]
+/// section when `vars`), when it is never defined.
+void Inventory::check_defined(const std::string& name, const Span& at,
+                              const std::vector<std::string>& defined, bool vars) {
+  if (groups_.at(name).defined) return;
+  const std::string hint = did_you_mean(name, defined);
+  error(at,
+        "group '" + name + "' is never defined" +
+            (vars ? ", so its [" + name + ":vars] apply to no host" : ""),
+        !hint.empty() ? hint
+        : yaml_       ? "give it hosts: or children: (" + name + ": {} when empty), or fix the name"
+                      : "add a [" + name + "] section, or fix the name");
+}
+
+/// A name stands for one host or one group, never both: `on NAME` and
+/// `--target NAME` could not tell which. Reported at the later mention.
+void Inventory::check_names(const Targets& into) {
+  const char* help = "a name stands for a host or a group; rename one of them";
+  for (const auto& id : host_order_) {
+    const Span& h = hosts_.at(id).first;
+    const auto g = groups_.find(id);
+    const bool here = g != groups_.end() && g->second.defined;
+    if (here && !implicit_group(id) && g->second.first.begin > h.begin)
+      error(g->second.first, "group '" + id + "' has the name of a host (at " + h.where() + ")",
+            help);
+    else if (here || into.groups.count(id))
+      error(h, "host '" + id + "' has the name of a group", help);
+  }
+  for (const auto& name : group_order_)
+    if (groups_.at(name).first.valid() && !hosts_.count(name) && into.host(name))
+      error(groups_.at(name).first, "group '" + name + "' has the name of a host", help);
+}
+
+/// Group `name`'s hosts, children flattened where named, each once. A child
+/// on `path` (the groups being flattened) closes a cycle: reported and not
+/// followed, as is nesting past kMaxDepth (the thread's stack is no limit).
+const std::vector<std::string>& Inventory::flatten(const std::string& name,
+                                                   std::vector<std::string>& path) {
+  auto [it, fresh] = flat_.try_emplace(name);
+  if (!fresh) return it->second;
+  path.push_back(name);
+  std::set<std::string> seen;
+  auto add = [&](const std::string& h, const Span& at) {
+    if (seen.insert(h).second && spend(1, at)) it->second.push_back(h);
+    return spent_ <= kMaxMemberships;
+  };
+  for (const Member& m : groups_.at(name).members) {
+    if (spent_ > kMaxMemberships) break;            // said once, by spend()
+    if (!m.group || !groups_.at(m.name).defined) {  // an undefined one: see check_defined
+      if (!m.group) add(m.name, m.at);
+    } else if (auto on = std::find(path.begin(), path.end(), m.name); on != path.end()) {
+      std::string cycle;
+      for (auto p = on; p != path.end(); ++p) cycle += *p + " → ";
+      error(m.at, "group '" + m.name + "' contains itself: " + cycle + m.name,
+            "a group cannot be its own child; remove one of these children");
+    } else if (path.size() >= kMaxDepth) {
+      error(m.at, "groups nested more than 100 deep", "nest fewer groups in one another");
+    } else {
+      for (const auto& h : flatten(m.name, path))
+        if (!add(h, m.at)) break;
+    }
+  }
+  path.pop_back();
+  return it->second;
+}
+
+/// Every host's settings as Ansible merges variables: its groups' from the
+/// shallowest to the deepest (`all` first, a child after its parents; in one
+/// depth by ansible_group_priority, then by name), each over the ones before,
+/// then the host's own over them all. Called after flatten() for every group.
+std::map<std::string, Settings> Inventory::merged_settings(
+    const std::vector<std::string>& ungrouped) {
+  // Ansible's depth: `all` 0, any other group one more than its deepest
+  // parent (every group is a child of `all`). Relaxed in rounds, bounded:
+  // a cycle (reported by flatten) must not loop.
+  std::map<std::string, size_t> depth;
+  for (const auto& name : group_order_)
+    if (groups_.at(name).defined) depth[name] = name == "all" ? 0 : 1;
+  std::vector<std::pair<const size_t*, size_t*>> edges;  // parent's depth → child's
+  for (auto& [name, d] : depth)
+    for (const Member& m : groups_.at(name).members)
+      if (auto c = m.group ? depth.find(m.name) : depth.end(); c != depth.end())
+        edges.emplace_back(&d, &c->second);
+  for (size_t round = 0, changed = 1; changed && round <= kMaxDepth; ++round) {
+    changed = 0;
+    for (auto [parent, child] : edges)
+      if (*child <= *parent && *parent < kMaxDepth) {
+        *child = *parent + 1;
+        changed = 1;
+      }
+  }
+  std::vector<std::string> order;
+  for (const auto& [name, d] : depth)
+    if (const Settings& s = groups_.at(name).settings; s.port || s.user) order.push_back(name);
+  std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+    return std::pair(depth.at(a), groups_.at(a).priority) <
+           std::pair(depth.at(b), groups_.at(b).priority);
+  });  // stable: `depth` gave them in name order
+  std::map<std::string, Settings> out;
+  auto over = [](Settings& s, const Settings& by) {
+    if (by.address) s.address = by.address;
+    if (by.port) s.port = by.port;
+    if (by.user) s.user = by.user;
+  };
+  for (const auto& name : order) {
+    const std::vector<std::string>& members = name == "all"         ? host_order_
+                                              : name == "ungrouped" ? ungrouped
+                                                                    : flat_.at(name);
+    for (const auto& id : members) over(out[id], groups_.at(name).settings);
+  }
+  for (const auto& id : host_order_) over(out[id], hosts_.at(id).settings);
+  return out;
+}
+
 }  // namespace inventory_detail
 
 void read_inventory(std::shared_ptr<const SourceFile> file, Targets& into, Diagnostics& errors) {
@@ -627,9 +438,9 @@ void read_inventory(std::shared_ptr<const SourceFile> file, Targets& into, Diagn
       [&] {
         Inventory inv(*file, errors, yaml);
         if (yaml)
-          YamlInventory(*file, errors, inv).read(*root);
+          read_yaml(*file, errors, inv, *root);
         else
-          IniInventory(*file, inv).read();
+          read_ini(*file, inv);
         inv.finish(into);
       },
       "the inventory has a structure rbk cannot read",

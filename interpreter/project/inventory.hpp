@@ -1,8 +1,9 @@
 // An existing Ansible inventory read into Targets, so a team that already
 // keeps its hosts there does not keep a second list in rbk.yaml. Both of
 // Ansible's formats are read: INI and YAML. Only what ssh needs is taken
-// (ansible_host, ansible_port, ansible_user); every other variable is listed
-// in Targets::ignored rather than dropped silently, and every problem is a
+// (ansible_host, ansible_port, ansible_user; the last two from groups too,
+// merged in Ansible's order); every other variable is listed in
+// Targets::ignored rather than dropped silently, and every problem is a
 // diagnostic at file:line:col.
 //
 // The format: YAML when the file name ends in .yml or .yaml, INI when it ends

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 #include <set>
+#include <system_error>
 
 #include "interpreter/base/suggest.hpp"
 #include "interpreter/project/inventory.hpp"
@@ -72,8 +73,13 @@ class TargetsReader : YamlReader {
     std::string p = text(x, "targets.inventory");
     if (p.empty()) return;
     fs::path full = fs::path(p).is_absolute() ? fs::path(p) : fs::path(dir) / p;
+    // Named from the working directory, as rbk.yaml is (config.cpp): its
+    // errors and `rbk check --verbose` show the path a user would type.
+    std::error_code ec;
+    const fs::path normal = full.lexically_normal();
+    const fs::path shown = normal.lexically_proximate(fs::current_path(ec));
     Diagnostics read_errors;
-    auto file = load_source(full.lexically_normal().string(), read_errors, kMaxConfigBytes);
+    auto file = load_source((ec ? normal : shown).string(), read_errors, kMaxConfigBytes);
     if (!file) {
       for (const auto& d : read_errors)
         error(x, "inventory '" + p + "': " + d.message, "the path is relative to rbk.yaml");
