@@ -56,11 +56,14 @@ bash scripts/install-deps.sh openssh-server ansible-core
 work=$(mktemp -d /tmp/rbk-fleet-bench-XXXXXX)
 cfg="$work/ssh_config"
 sshd_pids=()
-# Ends what this script started, by PID: the masters still open in its
+measure_pid=""
+# Ends what this script started, by PID: the method being measured (its
+# process group, by measure.py), the masters still open in its
 # control directories, the per-connection sshd processes and then each sshd
 # listener, then removes the throwaway directory.
 cleanup() {
   set +e
+  if [ -n "${measure_pid:-}" ]; then kill -TERM "$measure_pid" 2>/dev/null; wait "$measure_pid"; fi
   close_masters "$work/cp" >/dev/null 2>&1
   local pid child
   for pid in "${sshd_pids[@]}"; do
@@ -229,7 +232,7 @@ EOF
 cat > "$m_dir/xargs.sh" <<EOF
 exec xargs -P $par -I{} ssh -F "$cfg" -o ConnectTimeout=10 {} true < "$work/hosts.txt"
 EOF
-# As rbk does at the end of its run: one \`ssh -O exit\` per host, in turn.
+# As rbk does at the end of its run: one `ssh -O exit` per host, in turn.
 cat > "$m_dir/xargs_mux.sh" <<EOF
 xargs -P $par -I{} ssh -F "$cfg" $mux_opts {} true < "$work/hosts.txt"
 st=\$?
@@ -244,9 +247,9 @@ ANSIBLE_PIPELINING=True ANSIBLE_SSH_CONTROL_PATH_DIR="\$CP" \
   exec ansible all -i "$work/ansible/tuned.ini" -f $par -m command -a true
 EOF
 
-# measure.py OUT CP -- ARGV: runs ARGV (output to OUT, CP in its environment)
-# and prints "WALL_MS STATUS CLIENT_CPU_MS SERVER_CPU_MS". WALL is until
-# ARGV exits. Then, untimed, it closes the masters left open under CP
+# measure.py OUT CP -- ARGV: runs ARGV in a session of its own (output to
+# OUT, CP in its environment; SIGTERM kills its process group) and prints
+# "WALL_MS STATUS CLIENT_CPU_MS SERVER_CPU_MS". WALL is until ARGV exits. Then, untimed, it closes the masters left open under CP
 # (Ansible's; rbk and xargs+mux closed theirs) and waits for every process
 # ARGV started, those that left its tree included (the ssh masters: it is
 # their subreaper), so that CLIENT_CPU is the user+system time of all of
@@ -254,7 +257,7 @@ EOF
 # every per-connection sshd and what the sessions ran, once each listener
 # has no child left.
 cat > "$work/measure.py" <<'EOF'
-import ctypes, os, resource, subprocess, sys, time
+import ctypes, os, resource, signal, subprocess, sys, time
 out, cp, argv = sys.argv[1], sys.argv[2], sys.argv[4:]
 listeners = [int(p) for p in os.environ["SSHD_PIDS"].split()]
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
@@ -278,8 +281,17 @@ before = server_ticks()
 env = dict(os.environ, CP=cp)
 with open(out, "w") as o:
     t0 = time.perf_counter_ns()
-    status = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT,
-                             env=env)
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT,
+                         env=env, start_new_session=True)
+    # Stopped (the script's cleanup): the method's process group goes too.
+    def stop(signum, frame):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        sys.exit(143)
+    signal.signal(signal.SIGTERM, stop)
+    status = p.wait()
     t1 = time.perf_counter_ns()
 for sock in (os.path.join(cp, n) for n in os.listdir(cp)):
     subprocess.call(["ssh", "-F", os.environ["SSH_CFG"], "-S", sock, "-O", "exit", "x"],
@@ -307,7 +319,7 @@ verdict() {  # METHOD STATUS
     rbk)
       [ "$st" -eq 0 ] || { echo "rbk exited $st"; return; }
       local rec
-      rec=$(ls -td "$proj"/.rbk/runs/*/ | head -1)
+      rec=$(ls -td "$proj"/.rbk/runs/*/ 2>/dev/null | head -1)
       count=$(grep '"type":"command_end"' "$rec/events.jsonl" | grep '"exit":0,' |
         grep '"ok":true' | grep -o '"target":"[^"]*"' | sort -u | wc -l)
       [ "$count" -eq "$n" ] || { echo "the record shows $count of $n targets ok"; return; } ;;
@@ -336,8 +348,11 @@ for ((r = 0; r < reps; r++)); do
     m=${methods[$(((r + k) % ${#methods[@]}))]}
     cp_dir="$work/cp/$r-$m"
     mkdir -p "$cp_dir"
-    read -r wall st client server < <(/usr/bin/python3 "$work/measure.py" "$out" "$cp_dir" -- \
-      sh "$m_dir/$m.sh")
+    /usr/bin/python3 "$work/measure.py" "$out" "$cp_dir" -- sh "$m_dir/$m.sh" > "$work/m.txt" &
+    measure_pid=$!
+    wait "$measure_pid"
+    measure_pid=""
+    read -r wall st client server < "$work/m.txt"
     ok=$(verdict "$m" "$st")
     if [ "$ok" != yes ]; then
       failures=$((failures + 1))
