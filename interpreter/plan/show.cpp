@@ -287,8 +287,13 @@ std::string render_markdown(const Plan& plan) {
   if (!plan.params.empty()) {
     out += "## Parameters\n\n| name | type | default | meaning |\n| --- | --- | --- | --- |\n";
     for (const auto& p : plan.params) {
-      std::string def =
-          p.source == plan::ParamSource::Default ? md_code(or_empty(p.value)) : "*required*";
+      std::string value = or_empty(p.value);
+      if (p.type == "list" || p.type == "targets") {  // one per line in the variable
+        std::string items;
+        for (char c : value) items += c == '\n' ? std::string(", ") : std::string(1, c);
+        value = "[" + items + "]";
+      }
+      std::string def = p.source == plan::ParamSource::Default ? md_code(value) : "*required*";
       out += "| " + md_code(p.name) + " | " + md_cell(p.type) + " | " + def + " | " +
              md_cell(or_empty(p.help)) + " |\n";
     }
