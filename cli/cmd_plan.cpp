@@ -5,6 +5,7 @@
 // input with the same messages.
 #include <map>
 #include <optional>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/load_runbook.hpp"
@@ -28,6 +29,9 @@ std::optional<Plan> plan_of(const RunOptions& opts) {
   std::map<std::string, Imports> callee_imports;
   std::unique_ptr<RunTarget> target = load_run_target(opts.target, opts.params);
   if (!target) return std::nullopt;  // what went wrong is already on stderr
+  // A host or group rbk.yaml does not declare is refused as `rbk run` refuses it.
+  std::set<std::string> only;
+  if (!check_targets(*target, opts.targets, only)) return std::nullopt;
   const LoadedRunbook* loaded = target->runbook.get();
 
   std::vector<std::string> import_errors;
@@ -47,6 +51,7 @@ std::optional<Plan> plan_of(const RunOptions& opts) {
   in.patterns = &target->patterns;
   in.file = loaded->file;
   in.secret_values = env_secret_values(*in.runbook);
+  in.only_targets = opts.targets;
   const std::vector<std::string> search = loaded->call_path();
   in.find_callee = [&](const std::string& name) -> std::optional<PlannedCallee> {
     auto doc = called.find(search, name);

@@ -163,36 +163,6 @@ bool runs_on_targets(const ast::Runbook& rb) {
   return false;
 }
 
-/// `--target` names and the names `targets` parameters hold, against
-/// rbk.yaml's hosts and groups: a usage error with a suggestion when one is
-/// unknown. `filter` gets the hosts --target names.
-bool check_targets(const RunTarget& rb, const std::vector<std::string>& given,
-                   std::set<std::string>& filter) {
-  const Targets& t = rb.runbook->scope.config.targets;
-  auto unknown = [&](const std::string& what, const std::string& name) {
-    std::string hint = did_you_mean(name, t.names());
-    write(stderr, "rbk: error: " + what + ": unknown host or group '" + name + "'\nhelp: " +
-                      (!hint.empty()       ? hint
-                       : t.names().empty() ? std::string("rbk.yaml declares no targets")
-                                           : "the hosts and groups: " + comma_list(t.names())) +
-                      "\n");
-    return false;
-  };
-  for (const auto& name : given) {
-    auto ids = t.resolve(name);
-    if (!ids) return unknown("--target " + name, name);
-    filter.insert(ids->begin(), ids->end());
-  }
-  for (const ast::Param* p : declared_params(*rb.runbook->parsed.document->runbook())) {
-    if (p->type.kind != ast::TypeKind::Targets) continue;
-    auto v = rb.params.values.find(p->name.name);
-    if (v == rb.params.values.end()) continue;
-    for (const auto& item : v->second.items)
-      if (!t.resolve(item.text)) return unknown("parameter " + p->name.name, item.text);
-  }
-  return true;
-}
-
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
 bool complete_params(RunTarget& rb, TtyOperator& op) {

@@ -2,6 +2,7 @@
 
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "interpreter/base/suggest.hpp"
 
 namespace rbk::cli {
 
@@ -38,6 +39,35 @@ std::unique_ptr<RunTarget> load_run_target(const std::string& target,
   }
   out->patterns = std::move(*patterns);
   return out;
+}
+
+bool check_targets(const RunTarget& rb, const std::vector<std::string>& given,
+                   std::set<std::string>& filter) {
+  const Targets& t = rb.runbook->scope.config.targets;
+  auto unknown = [&](const std::string& what, const std::string& name) {
+    std::string hint = did_you_mean(name, t.names());
+    std::string all;
+    for (const auto& n : t.names()) all += (all.empty() ? "" : ", ") + n;
+    write(stderr, "rbk: error: " + what + ": unknown host or group '" + name + "'\nhelp: " +
+                      (!hint.empty() ? hint
+                       : all.empty() ? std::string("rbk.yaml declares no targets")
+                                     : "the hosts and groups: " + all) +
+                      "\n");
+    return false;
+  };
+  for (const auto& name : given) {
+    auto ids = t.resolve(name);
+    if (!ids) return unknown("--target " + name, name);
+    filter.insert(ids->begin(), ids->end());
+  }
+  for (const ast::Param* p : declared_params(*rb.runbook->parsed.document->runbook())) {
+    if (p->type.kind != ast::TypeKind::Targets) continue;
+    auto v = rb.params.values.find(p->name.name);
+    if (v == rb.params.values.end()) continue;
+    for (const auto& item : v->second.items)
+      if (!t.resolve(item.text)) return unknown("parameter " + p->name.name, item.text);
+  }
+  return true;
 }
 
 }  // namespace rbk::cli

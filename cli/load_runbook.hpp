@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,13 @@ struct RunTarget {
 /// Returns nullptr after printing what went wrong (to stderr).
 std::unique_ptr<RunTarget> load_run_target(const std::string& target,
                                            const std::vector<std::string>& param_args);
+
+/// `--target` names and the names `targets` parameters hold (given or by
+/// default), against the hosts and groups of the runbook's rbk.yaml: false
+/// after printing a usage error with a suggestion when one is unknown, as
+/// `rbk run` and `rbk plan` both refuse it. `filter` gets the host ids the
+/// --target names stand for.
+bool check_targets(const RunTarget& rb, const std::vector<std::string>& given,
+                   std::set<std::string>& filter);
 
 }  // namespace rbk::cli

@@ -105,6 +105,8 @@ void build(CLI::App& app, Options& o) {
 
   auto* pl = app.add_subcommand("plan", "Show what a run would do: commands, gates, branches");
   add_run_target(pl, o.plan);
+  pl->add_option("--target", o.plan.targets,
+                 "Show steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
   pl->add_option("--format", o.plan.format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");

@@ -60,9 +60,6 @@ ev::CommandEnd step_command_end(std::string step, uint64_t seq, const CommandRes
 /// A command's result as a capture reads it.
 CaptureData capture_of(const CommandResult& r);
 
-/// How many targets of a step `on` targets run at once when it does not say.
-inline constexpr size_t kDefaultParallel = 20;
-
 /// One line on why a command failed, for a reason or a notification's `how`.
 std::string describe_failure(const CommandResult& r, Millis timeout);
 

@@ -6,22 +6,13 @@
 #include <thread>
 
 #include "interpreter/base/format_str.hpp"
-#include "interpreter/base/suggest.hpp"
 #include "interpreter/engine/runner.hpp"
 #include "interpreter/runtime/evaluate.hpp"
+#include "interpreter/runtime/fanout.hpp"
 
 namespace rbk::engine {
 
 namespace {
-
-/// `serial`/`max_fail` as a number of targets: N, or P% of `total`, rounded
-/// up for a batch size (25% of 3 hosts is a batch of 1) and down for a
-/// threshold (10% of 5 hosts tolerates none).
-size_t count_of(const ast::FanoutCount& c, size_t total, bool round_up) {
-  const auto n = static_cast<size_t>(std::max<int64_t>(0, c.n));
-  if (!c.percent) return n;
-  return round_up ? (total * n + 99) / 100 : total * n / 100;
-}
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -46,20 +37,10 @@ Expected<std::vector<const Host*>, std::string> Runner::resolve_on(const ast::On
     names.push_back(to_display(*v));
   }
   const Targets& t = ctx_.config->targets;
+  auto ids = resolve_target_names(t, names, ctx_.target_filter);
+  if (!ids) return fail(ids.error());
   std::vector<const Host*> hosts;
-  for (const auto& name : names) {
-    auto ids = t.resolve(name);
-    if (!ids) {
-      std::string hint = did_you_mean(name, t.names());
-      return fail("unknown host or group '" + name + "'" +
-                  (hint.empty() ? " (declare it under targets in rbk.yaml)" : "; " + hint));
-    }
-    for (const auto& id : *ids) {
-      if (!ctx_.target_filter.empty() && !ctx_.target_filter.count(id)) continue;
-      const Host* h = t.host(id);
-      if (h && std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(h);
-    }
-  }
+  for (const auto& id : *ids) hosts.push_back(t.host(id));
   return hosts;
 }
 
@@ -79,13 +60,12 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
       bus_.emit(ev::Note{.step = qualified(id), .text = text(n->text, id)});
 
   const size_t total = hosts->size();
-  const size_t per_batch =
-      on.serial ? std::max<size_t>(1, count_of(*on.serial, total, true)) : total;
-  const size_t max_fail = on.max_fail ? count_of(*on.max_fail, total, false) : 0;
-  size_t parallel = on.parallel ? static_cast<size_t>(std::max<int64_t>(1, on.parallel->n))
-                                : std::min(per_batch, kDefaultParallel);
+  const Batching shape = batching(on, total);  // every field is set: the total is known
+  const size_t per_batch = shape.per_batch.value_or(total);
+  const size_t max_fail = shape.max_fail.value_or(0);
+  size_t parallel = shape.parallel.value_or(1);
   if (!ctx_.targets->concurrent()) parallel = 1;  // scripted runners answer in order
-  const int batches = static_cast<int>((total + per_batch - 1) / per_batch);
+  const int batches = static_cast<int>(shape.batches.value_or(1));
 
   std::vector<std::string> failed;
   for (int b = 0; b < batches; ++b) {

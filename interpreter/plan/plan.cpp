@@ -13,6 +13,7 @@
 
 #include "interpreter/plan/plan_mask.hpp"
 #include "interpreter/plan/plan_source.hpp"
+#include "interpreter/plan/plan_targets.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/runtime/gate.hpp"
 #include "interpreter/runtime/params.hpp"
@@ -127,6 +128,7 @@ class Planner {
     p.rbk_variables = rbk_variables();
     if (in_.params)
       for (const auto* m : in_.params->missing) p.missing_params.push_back(m->name.name);
+    p.only_targets = in_.only_targets;
     for (const auto& [kind, name] : kSectionOrder) p.sections.push_back(section(kind, name));
     return p;
   }
@@ -285,6 +287,7 @@ class Planner {
     std::vector<plan::Use> uses;
     std::map<const ast::Use*, size_t> use_index;
     std::vector<std::pair<std::string, std::string>> undo_captures;
+    bool on_targets = false;  // the step runs `on` targets: so does its undo, where it ran
   };
 
   /// The index of `use` in the step's list of uses (added on first sight).
@@ -373,7 +376,8 @@ class Planner {
             } else if constexpr (std::is_same_v<T, ast::Undo>) {
               std::vector<StepStatement> inner =
                   x.body ? expand_body(*x.body, *in_.imports) : std::vector<StepStatement>{};
-              j.body = plan::Undo{.statements = statements(inner, ctx, true, s.use, s.tmpl)};
+              j.body = plan::Undo{.statements = statements(inner, ctx, true, s.use, s.tmpl),
+                                  .only_where_ran = ctx.on_targets};
             } else {
               // destructive, evidence, safe, on failure, firing/passes when: shown
               // as properties of the step, not as statements.
@@ -466,6 +470,7 @@ class Planner {
       if (const auto* f = std::get_if<ast::OnFailure>(s.stmt)) on_failure = f;
       if (const auto* f = std::get_if<ast::Firing>(s.stmt)) condition = f->cond.get();
       if (const auto* f = std::get_if<ast::Passes>(s.stmt)) condition = f->cond.get();
+      if (std::holds_alternative<ast::On>(*s.stmt)) ctx.on_targets = true;
     }
     if (safe) j.safe.value = written(safe->reason);
     if (condition) j.condition.value = std::string(condition->span.text());
@@ -488,6 +493,12 @@ class Planner {
          st.title ? written(*st.title) : std::string(), st.body);
     j.when = text_or_null(st.when);
     causes_in(st.when.get(), j.selected_by);
+    for (const auto& s : st.body.items)
+      if (const auto* on = std::get_if<ast::On>(&s))
+        j.on.value = plan::plan_on(*on, {.runbook = &rb_,
+                                         .params = in_.params,
+                                         .targets = &in_.config->targets,
+                                         .only = in_.only_targets});
     return j;
   }
 

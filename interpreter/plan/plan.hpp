@@ -48,6 +48,9 @@ struct PlanInput {
   /// the config's redaction patterns. A command's secret cannot be known
   /// without running its command, so a plan cannot mask it.
   std::vector<std::string> secret_values;
+  /// `--target` names (hosts and groups of the config's targets): every step
+  /// `on` targets shows only those of its hosts, as a run would narrow it.
+  std::vector<std::string> only_targets;
 };
 
 /// The values of the runbook's secrets that are read from the environment

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "interpreter/plan/plan.hpp"
+#include "interpreter/plan/plan_targets.hpp"
 
 namespace rbk {
 
@@ -41,9 +42,12 @@ std::string quoted(const std::string& text, const std::string& indent) {
   return "\"\"\"\n" + indent + indent_lines(text, indent) + "\n" + indent + "\"\"\"";
 }
 
+/// How wide the plan's lines are kept, where they can be wrapped.
+constexpr size_t kWidth = 100;
+
 /// Items joined with ", " and wrapped before `width` columns.
 std::string wrap(const std::vector<std::string>& items, size_t first_col, const std::string& indent,
-                 size_t width = 100) {
+                 size_t width = kWidth) {
   std::string out;
   size_t col = first_col;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -131,6 +135,9 @@ class Renderer {
     line(meta);
     line("  config: " + (p_.config.value ? *p_.config.value : "(no rbk.yaml: defaults)") +
          "   default timeout: " + p_.default_timeout);
+    if (!p_.only_targets.empty())
+      line("  --target " + wrap(p_.only_targets, 11, "    ") +
+           ": every step on targets runs only on these hosts and groups");
     line();
     params();
     if (!p_.secrets.empty()) {
@@ -167,7 +174,7 @@ class Renderer {
       std::string value = or_empty(prm.value);
       if (prm.source == plan::ParamSource::Missing) {
         value = "<required, not given>";
-      } else if (prm.type == "list") {  // one element per line in the variable
+      } else if (prm.type == "list" || prm.type == "targets") {  // one per line in the variable
         std::string items;
         for (char c : value) items += c == '\n' ? std::string(", ") : std::string(1, c);
         value = "[" + items + "]";
@@ -240,6 +247,34 @@ class Renderer {
     }
   }
 
+  /// `on TARGETS`: the hosts (or why they are not known yet) and the batches.
+  void on(const plan::On& o, const std::string& in) {
+    static const std::vector<std::string> none;
+    const auto& names = o.names.value ? *o.names.value : none;
+    const auto& hosts = o.hosts.value ? *o.hosts.value : none;
+    std::string head = in + "on " + o.targets;
+    // The parameter's names, unless they are the hosts themselves.
+    std::string about;
+    if (names != hosts)
+      for (const auto& n : names) about += (about.empty() ? "" : ", ") + n;
+    if (o.narrowed) about += (about.empty() ? "" : "; ") + std::string("narrowed by --target");
+    if (!about.empty()) head += " (" + about + ")";
+    head += ": ";
+    if (o.skipped.value) return line(head + *o.skipped.value + ": the step is skipped");
+    std::string where = o.hosts.value ? wrap(hosts, head.size(), in + "  ") + " (" +
+                                            plan::targets_count(hosts.size()) + ")"
+                                      : or_empty(o.unknown);
+    // One line when it fits; else the batches on the next.
+    const std::vector<std::string> batches = plan::batches_text(o);
+    std::string joined;
+    for (const auto& b : batches) joined += (joined.empty() ? "" : ", ") + b;
+    const std::string first = head + where;
+    if (first.find('\n') == std::string::npos && first.size() + 3 + joined.size() <= kWidth)
+      return line(first + " — " + joined);
+    line(first);
+    line(in + "  " + wrap(batches, in.size() + 2, in + "  "));
+  }
+
   void gate(const plan::Gate& g, const std::string& in) {
     if (g.kind == plan::GateKind::None) return;
     const bool typed = g.kind == plan::GateKind::Typed;
@@ -266,6 +301,7 @@ class Renderer {
     const std::string in = "    ";
     if constexpr (std::is_same_v<T, plan::Step>) {
       if (it.when.value) line(in + "when " + *it.when.value);
+      if (it.on.value) on(*it.on.value, in);
     } else if constexpr (std::is_same_v<T, plan::Signal>) {
       line(in + "fires when " +
            (it.condition.value ? *it.condition.value : "a command exits non-zero"));
@@ -283,6 +319,13 @@ class Renderer {
            (it.condition.value ? *it.condition.value : "its commands exit 0"));
     }
     gate(it.gate, in);
+    if constexpr (std::is_same_v<T, plan::Step>) {
+      // A step on targets asks before each batch, and takes a host's approval.
+      const std::string& approve = or_empty(it.gate.without_terminal);
+      if (it.on.value && !it.on.value->skipped.value && it.gate.kind != plan::GateKind::None)
+        line(in + "      asked before each batch" +
+             (approve.starts_with("--approve ") ? "; " + approve + "@HOST approves one host" : ""));
+    }
     if (it.evidence) line(in + "evidence: output kept in the record and the report");
     if (it.safe.value)
       line(in + "safe: " + *it.safe.value + " (commands rbk cannot analyse run without a gate)");
@@ -432,6 +475,8 @@ class Renderer {
 
   void statement(const plan::Undo& s, const std::string& in, const std::vector<plan::Use>& uses) {
     line(in + "undo (runs if a later remediation step or a verify check fails):");
+    if (s.only_where_ran)
+      line(in + "  only on the hosts where the step ran, one at a time, newest first");
     statements(s.statements, uses, in + "  ");
   }
 

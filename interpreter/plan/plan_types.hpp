@@ -91,6 +91,14 @@ constexpr EnumNames<SecretSource, 2> enum_names(SecretSource) {
   return {{"env", "command"}};
 }
 
+/// Where the hosts of a step `on` targets come from: a `targets` parameter,
+/// or the set of an earlier step's per-target capture (known at run time).
+enum class TargetsSource { Param, Capture };
+/// "param", "capture".
+constexpr EnumNames<TargetsSource, 2> enum_names(TargetsSource) {
+  return {{"param", "capture"}};
+}
+
 // --- the run's variables ----------------------------------------------------
 
 /// A parameter with the value a run would give it.
@@ -298,9 +306,13 @@ struct Undo {
   static constexpr bool kOnlyOnFailure = true;
   // No `{}`: Statement is not complete yet, and clang would need it to be.
   std::vector<Statement> statements;
+  /// Its step runs `on` targets: the undo runs only on the hosts where the
+  /// step ran, one after another, newest first.
+  bool only_where_ran = false;
   template <class S, class F>
   static void fields(S& s, F&& f) {
-    f("kind", kKind), f("only_on_failure", kOnlyOnFailure), f("statements", s.statements);
+    f("kind", kKind), f("only_on_failure", kOnlyOnFailure), f("statements", s.statements),
+        f("only_where_ran", s.only_where_ran);
   }
 };
 
@@ -391,16 +403,45 @@ struct Signal : Runnable {
   }
 };
 
+/// `on TARGETS …`: the hosts a step runs on and its batches, as far as they
+/// are known before the run (the engine's arithmetic: runtime/fanout). A
+/// count is null when it depends on hosts known only at run time.
+struct On {
+  std::string targets{};  // as written: "hosts", "deploy.failed_targets"
+  TargetsSource source = TargetsSource::Param;
+  OrNull<std::vector<std::string>> names{};  // the parameter's hosts and groups, as given
+  OrNull<std::vector<std::string>> hosts{};  // host ids in run order; null: not known yet
+  OrNull<std::string> unknown{};             // why `hosts` is null
+  bool narrowed = false;                     // --target left only some of them
+  OrNull<std::string> skipped{};             // no host left: why the step is skipped
+  OrNull<std::string> serial{};              // as written: "2", "25%"; null: one batch
+  OrNull<int64_t> per_batch{};
+  OrNull<int64_t> batches{};
+  OrNull<std::string> max_fail{};  // as written; null: the default, 0
+  OrNull<int64_t> max_fail_count{};
+  OrNull<std::string> parallel{};  // as written; null: the batch's size, at most 20
+  OrNull<int64_t> parallel_count{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("targets", s.targets), f("source", s.source), f("names", s.names), f("hosts", s.hosts),
+        f("unknown", s.unknown), f("narrowed", s.narrowed), f("skipped", s.skipped),
+        f("serial", s.serial), f("per_batch", s.per_batch), f("batches", s.batches),
+        f("max_fail", s.max_fail), f("max_fail_count", s.max_fail_count), f("parallel", s.parallel),
+        f("parallel_count", s.parallel_count);
+  }
+};
+
 /// A step of diagnose, remediate or rollback.
 struct Step : Runnable {
   static constexpr std::string_view kKind = "step";
   OrNull<std::string> when{};
   std::vector<std::string> selected_by{};  // the causes its `when` names
+  OrNull<On> on{};                         // null: it runs on rbk's machine
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("kind", kKind);
     Runnable::fields(s, f);
-    f("when", s.when), f("selected_by", s.selected_by);
+    f("when", s.when), f("selected_by", s.selected_by), f("on", s.on);
   }
 };
 
@@ -504,6 +545,7 @@ struct Plan {
   std::vector<plan::Message> messages{};
   std::vector<plan::Variable> rbk_variables{};
   std::vector<std::string> missing_params{};
+  std::vector<std::string> only_targets{};  // `--target` names: every step on targets narrowed
   std::vector<plan::Section> sections{};
 
   /// True for a plan of no runbook: a plan of one always has its eight sections.
@@ -515,7 +557,8 @@ struct Plan {
         f("severity", s.severity), f("owner", s.owner), f("summary", s.summary), f("tags", s.tags),
         f("config", s.config), f("default_timeout", s.default_timeout), f("params", s.params),
         f("secrets", s.secrets), f("messages", s.messages), f("rbk_variables", s.rbk_variables),
-        f("missing_params", s.missing_params), f("sections", s.sections);
+        f("missing_params", s.missing_params), f("only_targets", s.only_targets),
+        f("sections", s.sections);
   }
 };
 

@@ -1,6 +1,7 @@
 #include "interpreter/plan/show.hpp"
 
 #include "interpreter/base/markdown.hpp"
+#include "interpreter/plan/plan_targets.hpp"
 
 #include <algorithm>
 #include <type_traits>
@@ -106,8 +107,10 @@ std::string statement(const plan::Notice& s, const std::string& indent) {
 }
 
 std::string statement(const plan::Undo& s, const std::string& indent) {
-  return indent + "- **Undo** (runs if a later step fails):\n" +
-         statements(s.statements, indent + "  ");
+  return indent + "- **Undo** (runs if a later step fails" +
+         (s.only_where_ran ? ", only on the hosts where this step ran, one at a time, newest first"
+                           : "") +
+         "):\n" + statements(s.statements, indent + "  ");
 }
 
 std::string statements(const std::vector<plan::Statement>& list, const std::string& indent) {
@@ -115,6 +118,43 @@ std::string statements(const std::vector<plan::Statement>& list, const std::stri
   for (const auto& s : list)
     out += std::visit([&](const auto& x) { return statement(x, indent); }, s.body);
   return out;
+}
+
+/// Items as inline code, joined with ", ".
+std::string code_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + md_code(i);
+  return out;
+}
+
+/// `on TARGETS`: where the step runs, its batches and thresholds, and how
+/// its gate (if any) is asked per batch.
+std::string on_paragraph(const plan::On& o, const plan::Gate& g) {
+  static const std::vector<std::string> none;
+  const auto& names = o.names.value ? *o.names.value : none;
+  const auto& hosts = o.hosts.value ? *o.hosts.value : none;
+  std::string out = "**Runs on** " + md_code(o.targets);
+  std::string about;
+  if (names != hosts) about = code_list(names);
+  if (o.narrowed) about += (about.empty() ? "" : "; ") + std::string("narrowed by `--target`");
+  if (!about.empty()) out += " (" + about + ")";
+  out += ": ";
+  if (o.skipped.value) return out + *o.skipped.value + ", so the step is skipped.\n\n";
+  if (o.hosts.value)
+    out += code_list(hosts) + " (" + plan::targets_count(hosts.size()) + ")";
+  else
+    out += or_empty(o.unknown);
+  std::string batches;
+  for (const auto& part : plan::batches_text(o)) batches += (batches.empty() ? "" : ", ") + part;
+  out += " — " + batches + ".";
+  if (g.kind != plan::GateKind::None) {
+    out += " Asks before each batch, naming its hosts";
+    const std::string& approve = or_empty(g.without_terminal);
+    if (approve.starts_with("--approve "))
+      out += "; " + md_code("rbk run … " + approve + "@HOST") + " approves one host";
+    out += ".";
+  }
+  return out + "\n\n";
 }
 
 /// Starts a new paragraph: exactly one blank line before what follows.
@@ -130,6 +170,8 @@ std::string item(const T& it) {
     if (!or_empty(it.when).empty()) out += "Runs only when " + md_code(or_empty(it.when)) + ".\n\n";
   const std::string gate = gate_line(it.gate);
   if (!gate.empty()) out += gate + "\n";
+  if constexpr (std::is_same_v<T, plan::Step>)
+    if (it.on.value) out += on_paragraph(*it.on.value, it.gate);
   if (it.evidence) out += "Its output is kept as evidence in the record.\n\n";
   if (!or_empty(it.safe).empty())
     out += "Marked safe: “" + or_empty(it.safe) +
@@ -245,8 +287,13 @@ std::string render_markdown(const Plan& plan) {
   if (!plan.params.empty()) {
     out += "## Parameters\n\n| name | type | default | meaning |\n| --- | --- | --- | --- |\n";
     for (const auto& p : plan.params) {
-      std::string def =
-          p.source == plan::ParamSource::Default ? md_code(or_empty(p.value)) : "*required*";
+      std::string value = or_empty(p.value);
+      if (p.type == "list" || p.type == "targets") {  // one per line in the variable
+        std::string items;
+        for (char c : value) items += c == '\n' ? std::string(", ") : std::string(1, c);
+        value = "[" + items + "]";
+      }
+      std::string def = p.source == plan::ParamSource::Default ? md_code(value) : "*required*";
       out += "| " + md_code(p.name) + " | " + md_cell(p.type) + " | " + def + " | " +
              md_cell(or_empty(p.help)) + " |\n";
     }
