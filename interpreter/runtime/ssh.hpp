@@ -57,7 +57,8 @@ class SshSession {
       const Host& host, std::string_view script,
       const std::vector<std::pair<std::string, std::string>>& env, CommandSpec base);
   /// Closes the master connection of every host used (`ssh -O exit`, through
-  /// `runner`) and removes the directory. Idempotent.
+  /// `runner`, several at once: it must allow concurrent runs) and removes
+  /// the directory. Idempotent.
   void close(CommandRunner& runner);
   /// The directory of the control sockets; empty until the first command.
   const std::string& control_dir() const { return dir_; }
