@@ -350,3 +350,46 @@ TEST_CASE("a fleet run recorded with --record-fixture replays per target", "[ssh
   CHECK(replay.code == 0);
   CHECK(replay.out.find("1 passed, 0 failed") != std::string::npos);
 }
+
+TEST_CASE("resume refuses a run whose record ran commands on targets, a called runbook's too",
+          "[sshd][resume]") {
+  SshdFleet fleet(2);
+  // The caller has no step on targets; the runbook it calls does.
+  FleetProject p(fleet, R"(runbook fleet {
+  param log : string
+  remediate {
+    step roll "Roll" {
+      call deploy with log = log
+    }
+    step wait "Wait" {
+      run `sleep 7654.9`
+    }
+  }
+}
+)");
+  write_file(p.path("runbooks/deploy.rbk"), R"(runbook deploy {
+  param hosts : targets = "web"
+  param log : string
+  remediate {
+    step push "Push" {
+      on hosts
+      run `echo "pushed $RBK_TARGET" >> "$log"`
+    }
+  }
+}
+)");
+  const std::string log = p.path("log.txt");
+  auto waiting = [&](const std::string&) { return !processes_with_marker("7654.9").empty(); };
+  Exit r = run_signalled_when(p.dir, {"run", "fleet", "--force", "--json", "-p", "log=" + log},
+                              waiting, SIGINT);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 130);
+  REQUIRE(lines_of(read_file(log)).size() == 2);
+  // The pushes are in the record; replaying them is not built, and running
+  // them again is not safe: refused, and nothing runs.
+  Exit resumed = run_detached(p.dir, {"resume"});
+  INFO(resumed.out << resumed.err);
+  CHECK(resumed.code == 2);  // refused before anything, as a damaged record is
+  CHECK(resumed.err.find("it ran commands on targets (step deploy/push)") != std::string::npos);
+  CHECK(lines_of(read_file(log)).size() == 2);
+}

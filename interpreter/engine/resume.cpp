@@ -110,6 +110,15 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // the interruption and no further; the stopped command counts as in flight.
   bool cut = false;
   for (const Event& e : events) {
+    // Commands on other hosts are not replayed yet (the runner would run them
+    // again, not count them): refusing is safe, a second deploy is not. The
+    // record says so even when a called runbook ran them.
+    const auto* remote = e.as<ev::CommandStart>();
+    if ((remote && remote->target) || e.as<ev::BatchStart>())
+      return fail("it ran commands on targets (step " +
+                  (remote ? remote->step : e.as<ev::BatchStart>()->step) +
+                  "), which rbk resume cannot replay yet; start a new run (--target narrows it "
+                  "to the hosts still to do)");
     if (e.as<ev::TimelineNote>()) continue;  // a person's note: not what the run did
     r->last_elapsed_ = e.elapsed_ms;
     if (const auto* end = e.as<ev::RunEnd>(); end && end->outcome != Outcome::Interrupted)
