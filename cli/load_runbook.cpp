@@ -2,6 +2,7 @@
 
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
 
 namespace rbk::cli {
@@ -46,8 +47,7 @@ bool check_targets(const RunTarget& rb, const std::vector<std::string>& given,
   const Targets& t = rb.runbook->scope.config.targets;
   auto unknown = [&](const std::string& what, const std::string& name) {
     std::string hint = did_you_mean(name, t.names());
-    std::string all;
-    for (const auto& n : t.names()) all += (all.empty() ? "" : ", ") + n;
+    const std::string all = join(t.names());
     write(stderr, "rbk: error: " + what + ": unknown host or group '" + name + "'\nhelp: " +
                       (!hint.empty() ? hint
                        : all.empty() ? std::string("rbk.yaml declares no targets")

@@ -8,6 +8,7 @@
 
 #include "interpreter/base/fields_walk.hpp"
 #include "interpreter/base/format_str.hpp"
+#include "interpreter/base/names.hpp"
 
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/project/catalog.hpp"
@@ -220,10 +221,8 @@ void TextDisplay::event(const Event& event) {
           paint("2", " · " + seconds(tend->duration_ms));
     show_fanout_status();
   } else if (const auto* batch = e.as<ev::BatchStart>()) {
-    std::string hosts;
-    for (const auto& t : batch->targets) hosts += (hosts.empty() ? "" : ", ") + t;
     line(paint("1", format_str("    batch {}/{}", batch->batch, batch->batches)) +
-         paint("2", " · " + hosts));
+         paint("2", " · " + join(batch->targets)));
     fan_.batch_running = true;
     fan_.batch = batch->batch;
     fan_.batches = batch->batches;
@@ -234,8 +233,7 @@ void TextDisplay::event(const Event& event) {
     show_fanout_status();
   } else if (const auto* bend = e.as<ev::BatchEnd>()) {
     fan_.batch_running = false;
-    std::string failed;
-    for (const auto& t : bend->failed) failed += (failed.empty() ? "" : ", ") + t;
+    const std::string failed = join(bend->failed);
     line(paint(bend->failed.empty() ? "32" : "33",
                format_str("    batch {}: {} ok, {} failed", bend->batch, bend->ok.size(),
                           bend->failed.size())) +
@@ -296,11 +294,9 @@ void TextDisplay::event(const Event& event) {
   } else if (const auto* gate = e.as<ev::Gate>()) {
     line(paint("1;33", "  ⚠ gate: " + gate->step) + " — " + gate->reason.value);
     if (gate->targets) {
-      std::string hosts;
-      for (const auto& t : *gate->targets) hosts += (hosts.empty() ? "" : ", ") + t;
       line(format_str("    on {} host{}: ", gate->targets->size(),
                       gate->targets->size() == 1 ? "" : "s") +
-           paint("1", hosts));
+           paint("1", join(*gate->targets)));
     }
     // The exact commands the operator is asked about, every line of them.
     if (!gate->commands.empty()) {

@@ -305,18 +305,9 @@ TEST_CASE("a secret reaches a remote command only when it names it, and is maske
   CHECK(r.out.find("fleet-s3cret") == std::string::npos);
   CHECK(r.err.find("fleet-s3cret") == std::string::npos);
   // The hosts' environments, the record and its output files: no secret in any.
-  std::vector<std::string> holding;
-  for (const auto& e : fs::recursive_directory_iterator(p.dir))
-    if (e.is_regular_file() &&
-        read_file(e.path().string()).find("fleet-s3cret") != std::string::npos)
-      holding.push_back(e.path().lexically_relative(p.dir).string());
-  CHECK(holding.empty());
+  CHECK(files_holding(p.dir, "fleet-s3cret").empty());
   // The command that named it got it (masked in what rbk kept of its output).
-  bool masked = false;
-  for (const auto& e : fs::recursive_directory_iterator(p.dir))
-    if (e.is_regular_file() && read_file(e.path().string()).find("token=***") != std::string::npos)
-      masked = true;
-  CHECK(masked);
+  CHECK_FALSE(files_holding(p.dir, "token=***").empty());
   CHECK(fs::exists(out + ".web-1"));
   CHECK(fs::exists(out + ".web-2"));
 }
@@ -392,4 +383,47 @@ TEST_CASE("resume refuses a run whose record ran commands on targets, a called r
   CHECK(resumed.code == 2);  // refused before anything, as a damaged record is
   CHECK(resumed.err.find("it ran commands on targets (step deploy/push)") != std::string::npos);
   CHECK(lines_of(read_file(log)).size() == 2);
+}
+
+TEST_CASE("each batch's gate is answered once and recorded with the hosts it covered", "[sshd]") {
+  SshdFleet fleet(3);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step touch "Touch" {
+      on hosts serial 2
+      destructive
+      run `true`
+    }
+  }
+}
+)");
+  auto answers = [](const std::string& jsonl) {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : lines_of(jsonl))
+      if (auto j = nlohmann::json::parse(line, nullptr, false);
+          j.is_object() && j.value("type", "") == "answer")
+        out.push_back(j);
+    return out;
+  };
+  using Hosts = std::vector<std::string>;
+  // --approve STEP: every batch, each answer naming its own hosts.
+  Exit all = run_detached(p.dir, {"run", "fleet", "--force", "--json", "--approve", "touch"});
+  INFO(all.out << all.err);
+  CHECK(all.code == 0);
+  auto a = answers(all.out);
+  REQUIRE(a.size() == 2);
+  CHECK(a[0]["targets"].get<Hosts>() == Hosts{"web-1", "web-2"});
+  CHECK(a[1]["targets"].get<Hosts>() == Hosts{"web-3"});
+  CHECK((a[0].value("passed", false) && a[1].value("passed", false)));
+  // STEP@HOST for the first batch's hosts only: the second batch is refused.
+  Exit some = run_detached(p.dir, {"run", "fleet", "--force", "--json", "--approve", "touch@web-1",
+                                   "--approve", "touch@web-2"});
+  INFO(some.out << some.err);
+  CHECK(some.code == 4);
+  auto b = answers(some.out);
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].value("passed", false));
+  CHECK(b[1]["targets"].get<Hosts>() == Hosts{"web-3"});
+  CHECK_FALSE(b[1].value("passed", true));
 }

@@ -25,11 +25,7 @@ struct Scratch : rbk::test::TempDir {
   std::string read(const std::string& rel) const { return read_file((path / rel).string()); }
   /// Every file below the project's directory that contains `needle`.
   std::vector<std::string> files_holding(const std::string& needle) const {
-    std::vector<std::string> out;
-    for (const auto& f : fs::recursive_directory_iterator(path))
-      if (f.is_regular_file() && read_file(f.path().string()).find(needle) != std::string::npos)
-        out.push_back(f.path().lexically_relative(path).string());
-    return out;
+    return rbk::test::files_holding(path.string(), needle);
   }
 };
 

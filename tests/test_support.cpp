@@ -46,6 +46,14 @@ std::vector<std::string> files_in(const std::string& dir, const std::string& ext
   return out;
 }
 
+std::vector<std::string> files_holding(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& f : fs::recursive_directory_iterator(dir))
+    if (f.is_regular_file() && read_file(f.path().string()).find(needle) != std::string::npos)
+      out.push_back(f.path().lexically_relative(dir).string());
+  return out;
+}
+
 bool update_goldens() {
   const char* u = std::getenv("RBK_UPDATE_GOLDEN");
   return u && *u && std::string(u) != "0";

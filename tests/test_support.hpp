@@ -21,6 +21,8 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 /// Files in `dir` ending in `ext`, sorted.
 std::vector<std::string> files_in(const std::string& dir, const std::string& ext);
+/// Every file below `dir` that contains `needle`, relative to `dir`.
+std::vector<std::string> files_holding(const std::string& dir, const std::string& needle);
 /// Damaged copies of `text` for robustness tests: cut every `step` bytes,
 /// and with each of its first `max_lines` lines deleted; under sanitizers,
 /// one in variant_sample() of them (the gcc build runs them all).

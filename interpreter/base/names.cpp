@@ -74,4 +74,13 @@ DurationResult parse_duration(std::string_view s) {
   return r;
 }
 
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
 }  // namespace rbk

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rbk {
 
@@ -22,6 +23,9 @@ struct DurationResult {
   std::optional<DurationError> error;
 };
 DurationResult parse_duration(std::string_view text);
+
+/// The items of `v` with `sep` between them: "web-1, web-2".
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ");
 
 /// `s` without leading and trailing characters from `chars`.
 std::string trim(std::string_view s, std::string_view chars = " \t\r\n");

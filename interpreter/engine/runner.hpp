@@ -343,6 +343,9 @@ class Runner final : public Scope {
   /// capture too big for its environment (`unreadable`, the reason). Then
   /// `r` says so and true; else false.
   bool refused_start(const std::string& unreadable, CommandResult& r) const;
+  /// A `run`'s deadline: its timeout, or the policy's default when it has
+  /// none (or a parameter gives none).
+  Millis deadline_of(const ast::Run& r) const;
   CommandResult run_command(const ast::Shell& shell, Millis timeout, const std::string& step,
                             ev::Section section, int attempt, bool evidence);
   /// Resuming (ctx_.resume set), for the command whose `start` was just
@@ -392,8 +395,8 @@ class Runner final : public Scope {
     std::string host;
     bool ran = false;  // a command started there
     bool ok = false;
-    std::string reason;  // why it failed there
-    std::vector<std::pair<std::string, CaptureData>> captures;
+    std::string reason;                                         // why it failed there
+    std::vector<std::pair<std::string, CaptureData>> captures;  // by capture name
   };
   /// The hosts `on` names now (rbk.yaml's targets, narrowed by --target),
   /// each once; or why they cannot be known.
@@ -414,7 +417,7 @@ class Runner final : public Scope {
   CommandResult run_remote(const Host& host, const ast::Shell& shell, Millis timeout,
                            const std::string& step, ev::Section section, int attempt, bool evidence,
                            bool write_ahead,
-                           const std::vector<std::pair<std::string, std::string>>& own);
+                           const std::vector<std::pair<std::string, CaptureData>>& own);
   /// A completed step's undo block (`stmts`, as step `id`), on the hosts
   /// where the step ran, one after another, newest first.
   BlockResult undo_on_targets(const std::vector<StepStatement>& stmts, const std::string& id,
@@ -492,8 +495,8 @@ class Runner final : public Scope {
   std::map<std::string, Value> answers_;     // `ask` answers (Empty until answered)
   std::map<std::string, StepState> steps_;
   std::string failed_step_;
-  /// The hosts of the batch whose gate is asked or which runs (`batch`,
-  /// `batch_size`); empty outside a step on targets.
+  /// The hosts the gate being asked covers (`batch`, `batch_size`), set by
+  /// pass_gate for its own evaluations; empty outside a gate on targets.
   std::vector<std::string> batch_;
   std::vector<std::pair<std::string, std::string>> secrets_;  // name, value
   const TemplateBinding* binding_ = nullptr;                  // set while a template runs

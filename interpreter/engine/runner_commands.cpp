@@ -272,13 +272,17 @@ std::string describe_failure(const CommandResult& r, Millis timeout) {
   return format_str("exit {}", r.exit_code);
 }
 
-BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
-                             ev::Section section, bool evidence) {
+Millis Runner::deadline_of(const ast::Run& r) const {
   Millis timeout =
       r.timeout ? duration_of(*r.timeout, binding_) : ctx_.config->policy.default_timeout;
   // A parameter that gives no duration leaves the command its default
   // deadline, never none.
-  if (timeout <= Millis(0)) timeout = ctx_.config->policy.default_timeout;
+  return timeout > Millis(0) ? timeout : ctx_.config->policy.default_timeout;
+}
+
+BlockResult Runner::exec_run(const ast::Run& r, Mode mode, const std::string& step,
+                             ev::Section section, bool evidence) {
+  const Millis timeout = deadline_of(r);
   int attempts = 1 + static_cast<int>(r.retry.value_or(0));
   if (std::string missing = unanswered(r.retry_every ? &*r.retry_every : nullptr); !missing.empty())
     return {BlockEnd::Failed, missing};

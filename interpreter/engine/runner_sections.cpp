@@ -364,10 +364,8 @@ bool Runner::run_undo_stack() {
     BlockResult r;
     if (!it->targets.empty()) {
       // A step `on` targets is undone only where it ran.
-      batch_ = it->targets;
       r = pass_gate(g, id, "undo " + it->step, stmts, &it->targets);
       if (r.end == BlockEnd::Ok) r = undo_on_targets(stmts, id, it->targets);
-      batch_.clear();
     } else {
       r = gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, ev::Section::Undo, false,
                      nullptr);

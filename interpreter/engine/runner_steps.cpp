@@ -12,6 +12,7 @@
 
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/format_str.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/engine/runner.hpp"
 #include "interpreter/record/mask.hpp"
 #include "interpreter/runtime/evaluate.hpp"
@@ -65,6 +66,18 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   if (g.kind == GateKind::None) return {};
   // A run that is stopping (Ctrl-C, or a record that cannot be written) asks nothing more.
   if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
+  // `batch` and `batch_size` in the prompt and the typed value: this gate's hosts.
+  struct BatchScope {
+    Runner& r;
+    BatchScope(Runner& run, const std::vector<std::string>* hosts) : r(run) {
+      std::lock_guard lock(r.state_mu_);
+      if (hosts) r.batch_ = *hosts;
+    }
+    ~BatchScope() {
+      std::lock_guard lock(r.state_mu_);
+      r.batch_.clear();
+    }
+  } batch_scope(*this, targets);
   const std::string id = qualified(step);
   const ev::GateKind kind = g.kind == GateKind::Typed ? ev::GateKind::Typed : ev::GateKind::Confirm;
   std::string question;
@@ -80,8 +93,9 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
       }
       if (v && v->kind == ValueKind::List) {
         // A targets parameter, typed as it is given: `web`, `web-1,web-3`.
-        for (const auto& item : v->items)
-          expected += (expected.empty() ? "" : ",") + to_display(item);
+        std::vector<std::string> names;
+        for (const auto& item : v->items) names.push_back(to_display(item));
+        expected = join(names, ",");
       } else if (v) {
         expected = to_display(*v);
         // A command's output ends with a line break nobody types (`.stdout`
@@ -104,10 +118,9 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
   binding_ = nullptr;
   bindings_.clear();
   std::string on;  // a batch's gate names every host it covers
-  if (targets) {
-    for (const auto& t : *targets) on += (on.empty() ? "" : ", ") + t;
-    on = format_str(" on {} ({} host{})", on, targets->size(), targets->size() == 1 ? "" : "s");
-  }
+  if (targets)
+    on = format_str(" on {} ({} host{})", join(*targets), targets->size(),
+                    targets->size() == 1 ? "" : "s");
   if (question.empty())
     question = "Run step '" + id + "'" + (title.empty() ? "" : " (" + title + ")") + on + "?";
   else if (targets)
@@ -254,7 +267,6 @@ BlockResult Runner::run_step(const ast::Step& st, ev::Section section, Mode mode
   BlockResult r =
       on ? run_on_targets(*on, stmts, g, id, title, mode, section, evidence, &gate_passed, ran_on)
          : gated_exec(stmts, g, id, title, mode, section, evidence, &gate_passed);
-  batch_.clear();  // the workers have joined: nothing reads it now
   if (gate_passed) ++steps_run_;
   StepState s;
   ev::StepStatus status = ev::StepStatus::Ok;

@@ -6,21 +6,12 @@
 #include <thread>
 
 #include "interpreter/base/format_str.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/engine/runner.hpp"
 #include "interpreter/runtime/evaluate.hpp"
 #include "interpreter/runtime/fanout.hpp"
 
 namespace rbk::engine {
-
-namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-}  // namespace
 
 Expected<std::vector<const Host*>, std::string> Runner::resolve_on(const ast::On& on) {
   if (!on.targets) return fail(std::string("'on' names no targets"));
@@ -75,10 +66,6 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
         hosts->begin() + static_cast<std::ptrdiff_t>(std::min(total, from + per_batch)));
     std::vector<std::string> ids;
     for (const Host* h : batch) ids.push_back(h->id);
-    {
-      std::lock_guard lock(state_mu_);
-      batch_ = ids;
-    }
     BlockResult gate = pass_gate(g, id, title, stmts, &ids);
     if (gate.end != BlockEnd::Ok) {
       if (ran_on.empty()) return gate;
@@ -144,7 +131,6 @@ Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<Ste
                                          bool evidence, bool write_ahead) {
   TargetRun t;
   t.host = host.id;
-  std::vector<std::pair<std::string, std::string>> own;  // this host's captures so far
   for (const auto& s : stmts) {
     const auto* r = std::get_if<ast::Run>(s.stmt);
     if (!r) continue;  // a gate, a note (once per step) or an undo block (later)
@@ -152,20 +138,16 @@ Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<Ste
       t.reason = "interrupted";
       return t;
     }
-    Millis timeout = r->timeout ? duration_of(*r->timeout) : ctx_.config->policy.default_timeout;
-    if (timeout <= Millis(0)) timeout = ctx_.config->policy.default_timeout;
+    const Millis timeout = deadline_of(*r);
     const int attempts = 1 + static_cast<int>(r->retry.value_or(0));
     const Millis every = r->retry_every ? duration_of(*r->retry_every) : kDefaultRetryEvery;
     for (int attempt = 1;; ++attempt) {
-      CommandResult res =
-          run_remote(host, r->shell, timeout, step, section, attempt, evidence, write_ahead, own);
+      CommandResult res = run_remote(host, r->shell, timeout, step, section, attempt, evidence,
+                                     write_ahead, t.captures);
       if (!never_connected(res)) t.ran = true;  // where the step ran, its undo runs
       if (r->capture) {
-        CaptureData c = capture_of(res);
-        std::erase_if(own, [&](const auto& p) { return p.first == r->capture->name; });
-        own.emplace_back(r->capture->name, c.value());
         std::erase_if(t.captures, [&](const auto& p) { return p.first == r->capture->name; });
-        t.captures.emplace_back(r->capture->name, std::move(c));
+        t.captures.emplace_back(r->capture->name, capture_of(res));
       }
       if (res.cancelled || interrupted()) {
         t.reason = "interrupted";
@@ -193,7 +175,7 @@ Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<Ste
 CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Millis timeout,
                                  const std::string& step, ev::Section section, int attempt,
                                  bool evidence, bool write_ahead,
-                                 const std::vector<std::pair<std::string, std::string>>& own) {
+                                 const std::vector<std::pair<std::string, CaptureData>>& own) {
   std::vector<std::string> too_big;
   CommandSpec spec = command_spec(shell.text, timeout, section, step, too_big);
   // A secret goes to another host only for a command that names it ($NAME):
@@ -203,7 +185,7 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
                        [&](const auto& s) { return s.first == kv.first; }) &&
            !mentions_variable(shell.text, kv.first);
   });
-  for (const auto& kv : own) spec.env.push_back(kv);
+  for (const auto& [name, c] : own) spec.env.emplace_back(name, c.value());
   spec.env.emplace_back("RBK_TARGET", host.id);
   uint64_t seq = 0;
   {

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "interpreter/base/names.hpp"
 #include "interpreter/plan/plan.hpp"
 #include "interpreter/plan/plan_targets.hpp"
 
@@ -255,8 +256,7 @@ class Renderer {
     std::string head = in + "on " + o.targets;
     // The parameter's names, unless they are the hosts themselves.
     std::string about;
-    if (names != hosts)
-      for (const auto& n : names) about += (about.empty() ? "" : ", ") + n;
+    if (names != hosts) about = join(names);
     if (o.narrowed) about += (about.empty() ? "" : "; ") + std::string("narrowed by --target");
     if (!about.empty()) head += " (" + about + ")";
     head += ": ";
@@ -266,8 +266,7 @@ class Renderer {
                                       : or_empty(o.unknown);
     // One line when it fits; else the batches on the next.
     const std::vector<std::string> batches = plan::batches_text(o);
-    std::string joined;
-    for (const auto& b : batches) joined += (joined.empty() ? "" : ", ") + b;
+    const std::string joined = join(batches);
     const std::string first = head + where;
     if (first.find('\n') == std::string::npos && first.size() + 3 + joined.size() <= kWidth)
       return line(first + " — " + joined);

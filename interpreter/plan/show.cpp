@@ -1,6 +1,7 @@
 #include "interpreter/plan/show.hpp"
 
 #include "interpreter/base/markdown.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/plan/plan_targets.hpp"
 
 #include <algorithm>
@@ -144,9 +145,7 @@ std::string on_paragraph(const plan::On& o, const plan::Gate& g) {
     out += code_list(hosts) + " (" + plan::targets_count(hosts.size()) + ")";
   else
     out += or_empty(o.unknown);
-  std::string batches;
-  for (const auto& part : plan::batches_text(o)) batches += (batches.empty() ? "" : ", ") + part;
-  out += " — " + batches + ".";
+  out += " — " + join(plan::batches_text(o)) + ".";
   if (g.kind != plan::GateKind::None) {
     out += " Asks before each batch, naming its hosts";
     const std::string& approve = or_empty(g.without_terminal);

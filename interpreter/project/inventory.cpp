@@ -43,7 +43,7 @@ std::string bad_name(std::string_view name) {
   if (name.empty()) return "it is empty";
   if (name[0] == '-') return "it starts with '-'";  // ssh would read an option
   for (char c : name) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') continue;
+    if (is_target_char(c)) continue;
     if (c >= ' ' && c < 0x7F) return std::string("'") + c + "' is not allowed";
     return "only ASCII letters, digits, '.', '-' and '_' are allowed";
   }

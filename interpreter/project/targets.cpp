@@ -31,6 +31,14 @@ std::vector<std::string> Targets::names() const {
   return out;
 }
 
+bool is_target_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+}
+
+bool is_target_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), is_target_char);
+}
+
 void Targets::add_host(Host h) {
   auto it = std::find_if(hosts.begin(), hosts.end(), [&](const Host& x) { return x.id == h.id; });
   if (it != hosts.end())
@@ -46,12 +54,6 @@ namespace rbk {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool host_id_ok(const std::string& id) {
-  return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '.' || c == '-' || c == '_';
-  });
-}
 
 /// rbk.yaml's `targets:`, each problem at its node.
 class TargetsReader : YamlReader {
@@ -92,7 +94,7 @@ class TargetsReader : YamlReader {
     if (!key.IsScalar()) return error(key, "host names must be plain words");
     Host h;
     h.id = key.Scalar();
-    if (!host_id_ok(h.id))
+    if (!is_target_name(h.id))
       return error(key, "invalid host name '" + h.id + "'",
                    "host names hold letters, digits, '.', '-' and '_', e.g. web-1");
     if (t.groups.count(h.id)) error(key, "'" + h.id + "' is already a group");
@@ -118,7 +120,7 @@ class TargetsReader : YamlReader {
       }
       if (auto u = v["user"]) {
         std::string user = text(u, "user");
-        if (!user.empty() && (user[0] == '-' || !host_id_ok(user)))
+        if (!user.empty() && (user[0] == '-' || !is_target_name(user)))
           error(u, "invalid user name '" + user + "'", "letters, digits, '.', '-' and '_'");
         else
           h.user = std::move(user);
@@ -140,7 +142,7 @@ class TargetsReader : YamlReader {
         continue;
       }
       const std::string g = kv.first.Scalar();
-      if (!host_id_ok(g)) error(kv.first, "invalid group name '" + g + "'");
+      if (!is_target_name(g)) error(kv.first, "invalid group name '" + g + "'");
       if (t.host(g)) error(kv.first, "'" + g + "' is already a host");
       declared[g] = kv.second;
     }

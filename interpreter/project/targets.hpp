@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "interpreter/base/diagnostic.hpp"
@@ -46,6 +47,12 @@ struct Targets {
   /// Adds a host, or replaces the one with its id (a later source wins).
   void add_host(Host h);
 };
+
+/// A character a host or group name may hold: ASCII letters, digits, '.',
+/// '-' and '_' (the same in rbk.yaml, an inventory and a `targets` value).
+bool is_target_char(char c);
+/// A non-empty name of such characters only.
+bool is_target_name(std::string_view name);
 
 /// Reads rbk.yaml's `targets:` mapping (`inventory: FILE`, read first;
 /// `hosts:`; `groups:`, whose members are hosts or groups) into `into`,

@@ -7,6 +7,7 @@
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/suggest.hpp"
+#include "interpreter/project/targets.hpp"
 #include "interpreter/runtime/evaluate.hpp"
 
 namespace rbk {
@@ -37,6 +38,21 @@ Value literal_value(const ast::Expr& e) {
       return Value::of_text(e.name);
     default:
       return {};
+  }
+}
+
+/// The comma-separated items of `text`, each without blanks around it
+/// ("a, b" → a, b; "" → one empty item).
+std::vector<std::string> comma_items(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0;;) {
+    const size_t comma = text.find(',', start);
+    out.emplace_back(
+        trim(std::string_view(text).substr(
+                 start, comma == std::string::npos ? std::string::npos : comma - start),
+             " \t"));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
   }
 }
 
@@ -111,40 +127,19 @@ Expected<Value, std::string> convert_param(const ast::Param& p, const std::strin
     }
     case ast::TypeKind::List: {
       std::vector<Value> items;
-      if (!text.empty()) {
-        size_t start = 0;
-        while (true) {
-          size_t comma = text.find(',', start);
-          items.push_back(Value::of_text(
-              trim(std::string_view(text).substr(
-                       start, comma == std::string::npos ? std::string::npos : comma - start),
-                   " \t")));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      }
+      if (!text.empty())
+        for (auto& item : comma_items(text)) items.push_back(Value::of_text(std::move(item)));
       return Value::of_list(std::move(items));
     }
     case ast::TypeKind::Targets: {
       // Host and group names, checked against rbk.yaml's targets when a
-      // step runs on them (resolve_targets); here only their shape.
+      // step runs on them (resolve_target_names); here only their shape.
       std::vector<Value> names;
-      size_t start = 0;
-      while (start <= text.size()) {
-        size_t comma = text.find(',', start);
-        std::string name(
-            trim(std::string_view(text).substr(
-                     start, comma == std::string::npos ? std::string::npos : comma - start),
-                 " \t"));
-        bool shape = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-          return std::isalnum(c) || c == '.' || c == '-' || c == '_';
-        });
-        if (!shape)
+      for (auto& name : comma_items(text)) {
+        if (!is_target_name(name))
           return fail("'" + text +
                       "' is not a list of host or group names (e.g. web or web-1,db-1)");
         names.push_back(Value::of_text(std::move(name)));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
       }
       return Value::of_list(std::move(names));
     }

@@ -18,27 +18,38 @@ bool is_identifier(std::string_view name) {
                      [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
-// The local side: a constant script, every value in its environment, so
+// The local side: constant scripts, every value in their environment, so
 // that an address or a user name can never be read as shell source or as
 // an option of ssh (`--` ends the options; rbk.yaml refuses a leading '-').
 // BatchMode: never a password prompt; host keys are checked as the user's
-// ssh configuration says (never weakened here).
-constexpr std::string_view kLocalScript =
-    R"(set -- -o BatchMode=yes -o ConnectTimeout="$RBK_SSH_CONNECT_TIMEOUT" \
+// ssh configuration says (never weakened here). Both add the host's
+// settings to the options in "$@" the same way.
+constexpr std::string_view kHostOptions =
+    R"(if [ -n "$RBK_SSH_CONFIG" ]; then set -- -F "$RBK_SSH_CONFIG" "$@"; fi
+if [ -n "$RBK_SSH_PORT" ]; then set -- "$@" -p "$RBK_SSH_PORT"; fi
+if [ -n "$RBK_SSH_USER" ]; then set -- "$@" -l "$RBK_SSH_USER"; fi
+)";
+
+// Runs `exec /bin/sh -s` on the host, over the host's master connection
+// (made by the first command, kept for the run).
+const std::string& local_script() {
+  static const std::string s =
+      std::string(R"(set -- -o BatchMode=yes -o ConnectTimeout="$RBK_SSH_CONNECT_TIMEOUT" \
   -o ControlMaster=auto -o ControlPath="$RBK_SSH_CONTROL_DIR/%C" -o ControlPersist=300 \
   -o ServerAliveInterval=15 -o ServerAliveCountMax=3
-if [ -n "$RBK_SSH_CONFIG" ]; then set -- -F "$RBK_SSH_CONFIG" "$@"; fi
-if [ -n "$RBK_SSH_PORT" ]; then set -- "$@" -p "$RBK_SSH_PORT"; fi
-if [ -n "$RBK_SSH_USER" ]; then set -- "$@" -l "$RBK_SSH_USER"; fi
-exec ssh "$@" -- "$RBK_SSH_ADDRESS" 'exec /bin/sh -s')";
+)") + std::string(kHostOptions) +
+      R"(exec ssh "$@" -- "$RBK_SSH_ADDRESS" 'exec /bin/sh -s')";
+  return s;
+}
 
-// Ends every master connection of the run: `ssh -O exit` per host.
-constexpr std::string_view kCloseScript =
-    R"(set -- -o BatchMode=yes -o ControlPath="$RBK_SSH_CONTROL_DIR/%C"
-if [ -n "$RBK_SSH_CONFIG" ]; then set -- -F "$RBK_SSH_CONFIG" "$@"; fi
-if [ -n "$RBK_SSH_PORT" ]; then set -- "$@" -p "$RBK_SSH_PORT"; fi
-if [ -n "$RBK_SSH_USER" ]; then set -- "$@" -l "$RBK_SSH_USER"; fi
-exec ssh "$@" -O exit -- "$RBK_SSH_ADDRESS" 2>/dev/null)";
+// Ends the host's master connection: `ssh -O exit`.
+const std::string& close_script() {
+  static const std::string s =
+      std::string(R"(set -- -o BatchMode=yes -o ControlPath="$RBK_SSH_CONTROL_DIR/%C"
+)") + std::string(kHostOptions) +
+      R"(exec ssh "$@" -O exit -- "$RBK_SSH_ADDRESS" 2>/dev/null)";
+  return s;
+}
 
 }  // namespace
 
@@ -126,7 +137,7 @@ Expected<CommandSpec, std::string> SshSession::command(
   }
   if (std::none_of(used_.begin(), used_.end(), [&](const Host& h) { return h.id == host.id; }))
     used_.push_back(host);
-  base.script = std::string(kLocalScript);
+  base.script = local_script();
   base.input = remote_script(env, script, base.grace);
   base.env = ssh_env(host);
   return base;
@@ -145,7 +156,7 @@ void SshSession::close(CommandRunner& runner) {
   auto work = [&] {
     for (size_t i; (i = next++) < used_.size();) {
       CommandSpec spec;
-      spec.script = std::string(kCloseScript);
+      spec.script = close_script();
       spec.env = ssh_env(used_[i]);
       spec.timeout = std::chrono::seconds(10);
       spec.grace = std::chrono::seconds(1);

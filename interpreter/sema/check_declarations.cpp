@@ -202,12 +202,6 @@ std::string Checker::fields(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string Checker::join(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
-
 void Checker::declare_secret(const Secret& s) {
   check_env_name(s.name, "secret");
   if (!clashes(s.name, "secret")) secrets_[s.name.name] = &s;

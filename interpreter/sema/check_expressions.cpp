@@ -71,19 +71,7 @@ TypeInfo Checker::name_type(const Expr& e) {
     return {};
   }
   if (auto c = captures_.find(n); c != captures_.end()) {
-    if (at_start_ && !c->second.from_signal) {
-      // Start rules fire once the alert section has run (every signal), so
-      // only the signals' captures exist then.
-      error(e.span, "capture '" + n + "' does not exist yet when the start rules fire",
-            "a rule with no 'after' or 'on' fires right after the alert signals; use a "
-            "signal's capture, 'after DURATION' or 'on failure'");
-    } else if (!at_start_ && !c->second.defined) {
-      error(e.span,
-            (c->second.ask ? "answer '" : "capture '") + n + "' is used before step '" +
-                c->second.step + (c->second.ask ? "' asks for it (at " : "' defines it (at ") +
-                c->second.span.where() + ")",
-            "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
-    }
+    check_capture_use(e.span, n, c->second);
     if (c->second.ask) return param_type(*c->second.ask);
     if (c->second.per_target) {
       error(e.span, "capture '" + n + "' has one result per target",
@@ -154,6 +142,30 @@ TypeInfo field_type(CaptureField f) {
 
 }  // namespace
 
+void Checker::check_capture_use(const Span& at, const std::string& n, const CaptureInfo& c) {
+  if (at_start_ && !c.from_signal) {
+    // Start rules fire once the alert section has run (every signal), so
+    // only the signals' captures exist then.
+    error(at, "capture '" + n + "' does not exist yet when the start rules fire",
+          "a rule with no 'after' or 'on' fires right after the alert signals; use a "
+          "signal's capture, 'after DURATION' or 'on failure'");
+  } else if (!at_start_ && !c.defined) {
+    error(at,
+          (c.ask ? "answer '" : "capture '") + n + "' is used before step '" + c.step +
+              (c.ask ? "' asks for it (at " : "' defines it (at ") + c.span.where() + ")",
+          "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
+  }
+}
+
+TypeInfo Checker::field_of_capture(const Expr& e) {
+  const std::string& f = e.name;
+  if (auto field = capture_field(f)) return field_type(*field);
+  std::string hint = did_you_mean(f, capture_field_names());
+  error(e.span, "unknown capture field '" + f + "'",
+        hint.empty() ? "captures have " + fields(capture_field_names()) : hint);
+  return {};
+}
+
 TypeInfo Checker::member_type(const Expr& e) {
   const Expr& obj = *e.items.at(0);
   // cause.ID
@@ -212,12 +224,7 @@ TypeInfo Checker::member_type(const Expr& e) {
             "an answer is the value the operator typed: use it as " + obj.name);
       return {};
     }
-    const std::string& f = e.name;
-    if (auto field = capture_field(f)) return field_type(*field);
-    std::string hint = did_you_mean(f, capture_field_names());
-    error(e.span, "unknown capture field '" + f + "'",
-          hint.empty() ? "captures have " + fields(capture_field_names()) : hint);
-    return {};
+    return field_of_capture(e);
   }
   // anything under .json: unknown shape
   TypeInfo base = type_of(obj);
@@ -233,12 +240,7 @@ TypeInfo Checker::member_type(const Expr& e) {
 }
 
 TypeInfo Checker::per_target_field(const Expr& e, const std::string& capture, bool target) {
-  const CaptureInfo& c = captures_.at(capture);
-  if (!at_start_ && !c.defined)
-    error(e.span,
-          "capture '" + capture + "' is used before step '" + c.step + "' defines it (at " +
-              c.span.where() + ")",
-          "steps run in order: alert, diagnose, causes, remediate, verify, rollback");
+  check_capture_use(e.span, capture, captures_.at(capture));
   static const std::vector<std::string> sets{"ok_targets", "failed_targets", "targets"};
   const std::string& f = e.name;
   if (!target) {
@@ -250,11 +252,7 @@ TypeInfo Checker::per_target_field(const Expr& e, const std::string& capture, bo
                        : hint);
     return {};
   }
-  if (auto field = capture_field(f)) return field_type(*field);
-  std::string hint = did_you_mean(f, capture_field_names());
-  error(e.span, "unknown capture field '" + f + "'",
-        hint.empty() ? "captures have " + fields(capture_field_names()) : hint);
-  return {};
+  return field_of_capture(e);
 }
 
 void Checker::check_step_ref(const Expr& member) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "interpreter/base/diagnostic.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/sema/expand.hpp"
 #include "interpreter/sema/module_loader.hpp"
 #include "interpreter/syntax/ast.hpp"
@@ -159,8 +160,6 @@ class Checker {
   /// ".a .b .c"
   static std::string fields(const std::vector<std::string>& v);
 
-  static std::string join(const std::vector<std::string>& v);
-
   void declare_secret(const Secret& s);
 
   void declare_message(const Message& m);
@@ -224,6 +223,11 @@ class Checker {
   /// A field of a capture made on targets (`deploy.failed_targets`, and
   /// `deploy["web-2"].stdout` through `target`).
   TypeInfo per_target_field(const Expr& e, const std::string& capture, bool target);
+  /// A capture (or answer) named at `at`: an error when it does not exist
+  /// yet there (a start rule, or before its step).
+  void check_capture_use(const Span& at, const std::string& n, const CaptureInfo& c);
+  /// The type of capture field `e.name` (`.stdout`, `.ok`…), or an error.
+  TypeInfo field_of_capture(const Expr& e);
 
   void check_call(const Call& c);
 

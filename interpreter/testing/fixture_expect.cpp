@@ -10,12 +10,6 @@ namespace rbk {
 
 namespace {
 
-std::string join_words(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
-
 std::string join_lines(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += s + "\n";
@@ -89,10 +83,10 @@ Actual actual_of(const std::vector<Event>& events, const RunResult& result) {
     targets.add(e);
     if (const auto* start = e.as<ev::BatchStart>())
       a.trace.push_back(format_str("batch {} of {} of {}: {}", start->batch, start->batches,
-                                   start->step, join_words(start->targets)));
+                                   start->step, join(start->targets, " ")));
     if (const auto* end = e.as<ev::BatchEnd>())
       a.trace.push_back(format_str("batch {} of {}: ok [{}] failed [{}]{}", end->batch, end->step,
-                                   join_words(end->ok), join_words(end->failed),
+                                   join(end->ok, " "), join(end->failed, " "),
                                    end->stopped ? ", max_fail exceeded" : ""));
     if (const auto* end = e.as<ev::StepEnd>()) {
       const std::string& id = end->step;

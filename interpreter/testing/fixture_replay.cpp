@@ -23,12 +23,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "none" : out;
-}
-
 /// What the run did so far, shared by the scripted runner, operator and sink.
 struct CaseLog {
   CancelToken* cancel = nullptr;
@@ -147,13 +141,6 @@ class ScriptedRunner final : public CommandRunner {
       }
     const std::string step = log_.command_step;
     const std::string text(trim(spec.script));
-    if (case_.interrupt && !log_.died && step == case_.interrupt->step && !host.empty()) {
-      // As `rbk resume` refuses such a run: replaying per-target commands is not built.
-      log_.stop("interrupt: step '" + step +
-                "' runs on targets, and a run with steps on targets cannot be resumed");
-      r.cancelled = true;
-      return r;
-    }
     if (case_.interrupt && !log_.died && step == case_.interrupt->step) {
       log_.die();  // its command_start is written; its result never will be
       r.cancelled = true;
@@ -439,7 +426,9 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc,
       out.push_back(error_at(at(r.pos),
                              "unknown host or group '" + r.name + "' (" +
                                  (f.targets ? "the fixture's targets" : "rbk.yaml's targets") + ")",
-                             hint.empty() ? "known: " + join_names(hosts) : hint));
+                             !hint.empty()   ? hint
+                             : hosts.empty() ? "known: none"
+                                             : "known: " + join(hosts)));
       continue;
     }
     out.push_back(error_at(
