@@ -3,6 +3,8 @@
 // dump of the configuration read. RBK_UPDATE_GOLDEN=1 rewrites the goldens.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "interpreter/project/config.hpp"
 #include "test_support.hpp"
 
@@ -78,7 +80,22 @@ TEST_CASE("without rbk.yaml the defaults apply", "[config]") {
   CHECK(errors.empty());
   CHECK(c.path.empty());
   CHECK(c.runbook_paths == std::vector<std::string>{"/runbooks"});
-  CHECK(c.records_dir == "/.rbk/runs");
+  // Outside any project, records go to the XDG state directory.
+  CHECK(c.records_dir == std::string(std::getenv("XDG_STATE_HOME")) + "/rbk/runs");
+}
+
+TEST_CASE("outside a project runs are recorded in the XDG state directory", "[config]") {
+  // The environment is restored whatever the checks say.
+  rbk::test::ScopedEnv xdg("XDG_STATE_HOME", "/srv/state"), home("HOME", "/home/oncall");
+  CHECK(rbk::records_outside_project("/work") == "/srv/state/rbk/runs");
+  // A relative XDG_STATE_HOME is ignored, as the XDG rules say.
+  ::setenv("XDG_STATE_HOME", "state", 1);
+  CHECK(rbk::records_outside_project("/work") == "/home/oncall/.local/state/rbk/runs");
+  ::unsetenv("XDG_STATE_HOME");
+  CHECK(rbk::records_outside_project("/work") == "/home/oncall/.local/state/rbk/runs");
+  // Without a home either, the working directory's, as in a project.
+  ::unsetenv("HOME");
+  CHECK(rbk::records_outside_project("/work") == "/work/.rbk/runs");
 }
 
 TEST_CASE("truncated and line-deleted configs never throw", "[config][robustness]") {

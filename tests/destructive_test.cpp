@@ -7,10 +7,13 @@
 // bad lists give file:line:col, and a match says where it is.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "grammar/parse.hpp"
+#include "interpreter/base/shipped.hpp"
 #include "interpreter/lint/lint.hpp"
 #include "interpreter/project/config.hpp"
 #include "interpreter/runtime/gate.hpp"
@@ -25,7 +28,7 @@ namespace {
 const DestructivePatterns& shipped() {
   static const DestructivePatterns p = [] {
     Diagnostics errors;
-    auto list = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
+    auto list = DestructivePatterns::load_shipped(errors);
     for (const auto& e : errors) INFO(render(e));
     REQUIRE(errors.empty());
     return list;
@@ -135,6 +138,26 @@ TEST_CASE("the shipped destructive-command list loads cleanly", "[destructive]")
   CHECK(shipped().patterns().size() >= 60);
   // Loaded once per process, the same list.
   CHECK(DestructivePatterns::shipped().patterns().size() == shipped().patterns().size());
+}
+
+TEST_CASE("rbk carries every stdlib file as the source tree has it", "[destructive][install]") {
+  // The bytes compiled in (interpreter/base/shipped.hpp) are the files of
+  // stdlib/, every one of them: a copied or installed rbk judges commands
+  // and resolves imports exactly as the build tree does.
+  std::set<std::string> tree;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(RBK_SOURCE_DIR) + "/stdlib"))
+    if (e.path().extension() == ".rbk" || e.path().filename() == "destructive-patterns.yaml")
+      tree.insert("stdlib/" + e.path().filename().string());
+  std::set<std::string> carried;
+  for (const auto& f : shipped_files()) {
+    carried.insert(std::string(f.name));
+    INFO(f.name);
+    CHECK(f.text == rbk::test::read_file(std::string(RBK_SOURCE_DIR) + "/" + std::string(f.name)));
+    CHECK(shipped_file(f.name) == f.text);
+  }
+  CHECK(carried == tree);
+  CHECK_FALSE(shipped_file("stdlib/no-such.rbk"));
+  CHECK_FALSE(shipped_file("stdlib/README.md"));
 }
 
 TEST_CASE("every corpus command gets its verdict from the matcher", "[destructive]") {

@@ -59,7 +59,7 @@ Harness::Harness(const std::string& text, Config cfg) : config(std::move(cfg)) {
     diagnostics.insert(diagnostics.end(), more.begin(), more.end());
   }
   Diagnostics perr;
-  patterns = DestructivePatterns::load(DestructivePatterns::default_path(), perr);
+  patterns = DestructivePatterns::load_shipped(perr);
   diagnostics.insert(diagnostics.end(), perr.begin(), perr.end());
   ctx.runner = &runner;
   ctx.op = &op;

@@ -38,7 +38,7 @@ struct Target {
     REQUIRE_FALSE(has_errors(check(*parsed.document, &modules)));
     Diagnostics errors;
     config = load_config(root + kDir, errors);
-    patterns = DestructivePatterns::load(DestructivePatterns::default_path(), errors);
+    patterns = DestructivePatterns::load_shipped(errors);
     REQUIRE(errors.empty());
     target.doc = parsed.document.get();
     target.file = kDir + "target.rbk";

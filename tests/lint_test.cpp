@@ -38,7 +38,7 @@ rbk::Config lint_config() {
 const rbk::DestructivePatterns& patterns() {
   static const rbk::DestructivePatterns p = [] {
     Diagnostics errs;
-    auto x = rbk::DestructivePatterns::load(rbk::DestructivePatterns::default_path(), errs);
+    auto x = rbk::DestructivePatterns::load_shipped(errs);
     REQUIRE(errs.empty());
     return x;
   }();

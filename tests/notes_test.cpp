@@ -147,6 +147,7 @@ TEST_CASE("notes from several processes while the run writes: none lost, none to
       "    step hold \"hold\" { run `echo waiting; while [ ! -e release ]; do sleep 0.05; done` "
       "timeout 10m }\n  }\n}\n";
   write_file(dir + "/busy.rbk", text);
+  write_file(dir + "/rbk.yaml", "records: .rbk/runs\n");  // a project: records beside it
   PtySession s(dir, {"run", "busy.rbk"});
   REQUIRE(s.expect("record"));  // the header: the record exists, the steps begin
   const std::string run = run_dir(tmp.path).string();

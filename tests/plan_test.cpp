@@ -54,7 +54,7 @@ std::unique_ptr<Planned> plan_file(const std::string& path,
   std::vector<std::string> import_errors;
   p->imports = rbk::resolve_imports(*p->parsed.document, p->loader, import_errors);
   REQUIRE(import_errors.empty());
-  p->patterns = rbk::DestructivePatterns::load(rbk::DestructivePatterns::default_path(), errors);
+  p->patterns = rbk::DestructivePatterns::load_shipped(errors);
   REQUIRE(errors.empty());
   rbk::PlanInput in;
   in.runbook = rb;

@@ -419,6 +419,7 @@ TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if un
   auto project = [] {
     auto tmp = std::make_unique<rbk::test::TempDir>();
     write_file((tmp->path / "matrix.rbk").string(), kMatrix);
+    write_file((tmp->path / "rbk.yaml").string(), "records: .rbk/runs\n");  // a project
     return tmp;
   };
   auto events_of = [](const rbk::test::TempDir& t) {

@@ -90,6 +90,7 @@ TEST_CASE("rbk history does not hang on a record whose events file is a FIFO or 
   for (const char* kind : {"fifo", "dev-zero"}) {
     Scratch s;
     fs::create_directories(s.path / ".rbk" / "runs" / "20260101T000000Z-abcdef");
+    write_file((s.path / "rbk.yaml").string(), "records: .rbk/runs\n");  // a project
     make_special(s, kind, ".rbk/runs/20260101T000000Z-abcdef/events.jsonl");
     Exit e = run_detached(s.path.string(), {"history"});
     INFO(kind << ": " << e.out << e.err);

@@ -97,6 +97,7 @@ void collect_record(const std::string& lines, const std::string& origin) {
 
 TempDir::~TempDir() {
   std::error_code ec;
+  if (path.empty()) return;
   if (!synthetic_records && collecting_records()) {
     fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec),
         end;
@@ -107,9 +108,47 @@ TempDir::~TempDir() {
   fs::remove_all(path, ec);
 }
 
+namespace {
+
+/// Runs outside any project are recorded under $XDG_STATE_HOME/rbk/runs.
+/// Every rbk a test process starts inherits a state directory of this
+/// process's own: no test writes into the home directory, a test that lists
+/// runs sees only its own, and those records are collected and removed like
+/// any other TempDir's. Only the process that made it removes it (a forked
+/// child that exits normally must not).
+struct StateHome {
+  pid_t owner = ::getpid();
+  TempDir dir;
+  StateHome() { ::setenv("XDG_STATE_HOME", dir.path.c_str(), 1); }
+  ~StateHome() {
+    if (::getpid() != owner) dir.path.clear();
+  }
+};
+const StateHome state_home;
+
+}  // namespace
+
 fs::path TempDir::dir(const std::string& name) const {
   fs::create_directories(path / name);
   return path / name;
+}
+
+ScopedEnv::ScopedEnv(std::string name, const char* value) : name_(std::move(name)) {
+  if (const char* v = std::getenv(name_.c_str())) {
+    had_ = true;
+    was_ = v;
+  }
+  if (value)
+    ::setenv(name_.c_str(), value, 1);
+  else
+    ::unsetenv(name_.c_str());
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (had_)
+    ::setenv(name_.c_str(), was_.c_str(), 1);
+  else
+    ::unsetenv(name_.c_str());
 }
 
 char proc_state(int pid) {

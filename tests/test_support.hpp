@@ -77,6 +77,22 @@ struct Hung : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Sets (or, with nullptr, unsets) an environment variable of the test
+/// process for its lifetime, restoring what was there after: the rbk
+/// processes a test starts inherit it.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  bool had_ = false;
+  std::string was_;
+};
+
 /// The result of running the rbk binary.
 struct Run {
   int exit_code = -1;  // -1 when killed by a signal

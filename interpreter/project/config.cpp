@@ -1,6 +1,7 @@
 #include "interpreter/project/config.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include <re2/re2.h>
@@ -307,8 +308,25 @@ Config load_config(const std::string& start, Diagnostics& errors) {
   }
   Config c;
   c.runbook_paths = {(dir / "runbooks").lexically_normal().string()};
-  c.records_dir = (dir / ".rbk" / "runs").lexically_normal().string();
+  c.records_dir = records_outside_project(dir.string());
   return c;
+}
+
+std::string records_outside_project(const std::string& cwd) {
+  // The XDG Base Directory rules: $XDG_STATE_HOME when it is set and
+  // absolute, else ~/.local/state. Without either, the working directory's
+  // .rbk/runs, as inside a project: a record is never dropped for want of a home.
+  auto absolute_env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v && v[0] == '/' ? v : "";
+  };
+  fs::path state;
+  if (std::string x = absolute_env("XDG_STATE_HOME"); !x.empty())
+    state = x;
+  else if (std::string home = absolute_env("HOME"); !home.empty())
+    state = fs::path(home) / ".local" / "state";
+  if (state.empty()) return (fs::path(cwd) / ".rbk" / "runs").lexically_normal().string();
+  return (state / "rbk" / "runs").lexically_normal().string();
 }
 
 }  // namespace rbk

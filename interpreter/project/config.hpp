@@ -76,7 +76,13 @@ Config parse_config(std::shared_ptr<const SourceFile> file, const std::string& d
                     Diagnostics& errors);
 
 /// Finds rbk.yaml in `start` or the nearest directory above it and parses it;
-/// without one, the defaults (runbooks in ./runbooks, records in ./.rbk/runs).
+/// without one, the defaults (runbooks in ./runbooks, records in
+/// records_outside_project).
 Config load_config(const std::string& start, Diagnostics& errors);
+
+/// Where runs are recorded outside any project (no rbk.yaml in `cwd` or
+/// above it): $XDG_STATE_HOME/rbk/runs, else ~/.local/state/rbk/runs, else
+/// (no absolute HOME either) `cwd`/.rbk/runs.
+std::string records_outside_project(const std::string& cwd);
 
 }  // namespace rbk

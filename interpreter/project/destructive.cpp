@@ -1,4 +1,6 @@
 #include "interpreter/project/destructive.hpp"
+
+#include "interpreter/base/shipped.hpp"
 #include "interpreter/base/utf8.hpp"
 
 #include <algorithm>
@@ -276,21 +278,43 @@ std::string command_excerpt(std::string_view text, size_t offset, size_t length,
   return out;
 }
 
-std::string DestructivePatterns::default_path() {
-  // Appended, not `+`: gcc 12 reports a false -Warray-bounds on the
-  // concatenation of two literals' strings once inlined.
-  std::string path = RBK_STDLIB_DIR;
-  path.append("/destructive-patterns.yaml");
-  return path;
+namespace {
+
+/// The shipped list and what parsing it said, made once.
+struct ShippedList {
+  DestructivePatterns list;
+  Diagnostics errors;
+};
+
+const ShippedList& shipped_list() {
+  static const ShippedList once = [] {
+    ShippedList out;
+    const std::string name = "stdlib/destructive-patterns.yaml";
+    auto text = shipped_file(name);
+    if (!text) {
+      // Only a build that left the file out can get here; say so rather than
+      // run without the list.
+      Span none;
+      out.errors.push_back(
+          error_at(none, "rbk was built without " + name + ": it refuses to run without it"));
+      return out;
+    }
+    auto file = std::make_shared<SourceFile>(std::string(kShippedPrefix) + name, std::string(*text));
+    out.list = DestructivePatterns::parse(file, out.errors);
+    return out;
+  }();
+  return once;
 }
 
-const DestructivePatterns& DestructivePatterns::shipped() {
-  static const DestructivePatterns list = [] {
-    Diagnostics ignored;  // the commands that load the list themselves report these
-    return load(default_path(), ignored);
-  }();
-  return list;
+}  // namespace
+
+DestructivePatterns DestructivePatterns::load_shipped(Diagnostics& errors) {
+  const ShippedList& s = shipped_list();
+  errors.insert(errors.end(), s.errors.begin(), s.errors.end());
+  return s.list;
 }
+
+const DestructivePatterns& DestructivePatterns::shipped() { return shipped_list().list; }
 
 DestructivePatterns DestructivePatterns::load(const std::string& path, Diagnostics& errors) {
   auto file = load_source(path, errors);

@@ -79,10 +79,12 @@ class DestructivePatterns {
   static DestructivePatterns parse(std::shared_ptr<const SourceFile> file, Diagnostics& errors);
   /// Loads the file at `path` (see parse); an unreadable file is a diagnostic too.
   static DestructivePatterns load(const std::string& path, Diagnostics& errors);
-  /// The list shipped in rbk's stdlib/.
-  static std::string default_path();
-  /// The shipped list, loaded once per process (empty when it does not load:
-  /// the commands that load it report why).
+  /// The list rbk carries inside its binary (stdlib/destructive-patterns.yaml,
+  /// interpreter/base/shipped.hpp), parsed once per process; its problems,
+  /// if any, are appended to `errors` on every call.
+  static DestructivePatterns load_shipped(Diagnostics& errors);
+  /// The shipped list (empty when it does not load: the commands that load
+  /// it with load_shipped report why).
   static const DestructivePatterns& shipped();
 
   /// Analyses `command` and matches every unit of it.

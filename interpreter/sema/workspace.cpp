@@ -108,8 +108,7 @@ Expected<std::unique_ptr<LoadedRunbook>, LoadProblem> Workspace::load_runbook(
 
 Expected<DestructivePatterns, LoadProblem> load_patterns() {
   Diagnostics errors;
-  DestructivePatterns patterns =
-      DestructivePatterns::load(DestructivePatterns::default_path(), errors);
+  DestructivePatterns patterns = DestructivePatterns::load_shipped(errors);
   if (has_errors(errors)) return fail(LoadProblem{std::move(errors), ""});
   return patterns;
 }
