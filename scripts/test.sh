@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 
 # redis-server, nginx, postgresql, openssh-server: the demo (the README's first
 # command) and the end-to-end and SSH tests run real servers; python3-jsonschema
-# validates SARIF; clang-16, libclang-rt-16-dev (libFuzzer) and llvm-16
-# (llvm-symbolizer): fuzzing.
+# validates SARIF, run records and, with python3-yaml reading the YAML, the
+# rbk.yaml and fixture files against their schemas; clang-16,
+# libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing.
 bash scripts/install-deps.sh redis-server nginx postgresql openssh-server python3-jsonschema \
-  clang-16 libclang-rt-16-dev llvm-16
+  python3-yaml clang-16 libclang-rt-16-dev llvm-16
 
 jobs=$(nproc 2>/dev/null || echo 2)
 # Tests spend much of their time waiting on the processes they start (rbk on
