@@ -13,9 +13,16 @@ packages=(
 # Extra packages a caller asks for (e.g. the servers the end-to-end tests need).
 packages+=("$@")
 
+# Names that installed packages provide, space-separated: a package asked for
+# that is only provided counts as there. NodeSource's nodejs provides npm and
+# conflicts with Debian's npm package: asking apt for npm would replace it.
+provided=" $(dpkg-query -W -f='${Status}|${Provides}\n' 2>/dev/null |
+  sed -n 's/^install ok installed|//p' | tr ',' '\n' | sed 's/(.*)//; s/:any//' | tr -s ' \n' ' ') "
+
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' &&
+    [[ "$provided" != *" $p "* ]]; then
     missing+=("$p")
   fi
 done

@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
 # command) and the end-to-end and SSH tests run real servers; python3-jsonschema
 # validates SARIF, run records and, with python3-yaml reading the YAML, the
 # rbk.yaml and fixture files against their schemas; clang-16,
-# libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing.
+# libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing;
+# nodejs and npm: the editor grammar's test tokenizes with VS Code's own
+# tokenizer, installed from npm.
 bash scripts/install-deps.sh redis-server nginx postgresql openssh-server python3-jsonschema \
-  python3-yaml clang-16 libclang-rt-16-dev llvm-16
+  python3-yaml clang-16 libclang-rt-16-dev llvm-16 nodejs npm
 
 jobs=$(nproc 2>/dev/null || echo 2)
 # Tests spend much of their time waiting on the processes they start (rbk on
@@ -47,6 +49,12 @@ echo "== rbk test: every fixture of the project's runbooks, examples and stdlib 
 # The whole report only when a case fails; otherwise its last line.
 if ! report=$(./build/rbk test runbooks/ examples/ tests/stdlib/); then echo "$report"; exit 1; fi
 echo "$report" | tail -n 1
+
+echo "== editors: the TextMate grammar on every shipped runbook"
+# tests/editors/constructs.rbk, the grammar test's own runbook of corner
+# cases, must stay a valid runbook like the shipped ones.
+./build/rbk check tests/editors/
+bash tests/editors/run.sh
 
 # One clang build serves the sanitizers and the fuzzer: every test runs under
 # ASan + UBSan, and the same objects link the libFuzzer targets, so the code
