@@ -64,6 +64,16 @@ int run_plan(const RunOptions& opts);
 /// `rbk show NAME|FILE`: the runbook as Markdown (`--format json`: the plan's data).
 int run_show(const RunOptions& opts);
 
+/// `rbk __complete KIND [RUNBOOK]`: the project's words for a shell
+/// completion, one per line (runbooks, params, steps, targets, runs).
+int run_complete(const std::string& kind, const std::string& runbook);
+
+struct CliSpec;
+/// `rbk completion SHELL`: the completion script for bash, zsh or fish.
+int run_completion(const CliSpec& spec, const std::string& shell);
+/// `rbk __man DIR`: writes rbk.1 and a page per command into DIR.
+int run_man(const CliSpec& spec, const std::string& dir);
+
 /// Options of `rbk list`.
 struct ListOptions {
   std::string format = "text";  // text | json

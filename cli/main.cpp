@@ -1,10 +1,12 @@
-// rbk's entry point: argument parsing (the only file that includes CLI11),
+// rbk's entry point: argument parsing (CLI11 is included here and in
+// cli_model.cpp, which reads the definition for man pages and completions),
 // then one subcommand. Nothing escapes as an exception: a bug prints one line
 // and exits with a usage code instead of a stack trace.
 #include <CLI/CLI.hpp>
 
 #include <exception>
 
+#include "cli/cli_model.hpp"
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 
@@ -32,6 +34,9 @@ struct Options {
   rbk::cli::RunOptions show;
   rbk::cli::FmtOptions fmt;
   std::string help_topic;
+  std::string shell;                          // completion
+  std::string complete_kind, complete_after;  // __complete
+  std::string man_dir;                        // __man
 };
 
 void build(CLI::App& app, Options& o) {
@@ -174,6 +179,19 @@ void build(CLI::App& app, Options& o) {
 
   auto* h = app.add_subcommand("help", "Show help for a command");
   h->add_option("command", help_topic, "The command");
+
+  auto* co = app.add_subcommand("completion", "Print the shell completion script for SHELL");
+  co->add_option("shell", o.shell, "The shell")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+
+  // Internal, in no group (so in no help, page or completion): the
+  // completion scripts' questions, and the build's man pages.
+  auto* cq = app.add_subcommand("__complete", "")->group("");
+  cq->add_option("kind", o.complete_kind)->required();
+  cq->add_option("runbook", o.complete_after);
+  auto* mn = app.add_subcommand("__man", "")->group("");
+  mn->add_option("dir", o.man_dir)->required();
 }
 
 }  // namespace
@@ -213,6 +231,11 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
     if (app.got_subcommand("test")) return rbk::cli::run_test(o.test);
     if (app.got_subcommand("show")) return rbk::cli::run_show(o.show);
+    if (app.got_subcommand("__complete"))
+      return rbk::cli::run_complete(o.complete_kind, o.complete_after);
+    if (app.got_subcommand("completion"))
+      return rbk::cli::run_completion(rbk::cli::describe(app), o.shell);
+    if (app.got_subcommand("__man")) return rbk::cli::run_man(rbk::cli::describe(app), o.man_dir);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
         // app.help() would describe the `help` command itself (CLI11 shows

@@ -14,9 +14,10 @@ cd "$(dirname "$0")/.."
 # rbk.yaml and fixture files against their schemas; clang-16,
 # libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing;
 # nodejs and npm: the editor grammar's test tokenizes with VS Code's own
-# tokenizer, installed from npm.
+# tokenizer, installed from npm; zsh and fish: the completion tests run
+# them; dpkg-dev: CPack computes the .deb's dependencies with dpkg-shlibdeps.
 bash scripts/install-deps.sh redis-server nginx postgresql openssh-server python3-jsonschema \
-  python3-yaml clang-16 libclang-rt-16-dev llvm-16 nodejs npm
+  python3-yaml clang-16 libclang-rt-16-dev llvm-16 nodejs npm zsh fish dpkg-dev
 
 jobs=$(nproc 2>/dev/null || echo 2)
 # Tests spend much of their time waiting on the processes they start (rbk on
@@ -55,6 +56,9 @@ echo "== editors: the TextMate grammar on every shipped runbook"
 # cases, must stay a valid runbook like the shipped ones.
 ./build/rbk check tests/editors/
 bash tests/editors/run.sh
+
+echo "== the .deb: built, extracted into a throwaway root, run on the runbooks it ships"
+bash scripts/package-test.sh build
 
 # One clang build serves the sanitizers and the fuzzer: every test runs under
 # ASan + UBSan, and the same objects link the libFuzzer targets, so the code
