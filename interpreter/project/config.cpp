@@ -224,9 +224,15 @@ class ConfigReader : YamlReader {
          {"default_timeout", "grace", "typed_confirm_for", "allow_non_interactive_approval",
           "capture_limit"},
          "policy setting");
-    if (auto x = n["default_timeout"])
+    if (auto x = n["default_timeout"]) {
+      // 0s would mean "no timeout" to a reader and "ignored" to rbk: an error,
+      // never a silent 5m.
       if (auto d = duration(x, "default_timeout"); d && d->count() > 0)
         c.policy.default_timeout = *d;
+      else if (d)
+        error(x, "default_timeout must be longer than 0s",
+              "every command has a timeout; give the longest a command may take, e.g. 30m");
+    }
     if (auto x = n["grace"])
       if (auto d = duration(x, "grace")) c.policy.grace = *d;
     if (auto x = n["typed_confirm_for"]) {
