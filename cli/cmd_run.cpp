@@ -15,6 +15,7 @@
 #include "cli/terminal.hpp"
 #include "cli/tty_operator.hpp"
 #include "interpreter/base/fd.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/base/sha256.hpp"
 #include "interpreter/base/suggest.hpp"
 #include "interpreter/engine/engine.hpp"
@@ -107,29 +108,13 @@ std::string fixture_target_problem(const std::string& path) {
   return {};
 }
 
-std::string comma_list(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 /// `--answer NAME=VALUE` as a map, each NAME an `ask` of the runbook (a
 /// called runbook's as CALLED/NAME, checked when it runs); false, said, when
 /// one is malformed or names no question. The value's type is checked where
 /// the question is asked, as a typed answer would be.
 bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
                   std::map<std::string, std::string>& out) {
-  std::vector<std::string> names;
-  std::function<void(const ast::Body&)> walk = [&](const ast::Body& body) {
-    for (const auto& s : body.items) {
-      if (const auto* a = std::get_if<ast::Ask>(&s)) names.push_back(a->decl->name.name);
-      if (const auto* u = std::get_if<ast::Undo>(&s); u && u->body) walk(*u->body);
-    }
-  };
-  for (const auto& item : rb.items)
-    if (const auto* sec = std::get_if<ast::Section>(&item))
-      for (const auto& si : sec->items)
-        if (const auto* st = std::get_if<ast::Step>(&si)) walk(st->body);
+  const std::vector<std::string> names = ast::question_names(rb);
   for (const auto& arg : given) {
     ParamArg a;
     if (!split_param_arg(arg, a)) {
@@ -143,7 +128,7 @@ bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
                         " asks no question '" + a.name + "'\n" + "help: " +
                         (!hint.empty()   ? hint
                          : names.empty() ? std::string("it has no 'ask' statement")
-                                         : "its questions: " + comma_list(names)) +
+                                         : "its questions: " + join(names)) +
                         "\n");
       return false;
     }

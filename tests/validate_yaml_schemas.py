@@ -59,6 +59,7 @@ SCHEMA_BLIND = {
         "two cases with one name: uniqueness of a field across list items",
     "tests/fixtures/bad/unknown-cause.test.yaml":
         "causes, parameters and secrets the runbook does not have",
+    "tests/fixtures/bad/unknown-question.test.yaml": "questions the runbook does not ask",
     "tests/fixtures/bad/unknown-step.test.yaml": "step ids the runbook does not have",
     "tests/fixtures/bad/unknown-target.test.yaml":
         "hosts the fixture's targets do not have: a reference within the file",

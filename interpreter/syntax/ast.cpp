@@ -1,5 +1,7 @@
 #include "interpreter/syntax/ast.hpp"
 
+#include <functional>
+
 #include <algorithm>
 
 namespace rbk::ast {
@@ -243,6 +245,21 @@ std::string answer_type_text(const Ask& a) {
 
 std::string secret_env_var(const Secret& s) {
   return s.env_var ? s.env_var->plain() : s.name.name;
+}
+
+std::vector<std::string> question_names(const Runbook& rb) {
+  std::vector<std::string> names;
+  std::function<void(const Body&)> walk = [&](const Body& body) {
+    for (const auto& s : body.items) {
+      if (const auto* a = std::get_if<Ask>(&s)) names.push_back(a->decl->name.name);
+      if (const auto* u = std::get_if<Undo>(&s); u && u->body) walk(*u->body);
+    }
+  };
+  for (const auto& item : rb.items)
+    if (const auto* sec = std::get_if<Section>(&item))
+      for (const auto& si : sec->items)
+        if (const auto* st = std::get_if<Step>(&si)) walk(st->body);
+  return names;
 }
 
 }  // namespace rbk::ast

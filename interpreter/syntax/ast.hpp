@@ -390,6 +390,10 @@ struct Runbook {
   std::vector<RunbookItem> items;
 };
 
+/// The names of a runbook's questions (`ask NAME`) in its steps and their
+/// undo blocks, in order: what `--answer NAME=…` and a fixture's `answer:` may name.
+std::vector<std::string> question_names(const Runbook& rb);
+
 /// `template ID ["title"] { param…  statements… }` in a module
 struct Template {
   Span span;

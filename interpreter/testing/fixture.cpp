@@ -384,8 +384,11 @@ class FixtureReader : YamlReader {
     if (auto x = n["answer"]) {
       // `answer: {NAME: VALUE}`, as --answer NAME=VALUE.
       if (map_of(x, "answer"))
-        for (const auto& kv : x)
-          c.answer_flags[kv.first.as<std::string>()] = text(kv.second, "answer");
+        for (const auto& kv : x) {
+          const std::string name = text(kv.first, "answer name");
+          ref(FixtureRef::Kind::Question, kv.first, name);
+          c.answer_flags[name] = text(kv.second, "answer");
+        }
     }
     if (auto x = n["approve"])
       for (const auto& item : list_nodes(x, "approve")) {

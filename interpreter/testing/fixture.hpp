@@ -36,7 +36,7 @@ struct FixturePos {
 
 /// A name the fixture uses that must exist in the runbook.
 struct FixtureRef {
-  enum class Kind { Step, Cause, Param, Secret, Target };
+  enum class Kind { Step, Cause, Param, Secret, Target, Question };
   Kind kind;
   std::string name;
   FixturePos pos;

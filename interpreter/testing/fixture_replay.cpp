@@ -374,6 +374,7 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc,
         if (const auto* c = std::get_if<ast::Cause>(&si)) causes.push_back(c->id.name);
   }
   const std::vector<std::string> step_list(steps.begin(), steps.end());
+  const std::vector<std::string> questions = ast::question_names(*rb);
   const Targets* targets = f.targets ? &*f.targets : config_targets;
   std::vector<std::string> hosts;
   if (targets) hosts = targets->names();
@@ -384,15 +385,17 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc,
     // events are): the runbook must call CALLED.
     const size_t slash = r.name.find('/');
     const bool of_callee = slash != std::string::npos &&
-                           (r.kind == FixtureRef::Kind::Step || r.kind == FixtureRef::Kind::Cause);
+                           (r.kind == FixtureRef::Kind::Step || r.kind == FixtureRef::Kind::Cause ||
+                            r.kind == FixtureRef::Kind::Question);
     if (of_callee) {
       if (!called.count(r.name.substr(0, slash)))
         out.push_back(error_at(
             at(r.pos),
             "runbook '" + rb->name.name + "' calls no runbook '" + r.name.substr(0, slash) + "'",
-            r.kind == FixtureRef::Kind::Step
-                ? "steps of a called runbook are named CALLED/STEP"
-                : "causes of a called runbook are named CALLED/CAUSE"));
+            r.kind == FixtureRef::Kind::Step ? "steps of a called runbook are named CALLED/STEP"
+            : r.kind == FixtureRef::Kind::Cause
+                ? "causes of a called runbook are named CALLED/CAUSE"
+                : "questions of a called runbook are named CALLED/NAME"));
       continue;
     }
     switch (r.kind) {
@@ -411,6 +414,10 @@ Diagnostics check_fixture(const Fixture& f, const ast::Document& doc,
       case FixtureRef::Kind::Secret:
         known = &secrets;
         what = "secret";
+        break;
+      case FixtureRef::Kind::Question:
+        known = &questions;
+        what = "question";
         break;
       case FixtureRef::Kind::Target:
         if (!targets) continue;
