@@ -1,5 +1,5 @@
-// `rbk fmt [--check|--diff] [PATH…]`: rewrites runbooks in the canonical
-// layout (docs/fmt.md).
+// `rbk fmt [--check|--diff] [--format text|json] [PATH…]`: rewrites runbooks
+// in the canonical layout (docs/fmt.md); fmt_report prints what it did.
 //
 // Exit codes: 0 when every file is formatted (or was rewritten, or --diff
 // printed its diffs); 1 with --check when a file is not formatted; 2 when a
@@ -16,11 +16,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
+#include "cli/fmt_report.hpp"
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/base/diff.hpp"
 #include "interpreter/base/fd.hpp"
+#include "interpreter/base/json_text.hpp"
 #include "interpreter/base/workers.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/project/config.hpp"
@@ -49,18 +51,16 @@ int run_fmt(const FmtOptions& opts) {
   }
 
   // Files are independent: workers take them in turn (as lint does), and
-  // what each one prints is kept and printed in the files' order.
-  struct Outcome {
-    std::string out, err;
-    bool error = false;
-    bool unformatted = false;
-  };
-  std::vector<Outcome> outcomes(files.size());
-  const bool color = use_color(stderr);
-  auto one = [&](const std::string& path, Outcome& o) {
+  // what each one gives is kept and printed in the files' order.
+  std::vector<FmtOutcome> outcomes(files.size());
+  auto one = [&](const std::string& path, FmtOutcome& o) {
     auto fail = [&](const Diagnostics& diags) {
-      for (const auto& d : diags) o.err += render(d, color);
-      o.error = true;
+      o.error.diagnostics = diags;
+      o.status = FmtStatus::Error;
+    };
+    auto problem = [&](std::string why) {
+      o.error.message = std::move(why);
+      o.status = FmtStatus::Error;
     };
     Diagnostics diags;
     auto file = load_source(path, diags);
@@ -69,31 +69,21 @@ int run_fmt(const FmtOptions& opts) {
     if (!r.document || has_errors(r.diagnostics)) return fail(r.diagnostics);
     const std::string formatted = format_document(*r.document);
     if (formatted == file->text()) return;
-    o.unformatted = true;
+    o.status = FmtStatus::WouldChange;
     // --check writes and shows nothing: the guard below, most of the work
     // on an unformatted file, is for the text fmt writes or shows.
-    if (opts.check) {
-      o.out = path + "\n";
-      return;
-    }
+    if (opts.check) return;
     // The formatted text must mean the same: parse it back and compare.
     auto again = std::make_shared<SourceFile>(path, formatted);
     ParseResult r2 = parse(again);
-    if (!r2.document || has_errors(r2.diagnostics) || !same_meaning(*r.document, *r2.document)) {
-      o.err = "rbk: error: " + path +
-              ": formatting would change its meaning (a bug in rbk fmt); file left unchanged\n";
-      o.error = true;
-      return;
-    }
+    if (!r2.document || has_errors(r2.diagnostics) || !same_meaning(*r.document, *r2.document))
+      return problem("formatting would change its meaning (a bug in rbk fmt); file left unchanged");
     if (opts.diff) {
-      o.out = unified_diff(file->text(), formatted, path);
+      o.diff = unified_diff(file->text(), formatted, path);
+    } else if (auto written = write_atomically(path, formatted); !written) {
+      problem(written.error());
     } else {
-      if (auto written = write_atomically(path, formatted); !written) {
-        o.err = "rbk: error: " + path + ": " + written.error() + "\n";
-        o.error = true;
-        return;
-      }
-      o.err = "formatted " + path + "\n";
+      o.status = FmtStatus::Rewritten;
     }
   };
   std::atomic<size_t> next{0};
@@ -102,20 +92,22 @@ int run_fmt(const FmtOptions& opts) {
       try {
         one(files[i], outcomes[i]);
       } catch (const std::exception& e) {
-        outcomes[i].err = "rbk: error: " + files[i] + ": internal error: " + e.what() + "\n";
-        outcomes[i].error = true;
+        outcomes[i].error.message = std::string("internal error: ") + e.what();
+        outcomes[i].status = FmtStatus::Error;
       }
     }
   };
   run_workers(files.size(), worker);
 
+  if (opts.format == "json")
+    write(stdout, json_text(fmt_json(files, outcomes, fmt_mode(opts.check, opts.diff)), 2) + "\n");
+  else
+    print_fmt_text(files, outcomes, opts.check);
   bool errors = false;
   bool unformatted = false;
-  for (const Outcome& o : outcomes) {
-    if (!o.err.empty()) write(stderr, o.err);
-    if (!o.out.empty()) write(stdout, o.out);
-    errors = errors || o.error;
-    unformatted = unformatted || o.unformatted;
+  for (const FmtOutcome& o : outcomes) {
+    errors = errors || o.status == FmtStatus::Error;
+    unformatted = unformatted || o.status == FmtStatus::WouldChange;
   }
   if (errors) return kExitUsage;
   if (opts.check && unformatted) return kExitFindings;

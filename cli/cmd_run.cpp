@@ -229,8 +229,8 @@ int run_run(const RunOptions& opts) {
   // Past a file-size limit (ulimit -f) a write must fail like a full disk
   // (and stop the run with its record), not kill rbk with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
-  const bool color =
-      opts.color == "always" || (opts.color == "auto" && !opts.json && use_color(stdout));
+  const bool color = opts.color == "always" ||
+                     (opts.color == "auto" && opts.format != "json" && use_color(stdout));
   // Prompts follow --color like the rest of the output (they go to /dev/tty).
   TtyOperator op(opts.non_interactive, &cancel,
                  opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
@@ -269,7 +269,7 @@ int run_run(const RunOptions& opts) {
   const std::string shown_dir = display_path(record->dir());
 
   std::unique_ptr<EventSink> display;
-  if (opts.json) {
+  if (opts.format == "json") {
     display = std::make_unique<JsonLines>(stdout);
   } else {
     auto text = std::make_unique<TextDisplay>(stdout, color, isatty(STDOUT_FILENO) != 0);

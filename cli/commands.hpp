@@ -46,10 +46,11 @@ struct RunOptions {
   std::vector<std::string> approve;  // --approve STEP
   std::vector<std::string> answers;  // --answer NAME=VALUE
   std::vector<std::string> targets;  // --target ID|GROUP: narrows every step `on` targets
-  bool json = false;                 // --json: events as JSON lines on stdout
   std::string color = "auto";        // --color auto|always|never
-  std::string format = "text";       // plan: text | json; show: markdown | json
-  std::string record_fixture;        // --record-fixture FILE: write the run as a fixture case
+  // run, resume: text | json (the event stream as JSON lines; --json is an
+  // alias); plan: text | json; show: markdown | json
+  std::string format = "text";
+  std::string record_fixture;  // --record-fixture FILE: write the run as a fixture case
   // `rbk resume` (target and params then come from the record):
   bool resume = false;
   std::string run_id;                      // RUN_ID; empty: the newest resumable run
@@ -120,7 +121,7 @@ int run_lint(const LintCmdOptions& opts);
 /// Options of `rbk test`.
 struct TestOptions {
   std::vector<std::string> paths;  // fixtures, runbooks or directories; none: the runbook path
-  std::string format = "text";     // text | junit
+  std::string format = "text";     // text | junit | json
 };
 /// `rbk test [PATH…]`: run fixture cases against runbooks, no real command.
 int run_test(const TestOptions& opts);
@@ -130,8 +131,16 @@ struct FmtOptions {
   std::vector<std::string> paths;  // files or directories; none: the runbook path
   bool check = false;              // list unformatted files, exit 1; change nothing
   bool diff = false;               // print a unified diff; change nothing
+  std::string format = "text";     // text | json
 };
 /// `rbk fmt [--check|--diff] [PATH…]`: the canonical layout.
 int run_fmt(const FmtOptions& opts);
+
+/// Options of `rbk version`.
+struct VersionOptions {
+  std::string format = "text";  // text | json
+};
+/// `rbk version`: rbk's version; in JSON also how it was built and with what.
+int run_version(const VersionOptions& opts);
 
 }  // namespace rbk::cli

@@ -1,7 +1,8 @@
-// rbk's entry point: argument parsing (CLI11 is included here and in
-// cli_model.cpp, which reads the definition for man pages and completions),
-// then one subcommand. Nothing escapes as an exception: a bug prints one line
-// and exits with a usage code instead of a stack trace.
+// rbk's entry point: argument parsing (CLI11's parser is included here and
+// in cli_model.cpp, which reads the definition back for man pages and
+// completions; cmd_version.cpp reads only its version macros), then one
+// subcommand. Nothing escapes as an exception: a bug prints one line and
+// exits with a usage code instead of a stack trace.
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -19,6 +20,24 @@ void add_run_target(CLI::App* sub, rbk::cli::RunOptions& run) {
   sub->add_option("-p,--param", run.params, "Set a parameter: -p name=value (repeatable)");
 }
 
+/// `--format text|json` of `run` and `resume`, and `--json`, its older
+/// spelling, kept as an alias: both set the one field, so `--json --format
+/// text` contradicts itself and is refused rather than one of them ignored.
+void add_event_format(CLI::App* sub, std::string& format, bool& json) {
+  auto* given = sub->add_option("--format", format,
+                                "Output format: text, or json (the event stream as JSON lines)")
+                    ->check(CLI::IsMember({"text", "json"}))
+                    ->default_str("text");
+  sub->add_flag("--json", json, "Same as --format json");
+  sub->callback([&format, &json, given] {
+    if (!json) return;
+    if (given->count() > 0 && format != "json")
+      throw CLI::ValidationError("--json",
+                                 "means --format json; it cannot be given with --format " + format);
+    format = "json";
+  });
+}
+
 struct Options {
   rbk::cli::CheckOptions check;
   rbk::cli::ParseOptions parse;
@@ -33,6 +52,9 @@ struct Options {
   rbk::cli::TestOptions test;
   rbk::cli::RunOptions show;
   rbk::cli::FmtOptions fmt;
+  rbk::cli::VersionOptions version;
+  bool run_json = false;     // `run --json`, folded into run.format
+  bool resume_json = false;  // `resume --json`, folded into resume.format
   std::string help_topic;
   std::string shell;                          // completion
   std::string complete_kind, complete_after;  // __complete
@@ -78,7 +100,7 @@ void build(CLI::App& app, Options& o) {
                 "repeatable)");
   r->add_option("--target", o.run.targets,
                 "Run steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
-  r->add_flag("--json", o.run.json, "Print the event stream as JSON lines instead of text");
+  add_event_format(r, o.run.format, o.run_json);
   r->add_option("--record-fixture", o.run.record_fixture,
                 "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");
   r->add_option("--color", o.run.color, "Colour: auto (terminal only), always, never")
@@ -103,7 +125,7 @@ void build(CLI::App& app, Options& o) {
                  "Count the command of STEP that was running as failed (undo and rollback follow)");
   re->add_flag("--allow-changed", o.resume.allow_changed,
                "Resume although the runbook changed since the run started (recorded)");
-  re->add_flag("--json", o.resume.json, "Print the event stream as JSON lines instead of text");
+  add_event_format(re, o.resume.format, o.resume_json);
   re->add_option("--color", o.resume.color, "Colour: auto (terminal only), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->default_str("auto");
@@ -169,13 +191,22 @@ void build(CLI::App& app, Options& o) {
   te->add_option("paths", o.test.paths,
                  "Fixtures (*.test.yaml), runbooks (their fixtures) or directories");
   te->add_option("--format", o.test.format, "Output format")
-      ->check(CLI::IsMember({"text", "junit"}))
+      ->check(CLI::IsMember({"text", "junit", "json"}))
       ->default_str("text");
 
   auto* f = app.add_subcommand("fmt", "Rewrite runbooks in the canonical layout");
   f->add_option("paths", o.fmt.paths, "Files, or directories searched for *.rbk");
   auto* fc = f->add_flag("--check", o.fmt.check, "List unformatted files (exit 1); change nothing");
   f->add_flag("--diff", o.fmt.diff, "Print a unified diff; change nothing")->excludes(fc);
+  f->add_option("--format", o.fmt.format, "Output format (json: one document for every file)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+
+  auto* v =
+      app.add_subcommand("version", "Show rbk's version (json: also its build and libraries)");
+  v->add_option("--format", o.version.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
 
   auto* h = app.add_subcommand("help", "Show help for a command");
   h->add_option("command", help_topic, "The command");
@@ -236,6 +267,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("completion"))
       return rbk::cli::run_completion(rbk::cli::describe(app), o.shell);
     if (app.got_subcommand("__man")) return rbk::cli::run_man(rbk::cli::describe(app), o.man_dir);
+    if (app.got_subcommand("version")) return rbk::cli::run_version(o.version);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {
         // app.help() would describe the `help` command itself (CLI11 shows

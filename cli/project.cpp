@@ -25,6 +25,18 @@ void print_problem(const LoadProblem& problem) {
   if (!problem.message.empty()) write(stderr, "rbk: error: " + problem.message + "\n");
 }
 
+nlohmann::json problem_json(const LoadProblem& problem, const std::string& file) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& d : problem.diagnostics) all.push_back(to_json(d));
+  if (!problem.message.empty()) {
+    Diagnostic d;
+    d.path = file;
+    d.message = problem.message;
+    all.push_back(to_json(d));
+  }
+  return all;
+}
+
 std::string named_run_dir(const Config& config, const std::string& run_id) {
   if (!is_run_id(run_id)) {
     write(stderr, "rbk: error: '" + run_id + "' is not a run id (see rbk history)\n");

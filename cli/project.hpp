@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "interpreter/sema/workspace.hpp"
 
 namespace rbk::cli {
@@ -21,5 +23,10 @@ std::string named_run_dir(const Config& config, const std::string& run_id);
 
 /// Prints a problem: its diagnostics, then "rbk: error: MESSAGE" when it has one.
 void print_problem(const LoadProblem& problem);
+
+/// A problem of `file` for `--format json`: its diagnostics as `rbk check`
+/// writes them, then its message as one more error naming just the file, so
+/// a tool reads one shape for both.
+nlohmann::json problem_json(const LoadProblem& problem, const std::string& file);
 
 }  // namespace rbk::cli

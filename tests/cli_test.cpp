@@ -10,6 +10,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 
 #include "test_support.hpp"
 
@@ -92,4 +95,40 @@ TEST_CASE("rbk check --verbose lists the inventory variables rbk does not use", 
   CHECK(broken.exit_code == 2);
   CHECK(broken.err.find("team/rbk.yaml:2:14: error: inventory 'missing.ini'") != std::string::npos);
   CHECK(run_rbk_in(tmp.path.string(), "check team/ok.rbk").exit_code == 0);
+}
+
+TEST_CASE("rbk version --format json: the version, the build and the libraries", "[cli]") {
+  using namespace rbk::test;
+  Run text = run_rbk("version");
+  CHECK(text.exit_code == 0);
+  CHECK(text.out == std::string("rbk ") + RBK_VERSION + "\n");
+  CHECK(run_rbk("--version").out == text.out);
+
+  Run r = run_rbk("version --format json");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());
+  const auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc.at("version") == RBK_VERSION);
+  const std::string describe = doc.at("git_describe");
+  CHECK_FALSE(describe.empty());
+  // This source is a git checkout, so configure found its describe.
+  if (std::filesystem::exists(source_dir() + "/.git")) CHECK(describe != "unknown");
+  CHECK_FALSE(doc.at("build_type").get<std::string>().empty());
+  const std::string compiler = doc.at("compiler");
+  CHECK((compiler.rfind("gcc ", 0) == 0 || compiler.rfind("clang ", 0) == 0));
+
+  std::set<std::string> names;
+  for (const auto& [name, version] : doc.at("libraries").items()) {
+    names.insert(name);
+    INFO(name << " " << version);
+    // A real version: numbers and dots (RE2's are dates, 20220601).
+    CHECK(std::regex_match(version.get<std::string>(), std::regex("[0-9]+(\\.[0-9]+)*")));
+  }
+  CHECK(names == std::set<std::string>{"cli11", "fmt", "glibc", "nettle", "nlohmann_json", "pegtl",
+                                       "re2", "yaml-cpp"});
+  // The headers rbk was built with are the ones this test sees.
+  CHECK(doc.at("libraries").at("nlohmann_json") ==
+        std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+            std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+            std::to_string(NLOHMANN_JSON_VERSION_PATCH));
 }

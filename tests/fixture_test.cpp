@@ -2,11 +2,12 @@
 // with mistakes and their .expected diagnostics; target.test.yaml exercises
 // every fixture feature and must pass; failing/failing.test.yaml must fail,
 // each case for its own reason, with the report in failing.expected. Then the
-// command itself: exit codes, JUnit, that nothing real runs, and a real run
-// recorded with --record-fixture and replayed.
+// command itself: exit codes, JUnit, JSON, that nothing real runs, and a real
+// run recorded with --record-fixture and replayed.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "grammar/parse.hpp"
@@ -156,6 +157,60 @@ TEST_CASE("rbk test: exit codes, report, JUnit, and never a real command", "[fix
     CHECK(j.code == 1);
     CHECK(j.out.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", 0) == 0);
     CHECK(j.out.find("failures=\"7\"") != std::string::npos);
+  }
+  SECTION("JSON: every case with the text report's failures, the counts") {
+    auto all = test::run_detached(dir, {"test", "--format", "json", fixtures + "target.test.yaml"});
+    CHECK(all.code == 0);
+    auto doc = nlohmann::json::parse(all.out);
+    CHECK(doc.at("passed") == 15);
+    CHECK(doc.at("failed") == 0);
+    CHECK(doc.at("fixture_errors").empty());
+    REQUIRE(doc.at("cases").size() == 15);
+    const auto& first = doc.at("cases").at(0);
+    CHECK(first.at("fixture") == fixtures + "target.test.yaml");
+    CHECK(first.at("line") == 14);
+    CHECK(first.at("name").get<std::string>().rfind("API down;", 0) == 0);
+    CHECK(first.at("runbook") == "api-down");
+    CHECK(first.at("passed") == true);
+    CHECK(first.at("failures").empty());
+    CHECK(first.at("trace").empty());
+    CHECK(first.at("seconds").get<double>() >= 0);
+
+    auto failing = test::run_detached(dir, {"test", "--format", "json", fixtures + "failing"});
+    CHECK(failing.code == 1);
+    auto bad = nlohmann::json::parse(failing.out);
+    CHECK(bad.at("passed") == 0);
+    CHECK(bad.at("failed") == 7);
+    // Each failure and trace line is the text report's, without its indent.
+    const std::string text = test::run_detached(dir, {"test", fixtures + "failing"}).out;
+    size_t texts = 0, traces = 0;
+    for (const auto& c : bad.at("cases")) {
+      CHECK(c.at("passed") == false);
+      CHECK_FALSE(c.at("failures").empty());
+      for (const auto& f : c.at("failures")) {
+        ++texts;
+        CHECK(text.find("\n  " + f.get<std::string>() + "\n") != std::string::npos);
+      }
+      for (const auto& t : c.at("trace")) {
+        ++traces;
+        CHECK(text.find("\n    " + t.get<std::string>() + "\n") != std::string::npos);
+      }
+      CHECK(text.find("FAIL  " + c.at("fixture").get<std::string>() + ":" +
+                      std::to_string(c.at("line").get<int>()) + "  " +
+                      c.at("name").get<std::string>() + "\n") != std::string::npos);
+    }
+    CHECK(texts >= 7);
+    CHECK(traces > 0);
+
+    // A fixture that cannot run: its diagnostics in the document, exit 2.
+    auto broken = test::run_detached(
+        dir, {"test", "--format", "json", fixtures + "bad/unknown-key.test.yaml"});
+    CHECK(broken.code == 2);
+    CHECK(broken.err.empty());
+    auto errors = nlohmann::json::parse(broken.out).at("fixture_errors");
+    REQUIRE(errors.size() == 2);
+    CHECK(errors.at(1).at("message") == "unknown fixture key 'case'");
+    CHECK(errors.at(1).at("line") == 3);
   }
   SECTION("a bad fixture: exit 2 with its diagnostics") {
     auto r = test::run_detached(dir, {"test", fixtures + "bad/unknown-key.test.yaml"});

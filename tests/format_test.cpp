@@ -1,6 +1,6 @@
 // `rbk fmt`: golden pairs (tests/fmt/NAME.rbk → NAME.formatted), meaning
 // preservation and idempotence over every .rbk file the project ships, the
-// unified diff, and the CLI on a temporary directory.
+// unified diff, and the CLI on a temporary directory (text and --format json).
 // RBK_UPDATE_GOLDEN=1 rewrites the .formatted files.
 #include <sys/stat.h>
 
@@ -297,4 +297,78 @@ TEST_CASE("rbk fmt on files", "[fmt]") {
         "\n    # one\n    # two\n  }\n}\n");
   CHECK(run_detached(dir, {"fmt", "--check", "header.rbk"}).code == 0);
   CHECK(run_detached(dir, {"fmt", "--check", "missing.rbk"}).code == 2);
+}
+
+TEST_CASE("rbk fmt --format json: every file's status, the diff, the diagnostics", "[fmt]") {
+  using namespace rbk::test;
+  TempDir tmp;
+  const std::string dir = tmp.path.string();
+  const std::string messy = "runbook x {\n    title   \"X\"\n}\n";
+  const std::string clean = "runbook x {\n  title \"X\"\n}\n";
+  write_file(dir + "/a-clean.rbk", clean);
+  write_file(dir + "/b-messy.rbk", messy);
+  write_file(dir + "/c-bad.rbk", "runbook bad {\n  title\n}\n");
+  // Each file's status in the files' order, as the JSON gives them.
+  auto statuses = [](const json& doc) {
+    std::vector<std::string> out;
+    for (const auto& r : doc.at("results"))
+      out.push_back(r.at("file").get<std::string>() + " " + r.at("status").get<std::string>());
+    return out;
+  };
+
+  // `rbk fmt --format json ARGS…`: the exit code of text, nothing on stderr, the document.
+  auto fmt_json = [&](std::vector<std::string> args, int code) {
+    args.insert(args.begin(), {"fmt", "--format", "json"});
+    Exit e = run_detached(dir, args);
+    CHECK(e.code == code);
+    CHECK(e.err.empty());
+    return json::parse(e.out);
+  };
+
+  // --check: what would change, nothing written.
+  json c = fmt_json({"--check", "a-clean.rbk", "b-messy.rbk"}, 1);
+  CHECK(c.at("mode") == "check");
+  CHECK(statuses(c) ==
+        std::vector<std::string>{"a-clean.rbk already_formatted", "b-messy.rbk would_change"});
+  CHECK(c.at("files") == 2);
+  CHECK(c.at("would_change") == 1);
+  CHECK(c.at("results").at(1).count("diff") == 0);
+  CHECK(read_file(dir + "/b-messy.rbk") == messy);
+
+  // --diff: the diff text mode prints, in the document; a syntax error as
+  // check --format json gives it.
+  json d = fmt_json({"--diff", "."}, 2);
+  CHECK(d.at("mode") == "diff");
+  CHECK(statuses(d) == std::vector<std::string>{"./a-clean.rbk already_formatted",
+                                                "./b-messy.rbk would_change", "./c-bad.rbk error"});
+  CHECK(d.at("results").at(1).at("diff") ==
+        run_detached(dir, {"fmt", "--diff", "./b-messy.rbk"}).out);
+  const json bad = d.at("results").at(2).at("diagnostics");
+  REQUIRE(bad.size() == 1);
+  CHECK(bad.at(0) ==
+        json::parse(run_detached(dir, {"check", "--format", "json", "./c-bad.rbk"}).out)
+            .at("diagnostics")
+            .at(0));
+  CHECK(d.at("errors") == 1);
+
+  // Writing: rewritten, counted, and the file is formatted.
+  json w = fmt_json({"a-clean.rbk", "b-messy.rbk"}, 0);
+  CHECK(w.at("mode") == "write");
+  CHECK(statuses(w) ==
+        std::vector<std::string>{"a-clean.rbk already_formatted", "b-messy.rbk rewritten"});
+  CHECK(w.at("rewritten") == 1);
+  CHECK(w.at("already_formatted") == 1);
+  CHECK(read_file(dir + "/b-messy.rbk") == clean);
+
+  // A file that cannot be read: an error whose diagnostic names just the file.
+  REQUIRE(::mkfifo((dir + "/fifo.rbk").c_str(), 0600) == 0);
+  json f = fmt_json({"fifo.rbk"}, 2);
+  CHECK(statuses(f) == std::vector<std::string>{"fifo.rbk error"});
+  CHECK(f.at("results").at(0).at("diagnostics") ==
+        json::parse(R"([{"file": "fifo.rbk", "severity": "error",
+                        "message": "not a regular file (a FIFO); rbk reads only files"}])"));
+  // A path that does not exist is a usage error before any file: no document.
+  Exit gone = run_detached(dir, {"fmt", "--format", "json", "nowhere"});
+  CHECK(gone.code == 2);
+  CHECK(gone.out.empty());
 }

@@ -412,20 +412,37 @@ runbook quiet {
   CHECK(p.exists("changed"));
 }
 
-TEST_CASE("the json option prints the event stream as JSON lines", "[run]") {
+TEST_CASE("rbk run --format json (or --json) prints the event stream as JSON lines", "[run]") {
   Project p;
   p.runbook("j", R"(
 runbook j {
   remediate { step r "R" { run `echo hello` } }
 }
 )");
-  Exit e = run_detached(p.dir, {"run", "j", "--json"});
-  CHECK(e.code == 0);
-  std::vector<std::string> types;
-  std::istringstream in(e.out);
-  for (std::string line; std::getline(in, line);) types.push_back(json::parse(line)["type"]);
-  CHECK(types == std::vector<std::string>{"run_start", "section", "step_start", "command_start",
-                                          "output", "command_end", "step_end", "run_end"});
+  // --json is the older spelling of --format json: the same stream.
+  for (const auto& how : std::vector<std::vector<std::string>>{
+           {"--json"}, {"--format", "json"}, {"--json", "--format", "json"}}) {
+    std::vector<std::string> args = {"run", "j"};
+    args.insert(args.end(), how.begin(), how.end());
+    Exit e = run_detached(p.dir, args);
+    INFO(how.size() << " option words, the first " << how.front());
+    CHECK(e.code == 0);
+    std::vector<std::string> types;
+    std::istringstream in(e.out);
+    for (std::string line; std::getline(in, line);) types.push_back(json::parse(line)["type"]);
+    CHECK(types == std::vector<std::string>{"run_start", "section", "step_start", "command_start",
+                                            "output", "command_end", "step_end", "run_end"});
+  }
+  // Both, disagreeing: a usage error before anything runs.
+  Exit both = run_detached(p.dir, {"run", "j", "--json", "--format", "text"});
+  CHECK(both.code == 2);
+  CHECK(both.out.empty());
+  CHECK(both.err.find("--json: means --format json") != std::string::npos);
+  // --dry-run with --format json: the plan as JSON, as `rbk plan --format json`.
+  Exit plan = run_detached(p.dir, {"run", "j", "--dry-run", "--format", "json"});
+  CHECK(plan.code == 0);
+  CHECK(json::parse(plan.out) ==
+        json::parse(run_detached(p.dir, {"plan", "j", "--format", "json"}).out));
 }
 
 TEST_CASE("a command's output is kept whole in the record and bounded in its capture",
