@@ -206,9 +206,7 @@ class ConfigReader : YamlReader {
           if (item.IsScalar()) {
             std::string hint = did_you_mean(s, known);
             error(item, "unknown section '" + s + "' in required_sections",
-                  hint.empty() ? "sections: alert, diagnose, causes, remediate, verify, rollback, "
-                                 "escalate"
-                               : hint);
+                  hint.empty() ? "sections: " + join(known) : hint);
           }
           continue;
         }
