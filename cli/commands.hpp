@@ -134,4 +134,7 @@ struct FmtOptions {
 /// `rbk fmt [--check|--diff] [PATH…]`: the canonical layout.
 int run_fmt(const FmtOptions& opts);
 
+/// `rbk lsp`: the language server on stdin/stdout, until `exit` or the input ends.
+int run_lsp();
+
 }  // namespace rbk::cli
