@@ -143,4 +143,7 @@ struct VersionOptions {
 /// `rbk version`: rbk's version; in JSON also how it was built and with what.
 int run_version(const VersionOptions& opts);
 
+/// `rbk lsp`: the language server on stdin/stdout, until `exit` or the input ends.
+int run_lsp();
+
 }  // namespace rbk::cli

@@ -208,6 +208,10 @@ void build(CLI::App& app, Options& o) {
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
 
+  app.add_subcommand("lsp", "Start the language server on stdin/stdout (for editors)")
+      ->add_flag("--stdio")
+      ->description("Speak over stdin/stdout: the default and only transport");
+
   auto* h = app.add_subcommand("help", "Show help for a command");
   h->add_option("command", help_topic, "The command");
 
@@ -262,6 +266,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
     if (app.got_subcommand("test")) return rbk::cli::run_test(o.test);
     if (app.got_subcommand("show")) return rbk::cli::run_show(o.show);
+    if (app.got_subcommand("lsp")) return rbk::cli::run_lsp();
     if (app.got_subcommand("__complete"))
       return rbk::cli::run_complete(o.complete_kind, o.complete_after);
     if (app.got_subcommand("completion"))

@@ -3,7 +3,7 @@
 # what it depends on, extracts it into a throwaway root (nothing is
 # installed into the machine), and runs the extracted rbk from an unrelated
 # directory on the runbooks it ships: list, lint, test, plan, check, a man
-# page and the bash completion. The extracted binary has no source tree,
+# page, the bash completion and a language-server session. The extracted binary has no source tree,
 # stdlib folder or build directory to lean on: this is the relocatable rbk.
 #   scripts/package-test.sh [BUILD_DIR=build]
 set -euo pipefail
@@ -34,6 +34,7 @@ done
 # The shipped runbooks and their rbk.yaml, as a team would start a project:
 # no stdlib/ beside them, so every import resolves inside the binary.
 cp -r "$root/usr/share/rbk/runbooks" "$root/usr/share/rbk/rbk.yaml" "$work/"
+src=$PWD
 cd "$work"
 "$rbk" --version
 "$rbk" list | grep -q '^db-down ' || { echo "package-test: rbk list lacks db-down" >&2; exit 1; }
@@ -48,4 +49,6 @@ completions=$(PATH="$root/usr/bin:$PATH" bash -c \
   'source "$1"; COMP_WORDS=(rbk run db); COMP_CWORD=2; _rbk; printf "%s\n" "${COMPREPLY[@]}"' \
   sh "$root/usr/share/bash-completion/completions/rbk")
 [ "$completions" = db-down ] || { echo "package-test: bash completion gave '$completions'" >&2; exit 1; }
-echo "package-test: the extracted rbk ran list, check, lint, test and plan from $work"
+# The language server of the extracted binary, through a real client's session.
+python3 "$src/tests/lsp_client.py" "$rbk" >/dev/null
+echo "package-test: the extracted rbk ran list, check, lint, test, plan and lsp from $work"

@@ -72,7 +72,8 @@ cmake --build build-asan -j "$jobs"
 # ThreadSanitizer: rbk built with -fsanitize=thread runs under the tests that
 # start its threads (escalation timers and the notifier on the real clock, the
 # live ticker, the note watch, the lint and test worker pools; tagged
-# [threads], run from the gcc build's test binary against this rbk), and lints
+# [threads], run from the gcc build's test binary against this rbk; the
+# language server's session, tests/lsp_client.py), and lints
 # and tests the project's own files. A report fails the run. It is compiled
 # while the sanitizer tests run, on what they leave idle (in CI: 331 s for
 # both, against 304-356 s one after the other).
@@ -107,6 +108,8 @@ export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1"
 RBK_TEST_BINARY="$PWD/build-tsan/rbk" ./build/tests/rbk_tests "[threads]"
 ./build-tsan/rbk lint --max-warnings 0 runbooks/ stdlib/ examples/ tests/stdlib/ >/dev/null
 ./build-tsan/rbk test runbooks/ examples/ tests/stdlib/ >/dev/null
+# rbk lsp: the reading thread and the diagnostics worker, a whole session.
+python3 tests/lsp_client.py build-tsan/rbk
 unset TSAN_OPTIONS
 
 echo "== fuzzing: each target for 30 s (a crash fails the run and prints its input)"

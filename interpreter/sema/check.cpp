@@ -169,4 +169,12 @@ Diagnostics check(const ast::Document& doc, ModuleLoader* loader) {
   return check_detail::Checker(doc, loader).run();
 }
 
+const std::vector<std::string>& builtin_names() {
+  return check_detail::builtins();
+}
+
+const std::vector<std::string>& step_state_fields() {
+  return check_detail::step_fields();
+}
+
 }  // namespace rbk
