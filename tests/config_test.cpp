@@ -41,6 +41,16 @@ std::string dump(const rbk::Config& c) {
     for (const auto& [k, v] : h.labels) out += " " + k + "=" + v;
     out += "\n";
   }
+  for (const auto& r : c.routes) {
+    out += "route " + r.name + " runbook=" + r.runbook + " at " + r.where + "\n";
+    for (const auto& m : r.match) out += "  match " + m.name + " " + m.text + "\n";
+    for (const auto& [p, src] : r.params) {
+      static const char* kinds[] = {"constant", "label", "annotation"};
+      out += "  param " + p + " " + kinds[static_cast<int>(src.kind)] + "=" + src.value;
+      if (src.regex) out += " regex=" + src.regex_text;
+      out += "\n";
+    }
+  }
   for (const auto& [name, members] : c.targets.groups) {
     out += "group " + name + ":";
     for (const auto& m : members) out += " " + m;

@@ -178,7 +178,7 @@ def code_key_lists(repo):
     and `named_entries(n, "role", …, {…}` calls."""
     lists = {}
     for src in ("interpreter/project/config.cpp", "interpreter/project/targets.cpp",
-                "interpreter/testing/fixture.cpp"):
+                "interpreter/project/routes.cpp", "interpreter/testing/fixture.cpp"):
         with open(os.path.join(repo, src), encoding="utf-8") as fh:
             text = fh.read()
         for m in re.finditer(r'\bkeys\(\s*[\w.]+,\s*\{([^}]*)\},\s*"([^"]+)"\)', text):
@@ -200,6 +200,8 @@ KEY_LISTS = {
     "severity setting": ("rbk-yaml", ["$defs", "severity"]),
     "targets setting": ("rbk-yaml", ["properties", "targets"]),
     "host setting": ("rbk-yaml", ["$defs", "host"]),
+    "route setting": ("rbk-yaml", ["$defs", "route"]),
+    "parameter source": ("rbk-yaml", ["$defs", "paramSource"]),
     "fixture key": ("fixture", []),
     "clock setting": ("fixture", ["properties", "clock"]),
     "result key": ("fixture", ["$defs", "result"]),

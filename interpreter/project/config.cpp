@@ -10,6 +10,7 @@
 #include "interpreter/base/suggest.hpp"
 #include "interpreter/project/destructive.hpp"
 #include "interpreter/project/lint_rules.hpp"
+#include "interpreter/project/routes.hpp"
 #include "interpreter/project/yaml_reader.hpp"
 
 namespace rbk {
@@ -29,7 +30,7 @@ class ConfigReader : YamlReader {
     if (!root.IsMap()) return error(root, "rbk.yaml must be a mapping of settings");
     keys(root,
          {"paths", "records", "roles", "severities", "notify", "policy", "redact", "lint", "report",
-          "targets", "ssh"},
+          "targets", "ssh", "routes"},
          "top-level setting");
     if (auto n = root["paths"]) {
       auto paths = list_of(n, "paths");
@@ -48,6 +49,7 @@ class ConfigReader : YamlReader {
     }
     if (auto n = root["policy"]) read_policy(n, c);
     if (auto n = root["targets"]) read_targets(file_, n, dir_, c.targets, errors_);
+    if (auto n = root["routes"]) read_routes(file_, n, c.routes, errors_);
     if (auto n = root["ssh"]; n && map_of(n, "ssh")) {
       keys(n, {"config", "connect_timeout"}, "ssh setting");
       if (auto x = n["config"]) c.ssh.config = path(text(x, "ssh.config"));

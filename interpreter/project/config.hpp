@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "interpreter/base/diagnostic.hpp"
+#include "interpreter/project/routes.hpp"
 #include "interpreter/project/targets.hpp"
 
 namespace rbk {
@@ -68,6 +69,7 @@ struct Config {
   LintConfig lint;
   Targets targets;  // the hosts steps can run on, and their groups
   SshSettings ssh;
+  std::vector<Route> routes;  // which runbook an alert starts (`rbk serve`), first match wins
 };
 
 /// Parses rbk.yaml text. `dir` is where relative paths in it are anchored
