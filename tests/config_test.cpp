@@ -44,12 +44,22 @@ std::string dump(const rbk::Config& c) {
   for (const auto& r : c.routes) {
     out += "route " + r.name + " runbook=" + r.runbook + " at " + r.where + "\n";
     for (const auto& m : r.match) out += "  match " + m.name + " " + m.text + "\n";
-    for (const auto& [p, src] : r.params) {
-      static const char* kinds[] = {"constant", "label", "annotation"};
-      out += "  param " + p + " " + kinds[static_cast<int>(src.kind)] + "=" + src.value;
-      if (src.regex) out += " regex=" + src.regex_text;
-      out += "\n";
-    }
+    static const char* kinds[] = {"constant", "label", "annotation"};
+    auto source = [&](const rbk::ParamSource& src) {
+      std::string s = std::string(kinds[static_cast<int>(src.kind)]) + "=" + src.value;
+      return src.regex ? s + " regex=" + src.regex_text : s;
+    };
+    for (const auto& [p, src] : r.params) out += "  param " + p + " " + source(src) + "\n";
+    if (r.target) out += "  target " + source(*r.target) + "\n";
+    for (const auto& s : r.auto_approve) out += "  auto_approve " + s + "\n";
+    auto window = [](const char* what, const std::optional<rbk::WindowLimit>& w) {
+      return w ? std::string("  ") + what + " " + std::to_string(w->max) + " per " +
+                     std::to_string(w->per.count()) + "ms\n"
+               : std::string();
+    };
+    out += window("per_runbook", r.limits.per_runbook) + window("per_target", r.limits.per_target) +
+           window("breaker", r.limits.breaker);
+    if (r.limits.concurrent) out += "  concurrent " + std::to_string(*r.limits.concurrent) + "\n";
   }
   for (const auto& [name, members] : c.targets.groups) {
     out += "group " + name + ":";

@@ -202,6 +202,7 @@ KEY_LISTS = {
     "host setting": ("rbk-yaml", ["$defs", "host"]),
     "route setting": ("rbk-yaml", ["$defs", "route"]),
     "parameter source": ("rbk-yaml", ["$defs", "paramSource"]),
+    "limit": ("rbk-yaml", ["$defs", "route", "properties", "limits"]),
     "fixture key": ("fixture", []),
     "clock setting": ("fixture", ["properties", "clock"]),
     "result key": ("fixture", ["$defs", "result"]),

@@ -178,7 +178,8 @@ class RoutesReader : YamlReader {
     std::set<std::string> names;
     for (const auto& item : list_nodes(n, "routes")) {
       if (!map_of(item, "route")) continue;
-      keys(item, {"name", "match", "runbook", "params"}, "route setting");
+      keys(item, {"name", "match", "runbook", "params", "target", "auto_approve", "limits"},
+           "route setting");
       Route r;
       r.where = file_.path() + ":" + std::to_string(item.Mark().line + 1) + ":" +
                 std::to_string(item.Mark().column + 1);
@@ -212,24 +213,80 @@ class RoutesReader : YamlReader {
       else
         error(item, "a route must name its runbook", "e.g. runbook: redis-down");
       if (auto x = item["params"]; x && map_of(x, "route params"))
-        for (const auto& kv : x) read_param(kv.first, kv.second, r);
+        for (const auto& kv : x)
+          if (auto src = read_source(kv.second, text(kv.first, "parameter name")))
+            r.params[kv.first.Scalar()] = std::move(*src);
+      if (auto x = item["target"]) {
+        r.target = read_source(x, "target");
+        if (r.target && r.target->kind == ParamSource::Kind::Constant)
+          error(x, "a route's target comes from a label or an annotation",
+                "e.g. target: {label: instance}");
+      }
+      if (auto x = item["auto_approve"]) r.auto_approve = list_of(x, "auto_approve");
+      if (auto x = item["limits"]) read_limits(x, r.limits);
+      if (!r.auto_approve.empty() && !r.limits.per_runbook && !r.limits.per_target &&
+          !r.limits.concurrent)
+        error(item["auto_approve"], "auto_approve without limits could run away",
+              "give limits: {per_runbook: {max: 3, per: 1h}} or per_target or concurrent");
       out.push_back(std::move(r));
     }
   }
 
  private:
-  void read_param(const YAML::Node& key, const YAML::Node& v, Route& r) {
-    const std::string name = text(key, "parameter name");
+  /// Reports at `n`: nothing is read from it.
+  std::nullopt_t reject(const YAML::Node& n, std::string msg, std::string help = {}) {
+    error(n, std::move(msg), std::move(help));
+    return std::nullopt;
+  }
+
+  void read_limits(const YAML::Node& n, RouteLimits& l) {
+    if (!map_of(n, "limits")) return;
+    keys(n, {"per_runbook", "per_target", "concurrent", "breaker"}, "limit");
+    if (auto x = n["per_runbook"]) l.per_runbook = window(x, "per_runbook", "max");
+    if (auto x = n["per_target"]) l.per_target = window(x, "per_target", "max");
+    if (auto x = n["breaker"]) l.breaker = window(x, "breaker", "failures");
+    if (auto x = n["concurrent"]) {
+      auto v = integer(x, "concurrent");
+      if (v && *v < 1)
+        error(x, "concurrent is at least 1", "to allow no automatic approval, drop auto_approve");
+      else if (v)
+        l.concurrent = static_cast<int>(std::min(*v, 1000000LL));
+    }
+  }
+
+  /// `{max: N, per: DURATION}` (the count key named `count`).
+  std::optional<WindowLimit> window(const YAML::Node& n, const std::string& what,
+                                    const char* count) {
+    if (!map_of(n, what)) return std::nullopt;
+    keys(n, {count, "per"}, (what + " setting").c_str());
+    if (!n[count] || !n["per"])
+      return reject(n, what + " needs " + count + " and per",
+                    "e.g. {" + std::string(count) + ": 3, per: 1h}");
+    const std::optional<long long> c = integer(n[count], what + "." + count);
+    const std::optional<std::chrono::milliseconds> d = duration(n["per"], what + ".per");
+    if (!c || !d) return std::nullopt;
+    const long long most = *c;
+    const std::chrono::milliseconds per = *d;
+    if (most < 1 || per.count() <= 0 || per > kMaxLimitWindow)
+      return reject(n,
+                    what + ": " + count + " is at least 1, and per longer than 0s and at most 31d");
+    WindowLimit w;
+    w.max = static_cast<int>(std::min(most, 1000000LL));
+    w.per = per;
+    return w;
+  }
+
+  /// A constant, or `{label|annotation: NAME, regex: RE}`.
+  std::optional<ParamSource> read_source(const YAML::Node& v, const std::string& name) {
     ParamSource src;
     if (v.IsScalar()) {
       src.value = text(v, "parameter value");
-      r.params[name] = std::move(src);
-      return;
+      return src;
     }
-    if (!map_of(v, "parameter '" + name + "'")) return;
+    if (!map_of(v, "parameter '" + name + "'")) return std::nullopt;
     keys(v, {"label", "annotation", "regex"}, "parameter source");
     if (v["label"] && v["annotation"])
-      return error(v, "parameter '" + name + "' comes from a label or an annotation, not both");
+      return reject(v, "parameter '" + name + "' comes from a label or an annotation, not both");
     if (auto x = v["label"]) {
       src.kind = ParamSource::Kind::Label;
       src.value = text(x, "label name");
@@ -237,22 +294,22 @@ class RoutesReader : YamlReader {
       src.kind = ParamSource::Kind::Annotation;
       src.value = text(y, "annotation name");
     } else {
-      return error(v, "parameter '" + name + "' names no label or annotation",
-                   "e.g. " + name + ": {label: instance}");
+      return reject(v, "parameter '" + name + "' names no label or annotation",
+                    "e.g. " + name + ": {label: instance}");
     }
     if (auto x = v["regex"]) {
       src.regex_text = text(x, "regex");
       auto re = anchored(src.regex_text);
-      if (!re) return error(x, re.error(), "regexes use RE2 syntax");
+      if (!re) return reject(x, re.error(), "regexes use RE2 syntax");
       if ((*re)->NumberOfCapturingGroups() != 1)
-        return error(x,
-                     "the regex of parameter '" + name + "' has " +
-                         std::to_string((*re)->NumberOfCapturingGroups()) +
-                         " capture groups; its one group is the value",
-                     "e.g. regex: '([^:]+):\\d+' takes the host of host:port");
+        return reject(x,
+                      "the regex of parameter '" + name + "' has " +
+                          std::to_string((*re)->NumberOfCapturingGroups()) +
+                          " capture groups; its one group is the value",
+                      "e.g. regex: '([^:]+):\\d+' takes the host of host:port");
       src.regex = *re;
     }
-    r.params[name] = std::move(src);
+    return src;
   }
 };
 

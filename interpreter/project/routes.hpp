@@ -5,6 +5,7 @@
 // Alertmanager configuration unchanged. `rbk serve` acts on them.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,12 +56,33 @@ struct ParamSource {
   std::string regex_text;
 };
 
+/// The longest window a limit may have.
+inline constexpr std::chrono::milliseconds kMaxLimitWindow = std::chrono::hours(24 * 31);
+
+/// At most `max` within any `per` (at most kMaxLimitWindow).
+struct WindowLimit {
+  int max = 0;
+  std::chrono::milliseconds per{0};
+};
+
+/// The limits inside which a route's gates may be approved without a
+/// person; past any of them the run waits for one.
+struct RouteLimits {
+  std::optional<WindowLimit> per_runbook;  // auto-approvals of the runbook, any target
+  std::optional<WindowLimit> per_target;   // of the runbook on one target
+  std::optional<int> concurrent;           // this route's auto-approved runs going at once
+  std::optional<WindowLimit> breaker;      // failed runs that open the circuit breaker
+};
+
 /// One route: the first whose matchers all hold takes the alert.
 struct Route {
   std::string name;
   std::vector<LabelMatcher> match;
   std::string runbook;  // a name on the runbook path, or a .rbk file
   std::map<std::string, ParamSource> params;
+  std::optional<ParamSource> target;  // what a per-target limit counts by (default: fingerprint)
+  std::vector<std::string> auto_approve;  // step ids whose gates pass inside `limits`
+  RouteLimits limits;
   std::string where;  // "rbk.yaml:LINE:COL", for messages
 };
 
