@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include "interpreter/base/names.hpp"
+
 namespace rbk::cli {
 
 namespace {
@@ -70,11 +72,8 @@ std::string value_name(const OptionSpec& o, CLI::Option* opt) {
       return "NAME|FILE";
     case ValueKind::Command:
       return "COMMAND";
-    case ValueKind::Choice: {
-      std::string out;
-      for (const auto& c : o.choices) out += (out.empty() ? "" : "|") + c;
-      return out;
-    }
+    case ValueKind::Choice:
+      return join(o.choices, "|");
     default: {
       // CLI11's own ("INT", "TEXT"), without the validators it appends.
       std::string t = opt->get_type_name();
@@ -116,19 +115,6 @@ std::vector<OptionSpec> options_of(CLI::App& app) {
 }
 
 }  // namespace
-
-std::string OptionSpec::display() const {
-  if (positional) return long_name;
-  std::string out = short_name.empty() ? "" : "-" + short_name;
-  if (!long_name.empty()) out += (out.empty() ? "--" : ", --") + long_name;
-  return out;
-}
-
-const CommandSpec* CliSpec::command(const std::string& n) const {
-  for (const auto& c : commands)
-    if (c.name == n) return &c;
-  return nullptr;
-}
 
 CliSpec describe(CLI::App& app) {
   CliSpec spec;

@@ -32,8 +32,6 @@ struct OptionSpec {
   std::string default_value;         // "" when none
   ValueKind kind = ValueKind::None;  // what the value is
   std::vector<std::string> choices;  // ValueKind::Choice: every accepted value
-  /// "-p, --param" or "--json", or the positional's name.
-  std::string display() const;
 };
 
 /// One subcommand.
@@ -50,8 +48,6 @@ struct CliSpec {
   std::string version;
   std::vector<OptionSpec> global;  // --help, --version
   std::vector<CommandSpec> commands;
-  /// The command called `name`, or nullptr.
-  const CommandSpec* command(const std::string& name) const;
 };
 
 /// Reads the definition `app` holds (subcommands in a group named "" are

@@ -8,15 +8,16 @@
 // Internal (the completion scripts call it, cli/completions.cpp): it prints
 // nothing on stderr and exits 0 whatever it finds, since a completion must
 // never spill an error into the line being typed.
-#include <set>
-#include <type_traits>
-#include <variant>
+
+#include <algorithm>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/terminal.hpp"
 #include "grammar/parse.hpp"
 #include "interpreter/project/catalog.hpp"
-#include "interpreter/record/history.hpp"
+#include "interpreter/record/record.hpp"
+#include "interpreter/runtime/params.hpp"
 #include "interpreter/sema/workspace.hpp"
 
 namespace rbk::cli {
@@ -33,13 +34,10 @@ std::vector<std::string> runbook_words(const Workspace& ws, const std::string& t
   ParseResult parsed = parse(*file);
   const ast::Runbook* rb = parsed.document ? parsed.document->runbook() : nullptr;
   if (!rb) return out;
-  for (const auto& item : rb->items) {
-    if (const auto* p = std::get_if<ast::Param>(&item); p && !steps) out.push_back(p->name.name);
-    const auto* section = std::get_if<ast::Section>(&item);
-    if (!section || !steps) continue;
-    for (const auto& si : section->items)
-      if (const auto* st = std::get_if<ast::Step>(&si)) out.push_back(st->id.name);
-  }
+  if (steps)
+    for (const ast::Step* st : ast::steps_of(*rb)) out.push_back(st->id.name);
+  else
+    for (const ast::Param* p : declared_params(*rb)) out.push_back(p->name.name);
   return out;
 }
 
@@ -57,7 +55,14 @@ int run_complete(const std::string& kind, const std::string& runbook) {
   } else if (kind == "targets") {
     words = (*ws)->config().targets.names();
   } else if (kind == "runs") {
-    for (const auto& r : list_runs((*ws)->config().records_dir)) words.push_back(r.run_id);
+    // The folders' names only, newest first (run ids sort by start time):
+    // reading every record, as `rbk history` does, would slow each Tab.
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it((*ws)->config().records_dir, ec), end;
+         !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec) && is_run_id(it->path().filename().string()))
+        words.push_back(it->path().filename().string());
+    std::sort(words.rbegin(), words.rend());
   }
   std::string out;
   for (const auto& w : words) out += w + "\n";

@@ -139,12 +139,9 @@ bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
 
 /// True when a step of `rb` runs `on` targets.
 bool runs_on_targets(const ast::Runbook& rb) {
-  for (const auto& item : rb.items)
-    if (const auto* sec = std::get_if<ast::Section>(&item))
-      for (const auto& si : sec->items)
-        if (const auto* st = std::get_if<ast::Step>(&si))
-          for (const auto& s : st->body.items)
-            if (std::holds_alternative<ast::On>(s)) return true;
+  for (const ast::Step* st : ast::steps_of(rb))
+    for (const auto& s : st->body.items)
+      if (std::holds_alternative<ast::On>(s)) return true;
   return false;
 }
 

@@ -45,6 +45,17 @@ std::vector<std::string> spellings(const OptionSpec& o) {
   return out;
 }
 
+/// Every spelling of every option that takes a value, sorted, space-separated:
+/// what the zsh and fish scripts skip over to find a command's runbook.
+std::string valued_spellings(const CliSpec& spec) {
+  std::set<std::string> valued;
+  for (const auto& c : spec.commands)
+    for (const auto& o : c.options)
+      if (!o.positional && !o.flag)
+        for (const auto& s : spellings(o)) valued.insert(s);
+  return words({valued.begin(), valued.end()});
+}
+
 /// The first positional of a command, or nullptr.
 const OptionSpec* first_positional(const CommandSpec& c) {
   for (const auto& o : c.options)
@@ -231,7 +242,6 @@ std::string zsh_action(const OptionSpec& o) {
 }
 
 std::string zsh(const CliSpec& spec) {
-  std::set<std::string> valued;
   std::string commands, cases;
   for (const auto& c : spec.commands) {
     commands += "    '" + zsh_text(c.name) + ":" + zsh_text(c.help) + "'\n";
@@ -243,8 +253,6 @@ std::string zsh(const CliSpec& spec) {
                     zsh_action(o);
       } else {
         const auto names = spellings(o);
-        if (!o.flag)
-          for (const auto& n : names) valued.insert(n);
         std::string help = "[" + zsh_text(o.help) + "]";
         std::string value = o.flag ? "" : ":" + zsh_text(o.value_name) + ":" + zsh_action(o);
         std::string star = o.repeatable ? "*" : "";
@@ -258,9 +266,6 @@ std::string zsh(const CliSpec& spec) {
     }
     cases += "        ;;\n";
   }
-  std::string valued_list;
-  for (const auto& v : valued) valued_list += (valued_list.empty() ? "" : " ") + v;
-
   return R"SH(#compdef rbk
 # zsh completion for rbk. Generated from rbk's command-line definition
 # (`rbk completion zsh`); do not edit. Runbooks, parameters, steps, hosts and
@@ -270,7 +275,7 @@ std::string zsh(const CliSpec& spec) {
 # word after the command that is no option and no option's value.
 _rbk_runbook_word() {
   local -a valued=()SH" +
-         valued_list + R"SH()
+         valued_spellings(spec) + R"SH()
   local i skip=0
   for ((i = 2; i < CURRENT; i++)); do
     if ((skip)); then skip=0; continue; fi
@@ -361,7 +366,6 @@ std::string fish_values(const OptionSpec& o) {
 }
 
 std::string fish(const CliSpec& spec) {
-  std::set<std::string> valued;
   std::vector<std::string> names;
   for (const auto& c : spec.commands) names.push_back(c.name);
   std::string out = R"SH(# fish completion for rbk. Generated from rbk's command-line definition
@@ -375,7 +379,7 @@ end
 # The command's first positional (the runbook of run, plan, show).
 function __rbk_runbook
     set -l valued )SH" +
-                    std::string("@VALUED@") + R"SH(
+                    valued_spellings(spec) + R"SH(
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l seen_command 0
@@ -420,16 +424,10 @@ complete -c rbk -n __fish_use_subcommand -l version -d 'Print the version and ex
       out += "complete -c rbk" + cond;
       if (!o.short_name.empty()) out += " -s " + o.short_name;
       if (!o.long_name.empty()) out += " -l " + o.long_name;
-      if (!o.flag) {
-        out += fish_values(o);
-        for (const auto& s : spellings(o)) valued.insert(s);
-      }
+      if (!o.flag) out += fish_values(o);
       out += " -d " + fish_quote(o.help) + "\n";
     }
   }
-  std::string valued_list;
-  for (const auto& v : valued) valued_list += (valued_list.empty() ? "" : " ") + v;
-  out.replace(out.find("@VALUED@"), 8, valued_list);
   return out;
 }
 

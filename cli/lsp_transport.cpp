@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cerrno>
 
+#include "interpreter/base/names.hpp"
+
 namespace rbk::cli {
 
 bool MessageReader::fill() {
@@ -65,9 +67,7 @@ MessageReader::Status MessageReader::next(std::string& body, std::string& proble
       continue;
     }
     if (name != "content-length") continue;  // Content-Type and others: not needed
-    std::string value = l->substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    value.erase(value.find_last_not_of(" \t") + 1);
+    const std::string value = trim(std::string_view(*l).substr(colon + 1), " \t");
     if (value.empty() || value.size() > 18 ||
         value.find_first_not_of("0123456789") != std::string::npos) {
       bad = true;

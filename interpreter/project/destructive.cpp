@@ -299,7 +299,8 @@ const ShippedList& shipped_list() {
           error_at(none, "rbk was built without " + name + ": it refuses to run without it"));
       return out;
     }
-    auto file = std::make_shared<SourceFile>(std::string(kShippedPrefix) + name, std::string(*text));
+    auto file =
+        std::make_shared<SourceFile>(std::string(kShippedPrefix) + name, std::string(*text));
     out.list = DestructivePatterns::parse(file, out.errors);
     return out;
   }();
@@ -314,11 +315,8 @@ DestructivePatterns DestructivePatterns::load_shipped(Diagnostics& errors) {
   return s.list;
 }
 
-const DestructivePatterns& DestructivePatterns::shipped() { return shipped_list().list; }
-
-DestructivePatterns DestructivePatterns::load(const std::string& path, Diagnostics& errors) {
-  auto file = load_source(path, errors);
-  return file ? parse(file, errors) : DestructivePatterns{};
+const DestructivePatterns& DestructivePatterns::shipped() {
+  return shipped_list().list;
 }
 
 DestructivePatterns DestructivePatterns::parse(std::shared_ptr<const SourceFile> file,

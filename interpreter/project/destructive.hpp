@@ -77,8 +77,6 @@ class DestructivePatterns {
   /// duplicate id, unknown scope or definition, invalid RE2) is a diagnostic
   /// at `path:line:col`.
   static DestructivePatterns parse(std::shared_ptr<const SourceFile> file, Diagnostics& errors);
-  /// Loads the file at `path` (see parse); an unreadable file is a diagnostic too.
-  static DestructivePatterns load(const std::string& path, Diagnostics& errors);
   /// The list rbk carries inside its binary (stdlib/destructive-patterns.yaml,
   /// interpreter/base/shipped.hpp), parsed once per process; its problems,
   /// if any, are appended to `errors` on every call.

@@ -34,7 +34,6 @@ std::vector<IntakeAction> AlertIntake::receive(const AlertNotification& n,
     if (!a.route) {
       a.kind = IntakeAction::Kind::Unrouted;
       a.reason = "no route takes it";
-      a.route = nullptr;
       out.push_back(std::move(a));
       continue;
     }

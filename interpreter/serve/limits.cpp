@@ -1,6 +1,8 @@
 // Auto-approval limits: sliding windows, a count of runs going, a breaker.
 #include "interpreter/serve/limits.hpp"
 
+#include <algorithm>
+
 namespace rbk {
 
 namespace {
@@ -13,12 +15,14 @@ int in_window(std::deque<AutoApprovalLimits::Time>& times, std::chrono::millisec
   return static_cast<int>(times.size());
 }
 
+/// How many of the times kept under `key` fall within `per` before `now`,
+/// without changing them (times are kept in the order they happened).
 int counted(const std::map<std::string, std::deque<AutoApprovalLimits::Time>>& m,
             const std::string& key, std::chrono::milliseconds per, AutoApprovalLimits::Time now) {
   auto it = m.find(key);
   if (it == m.end()) return 0;
-  std::deque<AutoApprovalLimits::Time> copy = it->second;
-  return in_window(copy, per, now);
+  const auto& times = it->second;
+  return static_cast<int>(times.end() - std::upper_bound(times.begin(), times.end(), now - per));
 }
 
 }  // namespace
@@ -66,12 +70,11 @@ void AutoApprovalLimits::ended(const Route& route, bool failed, Time now) {
   auto& f = failures_[route.name];
   f.push_back(now);
   if (in_window(f, route.limits.breaker->per, now) >= route.limits.breaker->max)
-    open_[route.name] = true;
+    open_.insert(route.name);
 }
 
 bool AutoApprovalLimits::breaker_open(const std::string& route) const {
-  auto it = open_.find(route);
-  return it != open_.end() && it->second;
+  return open_.count(route) > 0;
 }
 
 void AutoApprovalLimits::reset_breaker(const std::string& route) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 
 #include "interpreter/project/routes.hpp"
@@ -47,7 +48,7 @@ class AutoApprovalLimits {
   std::map<std::string, std::deque<Time>> by_runbook_, by_target_;
   std::map<std::string, int> going_;                  // by route
   std::map<std::string, std::deque<Time>> failures_;  // by route
-  std::map<std::string, bool> open_;                  // by route
+  std::set<std::string> open_;                        // routes whose breaker is open
 };
 
 }  // namespace rbk

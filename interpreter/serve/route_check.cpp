@@ -21,10 +21,7 @@ std::vector<std::string> check_route(const Route& route, const ast::Runbook& rb)
                     " does not declare" + (hint.empty() ? "" : " (" + hint + ")"));
     }
   std::vector<std::string> steps;
-  for (const auto& item : rb.items)
-    if (const auto* sec = std::get_if<ast::Section>(&item))
-      for (const auto& si : sec->items)
-        if (const auto* st = std::get_if<ast::Step>(&si)) steps.push_back(st->id.name);
+  for (const ast::Step* st : ast::steps_of(rb)) steps.push_back(st->id.name);
   for (const auto& s : route.auto_approve)
     if (std::find(steps.begin(), steps.end(), s) == steps.end()) {
       std::string hint = did_you_mean(s, steps);

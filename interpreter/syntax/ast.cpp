@@ -247,6 +247,15 @@ std::string secret_env_var(const Secret& s) {
   return s.env_var ? s.env_var->plain() : s.name.name;
 }
 
+std::vector<const Step*> steps_of(const Runbook& rb) {
+  std::vector<const Step*> out;
+  for (const auto& item : rb.items)
+    if (const auto* sec = std::get_if<Section>(&item))
+      for (const auto& si : sec->items)
+        if (const auto* st = std::get_if<Step>(&si)) out.push_back(st);
+  return out;
+}
+
 std::vector<std::string> question_names(const Runbook& rb) {
   std::vector<std::string> names;
   std::function<void(const Body&)> walk = [&](const Body& body) {
@@ -255,10 +264,7 @@ std::vector<std::string> question_names(const Runbook& rb) {
       if (const auto* u = std::get_if<Undo>(&s); u && u->body) walk(*u->body);
     }
   };
-  for (const auto& item : rb.items)
-    if (const auto* sec = std::get_if<Section>(&item))
-      for (const auto& si : sec->items)
-        if (const auto* st = std::get_if<Step>(&si)) walk(st->body);
+  for (const Step* st : steps_of(rb)) walk(st->body);
   return names;
 }
 

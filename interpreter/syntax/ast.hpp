@@ -390,6 +390,9 @@ struct Runbook {
   std::vector<RunbookItem> items;
 };
 
+/// Every step of a runbook, section by section in file order.
+std::vector<const Step*> steps_of(const Runbook& rb);
+
 /// The names of a runbook's questions (`ask NAME`) in its steps and their
 /// undo blocks, in order: what `--answer NAME=…` and a fixture's `answer:` may name.
 std::vector<std::string> question_names(const Runbook& rb);
