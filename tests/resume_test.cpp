@@ -749,3 +749,88 @@ TEST_CASE("a resumed run's clock: recorded time in the replay, then the original
   CHECK(clock.now() >= down);  // real time since the original start
   CHECK(clock.now() < Millis(60 * 60 * 1000));
 }
+
+TEST_CASE("a run interrupted twice repeats nothing that its first resume finished",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  // Each waiting step blocks once; the destructive step between them counts its runs.
+  write_file((p.tmp.path / "crashy.rbk").string(), R"(runbook crashy {
+  remediate {
+    step one "Wait once" {
+      run `if mkdir one.d 2>/dev/null; then echo $$ >> running.fifo; exec sleep 3600; fi`
+    }
+    step two "Change" {
+      destructive
+      run `echo run >> two.count`
+    }
+    step three "Wait once" {
+      run `if mkdir three.d 2>/dev/null; then echo $$ >> running.fifo; exec sleep 3600; fi`
+    }
+  }
+}
+)");
+  // Ctrl-C records the interruption (run_end `interrupted`), unlike SIGKILL.
+  p.run_until_fix_then(SIGINT, {"--approve", "two"});
+  {
+    PtySession s(p.dir(), {"resume", "--approve", "two"});
+    p.command_pid();  // step three runs: step two ran in this resume
+    s.kill(SIGINT);
+    s.wait();
+  }
+  CHECK(p.read("two.count") == "run\n");
+  Exit e = run_detached(p.dir(), {"resume", "--approve", "two"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  // The second resume replays what the first one did: step two is not run again.
+  CHECK(p.read("two.count") == "run\n");
+  CHECK(p.of_type("resume").size() == 2);
+  auto ends = p.of_type("run_end");
+  REQUIRE(ends.size() == 3);
+  CHECK(ends[2]["outcome"] == "resolved");
+}
+
+TEST_CASE("a run interrupted at one gate, then at the next, resumes each time", "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  write_file((p.tmp.path / "crashy.rbk").string(), R"(runbook crashy {
+  remediate {
+    step one "First" {
+      destructive
+      confirm "First change?"
+      run `echo run >> one.count`
+    }
+    step two "Second" {
+      destructive
+      confirm "Second change?"
+      run `echo run >> two.count`
+    }
+  }
+}
+)");
+  {
+    PtySession s(p.dir(), {"run", "crashy.rbk"});
+    REQUIRE(s.expect("First change?"));
+    s.kill(SIGINT);  // recorded: the gate's answer is `interrupted`
+    CHECK(s.wait().code == 130);
+  }
+  {
+    PtySession s(p.dir(), {"resume"});
+    REQUIRE(s.expect("First change?"));
+    s.send("y\n");
+    REQUIRE(s.expect("Second change?"));
+    s.kill(SIGINT);
+    CHECK(s.wait().code == 130);
+  }
+  CHECK(p.read("one.count") == "run\n");
+  PtySession s(p.dir(), {"resume"});
+  REQUIRE(s.expect("Second change?"));  // the first gate's answer is the record's
+  s.send("y\n");
+  Exit e = s.wait();
+  INFO(s.output());
+  CHECK(e.code == 0);
+  CHECK(p.read("one.count") == "run\n");
+  CHECK(p.read("two.count") == "run\n");
+  // One gate event per gate (a resume asks the same gate again); every
+  // answer, the interrupted ones too.
+  CHECK(p.of_type("gate").size() == 2);
+  CHECK(p.of_type("answer").size() == 4);
+}

@@ -106,8 +106,9 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   std::map<std::string, bool> destructive;  // by step, from its latest step_start
   std::vector<std::string> steps_open;
   // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) recorded how it unwound:
-  // the stopped command's end, the step's, the run's. The replay goes up to
-  // the interruption and no further; the stopped command counts as in flight.
+  // the stopped command's end, the step's, the run's. The replay skips that
+  // unwinding up to the next resume (or the record's end); the stopped
+  // command counts as in flight.
   bool cut = false;
   for (const Event& e : events) {
     // Commands on other hosts are not replayed yet (the runner would run them
@@ -134,6 +135,9 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
         open.erase(*earlier->seq);
         if (earlier->decision == ev::InFlight::RunAgain) r->ran_again_.insert(*earlier->seq);
       }
+      // What that resume did is the run's too, and the replay must make it
+      // again: only the unwinding of an interruption before it is skipped.
+      cut = false;
       continue;  // the replay writes no resume of its own there
     }
     if (is_warning(e) || cut) continue;
