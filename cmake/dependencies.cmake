@@ -15,6 +15,9 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # Nettle for SHA-256 (interpreter/base/sha256.hpp says why not OpenSSL), from nettle-dev.
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 find_package(Threads REQUIRED)
+# Boost.Beast (HTTP for `rbk serve`, interpreter/serve/http.cpp), header-only:
+# Boost.System is header-only since 1.69, so nothing of Boost is linked.
+find_package(Boost 1.81 CONFIG REQUIRED)
 add_library(rbk_re2 INTERFACE)
 add_library(rbk_crypto INTERFACE)
 

@@ -9,6 +9,8 @@ packages=(
   tao-pegtl-dev libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
   nlohmann-json3-dev libre2-dev libexpected-dev nettle-dev
   shellcheck
+  # Boost.Beast, header-only, for rbk serve's HTTP (interpreter/serve/http.cpp).
+  libboost1.81-dev
 )
 # Extra packages a caller asks for (e.g. the servers the end-to-end tests need).
 packages+=("$@")
