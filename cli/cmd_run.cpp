@@ -17,12 +17,14 @@
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/names.hpp"
 #include "interpreter/base/sha256.hpp"
+#include "interpreter/base/source.hpp"
 #include "interpreter/base/suggest.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/record.hpp"
 #include "interpreter/runtime/params.hpp"
 #include "interpreter/runtime/process_runner.hpp"
+#include "interpreter/serve/run_spec.hpp"
 #include "interpreter/testing/fixture_record.hpp"
 
 namespace rbk::cli {
@@ -249,7 +251,16 @@ int run_run(const RunOptions& opts) {
     record = std::move(resume->record);
     run_id = resume->run_id;
   }
-  for (int attempt = 0; attempt < 5 && !record; ++attempt) {
+  if (opts.serve && !resume) {
+    // rbk serve chose the id, so it knows where the record is at once.
+    run_id = opts.serve->run_id;
+    auto made = RunRecord::create(rb.scope.config.records_dir, run_id);
+    if (made)
+      record = std::move(*made);
+    else
+      error = made.error();
+  }
+  for (int attempt = 0; attempt < 5 && !record && !opts.serve; ++attempt) {
     // Ids have a random suffix; two runs in the same second could still meet.
     run_id = new_run_id();
     auto made = RunRecord::create(rb.scope.config.records_dir, run_id);
@@ -316,6 +327,11 @@ int run_run(const RunOptions& opts) {
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
   ctx.answers = answers;
+  if (opts.serve) {
+    ctx.park_at_gates = true;
+    ctx.alert = opts.serve->alert;
+    if (opts.serve->decision) ctx.decisions.insert(*opts.serve->decision);
+  }
   // Steps `on` targets: the OpenSSH client, one connection per host, closed
   // when the run ends (its destructor, also on an early return).
   SshRunner ssh(runner, rb.scope.config.ssh);
@@ -356,6 +372,9 @@ int run_run(const RunOptions& opts) {
   }
   if (result.outcome == Outcome::Interrupted)
     write(stderr, "rbk: the run was interrupted; rbk resume " + run_id + " continues it\n");
+  if (result.outcome == Outcome::Parked)
+    write(stderr, "rbk: the run waits at step " + result.failed_step + " for rbk approve " +
+                      run_id + " " + result.failed_step + "\n");
   if (!result.message.empty() &&
       (result.outcome == Outcome::Error || result.outcome == Outcome::RecordFailed))
     write(stderr, "rbk: error: " + result.message + "\n");
@@ -373,6 +392,31 @@ int run_run(const RunOptions& opts) {
     return kExitRecordFailed;
   }
   return result.exit_code;
+}
+
+int run_serve_run(const std::string& spec_file) {
+  auto text = read_regular_file(spec_file, size_t{1} << 20);
+  if (!text) {
+    write(stderr, "rbk: error: " + spec_file + ": " + text.error() + "\n");
+    return kExitUsage;
+  }
+  auto spec = parse_serve_run_spec(*text);
+  if (!spec) {
+    write(stderr, "rbk: error: " + spec_file + ": " + spec.error() + "\n");
+    return kExitUsage;
+  }
+  RunOptions opts;
+  opts.serve = &*spec;
+  opts.non_interactive = true;  // nobody at a terminal: gates park
+  opts.color = "never";
+  opts.resume = spec->resume;
+  if (spec->resume)
+    opts.run_id = spec->run_id;
+  else {
+    opts.target = spec->runbook;
+    opts.params = spec->params;
+  }
+  return run_run(opts);
 }
 
 }  // namespace rbk::cli

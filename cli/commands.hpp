@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace rbk {
+struct ServeRunSpec;
+}
+
 namespace rbk::cli {
 
 /// Exit codes shared by every subcommand (documented in docs/cli.md).
@@ -57,9 +61,14 @@ struct RunOptions {
   std::vector<std::string> assume_done;    // --assume-done STEP
   std::vector<std::string> assume_failed;  // --assume-failed STEP
   bool allow_changed = false;              // --allow-changed
+  /// A run of rbk serve (`rbk __serve-run`): its id is given, gates park,
+  /// the alert is recorded, a parked gate's decision is applied.
+  const ServeRunSpec* serve = nullptr;
 };
 /// `rbk run NAME|FILE`: run a runbook.
 int run_run(const RunOptions& opts);
+/// `rbk __serve-run SPEC`: a run rbk serve starts or resumes (serve/run_spec.hpp).
+int run_serve_run(const std::string& spec_file);
 /// `rbk plan NAME|FILE` (= run --dry-run): show what would run; run nothing.
 int run_plan(const RunOptions& opts);
 /// `rbk show NAME|FILE`: the runbook as Markdown (`--format json`: the plan's data).
@@ -142,6 +151,33 @@ struct VersionOptions {
 };
 /// `rbk version`: rbk's version; in JSON also how it was built and with what.
 int run_version(const VersionOptions& opts);
+
+/// Options of `rbk serve`.
+struct ServeOptions {
+  std::string listen = "127.0.0.1:9095";  // --listen ADDRESS:PORT
+  std::string token_file;                 // --token-file FILE: the bearer token Alertmanager sends
+};
+/// `rbk serve`: the Alertmanager webhook receiver; alerts start runbooks by rbk.yaml's routes.
+int run_serve(const ServeOptions& opts);
+
+/// Options of `rbk approve` and `rbk deny`.
+struct ApproveOptions {
+  std::string run_id;
+  std::string step;
+  bool deny = false;  // rbk deny
+  bool yes = false;   // --yes: decide without asking (no terminal)
+  std::string typed;  // --typed VALUE: a typed gate's value, without a terminal
+};
+/// `rbk approve RUN_ID STEP` / `rbk deny RUN_ID STEP`: decide about a parked gate.
+int run_approve(const ApproveOptions& opts);
+
+/// Options of `rbk runs`.
+struct RunsOptions {
+  std::string format = "text";  // text | json
+  bool all = false;             // --all: runs that are over too
+};
+/// `rbk runs`: rbk serve's runs and where each is.
+int run_runs(const RunsOptions& opts);
 
 /// `rbk lsp`: the language server on stdin/stdout, until `exit` or the input ends.
 int run_lsp();

@@ -59,6 +59,10 @@ struct Options {
   std::string shell;                          // completion
   std::string complete_kind, complete_after;  // __complete
   std::string man_dir;                        // __man
+  std::string serve_spec;                     // __serve-run
+  rbk::cli::ServeOptions serve;
+  rbk::cli::ApproveOptions approve, deny;
+  rbk::cli::RunsOptions runs;
 };
 
 void build(CLI::App& app, Options& o) {
@@ -220,6 +224,28 @@ void build(CLI::App& app, Options& o) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
 
+  auto* sv = app.add_subcommand(
+      "serve", "Receive Alertmanager's webhook: alerts start runbooks by rbk.yaml's routes");
+  sv->add_option("--listen", o.serve.listen, "ADDRESS:PORT to listen on (127.0.0.1:9095)");
+  sv->add_option("--token-file", o.serve.token_file,
+                 "A file holding the bearer token requests must send; required beyond 127.0.0.1");
+  for (auto [name, opts, help] :
+       {std::tuple{"approve", &o.approve, "Approve the gate a run started by an alert waits at"},
+        std::tuple{"deny", &o.deny, "Refuse the gate a run started by an alert waits at"}}) {
+    auto* a = app.add_subcommand(name, help);
+    a->add_option("run_id", opts->run_id, "The run (see rbk runs)")->required();
+    a->add_option("step", opts->step, "The step whose gate it waits at")->required();
+    a->add_flag("--yes", opts->yes, "Decide without asking (without a terminal)");
+    if (opts == &o.approve)
+      a->add_option("--typed", opts->typed, "A typed gate's value, given without a terminal");
+  }
+  o.deny.deny = true;
+  auto* rs = app.add_subcommand("runs", "The runs rbk serve started and where each one is");
+  rs->add_option("--format", o.runs.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+  rs->add_flag("--all", o.runs.all, "Also the runs that are over");
+
   // Internal, in no group (so in no help, page or completion): the
   // completion scripts' questions, and the build's man pages.
   auto* cq = app.add_subcommand("__complete", "")->group("");
@@ -227,6 +253,9 @@ void build(CLI::App& app, Options& o) {
   cq->add_option("runbook", o.complete_after);
   auto* mn = app.add_subcommand("__man", "")->group("");
   mn->add_option("dir", o.man_dir)->required();
+  // A run started or resumed by rbk serve, from its spec file (serve/run_spec).
+  auto* sr = app.add_subcommand("__serve-run", "")->group("");
+  sr->add_option("spec", o.serve_spec)->required();
 }
 
 }  // namespace
@@ -272,6 +301,11 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("completion"))
       return rbk::cli::run_completion(rbk::cli::describe(app), o.shell);
     if (app.got_subcommand("__man")) return rbk::cli::run_man(rbk::cli::describe(app), o.man_dir);
+    if (app.got_subcommand("__serve-run")) return rbk::cli::run_serve_run(o.serve_spec);
+    if (app.got_subcommand("serve")) return rbk::cli::run_serve(o.serve);
+    if (app.got_subcommand("approve")) return rbk::cli::run_approve(o.approve);
+    if (app.got_subcommand("deny")) return rbk::cli::run_approve(o.deny);
+    if (app.got_subcommand("runs")) return rbk::cli::run_runs(o.runs);
     if (app.got_subcommand("version")) return rbk::cli::run_version(o.version);
     if (app.got_subcommand("help")) {
       if (help_topic.empty()) {

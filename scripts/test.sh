@@ -15,9 +15,11 @@ cd "$(dirname "$0")/.."
 # libclang-rt-16-dev (libFuzzer) and llvm-16 (llvm-symbolizer): fuzzing;
 # nodejs and npm: the editor grammar's test tokenizes with VS Code's own
 # tokenizer, installed from npm; zsh and fish: the completion tests run
-# them; dpkg-dev: CPack computes the .deb's dependencies with dpkg-shlibdeps.
+# them; dpkg-dev: CPack computes the .deb's dependencies with dpkg-shlibdeps;
+# prometheus-alertmanager and curl: rbk serve's end-to-end test.
 bash scripts/install-deps.sh redis-server nginx postgresql openssh-server python3-jsonschema \
-  python3-yaml clang-16 libclang-rt-16-dev llvm-16 nodejs npm zsh fish dpkg-dev
+  python3-yaml clang-16 libclang-rt-16-dev llvm-16 nodejs npm zsh fish dpkg-dev \
+  prometheus-alertmanager curl
 
 jobs=$(nproc 2>/dev/null || echo 2)
 # Tests spend much of their time waiting on the processes they start (rbk on

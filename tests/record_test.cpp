@@ -232,7 +232,8 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
       "gate",      "answer",         "manual",     "note",          "step_end",
       "cause",     "check",          "rollback",   "escalation",    "call_start",
       "call_end",  "warning",        "resume",     "timeline_note", "severity",
-      "ask",       "batch_start",    "batch_end"};
+      "ask",       "batch_start",    "batch_end",  "alert",         "alert_update",
+      "parked",    "approval_void"};
   CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
   for (const auto& type : types) {
     CAPTURE(type);
@@ -341,7 +342,15 @@ struct Masking {
       return Masking<typename decltype(T::value)::value_type>::column();
     else if constexpr (requires(T t) { t.begin()->second; })  // a map by name
       return Masking<typename T::mapped_type>::column();
-    else
+    else if constexpr (requires(T t) { T::fields(t, [](const char*, const auto&) {}); }) {
+      // A nested object: masked when any of its fields is.
+      std::string column = "no";
+      const T empty{};
+      T::fields(empty, [&](const char*, const auto& v) {
+        if (Masking<std::decay_t<decltype(v)>>::column() == "yes") column = "yes";
+      });
+      return column;
+    } else
       return Masking<typename T::value_type>::column();  // optional, vector
   }
 };

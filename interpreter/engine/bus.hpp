@@ -92,6 +92,14 @@ class Bus {
     ctx_.resume->diverge(std::move(why));
     if (ctx_.cancel) ctx_.cancel->cancel();
   }
+  /// A gate parked the run (rbk serve): the run unwinds as if interrupted
+  /// and ends `parked`; nothing more runs.
+  void park() { parked_.store(true); }
+  bool parked() const { return parked_.load(); }
+  /// The alert resolved before anyone approved the parked gate: the run
+  /// ends `alert_resolved`.
+  void set_alert_resolved() { alert_resolved_.store(true); }
+  bool alert_resolved() const { return alert_resolved_.load(); }
   void set_start(Millis t) { start_ = t; }
   Millis start() const { return start_; }
   const Masker& masker() const { return masker_; }
@@ -171,6 +179,8 @@ class Bus {
   mutable std::mutex broken_mu_;
   std::string broken_;
   std::atomic<bool> broken_flag_{false};
+  std::atomic<bool> parked_{false};
+  std::atomic<bool> alert_resolved_{false};
 };
 
 /// Masks a command's output per stream and hands it to the bus, keeping

@@ -35,6 +35,19 @@ class ResumeState;
 using RunbookFinder =
     std::function<Expected<const ast::Document*, std::string>(const std::string& name)>;
 
+/// A decision about a parked gate, made outside the run (`rbk approve` or
+/// `rbk deny` through rbk serve, serve's automatic approval inside a
+/// route's limits, or the alert's resolution) and handed to the resumed run.
+struct GateDecision {
+  enum class Kind { Approve, Deny, AlertResolved };
+  Kind kind = Kind::Approve;
+  std::string by{};                    // who: a user, or "rbk serve"
+  std::string from{};                  // where from: "unix socket, uid 1000", "route NAME"
+  ev::Via via = ev::Via::Socket;       // Socket, Http or Auto
+  std::string plan_hash{};             // the parked plan approved (Approve)
+  std::optional<std::string> typed{};  // a typed gate's value, as the approver typed it
+};
+
 /// Everything a run needs from outside, shared with the runbooks it calls.
 struct EngineContext {
   CommandRunner* runner = nullptr;
@@ -74,6 +87,13 @@ struct EngineContext {
   /// When set (`rbk test`), every secret's value comes from here (missing
   /// ones are empty): no environment variable is read, no secret command run.
   const std::map<std::string, std::string>* secret_values = nullptr;
+  /// A run started by an alert (rbk serve): a gate that nothing here passes
+  /// parks the run (outcome `parked`, resumable) instead of refusing it.
+  bool park_at_gates = false;
+  /// Decisions about parked gates, by step id (a called runbook's as CALLED/STEP).
+  std::map<std::string, GateDecision> decisions;
+  /// The alert that started the run: recorded right after run_start.
+  std::optional<ev::AlertStart> alert;
 };
 
 /// The largest capture exported as `$NAME`, and the most that all captures

@@ -120,10 +120,17 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
                   (remote ? remote->step : e.as<ev::BatchStart>()->step) +
                   "), which rbk resume cannot replay yet; start a new run (--target narrows it "
                   "to the hosts still to do)");
-    if (e.as<ev::TimelineNote>()) continue;  // a person's note: not what the run did
+    // A person's note, and what rbk serve says of the run's alert and its
+    // waiting at a gate: not what the run did, so the replay makes none of it.
+    if (e.as<ev::TimelineNote>() || e.as<ev::AlertStart>() || e.as<ev::AlertUpdate>() ||
+        e.as<ev::Parked>() || e.as<ev::ApprovalVoid>())
+      continue;
     r->last_elapsed_ = e.elapsed_ms;
-    if (const auto* end = e.as<ev::RunEnd>(); end && end->outcome != Outcome::Interrupted)
-      return fail("the run is over: its outcome is " + std::string(outcome_name(end->outcome)));
+    if (const auto* end = e.as<ev::RunEnd>()) {
+      if (end->outcome != Outcome::Interrupted && end->outcome != Outcome::Parked)
+        return fail("the run is over: its outcome is " + std::string(outcome_name(end->outcome)));
+      r->parked_ = end->outcome == Outcome::Parked;
+    }
     if (is_escalation(e)) {
       r->delivered_[key(*e.as<ev::Escalation>())]++;
       continue;
@@ -138,6 +145,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       // What that resume did is the run's too, and the replay must make it
       // again: only the unwinding of an interruption before it is skipped.
       cut = false;
+      r->parked_ = false;
       continue;  // the replay writes no resume of its own there
     }
     if (is_warning(e) || cut) continue;
@@ -145,7 +153,8 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
     const auto* answered = e.as<ev::Answer>();
     const auto* step_end = e.as<ev::StepEnd>();
     if (e.as<ev::RunEnd>() || (ended && ended->cancelled) ||
-        (answered && answered->reason && answered->reason->value == "interrupted") ||
+        (answered && answered->reason &&
+         (answered->reason->value == "interrupted" || answered->reason->value == "parked")) ||
         (step_end && step_end->status == ev::StepStatus::Interrupted)) {
       cut = true;
       continue;  // a cancelled command stays open: it is the one in flight

@@ -61,6 +61,8 @@ class ResumeState {
   int64_t last_elapsed_ms() const { return last_elapsed_; }
   /// The recorded time of the event take() last replayed (ms since the start).
   int64_t taken_elapsed_ms() const { return taken_elapsed_; }
+  /// The run last stopped parked at a gate (rbk serve), not by dying.
+  bool parked() const { return parked_; }
   /// The step where the run stopped: the in-flight command's, else the last
   /// step that began and did not end; empty when none.
   const std::string& stopped_at() const { return stopped_at_; }
@@ -170,6 +172,7 @@ class ResumeState {
   bool allow_changed_ = false;
   bool stopped_ = false;
   bool stopped_by_signal_ = false;
+  bool parked_ = false;
   std::mutex divergence_mu_;  // diverge() runs on the engine's and the timer's threads
   std::string divergence_;
   std::atomic<bool> diverged_{false};

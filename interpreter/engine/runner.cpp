@@ -157,6 +157,10 @@ RunResult Runner::run() {
   auto finish = [&](Outcome o) {
     // Every notification's outcome is in the record before its end.
     if (depth_ == 0) notifier_.drain();
+    // A parked gate unwinds the run as an interruption does; the alert's
+    // resolution refuses the gate it waited at.
+    if (bus_.parked() && o == Outcome::Interrupted) o = Outcome::Parked;
+    if (bus_.alert_resolved() && o == Outcome::Refused) o = Outcome::AlertResolved;
     if (bus_.is_broken()) o = Outcome::RecordFailed;
     result.outcome = o;
     result.exit_code = exit_code_for(o);
@@ -220,6 +224,7 @@ RunResult Runner::run() {
     bus_.emit(ev::CallRunStart{std::move(info)});
   else
     bus_.emit(ev::RunStart{std::move(info)});
+  if (depth_ == 0 && ctx_.alert) bus_.emit(*ctx_.alert);
   for (auto& e : secret_events) bus_.emit(std::move(e));
   for (const auto& e : import_errors) bus_.emit(ev::Warning{.message = e});
   if (secrets_read != Outcome::Resolved) return finish(secrets_read);
@@ -261,7 +266,7 @@ RunResult Runner::run() {
 
   // Resuming: the run died or was interrupted, and someone must know (a rule
   // the run already delivered is not sent again: see ResumeState).
-  if (depth_ == 0 && ctx_.resume) fire_rules(ast::Trigger::OnInterrupted);
+  if (depth_ == 0 && ctx_.resume && !ctx_.resume->parked()) fire_rules(ast::Trigger::OnInterrupted);
 
   // The end rules go out before `finally`: a page about a failure waits for
   // no cleanup. Ctrl-C skips `finally` (rbk resume runs it); a cleanup that
@@ -269,7 +274,8 @@ RunResult Runner::run() {
   auto fail = [&](Outcome o) {
     escalator.stop();
     const bool stopped = o == Outcome::Interrupted || interrupted();
-    if (stopped && !bus_.is_broken()) fire_rules(ast::Trigger::OnInterrupted);
+    // A parked run did not die: it waits for a person, who is told by rbk serve.
+    if (stopped && !bus_.is_broken() && !bus_.parked()) fire_rules(ast::Trigger::OnInterrupted);
     if (!stopped && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
     if (!stopped) run_finally();
     return finish(stopped || interrupted() ? Outcome::Interrupted : o);

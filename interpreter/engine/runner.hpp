@@ -280,7 +280,9 @@ class Runner final : public Scope {
   // ------------------------------------------------------------ helpers
   std::string qualified(const std::string& id) const { return prefix_ + id; }
   /// Ctrl-C and friends, or a record that can no longer be written.
-  bool interrupted() const { return (ctx_.cancel && ctx_.cancel->cancelled()) || bus_.is_broken(); }
+  bool interrupted() const {
+    return (ctx_.cancel && ctx_.cancel->cancelled()) || bus_.is_broken() || bus_.parked();
+  }
   Millis now() const { return ctx_.clock->now(); }
 
   void set_step(const std::string& id, StepState s) {
@@ -382,6 +384,21 @@ class Runner final : public Scope {
   BlockResult exec_call(const ast::Call& c, Mode mode, ev::Section section,
                         const std::string& step);
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
+  /// The steps after `step` in the runbook, with their commands as written:
+  /// the plan a parked gate shows (runner_park.cpp).
+  std::vector<ev::PlannedStep> remaining_after(const std::string& step) const;
+  /// What an approval of a parked gate is bound to: the runbook and its
+  /// modules, the parameters, the gate (`p`, without its hash) and the plan.
+  std::string plan_hash(const ev::Parked& p) const;
+  /// A decision made outside the run for the gate of `p.step` (rbk serve),
+  /// used once: passes or refuses through `pass`/`refuse` (nullopt when
+  /// there is none, or it is void, recorded: the gate parks again).
+  std::optional<BlockResult> decided_gate(const ev::Parked& p, ev::Answer& answer,
+                                          const std::function<BlockResult(ev::Via)>& pass,
+                                          const std::function<BlockResult(std::string)>& refuse);
+  /// Parks the run at the gate `p` (rbk serve): recorded, and the run unwinds
+  /// as if interrupted, to end `parked`.
+  BlockResult park(ev::Parked p, ev::Answer& answer);
   /// Asks the gate of a step whose statements are `stmts` (their commands
   /// are shown, every line, before the question).
   BlockResult pass_gate(const Gate& g, const std::string& step, const std::string& title,

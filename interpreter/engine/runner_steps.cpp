@@ -132,6 +132,22 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     if (const auto* r = std::get_if<ast::Run>(s.stmt)) commands.emplace_back(r->shell.text);
     if (const auto* u = std::get_if<ast::Until>(s.stmt)) commands.emplace_back(u->shell.text);
   }
+  // A run started by an alert waits here for a person (rbk serve): what
+  // the gate would let run and the plan after it, bound to a hash an
+  // approval names. A value that cannot be typed is not asked for.
+  std::optional<ev::Parked> parked;
+  if (ctx_.park_at_gates) {
+    const bool typable = !empty_value && bus_.mask(expected) == expected && !untypeable(expected);
+    parked = ev::Parked{.step = id,
+                        .kind = kind,
+                        .prompt = question,
+                        .destructive = g.destructive,
+                        .expected = typable ? expected : "",
+                        .commands = commands,
+                        .targets = targets ? std::optional(*targets) : std::nullopt,
+                        .remaining = remaining_after(step)};
+    parked->plan_hash = plan_hash(*parked);
+  }
   bus_.emit(ev::Gate{.step = id,
                      .kind = kind,
                      .prompt = question,
@@ -181,6 +197,10 @@ BlockResult Runner::pass_gate(const Gate& g, const std::string& step, const std:
     if (!ctx_.config->policy.allow_non_interactive_approval && !ctx_.op->interactive())
       return refuse("rbk.yaml's policy does not allow --approve without a terminal");
     return pass(ev::Via::Approve);
+  }
+  if (parked) {
+    if (auto decided = decided_gate(*parked, answer, pass, refuse)) return *decided;
+    if (!ctx_.op->interactive()) return park(std::move(*parked), answer);
   }
   // A typed value names the target; an empty one names none (it could not
   // be evaluated, or comes from a command that has not run yet), so there is

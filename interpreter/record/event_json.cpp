@@ -20,6 +20,7 @@ const char* expected_kind() {
   if constexpr (NamedEnum<T>) return "one of its names";
   if constexpr (std::is_same_v<T, ev::JsonValue>) return "a value";
   if constexpr (requires(T t) { t.begin()->second; }) return "an object";
+  if constexpr (requires(T t) { T::fields(t, [](const char*, auto&) {}); }) return "an object";
   if constexpr (requires(T t) { t.value.has_value(); }) return "a value or null";
   if constexpr (requires(T t) { t.begin(); } && !std::is_same_v<T, std::string>) return "an array";
   return "a string";
@@ -60,6 +61,22 @@ bool from_json_value(const json& j, T& v) {
     }
     v.value.emplace();
     return from_json_value(j, *v.value);
+  } else if constexpr (requires { T::fields(v, [](const char*, auto&) {}); }) {  // a struct
+    if (!j.is_object()) return false;
+    bool ok = true;
+    T::fields(v, [&](const char* key, auto& field) {
+      using F = std::remove_reference_t<decltype(field)>;
+      auto it = j.find(key);
+      if (!ok) return;
+      if constexpr (IsOptional<F>::value) {
+        if (it == j.end()) return field.reset();
+        field.emplace();
+        ok = from_json_value(*it, *field);
+      } else {
+        ok = it != j.end() && from_json_value(*it, field);
+      }
+    });
+    return ok;
   } else if constexpr (requires { v.begin()->second; }) {
     if (!j.is_object()) return false;
     v.clear();

@@ -54,6 +54,10 @@ int exit_code_for(Outcome o) {
       return 5;
     case Outcome::Interrupted:
       return 130;
+    case Outcome::Parked:
+      return 4;  // stopped at a gate nobody approved (yet)
+    case Outcome::AlertResolved:
+      return 0;
   }
   return 2;
 }

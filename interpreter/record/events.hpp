@@ -29,20 +29,22 @@ inline constexpr int kRecordFormat = 1;
 
 /// How a run ended.
 enum class Outcome {
-  Resolved,      // verification passed (or nothing needed doing)
-  NotFiring,     // no alert signal fired; nothing was done
-  Failed,        // a step or check failed; undo and rollback ran and succeeded
-  NotRestored,   // failed, and the system was not restored: rollback failed, or `on failure abort`
-  Refused,       // stopped at a gate that was refused or not approved
-  Interrupted,   // Ctrl-C, SIGTERM, SIGHUP or SIGQUIT
-  Error,         // could not start (e.g. a secret command failed)
-  RecordFailed,  // the run record could not be written: stopped at once
+  Resolved,       // verification passed (or nothing needed doing)
+  NotFiring,      // no alert signal fired; nothing was done
+  Failed,         // a step or check failed; undo and rollback ran and succeeded
+  NotRestored,    // failed, and the system was not restored: rollback failed, or `on failure abort`
+  Refused,        // stopped at a gate that was refused or not approved
+  Interrupted,    // Ctrl-C, SIGTERM, SIGHUP or SIGQUIT
+  Error,          // could not start (e.g. a secret command failed)
+  RecordFailed,   // the run record could not be written: stopped at once
+  Parked,         // started by an alert (rbk serve), it waits at a gate for a person: resumable
+  AlertResolved,  // its alert resolved while it waited at a gate: nothing was approved or run
 };
 /// "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
-/// "record_failed".
-constexpr EnumNames<Outcome, 8> enum_names(Outcome) {
+/// "record_failed", "parked", "alert_resolved".
+constexpr EnumNames<Outcome, 10> enum_names(Outcome) {
   return {{"resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
-           "record_failed"}};
+           "record_failed", "parked", "alert_resolved"}};
 }
 /// The outcome's name, as the record writes it.
 const char* outcome_name(Outcome o);
@@ -106,9 +108,12 @@ constexpr EnumNames<GateKind, 2> enum_names(GateKind) {
 }
 
 /// How an approval was given: on the terminal, `--approve STEP`, `--yes`.
-enum class Via { Tty, Approve, Yes };
-constexpr EnumNames<Via, 3> enum_names(Via) {
-  return {{"tty", "approve", "yes"}};
+/// How a gate was passed: on the terminal, by --approve or --yes, or, for a
+/// run started by an alert, by `rbk approve` through rbk serve's Unix
+/// socket or HTTP, or automatically inside a route's limits.
+enum class Via { Tty, Approve, Yes, Socket, Http, Auto };
+constexpr EnumNames<Via, 6> enum_names(Via) {
+  return {{"tty", "approve", "yes", "socket", "http", "auto"}};
 }
 
 /// What became of the command that was running when a run died, at its resume.
@@ -336,10 +341,12 @@ struct Answer {
   std::optional<Text> reason{};                       // when not passed
   std::optional<OrNull<Text>> answer{};               // when asked or approved; null: no answer
   std::optional<std::vector<std::string>> targets{};  // a batch's gate: the hosts it covers
+  /// Where an approval through rbk serve came from ("unix socket, uid 1000").
+  std::optional<std::string> from{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("step", s.step), f("kind", s.kind), f("by", s.by), f("passed", s.passed), f("via", s.via),
-        f("reason", s.reason), f("answer", s.answer), f("targets", s.targets);
+        f("reason", s.reason), f("answer", s.answer), f("targets", s.targets), f("from", s.from);
   }
 };
 
@@ -597,11 +604,95 @@ struct TimelineNote {
   }
 };
 
+/// The alert that started the run (`rbk serve`), right after run_start.
+struct AlertStart {
+  static constexpr std::string_view kType = "alert";
+  std::string route{};        // the rbk.yaml route that took it
+  std::string fingerprint{};  // Alertmanager's, of the alert's labels
+  std::string status{};       // "firing"
+  std::string starts_at{};
+  std::map<std::string, Text> labels{};
+  std::map<std::string, Text> annotations{};
+  Text generator_url{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("route", s.route), f("fingerprint", s.fingerprint), f("status", s.status),
+        f("starts_at", s.starts_at), f("labels", s.labels), f("annotations", s.annotations),
+        f("generator_url", s.generator_url);
+  }
+};
+
+/// Alertmanager sent the run's alert again (`rbk serve` writes it into the
+/// run's record, like a note): a re-send or a group update that joined the
+/// run, or its resolution. Not what the run did: a resume passes over it.
+struct AlertUpdate {
+  static constexpr std::string_view kType = "alert_update";
+  std::string fingerprint{};
+  std::string status{};  // "firing" or "resolved"
+  std::optional<std::string> ends_at{};
+  Text message{};  // what rbk serve did with it
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("fingerprint", s.fingerprint), f("status", s.status), f("ends_at", s.ends_at),
+        f("message", s.message);
+  }
+};
+
+/// A step that remains in a parked run's plan, with its commands as written.
+struct PlannedStep {
+  std::string step{};
+  Text title{};
+  bool destructive = false;
+  std::vector<Text> commands{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("title", s.title), f("destructive", s.destructive),
+        f("commands", s.commands);
+  }
+};
+
+/// A gate nothing here may answer parked a run started by an alert: the
+/// run ends (`parked`) and waits, durably, for `rbk approve` or `rbk deny`,
+/// which see this plan. An approval names `plan_hash`; when the gate comes
+/// again with another plan, the approval is void.
+struct Parked {
+  static constexpr std::string_view kType = "parked";
+  std::string step{};
+  GateKind kind = GateKind::Confirm;
+  Text prompt{};
+  bool destructive = false;
+  Text expected{};  // what a typed gate wants typed
+  std::vector<Text> commands{};
+  std::optional<std::vector<std::string>> targets{};
+  std::vector<PlannedStep> remaining{};  // the steps after it that may run
+  std::string plan_hash{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("kind", s.kind), f("prompt", s.prompt), f("destructive", s.destructive),
+        f("expected", s.expected), f("commands", s.commands), f("targets", s.targets),
+        f("remaining", s.remaining), f("plan_hash", s.plan_hash);
+  }
+};
+
+/// An approval given for a parked gate no longer holds (the plan it named
+/// changed, or the typed value is wrong): the gate parks again.
+struct ApprovalVoid {
+  static constexpr std::string_view kType = "approval_void";
+  std::string step{};
+  std::string by{};
+  Text reason{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("by", s.by), f("reason", s.reason);
+  }
+};
+
 /// Any event.
 using Body = std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal,
                           NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Ask,
                           Note, StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation,
-                          CallStart, CallEnd, BatchStart, BatchEnd, Warning, Resume, TimelineNote>;
+                          CallStart, CallEnd, BatchStart, BatchEnd, Warning, Resume, TimelineNote,
+                          AlertStart, AlertUpdate, Parked, ApprovalVoid>;
 
 }  // namespace ev
 

@@ -117,7 +117,8 @@ RunSummary summarize(const fs::path& dir) {
   if (!ended) s.duration_ms = last_t;
   s.live = !ended && record_in_use(s.dir);
   if (s.live) s.outcome = "running";
-  s.resumable = started && !s.live && (!ended || s.outcome == "interrupted");
+  s.resumable =
+      started && !s.live && (!ended || s.outcome == "interrupted" || s.outcome == "parked");
   if (s.resumable)
     s.stopped_at = !s.failed_step.empty() ? s.failed_step
                    : open_steps.empty()   ? ""

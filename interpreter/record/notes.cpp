@@ -77,6 +77,10 @@ int64_t last_t(int fd, off_t size) {
 
 Expected<Event, std::string> append_note(const std::string& run_dir, const std::string& by,
                                          const std::string& text) {
+  return append_event(run_dir, ev::TimelineNote{.by = by, .text = text});
+}
+
+Expected<Event, std::string> append_event(const std::string& run_dir, ev::Body body) {
   const std::string path = run_dir + "/events.jsonl";
   // O_NOFOLLOW and the regular-file check: a note is written into a record,
   // never through a link planted in its place.
@@ -100,7 +104,7 @@ Expected<Event, std::string> append_note(const std::string& run_dir, const std::
                   "cuts it off)");
     const std::string started = start_time(fd);
     if (started.empty()) return fail(path + " does not begin with a run_start");
-    Event e{.body = ev::TimelineNote{.by = by, .text = text}};
+    Event e{.body = std::move(body)};
     e.time = SystemClock().wall_time();
     // From the wall clock (this is not the run's process), but never before
     // the line above it: `t` does not go back.
@@ -108,13 +112,14 @@ Expected<Event, std::string> append_note(const std::string& run_dir, const std::
         std::max(wall_since(started).value_or(Millis(0)).count(), last_t(fd, st.st_size));
     if (int err = write_all(fd, event_line(e)))
       return fail("cannot write " + path + ": " + errno_text(err));
-    // A person's note is part of the incident's record: on disk before we say so.
+    // A person's note (or what rbk serve saw) is part of the incident's
+    // record: on disk before we say so.
     while (::fsync(fd) != 0) {
       if (errno != EINTR) return fail("cannot sync " + path + ": " + errno_text(errno));
     }
     return e;
   } catch (const std::exception& ex) {
-    return fail("cannot write a note to " + path + ": " + ex.what());
+    return fail("cannot write to " + path + ": " + ex.what());
   }
 }
 

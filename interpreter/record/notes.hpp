@@ -25,6 +25,10 @@ namespace rbk {
 Expected<Event, std::string> append_note(const std::string& run_dir, const std::string& by,
                                          const std::string& text);
 
+/// Appends `body` (already masked) to RUN_DIR/events.jsonl the same way:
+/// what rbk serve writes into a run's record (alert_update).
+Expected<Event, std::string> append_event(const std::string& run_dir, ev::Body body);
+
 /// Follows a record as it grows and picks out the timeline notes other
 /// processes append (the running rbk polls it to show them).
 class NoteFollower {

@@ -24,12 +24,12 @@ namespace rbk {
 
 /// One request as the handler sees it: complete, within HttpLimits.
 struct HttpRequest {
-  std::string method;                          // "GET", "POST", as sent
-  std::string target;                          // "/alertmanager?x=1", as sent
-  std::map<std::string, std::string> headers;  // names lower-cased; repeats joined by ", "
-  std::string body;
-  std::string peer;                  // "127.0.0.1:40312" (TCP), "uid 1000 pid 4242" (Unix)
-  std::optional<uint32_t> peer_uid;  // Unix socket only, from SO_PEERCRED
+  std::string method{};                          // "GET", "POST", as sent
+  std::string target{};                          // "/alertmanager?x=1", as sent
+  std::map<std::string, std::string> headers{};  // names lower-cased; repeats joined by ", "
+  std::string body{};
+  std::string peer{};                  // "127.0.0.1:40312" (TCP), "uid 1000 pid 4242" (Unix)
+  std::optional<uint32_t> peer_uid{};  // Unix socket only, from SO_PEERCRED
 };
 
 /// What the handler answers; the client's answer has the same shape.

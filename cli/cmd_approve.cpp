@@ -1,0 +1,164 @@
+// `rbk approve RUN_ID STEP` and `rbk deny RUN_ID STEP`: a person decides
+// about a gate a run started by an alert is parked at. The plan comes from
+// the run's record (the `parked` event: the exact commands, targets, the
+// steps after it, and the parameters from run_start), is shown, confirmed on
+// the terminal (a typed gate's value typed), and the decision goes to
+// `rbk serve` over its Unix socket, bound to the plan's hash: if the plan is
+// not that one when the run comes to the gate again, the approval is void.
+// `rbk runs`: the server's runs and where each one is.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/project.hpp"
+#include "cli/serve_paths.hpp"
+#include "cli/terminal.hpp"
+#include "cli/tty_operator.hpp"
+#include "interpreter/record/history.hpp"
+#include "interpreter/serve/http.hpp"
+
+namespace rbk::cli {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::chrono::seconds kServerDeadline{30};
+
+/// The plan a person decides on, as the record shows it.
+std::string plan_text(const ev::RunStart& start, const ev::Parked& p) {
+  std::string out = "Run " + start.run_id + " of " + start.runbook + " waits at step " + p.step +
+                    (p.destructive ? " (destructive)" : "") + "\n";
+  for (const auto& [name, v] : start.params)
+    out += "  param " + name + " = " + v.value.dump() + "\n";
+  out += "  gate: " + p.prompt.value + "\n";
+  if (p.targets) {
+    std::string hosts;
+    for (const auto& h : *p.targets) hosts += (hosts.empty() ? "" : ", ") + h;
+    out += "  on: " + hosts + "\n";
+  }
+  for (const auto& c : p.commands) out += "  $ " + c.value + "\n";
+  if (!p.remaining.empty()) out += "Then, if it goes on:\n";
+  for (const auto& s : p.remaining) {
+    out += "  step " + s.step + (s.title.value.empty() ? "" : " (" + s.title.value + ")") +
+           (s.destructive ? " [destructive]" : "") + "\n";
+    for (const auto& c : s.commands) out += "    $ " + c.value + "\n";
+  }
+  out += "Plan " + p.plan_hash.substr(0, 12) + "…\n";
+  return out;
+}
+
+/// Says why the server cannot be reached, with what to do.
+void unreachable(const std::string& socket, const std::string& why) {
+  write(stderr, "rbk: error: cannot reach rbk serve at " + display_path(socket) + ": " + why +
+                    " (is rbk serve running in this project?)\n");
+}
+
+}  // namespace
+
+int run_approve(const ApproveOptions& opts) {
+  auto project = open_workspace();
+  if (!project) return kExitUsage;
+  const Config& config = project->config();
+  const std::string dir = named_run_dir(config, opts.run_id);
+  if (dir.empty()) return kExitUsage;
+  std::vector<std::string> problems;
+  std::optional<ev::RunStart> start;
+  std::optional<ev::Parked> parked;
+  std::string outcome;
+  for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
+    if (const auto* s = e.as<ev::RunStart>()) start = *s;
+    if (const auto* p = e.as<ev::Parked>()) parked = *p;
+    if (const auto* end = e.as<ev::RunEnd>()) outcome = outcome_name(end->outcome);
+    if (e.as<ev::Resume>()) outcome.clear();
+  }
+  if (!start || !parked || outcome != "parked") {
+    write(stderr, "rbk: error: run " + opts.run_id + " is not waiting at a gate" +
+                      (outcome.empty() ? std::string(" (it is going)")
+                                       : " (its outcome is " + outcome + ")") +
+                      "\n");
+    return kExitRefused;
+  }
+  if (parked->step != opts.step) {
+    write(stderr, "rbk: error: run " + opts.run_id + " waits at step " + parked->step + ", not " +
+                      opts.step + "\n");
+    return kExitUsage;
+  }
+  write(stdout, plan_text(*start, *parked));
+
+  const bool typed_gate =
+      !opts.deny && parked->kind == ev::GateKind::Typed && !parked->expected.value.empty();
+  std::optional<std::string> typed = opts.typed.empty() ? std::nullopt : std::optional(opts.typed);
+  TtyOperator op(opts.yes, nullptr, use_color(stderr));
+  const std::string verb = opts.deny ? "Deny" : "Approve";
+  if (op.interactive()) {
+    if (typed_gate && !typed) {
+      typed =
+          op.typed("Type '" + parked->expected.value + "' to approve step " + parked->step + ": ",
+                   parked->expected.value);
+      if (!typed || *typed != parked->expected.value) {
+        write(stderr,
+              "rbk: not approved: the value typed is not '" + parked->expected.value + "'\n");
+        return kExitRefused;
+      }
+    } else {
+      auto yes = op.confirm(verb + " step " + parked->step + " of run " + opts.run_id + "?");
+      if (!yes || !*yes) {
+        write(stderr, "rbk: nothing was sent\n");
+        return kExitRefused;
+      }
+    }
+  } else if (!opts.yes || (typed_gate && !typed)) {
+    write(stderr, std::string("rbk: error: no terminal to confirm on; ") +
+                      (typed_gate ? "--yes --typed VALUE" : "--yes") + " " +
+                      (opts.deny ? "denies" : "approves") + " without asking\n");
+    return kExitUsage;
+  }
+
+  json body{{"run_id", opts.run_id}, {"step", parked->step}, {"plan_hash", parked->plan_hash}};
+  if (typed) body["typed"] = *typed;
+  const std::string socket = serve_socket(config);
+  auto answer = http_request_unix(socket, "POST", opts.deny ? "/deny" : "/approve", body.dump(),
+                                  kServerDeadline);
+  if (!answer) {
+    unreachable(socket, answer.error());
+    return kExitUsage;
+  }
+  write(answer->status == 200 ? stdout : stderr,
+        std::string(answer->status == 200 ? "rbk: " : "rbk: error: ") + answer->body);
+  return answer->status == 200 ? kExitOk : kExitRefused;
+}
+
+int run_runs(const RunsOptions& opts) {
+  auto project = open_workspace();
+  if (!project) return kExitUsage;
+  const std::string socket = serve_socket(project->config());
+  auto answer = http_request_unix(socket, "GET", "/runs", "", kServerDeadline);
+  if (!answer) {
+    unreachable(socket, answer.error());
+    return kExitUsage;
+  }
+  json runs = json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
+  if (answer->status != 200 || !runs.is_array()) {
+    write(stderr,
+          "rbk: error: rbk serve answered " + std::to_string(answer->status) + ": " + answer->body);
+    return kExitUsage;
+  }
+  if (opts.format == "json") {
+    write(stdout, runs.dump() + "\n");
+    return kExitOk;
+  }
+  for (const json& r : runs) {
+    if (!opts.all && r.value("state", "") == "over") continue;
+    std::string where = r.value("state", "");
+    if (where == "parked")
+      where = "waiting at gate " + r.value("step", "") + " since " + r.value("since", "");
+    else if (where == "over")
+      where = r.value("outcome", "");
+    write(stdout, r.value("run_id", "") + "  " + r.value("runbook", "") + "  (route " +
+                      r.value("route", "") + ")  " + where + "\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace rbk::cli

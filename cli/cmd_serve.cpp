@@ -1,0 +1,308 @@
+// `rbk serve`: the Alertmanager webhook receiver. Loads and checks every
+// route against its runbook before it listens, serves HTTP on TCP (the
+// webhook, health, metrics) and on a Unix socket only its user can open
+// (`rbk approve`, `rbk deny`, `rbk runs`), and starts each run as its own
+// process (`rbk __serve-run SPEC`) in its own session, so that a run that
+// crashes or hangs takes nothing else with it. SIGTERM or Ctrl-C: stop
+// accepting, give running runs the policy's grace to finish, then
+// interrupt them (their records say `interrupted`: resumable), exit 0.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/files.hpp"
+#include "cli/project.hpp"
+#include "cli/serve_paths.hpp"
+#include "cli/terminal.hpp"
+#include "interpreter/base/source.hpp"
+#include "interpreter/record/record.hpp"
+#include "interpreter/runtime/clock.hpp"
+#include "interpreter/serve/http.hpp"
+#include "interpreter/serve/route_check.hpp"
+#include "interpreter/serve/server.hpp"
+
+extern char** environ;
+
+namespace rbk::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The signals that stop the server (blocked in every thread, taken by sigwait).
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+  return set;
+}
+
+/// Starts each run as `rbk __serve-run SPEC`, its output in a log file, and
+/// reports its end from a reaper thread.
+class ProcessLauncher final : public RunLauncher {
+ public:
+  ProcessLauncher(std::string dir, std::function<void(const std::string&)> ended)
+      : dir_(std::move(dir)), ended_(std::move(ended)) {}
+  ~ProcessLauncher() override { stop(); }
+
+  Expected<void, std::string> launch(const ServeRunSpec& spec) override {
+    const std::string base = dir_ + "/" + spec.run_id + (spec.resume ? ".resume" : "");
+    const std::string spec_file = base + ".json";
+    if (auto w = write_atomically(spec_file, serve_run_spec_json(spec)); !w) return fail(w.error());
+    const std::string log_file = dir_ + "/" + spec.run_id + ".log";
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // Its own session: no terminal, and a signal to the server's group
+    // reaches the server only (which decides what runs see). The signals the
+    // server blocks are unblocked and at their defaults in the run.
+    sigset_t none, stops = stop_signals();
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &stops);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::string self = "/proc/self/exe";
+    std::string cmd = "__serve-run";
+    std::vector<char*> argv = {self.data(), cmd.data(), const_cast<char*>(spec_file.c_str()),
+                               nullptr};
+    pid_t pid = 0;
+    int err = 0;
+    {
+      std::lock_guard lock(mu_);
+      err = posix_spawn(&pid, self.c_str(), &fa, &attr, argv.data(), environ);
+      if (err == 0) children_[pid] = spec.run_id;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (err != 0) return fail("cannot start rbk: " + std::string(std::strerror(err)));
+    cv_.notify_all();
+    return {};
+  }
+
+  /// Reaps runs as they end, until stop().
+  void start() {
+    reaper_ = std::thread([this] {
+      while (true) {
+        {
+          std::unique_lock lock(mu_);
+          cv_.wait(lock, [&] { return stopping_ || !children_.empty(); });
+          if (children_.empty()) return;  // stopping, and nothing left
+        }
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, 0);
+        if (pid < 0) {
+          if (errno == EINTR) continue;
+          return;
+        }
+        std::string run_id;
+        {
+          std::lock_guard lock(mu_);
+          auto it = children_.find(pid);
+          if (it == children_.end()) continue;
+          run_id = it->second;
+          children_.erase(it);
+        }
+        ended_(run_id);
+        cv_.notify_all();
+      }
+    });
+  }
+  /// Waits up to `grace` for the runs to end, then interrupts the rest
+  /// (SIGTERM: each records `interrupted`, ends its command and exits).
+  void finish(std::chrono::milliseconds grace) {
+    std::unique_lock lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+    if (!cv_.wait_for(lock, grace, [&] { return children_.empty(); }))
+      for (const auto& [pid, run] : children_) ::kill(pid, SIGTERM);
+    cv_.wait(lock, [&] { return children_.empty(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (reaper_.joinable()) reaper_.join();
+  }
+  /// The runs going now.
+  size_t running() const {
+    std::lock_guard lock(mu_);
+    return children_.size();
+  }
+
+ private:
+  std::string dir_;
+  std::function<void(const std::string&)> ended_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<pid_t, std::string> children_;
+  bool stopping_ = false;
+  std::thread reaper_;
+};
+
+/// `ADDR:PORT` or `[V6]:PORT` into its parts; false when malformed.
+bool split_listen(const std::string& text, std::string& address, uint16_t& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return false;
+  address = text.substr(0, colon);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+    address = address.substr(1, address.size() - 2);
+  const std::string digits = text.substr(colon + 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 5)
+    return false;
+  const int p = std::stoi(digits);
+  if (p > 65535) return false;
+  port = static_cast<uint16_t>(p);
+  return !address.empty();
+}
+
+bool loopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address == "localhost";
+}
+
+void log_line(const std::string& line) {
+  write(stderr, "rbk serve: " + SystemClock().wall_time() + " " + line + "\n");
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& opts) {
+  auto project = open_workspace();
+  if (!project) return kExitUsage;
+  const Config& config = project->config();
+  std::string address;
+  uint16_t port = 0;
+  if (!split_listen(opts.listen, address, port)) {
+    write(stderr, "rbk: error: --listen " + opts.listen + ": expected ADDRESS:PORT\n");
+    return kExitUsage;
+  }
+  // Anyone who can reach the port can start runbooks: off the loopback
+  // interface only with a token, and the token only from a file (a command
+  // line is visible to every user in ps).
+  std::string token;
+  if (!opts.token_file.empty()) {
+    auto read = read_regular_file(opts.token_file, 4096);
+    if (!read) {
+      write(stderr, "rbk: error: --token-file " + opts.token_file + ": " + read.error() + "\n");
+      return kExitUsage;
+    }
+    token = *read;
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    if (token.size() < 16) {
+      write(stderr, "rbk: error: --token-file " + opts.token_file +
+                        ": the token is shorter than 16 characters\n");
+      return kExitUsage;
+    }
+  } else if (!loopback(address)) {
+    write(stderr, "rbk: error: --listen " + opts.listen +
+                      ": listening beyond 127.0.0.1 needs a bearer token: --token-file FILE "
+                      "(Alertmanager's http_config.authorization sends it)\n");
+    return kExitUsage;
+  }
+  if (config.routes.empty()) {
+    write(stderr,
+          "rbk: error: " + (config.path.empty() ? std::string("no rbk.yaml") : config.path) +
+              " has no routes: rbk serve would run nothing (docs/serve.md)\n");
+    return kExitUsage;
+  }
+  // Every route against its runbook, before anything listens: a route that
+  // cannot start its runbook is an error now, not at 3 a.m.
+  std::map<std::string, std::unique_ptr<LoadedRunbook>> runbooks;
+  bool ok = true;
+  for (const Route& route : config.routes) {
+    auto rb = project->load_runbook(route.runbook);
+    if (!rb) {
+      print_problem(rb.error());
+      write(stderr, "rbk: error: " + route.where + ": route " + route.name +
+                        " starts a runbook that cannot be loaded\n");
+      ok = false;
+      continue;
+    }
+    for (const std::string& problem : check_route(route, *(*rb)->parsed.document->runbook())) {
+      write(stderr, "rbk: error: " + route.where + ": route " + route.name + ": " + problem + "\n");
+      ok = false;
+    }
+    runbooks[route.name] = std::move(*rb);
+  }
+  if (!ok) return kExitUsage;
+
+  const std::string dir = serve_dir(config);
+  if (auto made = private_dir(dir); !made) {
+    write(stderr, "rbk: error: " + made.error() + "\n");
+    return kExitUsage;
+  }
+
+  // Blocked before any thread starts, so that every thread inherits the mask
+  // and only sigwait below takes them.
+  sigset_t stops = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  AlertServer* server_ptr = nullptr;
+  ProcessLauncher launcher(dir, [&](const std::string& run_id) {
+    if (server_ptr) server_ptr->run_exited(run_id);
+  });
+  ServerSetup setup;
+  setup.routes = config.routes;
+  setup.records_dir = config.records_dir;
+  setup.token = token;
+  setup.log = log_line;
+  setup.check = [&](const Route& route, const std::map<std::string, std::string>& values) {
+    return check_route_params(*runbooks.at(route.name)->parsed.document->runbook(), values,
+                              config.targets);
+  };
+  AlertServer server(setup, launcher);
+  server.recover();
+  server_ptr = &server;
+  launcher.start();
+
+  HttpServer http(HttpLimits{}, [&](const HttpRequest& r) { return server.handle(r); });
+  if (auto listening = http.listen_tcp(address, port); !listening) {
+    write(stderr, "rbk: error: --listen: " + listening.error() + "\n");
+    return kExitUsage;
+  }
+  const std::string socket = serve_socket(config);
+  if (auto listening = http.listen_unix(socket); !listening) {
+    write(stderr, "rbk: error: " + listening.error() + "\n");
+    return kExitUsage;
+  }
+  http.start();
+  log_line("listening on http://" +
+           (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" +
+           std::to_string(http.tcp_port()) + " (POST /alertmanager) and " + display_path(socket) +
+           "; " + std::to_string(config.routes.size()) + " route" +
+           (config.routes.size() == 1 ? "" : "s") + ", records in " +
+           display_path(config.records_dir));
+
+  int sig = 0;
+  while (sigwait(&stops, &sig) != 0) {
+  }
+  log_line(std::string("stopping (") + strsignal(sig) + "): no new alerts; " +
+           std::to_string(launcher.running()) + " run(s) going get " +
+           std::to_string(config.policy.grace.count() / 1000) + "s to finish");
+  http.stop();
+  launcher.finish(config.policy.grace);
+  launcher.stop();
+  log_line("stopped");
+  return kExitOk;
+}
+
+}  // namespace rbk::cli

@@ -1,0 +1,21 @@
+// Where `rbk serve` keeps its private files: beside the records directory
+// (`.rbk/serve` in a project), a 0700 directory holding the Unix socket
+// that `rbk approve`, `rbk deny` and `rbk runs` use, each run's spec and
+// its output log.
+#pragma once
+
+#include <string>
+
+#include "interpreter/base/expected.hpp"
+#include "interpreter/project/config.hpp"
+
+namespace rbk::cli {
+
+/// The server's directory for the project of `config`.
+std::string serve_dir(const Config& config);
+/// The server's Unix socket in it.
+std::string serve_socket(const Config& config);
+/// Makes `dir` (and its parents) and ensures it is 0700 and the user's own.
+Expected<void, std::string> private_dir(const std::string& dir);
+
+}  // namespace rbk::cli

@@ -1,0 +1,467 @@
+// rbk serve's requests, runs and decisions (server.hpp).
+#include "interpreter/serve/server.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "interpreter/base/enum_names.hpp"
+#include "interpreter/record/history.hpp"
+#include "interpreter/record/notes.hpp"
+#include "interpreter/record/record.hpp"
+#include "interpreter/runtime/clock.hpp"
+#include "interpreter/serve/alert.hpp"
+
+namespace rbk {
+
+namespace {
+
+using nlohmann::json;
+
+HttpResponse reply(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  if (!r.body.empty() && r.body.back() != '\n') r.body += '\n';
+  return r;
+}
+
+/// Equal without saying where they differ: a token is compared in time
+/// that depends only on its length.
+bool same_secret(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+/// The login name of `uid`, or "uid N".
+std::string user_name(uint32_t uid) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) return found->pw_name;
+  return "uid " + std::to_string(uid);
+}
+
+const char* state_name(ServedState s) {
+  switch (s) {
+    case ServedState::Running:
+      return "running";
+    case ServedState::Parked:
+      return "parked";
+    case ServedState::Over:
+      return "over";
+  }
+  return "over";
+}
+
+/// The value a route's `target` takes for an alert (default: its fingerprint).
+std::string target_of(const Route& route, const Alert& alert) {
+  if (!route.target) return alert.fingerprint;
+  Route one;
+  one.params["target"] = *route.target;
+  auto v = route_params(one, alert.labels, alert.annotations);
+  return v ? v->at("target") : alert.fingerprint;
+}
+
+/// The run's record, read: the alert that started it, how it last stopped.
+struct RecordView {
+  std::optional<ev::AlertStart> alert;
+  std::optional<ev::Parked> parked;  // the last one
+  std::string outcome;               // the last run_end's, "" when none
+  std::string runbook;
+  std::string time;  // of the last event
+};
+
+RecordView view_of(const std::string& dir) {
+  RecordView v;
+  std::vector<std::string> problems;
+  for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
+    v.time = e.time;
+    if (const auto* s = e.as<ev::RunStart>()) v.runbook = s->runbook;
+    if (const auto* a = e.as<ev::AlertStart>()) v.alert = *a;
+    if (const auto* p = e.as<ev::Parked>()) v.parked = *p;
+    if (const auto* end = e.as<ev::RunEnd>()) v.outcome = std::string(outcome_name(end->outcome));
+    if (e.as<ev::Resume>()) v.outcome.clear();  // going again
+  }
+  return v;
+}
+
+std::string params_text(const std::map<std::string, std::string>& params) {
+  std::string out;
+  for (const auto& [k, v] : params) out += (out.empty() ? "" : " ") + k + "=" + v;
+  return out;
+}
+
+}  // namespace
+
+AlertServer::AlertServer(ServerSetup setup, RunLauncher& launcher)
+    : setup_(std::move(setup)), launcher_(launcher) {
+  if (!setup_.now)
+    setup_.now = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch());
+    };
+}
+
+const Route* AlertServer::route_named(const std::string& name) const {
+  for (const auto& r : setup_.routes)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+void AlertServer::recover() {
+  std::lock_guard lock(mu_);
+  for (const RunSummary& s : list_runs(setup_.records_dir)) {
+    RecordView v = view_of(s.dir);
+    if (!v.alert) continue;  // not a run of rbk serve
+    ServedRun run{.run_id = s.run_id,
+                  .route = v.alert->route,
+                  .alert_key = v.alert->fingerprint + "@" + v.alert->starts_at,
+                  .runbook = v.runbook,
+                  .target = v.alert->fingerprint,
+                  .since = v.time};
+    if (s.outcome == "parked" && v.parked) {
+      run.state = ServedState::Parked;
+      run.parked_step = v.parked->step;
+      run.plan_hash = v.parked->plan_hash;
+      intake_.started(run.alert_key, run.run_id);
+      log("run " + run.run_id + " waits at step " + run.parked_step + " (from its record)");
+    } else if (s.live) {
+      // Another process writes it (a run this server did not start, or one
+      // left by a server that died): its alert joins it, nothing starts twice.
+      intake_.started(run.alert_key, run.run_id);
+    } else {
+      run.state = ServedState::Over;
+      run.outcome = s.outcome;
+      intake_.started(run.alert_key, run.run_id);  // its episode's re-sends join it
+    }
+    runs_[run.run_id] = std::move(run);
+  }
+}
+
+HttpResponse AlertServer::handle(const HttpRequest& r) {
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  if (r.method == "GET" && path == "/healthz") return reply(200, "ok");
+  if (r.method == "GET" && path == "/metrics") {
+    HttpResponse m = on_metrics();
+    m.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return m;
+  }
+  // Everything else needs the token over TCP; the Unix socket is the
+  // owner's alone (0600 in a 0700 directory).
+  if (!r.peer_uid && !setup_.token.empty()) {
+    auto auth = r.headers.find("authorization");
+    if (auth == r.headers.end() || !same_secret(auth->second, "Bearer " + setup_.token)) {
+      std::lock_guard lock(mu_);
+      ++counters_["unauthorized"];
+      HttpResponse denied = reply(401, "a bearer token is required");
+      denied.headers["WWW-Authenticate"] = "Bearer";
+      return denied;
+    }
+  }
+  if (r.method == "POST" && path == "/alertmanager") return on_alerts(r);
+  if (r.method == "POST" && path == "/approve") return on_decision(r, GateDecision::Kind::Approve);
+  if (r.method == "POST" && path == "/deny") return on_decision(r, GateDecision::Kind::Deny);
+  if (r.method == "GET" && path == "/runs") return on_runs();
+  return reply(404, "no such endpoint: " + r.method + " " + path);
+}
+
+HttpResponse AlertServer::on_alerts(const HttpRequest& r) {
+  auto n = parse_alert_notification(r.body);
+  std::lock_guard lock(mu_);
+  if (!n) {
+    ++counters_["malformed"];
+    log("refused a notification from " + r.peer + ": " + n.error());
+    return reply(400, n.error());
+  }
+  std::string answer;
+  for (const IntakeAction& a : intake_.receive(*n, setup_.routes, setup_.check)) {
+    const Alert& alert = *a.alert;
+    const std::string name = alert.labels.count("alertname") ? alert.labels.at("alertname") : "";
+    const std::string what = "alert " + name + " (" + alert.fingerprint + ")";
+    std::string line;
+    switch (a.kind) {
+      case IntakeAction::Kind::Start: {
+        ServeRunSpec spec;
+        spec.run_id = new_run_id();
+        spec.runbook = a.route->runbook;
+        for (const auto& [k, v] : a.params) spec.params.push_back(k + "=" + v);
+        ev::AlertStart start{.route = a.route->name,
+                             .fingerprint = alert.fingerprint,
+                             .status = alert.status,
+                             .starts_at = alert.starts_at,
+                             .generator_url = alert.generator_url};
+        for (const auto& [k, v] : alert.labels) start.labels[k] = ev::Text(v);
+        for (const auto& [k, v] : alert.annotations) start.annotations[k] = ev::Text(v);
+        spec.alert = std::move(start);
+        if (auto launched = launcher_.launch(spec); !launched) {
+          ++counters_["failed_to_start"];
+          line = what + ": cannot start " + a.route->runbook + ": " + launched.error();
+          break;
+        }
+        intake_.started(alert.key(), spec.run_id);
+        runs_[spec.run_id] = ServedRun{.run_id = spec.run_id,
+                                       .route = a.route->name,
+                                       .alert_key = alert.key(),
+                                       .runbook = a.route->runbook,
+                                       .target = target_of(*a.route, alert),
+                                       .since = SystemClock().wall_time()};
+        ++counters_["started"];
+        line = what + ": route " + a.route->name + " started run " + spec.run_id + " of " +
+               a.route->runbook + (a.params.empty() ? "" : " (" + params_text(a.params) + ")");
+        break;
+      }
+      case IntakeAction::Kind::Join:
+      case IntakeAction::Kind::Resolve: {
+        auto it = runs_.find(a.run_id);
+        const bool resolved = a.kind == IntakeAction::Kind::Resolve;
+        std::string did = resolved ? "recorded the resolution" : "joined the run (a re-send)";
+        if (resolved && it != runs_.end()) {
+          it->second.resolved = true;
+          if (it->second.state == ServedState::Parked) {
+            did = "ended the run parked at step " + it->second.parked_step;
+          } else if (it->second.state == ServedState::Running) {
+            did = "recorded the resolution; the run ends at its next gate";
+          }
+        }
+        ev::AlertUpdate u{.fingerprint = alert.fingerprint, .status = alert.status, .message = did};
+        if (resolved) u.ends_at = alert.ends_at;
+        if (auto written = append_event(setup_.records_dir + "/" + a.run_id, u); !written)
+          log("cannot record the " + what + " in run " + a.run_id + ": " + written.error());
+        if (resolved && it != runs_.end() && it->second.state == ServedState::Parked) {
+          resume(it->second, GateDecision{.kind = GateDecision::Kind::AlertResolved,
+                                          .by = "rbk serve",
+                                          .from = "alertmanager",
+                                          .via = ev::Via::Auto});
+        }
+        ++counters_[resolved ? "resolved" : "joined"];
+        line = what + ": run " + a.run_id + ": " + did;
+        break;
+      }
+      case IntakeAction::Kind::Unrouted:
+        ++counters_["unrouted"];
+        line = what + ": " + a.reason + "; nothing runs";
+        break;
+      case IntakeAction::Kind::Refused:
+        ++counters_["refused"];
+        line = what + ": route " + a.route->name + " refused it: " + a.reason + "; nothing runs";
+        break;
+      case IntakeAction::Kind::Ignored:
+        line = what + ": " + a.reason;
+        break;
+    }
+    log(line);
+    answer += line + "\n";
+  }
+  // 200 whatever rbk did with each alert: Alertmanager re-sends a
+  // notification answered 4xx at every group_interval, forever.
+  return reply(200, answer.empty() ? "no alerts" : answer);
+}
+
+HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind kind) {
+  json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body["run_id"].is_string() || !body["step"].is_string() ||
+      !body["plan_hash"].is_string())
+    return reply(400, "expected a JSON object with run_id, step and plan_hash");
+  GateDecision d;
+  d.kind = kind;
+  if (r.peer_uid) {
+    // Who it is comes from the kernel (SO_PEERCRED), not from the request.
+    d.by = user_name(*r.peer_uid);
+    d.from = "unix socket, uid " + std::to_string(*r.peer_uid);
+    d.via = ev::Via::Socket;
+  } else {
+    if (!body["by"].is_string() || body["by"].get<std::string>().empty())
+      return reply(400, "an approval over HTTP names who gives it (by)");
+    d.by = body["by"].get<std::string>();
+    d.from = "http " + r.peer;
+    d.via = ev::Via::Http;
+  }
+  d.plan_hash = body["plan_hash"].get<std::string>();
+  if (body["typed"].is_string()) d.typed = body["typed"].get<std::string>();
+  const std::string run_id = body["run_id"];
+  const std::string step = body["step"];
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return reply(404, "run " + run_id + " is not one of this server's");
+  ServedRun& run = it->second;
+  if (run.state != ServedState::Parked)
+    return reply(
+        409, "run " + run_id + " is not waiting at a gate (it is " + state_name(run.state) + ")");
+  if (run.parked_step != step)
+    return reply(409, "run " + run_id + " waits at step " + run.parked_step + ", not " + step);
+  if (kind == GateDecision::Kind::Approve && d.plan_hash != run.plan_hash) {
+    const std::string why = "the plan changed since it was shown (approved " +
+                            d.plan_hash.substr(0, 12) + "…, now " + run.plan_hash.substr(0, 12) +
+                            "…)";
+    (void)append_event(setup_.records_dir + "/" + run_id,
+                       ev::ApprovalVoid{.step = step, .by = d.by, .reason = why});
+    return reply(409, "approval void: " + why + "; look at the plan again");
+  }
+  const std::string who = d.by;
+  if (!resume(run, std::move(d))) return reply(500, "cannot resume run " + run_id);
+  ++counters_[kind == GateDecision::Kind::Approve ? "approvals" : "denials"];
+  const std::string did = kind == GateDecision::Kind::Approve ? "approved" : "denied";
+  log("run " + run_id + ": step " + step + " " + did + " by " + who);
+  return reply(200, "step " + step + " of run " + run_id + " " + did + "; the run goes on");
+}
+
+bool AlertServer::resume(ServedRun& run, GateDecision d) {
+  ServeRunSpec spec;
+  spec.resume = true;
+  spec.run_id = run.run_id;
+  spec.decision = std::make_pair(run.parked_step, std::move(d));
+  if (auto launched = launcher_.launch(spec); !launched) {
+    log("cannot resume run " + run.run_id + ": " + launched.error());
+    return false;
+  }
+  run.state = ServedState::Running;
+  run.since = SystemClock().wall_time();
+  return true;
+}
+
+void AlertServer::run_exited(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return;
+  ServedRun& run = it->second;
+  RecordView v = view_of(setup_.records_dir + "/" + run_id);
+  run.since = v.time;
+  if (v.outcome == "parked" && v.parked) {
+    run.state = ServedState::Parked;
+    run.parked_step = v.parked->step;
+    run.plan_hash = v.parked->plan_hash;
+    on_parked(run);
+    return;
+  }
+  run.state = ServedState::Over;
+  run.outcome = v.outcome.empty() ? "unfinished" : v.outcome;
+  ++counters_["outcome " + run.outcome];
+  // The alert keeps its run when the run is over: a re-send of the same
+  // episode joins it (no second run while it fires) and its resolution is
+  // recorded in it. A new episode (another startsAt) starts a new run.
+  if (v.outcome.empty())
+    log("run " + run_id + " ended without a run_end: rbk resume " + run_id + " continues it");
+  if (run.auto_approved) {
+    const Route* route = route_named(run.route);
+    const bool failed = run.outcome != "resolved" && run.outcome != "alert_resolved";
+    if (route) limits_.ended(*route, failed, setup_.now());
+  }
+  log("run " + run_id + " ended: " + run.outcome);
+}
+
+void AlertServer::on_parked(ServedRun& run) {
+  if (run.resolved) {
+    resume(run, GateDecision{.kind = GateDecision::Kind::AlertResolved,
+                             .by = "rbk serve",
+                             .from = "alertmanager",
+                             .via = ev::Via::Auto});
+    return;
+  }
+  const Route* route = route_named(run.route);
+  const bool automatic = route && std::find(route->auto_approve.begin(), route->auto_approve.end(),
+                                            run.parked_step) != route->auto_approve.end();
+  if (automatic) {
+    const auto now = setup_.now();
+    LimitVerdict verdict = limits_.check(*route, run.target, now);
+    if (verdict.allowed) {
+      if (!run.auto_approved) limits_.approved(*route, run.target, now);
+      run.auto_approved = true;
+      ++counters_["auto_approvals"];
+      log("run " + run.run_id + ": step " + run.parked_step + " approved inside route " +
+          route->name + "'s limits");
+      resume(run, GateDecision{.kind = GateDecision::Kind::Approve,
+                               .by = "rbk serve",
+                               .from = "route " + route->name,
+                               .via = ev::Via::Auto,
+                               .plan_hash = run.plan_hash});
+      return;
+    }
+    ++counters_["limits_hit"];
+    const std::string why = "not approved automatically: limit " + verdict.limit + " reached (" +
+                            std::to_string(verdict.count) + " of " + std::to_string(verdict.max) +
+                            "); it waits for a person";
+    (void)append_event(setup_.records_dir + "/" + run.run_id,
+                       ev::Warning{.message = why, .step = run.parked_step});
+    log("run " + run.run_id + ": step " + run.parked_step + " " + why);
+  }
+  ++counters_["parked"];
+  log("run " + run.run_id + " waits at step " + run.parked_step + ": rbk approve " + run.run_id +
+      " " + run.parked_step);
+}
+
+std::vector<ServedRun> AlertServer::runs() const {
+  std::lock_guard lock(mu_);
+  std::vector<ServedRun> out;
+  for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) out.push_back(it->second);
+  return out;
+}
+
+HttpResponse AlertServer::on_runs() const {
+  json list = json::array();
+  for (const ServedRun& r : runs()) {
+    json j{{"run_id", r.run_id},           {"route", r.route}, {"runbook", r.runbook},
+           {"state", state_name(r.state)}, {"since", r.since}, {"resolved", r.resolved}};
+    if (r.state == ServedState::Parked) {
+      j["step"] = r.parked_step;
+      j["plan_hash"] = r.plan_hash;
+    }
+    if (r.state == ServedState::Over) j["outcome"] = r.outcome;
+    list.push_back(std::move(j));
+  }
+  HttpResponse out = reply(200, list.dump());
+  out.content_type = "application/json";
+  return out;
+}
+
+HttpResponse AlertServer::on_metrics() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, int> states;
+  for (const auto& [id, r] : runs_) ++states[state_name(r.state)];
+  auto count = [&](const std::string& key) {
+    auto it = counters_.find(key);
+    return it == counters_.end() ? 0LL : it->second;
+  };
+  std::string out;
+  out += "# HELP rbk_serve_runs Runs this server knows, by state.\n# TYPE rbk_serve_runs gauge\n";
+  for (const char* s : {"running", "parked", "over"})
+    out += std::string("rbk_serve_runs{state=\"") + s + "\"} " + std::to_string(states[s]) + "\n";
+  out +=
+      "# HELP rbk_serve_alerts_total Alerts received, by what became of them.\n"
+      "# TYPE rbk_serve_alerts_total counter\n";
+  for (const char* k : {"started", "joined", "resolved", "unrouted", "refused", "failed_to_start"})
+    out += std::string("rbk_serve_alerts_total{result=\"") + k + "\"} " + std::to_string(count(k)) +
+           "\n";
+  out +=
+      "# HELP rbk_serve_requests_refused_total Requests refused before any alert was read.\n"
+      "# TYPE rbk_serve_requests_refused_total counter\n";
+  for (const char* k : {"malformed", "unauthorized"})
+    out += std::string("rbk_serve_requests_refused_total{reason=\"") + k + "\"} " +
+           std::to_string(count(k)) + "\n";
+  out +=
+      "# HELP rbk_serve_runs_ended_total Runs over, by outcome.\n"
+      "# TYPE rbk_serve_runs_ended_total counter\n";
+  for (const auto& [k, v] : counters_)
+    if (k.rfind("outcome ", 0) == 0)
+      out +=
+          "rbk_serve_runs_ended_total{outcome=\"" + k.substr(8) + "\"} " + std::to_string(v) + "\n";
+  out +=
+      "# HELP rbk_serve_gates_total Gate decisions, by who made them.\n"
+      "# TYPE rbk_serve_gates_total counter\n";
+  for (const char* k : {"approvals", "denials", "auto_approvals", "limits_hit", "parked"})
+    out += std::string("rbk_serve_gates_total{decision=\"") + k + "\"} " +
+           std::to_string(count(k)) + "\n";
+  out +=
+      "# HELP rbk_serve_breaker_open Whether a route's circuit breaker is open.\n"
+      "# TYPE rbk_serve_breaker_open gauge\n";
+  for (const Route& r : setup_.routes)
+    out += "rbk_serve_breaker_open{route=\"" + r.name + "\"} " +
+           (limits_.breaker_open(r.name) ? "1" : "0") + "\n";
+  return reply(200, out);
+}
+
+}  // namespace rbk

@@ -1,0 +1,267 @@
+// rbk serve's decisions (serve/server.hpp) with a launcher that starts no
+// process and records written by the test: duplicates join one run, a
+// parked run waits for an approval of its plan (another plan is refused and
+// recorded), a resolution ends a parked run, automatic approvals stop at
+// the route's limits and the breaker, bad and unauthorized requests start
+// nothing, and a restarted server finds its parked runs in their records.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "interpreter/record/record.hpp"
+#include "interpreter/serve/server.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using rbk::HttpRequest;
+
+namespace {
+
+class FakeLauncher final : public rbk::RunLauncher {
+ public:
+  rbk::Expected<void, std::string> launch(const rbk::ServeRunSpec& spec) override {
+    specs.push_back(spec);
+    return {};
+  }
+  std::vector<rbk::ServeRunSpec> specs;
+};
+
+struct Server {
+  rbk::test::TempDir tmp;
+  FakeLauncher launcher;
+  std::chrono::milliseconds clock{1'000'000};
+  std::vector<std::string> logged;
+  std::unique_ptr<rbk::AlertServer> server;
+
+  explicit Server(std::vector<rbk::Route> routes = {route()}) {
+    tmp.synthetic_records = true;
+    start(std::move(routes));
+  }
+  void start(std::vector<rbk::Route> routes) {
+    rbk::ServerSetup setup;
+    setup.routes = std::move(routes);
+    setup.records_dir = tmp.path.string();
+    setup.token = "a-token-of-twenty-chars";
+    setup.check =
+        [](const rbk::Route&,
+           const std::map<std::string, std::string>& v) -> rbk::Expected<void, std::string> {
+      if (v.count("port") && v.at("port").find_first_not_of("0123456789") != std::string::npos)
+        return rbk::fail("parameter port: '" + v.at("port") + "' is not an int");
+      return {};
+    };
+    setup.now = [this] { return clock; };
+    setup.log = [this](const std::string& line) { logged.push_back(line); };
+    server = std::make_unique<rbk::AlertServer>(setup, launcher);
+    server->recover();
+  }
+  static rbk::Route route() {
+    rbk::Route r;
+    r.name = "redis";
+    r.runbook = "redis-down";
+    r.match.push_back(*rbk::parse_matcher("alertname=\"RedisDown\""));
+    rbk::ParamSource port;
+    port.kind = rbk::ParamSource::Kind::Label;
+    port.value = "port";
+    r.params["port"] = port;
+    return r;
+  }
+  rbk::HttpResponse post(const std::string& path, const std::string& body, bool socket = false) {
+    HttpRequest r{.method = "POST",
+                  .target = path,
+                  .headers = {{"authorization", "Bearer a-token-of-twenty-chars"}},
+                  .body = body,
+                  .peer = "127.0.0.1:5000"};
+    if (socket) {
+      r.headers.clear();
+      r.peer_uid = ::getuid();
+    }
+    return server->handle(r);
+  }
+  // Writes the record of a run that parked at `step` with `hash`, as the run would.
+  void park(const std::string& run_id, const std::string& step, const std::string& hash) {
+    const std::string dir = (tmp.path / run_id).string();
+    fs::create_directories(dir);
+    std::string lines;
+    auto add = [&](rbk::ev::Body b) {
+      rbk::Event e{.body = std::move(b), .elapsed_ms = 1, .time = "2026-12-06T10:00:00.000Z"};
+      lines += rbk::event_line(e);
+    };
+    rbk::ev::RunStart start;
+    start.run_id = run_id;
+    start.runbook = "redis-down";
+    add(start);
+    rbk::ev::AlertStart alert{.route = "redis",
+                              .fingerprint = "f1",
+                              .status = "firing",
+                              .starts_at = "2026-12-06T10:00:00Z"};
+    add(alert);
+    add(rbk::ev::Parked{.step = step, .plan_hash = hash});
+    add(rbk::ev::RunEnd{{.outcome = rbk::Outcome::Parked, .exit_code = 4}});
+    rbk::test::write_file(dir + "/events.jsonl", lines);
+  }
+  std::string events(const std::string& run_id) const {
+    return rbk::test::read_file((tmp.path / run_id / "events.jsonl").string());
+  }
+};
+
+std::string notification(const std::string& status, const std::string& port = "6379",
+                         const std::string& alertname = "RedisDown") {
+  nlohmann::json alert{
+      {"status", status},
+      {"labels", {{"alertname", alertname}, {"port", port}}},
+      {"annotations", nlohmann::json::object()},
+      {"startsAt", "2026-12-06T10:00:00Z"},
+      {"endsAt", status == "firing" ? "0001-01-01T00:00:00Z" : "2026-12-06T10:05:00Z"},
+      {"generatorURL", ""},
+      {"fingerprint", "f1"}};
+  nlohmann::json n{{"version", "4"},
+                   {"status", status},
+                   {"receiver", "rbk"},
+                   {"groupKey", "{}"},
+                   {"truncatedAlerts", 0},
+                   {"groupLabels", nlohmann::json::object()},
+                   {"commonLabels", nlohmann::json::object()},
+                   {"commonAnnotations", nlohmann::json::object()},
+                   {"externalURL", "http://am"},
+                   {"alerts", {alert}}};
+  return n.dump();
+}
+
+}  // namespace
+
+TEST_CASE("an alert starts one run, and its re-sends join it", "[serve]") {
+  Server s;
+  auto r = s.post("/alertmanager", notification("firing"));
+  CHECK(r.status == 200);
+  REQUIRE(s.launcher.specs.size() == 1);
+  const rbk::ServeRunSpec& spec = s.launcher.specs[0];
+  CHECK_FALSE(spec.resume);
+  CHECK(spec.runbook == "redis-down");
+  CHECK(spec.params == std::vector<std::string>{"port=6379"});
+  REQUIRE(spec.alert);
+  CHECK(spec.alert->fingerprint == "f1");
+  s.park(spec.run_id, "start", std::string(64, 'a'));
+  for (int i = 0; i < 3; ++i) CHECK(s.post("/alertmanager", notification("firing")).status == 200);
+  CHECK(s.launcher.specs.size() == 1);
+  CHECK_THAT(s.events(spec.run_id), Catch::Contains("joined the run"));
+}
+
+TEST_CASE("a parked run goes on only with an approval of the plan it shows", "[serve]") {
+  Server s;
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  const std::string hash(64, 'a');
+  s.park(id, "start", hash);
+  s.server->run_exited(id);
+  REQUIRE(s.server->runs().at(0).state == rbk::ServedState::Parked);
+  // Over TCP an approval names who gives it.
+  auto r = s.post("/approve",
+                  nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump());
+  CHECK(r.status == 400);
+  r = s.post("/approve",
+             nlohmann::json{{"run_id", id}, {"step", "nope"}, {"plan_hash", hash}}.dump(), true);
+  CHECK(r.status == 409);
+  r = s.post(
+      "/approve",
+      nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", std::string(64, 'b')}}.dump(),
+      true);
+  CHECK(r.status == 409);
+  CHECK_THAT(r.body, Catch::Contains("approval void"));
+  CHECK_THAT(s.events(id), Catch::Contains("\"type\":\"approval_void\""));
+  CHECK(s.launcher.specs.size() == 1);
+  r = s.post("/approve",
+             nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump(), true);
+  CHECK(r.status == 200);
+  REQUIRE(s.launcher.specs.size() == 2);
+  const rbk::ServeRunSpec& resumed = s.launcher.specs[1];
+  CHECK(resumed.resume);
+  REQUIRE(resumed.decision);
+  CHECK(resumed.decision->first == "start");
+  CHECK(resumed.decision->second.plan_hash == hash);
+  CHECK(resumed.decision->second.via == rbk::ev::Via::Socket);
+  CHECK(resumed.decision->second.from == "unix socket, uid " + std::to_string(::getuid()));
+  // Not parked any more: a second approval is refused.
+  CHECK(s.post("/approve",
+               nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump(), true)
+            .status == 409);
+}
+
+TEST_CASE("a resolution ends a parked run, and reaches a running one at its next gate", "[serve]") {
+  Server s;
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  s.park(id, "start", std::string(64, 'a'));
+  // Still running when the alert resolves: recorded, and when it parks it ends.
+  CHECK(s.post("/alertmanager", notification("resolved")).status == 200);
+  CHECK_THAT(s.events(id), Catch::Contains("\"status\":\"resolved\""));
+  CHECK(s.launcher.specs.size() == 1);
+  s.server->run_exited(id);
+  REQUIRE(s.launcher.specs.size() == 2);
+  REQUIRE(s.launcher.specs[1].decision);
+  CHECK(s.launcher.specs[1].decision->second.kind == rbk::GateDecision::Kind::AlertResolved);
+}
+
+TEST_CASE("automatic approval stops at the route's limit, and the run waits for a person",
+          "[serve]") {
+  rbk::Route r = Server::route();
+  r.auto_approve = {"start"};
+  r.limits.per_runbook = rbk::WindowLimit{.max = 1, .per = std::chrono::hours(1)};
+  Server s({r});
+  for (const std::string port : {"1", "2"}) {
+    nlohmann::json n = nlohmann::json::parse(notification("firing", port));
+    n["alerts"][0]["fingerprint"] = "f" + port;
+    s.post("/alertmanager", n.dump());
+    const std::string id = s.launcher.specs.back().run_id;
+    s.park(id, "start", std::string(64, 'a'));
+    s.server->run_exited(id);
+  }
+  // Four launches would mean both were approved: one start each, one resume.
+  REQUIRE(s.launcher.specs.size() == 3);
+  CHECK(s.launcher.specs[1].decision->second.via == rbk::ev::Via::Auto);
+  CHECK(s.launcher.specs[1].decision->second.from == "route redis");
+  const std::string second = s.launcher.specs[2].run_id;
+  CHECK_THAT(s.events(second), Catch::Contains("limit per_runbook reached (1 of 1)"));
+  auto runs = s.server->runs();
+  CHECK(std::count_if(runs.begin(), runs.end(), [](const rbk::ServedRun& x) {
+          return x.state == rbk::ServedState::Parked;
+        }) == 1);
+}
+
+TEST_CASE("bad, unrouted, refused and unauthorized requests start nothing", "[serve]") {
+  Server s;
+  CHECK(s.post("/alertmanager", "{\"version\": \"4\", \"alerts\": [").status == 400);
+  CHECK(s.post("/alertmanager", notification("firing", "6379", "DiskFull")).status == 200);
+  CHECK(s.post("/alertmanager", notification("firing", "1; touch /tmp/pwned")).status == 200);
+  HttpRequest r{.method = "POST", .target = "/alertmanager", .body = notification("firing")};
+  CHECK(s.server->handle(r).status == 401);
+  r.headers["authorization"] = "Bearer a-token-of-twenty-charX";
+  CHECK(s.server->handle(r).status == 401);
+  CHECK(s.launcher.specs.empty());
+  HttpRequest metrics{.method = "GET", .target = "/metrics"};
+  const std::string m = s.server->handle(metrics).body;
+  CHECK_THAT(m, Catch::Contains("rbk_serve_alerts_total{result=\"unrouted\"} 1"));
+  CHECK_THAT(m, Catch::Contains("rbk_serve_alerts_total{result=\"refused\"} 1"));
+  CHECK_THAT(m, Catch::Contains("rbk_serve_requests_refused_total{reason=\"unauthorized\"} 2"));
+  CHECK_THAT(m, Catch::Contains("rbk_serve_requests_refused_total{reason=\"malformed\"} 1"));
+}
+
+TEST_CASE("a restarted server finds its parked runs in their records", "[serve]") {
+  Server s;
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  const std::string hash(64, 'c');
+  s.park(id, "start", hash);
+  s.start({Server::route()});  // a new server on the same records
+  auto runs = s.server->runs();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].state == rbk::ServedState::Parked);
+  CHECK(runs[0].parked_step == "start");
+  // Its alert joins it, no second run starts.
+  s.post("/alertmanager", notification("firing"));
+  CHECK(s.launcher.specs.size() == 1);
+  CHECK(s.post("/approve",
+               nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump(), true)
+            .status == 200);
+  CHECK(s.launcher.specs.size() == 2);
+}
