@@ -14,6 +14,7 @@
 #include "cli/serve_paths.hpp"
 #include "cli/terminal.hpp"
 #include "cli/tty_operator.hpp"
+#include "interpreter/project/catalog.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/serve/http.hpp"
 
