@@ -134,6 +134,17 @@ int run_runs(const RunsOptions& opts) {
   auto project = open_workspace();
   if (!project) return kExitUsage;
   const std::string socket = serve_socket(project->config());
+  if (!opts.reset_breaker.empty()) {
+    auto reset = http_request_unix(socket, "POST", "/breaker/reset",
+                                   json{{"route", opts.reset_breaker}}.dump(), kServerDeadline);
+    if (!reset) {
+      unreachable(socket, reset.error());
+      return kExitUsage;
+    }
+    write(reset->status == 200 ? stdout : stderr,
+          std::string(reset->status == 200 ? "rbk: " : "rbk: error: ") + reset->body);
+    return reset->status == 200 ? kExitOk : kExitUsage;
+  }
   auto answer = http_request_unix(socket, "GET", "/runs", "", kServerDeadline);
   if (!answer) {
     unreachable(socket, answer.error());
@@ -156,6 +167,14 @@ int run_runs(const RunsOptions& opts) {
       where = "waiting at gate " + r.value("step", "") + " since " + r.value("since", "");
     else if (where == "over")
       where = r.value("outcome", "");
+    else if (where == "running") {
+      static const std::map<std::string, std::string> doing = {
+          {"alert", "checking the alert"}, {"diagnose", "diagnosing"}, {"causes", "diagnosing"},
+          {"remediate", "remediating"},    {"verify", "verifying"},    {"rollback", "rolling back"},
+          {"undo", "rolling back"},        {"finally", "cleaning up"}};
+      auto it = doing.find(r.value("section", ""));
+      where = it == doing.end() ? "running" : it->second;
+    }
     write(stdout, r.value("run_id", "") + "  " + r.value("runbook", "") + "  (route " +
                       r.value("route", "") + ")  " + where + "\n");
   }

@@ -327,9 +327,14 @@ int run_run(const RunOptions& opts) {
   ctx.yes = opts.yes;
   ctx.approve.insert(opts.approve.begin(), opts.approve.end());
   ctx.answers = answers;
+  if (resume && resume->shadow) {
+    ctx.shadow = true;
+    ctx.park_at_gates = true;  // as it started: nobody answers its gates here
+  }
   if (opts.serve) {
     ctx.park_at_gates = true;
     ctx.alert = opts.serve->alert;
+    ctx.shadow = ctx.shadow || opts.serve->shadow;
     if (opts.serve->decision) ctx.decisions.insert(*opts.serve->decision);
   }
   // Steps `on` targets: the OpenSSH client, one connection per host, closed

@@ -69,33 +69,63 @@ class ProcessLauncher final : public RunLauncher {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    std::string self = "/proc/self/exe";
+    std::string cmd = "__serve-run";
+    std::vector<char*> argv = {self.data(), cmd.data(), const_cast<char*>(spec_file.c_str()),
+                               nullptr};
+    const int err = spawn(self, &fa, argv, environ, spec.run_id);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err != 0) return fail("cannot start rbk: " + std::string(std::strerror(err)));
+    cv_.notify_all();
+    return {};
+  }
+
+  /// Runs `script` with /bin/sh and `env` added (rbk.yaml's notify or page
+  /// command), not waiting for it; the reaper collects it.
+  Expected<void, std::string> spawn_command(const std::string& script,
+                                            const std::map<std::string, std::string>& env) {
+    std::vector<std::string> vars;
+    for (char** e = environ; *e; ++e) {
+      const std::string var = *e;
+      if (!env.count(var.substr(0, var.find('=')))) vars.push_back(var);
+    }
+    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    std::string sh = "/bin/sh", dash_c = "-c", text = script;
+    std::vector<char*> argv = {sh.data(), dash_c.data(), text.data(), nullptr};
+    // Not a run: nothing to report when it ends.
+    const int err = spawn(sh, nullptr, argv, envp.data(), "");
+    if (err != 0) return fail("cannot start /bin/sh: " + std::string(std::strerror(err)));
+    cv_.notify_all();
+    return {};
+  }
+
+  /// Starts `path` with `argv` in a session of its own, registered as a
+  /// child (`run_id`, empty for a notification); an errno on failure.
+  int spawn(const std::string& path, const posix_spawn_file_actions_t* fa, std::vector<char*>& argv,
+            char* const* envp, const std::string& run_id) {
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     // Its own session: no terminal, and a signal to the server's group
     // reaches the server only (which decides what runs see). The signals the
-    // server blocks are unblocked and at their defaults in the run.
+    // server blocks are unblocked and at their defaults in the child.
     sigset_t none, stops = stop_signals();
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &stops);
     posix_spawnattr_setflags(&attr,
                              POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::string self = "/proc/self/exe";
-    std::string cmd = "__serve-run";
-    std::vector<char*> argv = {self.data(), cmd.data(), const_cast<char*>(spec_file.c_str()),
-                               nullptr};
     pid_t pid = 0;
     int err = 0;
     {
       std::lock_guard lock(mu_);
-      err = posix_spawn(&pid, self.c_str(), &fa, &attr, argv.data(), environ);
-      if (err == 0) children_[pid] = spec.run_id;
+      err = posix_spawn(&pid, path.c_str(), fa, &attr, argv.data(), envp);
+      if (err == 0) children_[pid] = run_id;
     }
-    posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    if (err != 0) return fail("cannot start rbk: " + std::string(std::strerror(err)));
-    cv_.notify_all();
-    return {};
+    return err;
   }
 
   /// Reaps runs as they end, until stop().
@@ -121,7 +151,7 @@ class ProcessLauncher final : public RunLauncher {
           run_id = it->second;
           children_.erase(it);
         }
-        ended_(run_id);
+        if (!run_id.empty()) ended_(run_id);
         cv_.notify_all();
       }
     });
@@ -144,7 +174,7 @@ class ProcessLauncher final : public RunLauncher {
     cv_.notify_all();
     if (reaper_.joinable()) reaper_.join();
   }
-  /// The runs going now.
+  /// The runs (and notifications) going now.
   size_t running() const {
     std::lock_guard lock(mu_);
     return children_.size();
@@ -174,6 +204,52 @@ bool split_listen(const std::string& text, std::string& address, uint16_t& port)
   if (p > 65535) return false;
   port = static_cast<uint16_t>(p);
   return !address.empty();
+}
+
+/// Who last changed `file` in git ("NAME <EMAIL>"), or "" when git cannot
+/// say (no git, not in a repository, not tracked): read-only, bounded output.
+std::string last_git_author(const std::string& file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path = fs::absolute(file, ec);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return "";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::string git = "git", dash_c = "-C", dir = path.parent_path().string(), log = "log",
+              one = "-1", format = "--format=%an <%ae>", dashes = "--", name = path.string();
+  std::vector<char*> argv = {git.data(),    dash_c.data(), dir.data(),  log.data(), one.data(),
+                             format.data(), dashes.data(), name.data(), nullptr};
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = 0;
+  const int err = posix_spawnp(&pid, "git", &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(out[1]);
+  std::string text;
+  if (err == 0) {
+    char buf[512];
+    ssize_t n;
+    while (text.size() < 4096 && (n = ::read(out[0], buf, sizeof buf)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) text.clear();
+  }
+  ::close(out[0]);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
 }
 
 bool loopback(const std::string& address) {
@@ -267,6 +343,37 @@ int run_serve(const ServeOptions& opts) {
   setup.records_dir = config.records_dir;
   setup.token = token;
   setup.log = log_line;
+  // A run waiting at a gate, or a breaker that opened: the owner of the
+  // route's runbook hears it through rbk.yaml's notify or page command.
+  setup.tell = [&](const std::string& route, const std::string& kind, const std::string& message) {
+    std::string owner;
+    const ast::Runbook& rb = *runbooks.at(route)->parsed.document->runbook();
+    for (const auto& item : rb.items)
+      if (const auto* m = std::get_if<ast::Meta>(&item);
+          m && m->kind == ast::MetaKind::Owner && m->word)
+        owner = m->word->name;
+    const std::string& command = kind == "page" ? config.page_command : config.notify_command;
+    if (command.empty() || owner.empty()) {
+      log_line("not told (" +
+               std::string(command.empty() ? "no " + kind + " command in rbk.yaml"
+                                           : "the runbook has no owner") +
+               "): " + message);
+      return;
+    }
+    auto role = config.roles.find(owner);
+    auto sent = launcher.spawn_command(
+        command, {{"RBK_ROLE", owner},
+                  {"RBK_CONTACT", role == config.roles.end() ? "" : role->second.contact},
+                  {"RBK_MESSAGE", message},
+                  {"RBK_KIND", kind},
+                  {"RBK_RUNBOOK", rb.name.name},
+                  {"RBK_ROUTE", route}});
+    log_line(sent ? kind + " sent to " + owner + ": " + message
+                  : "cannot " + kind + " " + owner + ": " + sent.error());
+  };
+  setup.approver_not_previous = config.policy.approver_not_previous;
+  setup.approver_not_author = config.policy.approver_not_author;
+  setup.author_of = [](const std::string& file) { return last_git_author(file); };
   setup.check = [&](const Route& route, const std::map<std::string, std::string>& values) {
     return check_route_params(*runbooks.at(route.name)->parsed.document->runbook(), values,
                               config.targets);

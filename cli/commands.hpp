@@ -175,6 +175,7 @@ int run_approve(const ApproveOptions& opts);
 struct RunsOptions {
   std::string format = "text";  // text | json
   bool all = false;             // --all: runs that are over too
+  std::string reset_breaker;    // --reset-breaker ROUTE: close a route's circuit breaker
 };
 /// `rbk runs`: rbk serve's runs and where each is.
 int run_runs(const RunsOptions& opts);

@@ -245,6 +245,8 @@ void build(CLI::App& app, Options& o) {
       ->check(CLI::IsMember({"text", "json"}))
       ->default_str("text");
   rs->add_flag("--all", o.runs.all, "Also the runs that are over");
+  rs->add_option("--reset-breaker", o.runs.reset_breaker,
+                 "Close ROUTE's circuit breaker: automatic approvals resume");
 
   // Internal, in no group (so in no help, page or completion): the
   // completion scripts' questions, and the build's man pages.

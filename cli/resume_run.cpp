@@ -59,6 +59,8 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
                       problems.front() + ")\n");
     return nullptr;
   }
+  for (const Event& e : events)
+    if (const auto* alert = e.as<ev::AlertStart>(); alert && alert->shadow) in->shadow = true;
   auto state =
       ResumeState::from_record(std::move(events), in->record->dir(), config.policy.capture_limit);
   if (!state) {

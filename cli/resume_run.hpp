@@ -23,6 +23,9 @@ struct ResumeInput {
   std::unique_ptr<ResumeState> state;
   std::string file;                 // the runbook, as run_start names it
   std::vector<std::string> params;  // run_start's parameters, as -p NAME=VALUE
+  /// Started by an alert on a route in shadow mode: resumed, it stays in
+  /// shadow mode (its remediation is only recorded), whoever resumes it.
+  bool shadow = false;
 };
 
 /// Opens the run `opts.run_id` (or the newest one that can be resumed).

@@ -204,3 +204,29 @@ TEST_CASE("a bad spec is refused with its reason, and nothing runs", "[serve]") 
   CHECK_THAT(r.err, Catch::StartsWith("rbk: error: spec.json: malformed"));
   CHECK(p.read("look.count") == "");
 }
+
+TEST_CASE("shadow mode diagnoses for real and only records what remediation would run", "[serve]") {
+  Project p;
+  rbk::ServeRunSpec spec = p.start();
+  spec.shadow = true;
+  spec.alert->shadow = true;
+  auto r = p.serve_run(spec);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(p.read("look.count") == "looked\n");  // diagnosis ran
+  CHECK(p.read("restart.count") == "");       // remediation did not
+  CHECK(p.read("notified.txt") == "");        // nobody was paged
+  auto would = p.of_type("would_run");
+  REQUIRE(would.size() == 1);
+  CHECK(would[0]["step"] == "restart");
+  CHECK(would[0]["destructive"] == true);
+  CHECK(would[0]["commands"][0] == "echo run >> restart.count");
+  CHECK(p.of_type("gate").empty());
+  CHECK(p.of_type("check").empty());  // verification does not run either
+  CHECK(p.of_type("run_end").back()["outcome"] == "shadow");
+  // The report says what would have run.
+  auto report = rbk::test::run_rbk_in(p.dir(), "report " + p.run_id);
+  CHECK(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains("Shadow mode: nothing below ran"));
+  CHECK_THAT(report.out, Catch::Contains("`echo run >> restart.count`"));
+}

@@ -4,6 +4,8 @@
 // recorded), a resolution ends a parked run, automatic approvals stop at
 // the route's limits and the breaker, bad and unauthorized requests start
 // nothing, and a restarted server finds its parked runs in their records.
+#include <pwd.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -90,6 +92,7 @@ struct Server {
     rbk::ev::RunStart start;
     start.run_id = run_id;
     start.runbook = "redis-down";
+    start.file = "runbooks/redis-down.rbk";
     add(start);
     rbk::ev::AlertStart alert{.route = "redis",
                               .fingerprint = "f1",
@@ -264,4 +267,125 @@ TEST_CASE("a restarted server finds its parked runs in their records", "[serve]"
                nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump(), true)
             .status == 200);
   CHECK(s.launcher.specs.size() == 2);
+}
+
+TEST_CASE("on_resolved record, or a gate already passed, keeps a parked run waiting", "[serve]") {
+  rbk::Route r = Server::route();
+  r.end_on_resolved = false;
+  Server s({r});
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  s.park(id, "start", std::string(64, 'a'));
+  s.server->run_exited(id);
+  CHECK(s.post("/alertmanager", notification("resolved")).status == 200);
+  CHECK(s.launcher.specs.size() == 1);  // recorded, not ended
+  CHECK_THAT(s.events(id), Catch::Contains("recorded the resolution"));
+  CHECK(s.server->runs().at(0).state == rbk::ServedState::Parked);
+}
+
+TEST_CASE("failed automatic runs open the breaker once, page the owner, and a person closes it",
+          "[serve]") {
+  rbk::Route r = Server::route();
+  r.auto_approve = {"start"};
+  r.limits.concurrent = 5;
+  r.limits.breaker = rbk::WindowLimit{.max = 2, .per = std::chrono::hours(1)};
+  Server s({r});
+  std::vector<std::string> told;
+  // A fresh server with a `tell` that keeps what it is told.
+  rbk::ServerSetup setup;
+  setup.routes = {r};
+  setup.records_dir = s.tmp.path.string();
+  setup.check = [](const rbk::Route&,
+                   const std::map<std::string, std::string>&) -> rbk::Expected<void, std::string> {
+    return {};
+  };
+  setup.now = [&] { return s.clock; };
+  setup.tell = [&](const std::string& route, const std::string& kind, const std::string& m) {
+    told.push_back(kind + " " + route + ": " + m);
+  };
+  s.server = std::make_unique<rbk::AlertServer>(setup, s.launcher);
+  auto fail_run = [&](const std::string& fp) {
+    nlohmann::json n = nlohmann::json::parse(notification("firing"));
+    n["alerts"][0]["fingerprint"] = fp;
+    s.post("/alertmanager", n.dump());
+    const std::string id = s.launcher.specs.back().run_id;
+    s.park(id, "start", std::string(64, 'a'));
+    s.server->run_exited(id);  // parked: approved automatically, resumed
+    rbk::test::write_file((s.tmp.path / id / "events.jsonl").string(),
+                          s.events(id) +
+                              "{\"t\":2,\"time\":\"2026-12-06T10:00:01.000Z\",\"type\":\"resume\","
+                              "\"by\":\"x\",\"down_ms\":0,\"dropped_bytes\":0,\"runbook_changed\":"
+                              "false}\n{\"t\":3,\"time\":\"2026-12-06T10:00:02.000Z\",\"type\":"
+                              "\"run_end\",\"outcome\":\"failed\",\"exit_code\":1}\n");
+    s.server->run_exited(id);  // ended failed
+    return id;
+  };
+  fail_run("a1");
+  CHECK(told.size() == 0);
+  const std::string second = fail_run("a2");
+  REQUIRE(told.size() == 1);
+  CHECK_THAT(told[0], Catch::StartsWith("page redis: the circuit breaker of route redis opened"));
+  CHECK_THAT(s.events(second), Catch::Contains("circuit breaker of route redis opened"));
+  // Open: the next run waits for a person, and nobody is paged again.
+  const size_t launched = s.launcher.specs.size();
+  nlohmann::json n = nlohmann::json::parse(notification("firing"));
+  n["alerts"][0]["fingerprint"] = "a3";
+  s.post("/alertmanager", n.dump());
+  const std::string third = s.launcher.specs.back().run_id;
+  s.park(third, "start", std::string(64, 'a'));
+  s.server->run_exited(third);
+  CHECK(s.launcher.specs.size() == launched + 1);  // started, not resumed
+  CHECK_THAT(s.events(third), Catch::Contains("limit breaker reached"));
+  CHECK(told.size() == 2);  // the notice that it waits, not a second page
+  CHECK_THAT(told[1], Catch::StartsWith("notify redis: run " + third));
+  auto reset = s.post("/breaker/reset", "{\"route\": \"redis\"}", true);
+  CHECK(reset.status == 200);
+  CHECK_THAT(reset.body, Catch::Contains("automatic approvals resume"));
+  HttpRequest metrics{.method = "GET", .target = "/metrics"};
+  CHECK_THAT(s.server->handle(metrics).body,
+             Catch::Contains("rbk_serve_breaker_open{route=\"redis\"} 0"));
+}
+
+TEST_CASE("two people: the previous gate's approver, or the runbook's author, may not approve",
+          "[serve]") {
+  Server s;
+  rbk::ServerSetup setup;
+  setup.routes = {Server::route()};
+  setup.records_dir = s.tmp.path.string();
+  setup.check = [](const rbk::Route&,
+                   const std::map<std::string, std::string>&) -> rbk::Expected<void, std::string> {
+    return {};
+  };
+  setup.approver_not_previous = true;
+  setup.approver_not_author = true;
+  std::string author = "Someone Else <else@example.org>";
+  setup.author_of = [&](const std::string&) { return author; };
+  s.server = std::make_unique<rbk::AlertServer>(setup, s.launcher);
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  const std::string hash(64, 'a');
+  s.park(id, "start", hash);
+  s.server->run_exited(id);
+  const std::string me = [] {
+    struct passwd* pw = ::getpwuid(::getuid());
+    return std::string(pw ? pw->pw_name : "");
+  }();
+  const std::string approve =
+      nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump();
+  // The runbook's author (by the e-mail's local part, any case) may not.
+  author = "A. Person <" + me + "@example.org>";
+  auto r = s.post("/approve", approve, true);
+  CHECK(r.status == 403);
+  CHECK_THAT(r.body, Catch::Contains("last changed"));
+  // Whoever approved the run's previous gate may not either.
+  author = "Someone Else <else@example.org>";
+  rbk::test::write_file((s.tmp.path / id / "events.jsonl").string(),
+                        s.events(id) +
+                            "{\"t\":2,\"time\":\"2026-12-06T10:00:01.000Z\",\"type\":\"answer\","
+                            "\"step\":\"look\",\"kind\":\"confirm\",\"by\":\"" +
+                            me + "\",\"passed\":true,\"via\":\"socket\"}\n");
+  r = s.post("/approve", approve, true);
+  CHECK(r.status == 403);
+  CHECK_THAT(r.body, Catch::Contains("approved this run's previous gate"));
+  CHECK(s.launcher.specs.size() == 1);  // nothing resumed
 }

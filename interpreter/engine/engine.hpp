@@ -92,6 +92,10 @@ struct EngineContext {
   bool park_at_gates = false;
   /// Decisions about parked gates, by step id (a called runbook's as CALLED/STEP).
   std::map<std::string, GateDecision> decisions;
+  /// Shadow mode (a route's `shadow: true`): the alert and the diagnosis run
+  /// for real; remediation and `finally` steps are recorded as would_run and
+  /// never executed; verification, rollback and escalations do not happen.
+  bool shadow = false;
   /// The alert that started the run: recorded right after run_start.
   std::optional<ev::AlertStart> alert;
 };

@@ -251,8 +251,10 @@ RunResult Runner::run() {
     Escalator*& e;
     ~Forget() { e = nullptr; }
   } forget{escalator_};
-  fire_rules(ast::Trigger::Start);
-  {
+  // Shadow mode pages nobody: people handle the incident; the run only shows
+  // what automation would have done.
+  if (!ctx_.shadow) fire_rules(ast::Trigger::Start);
+  if (!ctx_.shadow) {
     std::vector<const ast::Escalation*> timers;
     if (const auto* sec = section(ast::SectionKind::Escalate))
       for (const auto& item : sec->items)
@@ -287,6 +289,14 @@ RunResult Runner::run() {
   }
   if (interrupted()) return fail(Outcome::Interrupted);
   if (const auto* sec = section(ast::SectionKind::Causes)) run_causes(*sec);
+  if (ctx_.shadow) {
+    escalator.stop();
+    if (const auto* sec = section(ast::SectionKind::Remediate))
+      run_shadow(*sec, ev::Section::Remediate);
+    if (const auto* sec = section(ast::SectionKind::Finally))
+      run_shadow(*sec, ev::Section::Finally);
+    return finish(interrupted() ? Outcome::Interrupted : Outcome::Shadow);
+  }
 
   BlockResult r;
   if (const auto* sec = section(ast::SectionKind::Remediate)) r = run_remediate(*sec);

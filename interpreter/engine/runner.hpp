@@ -396,6 +396,9 @@ class Runner final : public Scope {
   std::optional<BlockResult> decided_gate(const ev::Parked& p, ev::Answer& answer,
                                           const std::function<BlockResult(ev::Via)>& pass,
                                           const std::function<BlockResult(std::string)>& refuse);
+  /// Shadow mode: records each step of `sec` that would run (its `when`
+  /// holding) as would_run, and runs none of them.
+  void run_shadow(const ast::Section& sec, ev::Section which);
   /// Parks the run at the gate `p` (rbk serve): recorded, and the run unwinds
   /// as if interrupted, to end `parked`.
   BlockResult park(ev::Parked p, ev::Answer& answer);

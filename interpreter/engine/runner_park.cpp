@@ -1,8 +1,8 @@
-// Gates of a run started by an alert (rbk serve): the plan a parked gate
-// shows and binds its approval to, the decision made outside the run when
-// it is resumed, and parking itself. A parked run ends like an interrupted
-// one (nothing half done, resumable), but fires no `on interrupted` rule:
-// it did not die, it waits for a person.
+// Runs started by an alert (rbk serve): the plan a parked gate shows and
+// binds its approval to, the decision made outside the run when it is
+// resumed, parking itself, and shadow mode's record of what would have run. A parked run ends like
+// an interrupted one (nothing half done, resumable), but fires no `on interrupted` rule: it did not
+// die, it waits for a person.
 #include <nlohmann/json.hpp>
 
 #include "interpreter/base/fields_json.hpp"
@@ -10,6 +10,20 @@
 #include "interpreter/engine/runner.hpp"
 
 namespace rbk::engine {
+
+namespace {
+
+/// The commands of a step's statements, as written: what a plan shows.
+std::vector<ev::Text> commands_of(const std::vector<StepStatement>& stmts) {
+  std::vector<ev::Text> out;
+  for (const auto& s : stmts) {
+    if (const auto* r = std::get_if<ast::Run>(s.stmt)) out.emplace_back(r->shell.text);
+    if (const auto* u = std::get_if<ast::Until>(s.stmt)) out.emplace_back(u->shell.text);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::vector<ev::PlannedStep> Runner::remaining_after(const std::string& step) const {
   std::vector<ev::PlannedStep> out;
@@ -20,16 +34,10 @@ std::vector<ev::PlannedStep> Runner::remaining_after(const std::string& step) co
       continue;
     }
     std::vector<StepStatement> stmts = expand_body(st->body, imports_);
-    ev::PlannedStep planned{.step = qualified(st->id.name),
-                            .title = st->title ? st->title->plain() : "",
-                            .destructive = gate_of(stmts).destructive};
-    for (const auto& s : stmts) {
-      if (const auto* r = std::get_if<ast::Run>(s.stmt))
-        planned.commands.emplace_back(r->shell.text);
-      if (const auto* u = std::get_if<ast::Until>(s.stmt))
-        planned.commands.emplace_back(u->shell.text);
-    }
-    out.push_back(std::move(planned));
+    out.push_back(ev::PlannedStep{.step = qualified(st->id.name),
+                                  .title = st->title ? st->title->plain() : "",
+                                  .destructive = gate_of(stmts).destructive,
+                                  .commands = commands_of(stmts)});
   }
   return out;
 }
@@ -83,6 +91,33 @@ std::optional<BlockResult> Runner::decided_gate(
   answer.by = ctx_.op->user();
   answer.from.reset();
   return std::nullopt;
+}
+
+void Runner::run_shadow(const ast::Section& sec, ev::Section which) {
+  bus_.emit(ev::SectionStart{which});
+  for (const auto& item : sec.items) {
+    const auto* st = std::get_if<ast::Step>(&item);
+    if (!st || interrupted()) continue;
+    const std::string& id = st->id.name;
+    const std::string title = st->title ? text(*st->title, id) : "";
+    // The branch automation would take: a step whose `when` is false would
+    // not have run either.
+    if (st->when && !condition(*st->when, id)) {
+      bus_.emit(ev::StepEnd{.step = qualified(id),
+                            .section = which,
+                            .title = title,
+                            .status = ev::StepStatus::Skipped,
+                            .duration_ms = 0,
+                            .reason = "when " + std::string(st->when->span.text()) + " is false"});
+      continue;
+    }
+    std::vector<StepStatement> stmts = expand_body(st->body, imports_);
+    bus_.emit(ev::WouldRun{.step = qualified(id),
+                           .section = which,
+                           .title = title,
+                           .destructive = gate_of(stmts).destructive,
+                           .commands = commands_of(stmts)});
+  }
 }
 
 BlockResult Runner::park(ev::Parked p, ev::Answer& answer) {

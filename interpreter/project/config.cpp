@@ -222,7 +222,7 @@ class ConfigReader : YamlReader {
     if (!map_of(n, "policy")) return;
     keys(n,
          {"default_timeout", "grace", "typed_confirm_for", "allow_non_interactive_approval",
-          "capture_limit"},
+          "capture_limit", "two_person"},
          "policy setting");
     if (auto x = n["default_timeout"]) {
       // 0s would mean "no timeout" to a reader and "ignored" to rbk: an error,
@@ -256,6 +256,19 @@ class ConfigReader : YamlReader {
         c.policy.allow_non_interactive_approval = false;
       else
         error(x, "'allow_non_interactive_approval' must be true or false");
+    }
+    if (auto x = n["two_person"]) {
+      for (const auto& item : list_nodes(x, "two_person")) {
+        const std::string rule = text(item, "two_person entry");
+        if (rule == "previous_approver")
+          c.policy.approver_not_previous = true;
+        else if (rule == "author")
+          c.policy.approver_not_author = true;
+        else
+          error(item, "unknown two_person rule '" + rule + "'",
+                "previous_approver (not who approved the run's previous gate) or author (not "
+                "who last changed the runbook)");
+      }
     }
     if (auto x = n["capture_limit"]) {
       std::string v = text(x, "capture_limit");

@@ -37,6 +37,11 @@ struct Policy {
   std::vector<std::string> typed_confirm_for;  // severities whose destructive gates need typing
   bool allow_non_interactive_approval = true;  // may --approve pass gates without a terminal
   size_t capture_limit = 1 << 20;              // bytes of output kept per capture
+  /// `two_person`: an approval through rbk serve is refused when it comes
+  /// from whoever approved the run's previous gate (`previous_approver`), or
+  /// from whoever last changed the runbook in git (`author`).
+  bool approver_not_previous = false;
+  bool approver_not_author = false;
 };
 
 /// `lint:` settings for `rbk lint`.

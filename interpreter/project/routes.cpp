@@ -178,7 +178,9 @@ class RoutesReader : YamlReader {
     std::set<std::string> names;
     for (const auto& item : list_nodes(n, "routes")) {
       if (!map_of(item, "route")) continue;
-      keys(item, {"name", "match", "runbook", "params", "target", "auto_approve", "limits"},
+      keys(item,
+           {"name", "match", "runbook", "params", "target", "auto_approve", "limits", "shadow",
+            "on_resolved"},
            "route setting");
       Route r;
       r.where = file_.path() + ":" + std::to_string(item.Mark().line + 1) + ":" +
@@ -223,6 +225,15 @@ class RoutesReader : YamlReader {
                 "e.g. target: {label: instance}");
       }
       if (auto x = item["auto_approve"]) r.auto_approve = list_of(x, "auto_approve");
+      if (auto x = item["shadow"]) r.shadow = boolean(x, "shadow").value_or(false);
+      if (auto x = item["on_resolved"]) {
+        const std::string v = text(x, "on_resolved");
+        if (v == "record")
+          r.end_on_resolved = false;
+        else if (v != "end")
+          error(x, "on_resolved is 'end' or 'record', not '" + v + "'",
+                "end: a run that passed no gate ends when its alert resolves; record: it goes on");
+      }
       if (auto x = item["limits"]) read_limits(x, r.limits);
       if (!r.auto_approve.empty() && !r.limits.per_runbook && !r.limits.per_target &&
           !r.limits.concurrent)

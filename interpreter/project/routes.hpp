@@ -83,6 +83,12 @@ struct Route {
   std::optional<ParamSource> target;  // what a per-target limit counts by (default: fingerprint)
   std::vector<std::string> auto_approve;  // step ids whose gates pass inside `limits`
   RouteLimits limits;
+  /// Shadow mode: diagnosis runs for real, remediation is recorded as
+  /// would_run and never executed (docs/serve.md).
+  bool shadow = false;
+  /// The alert resolved before the run passed any gate: end it (true, the
+  /// default) or only record it (`on_resolved: record`).
+  bool end_on_resolved = true;
   std::string where;  // "rbk.yaml:LINE:COL", for messages
 };
 

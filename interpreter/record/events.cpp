@@ -57,6 +57,7 @@ int exit_code_for(Outcome o) {
     case Outcome::Parked:
       return 4;  // stopped at a gate nobody approved (yet)
     case Outcome::AlertResolved:
+    case Outcome::Shadow:
       return 0;
   }
   return 2;

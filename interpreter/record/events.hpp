@@ -39,12 +39,13 @@ enum class Outcome {
   RecordFailed,   // the run record could not be written: stopped at once
   Parked,         // started by an alert (rbk serve), it waits at a gate for a person: resumable
   AlertResolved,  // its alert resolved while it waited at a gate: nothing was approved or run
+  Shadow,  // a route in shadow mode: diagnosis ran, remediation was recorded as would_run only
 };
 /// "resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
-/// "record_failed", "parked", "alert_resolved".
-constexpr EnumNames<Outcome, 10> enum_names(Outcome) {
+/// "record_failed", "parked", "alert_resolved", "shadow".
+constexpr EnumNames<Outcome, 11> enum_names(Outcome) {
   return {{"resolved", "not_firing", "failed", "not_restored", "refused", "interrupted", "error",
-           "record_failed", "parked", "alert_resolved"}};
+           "record_failed", "parked", "alert_resolved", "shadow"}};
 }
 /// The outcome's name, as the record writes it.
 const char* outcome_name(Outcome o);
@@ -614,11 +615,12 @@ struct AlertStart {
   std::map<std::string, Text> labels{};
   std::map<std::string, Text> annotations{};
   Text generator_url{};
+  bool shadow = false;  // the route's shadow mode: remediation is only recorded (would_run)
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("route", s.route), f("fingerprint", s.fingerprint), f("status", s.status),
         f("starts_at", s.starts_at), f("labels", s.labels), f("annotations", s.annotations),
-        f("generator_url", s.generator_url);
+        f("generator_url", s.generator_url), f("shadow", s.shadow);
   }
 };
 
@@ -687,12 +689,28 @@ struct ApprovalVoid {
   }
 };
 
+/// Shadow mode (a route's `shadow: true`): a step that would have run, with
+/// its exact commands, and did not.
+struct WouldRun {
+  static constexpr std::string_view kType = "would_run";
+  std::string step{};
+  Section section = Section::Remediate;
+  Text title{};
+  bool destructive = false;
+  std::vector<Text> commands{};
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("section", s.section), f("title", s.title),
+        f("destructive", s.destructive), f("commands", s.commands);
+  }
+};
+
 /// Any event.
 using Body = std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal,
                           NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Ask,
                           Note, StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation,
                           CallStart, CallEnd, BatchStart, BatchEnd, Warning, Resume, TimelineNote,
-                          AlertStart, AlertUpdate, Parked, ApprovalVoid>;
+                          AlertStart, AlertUpdate, Parked, ApprovalVoid, WouldRun>;
 
 }  // namespace ev
 

@@ -59,7 +59,39 @@ class Drafter {
       return timeline(timeline_entry(e, "note", x->text.value), x->by);
     }
     if (const auto* x = e.as<ev::Resume>()) return resumed(e, *x);
+    if (const auto* x = e.as<ev::AlertUpdate>())  // rbk serve's, like a note: may follow run_end
+      return timeline(timeline_entry(e, "alert", "alert " + x->status + ": " + x->message.value));
     last_ = &e;
+    if (const auto* x = e.as<ev::AlertStart>()) {
+      json labels = json::object();
+      for (const auto& [k, v] : x->labels) labels[k] = v.value;
+      data_["alert"] = {{"route", x->route},
+                        {"fingerprint", x->fingerprint},
+                        {"starts_at", x->starts_at},
+                        {"labels", labels}};
+      const std::string name =
+          labels.contains("alertname") ? labels["alertname"].get<std::string>() : x->fingerprint;
+      return timeline(timeline_entry(
+          e, "alert",
+          "alert " + name + " fired; rbk serve's route " + x->route + " started the run"));
+    }
+    if (const auto* x = e.as<ev::Parked>())
+      return timeline(timeline_entry(e, "parked",
+                                     "waiting at step " + x->step + " for a person (rbk approve)"));
+    if (const auto* x = e.as<ev::ApprovalVoid>())
+      return timeline(
+          timeline_entry(e, "parked", "approval of " + x->step + " void: " + x->reason.value),
+          x->by);
+    if (const auto* x = e.as<ev::WouldRun>()) {
+      json commands = json::array();
+      for (const auto& c : x->commands) commands.push_back(c.value);
+      data_["would_run"].push_back({{"step", x->step},
+                                    {"section", name_of(x->section)},
+                                    {"destructive", x->destructive},
+                                    {"commands", commands}});
+      return timeline(
+          timeline_entry(e, "would_run", "shadow mode: step " + x->step + " would have run"));
+    }
     if (const auto* x = e.as<ev::Signal>())
       return timeline(timeline_entry(e, "signal",
                                      "alert signal " + x->id + (x->firing ? " firing" : " quiet") +
@@ -194,6 +226,8 @@ class Drafter {
              {"evidence", json::array()},
              {"actions", json::array()},
              {"rolled_back", json::array()},
+             {"would_run", json::array()},
+             {"alert", nullptr},
              {"rollback", nullptr},
              {"notes", json::array()}};
     json params = json::object();

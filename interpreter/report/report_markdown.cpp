@@ -207,7 +207,31 @@ std::string block_evidence(const json& d) {
   return out;
 }
 
+std::string block_actions_table(const json& d);
+
+/// Shadow mode's steps: what automation would have run, and did not.
+std::string would_run_table(const json& d) {
+  std::string out =
+      "Shadow mode: nothing below ran; it is what automation would have run.\n\n"
+      "| step | command |\n| --- | --- |\n";
+  for (const auto& w : d["would_run"]) {
+    const std::string step = md_cell(field(w, "step")) + " (" + field(w, "section") + ")" +
+                             (w["destructive"].get<bool>() ? ", destructive" : "");
+    if (w["commands"].empty()) out += "| " + step + " | _no command_ |\n";
+    for (const auto& c : w["commands"])
+      out += "| " + step + " | " + md_cell(md_code(c.get<std::string>())) + " |\n";
+  }
+  out.pop_back();
+  return out;
+}
+
 std::string block_actions(const json& d) {
+  if (!d["would_run"].empty())
+    return (d["actions"].empty() ? "" : block_actions_table(d) + "\n\n") + would_run_table(d);
+  return block_actions_table(d);
+}
+
+std::string block_actions_table(const json& d) {
   if (d["actions"].empty()) return "_No command that changes something ran._";
   const std::string start = field(d, "started");
   std::string out = "| time | step | command | exit | took |\n| --- | --- | --- | --- | --- |\n";

@@ -21,6 +21,7 @@ std::string serve_run_spec_json(const ServeRunSpec& spec) {
   j["run_id"] = spec.run_id;
   j["runbook"] = spec.runbook;
   j["params"] = spec.params;
+  j["shadow"] = spec.shadow;
   if (spec.alert) j["alert"] = event_fields(Event{*spec.alert});
   if (spec.decision) {
     const auto& [step, d] = *spec.decision;
@@ -42,6 +43,7 @@ Expected<ServeRunSpec, std::string> parse_serve_run_spec(const std::string& text
     spec.run_id = j.at("run_id").get<std::string>();
     spec.runbook = j.at("runbook").get<std::string>();
     spec.params = j.at("params").get<std::vector<std::string>>();
+    spec.shadow = j.value("shadow", false);
     if (j.contains("alert")) {
       json a = j["alert"];
       a["type"] = "alert";

@@ -23,6 +23,7 @@ struct ServeRunSpec {
   std::string runbook;                  // a new run: the runbook's name or file
   std::vector<std::string> params;      // a new run: NAME=VALUE, as -p gives them
   std::optional<ev::AlertStart> alert;  // a new run: the alert, recorded after run_start
+  bool shadow = false;                  // the route's shadow mode: remediation only recorded
   /// A resumed run: the decision about the gate it is parked at.
   std::optional<std::pair<std::string, GateDecision>> decision;
 };

@@ -73,7 +73,12 @@ struct RecordView {
   std::optional<ev::Parked> parked;  // the last one
   std::string outcome;               // the last run_end's, "" when none
   std::string runbook;
-  std::string time;  // of the last event
+  std::string time;                 // of the last event
+  std::vector<std::string> causes;  // matched
+  bool passed_gate = false;         // an answer passed
+  std::string file;                 // the runbook's, from run_start
+  std::string last_approver;        // who passed the latest gate a person passed
+  std::string section;              // the section it is in ("" before the first)
 };
 
 RecordView view_of(const std::string& dir) {
@@ -81,9 +86,18 @@ RecordView view_of(const std::string& dir) {
   std::vector<std::string> problems;
   for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
     v.time = e.time;
-    if (const auto* s = e.as<ev::RunStart>()) v.runbook = s->runbook;
+    if (const auto* s = e.as<ev::RunStart>()) {
+      v.runbook = s->runbook;
+      v.file = s->file;
+    }
     if (const auto* a = e.as<ev::AlertStart>()) v.alert = *a;
     if (const auto* p = e.as<ev::Parked>()) v.parked = *p;
+    if (const auto* c = e.as<ev::Cause>(); c && c->matched) v.causes.push_back(c->id);
+    if (const auto* sec = e.as<ev::SectionStart>()) v.section = name_of(sec->section);
+    if (const auto* a = e.as<ev::Answer>(); a && a->passed) {
+      v.passed_gate = true;
+      if (a->via != ev::Via::Auto) v.last_approver = a->by;
+    }
     if (const auto* end = e.as<ev::RunEnd>()) v.outcome = std::string(outcome_name(end->outcome));
     if (e.as<ev::Resume>()) v.outcome.clear();  // going again
   }
@@ -124,6 +138,7 @@ void AlertServer::recover() {
                   .runbook = v.runbook,
                   .target = v.alert->fingerprint,
                   .since = v.time};
+    run.passed_gate = v.passed_gate;
     if (s.outcome == "parked" && v.parked) {
       run.state = ServedState::Parked;
       run.parked_step = v.parked->step;
@@ -167,6 +182,7 @@ HttpResponse AlertServer::handle(const HttpRequest& r) {
   if (r.method == "POST" && path == "/approve") return on_decision(r, GateDecision::Kind::Approve);
   if (r.method == "POST" && path == "/deny") return on_decision(r, GateDecision::Kind::Deny);
   if (r.method == "GET" && path == "/runs") return on_runs();
+  if (r.method == "POST" && path == "/breaker/reset") return on_reset_breaker(r);
   return reply(404, "no such endpoint: " + r.method + " " + path);
 }
 
@@ -197,7 +213,9 @@ HttpResponse AlertServer::on_alerts(const HttpRequest& r) {
                              .generator_url = alert.generator_url};
         for (const auto& [k, v] : alert.labels) start.labels[k] = ev::Text(v);
         for (const auto& [k, v] : alert.annotations) start.annotations[k] = ev::Text(v);
+        start.shadow = a.route->shadow;
         spec.alert = std::move(start);
+        spec.shadow = a.route->shadow;
         if (auto launched = launcher_.launch(spec); !launched) {
           ++counters_["failed_to_start"];
           line = what + ": cannot start " + a.route->runbook + ": " + launched.error();
@@ -220,7 +238,10 @@ HttpResponse AlertServer::on_alerts(const HttpRequest& r) {
         auto it = runs_.find(a.run_id);
         const bool resolved = a.kind == IntakeAction::Kind::Resolve;
         std::string did = resolved ? "recorded the resolution" : "joined the run (a re-send)";
-        if (resolved && it != runs_.end()) {
+        const Route* route = it == runs_.end() ? nullptr : route_named(it->second.route);
+        const bool ends = resolved && it != runs_.end() && route && route->end_on_resolved &&
+                          !it->second.passed_gate;
+        if (ends) {
           it->second.resolved = true;
           if (it->second.state == ServedState::Parked) {
             did = "ended the run parked at step " + it->second.parked_step;
@@ -232,7 +253,7 @@ HttpResponse AlertServer::on_alerts(const HttpRequest& r) {
         if (resolved) u.ends_at = alert.ends_at;
         if (auto written = append_event(setup_.records_dir + "/" + a.run_id, u); !written)
           log("cannot record the " + what + " in run " + a.run_id + ": " + written.error());
-        if (resolved && it != runs_.end() && it->second.state == ServedState::Parked) {
+        if (ends && it->second.state == ServedState::Parked) {
           resume(it->second, GateDecision{.kind = GateDecision::Kind::AlertResolved,
                                           .by = "rbk serve",
                                           .from = "alertmanager",
@@ -302,12 +323,44 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
                        ev::ApprovalVoid{.step = step, .by = d.by, .reason = why});
     return reply(409, "approval void: " + why + "; look at the plan again");
   }
+  if (kind == GateDecision::Kind::Approve) {
+    if (std::string why = two_person_problem(run_id, d.by); !why.empty()) {
+      log("run " + run_id + ": approval of " + step + " by " + d.by + " refused: " + why);
+      return reply(403, "approval refused: " + why + " (rbk.yaml's policy.two_person)");
+    }
+  }
   const std::string who = d.by;
+  if (kind == GateDecision::Kind::Approve) run.passed_gate = true;
   if (!resume(run, std::move(d))) return reply(500, "cannot resume run " + run_id);
   ++counters_[kind == GateDecision::Kind::Approve ? "approvals" : "denials"];
   const std::string did = kind == GateDecision::Kind::Approve ? "approved" : "denied";
   log("run " + run_id + ": step " + step + " " + did + " by " + who);
   return reply(200, "step " + step + " of run " + run_id + " " + did + "; the run goes on");
+}
+
+std::string AlertServer::two_person_problem(const std::string& run_id,
+                                            const std::string& approver) const {
+  if (!setup_.approver_not_previous && !setup_.approver_not_author) return "";
+  RecordView v = view_of(setup_.records_dir + "/" + run_id);
+  auto same = [&](std::string a) {
+    std::string b = approver;
+    for (auto* s : {&a, &b})
+      std::transform(s->begin(), s->end(), s->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return !a.empty() && a == b;
+  };
+  if (setup_.approver_not_previous && same(v.last_approver))
+    return approver + " approved this run's previous gate; another person must approve this one";
+  if (setup_.approver_not_author && setup_.author_of && !v.file.empty()) {
+    // "NAME <EMAIL>": the name, or the e-mail address's part before '@'.
+    const std::string author = setup_.author_of(v.file);
+    const size_t lt = author.find(" <");
+    const std::string name = author.substr(0, lt);
+    const std::string email = lt == std::string::npos ? "" : author.substr(lt + 2);
+    if (same(name) || same(email.substr(0, email.find('@'))))
+      return approver + " last changed " + v.file + "; another person must approve it";
+  }
+  return "";
 }
 
 bool AlertServer::resume(ServedRun& run, GateDecision d) {
@@ -346,10 +399,22 @@ void AlertServer::run_exited(const std::string& run_id) {
   // recorded in it. A new episode (another startsAt) starts a new run.
   if (v.outcome.empty())
     log("run " + run_id + " ended without a run_end: rbk resume " + run_id + " continues it");
-  if (run.auto_approved) {
-    const Route* route = route_named(run.route);
+  if (const Route* route = route_named(run.route); route && run.auto_approved) {
     const bool failed = run.outcome != "resolved" && run.outcome != "alert_resolved";
-    if (route) limits_.ended(*route, failed, setup_.now());
+    const bool was_open = limits_.breaker_open(route->name);
+    limits_.ended(*route, failed, setup_.now());
+    if (!was_open && limits_.breaker_open(route->name)) {
+      // Once, when it trips: automation that keeps failing stops, and its
+      // owner hears of it; then it refuses quietly until a person resets it.
+      const std::string why = "the circuit breaker of route " + route->name +
+                              " opened: automatic approvals stop until a person resets it "
+                              "(rbk runs --reset-breaker " +
+                              route->name + ")";
+      ++counters_["breaker_trips"];
+      (void)append_event(setup_.records_dir + "/" + run_id, ev::Warning{.message = why});
+      if (setup_.tell) setup_.tell(route->name, "page", why + "; last run " + run_id);
+      log(why);
+    }
   }
   log("run " + run_id + " ended: " + run.outcome);
 }
@@ -371,6 +436,7 @@ void AlertServer::on_parked(ServedRun& run) {
     if (verdict.allowed) {
       if (!run.auto_approved) limits_.approved(*route, run.target, now);
       run.auto_approved = true;
+      run.passed_gate = true;
       ++counters_["auto_approvals"];
       log("run " + run.run_id + ": step " + run.parked_step + " approved inside route " +
           route->name + "'s limits");
@@ -390,8 +456,36 @@ void AlertServer::on_parked(ServedRun& run) {
     log("run " + run.run_id + ": step " + run.parked_step + " " + why);
   }
   ++counters_["parked"];
-  log("run " + run.run_id + " waits at step " + run.parked_step + ": rbk approve " + run.run_id +
-      " " + run.parked_step);
+  const std::string waits = "run " + run.run_id + " of " + run.runbook + " waits at step " +
+                            run.parked_step + ": rbk approve " + run.run_id + " " + run.parked_step;
+  log(waits);
+  if (setup_.tell) {
+    // What a person needs to decide: the causes found and what would run.
+    RecordView v = view_of(setup_.records_dir + "/" + run.run_id);
+    std::string message = waits;
+    if (!v.causes.empty()) {
+      message += "; causes:";
+      for (const auto& c : v.causes) message += " " + c;
+    }
+    if (v.parked)
+      for (const auto& c : v.parked->commands) message += "; would run: " + c.value;
+    setup_.tell(run.route, "notify", message);
+  }
+}
+
+HttpResponse AlertServer::on_reset_breaker(const HttpRequest& r) {
+  json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body["route"].is_string())
+    return reply(400, "expected a JSON object with route");
+  const std::string name = body["route"];
+  std::lock_guard lock(mu_);
+  if (!route_named(name)) return reply(404, "no route named " + name);
+  const bool was_open = limits_.breaker_open(name);
+  limits_.reset_breaker(name);
+  const std::string who = r.peer_uid ? user_name(*r.peer_uid) : "http " + r.peer;
+  log("route " + name + "'s breaker reset by " + who + (was_open ? "" : " (it was closed)"));
+  return reply(200, "route " + name + "'s breaker is closed" +
+                        (was_open ? std::string("; automatic approvals resume") : " (it was)"));
 }
 
 std::vector<ServedRun> AlertServer::runs() const {
@@ -411,6 +505,11 @@ HttpResponse AlertServer::on_runs() const {
       j["plan_hash"] = r.plan_hash;
     }
     if (r.state == ServedState::Over) j["outcome"] = r.outcome;
+    if (r.state == ServedState::Running) {
+      // Where it is: the section it last entered, from its record.
+      const std::string sec = view_of(setup_.records_dir + "/" + r.run_id).section;
+      j["section"] = sec.empty() ? "alert" : sec;
+    }
     list.push_back(std::move(j));
   }
   HttpResponse out = reply(200, list.dump());
@@ -452,7 +551,8 @@ HttpResponse AlertServer::on_metrics() const {
   out +=
       "# HELP rbk_serve_gates_total Gate decisions, by who made them.\n"
       "# TYPE rbk_serve_gates_total counter\n";
-  for (const char* k : {"approvals", "denials", "auto_approvals", "limits_hit", "parked"})
+  for (const char* k :
+       {"approvals", "denials", "auto_approvals", "limits_hit", "parked", "breaker_trips"})
     out += std::string("rbk_serve_gates_total{decision=\"") + k + "\"} " +
            std::to_string(count(k)) + "\n";
   out +=

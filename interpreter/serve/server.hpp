@@ -51,6 +51,7 @@ struct ServedRun {
   std::string outcome{};       // Over: run_end's outcome
   bool resolved = false;       // its alert resolved
   bool auto_approved = false;  // counted in the route's limits
+  bool passed_gate = false;    // a gate of it was approved: a resolution no longer ends it
 };
 
 /// What the server needs from the project.
@@ -63,6 +64,16 @@ struct ServerSetup {
   std::function<std::chrono::milliseconds()> now;
   /// Where the server's log lines go (the CLI prints them).
   std::function<void(const std::string&)> log;
+  /// policy.two_person: who may not approve a run's gate.
+  bool approver_not_previous = false;
+  bool approver_not_author = false;
+  /// Who last changed a runbook file (`git log -1`: "NAME <EMAIL>"), "" when unknown.
+  std::function<std::string(const std::string& file)> author_of;
+  /// Tells the owner of `route`'s runbook (kind "notify": a run waits at a
+  /// gate; "page": the route's breaker opened). The CLI runs rbk.yaml's
+  /// notify or page command.
+  std::function<void(const std::string& route, const std::string& kind, const std::string& message)>
+      tell;
 };
 
 /// The server's state and decisions; thread-safe (requests arrive on the
@@ -85,7 +96,10 @@ class AlertServer {
   HttpResponse on_decision(const HttpRequest& r, GateDecision::Kind kind);
   HttpResponse on_runs() const;
   HttpResponse on_metrics() const;
+  HttpResponse on_reset_breaker(const HttpRequest& r);
   const Route* route_named(const std::string& name) const;
+  /// Why `approver` may not approve a gate of `run_id` under policy.two_person ("" if they may).
+  std::string two_person_problem(const std::string& run_id, const std::string& approver) const;
   /// Resumes a parked run with `d` about its gate (under mu_).
   bool resume(ServedRun& run, GateDecision d);
   /// A run is parked: resolved, auto-approved, or left for a person (under mu_).
