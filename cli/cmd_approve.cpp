@@ -14,6 +14,7 @@
 #include "cli/serve_paths.hpp"
 #include "cli/terminal.hpp"
 #include "cli/tty_operator.hpp"
+#include "interpreter/base/source.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/serve/http.hpp"
@@ -53,6 +54,27 @@ std::string plan_text(const ev::RunStart& start, const ev::Parked& p) {
 void unreachable(const std::string& socket, const std::string& why) {
   write(stderr, "rbk: error: cannot reach rbk serve at " + display_path(socket) + ": " + why +
                     " (is rbk serve running in this project?)\n");
+}
+
+/// `http://HOST:PORT` (HOST an address or a name, `[V6]` in brackets).
+bool split_http_url(const std::string& url, std::string& host, uint16_t& port) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0) return false;
+  std::string rest = url.substr(scheme.size());
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = rest.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string digits = rest.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  const int p = std::stoi(digits);
+  if (p < 1 || p > 65535) return false;
+  port = static_cast<uint16_t>(p);
+  return true;
 }
 
 }  // namespace
@@ -118,12 +140,44 @@ int run_approve(const ApproveOptions& opts) {
 
   json body{{"run_id", opts.run_id}, {"step", parked->step}, {"plan_hash", parked->plan_hash}};
   if (typed) body["typed"] = *typed;
-  const std::string socket = serve_socket(config);
-  auto answer = http_request_unix(socket, "POST", opts.deny ? "/deny" : "/approve", body.dump(),
-                                  kServerDeadline);
-  if (!answer) {
-    unreachable(socket, answer.error());
-    return kExitUsage;
+  const std::string path = opts.deny ? "/deny" : "/approve";
+  Expected<HttpResponse, std::string> answer = fail(std::string());
+  if (opts.server.empty()) {
+    const std::string socket = serve_socket(config);
+    answer = http_request_unix(socket, "POST", path, body.dump(), kServerDeadline);
+    if (!answer) {
+      unreachable(socket, answer.error());
+      return kExitUsage;
+    }
+  } else {
+    // Over HTTP the token says the request may decide; who decides is said
+    // in it (the socket's peer credentials are not there to say it).
+    std::string host;
+    uint16_t port = 0;
+    if (!split_http_url(opts.server, host, port)) {
+      write(stderr, "rbk: error: --server " + opts.server + ": expected http://HOST:PORT\n");
+      return kExitUsage;
+    }
+    if (opts.token_file.empty()) {
+      write(stderr, "rbk: error: --server needs --token-file FILE (rbk serve's bearer token)\n");
+      return kExitUsage;
+    }
+    auto token = read_regular_file(opts.token_file, 4096);
+    if (!token) {
+      write(stderr, "rbk: error: --token-file " + opts.token_file + ": " + token.error() + "\n");
+      return kExitUsage;
+    }
+    std::string t = *token;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    body["by"] = current_user();
+    answer =
+        http_request_tcp(host, port, "POST", path, body.dump(), kServerDeadline,
+                         {{"Authorization", "Bearer " + t}, {"Content-Type", "application/json"}});
+    if (!answer) {
+      write(stderr,
+            "rbk: error: cannot reach rbk serve at " + opts.server + ": " + answer.error() + "\n");
+      return kExitUsage;
+    }
   }
   write(answer->status == 200 ? stdout : stderr,
         std::string(answer->status == 200 ? "rbk: " : "rbk: error: ") + answer->body);

@@ -75,6 +75,7 @@ class ProcessLauncher final : public RunLauncher {
                                nullptr};
     const int err = spawn(self, &fa, argv, environ, spec.run_id);
     posix_spawn_file_actions_destroy(&fa);
+    if (err == ESHUTDOWN) return fail(std::string("rbk serve is stopping: nothing new starts"));
     if (err != 0) return fail("cannot start rbk: " + std::string(std::strerror(err)));
     cv_.notify_all();
     return {};
@@ -121,7 +122,8 @@ class ProcessLauncher final : public RunLauncher {
     int err = 0;
     {
       std::lock_guard lock(mu_);
-      err = posix_spawn(&pid, path.c_str(), fa, &attr, argv.data(), envp);
+      // Stopping: nothing new starts (a run that parks now stays parked).
+      err = stopping_ ? ESHUTDOWN : posix_spawn(&pid, path.c_str(), fa, &attr, argv.data(), envp);
       if (err == 0) children_[pid] = run_id;
     }
     posix_spawnattr_destroy(&attr);
@@ -164,6 +166,13 @@ class ProcessLauncher final : public RunLauncher {
     cv_.notify_all();
     if (!cv_.wait_for(lock, grace, [&] { return children_.empty(); }))
       for (const auto& [pid, run] : children_) ::kill(pid, SIGTERM);
+    // An interrupted run ends its command (TERM, its grace, KILL) and
+    // records that: more than twice the grace and it is stuck. Killed, its
+    // commands' supervisors end them (rbk's end of their channel closes), and
+    // `rbk resume` continues it.
+    if (!cv_.wait_for(lock, 2 * grace + std::chrono::seconds(30),
+                      [&] { return children_.empty(); }))
+      for (const auto& [pid, run] : children_) ::kill(-pid, SIGKILL);
     cv_.wait(lock, [&] { return children_.empty(); });
   }
   void stop() {
@@ -342,6 +351,13 @@ int run_serve(const ServeOptions& opts) {
   setup.routes = config.routes;
   setup.records_dir = config.records_dir;
   setup.token = token;
+  setup.state_file = dir + "/state.json";
+  // Limits count in wall-clock milliseconds: what a restart reads back from
+  // the records' times is on the same clock.
+  setup.now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+  };
   setup.log = log_line;
   // A run waiting at a gate, or a breaker that opened: the owner of the
   // route's runbook hears it through rbk.yaml's notify or page command.

@@ -164,9 +164,11 @@ int run_serve(const ServeOptions& opts);
 struct ApproveOptions {
   std::string run_id;
   std::string step;
-  bool deny = false;  // rbk deny
-  bool yes = false;   // --yes: decide without asking (no terminal)
-  std::string typed;  // --typed VALUE: a typed gate's value, without a terminal
+  bool deny = false;       // rbk deny
+  bool yes = false;        // --yes: decide without asking (no terminal)
+  std::string typed;       // --typed VALUE: a typed gate's value, without a terminal
+  std::string server;      // --server http://HOST:PORT: over HTTP instead of the Unix socket
+  std::string token_file;  // --token-file FILE: the bearer token for --server
 };
 /// `rbk approve RUN_ID STEP` / `rbk deny RUN_ID STEP`: decide about a parked gate.
 int run_approve(const ApproveOptions& opts);

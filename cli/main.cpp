@@ -238,6 +238,9 @@ void build(CLI::App& app, Options& o) {
     a->add_flag("--yes", opts->yes, "Decide without asking (without a terminal)");
     if (opts == &o.approve)
       a->add_option("--typed", opts->typed, "A typed gate's value, given without a terminal");
+    a->add_option("--server", opts->server,
+                  "Reach rbk serve over HTTP (http://HOST:PORT) instead of its Unix socket");
+    a->add_option("--token-file", opts->token_file, "The bearer token for --server, from a file");
   }
   o.deny.deny = true;
   auto* rs = app.add_subcommand("runs", "The runs rbk serve started and where each one is");

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "interpreter/record/record.hpp"
+#include "interpreter/runtime/clock.hpp"
 #include "interpreter/serve/server.hpp"
 #include "test_support.hpp"
 
@@ -388,4 +389,35 @@ TEST_CASE("two people: the previous gate's approver, or the runbook's author, ma
   CHECK(r.status == 403);
   CHECK_THAT(r.body, Catch::Contains("approved this run's previous gate"));
   CHECK(s.launcher.specs.size() == 1);  // nothing resumed
+}
+
+TEST_CASE("a restart keeps the limits: approvals and failures are read back from the records",
+          "[serve]") {
+  rbk::Route r = Server::route();
+  r.auto_approve = {"start"};
+  r.limits.per_runbook = rbk::WindowLimit{.max = 1, .per = std::chrono::hours(1)};
+  Server s({r});
+  s.post("/alertmanager", notification("firing"));
+  const std::string first = s.launcher.specs.at(0).run_id;
+  s.park(first, "start", std::string(64, 'a'));
+  s.server->run_exited(first);
+  REQUIRE(s.launcher.specs.size() == 2);  // approved automatically
+  // What the resumed run wrote: the automatic approval, now (the window counts from it).
+  rbk::Event answer{
+      .body =
+          rbk::ev::Answer{
+              .step = "start", .by = "rbk serve", .passed = true, .via = rbk::ev::Via::Auto},
+      .elapsed_ms = 2,
+      .time = rbk::SystemClock().wall_time()};
+  rbk::test::write_file((s.tmp.path / first / "events.jsonl").string(),
+                        s.events(first) + rbk::event_line(answer));
+  s.start({r});  // restarted
+  nlohmann::json n = nlohmann::json::parse(notification("firing"));
+  n["alerts"][0]["fingerprint"] = "f2";
+  s.post("/alertmanager", n.dump());
+  const std::string second = s.launcher.specs.back().run_id;
+  s.park(second, "start", std::string(64, 'a'));
+  s.server->run_exited(second);
+  CHECK(s.launcher.specs.size() == 3);  // started, not approved: the limit held
+  CHECK_THAT(s.events(second), Catch::Contains("limit per_runbook reached (1 of 1)"));
 }

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "interpreter/base/enum_names.hpp"
+#include "interpreter/base/fd.hpp"
+#include "interpreter/base/source.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/record/notes.hpp"
 #include "interpreter/record/record.hpp"
@@ -73,12 +75,14 @@ struct RecordView {
   std::optional<ev::Parked> parked;  // the last one
   std::string outcome;               // the last run_end's, "" when none
   std::string runbook;
-  std::string time;                 // of the last event
-  std::vector<std::string> causes;  // matched
-  bool passed_gate = false;         // an answer passed
-  std::string file;                 // the runbook's, from run_start
-  std::string last_approver;        // who passed the latest gate a person passed
-  std::string section;              // the section it is in ("" before the first)
+  std::string time;                           // of the last event
+  std::vector<std::string> causes;            // matched
+  bool passed_gate = false;                   // an answer passed
+  std::string file;                           // the runbook's, from run_start
+  std::string last_approver;                  // who passed the latest gate a person passed
+  std::string section;                        // the section it is in ("" before the first)
+  std::vector<std::string> auto_approved_at;  // when rbk serve approved a gate of it
+  std::string ended_at;                       // the last run_end's time
 };
 
 RecordView view_of(const std::string& dir) {
@@ -97,9 +101,14 @@ RecordView view_of(const std::string& dir) {
     if (const auto* a = e.as<ev::Answer>(); a && a->passed) {
       v.passed_gate = true;
       if (a->via != ev::Via::Auto) v.last_approver = a->by;
+      if (a->via == ev::Via::Auto) v.auto_approved_at.push_back(e.time);
     }
+    if (e.as<ev::RunEnd>()) v.ended_at = e.time;
     if (const auto* end = e.as<ev::RunEnd>()) v.outcome = std::string(outcome_name(end->outcome));
-    if (e.as<ev::Resume>()) v.outcome.clear();  // going again
+    if (e.as<ev::Resume>()) {  // going again
+      v.outcome.clear();
+      v.ended_at.clear();
+    }
   }
   return v;
 }
@@ -129,16 +138,49 @@ const Route* AlertServer::route_named(const std::string& name) const {
 
 void AlertServer::recover() {
   std::lock_guard lock(mu_);
-  for (const RunSummary& s : list_runs(setup_.records_dir)) {
+  // When each route's breaker was last reset: failures before then are forgiven.
+  std::map<std::string, std::string> resets;
+  if (!setup_.state_file.empty()) {
+    if (auto text = read_regular_file(setup_.state_file, 1 << 20)) {
+      json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j["breaker_resets"].is_object())
+        for (const auto& [route, at] : j["breaker_resets"].items())
+          if (at.is_string()) resets[route] = at.get<std::string>();
+    }
+  }
+  // Times as the limits count them: now() less how long ago it was.
+  auto at = [&](const std::string& iso) {
+    return setup_.now() - wall_since(iso).value_or(std::chrono::milliseconds(0));
+  };
+  std::vector<RunSummary> all = list_runs(setup_.records_dir);
+  std::reverse(all.begin(), all.end());  // oldest first: the limits count in order
+  for (const RunSummary& s : all) {
     RecordView v = view_of(s.dir);
     if (!v.alert) continue;  // not a run of rbk serve
+    const Route* route = route_named(v.alert->route);
+    Alert alert;
+    alert.fingerprint = v.alert->fingerprint;
+    for (const auto& [k, x] : v.alert->labels) alert.labels[k] = x.value;
+    for (const auto& [k, x] : v.alert->annotations) alert.annotations[k] = x.value;
     ServedRun run{.run_id = s.run_id,
                   .route = v.alert->route,
                   .alert_key = v.alert->fingerprint + "@" + v.alert->starts_at,
                   .runbook = v.runbook,
-                  .target = v.alert->fingerprint,
+                  .target = route ? target_of(*route, alert) : alert.fingerprint,
                   .since = v.time};
     run.passed_gate = v.passed_gate;
+    // The limits know what the server approved before it restarted, and
+    // how those runs ended: a restart does not reset them.
+    if (route && !v.auto_approved_at.empty()) {
+      run.auto_approved = true;
+      limits_.approved(*route, run.target, at(v.auto_approved_at.front()));
+      if (!v.outcome.empty() && v.outcome != "parked") {
+        const bool failed = v.outcome != "resolved" && v.outcome != "alert_resolved";
+        auto reset = resets.find(route->name);
+        const bool forgiven = reset != resets.end() && v.ended_at <= reset->second;
+        limits_.ended(*route, failed && !forgiven, at(v.ended_at));
+      }
+    }
     if (s.outcome == "parked" && v.parked) {
       run.state = ServedState::Parked;
       run.parked_step = v.parked->step;
@@ -335,7 +377,9 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
   ++counters_[kind == GateDecision::Kind::Approve ? "approvals" : "denials"];
   const std::string did = kind == GateDecision::Kind::Approve ? "approved" : "denied";
   log("run " + run_id + ": step " + step + " " + did + " by " + who);
-  return reply(200, "step " + step + " of run " + run_id + " " + did + "; the run goes on");
+  return reply(200, "step " + step + " of run " + run_id + " " + did +
+                        (kind == GateDecision::Kind::Approve ? "; the run goes on"
+                                                             : "; the run ends refused"));
 }
 
 std::string AlertServer::two_person_problem(const std::string& run_id,
@@ -482,6 +526,17 @@ HttpResponse AlertServer::on_reset_breaker(const HttpRequest& r) {
   if (!route_named(name)) return reply(404, "no route named " + name);
   const bool was_open = limits_.breaker_open(name);
   limits_.reset_breaker(name);
+  if (!setup_.state_file.empty()) {
+    // Kept, so that a restart does not count the failures a person forgave.
+    json state = json::object();
+    if (auto text = read_regular_file(setup_.state_file, 1 << 20)) {
+      json old = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (old.is_object()) state = std::move(old);
+    }
+    state["breaker_resets"][name] = SystemClock().wall_time();
+    if (auto written = write_atomically(setup_.state_file, state.dump() + "\n"); !written)
+      log("cannot keep the breaker's reset in " + setup_.state_file + ": " + written.error());
+  }
   const std::string who = r.peer_uid ? user_name(*r.peer_uid) : "http " + r.peer;
   log("route " + name + "'s breaker reset by " + who + (was_open ? "" : " (it was closed)"));
   return reply(200, "route " + name + "'s breaker is closed" +

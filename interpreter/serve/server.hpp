@@ -59,7 +59,9 @@ struct ServerSetup {
   std::vector<Route> routes;
   std::string records_dir;
   std::string token;  // a bearer token the webhook must send; empty: none needed
-  ParamCheck check;   // an alert's parameters against the route's runbook
+  /// Where the server keeps what no record holds (breaker resets); "": nowhere.
+  std::string state_file;
+  ParamCheck check;  // an alert's parameters against the route's runbook
   /// The clock limits count on (ms); tests give their own.
   std::function<std::chrono::milliseconds()> now;
   /// Where the server's log lines go (the CLI prints them).

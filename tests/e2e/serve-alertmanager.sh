@@ -57,10 +57,23 @@ printf '%s\n' "$token" >"$work/token"
 chmod 600 "$work/token"
 mkdir -p "$work/runbooks"
 cp "$root/runbooks/redis-down.rbk" "$work/runbooks/"
+cat >"$work/runbooks/slow-check.rbk" <<'RBK'
+runbook slow-check {
+  title "A diagnosis that takes its time"
+  diagnose {
+    step wait "Wait" { run `sleep 300` timeout 10m }
+  }
+}
+RBK
 cat >"$work/rbk.yaml" <<YAML
 paths: [runbooks]
 records: .rbk/runs
+policy:
+  grace: 1s
 routes:
+  - name: slow
+    match: ['alertname="SlowCheck"']
+    runbook: slow-check
   - name: redis
     match: ['alertname="RedisDown"']
     runbook: redis-down
@@ -152,6 +165,24 @@ grep -q '"type":"answer".*"passed":true.*"via":"socket"' "$events" ||
 alert "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"
 wait_for "the resolution to reach the record" grep -q '"type":"alert_update".*"status":"resolved"' "$events"
 
+# ---- A second alert (another port: nothing listens there) parks too, and is
+# denied over HTTP with the token: it ends refused, nothing gated ran.
+other_port="$(free_port)"
+curl -sf --max-time 5 -H 'Content-Type: application/json' "$am/api/v2/alerts" -d "[{
+  \"labels\": {\"alertname\": \"RedisDown\", \"port\": \"$other_port\", \"severity\": \"high\"},
+  \"annotations\": {}, \"startsAt\": \"$starts\",
+  \"endsAt\": \"$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)\"}]" >/dev/null
+wait_for "the second alert's run to park" state_is parked
+second_id="$(runs_json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["run_id"])')"
+(cd "$work" && "$rbk" deny "$second_id" start --yes --server "$serve" --token-file "$work/token") ||
+  fail "rbk deny over HTTP failed"
+wait_for "the denied run to end" state_is over
+grep -q '"type":"answer".*"passed":false.*"reason":"denied by' "$records/$second_id/events.jsonl" ||
+  fail "the denial is not in the second run's record"
+grep -q '"from":"http 127.0.0.1' "$records/$second_id/events.jsonl" ||
+  fail "the record does not say the denial came over HTTP"
+redis-cli -h 127.0.0.1 -p "$other_port" ping >/dev/null 2>&1 && fail "the denied start ran"
+
 # ---- Bad requests change nothing and run nothing.
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
 auth=(-H "Authorization: Bearer $token" -H 'Content-Type: application/json')
@@ -175,13 +206,28 @@ payload() {  # payload ALERTNAME PORT_LABEL
   fail "an unrouted alert is not answered 200"
 [ "$(code "${auth[@]}" "$serve/alertmanager" -d "$(payload RedisDown "1; touch $work/pwned")")" = 200 ] ||
   fail "an alert whose parameter is refused is not answered 200"
-[ "$(ls "$records" | wc -l)" -eq 1 ] || fail "a bad request started a run"
+[ "$(ls "$records" | wc -l)" -eq 2 ] || fail "a bad request started a run"
 [ ! -e "$work/pwned" ] || fail "a label's shell payload ran"
 grep -q 'no route takes it' "$work/serve.log" || fail "the unrouted alert is not in the log"
 curl -sf --max-time 5 "$serve/metrics" | grep -q 'rbk_serve_alerts_total{result="unrouted"} 1' ||
   fail "/metrics does not count the unrouted alert"
 
+# ---- SIGTERM while a run is going: it gets the grace, then is interrupted
+# (recorded, resumable), and rbk serve exits 0.
+[ "$(code "${auth[@]}" "$serve/alertmanager" -d "$(payload SlowCheck 1)")" = 200 ] ||
+  fail "the SlowCheck alert is not answered 200"
+slow_running() { (cd "$work" && "$rbk" runs) | grep -q 'slow-check.*diagnosing'; }
+wait_for "the slow run to be diagnosing" slow_running
+slow_id="$(runs_json | python3 -c 'import json,sys; print([r for r in json.load(sys.stdin) if r["runbook"]=="slow-check"][0]["run_id"])')"
 stop_serve
+grep -q '"type":"run_end".*"outcome":"interrupted"' "$records/$slow_id/events.jsonl" ||
+  fail "the run going when rbk serve stopped is not recorded interrupted"
+(cd "$work" && "$rbk" history) | grep "$slow_id" | grep -q 'resume' ||
+  fail "the interrupted run is not resumable"
+# No process of that run is left (its commands carry RBK_RUN_ID).
+left="$(grep -lsa "RBK_RUN_ID=$slow_id" /proc/[0-9]*/environ || true)"
+[ -z "$left" ] || fail "processes of the interrupted run outlived rbk serve: $left"
+
 # Under ctest, a copy for the record schema check (tests/validate_records.py).
 if [ -n "${RBK_TEST_RECORDS:-}" ]; then
   mkdir -p "$RBK_TEST_RECORDS"
