@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "interpreter/base/sha256.hpp"
 #include "interpreter/record/record.hpp"
 #include "interpreter/runtime/clock.hpp"
 #include "interpreter/serve/server.hpp"
@@ -93,7 +94,12 @@ struct Server {
     rbk::ev::RunStart start;
     start.run_id = run_id;
     start.runbook = "redis-down";
-    start.file = "runbooks/redis-down.rbk";
+    // The runbook as it was when the run started: an approval holds only
+    // while its text is the same.
+    start.file = (tmp.path / "redis-down.rbk").string();
+    std::error_code ec;
+    if (!fs::exists(start.file, ec)) rbk::test::write_file(start.file, "runbook redis-down {}\n");
+    start.sha256 = rbk::sha256_hex(rbk::test::read_file(start.file));
     add(start);
     rbk::ev::AlertStart alert{.route = "redis",
                               .fingerprint = "f1",
@@ -420,4 +426,21 @@ TEST_CASE("a restart keeps the limits: approvals and failures are read back from
   s.server->run_exited(second);
   CHECK(s.launcher.specs.size() == 3);  // started, not approved: the limit held
   CHECK_THAT(s.events(second), Catch::Contains("limit per_runbook reached (1 of 1)"));
+}
+
+TEST_CASE("an approval is void when the runbook changed since the run started", "[serve]") {
+  Server s;
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  const std::string hash(64, 'a');
+  s.park(id, "start", hash);
+  s.server->run_exited(id);
+  rbk::test::write_file((s.tmp.path / "redis-down.rbk").string(), "runbook redis-down { }\n");
+  auto r =
+      s.post("/approve",
+             nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump(), true);
+  CHECK(r.status == 409);
+  CHECK_THAT(r.body, Catch::Contains("changed since the run started"));
+  CHECK_THAT(s.events(id), Catch::Contains("\"type\":\"approval_void\""));
+  CHECK(s.launcher.specs.size() == 1);  // nothing resumed
 }

@@ -1,4 +1,8 @@
-// rbk serve's requests, runs and decisions (server.hpp).
+// rbk serve's requests, runs and decisions (server.hpp). Longer than most
+// files here: every decision about a run, from its alert to its end, takes
+// the one lock of AlertServer and changes the same state, and in one file
+// the order of those decisions and the lock that serialises them are read
+// together.
 #include "interpreter/serve/server.hpp"
 
 #include <pwd.h>
@@ -9,6 +13,7 @@
 
 #include "interpreter/base/enum_names.hpp"
 #include "interpreter/base/fd.hpp"
+#include "interpreter/base/sha256.hpp"
 #include "interpreter/base/source.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/record/notes.hpp"
@@ -75,14 +80,16 @@ struct RecordView {
   std::optional<ev::Parked> parked;  // the last one
   std::string outcome;               // the last run_end's, "" when none
   std::string runbook;
-  std::string time;                           // of the last event
-  std::vector<std::string> causes;            // matched
-  bool passed_gate = false;                   // an answer passed
-  std::string file;                           // the runbook's, from run_start
-  std::string last_approver;                  // who passed the latest gate a person passed
-  std::string section;                        // the section it is in ("" before the first)
-  std::vector<std::string> auto_approved_at;  // when rbk serve approved a gate of it
-  std::string ended_at;                       // the last run_end's time
+  std::string time;                            // of the last event
+  std::vector<std::string> causes;             // matched
+  bool passed_gate = false;                    // an answer passed
+  std::string file;                            // the runbook's, from run_start
+  std::string sha256;                          // of its text when the run started
+  std::map<std::string, std::string> modules;  // module path → sha256 then
+  std::string last_approver;                   // who passed the latest gate a person passed
+  std::string section;                         // the section it is in ("" before the first)
+  std::vector<std::string> auto_approved_at;   // when rbk serve approved a gate of it
+  std::string ended_at;                        // the last run_end's time
 };
 
 RecordView view_of(const std::string& dir) {
@@ -93,6 +100,8 @@ RecordView view_of(const std::string& dir) {
     if (const auto* s = e.as<ev::RunStart>()) {
       v.runbook = s->runbook;
       v.file = s->file;
+      v.sha256 = s->sha256;
+      v.modules = s->modules.value_or(std::map<std::string, std::string>{});
     }
     if (const auto* a = e.as<ev::AlertStart>()) v.alert = *a;
     if (const auto* p = e.as<ev::Parked>()) v.parked = *p;
@@ -111,6 +120,21 @@ RecordView view_of(const std::string& dir) {
     }
   }
   return v;
+}
+
+/// What changed since the run started (its runbook's or a module's text),
+/// "" when nothing did: the resumed run would refuse to go on, so an
+/// approval now would be void.
+std::string changed_since(const RecordView& v) {
+  auto differs = [](const std::string& file, const std::string& then) {
+    auto text = read_regular_file(file, size_t{64} << 20);
+    return !text || sha256_hex(*text) != then;
+  };
+  std::string out;
+  if (!v.file.empty() && differs(v.file, v.sha256)) out = v.file;
+  for (const auto& [path, digest] : v.modules)
+    if (differs(path, digest)) out += (out.empty() ? "" : ", ") + path;
+  return out;
 }
 
 std::string params_text(const std::map<std::string, std::string>& params) {
@@ -357,10 +381,14 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
         409, "run " + run_id + " is not waiting at a gate (it is " + state_name(run.state) + ")");
   if (run.parked_step != step)
     return reply(409, "run " + run_id + " waits at step " + run.parked_step + ", not " + step);
-  if (kind == GateDecision::Kind::Approve && d.plan_hash != run.plan_hash) {
-    const std::string why = "the plan changed since it was shown (approved " +
-                            d.plan_hash.substr(0, 12) + "…, now " + run.plan_hash.substr(0, 12) +
-                            "…)";
+  std::string changed;
+  if (kind == GateDecision::Kind::Approve)
+    changed = changed_since(view_of(setup_.records_dir + "/" + run_id));
+  if (kind == GateDecision::Kind::Approve && (d.plan_hash != run.plan_hash || !changed.empty())) {
+    const std::string why = !changed.empty() ? "changed since the run started: " + changed
+                                             : "the plan changed since it was shown (approved " +
+                                                   d.plan_hash.substr(0, 12) + "…, now " +
+                                                   run.plan_hash.substr(0, 12) + "…)";
     (void)append_event(setup_.records_dir + "/" + run_id,
                        ev::ApprovalVoid{.step = step, .by = d.by, .reason = why});
     return reply(409, "approval void: " + why + "; look at the plan again");
@@ -477,7 +505,15 @@ void AlertServer::on_parked(ServedRun& run) {
   if (automatic) {
     const auto now = setup_.now();
     LimitVerdict verdict = limits_.check(*route, run.target, now);
-    if (verdict.allowed) {
+    const std::string changed = changed_since(view_of(setup_.records_dir + "/" + run.run_id));
+    if (verdict.allowed && !changed.empty()) {
+      // The resumed run would refuse a changed runbook: a person decides.
+      (void)append_event(setup_.records_dir + "/" + run.run_id,
+                         ev::Warning{.message = "not approved automatically: changed since the "
+                                                "run started: " +
+                                                changed + "; it waits for a person",
+                                     .step = run.parked_step});
+    } else if (verdict.allowed) {
       if (!run.auto_approved) limits_.approved(*route, run.target, now);
       run.auto_approved = true;
       run.passed_gate = true;
@@ -491,13 +527,15 @@ void AlertServer::on_parked(ServedRun& run) {
                                .plan_hash = run.plan_hash});
       return;
     }
-    ++counters_["limits_hit"];
-    const std::string why = "not approved automatically: limit " + verdict.limit + " reached (" +
-                            std::to_string(verdict.count) + " of " + std::to_string(verdict.max) +
-                            "); it waits for a person";
-    (void)append_event(setup_.records_dir + "/" + run.run_id,
-                       ev::Warning{.message = why, .step = run.parked_step});
-    log("run " + run.run_id + ": step " + run.parked_step + " " + why);
+    if (!verdict.allowed) {
+      ++counters_["limits_hit"];
+      const std::string why = "not approved automatically: limit " + verdict.limit + " reached (" +
+                              std::to_string(verdict.count) + " of " + std::to_string(verdict.max) +
+                              "); it waits for a person";
+      (void)append_event(setup_.records_dir + "/" + run.run_id,
+                         ev::Warning{.message = why, .step = run.parked_step});
+      log("run " + run.run_id + ": step " + run.parked_step + " " + why);
+    }
   }
   ++counters_["parked"];
   const std::string waits = "run " + run.run_id + " of " + run.runbook + " waits at step " +
