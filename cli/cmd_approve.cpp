@@ -107,7 +107,8 @@ int run_approve(const ApproveOptions& opts) {
                       opts.step + "\n");
     return kExitUsage;
   }
-  write(stdout, plan_text(*start, *parked));
+  // Its values may come from an alert's labels: shown, never obeyed.
+  write(stdout, printable(plan_text(*start, *parked)));
 
   const bool typed_gate =
       !opts.deny && parked->kind == ev::GateKind::Typed && !parked->expected.value.empty();

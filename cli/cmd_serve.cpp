@@ -7,6 +7,7 @@
 // accepting, give running runs the policy's grace to finish, then
 // interrupt them (their records say `interrupted`: resumable), exit 0.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -245,11 +246,22 @@ std::string last_git_author(const std::string& file) {
   ::close(out[1]);
   std::string text;
   if (err == 0) {
+    // It runs while the server holds its lock: 5 s, then it is killed and
+    // the author is unknown (the approval is not refused for it).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     char buf[512];
-    ssize_t n;
-    while (text.size() < 4096 && (n = ::read(out[0], buf, sizeof buf)) != 0) {
+    while (text.size() < 4096) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd pfd{out[0], POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
+        ::kill(pid, SIGKILL);
+        text.clear();
+        break;
+      }
+      const ssize_t n = ::read(out[0], buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;
+      if (n <= 0) break;
       text.append(buf, static_cast<size_t>(n));
     }
     int status = 0;
@@ -261,12 +273,35 @@ std::string last_git_author(const std::string& file) {
   return text;
 }
 
+/// Reads the bearer token in `file` (none when `file` is empty) into `token`;
+/// false after saying why it cannot be used.
+bool read_token(const std::string& option, const std::string& file, std::string& token) {
+  if (file.empty()) return true;
+  auto read = read_regular_file(file, 4096);
+  if (!read) {
+    write(stderr, "rbk: error: " + option + " " + file + ": " + read.error() + "\n");
+    return false;
+  }
+  token = *read;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  if (token.size() < 16) {
+    write(stderr,
+          "rbk: error: " + option + " " + file + ": the token is shorter than 16 characters\n");
+    return false;
+  }
+  return true;
+}
+
 bool loopback(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address == "localhost";
 }
 
 void log_line(const std::string& line) {
-  write(stderr, "rbk serve: " + SystemClock().wall_time() + " " + line + "\n");
+  // Alert labels and values are in these lines: a line break or an escape
+  // sequence in one must not forge a log line or drive the terminal.
+  std::string one_line;
+  for (char c : line) one_line += c == '\n' ? std::string("\\n") : std::string(1, c);
+  write(stderr, "rbk serve: " + SystemClock().wall_time() + " " + printable(one_line) + "\n");
 }
 
 }  // namespace
@@ -284,21 +319,17 @@ int run_serve(const ServeOptions& opts) {
   // Anyone who can reach the port can start runbooks: off the loopback
   // interface only with a token, and the token only from a file (a command
   // line is visible to every user in ps).
-  std::string token;
-  if (!opts.token_file.empty()) {
-    auto read = read_regular_file(opts.token_file, 4096);
-    if (!read) {
-      write(stderr, "rbk: error: --token-file " + opts.token_file + ": " + read.error() + "\n");
-      return kExitUsage;
-    }
-    token = *read;
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    if (token.size() < 16) {
-      write(stderr, "rbk: error: --token-file " + opts.token_file +
-                        ": the token is shorter than 16 characters\n");
-      return kExitUsage;
-    }
-  } else if (!loopback(address)) {
+  std::string token, approver_token;
+  if (!read_token("--token-file", opts.token_file, token) ||
+      !read_token("--approver-token-file", opts.approver_token_file, approver_token))
+    return kExitUsage;
+  if (!approver_token.empty() && approver_token == token) {
+    write(stderr,
+          "rbk: error: --approver-token-file: the approvers' token must not be the "
+          "webhook's (Alertmanager holds that one)\n");
+    return kExitUsage;
+  }
+  if (token.empty() && !loopback(address)) {
     write(stderr, "rbk: error: --listen " + opts.listen +
                       ": listening beyond 127.0.0.1 needs a bearer token: --token-file FILE "
                       "(Alertmanager's http_config.authorization sends it)\n");
@@ -351,6 +382,7 @@ int run_serve(const ServeOptions& opts) {
   setup.routes = config.routes;
   setup.records_dir = config.records_dir;
   setup.token = token;
+  setup.approver_token = approver_token;
   setup.state_file = dir + "/state.json";
   // Limits count in wall-clock milliseconds: what a restart reads back from
   // the records' times is on the same clock.
@@ -362,8 +394,13 @@ int run_serve(const ServeOptions& opts) {
   // A run waiting at a gate, or a breaker that opened: the owner of the
   // route's runbook hears it through rbk.yaml's notify or page command.
   setup.tell = [&](const std::string& route, const std::string& kind, const std::string& message) {
+    auto loaded = runbooks.find(route);
+    if (loaded == runbooks.end()) {  // a run of a route rbk.yaml no longer has
+      log_line("not told (route " + route + " is no longer in rbk.yaml): " + message);
+      return;
+    }
     std::string owner;
-    const ast::Runbook& rb = *runbooks.at(route)->parsed.document->runbook();
+    const ast::Runbook& rb = *loaded->second->parsed.document->runbook();
     for (const auto& item : rb.items)
       if (const auto* m = std::get_if<ast::Meta>(&item);
           m && m->kind == ast::MetaKind::Owner && m->word)

@@ -156,6 +156,7 @@ int run_version(const VersionOptions& opts);
 struct ServeOptions {
   std::string listen = "127.0.0.1:9095";  // --listen ADDRESS:PORT
   std::string token_file;                 // --token-file FILE: the bearer token Alertmanager sends
+  std::string approver_token_file;        // --approver-token-file FILE: for decisions over HTTP
 };
 /// `rbk serve`: the Alertmanager webhook receiver; alerts start runbooks by rbk.yaml's routes.
 int run_serve(const ServeOptions& opts);

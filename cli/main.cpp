@@ -227,6 +227,8 @@ void build(CLI::App& app, Options& o) {
   auto* sv = app.add_subcommand(
       "serve", "Receive Alertmanager's webhook: alerts start runbooks by rbk.yaml's routes");
   sv->add_option("--listen", o.serve.listen, "ADDRESS:PORT to listen on (127.0.0.1:9095)");
+  sv->add_option("--approver-token-file", o.serve.approver_token_file,
+                 "A second bearer token, for approvals over HTTP (rbk approve --server)");
   sv->add_option("--token-file", o.serve.token_file,
                  "A file holding the bearer token requests must send; required beyond 127.0.0.1");
   for (auto [name, opts, help] :

@@ -39,7 +39,9 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
     // The newest run that did not end, or was interrupted, and that no rbk
     // is still writing.
     for (const RunSummary& run : list_runs(config.records_dir)) {
-      if (!run.resumable) continue;
+      // A run parked by rbk serve waits for `rbk approve`, which checks its
+      // plan and policy; it is resumed by name only (rbk resume RUN_ID).
+      if (!run.resumable || run.outcome == "parked") continue;
       auto opened = RunRecord::reopen(run.dir);
       if (!opened) continue;
       in->record = std::move(*opened);

@@ -230,3 +230,41 @@ TEST_CASE("shadow mode diagnoses for real and only records what remediation woul
   CHECK_THAT(report.out, Catch::Contains("Shadow mode: nothing below ran"));
   CHECK_THAT(report.out, Catch::Contains("`echo run >> restart.count`"));
 }
+
+TEST_CASE("in shadow mode a denied diagnosis gate runs no finally step, it records it", "[serve]") {
+  Project p;
+  write_file((p.tmp.path / "fix.rbk").string(), R"(runbook fix {
+  param port : int = 6379
+  diagnose {
+    step look "Look closer" {
+      confirm "Look?"
+      run `echo looked >> look.count`
+    }
+  }
+  remediate {
+    step restart "Restart" { run `echo run >> restart.count` }
+  }
+  finally {
+    step clean "Clean up" { run `echo cleaned >> finally.count` }
+  }
+}
+)");
+  rbk::ServeRunSpec spec = p.start();
+  spec.shadow = true;
+  spec.alert->shadow = true;
+  REQUIRE(p.serve_run(spec).exit_code == 4);  // parked at the diagnosis gate
+  rbk::GateDecision deny = approval(p.plan_hash());
+  deny.kind = rbk::GateDecision::Kind::Deny;
+  rbk::ServeRunSpec resume = p.decide(deny);
+  resume.decision->first = "look";
+  auto r = p.serve_run(resume);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 4);
+  CHECK(p.read("look.count") == "");
+  CHECK(p.read("finally.count") == "");  // not run: shadow mode
+  auto would = p.of_type("would_run");
+  REQUIRE(would.size() == 1);
+  CHECK(would[0]["step"] == "clean");
+  CHECK(would[0]["section"] == "finally");
+  CHECK(p.of_type("run_end").back()["outcome"] == "refused");
+}

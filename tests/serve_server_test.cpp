@@ -31,6 +31,9 @@ class FakeLauncher final : public rbk::RunLauncher {
   std::vector<rbk::ServeRunSpec> specs;
 };
 
+std::string notification(const std::string& status, const std::string& port = "6379",
+                         const std::string& alertname = "RedisDown");
+
 struct Server {
   rbk::test::TempDir tmp;
   FakeLauncher launcher;
@@ -110,13 +113,21 @@ struct Server {
     add(rbk::ev::RunEnd{{.outcome = rbk::Outcome::Parked, .exit_code = 4}});
     rbk::test::write_file(dir + "/events.jsonl", lines);
   }
+  // An alert's run, started and parked at step start with `hash`.
+  std::string parked_run(const std::string& hash) {
+    post("/alertmanager", notification("firing"));
+    const std::string id = launcher.specs.back().run_id;
+    park(id, "start", hash);
+    server->run_exited(id);
+    return id;
+  }
   std::string events(const std::string& run_id) const {
     return rbk::test::read_file((tmp.path / run_id / "events.jsonl").string());
   }
 };
 
-std::string notification(const std::string& status, const std::string& port = "6379",
-                         const std::string& alertname = "RedisDown") {
+std::string notification(const std::string& status, const std::string& port,
+                         const std::string& alertname) {
   nlohmann::json alert{
       {"status", status},
       {"labels", {{"alertname", alertname}, {"port", port}}},
@@ -159,16 +170,13 @@ TEST_CASE("an alert starts one run, and its re-sends join it", "[serve]") {
 
 TEST_CASE("a parked run goes on only with an approval of the plan it shows", "[serve]") {
   Server s;
-  s.post("/alertmanager", notification("firing"));
-  const std::string id = s.launcher.specs.at(0).run_id;
   const std::string hash(64, 'a');
-  s.park(id, "start", hash);
-  s.server->run_exited(id);
+  const std::string id = s.parked_run(hash);
   REQUIRE(s.server->runs().at(0).state == rbk::ServedState::Parked);
-  // Over TCP an approval names who gives it.
+  // Over TCP nothing decides without the approvers' token.
   auto r = s.post("/approve",
                   nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump());
-  CHECK(r.status == 400);
+  CHECK(r.status == 403);
   r = s.post("/approve",
              nlohmann::json{{"run_id", id}, {"step", "nope"}, {"plan_hash", hash}}.dump(), true);
   CHECK(r.status == 409);
@@ -368,11 +376,8 @@ TEST_CASE("two people: the previous gate's approver, or the runbook's author, ma
   std::string author = "Someone Else <else@example.org>";
   setup.author_of = [&](const std::string&) { return author; };
   s.server = std::make_unique<rbk::AlertServer>(setup, s.launcher);
-  s.post("/alertmanager", notification("firing"));
-  const std::string id = s.launcher.specs.at(0).run_id;
   const std::string hash(64, 'a');
-  s.park(id, "start", hash);
-  s.server->run_exited(id);
+  const std::string id = s.parked_run(hash);
   const std::string me = [] {
     struct passwd* pw = ::getpwuid(::getuid());
     return std::string(pw ? pw->pw_name : "");
@@ -430,11 +435,8 @@ TEST_CASE("a restart keeps the limits: approvals and failures are read back from
 
 TEST_CASE("an approval is void when the runbook changed since the run started", "[serve]") {
   Server s;
-  s.post("/alertmanager", notification("firing"));
-  const std::string id = s.launcher.specs.at(0).run_id;
   const std::string hash(64, 'a');
-  s.park(id, "start", hash);
-  s.server->run_exited(id);
+  const std::string id = s.parked_run(hash);
   rbk::test::write_file((s.tmp.path / "redis-down.rbk").string(), "runbook redis-down { }\n");
   auto r =
       s.post("/approve",
@@ -443,4 +445,50 @@ TEST_CASE("an approval is void when the runbook changed since the run started", 
   CHECK_THAT(r.body, Catch::Contains("changed since the run started"));
   CHECK_THAT(s.events(id), Catch::Contains("\"type\":\"approval_void\""));
   CHECK(s.launcher.specs.size() == 1);  // nothing resumed
+}
+
+TEST_CASE("over TCP only the approvers' token decides, never the webhook's", "[serve]") {
+  Server s;
+  const std::string hash(64, 'a');
+  const std::string id = s.parked_run(hash);
+  const std::string body =
+      nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}, {"by", "x"}}.dump();
+  // No approvers' token configured: nothing over TCP decides, whatever it sends.
+  auto r = s.post("/approve", body);  // with the webhook's token
+  CHECK(r.status == 403);
+  CHECK(s.post("/breaker/reset", "{\"route\": \"redis\"}").status == 403);
+  // With one: the webhook's token is refused, the approvers' taken.
+  rbk::ServerSetup setup;
+  setup.routes = {Server::route()};
+  setup.records_dir = s.tmp.path.string();
+  setup.token = "a-token-of-twenty-chars";
+  setup.approver_token = "the-approvers-token-here";
+  s.server = std::make_unique<rbk::AlertServer>(setup, s.launcher);
+  s.server->recover();
+  CHECK(s.post("/approve", body).status == 401);
+  HttpRequest ok{.method = "POST",
+                 .target = "/approve",
+                 .headers = {{"authorization", "Bearer the-approvers-token-here"}},
+                 .body = body,
+                 .peer = "127.0.0.1:5000"};
+  CHECK(s.server->handle(ok).status == 200);
+  REQUIRE(s.launcher.specs.size() == 2);
+  CHECK(s.launcher.specs[1].decision->second.via == rbk::ev::Via::Http);
+  CHECK(s.launcher.specs[1].decision->second.by == "x");
+}
+
+TEST_CASE("a resume that refuses leaves the run parked, said, and not approved again", "[serve]") {
+  rbk::Route r = Server::route();
+  r.auto_approve = {"start"};
+  r.limits.concurrent = 5;
+  Server s({r});
+  s.post("/alertmanager", notification("firing"));
+  const std::string id = s.launcher.specs.at(0).run_id;
+  s.park(id, "start", std::string(64, 'a'));
+  s.server->run_exited(id);  // parked: approved automatically, resumed
+  REQUIRE(s.launcher.specs.size() == 2);
+  s.server->run_exited(id);             // the resume wrote nothing: it refused
+  CHECK(s.launcher.specs.size() == 2);  // not resumed again, no loop
+  CHECK_THAT(s.events(id), Catch::Contains("could not resume the run"));
+  CHECK(s.server->runs().at(0).state == rbk::ServedState::Parked);
 }

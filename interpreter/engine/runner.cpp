@@ -277,9 +277,17 @@ RunResult Runner::run() {
     escalator.stop();
     const bool stopped = o == Outcome::Interrupted || interrupted();
     // A parked run did not die: it waits for a person, who is told by rbk serve.
-    if (stopped && !bus_.is_broken() && !bus_.parked()) fire_rules(ast::Trigger::OnInterrupted);
-    if (!stopped && o != Outcome::Refused) fire_rules(ast::Trigger::OnFailure);
-    if (!stopped) run_finally();
+    // Shadow mode pages nobody and runs no cleanup: `finally` is recorded as
+    // what would have run (a diagnosis gate denied, or its alert resolved).
+    if (stopped && !bus_.is_broken() && !bus_.parked() && !ctx_.shadow)
+      fire_rules(ast::Trigger::OnInterrupted);
+    if (!stopped && o != Outcome::Refused && !ctx_.shadow) fire_rules(ast::Trigger::OnFailure);
+    if (!stopped && ctx_.shadow) {
+      if (const auto* sec = section(ast::SectionKind::Finally))
+        run_shadow(*sec, ev::Section::Finally);
+    } else if (!stopped) {
+      run_finally();
+    }
     return finish(stopped || interrupted() ? Outcome::Interrupted : o);
   };
 

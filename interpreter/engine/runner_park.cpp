@@ -54,6 +54,10 @@ std::string Runner::plan_hash(const ev::Parked& p) const {
   ev::Parked gate = p;
   gate.plan_hash.clear();
   plan["gate"] = to_json_value(gate);
+  // Where in the run it parked (commands started so far, the same in a
+  // replay): an approval of one parking is not one of a later parking of
+  // the same step with the same plan (a runbook called twice, a loop).
+  plan["commands_before"] = *seq_;
   return sha256_hex(plan.dump());
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "interpreter/base/enum_names.hpp"
@@ -122,6 +123,13 @@ RecordView view_of(const std::string& dir) {
   return v;
 }
 
+/// An outcome that counts toward a route's breaker: the automation did
+/// harm or could not finish (not an interruption, which a resume continues).
+bool failed_outcome(const std::string& outcome) {
+  return outcome == "failed" || outcome == "not_restored" || outcome == "error" ||
+         outcome == "refused" || outcome == "record_failed";
+}
+
 /// What changed since the run started (its runbook's or a module's text),
 /// "" when nothing did: the resumed run would refuse to go on, so an
 /// approval now would be void.
@@ -198,8 +206,12 @@ void AlertServer::recover() {
     if (route && !v.auto_approved_at.empty()) {
       run.auto_approved = true;
       limits_.approved(*route, run.target, at(v.auto_approved_at.front()));
-      if (!v.outcome.empty() && v.outcome != "parked") {
-        const bool failed = v.outcome != "resolved" && v.outcome != "alert_resolved";
+      if (v.outcome.empty() && !s.live) {
+        // It died without an end: it holds no slot of `concurrent`, and is
+        // not a failure of the automation (rbk resume continues it).
+        limits_.ended(*route, false, at(v.time));
+      } else if (!v.outcome.empty() && v.outcome != "parked") {
+        const bool failed = failed_outcome(v.outcome);
         auto reset = resets.find(route->name);
         const bool forgiven = reset != resets.end() && v.ended_at <= reset->second;
         limits_.ended(*route, failed && !forgiven, at(v.ended_at));
@@ -209,6 +221,7 @@ void AlertServer::recover() {
       run.state = ServedState::Parked;
       run.parked_step = v.parked->step;
       run.plan_hash = v.parked->plan_hash;
+      run.expected = v.parked->expected.value;
       intake_.started(run.alert_key, run.run_id);
       log("run " + run.run_id + " waits at step " + run.parked_step + " (from its record)");
     } else if (s.live) {
@@ -232,9 +245,28 @@ HttpResponse AlertServer::handle(const HttpRequest& r) {
     m.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return m;
   }
-  // Everything else needs the token over TCP; the Unix socket is the
-  // owner's alone (0600 in a 0700 directory).
-  if (!r.peer_uid && !setup_.token.empty()) {
+  // Decisions about gates: over the Unix socket (the owner's alone, 0600 in
+  // a 0700 directory), or over TCP with the approvers' token only: the
+  // webhook's token (which Alertmanager holds) never approves anything, and
+  // without an approvers' token nothing over TCP does.
+  const bool decision =
+      r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset");
+  if (decision && !r.peer_uid) {
+    auto auth = r.headers.find("authorization");
+    if (setup_.approver_token.empty())
+      return reply(403,
+                   "decisions over HTTP need rbk serve --approver-token-file; "
+                   "use rbk approve on this machine (the Unix socket)");
+    if (auth == r.headers.end() || !same_secret(auth->second, "Bearer " + setup_.approver_token)) {
+      std::lock_guard lock(mu_);
+      ++counters_["unauthorized"];
+      HttpResponse denied = reply(401, "the approvers' bearer token is required");
+      denied.headers["WWW-Authenticate"] = "Bearer";
+      return denied;
+    }
+  }
+  // Everything else needs the webhook's token over TCP, when there is one.
+  if (!decision && !r.peer_uid && !setup_.token.empty()) {
     auto auth = r.headers.find("authorization");
     if (auth == r.headers.end() || !same_secret(auth->second, "Bearer " + setup_.token)) {
       std::lock_guard lock(mu_);
@@ -440,10 +472,15 @@ bool AlertServer::resume(ServedRun& run, GateDecision d) {
   spec.resume = true;
   spec.run_id = run.run_id;
   spec.decision = std::make_pair(run.parked_step, std::move(d));
+  std::error_code ec;
+  const uintmax_t size =
+      std::filesystem::file_size(setup_.records_dir + "/" + run.run_id + "/events.jsonl", ec);
   if (auto launched = launcher_.launch(spec); !launched) {
     log("cannot resume run " + run.run_id + ": " + launched.error());
     return false;
   }
+  run.record_size_at_resume = ec ? 0 : size;
+  run.resuming = true;
   run.state = ServedState::Running;
   run.since = SystemClock().wall_time();
   return true;
@@ -454,12 +491,30 @@ void AlertServer::run_exited(const std::string& run_id) {
   auto it = runs_.find(run_id);
   if (it == runs_.end()) return;
   ServedRun& run = it->second;
-  RecordView v = view_of(setup_.records_dir + "/" + run_id);
+  const std::string dir = setup_.records_dir + "/" + run_id;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(dir + "/events.jsonl", ec);
+  const bool refused = run.resuming && !ec && size == run.record_size_at_resume;
+  run.resuming = false;
+  RecordView v = view_of(dir);
   run.since = v.time;
   if (v.outcome == "parked" && v.parked) {
     run.state = ServedState::Parked;
     run.parked_step = v.parked->step;
     run.plan_hash = v.parked->plan_hash;
+    run.expected = v.parked->expected.value;
+    if (refused) {
+      // The resume refused before it wrote anything (its log says why):
+      // nothing ran, and deciding again the same way would only loop.
+      run.stuck = true;
+      const std::string why = "rbk serve could not resume the run (nothing ran; see .rbk/serve/" +
+                              run_id + ".log); it waits at step " + run.parked_step;
+      (void)append_event(dir, ev::Warning{.message = why, .step = run.parked_step});
+      log("run " + run_id + ": " + why);
+      if (setup_.tell) setup_.tell(run.route, "notify", "run " + run_id + ": " + why);
+      return;
+    }
+    run.stuck = false;
     on_parked(run);
     return;
   }
@@ -472,7 +527,7 @@ void AlertServer::run_exited(const std::string& run_id) {
   if (v.outcome.empty())
     log("run " + run_id + " ended without a run_end: rbk resume " + run_id + " continues it");
   if (const Route* route = route_named(run.route); route && run.auto_approved) {
-    const bool failed = run.outcome != "resolved" && run.outcome != "alert_resolved";
+    const bool failed = failed_outcome(run.outcome);
     const bool was_open = limits_.breaker_open(route->name);
     limits_.ended(*route, failed, setup_.now());
     if (!was_open && limits_.breaker_open(route->name)) {
@@ -520,11 +575,14 @@ void AlertServer::on_parked(ServedRun& run) {
       ++counters_["auto_approvals"];
       log("run " + run.run_id + ": step " + run.parked_step + " approved inside route " +
           route->name + "'s limits");
+      // A typed gate's value is for a person to type; inside its limits the
+      // route approves the step itself, as --approve would.
       resume(run, GateDecision{.kind = GateDecision::Kind::Approve,
                                .by = "rbk serve",
                                .from = "route " + route->name,
                                .via = ev::Via::Auto,
-                               .plan_hash = run.plan_hash});
+                               .plan_hash = run.plan_hash,
+                               .typed = run.expected});
       return;
     }
     if (!verdict.allowed) {

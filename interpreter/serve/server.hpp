@@ -52,6 +52,12 @@ struct ServedRun {
   bool resolved = false;       // its alert resolved
   bool auto_approved = false;  // counted in the route's limits
   bool passed_gate = false;    // a gate of it was approved: a resolution no longer ends it
+  std::string expected{};      // Parked: what its typed gate wants typed ("" for confirm)
+  /// The size of its record when the server last resumed it: unchanged when
+  /// the run process ended, the resume refused (nothing ran).
+  uintmax_t record_size_at_resume = 0;
+  bool resuming = false;
+  bool stuck = false;  // a resume of it refused: no automatic approval retries it
 };
 
 /// What the server needs from the project.
@@ -59,6 +65,9 @@ struct ServerSetup {
   std::vector<Route> routes;
   std::string records_dir;
   std::string token;  // a bearer token the webhook must send; empty: none needed
+  /// The bearer token decisions over TCP (/approve, /deny, /breaker/reset)
+  /// must send; never the webhook's. Empty: decisions only over the socket.
+  std::string approver_token;
   /// Where the server keeps what no record holds (breaker resets); "": nowhere.
   std::string state_file;
   ParamCheck check;  // an alert's parameters against the route's runbook

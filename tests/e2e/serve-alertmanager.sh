@@ -54,7 +54,8 @@ rm -f "$work/redis.pid"
 # ---- The project: the shipped runbook and a route to it.
 token="e2e-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$token" >"$work/token"
-chmod 600 "$work/token"
+printf 'e2e-approvers-%s\n' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$work/approvers"
+chmod 600 "$work/token" "$work/approvers"
 mkdir -p "$work/runbooks"
 cp "$root/runbooks/redis-down.rbk" "$work/runbooks/"
 cat >"$work/runbooks/slow-check.rbk" <<'RBK'
@@ -86,7 +87,8 @@ records="$work/.rbk/runs"
 serve_port="$(free_port)"
 serve="http://127.0.0.1:$serve_port"
 start_serve() {
-  (cd "$work" && exec "$rbk" serve --listen "127.0.0.1:$serve_port" --token-file "$work/token") \
+  (cd "$work" && exec "$rbk" serve --listen "127.0.0.1:$serve_port" --token-file "$work/token" \
+    --approver-token-file "$work/approvers") \
     2>>"$work/serve.log" &
   serve_pid=$!
   wait_for "rbk serve to answer /healthz" curl -sf --max-time 2 "$serve/healthz"
@@ -174,7 +176,11 @@ curl -sf --max-time 5 -H 'Content-Type: application/json' "$am/api/v2/alerts" -d
   \"endsAt\": \"$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)\"}]" >/dev/null
 wait_for "the second alert's run to park" state_is parked
 second_id="$(runs_json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["run_id"])')"
-(cd "$work" && "$rbk" deny "$second_id" start --yes --server "$serve" --token-file "$work/token") ||
+# The webhook's token (Alertmanager holds it) decides nothing.
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $token" \
+  "$serve/deny" -d "{\"run_id\": \"$second_id\", \"step\": \"start\", \"plan_hash\": \"x\", \"by\": \"x\"}")" = 401 ] ||
+  fail "the webhook's token was taken for a decision"
+(cd "$work" && "$rbk" deny "$second_id" start --yes --server "$serve" --token-file "$work/approvers") ||
   fail "rbk deny over HTTP failed"
 wait_for "the denied run to end" state_is over
 grep -q '"type":"answer".*"passed":false.*"reason":"denied by' "$records/$second_id/events.jsonl" ||
