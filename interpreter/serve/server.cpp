@@ -24,6 +24,54 @@
 
 namespace rbk {
 
+/// The run's record, read: the alert that started it, how it last stopped.
+struct RecordView {
+  std::optional<ev::AlertStart> alert;
+  std::optional<ev::Parked> parked;  // the last one
+  std::string outcome;               // the last run_end's, "" when none
+  std::string runbook;
+  std::string time;                            // of the last event
+  std::vector<std::string> causes;             // matched
+  bool passed_gate = false;                    // an answer passed
+  std::string file;                            // the runbook's, from run_start
+  std::string sha256;                          // of its text when the run started
+  std::map<std::string, std::string> modules;  // module path → sha256 then
+  std::string last_approver;                   // who passed the latest gate a person passed
+  std::string section;                         // the section it is in ("" before the first)
+  std::vector<std::string> auto_approved_at;   // when rbk serve approved a gate of it
+  std::string ended_at;                        // the last run_end's time
+};
+
+static RecordView view_of(const std::string& dir) {
+  RecordView v;
+  std::vector<std::string> problems;
+  for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
+    v.time = e.time;
+    if (const auto* s = e.as<ev::RunStart>()) {
+      v.runbook = s->runbook;
+      v.file = s->file;
+      v.sha256 = s->sha256;
+      v.modules = s->modules.value_or(std::map<std::string, std::string>{});
+    }
+    if (const auto* a = e.as<ev::AlertStart>()) v.alert = *a;
+    if (const auto* p = e.as<ev::Parked>()) v.parked = *p;
+    if (const auto* c = e.as<ev::Cause>(); c && c->matched) v.causes.push_back(c->id);
+    if (const auto* sec = e.as<ev::SectionStart>()) v.section = name_of(sec->section);
+    if (const auto* a = e.as<ev::Answer>(); a && a->passed) {
+      v.passed_gate = true;
+      if (a->via != ev::Via::Auto) v.last_approver = a->by;
+      if (a->via == ev::Via::Auto) v.auto_approved_at.push_back(e.time);
+    }
+    if (e.as<ev::RunEnd>()) v.ended_at = e.time;
+    if (const auto* end = e.as<ev::RunEnd>()) v.outcome = std::string(outcome_name(end->outcome));
+    if (e.as<ev::Resume>()) {  // going again
+      v.outcome.clear();
+      v.ended_at.clear();
+    }
+  }
+  return v;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -73,54 +121,6 @@ std::string target_of(const Route& route, const Alert& alert) {
   one.params["target"] = *route.target;
   auto v = route_params(one, alert.labels, alert.annotations);
   return v ? v->at("target") : alert.fingerprint;
-}
-
-/// The run's record, read: the alert that started it, how it last stopped.
-struct RecordView {
-  std::optional<ev::AlertStart> alert;
-  std::optional<ev::Parked> parked;  // the last one
-  std::string outcome;               // the last run_end's, "" when none
-  std::string runbook;
-  std::string time;                            // of the last event
-  std::vector<std::string> causes;             // matched
-  bool passed_gate = false;                    // an answer passed
-  std::string file;                            // the runbook's, from run_start
-  std::string sha256;                          // of its text when the run started
-  std::map<std::string, std::string> modules;  // module path → sha256 then
-  std::string last_approver;                   // who passed the latest gate a person passed
-  std::string section;                         // the section it is in ("" before the first)
-  std::vector<std::string> auto_approved_at;   // when rbk serve approved a gate of it
-  std::string ended_at;                        // the last run_end's time
-};
-
-RecordView view_of(const std::string& dir) {
-  RecordView v;
-  std::vector<std::string> problems;
-  for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
-    v.time = e.time;
-    if (const auto* s = e.as<ev::RunStart>()) {
-      v.runbook = s->runbook;
-      v.file = s->file;
-      v.sha256 = s->sha256;
-      v.modules = s->modules.value_or(std::map<std::string, std::string>{});
-    }
-    if (const auto* a = e.as<ev::AlertStart>()) v.alert = *a;
-    if (const auto* p = e.as<ev::Parked>()) v.parked = *p;
-    if (const auto* c = e.as<ev::Cause>(); c && c->matched) v.causes.push_back(c->id);
-    if (const auto* sec = e.as<ev::SectionStart>()) v.section = name_of(sec->section);
-    if (const auto* a = e.as<ev::Answer>(); a && a->passed) {
-      v.passed_gate = true;
-      if (a->via != ev::Via::Auto) v.last_approver = a->by;
-      if (a->via == ev::Via::Auto) v.auto_approved_at.push_back(e.time);
-    }
-    if (e.as<ev::RunEnd>()) v.ended_at = e.time;
-    if (const auto* end = e.as<ev::RunEnd>()) v.outcome = std::string(outcome_name(end->outcome));
-    if (e.as<ev::Resume>()) {  // going again
-      v.outcome.clear();
-      v.ended_at.clear();
-    }
-  }
-  return v;
 }
 
 /// An outcome that counts toward a route's breaker: the automation did
@@ -413,9 +413,10 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
         409, "run " + run_id + " is not waiting at a gate (it is " + state_name(run.state) + ")");
   if (run.parked_step != step)
     return reply(409, "run " + run_id + " waits at step " + run.parked_step + ", not " + step);
+  // Read once: what changed since the run started, and who approved before.
+  const RecordView record = view_of(setup_.records_dir + "/" + run_id);
   std::string changed;
-  if (kind == GateDecision::Kind::Approve)
-    changed = changed_since(view_of(setup_.records_dir + "/" + run_id));
+  if (kind == GateDecision::Kind::Approve) changed = changed_since(record);
   if (kind == GateDecision::Kind::Approve && (d.plan_hash != run.plan_hash || !changed.empty())) {
     const std::string why = !changed.empty() ? "changed since the run started: " + changed
                                              : "the plan changed since it was shown (approved " +
@@ -426,7 +427,7 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
     return reply(409, "approval void: " + why + "; look at the plan again");
   }
   if (kind == GateDecision::Kind::Approve) {
-    if (std::string why = two_person_problem(run_id, d.by); !why.empty()) {
+    if (std::string why = two_person_problem(record, d.by); !why.empty()) {
       log("run " + run_id + ": approval of " + step + " by " + d.by + " refused: " + why);
       return reply(403, "approval refused: " + why + " (rbk.yaml's policy.two_person)");
     }
@@ -442,10 +443,9 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
                                                              : "; the run ends refused"));
 }
 
-std::string AlertServer::two_person_problem(const std::string& run_id,
+std::string AlertServer::two_person_problem(const RecordView& v,
                                             const std::string& approver) const {
   if (!setup_.approver_not_previous && !setup_.approver_not_author) return "";
-  RecordView v = view_of(setup_.records_dir + "/" + run_id);
   auto same = [&](std::string a) {
     std::string b = approver;
     for (auto* s : {&a, &b})
@@ -515,7 +515,7 @@ void AlertServer::run_exited(const std::string& run_id) {
       return;
     }
     run.stuck = false;
-    on_parked(run);
+    on_parked(run, v);
     return;
   }
   run.state = ServedState::Over;
@@ -546,7 +546,7 @@ void AlertServer::run_exited(const std::string& run_id) {
   log("run " + run_id + " ended: " + run.outcome);
 }
 
-void AlertServer::on_parked(ServedRun& run) {
+void AlertServer::on_parked(ServedRun& run, const RecordView& v) {
   if (run.resolved) {
     resume(run, GateDecision{.kind = GateDecision::Kind::AlertResolved,
                              .by = "rbk serve",
@@ -560,7 +560,7 @@ void AlertServer::on_parked(ServedRun& run) {
   if (automatic) {
     const auto now = setup_.now();
     LimitVerdict verdict = limits_.check(*route, run.target, now);
-    const std::string changed = changed_since(view_of(setup_.records_dir + "/" + run.run_id));
+    const std::string changed = changed_since(v);
     if (verdict.allowed && !changed.empty()) {
       // The resumed run would refuse a changed runbook: a person decides.
       (void)append_event(setup_.records_dir + "/" + run.run_id,
@@ -601,7 +601,6 @@ void AlertServer::on_parked(ServedRun& run) {
   log(waits);
   if (setup_.tell) {
     // What a person needs to decide: the causes found and what would run.
-    RecordView v = view_of(setup_.records_dir + "/" + run.run_id);
     std::string message = waits;
     if (!v.causes.empty()) {
       message += "; causes:";

@@ -25,6 +25,9 @@
 
 namespace rbk {
 
+/// What the server reads from a run's record (server.cpp).
+struct RecordView;
+
 /// Starts run processes for the server; each one's end is reported back
 /// through AlertServer::run_exited.
 class RunLauncher {
@@ -110,11 +113,11 @@ class AlertServer {
   HttpResponse on_reset_breaker(const HttpRequest& r);
   const Route* route_named(const std::string& name) const;
   /// Why `approver` may not approve a gate of `run_id` under policy.two_person ("" if they may).
-  std::string two_person_problem(const std::string& run_id, const std::string& approver) const;
+  std::string two_person_problem(const RecordView& record, const std::string& approver) const;
   /// Resumes a parked run with `d` about its gate (under mu_).
   bool resume(ServedRun& run, GateDecision d);
   /// A run is parked: resolved, auto-approved, or left for a person (under mu_).
-  void on_parked(ServedRun& run);
+  void on_parked(ServedRun& run, const RecordView& record);
   void log(const std::string& line) const {
     if (setup_.log) setup_.log(line);
   }
