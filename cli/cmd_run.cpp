@@ -139,14 +139,6 @@ bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
   return true;
 }
 
-/// True when a step of `rb` runs `on` targets.
-bool runs_on_targets(const ast::Runbook& rb) {
-  for (const ast::Step* st : ast::steps_of(rb))
-    for (const auto& s : st->body.items)
-      if (std::holds_alternative<ast::On>(s)) return true;
-  return false;
-}
-
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
 bool complete_params(RunTarget& rb, TtyOperator& op) {
@@ -202,15 +194,6 @@ int run_run(const RunOptions& opts) {
       rb.modules ? rb.modules->digests() : std::map<std::string, std::string>{};
   if (resume && !check_unchanged(opts, *resume->state, rb.file, sha256, modules))
     return kExitRefused;
-  if (resume && runs_on_targets(*rb.parsed.document->runbook())) {
-    // Replaying per-target commands and batches is not built yet: refusing
-    // is safe, running a step's destructive command again on a host is not.
-    write(stderr, "rbk: error: cannot resume " + resume->run_id +
-                      ": it has steps that run on targets, which rbk resume cannot replay yet; "
-                      "start a new run (--target narrows it to the hosts still to do)\n");
-    return kExitRefused;
-  }
-
   // Checked before anything runs: a run must not end with nowhere to put its fixture.
   std::error_code ec;
   if (!opts.record_fixture.empty()) {
@@ -235,7 +218,12 @@ int run_run(const RunOptions& opts) {
                  opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
   if (!complete_params(*target, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
   std::set<std::string> target_filter;
-  if (!check_targets(*target, opts.targets, target_filter)) return kExitUsage;
+  // A resume narrows its fan-outs as the run did: the replay must meet the
+  // batches the record has, and the rest must not reach other hosts.
+  const std::vector<std::string> narrowed =
+      resume ? resume->state->run_start().targets.value_or(std::vector<std::string>{})
+             : opts.targets;
+  if (!check_targets(*target, narrowed, target_filter)) return kExitUsage;
   if (resume) {
     if (!decide_in_flight(opts, *resume->state, op))
       return cancel.cancelled() ? kExitInterrupted : kExitRefused;

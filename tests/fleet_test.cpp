@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "interpreter/serve/run_spec.hpp"
 #include "processes.hpp"
 #include "sshd.hpp"
 #include "test_support.hpp"
@@ -227,6 +228,14 @@ TEST_CASE("Ctrl-C during a remote command leaves no process behind", "[sshd]") {
   std::vector<int> left = processes_with_marker("7654.3");
   CHECK(still_alive(left) == "");
   CHECK(still_alive(processes_with_marker("rbk-ssh-")) == "");
+  // Whether either command finished on its host is not known: resume
+  // refuses before it writes or runs anything.
+  Exit resumed = run_detached(p.dir, {"resume"});
+  INFO(resumed.out << resumed.err);
+  CHECK(resumed.code == 2);  // as for a record that cannot be resumed
+  CHECK(resumed.err.find("it stopped while commands ran on targets (hang on web-1, hang on "
+                         "web-2)") != std::string::npos);
+  CHECK(processes_with_marker("7654.3").empty());
 }
 
 TEST_CASE("an unreachable host fails fast and says why", "[sshd]") {
@@ -342,18 +351,25 @@ TEST_CASE("a fleet run recorded with --record-fixture replays per target", "[ssh
   CHECK(replay.out.find("1 passed, 0 failed") != std::string::npos);
 }
 
-TEST_CASE("resume refuses a run whose record ran commands on targets, a called runbook's too",
+TEST_CASE("a resumed run replays its commands on targets and runs none of them again",
           "[sshd][resume]") {
-  SshdFleet fleet(2);
-  // The caller has no step on targets; the runbook it calls does.
+  SshdFleet fleet(3);
+  // The pushes run in a called runbook, all hosts at once (their record
+  // order is the machine's); the run is interrupted after them, and
+  // narrowed to two hosts by --target, which the resume keeps.
   FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
   param log : string
   remediate {
     step roll "Roll" {
       call deploy with log = log
     }
     step wait "Wait" {
-      run `sleep 7654.9`
+      run `test -f "$log.go" || sleep 7654.9`
+    }
+    step after "After" {
+      on hosts parallel 3
+      run `echo "after $RBK_TARGET" >> "$log"`
     }
   }
 }
@@ -363,26 +379,49 @@ TEST_CASE("resume refuses a run whose record ran commands on targets, a called r
   param log : string
   remediate {
     step push "Push" {
-      on hosts
-      run `echo "pushed $RBK_TARGET" >> "$log"`
+      on hosts parallel 3
+      run `echo "pushed $RBK_TARGET" >> "$log"; echo "$RBK_TARGET"` as pushed
     }
   }
 }
 )");
   const std::string log = p.path("log.txt");
   auto waiting = [&](const std::string&) { return !processes_with_marker("7654.9").empty(); };
-  Exit r = run_signalled_when(p.dir, {"run", "fleet", "--force", "--json", "-p", "log=" + log},
+  Exit r = run_signalled_when(p.dir,
+                              {"run", "fleet", "--force", "--json", "-p", "log=" + log, "--target",
+                               "web-3", "--target", "web-1"},
                               waiting, SIGINT);
   INFO(r.out << r.err);
   REQUIRE(r.code == 130);
-  REQUIRE(lines_of(read_file(log)).size() == 2);
-  // The pushes are in the record; replaying them is not built, and running
-  // them again is not safe: refused, and nothing runs.
-  Exit resumed = run_detached(p.dir, {"resume"});
+  auto sorted_lines = [&] {
+    auto lines = lines_of(read_file(log));
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  using Lines = std::vector<std::string>;
+  REQUIRE(sorted_lines() == Lines{"pushed web-1", "pushed web-3"});
+  write_file(log + ".go", "");
+  Exit resumed = run_detached(p.dir, {"resume", "--json"});
   INFO(resumed.out << resumed.err);
-  CHECK(resumed.code == 2);  // refused before anything, as a damaged record is
-  CHECK(resumed.err.find("it ran commands on targets (step deploy/push)") != std::string::npos);
-  CHECK(lines_of(read_file(log)).size() == 2);
+  CHECK(resumed.code == 0);
+  // The pushes counted from the record, not run again; the step after the
+  // interruption on the same two hosts.
+  CHECK(sorted_lines() == Lines{"after web-1", "after web-3", "pushed web-1", "pushed web-3"});
+  std::vector<nlohmann::json> record;
+  for (const auto& run : fs::directory_iterator(p.path(".rbk/runs")))
+    for (const auto& line : lines_of(read_file((run.path() / "events.jsonl").string())))
+      record.push_back(nlohmann::json::parse(line));
+  REQUIRE(!record.empty());
+  CHECK(record[0]["targets"] == nlohmann::json({"web-1", "web-3"}));
+  int resumes = 0, pushes = 0;
+  for (const auto& e : record) {
+    resumes += e["type"] == "resume";
+    pushes += e["type"] == "command_start" && e.value("step", "") == "deploy/push";
+  }
+  CHECK(resumes == 1);
+  CHECK(pushes == 2);
+  CHECK(record.back()["type"] == "run_end");
+  CHECK(record.back()["outcome"] == "resolved");
 }
 
 TEST_CASE("each batch's gate is answered once and recorded with the hosts it covered", "[sshd]") {
@@ -426,4 +465,76 @@ TEST_CASE("each batch's gate is answered once and recorded with the hosts it cov
   CHECK(b[0].value("passed", false));
   CHECK(b[1]["targets"].get<Hosts>() == Hosts{"web-3"});
   CHECK_FALSE(b[1].value("passed", true));
+}
+
+TEST_CASE("a run started by an alert is approved batch by batch, and no batch runs twice",
+          "[sshd][serve]") {
+  SshdFleet fleet(2);
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  param log : string
+  remediate {
+    step deploy "Deploy" {
+      on hosts serial 1
+      destructive
+      confirm "Deploy?"
+      run `echo "deployed $RBK_TARGET" >> "$log"`
+    }
+  }
+}
+)");
+  const std::string log = p.path("log.txt");
+  const std::string run_id = "20261206T160000Z-f1ee70";
+  auto serve_run = [&](const rbk::ServeRunSpec& spec) {
+    write_file(p.path("spec.json"), rbk::serve_run_spec_json(spec));
+    return rbk::test::run_rbk_in(p.dir, "__serve-run spec.json");
+  };
+  auto parked = [&] {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : lines_of(read_file(p.path(".rbk/runs/" + run_id + "/events.jsonl"))))
+      if (auto j = nlohmann::json::parse(line); j["type"] == "parked") out.push_back(j);
+    return out;
+  };
+  auto approve = [&] {
+    rbk::ServeRunSpec spec;
+    spec.resume = true;
+    spec.run_id = run_id;
+    rbk::GateDecision d;
+    d.kind = rbk::GateDecision::Kind::Approve;
+    d.by = "alice";
+    d.from = "unix socket, uid 1000";
+    d.via = rbk::ev::Via::Socket;
+    d.plan_hash = parked().back()["plan_hash"];
+    spec.decision = std::make_pair(std::string("deploy"), d);
+    return serve_run(spec);
+  };
+  rbk::ServeRunSpec start;
+  start.run_id = run_id;
+  start.runbook = "runbooks/fleet.rbk";
+  start.params = {"log=" + log};
+  rbk::ev::AlertStart alert;
+  alert.route = "deploy";
+  alert.fingerprint = "0123456789abcdef";
+  alert.status = "firing";
+  alert.starts_at = "2026-12-06T16:00:00Z";
+  start.alert = alert;
+  auto r = serve_run(start);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 4);  // parked at the first batch's gate
+  REQUIRE(parked().size() == 1);
+  CHECK(parked()[0]["targets"] == nlohmann::json({"web-1"}));
+  CHECK(!fs::exists(log));
+  // The first approval runs the first batch and parks at the second's gate.
+  r = approve();
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 4);
+  CHECK(read_file(log) == "deployed web-1\n");
+  REQUIRE(parked().size() == 2);
+  CHECK(parked()[1]["targets"] == nlohmann::json({"web-2"}));
+  // The second replays the first batch from the record and runs the second.
+  r = approve();
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(read_file(log) == "deployed web-1\ndeployed web-2\n");
+  CHECK(parked().size() == 2);
 }

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
 #include "interpreter/base/format_str.hpp"
+#include "interpreter/base/names.hpp"
 #include "interpreter/runtime/output_capture.hpp"
 
 namespace rbk {
@@ -37,8 +39,14 @@ std::string replay_key(const Event& e) {
   if (const auto* x = e.as<ev::Signal>()) add(x->id), add(x->firing ? "firing" : "quiet");
   if (const auto* x = e.as<ev::StepStart>()) add(x->step);
   if (const auto* x = e.as<ev::CommandStart>())
-    add(x->step), add(std::to_string(x->seq)), add(x->command.value);
-  if (const auto* x = e.as<ev::CommandEnd>()) add(x->step), add(std::to_string(x->seq));
+    add(x->step), add(std::to_string(x->seq)), add(x->command.value), add(x->target.value_or(""));
+  if (const auto* x = e.as<ev::CommandEnd>())
+    add(x->step), add(std::to_string(x->seq)), add(x->target.value_or(""));
+  if (const auto* x = e.as<ev::BatchStart>())
+    add(x->step), add(std::to_string(x->batch)), add(join(x->targets));
+  if (const auto* x = e.as<ev::BatchEnd>())
+    add(x->step), add(std::to_string(x->batch)), add("ok " + join(x->ok)),
+        add("failed " + join(x->failed));
   if (const auto* x = e.as<ev::Gate>()) add(x->step);
   if (const auto* x = e.as<ev::Answer>()) add(x->step), add(x->passed ? "passed" : "not passed");
   if (const auto* x = e.as<ev::Manual>()) add(x->step);
@@ -60,6 +68,36 @@ std::string describe(const Event& e) {
   for (char& c : key)
     if (c == '|') c = ' ';
   return key;
+}
+
+// Puts each batch's events (between its batch_start and batch_end, or the
+// end) in the order of the batch's hosts, each host's in their recorded
+// order: the order a batch replays in. A batch holds only its hosts'
+// commands; anything else in it stays with the host before it.
+void in_batch_order(std::vector<Event>& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto* batch = events[i].as<ev::BatchStart>();
+    if (!batch) continue;
+    size_t end = i + 1;
+    while (end < events.size() && !events[end].as<ev::BatchEnd>()) ++end;
+    size_t last = 0;
+    auto rank = [&](const Event& e) {
+      std::optional<std::string> host;
+      if (const auto* start = e.as<ev::CommandStart>()) host = start->target;
+      if (const auto* ended = e.as<ev::CommandEnd>()) host = ended->target;
+      if (host) {
+        auto it = std::find(batch->targets.begin(), batch->targets.end(), *host);
+        last = static_cast<size_t>(it - batch->targets.begin());
+      }
+      return last;
+    };
+    std::vector<std::pair<size_t, Event>> ranked;
+    for (size_t j = i + 1; j < end; ++j) ranked.emplace_back(rank(events[j]), std::move(events[j]));
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t j = i + 1; j < end; ++j) events[j] = std::move(ranked[j - i - 1].second);
+    i = end;
+  }
 }
 
 // What the command wrote to one stream, read back from its output file, kept
@@ -111,15 +149,6 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // command counts as in flight.
   bool cut = false;
   for (const Event& e : events) {
-    // Commands on other hosts are not replayed yet (the runner would run them
-    // again, not count them): refusing is safe, a second deploy is not. The
-    // record says so even when a called runbook ran them.
-    const auto* remote = e.as<ev::CommandStart>();
-    if ((remote && remote->target) || e.as<ev::BatchStart>())
-      return fail("it ran commands on targets (step " +
-                  (remote ? remote->step : e.as<ev::BatchStart>()->step) +
-                  "), which rbk resume cannot replay yet; start a new run (--target narrows it "
-                  "to the hosts still to do)");
     // A person's note, and what rbk serve says of the run's alert and its
     // waiting at a gate: not what the run did, so the replay makes none of it.
     if (e.as<ev::TimelineNote>() || e.as<ev::AlertStart>() || e.as<ev::AlertUpdate>() ||
@@ -178,7 +207,20 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       r->asks_[ask->step].push_back(*ask);
     }
   }
-  // Commands run one at a time: only the last one can be in flight.
+  // A batch's hosts run at once: which of them ran first is the machine's,
+  // not the runbook's. The replay runs them one by one in the batch's order.
+  in_batch_order(r->expected_);
+  // Commands on hosts that were running when the run died: which of them
+  // finished there is not known, and deciding host by host is not built.
+  // Refusing is safe; a second deploy on a host is not.
+  std::vector<std::string> remote;
+  for (const auto& [seq, o] : open)
+    if (o.start.target) remote.push_back(o.start.step + " on " + *o.start.target);
+  if (!remote.empty())
+    return fail("it stopped while commands ran on targets (" + join(remote) +
+                "), and rbk resume cannot yet decide host by host whether to run them again; "
+                "start a new run (--target narrows it to the hosts still to do)");
+  // Commands on this machine run one at a time: only the last one can be in flight.
   if (!open.empty()) {
     const auto& [seq, last] = *open.rbegin();
     auto it = destructive.find(last.start.step);
@@ -282,6 +324,14 @@ ResumeState::Take ResumeState::take(const Event& e) {
     clock_->go_live();
   }
   return Take::Replayed;
+}
+
+std::optional<uint64_t> ResumeState::replayed_seq(const std::string& step,
+                                                  const std::string& target) const {
+  if (live_ || next_ >= expected_.size()) return std::nullopt;
+  const auto* start = expected_[next_].as<ev::CommandStart>();
+  if (!start || start->step != step || start->target != target) return std::nullopt;
+  return start->seq;
 }
 
 std::optional<CommandResult> ResumeState::recorded_result(uint64_t seq,

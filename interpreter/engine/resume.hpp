@@ -127,6 +127,11 @@ class ResumeState {
   }
   /// divergence() is not empty; safe from any thread (the timer's too).
   bool diverged() const { return diverged_.load(); }
+  /// The number the record gave the command on `target` that the replay
+  /// makes next for `step`: a batch's hosts ran at once and took their
+  /// numbers in the order they started. nullopt once live, or when the
+  /// record's next event is not that command (the replay diverges).
+  std::optional<uint64_t> replayed_seq(const std::string& step, const std::string& target) const;
   /// The recorded result of command `seq`; nullopt for a command the record
   /// did not see end (the in-flight one: see in_flight_result) or run
   /// (a secret's command, which runs again: its output is never recorded).

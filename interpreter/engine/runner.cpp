@@ -222,8 +222,13 @@ RunResult Runner::run() {
   // runbook's call_run_start is inside the same record).
   if (depth_ > 0)
     bus_.emit(ev::CallRunStart{std::move(info)});
-  else
-    bus_.emit(ev::RunStart{std::move(info)});
+  else {
+    ev::RunStart start{std::move(info)};
+    if (!ctx_.target_filter.empty())
+      start.targets =
+          std::vector<std::string>(ctx_.target_filter.begin(), ctx_.target_filter.end());
+    bus_.emit(std::move(start));
+  }
   if (depth_ == 0 && ctx_.alert) bus_.emit(*ctx_.alert);
   for (auto& e : secret_events) bus_.emit(std::move(e));
   for (const auto& e : import_errors) bus_.emit(ev::Warning{.message = e});

@@ -87,8 +87,11 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
         runs[i] = exec_on_target(*batch[i], stmts, mode, id, section, evidence, g.destructive);
     };
     {
+      // A batch the record has replays its hosts one by one, in the order
+      // the replay reads them (resume.hpp); one it does not runs as always.
+      const size_t at_once = bus_.replaying() ? 1 : std::min(parallel, batch.size());
       std::vector<std::jthread> workers;
-      for (size_t w = 1; w < std::min(parallel, batch.size()); ++w) workers.emplace_back(work);
+      for (size_t w = 1; w < at_once; ++w) workers.emplace_back(work);
       work();
     }  // joined
 
@@ -187,10 +190,16 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
   });
   for (const auto& [name, c] : own) spec.env.emplace_back(name, c.value());
   spec.env.emplace_back("RBK_TARGET", host.id);
+  // Replaying, the command takes the number the record gave it (the
+  // batch's hosts took theirs in the order they started).
+  const bool replayed = bus_.replaying();
   uint64_t seq = 0;
+  std::optional<uint64_t> recorded;
   {
     std::lock_guard lock(seq_mu_);
-    seq = ++*seq_;
+    if (replayed) recorded = ctx_.resume->replayed_seq(qualified(step), host.id);
+    seq = recorded ? *recorded : ++*seq_;
+    *seq_ = std::max(*seq_, seq);
   }
   std::vector<std::string> names;
   for (const auto& [n, v] : spec.env) names.push_back(n);
@@ -206,9 +215,23 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
   MaskingSink sink(bus_, seq);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
-  if (!refused_start(unreadable, r)) r = ctx_.targets->run_on(host, spec, &sink);
+  if (replayed) {
+    // The record saw it end (a command still running when the run died
+    // refuses the resume before it starts): counted, never run again.
+    auto result = recorded ? ctx_.resume->recorded_result(seq, qualified(step)) : std::nullopt;
+    if (result) {
+      r = std::move(*result);
+    } else {
+      bus_.diverge("command " + std::to_string(seq) + " of step " + qualified(step) + " on " +
+                   host.id + " has no result in the record");
+      r.cancelled = true;
+      r.error = "not run: the resume diverged";
+    }
+  } else if (!refused_start(unreadable, r)) {
+    r = ctx_.targets->run_on(host, spec, &sink);
+  }
   sink.finish();
-  ev::CommandEnd end = step_command_end(qualified(step), seq, r, sink, true, evidence);
+  ev::CommandEnd end = step_command_end(qualified(step), seq, r, sink, !replayed, evidence);
   end.target = host.id;
   bus_.emit(std::move(end));
   if (write_ahead) bus_.sync();  // on disk before anything else happens

@@ -167,10 +167,14 @@ struct RunInfo {
 struct RunStart : RunInfo {
   static constexpr std::string_view kType = "run_start";
   int format = kRecordFormat;
+  /// The hosts `--target` narrowed every fan-out to (resolved ids), when
+  /// given: a resume narrows the same way.
+  std::optional<std::vector<std::string>> targets{};
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("format", s.format);
     RunInfo::fields(s, f);
+    f("targets", s.targets);
   }
 };
 

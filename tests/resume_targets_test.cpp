@@ -1,0 +1,164 @@
+// Resuming steps on targets, at the engine's level with hosts answered in
+// memory: a batch's hosts ran at once and the record has them in the order
+// they happened to start, which the replay must accept whatever it was;
+// nothing recorded runs again, and per-target captures come back from the
+// recorded output.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine_fakes.hpp"
+#include "interpreter/engine/resume.hpp"
+#include "interpreter/runtime/ssh.hpp"
+
+namespace {
+
+using namespace rbk;
+using namespace rbk::test;
+
+constexpr const char* kFleet = R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step push "Push" {
+      on hosts parallel 3
+      run `echo "$RBK_TARGET"` as pushed
+    }
+    step after "After" {
+      on pushed.ok_targets parallel 3
+      run `echo "${pushed["web-2"].stdout}"`
+    }
+  }
+}
+)";
+
+// Hosts that answer at once: exit 0, "pushed HOST" on stdout. Keeps which
+// host ran which step.
+class MemoryTargets final : public TargetRunner {
+ public:
+  CommandResult run_on(const Host& host, const CommandSpec& spec, OutputSink* sink) override {
+    std::string step;
+    for (const auto& [name, value] : spec.env)
+      if (name == "RBK_STEP") step = value;
+    const std::string out = "pushed " + host.id + "\n";
+    {
+      std::lock_guard lock(mu_);
+      ran.push_back(step + "@" + host.id);
+    }
+    if (sink) sink->on_output(Stream::Out, out);
+    CommandResult r;
+    r.exit_code = 0;
+    r.out.text = out;
+    r.out.total_bytes = out.size();
+    return r;
+  }
+  bool concurrent() const override { return true; }
+  std::mutex mu_;
+  std::vector<std::string> ran;
+};
+
+// Each command's output, by number, as the record's files would keep it.
+class Outputs final : public EventSink {
+ public:
+  void event(const Event&) override {}
+  void output(uint64_t seq, Stream stream, std::string_view chunk) override {
+    std::lock_guard lock(mu_);
+    (stream == Stream::Out ? by_seq[seq].first : by_seq[seq].second).append(chunk);
+  }
+  std::mutex mu_;
+  std::map<uint64_t, std::pair<std::string, std::string>> by_seq;
+};
+
+Config fleet_config() {
+  Config c;
+  for (const char* id : {"web-1", "web-2", "web-3"})
+    c.targets.add_host(
+        Host{.id = id, .address = "127.0.0.1", .port = {}, .user = {}, .labels = {}});
+  c.targets.groups["web"] = {"web-1", "web-2", "web-3"};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a batch recorded in any order replays without running a host again", "[resume]") {
+  // The first run, killed (as it were) once the push ended: its record up to
+  // the push's step_end, its hosts' events put in an order the batch's
+  // workers could have made (web-3 started first, web-1 ended last).
+  Harness first(kFleet, fleet_config());
+  require_valid(first);
+  MemoryTargets hosts;
+  Outputs outputs;
+  first.ctx.targets = &hosts;
+  first.ctx.sinks.push_back(&outputs);
+  REQUIRE(first.run().exit_code == 0);
+  std::vector<Event> record;
+  std::map<std::string, Event> start_of, end_of;  // by host
+  for (const auto& seen : first.sink.events) {
+    if (const auto* s = seen.typed.as<ev::CommandStart>(); s && s->step == "push")
+      start_of.emplace(*s->target, seen.typed);
+    if (const auto* s = seen.typed.as<ev::CommandEnd>(); s && s->step == "push")
+      end_of.emplace(*s->target, seen.typed);
+  }
+  for (const auto& seen : first.sink.events) {
+    const Event& e = seen.typed;
+    const auto* start = e.as<ev::CommandStart>();
+    const auto* end = e.as<ev::CommandEnd>();
+    if ((start && start->step == "push") || (end && end->step == "push")) continue;
+    record.push_back(e);
+    if (e.as<ev::BatchStart>()) {
+      // Numbers as the start order gave them: web-3 1, web-2 2, web-1 3.
+      std::map<std::string, uint64_t> renumber{{"web-3", 1}, {"web-2", 2}, {"web-1", 3}};
+      std::map<uint64_t, std::pair<std::string, std::string>> moved;
+      for (const char* host : {"web-3", "web-2"}) record.push_back(start_of.at(host));
+      record.push_back(end_of.at("web-2"));
+      record.push_back(start_of.at("web-1"));
+      record.push_back(end_of.at("web-3"));
+      record.push_back(end_of.at("web-1"));
+      for (size_t i = record.size() - 6; i < record.size(); ++i) {
+        Event& moved_event = record[i];
+        if (auto* s = std::get_if<ev::CommandStart>(&moved_event.body)) {
+          moved[renumber.at(*s->target)] = outputs.by_seq.at(s->seq);
+          s->seq = renumber.at(*s->target);
+        }
+        if (auto* s = std::get_if<ev::CommandEnd>(&moved_event.body))
+          s->seq = renumber.at(*s->target);
+      }
+      outputs.by_seq = std::move(moved);
+    }
+    if (const auto* s = e.as<ev::StepEnd>(); s && s->step == "push") break;
+  }
+  REQUIRE(record.size() > 8);
+  CHECK(hosts.ran.size() == 6);  // push and after, on three hosts
+  hosts.ran.clear();
+
+  auto state = ResumeState::from_record(record, "", 1 << 20);
+  REQUIRE(state);
+  CHECK(!(*state)->in_flight());
+  Harness resumed(kFleet, fleet_config());
+  resumed.ctx.targets = &hosts;
+  (*state)->use_clock(resumed.clock, resumed.clock.now());
+  (*state)->set_outputs([&](uint64_t seq, Stream stream) {
+    auto it = outputs.by_seq.find(seq);
+    if (it == outputs.by_seq.end()) return std::string();
+    return stream == Stream::Out ? it->second.first : it->second.second;
+  });
+  resumed.ctx.resume = state->get();
+  resumed.ctx.clock = &(*state)->clock();
+  RunResult result = resumed.run();
+  INFO((*state)->divergence());
+  CHECK((*state)->divergence().empty());
+  CHECK(result.exit_code == 0);
+  // Only the step after the record's end ran, on every host the replayed
+  // push succeeded on, and it read web-2's recorded output.
+  std::sort(hosts.ran.begin(), hosts.ran.end());
+  CHECK(hosts.ran == std::vector<std::string>{"after@web-1", "after@web-2", "after@web-3"});
+  std::vector<uint64_t> live_seqs;
+  for (const auto& seen : resumed.sink.events)
+    if (const auto* s = seen.typed.as<ev::CommandStart>()) live_seqs.push_back(s->seq);
+  std::sort(live_seqs.begin(), live_seqs.end());
+  CHECK(live_seqs == std::vector<uint64_t>{4, 5, 6});  // after the record's numbers
+}
