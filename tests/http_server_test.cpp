@@ -434,3 +434,30 @@ TEST_CASE("stop() closes connections that are open", "[http]") {
   s.server.stop();
   CHECK(c.until_closed().empty());
 }
+
+TEST_CASE("connections held open on TCP never keep a client off the Unix socket", "[http]") {
+  rbk::test::TempDir dir;
+  const std::string path = (dir.path / "serve.sock").string();
+  HttpLimits limits;
+  limits.max_connections = 2;
+  Recorder recorder;
+  HttpServer server(limits, recorder.handler());
+  REQUIRE(server.listen_tcp("127.0.0.1", 0));
+  REQUIRE(server.listen_unix(path));
+  server.start();
+  // TCP has its limit open (answered once, so certainly open on the server).
+  RawClient a(server.tcp_port()), b(server.tcp_port());
+  for (RawClient* c : {&a, &b}) {
+    c->send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(starts_with(c->one_response(), "HTTP/1.1 200"));
+  }
+  RawClient extra(server.tcp_port());
+  CHECK(extra.until_closed().empty());
+  // The socket has a limit of its own: its requests are answered.
+  for (int i = 0; i < 3; ++i) {
+    auto got = rbk::http_request_unix(path, "POST", "/approve", "yes", kClientDeadline);
+    REQUIRE(got);
+    CHECK(got->status == 200);
+  }
+  CHECK(recorder.count() == 5);
+}

@@ -28,6 +28,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
 #include <cmath>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -197,9 +198,10 @@ struct Bucket {
 struct Server {
   Server(HttpLimits l, HttpHandler h) : limits(l), handler(std::move(h)) {}
 
-  /// Takes a newly accepted connection, or closes it when too many are open.
+  /// Takes a connection accepted by a listener that has `open` connections,
+  /// or closes it when that listener has its limit open.
   template <class Protocol>
-  void admit(typename Protocol::socket socket);
+  void admit(typename Protocol::socket socket, int& open);
 
   /// Counts a request from `address`: nothing when it may go on, or the
   /// seconds after which it may (Retry-After).
@@ -210,6 +212,10 @@ struct Server {
   HttpLimits limits;
   HttpHandler handler;
   std::set<Connection*> connections;
+  // Open connections per listener (a deque: a counter never moves). Each
+  // listener has its own limit, so idle clients on the TCP port cannot keep
+  // `rbk approve` off the Unix socket.
+  std::deque<int> open_on;
   std::map<std::string, Bucket> buckets;
   asio::io_context io{1};
   // After io, so they go before it.
@@ -249,14 +255,18 @@ std::optional<long long> Server::over_rate(const std::string& address) {
 template <class Protocol>
 class Session : public Connection, public std::enable_shared_from_this<Session<Protocol>> {
  public:
-  Session(Server& server, typename Protocol::socket socket, Peer peer)
-      : server_(server), stream_(std::move(socket)), peer_(std::move(peer)) {}
-  ~Session() override { server_.connections.erase(this); }
+  Session(Server& server, typename Protocol::socket socket, Peer peer, int& open)
+      : server_(server), stream_(std::move(socket)), peer_(std::move(peer)), open_(open) {}
+  ~Session() override {
+    server_.connections.erase(this);
+    --open_;
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void start() {
     server_.connections.insert(this);
+    ++open_;
     read();
   }
 
@@ -347,6 +357,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<P
   Server& server_;
   beast::basic_stream<Protocol> stream_;
   Peer peer_;
+  int& open_;  // its listener's count of open connections
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Response res_;
@@ -354,22 +365,26 @@ class Session : public Connection, public std::enable_shared_from_this<Session<P
 };
 
 template <class Protocol>
-void Server::admit(typename Protocol::socket socket) {
+void Server::admit(typename Protocol::socket socket, int& open) {
   close_on_exec(socket.native_handle());
-  if (connections.size() >= static_cast<size_t>(std::max(0, limits.max_connections))) {
+  if (open >= std::max(0, limits.max_connections)) {
     beast::error_code ec;
     socket.close(ec);
     return;
   }
   Peer peer = describe(socket);
-  std::make_shared<Session<Protocol>>(*this, std::move(socket), std::move(peer))->start();
+  std::make_shared<Session<Protocol>>(*this, std::move(socket), std::move(peer), open)->start();
 }
 
 /// A listening socket of either protocol, accepting until closed.
 template <class Protocol>
 class Acceptor : public Listener {
  public:
-  explicit Acceptor(Server& server) : server_(server), acceptor_(server.io), pause_(server.io) {}
+  explicit Acceptor(Server& server)
+      : server_(server),
+        open_(server.open_on.emplace_back(0)),
+        acceptor_(server.io),
+        pause_(server.io) {}
 
   typename Protocol::acceptor& socket() { return acceptor_; }
 
@@ -385,7 +400,7 @@ class Acceptor : public Listener {
         });
         return;
       }
-      server_.admit<Protocol>(std::move(socket));
+      server_.admit<Protocol>(std::move(socket), open_);
       accept();
     });
   }
@@ -398,6 +413,7 @@ class Acceptor : public Listener {
 
  private:
   Server& server_;
+  int& open_;  // its connections open now
   typename Protocol::acceptor acceptor_;
   asio::steady_timer pause_;
 };

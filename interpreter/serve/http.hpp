@@ -51,7 +51,10 @@ struct HttpLimits {
   // last byte of the answer written; a client sending slowly ends there. At
   // expiry the connection is closed, unanswered.
   std::chrono::milliseconds deadline{10'000};
-  int max_connections = 64;     // one more open at once is accepted and closed at once
+  // Per listener (each TCP address, each Unix socket): one more open at
+  // once is accepted and closed at once, and never keeps out another
+  // listener's clients.
+  int max_connections = 64;
   double rate_per_second = 20;  // requests per TCP peer address, refilled; 0: no limit
   int burst = 40;               // requests a TCP peer may send at once; more: 429
 };
