@@ -132,6 +132,13 @@ int run_approve(const ApproveOptions& opts) {
         return kExitRefused;
       }
     }
+  } else if (!opts.deny && !config.policy.allow_non_interactive_approval) {
+    // As `rbk run --approve` without a terminal: the policy wants a person
+    // at one. A denial stops a run, so it needs none.
+    write(stderr,
+          "rbk: error: no terminal to confirm on, and rbk.yaml's policy allows no approval "
+          "without one\n");
+    return kExitRefused;
   } else if (!opts.yes || (typed_gate && !typed)) {
     write(stderr, std::string("rbk: error: no terminal to confirm on; ") +
                       (typed_gate ? "--yes --typed VALUE" : "--yes") + " " +

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "interpreter/serve/run_spec.hpp"
+#include "processes.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -266,5 +267,30 @@ TEST_CASE("in shadow mode a denied diagnosis gate runs no finally step, it recor
   REQUIRE(would.size() == 1);
   CHECK(would[0]["step"] == "clean");
   CHECK(would[0]["section"] == "finally");
+  CHECK(p.of_type("run_end").back()["outcome"] == "refused");
+}
+
+TEST_CASE("a policy that wants a terminal refuses automatic approvals, and rbk approve without one",
+          "[serve]") {
+  Project p;
+  write_file((p.tmp.path / "rbk.yaml").string(),
+             "records: .rbk/runs\npolicy:\n  allow_non_interactive_approval: false\n");
+  REQUIRE(p.serve_run(p.start()).exit_code == 4);
+  // No terminal (setsid): refused before anything is sent.
+  rbk::test::Exit e = rbk::test::run_detached(p.dir(), {"approve", p.run_id, "restart", "--yes"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("allows no approval without one"));
+  CHECK(p.of_type("answer").size() == 1);
+  // An approval rbk serve made (its rbk.yaml said otherwise when it read it).
+  rbk::GateDecision automatic = approval(p.plan_hash());
+  automatic.by = "rbk serve";
+  automatic.via = rbk::ev::Via::Auto;
+  auto r = p.serve_run(p.decide(automatic));
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 4);
+  CHECK(p.read("restart.count") == "");
+  CHECK_THAT(p.of_type("answer").back()["reason"].get<std::string>(),
+             Catch::Contains("policy allows no approval without a terminal"));
   CHECK(p.of_type("run_end").back()["outcome"] == "refused");
 }

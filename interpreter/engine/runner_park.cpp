@@ -80,6 +80,10 @@ std::optional<BlockResult> Runner::decided_gate(
     case GateDecision::Kind::Approve:
       break;
   }
+  // rbk.yaml refuses auto_approve under this policy; one changed since rbk
+  // serve read it still holds for the run.
+  if (d.via == ev::Via::Auto && !ctx_.config->policy.allow_non_interactive_approval)
+    return refuse("rbk.yaml's policy allows no approval without a terminal, automatic ones too");
   std::string void_reason;
   if (d.plan_hash != p.plan_hash)
     void_reason = "the plan changed since it was approved (approved " + d.plan_hash.substr(0, 12) +

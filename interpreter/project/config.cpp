@@ -49,7 +49,8 @@ class ConfigReader : YamlReader {
     }
     if (auto n = root["policy"]) read_policy(n, c);
     if (auto n = root["targets"]) read_targets(file_, n, dir_, c.targets, errors_);
-    if (auto n = root["routes"]) read_routes(file_, n, c.routes, errors_);
+    if (auto n = root["routes"])
+      read_routes(file_, n, c.routes, errors_, c.policy.allow_non_interactive_approval);
     if (auto n = root["ssh"]; n && map_of(n, "ssh")) {
       keys(n, {"config", "connect_timeout"}, "ssh setting");
       if (auto x = n["config"]) c.ssh.config = path(text(x, "ssh.config"));

@@ -172,7 +172,8 @@ namespace {
 /// Reads `routes:`, reporting at each node.
 class RoutesReader : YamlReader {
  public:
-  RoutesReader(const SourceFile& file, Diagnostics& errors) : YamlReader(file, errors) {}
+  RoutesReader(const SourceFile& file, Diagnostics& errors, bool approvals_without_terminal)
+      : YamlReader(file, errors), approvals_without_terminal_(approvals_without_terminal) {}
 
   void read(const YAML::Node& n, std::vector<Route>& out) {
     std::set<std::string> names;
@@ -224,7 +225,14 @@ class RoutesReader : YamlReader {
           error(x, "a route's target comes from a label or an annotation",
                 "e.g. target: {label: instance}");
       }
-      if (auto x = item["auto_approve"]) r.auto_approve = list_of(x, "auto_approve");
+      if (auto x = item["auto_approve"]) {
+        r.auto_approve = list_of(x, "auto_approve");
+        // An automatic approval is one without a terminal: a policy that
+        // allows none allows no route to make one.
+        if (!approvals_without_terminal_ && !r.auto_approve.empty())
+          error(x, "auto_approve, but policy.allow_non_interactive_approval is false",
+                "drop auto_approve (a person approves with rbk approve), or allow it in policy");
+      }
       if (auto x = item["shadow"]) r.shadow = boolean(x, "shadow").value_or(false);
       if (auto x = item["on_resolved"]) {
         const std::string v = text(x, "on_resolved");
@@ -244,6 +252,7 @@ class RoutesReader : YamlReader {
   }
 
  private:
+  bool approvals_without_terminal_;
   /// Reports at `n`: nothing is read from it.
   std::nullopt_t reject(const YAML::Node& n, std::string msg, std::string help = {}) {
     error(n, std::move(msg), std::move(help));
@@ -327,8 +336,8 @@ class RoutesReader : YamlReader {
 }  // namespace
 
 void read_routes(const SourceFile& file, const YAML::Node& n, std::vector<Route>& out,
-                 Diagnostics& errors) {
-  RoutesReader(file, errors).read(n, out);
+                 Diagnostics& errors, bool approvals_without_terminal) {
+  RoutesReader(file, errors, approvals_without_terminal).read(n, out);
 }
 
 }  // namespace rbk

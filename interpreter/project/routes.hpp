@@ -103,8 +103,9 @@ Expected<std::map<std::string, std::string>, std::string> route_params(const Rou
                                                                        const LabelSet& annotations);
 
 /// Reads rbk.yaml's `routes:` (a list) into `out`; problems are diagnostics
-/// at file:line:col.
+/// at file:line:col. `approvals_without_terminal` is the policy's
+/// allow_non_interactive_approval: when false, `auto_approve` is an error.
 void read_routes(const SourceFile& file, const YAML::Node& n, std::vector<Route>& out,
-                 Diagnostics& errors);
+                 Diagnostics& errors, bool approvals_without_terminal = true);
 
 }  // namespace rbk
