@@ -294,3 +294,38 @@ TEST_CASE("a policy that wants a terminal refuses automatic approvals, and rbk a
              Catch::Contains("policy allows no approval without a terminal"));
   CHECK(p.of_type("run_end").back()["outcome"] == "refused");
 }
+
+TEST_CASE("a gate in a called runbook shows, and binds, what its caller runs after the call",
+          "[serve]") {
+  Project p;
+  write_file((p.tmp.path / "outer.rbk").string(), R"(runbook outer {
+  remediate {
+    step fixit "Fix it" {
+      call fix with port = 6400
+    }
+    step tell "Tell" {
+      run `echo told >> told.count`
+    }
+  }
+}
+)");
+  rbk::ServeRunSpec spec = p.start();
+  spec.runbook = "outer.rbk";
+  spec.params.clear();
+  auto r = p.serve_run(spec);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 4);
+  auto parked = p.of_type("parked");
+  REQUIRE(parked.size() == 1);
+  CHECK(parked[0]["step"] == "fix/restart");
+  REQUIRE(parked[0]["remaining"].size() == 1);
+  CHECK(parked[0]["remaining"][0]["step"] == "tell");
+  CHECK(parked[0]["remaining"][0]["commands"][0] == "echo told >> told.count");
+  rbk::ServeRunSpec decide = p.decide(approval(p.plan_hash()));
+  decide.decision->first = "fix/restart";
+  r = p.serve_run(decide);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(p.read("restart.count") == "run\n");
+  CHECK(p.read("told.count") == "told\n");
+}

@@ -384,8 +384,9 @@ class Runner final : public Scope {
   BlockResult exec_call(const ast::Call& c, Mode mode, ev::Section section,
                         const std::string& step);
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
-  /// The steps after `step` in the runbook, with their commands as written:
-  /// the plan a parked gate shows (runner_park.cpp).
+  /// The steps after `step` in the runbook, with their commands as written,
+  /// then in a called runbook its callers' after the call: the plan a
+  /// parked gate shows (runner_park.cpp).
   std::vector<ev::PlannedStep> remaining_after(const std::string& step) const;
   /// What an approval of a parked gate is bound to: the runbook and its
   /// modules, the parameters, the gate (`p`, without its hash) and the plan.
@@ -548,10 +549,15 @@ class Runner final : public Scope {
   /// command's start is on disk before it runs, and its end before anything
   /// else happens (the write-ahead `rbk resume` relies on).
   bool write_ahead_ = false;
+  /// A called runbook: the caller's steps after the call (and its caller's
+  /// after that), the end of every plan a gate in it shows.
+  std::vector<ev::PlannedStep> after_call_;
 
  public:
   void share_seq(uint64_t* seq) { seq_ = seq; }
   void inherit_severity(const std::string& s) { inherited_severity_ = s; }
+  /// A called runbook: what its caller runs after the call.
+  void continue_with(std::vector<ev::PlannedStep> after) { after_call_ = std::move(after); }
 };
 
 }  // namespace rbk::engine

@@ -39,6 +39,9 @@ std::vector<ev::PlannedStep> Runner::remaining_after(const std::string& step) co
                                   .destructive = gate_of(stmts).destructive,
                                   .commands = commands_of(stmts)});
   }
+  // An approval of a gate in a called runbook lets its caller go on too:
+  // the approver sees that, and the plan's hash covers it.
+  out.insert(out.end(), after_call_.begin(), after_call_.end());
   return out;
 }
 
