@@ -25,10 +25,12 @@ namespace {
 class FakeLauncher final : public rbk::RunLauncher {
  public:
   rbk::Expected<void, std::string> launch(const rbk::ServeRunSpec& spec) override {
+    if (std::exchange(fail_next, false)) return rbk::fail(std::string("out of processes"));
     specs.push_back(spec);
     return {};
   }
   std::vector<rbk::ServeRunSpec> specs;
+  bool fail_next = false;  // the next launch fails
 };
 
 std::string notification(const std::string& status, const std::string& port = "6379",
@@ -491,4 +493,23 @@ TEST_CASE("a resume that refuses leaves the run parked, said, and not approved a
   CHECK(s.launcher.specs.size() == 2);  // not resumed again, no loop
   CHECK_THAT(s.events(id), Catch::Contains("could not resume the run"));
   CHECK(s.server->runs().at(0).state == rbk::ServedState::Parked);
+}
+
+TEST_CASE("an approval that could not resume the run leaves it waiting, and a resolution ends it",
+          "[serve]") {
+  Server s;
+  const std::string hash(64, 'a');
+  const std::string id = s.parked_run(hash);
+  s.launcher.fail_next = true;
+  auto r =
+      s.post("/approve",
+             nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump(), true);
+  CHECK(r.status == 500);
+  CHECK(s.server->runs().at(0).state == rbk::ServedState::Parked);
+  CHECK(s.launcher.specs.size() == 1);
+  // No gate passed: the alert's resolution ends the run.
+  CHECK(s.post("/alertmanager", notification("resolved")).status == 200);
+  REQUIRE(s.launcher.specs.size() == 2);
+  REQUIRE(s.launcher.specs[1].decision);
+  CHECK(s.launcher.specs[1].decision->second.kind == rbk::GateDecision::Kind::AlertResolved);
 }

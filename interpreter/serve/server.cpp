@@ -433,8 +433,11 @@ HttpResponse AlertServer::on_decision(const HttpRequest& r, GateDecision::Kind k
     }
   }
   const std::string who = d.by;
-  if (kind == GateDecision::Kind::Approve) run.passed_gate = true;
   if (!resume(run, std::move(d))) return reply(500, "cannot resume run " + run_id);
+  // Once it is on its way: a run that could not be resumed still waits,
+  // and its alert's resolution still ends it. (Its record says, when it
+  // stops, whether the gate really passed: run_exited.)
+  if (kind == GateDecision::Kind::Approve) run.passed_gate = true;
   ++counters_[kind == GateDecision::Kind::Approve ? "approvals" : "denials"];
   const std::string did = kind == GateDecision::Kind::Approve ? "approved" : "denied";
   log("run " + run_id + ": step " + step + " " + did + " by " + who);
@@ -498,6 +501,7 @@ void AlertServer::run_exited(const std::string& run_id) {
   run.resuming = false;
   RecordView v = view_of(dir);
   run.since = v.time;
+  run.passed_gate = v.passed_gate;  // an approval void in the run passed nothing
   if (v.outcome == "parked" && v.parked) {
     run.state = ServedState::Parked;
     run.parked_step = v.parked->step;
@@ -569,21 +573,24 @@ void AlertServer::on_parked(ServedRun& run, const RecordView& v) {
                                                 changed + "; it waits for a person",
                                      .step = run.parked_step});
     } else if (verdict.allowed) {
-      if (!run.auto_approved) limits_.approved(*route, run.target, now);
-      run.auto_approved = true;
-      run.passed_gate = true;
-      ++counters_["auto_approvals"];
-      log("run " + run.run_id + ": step " + run.parked_step + " approved inside route " +
-          route->name + "'s limits");
       // A typed gate's value is for a person to type; inside its limits the
       // route approves the step itself, as --approve would.
-      resume(run, GateDecision{.kind = GateDecision::Kind::Approve,
-                               .by = "rbk serve",
-                               .from = "route " + route->name,
-                               .via = ev::Via::Auto,
-                               .plan_hash = run.plan_hash,
-                               .typed = run.expected});
-      return;
+      const bool resumed = resume(run, GateDecision{.kind = GateDecision::Kind::Approve,
+                                                    .by = "rbk serve",
+                                                    .from = "route " + route->name,
+                                                    .via = ev::Via::Auto,
+                                                    .plan_hash = run.plan_hash,
+                                                    .typed = run.expected});
+      if (resumed) {
+        if (!run.auto_approved) limits_.approved(*route, run.target, now);
+        run.auto_approved = true;
+        run.passed_gate = true;
+        ++counters_["auto_approvals"];
+        log("run " + run.run_id + ": step " + run.parked_step + " approved inside route " +
+            route->name + "'s limits");
+        return;
+      }
+      // It could not be started (resume() logged why): a person decides.
     }
     if (!verdict.allowed) {
       ++counters_["limits_hit"];
