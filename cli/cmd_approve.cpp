@@ -1,9 +1,10 @@
 // `rbk approve RUN_ID STEP` and `rbk deny RUN_ID STEP`: a person decides
 // about a gate a run started by an alert is parked at. The plan comes from
-// the run's record (the `parked` event: the exact commands, targets, the
-// steps after it, and the parameters from run_start), is shown, confirmed on
-// the terminal (a typed gate's value typed), and the decision goes to
-// `rbk serve` over its Unix socket, bound to the plan's hash: if the plan is
+// rbk serve, which reads it from the run's record (the `parked` event: the
+// exact commands, targets, the steps after it, and the parameters from
+// run_start); it is shown, confirmed on the terminal (a typed gate's value
+// typed), and the decision goes back over the same way (the Unix socket, or
+// HTTP with the approvers' token), bound to the plan's hash: if the plan is
 // not that one when the run comes to the gate again, the approval is void.
 // `rbk runs`: the server's runs and where each one is.
 #include <filesystem>
@@ -16,7 +17,8 @@
 #include "cli/tty_operator.hpp"
 #include "interpreter/base/source.hpp"
 #include "interpreter/project/catalog.hpp"
-#include "interpreter/record/history.hpp"
+#include "interpreter/record/event_json.hpp"
+#include "interpreter/record/record.hpp"
 #include "interpreter/serve/http.hpp"
 
 namespace rbk::cli {
@@ -77,29 +79,106 @@ bool split_http_url(const std::string& url, std::string& host, uint16_t& port) {
   return true;
 }
 
+/// How `rbk approve` reaches rbk serve: its Unix socket, or HTTP with the
+/// approvers' token (--server). Says what went wrong itself.
+class ServerLink {
+ public:
+  /// False (said) when --server or --token-file is wrong.
+  bool open(const ApproveOptions& opts, const Config& config) {
+    if (opts.server.empty()) {
+      socket_ = serve_socket(config);
+      return true;
+    }
+    if (!split_http_url(opts.server, host_, port_)) {
+      write(stderr, "rbk: error: --server " + opts.server + ": expected http://HOST:PORT\n");
+      return false;
+    }
+    if (opts.token_file.empty()) {
+      write(stderr, "rbk: error: --server needs --token-file FILE (rbk serve's bearer token)\n");
+      return false;
+    }
+    auto token = read_regular_file(opts.token_file, 4096);
+    if (!token) {
+      write(stderr, "rbk: error: --token-file " + opts.token_file + ": " + token.error() + "\n");
+      return false;
+    }
+    token_ = *token;
+    while (!token_.empty() && (token_.back() == '\n' || token_.back() == '\r')) token_.pop_back();
+    server_ = opts.server;
+    return true;
+  }
+  /// Over HTTP the request says who decides (the socket's peer credentials
+  /// are not there to say it).
+  bool over_http() const { return !server_.empty(); }
+  /// One request; nullopt (said) when the server cannot be reached.
+  std::optional<HttpResponse> ask(const std::string& method, const std::string& path,
+                                  const std::string& body = "") const {
+    Expected<HttpResponse, std::string> answer =
+        over_http() ? http_request_tcp(host_, port_, method, path, body, kServerDeadline,
+                                       {{"Authorization", "Bearer " + token_},
+                                        {"Content-Type", "application/json"}})
+                    : http_request_unix(socket_, method, path, body, kServerDeadline);
+    if (answer) return *answer;
+    if (over_http())
+      write(stderr,
+            "rbk: error: cannot reach rbk serve at " + server_ + ": " + answer.error() + "\n");
+    else
+      unreachable(socket_, answer.error());
+    return std::nullopt;
+  }
+
+ private:
+  std::string socket_, server_, host_, token_;
+  uint16_t port_ = 0;
+};
+
 }  // namespace
 
 int run_approve(const ApproveOptions& opts) {
   auto project = open_workspace();
   if (!project) return kExitUsage;
   const Config& config = project->config();
-  const std::string dir = named_run_dir(config, opts.run_id);
-  if (dir.empty()) return kExitUsage;
-  std::vector<std::string> problems;
+  // It goes into a URL path: the characters run ids are made of, only.
+  if (!is_run_id(opts.run_id) ||
+      opts.run_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789._-") != std::string::npos) {
+    write(stderr, "rbk: error: '" + opts.run_id + "' is not a run id (see rbk runs)\n");
+    return kExitUsage;
+  }
+  TtyOperator op(opts.yes, nullptr, use_color(stderr));
+  if (!op.interactive() && !opts.deny && !config.policy.allow_non_interactive_approval) {
+    // As `rbk run --approve` without a terminal: the policy wants a person
+    // at one. A denial stops a run, so it needs none.
+    write(stderr,
+          "rbk: error: no terminal to confirm on, and rbk.yaml's policy allows no approval "
+          "without one\n");
+    return kExitRefused;
+  }
+  ServerLink server;
+  if (!server.open(opts, config)) return kExitUsage;
+  // The plan comes from the server, which reads it from the run's record:
+  // an approver needs this server, not the records.
+  auto shown = server.ask("GET", "/runs/" + opts.run_id);
+  if (!shown) return kExitUsage;
+  json run = json::parse(shown->body, nullptr, /*allow_exceptions=*/false);
+  if (shown->status != 200 || !run.is_object()) {
+    write(stderr,
+          "rbk: error: " + (shown->status == 200 ? "rbk serve sent no plan" : shown->body) + "\n");
+    return kExitRefused;
+  }
   std::optional<ev::RunStart> start;
   std::optional<ev::Parked> parked;
-  std::string outcome;
-  for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
-    if (const auto* s = e.as<ev::RunStart>()) start = *s;
-    if (const auto* p = e.as<ev::Parked>()) parked = *p;
-    if (const auto* end = e.as<ev::RunEnd>()) outcome = outcome_name(end->outcome);
-    if (e.as<ev::Resume>()) outcome.clear();
+  for (const char* key : {"run_start", "parked"}) {
+    if (!run.contains(key)) continue;
+    auto e = event_from_json(run[key]);
+    if (e && *e && (*e)->as<ev::RunStart>()) start = *(*e)->as<ev::RunStart>();
+    if (e && *e && (*e)->as<ev::Parked>()) parked = *(*e)->as<ev::Parked>();
   }
-  if (!start || !parked || outcome != "parked") {
-    write(stderr, "rbk: error: run " + opts.run_id + " is not waiting at a gate" +
-                      (outcome.empty() ? std::string(" (it is going)")
-                                       : " (its outcome is " + outcome + ")") +
-                      "\n");
+  const std::string state = run.value("state", "");
+  if (!start || !parked || state != "parked") {
+    const std::string outcome = run.value("outcome", "");
+    write(stderr, "rbk: error: run " + opts.run_id + " is not waiting at a gate (it is " +
+                      (state == "over" && !outcome.empty() ? "over: " + outcome : state) + ")\n");
     return kExitRefused;
   }
   if (parked->step != opts.step) {
@@ -113,7 +192,6 @@ int run_approve(const ApproveOptions& opts) {
   const bool typed_gate =
       !opts.deny && parked->kind == ev::GateKind::Typed && !parked->expected.value.empty();
   std::optional<std::string> typed = opts.typed.empty() ? std::nullopt : std::optional(opts.typed);
-  TtyOperator op(opts.yes, nullptr, use_color(stderr));
   const std::string verb = opts.deny ? "Deny" : "Approve";
   if (op.interactive()) {
     if (typed_gate && !typed) {
@@ -132,13 +210,6 @@ int run_approve(const ApproveOptions& opts) {
         return kExitRefused;
       }
     }
-  } else if (!opts.deny && !config.policy.allow_non_interactive_approval) {
-    // As `rbk run --approve` without a terminal: the policy wants a person
-    // at one. A denial stops a run, so it needs none.
-    write(stderr,
-          "rbk: error: no terminal to confirm on, and rbk.yaml's policy allows no approval "
-          "without one\n");
-    return kExitRefused;
   } else if (!opts.yes || (typed_gate && !typed)) {
     write(stderr, std::string("rbk: error: no terminal to confirm on; ") +
                       (typed_gate ? "--yes --typed VALUE" : "--yes") + " " +
@@ -148,45 +219,9 @@ int run_approve(const ApproveOptions& opts) {
 
   json body{{"run_id", opts.run_id}, {"step", parked->step}, {"plan_hash", parked->plan_hash}};
   if (typed) body["typed"] = *typed;
-  const std::string path = opts.deny ? "/deny" : "/approve";
-  Expected<HttpResponse, std::string> answer = fail(std::string());
-  if (opts.server.empty()) {
-    const std::string socket = serve_socket(config);
-    answer = http_request_unix(socket, "POST", path, body.dump(), kServerDeadline);
-    if (!answer) {
-      unreachable(socket, answer.error());
-      return kExitUsage;
-    }
-  } else {
-    // Over HTTP the token says the request may decide; who decides is said
-    // in it (the socket's peer credentials are not there to say it).
-    std::string host;
-    uint16_t port = 0;
-    if (!split_http_url(opts.server, host, port)) {
-      write(stderr, "rbk: error: --server " + opts.server + ": expected http://HOST:PORT\n");
-      return kExitUsage;
-    }
-    if (opts.token_file.empty()) {
-      write(stderr, "rbk: error: --server needs --token-file FILE (rbk serve's bearer token)\n");
-      return kExitUsage;
-    }
-    auto token = read_regular_file(opts.token_file, 4096);
-    if (!token) {
-      write(stderr, "rbk: error: --token-file " + opts.token_file + ": " + token.error() + "\n");
-      return kExitUsage;
-    }
-    std::string t = *token;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    body["by"] = current_user();
-    answer =
-        http_request_tcp(host, port, "POST", path, body.dump(), kServerDeadline,
-                         {{"Authorization", "Bearer " + t}, {"Content-Type", "application/json"}});
-    if (!answer) {
-      write(stderr,
-            "rbk: error: cannot reach rbk serve at " + opts.server + ": " + answer.error() + "\n");
-      return kExitUsage;
-    }
-  }
+  if (server.over_http()) body["by"] = current_user();
+  auto answer = server.ask("POST", opts.deny ? "/deny" : "/approve", body.dump());
+  if (!answer) return kExitUsage;
   write(answer->status == 200 ? stdout : stderr,
         std::string(answer->status == 200 ? "rbk: " : "rbk: error: ") + answer->body);
   return answer->status == 200 ? kExitOk : kExitRefused;

@@ -7,6 +7,7 @@
 // accepting, give running runs the policy's grace to finish, then
 // interrupt them (their records say `interrupted`: resumable), exit 0.
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,7 +21,9 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/files.hpp"
@@ -304,12 +307,37 @@ void log_line(const std::string& line) {
   write(stderr, "rbk serve: " + SystemClock().wall_time() + " " + printable(one_line) + "\n");
 }
 
+/// The gid of group `name` (or a number), if there is such a group.
+std::optional<unsigned> group_id(const std::string& name) {
+  struct group g {};
+  struct group* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) == 0 && found)
+    return found->gr_gid;
+  if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
+      name.size() < 10 &&
+      ::getgrgid_r(static_cast<gid_t>(std::stoul(name)), &g, buf.data(), buf.size(), &found) == 0 &&
+      found)
+    return found->gr_gid;
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& opts) {
   auto project = open_workspace();
   if (!project) return kExitUsage;
   const Config& config = project->config();
+  // The approvers' group: each of them reaches the socket as themselves, so
+  // the record names the person (SO_PEERCRED), not the service account.
+  std::optional<unsigned> group;
+  if (!opts.socket_group.empty()) {
+    group = group_id(opts.socket_group);
+    if (!group) {
+      write(stderr, "rbk: error: --socket-group " + opts.socket_group + ": no such group\n");
+      return kExitUsage;
+    }
+  }
   std::string address;
   uint16_t port = 0;
   if (!split_listen(opts.listen, address, port)) {
@@ -363,7 +391,7 @@ int run_serve(const ServeOptions& opts) {
   if (!ok) return kExitUsage;
 
   const std::string dir = serve_dir(config);
-  if (auto made = private_dir(dir); !made) {
+  if (auto made = private_dir(dir, group); !made) {
     write(stderr, "rbk: error: " + made.error() + "\n");
     return kExitUsage;
   }
@@ -442,7 +470,7 @@ int run_serve(const ServeOptions& opts) {
     return kExitUsage;
   }
   const std::string socket = serve_socket(config);
-  if (auto listening = http.listen_unix(socket); !listening) {
+  if (auto listening = http.listen_unix(socket, group); !listening) {
     write(stderr, "rbk: error: " + listening.error() + "\n");
     return kExitUsage;
   }

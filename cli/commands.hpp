@@ -157,6 +157,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:9095";  // --listen ADDRESS:PORT
   std::string token_file;                 // --token-file FILE: the bearer token Alertmanager sends
   std::string approver_token_file;        // --approver-token-file FILE: for decisions over HTTP
+  std::string socket_group;               // --socket-group GROUP: its members use the socket
 };
 /// `rbk serve`: the Alertmanager webhook receiver; alerts start runbooks by rbk.yaml's routes.
 int run_serve(const ServeOptions& opts);

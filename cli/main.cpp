@@ -231,6 +231,8 @@ void build(CLI::App& app, Options& o) {
                  "A second bearer token, for approvals over HTTP (rbk approve --server)");
   sv->add_option("--token-file", o.serve.token_file,
                  "A file holding the bearer token requests must send; required beyond 127.0.0.1");
+  sv->add_option("--socket-group", o.serve.socket_group,
+                 "Open the Unix socket to GROUP: its members approve as themselves");
   for (auto [name, opts, help] :
        {std::tuple{"approve", &o.approve, "Approve the gate a run started by an alert waits at"},
         std::tuple{"deny", &o.deny, "Refuse the gate a run started by an alert waits at"}}) {

@@ -16,13 +16,20 @@ std::string serve_socket(const Config& config) {
   return serve_dir(config) + "/rbk.sock";
 }
 
-Expected<void, std::string> private_dir(const std::string& dir) {
+Expected<void, std::string> private_dir(const std::string& dir, std::optional<unsigned> group) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail("cannot create " + dir + ": " + ec.message());
-  // The socket in it approves destructive steps: nobody else may reach it.
+  // The socket in it approves destructive steps: nobody else may reach it
+  // (but the approvers' group, when there is one). Private first, then the
+  // group's, then open to it.
   if (::chmod(dir.c_str(), 0700) != 0)
     return fail("cannot make " + dir + " private: " + std::strerror(errno));
+  if (group && ::chown(dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*group)) != 0)
+    return fail("cannot give " + dir + " to the group: " + std::strerror(errno) +
+                " (rbk serve's user must be in it)");
+  if (group && ::chmod(dir.c_str(), 0710) != 0)
+    return fail("cannot open " + dir + " to the group: " + std::strerror(errno));
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid())
     return fail(dir + " is not a directory of this user's");

@@ -4,6 +4,7 @@
 // its output log.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "interpreter/base/expected.hpp"
@@ -15,7 +16,10 @@ namespace rbk::cli {
 std::string serve_dir(const Config& config);
 /// The server's Unix socket in it.
 std::string serve_socket(const Config& config);
-/// Makes `dir` (and its parents) and ensures it is 0700 and the user's own.
-Expected<void, std::string> private_dir(const std::string& dir);
+/// Makes `dir` (and its parents) and ensures it is 0700 and the user's own;
+/// with `group` (a gid), 0710 and that group's: its members may reach the
+/// socket in it, not list it or read what else it holds (each file 0600).
+Expected<void, std::string> private_dir(const std::string& dir,
+                                        std::optional<unsigned> group = std::nullopt);
 
 }  // namespace rbk::cli

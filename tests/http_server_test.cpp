@@ -461,3 +461,19 @@ TEST_CASE("connections held open on TCP never keep a client off the Unix socket"
   }
   CHECK(recorder.count() == 5);
 }
+
+TEST_CASE("a socket for a group is 0660 and that group's", "[http]") {
+  rbk::test::TempDir dir;
+  const std::string path = (dir.path / "serve.sock").string();
+  Recorder recorder;
+  HttpServer server({}, recorder.handler());
+  REQUIRE(server.listen_unix(path, static_cast<unsigned>(::getgid())));
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0660);
+  CHECK(st.st_gid == ::getgid());
+  server.start();
+  auto got = rbk::http_request_unix(path, "GET", "/", "", kClientDeadline);
+  REQUIRE(got);
+  CHECK(got->status == 200);
+}

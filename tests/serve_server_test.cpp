@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "interpreter/base/sha256.hpp"
 #include "interpreter/record/record.hpp"
@@ -512,4 +513,30 @@ TEST_CASE("an approval that could not resume the run leaves it waiting, and a re
   REQUIRE(s.launcher.specs.size() == 2);
   REQUIRE(s.launcher.specs[1].decision);
   CHECK(s.launcher.specs[1].decision->second.kind == rbk::GateDecision::Kind::AlertResolved);
+}
+
+TEST_CASE("a parked run's plan is given to approvers, never to the webhook's token", "[serve]") {
+  Server s;
+  const std::string hash(64, 'a');
+  const std::string id = s.parked_run(hash);
+  auto get = [&](const std::string& path, bool socket, const std::string& token) {
+    HttpRequest r{
+        .method = "GET", .target = path, .headers = {}, .body = {}, .peer = "127.0.0.1:5000"};
+    if (socket) r.peer_uid = ::getuid();
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    return s.server->handle(r);
+  };
+  auto r = get("/runs/" + id, true, "");
+  REQUIRE(r.status == 200);
+  auto j = nlohmann::json::parse(r.body);
+  CHECK(j["state"] == "parked");
+  CHECK(j["run_start"]["type"] == "run_start");
+  CHECK(j["run_start"]["runbook"] == "redis-down");
+  CHECK(j["parked"]["type"] == "parked");
+  CHECK(j["parked"]["step"] == "start");
+  CHECK(j["parked"]["plan_hash"] == hash);
+  // Alertmanager's token lists runs; it does not read plans.
+  CHECK(get("/runs", false, "a-token-of-twenty-chars").status == 200);
+  CHECK(get("/runs/" + id, false, "a-token-of-twenty-chars").status == 403);
+  CHECK(get("/runs/20261206T000000Z-000000", true, "").status == 404);
 }

@@ -500,7 +500,8 @@ uint16_t HttpServer::tcp_port() const {
   return impl_->port;
 }
 
-Expected<void, std::string> HttpServer::listen_unix(const std::string& path) {
+Expected<void, std::string> HttpServer::listen_unix(const std::string& path,
+                                                    std::optional<unsigned> group) {
   Impl& s = *impl_;
   constexpr size_t kMax = sizeof(sockaddr_un::sun_path);
   if (!fits_socket_address(path))
@@ -510,19 +511,25 @@ Expected<void, std::string> HttpServer::listen_unix(const std::string& path) {
   if (auto cleared = clear_socket_path(path); !cleared) return cleared;
   auto a = std::make_unique<Acceptor<unix_socket>>(s);
   bool made = false;
-  auto bound = open_listener(*a, unix_socket::endpoint(path), path,
-                             [&](unix_socket::acceptor& acc, beast::error_code& e) {
-                               // 0600 from the moment it exists: no other user
-                               // can connect between bind() and chmod(). The
-                               // umask is the process's, hence start-up only.
-                               mode_t old = ::umask(0177);
-                               acc.bind(unix_socket::endpoint(path), e);
-                               ::umask(old);
-                               made = !e;
-                               // And 0600 whatever the umask was made of.
-                               if (made && ::chmod(path.c_str(), 0600) != 0)
-                                 e.assign(errno, boost::system::system_category());
-                             });
+  auto bound = open_listener(
+      *a, unix_socket::endpoint(path), path, [&](unix_socket::acceptor& acc, beast::error_code& e) {
+        // 0600 from the moment it exists: no other user
+        // can connect between bind() and chmod(). The
+        // umask is the process's, hence start-up only.
+        mode_t old = ::umask(0177);
+        acc.bind(unix_socket::endpoint(path), e);
+        ::umask(old);
+        made = !e;
+        // And 0600 whatever the umask was made of;
+        // the group's, and open to it, only once
+        // it is that group's.
+        if (made && ::chmod(path.c_str(), 0600) != 0)
+          e.assign(errno, boost::system::system_category());
+        if (made && !e && group &&
+            (::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*group)) != 0 ||
+             ::chmod(path.c_str(), 0660) != 0))
+          e.assign(errno, boost::system::system_category());
+      });
   struct stat st {};
   if (bound && ::lstat(path.c_str(), &st) != 0) bound = fail(path + ": " + errno_text(errno));
   if (!bound) {

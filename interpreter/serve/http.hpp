@@ -82,11 +82,14 @@ class HttpServer {
   /// The port the latest listen_tcp() bound (what port 0 became); 0 if none.
   uint16_t tcp_port() const;
   /// Listens on a Unix socket at `path`, mode 0600 from its creation (the
-  /// caller makes its directory 0700). A socket file nobody listens on is
-  /// replaced; a live one, or any other kind of file, is an error and left
-  /// alone. Sets the process's umask for the moment of bind(2): call it at
-  /// start-up, before other threads create files. Before start() only.
-  Expected<void, std::string> listen_unix(const std::string& path);
+  /// caller makes its directory 0700); with `group` (a gid), then given to
+  /// that group and made 0660, so that its members connect as themselves.
+  /// A socket file nobody listens on is replaced; a live one, or any other
+  /// kind of file, is an error and left alone. Sets the process's umask for
+  /// the moment of bind(2): call it at start-up, before other threads create
+  /// files. Before start() only.
+  Expected<void, std::string> listen_unix(const std::string& path,
+                                          std::optional<unsigned> group = std::nullopt);
   /// Starts accepting on every listener, on the io thread. Once.
   void start();
   /// Stops accepting, closes every connection (waiting for a handler that

@@ -16,6 +16,7 @@
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/sha256.hpp"
 #include "interpreter/base/source.hpp"
+#include "interpreter/record/event_json.hpp"
 #include "interpreter/record/history.hpp"
 #include "interpreter/record/notes.hpp"
 #include "interpreter/record/record.hpp"
@@ -26,6 +27,7 @@ namespace rbk {
 
 /// The run's record, read: the alert that started it, how it last stopped.
 struct RecordView {
+  std::optional<ev::RunStart> start;
   std::optional<ev::AlertStart> alert;
   std::optional<ev::Parked> parked;  // the last one
   std::string outcome;               // the last run_end's, "" when none
@@ -48,6 +50,7 @@ static RecordView view_of(const std::string& dir) {
   for (const Event& e : read_events(dir, problems, /*whole_lines_only=*/true)) {
     v.time = e.time;
     if (const auto* s = e.as<ev::RunStart>()) {
+      v.start = *s;
       v.runbook = s->runbook;
       v.file = s->file;
       v.sha256 = s->sha256;
@@ -249,8 +252,11 @@ HttpResponse AlertServer::handle(const HttpRequest& r) {
   // a 0700 directory), or over TCP with the approvers' token only: the
   // webhook's token (which Alertmanager holds) never approves anything, and
   // without an approvers' token nothing over TCP does.
+  // A run's plan (GET /runs/ID) is the first step of deciding: the exact
+  // commands and parameters are for approvers, not for Alertmanager.
   const bool decision =
-      r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset");
+      (r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset")) ||
+      (r.method == "GET" && path.rfind("/runs/", 0) == 0);
   if (decision && !r.peer_uid) {
     auto auth = r.headers.find("authorization");
     if (setup_.approver_token.empty())
@@ -280,6 +286,7 @@ HttpResponse AlertServer::handle(const HttpRequest& r) {
   if (r.method == "POST" && path == "/approve") return on_decision(r, GateDecision::Kind::Approve);
   if (r.method == "POST" && path == "/deny") return on_decision(r, GateDecision::Kind::Deny);
   if (r.method == "GET" && path == "/runs") return on_runs();
+  if (r.method == "GET" && path.rfind("/runs/", 0) == 0) return on_run(path.substr(6));
   if (r.method == "POST" && path == "/breaker/reset") return on_reset_breaker(r);
   return reply(404, "no such endpoint: " + r.method + " " + path);
 }
@@ -670,6 +677,28 @@ HttpResponse AlertServer::on_runs() const {
     list.push_back(std::move(j));
   }
   HttpResponse out = reply(200, list.dump());
+  out.content_type = "application/json";
+  return out;
+}
+
+HttpResponse AlertServer::on_run(const std::string& run_id) const {
+  std::string state, outcome;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return reply(404, "run " + run_id + " is not one of this server's");
+    state = state_name(it->second.state);
+    outcome = it->second.outcome;
+  }
+  // The plan as the run's record shows it: what rbk approve shows, so an
+  // approver needs no access to the records, only to this server.
+  const RecordView v = view_of(setup_.records_dir + "/" + run_id);
+  json j{{"run_id", run_id}, {"state", state}};
+  if (!outcome.empty()) j["outcome"] = outcome;
+  if (v.start) j["run_start"] = event_json(Event{.body = *v.start, .elapsed_ms = 0, .time = {}});
+  if (state == "parked" && v.parked)
+    j["parked"] = event_json(Event{.body = *v.parked, .elapsed_ms = 0, .time = {}});
+  HttpResponse out = reply(200, j.dump());
   out.content_type = "application/json";
   return out;
 }

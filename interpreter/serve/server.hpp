@@ -109,6 +109,9 @@ class AlertServer {
   HttpResponse on_alerts(const HttpRequest& r);
   HttpResponse on_decision(const HttpRequest& r, GateDecision::Kind kind);
   HttpResponse on_runs() const;
+  /// GET /runs/ID: where the run is and, parked, its plan (run_start and
+  /// the parked event, as the record has them).
+  HttpResponse on_run(const std::string& run_id) const;
   HttpResponse on_metrics() const;
   HttpResponse on_reset_breaker(const HttpRequest& r);
   const Route* route_named(const std::string& name) const;

@@ -88,7 +88,7 @@ serve_port="$(free_port)"
 serve="http://127.0.0.1:$serve_port"
 start_serve() {
   (cd "$work" && exec "$rbk" serve --listen "127.0.0.1:$serve_port" --token-file "$work/token" \
-    --approver-token-file "$work/approvers") \
+    --approver-token-file "$work/approvers" "$@") \
     2>>"$work/serve.log" &
   serve_pid=$!
   wait_for "rbk serve to answer /healthz" curl -sf --max-time 2 "$serve/healthz"
@@ -149,9 +149,14 @@ grep -q '"type":"cause".*"id":"stopped".*"matched":true\|"matched":true.*"id":"s
   fail "diagnosis did not find Redis stopped"
 grep -q '"type":"parked".*"step":"start"' "$events" || fail "the record has no parked event at start"
 
-# ---- rbk serve restarts; the parked run is still its to approve.
+# ---- rbk serve restarts, its socket open to the approvers' group (here
+# the test's own); the parked run is still its to approve.
 stop_serve
-start_serve
+start_serve --socket-group "$(id -gn)"
+[ "$(stat -c %a:%G "$work/.rbk/serve/rbk.sock")" = "660:$(id -gn)" ] ||
+  fail "the socket is not 0660 and the approvers' group's: $(stat -c %a:%G "$work/.rbk/serve/rbk.sock")"
+[ "$(stat -c %a:%G "$work/.rbk/serve")" = "710:$(id -gn)" ] ||
+  fail "the serve directory is not 0710 and the approvers' group's"
 (cd "$work" && "$rbk" runs) | grep -q "$run_id.*waiting at gate start" ||
   fail "after a restart rbk serve does not list the parked run"
 
