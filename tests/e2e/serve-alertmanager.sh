@@ -71,6 +71,8 @@ paths: [runbooks]
 records: .rbk/runs
 policy:
   grace: 1s
+notify:
+  notify: 'printf "%s: %s\\n" "\$RBK_ROLE" "\$RBK_MESSAGE" >> notified.txt'
 routes:
   - name: slow
     match: ['alertname="SlowCheck"']
@@ -148,6 +150,8 @@ grep -q '"type":"alert".*"route":"redis"' "$events" || fail "the record has no a
 grep -q '"type":"cause".*"id":"stopped".*"matched":true\|"matched":true.*"id":"stopped"' "$events" ||
   fail "diagnosis did not find Redis stopped"
 grep -q '"type":"parked".*"step":"start"' "$events" || fail "the record has no parked event at start"
+# Its owner is told, through rbk.yaml's notify command, where it waits.
+wait_for "the runbook's owner to be told" grep -q "^oncall: run $run_id of redis-down waits at step start" "$work/notified.txt"
 
 # ---- rbk serve restarts, its socket open to the approvers' group (here
 # the test's own); the parked run is still its to approve.
