@@ -59,6 +59,23 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+/// The JSON objects of a JSON-lines text (--json output, a record); other lines are skipped.
+std::vector<nlohmann::json> events(const std::string& jsonl) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : lines_of(jsonl))
+    if (auto j = nlohmann::json::parse(line, nullptr, false); j.is_object()) out.push_back(j);
+  return out;
+}
+
+/// The events of one type, in order.
+std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& all,
+                                    const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : all)
+    if (e.value("type", "") == type) out.push_back(e);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a step on five hosts stops at max_fail and undoes only where it ran", "[sshd]") {
@@ -184,18 +201,6 @@ TEST_CASE("Ctrl-C during a remote command leaves no process behind", "[sshd]") {
   }
 }
 )");
-  auto events = [](const std::string& jsonl) {
-    std::vector<nlohmann::json> out;
-    for (const auto& line : lines_of(jsonl))
-      if (auto j = nlohmann::json::parse(line, nullptr, false); j.is_object()) out.push_back(j);
-    return out;
-  };
-  auto of_type = [](const std::vector<nlohmann::json>& all, const std::string& type) {
-    std::vector<nlohmann::json> out;
-    for (const auto& e : all)
-      if (e.value("type", "") == type) out.push_back(e);
-    return out;
-  };
   // A background sleep and a foreground one on each host.
   auto running = [&](const std::string& out) {
     return of_type(events(out), "command_start").size() == 2 &&
@@ -407,10 +412,10 @@ TEST_CASE("a resumed run replays its commands on targets and runs none of them a
   // The pushes counted from the record, not run again; the step after the
   // interruption on the same two hosts.
   CHECK(sorted_lines() == Lines{"after web-1", "after web-3", "pushed web-1", "pushed web-3"});
-  std::vector<nlohmann::json> record;
+  std::string jsonl;
   for (const auto& run : fs::directory_iterator(p.path(".rbk/runs")))
-    for (const auto& line : lines_of(read_file((run.path() / "events.jsonl").string())))
-      record.push_back(nlohmann::json::parse(line));
+    jsonl += read_file((run.path() / "events.jsonl").string());
+  const std::vector<nlohmann::json> record = events(jsonl);
   REQUIRE(!record.empty());
   CHECK(record[0]["targets"] == nlohmann::json({"web-1", "web-3"}));
   int resumes = 0, pushes = 0;
@@ -437,14 +442,7 @@ TEST_CASE("each batch's gate is answered once and recorded with the hosts it cov
   }
 }
 )");
-  auto answers = [](const std::string& jsonl) {
-    std::vector<nlohmann::json> out;
-    for (const auto& line : lines_of(jsonl))
-      if (auto j = nlohmann::json::parse(line, nullptr, false);
-          j.is_object() && j.value("type", "") == "answer")
-        out.push_back(j);
-    return out;
-  };
+  auto answers = [](const std::string& jsonl) { return of_type(events(jsonl), "answer"); };
   using Hosts = std::vector<std::string>;
   // --approve STEP: every batch, each answer naming its own hosts.
   Exit all = run_detached(p.dir, {"run", "fleet", "--force", "--json", "--approve", "touch"});
@@ -490,10 +488,7 @@ TEST_CASE("a run started by an alert is approved batch by batch, and no batch ru
     return rbk::test::run_rbk_in(p.dir, "__serve-run spec.json");
   };
   auto parked = [&] {
-    std::vector<nlohmann::json> out;
-    for (const auto& line : lines_of(read_file(p.path(".rbk/runs/" + run_id + "/events.jsonl"))))
-      if (auto j = nlohmann::json::parse(line); j["type"] == "parked") out.push_back(j);
-    return out;
+    return of_type(events(read_file(p.path(".rbk/runs/" + run_id + "/events.jsonl"))), "parked");
   };
   auto approve = [&] {
     rbk::ServeRunSpec spec;
