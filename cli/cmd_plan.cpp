@@ -14,6 +14,7 @@
 #include "interpreter/plan/plan.hpp"
 #include "interpreter/plan/plan_json.hpp"
 #include "interpreter/plan/show.hpp"
+#include "interpreter/project/catalog.hpp"
 #include "interpreter/sema/expand.hpp"
 #include "interpreter/sema/workspace.hpp"
 

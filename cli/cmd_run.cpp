@@ -218,12 +218,23 @@ int run_run(const RunOptions& opts) {
                  opts.color == "always" || (opts.color == "auto" && use_color(stderr)));
   if (!complete_params(*target, op)) return cancel.cancelled() ? kExitInterrupted : kExitUsage;
   std::set<std::string> target_filter;
-  // A resume narrows its fan-outs as the run did: the replay must meet the
-  // batches the record has, and the rest must not reach other hosts.
-  const std::vector<std::string> narrowed =
-      resume ? resume->state->run_start().targets.value_or(std::vector<std::string>{})
-             : opts.targets;
-  if (!check_targets(*target, narrowed, target_filter)) return kExitUsage;
+  if (!check_targets(*target, resume ? std::vector<std::string>{} : opts.targets, target_filter))
+    return kExitUsage;
+  if (resume) {
+    // A resume narrows its fan-outs as the run did: the replay must meet the
+    // batches the record has, and the rest must not reach other hosts. By
+    // id, as hosts: a name that became a group since must not widen it.
+    for (const std::string& id :
+         resume->state->run_start().targets.value_or(std::vector<std::string>{})) {
+      if (!rb.scope.config.targets.host(id)) {
+        write(stderr, "rbk: error: cannot resume " + resume->run_id + ": host " + id +
+                          ", which the run was narrowed to (--target), is no longer in "
+                          "rbk.yaml's targets\n");
+        return kExitRefused;
+      }
+      target_filter.insert(id);
+    }
+  }
   if (resume) {
     if (!decide_in_flight(opts, *resume->state, op))
       return cancel.cancelled() ? kExitInterrupted : kExitRefused;

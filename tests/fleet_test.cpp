@@ -406,6 +406,19 @@ TEST_CASE("a resumed run replays its commands on targets and runs none of them a
   using Lines = std::vector<std::string>;
   REQUIRE(sorted_lines() == Lines{"pushed web-1", "pushed web-3"});
   write_file(log + ".go", "");
+  // web-3 gone from rbk.yaml: the resume cannot narrow as the run did.
+  const std::string yaml = read_file(p.path("rbk.yaml"));
+  std::string without;
+  for (const auto& line : lines_of(yaml))
+    if (line.find("web-3:") == std::string::npos) without += line + "\n";
+  without.replace(without.find(", web-3]"), 8, "]");
+  write_file(p.path("rbk.yaml"), without);
+  Exit refused = run_detached(p.dir, {"resume"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.code == 4);
+  CHECK(refused.err.find("host web-3, which the run was narrowed to (--target), is no longer") !=
+        std::string::npos);
+  write_file(p.path("rbk.yaml"), yaml);
   Exit resumed = run_detached(p.dir, {"resume", "--json"});
   INFO(resumed.out << resumed.err);
   CHECK(resumed.code == 0);

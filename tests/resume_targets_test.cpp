@@ -48,6 +48,9 @@ class MemoryTargets final : public TargetRunner {
     {
       std::lock_guard lock(mu_);
       ran.push_back(step + "@" + host.id);
+      ran_scripts.push_back(spec.script + "@" + host.id);
+      // The run "stops" once this many commands ran (Ctrl-C between hosts).
+      if (cancel && ran.size() == cancel_after) cancel->cancel();
     }
     if (sink) sink->on_output(Stream::Out, out);
     CommandResult r;
@@ -58,7 +61,10 @@ class MemoryTargets final : public TargetRunner {
   }
   bool concurrent() const override { return true; }
   std::mutex mu_;
-  std::vector<std::string> ran;
+  std::vector<std::string> ran;          // STEP@HOST
+  std::vector<std::string> ran_scripts;  // COMMAND@HOST
+  CancelToken* cancel = nullptr;
+  size_t cancel_after = 0;
 };
 
 // Each command's output, by number, as the record's files would keep it.
@@ -82,18 +88,60 @@ Config fleet_config() {
   return c;
 }
 
+/// The record a first run left, resumed in a new engine with the same
+/// hosts: the result, and the ResumeState (divergence(), in_flight()).
+struct Resumed {
+  std::unique_ptr<ResumeState> state;
+  RunResult result;
+};
+Resumed resume_from(const std::string& runbook, const std::vector<Event>& record, Outputs& outputs,
+                    MemoryTargets& hosts) {
+  auto state = ResumeState::from_record(record, "", 1 << 20);
+  INFO((state ? "" : state.error()));
+  REQUIRE(state);
+  Resumed r{std::move(*state), {}};
+  Harness resumed(runbook, fleet_config());
+  resumed.ctx.targets = &hosts;
+  r.state->use_clock(resumed.clock, resumed.clock.now());
+  r.state->set_outputs([&](uint64_t seq, Stream stream) {
+    auto it = outputs.by_seq.find(seq);
+    if (it == outputs.by_seq.end()) return std::string();
+    return stream == Stream::Out ? it->second.first : it->second.second;
+  });
+  resumed.ctx.resume = r.state.get();
+  resumed.ctx.clock = &r.state->clock();
+  r.result = resumed.run();
+  return r;
+}
+
+/// A first run of a runbook on the three hosts, each command's output kept.
+struct FirstRun {
+  explicit FirstRun(const char* runbook) : h(runbook, fleet_config()) {
+    require_valid(h);
+    h.ctx.targets = &hosts;
+    h.ctx.sinks.push_back(&outputs);
+  }
+  Harness h;
+  MemoryTargets hosts;
+  Outputs outputs;
+};
+
+std::vector<Event> typed_events(const MemorySink& sink) {
+  std::vector<Event> out;
+  for (const auto& seen : sink.events) out.push_back(seen.typed);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a batch recorded in any order replays without running a host again", "[resume]") {
   // The first run, killed (as it were) once the push ended: its record up to
   // the push's step_end, its hosts' events put in an order the batch's
   // workers could have made (web-3 started first, web-1 ended last).
-  Harness first(kFleet, fleet_config());
-  require_valid(first);
-  MemoryTargets hosts;
-  Outputs outputs;
-  first.ctx.targets = &hosts;
-  first.ctx.sinks.push_back(&outputs);
+  FirstRun run(kFleet);
+  Harness& first = run.h;
+  MemoryTargets& hosts = run.hosts;
+  Outputs& outputs = run.outputs;
   REQUIRE(first.run().exit_code == 0);
   std::vector<Event> record;
   std::map<std::string, Event> start_of, end_of;  // by host
@@ -161,4 +209,98 @@ TEST_CASE("a batch recorded in any order replays without running a host again", 
     if (const auto* s = seen.typed.as<ev::CommandStart>()) live_seqs.push_back(s->seq);
   std::sort(live_seqs.begin(), live_seqs.end());
   CHECK(live_seqs == std::vector<uint64_t>{4, 5, 6});  // after the record's numbers
+}
+
+TEST_CASE("a batch stopped between hosts resumes with the hosts it never started", "[resume]") {
+  constexpr const char* kOneByOne = R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step push "Push" {
+      on hosts parallel 1
+      run `echo "$RBK_TARGET"`
+    }
+  }
+}
+)";
+  // Ctrl-C once web-1's push ended: web-2 and web-3 never started, and the
+  // batch_end names them failed before the step's interrupted step_end.
+  FirstRun run(kOneByOne);
+  Harness& first = run.h;
+  MemoryTargets& hosts = run.hosts;
+  Outputs& outputs = run.outputs;
+  hosts.cancel = &first.cancel;
+  hosts.cancel_after = 1;
+  REQUIRE(first.run().outcome == Outcome::Interrupted);
+  REQUIRE(hosts.ran == std::vector<std::string>{"push@web-1"});
+  REQUIRE(!first.sink.of("batch_end").empty());
+  hosts.ran.clear();
+  hosts.cancel = nullptr;
+  Resumed r = resume_from(kOneByOne, typed_events(first.sink), outputs, hosts);
+  INFO(r.state->divergence());
+  CHECK(r.state->divergence().empty());
+  CHECK(r.result.exit_code == 0);
+  CHECK(hosts.ran == std::vector<std::string>{"push@web-2", "push@web-3"});
+}
+
+TEST_CASE("a host between two commands when the run stopped goes on after the batch replayed",
+          "[resume]") {
+  constexpr const char* kTwoCommands = R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step push "Push" {
+      on hosts parallel 3
+      run `echo one`
+      run `echo two`
+    }
+  }
+}
+)";
+  FirstRun run(kTwoCommands);
+  Harness& first = run.h;
+  MemoryTargets& hosts = run.hosts;
+  Outputs& outputs = run.outputs;
+  REQUIRE(first.run().exit_code == 0);
+  // Killed while web-1 was between its two commands (the others had run
+  // both): its second command and everything after the batch are not in
+  // the record.
+  std::vector<Event> record;
+  for (const Event& e : typed_events(first.sink)) {
+    if (e.as<ev::BatchEnd>()) break;
+    const auto* start = e.as<ev::CommandStart>();
+    const auto* end = e.as<ev::CommandEnd>();
+    const bool web1_two =
+        (start && start->target == "web-1" && start->command.value == "echo two") ||
+        (end && end->target == "web-1" && end->step == "push" && [&] {
+          for (const auto& seen : first.sink.of("command_start"))
+            if (seen.data["seq"] == end->seq) return seen.data["command"] == "echo two";
+          return false;
+        }());
+    if (!web1_two) record.push_back(e);
+  }
+  hosts.ran_scripts.clear();
+  Resumed r = resume_from(kTwoCommands, record, outputs, hosts);
+  INFO(r.state->divergence());
+  CHECK(r.state->divergence().empty());
+  CHECK(r.result.exit_code == 0);
+  CHECK(hosts.ran_scripts == std::vector<std::string>{"echo two@web-1"});
+}
+
+TEST_CASE("a record that does not say how --target narrowed the run resumes no step on targets",
+          "[resume]") {
+  FirstRun run(kFleet);
+  Harness& first = run.h;
+  MemoryTargets& hosts = run.hosts;
+  Outputs& outputs = run.outputs;
+  REQUIRE(first.run().exit_code == 0);
+  // As an older rbk wrote it: no run_start.targets; killed after the push.
+  std::vector<Event> record;
+  for (Event e : typed_events(first.sink)) {
+    if (auto* start = std::get_if<ev::RunStart>(&e.body)) start->targets.reset();
+    record.push_back(e);
+    if (const auto* end = e.as<ev::StepEnd>(); end && end->step == "push") break;
+  }
+  hosts.ran.clear();
+  Resumed r = resume_from(kFleet, record, outputs, hosts);
+  CHECK_THAT(r.state->divergence(), Catch::Contains("does not say which hosts --target"));
+  CHECK(hosts.ran.empty());
 }

@@ -302,6 +302,7 @@ TEST_CASE("a gate in a called runbook shows, and binds, what its caller runs aft
   remediate {
     step fixit "Fix it" {
       call fix with port = 6400
+      run `echo after >> after.count`
     }
     step tell "Tell" {
       run `echo told >> told.count`
@@ -318,14 +319,18 @@ TEST_CASE("a gate in a called runbook shows, and binds, what its caller runs aft
   auto parked = p.of_type("parked");
   REQUIRE(parked.size() == 1);
   CHECK(parked[0]["step"] == "fix/restart");
-  REQUIRE(parked[0]["remaining"].size() == 1);
-  CHECK(parked[0]["remaining"][0]["step"] == "tell");
-  CHECK(parked[0]["remaining"][0]["commands"][0] == "echo told >> told.count");
+  // The rest of the calling step, then the caller's next step.
+  REQUIRE(parked[0]["remaining"].size() == 2);
+  CHECK(parked[0]["remaining"][0]["step"] == "fixit");
+  CHECK(parked[0]["remaining"][0]["commands"][0] == "echo after >> after.count");
+  CHECK(parked[0]["remaining"][1]["step"] == "tell");
+  CHECK(parked[0]["remaining"][1]["commands"][0] == "echo told >> told.count");
   rbk::ServeRunSpec decide = p.decide(approval(p.plan_hash()));
   decide.decision->first = "fix/restart";
   r = p.serve_run(decide);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(p.read("restart.count") == "run\n");
+  CHECK(p.read("after.count") == "after\n");
   CHECK(p.read("told.count") == "told\n");
 }

@@ -148,7 +148,23 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // unwinding up to the next resume (or the record's end); the stopped
   // command counts as in flight.
   bool cut = false;
-  for (const Event& e : events) {
+  // A batch stopped between hosts (no command was running) ends with a
+  // batch_end naming as failed the hosts it never started, then the step's
+  // interrupted step_end: that batch_end is the unwinding too, so those
+  // hosts run when the resume goes live.
+  std::set<size_t> unwinding;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto* interrupted = events[i].as<ev::StepEnd>();
+    if (!interrupted || interrupted->status != ev::StepStatus::Interrupted) continue;
+    size_t j = i;
+    while (j > 0 && (is_warning(events[j - 1]) || is_escalation(events[j - 1]) ||
+                     events[j - 1].as<ev::TimelineNote>()))
+      --j;
+    const auto* batch = j > 0 ? events[j - 1].as<ev::BatchEnd>() : nullptr;
+    if (batch && batch->step == interrupted->step) unwinding.insert(j - 1);
+  }
+  for (size_t index = 0; index < events.size(); ++index) {
+    const Event& e = events[index];
     // A person's note, and what rbk serve says of the run's alert and its
     // waiting at a gate: not what the run did, so the replay makes none of it.
     if (e.as<ev::TimelineNote>() || e.as<ev::AlertStart>() || e.as<ev::AlertUpdate>() ||
@@ -181,7 +197,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
     const auto* ended = e.as<ev::CommandEnd>();
     const auto* answered = e.as<ev::Answer>();
     const auto* step_end = e.as<ev::StepEnd>();
-    if (e.as<ev::RunEnd>() || (ended && ended->cancelled) ||
+    if (e.as<ev::RunEnd>() || (ended && ended->cancelled) || unwinding.count(index) ||
         (answered && answered->reason &&
          (answered->reason->value == "interrupted" || answered->reason->value == "parked")) ||
         (step_end && step_end->status == ev::StepStatus::Interrupted)) {
@@ -332,6 +348,12 @@ std::optional<uint64_t> ResumeState::replayed_seq(const std::string& step,
   const auto* start = expected_[next_].as<ev::CommandStart>();
   if (!start || start->step != step || start->target != target) return std::nullopt;
   return start->seq;
+}
+
+bool ResumeState::next_is_another_host(const std::string& step, const std::string& target) const {
+  if (live_ || next_ >= expected_.size()) return false;
+  const auto* start = expected_[next_].as<ev::CommandStart>();
+  return start && start->step == step && start->target && *start->target != target;
 }
 
 std::optional<CommandResult> ResumeState::recorded_result(uint64_t seq,

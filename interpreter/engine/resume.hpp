@@ -132,6 +132,11 @@ class ResumeState {
   /// numbers in the order they started. nullopt once live, or when the
   /// record's next event is not that command (the replay diverges).
   std::optional<uint64_t> replayed_seq(const std::string& step, const std::string& target) const;
+  /// True while replaying when the record's next event is a command of
+  /// `step` on a host other than `target`: this host's recorded commands are
+  /// used up before the batch's are (it was between two when the run
+  /// stopped), so it goes on after the others replayed.
+  bool next_is_another_host(const std::string& step, const std::string& target) const;
   /// The recorded result of command `seq`; nullopt for a command the record
   /// did not see end (the in-flight one: see in_flight_result) or run
   /// (a secret's command, which runs again: its output is never recorded).

@@ -224,9 +224,9 @@ RunResult Runner::run() {
     bus_.emit(ev::CallRunStart{std::move(info)});
   else {
     ev::RunStart start{std::move(info)};
-    if (!ctx_.target_filter.empty())
-      start.targets =
-          std::vector<std::string>(ctx_.target_filter.begin(), ctx_.target_filter.end());
+    // Always, empty for none: a record without it (an older rbk's) does not
+    // say whether the run was narrowed, and its resume runs on no host.
+    start.targets = std::vector<std::string>(ctx_.target_filter.begin(), ctx_.target_filter.end());
     bus_.emit(std::move(start));
   }
   if (depth_ == 0 && ctx_.alert) bus_.emit(*ctx_.alert);

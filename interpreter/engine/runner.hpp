@@ -388,6 +388,10 @@ class Runner final : public Scope {
   /// then in a called runbook its callers' after the call: the plan a
   /// parked gate shows (runner_park.cpp).
   std::vector<ev::PlannedStep> remaining_after(const std::string& step) const;
+  /// What runs after `call` in `step` (the step's later statements, then the
+  /// steps after it): the plan of what a called runbook's caller does next.
+  std::vector<ev::PlannedStep> remaining_after_call(const std::string& step,
+                                                    const ast::Call& call) const;
   /// What an approval of a parked gate is bound to: the runbook and its
   /// modules, the parameters, the gate (`p`, without its hash) and the plan.
   std::string plan_hash(const ev::Parked& p) const;
@@ -418,6 +422,10 @@ class Runner final : public Scope {
     bool ok = false;
     std::string reason;                                         // why it failed there
     std::vector<std::pair<std::string, CaptureData>> captures;  // by capture name
+    /// Replaying: where it stopped (statement, attempt) because its recorded
+    /// commands were used up while another host's remained; it goes on from
+    /// there once the whole batch has replayed.
+    std::optional<std::pair<size_t, int>> deferred{};
   };
   /// The hosts `on` names now (rbk.yaml's targets, narrowed by --target),
   /// each once; or why they cannot be known.
@@ -430,10 +438,11 @@ class Runner final : public Scope {
                              Mode mode, ev::Section section, bool evidence, bool* gate_passed,
                              std::vector<std::string>& ran_on);
   /// Runs the commands of `stmts` on `host` in order, until one fails
-  /// (from a worker thread when several run at once).
+  /// (from a worker thread when several run at once); with `carried` (a
+  /// deferred TargetRun), goes on from where it stopped.
   TargetRun exec_on_target(const Host& host, const std::vector<StepStatement>& stmts, Mode mode,
                            const std::string& step, ev::Section section, bool evidence,
-                           bool write_ahead);
+                           bool write_ahead, std::optional<TargetRun> carried = std::nullopt);
   /// One command on `host`, with this target's own earlier captures (`own`).
   CommandResult run_remote(const Host& host, const ast::Shell& shell, Millis timeout,
                            const std::string& step, ev::Section section, int attempt, bool evidence,

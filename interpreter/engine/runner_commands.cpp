@@ -393,7 +393,7 @@ BlockResult Runner::exec_call(const ast::Call& c, Mode mode, ev::Section section
   Runner& callee = *called->runner;
   callee.share_seq(seq_);
   callee.inherit_severity(gate_severity_);
-  if (ctx_.park_at_gates) callee.continue_with(remaining_after(step));
+  if (ctx_.park_at_gates) callee.continue_with(remaining_after_call(step, c));
   bus_.emit(ev::CallStart{.step = qualified(step), .runbook = name});
   RunResult r = callee.run();
   bus_.emit(ev::CallEnd{.step = qualified(step), .runbook = name, .outcome = r.outcome});

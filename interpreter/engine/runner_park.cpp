@@ -3,6 +3,9 @@
 // resumed, parking itself, and shadow mode's record of what would have run. A parked run ends like
 // an interrupted one (nothing half done, resumable), but fires no `on interrupted` rule: it did not
 // die, it waits for a person.
+#include <algorithm>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "interpreter/base/fields_json.hpp"
@@ -42,6 +45,28 @@ std::vector<ev::PlannedStep> Runner::remaining_after(const std::string& step) co
   // An approval of a gate in a called runbook lets its caller go on too:
   // the approver sees that, and the plan's hash covers it.
   out.insert(out.end(), after_call_.begin(), after_call_.end());
+  return out;
+}
+
+std::vector<ev::PlannedStep> Runner::remaining_after_call(const std::string& step,
+                                                          const ast::Call& call) const {
+  std::vector<ev::PlannedStep> out;
+  if (stmts_) {
+    auto at = std::find_if(stmts_->begin(), stmts_->end(), [&](const StepStatement& s) {
+      return std::get_if<ast::Call>(s.stmt) == &call;
+    });
+    if (at != stmts_->end()) {
+      const std::vector<StepStatement> rest(std::next(at), stmts_->end());
+      std::vector<ev::Text> commands = commands_of(rest);
+      if (!commands.empty())
+        out.push_back(ev::PlannedStep{.step = qualified(step),
+                                      .title = "the rest of the step, after the call",
+                                      .destructive = gate_of(rest).destructive,
+                                      .commands = std::move(commands)});
+    }
+  }
+  std::vector<ev::PlannedStep> after = remaining_after(step);
+  out.insert(out.end(), after.begin(), after.end());
   return out;
 }
 

@@ -39,6 +39,15 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
                                    const Gate& g, const std::string& id, const std::string& title,
                                    Mode mode, ev::Section section, bool evidence, bool* gate_passed,
                                    std::vector<std::string>& ran_on) {
+  if (ctx_.resume && !ctx_.resume->run_start().targets) {
+    // Which hosts --target narrowed the run to is not known: running on all
+    // of them could reach hosts the run was kept away from.
+    const std::string why =
+        "the run's record does not say which hosts --target narrowed it to (an older rbk wrote "
+        "it); start a new run";
+    if (bus_.replaying()) bus_.diverge(why);
+    return {BlockEnd::Failed, why};
+  }
   auto hosts = resolve_on(on);
   if (!hosts) return {BlockEnd::Failed, hosts.error()};
   if (hosts->empty())
@@ -94,6 +103,13 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
       for (size_t w = 1; w < at_once; ++w) workers.emplace_back(work);
       work();
     }  // joined
+    // Replayed, a host whose recorded commands were used up before another
+    // host's (it was between two commands when the run stopped) goes on now,
+    // when the whole batch's record has been replayed.
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (runs[i].deferred)
+        runs[i] = exec_on_target(*batch[i], stmts, mode, id, section, evidence, g.destructive,
+                                 std::move(runs[i]));
 
     ev::BatchEnd end{.step = qualified(id), .batch = b + 1};
     {
@@ -131,11 +147,15 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
 
 Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<StepStatement>& stmts,
                                          Mode mode, const std::string& step, ev::Section section,
-                                         bool evidence, bool write_ahead) {
-  TargetRun t;
+                                         bool evidence, bool write_ahead,
+                                         std::optional<TargetRun> carried) {
+  TargetRun t = carried ? std::move(*carried) : TargetRun{};
   t.host = host.id;
-  for (const auto& s : stmts) {
-    const auto* r = std::get_if<ast::Run>(s.stmt);
+  const auto [first, first_attempt] = t.deferred.value_or(std::pair<size_t, int>{0, 1});
+  const bool continuing = t.deferred.has_value();  // deferred once: not again
+  t.deferred.reset();
+  for (size_t index = first; index < stmts.size(); ++index) {
+    const auto* r = std::get_if<ast::Run>(stmts[index].stmt);
     if (!r) continue;  // a gate, a note (once per step) or an undo block (later)
     if (interrupted()) {
       t.reason = "interrupted";
@@ -144,7 +164,12 @@ Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<Ste
     const Millis timeout = deadline_of(*r);
     const int attempts = 1 + static_cast<int>(r->retry.value_or(0));
     const Millis every = r->retry_every ? duration_of(*r->retry_every) : kDefaultRetryEvery;
-    for (int attempt = 1;; ++attempt) {
+    for (int attempt = index == first ? first_attempt : 1;; ++attempt) {
+      if (!continuing && bus_.replaying() &&
+          ctx_.resume->next_is_another_host(qualified(step), host.id)) {
+        t.deferred = std::pair(index, attempt);
+        return t;
+      }
       CommandResult res = run_remote(host, r->shell, timeout, step, section, attempt, evidence,
                                      write_ahead, t.captures);
       if (!never_connected(res)) t.ran = true;  // where the step ran, its undo runs

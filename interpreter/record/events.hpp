@@ -167,8 +167,9 @@ struct RunInfo {
 struct RunStart : RunInfo {
   static constexpr std::string_view kType = "run_start";
   int format = kRecordFormat;
-  /// The hosts `--target` narrowed every fan-out to (resolved ids), when
-  /// given: a resume narrows the same way.
+  /// The hosts `--target` narrowed every fan-out to (resolved ids; empty:
+  /// not narrowed): a resume narrows the same way. Absent in records of an
+  /// older rbk, whose resume then runs no step on targets.
   std::optional<std::vector<std::string>> targets{};
   template <class S, class F>
   static void fields(S& s, F&& f) {

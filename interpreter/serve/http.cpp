@@ -256,7 +256,9 @@ template <class Protocol>
 class Session : public Connection, public std::enable_shared_from_this<Session<Protocol>> {
  public:
   Session(Server& server, typename Protocol::socket socket, Peer peer, int& open)
-      : server_(server), stream_(std::move(socket)), peer_(std::move(peer)), open_(open) {}
+      : server_(server), stream_(std::move(socket)), peer_(std::move(peer)), open_(open) {
+    ++open_;  // counted for as long as it exists: the destructor uncounts it
+  }
   ~Session() override {
     server_.connections.erase(this);
     --open_;
@@ -266,7 +268,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<P
 
   void start() {
     server_.connections.insert(this);
-    ++open_;
     read();
   }
 
