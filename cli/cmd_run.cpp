@@ -139,6 +139,14 @@ bool read_answers(const std::vector<std::string>& given, const ast::Runbook& rb,
   return true;
 }
 
+/// True when a step of `rb` runs `on` targets.
+bool runs_on_targets(const ast::Runbook& rb) {
+  for (const ast::Step* st : ast::steps_of(rb))
+    for (const auto& s : st->body.items)
+      if (std::holds_alternative<ast::On>(s)) return true;
+  return false;
+}
+
 /// Asks for required parameters that were not given; false when one is
 /// missing and cannot be asked (no terminal) or the operator gave up.
 bool complete_params(RunTarget& rb, TtyOperator& op) {
@@ -220,6 +228,16 @@ int run_run(const RunOptions& opts) {
   std::set<std::string> target_filter;
   if (!check_targets(*target, resume ? std::vector<std::string>{} : opts.targets, target_filter))
     return kExitUsage;
+  if (resume && !resume->state->run_start().targets &&
+      runs_on_targets(*rb.parsed.document->runbook())) {
+    // An older rbk's record: whether --target narrowed the run is not known,
+    // and running on every host could reach hosts it was kept away from. (A
+    // called runbook's step on targets is refused where the run reaches it.)
+    write(stderr, "rbk: error: cannot resume " + resume->run_id +
+                      ": its record does not say which hosts --target narrowed it to (an older "
+                      "rbk wrote it), and the runbook has steps on targets; start a new run\n");
+    return kExitRefused;
+  }
   if (resume) {
     // A resume narrows its fan-outs as the run did: the replay must meet the
     // batches the record has, and the rest must not reach other hosts. By

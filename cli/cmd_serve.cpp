@@ -66,7 +66,10 @@ class ProcessLauncher final : public RunLauncher {
   Expected<void, std::string> launch(const ServeRunSpec& spec) override {
     const std::string base = dir_ + "/" + spec.run_id + (spec.resume ? ".resume" : "");
     const std::string spec_file = base + ".json";
-    if (auto w = write_atomically(spec_file, serve_run_spec_json(spec)); !w) return fail(w.error());
+    // 0600: in a directory open to the approvers' group (--socket-group),
+    // no member may read or rewrite what a run is started with.
+    if (auto w = write_atomically(spec_file, serve_run_spec_json(spec), 0600); !w)
+      return fail(w.error());
     const std::string log_file = dir_ + "/" + spec.run_id + ".log";
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -311,14 +314,18 @@ void log_line(const std::string& line) {
 std::optional<unsigned> group_id(const std::string& name) {
   struct group g {};
   struct group* found = nullptr;
-  std::vector<char> buf(16384);
-  if (::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) == 0 && found)
-    return found->gr_gid;
-  if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
-      name.size() < 10 &&
-      ::getgrgid_r(static_cast<gid_t>(std::stoul(name)), &g, buf.data(), buf.size(), &found) == 0 &&
-      found)
-    return found->gr_gid;
+  const bool number = !name.empty() && name.size() < 10 &&
+                      name.find_first_not_of("0123456789") == std::string::npos;
+  // A group with many members needs a larger buffer: ERANGE asks for one.
+  for (size_t size = 16384; size <= (size_t{16} << 20); size *= 4) {
+    std::vector<char> buf(size);
+    int err = ::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found);
+    if (err == 0 && !found && number)
+      err = ::getgrgid_r(static_cast<gid_t>(std::stoul(name)), &g, buf.data(), buf.size(), &found);
+    if (err == ERANGE) continue;
+    if (err == 0 && found) return found->gr_gid;
+    return std::nullopt;
+  }
   return std::nullopt;
 }
 
@@ -394,6 +401,11 @@ int run_serve(const ServeOptions& opts) {
   if (auto made = private_dir(dir, group); !made) {
     write(stderr, "rbk: error: " + made.error() + "\n");
     return kExitUsage;
+  }
+  if (group) {
+    if (const std::string closed = unreachable_for(dir, *group); !closed.empty())
+      log_line("warning: members of " + opts.socket_group + " cannot reach the socket: " +
+               display_path(closed) + " is not searchable by them (chmod g+x or o+x)");
   }
 
   // Blocked before any thread starts, so that every thread inherits the mask

@@ -22,4 +22,9 @@ std::string serve_socket(const Config& config);
 Expected<void, std::string> private_dir(const std::string& dir,
                                         std::optional<unsigned> group = std::nullopt);
 
+/// The first directory above `dir` that members of `group` cannot pass
+/// through (neither theirs by group with g+x, nor o+x): they could not reach
+/// the socket. "" when none (ACLs aside).
+std::string unreachable_for(const std::string& dir, unsigned group);
+
 }  // namespace rbk::cli

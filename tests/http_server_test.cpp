@@ -477,3 +477,24 @@ TEST_CASE("a socket for a group is 0660 and that group's", "[http]") {
   REQUIRE(got);
   CHECK(got->status == 200);
 }
+
+TEST_CASE("requests on the Unix socket are counted by the peer's uid", "[http]") {
+  rbk::test::TempDir dir;
+  const std::string path = (dir.path / "serve.sock").string();
+  HttpLimits limits;
+  limits.rate_per_second = 1.0 / 60;  // no refill within the test, however slow
+  limits.burst = 2;
+  Recorder recorder;
+  HttpServer server(limits, recorder.handler());
+  REQUIRE(server.listen_unix(path));
+  server.start();
+  for (int i = 0; i < 2; ++i) {
+    auto got = rbk::http_request_unix(path, "GET", "/", "", kClientDeadline);
+    REQUIRE(got);
+    CHECK(got->status == 200);
+  }
+  auto got = rbk::http_request_unix(path, "GET", "/", "", kClientDeadline);
+  REQUIRE(got);
+  CHECK(got->status == 429);
+  CHECK(recorder.count() == 2);
+}

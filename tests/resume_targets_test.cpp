@@ -303,4 +303,15 @@ TEST_CASE("a record that does not say how --target narrowed the run resumes no s
   Resumed r = resume_from(kFleet, record, outputs, hosts);
   CHECK_THAT(r.state->divergence(), Catch::Contains("does not say which hosts --target"));
   CHECK(hosts.ran.empty());
+  // Stopped before its first step on targets: the resume goes live there,
+  // and stops refused (no undo, no rollback), running nothing on any host.
+  std::vector<Event> before;
+  for (const Event& e : record) {
+    if (const auto* start = e.as<ev::StepStart>(); start && start->step == "push") break;
+    before.push_back(e);
+  }
+  Resumed early = resume_from(kFleet, before, outputs, hosts);
+  CHECK(early.state->divergence().empty());
+  CHECK(early.result.outcome == Outcome::Refused);
+  CHECK(hosts.ran.empty());
 }

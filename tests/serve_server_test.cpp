@@ -540,3 +540,25 @@ TEST_CASE("a parked run's plan is given to approvers, never to the webhook's tok
   CHECK(get("/runs/" + id, false, "a-token-of-twenty-chars").status == 403);
   CHECK(get("/runs/20261206T000000Z-000000", true, "").status == 404);
 }
+
+TEST_CASE("another user on the socket may read runs and decide, never send an alert", "[serve]") {
+  Server s;
+  const std::string hash(64, 'a');
+  const std::string id = s.parked_run(hash);
+  auto as_member = [&](const std::string& method, const std::string& path,
+                       const std::string& body) {
+    HttpRequest r{.method = method, .target = path, .headers = {}, .body = body, .peer = "uid"};
+    r.peer_uid = ::geteuid() + 1;  // a member of --socket-group
+    return s.server->handle(r);
+  };
+  CHECK(as_member("POST", "/alertmanager", notification("firing", "7000")).status == 403);
+  CHECK(s.launcher.specs.size() == 1);  // nothing started
+  CHECK(as_member("GET", "/runs", "").status == 200);
+  CHECK(as_member("GET", "/runs/" + id, "").status == 200);
+  auto r = as_member("POST", "/approve",
+                     nlohmann::json{{"run_id", id}, {"step", "start"}, {"plan_hash", hash}}.dump());
+  CHECK(r.status == 200);
+  REQUIRE(s.launcher.specs.size() == 2);
+  CHECK(s.launcher.specs[1].decision->second.from ==
+        "unix socket, uid " + std::to_string(::geteuid() + 1));
+}

@@ -41,7 +41,8 @@ int write_all(int fd, std::string_view data) {
   return 0;
 }
 
-Expected<void, std::string> write_atomically(const std::string& path, const std::string& text) {
+Expected<void, std::string> write_atomically(const std::string& path, const std::string& text,
+                                             std::optional<unsigned> mode) {
   auto why = [](std::string what) { return rbk::fail(what + std::strerror(errno)); };
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -74,7 +75,9 @@ Expected<void, std::string> write_atomically(const std::string& path, const std:
     errno = err;
     return abandon("cannot write: ", true);
   }
-  if (::fchmod(fd, st.st_mode & 07777) != 0) return abandon("cannot set the file mode: ", true);
+  // mkstemp made it 0600: it is never readable by more than `mode` allows.
+  const mode_t final_mode = mode ? static_cast<mode_t>(*mode) : st.st_mode & 07777;
+  if (::fchmod(fd, final_mode) != 0) return abandon("cannot set the file mode: ", true);
   if (::fsync(fd) != 0) return abandon("cannot flush: ", true);
   if (::close(fd) != 0) return abandon("cannot close: ", false);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon("cannot replace the file: ", false);

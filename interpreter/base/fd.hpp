@@ -2,6 +2,7 @@
 // EINTR, and the atomic replacement of a file.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +20,10 @@ int write_all(int fd, std::string_view data);
 
 /// Writes `text` to `path` atomically: a temporary file in the same
 /// directory with the original's mode (a new file: 0666 less the umask),
+/// or `mode` when given (from the file's creation: never wider first),
 /// flushed to disk, renamed over it; or why it could not.
-Expected<void, std::string> write_atomically(const std::string& path, const std::string& text);
+Expected<void, std::string> write_atomically(const std::string& path, const std::string& text,
+                                             std::optional<unsigned> mode = std::nullopt);
 
 /// An exclusive flock(2) on an open file, held for the guard's life (waits
 /// for it; retried when interrupted). held() is false when it failed.

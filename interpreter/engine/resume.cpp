@@ -23,6 +23,12 @@ bool is_escalation(const Event& e) {
 bool is_warning(const Event& e) {
   return e.as<ev::Warning>() != nullptr;
 }
+// A person's note, and what rbk serve says of the run's alert and its
+// waiting at a gate: not what the run did, so the replay makes none of it.
+bool not_the_runs(const Event& e) {
+  return e.as<ev::TimelineNote>() || e.as<ev::AlertStart>() || e.as<ev::AlertUpdate>() ||
+         e.as<ev::Parked>() || e.as<ev::ApprovalVoid>();
+}
 
 // What must be the same for a replayed event to be the recorded one: its
 // type, what it is about, and the decision it records. Times, durations,
@@ -158,18 +164,14 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
     if (!interrupted || interrupted->status != ev::StepStatus::Interrupted) continue;
     size_t j = i;
     while (j > 0 && (is_warning(events[j - 1]) || is_escalation(events[j - 1]) ||
-                     events[j - 1].as<ev::TimelineNote>()))
+                     not_the_runs(events[j - 1])))
       --j;
     const auto* batch = j > 0 ? events[j - 1].as<ev::BatchEnd>() : nullptr;
     if (batch && batch->step == interrupted->step) unwinding.insert(j - 1);
   }
   for (size_t index = 0; index < events.size(); ++index) {
     const Event& e = events[index];
-    // A person's note, and what rbk serve says of the run's alert and its
-    // waiting at a gate: not what the run did, so the replay makes none of it.
-    if (e.as<ev::TimelineNote>() || e.as<ev::AlertStart>() || e.as<ev::AlertUpdate>() ||
-        e.as<ev::Parked>() || e.as<ev::ApprovalVoid>())
-      continue;
+    if (not_the_runs(e)) continue;
     r->last_elapsed_ = e.elapsed_ms;
     if (const auto* end = e.as<ev::RunEnd>()) {
       if (end->outcome != Outcome::Interrupted && end->outcome != Outcome::Parked)

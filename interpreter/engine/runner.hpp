@@ -439,10 +439,12 @@ class Runner final : public Scope {
                              std::vector<std::string>& ran_on);
   /// Runs the commands of `stmts` on `host` in order, until one fails
   /// (from a worker thread when several run at once); with `carried` (a
-  /// deferred TargetRun), goes on from where it stopped.
+  /// deferred TargetRun), goes on from where it stopped. `may_defer`: a
+  /// batch's first pass, which may defer the host (TargetRun::deferred).
   TargetRun exec_on_target(const Host& host, const std::vector<StepStatement>& stmts, Mode mode,
                            const std::string& step, ev::Section section, bool evidence,
-                           bool write_ahead, std::optional<TargetRun> carried = std::nullopt);
+                           bool write_ahead, std::optional<TargetRun> carried = std::nullopt,
+                           bool may_defer = false);
   /// One command on `host`, with this target's own earlier captures (`own`).
   CommandResult run_remote(const Host& host, const ast::Shell& shell, Millis timeout,
                            const std::string& step, ev::Section section, int attempt, bool evidence,

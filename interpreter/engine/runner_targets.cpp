@@ -46,7 +46,9 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
         "the run's record does not say which hosts --target narrowed it to (an older rbk wrote "
         "it); start a new run";
     if (bus_.replaying()) bus_.diverge(why);
-    return {BlockEnd::Failed, why};
+    // Refused, as a gate nobody passed: not a failure that would start the
+    // undo and the rollback of what the run did before.
+    return {BlockEnd::Refused, why};
   }
   auto hosts = resolve_on(on);
   if (!hosts) return {BlockEnd::Failed, hosts.error()};
@@ -93,7 +95,8 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
     std::atomic<size_t> next{0};
     auto work = [&] {
       for (size_t i; (i = next++) < batch.size();)
-        runs[i] = exec_on_target(*batch[i], stmts, mode, id, section, evidence, g.destructive);
+        runs[i] = exec_on_target(*batch[i], stmts, mode, id, section, evidence, g.destructive,
+                                 std::nullopt, true);
     };
     {
       // A batch the record has replays its hosts one by one, in the order
@@ -109,7 +112,7 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
     for (size_t i = 0; i < runs.size(); ++i)
       if (runs[i].deferred)
         runs[i] = exec_on_target(*batch[i], stmts, mode, id, section, evidence, g.destructive,
-                                 std::move(runs[i]));
+                                 std::move(runs[i]), false);
 
     ev::BatchEnd end{.step = qualified(id), .batch = b + 1};
     {
@@ -148,11 +151,10 @@ BlockResult Runner::run_on_targets(const ast::On& on, const std::vector<StepStat
 Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<StepStatement>& stmts,
                                          Mode mode, const std::string& step, ev::Section section,
                                          bool evidence, bool write_ahead,
-                                         std::optional<TargetRun> carried) {
+                                         std::optional<TargetRun> carried, bool may_defer) {
   TargetRun t = carried ? std::move(*carried) : TargetRun{};
   t.host = host.id;
   const auto [first, first_attempt] = t.deferred.value_or(std::pair<size_t, int>{0, 1});
-  const bool continuing = t.deferred.has_value();  // deferred once: not again
   t.deferred.reset();
   for (size_t index = first; index < stmts.size(); ++index) {
     const auto* r = std::get_if<ast::Run>(stmts[index].stmt);
@@ -165,7 +167,7 @@ Runner::TargetRun Runner::exec_on_target(const Host& host, const std::vector<Ste
     const int attempts = 1 + static_cast<int>(r->retry.value_or(0));
     const Millis every = r->retry_every ? duration_of(*r->retry_every) : kDefaultRetryEvery;
     for (int attempt = index == first ? first_attempt : 1;; ++attempt) {
-      if (!continuing && bus_.replaying() &&
+      if (may_defer && bus_.replaying() &&
           ctx_.resume->next_is_another_host(qualified(step), host.id)) {
         t.deferred = std::pair(index, attempt);
         return t;

@@ -153,14 +153,15 @@ Peer describe(tcp::socket& socket) {
   return {host_port(address, ep.port()), address, std::nullopt};
 }
 
-// A local peer is not rate-limited: it passed the socket's 0600 mode, and
-// the handler checks its uid.
+// A local peer is counted by its uid: with the socket open to a group
+// (rbk serve --socket-group), one member must not keep the others out.
 Peer describe(unix_socket::socket& socket) {
   ucred cred{};
   socklen_t size = sizeof cred;
   if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0)
-    return {"unknown", "", std::nullopt};
-  return {"uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid), "", cred.uid};
+    return {"unknown", "unknown uid", std::nullopt};
+  return {"uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid),
+          "uid " + std::to_string(cred.uid), cred.uid};
 }
 
 /// An open connection, as the server closes it at stop().

@@ -55,8 +55,8 @@ struct HttpLimits {
   // once is accepted and closed at once, and never keeps out another
   // listener's clients.
   int max_connections = 64;
-  double rate_per_second = 20;  // requests per TCP peer address, refilled; 0: no limit
-  int burst = 40;               // requests a TCP peer may send at once; more: 429
+  double rate_per_second = 20;  // requests per peer (TCP address, socket uid), refilled; 0: none
+  int burst = 40;               // requests a peer may send at once; more: 429
 };
 
 /// Answers one request. Runs on the server's one io thread: while it runs no

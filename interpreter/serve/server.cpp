@@ -252,6 +252,20 @@ HttpResponse AlertServer::handle(const HttpRequest& r) {
   // a 0700 directory), or over TCP with the approvers' token only: the
   // webhook's token (which Alertmanager holds) never approves anything, and
   // without an approvers' token nothing over TCP does.
+  // Another user on the socket is a member of --socket-group: an approver,
+  // not Alertmanager and not the service. Plans, decisions and the breaker;
+  // an alert from them would start runs with labels of their choosing.
+  if (r.peer_uid && *r.peer_uid != ::geteuid()) {
+    const bool approvers =
+        (r.method == "GET" && (path == "/runs" || path.rfind("/runs/", 0) == 0)) ||
+        (r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset"));
+    if (!approvers) {
+      std::lock_guard lock(mu_);
+      ++counters_["unauthorized"];
+      return reply(403, "only rbk serve's own user may " + r.method + " " + path +
+                            " on the socket; approvers may read runs and decide");
+    }
+  }
   // A run's plan (GET /runs/ID) is the first step of deciding: the exact
   // commands and parameters are for approvers, not for Alertmanager.
   const bool decision =
@@ -643,7 +657,7 @@ HttpResponse AlertServer::on_reset_breaker(const HttpRequest& r) {
       if (old.is_object()) state = std::move(old);
     }
     state["breaker_resets"][name] = SystemClock().wall_time();
-    if (auto written = write_atomically(setup_.state_file, state.dump() + "\n"); !written)
+    if (auto written = write_atomically(setup_.state_file, state.dump() + "\n", 0600); !written)
       log("cannot keep the breaker's reset in " + setup_.state_file + ": " + written.error());
   }
   const std::string who = r.peer_uid ? user_name(*r.peer_uid) : "http " + r.peer;

@@ -156,11 +156,16 @@ wait_for "the runbook's owner to be told" grep -q "^oncall: run $run_id of redis
 # ---- rbk serve restarts, its socket open to the approvers' group (here
 # the test's own); the parked run is still its to approve.
 stop_serve
+# A file an older server left readable: private before the directory opens.
+printf '{}\n' >"$work/.rbk/serve/left-by-an-older-rbk.json"
+chmod 644 "$work/.rbk/serve/left-by-an-older-rbk.json"
 start_serve --socket-group "$(id -gn)"
 [ "$(stat -c %a:%G "$work/.rbk/serve/rbk.sock")" = "660:$(id -gn)" ] ||
   fail "the socket is not 0660 and the approvers' group's: $(stat -c %a:%G "$work/.rbk/serve/rbk.sock")"
 [ "$(stat -c %a:%G "$work/.rbk/serve")" = "710:$(id -gn)" ] ||
   fail "the serve directory is not 0710 and the approvers' group's"
+open_files="$(find "$work/.rbk/serve" -type f ! -perm 600)"
+[ -z "$open_files" ] || fail "files the approvers' group could read in .rbk/serve: $open_files"
 (cd "$work" && "$rbk" runs) | grep -q "$run_id.*waiting at gate start" ||
   fail "after a restart rbk serve does not list the parked run"
 
