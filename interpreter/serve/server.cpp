@@ -28,6 +28,7 @@ namespace rbk {
 /// The run's record, read: the alert that started it, how it last stopped.
 struct RecordView {
   std::optional<ev::RunStart> start;
+  std::string started;  // run_start's time
   std::optional<ev::AlertStart> alert;
   std::optional<ev::Parked> parked;  // the last one
   std::string outcome;               // the last run_end's, "" when none
@@ -51,6 +52,7 @@ static RecordView view_of(const std::string& dir) {
     v.time = e.time;
     if (const auto* s = e.as<ev::RunStart>()) {
       v.start = *s;
+      v.started = e.time;
       v.runbook = s->runbook;
       v.file = s->file;
       v.sha256 = s->sha256;
@@ -202,6 +204,7 @@ void AlertServer::recover() {
                   .alert_key = v.alert->fingerprint + "@" + v.alert->starts_at,
                   .runbook = v.runbook,
                   .target = route ? target_of(*route, alert) : alert.fingerprint,
+                  .started = v.started,
                   .since = v.time};
     run.passed_gate = v.passed_gate;
     // The limits know what the server approved before it restarted, and
@@ -346,6 +349,7 @@ HttpResponse AlertServer::on_alerts(const HttpRequest& r) {
                                        .alert_key = alert.key(),
                                        .runbook = a.route->runbook,
                                        .target = target_of(*a.route, alert),
+                                       .started = SystemClock().wall_time(),
                                        .since = SystemClock().wall_time()};
         ++counters_["started"];
         line = what + ": route " + a.route->name + " started run " + spec.run_id + " of " +
@@ -669,7 +673,12 @@ HttpResponse AlertServer::on_reset_breaker(const HttpRequest& r) {
 std::vector<ServedRun> AlertServer::runs() const {
   std::lock_guard lock(mu_);
   std::vector<ServedRun> out;
-  for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) out.push_back(it->second);
+  for (const auto& [id, run] : runs_) out.push_back(run);
+  // Newest first by when they started: two ids of the same second sort by
+  // their random suffix, not by age.
+  std::sort(out.begin(), out.end(), [](const ServedRun& a, const ServedRun& b) {
+    return a.started != b.started ? a.started > b.started : a.run_id > b.run_id;
+  });
   return out;
 }
 

@@ -46,7 +46,8 @@ struct ServedRun {
   std::string route{};
   std::string alert_key{};  // Alert::key()
   std::string runbook{};
-  std::string target{};  // what per-target limits count by
+  std::string target{};   // what per-target limits count by
+  std::string started{};  // when the run started (ISO 8601 UTC, ms): the newest come first
   ServedState state = ServedState::Running;
   std::string parked_step{};   // Parked: the gate it waits at
   std::string plan_hash{};     // Parked: what an approval must name

@@ -105,17 +105,20 @@ post() {
     "$serve/alertmanager" -d "$(notification "$@")")" = 200 ] || fail "the $1 alert is not answered 200"
 }
 runs_json() { curl -sf --max-time 5 "$serve/runs"; }
-# run_of RUNBOOK: the id of its newest run (/runs lists the newest first).
-run_of() { runs_json | python3 -c 'import json,sys; print([r["run_id"] for r in json.load(sys.stdin) if r["runbook"]==sys.argv[1]][0])' "$1"; }
+# new_run WHAT: waits for a run directory that was not there when `mark`
+# was called, and prints its id.
+mark() { ls "$records" 2>/dev/null >"$work/runs.before" || true; }
+fresh() { ls "$records" 2>/dev/null | grep -vxF -f "$work/runs.before" | head -n 1; }
+new_run() { wait_for "$1" sh -c "[ -n \"\$(ls '$records' 2>/dev/null | grep -vxF -f '$work/runs.before')\" ]"; fresh; }
 count_runs() { runs_json | python3 -c 'import json,sys; print(len([r for r in json.load(sys.stdin) if r["runbook"]==sys.argv[1]]))' "$1"; }
 state_of() { runs_json | python3 -c 'import json,sys; print([r["state"] for r in json.load(sys.stdin) if r["run_id"]==sys.argv[1]][0])' "$1"; }
 is_state() { [ "$(state_of "$1")" = "$2" ]; }
 metric() { curl -sf --max-time 5 "$serve/metrics" | grep -F "$1"; }
 
 # ---- Twice the same alert: one run, the re-send joins it.
+mark
 post Limited first aaaaaaaaaaaaaaa1
-wait_for "the first Limited run to start" sh -c "[ -d '$records' ] && [ \"\$(ls '$records' | wc -l)\" -ge 1 ]"
-first="$(run_of touch-once)"
+first="$(new_run "the first Limited run to start")"
 post Limited first aaaaaaaaaaaaaaa1
 wait_for "the re-send to be recorded in the first run" \
   grep -q '"type":"alert_update"' "$records/$first/events.jsonl"
@@ -127,9 +130,9 @@ grep -q '"type":"answer".*"passed":true.*"via":"auto"' "$records/$first/events.j
   fail "the first run's record has no automatic approval"
 
 # ---- A second alert of the route: past per_runbook (1 an hour), it waits.
+mark
 post Limited second aaaaaaaaaaaaaaa2
-wait_for "the second Limited run to park" sh -c "[ \"\$(ls '$records' | wc -l)\" -ge 2 ]"
-second="$(run_of touch-once)"
+second="$(new_run "the second Limited run to start")"
 [ "$second" != "$first" ] || fail "the second alert joined the first run"
 wait_for "the second run to wait for a person" is_state "$second" parked
 wait_for "the limit to be recorded in the second run" \
@@ -139,17 +142,17 @@ metric 'rbk_serve_gates_total{decision="limits_hit"} 1' >/dev/null || fail "/met
 wait_for "the owner to be told the second run waits" grep -q "^notify oncall: run $second" "$work/notified.txt"
 
 # ---- The breaker: the first Flaky run is approved, fails, opens it.
+mark
 post Flaky x bbbbbbbbbbbbbbb1
-wait_for "the first Flaky run to start" sh -c "[ \"\$(ls '$records' | wc -l)\" -ge 3 ]"
-flaky1="$(run_of flaky)"
+flaky1="$(new_run "the first Flaky run to start")"
 wait_for "the first Flaky run to end" is_state "$flaky1" over
 [ "$(wc -l <"$work/flaky.txt")" -eq 1 ] || fail "the first Flaky run's step did not run once"
 wait_for "the owner to be paged" grep -q "^page oncall: the circuit breaker of route flaky" "$work/paged.txt"
 metric 'rbk_serve_breaker_open{route="flaky"} 1' >/dev/null || fail "/metrics does not show the breaker open"
 # The next alert's run waits for a person; its command does not run.
+mark
 post Flaky y bbbbbbbbbbbbbbb2
-wait_for "the second Flaky run to start" sh -c "[ \"\$(ls '$records' | wc -l)\" -ge 4 ]"
-flaky2="$(run_of flaky)"
+flaky2="$(new_run "the second Flaky run to start")"
 wait_for "the second Flaky run to wait for a person" is_state "$flaky2" parked
 grep -q '"type":"warning".*limit breaker reached' "$records/$flaky2/events.jsonl" ||
   fail "the breaker is not recorded in the second Flaky run"
