@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -16,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "interpreter/base/format_str.hpp"
 #include "interpreter/serve/run_spec.hpp"
 #include "processes.hpp"
 #include "sshd.hpp"
@@ -495,7 +497,8 @@ TEST_CASE("a run started by an alert is approved batch by batch, and no batch ru
 }
 )");
   const std::string log = p.path("log.txt");
-  const std::string run_id = "20261206T160000Z-f1ee70";
+  // Its own: a resume ends every process left with its run's RBK_RUN_ID.
+  const std::string run_id = rbk::format_str("20261206T160000Z-{:06x}", ::getpid() & 0xffffff);
   auto serve_run = [&](const rbk::ServeRunSpec& spec) {
     write_file(p.path("spec.json"), rbk::serve_run_spec_json(spec));
     return rbk::test::run_rbk_in(p.dir, "__serve-run spec.json");

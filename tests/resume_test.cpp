@@ -541,6 +541,9 @@ TEST_CASE("a run resumed, killed again while the command runs again, resumes aga
   {
     PtySession s(p.dir(), {"resume"});
     const int second = p.command_pid();
+    // The first death is told (shown once the notification went out and is
+    // in the record) before this resume dies in turn.
+    REQUIRE(s.expect("NOTIFY oncall"));
     s.kill(SIGKILL);
     s.wait();
     CHECK(rbk::test::still_alive({second}) == "");
@@ -551,6 +554,8 @@ TEST_CASE("a run resumed, killed again while the command runs again, resumes aga
   CHECK(p.read("look.count") == "run\n");
   CHECK(p.read("fix.count") == "run\nrun\nrun\n");
   CHECK(p.of_type("resume").size() == 2);
+  // Each death told once, at the resume after it: nobody watched either.
+  CHECK(p.read("notified.txt") == "stopped\nstopped\n");
   auto ends = p.of_type("run_end");
   REQUIRE(ends.size() == 1);
   CHECK(ends[0]["outcome"] == "resolved");

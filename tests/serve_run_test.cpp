@@ -6,12 +6,15 @@
 // resolution ends it.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "interpreter/base/format_str.hpp"
 #include "interpreter/serve/run_spec.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
@@ -45,7 +48,9 @@ constexpr const char* kRunbook = R"(runbook fix {
 
 struct Project {
   rbk::test::TempDir tmp;
-  std::string run_id = "20261206T120000Z-abc123";
+  // Its own per test process: a resume ends every process left with its
+  // run's RBK_RUN_ID, and ctest runs these tests side by side.
+  std::string run_id = rbk::format_str("20261206T120000Z-{:06x}", ::getpid() & 0xffffff);
   Project() {
     write_file((tmp.path / "fix.rbk").string(), kRunbook);
     write_file((tmp.path / "rbk.yaml").string(),

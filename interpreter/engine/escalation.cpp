@@ -241,7 +241,14 @@ void Runner::deliver(const ast::Notify& n, const ast::Escalation* rule, const st
   ++escalations_;
   // Resuming: delivered before the run died, not sent twice; and a replay
   // that diverged from its record sends nothing at all.
-  if (ctx_.resume && (ctx_.resume->diverged() || ctx_.resume->already_delivered(event))) return;
+  if (ctx_.resume && ctx_.resume->diverged()) return;
+  if (ctx_.resume && event.trigger == ev::Trigger::Interrupted) {
+    // One page per death: as the resume begins, for the death it resumes
+    // from unless that one was told; any later one is a new interruption.
+    if (telling_death_ && ctx_.resume->death_told(event)) return;
+  } else if (ctx_.resume && ctx_.resume->already_delivered(event)) {
+    return;
+  }
   if (command.empty() || bus_.is_broken()) {
     event.delivered = false;
     event.how = command.empty() ? "no notification command configured"

@@ -154,6 +154,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // unwinding up to the next resume (or the record's end); the stopped
   // command counts as in flight.
   bool cut = false;
+  bool segment_ended = false;  // the run (or its latest resume) wrote its run_end
   // A batch stopped between hosts (no command was running) ends with a
   // batch_end naming as failed the hosts it never started, then the step's
   // interrupted step_end: that batch_end is the unwinding too, so those
@@ -177,12 +178,18 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       if (end->outcome != Outcome::Interrupted && end->outcome != Outcome::Parked)
         return fail("the run is over: its outcome is " + std::string(outcome_name(end->outcome)));
       r->parked_ = end->outcome == Outcome::Parked;
+      if (end->outcome == Outcome::Interrupted) ++r->deaths_;
+      segment_ended = true;
     }
     if (is_escalation(e)) {
-      r->delivered_[key(*e.as<ev::Escalation>())]++;
+      const ev::Escalation& told = *e.as<ev::Escalation>();
+      r->delivered_[key(told)]++;
+      if (told.trigger == ev::Trigger::Interrupted) r->told_[key(told)]++;
       continue;
     }
     if (const auto* earlier = e.as<ev::Resume>()) {
+      if (!segment_ended) ++r->deaths_;  // killed: no run_end before this resume
+      segment_ended = false;
       // An earlier resume decided about the command then in flight: it is
       // not in flight any more (run again under a new seq, or ended).
       if (earlier->seq) {
@@ -225,6 +232,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       r->asks_[ask->step].push_back(*ask);
     }
   }
+  if (!segment_ended) ++r->deaths_;  // the one resumed from: killed, no run_end
   // A batch's hosts run at once: which of them ran first is the machine's,
   // not the runbook's. The replay runs them one by one in the batch's order.
   in_batch_order(r->expected_);
@@ -406,6 +414,11 @@ std::optional<ev::Manual> ResumeState::recorded_manual(const std::string& step) 
 
 std::optional<ev::Ask> ResumeState::recorded_ask(const std::string& step) {
   return live_ ? std::nullopt : next_of(asks_, step);
+}
+
+bool ResumeState::death_told(const ev::Escalation& e) {
+  std::lock_guard lock(delivered_mu_);
+  return told_[key(e)] >= deaths_;
 }
 
 bool ResumeState::already_delivered(const ev::Escalation& e) {

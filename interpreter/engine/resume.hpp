@@ -151,6 +151,11 @@ class ResumeState {
   /// True (once per recorded delivery) when this page or notification was
   /// delivered before the run died: it is not sent again.
   bool already_delivered(const ev::Escalation& e);
+  /// For an `on interrupted` rule fired as the resume begins: true when the
+  /// death it resumes from was told already (rbk saw the interruption and
+  /// fired the rule, or an earlier resume did for it). One page per death:
+  /// the record's deliveries of the rule against the run's deaths so far.
+  bool death_told(const ev::Escalation& e);
   /// True when an earlier resume ran command `seq` again (under the next seq).
   bool ran_again(uint64_t seq) const { return ran_again_.count(seq) > 0; }
   /// Events the replay held, to write after the resume event.
@@ -192,6 +197,8 @@ class ResumeState {
   std::map<std::string, std::deque<ev::Manual>> manuals_;
   std::map<std::string, std::deque<ev::Ask>> asks_;
   std::map<std::string, int> delivered_;  // by escalation key
+  std::map<std::string, int> told_;       // `on interrupted` deliveries, by escalation key
+  int deaths_ = 0;  // interruptions and kills so far, the one resumed from included
   std::optional<InFlightCommand> in_flight_;
   std::optional<ev::InFlight> decision_;
   std::string stopped_at_;

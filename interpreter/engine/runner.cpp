@@ -273,7 +273,11 @@ RunResult Runner::run() {
 
   // Resuming: the run died or was interrupted, and someone must know (a rule
   // the run already delivered is not sent again: see ResumeState).
-  if (depth_ == 0 && ctx_.resume && !ctx_.resume->parked()) fire_rules(ast::Trigger::OnInterrupted);
+  if (depth_ == 0 && ctx_.resume && !ctx_.resume->parked()) {
+    telling_death_ = true;
+    fire_rules(ast::Trigger::OnInterrupted);
+    telling_death_ = false;
+  }
 
   // The end rules go out before `finally`: a page about a failure waits for
   // no cleanup. Ctrl-C skips `finally` (rbk resume runs it); a cleanup that

@@ -563,6 +563,9 @@ class Runner final : public Scope {
   /// A called runbook: the caller's steps after the call (and its caller's
   /// after that), the end of every plan a gate in it shows.
   std::vector<ev::PlannedStep> after_call_;
+  /// The `on interrupted` rules fire for the death a resume begins from
+  /// (told once per death: ResumeState::death_told).
+  std::atomic<bool> telling_death_{false};
 
  public:
   void share_seq(uint64_t* seq) { seq_ = seq; }
