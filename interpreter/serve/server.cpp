@@ -251,53 +251,46 @@ HttpResponse AlertServer::handle(const HttpRequest& r) {
     m.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return m;
   }
-  // Decisions about gates: over the Unix socket (the owner's alone, 0600 in
-  // a 0700 directory), or over TCP with the approvers' token only: the
-  // webhook's token (which Alertmanager holds) never approves anything, and
-  // without an approvers' token nothing over TCP does.
-  // Another user on the socket is a member of --socket-group: an approver,
-  // not Alertmanager and not the service. Plans, decisions and the breaker;
-  // an alert from them would start runs with labels of their choosing.
+  // Decisions about gates, and a run's plan (GET /runs/ID, the first step of
+  // deciding: the exact commands and parameters are for approvers, not for
+  // Alertmanager): over the Unix socket, or over TCP with the approvers'
+  // token only. The webhook's token (which Alertmanager holds) never
+  // approves anything, and without an approvers' token nothing over TCP does.
+  const bool decision =
+      (r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset")) ||
+      (r.method == "GET" && path.rfind("/runs/", 0) == 0);
+  // Refused, counted, when the request does not carry `token`.
+  auto without = [&](const std::string& token,
+                     const std::string& why) -> std::optional<HttpResponse> {
+    auto auth = r.headers.find("authorization");
+    if (auth != r.headers.end() && same_secret(auth->second, "Bearer " + token))
+      return std::nullopt;
+    std::lock_guard lock(mu_);
+    ++counters_["unauthorized"];
+    HttpResponse denied = reply(401, why);
+    denied.headers["WWW-Authenticate"] = "Bearer";
+    return denied;
+  };
   if (r.peer_uid && *r.peer_uid != ::geteuid()) {
-    const bool approvers =
-        (r.method == "GET" && (path == "/runs" || path.rfind("/runs/", 0) == 0)) ||
-        (r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset"));
-    if (!approvers) {
+    // Another user on the socket is a member of --socket-group: an approver,
+    // not Alertmanager and not the service. Plans, decisions, the list of
+    // runs; an alert from them would start runs with labels of their choosing.
+    if (!decision && !(r.method == "GET" && path == "/runs")) {
       std::lock_guard lock(mu_);
       ++counters_["unauthorized"];
       return reply(403, "only rbk serve's own user may " + r.method + " " + path +
                             " on the socket; approvers may read runs and decide");
     }
-  }
-  // A run's plan (GET /runs/ID) is the first step of deciding: the exact
-  // commands and parameters are for approvers, not for Alertmanager.
-  const bool decision =
-      (r.method == "POST" && (path == "/approve" || path == "/deny" || path == "/breaker/reset")) ||
-      (r.method == "GET" && path.rfind("/runs/", 0) == 0);
-  if (decision && !r.peer_uid) {
-    auto auth = r.headers.find("authorization");
+  } else if (decision && !r.peer_uid) {
     if (setup_.approver_token.empty())
       return reply(403,
                    "decisions over HTTP need rbk serve --approver-token-file; "
                    "use rbk approve on this machine (the Unix socket)");
-    if (auth == r.headers.end() || !same_secret(auth->second, "Bearer " + setup_.approver_token)) {
-      std::lock_guard lock(mu_);
-      ++counters_["unauthorized"];
-      HttpResponse denied = reply(401, "the approvers' bearer token is required");
-      denied.headers["WWW-Authenticate"] = "Bearer";
-      return denied;
-    }
-  }
-  // Everything else needs the webhook's token over TCP, when there is one.
-  if (!decision && !r.peer_uid && !setup_.token.empty()) {
-    auto auth = r.headers.find("authorization");
-    if (auth == r.headers.end() || !same_secret(auth->second, "Bearer " + setup_.token)) {
-      std::lock_guard lock(mu_);
-      ++counters_["unauthorized"];
-      HttpResponse denied = reply(401, "a bearer token is required");
-      denied.headers["WWW-Authenticate"] = "Bearer";
-      return denied;
-    }
+    if (auto denied = without(setup_.approver_token, "the approvers' bearer token is required"))
+      return *denied;
+  } else if (!r.peer_uid && !setup_.token.empty()) {
+    // Everything else needs the webhook's token over TCP, when there is one.
+    if (auto denied = without(setup_.token, "a bearer token is required")) return *denied;
   }
   if (r.method == "POST" && path == "/alertmanager") return on_alerts(r);
   if (r.method == "POST" && path == "/approve") return on_decision(r, GateDecision::Kind::Approve);

@@ -12,18 +12,10 @@
 set -euo pipefail
 rbk="${RBK:?set RBK to the rbk binary}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-for tool in prometheus-alertmanager redis-server redis-cli curl python3; do
-  command -v "$tool" >/dev/null || { echo "e2e serve: $tool is not installed (scripts/test.sh installs it)" >&2; exit 1; }
-done
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-fail() { echo "e2e serve: $*" >&2; exit 1; }
-# Polls "$@" until it succeeds; a hang guard of 5 minutes, not a measure of speed.
-wait_for() {
-  local what="$1"; shift
-  for _ in $(seq 1 3000); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  fail "hung: $what"
-}
+e2e=serve
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+need prometheus-alertmanager redis-server redis-cli curl python3
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/rbk-e2e-serve-XXXXXX")"
 serve_pid="" am_pid=""
