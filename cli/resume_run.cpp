@@ -1,11 +1,14 @@
 #include "cli/resume_run.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "cli/project.hpp"
 #include "cli/terminal.hpp"
+#include "cli/tty_operator.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/history.hpp"
+#include "interpreter/runtime/clock.hpp"
 #include "interpreter/runtime/leftovers.hpp"
 #include "interpreter/runtime/params.hpp"
 
@@ -63,6 +66,7 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   }
   for (const Event& e : events)
     if (const auto* alert = e.as<ev::AlertStart>(); alert && alert->shadow) in->shadow = true;
+  const std::string started = events.empty() ? "" : events.front().time;
   auto state =
       ResumeState::from_record(std::move(events), in->record->dir(), config.policy.capture_limit);
   if (!state) {
@@ -77,14 +81,35 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   in->state->resume_event().dropped_bytes = in->record->dropped_bytes();
   // A command of the dead run that outlived rbk and its supervisor (both
   // killed) must not go on unwatched, nor run beside its own second run.
-  if (auto left = processes_with_env("RBK_RUN_ID", in->run_id); !left.empty()) {
+  // Found by its recorded process group, and by RBK_RUN_ID for what left the
+  // group; ended before anything is decided, and recorded at once, so a
+  // resume refused after this (a changed runbook, an undecided command)
+  // still leaves it in the record.
+  ev::LeftoversEnded ended{.by = current_user()};
+  std::set<int> left;
+  for (const ev::CommandGroup& group : in->state->running_groups()) {
+    auto members = recorded_group_members(group.pgid, group.leader_start, group.boot_id);
+    if (members.empty()) continue;
+    ended.groups.push_back(group.pgid);
+    left.insert(members.begin(), members.end());
+  }
+  for (int pid : processes_with_env("RBK_RUN_ID", in->run_id)) left.insert(pid);
+  if (!left.empty()) {
     std::string pids;
     for (int pid : left) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
     write(stderr, "rbk: processes of the dead run are still running (pid " + pids +
                       "): ending them and their process groups\n");
-    EndedLeftovers ended = end_leftovers(left, config.policy.grace);
-    in->state->resume_event().leftovers = ended.pids;
-    in->state->resume_event().leftovers_killed = ended.killed;
+    EndedLeftovers done = end_leftovers({left.begin(), left.end()}, config.policy.grace);
+    ended.pids = done.pids;
+    ended.killed = done.killed;
+    Event e{.body = std::move(ended), .time = SystemClock().wall_time()};
+    e.elapsed_ms =
+        std::max(in->state->last_elapsed_ms(), wall_since(started).value_or(Millis(0)).count());
+    in->record->event(e);
+    in->record->sync();
+    if (!in->record->error().empty())
+      write(stderr,
+            "rbk: warning: cannot record the processes ended: " + in->record->error() + "\n");
   }
   return in;
 }

@@ -16,10 +16,11 @@ cd "$(dirname "$0")/.."
 # nodejs and npm: the editor grammar's test tokenizes with VS Code's own
 # tokenizer, installed from npm; zsh and fish: the completion tests run
 # them; dpkg-dev: CPack computes the .deb's dependencies with dpkg-shlibdeps;
-# prometheus-alertmanager and curl: rbk serve's end-to-end test.
+# prometheus-alertmanager and curl: rbk serve's end-to-end test; strace: the
+# write-ahead test watches fsync and execve in order.
 bash scripts/install-deps.sh redis-server nginx postgresql openssh-server python3-jsonschema \
   python3-yaml clang-16 libclang-rt-16-dev llvm-16 nodejs npm zsh fish dpkg-dev \
-  prometheus-alertmanager curl
+  prometheus-alertmanager curl strace
 
 jobs=$(nproc 2>/dev/null || echo 2)
 # Tests spend much of their time waiting on the processes they start (rbk on

@@ -233,7 +233,7 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
       "cause",     "check",          "rollback",   "escalation",    "call_start",
       "call_end",  "warning",        "resume",     "timeline_note", "severity",
       "ask",       "batch_start",    "batch_end",  "alert",         "alert_update",
-      "parked",    "approval_void",  "would_run"};
+      "parked",    "approval_void",  "would_run",  "command_group", "leftovers_ended"};
   CHECK(std::variant_size_v<rbk::ev::Body> == types.size());
   for (const auto& type : types) {
     CAPTURE(type);

@@ -103,6 +103,37 @@ TEST_CASE("a report template: placeholders filled, unknown and open ones refused
   CHECK_THAT(rbk::render(unclosed.error()), Catch::Contains("team.md:1:1"));
 }
 
+TEST_CASE(
+    "the timeline says how each gate was approved, rbk serve's ways too, and what a "
+    "resume ended",
+    "[report]") {
+  for (const auto& [via, how] : std::vector<std::pair<std::string, std::string>>{
+           {"tty", "approved on the terminal"},
+           {"approve", "approved by --approve"},
+           {"yes", "approved by --yes"},
+           {"socket", "approved through rbk serve (rbk approve on its socket)"},
+           {"http", "approved through rbk serve (over HTTP)"},
+           {"auto", "approved automatically by rbk serve, inside its route's limits"}}) {
+    CAPTURE(via);
+    rbk::test::TempDir tmp;
+    const std::string dir = copy_of_resolved(tmp);
+    std::string text = read_file(dir + "/events.jsonl");
+    const std::string was = R"("step":"set_policy","via":"approve"})";
+    REQUIRE(text.find(was) != std::string::npos);
+    text.replace(text.find(was), was.size(), R"("step":"set_policy","via":")" + via + "\"}");
+    // What a resume ended while the run was down, written before it.
+    text += R"({"t":900,"time":"2026-12-05T19:19:40.000Z","type":"leftovers_ended","by":"root",)"
+            R"("pids":[4242,4243],"groups":[4242],"killed":true})"
+            "\n";
+    write_file(dir + "/events.jsonl", text);
+    const auto data = rbk::report_data(events_of(dir), dir);
+    const std::string md = markdown(data, std::string(rbk::default_report_template()));
+    CHECK_THAT(md, Catch::Contains("gate on set_policy") && Catch::Contains(how));
+    CHECK_THAT(md, Catch::Contains("processes of the dead run still running, ended with their "
+                                   "process groups (pid 4242, 4243; some needed SIGKILL)"));
+  }
+}
+
 TEST_CASE("the evidence check names an output file changed or gone since the run", "[report]") {
   rbk::test::TempDir tmp;
   const std::string dir = copy_of_resolved(tmp);

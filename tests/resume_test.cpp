@@ -310,8 +310,10 @@ TEST_CASE("Ctrl-C or a lost terminal: the stopped command is the one in flight o
   Project p(/*destructive=*/true);
   const int pid = p.run_until_fix_then(sig, {"--approve", "fix"});
   CHECK(rbk::test::still_alive({pid}) == "");
-  // Ctrl-C: the terminal is there to say how to go on (a hung-up one is not).
-  if (sig == SIGINT) CHECK_THAT(p.last_output, Catch::Contains("rbk resume"));
+  // How to go on, with the run's id: on the terminal after Ctrl-C; after a
+  // SIGHUP wherever stderr still goes (here the terminal was not closed).
+  const std::string run_id = fs::path(p.events_path()).parent_path().filename().string();
+  CHECK_THAT(p.last_output, Catch::Contains("rbk resume " + run_id + " continues it"));
   REQUIRE(p.of_type("run_end").at(0)["outcome"] == "interrupted");
   // `on interrupted` reached someone although the run was cancelled.
   CHECK(p.read("notified.txt") == "stopped\n");
@@ -575,44 +577,95 @@ int parent_pid(int pid) {
   return ppid;
 }
 
-}  // namespace
-
-TEST_CASE("a command that outlived rbk and its supervisor is ended before the resume goes on",
-          "[resume][pty]") {
-  Project p(/*destructive=*/false);
+// Runs `args` on a terminal with `fix_command` in place of the fix step's
+// first-run branch (which must say its pid on running.fifo), then kills
+// rbk and the command's supervisor at once, as a crash of both would: the
+// supervisor is frozen first, so it cannot end the command. Returns the
+// command's shell, left running unwatched.
+int orphan_fix_command(Project& p, const std::vector<std::string>& args,
+                       const std::string& fix_command) {
   write_file((p.tmp.path / "rbk.yaml").string(),
              "notify:\n  notify: 'echo \"$RBK_MESSAGE\" >> notified.txt'\npolicy:\n  grace: 1s\n");
-  // The first run's command ignores TERM and outlives everything above it.
   std::string text = read_file((p.tmp.path / "crashy.rbk").string());
   const std::string first = "then echo $$ >> running.fifo; exec sleep 3600; fi";
-  text.replace(text.find(first), first.size(),
-               "then trap '' TERM; echo $$ >> running.fifo; while true; do sleep 1; done; fi");
+  text.replace(text.find(first), first.size(), "then " + fix_command + "; fi");
   write_file((p.tmp.path / "crashy.rbk").string(), text);
   int shell = 0, supervisor = 0;
   {
-    PtySession s(p.dir(), {"run", "crashy.rbk"});
+    PtySession s(p.dir(), args);
     shell = p.command_pid();
     supervisor = parent_pid(shell);
     REQUIRE(supervisor > 1);
-    REQUIRE(::kill(supervisor, SIGSTOP) == 0);  // frozen, it cannot end the command
+    REQUIRE(::kill(supervisor, SIGSTOP) == 0);
     s.kill(SIGKILL);
     s.wait();
     ::kill(supervisor, SIGKILL);
   }
   CHECK(rbk::test::still_alive({supervisor}) == "");
   REQUIRE_FALSE(rbk::test::dead(shell));  // the command runs on, unwatched
+  return shell;
+}
+
+}  // namespace
+
+TEST_CASE("a command that outlived rbk and its supervisor is ended before the resume goes on",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  // The first run's command ignores TERM and outlives everything above it.
+  const int shell =
+      orphan_fix_command(p, {"run", "crashy.rbk"},
+                         "trap '' TERM; echo $$ >> running.fifo; while true; do sleep 1; done");
   Exit e = run_detached(p.dir(), {"resume", "--non-interactive"});
   INFO(e.out << e.err);
   CHECK(e.code == 0);
   CHECK_THAT(e.err, Catch::Contains("still running (pid " + std::to_string(shell)));
   CHECK(rbk::test::still_alive({shell}, std::chrono::seconds(1)) == "");
-  auto resumes = p.of_type("resume");
-  REQUIRE(resumes.size() == 1);
+  auto ended = p.of_type("leftovers_ended");
+  REQUIRE(ended.size() == 1);
   // The shell, and the `sleep` it may be waiting on at that moment.
-  const auto& left = resumes[0]["leftovers"];
+  const auto& left = ended[0]["pids"];
   CHECK(std::find(left.begin(), left.end(), shell) != left.end());
-  CHECK(resumes[0]["leftovers_killed"] == true);  // it ignored TERM
-  CHECK(p.read("fix.count") == "run\nrun\n");     // then ran again, once
+  CHECK(ended[0]["killed"] == true);  // it ignored TERM
+  REQUIRE(p.of_type("resume").size() == 1);
+  CHECK(p.read("fix.count") == "run\nrun\n");  // then ran again, once
+}
+
+TEST_CASE(
+    "a command that cleared its environment and outlived rbk and its supervisor is ended by "
+    "its recorded process group, and that is recorded even when the resume is refused",
+    "[resume][pty]") {
+  Project p(/*destructive=*/true);
+  // The command says its pid only once the record names its group, then
+  // drops RBK_RUN_ID and everything else: only the group can find it.
+  const int shell = orphan_fix_command(
+      p, {"run", "crashy.rbk", "--yes"},
+      "until grep -q command_[g]roup \"$RBK_RECORD_DIR/events.jsonl\"; do sleep 0.01; done; "
+      "echo $$ >> running.fifo; exec env -i /bin/sh -c 'while :; do sleep 1; done'");
+  auto groups = p.of_type("command_group");
+  REQUIRE(groups.size() == 1);
+  CHECK(groups[0]["pgid"] == shell);
+  CHECK(groups[0]["step"] == "fix");
+  // Nobody decided about the destructive command: refused, but the group
+  // is ended and the record says so.
+  Exit refused = run_detached(p.dir(), {"resume", "--non-interactive"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.code == 4);
+  CHECK_THAT(refused.err, Catch::Contains("still running (pid " + std::to_string(shell)));
+  CHECK(rbk::test::still_alive({shell}, std::chrono::seconds(1)) == "");
+  auto ended = p.of_type("leftovers_ended");
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0]["groups"] == nlohmann::json::array({shell}));
+  const auto& left = ended[0]["pids"];
+  CHECK(std::find(left.begin(), left.end(), shell) != left.end());
+  CHECK(p.of_type("resume").empty());
+  // The next resume finds nothing left, and goes on.
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive", "--assume-done", "fix"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK_THAT(e.err, !Catch::Contains("still running"));
+  CHECK(p.of_type("leftovers_ended").size() == 1);
+  CHECK(p.of_type("resume").size() == 1);
+  CHECK(p.read("fix.count") == "run\n");  // counted done, not run again
 }
 
 TEST_CASE(

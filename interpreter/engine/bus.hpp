@@ -14,6 +14,7 @@
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/engine/resume.hpp"
 #include "interpreter/record/mask.hpp"
+#include "interpreter/runtime/leftovers.hpp"
 
 namespace rbk::engine {
 
@@ -184,14 +185,33 @@ class Bus {
 };
 
 /// Masks a command's output per stream and hands it to the bus, keeping
-/// the SHA-256 of what each stream's output file receives.
+/// the SHA-256 of what each stream's output file receives; records the
+/// command's process group once it has one that lasts (command_group).
 class MaskingSink final : public OutputSink {
  public:
-  MaskingSink(Bus& bus, uint64_t seq)
-      : bus_(bus), seq_(seq), out_(bus.masker()), err_(bus.masker()) {}
+  MaskingSink(Bus& bus, uint64_t seq, std::string step, std::optional<std::string> target)
+      : bus_(bus),
+        seq_(seq),
+        step_(std::move(step)),
+        target_(std::move(target)),
+        out_(bus.masker()),
+        err_(bus.masker()) {}
   void on_output(Stream stream, std::string_view chunk) override {
     Kept& k = stream == Stream::Out ? out_ : err_;
     pass(stream, k, bus_.mask_chunk(k.masker, chunk));
+  }
+  void on_started(int pid) override {
+    // The supervisor reaps the shell only after its exit report, so this
+    // pid is still the shell's; a shell already gone leaves nothing to name.
+    static const std::string boot = boot_id();
+    const uint64_t ticks = start_ticks(pid);
+    if (ticks == 0 || boot.empty()) return;
+    bus_.emit(ev::CommandGroup{.step = step_,
+                               .seq = seq_,
+                               .pgid = pid,
+                               .leader_start = ticks,
+                               .boot_id = boot,
+                               .target = target_});
   }
   void finish() {
     pass(Stream::Out, out_, bus_.mask_finish(out_.masker));
@@ -218,6 +238,8 @@ class MaskingSink final : public OutputSink {
   }
   Bus& bus_;
   uint64_t seq_;
+  std::string step_;
+  std::optional<std::string> target_;
   Kept out_, err_;
 };
 

@@ -25,9 +25,12 @@ bool is_warning(const Event& e) {
 }
 // A person's note, and what rbk serve says of the run's alert and its
 // waiting at a gate: not what the run did, so the replay makes none of it.
+// The same for a command's process group (the machine's pid) and for what
+// an earlier `rbk resume` ended of the run's leftovers.
 bool not_the_runs(const Event& e) {
   return e.as<ev::TimelineNote>() || e.as<ev::AlertStart>() || e.as<ev::AlertUpdate>() ||
-         e.as<ev::Parked>() || e.as<ev::ApprovalVoid>();
+         e.as<ev::Parked>() || e.as<ev::ApprovalVoid>() || e.as<ev::CommandGroup>() ||
+         e.as<ev::LeftoversEnded>();
 }
 
 // What must be the same for a replayed event to be the recorded one: its
@@ -172,6 +175,11 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   }
   for (size_t index = 0; index < events.size(); ++index) {
     const Event& e = events[index];
+    // A group whose command_end is in the record was ended; one without may
+    // have outlived the run. An earlier resume ended what it found of it.
+    if (const auto* group = e.as<ev::CommandGroup>()) r->groups_[group->seq] = *group;
+    if (const auto* ended = e.as<ev::CommandEnd>()) r->groups_.erase(ended->seq);
+    if (e.as<ev::LeftoversEnded>()) r->groups_.clear();
     if (not_the_runs(e)) continue;
     r->last_elapsed_ = e.elapsed_ms;
     if (const auto* end = e.as<ev::RunEnd>()) {

@@ -61,6 +61,14 @@ class ResumeState {
   int64_t last_elapsed_ms() const { return last_elapsed_; }
   /// The recorded time of the event take() last replayed (ms since the start).
   int64_t taken_elapsed_ms() const { return taken_elapsed_; }
+  /// The process groups of commands that were running when the run died
+  /// (command_group with no command_end after it), in the order of their
+  /// commands: what may have outlived it.
+  std::vector<ev::CommandGroup> running_groups() const {
+    std::vector<ev::CommandGroup> out;
+    for (const auto& [seq, group] : groups_) out.push_back(group);
+    return out;
+  }
   /// The run last stopped parked at a gate (rbk serve), not by dying.
   bool parked() const { return parked_; }
   /// The step where the run stopped: the in-flight command's, else the last
@@ -192,6 +200,7 @@ class ResumeState {
   std::string divergence_;
   std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;
+  std::map<uint64_t, ev::CommandGroup> groups_;  // commands' groups, by seq, not yet ended
   std::set<uint64_t> ran_again_;
   std::map<std::string, std::deque<ev::Answer>> answers_;
   std::map<std::string, std::deque<ev::Manual>> manuals_;

@@ -147,7 +147,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
     resumed = resumed_result(start, section, step);
     seq = start.seq;
   }
-  MaskingSink sink(bus_, seq);
+  MaskingSink sink(bus_, seq, qualified(step), std::nullopt);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
   if (resumed) {

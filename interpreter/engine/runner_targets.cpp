@@ -239,7 +239,7 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
                              .env = std::move(names),
                              .target = host.id});
   if (write_ahead) bus_.sync();  // on disk before the process exists
-  MaskingSink sink(bus_, seq);
+  MaskingSink sink(bus_, seq, qualified(step), host.id);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
   if (replayed) {

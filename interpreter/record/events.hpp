@@ -281,6 +281,27 @@ struct CommandStart {
   }
 };
 
+/// The command's process group, once it has run kStartReportDelayMs (a
+/// shorter command has none recorded): what `rbk resume` ends if the run
+/// died and the group outlived it, even when its processes cleared their
+/// environment (RBK_RUN_ID is how the others are found).
+struct CommandGroup {
+  static constexpr std::string_view kType = "command_group";
+  std::string step{};
+  uint64_t seq = 0;
+  int pgid = 0;  // the shell's pid, which leads the group
+  /// When the leader started, in clock ticks since boot (/proc/PID/stat):
+  /// a group of the same number later is another one.
+  uint64_t leader_start = 0;
+  std::string boot_id{};                // the kernel's; after a reboot the group is gone
+  std::optional<std::string> target{};  // as in its command_start
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("step", s.step), f("seq", s.seq), f("pgid", s.pgid), f("leader_start", s.leader_start),
+        f("boot_id", s.boot_id), f("target", s.target);
+  }
+};
+
 /// A command is over, and nothing of it is left running.
 struct CommandEnd {
   static constexpr std::string_view kType = "command_end";
@@ -583,8 +604,8 @@ struct Resume {
   std::optional<Text> probe{};
   std::optional<Text> probe_result{};  // "exit 0", or how it failed, with its last lines
   std::optional<bool> probe_passed{};  // it exited 0
-  /// Processes of the dead run still running when it was resumed (found by
-  /// RBK_RUN_ID in their environment), ended before anything else.
+  /// Written by rbk before leftovers_ended existed: processes of the dead
+  /// run ended before the resume went on. Read, never written now.
   std::optional<std::vector<int>> leftovers{};
   std::optional<bool> leftovers_killed{};  // some needed SIGKILL
   template <class S, class F>
@@ -594,6 +615,24 @@ struct Resume {
         f("command", s.command), f("decision", s.decision), f("via", s.via), f("probe", s.probe),
         f("probe_result", s.probe_result), f("probe_passed", s.probe_passed),
         f("leftovers", s.leftovers), f("leftovers_killed", s.leftovers_killed);
+  }
+};
+
+/// Processes of a dead run that outlived it, ended by `rbk resume` before
+/// anything else (TERM, the policy's grace, KILL): written as soon as they
+/// are ended, so a resume that is then refused (a changed runbook, an
+/// undecided destructive command) still records it.
+struct LeftoversEnded {
+  static constexpr std::string_view kType = "leftovers_ended";
+  std::string by{};         // who ran `rbk resume`
+  std::vector<int> pids{};  // the processes found, each with its process group
+  /// The command groups the record names (command_group) that were still
+  /// there, by pgid.
+  std::vector<int> groups{};
+  bool killed = false;  // some needed SIGKILL
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("by", s.by), f("pids", s.pids), f("groups", s.groups), f("killed", s.killed);
   }
 };
 
@@ -711,11 +750,12 @@ struct WouldRun {
 };
 
 /// Any event.
-using Body = std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal,
-                          NotFiring, StepStart, CommandStart, CommandEnd, Gate, Answer, Manual, Ask,
-                          Note, StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation,
-                          CallStart, CallEnd, BatchStart, BatchEnd, Warning, Resume, TimelineNote,
-                          AlertStart, AlertUpdate, Parked, ApprovalVoid, WouldRun>;
+using Body =
+    std::variant<RunStart, CallRunStart, RunEnd, CallRunEnd, SectionStart, Signal, NotFiring,
+                 StepStart, CommandStart, CommandGroup, CommandEnd, Gate, Answer, Manual, Ask, Note,
+                 StepEnd, Cause, SeverityDecided, Check, Rollback, Escalation, CallStart, CallEnd,
+                 BatchStart, BatchEnd, Warning, Resume, LeftoversEnded, TimelineNote, AlertStart,
+                 AlertUpdate, Parked, ApprovalVoid, WouldRun>;
 
 }  // namespace ev
 

@@ -47,6 +47,34 @@ bool acting(ev::Section s) {
          s == ev::Section::Finally;
 }
 
+// What a resume ended of the dead run's processes.
+std::string leftovers_text(const std::vector<int>& pids, bool killed) {
+  std::string list;
+  for (int pid : pids) list += (list.empty() ? "" : ", ") + std::to_string(pid);
+  return "processes of the dead run still running, ended with their process groups (pid " + list +
+         (killed ? "; some needed SIGKILL)" : ")");
+}
+
+// How a gate was passed, as the timeline says it after "approved".
+std::string how_approved(std::optional<ev::Via> via) {
+  if (!via) return "";
+  switch (*via) {
+    case ev::Via::Tty:
+      return " on the terminal";
+    case ev::Via::Approve:
+      return " by --approve";
+    case ev::Via::Yes:
+      return " by --yes";
+    case ev::Via::Socket:
+      return " through rbk serve (rbk approve on its socket)";
+    case ev::Via::Http:
+      return " through rbk serve (over HTTP)";
+    case ev::Via::Auto:
+      return " automatically by rbk serve, inside its route's limits";
+  }
+  return "";
+}
+
 // Builds the data in one pass over the events.
 class Drafter {
  public:
@@ -59,6 +87,8 @@ class Drafter {
       return timeline(timeline_entry(e, "note", x->text.value), x->by);
     }
     if (const auto* x = e.as<ev::Resume>()) return resumed(e, *x);
+    if (const auto* x = e.as<ev::LeftoversEnded>())  // while the run was down
+      return timeline(timeline_entry(e, "resume", leftovers_text(x->pids, x->killed)), x->by);
     if (const auto* x = e.as<ev::AlertUpdate>())  // rbk serve's, like a note: may follow run_end
       return timeline(timeline_entry(e, "alert", "alert " + x->status + ": " + x->message.value));
     last_ = &e;
@@ -258,6 +288,8 @@ class Drafter {
                                  : "did not pass") +
               (x.probe_result ? " (" + x.probe_result->value + ")" : "");
     if (x.runbook_changed) text += " (the runbook had changed: --allow-changed)";
+    if (x.leftovers)
+      text += "; " + leftovers_text(*x.leftovers, x.leftovers_killed.value_or(false));
     ended_ = false;
     data_["ended"] = nullptr;
     last_ = &e;
@@ -310,10 +342,7 @@ class Drafter {
     std::string text = "gate on " + x.step;
     if (g != gates_.end() && !g->second.empty()) text += " (\"" + g->second + "\")";
     if (x.passed)
-      text += std::string(": approved") + (x.via == ev::Via::Tty       ? " on the terminal"
-                                           : x.via == ev::Via::Approve ? " by --approve"
-                                           : x.via == ev::Via::Yes     ? " by --yes"
-                                                                       : "");
+      text += ": approved" + how_approved(x.via);
     else
       text += ": not approved" + (x.reason ? " (" + x.reason->value + ")" : std::string());
     timeline(timeline_entry(e, "gate", text), x.by);

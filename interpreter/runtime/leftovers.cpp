@@ -35,34 +35,72 @@ bool dead(int pid) {
   return !read_proc_stat(pid, st) || st.state == 'Z' || st.state == 'X';
 }
 
-}  // namespace
-
-std::vector<int> processes_with_env(const std::string& name, const std::string& value) {
+// Calls `each` with every process but this one, its ancestors and the
+// members of its process group: those `rbk resume` never ends.
+template <class F>
+void for_each_other_process(F&& each) {
   std::set<int> spared = {static_cast<int>(::getpid())};
   for (int p = ::getppid(); p > 1 && spared.insert(p).second;) p = parent_of(p);
   const pid_t own_group = ::getpgrp();
-  const std::string wanted = name + "=" + value;
-  std::vector<int> found;
   DIR* proc = ::opendir("/proc");
-  if (!proc) return found;
+  if (!proc) return;
   while (dirent* e = ::readdir(proc)) {
     char* end = nullptr;
     const long pid = std::strtol(e->d_name, &end, 10);
     if (pid <= 1 || *end != '\0' || spared.count(static_cast<int>(pid))) continue;
     if (::getpgid(static_cast<pid_t>(pid)) == own_group) continue;
+    each(static_cast<int>(pid));
+  }
+  ::closedir(proc);
+}
+
+}  // namespace
+
+std::string boot_id() {
+  std::string id = read_regular_file("/proc/sys/kernel/random/boot_id", 256).value_or("");
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+uint64_t start_ticks(int pid) {
+  ProcStat st;
+  return read_proc_stat(pid, st) ? st.start_ticks : 0;
+}
+
+std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const std::string& boot) {
+  std::vector<int> found;
+  if (pgid <= 1 || boot.empty() || boot != boot_id()) return found;
+  bool another = false;
+  for_each_other_process([&](int pid) {
+    ProcStat st;
+    if (!read_proc_stat(pid, st) || st.pgrp != pgid) return;
+    // The leader is the first of its group: one that started another time,
+    // or a member older than the leader, means the number was given again.
+    if ((pid == pgid && st.start_ticks != leader_start) || st.start_ticks < leader_start)
+      another = true;
+    found.push_back(pid);
+  });
+  if (another) found.clear();
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::vector<int> processes_with_env(const std::string& name, const std::string& value) {
+  const std::string wanted = name + "=" + value;
+  std::vector<int> found;
+  for_each_other_process([&](int pid) {
     // NUL-separated NAME=VALUE entries; readable for our own processes only.
-    const std::string env = environment_of(static_cast<int>(pid));
+    const std::string env = environment_of(pid);
     for (size_t at = 0; at < env.size();) {
       size_t nul = env.find('\0', at);
       if (nul == std::string::npos) nul = env.size();
       if (env.compare(at, nul - at, wanted) == 0) {
-        found.push_back(static_cast<int>(pid));
+        found.push_back(pid);
         break;
       }
       at = nul + 1;
     }
-  }
-  ::closedir(proc);
+  });
   std::sort(found.begin(), found.end());
   return found;
 }

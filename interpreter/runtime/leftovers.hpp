@@ -1,11 +1,14 @@
 // Processes a dead run left behind. Every command of a run carries
 // RBK_RUN_ID in its environment; when rbk and the supervisor of a command
 // were both killed, that command can outlive them. `rbk resume` finds such
-// processes by their environment and ends them before the run goes on, so a
-// command never runs again beside its first run.
+// processes by their environment, and by the process group the record gives
+// each command that ran long enough (a process that cleared its environment
+// stays in it), and ends them before the run goes on, so a command never
+// runs again beside its first run.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,19 @@ namespace rbk {
 /// The pids of this user's processes whose environment holds NAME=VALUE,
 /// lowest first; never this process, its ancestors or its process group.
 std::vector<int> processes_with_env(const std::string& name, const std::string& value);
+
+/// The kernel's boot id ("" when it cannot be read).
+std::string boot_id();
+
+/// When `pid` started, in clock ticks since boot; 0 when it is gone.
+uint64_t start_ticks(int pid);
+
+/// The processes still in process group `pgid` (lowest first), when it is
+/// the group a run recorded: the same boot, its leader (if still there)
+/// started at `leader_start`, and no member started before it. A number
+/// the kernel gave to a new group since is another group: nothing of it is
+/// returned. Never this process, its ancestors or its group.
+std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const std::string& boot);
 
 /// What end_leftovers did.
 struct EndedLeftovers {

@@ -48,14 +48,15 @@ bool read_proc_stat(pid_t pid, ProcStat& st) {
   if (n <= 0) return false;
   buf[n] = '\0';
   // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
-  // cmajflt utime stime cutime cstime priority nice num_threads …"; the
+  // cmajflt utime stime cutime cstime priority nice num_threads itrealvalue
+  // starttime …"; the
   // command name may hold spaces and ')'.
   const char* p = buf + n;
   while (p > buf && *p != ')') --p;
   if (*p != ')' || p[1] != ' ' || !p[2]) return false;
   st.state = p[2];
   p += 3;
-  long fields[17];
+  long fields[19];
   for (long& field : fields) {
     while (*p == ' ') ++p;
     bool negative = *p == '-';
@@ -68,6 +69,7 @@ bool read_proc_stat(pid_t pid, ProcStat& st) {
   st.ppid = static_cast<pid_t>(fields[0]);
   st.pgrp = static_cast<pid_t>(fields[1]);
   st.threads = fields[16];
+  st.start_ticks = static_cast<unsigned long long>(fields[18]);
   return true;
 }
 

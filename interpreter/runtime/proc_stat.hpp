@@ -13,6 +13,7 @@ struct ProcStat {
   char state = 0;  // 'Z' (zombie) and 'X' (dead) are gone but for the reaping
   pid_t ppid = 0, pgrp = 0;
   long threads = 1;
+  unsigned long long start_ticks = 0;  // when it started, in clock ticks since boot
 };
 
 /// "/proc/<pid><rest>", or "/proc/<pid>/task/<tid><rest>" when tid > 0.

@@ -1,0 +1,129 @@
+// The write-ahead of a destructive step, seen from outside: strace follows
+// rbk and every process it starts, and its log puts each fsync and each
+// execve in the order they happened. A destructive command's shell starts
+// only after its command_start is on disk (the file, the run's directory
+// and, the first time, the directory of runs); its command_end is on disk
+// before the next command starts. A step that is not destructive syncs
+// nothing around its command: that is what shows the test can tell.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using rbk::test::read_file;
+using rbk::test::write_file;
+
+namespace {
+
+constexpr const char* kRunbook = R"(runbook wa {
+  title "Write-ahead"
+  diagnose {
+    step look "Look" { run `echo looked` }
+  }
+  remediate {
+    step prep "Prepare" { run `echo prep-step` }
+    step wipe "Wipe" {
+      MARKER
+      run `echo wiped-step`
+    }
+    step after "After" { run `echo after-step` }
+  }
+}
+)";
+
+// The lines of strace's log.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return out;
+}
+
+// The index of the first line holding `needle`, at or after `from`.
+size_t find_line(const std::vector<std::string>& lines, const std::string& needle,
+                 size_t from = 0) {
+  for (size_t i = from; i < lines.size(); ++i)
+    if (lines[i].find(needle) != std::string::npos) return i;
+  return lines.size();
+}
+
+// True when a line in [from, to) holds both `call` and `path_end` (strace -y
+// prints an fsync's descriptor as its path: `fsync(5</…/events.jsonl>)`).
+bool synced_between(const std::vector<std::string>& lines, size_t from, size_t to,
+                    const std::string& path_end) {
+  for (size_t i = from; i < to && i < lines.size(); ++i)
+    if (lines[i].find("fsync(") != std::string::npos &&
+        lines[i].find(path_end + ">)") != std::string::npos)
+      return true;
+  return false;
+}
+
+struct Traced {
+  std::vector<std::string> lines;
+  size_t prep = 0, wipe = 0, after = 0;  // each command's shell's execve
+  std::string run_dir;                   // the run's directory, as strace prints it
+};
+
+Traced trace_run(const std::string& marker) {
+  rbk::test::TempDir tmp;
+  std::string text = kRunbook;
+  text.replace(text.find("MARKER"), 6, marker);
+  write_file((tmp.path / "wa.rbk").string(), text);
+  write_file((tmp.path / "rbk.yaml").string(), "records: .rbk/runs\n");
+  const std::string log = (tmp.path / "strace.log").string();
+  // LeakSanitizer cannot run under ptrace; leaks are the other tests' job.
+  auto r = rbk::test::run_rbk_in(tmp.path.string(), "run wa.rbk --non-interactive --approve wipe",
+                                 "ASAN_OPTIONS=detect_leaks=0 strace -f -qq -y -e "
+                                 "trace=fsync,fdatasync,execve -o '" +
+                                     log + "' env");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE_THAT(r.out, Catch::Contains("wiped-step"));
+  Traced t;
+  t.lines = lines_of(read_file(log));
+  t.prep = find_line(t.lines, "echo prep-step");
+  t.wipe = find_line(t.lines, "echo wiped-step");
+  t.after = find_line(t.lines, "echo after-step");
+  REQUIRE(t.prep < t.wipe);
+  REQUIRE(t.wipe < t.after);
+  REQUIRE(t.after < t.lines.size());
+  for (const auto& file : fs::recursive_directory_iterator(tmp.path))
+    if (file.path().filename() == "events.jsonl")
+      t.run_dir = fs::canonical(file.path().parent_path()).string();
+  REQUIRE_FALSE(t.run_dir.empty());
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a destructive command starts only once its start is on disk, and its end is on disk "
+    "before anything else runs",
+    "[record][processes]") {
+  if (std::system("command -v strace >/dev/null 2>&1") != 0) FAIL("strace is not installed");
+  const Traced t = trace_run("destructive");
+  // Before the destructive command's shell: its command_start, the run's
+  // directory and (the first sync of the run) the directory of runs.
+  CHECK(synced_between(t.lines, t.prep, t.wipe, t.run_dir + "/events.jsonl"));
+  CHECK(synced_between(t.lines, t.prep, t.wipe, t.run_dir));
+  CHECK(synced_between(t.lines, 0, t.wipe, fs::path(t.run_dir).parent_path().string()));
+  // After it, before the next command: its command_end.
+  CHECK(synced_between(t.lines, t.wipe, t.after, t.run_dir + "/events.jsonl"));
+}
+
+TEST_CASE("a step that is not destructive syncs nothing around its command",
+          "[record][processes]") {
+  if (std::system("command -v strace >/dev/null 2>&1") != 0) FAIL("strace is not installed");
+  const Traced t = trace_run("note \"harmless\"");
+  CHECK_FALSE(synced_between(t.lines, t.prep, t.after, t.run_dir + "/events.jsonl"));
+  CHECK_FALSE(synced_between(t.lines, t.prep, t.after, t.run_dir));
+}
