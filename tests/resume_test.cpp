@@ -359,27 +359,37 @@ TEST_CASE("resume refuses a run still going and a changed runbook, unless allowe
 
 namespace {
 
-// Every command counts its runs; `fix` is destructive and has an undo.
+// Every command counts its runs; `fix` is destructive and has an undo (not
+// destructive itself); `tidy` fails when the file `tidy-fails` is there (the
+// run then rolls back and fix's undo runs). fix's command waits while the
+// file `hold-before` (before it counts; it says so in `waiting`) or
+// `hold-after` (after) is there: the test kills rbk while it waits, with or
+// without its work done. The
+// `after 1ms` page fires during the run, and the diagnose step waits until
+// it was delivered, so every run pages once at the same point (a resume
+// fires it at once when its moment passed while the run was down).
 constexpr const char* kMatrix = R"(runbook matrix {
   title "Crash matrix"
   diagnose {
-    step look "Look" { run `echo run >> look.count; echo seen` as seen }
+    step look "Look" {
+      run `echo run >> look.count; until [ -s paged.txt ]; do sleep 0.01; done; echo seen` as seen
+    }
   }
   remediate {
     step fix "Fix" {
       destructive
-      run `echo run >> fix.count`
+      run `while [ -e hold-before ]; do echo >> waiting; sleep 0.01; done; echo run >> fix.count; while [ -e hold-after ]; do sleep 0.01; done`
       verify `test -s fix.count`
       undo { run `echo run >> undo.count` }
     }
-    step tidy "Tidy" { run `echo run >> tidy.count` }
+    step tidy "Tidy" { run `echo run >> tidy.count; test ! -e tidy-fails` }
   }
   verify {
     check done "Done" { run `test -s fix.count` }
   }
   escalate {
     notify oncall "started"
-    after 1h page oncall
+    after 1ms page oncall "still going"
   }
 }
 )";
@@ -406,110 +416,218 @@ std::vector<nlohmann::json> record_lines(const std::string& path, bool cut_ok) {
 std::map<std::string, std::string> ending(const std::vector<nlohmann::json>& events) {
   std::map<std::string, std::string> out;
   for (const auto& e : events) {
-    if (e["type"] == "step_end") out[e["step"]] = e["status"];
+    if (e["type"] == "step_end")
+      out[e["step"].get<std::string>() + " (" + e["section"].get<std::string>() + ")"] =
+          e["status"];
     if (e["type"] == "run_end") out["(outcome)"] = e["outcome"];
   }
   return out;
+}
+
+// Each escalation delivered: kind, role, message and what fired it, sorted
+// (a timer's place among the events is the machine's).
+std::vector<std::string> escalations(const std::vector<nlohmann::json>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events)
+    if (e["type"] == "escalation")
+      out.push_back(e["kind"].get<std::string>() + " " + e["role"].get<std::string>() + " \"" +
+                    e["message"].get<std::string>() + "\" on " + e["trigger"].get<std::string>());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The matrix's steps that are not destructive, and the files their
+// commands count their runs in.
+const std::map<std::string, std::string> kCounting = {
+    {"look", "look.count"}, {"tidy", "tidy.count"}, {"fix.undo", "undo.count"}};
+
+// How a crash-matrix run is resumed.
+enum class Way {
+  Flags,         // --non-interactive --approve fix
+  Terminal,      // on a terminal: --approve fix; fix in flight: answered after its probe
+  Decided,       // fix in flight: --assume-done fix when its work is there, else --approve fix
+  AssumeFailed,  // fix in flight: --assume-failed fix (counted failed: rollback follows)
+};
+
+// One crash-matrix project: the runbook, rbk.yaml with notify and page
+// commands that write files, and the file that makes tidy fail.
+struct Matrix {
+  rbk::test::TempDir tmp;
+  explicit Matrix(bool tidy_fails) {
+    write_file((tmp.path / "matrix.rbk").string(), kMatrix);
+    write_file((tmp.path / "rbk.yaml").string(),
+               "records: .rbk/runs\nnotify:\n  notify: 'echo \"$RBK_MESSAGE\" >> notified.txt'\n"
+               "  page: 'echo \"$RBK_MESSAGE\" >> paged.txt'\n");
+    if (tidy_fails) write_file((tmp.path / "tidy-fails").string(), "");
+  }
+  std::string dir() const { return tmp.path.string(); }
+  fs::path file(const std::string& name) const { return tmp.path / name; }
+  std::string count(const std::string& name) const { return read_file(file(name).string()); }
+  std::string events_path() const {
+    for (const auto& d : fs::directory_iterator(tmp.path / ".rbk" / "runs"))
+      return (d.path() / "events.jsonl").string();
+    return std::string();
+  }
+};
+
+const std::vector<std::string> kMatrixRun = {"run",       "matrix.rbk", "--non-interactive",
+                                             "--approve", "fix",        "--json"};
+
+// What the uninterrupted run came to.
+struct Whole {
+  std::map<std::string, std::string> ending{};
+  std::vector<std::string> told{};
+  std::map<std::string, std::string> counted{};  // by step, as in kCounting
+  std::string out{};                             // its --json output
+};
+
+Whole whole_run(bool tidy_fails) {
+  Matrix m(tidy_fails);
+  Exit e = run_detached(m.dir(), kMatrixRun);
+  REQUIRE(e.code == (tidy_fails ? 1 : 0));
+  const auto events = record_lines(m.events_path(), false);
+  Whole w{.ending = ending(events), .told = escalations(events), .out = e.out};
+  for (const auto& [step, file] : kCounting) w.counted[step] = m.count(file);
+  REQUIRE(w.ending.at("(outcome)") == (tidy_fails ? "failed" : "resolved"));
+  REQUIRE(w.told.size() == 2);  // started, still going
+  CHECK(w.counted.at("fix.undo") == (tidy_fails ? "run\n" : ""));
+  return w;
+}
+
+// Resumes the killed run in `m` the way `way` says, and checks that it ends
+// as the uninterrupted run `w` did (or as a failed fix, when counted so).
+// Returns the command that was in flight ("" when none).
+std::string resume_and_check(const Matrix& m, Way way, bool tidy_fails, const Whole& w) {
+  const std::string path = m.events_path();
+  // No process of the killed run outlives it (its commands carry its id).
+  const std::string run_id = fs::path(path).parent_path().filename().string();
+  CHECK(rbk::test::still_alive(rbk::processes_with_env("RBK_RUN_ID", run_id)) == "");
+  bool ended = false;
+  std::string in_flight;  // a command_start without its command_end
+  for (const auto& ev : record_lines(path, true)) {
+    if (ev["type"] == "run_end") ended = true;
+    if (ev["type"] == "command_start") in_flight = ev["step"];
+    if (ev["type"] == "command_end") in_flight.clear();
+  }
+  const bool fix_in_flight = in_flight == "fix";
+  const bool done = fs::exists(m.file("fix.count"));
+  // fix in flight, kill points that fell there by chance: as an operator
+  // would, on a terminal after the probe.
+  if (fix_in_flight && way == Way::Flags) way = Way::Terminal;
+  const bool failed_fix = way == Way::AssumeFailed && fix_in_flight;
+  const int code = tidy_fails || failed_fix ? 1 : 0;
+  if (!ended) {
+    if (way == Way::Terminal && fix_in_flight) {
+      // The step's verify probe says whether the command did its work, and
+      // the answer follows it. (Its gate was answered before the command
+      // started: the record has the answer.)
+      PtySession s(m.dir(), {"resume"});
+      REQUIRE(s.expect("Its check `test -s fix.count` "));
+      REQUIRE(s.expect("[s]top: "));
+      const bool passes = s.output().find("` passes now") != std::string::npos;
+      CHECK(passes == done);
+      s.send(passes ? "d\n" : "r\n");
+      Exit e = s.wait();
+      INFO(s.output());
+      REQUIRE(e.code == code);
+    } else if (way == Way::Terminal) {
+      // Gates the record has not answered yet are approved by the flag.
+      PtySession s(m.dir(), {"resume", "--approve", "fix"});
+      Exit e = s.wait();
+      INFO(s.output());
+      REQUIRE(e.code == code);
+    } else {
+      std::vector<std::string> args = {"resume", "--non-interactive"};
+      if (way == Way::Flags || (way == Way::Decided && !done))
+        args.insert(args.end(), {"--approve", "fix"});
+      if (way == Way::Decided && done) args.insert(args.end(), {"--assume-done", "fix"});
+      if (way == Way::AssumeFailed) args.insert(args.end(), {"--assume-failed", "fix"});
+      Exit e = run_detached(m.dir(), args);
+      INFO(e.out << e.err);
+      REQUIRE(e.code == code);
+    }
+  }
+  const auto after = record_lines(path, false);
+  if (failed_fix) {
+    // Counted as failed, not run again: it never completed, so it has
+    // nothing to undo; tidy never runs, and the run fails.
+    const auto got = ending(after);
+    CHECK(got.at("fix (remediate)") == "failed");
+    CHECK(got.at("(outcome)") == "failed");
+    CHECK_FALSE(got.count("tidy (remediate)"));
+    CHECK_FALSE(fs::exists(m.file("undo.count")));
+    CHECK_FALSE(fs::exists(m.file("tidy.count")));
+    CHECK(fs::exists(m.file("fix.count")) == done);
+  } else {
+    CHECK(ending(after) == w.ending);
+    // Each step that is not destructive ran as in the uninterrupted run
+    // (the undo once when tidy failed). The one whose command was in
+    // flight ran again, as such a command does (a destructive one is asked
+    // about), so twice when the dead run's try got as far as counting: its
+    // supervisor may still start it in the moment after rbk died, before
+    // it sees rbk gone and ends it.
+    for (const auto& [step, file] : kCounting) {
+      CAPTURE(step);
+      const std::string got = m.count(file);
+      if (in_flight == step)
+        CHECK((got == "run\n" || got == "run\nrun\n"));
+      else
+        CHECK(got == w.counted.at(step));
+    }
+    // The same escalations, each once: the timer kept the run's clock.
+    CHECK(escalations(after) == w.told);
+    // Nothing ran twice that changes something.
+    CHECK(m.count("fix.count") == "run\n");
+  }
+  int resumes = 0;
+  for (const auto& ev : after)
+    if (ev["type"] == "resume") ++resumes;
+  CHECK(resumes == (ended ? 0 : 1));
+  return in_flight;
 }
 
 }  // namespace
 
 TEST_CASE("crash matrix: killed after each event, resumed, the run ends as if uninterrupted",
           "[resume]") {
-  const std::vector<std::string> run = {"run",       "matrix.rbk", "--non-interactive",
-                                        "--approve", "fix",        "--json"};
-  auto project = [] {
-    auto tmp = std::make_unique<rbk::test::TempDir>();
-    write_file((tmp->path / "matrix.rbk").string(), kMatrix);
-    write_file((tmp->path / "rbk.yaml").string(), "records: .rbk/runs\n");  // a project
-    return tmp;
-  };
-  auto events_of = [](const rbk::test::TempDir& t) {
-    for (const auto& d : fs::directory_iterator(t.path / ".rbk" / "runs"))
-      return (d.path() / "events.jsonl").string();
-    return std::string();
-  };
-  // The uninterrupted run: what every resumed one must come to.
-  auto whole = project();
-  Exit e = run_detached(whole->path.string(), run);
-  REQUIRE(e.code == 0);
-  const auto expected_events = record_lines(events_of(*whole), false);
-  const auto expected = ending(expected_events);
-  REQUIRE(expected.at("(outcome)") == "resolved");
+  const bool tidy_fails = GENERATE(false, true);
+  CAPTURE(tidy_fails);
+  const Whole w = whole_run(tidy_fails);
   // Kill points: after each line of --json (events and output chunks).
-  const size_t n = static_cast<size_t>(std::count(e.out.begin(), e.out.end(), '\n'));
+  const size_t n = static_cast<size_t>(std::count(w.out.begin(), w.out.end(), '\n'));
   // Under sanitizers every other point: the gcc build tries each, and the
   // sanitizers look at the same resume code from half as many states.
   const size_t every = rbk::test::sanitized_build() ? 2 : 1;
-  // The kill points that leave fix running are always tried.
-  std::set<size_t> fix_running;
-  {
-    std::istringstream lines(e.out);
-    std::string line;
-    for (size_t k = 1; std::getline(lines, line); ++k) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_object() && j.value("type", "") == "command_start" && j.value("step", "") == "fix")
-        fix_running.insert(k);
-    }
-  }
-  REQUIRE_FALSE(fix_running.empty());
-  int asked = 0;  // resumes that asked about fix on a terminal
-  for (size_t k = 1; k < n; ++k) {
-    if ((k - 1) % every != 0 && !fix_running.count(k)) continue;
+  for (size_t k = 1; k < n; k += every) {
     CAPTURE(k);
-    auto t = project();
-    const std::string dir = t->path.string();
-    rbk::test::run_signalled_after(dir, run, k, SIGKILL);
-    const std::string path = events_of(*t);
-    // No process of the killed run outlives it (its commands carry its id).
-    const std::string run_id = fs::path(path).parent_path().filename().string();
-    CHECK(rbk::test::still_alive(rbk::processes_with_env("RBK_RUN_ID", run_id)) == "");
-    auto before = record_lines(path, true);
-    bool ended = false;
-    std::string in_flight;  // a command_start without its command_end
-    for (const auto& ev : before) {
-      if (ev["type"] == "run_end") ended = true;
-      if (ev["type"] == "command_start") in_flight = ev["step"];
-      if (ev["type"] == "command_end") in_flight.clear();
-    }
-    if (!ended) {
-      // As an operator would: a destructive command whose effect is there
-      // is counted as done; one that left no trace runs again.
-      // (--approve fix as the run had: for its gate, or to run it again.)
-      if (in_flight == "fix") {
-        // On a terminal: the step's verify probe says whether the command
-        // did its work, and the answer follows it. (Its gate was answered
-        // before the command started: the record has the answer.)
-        PtySession s(dir, {"resume"});
-        REQUIRE(s.expect("Its check `test -s fix.count` "));
-        REQUIRE(s.expect("[s]top: "));
-        const bool passes = s.output().find("` passes now") != std::string::npos;
-        CHECK(passes == fs::exists(t->path / "fix.count"));
-        s.send(passes ? "d\n" : "r\n");
-        e = s.wait();
-        INFO(s.output());
-        REQUIRE(e.code == 0);
-        ++asked;
-      } else {
-        e = run_detached(dir, {"resume", "--non-interactive", "--approve", "fix"});
-        INFO(e.out << e.err);
-        REQUIRE(e.code == 0);
-      }
-    }
-    auto after = record_lines(path, false);
-    CHECK(ending(after) == expected);
-    // Nothing ran twice that changes something; the undo never ran.
-    CHECK(read_file((t->path / "fix.count").string()) == "run\n");
-    CHECK_FALSE(fs::exists(t->path / "undo.count"));
-    int notified = 0, resumes = 0;
-    for (const auto& ev : after) {
-      if (ev["type"] == "escalation") ++notified;
-      if (ev["type"] == "resume") ++resumes;
-    }
-    CHECK(notified == 1);  // the start notification, once
-    CHECK(resumes == (ended ? 0 : 1));
+    Matrix m(tidy_fails);
+    rbk::test::run_signalled_after(m.dir(), kMatrixRun, k, SIGKILL);
+    // Resumed without a terminal, or on one.
+    resume_and_check(m, k % 2 ? Way::Flags : Way::Terminal, tidy_fails, w);
   }
-  CHECK(asked > 0);  // some kill point fell while fix ran
+}
+
+TEST_CASE(
+    "crash matrix: killed while the destructive command runs, with and without its work "
+    "done, each way of deciding",
+    "[resume]") {
+  const bool tidy_fails = GENERATE(false, true);
+  const std::string hold = GENERATE("hold-before", "hold-after");
+  const Way way = GENERATE(Way::Terminal, Way::Decided, Way::AssumeFailed);
+  CAPTURE(tidy_fails, hold, static_cast<int>(way));
+  const Whole w = whole_run(tidy_fails);
+  Matrix m(tidy_fails);
+  write_file(m.file(hold).string(), "");
+  // Killed once fix's command waits on `hold`, with its work done
+  // (hold-after: fix.count is there) or not (hold-before: it said `waiting`).
+  const fs::path waits_on = m.file(hold == "hold-after" ? "fix.count" : "waiting");
+  rbk::test::run_signalled_when(
+      m.dir(), kMatrixRun, [&](const std::string&) { return fs::exists(waits_on); }, SIGKILL);
+  // Released only once nothing of the dead run is left to go on.
+  const std::string run_id = fs::path(m.events_path()).parent_path().filename().string();
+  CHECK(rbk::test::still_alive(rbk::processes_with_env("RBK_RUN_ID", run_id)) == "");
+  fs::remove(m.file(hold));
+  CHECK(resume_and_check(m, way, tidy_fails, w) == "fix");
 }
 
 TEST_CASE("a record the runbook no longer reproduces is refused, and nothing more runs",
