@@ -648,6 +648,59 @@ TEST_CASE("a record the runbook no longer reproduces is refused, and nothing mor
   CHECK(p.read("fix.count") == "run\n");
 }
 
+TEST_CASE(
+    "a resume killed right after it recorded its decision: the next one carries the "
+    "decision out, never runs the command unasked",
+    "[resume][pty]") {
+  const std::string decided = GENERATE("--assume-done", "--approve");
+  CAPTURE(decided);
+  Project p(/*destructive=*/true);
+  const int pid = p.run_until_fix_then(SIGKILL, {"--approve", "fix"});
+  CHECK(rbk::test::still_alive({pid}) == "");
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive", decided, "fix"});
+  INFO(e.out << e.err);
+  REQUIRE(e.code == 0);
+  const std::string ran = p.read("fix.count");
+  // The record as a death right after the resume event would leave it: the
+  // decision written, nothing of it carried out.
+  std::string text = read_file(p.events_path());
+  const size_t resume_at = text.find(R"("type":"resume")");
+  REQUIRE(resume_at != std::string::npos);
+  text.resize(text.find('\n', resume_at) + 1);
+  write_file(p.events_path(), text);
+  const uint64_t in_flight = p.of_type("resume").at(0)["seq"];
+  // No flag, no terminal: the earlier decision stands, nobody is asked.
+  e = run_detached(p.dir(), {"resume", "--non-interactive"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  const auto events = p.events();
+  auto last_resume = std::find_if(events.rbegin(), events.rend(),
+                                  [](const auto& ev) { return ev["type"] == "resume"; });
+  REQUIRE(last_resume != events.rend());
+  std::vector<nlohmann::json> after(last_resume.base(), events.end());
+  std::vector<nlohmann::json> fix_starts, fix_ends;
+  for (const auto& ev : after) {
+    if (ev["type"] == "command_start" && ev["step"] == "fix") fix_starts.push_back(ev);
+    if (ev["type"] == "command_end" && ev["step"] == "fix") fix_ends.push_back(ev);
+  }
+  if (decided == "--assume-done") {
+    // Counted done as decided: not run, its end recorded under its number.
+    CHECK(p.read("fix.count") == ran);
+    CHECK(fix_starts.empty());
+    REQUIRE(fix_ends.size() == 1);
+    CHECK(fix_ends[0]["seq"] == in_flight);
+    CHECK_THAT(fix_ends[0]["error"].get<std::string>(), Catch::Contains("counted as done"));
+  } else {
+    // Run again as decided: under a new number, its start on disk first.
+    CHECK(p.read("fix.count") == ran + "run\n");
+    REQUIRE(fix_starts.size() == 1);
+    CHECK(fix_starts[0]["seq"].get<uint64_t>() > in_flight);
+    REQUIRE(fix_ends.size() == 1);
+    CHECK(fix_ends[0]["seq"] == fix_starts[0]["seq"]);
+  }
+  CHECK(p.of_type("run_end").back()["outcome"] == "resolved");
+}
+
 TEST_CASE("a run resumed, killed again while the command runs again, resumes again",
           "[resume][pty]") {
   Project p(/*destructive=*/false);

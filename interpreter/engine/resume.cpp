@@ -151,6 +151,17 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   };
   std::map<uint64_t, Open> open;            // started, not ended
   std::map<std::string, bool> destructive;  // by step, from its latest step_start
+  // The latest resume's decision about the command then in flight, until
+  // the record shows it carried out (the counted command_end, or the next
+  // command_start: the one run again). A resume killed between writing its
+  // decision and carrying it out leaves it pending: the next resume carries
+  // it out as decided, never runs the command unasked under its old number.
+  struct Pending {
+    Open command;
+    ev::InFlight decision;
+    ev::Via via;
+  };
+  std::optional<Pending> pending;
   std::vector<std::string> steps_open;
   // An interrupted run (Ctrl-C, SIGTERM, SIGHUP) recorded how it unwound:
   // the stopped command's end, the step's, the run's. The replay skips that
@@ -201,6 +212,8 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       // An earlier resume decided about the command then in flight: it is
       // not in flight any more (run again under a new seq, or ended).
       if (earlier->seq) {
+        if (auto it = open.find(*earlier->seq); it != open.end() && earlier->decision)
+          pending = Pending{it->second, *earlier->decision, earlier->via.value_or(ev::Via::Tty)};
         open.erase(*earlier->seq);
         if (earlier->decision == ev::InFlight::RunAgain) r->ran_again_.insert(*earlier->seq);
       }
@@ -229,8 +242,10 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
       if (!steps_open.empty() && steps_open.back() == step_end->step) steps_open.pop_back();
     } else if (const auto* command = e.as<ev::CommandStart>()) {
       open[command->seq] = {*command, e.time};
+      pending.reset();  // the decision was carried out: counted, or run again as this
     } else if (ended) {
       open.erase(ended->seq);
+      pending.reset();
       r->ends_[ended->seq] = *ended;
     } else if (answered) {
       r->answers_[answered->step].push_back(*answered);
@@ -263,6 +278,19 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
                                     .command = last.start.command.value,
                                     .started = last.time,
                                     .destructive = it != destructive.end() && it->second};
+  }
+  if (!r->in_flight_ && pending) {
+    // Decided by the resume before, not carried out: in flight still, and
+    // decided the same way without asking again.
+    const Open& last = pending->command;
+    auto it = destructive.find(last.start.step);
+    r->in_flight_ = InFlightCommand{.step = last.start.step,
+                                    .seq = last.start.seq,
+                                    .command = last.start.command.value,
+                                    .started = last.time,
+                                    .destructive = it != destructive.end() && it->second};
+    r->ran_again_.erase(last.start.seq);  // it runs again once, live, under a new number
+    r->decide(pending->decision, pending->via);
   }
   if (r->in_flight_)
     r->stopped_at_ = r->in_flight_->step;
