@@ -111,9 +111,10 @@ std::string table(const std::vector<RunSummary>& runs, bool color,
       for (const auto& p : run.problems) out += "  problem: " + p + "\n";
       if (auto v = verified.find(run.run_id); v != verified.end())
         for (const auto& p : v->second.problems) out += "  not as recorded: " + p + "\n";
-      if (run.resumable && run.problems.empty())
+      if (run.resumable && (run.problems.empty() || run.only_cut_line))
         out += "  resumable: rbk resume " + run.run_id +
-               (run.stopped_at.empty() ? "" : " (stopped in step " + run.stopped_at + ")") + "\n";
+               (run.stopped_at.empty() ? "" : " (stopped in step " + run.stopped_at + ")") +
+               (run.only_cut_line ? " (it drops the cut last line)" : "") + "\n";
     }
   }
   return out;

@@ -271,6 +271,21 @@ TEST_CASE("a record written by RunRecord reads back", "[history]") {
   CHECK(runs[0].problems.empty());
 }
 
+TEST_CASE("rbk history marks a run resumable when only its last line was cut by its death",
+          "[history][cli]") {
+  TempDir tmp;
+  write_file((tmp.path / "rbk.yaml").string(), "records: runs\n");
+  add_run(tmp.path / "runs", "20260107T100000Z-gggggg",
+          line(start("2026-01-07T10:00:00.000Z", "db-down", "gina")) +
+              line({{"t", 3000}, {"time", "x"}, {"type", "step_start"}, {"step", "restart"}}) +
+              R"({"t":3100,"ty)");
+  auto r = rbk_in(tmp.path, "history");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("  problem: line 3 is not valid JSON (truncated write?)\n"
+                                    "  resumable: rbk resume 20260107T100000Z-gggggg (stopped in "
+                                    "step restart) (it drops the cut last line)\n"));
+}
+
 TEST_CASE("rbk history prints a table of runs", "[history][cli]") {
   TempDir tmp;
   write_file((tmp.path / "rbk.yaml").string(), "records: runs\n");

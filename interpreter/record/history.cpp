@@ -29,7 +29,7 @@ constexpr size_t kMaxEventsBytes = size_t{256} << 20;
 // newline (a write the run died in) is passed over, not a problem.
 template <class F>
 bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems, F each,
-                    bool skip_cut = false) {
+                    bool skip_cut = false, bool* cut_damaged = nullptr) {
   fs::path path = run_dir / "events.jsonl";
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) {
@@ -60,6 +60,7 @@ bool for_each_event(const fs::path& run_dir, std::vector<std::string>& problems,
     if (e.is_discarded()) {
       damage("line " + std::to_string(n) + " is not valid JSON" +
              (cut ? " (truncated write?)" : ""));
+      if (cut && cut_damaged) *cut_damaged = true;
     } else if (!e.is_object()) {
       damage("line " + std::to_string(n) + " is not a JSON object");
     } else if (auto t = e.find("type"); t == e.end() || !t->is_string()) {
@@ -87,33 +88,39 @@ RunSummary summarize(const fs::path& dir) {
   // A called runbook's start and end are call_run_start and call_run_end:
   // the run's are the only run_start, and run_end (after a `resume`, the
   // last run_end is the one that counts).
-  bool readable = for_each_event(dir, s.problems, [&](Event e) {
-    if (e.as<ev::TimelineNote>()) return;  // a person's, maybe long after the run
-    last_t = e.elapsed_ms;
-    if (const auto* start = e.as<ev::RunStart>(); start && !started) {
-      started = true;
-      s.runbook = start->runbook;
-      s.started = e.time;
-      s.user = start->user;
-    } else if (const auto* end = e.as<ev::RunEnd>()) {
-      ended = true;
-      s.outcome = outcome_name(end->outcome);
-      s.exit_code = end->exit_code;
-      s.duration_ms = end->duration_ms.value_or(e.elapsed_ms);
-      s.failed_step = end->failed_step.value_or("");
-    } else if (e.as<ev::Resume>()) {
-      ended = false;
-      s.outcome = "unfinished";
-      s.exit_code.reset();
-      s.failed_step.clear();
-      open_steps.clear();  // the replay reopened what it goes on with
-    } else if (const auto* step = e.as<ev::StepStart>()) {
-      open_steps.push_back(step->step);
-    } else if (const auto* step_end = e.as<ev::StepEnd>()) {
-      auto it = std::find(open_steps.rbegin(), open_steps.rend(), step_end->step);
-      if (it != open_steps.rend()) open_steps.erase(std::next(it).base());
-    }
-  });
+  bool cut = false;  // a last line the run's death cut short
+  bool readable = for_each_event(
+      dir, s.problems,
+      [&](Event e) {
+        if (e.as<ev::TimelineNote>()) return;  // a person's, maybe long after the run
+        last_t = e.elapsed_ms;
+        if (const auto* start = e.as<ev::RunStart>(); start && !started) {
+          started = true;
+          s.runbook = start->runbook;
+          s.started = e.time;
+          s.user = start->user;
+        } else if (const auto* end = e.as<ev::RunEnd>()) {
+          ended = true;
+          s.outcome = outcome_name(end->outcome);
+          s.exit_code = end->exit_code;
+          s.duration_ms = end->duration_ms.value_or(e.elapsed_ms);
+          s.failed_step = end->failed_step.value_or("");
+        } else if (e.as<ev::Resume>()) {
+          ended = false;
+          s.outcome = "unfinished";
+          s.exit_code.reset();
+          s.failed_step.clear();
+          open_steps.clear();  // the replay reopened what it goes on with
+        } else if (const auto* step = e.as<ev::StepStart>()) {
+          open_steps.push_back(step->step);
+        } else if (const auto* step_end = e.as<ev::StepEnd>()) {
+          auto it = std::find(open_steps.rbegin(), open_steps.rend(), step_end->step);
+          if (it != open_steps.rend()) open_steps.erase(std::next(it).base());
+        }
+      },
+      false, &cut);
+  // `rbk resume` drops a cut last line: it is no damage that stops it.
+  s.only_cut_line = cut && s.problems.size() == 1;
   if (!ended) s.duration_ms = last_t;
   s.live = !ended && record_in_use(s.dir);
   if (s.live) s.outcome = "running";

@@ -28,6 +28,9 @@ struct RunSummary {
   /// For a resumable run: the step it stopped in (empty when between steps).
   std::string stopped_at;
   std::vector<std::string> problems;  // e.g. "line 14 is not valid JSON (truncated write?)"
+  /// The only problem is the last line, cut short when the run died while
+  /// writing it: `rbk resume` drops that line and goes on.
+  bool only_cut_line = false;
 };
 
 /// Every run under `records_dir`, newest first. A missing directory is an
