@@ -359,8 +359,8 @@ TEST_CASE("resume refuses a run still going and a changed runbook, unless allowe
 
 namespace {
 
-// Every command counts its runs; `fix` is destructive and has an undo (not
-// destructive itself); `tidy` fails when the file `tidy-fails` is there (the
+// Every command counts its runs; `prep` and `fix` have an undo (not
+// destructive itself), `fix` is destructive; `tidy` fails when the file `tidy-fails` is there (the
 // run then rolls back and fix's undo runs). fix's command waits while the
 // file `hold-before` (before it counts; it says so in `waiting`) or
 // `hold-after` (after) is there: the test kills rbk while it waits, with or
@@ -376,6 +376,10 @@ constexpr const char* kMatrix = R"(runbook matrix {
     }
   }
   remediate {
+    step prep "Prepare" {
+      run `echo run >> prep.count`
+      undo { run `echo run >> prep-undo.count` }
+    }
     step fix "Fix" {
       destructive
       run `while [ -e hold-before ]; do echo >> waiting; sleep 0.01; done; echo run >> fix.count; while [ -e hold-after ]; do sleep 0.01; done`
@@ -438,8 +442,11 @@ std::vector<std::string> escalations(const std::vector<nlohmann::json>& events) 
 
 // The matrix's steps that are not destructive, and the files their
 // commands count their runs in.
-const std::map<std::string, std::string> kCounting = {
-    {"look", "look.count"}, {"tidy", "tidy.count"}, {"fix.undo", "undo.count"}};
+const std::map<std::string, std::string> kCounting = {{"look", "look.count"},
+                                                      {"prep", "prep.count"},
+                                                      {"tidy", "tidy.count"},
+                                                      {"fix.undo", "undo.count"},
+                                                      {"prep.undo", "prep-undo.count"}};
 
 // How a crash-matrix run is resumed.
 enum class Way {
@@ -491,6 +498,7 @@ Whole whole_run(bool tidy_fails) {
   REQUIRE(w.ending.at("(outcome)") == (tidy_fails ? "failed" : "resolved"));
   REQUIRE(w.told.size() == 2);  // started, still going
   CHECK(w.counted.at("fix.undo") == (tidy_fails ? "run\n" : ""));
+  CHECK(w.counted.at("prep.undo") == (tidy_fails ? "run\n" : ""));
   return w;
 }
 
@@ -550,12 +558,16 @@ std::string resume_and_check(const Matrix& m, Way way, bool tidy_fails, const Wh
   const auto after = record_lines(path, false);
   if (failed_fix) {
     // Counted as failed, not run again: it never completed, so it has
-    // nothing to undo; tidy never runs, and the run fails.
+    // nothing to undo, but the step before it did and is undone; tidy
+    // never runs, and the run fails.
     const auto got = ending(after);
     CHECK(got.at("fix (remediate)") == "failed");
+    CHECK(got.at("prep.undo (undo)") == "ok");
     CHECK(got.at("(outcome)") == "failed");
     CHECK_FALSE(got.count("tidy (remediate)"));
     CHECK_FALSE(fs::exists(m.file("undo.count")));
+    CHECK(m.count("prep-undo.count") == "run\n");
+    CHECK(m.count("prep.count") == "run\n");
     CHECK_FALSE(fs::exists(m.file("tidy.count")));
     CHECK(fs::exists(m.file("fix.count")) == done);
   } else {
