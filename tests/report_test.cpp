@@ -134,6 +134,29 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a command that changed something and never ended is among the actions", "[report]") {
+  rbk::test::TempDir tmp;
+  tmp.synthetic_records = true;
+  fs::copy(fs::path(rbk::test::source_dir()) / "tests/report/resumed/record", tmp.path / "r",
+           fs::copy_options::recursive);
+  const std::string dir = (tmp.path / "r").string();
+  // The run as it was before anyone resumed it: killed while flush_stale ran.
+  std::string text = read_file(dir + "/events.jsonl");
+  const size_t resume = text.find(R"("type":"resume")");
+  REQUIRE(resume != std::string::npos);
+  text.resize(text.rfind('\n', resume) + 1);
+  write_file(dir + "/events.jsonl", text);
+  const auto data = rbk::report_data(events_of(dir), dir);
+  const auto& actions = data["actions"];
+  REQUIRE(actions.size() == 2);
+  CHECK(actions[1]["step"] == "flush_stale");
+  CHECK(actions[1]["exit"].is_null());
+  CHECK(actions[1]["note"] == "no result recorded: the run died while it ran");
+  const std::string md = markdown(data, std::string(rbk::default_report_template()));
+  CHECK_THAT(md, Catch::Contains("| — — no result recorded: the run died while it ran | — |"));
+  CHECK_THAT(md, !Catch::Contains("_No command that changes something ran._"));
+}
+
 TEST_CASE("the evidence check names an output file changed or gone since the run", "[report]") {
   rbk::test::TempDir tmp;
   const std::string dir = copy_of_resolved(tmp);

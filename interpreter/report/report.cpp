@@ -210,6 +210,7 @@ class Drafter {
   }
 
   json finish() {
+    unended_actions();
     json& s = data_["stretches"];
     if (!s.empty() && last_) s.back()["to"] = last_->time;
     if (!ended_) {
@@ -313,15 +314,41 @@ class Drafter {
            {"trimmed", more}});
     }
     if (info.destructive || acting(info.section)) {
-      data_["actions"].push_back({{"step", x.step},
+      json action = {{"step", x.step},
+                     {"section", name_of(info.section)},
+                     {"command", c->second.command},
+                     {"started", c->second.started},
+                     {"exit", x.exit},
+                     {"ok", x.ok},
+                     {"timed_out", x.timed_out},
+                     {"cancelled", x.cancelled},
+                     {"duration_ms", x.duration_ms}};
+      // Why it did not start, or that a resume counted it without a result.
+      if (x.error) action["note"] = x.error->value;
+      data_["actions"].push_back(std::move(action));
+    }
+    commands_.erase(c);
+  }
+
+  // Commands that changed something and never ended in the record: the run
+  // died while they ran (a resume ran them again under a new number, or
+  // nobody resumed it). What they did is not known: the reviewers must be
+  // told they ran.
+  void unended_actions() {
+    for (const auto& [seq, c] : commands_) {
+      auto s = steps_.find(c.step);
+      const StepInfo info = s == steps_.end() ? StepInfo{} : s->second;
+      if (!info.destructive && !acting(info.section)) continue;
+      data_["actions"].push_back({{"step", c.step},
                                   {"section", name_of(info.section)},
-                                  {"command", c->second.command},
-                                  {"started", c->second.started},
-                                  {"exit", x.exit},
-                                  {"ok", x.ok},
-                                  {"timed_out", x.timed_out},
-                                  {"cancelled", x.cancelled},
-                                  {"duration_ms", x.duration_ms}});
+                                  {"command", c.command},
+                                  {"started", c.started},
+                                  {"exit", nullptr},
+                                  {"ok", false},
+                                  {"timed_out", false},
+                                  {"cancelled", false},
+                                  {"duration_ms", nullptr},
+                                  {"note", "no result recorded: the run died while it ran"}});
     }
   }
 

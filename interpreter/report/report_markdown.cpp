@@ -236,12 +236,13 @@ std::string block_actions_table(const json& d) {
   const std::string start = field(d, "started");
   std::string out = "| time | step | command | exit | took |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& a : d["actions"]) {
-    std::string exit = std::to_string(a["exit"].get<int>());
+    std::string exit = a["exit"].is_number() ? std::to_string(a["exit"].get<int>()) : "—";
     if (a["timed_out"].get<bool>()) exit += " (timed out)";
     if (a["cancelled"].get<bool>()) exit += " (stopped)";
+    if (a.contains("note")) exit += " — " + md_cell(field(a, "note"));
     out += "| " + clock_time(field(a, "started"), start) + " | " + md_cell(field(a, "step")) +
            " (" + field(a, "section") + ") | " + md_cell(md_code(field(a, "command"))) + " | " +
-           exit + " | " + took(a["duration_ms"]) + " |\n";
+           exit + " | " + (a["duration_ms"].is_number() ? took(a["duration_ms"]) : "—") + " |\n";
   }
   out.pop_back();
   return out;
