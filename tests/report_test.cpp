@@ -192,6 +192,37 @@ TEST_CASE("an evidence excerpt is the head of its output, however large the file
   CHECK(data["evidence"][0]["trimmed"] == true);
 }
 
+TEST_CASE("rbk report's timeline has the escalations, and an undelivered page is an action item",
+          "[report][cli]") {
+  rbk::test::TempDir tmp;
+  const std::string dir = tmp.path.string();
+  // Notifications are delivered; pages fail (their command exits 3).
+  write_file(dir + "/rbk.yaml",
+             "notify:\n  notify: 'echo \"$RBK_MESSAGE\" >> notified.txt'\n  page: 'exit 3'\n");
+  write_file(dir + "/esc.rbk", R"(runbook esc {
+  title "Escalations"
+  remediate {
+    step restart "Restart" { run `exit 1` }
+  }
+  escalate {
+    notify oncall "investigating"
+    on failure page lead "restart failed"
+  }
+}
+)");
+  auto ran = run_detached(dir, {"run", "esc.rbk", "--non-interactive"});
+  INFO(ran.out << ran.err);
+  REQUIRE(ran.code == 1);
+  auto md = run_detached(dir, {"report"});
+  INFO(md.out << md.err);
+  REQUIRE(md.code == 0);
+  CHECK_THAT(md.out, Catch::Contains("notified oncall: investigating"));
+  CHECK_THAT(md.out, Catch::Contains("paged lead: restart failed — not delivered: "));
+  CHECK_THAT(md.out, Catch::Contains("| Fix the notification: paged lead: restart failed — not "
+                                     "delivered: "));
+  CHECK_THAT(md.out, Catch::Contains("| Find out why restart did not succeed | | | open |"));
+}
+
 TEST_CASE("rbk report on a fresh run: Markdown, JSON, a file, --verify, a team's template",
           "[report][cli]") {
   rbk::test::TempDir tmp;

@@ -660,6 +660,39 @@ TEST_CASE("a record the runbook no longer reproduces is refused, and nothing mor
   CHECK(p.read("fix.count") == "run\n");
 }
 
+TEST_CASE("rbk resume with no run id takes the newest run that can be resumed", "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  const int first = p.run_until_fix_then(SIGINT, {"--yes"});
+  CHECK(rbk::test::still_alive({first}) == "");
+  fs::remove_all(p.tmp.path / "once.d");  // the second run's command waits too
+  const int second = p.run_until_fix_then(SIGKILL, {"--yes"});
+  CHECK(rbk::test::still_alive({second}) == "");
+  std::vector<fs::path> runs;
+  for (const auto& d : fs::directory_iterator(p.tmp.path / ".rbk" / "runs")) runs.push_back(d);
+  REQUIRE(runs.size() == 2);
+  auto has_resume = [](const fs::path& run) {
+    return read_file((run / "events.jsonl").string()).find(R"("type":"resume")") !=
+           std::string::npos;
+  };
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  // The killed run started last (by run_start's time: both ids may name the
+  // same second): it is the one resumed; the other waits.
+  auto started = [](const fs::path& run) {
+    const std::string text = read_file((run / "events.jsonl").string());
+    return nlohmann::json::parse(text.substr(0, text.find('\n')))["time"].get<std::string>();
+  };
+  const fs::path newest = started(runs[0]) > started(runs[1]) ? runs[0] : runs[1];
+  CHECK_THAT(e.err + e.out, Catch::Contains(newest.filename().string()));
+  CHECK(has_resume(runs[0]) != has_resume(runs[1]));
+  CHECK(has_resume(newest));
+  // Then the older one, interrupted.
+  e = run_detached(p.dir(), {"resume", "--non-interactive"});
+  CHECK(e.code == 0);
+  CHECK((has_resume(runs[0]) && has_resume(runs[1])));
+}
+
 TEST_CASE(
     "a resume killed right after it recorded its decision: the next one carries the "
     "decision out, never runs the command unasked",
