@@ -660,6 +660,33 @@ TEST_CASE("a record the runbook no longer reproduces is refused, and nothing mor
   CHECK(p.read("fix.count") == "run\n");
 }
 
+TEST_CASE("a resumed run reads its secrets again and rebuilds captures from the record",
+          "[resume][pty]") {
+  Project p(/*destructive=*/false);
+  std::string text = read_file((p.tmp.path / "crashy.rbk").string());
+  text.replace(text.find("  diagnose {"), 0, "  secret TOKEN from env\n");
+  // fix says what it sees of look's capture and of the secret (its length).
+  const std::string fix = "run `echo run >> fix.count;";
+  text.replace(
+      text.find(fix), fix.size(),
+      "run `printf '%s %s\\n' \"$seen\" \"${#TOKEN}\" >> seen.txt; echo run >> fix.count;");
+  write_file((p.tmp.path / "crashy.rbk").string(), text);
+  {
+    PtySession s(p.dir(), {"run", "crashy.rbk", "--yes"}, {"TOKEN=abc"});
+    p.command_pid();
+    s.kill(SIGKILL);
+    s.wait();
+  }
+  // The secret changed at its source since (rotated): the resume reads it
+  // there, never from the record; look is not run again, its output is read
+  // back from the record's file.
+  Exit e = run_detached(p.dir(), {"resume", "--non-interactive"}, {"TOKEN=abcdefgh"});
+  INFO(e.out << e.err);
+  CHECK(e.code == 0);
+  CHECK(p.read("look.count") == "run\n");
+  CHECK(p.read("seen.txt") == "seen 3\nseen 8\n");
+}
+
 TEST_CASE("rbk resume with no run id takes the newest run that can be resumed", "[resume][pty]") {
   Project p(/*destructive=*/false);
   const int first = p.run_until_fix_then(SIGINT, {"--yes"});
