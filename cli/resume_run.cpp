@@ -11,6 +11,7 @@
 #include "interpreter/runtime/clock.hpp"
 #include "interpreter/runtime/leftovers.hpp"
 #include "interpreter/runtime/params.hpp"
+#include "interpreter/runtime/supervisor.hpp"
 
 namespace rbk::cli {
 
@@ -18,6 +19,51 @@ namespace {
 
 bool listed(const std::vector<std::string>& steps, const std::string& step) {
   return std::find(steps.begin(), steps.end(), step) != steps.end();
+}
+
+// A command of the dead run that outlived rbk and its supervisor (both
+// killed) must not go on unwatched, nor run beside its own second run.
+// Found by its recorded process group, and by RBK_RUN_ID for what left the
+// group; ended before anything is decided, and recorded at once, so a
+// resume refused after this (a changed runbook, an undecided command,
+// commands in flight on targets) still leaves it in the record.
+void end_leftovers_of(ResumeInput& in, const std::vector<Event>& events,
+                      std::chrono::milliseconds grace) {
+  ev::LeftoversEnded ended{.by = current_user()};
+  std::set<int> left;
+  const int64_t alive_ms = last_run_event_ms(events);
+  for (const RecordedGroup& g : unended_groups(events)) {
+    // When the run was last known alive, on the clock of the leader's start
+    // (the group's line comes kStartReportDelayMs after it), one tick spare.
+    const int64_t since_start =
+        std::max(alive_ms, g.recorded_ms) - g.recorded_ms + kStartReportDelayMs;
+    const uint64_t alive_until =
+        g.group.leader_start + static_cast<uint64_t>(since_start) * ticks_per_second() / 1000 + 1;
+    auto members =
+        recorded_group_members(g.group.pgid, g.group.leader_start, g.group.boot_id, alive_until);
+    if (members.empty()) continue;
+    ended.groups.push_back(g.group.pgid);
+    left.insert(members.begin(), members.end());
+  }
+  for (int pid : processes_with_env("RBK_RUN_ID", in.run_id)) left.insert(pid);
+  if (left.empty()) return;
+  std::string pids;
+  for (int pid : left) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+  write(stderr, "rbk: processes of the dead run are still running (pid " + pids +
+                    "): ending them and their process groups\n");
+  EndedLeftovers done = end_leftovers({left.begin(), left.end()}, grace);
+  ended.pids = done.pids;
+  ended.killed = done.killed;
+  // Never before the record's last line: `t` does not go back.
+  int64_t last_t = 0;
+  for (const Event& e : events) last_t = std::max(last_t, e.elapsed_ms);
+  Event e{.body = std::move(ended), .time = SystemClock().wall_time()};
+  const std::string started = events.empty() ? "" : events.front().time;
+  e.elapsed_ms = std::max(last_t, wall_since(started).value_or(Millis(0)).count());
+  in.record->event(e);
+  in.record->sync();
+  if (!in.record->error().empty())
+    write(stderr, "rbk: warning: cannot record the processes ended: " + in.record->error() + "\n");
 }
 
 }  // namespace
@@ -66,7 +112,7 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   }
   for (const Event& e : events)
     if (const auto* alert = e.as<ev::AlertStart>(); alert && alert->shadow) in->shadow = true;
-  const std::string started = events.empty() ? "" : events.front().time;
+  end_leftovers_of(*in, events, config.policy.grace);
   auto state =
       ResumeState::from_record(std::move(events), in->record->dir(), config.policy.capture_limit);
   if (!state) {
@@ -79,38 +125,6 @@ std::unique_ptr<ResumeInput> open_resume(const RunOptions& opts, int& code) {
   for (const auto& [name, value] : start.params)
     in->params.push_back(name + "=" + param_arg_text(value.value));
   in->state->resume_event().dropped_bytes = in->record->dropped_bytes();
-  // A command of the dead run that outlived rbk and its supervisor (both
-  // killed) must not go on unwatched, nor run beside its own second run.
-  // Found by its recorded process group, and by RBK_RUN_ID for what left the
-  // group; ended before anything is decided, and recorded at once, so a
-  // resume refused after this (a changed runbook, an undecided command)
-  // still leaves it in the record.
-  ev::LeftoversEnded ended{.by = current_user()};
-  std::set<int> left;
-  for (const ev::CommandGroup& group : in->state->running_groups()) {
-    auto members = recorded_group_members(group.pgid, group.leader_start, group.boot_id);
-    if (members.empty()) continue;
-    ended.groups.push_back(group.pgid);
-    left.insert(members.begin(), members.end());
-  }
-  for (int pid : processes_with_env("RBK_RUN_ID", in->run_id)) left.insert(pid);
-  if (!left.empty()) {
-    std::string pids;
-    for (int pid : left) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
-    write(stderr, "rbk: processes of the dead run are still running (pid " + pids +
-                      "): ending them and their process groups\n");
-    EndedLeftovers done = end_leftovers({left.begin(), left.end()}, config.policy.grace);
-    ended.pids = done.pids;
-    ended.killed = done.killed;
-    Event e{.body = std::move(ended), .time = SystemClock().wall_time()};
-    e.elapsed_ms =
-        std::max(in->state->last_elapsed_ms(), wall_since(started).value_or(Millis(0)).count());
-    in->record->event(e);
-    in->record->sync();
-    if (!in->record->error().empty())
-      write(stderr,
-            "rbk: warning: cannot record the processes ended: " + in->record->error() + "\n");
-  }
   return in;
 }
 
@@ -150,6 +164,29 @@ bool decide_in_flight(const RunOptions& opts, ResumeState& state, const TtyOpera
   const auto& flying = state.in_flight();
   if (!flying) return true;
   const std::string& step = flying->step;
+  if (state.carried_over()) {
+    // Decided by the resume before, which died before carrying it out: that
+    // decision stands (part of it may have happened); a flag that says
+    // otherwise is refused, not followed.
+    const ev::InFlight decided = state.resume_event().decision.value_or(ev::InFlight::RunAgain);
+    const char* what = decided == ev::InFlight::RunAgain ? "run it again"
+                       : decided == ev::InFlight::Done   ? "count it as done"
+                                                         : "count it as failed";
+    if ((listed(opts.assume_done, step) && decided != ev::InFlight::Done) ||
+        (listed(opts.assume_failed, step) && decided != ev::InFlight::Failed)) {
+      write(stderr, "rbk: error: the resume before decided to " + std::string(what) +
+                        " (the command of step " + step +
+                        " that was running when the run died) and recorded it; that decision "
+                        "stands: resume without --assume-done/--assume-failed " +
+                        step + "\n");
+      return false;
+    }
+    write(stderr, "rbk: the resume before decided to " + std::string(what) + " (`" +
+                      flying->command + "` of step " + step +
+                      ", running when the run died) but stopped before it did: carrying that "
+                      "out\n");
+    return true;
+  }
   if (state.decide_without_asking(listed(opts.approve, step), listed(opts.assume_done, step),
                                   listed(opts.assume_failed, step)))
     return true;

@@ -151,9 +151,11 @@ TEST_CASE("a command that changed something and never ended is among the actions
   REQUIRE(actions.size() == 2);
   CHECK(actions[1]["step"] == "flush_stale");
   CHECK(actions[1]["exit"].is_null());
-  CHECK(actions[1]["note"] == "no result recorded: the run died while it ran");
+  CHECK(actions[1]["note"] ==
+        "no result in the record: the run died while it ran, or is still running");
   const std::string md = markdown(data, std::string(rbk::default_report_template()));
-  CHECK_THAT(md, Catch::Contains("| — — no result recorded: the run died while it ran | — |"));
+  CHECK_THAT(md, Catch::Contains("| — — no result in the record: the run died while it ran, or is "
+                                 "still running | — |"));
   CHECK_THAT(md, !Catch::Contains("_No command that changes something ran._"));
 }
 

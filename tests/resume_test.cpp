@@ -724,14 +724,14 @@ TEST_CASE(
     "a resume killed right after it recorded its decision: the next one carries the "
     "decision out, never runs the command unasked",
     "[resume][pty]") {
-  const std::string decided = GENERATE("--assume-done", "--approve");
+  const std::string decided = GENERATE("--assume-done", "--assume-failed", "--approve");
   CAPTURE(decided);
   Project p(/*destructive=*/true);
   const int pid = p.run_until_fix_then(SIGKILL, {"--approve", "fix"});
   CHECK(rbk::test::still_alive({pid}) == "");
   Exit e = run_detached(p.dir(), {"resume", "--non-interactive", decided, "fix"});
   INFO(e.out << e.err);
-  REQUIRE(e.code == 0);
+  REQUIRE(e.code == (decided == "--assume-failed" ? 1 : 0));
   const std::string ran = p.read("fix.count");
   // The record as a death right after the resume event would leave it: the
   // decision written, nothing of it carried out.
@@ -741,10 +741,18 @@ TEST_CASE(
   text.resize(text.find('\n', resume_at) + 1);
   write_file(p.events_path(), text);
   const uint64_t in_flight = p.of_type("resume").at(0)["seq"];
-  // No flag, no terminal: the earlier decision stands, nobody is asked.
+  // A flag that says otherwise is refused: the decision stands.
+  const std::string other = decided == "--assume-done" ? "--assume-failed" : "--assume-done";
+  e = run_detached(p.dir(), {"resume", "--non-interactive", other, "fix"});
+  CHECK(e.code == 4);
+  CHECK_THAT(e.err, Catch::Contains("that decision stands"));
+  CHECK(p.of_type("resume").size() == 1);
+  // No flag, no terminal: the earlier decision stands, nobody is asked, and
+  // it says so.
   e = run_detached(p.dir(), {"resume", "--non-interactive"});
   INFO(e.out << e.err);
-  CHECK(e.code == 0);
+  CHECK(e.code == (decided == "--assume-failed" ? 1 : 0));
+  CHECK_THAT(e.err, Catch::Contains("the resume before decided to"));
   const auto events = p.events();
   auto last_resume = std::find_if(events.rbegin(), events.rend(),
                                   [](const auto& ev) { return ev["type"] == "resume"; });
@@ -755,13 +763,14 @@ TEST_CASE(
     if (ev["type"] == "command_start" && ev["step"] == "fix") fix_starts.push_back(ev);
     if (ev["type"] == "command_end" && ev["step"] == "fix") fix_ends.push_back(ev);
   }
-  if (decided == "--assume-done") {
-    // Counted done as decided: not run, its end recorded under its number.
+  if (decided != "--approve") {
+    // Counted as decided: not run, its end recorded under its number.
+    const std::string as = decided == "--assume-done" ? "counted as done" : "counted as failed";
     CHECK(p.read("fix.count") == ran);
     CHECK(fix_starts.empty());
     REQUIRE(fix_ends.size() == 1);
     CHECK(fix_ends[0]["seq"] == in_flight);
-    CHECK_THAT(fix_ends[0]["error"].get<std::string>(), Catch::Contains("counted as done"));
+    CHECK_THAT(fix_ends[0]["error"].get<std::string>(), Catch::Contains(as));
   } else {
     // Run again as decided: under a new number, its start on disk first.
     CHECK(p.read("fix.count") == ran + "run\n");
@@ -770,7 +779,8 @@ TEST_CASE(
     REQUIRE(fix_ends.size() == 1);
     CHECK(fix_ends[0]["seq"] == fix_starts[0]["seq"]);
   }
-  CHECK(p.of_type("run_end").back()["outcome"] == "resolved");
+  CHECK(p.of_type("run_end").back()["outcome"] ==
+        (decided == "--assume-failed" ? "failed" : "resolved"));
 }
 
 TEST_CASE("a run resumed, killed again while the command runs again, resumes again",
@@ -850,6 +860,48 @@ int orphan_fix_command(Project& p, const std::vector<std::string>& args,
 }
 
 }  // namespace
+
+TEST_CASE("a recorded process group is ended only while it is the same group, and only ours",
+          "[resume]") {
+  rbk::test::TempDir tmp;
+  const std::string pids = (tmp.path / "pids").string();
+  // A group whose leader is gone: a shell leads it, starts a member, exits.
+  REQUIRE(
+      std::system(("setsid sh -c 'sleep 1000 & echo $! > " + pids + "' </dev/null >/dev/null 2>&1")
+                      .c_str()) == 0);
+  const int member = std::atoi(read_file(pids).c_str());
+  REQUIRE(member > 1);
+  const int pgid = ::getpgid(member);
+  REQUIRE(pgid != member);
+  const uint64_t started = rbk::start_ticks(member);
+  REQUIRE(started > 10);
+  const std::string boot = rbk::boot_id();
+  // The run was known alive once the member ran: the group is the run's.
+  CHECK(rbk::recorded_group_members(pgid, started - 5, boot, started) == std::vector<int>{member});
+  // Known alive only before any member started: the number may have gone to
+  // a new group since, which is left alone.
+  CHECK(rbk::recorded_group_members(pgid, started - 5, boot, started - 1).empty());
+  // Another boot, or a member older than the recorded leader: not the group.
+  CHECK(rbk::recorded_group_members(pgid, started - 5, "another-boot", started).empty());
+  CHECK(rbk::recorded_group_members(pgid, started + 1, boot, started + 10).empty());
+  ::kill(member, SIGKILL);
+  CHECK(rbk::test::still_alive({member}) == "");
+  if (::geteuid() != 0) return;
+  // Another user's group, even to root, even when everything else matches.
+  // (Its pid is told once it runs as that user.)
+  REQUIRE(std::system(("setsid sh -c 'setpriv --reuid=65534 --regid=65534 --clear-groups sleep "
+                       "1000 & p=$!; until [ \"$(stat -c %u /proc/$p)\" = 65534 ]; do :; done; "
+                       "echo $p > " +
+                       pids + "' </dev/null >/dev/null 2>&1")
+                          .c_str()) == 0);
+  const int other = std::atoi(read_file(pids).c_str());
+  REQUIRE(other > 1);
+  const uint64_t other_started = rbk::start_ticks(other);
+  CHECK(rbk::recorded_group_members(::getpgid(other), other_started - 5, boot, other_started)
+            .empty());
+  ::kill(other, SIGKILL);
+  CHECK(rbk::test::still_alive({other}) == "");
+}
 
 TEST_CASE("a command that outlived rbk and its supervisor is ended before the resume goes on",
           "[resume][pty]") {

@@ -429,7 +429,11 @@ runbook j {
     CHECK(e.code == 0);
     std::vector<std::string> types;
     std::istringstream in(e.out);
-    for (std::string line; std::getline(in, line);) types.push_back(json::parse(line)["type"]);
+    for (std::string line; std::getline(in, line);) {
+      // A command still running after 20 ms also has its process group
+      // recorded (a slow machine, a sanitizer build): not this test's point.
+      if (json::parse(line)["type"] != "command_group") types.push_back(json::parse(line)["type"]);
+    }
     CHECK(types == std::vector<std::string>{"run_start", "section", "step_start", "command_start",
                                             "output", "command_end", "step_end", "run_end"});
   }

@@ -59,13 +59,14 @@ size_t find_line(const std::vector<std::string>& lines, const std::string& needl
   return lines.size();
 }
 
-// True when a line in [from, to) holds both `call` and `path_end` (strace -y
-// prints an fsync's descriptor as its path: `fsync(5</…/events.jsonl>)`).
+// True when a line in [from, to) is an fsync of `path` (strace -y prints the
+// descriptor with its path, `fsync(5</…/events.jsonl>) = 0`, or, when
+// another traced call came between, `fsync(5</…/events.jsonl> <unfinished …>`).
 bool synced_between(const std::vector<std::string>& lines, size_t from, size_t to,
-                    const std::string& path_end) {
+                    const std::string& path) {
   for (size_t i = from; i < to && i < lines.size(); ++i)
     if (lines[i].find("fsync(") != std::string::npos &&
-        lines[i].find(path_end + ">)") != std::string::npos)
+        lines[i].find("<" + path + ">") != std::string::npos)
       return true;
   return false;
 }

@@ -201,8 +201,9 @@ class MaskingSink final : public OutputSink {
     pass(stream, k, bus_.mask_chunk(k.masker, chunk));
   }
   void on_started(int pid) override {
-    // The supervisor reaps the shell only after its exit report, so this
-    // pid is still the shell's; a shell already gone leaves nothing to name.
+    // The start report comes only for a shell still running after
+    // kStartReportDelayMs; one that ended since may be reaped already, and
+    // then its pid reads as gone (0 ticks): nothing is left to name.
     static const std::string boot = boot_id();
     const uint64_t ticks = start_ticks(pid);
     if (ticks == 0 || boot.empty()) return;

@@ -137,6 +137,31 @@ std::optional<T> next_of(std::map<std::string, std::deque<T>>& by_step, const st
 
 }  // namespace
 
+std::vector<RecordedGroup> unended_groups(const std::vector<Event>& events) {
+  std::map<uint64_t, RecordedGroup> groups;
+  for (const Event& e : events) {
+    // A group whose command_end is in the record was ended; one without may
+    // have outlived the run. A resume ended what it found before it went on
+    // (or before it was refused: leftovers_ended).
+    if (const auto* group = e.as<ev::CommandGroup>())
+      groups[group->seq] = RecordedGroup{*group, e.elapsed_ms};
+    else if (const auto* ended = e.as<ev::CommandEnd>())
+      groups.erase(ended->seq);
+    else if (e.as<ev::LeftoversEnded>() || e.as<ev::Resume>())
+      groups.clear();
+  }
+  std::vector<RecordedGroup> out;
+  for (auto& [seq, g] : groups) out.push_back(std::move(g));
+  return out;
+}
+
+int64_t last_run_event_ms(const std::vector<Event>& events) {
+  int64_t last = 0;
+  for (const Event& e : events)
+    if (!not_the_runs(e)) last = std::max(last, e.elapsed_ms);
+  return last;
+}
+
 Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
     std::vector<Event> events, std::string dir, size_t capture_limit) {
   std::unique_ptr<ResumeState> r(new ResumeState());
@@ -186,11 +211,6 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   }
   for (size_t index = 0; index < events.size(); ++index) {
     const Event& e = events[index];
-    // A group whose command_end is in the record was ended; one without may
-    // have outlived the run. An earlier resume ended what it found of it.
-    if (const auto* group = e.as<ev::CommandGroup>()) r->groups_[group->seq] = *group;
-    if (const auto* ended = e.as<ev::CommandEnd>()) r->groups_.erase(ended->seq);
-    if (e.as<ev::LeftoversEnded>()) r->groups_.clear();
     if (not_the_runs(e)) continue;
     r->last_elapsed_ = e.elapsed_ms;
     if (const auto* end = e.as<ev::RunEnd>()) {
@@ -291,6 +311,7 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
                                     .destructive = it != destructive.end() && it->second};
     r->ran_again_.erase(last.start.seq);  // it runs again once, live, under a new number
     r->decide(pending->decision, pending->via);
+    r->carried_over_ = true;
   }
   if (r->in_flight_)
     r->stopped_at_ = r->in_flight_->step;

@@ -38,6 +38,23 @@ struct InFlightCommand {
   bool destructive = false;  // its step is destructive (gated as such)
 };
 
+/// A command's process group as the record has it, with when it was written.
+struct RecordedGroup {
+  ev::CommandGroup group{};
+  int64_t recorded_ms = 0;  // its line's t
+};
+
+/// The process groups of the commands that were running when the run died,
+/// in the order of their commands: a command_group with no command_end
+/// after it, and no resume since (a resume ends what it finds before it goes
+/// on, and records it). Read before anything else of a resume, so that even
+/// a record it then refuses has its leftovers ended.
+std::vector<RecordedGroup> unended_groups(const std::vector<Event>& events);
+
+/// The t of the run's last event (notes and other processes' lines left
+/// out): the run was alive then.
+int64_t last_run_event_ms(const std::vector<Event>& events);
+
 /// A run's record, read for resuming, and the replay's progress through it.
 /// The engine calls it under the bus's lock or on the run's thread.
 class ResumeState {
@@ -61,20 +78,15 @@ class ResumeState {
   int64_t last_elapsed_ms() const { return last_elapsed_; }
   /// The recorded time of the event take() last replayed (ms since the start).
   int64_t taken_elapsed_ms() const { return taken_elapsed_; }
-  /// The process groups of commands that were running when the run died
-  /// (command_group with no command_end after it), in the order of their
-  /// commands: what may have outlived it.
-  std::vector<ev::CommandGroup> running_groups() const {
-    std::vector<ev::CommandGroup> out;
-    for (const auto& [seq, group] : groups_) out.push_back(group);
-    return out;
-  }
   /// The run last stopped parked at a gate (rbk serve), not by dying.
   bool parked() const { return parked_; }
   /// The step where the run stopped: the in-flight command's, else the last
   /// step that began and did not end; empty when none.
   const std::string& stopped_at() const { return stopped_at_; }
 
+  /// The decision about the in-flight command was made by the resume
+  /// before, which died before it carried it out: it stands, unasked.
+  bool carried_over() const { return carried_over_; }
   /// What to do with the in-flight command; the resume event says it.
   void decide(ev::InFlight decision, ev::Via via);
   /// Decides what needs no question, before the engine starts (`rbk resume`
@@ -200,7 +212,6 @@ class ResumeState {
   std::string divergence_;
   std::atomic<bool> diverged_{false};
   std::map<uint64_t, ev::CommandEnd> ends_;
-  std::map<uint64_t, ev::CommandGroup> groups_;  // commands' groups, by seq, not yet ended
   std::set<uint64_t> ran_again_;
   std::map<std::string, std::deque<ev::Answer>> answers_;
   std::map<std::string, std::deque<ev::Manual>> manuals_;
@@ -210,6 +221,7 @@ class ResumeState {
   int deaths_ = 0;  // interruptions and kills so far, the one resumed from included
   std::optional<InFlightCommand> in_flight_;
   std::optional<ev::InFlight> decision_;
+  bool carried_over_ = false;
   std::string stopped_at_;
   int64_t last_elapsed_ = 0;
   int64_t taken_elapsed_ = 0;

@@ -92,7 +92,8 @@ RunSummary summarize(const fs::path& dir) {
   bool readable = for_each_event(
       dir, s.problems,
       [&](Event e) {
-        if (e.as<ev::TimelineNote>()) return;  // a person's, maybe long after the run
+        // A person's note, or what a resume ended: maybe long after the run.
+        if (e.as<ev::TimelineNote>() || e.as<ev::LeftoversEnded>()) return;
         last_t = e.elapsed_ms;
         if (const auto* start = e.as<ev::RunStart>(); start && !started) {
           started = true;

@@ -332,8 +332,10 @@ class Drafter {
 
   // Commands that changed something and never ended in the record: the run
   // died while they ran (a resume ran them again under a new number, or
-  // nobody resumed it). What they did is not known: the reviewers must be
-  // told they ran.
+  // nobody resumed it), or is still running them. What they did is not
+  // known: the reviewers must be told they ran. In time order with the rest.
+  static constexpr const char* kNoEnd =
+      "no result in the record: the run died while it ran, or is still running";
   void unended_actions() {
     for (const auto& [seq, c] : commands_) {
       auto s = steps_.find(c.step);
@@ -348,8 +350,12 @@ class Drafter {
                                   {"timed_out", false},
                                   {"cancelled", false},
                                   {"duration_ms", nullptr},
-                                  {"note", "no result recorded: the run died while it ran"}});
+                                  {"note", kNoEnd}});
     }
+    json& actions = data_["actions"];
+    std::stable_sort(actions.begin(), actions.end(), [](const json& a, const json& b) {
+      return a["started"].get<std::string>() < b["started"].get<std::string>();
+    });
   }
 
   void step_end(const Event& e, const ev::StepEnd& x) {

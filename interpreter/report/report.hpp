@@ -19,7 +19,7 @@
 namespace rbk {
 
 /// The report document's format (`report_format` in the JSON form).
-inline constexpr int kReportFormat = 1;
+inline constexpr int kReportFormat = 2;
 /// How much of an evidence step's output the report quotes (the rest is in
 /// the output file it names).
 inline constexpr size_t kEvidenceLines = 20;

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,10 +36,13 @@ bool dead(int pid) {
   return !read_proc_stat(pid, st) || st.state == 'Z' || st.state == 'X';
 }
 
-// Calls `each` with every process but this one, its ancestors and the
-// members of its process group: those `rbk resume` never ends.
+// Calls `each` with every process of this user but this one, its ancestors
+// and the members of its process group: those `rbk resume` never ends (a
+// run's commands run as the user who ran rbk; another user's processes are
+// never a dead run's, even to root).
 template <class F>
 void for_each_other_process(F&& each) {
+  const uid_t me = ::geteuid();
   std::set<int> spared = {static_cast<int>(::getpid())};
   for (int p = ::getppid(); p > 1 && spared.insert(p).second;) p = parent_of(p);
   const pid_t own_group = ::getpgrp();
@@ -49,6 +53,8 @@ void for_each_other_process(F&& each) {
     const long pid = std::strtol(e->d_name, &end, 10);
     if (pid <= 1 || *end != '\0' || spared.count(static_cast<int>(pid))) continue;
     if (::getpgid(static_cast<pid_t>(pid)) == own_group) continue;
+    struct stat st {};
+    if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0 || st.st_uid != me) continue;
     each(static_cast<int>(pid));
   }
   ::closedir(proc);
@@ -67,10 +73,16 @@ uint64_t start_ticks(int pid) {
   return read_proc_stat(pid, st) ? st.start_ticks : 0;
 }
 
-std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const std::string& boot) {
+uint64_t ticks_per_second() {
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  return hz > 0 ? static_cast<uint64_t>(hz) : 100;
+}
+
+std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const std::string& boot,
+                                        uint64_t alive_until) {
   std::vector<int> found;
   if (pgid <= 1 || boot.empty() || boot != boot_id()) return found;
-  bool another = false;
+  bool another = false, leader = false, from_then = false;
   for_each_other_process([&](int pid) {
     ProcStat st;
     if (!read_proc_stat(pid, st) || st.pgrp != pgid) return;
@@ -78,9 +90,13 @@ std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const s
     // or a member older than the leader, means the number was given again.
     if ((pid == pgid && st.start_ticks != leader_start) || st.start_ticks < leader_start)
       another = true;
+    leader = leader || pid == pgid;
+    from_then = from_then || st.start_ticks <= alive_until;
     found.push_back(pid);
   });
-  if (another) found.clear();
+  // The leader gone, the number may have gone to a new group since: ours
+  // has a member from while the run was alive (its group was never empty).
+  if (another || (!leader && !from_then)) found.clear();
   std::sort(found.begin(), found.end());
   return found;
 }

@@ -25,11 +25,18 @@ std::string boot_id();
 uint64_t start_ticks(int pid);
 
 /// The processes still in process group `pgid` (lowest first), when it is
-/// the group a run recorded: the same boot, its leader (if still there)
-/// started at `leader_start`, and no member started before it. A number
-/// the kernel gave to a new group since is another group: nothing of it is
-/// returned. Never this process, its ancestors or its group.
-std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const std::string& boot);
+/// the group a run recorded: the same boot; its leader, if still there,
+/// started at `leader_start`; and no member started before it. With the
+/// leader gone, some member must have started by `alive_until` (ticks since
+/// boot: when the run was last known alive, its command running), for a
+/// number the kernel gave to a new group since has only members that
+/// started later: nothing of such a group is returned. Only this user's
+/// processes; never this process, its ancestors or its group.
+std::vector<int> recorded_group_members(int pgid, uint64_t leader_start, const std::string& boot,
+                                        uint64_t alive_until);
+
+/// Clock ticks per second, as /proc/PID/stat counts a start time.
+uint64_t ticks_per_second();
 
 /// What end_leftovers did.
 struct EndedLeftovers {
