@@ -22,7 +22,15 @@ serve_pid="" am_pid=""
 stop_all() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
   [ -n "$am_pid" ] && kill "$am_pid" 2>/dev/null && wait "$am_pid" 2>/dev/null
-  [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null
+  if [ -f "$work/redis.pid" ]; then
+    local pid
+    pid="$(cat "$work/redis.pid" 2>/dev/null)" || pid=""
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+      # Redis removes its pid file and writes its log as it stops: the
+      # directory goes once it is gone, not while it still writes there.
+      wait_for "Redis (pid $pid) to exit" sh -c "! kill -0 $pid"
+    fi
+  fi
   rm -rf "$work"
 }
 trap stop_all EXIT
