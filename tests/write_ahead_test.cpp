@@ -93,6 +93,7 @@ struct Traced {
 };
 
 Traced trace_run(const std::string& marker) {
+  if (std::system("command -v strace >/dev/null 2>&1") != 0) FAIL("strace is not installed");
   rbk::test::TempDir tmp;
   std::string text = kRunbook;
   text.replace(text.find("MARKER"), 6, marker);
@@ -128,7 +129,6 @@ TEST_CASE(
     "a destructive command starts only once its start is on disk, and its end is on disk "
     "before anything else runs",
     "[record][processes]") {
-  if (std::system("command -v strace >/dev/null 2>&1") != 0) FAIL("strace is not installed");
   const Traced t = trace_run("destructive");
   // Its command_start written, then synced with the run's directory (and,
   // the first sync of the run, the directory of runs), then its shell.
@@ -148,7 +148,6 @@ TEST_CASE(
 
 TEST_CASE("a step that is not destructive syncs nothing around its command",
           "[record][processes]") {
-  if (std::system("command -v strace >/dev/null 2>&1") != 0) FAIL("strace is not installed");
   const Traced t = trace_run("note \"harmless\"");
   const size_t start = find_write(t.lines, {R"(\"type\":\"command_start\")", "echo prep-step"});
   REQUIRE(start < t.prep);

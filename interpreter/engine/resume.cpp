@@ -223,7 +223,6 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
     if (is_escalation(e)) {
       const ev::Escalation& told = *e.as<ev::Escalation>();
       r->delivered_[key(told)]++;
-      if (told.trigger == ev::Trigger::Interrupted) r->told_[key(told)]++;
       continue;
     }
     if (const auto* earlier = e.as<ev::Resume>()) {
@@ -290,26 +289,20 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
                 "), and rbk resume cannot yet decide host by host whether to run them again; "
                 "start a new run (--target narrows it to the hosts still to do)");
   // Commands on this machine run one at a time: only the last one can be in flight.
-  if (!open.empty()) {
-    const auto& [seq, last] = *open.rbegin();
+  auto in_flight = [&](const Open& last) {
     auto it = destructive.find(last.start.step);
-    r->in_flight_ = InFlightCommand{.step = last.start.step,
-                                    .seq = seq,
-                                    .command = last.start.command.value,
-                                    .started = last.time,
-                                    .destructive = it != destructive.end() && it->second};
-  }
+    return InFlightCommand{.step = last.start.step,
+                           .seq = last.start.seq,
+                           .command = last.start.command.value,
+                           .started = last.time,
+                           .destructive = it != destructive.end() && it->second};
+  };
+  if (!open.empty()) r->in_flight_ = in_flight(open.rbegin()->second);
   if (!r->in_flight_ && pending) {
     // Decided by the resume before, not carried out: in flight still, and
     // decided the same way without asking again.
-    const Open& last = pending->command;
-    auto it = destructive.find(last.start.step);
-    r->in_flight_ = InFlightCommand{.step = last.start.step,
-                                    .seq = last.start.seq,
-                                    .command = last.start.command.value,
-                                    .started = last.time,
-                                    .destructive = it != destructive.end() && it->second};
-    r->ran_again_.erase(last.start.seq);  // it runs again once, live, under a new number
+    r->in_flight_ = in_flight(pending->command);
+    r->ran_again_.erase(pending->command.start.seq);  // runs again once, live, under a new number
     r->decide(pending->decision, pending->via);
     r->carried_over_ = true;
   }
@@ -474,8 +467,11 @@ std::optional<ev::Ask> ResumeState::recorded_ask(const std::string& step) {
 }
 
 bool ResumeState::death_told(const ev::Escalation& e) {
+  // An `on interrupted` delivery is never taken off delivered_ (that is
+  // already_delivered's, for the other rules): it counts them all.
   std::lock_guard lock(delivered_mu_);
-  return told_[key(e)] >= deaths_;
+  auto it = delivered_.find(key(e));
+  return (it == delivered_.end() ? 0 : it->second) >= deaths_;
 }
 
 bool ResumeState::already_delivered(const ev::Escalation& e) {

@@ -217,7 +217,6 @@ class ResumeState {
   std::map<std::string, std::deque<ev::Manual>> manuals_;
   std::map<std::string, std::deque<ev::Ask>> asks_;
   std::map<std::string, int> delivered_;  // by escalation key
-  std::map<std::string, int> told_;       // `on interrupted` deliveries, by escalation key
   int deaths_ = 0;  // interruptions and kills so far, the one resumed from included
   std::optional<InFlightCommand> in_flight_;
   std::optional<ev::InFlight> decision_;

@@ -300,8 +300,6 @@ class Drafter {
   void command_end(const ev::CommandEnd& x) {
     auto c = commands_.find(x.seq);
     if (c == commands_.end()) return;  // a secret's command, or a cut record
-    auto s = steps_.find(x.step);
-    const StepInfo info = s == steps_.end() ? StepInfo{} : s->second;
     if (x.evidence && x.stdout_file) {
       auto [text, more] = output_excerpt(dir_ + "/" + *x.stdout_file);
       data_["evidence"].push_back(
@@ -313,20 +311,7 @@ class Drafter {
            {"excerpt", text},
            {"trimmed", more}});
     }
-    if (info.destructive || acting(info.section)) {
-      json action = {{"step", x.step},
-                     {"section", name_of(info.section)},
-                     {"command", c->second.command},
-                     {"started", c->second.started},
-                     {"exit", x.exit},
-                     {"ok", x.ok},
-                     {"timed_out", x.timed_out},
-                     {"cancelled", x.cancelled},
-                     {"duration_ms", x.duration_ms}};
-      // Why it did not start, or that a resume counted it without a result.
-      if (x.error) action["note"] = x.error->value;
-      data_["actions"].push_back(std::move(action));
-    }
+    add_action(c->second, &x);
     commands_.erase(c);
   }
 
@@ -334,28 +319,36 @@ class Drafter {
   // died while they ran (a resume ran them again under a new number, or
   // nobody resumed it), or is still running them. What they did is not
   // known: the reviewers must be told they ran. In time order with the rest.
-  static constexpr const char* kNoEnd =
-      "no result in the record: the run died while it ran, or is still running";
   void unended_actions() {
-    for (const auto& [seq, c] : commands_) {
-      auto s = steps_.find(c.step);
-      const StepInfo info = s == steps_.end() ? StepInfo{} : s->second;
-      if (!info.destructive && !acting(info.section)) continue;
-      data_["actions"].push_back({{"step", c.step},
-                                  {"section", name_of(info.section)},
-                                  {"command", c.command},
-                                  {"started", c.started},
-                                  {"exit", nullptr},
-                                  {"ok", false},
-                                  {"timed_out", false},
-                                  {"cancelled", false},
-                                  {"duration_ms", nullptr},
-                                  {"note", kNoEnd}});
-    }
+    for (const auto& [seq, c] : commands_) add_action(c, nullptr);
     json& actions = data_["actions"];
     std::stable_sort(actions.begin(), actions.end(), [](const json& a, const json& b) {
       return a["started"].get<std::string>() < b["started"].get<std::string>();
     });
+  }
+
+  // An action, when `c` changed something (its step destructive, or in a
+  // section that acts): how it ended, or, with no `end` in the record, that
+  // its result is unknown; the note says why it did not start, or that a
+  // resume counted it without a result.
+  void add_action(const CommandInfo& c, const ev::CommandEnd* end) {
+    auto s = steps_.find(c.step);
+    const StepInfo info = s == steps_.end() ? StepInfo{} : s->second;
+    if (!info.destructive && !acting(info.section)) return;
+    json action = {{"step", c.step},
+                   {"section", name_of(info.section)},
+                   {"command", c.command},
+                   {"started", c.started},
+                   {"exit", end ? json(end->exit) : json(nullptr)},
+                   {"ok", end && end->ok},
+                   {"timed_out", end && end->timed_out},
+                   {"cancelled", end && end->cancelled},
+                   {"duration_ms", end ? json(end->duration_ms) : json(nullptr)}};
+    if (!end)
+      action["note"] = "no result in the record: the run died while it ran, or is still running";
+    else if (end->error)
+      action["note"] = end->error->value;
+    data_["actions"].push_back(std::move(action));
   }
 
   void step_end(const Event& e, const ev::StepEnd& x) {
