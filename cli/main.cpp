@@ -65,7 +65,32 @@ struct Options {
   rbk::cli::RunsOptions runs;
 };
 
-void build(CLI::App& app, Options& o) {
+/// The command named on the command line when only its options are needed;
+/// "" when every command's are (help, completion scripts, man pages, or a
+/// word that is no command), "-" when none are (no command: `rbk --version`).
+/// CLI11 builds each option eagerly: building all of them was a tenth of the
+/// start-up of `rbk check` (issue 12).
+std::string_view only_command(int argc, char** argv) {
+  static constexpr std::string_view kNeedAll[] = {"help", "completion", "__man"};
+  static constexpr std::string_view kCommands[] = {
+      "check", "parse",  "run",     "resume", "plan", "list",       "history",
+      "note",  "report", "lint",    "show",   "test", "fmt",        "version",
+      "lsp",   "serve",  "approve", "deny",   "runs", "__complete", "__serve-run"};
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.empty() || a[0] == '-') continue;  // rbk's own options take no value
+    for (auto n : kNeedAll)
+      if (a == n) return {};
+    for (auto n : kCommands)
+      if (a == n) return n;
+    return {};
+  }
+  return "-";
+}
+
+void build(CLI::App& app, Options& o, std::string_view only) {
+  // A command other than `only` gets its name and description, not its options.
+  auto wanted = [only](std::string_view name) { return only.empty() || only == name; };
   auto& check = o.check;
   auto& parse = o.parse;
   auto& help_topic = o.help_topic;
@@ -78,165 +103,203 @@ void build(CLI::App& app, Options& o) {
       "130 interrupted (docs/cli.md).");
 
   auto* c = app.add_subcommand("check", "Parse and validate runbooks; report errors only");
-  c->add_option("paths", check.paths, "Files, or directories searched for *.rbk")->required();
-  c->add_option("--format", check.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
-  c->add_flag("--verbose", check.verbose,
-              "Also list the inventory variables rbk does not use (as notes)");
+  if (wanted("check")) {
+    c->add_option("paths", check.paths, "Files, or directories searched for *.rbk")->required();
+    c->add_option("--format", check.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+    c->add_flag("--verbose", check.verbose,
+                "Also list the inventory variables rbk does not use (as notes)");
+  }
 
   auto* p = app.add_subcommand("parse", "Parse one file; with --ast print its syntax tree as JSON");
-  p->add_option("file", parse.path, "The .rbk file")->required();
-  p->add_flag("--ast", parse.ast, "Print the AST as JSON (with source spans)");
+  if (wanted("parse")) {
+    p->add_option("file", parse.path, "The .rbk file")->required();
+    p->add_flag("--ast", parse.ast, "Print the AST as JSON (with source spans)");
+  }
 
   auto* r =
       app.add_subcommand("run", "Run a runbook step by step, with gates, rollback and a record");
-  add_run_target(r, o.run);
-  r->add_flag("--dry-run", o.run.dry_run, "Show the plan; run nothing (same as 'rbk plan')");
-  r->add_flag("--force", o.run.force, "Go on even when no alert signal is firing");
-  r->add_flag("--non-interactive", o.run.non_interactive,
-              "Never prompt; gates pass only with --approve");
-  r->add_flag("--yes", o.run.yes,
-              "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
-  r->add_option("--approve", o.run.approve, "Approve the gate of STEP (repeatable)");
-  r->add_option("--answer", o.run.answers,
-                "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
-                "repeatable)");
-  r->add_option("--target", o.run.targets,
-                "Run steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
-  add_event_format(r, o.run.format, o.run_json);
-  r->add_option("--record-fixture", o.run.record_fixture,
-                "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");
-  r->add_option("--color", o.run.color, "Colour: auto (terminal only), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->default_str("auto");
+  if (wanted("run")) {
+    add_run_target(r, o.run);
+    r->add_flag("--dry-run", o.run.dry_run, "Show the plan; run nothing (same as 'rbk plan')");
+    r->add_flag("--force", o.run.force, "Go on even when no alert signal is firing");
+    r->add_flag("--non-interactive", o.run.non_interactive,
+                "Never prompt; gates pass only with --approve");
+    r->add_flag("--yes", o.run.yes,
+                "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
+    r->add_option("--approve", o.run.approve, "Approve the gate of STEP (repeatable)");
+    r->add_option("--answer", o.run.answers,
+                  "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
+                  "repeatable)");
+    r->add_option("--target", o.run.targets,
+                  "Run steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
+    add_event_format(r, o.run.format, o.run_json);
+    r->add_option("--record-fixture", o.run.record_fixture,
+                  "Also write what the run saw as a fixture for 'rbk test' (a new FILE)");
+    r->add_option("--color", o.run.color, "Colour: auto (terminal only), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->default_str("auto");
+  }
 
   auto* re = app.add_subcommand(
       "resume", "Continue a run that died or was interrupted, without repeating what it did");
-  re->add_option("run_id", o.resume.run_id, "The run (default: the newest one that can resume)");
-  re->add_flag("--non-interactive", o.resume.non_interactive,
-               "Never prompt; a destructive step that was running is decided only by a flag");
-  re->add_flag("--yes", o.resume.yes,
-               "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
-  re->add_option("--approve", o.resume.approve,
-                 "Approve the gate of STEP; for the step that was running: run it again");
-  re->add_option("--answer", o.resume.answers,
-                 "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
-                 "repeatable)");
-  re->add_option("--assume-done", o.resume.assume_done,
-                 "Count the command of STEP that was running as done, without running it");
-  re->add_option("--assume-failed", o.resume.assume_failed,
-                 "Count the command of STEP that was running as failed (undo and rollback follow)");
-  re->add_flag("--allow-changed", o.resume.allow_changed,
-               "Resume although the runbook changed since the run started (recorded)");
-  add_event_format(re, o.resume.format, o.resume_json);
-  re->add_option("--color", o.resume.color, "Colour: auto (terminal only), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->default_str("auto");
+  if (wanted("resume")) {
+    re->add_option("run_id", o.resume.run_id, "The run (default: the newest one that can resume)");
+    re->add_flag("--non-interactive", o.resume.non_interactive,
+                 "Never prompt; a destructive step that was running is decided only by a flag");
+    re->add_flag("--yes", o.resume.yes,
+                 "Answer y/N gates; without a terminal only non-destructive ones (never typed)");
+    re->add_option("--approve", o.resume.approve,
+                   "Approve the gate of STEP; for the step that was running: run it again");
+    re->add_option("--answer", o.resume.answers,
+                   "Answer the question 'ask NAME' with VALUE instead of asking (NAME=VALUE, "
+                   "repeatable)");
+    re->add_option("--assume-done", o.resume.assume_done,
+                   "Count the command of STEP that was running as done, without running it");
+    re->add_option(
+        "--assume-failed", o.resume.assume_failed,
+        "Count the command of STEP that was running as failed (undo and rollback follow)");
+    re->add_flag("--allow-changed", o.resume.allow_changed,
+                 "Resume although the runbook changed since the run started (recorded)");
+    add_event_format(re, o.resume.format, o.resume_json);
+    re->add_option("--color", o.resume.color, "Colour: auto (terminal only), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->default_str("auto");
+  }
 
   auto* pl = app.add_subcommand("plan", "Show what a run would do: commands, gates, branches");
-  add_run_target(pl, o.plan);
-  pl->add_option("--target", o.plan.targets,
-                 "Show steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
-  pl->add_option("--format", o.plan.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
+  if (wanted("plan")) {
+    add_run_target(pl, o.plan);
+    pl->add_option("--target", o.plan.targets,
+                   "Show steps 'on' targets only on this host or group from rbk.yaml (repeatable)");
+    pl->add_option("--format", o.plan.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+  }
 
   auto* l = app.add_subcommand("list", "List the runbooks on the runbook path");
-  l->add_option("--format", o.list.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
+  if (wanted("list")) {
+    l->add_option("--format", o.list.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+  }
 
   auto* hi = app.add_subcommand("history", "List past runs from the records directory");
-  hi->add_option("--format", o.history.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
-  hi->add_option("-n,--limit", o.history.limit, "Show the newest N runs (0: all)")
-      ->check(CLI::Range(0, 1000000))
-      ->default_str("20");
-  hi->add_flag("--verify", o.history.verify,
-               "Check each listed run's output files against the digests its record kept "
-               "(exit 1 when one changed or is gone)");
+  if (wanted("history")) {
+    hi->add_option("--format", o.history.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+    hi->add_option("-n,--limit", o.history.limit, "Show the newest N runs (0: all)")
+        ->check(CLI::Range(0, 1000000))
+        ->default_str("20");
+    hi->add_flag("--verify", o.history.verify,
+                 "Check each listed run's output files against the digests its record kept "
+                 "(exit 1 when one changed or is gone)");
+  }
 
   auto* no = app.add_subcommand(
       "note", "Add a timestamped note to a run's timeline (default: the run going now)");
-  no->add_option("args", o.note.args, "[RUN_ID] TEXT: the run (see rbk history), then the note")
-      ->required()
-      ->expected(1, 2);
+  if (wanted("note")) {
+    no->add_option("args", o.note.args, "[RUN_ID] TEXT: the run (see rbk history), then the note")
+        ->required()
+        ->expected(1, 2);
+  }
 
   auto* rp = app.add_subcommand(
       "report", "Draft the post-incident report of a run from its record (Markdown or JSON)");
-  rp->add_option("run_id", o.report.run_id, "The run (default: the newest one)");
-  rp->add_option("--format", o.report.format, "Output format")
-      ->check(CLI::IsMember({"md", "json"}))
-      ->default_str("md");
-  rp->add_option("-o,--output", o.report.output, "Write the report to FILE (replaced atomically)");
-  rp->add_flag("--verify", o.report.verify,
-               "Check every recorded output file against its sha256; write no report");
+  if (wanted("report")) {
+    rp->add_option("run_id", o.report.run_id, "The run (default: the newest one)");
+    rp->add_option("--format", o.report.format, "Output format")
+        ->check(CLI::IsMember({"md", "json"}))
+        ->default_str("md");
+    rp->add_option("-o,--output", o.report.output,
+                   "Write the report to FILE (replaced atomically)");
+    rp->add_flag("--verify", o.report.verify,
+                 "Check every recorded output file against its sha256; write no report");
+  }
 
   auto* li = app.add_subcommand("lint", "Check runbooks and apply the safety and style rules (CI)");
-  li->add_option("paths", o.lint.paths, "Files, or directories searched for *.rbk");
-  li->add_option("--format", o.lint.format, "Output format")
-      ->check(CLI::IsMember({"text", "json", "sarif", "github"}))
-      ->default_str("text");
-  li->add_option("--max-warnings", o.lint.max_warnings, "Fail when there are more warnings")
-      ->check(CLI::Range(0, 1000000));
-  li->add_flag("--no-shellcheck", o.lint.no_shellcheck, "Do not run ShellCheck");
+  if (wanted("lint")) {
+    li->add_option("paths", o.lint.paths, "Files, or directories searched for *.rbk");
+    li->add_option("--format", o.lint.format, "Output format")
+        ->check(CLI::IsMember({"text", "json", "sarif", "github"}))
+        ->default_str("text");
+    li->add_option("--max-warnings", o.lint.max_warnings, "Fail when there are more warnings")
+        ->check(CLI::Range(0, 1000000));
+    li->add_flag("--no-shellcheck", o.lint.no_shellcheck, "Do not run ShellCheck");
+  }
 
   auto* sh = app.add_subcommand(
       "show", "A runbook as Markdown for a wiki or status doc: steps, commands, gates, escalation");
-  add_run_target(sh, o.show);
-  sh->add_option("--format", o.show.format, "Output format")
-      ->check(CLI::IsMember({"markdown", "json"}))
-      ->default_str("markdown");
+  if (wanted("show")) {
+    add_run_target(sh, o.show);
+    sh->add_option("--format", o.show.format, "Output format")
+        ->check(CLI::IsMember({"markdown", "json"}))
+        ->default_str("markdown");
+  }
 
   auto* te = app.add_subcommand(
       "test", "Run fixture cases against runbooks: scripted commands, no real command runs");
-  te->add_option("paths", o.test.paths,
-                 "Fixtures (*.test.yaml), runbooks (their fixtures) or directories");
-  te->add_option("--format", o.test.format, "Output format")
-      ->check(CLI::IsMember({"text", "junit", "json"}))
-      ->default_str("text");
+  if (wanted("test")) {
+    te->add_option("paths", o.test.paths,
+                   "Fixtures (*.test.yaml), runbooks (their fixtures) or directories");
+    te->add_option("--format", o.test.format, "Output format")
+        ->check(CLI::IsMember({"text", "junit", "json"}))
+        ->default_str("text");
+  }
 
   auto* f = app.add_subcommand("fmt", "Rewrite runbooks in the canonical layout");
-  f->add_option("paths", o.fmt.paths, "Files, or directories searched for *.rbk");
-  auto* fc = f->add_flag("--check", o.fmt.check, "List unformatted files (exit 1); change nothing");
-  f->add_flag("--diff", o.fmt.diff, "Print a unified diff; change nothing")->excludes(fc);
-  f->add_option("--format", o.fmt.format, "Output format (json: one document for every file)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
+  if (wanted("fmt")) {
+    f->add_option("paths", o.fmt.paths, "Files, or directories searched for *.rbk");
+    auto* fc =
+        f->add_flag("--check", o.fmt.check, "List unformatted files (exit 1); change nothing");
+    f->add_flag("--diff", o.fmt.diff, "Print a unified diff; change nothing")->excludes(fc);
+    f->add_option("--format", o.fmt.format, "Output format (json: one document for every file)")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+  }
 
   auto* v =
       app.add_subcommand("version", "Show rbk's version (json: also its build and libraries)");
-  v->add_option("--format", o.version.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
+  if (wanted("version")) {
+    v->add_option("--format", o.version.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+  }
 
   app.add_subcommand("lsp", "Start the language server on stdin/stdout (for editors)")
       ->add_flag("--stdio")
       ->description("Speak over stdin/stdout: the default and only transport");
 
   auto* h = app.add_subcommand("help", "Show help for a command");
-  h->add_option("command", help_topic, "The command");
+  if (wanted("help")) {
+    h->add_option("command", help_topic, "The command");
+  }
 
   auto* co = app.add_subcommand("completion", "Print the shell completion script for SHELL");
-  co->add_option("shell", o.shell, "The shell")
-      ->required()
-      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  if (wanted("completion")) {
+    co->add_option("shell", o.shell, "The shell")
+        ->required()
+        ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  }
 
   auto* sv = app.add_subcommand(
       "serve", "Receive Alertmanager's webhook: alerts start runbooks by rbk.yaml's routes");
-  sv->add_option("--listen", o.serve.listen, "ADDRESS:PORT to listen on (127.0.0.1:9095)");
-  sv->add_option("--approver-token-file", o.serve.approver_token_file,
-                 "A second bearer token, for approvals over HTTP (rbk approve --server)");
-  sv->add_option("--token-file", o.serve.token_file,
-                 "A file holding the bearer token requests must send; required beyond 127.0.0.1");
-  sv->add_option("--socket-group", o.serve.socket_group,
-                 "Open the Unix socket to GROUP: its members approve as themselves");
+  if (wanted("serve")) {
+    sv->add_option("--listen", o.serve.listen, "ADDRESS:PORT to listen on (127.0.0.1:9095)");
+    sv->add_option("--approver-token-file", o.serve.approver_token_file,
+                   "A second bearer token, for approvals over HTTP (rbk approve --server)");
+    sv->add_option("--token-file", o.serve.token_file,
+                   "A file holding the bearer token requests must send; required beyond 127.0.0.1");
+    sv->add_option("--socket-group", o.serve.socket_group,
+                   "Open the Unix socket to GROUP: its members approve as themselves");
+  }
   for (auto [name, opts, help] :
        {std::tuple{"approve", &o.approve, "Approve the gate a run started by an alert waits at"},
         std::tuple{"deny", &o.deny, "Refuse the gate a run started by an alert waits at"}}) {
     auto* a = app.add_subcommand(name, help);
+    if (!wanted(name)) continue;
     a->add_option("run_id", opts->run_id, "The run (see rbk runs)")->required();
     a->add_option("step", opts->step, "The step whose gate it waits at")->required();
     a->add_flag("--yes", opts->yes, "Decide without asking (without a terminal)");
@@ -248,23 +311,27 @@ void build(CLI::App& app, Options& o) {
   }
   o.deny.deny = true;
   auto* rs = app.add_subcommand("runs", "The runs rbk serve started and where each one is");
-  rs->add_option("--format", o.runs.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_str("text");
-  rs->add_flag("--all", o.runs.all, "Also the runs that are over");
-  rs->add_option("--reset-breaker", o.runs.reset_breaker,
-                 "Close ROUTE's circuit breaker: automatic approvals resume");
+  if (wanted("runs")) {
+    rs->add_option("--format", o.runs.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+    rs->add_flag("--all", o.runs.all, "Also the runs that are over");
+    rs->add_option("--reset-breaker", o.runs.reset_breaker,
+                   "Close ROUTE's circuit breaker: automatic approvals resume");
+  }
 
   // Internal, in no group (so in no help, page or completion): the
   // completion scripts' questions, and the build's man pages.
   auto* cq = app.add_subcommand("__complete", "")->group("");
-  cq->add_option("kind", o.complete_kind)->required();
-  cq->add_option("runbook", o.complete_after);
+  if (wanted("__complete")) {
+    cq->add_option("kind", o.complete_kind)->required();
+    cq->add_option("runbook", o.complete_after);
+  }
   auto* mn = app.add_subcommand("__man", "")->group("");
-  mn->add_option("dir", o.man_dir)->required();
+  if (wanted("__man")) mn->add_option("dir", o.man_dir)->required();
   // A run started or resumed by rbk serve, from its spec file (serve/run_spec).
   auto* sr = app.add_subcommand("__serve-run", "")->group("");
-  sr->add_option("spec", o.serve_spec)->required();
+  if (wanted("__serve-run")) sr->add_option("spec", o.serve_spec)->required();
 }
 
 }  // namespace
@@ -273,7 +340,7 @@ int main(int argc, char** argv) {
   try {
     CLI::App app{"rbk: declarative incident runbooks", "rbk"};
     Options o;
-    build(app, o);
+    build(app, o, only_command(argc, argv));
     auto& help_topic = o.help_topic;
     try {
       app.parse(argc, argv);

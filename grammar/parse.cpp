@@ -105,12 +105,84 @@ inline constexpr bool nests =
     std::is_same_v<Rule, expr> || std::is_same_v<Rule, negation> ||
     std::is_same_v<Rule, list_lit> || std::is_same_v<Rule, body> || std::is_same_v<Rule, interp>;
 
-/// The grammar's control: block tracking for messages, a nesting limit (deep
-/// nesting would exhaust the stack), and errors as Diagnostics.
+/// Finds the TreeState among PEGTL's state arguments.
+template <typename... States>
+TreeState& tree_of(States&... st) {
+  return state_of<TreeState>(st...);
+}
+
+/// Whether a rule's sub-rules, to `Depth` levels, may make nodes (past
+/// that depth, assumed so).
+template <unsigned Depth, typename Subs>
+inline constexpr bool may_make_nodes = false;
+template <typename... Rules>
+inline constexpr bool may_make_nodes<0, tao::pegtl::type_list<Rules...>> = sizeof...(Rules) > 0;
+template <unsigned Depth, typename... Rules>
+requires(Depth > 0) inline constexpr bool may_make_nodes<Depth, tao::pegtl::type_list<Rules...>> =
+    ((selector<Rules>::value || may_make_nodes<Depth - 1, typename Rules::subs_t>) || ...);
+
+/// The grammar's control: the parse tree (TreeState), block tracking for
+/// messages, a nesting limit (deep nesting would exhaust the stack), and
+/// errors as Diagnostics.
 template <typename Rule>
 struct control : tao::pegtl::normal<Rule> {
+  /// A rule the selector keeps: it gets a node.
+  static constexpr bool kNode = selector<Rule>::value;
+  /// Another rule whose sub-rules may add nodes to the open one.
+  static constexpr bool kMark = !kNode && may_make_nodes<8, typename Rule::subs_t>;
+
   template <typename Input, typename... States>
   static void start(const Input& in, States&... st) {
+    begin_rule(in, st...);
+    if constexpr (kNode) {
+      TreeState& tree = tree_of(st...);
+      tree.open.push_back(std::make_unique<Node>());
+      tree.open.back()->template start<Rule>(in);
+    } else if constexpr (kMark) {
+      TreeState& tree = tree_of(st...);
+      tree.marks.push_back(tree.open.back()->children.size());
+    }
+  }
+  template <typename Input, typename... States>
+  static void success(const Input& in, States&... st) {
+    if constexpr (kNode) {
+      TreeState& tree = tree_of(st...);
+      std::unique_ptr<Node> n = std::move(tree.open.back());
+      tree.open.pop_back();
+      n->template success<Rule>(in);
+      if constexpr (requires { selector<Rule>::transform(n); }) selector<Rule>::transform(n);
+      if (n) tree.open.back()->children.push_back(std::move(n));
+    } else if constexpr (kMark) {
+      tree_of(st...).marks.pop_back();
+    }
+    end_rule(in, st...);
+  }
+  template <typename Input, typename... States>
+  static void failure(const Input&, States&... st) {
+    drop(st...);
+    leave<Input>(st...);
+  }
+  template <typename Input, typename... States>
+  static void unwind(const Input&, States&... st) {
+    drop(st...);
+    leave<Input>(st...);
+  }
+
+ private:
+  /// Forgets what a rule that did not match added to the tree.
+  template <typename... States>
+  static void drop(States&... st) {
+    if constexpr (kNode) {
+      tree_of(st...).open.pop_back();
+    } else if constexpr (kMark) {
+      TreeState& tree = tree_of(st...);
+      tree.open.back()->children.resize(tree.marks.back());
+      tree.marks.pop_back();
+    }
+  }
+
+  template <typename Input, typename... States>
+  static void begin_rule(const Input& in, States&... st) {
     ParseContext& ctx = context_of(st...);
     if constexpr (block_of<Rule> != BlockKind::None) {
       ctx.blocks.push_back({block_of<Rule>, offset_of(in)});
@@ -134,7 +206,7 @@ struct control : tao::pegtl::normal<Rule> {
     if constexpr (nests<Rule>) --ctx.depth;
   }
   template <typename Input, typename... States>
-  static void success(const Input& in, States&... st) {
+  static void end_rule(const Input& in, States&... st) {
     if constexpr (block_of<Rule> == BlockKind::Step || block_of<Rule> == BlockKind::Section ||
                   block_of<Rule> == BlockKind::Signal || block_of<Rule> == BlockKind::Check ||
                   block_of<Rule> == BlockKind::Undo || block_of<Rule> == BlockKind::Template) {
@@ -142,14 +214,8 @@ struct control : tao::pegtl::normal<Rule> {
     }
     leave<Input>(st...);
   }
-  template <typename Input, typename... States>
-  static void failure(const Input&, States&... st) {
-    leave<Input>(st...);
-  }
-  template <typename Input, typename... States>
-  static void unwind(const Input&, States&... st) {
-    leave<Input>(st...);
-  }
+
+ public:
   template <typename Input, typename... States>
   [[noreturn]] static void raise(const Input& in, States&... st) {
     static_assert(error_info<Rule>.message != nullptr || never_fails<typename Rule::rule_t>::value,
@@ -173,7 +239,7 @@ struct action : tao::pegtl::nothing<Rule> {};
 template <>
 struct action<comment> {
   template <typename Input>
-  static void apply(const Input& in, ParseContext& ctx) {
+  static void apply(const Input& in, ParseContext& ctx, TreeState&) {
     auto b = static_cast<uint32_t>(in.begin() - in.input().begin());
     ctx.comments[b] = b + static_cast<uint32_t>(in.size());
   }
@@ -508,7 +574,10 @@ ParseResult parse(std::shared_ptr<const SourceFile> file) {
   tao::pegtl::memory_input<> in(file->text(), file->path());
   std::unique_ptr<Node> root;
   try {
-    root = pt::parse<document, Node, selector, action, control>(in, ctx);
+    TreeState tree;
+    tree.open.push_back(std::make_unique<Node>());
+    if (tao::pegtl::parse<document, action, control>(in, ctx, tree))
+      root = std::move(tree.open.front());
   } catch (const tao::pegtl::parse_error& e) {
     // Already reported by the control; anything else gets a plain message.
     if (ctx.diagnostics.empty()) {

@@ -20,6 +20,17 @@ struct Node : pt::basic_node<Node> {
   static void operator delete(void* p, std::size_t size) noexcept;
 };
 
+/// The parse tree being built (parse.cpp's control builds it, in place of
+/// PEGTL's parse_tree::parse): the nodes of kept rules still being matched,
+/// the root first, and for each other rule that may hold such nodes, how
+/// many children the open node had when the rule started, so that its
+/// failure drops only what it added. PEGTL's builder gives each such rule a
+/// node of its own instead: two thirds of the nodes a runbook's parse made.
+struct TreeState {
+  std::vector<std::unique_ptr<Node>> open;
+  std::vector<size_t> marks;
+};
+
 // clang-format off
 /// Rules that become nodes; the expression levels fold away when they hold one child.
 template <typename Rule>

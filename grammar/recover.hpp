@@ -19,16 +19,22 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
 /// recover<> at this point resumes in).
 bool belongs_here(const ParseContext& ctx, const std::string& word);
 
-/// Finds the ParseContext among PEGTL's state arguments.
-template <typename... States>
-ParseContext& context_of(States&... st) {
-  ParseContext* found = nullptr;
+/// Finds the state of type T among PEGTL's state arguments.
+template <typename T, typename... States>
+T& state_of(States&... st) {
+  T* found = nullptr;
   (
       [&](auto& s) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(s)>, ParseContext>) found = &s;
+        if constexpr (std::is_same_v<std::decay_t<decltype(s)>, T>) found = &s;
       }(st),
       ...);
   return *found;
+}
+
+/// Finds the ParseContext among PEGTL's state arguments.
+template <typename... States>
+ParseContext& context_of(States&... st) {
+  return state_of<ParseContext>(st...);
 }
 
 template <typename Item>

@@ -120,6 +120,22 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_
                       kw_on, kw_note, kw_manual, kw_ask, kw_call, kw_page, kw_notify, kw_firing,
                       kw_passes, kw_use, kw_when, kw_verify> {};
 
+/// Rule, tried only where Guard matches. A rule the parse tree keeps costs
+/// a node each time it is tried, even when it fails at its first token; in
+/// a long sor<> of such rules that was most of the nodes made (issue 12).
+/// Guard must not itself be a rule the parse tree keeps.
+template <typename Guard, typename Rule>
+struct keyed_by : seq<at<Guard>, Rule> {};
+template <typename List>
+struct head_of;
+template <typename First, typename... Rest>
+struct head_of<tao::pegtl::type_list<First, Rest...>> {
+  using type = First;
+};
+/// Rule, tried only where its first part (a keyword) matches.
+template <typename Rule>
+struct keyed : keyed_by<typename head_of<typename Rule::subs_t>::type, Rule> {};
+
 // ---------------------------------------------------------------- literals
 struct digits : plus<digit> {};
 struct dur_unit : sor<TAO_PEGTL_STRING("ms"), one<'s', 'm', 'h', 'd'>> {};
@@ -179,8 +195,9 @@ struct paren : seq<one<'('>, sk, must<expr>, sk, must<paren_close>> {};
 struct name_ref : seq<not_at<reserved>, ident> {};
 /// A number glued to letters (`10x`, `1.5s`): reported, not guessed at.
 struct bad_number : seq<at<digit>, raise<bad_number>> {};
-struct primary : sor<text_lit, string_lit, duration, number, true_lit, false_lit, list_lit, paren,
-                     name_ref, bad_number> {};
+struct primary : sor<keyed<text_lit>, keyed_by<one<'"'>, string_lit>, keyed_by<digit, duration>,
+                     keyed_by<sor<digit, one<'-'>>, number>, keyed<true_lit>, keyed<false_lit>,
+                     keyed<list_lit>, keyed<paren>, name_ref, bad_number> {};
 
 struct member_name : ident {};
 struct member : seq<one<'.'>, must<member_name>> {};
@@ -201,10 +218,13 @@ struct op_not_in : seq<kw_not, sk, kw_in> {};
 struct op_in : kw_in {};
 struct op_matches : kw_matches {};
 struct operand : postfix {};
-struct cmp_tail
+/// The first character or word of every comparison operator (and of `=`).
+struct cmp_start : sor<one<'=', '!', '<', '>'>, kw_contains, kw_not, kw_in, kw_matches> {};
+struct cmp_tail_alternatives
     : sor<seq<sor<op_eq, op_ne, op_le, op_ge, op_lt, op_gt, op_contains, op_not_in, op_in>, sk,
               must<operand>>,
           seq<op_matches, sk, must<regex>>, seq<at<single_eq>, raise<single_eq>>> {};
+struct cmp_tail : keyed_by<cmp_start, cmp_tail_alternatives> {};
 struct any_cmp_op : sor<TAO_PEGTL_STRING("=="), TAO_PEGTL_STRING("!="), one<'<', '>'>, kw_contains,
                         kw_in, kw_matches> {};
 /// `a == b == c`: reported, since it would not mean what it seems to.
@@ -313,10 +333,12 @@ struct passes_stmt : if_must<kw_passes, sk, when_kw, sk, when_cond> {};
 
 /// A word where a statement should be: reported as an unknown statement.
 struct bad_statement : seq<at<word>, raise<bad_statement>> {};
-struct statement : sor<run_stmt, destructive_stmt, evidence_stmt, safe_stmt, confirm_stmt,
-                       until_stmt, verify_stmt, undo_stmt, on_failure_stmt, on_policy_typo,
-                       on_targets_stmt, note_stmt, manual_stmt, ask_stmt, call_stmt, page_action,
-                       notify_action, firing_stmt, passes_stmt, use_stmt, bad_statement> {};
+struct statement : sor<keyed<run_stmt>, keyed<destructive_stmt>, keyed<evidence_stmt>,
+                       keyed<safe_stmt>, keyed<confirm_stmt>, keyed<until_stmt>, keyed<verify_stmt>,
+                       keyed<undo_stmt>, keyed<on_failure_stmt>, keyed<on_policy_typo>,
+                       keyed<on_targets_stmt>, keyed<note_stmt>, keyed<manual_stmt>,
+                       keyed<ask_stmt>, keyed<call_stmt>, keyed<page_action>, keyed<notify_action>,
+                       keyed<firing_stmt>, keyed<passes_stmt>, keyed<use_stmt>, bad_statement> {};
 struct body_close : one<'}'> {};
 struct body : seq<one<'{'>, star<sk, statement>, sk, must<body_close>> {};
 
@@ -428,9 +450,11 @@ struct message_decl : if_must<kw_message, sk, message_name, sk, message_text> {}
 /// A word where a runbook item should be.
 struct bad_item : seq<at<word>, raise<bad_item>> {};
 struct runbook_item
-    : sor<meta_title, meta_severity, meta_owner, meta_tags, meta_summary, param_decl, secret_decl,
-          message_decl, alert_section, diagnose_section, causes_section, remediate_section,
-          verify_section, rollback_section, finally_section, escalate_section, bad_item> {};
+    : sor<keyed<meta_title>, keyed<meta_severity>, keyed<meta_owner>, keyed<meta_tags>,
+          keyed<meta_summary>, keyed<param_decl>, keyed<secret_decl>, keyed<message_decl>,
+          keyed<alert_section>, keyed<diagnose_section>, keyed<causes_section>,
+          keyed<remediate_section>, keyed<verify_section>, keyed<rollback_section>,
+          keyed<finally_section>, keyed<escalate_section>, bad_item> {};
 struct runbook_name : word {};
 struct runbook_open : one<'{'> {};
 struct runbook_close : one<'}'> {};
