@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,18 +35,32 @@ namespace {
 /// find_runbook, remembered for the whole process: a lookup that falls back
 /// to reading every file on the path must not happen once per `call` in a
 /// repository of thousands of runbooks (lint runs files on several threads).
+/// The first thread to ask for a name looks it up; the others wait for its
+/// answer rather than each reading every file at the same time.
 FoundRunbook find_runbook_cached(const std::string& name, const std::vector<std::string>& path) {
   static std::mutex mu;
-  static std::map<std::string, FoundRunbook> cache;
+  static std::map<std::string, std::shared_future<FoundRunbook>> cache;
   std::string key = name;
   for (const auto& dir : path) key += '\n' + dir;
+  std::shared_future<FoundRunbook> answer;
+  std::optional<std::promise<FoundRunbook>> mine;  // set when this thread looks it up
   {
     std::lock_guard lock(mu);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    auto [it, fresh] = cache.try_emplace(key);
+    if (fresh) {
+      mine.emplace();
+      it->second = mine->get_future().share();
+    }
+    answer = it->second;
   }
-  FoundRunbook f = find_runbook(name, path);
-  std::lock_guard lock(mu);
-  return cache.emplace(key, std::move(f)).first->second;
+  if (mine) {
+    try {
+      mine->set_value(find_runbook(name, path));
+    } catch (...) {
+      mine->set_exception(std::current_exception());
+    }
+  }
+  return answer.get();
 }
 
 using namespace ast;
