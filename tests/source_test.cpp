@@ -24,6 +24,28 @@ TEST_CASE("end-of-file offsets stay on the last line", "[source]") {
   CHECK(f.column_of(size) == 3);
 }
 
+TEST_CASE("line_of gives the same line in any order of asking", "[source]") {
+  // line_of remembers the line it found last (a hint for the next offset,
+  // most often on the same line): forwards, backwards, jumping and past the
+  // end, every answer must be the line counted from the start.
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += std::string(static_cast<size_t>(i % 7), 'x') + "\n";
+  text += "tail";
+  SourceFile f("x.rbk", text);
+  auto counted = [&](uint32_t offset) {
+    uint32_t line = 1;
+    for (uint32_t i = 0; i < offset && i < text.size(); ++i)
+      if (text[i] == '\n' && i + 1 < text.size()) ++line;
+    return line;
+  };
+  const auto size = static_cast<uint32_t>(text.size());
+  for (uint32_t o = 0; o <= size; ++o) CHECK(f.line_of(o) == counted(o));
+  for (uint32_t o = size + 1; o-- > 0;) CHECK(f.line_of(o) == counted(o));
+  for (uint32_t i = 0, o = 0; i < 2000; ++i, o = (o * 7919 + 13) % (size + 1))
+    CHECK(f.line_of(o) == counted(o));
+  for (uint32_t o = 0; o <= size; o += 3) CHECK(f.line_of(o, 1) == counted(o));
+}
+
 TEST_CASE("spans", "[source]") {
   SourceFile f("x.rbk", "one\ntwo three\n");
   Span s = Span::of(f, 8, 13);

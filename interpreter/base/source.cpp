@@ -62,9 +62,9 @@ Expected<std::string, std::string> read_regular_file(const std::string& path, si
     return fail(std::string("not a regular file (") + kind_of(st.st_mode) +
                 "); rbk reads only files");
   }
-  const std::string too_big = "file is larger than " + size_text(max_bytes);
+  auto too_big = [max_bytes] { return "file is larger than " + size_text(max_bytes); };
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return fail(too_big);
+    return fail(too_big());
   }
   std::string text;
   text.resize(static_cast<size_t>(st.st_size) + 1);  // one more: a file that grew is seen
@@ -72,7 +72,7 @@ Expected<std::string, std::string> read_regular_file(const std::string& path, si
   for (;;) {
     if (got == text.size()) {
       if (text.size() > max_bytes) {
-        return fail(too_big);
+        return fail(too_big());
       }
       text.resize(std::min(text.size() * 2 + 4096, max_bytes + 1));
     }
@@ -85,7 +85,7 @@ Expected<std::string, std::string> read_regular_file(const std::string& path, si
     got += static_cast<size_t>(n);
   }
   if (got > max_bytes) {
-    return fail(too_big);
+    return fail(too_big());
   }
   text.resize(got);
   return text;
@@ -156,8 +156,22 @@ Expected<std::shared_ptr<SourceFile>, std::string> SourceFile::load(const std::s
 }
 
 uint32_t SourceFile::line_of(uint32_t offset) const {
+  const auto n = static_cast<uint32_t>(line_starts_.size());
+  // Line `line` holds [line_starts_[line - 1], line_starts_[line]).
+  auto holds = [&](uint32_t line) {
+    return line >= 1 && line <= n && line_starts_[line - 1] <= offset &&
+           (line == n || line_starts_[line] > offset);
+  };
+  const uint32_t hint = last_line_.load(std::memory_order_relaxed);
+  if (holds(hint)) return hint;
+  if (holds(hint + 1)) {
+    last_line_.store(hint + 1, std::memory_order_relaxed);
+    return hint + 1;
+  }
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  return static_cast<uint32_t>(it - line_starts_.begin());
+  const auto line = static_cast<uint32_t>(it - line_starts_.begin());
+  last_line_.store(line, std::memory_order_relaxed);
+  return line;
 }
 
 uint32_t SourceFile::line_of(uint32_t offset, uint32_t from) const {

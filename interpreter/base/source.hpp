@@ -2,6 +2,7 @@
 // diagnostic points back here through a Span.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -78,6 +79,10 @@ class SourceFile : public std::enable_shared_from_this<SourceFile> {
   // Offsets of UTF-8 continuation bytes, so a column is a subtraction and a
   // binary search even on a huge one-line file (empty for ASCII text).
   std::vector<uint32_t> continuation_;
+  // The line line_of found last: the AST is built in source order, so the
+  // next offset asked for is most often on it or the next line. Only a hint
+  // (checked before it is used), shared by the threads that read the file.
+  mutable std::atomic<uint32_t> last_line_{1};
 };
 
 /// A range of source text. Lines and columns are 1-based; `end_*` point just
