@@ -4,7 +4,6 @@
 #include <string>
 
 #include "interpreter/base/sha256.hpp"
-#include "interpreter/base/sha256_async.hpp"
 
 TEST_CASE("sha256 matches the published vectors", "[sha256]") {
   using rbk::sha256_hex;
@@ -23,53 +22,20 @@ TEST_CASE("sha256 matches the published vectors", "[sha256]") {
         "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
 }
 
-namespace {
-
-/// Feeds `whole` to `h` in pieces of varied sizes (1 to `modulus`), checks
-/// a digest taken once past `midway` (more pieces follow it) and the final one.
-template <typename Hasher>
-void check_in_pieces(Hasher& h, std::string_view whole, size_t factor, size_t modulus,
-                     size_t midway) {
-  CHECK(h.hex() == rbk::sha256_hex(""));
-  size_t at = 0;
-  bool checked = false;
-  for (size_t piece = 1; at < whole.size(); piece = piece * factor % modulus + 1) {
-    const size_t n = std::min(piece, whole.size() - at);
-    h.update(whole.substr(at, n));
-    at += n;
-    if (at >= midway && !checked) {
-      checked = true;
-      CHECK(h.hex() == rbk::sha256_hex(whole.substr(0, at)));
-    }
-  }
-  CHECK(checked);
-  CHECK(h.hex() == rbk::sha256_hex(whole));
-}
-
-}  // namespace
-
 TEST_CASE("sha256 fed in pieces equals the digest of the whole", "[sha256]") {
   const std::string whole(100000, 'x');
   rbk::Sha256 h;
-  check_in_pieces(h, whole, 3, 997, 1000);
-}
-
-TEST_CASE("sha256 of a large stream on a helper thread equals the digest of the whole",
-          "[sha256]") {
-  // Past kInlineBytes the pieces go to the helper; past kMaxPendingBytes
-  // update() waits for it. 12 MiB of varied bytes cross both, and the
-  // digest midway is taken while the helper works.
-  std::string whole(12 << 20, '\0');
-  for (size_t i = 0; i < whole.size(); ++i)
-    whole[i] = static_cast<char>((i * 131 + i / 977) & 0xFF);
-  rbk::AsyncSha256 h;
-  check_in_pieces(h, whole, 7, 70001, rbk::AsyncSha256::kInlineBytes * 3);
-}
-
-TEST_CASE("sha256 on a helper thread: destroyed with pieces pending, it ends", "[sha256]") {
-  // The destructor hashes what is pending and joins: no thread is left
-  // behind, no piece touched after it is gone (ASan, TSan).
-  const std::string piece(1 << 20, 'y');
-  rbk::AsyncSha256 h;
-  for (int i = 0; i < 6; ++i) h.update(piece);
+  CHECK(h.hex() == rbk::sha256_hex(""));
+  size_t at = 0;
+  bool midway = false;
+  for (size_t piece = 1; at < whole.size(); piece = piece * 3 % 997 + 1) {
+    const size_t n = std::min(piece, whole.size() - at);
+    h.update(std::string_view(whole).substr(at, n));
+    at += n;
+    if (at >= 1000 && !midway) {  // a digest midway; more pieces follow
+      midway = true;
+      CHECK(h.hex() == rbk::sha256_hex(whole.substr(0, at)));
+    }
+  }
+  CHECK(h.hex() == rbk::sha256_hex(whole));
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "interpreter/base/sha256_async.hpp"
+#include "interpreter/base/sha256.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/engine/resume.hpp"
 #include "interpreter/record/mask.hpp"
@@ -229,7 +229,7 @@ class MaskingSink final : public OutputSink {
   struct Kept {
     explicit Kept(const Masker& m) : masker(m) {}
     StreamMasker masker;
-    AsyncSha256 digest;
+    Sha256 digest;
     uint64_t bytes = 0;
   };
   void pass(Stream stream, Kept& k, const std::string& masked) {
