@@ -130,6 +130,11 @@ struct control : tao::pegtl::normal<Rule> {
   static constexpr bool kNode = selector<Rule>::value;
   /// Another rule whose sub-rules may add nodes to the open one.
   static constexpr bool kMark = !kNode && may_make_nodes<8, typename Rule::subs_t>;
+  /// PEGTL hides some of its own rules from the control (the seq<> inside
+  /// opt<A, B>, star<A, B>…). One that may add nodes must be seen all the
+  /// same, so that a failure past its first part drops what that part added
+  /// (PEGTL's builder enables them too).
+  static constexpr bool enable = tao::pegtl::normal<Rule>::enable || kMark;
 
   template <typename Input, typename... States>
   static void start(const Input& in, States&... st) {

@@ -123,7 +123,9 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_
 /// Rule, tried only where Guard matches. A rule the parse tree keeps costs
 /// a node each time it is tried, even when it fails at its first token; in
 /// a long sor<> of such rules that was most of the nodes made (issue 12).
-/// Guard must not itself be a rule the parse tree keeps.
+/// Guard must make no node at all (nodes made inside at<> stay in the tree),
+/// and must match wherever Rule does. list_lit is not keyed: its start()
+/// counts nesting even when no '[' follows, and the limit stays where it was.
 template <typename Guard, typename Rule>
 struct keyed_by : seq<at<Guard>, Rule> {};
 template <typename List>
@@ -132,7 +134,9 @@ template <typename First, typename... Rest>
 struct head_of<tao::pegtl::type_list<First, Rest...>> {
   using type = First;
 };
-/// Rule, tried only where its first part (a keyword) matches.
+/// Rule, tried only where its first part (a keyword) matches: for a seq<>
+/// or if_must<> (its first part is then what must match first; a sor<>'s
+/// first part would be only its first choice).
 template <typename Rule>
 struct keyed : keyed_by<typename head_of<typename Rule::subs_t>::type, Rule> {};
 
@@ -197,7 +201,7 @@ struct name_ref : seq<not_at<reserved>, ident> {};
 struct bad_number : seq<at<digit>, raise<bad_number>> {};
 struct primary : sor<keyed<text_lit>, keyed_by<one<'"'>, string_lit>, keyed_by<digit, duration>,
                      keyed_by<sor<digit, one<'-'>>, number>, keyed<true_lit>, keyed<false_lit>,
-                     keyed<list_lit>, keyed<paren>, name_ref, bad_number> {};
+                     list_lit, keyed<paren>, name_ref, bad_number> {};
 
 struct member_name : ident {};
 struct member : seq<one<'.'>, must<member_name>> {};

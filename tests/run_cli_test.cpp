@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "interpreter/base/sha256.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
@@ -393,6 +394,30 @@ runbook rec {
   CHECK(e.out.find("s3cr3t") == std::string::npos);
   auto failed = of_type(events, "command_end").at(2);
   CHECK(failed["exit"] == 7);
+}
+
+TEST_CASE("a command's large output: its files and the digests the record keeps agree",
+          "[run][record]") {
+  // Megabytes in 64 KiB slices, on both streams: the digest of each file is
+  // of every byte written to it, in order.
+  Project p;
+  p.runbook("big", R"(
+runbook big {
+  severity low
+  diagnose {
+    step big "Big" { run `yes 0123456789abcdef | head -c 12582912; yes e | head -c 3000001 >&2` }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "big"});
+  CHECK(e.code == 0);
+  auto end = of_type(p.events(), "command_end").at(0);
+  std::string out = read_file((p.run_dir() / end["stdout_file"].get<std::string>()).string());
+  std::string err = read_file((p.run_dir() / end["stderr_file"].get<std::string>()).string());
+  CHECK(out.size() == 12582912);
+  CHECK(err.size() == 3000001);
+  CHECK(end["stdout_sha256"] == rbk::sha256_hex(out));
+  CHECK(end["stderr_sha256"] == rbk::sha256_hex(err));
 }
 
 TEST_CASE("a quiet alert ends the run at once with exit 0", "[run]") {

@@ -175,6 +175,8 @@ uint32_t SourceFile::line_of(uint32_t offset) const {
 }
 
 uint32_t SourceFile::line_of(uint32_t offset, uint32_t from) const {
+  if (from == 0 || from > line_starts_.size() || line_starts_[from - 1] > offset)
+    return line_of(offset);  // not on line `from` or after it: searched whole
   // Lines from..from+3 are looked at first; the rest is searched.
   auto it = line_starts_.begin() + std::min<size_t>(from, line_starts_.size());
   for (int i = 0; i < 4 && it != line_starts_.end(); ++i, ++it)

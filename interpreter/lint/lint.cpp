@@ -42,22 +42,26 @@ FoundRunbook find_runbook_cached(const std::string& name, const std::vector<std:
   static std::map<std::string, std::shared_future<FoundRunbook>> cache;
   std::string key = name;
   for (const auto& dir : path) key += '\n' + dir;
+  std::promise<FoundRunbook> promise;  // made before the lock: may throw
   std::shared_future<FoundRunbook> answer;
-  std::optional<std::promise<FoundRunbook>> mine;  // set when this thread looks it up
+  bool mine = false;  // this thread looks it up
   {
     std::lock_guard lock(mu);
     auto [it, fresh] = cache.try_emplace(key);
     if (fresh) {
-      mine.emplace();
-      it->second = mine->get_future().share();
+      it->second = promise.get_future().share();
+      mine = true;
     }
     answer = it->second;
   }
   if (mine) {
     try {
-      mine->set_value(find_runbook(name, path));
+      promise.set_value(find_runbook(name, path));
     } catch (...) {
-      mine->set_exception(std::current_exception());
+      // Those waiting get the error; a later lookup tries again.
+      promise.set_exception(std::current_exception());
+      std::lock_guard lock(mu);
+      cache.erase(key);
     }
   }
   return answer.get();
