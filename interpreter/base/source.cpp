@@ -174,17 +174,6 @@ uint32_t SourceFile::line_of(uint32_t offset) const {
   return line;
 }
 
-uint32_t SourceFile::line_of(uint32_t offset, uint32_t from) const {
-  if (from == 0 || from > line_starts_.size() || line_starts_[from - 1] > offset)
-    return line_of(offset);  // not on line `from` or after it: searched whole
-  // Lines from..from+3 are looked at first; the rest is searched.
-  auto it = line_starts_.begin() + std::min<size_t>(from, line_starts_.size());
-  for (int i = 0; i < 4 && it != line_starts_.end(); ++i, ++it)
-    if (*it > offset) return static_cast<uint32_t>(it - line_starts_.begin());
-  it = std::upper_bound(it, line_starts_.end(), offset);
-  return static_cast<uint32_t>(it - line_starts_.begin());
-}
-
 uint32_t SourceFile::column_of(uint32_t offset) const {
   return column_of(offset, line_of(offset));
 }
@@ -230,7 +219,7 @@ Span Span::of(const SourceFile& file, uint32_t begin, uint32_t end) {
   // right after "\n" really ends on the line before.
   const bool after_newline = s.end > s.begin && file.text()[s.end - 1] == '\n';
   const uint32_t last = after_newline ? s.end - 1 : s.end;
-  s.end_line = begin == s.end ? s.line : file.line_of(last, s.line);
+  s.end_line = begin == s.end ? s.line : file.line_of(last);
   s.end_col = begin == s.end ? s.col : file.column_of(last, s.end_line) + (after_newline ? 1 : 0);
   return s;
 }

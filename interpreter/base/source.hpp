@@ -58,9 +58,6 @@ class SourceFile : public std::enable_shared_from_this<SourceFile> {
 
   /// 1-based line of a byte offset.
   uint32_t line_of(uint32_t offset) const;
-  /// The same, for an offset known to be on line `from` or after it: a span's
-  /// end, most often on its first line (a binary search less per span).
-  uint32_t line_of(uint32_t offset, uint32_t from) const;
   /// 1-based column (in characters, not bytes) of a byte offset.
   uint32_t column_of(uint32_t offset) const;
   /// The same, when line_of(offset) is known already (a binary search less).
