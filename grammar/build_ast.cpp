@@ -10,8 +10,7 @@
 namespace rbk::grammar::build_detail {
 
 Span Builder::span(const Node& n) const {
-  return Span::of(*file_, static_cast<uint32_t>(n.m_begin.byte),
-                  static_cast<uint32_t>(n.m_end.byte));
+  return Span::of(*file_, n.from, n.to);
 }
 
 bool Builder::is_string_node(const Node& n) {
@@ -22,7 +21,7 @@ bool Builder::is_string_node(const Node& n) {
 
 const Node* Builder::find_string(const Node& n) {
   for (const auto& c : n.children)
-    if (is_string_node(*c)) return c.get();
+    if (is_string_node(*c)) return c;
   return nullptr;
 }
 

@@ -74,7 +74,7 @@ ExprPtr Builder::to_expr(const Node& n) {
     for (size_t i = 1; i < n.children.size(); ++i) {
       const Node& c = *n.children[i];
       auto e = std::make_unique<Expr>();
-      e->span = Span::of(*file_, acc->span.begin, static_cast<uint32_t>(c.m_end.byte));
+      e->span = Span::of(*file_, acc->span.begin, c.to);
       if (c.is_type<member>()) {
         e->kind = ExprKind::Member;
         e->name = c.children.empty() ? std::string() : c.children[0]->string();

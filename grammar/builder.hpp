@@ -49,7 +49,7 @@ class Builder {
   template <typename R>
   static const Node* find(const Node& n) {
     for (const auto& c : n.children)
-      if (c->is_type<R>()) return c.get();
+      if (c->is_type<R>()) return c;
     return nullptr;
   }
   static bool is_string_node(const Node& n);

@@ -12,7 +12,6 @@
 #include "grammar/messages.hpp"
 #include "grammar/parse_tree.hpp"
 #include "grammar/rules.hpp"
-#include "interpreter/base/sanitizers.hpp"
 #include "interpreter/base/suggest.hpp"
 
 namespace rbk::grammar {
@@ -128,6 +127,8 @@ template <typename Rule>
 struct control : tao::pegtl::normal<Rule> {
   /// A rule the selector keeps: it gets a node.
   static constexpr bool kNode = selector<Rule>::value;
+  /// A kept rule that stands for its only child when it has one (fold_one).
+  static constexpr bool kFold = std::is_base_of_v<pt::fold_one, selector<Rule>>;
   /// Another rule whose sub-rules may add nodes to the open one.
   static constexpr bool kMark = !kNode && may_make_nodes<8, typename Rule::subs_t>;
   /// PEGTL hides some of its own rules from the control (the seq<> inside
@@ -141,28 +142,21 @@ struct control : tao::pegtl::normal<Rule> {
     begin_rule(in, st...);
     if constexpr (kNode) {
       TreeState& tree = tree_of(st...);
-      tree.open.push_back(std::make_unique<Node>());
-      tree.open.back()->template start<Rule>(in);
+      tree.open.push_back({tree.stack.size(), offset_of(in)});
     } else if constexpr (kMark) {
       TreeState& tree = tree_of(st...);
-      tree.marks.push_back(tree.open.back()->children.size());
+      tree.marks.push_back(tree.stack.size());
     }
   }
   template <typename Input, typename... States>
   static void success(const Input& in, States&... st) {
     if constexpr (kNode) {
       TreeState& tree = tree_of(st...);
-      std::unique_ptr<Node> n = std::move(tree.open.back());
+      const TreeState::Open o = tree.open.back();
       tree.open.pop_back();
-      n->template success<Rule>(in);
-      if constexpr (requires { selector<Rule>::transform(n); }) selector<Rule>::transform(n);
-      if (n) {
-        // Room for four at once: most nodes hold one to four, and growing
-        // 1, 2, 4 was three allocations where one does.
-        auto& kids = tree.open.back()->children;
-        if (kids.capacity() == 0) kids.reserve(4);
-        kids.push_back(std::move(n));
-      }
+      // A folding rule with one child is that child, already in its place.
+      if (!kFold || tree.stack.size() - o.base != 1)
+        tree.stack.push_back(tree.make(&kRuleTag<Rule>, in.begin(), o.from, offset_of(in), o.base));
     } else if constexpr (kMark) {
       tree_of(st...).marks.pop_back();
     }
@@ -184,10 +178,12 @@ struct control : tao::pegtl::normal<Rule> {
   template <typename... States>
   static void drop(States&... st) {
     if constexpr (kNode) {
-      tree_of(st...).open.pop_back();
+      TreeState& tree = tree_of(st...);
+      tree.stack.resize(tree.open.back().base);
+      tree.open.pop_back();
     } else if constexpr (kMark) {
       TreeState& tree = tree_of(st...);
-      tree.open.back()->children.resize(tree.marks.back());
+      tree.stack.resize(tree.marks.back());
       tree.marks.pop_back();
     }
   }
@@ -525,49 +521,6 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
 
 }  // namespace rbk::grammar
 
-namespace rbk::grammar {
-
-namespace {
-
-/// Address-sanitized builds allocate each node for real, so a node used
-/// after its tree was freed is still caught.
-#if defined(RBK_HAS_ASAN)
-constexpr bool kPoolNodes = false;
-#else
-constexpr bool kPoolNodes = true;
-#endif
-
-/// Freed nodes of this thread, each a block of sizeof(Node) from ::operator
-/// new; given back to the heap when the thread ends.
-struct NodePool {
-  std::vector<void*> free;
-  ~NodePool() {
-    for (void* p : free) ::operator delete(p);
-  }
-};
-
-thread_local NodePool node_pool;
-
-}  // namespace
-
-void* Node::operator new(std::size_t size) {
-  if (!kPoolNodes || size != sizeof(Node) || node_pool.free.empty()) return ::operator new(size);
-  void* p = node_pool.free.back();
-  node_pool.free.pop_back();
-  return p;
-}
-
-void Node::operator delete(void* p, std::size_t size) noexcept {
-  if (!kPoolNodes || size != sizeof(Node)) return ::operator delete(p);
-  try {
-    node_pool.free.push_back(p);
-  } catch (...) {  // no room to keep it: back to the heap
-    ::operator delete(p);
-  }
-}
-
-}  // namespace rbk::grammar
-
 namespace rbk {
 
 ParseResult parse(std::shared_ptr<const SourceFile> file) {
@@ -582,13 +535,13 @@ ParseResult parse(std::shared_ptr<const SourceFile> file) {
     return result;
   }
   ParseContext ctx(*file);
-  tao::pegtl::memory_input<> in(file->text(), file->path());
-  std::unique_ptr<Node> root;
+  tao::pegtl::memory_input<tao::pegtl::tracking_mode::lazy> in(file->text(), file->path());
+  // The tree's nodes live in its arena until the AST is built.
+  TreeState tree;
+  const Node* root = nullptr;
   try {
-    TreeState tree;
-    tree.open.push_back(std::make_unique<Node>());
     if (tao::pegtl::parse<document, action, control>(in, ctx, tree))
-      root = std::move(tree.open.front());
+      root = tree.make(nullptr, in.begin(), 0, offset_of(in), 0);
   } catch (const tao::pegtl::parse_error& e) {
     // Already reported by the control; anything else gets a plain message.
     if (ctx.diagnostics.empty()) {

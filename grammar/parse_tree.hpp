@@ -2,6 +2,11 @@
 // build_ast.cpp, and which rules get a node in it.
 #pragma once
 
+#include <memory_resource>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "grammar/parse_context.hpp"
@@ -12,23 +17,87 @@ namespace rbk::grammar {
 
 namespace pt = tao::pegtl::parse_tree;
 
-/// A parse-tree node whose memory is reused from a per-thread free list: a
-/// runbook's parse makes thousands of nodes and frees them at once, and a
-/// malloc and a free for each was a tenth of `rbk lint`'s time.
-struct Node : pt::basic_node<Node> {
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
+/// Identifies a rule by the address of its own variable (one per rule in
+/// the program), so that a type test is one comparison.
+template <typename Rule>
+inline constexpr char kRuleTag = 0;
+
+struct Node;
+
+/// A node's children, in the order they matched. They are stored once,
+/// when the node matched, in the parse's arena.
+struct Children {
+  Node* const* items = nullptr;
+  std::size_t count = 0;
+
+  /// The i-th child; throws std::out_of_range past the end, as a vector's at().
+  Node* at(std::size_t i) const {
+    if (i >= count) throw std::out_of_range("parse tree child");
+    return items[i];
+  }
+  Node* operator[](std::size_t i) const { return items[i]; }
+  Node* front() const { return items[0]; }
+  std::size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  Node* const* begin() const { return items; }
+  Node* const* end() const { return items + count; }
 };
 
-/// The parse tree being built (parse.cpp's control builds it, in place of
-/// PEGTL's parse_tree::parse): the nodes of kept rules still being matched,
-/// the root first, and for each other rule that may hold such nodes, how
-/// many children the open node had when the rule started, so that its
-/// failure drops only what it added. PEGTL's builder gives each such rule a
-/// node of its own instead: two thirds of the nodes a runbook's parse made.
+/// A kept rule's match: which rule, where (byte offsets into the file), and
+/// its children. Nodes live in the TreeState's arena and are freed with it,
+/// all at once; none is made for a rule that fails (issue 12: making and
+/// freeing one per attempt, and a vector of children per node, was a fifth
+/// of `rbk fmt`'s time).
+struct Node {
+  const char* tag = nullptr;
+  const char* data = nullptr;
+  uint32_t from = 0;
+  uint32_t to = 0;
+  Children children;
+
+  /// Whether the node is a match of Rule.
+  template <typename Rule>
+  bool is_type() const noexcept {
+    return tag == &kRuleTag<Rule>;
+  }
+  /// The text the rule matched.
+  std::string_view string_view() const noexcept { return {data, to - from}; }
+  /// The same, as a string.
+  std::string string() const { return std::string(string_view()); }
+};
+
+/// The parse tree being built (parse.cpp's control builds it): the nodes
+/// matched so far whose parent is still being matched, in order; for each
+/// kept rule being matched, where its children start in `stack` and where
+/// its text starts; and for each other rule that may add nodes, the size of
+/// `stack` when it started, so that its failure drops only what it added.
 struct TreeState {
-  std::vector<std::unique_ptr<Node>> open;
-  std::vector<size_t> marks;
+  struct Open {
+    std::size_t base;
+    uint32_t from;
+  };
+  std::pmr::monotonic_buffer_resource arena{std::size_t{32} << 10};
+  std::vector<Node*> stack;
+  std::vector<Open> open;
+  std::vector<std::size_t> marks;
+
+  /// A node of `tag` over [from, to) of `text`, whose children are the
+  /// stack's nodes from `base` on; they leave the stack.
+  Node* make(const char* tag, const char* text, uint32_t from, uint32_t to, std::size_t base) {
+    auto* n = new (arena.allocate(sizeof(Node), alignof(Node))) Node;
+    n->tag = tag;
+    n->data = text + from;
+    n->from = from;
+    n->to = to;
+    const std::size_t count = stack.size() - base;
+    if (count > 0) {
+      auto** kids = static_cast<Node**>(arena.allocate(count * sizeof(Node*), alignof(Node*)));
+      std::copy(stack.begin() + static_cast<std::ptrdiff_t>(base), stack.end(), kids);
+      n->children = {kids, count};
+      stack.resize(base);
+    }
+    return n;
+  }
 };
 
 // clang-format off
