@@ -129,65 +129,56 @@ struct control : tao::pegtl::normal<Rule> {
   static constexpr bool kNode = selector<Rule>::value;
   /// A kept rule that stands for its only child when it has one (fold_one).
   static constexpr bool kFold = std::is_base_of_v<pt::fold_one, selector<Rule>>;
-  /// Another rule whose sub-rules may add nodes to the open one.
+  /// Another rule whose sub-rules may add nodes to the tree.
   static constexpr bool kMark = !kNode && may_make_nodes<8, typename Rule::subs_t>;
-  /// PEGTL hides some of its own rules from the control (the seq<> inside
-  /// opt<A, B>, star<A, B>…). One that may add nodes must be seen all the
-  /// same, so that a failure past its first part drops what that part added
-  /// (PEGTL's builder enables them too).
-  static constexpr bool enable = tao::pegtl::normal<Rule>::enable || kMark;
+
+  /// Every rule is matched through here, PEGTL's hidden ones included (the
+  /// seq<> inside opt<A, B>…). A rule that may add nodes remembers how many
+  /// the tree held and, when it fails, drops what it added; a kept rule that
+  /// matched takes them as its children. An exception skips this: recover<>
+  /// cuts the tree back itself.
+  template <tao::pegtl::apply_mode A, tao::pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class Control,
+            typename Input, typename... States>
+  [[nodiscard]] static bool match(Input& in, States&... st) {
+    using base = tao::pegtl::normal<Rule>;
+    if constexpr (kNode || kMark) {
+      TreeState& tree = tree_of(st...);
+      const std::size_t mark = tree.stack.size();
+      [[maybe_unused]] const uint32_t from = offset_of(in);
+      if (!base::template match<A, M, Action, Control>(in, st...)) {
+        tree.stack.resize(mark);
+        return false;
+      }
+      // A folding rule with one child is that child, already in its place.
+      if constexpr (kNode) {
+        if (!kFold || tree.stack.size() - mark != 1)
+          tree.stack.push_back(tree.make(&kRuleTag<Rule>, in.begin(), from, offset_of(in), mark));
+      }
+      return true;
+    } else {
+      return base::template match<A, M, Action, Control>(in, st...);
+    }
+  }
 
   template <typename Input, typename... States>
   static void start(const Input& in, States&... st) {
     begin_rule(in, st...);
-    if constexpr (kNode) {
-      TreeState& tree = tree_of(st...);
-      tree.open.push_back({tree.stack.size(), offset_of(in)});
-    } else if constexpr (kMark) {
-      TreeState& tree = tree_of(st...);
-      tree.marks.push_back(tree.stack.size());
-    }
   }
   template <typename Input, typename... States>
   static void success(const Input& in, States&... st) {
-    if constexpr (kNode) {
-      TreeState& tree = tree_of(st...);
-      const TreeState::Open o = tree.open.back();
-      tree.open.pop_back();
-      // A folding rule with one child is that child, already in its place.
-      if (!kFold || tree.stack.size() - o.base != 1)
-        tree.stack.push_back(tree.make(&kRuleTag<Rule>, in.begin(), o.from, offset_of(in), o.base));
-    } else if constexpr (kMark) {
-      tree_of(st...).marks.pop_back();
-    }
     end_rule(in, st...);
   }
   template <typename Input, typename... States>
   static void failure(const Input&, States&... st) {
-    drop(st...);
     leave<Input>(st...);
   }
   template <typename Input, typename... States>
   static void unwind(const Input&, States&... st) {
-    drop(st...);
     leave<Input>(st...);
   }
 
  private:
-  /// Forgets what a rule that did not match added to the tree.
-  template <typename... States>
-  static void drop(States&... st) {
-    if constexpr (kNode) {
-      TreeState& tree = tree_of(st...);
-      tree.stack.resize(tree.open.back().base);
-      tree.open.pop_back();
-    } else if constexpr (kMark) {
-      TreeState& tree = tree_of(st...);
-      tree.stack.resize(tree.marks.back());
-      tree.marks.pop_back();
-    }
-  }
-
   template <typename Input, typename... States>
   static void begin_rule(const Input& in, States&... st) {
     ParseContext& ctx = context_of(st...);
@@ -517,6 +508,18 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
     if (keywords::is_runbook_item(w) && col < item_col) return start;
   }
   return static_cast<uint32_t>(text.size());
+}
+
+}  // namespace rbk::grammar
+
+namespace rbk::grammar {
+
+std::size_t tree_mark(const TreeState& tree) {
+  return tree.stack.size();
+}
+
+void cut_tree(TreeState& tree, std::size_t mark) {
+  if (mark < tree.stack.size()) tree.stack.resize(mark);
 }
 
 }  // namespace rbk::grammar

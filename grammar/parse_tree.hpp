@@ -67,19 +67,11 @@ struct Node {
 };
 
 /// The parse tree being built (parse.cpp's control builds it): the nodes
-/// matched so far whose parent is still being matched, in order; for each
-/// kept rule being matched, where its children start in `stack` and where
-/// its text starts; and for each other rule that may add nodes, the size of
-/// `stack` when it started, so that its failure drops only what it added.
+/// matched so far whose parent is still being matched, in order. A rule
+/// that may add nodes keeps the stack's size at its start (see control::match).
 struct TreeState {
-  struct Open {
-    std::size_t base;
-    uint32_t from;
-  };
   std::pmr::monotonic_buffer_resource arena{std::size_t{32} << 10};
   std::vector<Node*> stack;
-  std::vector<Open> open;
-  std::vector<std::size_t> marks;
 
   /// A node of `tag` over [from, to) of `text`, whose children are the
   /// stack's nodes from `base` on; they leave the stack.

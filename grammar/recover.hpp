@@ -19,6 +19,12 @@ uint32_t resume_offset(const ParseContext& ctx, uint32_t item_begin, uint32_t er
 /// recover<> at this point resumes in).
 bool belongs_here(const ParseContext& ctx, const std::string& word);
 
+struct TreeState;
+/// How many nodes the parse tree being built holds unattached (parse.cpp).
+std::size_t tree_mark(const TreeState& tree);
+/// Drops the unattached nodes past `mark`: what an item that failed added.
+void cut_tree(TreeState& tree, std::size_t mark);
+
 /// Finds the state of type T among PEGTL's state arguments.
 template <typename T, typename... States>
 T& state_of(States&... st) {
@@ -51,10 +57,13 @@ struct recover {
     const size_t depth = ctx.blocks.size();
     const uint32_t nesting = ctx.depth;
     const auto item_begin = static_cast<uint32_t>(in.current() - in.begin());
+    TreeState& tree = state_of<TreeState>(st...);
+    const std::size_t mark = tree_mark(tree);
     try {
       return Control<Item>::template match<A, tao::pegtl::rewind_mode::required, Action, Control>(
           in, st...);
     } catch (const tao::pegtl::parse_error&) {
+      cut_tree(tree, mark);
       ctx.blocks.resize(depth);
       ctx.depth = nesting;
       // A missing '}' found by an outer keyword is handled where that keyword belongs.

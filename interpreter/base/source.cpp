@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include <fcntl.h>
@@ -11,13 +12,40 @@
 
 namespace rbk {
 
+namespace {
+
+/// Eight bytes of `p` as one word (any alignment).
+uint64_t word_at(const unsigned char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+constexpr uint64_t kLowBits = 0x0101010101010101ULL;
+
+}  // namespace
+
 SourceFile::SourceFile(std::string path, std::string text)
     : path_(std::move(path)), text_(std::move(text)) {
+  // Every file is read this way, so both scans go a word or a memchr at a
+  // time: most runbooks are ASCII, and a byte-by-byte loop was 4 % of fmt.
+  const char* const data = text_.data();
+  const size_t n = text_.size();
   line_starts_.push_back(0);
-  for (uint32_t i = 0; i < text_.size(); ++i) {
-    if (text_[i] == '\n' && i + 1 < text_.size()) line_starts_.push_back(i + 1);
-    if (utf8::is_continuation(text_[i])) continuation_.push_back(i);
+  for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', data + n - p)));) {
+    ++p;
+    if (p < data + n) line_starts_.push_back(static_cast<uint32_t>(p - data));
   }
+  const auto* s = reinterpret_cast<const unsigned char*>(data);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if ((word_at(s + i) & kHighBits) == 0) continue;
+    for (size_t k = i; k < i + 8; ++k)
+      if (utf8::is_continuation(data[k])) continuation_.push_back(static_cast<uint32_t>(k));
+  }
+  for (; i < n; ++i)
+    if (utf8::is_continuation(data[i])) continuation_.push_back(static_cast<uint32_t>(i));
 }
 
 namespace {
@@ -120,6 +148,14 @@ size_t first_bad_text_byte(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   for (size_t i = 0; i < n;) {
+    // Eight ASCII bytes at once, none of them NUL (the usual case).
+    if (i + 8 <= n) {
+      const uint64_t w = word_at(s + i);
+      if ((w & kHighBits) == 0 && ((w - kLowBits) & ~w & kHighBits) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = s[i];
     if (c == 0) return i;
     if (c < 0x80) {
@@ -197,8 +233,8 @@ uint32_t SourceFile::line_start(uint32_t line) const {
 std::string_view SourceFile::line_text(uint32_t line) const {
   if (line == 0 || line > line_starts_.size()) return {};
   uint32_t start = line_starts_[line - 1];
-  uint32_t end = start;
-  while (end < text_.size() && text_[end] != '\n') ++end;
+  const size_t nl = text_.find('\n', start);
+  auto end = static_cast<uint32_t>(nl == std::string::npos ? text_.size() : nl);
   if (end > start && text_[end - 1] == '\r') --end;
   return std::string_view(text_).substr(start, end - start);
 }
