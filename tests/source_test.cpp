@@ -65,3 +65,25 @@ TEST_CASE("a span from offsets past the end stays inside the file", "[source]") 
   CHECK(s.col == 2);
   CHECK(Span::of(f, 1, 55).end == 5);
 }
+
+TEST_CASE("columns and bad bytes are found wherever they fall in a word of eight", "[source]") {
+  // SourceFile and first_bad_text_byte read eight ASCII bytes at a time: a
+  // multi-byte character, a NUL or a stray byte at any position of a word,
+  // or in the tail after the last whole word, must still be seen.
+  for (size_t at = 0; at < 20; ++at) {
+    std::string text(20, 'a');
+    std::string with_e = text.substr(0, at) + "é" + text.substr(at);
+    SourceFile f("x.rbk", with_e);
+    const auto end = static_cast<uint32_t>(with_e.size());
+    CHECK(f.column_of(end) == 22);  // 21 characters before the end
+    CHECK(f.column_of(static_cast<uint32_t>(at)) == at + 1);
+    CHECK(rbk::first_bad_text_byte(with_e) == std::string_view::npos);
+
+    std::string with_nul = text;
+    with_nul[at] = '\0';
+    CHECK(rbk::first_bad_text_byte(with_nul) == at);
+    std::string with_stray = text;
+    with_stray[at] = '\xff';
+    CHECK(rbk::first_bad_text_byte(with_stray) == at);
+  }
+}
