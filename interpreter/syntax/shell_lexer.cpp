@@ -51,7 +51,11 @@ Token Parser::next() {
   static const char* const kOps[] = {";;&", ";;", ";&", ";",   "&&",  "&>>", "&>", "&",
                                      "||",  "|&", "|",  "<<<", "<<-", "<<",  "<>", "<&",
                                      "<",   ">>", ">|", ">&",  ">",   "(",   ")"};
+  // Most tokens are words: the table is read only where an operator can start.
+  const bool may_be_op =
+      c == ';' || c == '&' || c == '|' || c == '<' || c == '>' || c == '(' || c == ')';
   for (const char* op : kOps) {
+    if (!may_be_op) break;
     size_t n = std::strlen(op);
     if (i_ + n <= end_ && s_.compare(i_, n, op) == 0) {
       t.kind = Token::Op;
