@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <exception>
+#include <memory>
 
 #include "cli/cli_model.hpp"
 #include "cli/commands.hpp"
@@ -65,12 +66,13 @@ struct Options {
   rbk::cli::RunsOptions runs;
 };
 
-/// The first word of the command line (the command), whose options alone
-/// are built; "" when every command's are (help, completion scripts, man
-/// pages), "-" when there is no word (`rbk --version`). A word that is no
-/// command gets none, and CLI11 refuses it as it would anyway. CLI11 builds
-/// each option eagerly: building all of them was a tenth of the start-up of
-/// `rbk check` (issue 12).
+/// The first word of the command line (the command), alone made with its
+/// options; "" when every command is made with its options (help,
+/// completion scripts, man pages); "-" when there is no word (`rbk
+/// --version`): every command is made, without options. main() does the
+/// same for a word that names no command, which CLI11 then refuses as
+/// before. CLI11 builds each command and option eagerly: building all of
+/// them was a third of the instructions of `rbk check` (issue 12).
 std::string_view only_command(int argc, char** argv) {
   static constexpr std::string_view kNeedAll[] = {"help", "completion", "__man"};
   for (int i = 1; i < argc; ++i) {
@@ -84,8 +86,14 @@ std::string_view only_command(int argc, char** argv) {
 }
 
 void build(CLI::App& app, Options& o, std::string_view only) {
-  // A command other than `only` gets its name and description, not its options.
+  // Only `only` gets its options; no other command is made at all (CLI11
+  // builds each command's help flag and formatters eagerly: a quarter of
+  // `rbk check`'s own instructions before it read a file), except that with
+  // no command named ("-") each is made, with no options, for the help.
   auto wanted = [only](std::string_view name) { return only.empty() || only == name; };
+  auto command = [&](const char* name, const char* description) -> CLI::App* {
+    return only == "-" || wanted(name) ? app.add_subcommand(name, description) : nullptr;
+  };
   auto& check = o.check;
   auto& parse = o.parse;
   auto& help_topic = o.help_topic;
@@ -97,7 +105,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
       "3 run failed and not restored, 4 refused at a gate, 5 run record could not be written,\n"
       "130 interrupted (docs/cli.md).");
 
-  auto* c = app.add_subcommand("check", "Parse and validate runbooks; report errors only");
+  auto* c = command("check", "Parse and validate runbooks; report errors only");
   if (wanted("check")) {
     c->add_option("paths", check.paths, "Files, or directories searched for *.rbk")->required();
     c->add_option("--format", check.format, "Output format")
@@ -107,14 +115,13 @@ void build(CLI::App& app, Options& o, std::string_view only) {
                 "Also list the inventory variables rbk does not use (as notes)");
   }
 
-  auto* p = app.add_subcommand("parse", "Parse one file; with --ast print its syntax tree as JSON");
+  auto* p = command("parse", "Parse one file; with --ast print its syntax tree as JSON");
   if (wanted("parse")) {
     p->add_option("file", parse.path, "The .rbk file")->required();
     p->add_flag("--ast", parse.ast, "Print the AST as JSON (with source spans)");
   }
 
-  auto* r =
-      app.add_subcommand("run", "Run a runbook step by step, with gates, rollback and a record");
+  auto* r = command("run", "Run a runbook step by step, with gates, rollback and a record");
   if (wanted("run")) {
     add_run_target(r, o.run);
     r->add_flag("--dry-run", o.run.dry_run, "Show the plan; run nothing (same as 'rbk plan')");
@@ -137,8 +144,8 @@ void build(CLI::App& app, Options& o, std::string_view only) {
         ->default_str("auto");
   }
 
-  auto* re = app.add_subcommand(
-      "resume", "Continue a run that died or was interrupted, without repeating what it did");
+  auto* re = command("resume",
+                     "Continue a run that died or was interrupted, without repeating what it did");
   if (wanted("resume")) {
     re->add_option("run_id", o.resume.run_id, "The run (default: the newest one that can resume)");
     re->add_flag("--non-interactive", o.resume.non_interactive,
@@ -163,7 +170,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
         ->default_str("auto");
   }
 
-  auto* pl = app.add_subcommand("plan", "Show what a run would do: commands, gates, branches");
+  auto* pl = command("plan", "Show what a run would do: commands, gates, branches");
   if (wanted("plan")) {
     add_run_target(pl, o.plan);
     pl->add_option("--target", o.plan.targets,
@@ -173,14 +180,14 @@ void build(CLI::App& app, Options& o, std::string_view only) {
         ->default_str("text");
   }
 
-  auto* l = app.add_subcommand("list", "List the runbooks on the runbook path");
+  auto* l = command("list", "List the runbooks on the runbook path");
   if (wanted("list")) {
     l->add_option("--format", o.list.format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->default_str("text");
   }
 
-  auto* hi = app.add_subcommand("history", "List past runs from the records directory");
+  auto* hi = command("history", "List past runs from the records directory");
   if (wanted("history")) {
     hi->add_option("--format", o.history.format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
@@ -193,16 +200,16 @@ void build(CLI::App& app, Options& o, std::string_view only) {
                  "(exit 1 when one changed or is gone)");
   }
 
-  auto* no = app.add_subcommand(
-      "note", "Add a timestamped note to a run's timeline (default: the run going now)");
+  auto* no =
+      command("note", "Add a timestamped note to a run's timeline (default: the run going now)");
   if (wanted("note")) {
     no->add_option("args", o.note.args, "[RUN_ID] TEXT: the run (see rbk history), then the note")
         ->required()
         ->expected(1, 2);
   }
 
-  auto* rp = app.add_subcommand(
-      "report", "Draft the post-incident report of a run from its record (Markdown or JSON)");
+  auto* rp = command("report",
+                     "Draft the post-incident report of a run from its record (Markdown or JSON)");
   if (wanted("report")) {
     rp->add_option("run_id", o.report.run_id, "The run (default: the newest one)");
     rp->add_option("--format", o.report.format, "Output format")
@@ -214,7 +221,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
                  "Check every recorded output file against its sha256; write no report");
   }
 
-  auto* li = app.add_subcommand("lint", "Check runbooks and apply the safety and style rules (CI)");
+  auto* li = command("lint", "Check runbooks and apply the safety and style rules (CI)");
   if (wanted("lint")) {
     li->add_option("paths", o.lint.paths, "Files, or directories searched for *.rbk");
     li->add_option("--format", o.lint.format, "Output format")
@@ -225,7 +232,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
     li->add_flag("--no-shellcheck", o.lint.no_shellcheck, "Do not run ShellCheck");
   }
 
-  auto* sh = app.add_subcommand(
+  auto* sh = command(
       "show", "A runbook as Markdown for a wiki or status doc: steps, commands, gates, escalation");
   if (wanted("show")) {
     add_run_target(sh, o.show);
@@ -234,8 +241,8 @@ void build(CLI::App& app, Options& o, std::string_view only) {
         ->default_str("markdown");
   }
 
-  auto* te = app.add_subcommand(
-      "test", "Run fixture cases against runbooks: scripted commands, no real command runs");
+  auto* te = command("test",
+                     "Run fixture cases against runbooks: scripted commands, no real command runs");
   if (wanted("test")) {
     te->add_option("paths", o.test.paths,
                    "Fixtures (*.test.yaml), runbooks (their fixtures) or directories");
@@ -244,7 +251,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
         ->default_str("text");
   }
 
-  auto* f = app.add_subcommand("fmt", "Rewrite runbooks in the canonical layout");
+  auto* f = command("fmt", "Rewrite runbooks in the canonical layout");
   if (wanted("fmt")) {
     f->add_option("paths", o.fmt.paths, "Files, or directories searched for *.rbk");
     auto* fc =
@@ -255,32 +262,31 @@ void build(CLI::App& app, Options& o, std::string_view only) {
         ->default_str("text");
   }
 
-  auto* v =
-      app.add_subcommand("version", "Show rbk's version (json: also its build and libraries)");
+  auto* v = command("version", "Show rbk's version (json: also its build and libraries)");
   if (wanted("version")) {
     v->add_option("--format", o.version.format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->default_str("text");
   }
 
-  app.add_subcommand("lsp", "Start the language server on stdin/stdout (for editors)")
-      ->add_flag("--stdio")
-      ->description("Speak over stdin/stdout: the default and only transport");
+  if (auto* ls = command("lsp", "Start the language server on stdin/stdout (for editors)")) {
+    ls->add_flag("--stdio")->description("Speak over stdin/stdout: the default and only transport");
+  }
 
-  auto* h = app.add_subcommand("help", "Show help for a command");
+  auto* h = command("help", "Show help for a command");
   if (wanted("help")) {
     h->add_option("command", help_topic, "The command");
   }
 
-  auto* co = app.add_subcommand("completion", "Print the shell completion script for SHELL");
+  auto* co = command("completion", "Print the shell completion script for SHELL");
   if (wanted("completion")) {
     co->add_option("shell", o.shell, "The shell")
         ->required()
         ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   }
 
-  auto* sv = app.add_subcommand(
-      "serve", "Receive Alertmanager's webhook: alerts start runbooks by rbk.yaml's routes");
+  auto* sv = command("serve",
+                     "Receive Alertmanager's webhook: alerts start runbooks by rbk.yaml's routes");
   if (wanted("serve")) {
     sv->add_option("--listen", o.serve.listen, "ADDRESS:PORT to listen on (127.0.0.1:9095)");
     sv->add_option("--approver-token-file", o.serve.approver_token_file,
@@ -293,7 +299,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
   for (auto [name, opts, help] :
        {std::tuple{"approve", &o.approve, "Approve the gate a run started by an alert waits at"},
         std::tuple{"deny", &o.deny, "Refuse the gate a run started by an alert waits at"}}) {
-    auto* a = app.add_subcommand(name, help);
+    auto* a = command(name, help);
     if (!wanted(name)) continue;
     a->add_option("run_id", opts->run_id, "The run (see rbk runs)")->required();
     a->add_option("step", opts->step, "The step whose gate it waits at")->required();
@@ -305,7 +311,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
     a->add_option("--token-file", opts->token_file, "The bearer token for --server, from a file");
   }
   o.deny.deny = true;
-  auto* rs = app.add_subcommand("runs", "The runs rbk serve started and where each one is");
+  auto* rs = command("runs", "The runs rbk serve started and where each one is");
   if (wanted("runs")) {
     rs->add_option("--format", o.runs.format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
@@ -317,25 +323,34 @@ void build(CLI::App& app, Options& o, std::string_view only) {
 
   // Internal, in no group (so in no help, page or completion): the
   // completion scripts' questions, and the build's man pages.
-  auto* cq = app.add_subcommand("__complete", "")->group("");
-  if (wanted("__complete")) {
+  if (auto* cq = command("__complete", "")) {
+    cq->group("");
     cq->add_option("kind", o.complete_kind)->required();
     cq->add_option("runbook", o.complete_after);
   }
-  auto* mn = app.add_subcommand("__man", "")->group("");
-  if (wanted("__man")) mn->add_option("dir", o.man_dir)->required();
+  if (auto* mn = command("__man", "")) mn->group("")->add_option("dir", o.man_dir)->required();
   // A run started or resumed by rbk serve, from its spec file (serve/run_spec).
-  auto* sr = app.add_subcommand("__serve-run", "")->group("");
-  if (wanted("__serve-run")) sr->add_option("spec", o.serve_spec)->required();
+  if (auto* sr = command("__serve-run", ""))
+    sr->group("")->add_option("spec", o.serve_spec)->required();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    CLI::App app{"rbk: declarative incident runbooks", "rbk"};
-    Options o;
-    build(app, o, only_command(argc, argv));
+    auto app_ptr = std::make_unique<CLI::App>("rbk: declarative incident runbooks", "rbk");
+    auto options = std::make_unique<Options>();
+    const std::string_view only = only_command(argc, argv);
+    build(*app_ptr, *options, only);
+    if (!only.empty() && only != "-" && app_ptr->get_subcommands({}).empty()) {
+      // The first word names no command: every command is made (as when
+      // none is named), and CLI11 refuses the word as it always did.
+      app_ptr = std::make_unique<CLI::App>("rbk: declarative incident runbooks", "rbk");
+      options = std::make_unique<Options>();
+      build(*app_ptr, *options, "-");
+    }
+    CLI::App& app = *app_ptr;
+    Options& o = *options;
     auto& help_topic = o.help_topic;
     try {
       app.parse(argc, argv);
@@ -349,36 +364,39 @@ int main(int argc, char** argv) {
                                   "\nRun 'rbk --help' or 'rbk help COMMAND' for usage.\n");
       return rbk::cli::kExitUsage;
     }
-    if (app.got_subcommand("check")) return rbk::cli::run_check(o.check);
-    if (app.got_subcommand("parse")) return rbk::cli::run_parse(o.parse);
-    if (app.got_subcommand("run"))
-      return o.run.dry_run ? rbk::cli::run_plan(o.run) : rbk::cli::run_run(o.run);
-    if (app.got_subcommand("resume")) {
+    // The command parsed (a command not wanted was never made, and CLI11's
+    // got_subcommand() throws for a name it does not know).
+    const auto parsed = app.get_subcommands();
+    auto got = [&](std::string_view name) {
+      return !parsed.empty() && parsed.front()->get_name() == name;
+    };
+    if (got("check")) return rbk::cli::run_check(o.check);
+    if (got("parse")) return rbk::cli::run_parse(o.parse);
+    if (got("run")) return o.run.dry_run ? rbk::cli::run_plan(o.run) : rbk::cli::run_run(o.run);
+    if (got("resume")) {
       o.resume.resume = true;
       return rbk::cli::run_run(o.resume);
     }
-    if (app.got_subcommand("plan")) return rbk::cli::run_plan(o.plan);
-    if (app.got_subcommand("list")) return rbk::cli::run_list(o.list);
-    if (app.got_subcommand("history")) return rbk::cli::run_history(o.history);
-    if (app.got_subcommand("note")) return rbk::cli::run_note(o.note);
-    if (app.got_subcommand("report")) return rbk::cli::run_report(o.report);
-    if (app.got_subcommand("lint")) return rbk::cli::run_lint(o.lint);
-    if (app.got_subcommand("fmt")) return rbk::cli::run_fmt(o.fmt);
-    if (app.got_subcommand("test")) return rbk::cli::run_test(o.test);
-    if (app.got_subcommand("show")) return rbk::cli::run_show(o.show);
-    if (app.got_subcommand("lsp")) return rbk::cli::run_lsp();
-    if (app.got_subcommand("__complete"))
-      return rbk::cli::run_complete(o.complete_kind, o.complete_after);
-    if (app.got_subcommand("completion"))
-      return rbk::cli::run_completion(rbk::cli::describe(app), o.shell);
-    if (app.got_subcommand("__man")) return rbk::cli::run_man(rbk::cli::describe(app), o.man_dir);
-    if (app.got_subcommand("__serve-run")) return rbk::cli::run_serve_run(o.serve_spec);
-    if (app.got_subcommand("serve")) return rbk::cli::run_serve(o.serve);
-    if (app.got_subcommand("approve")) return rbk::cli::run_approve(o.approve);
-    if (app.got_subcommand("deny")) return rbk::cli::run_approve(o.deny);
-    if (app.got_subcommand("runs")) return rbk::cli::run_runs(o.runs);
-    if (app.got_subcommand("version")) return rbk::cli::run_version(o.version);
-    if (app.got_subcommand("help")) {
+    if (got("plan")) return rbk::cli::run_plan(o.plan);
+    if (got("list")) return rbk::cli::run_list(o.list);
+    if (got("history")) return rbk::cli::run_history(o.history);
+    if (got("note")) return rbk::cli::run_note(o.note);
+    if (got("report")) return rbk::cli::run_report(o.report);
+    if (got("lint")) return rbk::cli::run_lint(o.lint);
+    if (got("fmt")) return rbk::cli::run_fmt(o.fmt);
+    if (got("test")) return rbk::cli::run_test(o.test);
+    if (got("show")) return rbk::cli::run_show(o.show);
+    if (got("lsp")) return rbk::cli::run_lsp();
+    if (got("__complete")) return rbk::cli::run_complete(o.complete_kind, o.complete_after);
+    if (got("completion")) return rbk::cli::run_completion(rbk::cli::describe(app), o.shell);
+    if (got("__man")) return rbk::cli::run_man(rbk::cli::describe(app), o.man_dir);
+    if (got("__serve-run")) return rbk::cli::run_serve_run(o.serve_spec);
+    if (got("serve")) return rbk::cli::run_serve(o.serve);
+    if (got("approve")) return rbk::cli::run_approve(o.approve);
+    if (got("deny")) return rbk::cli::run_approve(o.deny);
+    if (got("runs")) return rbk::cli::run_runs(o.runs);
+    if (got("version")) return rbk::cli::run_version(o.version);
+    if (got("help")) {
       if (help_topic.empty()) {
         // app.help() would describe the `help` command itself (CLI11 shows
         // the help of the subcommand that was parsed): format rbk's own.
