@@ -134,7 +134,7 @@ StringLit Builder::to_string_lit(const Node& n) {
   }
   if (s.text_block) {
     for (auto& p : s.parts) {  // CRLF files give the same text as LF files
-      if (p.expr) continue;
+      if (p.expr || p.text.find('\r') == std::string::npos) continue;
       std::string t;
       for (size_t i = 0; i < p.text.size(); ++i)
         if (!(p.text[i] == '\r' && i + 1 < p.text.size() && p.text[i + 1] == '\n')) t += p.text[i];
@@ -178,9 +178,12 @@ void Builder::dedent_text(StringLit& s) {
         at_line_start = false;
         continue;
       }
-      out += t[i];
-      if (t[i] == '\n') at_line_start = true;
-      ++i;
+      // The rest of the line, its line break included, at once.
+      const size_t nl = t.find('\n', i);
+      const size_t stop = nl == std::string::npos ? t.size() : nl + 1;
+      out.append(t, i, stop - i);
+      at_line_start = nl != std::string::npos;
+      i = stop;
     }
     t = std::move(out);
   }

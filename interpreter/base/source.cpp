@@ -219,6 +219,7 @@ uint32_t SourceFile::column_of(uint32_t offset, uint32_t line) const {
   // An end-of-file offset after a final newline stays on the last line.
   uint32_t end = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
   if (end > start && text_[end - 1] == '\n') --end;
+  if (continuation_.empty()) return end - start + 1;  // ASCII: a byte is a character
   auto lo = std::lower_bound(continuation_.begin(), continuation_.end(), start);
   auto hi = std::lower_bound(continuation_.begin(), continuation_.end(), end);
   // Count characters, not bytes: continuation bytes do not start one.
