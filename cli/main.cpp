@@ -69,7 +69,8 @@ struct Options {
 /// The first word of the command line (the command), alone made with its
 /// options; "" when every command is made with its options (help,
 /// completion scripts, man pages); "-" when there is no word (`rbk
-/// --version`): every command is made, without options. main() does the
+/// --version`): every command is made, without its options (but `lsp`'s
+/// --stdio, as before). main() does the
 /// same for a word that names no command, which CLI11 then refuses as
 /// before. CLI11 builds each command and option eagerly: building all of
 /// them was a third of the instructions of `rbk check` (issue 12).
@@ -89,7 +90,7 @@ void build(CLI::App& app, Options& o, std::string_view only) {
   // Only `only` gets its options; no other command is made at all (CLI11
   // builds each command's help flag and formatters eagerly: a quarter of
   // `rbk check`'s own instructions before it read a file), except that with
-  // no command named ("-") each is made, with no options, for the help.
+  // no command named ("-") each is made without its options, for the help.
   auto wanted = [only](std::string_view name) { return only.empty() || only == name; };
   auto command = [&](const char* name, const char* description) -> CLI::App* {
     return only == "-" || wanted(name) ? app.add_subcommand(name, description) : nullptr;
@@ -325,13 +326,20 @@ void build(CLI::App& app, Options& o, std::string_view only) {
   // completion scripts' questions, and the build's man pages.
   if (auto* cq = command("__complete", "")) {
     cq->group("");
-    cq->add_option("kind", o.complete_kind)->required();
-    cq->add_option("runbook", o.complete_after);
+    if (wanted("__complete")) {
+      cq->add_option("kind", o.complete_kind)->required();
+      cq->add_option("runbook", o.complete_after);
+    }
   }
-  if (auto* mn = command("__man", "")) mn->group("")->add_option("dir", o.man_dir)->required();
+  if (auto* mn = command("__man", "")) {
+    mn->group("");
+    if (wanted("__man")) mn->add_option("dir", o.man_dir)->required();
+  }
   // A run started or resumed by rbk serve, from its spec file (serve/run_spec).
-  if (auto* sr = command("__serve-run", ""))
-    sr->group("")->add_option("spec", o.serve_spec)->required();
+  if (auto* sr = command("__serve-run", "")) {
+    sr->group("");
+    if (wanted("__serve-run")) sr->add_option("spec", o.serve_spec)->required();
+  }
 }
 
 }  // namespace
@@ -366,9 +374,12 @@ int main(int argc, char** argv) {
     }
     // The command parsed (a command not wanted was never made, and CLI11's
     // got_subcommand() throws for a name it does not know).
-    const auto parsed = app.get_subcommands();
     auto got = [&](std::string_view name) {
-      return !parsed.empty() && parsed.front()->get_name() == name;
+      // Not get_subcommands(): CLI11 leaves a command given after `--` out
+      // of that list, though it parsed it.
+      for (const CLI::App* sub : app.get_subcommands({}))
+        if (sub->get_name() == name) return sub->parsed();
+      return false;
     };
     if (got("check")) return rbk::cli::run_check(o.check);
     if (got("parse")) return rbk::cli::run_parse(o.parse);

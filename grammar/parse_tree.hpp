@@ -1,9 +1,13 @@
-// Internal to grammar/: the PEGTL parse tree handed from parse.cpp to
-// build_ast.cpp, and which rules get a node in it.
+// Internal to grammar/: the parse tree parse.cpp's control builds and hands
+// to build_ast.cpp (rbk's own nodes, not PEGTL's), and which rules get a
+// node in it (PEGTL's parse-tree selector).
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <memory_resource>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,7 +31,9 @@ struct Node;
 /// A node's children, in the order they matched. They are stored once,
 /// when the node matched, in the parse's arena.
 struct Children {
+  /// The children, `count` of them, in the parse's arena.
   Node* const* items = nullptr;
+  /// How many there are.
   std::size_t count = 0;
 
   /// The i-th child; throws std::out_of_range past the end, as a vector's at().
@@ -35,11 +41,17 @@ struct Children {
     if (i >= count) throw std::out_of_range("parse tree child");
     return items[i];
   }
+  /// The i-th child, unchecked.
   Node* operator[](std::size_t i) const { return items[i]; }
+  /// The first child (there must be one).
   Node* front() const { return items[0]; }
+  /// How many there are.
   std::size_t size() const { return count; }
+  /// Whether there are none.
   bool empty() const { return count == 0; }
+  /// The first, for range-for.
   Node* const* begin() const { return items; }
+  /// One past the last.
   Node* const* end() const { return items + count; }
 };
 
@@ -49,10 +61,15 @@ struct Children {
 /// freeing one per attempt, and a vector of children per node, was a fifth
 /// of `rbk fmt`'s time).
 struct Node {
+  /// &kRuleTag<Rule> of the rule matched; null for the root.
   const char* tag = nullptr;
+  /// The first byte of the match (in the SourceFile's text, at `from`).
   const char* data = nullptr;
+  /// Byte offset of the match's start in the file.
   uint32_t from = 0;
+  /// Byte offset one past the match's end.
   uint32_t to = 0;
+  /// The kept rules matched inside it, in order.
   Children children;
 
   /// Whether the node is a match of Rule.
@@ -70,7 +87,9 @@ struct Node {
 /// matched so far whose parent is still being matched, in order. A rule
 /// that may add nodes keeps the stack's size at its start (see control::match).
 struct TreeState {
+  /// Where nodes and their lists of children live, freed with the tree.
   std::pmr::monotonic_buffer_resource arena{std::size_t{32} << 10};
+  /// Nodes matched whose parent is still being matched, in order.
   std::vector<Node*> stack;
 
   /// A node of `tag` over [from, to) of `text`, whose children are the

@@ -120,9 +120,9 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_matches, kw_
                       kw_on, kw_note, kw_manual, kw_ask, kw_call, kw_page, kw_notify, kw_firing,
                       kw_passes, kw_use, kw_when, kw_verify> {};
 
-/// Rule, tried only where Guard matches. A rule the parse tree keeps costs
-/// a node each time it is tried, even when it fails at its first token; in
-/// a long sor<> of such rules that was most of the nodes made (issue 12).
+/// Rule, tried only where Guard matches: in a long sor<> of rules, one that
+/// fails at its first token is then not entered at all (no control hooks,
+/// no mark on the parse tree; issue 12).
 /// Guard must make no node at all (nodes made inside at<> stay in the tree),
 /// and must match wherever Rule does. list_lit is not keyed: its start()
 /// counts nesting even when no '[' follows, and the limit stays where it was.
