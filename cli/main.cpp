@@ -70,10 +70,10 @@ struct Options {
 /// options; "" when every command is made with its options (help,
 /// completion scripts, man pages); "-" when there is no word (`rbk
 /// --version`): every command is made, without its options (but `lsp`'s
-/// --stdio, as before). main() does the
-/// same for a word that names no command, which CLI11 then refuses as
-/// before. CLI11 builds each command and option eagerly: building all of
-/// them was a third of the instructions of `rbk check` (issue 12).
+/// --stdio, as before). main() does the same for a word that names no
+/// command, which CLI11 then refuses as before. CLI11 builds each command
+/// and option eagerly: building all of them was a third of the
+/// instructions of `rbk check` (issue 12).
 std::string_view only_command(int argc, char** argv) {
   static constexpr std::string_view kNeedAll[] = {"help", "completion", "__man"};
   for (int i = 1; i < argc; ++i) {
@@ -372,15 +372,13 @@ int main(int argc, char** argv) {
                                   "\nRun 'rbk --help' or 'rbk help COMMAND' for usage.\n");
       return rbk::cli::kExitUsage;
     }
-    // The command parsed (a command not wanted was never made, and CLI11's
-    // got_subcommand() throws for a name it does not know).
-    auto got = [&](std::string_view name) {
-      // Not get_subcommands(): CLI11 leaves a command given after `--` out
-      // of that list, though it parsed it.
-      for (const CLI::App* sub : app.get_subcommands({}))
-        if (sub->get_name() == name) return sub->parsed();
-      return false;
-    };
+    // The command parsed, found once. Not got_subcommand(), which throws
+    // for a command never made, nor get_subcommands(), which leaves out a
+    // command given after `--` though CLI11 parsed it.
+    std::string_view ran;
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->parsed()) ran = sub->get_name();
+    auto got = [ran](std::string_view name) { return ran == name; };
     if (got("check")) return rbk::cli::run_check(o.check);
     if (got("parse")) return rbk::cli::run_parse(o.parse);
     if (got("run")) return o.run.dry_run ? rbk::cli::run_plan(o.run) : rbk::cli::run_run(o.run);

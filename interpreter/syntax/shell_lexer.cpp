@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <string_view>
 
 #include "interpreter/syntax/shell_parser.hpp"
 
@@ -52,16 +53,15 @@ Token Parser::next() {
                                      "||",  "|&", "|",  "<<<", "<<-", "<<",  "<>", "<&",
                                      "<",   ">>", ">|", ">&",  ">",   "(",   ")"};
   // Most tokens are words: the table is read only where an operator can start.
-  const bool may_be_op =
-      c == ';' || c == '&' || c == '|' || c == '<' || c == '>' || c == '(' || c == ')';
-  for (const char* op : kOps) {
-    if (!may_be_op) break;
-    size_t n = std::strlen(op);
-    if (i_ + n <= end_ && s_.compare(i_, n, op) == 0) {
-      t.kind = Token::Op;
-      t.op = op;
-      i_ += n;
-      return t;
+  if (std::string_view(";&|<>()").find(c) != std::string_view::npos) {
+    for (const char* op : kOps) {
+      size_t n = std::strlen(op);
+      if (i_ + n <= end_ && s_.compare(i_, n, op) == 0) {
+        t.kind = Token::Op;
+        t.op = op;
+        i_ += n;
+        return t;
+      }
     }
   }
   t.kind = Token::Word;
