@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <regex>
 #include <set>
@@ -13,8 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "interpreter/base/fields_walk.hpp"
+#include "interpreter/base/json_text.hpp"
 #include "interpreter/record/event_json.hpp"
 #include "interpreter/record/record.hpp"
+#include "interpreter/runtime/clock.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -266,6 +270,115 @@ TEST_CASE("every event type is written and read back in one place", "[record]") 
   auto bad_name = rbk::event_from_json({{"type", "section"}, {"section", "somewhere"}});
   REQUIRE_FALSE(bad_name.has_value());
   CHECK(bad_name.error() == "section: 'section' is not one of its names");
+}
+
+namespace {
+
+/// Gives every field of a typed event a value: each optional set, lists of
+/// two, maps of two keys, strings that need escaping, non-ASCII and invalid
+/// UTF-8, numbers at their limits. `round` varies the choices.
+struct Fill {
+  unsigned round = 0;
+  unsigned n = 0;
+
+  template <class T>
+  void operator()(const char*, T& v) {
+    fill(v);
+  }
+
+  template <class T>
+  void fill(T& v) {
+    ++n;
+    if constexpr (rbk::fields_walk_detail::IsOptional<T>::value) {
+      v.emplace();
+      fill(*v);
+    } else if constexpr (rbk::NamedEnum<T>) {
+      v = static_cast<T>((n + round) % enum_names(v).names.size());
+    } else if constexpr (requires { T::fields(v, *this); }) {
+      T::fields(v, *this);
+    } else if constexpr (requires { v.value.has_value(); }) {  // OrNull
+      if ((n + round) % 3 != 0) {
+        v.value.emplace();
+        fill(*v.value);
+      }
+    } else if constexpr (std::is_same_v<T, nlohmann::json>) {
+      v = nlohmann::json{{"b", {1, "x\xff", nullptr, true}}, {"a", 2.5}, {"\xc3\xa9", -3}};
+    } else if constexpr (requires { v.value; }) {  // a masked text or value
+      fill(v.value);
+    } else if constexpr (requires { v.begin()->second; }) {  // a map by name
+      fill(v["b\"key"]);
+      fill(v["a key"]);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      static const char* const kTexts[] = {"plain",
+                                           "",
+                                           "quote \" back \\ nl \n tab \t",
+                                           "\x01\x1f\x7f",
+                                           "caf\xc3\xa9",
+                                           "bad \xff\xfe byte",
+                                           "line\r\n",
+                                           "\xe2\x82\xac euro"};
+      v = kTexts[(n + round) % std::size(kTexts)];
+    } else if constexpr (requires { v.begin(); }) {
+      v.resize(2);
+      for (auto& x : v) fill(x);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      v = (n + round) % 2 == 0;
+    } else if constexpr (std::is_integral_v<T>) {
+      const T kValues[] = {std::numeric_limits<T>::max(), std::numeric_limits<T>::min(), T(0),
+                           T(42)};
+      v = kValues[(n + round) % 4];
+    } else {
+      static_assert(std::is_floating_point_v<T>, "a field type Fill does not know");
+      v = 0.1 * (n + round);
+    }
+  }
+};
+
+/// What event_line wrote when it built a JSON value first (before the text
+/// writer): the fixed fields, then json_text() of the rest.
+std::string line_through_json(const Event& e) {
+  std::string line = "{\"t\":" + std::to_string(e.elapsed_ms) +
+                     ",\"time\":" + rbk::json_text(e.time) +
+                     ",\"type\":" + rbk::json_text(std::string(e.type()));
+  const std::string rest = rbk::json_text(rbk::event_fields(e));
+  line += rest.size() > 2 ? "," + rest.substr(1) : "}";
+  return line + "\n";
+}
+
+template <size_t I = 0>
+void check_every_type_written_as_json_would(unsigned round) {
+  if constexpr (I < std::variant_size_v<rbk::ev::Body>) {
+    using T = std::variant_alternative_t<I, rbk::ev::Body>;
+    CAPTURE(T::kType, round);
+    T body{};
+    if (round > 0) Fill{round}.fill(body);
+    Event e{.body = body, .elapsed_ms = round == 2 ? -5 : 1234, .time = "t\xff"};
+    CHECK(rbk::event_line(e) == line_through_json(e));
+    check_every_type_written_as_json_would<I + 1>(round);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("record lines are written byte for byte as from a JSON value", "[record]") {
+  // Round 0 leaves every field at its default (optionals empty); the others
+  // fill every field, escapes, non-ASCII and invalid UTF-8 included.
+  for (unsigned round = 0; round < 4; ++round) check_every_type_written_as_json_would(round);
+}
+
+TEST_CASE("event times are UTC with milliseconds, every digit in place", "[record]") {
+  rbk::FakeClock fake;  // starts at 2026-01-01T00:00:00Z
+  CHECK(fake.wall_time() == "2026-01-01T00:00:00.000Z");
+  fake.advance(rbk::Millis(((24 + 1) * 60 + 2) * 60'000 + 3'045));
+  CHECK(fake.wall_time() == "2026-01-02T01:02:03.045Z");
+  fake.advance(rbk::Millis(31'445'876'953));  // 363 days, 22:57:56.953
+  CHECK(fake.wall_time() == "2026-12-31T23:59:59.998Z");
+  fake.advance(rbk::Millis(1));
+  CHECK(fake.wall_time() == "2026-12-31T23:59:59.999Z");
+  fake.advance(rbk::Millis(1));
+  CHECK(fake.wall_time() == "2027-01-01T00:00:00.000Z");
+  CHECK(std::regex_match(rbk::SystemClock().wall_time(),
+                         std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
 }
 
 TEST_CASE("a command's output files close at its end and still sync", "[record]") {

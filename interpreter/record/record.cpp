@@ -1,6 +1,7 @@
 #include "interpreter/record/record.hpp"
 
 #include "interpreter/base/fd.hpp"
+#include "interpreter/base/fields_json.hpp"
 #include "interpreter/base/json_text.hpp"
 #include "interpreter/record/event_json.hpp"
 
@@ -109,18 +110,17 @@ int sync_path(const std::string& path, bool directory) {
 }  // namespace
 
 std::string event_line(const Event& e) {
-  auto dump = [](const nlohmann::json& j) { return json_text(j); };
-  std::string line = "{\"t\":" + std::to_string(e.elapsed_ms) + ",\"time\":" + dump(e.time) +
-                     ",\"type\":" + dump(std::string(e.type()));
-  // No event has a field named t, time or type (events.hpp): splice the rest in.
-  const std::string rest = dump(event_fields(e));
-  if (rest.size() > 2) {  // "{…}" with fields
-    line += ',';
-    line.append(rest, 1, std::string::npos);
-  } else {
-    line += '}';
-  }
-  line += '\n';
+  std::string line;
+  line.reserve(256);
+  line += "{\"t\":";
+  append_json_text(line, e.elapsed_ms);
+  line += ",\"time\":";
+  append_json_string(line, e.time);
+  line += ",\"type\":";
+  append_json_string(line, e.type());
+  // No event has a field named t, time or type (events.hpp): the rest follow.
+  std::visit([&](const auto& body) { append_json_members(line, body); }, e.body);
+  line += "}\n";
   return line;
 }
 

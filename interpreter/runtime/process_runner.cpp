@@ -204,9 +204,10 @@ class Session {
       names.insert(name);
     }
     for (const auto& name : spec_.unset_env) names.insert(name);
+    // The caller's entries as they are (the request copies them), then ours.
     for (char** e = environ; e && *e; ++e) {
       std::string_view entry(*e);
-      if (!names.count(entry.substr(0, entry.find('=')))) env_storage_.emplace_back(entry);
+      if (!names.count(entry.substr(0, entry.find('=')))) envp_.push_back(*e);
     }
     for (size_t i = 0; i < spec_.env.size(); ++i) {
       const auto& [name, value] = spec_.env[i];
@@ -490,8 +491,8 @@ class Session {
   bool supervisor_killed_ = false;
   bool idle_ = false;  // the supervisor reported kReportIdle
   bool sink_failed_ = false;
-  std::vector<std::string> env_storage_;
-  std::vector<char*> envp_;
+  std::vector<std::string> env_storage_;  // the entries spec.env makes
+  std::vector<char*> envp_;               // environ's kept entries, then those
   Steady::time_point start_;
   Steady::time_point due_;  // when the current phase ends at the latest
   CommandResult result_;

@@ -199,6 +199,20 @@ void walk(pid_t root, Visit&& visit) {
   }
 }
 
+// Drains the signalfd; true when a SIGTERM was among what it held. One
+// read takes all that is pending: fewer than fit means nothing is left.
+bool read_signals(int signals) {
+  bool term = false;
+  signalfd_siginfo info[4]{};
+  for (;;) {
+    ssize_t n = ::read(signals, info, sizeof info);
+    if (n <= 0) return term;
+    size_t count = static_cast<size_t>(n) / sizeof info[0];
+    for (size_t i = 0; i < count; ++i) term = term || info[i].ssi_signo == SIGTERM;
+    if (count < std::size(info)) return term;
+  }
+}
+
 // The supervisor's state; one per process, on its stack.
 struct Supervisor {
   enum class Mode { Running, StopTree, StopGroup };
@@ -325,12 +339,9 @@ struct Supervisor {
   }
 
   void on_signals() {
-    signalfd_siginfo info{};
-    while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      if (info.ssi_signo == SIGTERM) {
-        terminated = true;
-        begin_stop();
-      }
+    if (read_signals(signals)) {
+      terminated = true;
+      begin_stop();
     }
   }
 
@@ -477,7 +488,9 @@ bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
   // The zombie kept all along; still alive if unkillable.
   bool reaped = ::waitpid(shell, nullptr, WNOHANG) == shell;
   terminated = s.terminated;
-  bool clean = reaped && !s.reap_others() && s.channel >= 0;
+  // After a clean end no scan is needed: the shell was the only child, and
+  // without a live descendant no orphan can come to this subreaper.
+  bool clean = reaped && (clean_end || !s.reap_others()) && s.channel >= 0;
   if (clean_end) {
     // One report says both that the command is over and whether this
     // supervisor serves the next: rbk waits for no further message.
@@ -497,12 +510,7 @@ bool wait_for_request(int channel, int signals, bool& terminated) {
     int ready = ::poll(fds, 2, -1);
     if (ready == -1 && errno == EINTR) continue;
     if (ready <= 0) return false;
-    if (fds[1].revents) {  // SIGCHLD of a process reaped already, or SIGTERM
-      signalfd_siginfo info{};
-      while (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        if (info.ssi_signo == SIGTERM) terminated = true;
-      }
-    }
+    if (fds[1].revents && read_signals(signals)) terminated = true;  // or a SIGCHLD
     if (fds[0].revents) return true;  // a request, or end of file (then receiving fails)
     if (terminated) return false;
   }
@@ -630,6 +638,12 @@ bool move_to_fixed(const int (&fds)[4], int channel) noexcept {
   // closed (a copy kept would hold a pipe open).
   const int to[5] = {kChildIn, kChildOut, kChildErr, kChildDir, kChildChannel};
   const int from[5] = {fds[0], fds[1], fds[2], fds[3], channel};
+  // The usual case for a request: the kernel gave the lowest free numbers,
+  // which the last command's freed, and receive_request() asked for them
+  // close-on-exec. Nothing to move.
+  bool in_place = true;
+  for (int i = 0; i < 5; ++i) in_place = in_place && (from[i] < 0 || from[i] == to[i]);
+  if (in_place && channel < 0) return true;
   int high[5] = {-1, -1, -1, -1, -1};
   for (int i = 0; i < 5; ++i) {
     if (from[i] < 0) continue;
