@@ -268,6 +268,36 @@ TEST_CASE("an idle supervisor that got SIGTERM is not used, and the command runs
   CHECK(test::read_file(c.counter) == "ran\nran\n");
 }
 
+TEST_CASE("an idle supervisor still hears SIGTERM after a command run in a directory",
+          "[spawner][supervisor]") {
+  // The supervisor's first command has no directory, so the number a later
+  // command's directory is moved onto was free when the supervisor set
+  // itself up: its own signalfd must not be there, or that move replaces it
+  // and SIGTERM (blocked, read from the signalfd) is never heard again.
+  Counting c;
+  Spawner spawner;
+  std::string error;
+  SupervisorHandle first;
+  REQUIRE(start_in(spawner, c.spec(), first, error));
+  const pid_t supervisor = first.pid;
+  REQUIRE(finish(first, &spawner).idle);
+  SupervisorSpec in_dir = c.spec();
+  const std::string dir = c.tmp.path.string();
+  in_dir.working_dir = dir.c_str();
+  SupervisorHandle second;
+  REQUIRE(start_in(spawner, in_dir, second, error));
+  REQUIRE(second.pid == supervisor);
+  REQUIRE(finish(second, &spawner).idle);
+  CHECK(test::read_file(c.counter) == "ran\nran\n");
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, supervisor, 0));
+  REQUIRE(fd >= 0);
+  ::kill(supervisor, SIGTERM);
+  pollfd p{fd, POLLIN, 0};
+  CHECK(::poll(&p, 1, kHangGuardMs) == 1);  // it ended
+  ::close(fd);
+  if (p.revents == 0) ::kill(supervisor, SIGKILL);
+}
+
 TEST_CASE("a script and an environment larger than one message arrive whole", "[spawner]") {
   // 100 KiB of script and of environment (exec takes at most 128 KiB per
   // string): several messages each.

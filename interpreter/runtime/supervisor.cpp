@@ -449,7 +449,16 @@ int set_up_process(const Plan& plan) {
   ::sigaddset(&wanted, SIGCHLD);
   ::sigaddset(&wanted, SIGTERM);
   ::sigprocmask(SIG_SETMASK, &wanted, nullptr);  // rbk blocked everything around fork()
-  return ::signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
+  int fd = ::signalfd(-1, &wanted, SFD_CLOEXEC | SFD_NONBLOCK);
+  // Above the fixed numbers: kChildDir is free when this command has none,
+  // and a later command's directory moved there would replace the signalfd
+  // (SIGTERM, blocked, then never heard; poll() failing on it at once).
+  if (fd >= 0 && fd <= kChildChannel) {
+    int high = ::fcntl(fd, F_DUPFD_CLOEXEC, kChildChannel + 1);
+    ::close(fd);
+    fd = high;
+  }
+  return fd;
 }
 
 // Runs one command to its end. True when the supervisor is clean afterwards
