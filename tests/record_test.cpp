@@ -345,6 +345,7 @@ std::string line_through_json(const Event& e) {
   return line + "\n";
 }
 
+/// Checks event_line against line_through_json for event type I and those after it.
 template <size_t I = 0>
 void check_every_type_written_as_json_would(unsigned round) {
   if constexpr (I < std::variant_size_v<rbk::ev::Body>) {

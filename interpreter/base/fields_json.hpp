@@ -109,6 +109,7 @@ struct FieldRef {
   bool (*write)(std::string& out, const void* at) = nullptr;
 };
 
+/// Writes the field of type T at `at`; false for an empty std::optional.
 template <class T>
 bool write_field(std::string& out, const void* at) {
   const T& v = *static_cast<const T*>(at);
@@ -122,7 +123,9 @@ bool write_field(std::string& out, const void* at) {
 }
 
 /// The fields of struct T by name in nlohmann/json's key order: their
-/// declaration indexes, sorted by name once per type.
+/// declaration indexes, sorted by name once per type. So a `fields` calls f
+/// for every field whatever the values, each name once (as nlohmann's
+/// objects keep one value a key; record_test checks every event type).
 template <class T>
 struct FieldOrder {
   std::array<const char*, kMaxFields> names{};
@@ -141,6 +144,8 @@ struct FieldOrder {
   }
 };
 
+/// Writes the fields of `v` as members in key order, a comma before the
+/// first when `comma_first`.
 template <class T>
 void write_members(std::string& out, const T& v, bool comma_first) {
   static const FieldOrder<T> order(v);
@@ -164,11 +169,15 @@ void write_members(std::string& out, const T& v, bool comma_first) {
   }
 }
 
+/// A std::map ordered as nlohmann/json orders its keys (std::less).
 template <class T>
 struct IsStdMap : std::false_type {};
-template <class K, class V, class C, class A>
-struct IsStdMap<std::map<K, V, C, A>> : std::true_type {};
+template <class V, class A>
+struct IsStdMap<std::map<std::string, V, std::less<std::string>, A>> : std::true_type {};
+template <class V, class A>
+struct IsStdMap<std::map<std::string, V, std::less<>, A>> : std::true_type {};
 
+/// False for every T: a static_assert that names the type it failed on.
 template <class>
 inline constexpr bool kUnwritable = false;
 
@@ -197,6 +206,8 @@ void append_json_text(std::string& out, const T& v) {
       out += "null";
     }
   } else if constexpr (requires { v.value; }) {  // a wrapper: a masked text or value
+    // Its string or JSON value, written as nlohmann writes a string or that
+    // value (Text and JsonValue are the wrappers there are).
     append_json_text(out, v.value);
   } else if constexpr (IsStdMap<T>::value) {  // by name, in std::map's order: nlohmann's
     out += '{';

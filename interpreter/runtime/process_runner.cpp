@@ -204,7 +204,8 @@ class Session {
       names.insert(name);
     }
     for (const auto& name : spec_.unset_env) names.insert(name);
-    // The caller's entries as they are (the request copies them), then ours.
+    // The caller's entries as they are (copied before the command starts:
+    // into the spawner's request, or the forked supervisor's memory), then ours.
     for (char** e = environ; e && *e; ++e) {
       std::string_view entry(*e);
       if (!names.count(entry.substr(0, entry.find('=')))) envp_.push_back(*e);
