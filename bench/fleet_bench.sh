@@ -23,13 +23,15 @@
 #                one master connection per host (ControlMaster=auto,
 #                ControlPersist=300, sockets in its own private directory),
 #                runs the step through it, writes the record, and at the end
-#                closes every master with `ssh -O exit`.
+#                asks every master to end over its control socket (the mux
+#                protocol's terminate request, no process started).
 #   xargs        `xargs -P PARALLEL -I{} ssh -F CFG -o ConnectTimeout=10 {} true`:
 #                one plain connection per host, no master (the floor).
 #   xargs+mux    the same with rbk's own ssh options (ControlMaster=auto,
 #                ControlPersist=300, ServerAlive*, a fresh control directory
 #                per repetition), timed up to and including the
-#                `ssh -O exit` of every master, 16 at a time, as rbk does.
+#                `ssh -O exit` of every master, 16 at a time (as rbk did
+#                before it spoke the mux protocol itself).
 #   ansible      `ansible all -i INVENTORY -f PARALLEL -m command -a true`,
 #                Ansible's defaults (its own ControlPersist=60s masters, in a
 #                fresh control directory per repetition: closed after the
@@ -232,8 +234,8 @@ EOF
 cat > "$m_dir/xargs.sh" <<EOF
 exec xargs -P $par -I{} ssh -F "$cfg" -o ConnectTimeout=10 {} true < "$work/hosts.txt"
 EOF
-# As rbk does at the end of its run: one `ssh -O exit` per host, 16 at a time
-# (interpreter/runtime/ssh.cpp, kParallelCloses).
+# One `ssh -O exit` per host, 16 at a time: what rbk falls back on when a
+# master does not answer over its socket (interpreter/runtime/ssh.cpp).
 cat > "$m_dir/xargs_mux.sh" <<EOF
 xargs -P $par -I{} ssh -F "$cfg" $mux_opts {} true < "$work/hosts.txt"
 st=\$?

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "interpreter/runtime/ssh_mux.hpp"
+
 namespace rbk {
 
 namespace {
@@ -148,10 +150,28 @@ namespace {
 constexpr size_t kParallelCloses = 16;
 }  // namespace
 
+bool SshSession::terminate_masters() const {
+  // Every socket in the private directory is a master of this run's. Asked
+  // over its socket, each ends without a process being started: an `ssh -O
+  // exit` costs a process and its configuration read, for every host.
+  const auto until = std::chrono::steady_clock::now() + kMuxBudget;
+  bool all = true;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::error_code kind;
+    if (!entry.is_socket(kind)) continue;
+    all = std::chrono::steady_clock::now() < until &&
+          terminate_master(entry.path().string(), kMuxTimeout) && all;
+  }
+  return all && !ec;
+}
+
 void SshSession::close(CommandRunner& runner) {
   if (dir_.empty()) return;
+  if (terminate_masters()) used_.clear();  // else each host's `ssh -O exit`, below
   // All at once (a few at a time): one after another, fifty hosts' closes
-  // took longer than the step that used them.
+  // took longer than the step that used them. A host whose master has ended
+  // already costs its `ssh -O exit` a failed connect to the socket.
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next++) < used_.size();) {

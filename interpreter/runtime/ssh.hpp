@@ -56,17 +56,23 @@ class SshSession {
   Expected<CommandSpec, std::string> command(
       const Host& host, std::string_view script,
       const std::vector<std::pair<std::string, std::string>>& env, CommandSpec base);
-  /// Closes the master connection of every host used (`ssh -O exit`, through
-  /// `runner`, several at once: it must allow concurrent runs) and removes
-  /// the directory. Idempotent.
+  /// Closes the master connection of every host used and removes the
+  /// directory. Idempotent. Each master is asked over its control socket;
+  /// when any does not answer yes, every host used gets `ssh -O exit`
+  /// (through `runner`, several at once: it must allow concurrent runs).
   void close(CommandRunner& runner);
   /// The directory of the control sockets; empty until the first command.
   const std::string& control_dir() const { return dir_; }
 
   /// What `ssh` exits with when it could not connect or lost the connection.
   static constexpr int kSshFailure = 255;
+  /// How long one master may take to answer, and all of them together,
+  /// before the rest are closed with `ssh -O exit`.
+  static constexpr std::chrono::milliseconds kMuxTimeout{2000}, kMuxBudget{5000};
 
  private:
+  /// Asks every master in the directory to end (ssh_mux); true when all said yes.
+  bool terminate_masters() const;
   /// The local script's environment for `host` (RBK_SSH_*).
   std::vector<std::pair<std::string, std::string>> ssh_env(const Host& host) const;
 

@@ -1,0 +1,108 @@
+// Ending an OpenSSH master over its control socket (runtime/ssh_mux): a real
+// master, started by the real ssh client against a real sshd, ends when
+// asked; a socket that is not a master, or is silent, is a plain "no".
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "interpreter/runtime/ssh_mux.hpp"
+#include "interpreter/runtime/supervisor.hpp"  // UniqueFd
+#include "processes.hpp"
+#include "sshd.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace rbk::test;
+using std::chrono::milliseconds;
+
+/// A Unix socket listening at `path` (backlog only: nothing accepts).
+rbk::UniqueFd listening_at(const std::string& path) {
+  rbk::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(fd.get() >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(path.size() < sizeof addr.sun_path);
+  path.copy(addr.sun_path, path.size());
+  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd.get(), 4) == 0);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("a real ssh master ends when asked over its control socket", "[sshd]") {
+  SshdFleet fleet(1);
+  TempDir tmp;
+  const std::string socket = (tmp.path / "master.sock").string();
+  // The master as rbk's commands make it: the first connection, kept in the
+  // background by ControlPersist once its command is done.
+  Exit first = run_bounded({"ssh", "-F", fleet.ssh_config(), "-p", std::to_string(fleet.port(0)),
+                            "-o", "ControlMaster=auto", "-o", "ControlPath=" + socket, "-o",
+                            "ControlPersist=300", "127.0.0.1", "true"});
+  INFO(first.err << "\nsshd's log:\n" << fleet.log(0));
+  REQUIRE(first.code == 0);
+  // Its title names the socket ("ssh: PATH [mux]").
+  const std::vector<int> masters = processes_with_marker(socket);
+  REQUIRE(masters.size() == 1);
+  REQUIRE(fs::exists(socket));
+
+  CHECK(rbk::terminate_master(socket, milliseconds(30'000)));
+  CHECK(still_alive(masters) == "");
+  CHECK_FALSE(fs::exists(socket));  // the master removes it as it ends
+  // Nothing listens now.
+  CHECK_FALSE(rbk::terminate_master(socket, milliseconds(30'000)));
+}
+
+TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]") {
+  TempDir tmp;
+  SECTION("no socket at all, or a path too long for one") {
+    CHECK_FALSE(rbk::terminate_master((tmp.path / "none.sock").string(), milliseconds(1000)));
+    CHECK_FALSE(
+        rbk::terminate_master((tmp.path / std::string(200, 'x')).string(), milliseconds(1000)));
+    CHECK_FALSE(rbk::terminate_master("", milliseconds(1000)));
+  }
+  SECTION("a socket nothing answers on: bounded by the timeout") {
+    const std::string path = (tmp.path / "silent.sock").string();
+    rbk::UniqueFd silent = listening_at(path);
+    CHECK_FALSE(rbk::terminate_master(path, milliseconds(100)));
+  }
+  SECTION("a socket that answers something else") {
+    const std::string path = (tmp.path / "other.sock").string();
+    rbk::UniqueFd other = listening_at(path);
+    for (std::string answer :
+         {std::string("HTTP/1.1 400 Bad Request\r\n\r\n"),
+          // A hello of another version, then an OK that would be ours.
+          std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x03\0\0\0\x08\x80\0\0\x01\0\0\0\x01", 24),
+          // The right hello, then a refusal (MUX_S_PERMISSION_DENIED).
+          std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04\0\0\0\x0c\x80\0\0\x02\0\0\0\x01\0\0\0\0", 28),
+          // The right hello, then a length no answer has.
+          std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04\xff\xff\xff\xff", 16),
+          // The right hello, then an answer cut short.
+          std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04\0\0\0\x08\x80", 17),
+          // Closed before a hello.
+          std::string()}) {
+      CAPTURE(answer);
+      std::thread peer([&] {
+        int conn = ::accept(other.get(), nullptr, nullptr);
+        if (conn < 0) return;
+        (void)!::write(conn, answer.data(), answer.size());
+        ::shutdown(conn, SHUT_WR);  // all it says, and end of file after it
+        char drain[64];
+        while (::read(conn, drain, sizeof drain) > 0) {
+        }
+        ::close(conn);
+      });
+      CHECK_FALSE(rbk::terminate_master(path, milliseconds(30'000)));
+      peer.join();
+    }
+  }
+}
