@@ -1,17 +1,22 @@
 // Ending an OpenSSH master over its control socket (runtime/ssh_mux): a real
 // master, started by the real ssh client against a real sshd, ends when
-// asked; a socket that is not a master, or is silent, is a plain "no".
+// asked; a socket that is not a master, or is silent, is a plain "no"; and
+// then the run's session falls back on `ssh -O exit` for every host.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "interpreter/runtime/ssh.hpp"
 #include "interpreter/runtime/ssh_mux.hpp"
 #include "interpreter/runtime/supervisor.hpp"  // UniqueFd
 #include "processes.hpp"
@@ -75,6 +80,25 @@ TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]"
     rbk::UniqueFd silent = listening_at(path);
     CHECK_FALSE(rbk::terminate_master(path, milliseconds(100)));
   }
+  SECTION("a master that ends before its OK: closed after the request is done") {
+    const std::string path = (tmp.path / "quick.sock").string();
+    rbk::UniqueFd quick = listening_at(path);
+    std::thread peer([&] {
+      pollfd p{quick.get(), POLLIN, 0};
+      if (::poll(&p, 1, 120'000) != 1) return;
+      int conn = ::accept(quick.get(), nullptr, nullptr);
+      if (conn < 0) return;
+      const std::string hello("\0\0\0\x08\0\0\0\x01\0\0\0\x04", 12);
+      (void)!::write(conn, hello.data(), hello.size());
+      unsigned char got[24];
+      size_t have = 0;  // the client's hello and its request, then gone
+      for (ssize_t n; have < sizeof got && (n = ::read(conn, got + have, sizeof got - have)) > 0;)
+        have += static_cast<size_t>(n);
+      ::close(conn);
+    });
+    CHECK(rbk::terminate_master(path, milliseconds(30'000)));
+    peer.join();
+  }
   SECTION("a socket that answers something else") {
     const std::string path = (tmp.path / "other.sock").string();
     rbk::UniqueFd other = listening_at(path);
@@ -89,9 +113,13 @@ TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]"
           // The right hello, then an answer cut short.
           std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04\0\0\0\x08\x80", 17),
           // Closed before a hello.
-          std::string()}) {
+          std::string(),
+          // The right hello, then an OK to another request.
+          std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04\0\0\0\x08\x80\0\0\x01\0\0\0\x02", 24)}) {
       CAPTURE(answer);
       std::thread peer([&] {
+        pollfd p{other.get(), POLLIN, 0};
+        if (::poll(&p, 1, 120'000) != 1) return;  // a hang guard: the client never came
         int conn = ::accept(other.get(), nullptr, nullptr);
         if (conn < 0) return;
         (void)!::write(conn, answer.data(), answer.size());
@@ -105,4 +133,48 @@ TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]"
       peer.join();
     }
   }
+}
+
+namespace {
+
+/// Records the scripts it is asked to run; runs nothing.
+struct ScriptsSeen final : rbk::CommandRunner {
+  std::mutex mu;
+  std::vector<std::string> scripts;
+  rbk::CommandResult run(const rbk::CommandSpec& spec, rbk::OutputSink*) override {
+    std::lock_guard lock(mu);
+    scripts.push_back(spec.script);
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "when a socket in the run's directory is no master that ended, every host gets ssh -O exit",
+    "[ssh]") {
+  rbk::SshSession session(rbk::SshSettings{});
+  rbk::Host web1, web2;
+  web1.id = "web-1", web1.address = "127.0.0.1";
+  web2.id = "web-2", web2.address = "127.0.0.2";
+  REQUIRE(session.command(web1, "true", {}, rbk::CommandSpec{}));
+  REQUIRE(session.command(web2, "true", {}, rbk::CommandSpec{}));
+  const std::string dir = session.control_dir();
+  REQUIRE(fs::is_directory(dir));
+  ScriptsSeen runner;
+  SECTION("no socket at all: nothing is started") {
+    session.close(runner);
+    CHECK(runner.scripts.empty());
+  }
+  SECTION("a socket nothing listens on any more: both hosts' ssh -O exit") {
+    {
+      rbk::UniqueFd gone = listening_at(dir + "/stale");
+    }  // closed, its file left: connecting is refused
+    session.close(runner);
+    REQUIRE(runner.scripts.size() == 2);
+    for (const std::string& script : runner.scripts)
+      CHECK(script.find("-O exit") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir));
+  session.close(runner);  // idempotent
 }

@@ -157,13 +157,18 @@ bool SshSession::terminate_masters() const {
   const auto until = std::chrono::steady_clock::now() + kMuxBudget;
   bool all = true;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+  std::filesystem::directory_iterator it(dir_, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
     std::error_code kind;
-    if (!entry.is_socket(kind)) continue;
-    all = std::chrono::steady_clock::now() < until &&
-          terminate_master(entry.path().string(), kMuxTimeout) && all;
+    const bool socket = it->is_socket(kind);
+    if (kind) all = false;
+    if (!socket) continue;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    all = left.count() > 0 && terminate_master(it->path().string(), std::min(left, kMuxTimeout)) &&
+          all;
   }
-  return all && !ec;
+  return all && !ec;  // a directory not read to its end: not known to be all
 }
 
 void SshSession::close(CommandRunner& runner) {

@@ -66,8 +66,8 @@ class SshSession {
 
   /// What `ssh` exits with when it could not connect or lost the connection.
   static constexpr int kSshFailure = 255;
-  /// How long one master may take to answer, and all of them together,
-  /// before the rest are closed with `ssh -O exit`.
+  /// How long one master may take to answer, and all of them together;
+  /// past either, every host used gets `ssh -O exit`.
   static constexpr std::chrono::milliseconds kMuxTimeout{2000}, kMuxBudget{5000};
 
  private:

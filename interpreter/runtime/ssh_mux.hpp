@@ -13,8 +13,8 @@ namespace rbk {
 /// Asks the master listening on the Unix socket `path` to end: the hello
 /// exchange, then MUX_C_TERMINATE. True when the master answered MUX_S_OK or
 /// closed the connection at once (it ended); false when the socket cannot
-/// be reached, speaks something else, refuses, or is silent for `timeout`
-/// (each read and write is bounded by it). Never throws.
+/// be reached, speaks something else, refuses, or has not answered when
+/// `timeout` (one deadline for the whole exchange) has passed. Never throws.
 bool terminate_master(const std::string& path, std::chrono::milliseconds timeout);
 
 }  // namespace rbk
