@@ -11,6 +11,10 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
+
+#include <re2/re2.h>
 
 #include "grammar/parse.hpp"
 #include "interpreter/base/shipped.hpp"
@@ -267,6 +271,69 @@ TEST_CASE("bad lists are diagnostics at file:line:col", "[destructive]") {
             .find("p.yaml:3:12: error: unknown scope 'shell'") == 0);
   CHECK(errors_of("patterns:\n  - id: x\n    pattern: '^a{{nope}}'\n    why: w\n")
             .find("p.yaml:3:14: error: pattern uses {{nope}}, which is not defined") == 0);
+}
+
+TEST_CASE("every shipped pattern compiles (they are compiled on first use)", "[destructive]") {
+  // Reading the list only parses each pattern; this is where one that
+  // parses but cannot be compiled (over RE2's memory bound) is found.
+  REQUIRE_FALSE(shipped().patterns().empty());
+  for (const DestructivePattern& p : shipped().patterns()) {
+    CAPTURE(p.id);
+    CHECK(p.pattern->get().ok());
+    if (p.unless) CHECK(p.unless->get().ok());
+  }
+}
+
+TEST_CASE("a pattern that cannot be compiled gates, and such an unless excuses nothing",
+          "[destructive]") {
+  // Parses (each repetition is within RE2's bound), but the program is over
+  // its memory bound: only compiling finds out, and that is at first use.
+  const std::string huge = R"(\pL{1000}\pL{1000}\pL{1000}\pL{1000}\pL{1000})";
+  auto list_of = [](const std::string& yaml) {
+    Diagnostics errors;
+    auto list = DestructivePatterns::parse(std::make_shared<SourceFile>("p.yaml", yaml), errors);
+    CHECK(errors.empty());
+    return list;
+  };
+  auto huge_pattern = list_of("patterns:\n  - id: huge\n    pattern: '" + huge + "'\n    why: w\n");
+  auto m = huge_pattern.match("ls -l /tmp");
+  REQUIRE(m);  // taken as matching the whole unit: gated, never harmless
+  CHECK(m->pattern->id == "huge");
+  CHECK(m->unit == "ls -l /tmp");
+  auto huge_unless = list_of("patterns:\n  - id: rm\n    pattern: '^rm '\n    unless: '" + huge +
+                             "'\n    why: w\n");
+  REQUIRE(huge_unless.match("rm x"));
+  CHECK(huge_unless.match("rm x")->pattern->id == "rm");
+  CHECK_FALSE(huge_unless.match("ls x"));
+}
+
+TEST_CASE("a list judged from many threads at once compiles each pattern once", "[destructive]") {
+  // Lint judges from its workers: the first use of a pattern may come from
+  // several at once (under ThreadSanitizer, CI lints the project's files
+  // with rbk's workers, which does this for real).
+  Diagnostics errors;
+  auto list = DestructivePatterns::parse(
+      std::make_shared<SourceFile>("p.yaml",
+                                   "patterns:\n"
+                                   "  - id: wipe\n    pattern: '^wipe(?: |$)'\n"
+                                   "    unless: '^wipe --dry-run'\n    why: w\n"
+                                   "  - id: out\n    scope: redirect\n    pattern: '^> '\n"
+                                   "    why: w\n"),
+      errors);
+  REQUIRE(errors.empty());
+  std::vector<std::string> seen(8);
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < seen.size(); ++i)
+      threads.emplace_back([&, i] {
+        for (const char* cmd : {"wipe all", "wipe --dry-run all", "echo x > /tmp/y", "ls"}) {
+          auto m = list.match(cmd);
+          seen[i] += m ? m->pattern->id + " " : std::string("- ");
+        }
+      });
+    for (auto& t : threads) t.join();
+  }
+  for (const std::string& s : seen) CHECK(s == "wipe - out - ");
 }
 
 TEST_CASE("definitions and scopes: each pattern sees only its own units", "[destructive]") {

@@ -65,10 +65,13 @@ bool expand_definitions(std::string& re, const std::map<std::string, std::string
   return true;
 }
 
-std::shared_ptr<const re2::RE2> compile(const SourceFile& file, const YAML::Node& node,
-                                        const char* what,
-                                        const std::map<std::string, std::string>& defs,
-                                        Diagnostics& errors) {
+// The pattern in `node`, its definitions expanded and its syntax checked
+// (parsed as RE2 parses it, with the same error text); compiled later, on
+// first use.
+std::shared_ptr<const LazyRegex> compile(const SourceFile& file, const YAML::Node& node,
+                                         const char* what,
+                                         const std::map<std::string, std::string>& defs,
+                                         Diagnostics& errors) {
   std::string text = node.Scalar();
   std::string unknown;
   if (!expand_definitions(text, defs, unknown)) {
@@ -77,14 +80,16 @@ std::shared_ptr<const re2::RE2> compile(const SourceFile& file, const YAML::Node
                               "define it under 'definitions:' at the top of the file"));
     return nullptr;
   }
-  auto re = std::make_shared<const re2::RE2>(text, re2_options());
-  if (!re->ok()) {
+  // RE2::Set::Add parses without compiling; its error is RE2's own text.
+  re2::RE2::Set parse_only(re2_options(), RE2::UNANCHORED);
+  std::string error;
+  if (parse_only.Add(text, &error) < 0) {
     errors.push_back(error_at(span_at(file, node.Mark(), node.Scalar().size()),
-                              std::string("invalid ") + what + ": " + re->error(),
+                              std::string("invalid ") + what + ": " + error,
                               "patterns use RE2 syntax (no backreferences or lookaround)"));
     return nullptr;
   }
-  return re;
+  return std::make_shared<const LazyRegex>(std::move(text));
 }
 
 // ------------------------------------------------------------------ units
@@ -432,7 +437,7 @@ DestructivePatterns DestructivePatterns::parse(std::shared_ptr<const SourceFile>
     const auto s = static_cast<size_t>(out.patterns_[k].scope);
     auto& scope = compiled->scopes[s];
     if (!scope.set) scope.set = std::make_unique<re2::RE2::Set>(re2_options(), RE2::UNANCHORED);
-    if (scope.set->Add(out.patterns_[k].pattern->pattern(), nullptr) < 0) failed[s] = true;
+    if (scope.set->Add(out.patterns_[k].pattern->text(), nullptr) < 0) failed[s] = true;
     scope.entry.push_back(k);
   }
   // A scope whose Set cannot be built is matched pattern by pattern instead.
@@ -442,6 +447,15 @@ DestructivePatterns DestructivePatterns::parse(std::shared_ptr<const SourceFile>
   }
   out.compiled_ = std::move(compiled);
   return out;
+}
+
+LazyRegex::LazyRegex(std::string text) : text_(std::move(text)) {}
+
+LazyRegex::~LazyRegex() = default;
+
+const re2::RE2& LazyRegex::get() const {
+  std::call_once(once_, [this] { re_ = std::make_unique<const re2::RE2>(text_, re2_options()); });
+  return *re_;
 }
 
 CommandVerdict DestructivePatterns::judge(std::string_view command) const {
@@ -469,9 +483,18 @@ CommandVerdict DestructivePatterns::judge(std::string_view command) const {
       }
       for (size_t k : candidates) {
         const DestructivePattern& p = patterns_[k];
+        const re2::RE2& re = p.pattern->get();
         re2::StringPiece found;
-        if (!p.pattern->Match(u.text, 0, u.text.size(), RE2::UNANCHORED, &found, 1)) continue;
-        if (p.unless && RE2::PartialMatch(u.text, *p.unless)) continue;
+        if (!re.ok()) {
+          // Never compiled: taken as matching the whole unit (gated), not
+          // as harmless.
+          found = re2::StringPiece(u.text);
+        } else if (!re.Match(u.text, 0, u.text.size(), RE2::UNANCHORED, &found, 1)) {
+          continue;
+        }
+        // An `unless` that cannot be compiled excuses nothing.
+        if (p.unless && p.unless->get().ok() && RE2::PartialMatch(u.text, p.unless->get()))
+          continue;
         size_t b = static_cast<size_t>(found.data() - u.text.data());
         ShellRange r = u.source(b, b + found.size());
         std::string unit = u.text;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,13 +30,36 @@ enum class PatternScope {
   Redirect,  // each redirection to a file: the operator, a space, the target
 };
 
+/// An RE2 of the list: its text (definitions expanded), parsed when the
+/// list is read, compiled on first use, once, whatever the thread. Most
+/// commands reach few of them (the scope's RE2::Set says which), and
+/// compiling all of them was a third of every `rbk run`'s start.
+class LazyRegex {
+ public:
+  explicit LazyRegex(std::string text);
+  ~LazyRegex();  // where re2::RE2 is complete
+  LazyRegex(const LazyRegex&) = delete;
+  LazyRegex& operator=(const LazyRegex&) = delete;
+  /// The compiled RE2. Its ok() is false only for a text that parsed but
+  /// could not be compiled (a program over the memory bound); callers then
+  /// take the cautious side.
+  const re2::RE2& get() const;
+  /// The text it compiles.
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  mutable std::once_flag once_;
+  mutable std::unique_ptr<const re2::RE2> re_;
+};
+
 /// One entry of the list.
 struct DestructivePattern {
   std::string id;   // e.g. "rm-recursive"
   std::string why;  // e.g. "recursive delete"
   PatternScope scope = PatternScope::Command;
-  std::shared_ptr<const re2::RE2> pattern;
-  std::shared_ptr<const re2::RE2> unless;  // null when the entry has none
+  std::shared_ptr<const LazyRegex> pattern;
+  std::shared_ptr<const LazyRegex> unless;  // null when the entry has none
 };
 
 /// A command that matched: which entry, what it saw, and where in the
