@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <latch>
 #include <map>
 #include <set>
 #include <sstream>
@@ -295,9 +296,12 @@ TEST_CASE("a pattern that cannot be compiled gates, and such an unless excuses n
     CHECK(errors.empty());
     return list;
   };
+  // The scope's RE2::Set, which holds it, cannot be compiled either, so
+  // every pattern of the scope is tried on every unit, and this one, never
+  // compiled, is taken as matching the whole unit: gated, never harmless.
   auto huge_pattern = list_of("patterns:\n  - id: huge\n    pattern: '" + huge + "'\n    why: w\n");
   auto m = huge_pattern.match("ls -l /tmp");
-  REQUIRE(m);  // taken as matching the whole unit: gated, never harmless
+  REQUIRE(m);
   CHECK(m->pattern->id == "huge");
   CHECK(m->unit == "ls -l /tmp");
   auto huge_unless = list_of("patterns:\n  - id: rm\n    pattern: '^rm '\n    unless: '" + huge +
@@ -307,7 +311,7 @@ TEST_CASE("a pattern that cannot be compiled gates, and such an unless excuses n
   CHECK_FALSE(huge_unless.match("ls x"));
 }
 
-TEST_CASE("a list judged from many threads at once compiles each pattern once", "[destructive]") {
+TEST_CASE("a list judged from many threads at once gives each the same verdicts", "[destructive]") {
   // Lint judges from its workers: the first use of a pattern may come from
   // several at once (under ThreadSanitizer, CI lints the project's files
   // with rbk's workers, which does this for real).
@@ -322,10 +326,12 @@ TEST_CASE("a list judged from many threads at once compiles each pattern once", 
       errors);
   REQUIRE(errors.empty());
   std::vector<std::string> seen(8);
+  std::latch start(static_cast<std::ptrdiff_t>(seen.size()));  // first uses at once
   {
     std::vector<std::thread> threads;
     for (size_t i = 0; i < seen.size(); ++i)
       threads.emplace_back([&, i] {
+        start.arrive_and_wait();
         for (const char* cmd : {"wipe all", "wipe --dry-run all", "echo x > /tmp/y", "ls"}) {
           auto m = list.match(cmd);
           seen[i] += m ? m->pattern->id + " " : std::string("- ");

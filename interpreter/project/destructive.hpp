@@ -33,7 +33,7 @@ enum class PatternScope {
 /// An RE2 of the list: its text (definitions expanded), parsed when the
 /// list is read, compiled on first use, once, whatever the thread. Most
 /// commands reach few of them (the scope's RE2::Set says which), and
-/// compiling all of them was a third of every `rbk run`'s start.
+/// compiling all of them was about a quarter of every `rbk run`'s start.
 class LazyRegex {
  public:
   explicit LazyRegex(std::string text);
@@ -98,8 +98,9 @@ std::string command_excerpt(std::string_view text, size_t offset, size_t length,
 class DestructivePatterns {
  public:
   /// Parses YAML text; every problem (YAML syntax, unknown key, missing or
-  /// duplicate id, unknown scope or definition, invalid RE2) is a diagnostic
-  /// at `path:line:col`.
+  /// duplicate id, unknown scope or definition, RE2 syntax) is a diagnostic
+  /// at `path:line:col`. A pattern that parses but is too large to compile
+  /// is found only at first use, and then gates (LazyRegex).
   static DestructivePatterns parse(std::shared_ptr<const SourceFile> file, Diagnostics& errors);
   /// The list rbk carries inside its binary (stdlib/destructive-patterns.yaml,
   /// interpreter/base/shipped.hpp), parsed once per process; its problems,
