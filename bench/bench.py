@@ -113,6 +113,17 @@ def paired(floor, rbk, samples):
     return statistics.median(fs), statistics.median(rs), statistics.median(ratios), max(rss)
 
 
+def steps_runbook(d, n):
+    """Writes D/bench.rbk, a runbook of N `run `true`` steps; returns D."""
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "bench.rbk"), "w") as fh:
+        fh.write("runbook bench {\n  diagnose {\n")
+        for i in range(n):
+            fh.write(f"    step s{i} \"Step {i}\" {{ run `true` }}\n")
+        fh.write("  }\n}\n")
+    return d
+
+
 def sh_loop(command, count):
     """A shell loop running `command` `count` times (output discarded)."""
     return ["sh", "-c", f'i=0; while [ $i -lt {count} ]; do {command} >/dev/null 2>&1; '
@@ -165,14 +176,7 @@ class Bench:
                  f"{ratio:.2f}×", "≤ 2×")
 
     def _steps_runbook(self, n):
-        d = os.path.join(self.work, f"steps{n}")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "bench.rbk"), "w") as fh:
-            fh.write("runbook bench {\n  diagnose {\n")
-            for i in range(n):
-                fh.write(f"    step s{i} \"Step {i}\" {{ run `true` }}\n")
-            fh.write("  }\n}\n")
-        return d
+        return steps_runbook(os.path.join(self.work, f"steps{n}"), n)
 
     def _per_step(self, n, label):
         d1, dn = self._steps_runbook(1), self._steps_runbook(n)
