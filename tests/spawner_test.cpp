@@ -129,6 +129,19 @@ Outcome finish(SupervisorHandle& h, Spawner* keep = nullptr) {
   return o;
 }
 
+// Sends `pid` SIGTERM; true once it has ended. One still there after the
+// hang guard gets SIGKILL (the test fails, and leaves nothing behind).
+bool ends_on_sigterm(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return false;
+  ::kill(pid, SIGTERM);
+  pollfd p{fd, POLLIN, 0};
+  const bool ended = ::poll(&p, 1, kHangGuardMs) == 1;
+  if (!ended) ::kill(pid, SIGKILL);
+  ::close(fd);
+  return ended;
+}
+
 // A command that appends a line to a file: the file says how often it ran.
 struct Counting {
   test::TempDir tmp;
@@ -253,12 +266,7 @@ TEST_CASE("an idle supervisor that got SIGTERM is not used, and the command runs
   REQUIRE(finish(first, &spawner).idle);
   // Ended by the SIGTERM before the next command is asked for (a request
   // already waiting would be served first).
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, idle, 0));
-  REQUIRE(fd >= 0);
-  ::kill(idle, SIGTERM);
-  pollfd p{fd, POLLIN, 0};
-  CHECK(::poll(&p, 1, kHangGuardMs) == 1);
-  ::close(fd);
+  CHECK(ends_on_sigterm(idle));
   SupervisorHandle second;
   REQUIRE(start_in(spawner, c.spec(), second, error));
   CHECK(second.pid != idle);
@@ -289,13 +297,7 @@ TEST_CASE("an idle supervisor still hears SIGTERM after a command run in a direc
   REQUIRE(second.pid == supervisor);
   REQUIRE(finish(second, &spawner).idle);
   CHECK(test::read_file(c.counter) == "ran\nran\n");
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, supervisor, 0));
-  REQUIRE(fd >= 0);
-  ::kill(supervisor, SIGTERM);
-  pollfd p{fd, POLLIN, 0};
-  CHECK(::poll(&p, 1, kHangGuardMs) == 1);  // it ended
-  ::close(fd);
-  if (p.revents == 0) ::kill(supervisor, SIGKILL);
+  CHECK(ends_on_sigterm(supervisor));
 }
 
 TEST_CASE("a script and an environment larger than one message arrive whole", "[spawner]") {

@@ -42,6 +42,28 @@ rbk::UniqueFd listening_at(const std::string& path) {
   return fd;
 }
 
+/// terminate_master() of the socket `path` that `listener` listens on, whose
+/// peer accepts once, writes `answer`, then end of file (and reads what the
+/// client sends until it closes).
+bool asked_of_peer(const rbk::UniqueFd& listener, const std::string& path,
+                   const std::string& answer) {
+  std::thread peer([&] {
+    pollfd p{listener.get(), POLLIN, 0};
+    if (::poll(&p, 1, 120'000) != 1) return;  // a hang guard: the client never came
+    int conn = ::accept(listener.get(), nullptr, nullptr);
+    if (conn < 0) return;
+    (void)!::write(conn, answer.data(), answer.size());
+    ::shutdown(conn, SHUT_WR);  // all it says, and end of file after it
+    char drain[64];
+    while (::read(conn, drain, sizeof drain) > 0) {
+    }
+    ::close(conn);
+  });
+  const bool yes = rbk::terminate_master(path, milliseconds(30'000));
+  peer.join();
+  return yes;
+}
+
 }  // namespace
 
 TEST_CASE("a real ssh master ends when asked over its control socket", "[sshd]") {
@@ -69,6 +91,7 @@ TEST_CASE("a real ssh master ends when asked over its control socket", "[sshd]")
 
 TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]") {
   TempDir tmp;
+  const std::string path = (tmp.path / "peer.sock").string();
   SECTION("no socket at all, or a path too long for one") {
     CHECK_FALSE(rbk::terminate_master((tmp.path / "none.sock").string(), milliseconds(1000)));
     CHECK_FALSE(
@@ -76,32 +99,15 @@ TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]"
     CHECK_FALSE(rbk::terminate_master("", milliseconds(1000)));
   }
   SECTION("a socket nothing answers on: bounded by the timeout") {
-    const std::string path = (tmp.path / "silent.sock").string();
     rbk::UniqueFd silent = listening_at(path);
     CHECK_FALSE(rbk::terminate_master(path, milliseconds(100)));
   }
-  SECTION("a master that ends before its OK: closed after the request is done") {
-    const std::string path = (tmp.path / "quick.sock").string();
-    rbk::UniqueFd quick = listening_at(path);
-    std::thread peer([&] {
-      pollfd p{quick.get(), POLLIN, 0};
-      if (::poll(&p, 1, 120'000) != 1) return;
-      int conn = ::accept(quick.get(), nullptr, nullptr);
-      if (conn < 0) return;
-      const std::string hello("\0\0\0\x08\0\0\0\x01\0\0\0\x04", 12);
-      (void)!::write(conn, hello.data(), hello.size());
-      unsigned char got[24];
-      size_t have = 0;  // the client's hello and its request, then gone
-      for (ssize_t n; have < sizeof got && (n = ::read(conn, got + have, sizeof got - have)) > 0;)
-        have += static_cast<size_t>(n);
-      ::close(conn);
-    });
-    CHECK(rbk::terminate_master(path, milliseconds(30'000)));
-    peer.join();
+  SECTION("a master that ends before its OK: its hello, then closed") {
+    rbk::UniqueFd peer = listening_at(path);
+    CHECK(asked_of_peer(peer, path, std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04", 12)));
   }
   SECTION("a socket that answers something else") {
-    const std::string path = (tmp.path / "other.sock").string();
-    rbk::UniqueFd other = listening_at(path);
+    rbk::UniqueFd peer = listening_at(path);
     for (std::string answer :
          {std::string("HTTP/1.1 400 Bad Request\r\n\r\n"),
           // A hello of another version, then an OK that would be ours.
@@ -117,20 +123,7 @@ TEST_CASE("a socket that is not a master gets no answer taken for yes", "[sshd]"
           // The right hello, then an OK to another request.
           std::string("\0\0\0\x08\0\0\0\x01\0\0\0\x04\0\0\0\x08\x80\0\0\x01\0\0\0\x02", 24)}) {
       CAPTURE(answer);
-      std::thread peer([&] {
-        pollfd p{other.get(), POLLIN, 0};
-        if (::poll(&p, 1, 120'000) != 1) return;  // a hang guard: the client never came
-        int conn = ::accept(other.get(), nullptr, nullptr);
-        if (conn < 0) return;
-        (void)!::write(conn, answer.data(), answer.size());
-        ::shutdown(conn, SHUT_WR);  // all it says, and end of file after it
-        char drain[64];
-        while (::read(conn, drain, sizeof drain) > 0) {
-        }
-        ::close(conn);
-      });
-      CHECK_FALSE(rbk::terminate_master(path, milliseconds(30'000)));
-      peer.join();
+      CHECK_FALSE(asked_of_peer(peer, path, answer));
     }
   }
 }

@@ -3,7 +3,6 @@
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/fields_json.hpp"
 #include "interpreter/base/json_text.hpp"
-#include "interpreter/record/event_json.hpp"
 
 #include <cerrno>
 #include <chrono>
