@@ -224,6 +224,7 @@ struct Supervisor {
   int signals = -1;  // signalfd: SIGCHLD, SIGTERM
   bool shell_exited = false;
   bool exit_reported = false;
+  bool output_held = true;  // kChildOut and kChildErr still open here (see let_go_of_output)
   bool start_reported = false;
   long start_report_at = 0;  // when the start is reported if the shell still runs
   siginfo_t shell_end{};     // how the shell ended, once shell_exited
@@ -279,6 +280,19 @@ struct Supervisor {
                                           .clean = clean ? 1 : 0,
                                           .pid = shell,
                                           .idle = idle ? 1 : 0});
+    let_go_of_output();
+  }
+
+  // Closes this process's copies of the output pipes' write ends. Held from
+  // the spawn until the shell's end is reported, so that the shell's exit
+  // alone does not end the pipes: rbk then wakes once, for the report, and
+  // finds the end of file already there (the report is sent first), where it
+  // used to wake for the end of file and sleep again until the report.
+  void let_go_of_output() {
+    if (!output_held) return;
+    output_held = false;
+    ::close(kChildOut);
+    ::close(kChildErr);
   }
 
   // Reports the start of a shell that still runs once the delay has passed.
@@ -483,11 +497,13 @@ bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
   pid_t shell = -1;
   int rc = ::posix_spawn(&shell, "/bin/sh", plan.has_dir ? &spawn.in_dir : &spawn.here, &spawn.attr,
                          const_cast<char* const*>(argv), plan.command.envp);
-  // The shell holds the output pipes now; end of file on them must depend on
-  // the command's processes only.
-  for (int fd : {kChildOut, kChildErr, kChildIn}) ::close(fd);
+  // The shell holds its stdin now: its end of file must depend on rbk and the
+  // command's processes only. The output pipes stay open here until the
+  // shell's end is reported (Supervisor::let_go_of_output).
+  ::close(kChildIn);
   if (plan.has_dir) ::close(kChildDir);
   if (rc != 0) {
+    s.let_go_of_output();
     send_report(s.channel, kReportSpawnFailed, rc);
     return false;
   }
@@ -506,6 +522,7 @@ bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
     idle = clean && plan.reusable && !terminated;
     s.report_exit(true, idle);
   }
+  s.let_go_of_output();  // a shell that never ended (unkillable): its own copies remain
   return clean;
 }
 
