@@ -192,7 +192,8 @@ Exit run_signalled_after(const std::string& dir, const std::vector<std::string>&
 }
 
 Exit run_signalled_when(const std::string& dir, const std::vector<std::string>& args,
-                        const std::function<bool(const std::string& out)>& ready, int sig) {
+                        const std::function<bool(const std::string& out)>& ready, int sig,
+                        bool whole_group) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   char err_tmpl[] = "/tmp/rbk-run-err-XXXXXX";
@@ -205,7 +206,7 @@ Exit run_signalled_when(const std::string& dir, const std::vector<std::string>& 
   bool sent = false;
   auto signal_when_ready = [&] {
     if (!sent && ready(e.out)) {
-      ::kill(pid, sig);
+      ::kill(whole_group ? -pid : pid, sig);  // a new session: the group's id is rbk's pid
       sent = true;
     }
   };

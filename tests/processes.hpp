@@ -41,8 +41,11 @@ Exit run_signalled_after(const std::string& dir, const std::vector<std::string>&
 /// stdout so far) is true: asked as output comes and every 20 ms, so it may
 /// also wait for what rbk started (a process in /proc). An rbk that ends
 /// before `ready` holds is not signalled; the caller sees how it ended.
+/// `whole_group`: `sig` goes to rbk's whole process group, as a shell's
+/// `kill -- -PGID` or `timeout -s KILL` sends it.
 Exit run_signalled_when(const std::string& dir, const std::vector<std::string>& args,
-                        const std::function<bool(const std::string& out)>& ready, int sig);
+                        const std::function<bool(const std::string& out)>& ready, int sig,
+                        bool whole_group = false);
 
 /// Shell lines that start, beside a plain background child of the shell,
 /// processes that leave the command's process group every way we know: a

@@ -197,6 +197,28 @@ TEST_CASE("a run killed with SIGKILL leaves nothing running and resumes without 
   CHECK_THAT(e.err, Catch::Contains("no run to resume"));
 }
 
+TEST_CASE("a SIGKILL to rbk's whole process group still ends the command", "[resume]") {
+  // As `kill -9 -- -PGID`, `timeout -s KILL` or a CI runner ending the job
+  // send it: the spawner and the supervisors must not be in that group, or
+  // nothing is left to end the command.
+  rbk::test::TempDir tmp;
+  write_file((tmp.path / "hold.rbk").string(),
+             "runbook hold {\n  diagnose {\n"
+             "    step hold \"Hold\" { run `sleep 300 & echo $! >> sleep.pid; wait` timeout 10m }\n"
+             "  }\n}\n");
+  const fs::path pid_file = tmp.path / "sleep.pid";
+  auto started = [&](const std::string&) {
+    return fs::exists(pid_file) && !rbk::test::pids_in(read_file(pid_file.string())).empty();
+  };
+  Exit e =
+      rbk::test::run_signalled_when(tmp.path.string(), {"run", "hold.rbk", "--non-interactive"},
+                                    started, SIGKILL, /*whole_group=*/true);
+  CHECK(e.signal == SIGKILL);
+  const std::vector<int> pids = rbk::test::pids_in(read_file(pid_file.string()));
+  REQUIRE(pids.size() == 1);
+  CHECK(rbk::test::still_alive(pids) == "");
+}
+
 TEST_CASE("a destructive command that was running never runs again without a decision",
           "[resume][pty]") {
   Project p(/*destructive=*/true);
@@ -290,16 +312,24 @@ TEST_CASE("before it asks, resume runs the step's verify probe and shows what it
     CHECK_THAT(report.out, Catch::Contains("counted as done after its check `echo checked >> "
                                            "probe.count; cat fix.count` passed"));
   }
-  SECTION("a probe that looks destructive is not run") {
-    p.write_runbook("destructive\n      verify `rm -rf keep.d`");
+  // A probe that looks destructive, or whose shell code is made at run time
+  // (it may delete as well as read), is not run: the question says why.
+  auto not_run = [&](const std::string& probe, const std::string& why) {
+    p.write_runbook("destructive\n      verify `" + probe + "`");
     REQUIRE(fs::create_directory(p.tmp.path / "keep.d"));
-    Exit e = p.resume_answering({"not run: it looks destructive"}, "d", {"--allow-changed"});
+    Exit e = p.resume_answering({"not run: " + why}, "d", {"--allow-changed"});
     INFO(p.last_output);
     CHECK(e.code == 0);
     CHECK(fs::exists(p.tmp.path / "keep.d"));
     const auto resume = p.of_type("resume").at(0);
     CHECK_FALSE(resume.contains("probe_passed"));  // it did not run: neither passed nor failed
-    CHECK_THAT(resume["probe_result"].get<std::string>(), Catch::StartsWith("not run:"));
+    CHECK_THAT(resume["probe_result"].get<std::string>(), Catch::StartsWith("not run: " + why));
+  };
+  SECTION("a probe that looks destructive is not run") {
+    not_run("rm -rf keep.d", "it looks destructive");
+  }
+  SECTION("a probe rbk cannot analyse is not run either") {
+    not_run("sh -c \"$(printf 'rm -rf keep.d')\"", "rbk cannot analyse it");
   }
 }
 

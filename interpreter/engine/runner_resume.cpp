@@ -81,9 +81,16 @@ void Runner::run_probe(const StepStatement& probe, ev::Section section, const st
   const ast::Shell& shell = verify ? verify->shell : std::get<ast::Until>(*probe.stmt).shell;
   q.probe = bus_.mask(shell.text);
   CommandVerdict verdict = ctx_.patterns->judge(shell.text);
+  // Run before any question and without a gate: it must only read. One rbk
+  // cannot analyse may do anything, and is not run either (as a secret's
+  // command, which also runs ungated).
   if (verdict.destructive) {
-    // Run before any question and without a gate: it must only read.
     q.probe_result = "not run: it looks destructive (" + verdict.destructive->pattern->why + ")";
+    return;
+  }
+  if (verdict.unanalysable) {
+    q.probe_result =
+        bus_.mask("not run: rbk cannot analyse it (" + verdict.unanalysable->why + ")");
     return;
   }
   // With the probe's own template arguments, as it would run in the step;

@@ -220,7 +220,8 @@ class Linter {
     };
     std::vector<Finding> hits;      // destructive matches
     std::vector<Finding> unknowns;  // commands rbk cannot analyse
-    std::vector<Finding> probes;    // destructive matches in a `verify` probe
+    std::vector<Finding>
+        probes;  // a `verify` probe's destructive match, or what rbk cannot analyse
     std::vector<const StepStatement*> undos;
     bool gated() const { return marked && confirm; }
   };
@@ -244,11 +245,19 @@ class Linter {
         out.confirm_at = &s;
       }
       if (const auto* probe = std::get_if<Verify>(s.stmt); probe && opts_.patterns) {
-        // Not one of the step's commands (it runs only on resume, ungated).
-        if (auto m = opts_.patterns->judge(probe->shell.text).destructive)
+        // Not one of the step's commands (it runs only on resume, ungated):
+        // what looks destructive, or what rbk cannot analyse, is never run.
+        CommandVerdict v = opts_.patterns->judge(probe->shell.text);
+        if (const auto& m = v.destructive)
           out.probes.push_back({s.use ? s.use->span : probe->shell.span_of(m->offset, m->length),
-                                "'" + command_excerpt(probe->shell.text, m->offset, m->length) +
+                                "runs '" +
+                                    command_excerpt(probe->shell.text, m->offset, m->length) +
                                     "' (" + m->pattern->why + ")"});
+        else if (const auto& u = v.unanalysable)
+          out.probes.push_back({s.use ? s.use->span : probe->shell.span_of(u->offset, u->length),
+                                "runs what rbk cannot analyse, '" +
+                                    command_excerpt(probe->shell.text, u->offset, u->length) +
+                                    "' (" + u->why + ")"});
         continue;
       }
       const Shell* sh = nullptr;
@@ -286,10 +295,11 @@ class Linter {
     }
   }
 
-  /// RBK107: a `verify` probe runs ungated, before a question: it must only read.
+  /// RBK107: a `verify` probe runs ungated, before a question: it must only
+  /// read, and rbk must be able to tell that it does.
   void lint_probes(const Safety& s) {
     for (const auto& p : s.probes)
-      report("RBK107", p.span, "the verify probe runs " + p.what + ", and a probe runs ungated",
+      report("RBK107", p.span, "the verify probe " + p.what + ", and a probe runs ungated",
              "probe what the step's command changed (e.g. systemctl is-active, pg_isready); "
              "never do it again");
   }

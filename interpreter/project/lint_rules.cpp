@@ -43,11 +43,12 @@ const std::vector<RuleInfo>& lint_rules() {
        "removes a gate that a destructive pattern, `destructive` or `confirm` adds. Where rbk can "
        "read every command, the statement says nothing; remove it."},
       {"RBK107", "destructive-verify-probe", "safety", Severity::Error,
-       "A step's `verify` probe runs a destructive command",
+       "A step's `verify` probe runs a destructive command, or one rbk cannot analyse",
        "`rbk resume` runs a step's `verify` probe before it asks what to do with the step's "
        "command that was running when the run died, and without a gate: it must only read what "
        "the command changed (`systemctl is-active`, `pg_isready`), never do it again. rbk "
-       "refuses to run a probe that matches a destructive pattern; this finds it before then."},
+       "refuses to run a probe that matches a destructive pattern or that it cannot analyse; this "
+       "finds it before then."},
       {"RBK201", "missing-section", "structure", Severity::Note,
        "A section required by the lint policy is missing",
        "A runbook reads best when every runbook has the same shape: how to tell the alert is "

@@ -116,6 +116,9 @@ bool serve_one(int sock) {
 }
 
 [[noreturn]] void spawner_main(int sock) noexcept {
+  // Out of rbk's process group, like each supervisor (supervise_command):
+  // a SIGKILL to that group leaves the spawner to see rbk's end and exit.
+  ::setpgid(0, 0);
   // Only its channel: a copy of a command's descriptor kept here would hide
   // that command's end of file; and its stdio is /dev/null, so that it never
   // holds rbk's terminal or output pipe.

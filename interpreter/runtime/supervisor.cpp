@@ -697,6 +697,11 @@ bool move_to_fixed(const int (&fds)[4], int channel) noexcept {
 }
 
 [[noreturn]] void supervise_command(const ChildStart& start) noexcept {
+  // A process group of its own, first of all: a SIGKILL to rbk's group (a
+  // job killed from the shell, `timeout -s KILL`, a CI runner ending the
+  // job) must not take the supervisor with it, or nothing would be left to
+  // end the command. Terminal signals are ignored here anyway.
+  ::setpgid(0, 0);
   if (!move_to_fixed(start.fds, start.channel)) {
     send_report(start.channel, kReportSpawnFailed, errno);
     ::_exit(0);
