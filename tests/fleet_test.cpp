@@ -187,6 +187,26 @@ TEST_CASE("a remote command past its deadline leaves no process behind", "[sshd]
   CHECK(still_alive(processes_with_marker("rbk-ssh-")) == "");
 }
 
+TEST_CASE("a remote command that exits on its own leaves nothing in its process group", "[sshd]") {
+  SshdFleet fleet(1);
+  // The sleep left behind is found by its duration; its output goes
+  // elsewhere, so ssh does not wait for it.
+  FleetProject p(fleet, R"(runbook fleet {
+  param hosts : targets = "web"
+  remediate {
+    step leave "Leave a sleep" {
+      on hosts
+      run `sleep 5432.123 >/dev/null 2>&1 & echo started`
+    }
+  }
+}
+)");
+  Exit r = run_detached(p.dir, {"run", "fleet", "--force"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(still_alive(processes_with_marker("5432.123")) == "");
+}
+
 TEST_CASE("Ctrl-C during a remote command leaves no process behind", "[sshd]") {
   SshdFleet fleet(2);
   // Each host's sleeps have a duration of their own (7654.31 on web-1,

@@ -1,12 +1,18 @@
 // Ending an OpenSSH master over its control socket (runtime/ssh_mux): a real
 // master, started by the real ssh client against a real sshd, ends when
 // asked; a socket that is not a master, or is silent, is a plain "no"; and
-// then the run's session falls back on `ssh -O exit` for every host.
+// then the run's session falls back on `ssh -O exit` for every host. Also
+// the script a host's `/bin/sh -s` reads (remote_script), run here by a
+// local `/bin/sh -s`: what it leaves behind when its input ends, and when
+// the command exits on its own.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -170,4 +176,143 @@ TEST_CASE(
   }
   CHECK_FALSE(fs::exists(dir));
   session.close(runner);  // idempotent
+}
+
+namespace {
+
+/// How long a remote-script test waits for a line, an exit or a process to
+/// go before calling it hung: a hang guard, never a measurement.
+constexpr std::chrono::seconds kScriptGuard{30};
+
+/// `/bin/sh -s` reading remote_script()'s text from a pipe the test holds,
+/// as a host's shell reads it from ssh: closing the pipe is the host seeing
+/// rbk's ssh end. Its stdout is a pipe the test reads. Every pid it is told
+/// of, and the shell, get SIGKILL at scope exit, so a failing test leaves
+/// nothing behind.
+class HostShell {
+ public:
+  explicit HostShell(const std::string& script) {
+    int in[2], out[2];
+    REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      // An orphaned shell ends with the test's hang guard at the latest.
+      ::alarm(std::chrono::seconds(kHangGuard).count() + 60);
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::execl("/bin/sh", "sh", "-s", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    input_.reset(in[1]);
+    output_.reset(out[0]);
+    // The whole script fits in the pipe: written before it is read.
+    REQUIRE(::write(input_.get(), script.data(), script.size()) ==
+            static_cast<ssize_t>(script.size()));
+  }
+  ~HostShell() {
+    for (int pid : others_) ::kill(pid, SIGKILL);
+    if (pid_ <= 0 || reaped_) return;
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
+  }
+  HostShell(const HostShell&) = delete;
+  HostShell& operator=(const HostShell&) = delete;
+
+  /// The next line of its output, without the newline; throws Hung when
+  /// none comes within kScriptGuard.
+  std::string read_line() {
+    const auto deadline = std::chrono::steady_clock::now() + kScriptGuard;
+    size_t eol;
+    while ((eol = out_.find('\n')) == std::string::npos) {
+      pollfd p{output_.get(), POLLIN, 0};
+      if (::poll(&p, 1, ms_until(deadline)) == 0)
+        throw Hung("the remote script printed no line within 30 s; so far: " + out_);
+      char buf[256];
+      const ssize_t n = ::read(output_.get(), buf, sizeof buf);
+      if (n == 0) throw Hung("the remote script's output ended before a line: " + out_);
+      if (n > 0) out_.append(buf, static_cast<size_t>(n));
+    }
+    std::string line = out_.substr(0, eol);
+    out_.erase(0, eol + 1);
+    return line;
+  }
+  /// Kills `pids` too at scope exit (what the command started).
+  void track(const std::vector<int>& pids) {
+    others_.insert(others_.end(), pids.begin(), pids.end());
+  }
+  /// End of file on the shell's input: rbk's ssh ended.
+  void close_input() { input_.reset(); }
+  /// The shell's wait status; throws Hung when it outlives kScriptGuard.
+  int wait_exit() {
+    int status = 0;
+    if (!reap_until(pid_, std::chrono::steady_clock::now() + kScriptGuard, status))
+      throw Hung("the remote script's /bin/sh -s did not exit within 30 s");
+    reaped_ = true;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  rbk::UniqueFd input_, output_;
+  std::string out_;
+  std::vector<int> others_;
+};
+
+/// The pids a command prints on its first line ("$$ $!": its shell and the
+/// process it left), tracked by `sh` for the clean-up.
+std::vector<int> started_by(HostShell& sh) {
+  std::vector<int> pids = pids_in(sh.read_line());
+  sh.track(pids);
+  return pids;
+}
+
+}  // namespace
+
+TEST_CASE("after its input ends, the remote script ends a process of the group that ignores TERM",
+          "[ssh]") {
+  std::string command;
+  int signal = 0;  // what ends the command's shell
+  SECTION("the command's shell dies on TERM, its child ignores it") {
+    command = "(trap '' TERM; exec sleep 300) & echo $$ $!; wait";
+    signal = SIGTERM;
+  }
+  SECTION("the command's shell ignores TERM too") {
+    command = "trap '' TERM; sleep 300 & echo $$ $!; wait";
+    signal = SIGKILL;
+  }
+  HostShell sh(rbk::remote_script({}, command, milliseconds(1000)));
+  const std::vector<int> pids = started_by(sh);
+  REQUIRE(pids.size() == 2);
+  REQUIRE_FALSE(dead(pids[1]));
+  sh.close_input();
+  // The sleep ignores TERM: only the KILL after the grace period ends it.
+  CHECK(still_alive(pids, kScriptGuard) == "");
+  const int status = sh.wait_exit();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + signal);  // the command's status, as a shell reports it
+}
+
+TEST_CASE("a remote command that exits on its own leaves nothing in its group, and its status",
+          "[ssh]") {
+  std::string command;
+  SECTION("a leftover that ends on TERM") {
+    command = "sleep 301 >/dev/null 2>&1 & echo $$ $!; exit 7";
+  }
+  SECTION("a leftover that ignores TERM") {
+    command = "(trap '' TERM; exec sleep 301) >/dev/null 2>&1 & echo $$ $!; exit 7";
+  }
+  // Its input stays open: the command ended, not the connection.
+  HostShell sh(rbk::remote_script({}, command, milliseconds(1000)));
+  const std::vector<int> pids = started_by(sh);
+  REQUIRE(pids.size() == 2);
+  const int status = sh.wait_exit();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 7);
+  CHECK(still_alive(pids, kScriptGuard) == "");
 }

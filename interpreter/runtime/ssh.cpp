@@ -67,12 +67,84 @@ std::string shell_quote(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Starts the command as the job: in a session (so a process group) of its
+// own where the host has setsid, with stdin from /dev/null and without fd 3.
+std::string job_start(const std::string& literal) {
+  std::string s = "if command -v setsid >/dev/null 2>&1; then\n";
+  s += "  setsid /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
+  s += "else\n";
+  s += "  /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
+  s += "fi\n";
+  s += "__rbk_job=$!\n";
+  return s;
+}
+
+// Two shell functions on the processes named in "$@" (pids, or -pgid for a
+// group). __rbk_alive: is any of them still there. __rbk_stop: TERM and
+// CONT, then KILL once the grace period is over, or sooner when all are gone
+// (checked once a second: POSIX sleep counts whole seconds).
+std::string stop_functions(long grace_s) {
+  std::string s = "__rbk_alive() {\n";
+  s += "  for __rbk_p in \"$@\"; do kill -s 0 -- \"$__rbk_p\" && return 0; done\n";
+  s += "  return 1\n";
+  s += "} 2>/dev/null\n";
+  s += "__rbk_stop() {\n";
+  s += "  kill -s TERM -- \"$@\"\n";
+  s += "  kill -s CONT -- \"$@\"\n";
+  s += "  __rbk_left=" + std::to_string(grace_s) + "\n";
+  s += "  while [ \"$__rbk_left\" -gt 0 ] && __rbk_alive \"$@\"; do\n";
+  s += "    sleep 1\n";
+  s += "    __rbk_left=$((__rbk_left - 1))\n";
+  s += "  done\n";
+  s += "  kill -s KILL -- \"$@\"\n";
+  s += "} 2>/dev/null\n";
+  return s;
+}
+
+// The watcher: end of file on stdin means the rbk side is gone (its ssh was
+// ended by a deadline or Ctrl-C, or the connection dropped); it then stops
+// the job's group and the job itself (no group without setsid, nor before
+// setsid ran). From then on it ignores TERM: the main script's `kill` of it,
+// once the job's shell died of the TERM, must not cut the KILL short.
+std::string watcher() {
+  std::string s = "(\n";
+  s += "  while IFS= read -r __rbk_line; do :; done\n";
+  s += "  trap '' TERM\n";
+  s += "  __rbk_stop -\"$__rbk_job\" \"$__rbk_job\"\n";
+  s += ") <&3 >/dev/null 2>&1 &\n";
+  s += "__rbk_watch=$!\n";
+  return s;
+}
+
+// Once the job's shell ended (on its own, or stopped): what is left in its
+// group gets 250 ms to finish writing (as on rbk's machine; a host whose
+// sleep takes no fraction skips it), then TERM, the grace period, KILL. The
+// shell's own pid is not signalled: reaped by `wait`, it may be reused.
+// Nothing left (the usual case) costs no wait. The exit status is the
+// job's, as `wait` reports it (128+N when killed by signal N): rbk's ssh
+// exits with it.
+std::string job_end() {
+  std::string s = "wait \"$__rbk_job\"\n";
+  s += "__rbk_status=$?\n";
+  s += "kill \"$__rbk_watch\" 2>/dev/null\n";
+  s += "if __rbk_alive -\"$__rbk_job\"; then\n";
+  s += "  sleep 0.25 2>/dev/null\n";
+  s += "  if __rbk_alive -\"$__rbk_job\"; then __rbk_stop -\"$__rbk_job\"; fi\n";
+  s += "fi\n";
+  s += "exit \"$__rbk_status\"\n";
+  return s;
+}
+
+}  // namespace
+
 std::string remote_script(const std::vector<std::pair<std::string, std::string>>& env,
                           std::string_view script, std::chrono::milliseconds grace) {
   // One brace group: the shell reads all of it before it runs any of it, so
-  // nothing after it is read from stdin as script, and the watcher below
-  // reads only the end of file. No variable of the wrapper's own is set
-  // before the command starts: an exported name cannot be overwritten.
+  // nothing after it is read from stdin as script, and the watcher reads
+  // only the end of file. No variable or function of the wrapper's own is
+  // set before the command starts: an exported name cannot be overwritten.
   // The watcher's stdin is fd 3, a copy of this stdin: an asynchronous
   // list's own stdin is /dev/null in a shell without job control.
   std::string s = "{\nexec 3<&0\n";
@@ -82,28 +154,11 @@ std::string remote_script(const std::vector<std::pair<std::string, std::string>>
     v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());
     s += "export " + name + "=" + shell_quote(v) + "\n";
   }
-  const std::string literal = shell_quote(script);
   const long grace_s = std::max<long>(1, static_cast<long>((grace.count() + 999) / 1000));
-  s += "if command -v setsid >/dev/null 2>&1; then\n";
-  s += "  setsid /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
-  s += "else\n";
-  s += "  /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
-  s += "fi\n";
-  s += "__rbk_job=$!\n";
-  // The watcher: end of file on stdin means the rbk side is gone (its ssh
-  // was ended by a deadline or Ctrl-C, or the connection dropped).
-  s += "(\n";
-  s += "  while IFS= read -r __rbk_line; do :; done\n";
-  s += "  kill -s TERM -- -\"$__rbk_job\" \"$__rbk_job\" 2>/dev/null\n";
-  s += "  kill -s CONT -- -\"$__rbk_job\" 2>/dev/null\n";
-  s += "  sleep " + std::to_string(grace_s) + "\n";
-  s += "  kill -s KILL -- -\"$__rbk_job\" \"$__rbk_job\" 2>/dev/null\n";
-  s += ") <&3 >/dev/null 2>&1 &\n";
-  s += "__rbk_watch=$!\n";
-  s += "wait \"$__rbk_job\"\n";
-  s += "__rbk_status=$?\n";
-  s += "kill \"$__rbk_watch\" 2>/dev/null\n";
-  s += "exit \"$__rbk_status\"\n";
+  s += job_start(shell_quote(script));
+  s += stop_functions(grace_s);
+  s += watcher();
+  s += job_end();
   s += "}\n";
   return s;
 }

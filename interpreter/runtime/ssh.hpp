@@ -36,7 +36,9 @@ std::string shell_quote(std::string_view text);
 /// The script the remote `/bin/sh -s` reads: exports `env` (names that are
 /// not identifiers are left out), runs `script` as `/bin/sh -c` in a new
 /// session with stdin from /dev/null, ends its process group when stdin
-/// reaches end of file (TERM, `grace`, KILL), and exits with its status.
+/// reaches end of file (TERM, `grace`, KILL), ends what is left in that
+/// group when the command exits on its own (the same way), and exits with
+/// the command's status.
 std::string remote_script(const std::vector<std::pair<std::string, std::string>>& env,
                           std::string_view script, std::chrono::milliseconds grace);
 
