@@ -83,6 +83,10 @@ const std::vector<WrapperSpec>& wrappers() {
       {"torsocks", "uaP", {}, 0, false, ""},
       {"proxychains", "f", {}, 0, false, ""},
       {"proxychains4", "f", {}, 0, false, ""},
+      // prlimit's resource options take only an attached value (-n100, --nofile=100).
+      {"prlimit", "po", {"pid", "output"}, 0, false, "p"},
+      {"fakeroot", "lsib", {"lib", "faked"}, 0, false, ""},
+      {"eatmydata", "", {}, 0, false, ""},
   };
   return w;
 }
@@ -285,6 +289,16 @@ size_t skip_options(const std::vector<ShellWord>& w, size_t k, const WrapperSpec
   return std::min(j, w.size());
 }
 
+size_t ssh_command_start(const std::vector<ShellWord>& w, size_t k) {
+  size_t j = skip_options(w, k, spec_of("ssh"));  // past the options and the host
+  if (j < w.size() && is_option(w[j]) && j > 0) {
+    WrapperSpec after = spec_of("ssh");
+    after.operands = 0;
+    j = skip_options(w, j - 1, after);
+  }
+  return j;
+}
+
 size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name,
                          const RawCommand& c, int depth, bool& done) {
   done = false;
@@ -299,7 +313,7 @@ size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::s
   }
   if (name == "ssh") {
     // ssh [options] HOST [COMMAND…]: the command words are shell source on the host.
-    size_t j = skip_options(w, k, spec_of("ssh"));
+    size_t j = ssh_command_start(w, k);
     push({w.begin() + static_cast<std::ptrdiff_t>(k), w.begin() + static_cast<std::ptrdiff_t>(j)},
          c);
     joined(w, j, w.size(), depth, "ssh");
@@ -405,6 +419,10 @@ size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::s
          c);
     nested(w, at, w.size(), depth);
     done = true;
+    return k;
+  }
+  if (name == "start-stop-daemon") {
+    done = daemon(w, k, c, depth);
     return k;
   }
   if (name == "ip") {
@@ -583,6 +601,7 @@ void Analyser::command(RawCommand c, int depth) {
       }
       return;
     }
+    embedded(w, k, base, c, depth);
     bool done = false;
     size_t next = wrapper(w, k, base, c, depth, done);
     if (done) return;

@@ -174,6 +174,54 @@ class Analyser {
                  const RawCommand& c, int depth, bool& done);
   void joined(const std::vector<ShellWord>& w, size_t from, size_t to, int depth, const char* what);
   void nested(const std::vector<ShellWord>& w, size_t from, size_t to, int depth);
+
+  // Programs that run shell code written in their arguments (shell_programs.cpp).
+
+  /// Shell code at w.text[offset, offset + length) that `who` runs: analysed
+  /// when the word is literal, else something rbk cannot see through.
+  void code_in(const ShellWord& w, size_t offset, size_t length, const std::string& who, int depth);
+  /// The shell code that the program w[k] (named `base`) runs from its
+  /// arguments or input, analysed or reported; its own words are pushed apart.
+  void embedded(const std::vector<ShellWord>& w, size_t k, const std::string& base,
+                const RawCommand& c, int depth);
+  /// sed's `e COMMAND` and `e`, and the `e` flag of `s`.
+  void sed(const std::vector<ShellWord>& w, size_t k, int depth);
+  /// script -c COMMAND.
+  void script(const std::vector<ShellWord>& w, size_t k, int depth);
+  /// tar -I, --to-command, --checkpoint-action=exec=, -F.
+  void tar(const std::vector<ShellWord>& w, size_t k, int depth);
+  /// psql and mysql: their -c / -e statements and here-documents.
+  void database(const std::vector<ShellWord>& w, size_t k, const std::string& base,
+                const RawCommand& c, int depth);
+  /// psql's and mysql's shell escapes (`\!`, `system`, `\o |`) in w.text from `offset`.
+  void meta_commands(const ShellWord& w, size_t offset, const std::string& base, int depth);
+  /// sqlite3's dot-commands in its arguments and input.
+  void sqlite(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
+  /// One sqlite3 line at w.text[at]: `.shell`/`.system` and pipes.
+  void sqlite_line(const ShellWord& w, size_t at, int depth);
+  /// ssh/scp/sftp -o ProxyCommand=… (and LocalCommand, …), scp/sftp -S.
+  void ssh_options(const std::vector<ShellWord>& w, size_t k, const std::string& base, int depth);
+  /// git -c KEY=VALUE and --config-env before the subcommand.
+  void git(const std::vector<ShellWord>& w, size_t k, int depth);
+  /// One git setting at word.text[offset] (KEY=VALUE, or KEY=ENVVAR when `from_env`).
+  void git_setting(const ShellWord& word, size_t offset, bool from_env, int depth);
+  /// vi/vim/ex given editor commands, or reading them in Ex mode.
+  void vim(const std::vector<ShellWord>& w, size_t k, const std::string& base, const RawCommand& c);
+  /// gdb -ex/-iex commands, -x scripts and commands it reads.
+  void gdb(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
+  /// One gdb command at w.text[offset]: `shell`/`!` analysed, opaque ones reported.
+  void gdb_command(const ShellWord& w, size_t offset, int depth);
+  /// dc's `!` in -e expressions or what it reads.
+  void dc(const std::vector<ShellWord>& w, size_t k, const RawCommand& c);
+  /// make --eval and $(shell …) in command-line variables.
+  void make(const std::vector<ShellWord>& w, size_t k);
+  /// start-stop-daemon --start: the program it starts, analysed as a
+  /// command; false when it starts none.
+  bool daemon(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
 };
+
+/// Where the command of `ssh [options] HOST [options] COMMAND…` starts
+/// (options may follow the host): w.size() when there is none.
+size_t ssh_command_start(const std::vector<ShellWord>& w, size_t k);
 
 }  // namespace rbk::shell_detail
