@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -429,6 +431,43 @@ TEST_CASE("a write error is kept, not thrown", "[record]") {
   CHECK_NOTHROW(rec->sync());
   CHECK(read_file((tmp.path / kRunId / "events.jsonl").string()).find("still here") !=
         std::string::npos);
+}
+
+TEST_CASE("a record ends where writing failed, even once writing works again", "[record]") {
+  // A disk that fills during a line and has room again a moment later (a
+  // command's cleanup freed some): the lines after the failure must not
+  // follow the cut one, or the record has a broken line in its middle.
+  // RLIMIT_FSIZE stands for the full disk; SIGXFSZ ignored, writes past it
+  // fail with EFBIG.
+  TempDir tmp;
+  std::string error;
+  auto rec = create(tmp.path.string(), kRunId, error);
+  REQUIRE(rec);
+  const std::string events = (tmp.path / kRunId / "events.jsonl").string();
+  rec->event(event("note", {{"text", "before"}}, 1));
+  rec->output(1, Stream::Out, "first chunk\n");
+  const std::string out_file = (tmp.path / kRunId / "output" / "0001.stdout").string();
+  const auto written =
+      static_cast<rlim_t>(std::max(fs::file_size(events), fs::file_size(out_file)));
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = written + 10;  // room for the start of one more line only
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  rec->event(event("note", {{"text", std::string(200, 'x')}}, 2));
+  rec->output(1, Stream::Out, std::string(200, 'y'));
+  ::setrlimit(RLIMIT_FSIZE, &old);  // room again
+  ::signal(SIGXFSZ, old_handler);
+  rec->event(event("note", {{"text", "after"}}, 3));
+  rec->output(1, Stream::Out, "after\n");
+  CHECK_THAT(rec->error(), Catch::StartsWith("cannot write " + events));
+  const std::string text = read_file(events);
+  CHECK(text.find("before") != std::string::npos);
+  CHECK(text.find("after") == std::string::npos);
+  CHECK(text.back() != '\n');  // the cut line is the last
+  const std::string out = read_file(out_file);
+  CHECK(out.find("after") == std::string::npos);
 }
 
 TEST_CASE("run ids are the UTC time and a random suffix", "[record]") {

@@ -230,20 +230,24 @@ void RunRecord::event(const Event& e) {
   try {
     // Under the append lock that `rbk note` takes too (record/notes.hpp):
     // a note never lands between the cut below and the line after it.
+    const bool writing = events_fd_ >= 0 && !events_failed_;
     std::optional<FlockGuard> appending;
-    if (events_fd_ >= 0) appending.emplace(events_fd_);
-    if (events_fd_ >= 0 && cut_at_ >= 0) {  // reopened: the dead run's cut line goes first
+    if (writing) appending.emplace(events_fd_);
+    if (writing && cut_at_ >= 0) {  // reopened: the dead run's cut line goes first
       if (::ftruncate(events_fd_, cut_at_) != 0) {
         // Not appended to a cut line: the record stops here, whole.
         fail("cannot cut the incomplete last line of " + dir_ + "/events.jsonl", errno);
+        events_failed_ = true;
         return;
       }
       cut_at_ = -1;
     }
-    if (events_fd_ >= 0) {
+    if (writing) {
       // One write(2) per line: a crash leaves whole lines, or a cut last one.
-      if (int err = write_all(events_fd_, event_line(e)))
+      if (int err = write_all(events_fd_, event_line(e))) {
         fail("cannot write " + dir_ + "/events.jsonl", err);
+        events_failed_ = true;
+      }
     }
     if (const auto* end = e.as<ev::CommandEnd>()) close_outputs(end->seq);
   } catch (const std::exception& ex) {
@@ -256,8 +260,13 @@ void RunRecord::output(uint64_t seq, Stream stream, std::string_view chunk) {
   try {
     int fd = output_fd(seq, stream);
     if (fd < 0) return;
-    if (int err = write_all(fd, chunk))
+    if (int err = write_all(fd, chunk)) {
       fail("cannot write " + dir_ + "/" + output_file(seq, stream), err);
+      // Nothing more into this file: it ends where writing failed, not with
+      // a gap a later chunk would hide.
+      ::close(fd);
+      outputs_[std::make_pair(seq, stream == Stream::Out ? 1 : 2)] = -1;
+    }
   } catch (const std::exception& ex) {
     if (error_.empty()) error_ = "cannot write command output in " + dir_ + ": " + ex.what();
   }

@@ -84,6 +84,10 @@ class RunRecord final : public EventSink {
   std::vector<std::string> unsynced_;                // output files closed since the last sync
   bool output_dir_made_ = false;
   bool parent_synced_ = false;  // the records directory, which holds the new entry
+  // A write to events.jsonl failed: nothing more goes there. A later write
+  // that succeeded (space freed meanwhile) would follow a cut line, and the
+  // record must end wherever writing failed (record.md).
+  bool events_failed_ = false;
   std::string error_;
 };
 
