@@ -181,6 +181,14 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
   return e;
 }
 
+pid_t start_detached(const std::string& dir, const std::vector<std::string>& args, int out) {
+  int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  pid_t pid = fork();
+  if (pid == 0) detached_child(out, null_fd, dir, args, {});
+  ::close(null_fd);
+  return pid;
+}
+
 Exit run_signalled_after(const std::string& dir, const std::vector<std::string>& args, size_t lines,
                          int sig) {
   return run_signalled_when(

@@ -31,6 +31,11 @@ Exit run_detached(const std::string& dir, const std::vector<std::string>& args,
                   const std::vector<std::string>& env = {},
                   std::chrono::milliseconds guard = kHangGuard);
 
+/// Starts `rbk ARGS…` in `dir` as run_detached does, but returns at once:
+/// its stdout is `out` (the caller's, e.g. a pipe it does not read yet),
+/// its stderr /dev/null. The caller reaps the pid.
+pid_t start_detached(const std::string& dir, const std::vector<std::string>& args, int out);
+
 /// Like run_detached, with rbk's stdout read as it comes: once `lines`
 /// lines have appeared there (with --json, events: the record has them
 /// already), rbk gets `sig`. It may have gone further by then, or ended.

@@ -4,8 +4,11 @@
 // the record each of those leaves behind.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -186,6 +189,60 @@ TEST_CASE("non-interactive mode never prompts, even on a terminal", "[run][pty]"
   CHECK(e.code == 4);
   CHECK(e.out.find("[y/N]") == std::string::npos);
   CHECK(!p.exists("restarted"));
+}
+
+TEST_CASE("a command's deadline holds while nobody reads rbk's output", "[run]") {
+  // `rbk run … | less` with nobody scrolling, or Ctrl-S on a terminal: rbk
+  // blocks writing its display. The command must still end at its deadline.
+  // (The display shows about a command's first 1,000 lines: long ones, so
+  // that they fill the 64 KiB pipe.)
+  rbk::test::TempDir tmp;
+  write_file((tmp.path / "flood.rbk").string(),
+             "runbook flood {\n  diagnose {\n    step flood \"Flood\" {\n"
+             "      run `echo $$ >> shell.pid; i=0; while [ $i -lt 3000 ]; do "
+             "echo \"line $i, " +
+                 std::string(200, 'x') +
+                 "\"; i=$((i+1)); done; "
+                 "exec sleep 300` timeout 2s\n    }\n  }\n}\n");
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const pid_t rbk = rbk::test::start_detached(tmp.path.string(),
+                                              {"run", "flood.rbk", "--non-interactive"}, out[1]);
+  ::close(out[1]);
+  struct Reaper {  // rbk and what it started go, whatever the test's outcome
+    pid_t pid;
+    bool reaped = false;
+    ~Reaper() {
+      if (reaped) return;
+      ::kill(-pid, SIGKILL);
+      int st = 0;
+      ::waitpid(pid, &st, 0);
+    }
+  } reaper{rbk};
+  const fs::path pid_file = tmp.path / "shell.pid";
+  const auto guard = std::chrono::steady_clock::now() + rbk::test::kHangGuard;
+  while (!fs::exists(pid_file) || rbk::test::pids_in(read_file(pid_file.string())).empty()) {
+    REQUIRE(std::chrono::steady_clock::now() < guard);  // the command never started
+    ::poll(nullptr, 0, 10);
+  }
+  // The shell became `sleep 300`, and rbk is stuck on its output by now.
+  CHECK(rbk::test::still_alive(rbk::test::pids_in(read_file(pid_file.string()))) == "");
+  // Read at last: rbk goes on, and says the command timed out.
+  std::string shown;
+  char buf[65536];
+  for (;;) {
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, rbk::test::ms_until(guard)) <= 0) break;
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    shown.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  REQUIRE(rbk::test::reap_until(rbk, guard, status));
+  reaper.reaped = true;
+  CHECK(WIFEXITED(status));
+  CHECK_THAT(shown, Catch::Contains("timed out"));
 }
 
 TEST_CASE("a destructive-looking command is gated though its author wrote no gate", "[run]") {

@@ -186,6 +186,29 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   CHECK(exited->stopped == 1);
 }
 
+TEST_CASE("at the backstop the supervisor stops the command that rbk did not stop",
+          "[supervisor]") {
+  // rbk asks for nothing (as when its output is blocked, or it is stopped):
+  // the supervisor ends the whole tree itself, and its report says why.
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  SupervisorSpec spec = test::supervisor_spec("sleep 3600 & sleep 3600", envp);
+  spec.backstop = std::chrono::milliseconds(300);
+  Spawner spawner;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE(start_in(spawner, spec, h, error));
+  std::vector<SupervisorReport> reports = reports_until_exit(h.channel.get());
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(exited->deadline == 1);
+  CHECK(exited->stopped == 1);
+  CHECK(exited->value == CLD_KILLED);
+  CHECK(exited->status == SIGTERM);
+  h.channel.reset();
+  reap_supervisor(h.pid);
+}
+
 TEST_CASE("a command still running reports its start and its shell's pid, which ends it too",
           "[supervisor]") {
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";

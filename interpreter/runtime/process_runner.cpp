@@ -66,6 +66,11 @@ constexpr milliseconds kLongest = std::chrono::hours(24 * 365);
 // supervisor that is itself stopped or stuck needs it.
 constexpr milliseconds kSupervisorSlack{5000};
 
+// After the command's deadline, how long the supervisor waits for rbk's stop
+// before it stops the command itself (SupervisorSpec::backstop). rbk's own
+// stop comes first whenever rbk can act; the margin only keeps the two apart.
+constexpr milliseconds kBackstopMargin{1000};
+
 milliseconds clamp(milliseconds d) {
   return std::clamp(d, milliseconds{0}, kLongest);
 }
@@ -229,6 +234,10 @@ class Session {
     s.working_dir = spec_.working_dir.empty() ? nullptr : spec_.working_dir.c_str();
     s.grace = clamp(spec_.grace);
     s.kill_window = kKillWindow;
+    // None past what the request carries (INT_MAX ms, 24 days): it must
+    // never come before rbk's own deadline.
+    if (milliseconds backstop = clamp(spec_.timeout) + kBackstopMargin; backstop.count() < INT_MAX)
+      s.backstop = backstop;
     s.stdin_pipe = spec_.input.has_value();
     auto started = spawner_.start(s);
     if (!started) return fail(started.error());
@@ -404,7 +413,13 @@ class Session {
       result_.exit_code = report.status;
     else
       result_.signal = report.status;  // CLD_KILLED or CLD_DUMPED
-    if (report.stopped) {              // ended by the stop, not on its own at the last moment
+    if (report.deadline && phase_ == Phase::Running) {
+      // The supervisor stopped it at the backstop, as rbk's deadline would
+      // have: rbk could not act in time (its output blocked, or stopped).
+      reason_ = Reason::Timeout;
+      enter(Phase::Stopping, Steady::now() + clamp(spec_.grace) + kKillWindow + kSupervisorSlack);
+    }
+    if (report.stopped) {  // ended by the stop, not on its own at the last moment
       result_.timed_out = reason_ == Reason::Timeout;
       result_.cancelled = reason_ == Reason::Cancel;
     }

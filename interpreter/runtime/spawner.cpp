@@ -52,6 +52,7 @@ struct Request {
   uint64_t body_size = 0;
   int64_t grace_ms = 0;
   int64_t kill_window_ms = 0;
+  int64_t backstop_ms = 0;
   uint8_t scan_for_children = 0;
   uint8_t has_dir = 0;
   uint8_t has_channel = 0;  // to the spawner: the new supervisor's channel comes first
@@ -219,6 +220,7 @@ Request make_request(const SupervisorSpec& spec, const CommandFds& fds, bool to_
   req.body_size = body.size();
   req.grace_ms = to_ms(spec.grace);
   req.kill_window_ms = to_ms(spec.kill_window);
+  req.backstop_ms = to_ms(spec.backstop);
   req.scan_for_children = spec.scan_for_children ? 1 : 0;
   req.has_dir = fds.dir.get() >= 0 ? 1 : 0;
   req.has_channel = to_spawner ? 1 : 0;
@@ -315,6 +317,7 @@ bool receive_request(int sock, bool with_channel, Received& out) noexcept {
                             .envp = envp,
                             .grace_ms = static_cast<long>(req.grace_ms),
                             .kill_window_ms = static_cast<long>(req.kill_window_ms),
+                            .backstop_ms = static_cast<long>(req.backstop_ms),
                             .scan_for_children = req.scan_for_children != 0};
   out.memory = memory;
   out.length = length;

@@ -226,9 +226,11 @@ struct Supervisor {
   bool exit_reported = false;
   bool output_held = true;  // kChildOut and kChildErr still open here (see let_go_of_output)
   bool start_reported = false;
-  long start_report_at = 0;  // when the start is reported if the shell still runs
-  siginfo_t shell_end{};     // how the shell ended, once shell_exited
-  bool terminated = false;   // a SIGTERM came: the supervisor is not reused
+  long start_report_at = 0;   // when the start is reported if the shell still runs
+  long backstop_at = 0;       // when the supervisor stops the tree unasked (0: never)
+  bool own_deadline = false;  // it did: the exit report says so
+  siginfo_t shell_end{};      // how the shell ended, once shell_exited
+  bool terminated = false;    // a SIGTERM came: the supervisor is not reused
   Mode mode = Mode::Running;
   Stage stage = Stage::Term;
   long stage_end = 0;
@@ -279,7 +281,8 @@ struct Supervisor {
                                           .stopped = mode == Mode::StopTree ? 1 : 0,
                                           .clean = clean ? 1 : 0,
                                           .pid = shell,
-                                          .idle = idle ? 1 : 0});
+                                          .idle = idle ? 1 : 0,
+                                          .deadline = own_deadline ? 1 : 0});
     let_go_of_output();
   }
 
@@ -384,8 +387,11 @@ struct Supervisor {
       if (mode != Mode::Running) {
         timeout = static_cast<int>(std::clamp(stage_end - now_ms(), 0L, tick));
         tick = std::min(tick * 2, 100L);
-      } else if (!start_reported) {
-        timeout = static_cast<int>(std::max(start_report_at - now_ms(), 0L));
+      } else {
+        long until = -1;  // the nearer of the start report and the backstop
+        if (!start_reported) until = start_report_at;
+        if (backstop_at > 0 && (until < 0 || backstop_at < until)) until = backstop_at;
+        if (until >= 0) timeout = static_cast<int>(std::clamp(until - now_ms(), 0L, long{INT_MAX}));
       }
       pollfd fds[2] = {{signals, POLLIN, 0}, {channel, POLLIN, 0}};
       if (::poll(fds, channel >= 0 ? 2 : 1, timeout) > 0) {
@@ -396,6 +402,10 @@ struct Supervisor {
       // visible, so the list read after it holds them all.
       check_shell();
       bool others = reap_others();
+      if (mode == Mode::Running && !shell_exited && backstop_at > 0 && now_ms() >= backstop_at) {
+        own_deadline = true;  // rbk did not ask in time: the deadline holds without it
+        begin_stop();
+      }
       if (mode == Mode::Running) {
         // The shell ended on its own. With nothing else left (the common
         // case) there is nothing to stop: the command is over now, and rbk
@@ -509,6 +519,7 @@ bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
   }
   s.shell = shell;
   s.start_report_at = now_ms() + kStartReportDelayMs;
+  if (plan.command.backstop_ms > 0) s.backstop_at = now_ms() + plan.command.backstop_ms;
   bool clean_end = s.run();
   // The zombie kept all along; still alive if unkillable.
   bool reaped = ::waitpid(shell, nullptr, WNOHANG) == shell;
@@ -781,6 +792,7 @@ ChildStart child_start(const SupervisorSpec& spec, const CommandFds& fds) {
                   .envp = spec.envp,
                   .grace_ms = to_ms(spec.grace),
                   .kill_window_ms = to_ms(spec.kill_window),
+                  .backstop_ms = to_ms(spec.backstop),
                   .scan_for_children = spec.scan_for_children},
       .signals_set = false,
       .reusable = false};

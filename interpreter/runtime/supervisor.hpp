@@ -89,6 +89,9 @@ struct SupervisorReport {
   /// Exited with `clean`: 1 when the supervisor now waits for another
   /// command, as after kReportIdle (which is then not sent).
   int32_t idle = 0;
+  /// Exited: 1 when the stop was the supervisor's own, at the backstop
+  /// (SupervisorSpec::backstop): rbk had not asked in time.
+  int32_t deadline = 0;
 };
 
 /// How long after starting the shell the supervisor sends kReportStarted,
@@ -119,6 +122,11 @@ struct SupervisorSpec {
   /// After KILL, how long the supervisor waits for the processes to go before
   /// it gives up on them (only an unkillable process takes that long).
   std::chrono::milliseconds kill_window{0};
+  /// When rbk has not asked for a stop this long after the start (its
+  /// deadline and a margin), the supervisor stops the whole tree on its own:
+  /// the deadline holds while rbk cannot act (its output blocked by a
+  /// terminal or pipe nobody reads, rbk stopped by Ctrl-Z). Zero: none.
+  std::chrono::milliseconds backstop{0};
   /// Find children by scanning /proc, as on a kernel without
   /// /proc/PID/task/TID/children (the fallback; tests use it).
   bool scan_for_children = false;

@@ -59,6 +59,7 @@ struct CommandPlan {
   const char* script = nullptr;  // run as `/bin/sh -c script`
   char* const* envp = nullptr;   // the complete environment, null-terminated
   long grace_ms = 0, kill_window_ms = 0;
+  long backstop_ms = 0;  // SupervisorSpec::backstop; 0: none
   bool scan_for_children = false;
 };
 
