@@ -4,7 +4,10 @@
 // starts `/bin/sh -c script` in a new process group, is the child subreaper of
 // everything the command starts (so an orphan that leaves the group still
 // comes back to it), reports the shell's pid and wait status to rbk, and ends
-// the command's processes when rbk asks or when rbk is gone.
+// the command's processes when rbk asks, when rbk is gone, or at the backstop
+// after the deadline when rbk did not ask (SupervisorSpec::backstop). It
+// runs in a process group of its own, so that a signal to rbk's group does
+// not end it with rbk.
 //
 // Two stop modes, chosen when a stop begins:
 // - the whole tree (a deadline, a cancel, rbk's death or SIGTERM to the
