@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -189,9 +191,14 @@ constexpr std::chrono::seconds kScriptGuard{30};
 /// rbk's ssh end. Its stdout is a pipe the test reads. Every pid it is told
 /// of, and the shell, get SIGKILL at scope exit, so a failing test leaves
 /// nothing behind.
+///
+/// With `keep_zombies`, the shell runs under a process of the test's that is
+/// a subreaper and never reaps what is orphaned below it: the host's PID 1 in
+/// a container without an init, whatever this machine's PID 1 does. A
+/// leftover that dies stays a zombie in the job's group.
 class HostShell {
  public:
-  explicit HostShell(const std::string& script) {
+  explicit HostShell(const std::string& script, bool keep_zombies = false) {
     int in[2], out[2];
     REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
@@ -200,6 +207,23 @@ class HostShell {
     if (pid_ == 0) {
       // An orphaned shell ends with the test's hang guard at the latest.
       ::alarm(std::chrono::seconds(kHangGuard).count() + 60);
+      if (keep_zombies) {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        const pid_t shell = ::fork();
+        if (shell < 0) ::_exit(127);
+        if (shell > 0) {
+          // Holding no end of the pipes: the shell's input ends when the
+          // test closes it.
+          for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
+          int status = 0;
+          while (::waitpid(shell, &status, 0) < 0 && errno == EINTR) {
+          }
+          ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        }
+        // Killed with the reaper (the test's clean-up kills that one).
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        ::alarm(std::chrono::seconds(kHangGuard).count() + 60);
+      }
       ::dup2(in[0], 0);
       ::dup2(out[1], 1);
       ::execl("/bin/sh", "sh", "-s", static_cast<char*>(nullptr));
@@ -315,4 +339,91 @@ TEST_CASE("a remote command that exits on its own leaves nothing in its group, a
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 7);
   CHECK(still_alive(pids, kScriptGuard) == "");
+}
+
+// A leftover that died is a zombie until its parent reaps it; orphaned, that
+// parent is the host's PID 1, which in a container without an init may never
+// do so (HostShell's keep_zombies stands for it). kill -0 counts zombies: the script must
+// not, or every such leftover costs the whole grace period. With a grace of
+// 60 s, outliving the 30 s hang guard is that wait.
+TEST_CASE("a remote command's leftovers that are gone cost no grace period", "[ssh]") {
+  const milliseconds long_grace(60'000);
+  SECTION("a child that has ended already: true &") {
+    HostShell sh(rbk::remote_script({}, "true & echo $$ $!; exit 5", long_grace), true);
+    sh.track(started_by(sh));
+    const int status = sh.wait_exit();
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 5);
+  }
+  SECTION("a leftover that ends on TERM, once the command exited") {
+    HostShell sh(
+        rbk::remote_script({}, "sleep 302 >/dev/null 2>&1 & echo $$ $!; exit 7", long_grace), true);
+    const std::vector<int> pids = started_by(sh);
+    REQUIRE(pids.size() == 2);
+    const int status = sh.wait_exit();
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 7);
+    CHECK(still_alive(pids, kScriptGuard) == "");
+  }
+  SECTION("the command and its child end on TERM, once the input ended") {
+    HostShell sh(rbk::remote_script({}, "sleep 303 & echo $$ $!; wait", long_grace), true);
+    const std::vector<int> pids = started_by(sh);
+    REQUIRE(pids.size() == 2);
+    sh.close_input();
+    const int status = sh.wait_exit();
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+    CHECK(still_alive(pids, kScriptGuard) == "");
+  }
+}
+
+// Once the main script's `wait` reaped the job, the job's pid may belong to
+// any new process: the watcher signals it only until it hears (USR1) that it
+// was reaped, and with a process group watches and KILLs only the group.
+// Reuse cannot be forced, so: the text of the watcher, and the stop function
+// run on a live process standing for a reused pid.
+TEST_CASE("the remote script never signals the job's pid once it is reaped", "[ssh]") {
+  const std::string script = rbk::remote_script({}, "true", milliseconds(1000));
+  const size_t watch = script.find("(\n  while IFS= read");
+  const size_t watch_end = script.find(") <&3", watch);
+  REQUIRE(watch != std::string::npos);
+  REQUIRE(watch_end != std::string::npos);
+  const std::string watcher = script.substr(watch, watch_end - watch);
+  CHECK(watcher.find("trap '__rbk_reaped=1' USR1") != std::string::npos);
+  // With a group: the bare pid only once, the loop on the group alone.
+  CHECK(watcher.find("__rbk_stop \"$__rbk_group\"") != std::string::npos);
+  CHECK(watcher.find("__rbk_stop -\"$__rbk_job\" \"$__rbk_job\"") == std::string::npos);
+  // The main script tells the watcher as soon as `wait` returned.
+  const size_t reaped = script.find("__rbk_status=$?\nkill -s USR1 \"$__rbk_watch\"");
+  CHECK(reaped != std::string::npos);
+
+  // The functions, run with __rbk_reaped set on a pid that is now someone
+  // else's (a sleep of the test's): neither signalled nor waited for.
+  const size_t functions = script.find("__rbk_live() {");
+  REQUIRE(functions != std::string::npos);
+  const std::string defs = script.substr(functions, watch - functions);
+  pid_t other = ::fork();
+  REQUIRE(other >= 0);
+  if (other == 0) {
+    ::alarm(std::chrono::seconds(kHangGuard).count() + 60);
+    ::execl("/bin/sleep", "sleep", "300", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      int status;
+      ::waitpid(pid, &status, 0);
+    }
+  } reap{other};
+  const std::string pid = std::to_string(other);
+  HostShell sh("{\n" + defs + "__rbk_reaped=1\n__rbk_stop " + pid + "\nif __rbk_alive " + pid +
+               "; then echo alive; else echo skipped; fi\n" + "kill -s 0 " + pid +
+               " && echo untouched\nexit 0\n}\n");
+  CHECK(sh.read_line() == "skipped");
+  CHECK(sh.read_line() == "untouched");
+  const int status = sh.wait_exit();
+  CHECK(WIFEXITED(status));
+  CHECK_FALSE(dead(other));
 }

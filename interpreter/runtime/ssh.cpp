@@ -71,67 +71,131 @@ namespace {
 
 // Starts the command as the job: in a session (so a process group) of its
 // own where the host has setsid, with stdin from /dev/null and without fd 3.
+// __rbk_group is that group (-pgid), empty without setsid: then the job
+// shares the script's group and has none of its own to signal. Set after the
+// job started, so that the command's environment is untouched.
 std::string job_start(const std::string& literal) {
   std::string s = "if command -v setsid >/dev/null 2>&1; then\n";
   s += "  setsid /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
+  s += "  __rbk_job=$! __rbk_group=-$!\n";
   s += "else\n";
   s += "  /bin/sh -c " + literal + " rbk </dev/null 3<&- &\n";
+  s += "  __rbk_job=$! __rbk_group=\n";
   s += "fi\n";
-  s += "__rbk_job=$!\n";
   return s;
 }
 
-// Two shell functions on the processes named in "$@" (pids, or -pgid for a
-// group). __rbk_alive: is any of them still there. __rbk_stop: TERM and
-// CONT, then KILL once the grace period is over, or sooner when all are gone
-// (checked once a second: POSIX sleep counts whole seconds).
+// Shell functions on the processes named in their arguments: -pgid for a
+// group, or a bare pid (the job's, only the watcher names it).
+//
+// A bare pid is signalled only while __rbk_reaped is unset: once the main
+// script's `wait` reaped the job, its pid may be reused by any process, and
+// a KILL to it would hit that one (often as root). The main script tells the
+// watcher with USR1 (see watcher()); a group is safe to name while the
+// loop sees it alive, as a live group keeps its number from being reused.
+//
+// __rbk_alive: is anything still there. kill -0 counts zombies, and where
+// the host's PID 1 does not reap orphans (a container without an init), a
+// leftover that died at TERM stays a zombie in the group: counted as alive,
+// it would cost the whole grace period. So when kill -0 says the group is
+// there, ps says whether any of it is more than a zombie (state Z, or X:
+// dead). `ps -A -o pgid= -o stat=` is what procps, busybox, toybox and the BSDs
+// all accept (-e is another thing on the BSDs; -g is a session in
+// procps); where ps is missing or refuses, kill -0's answer stands. This
+// costs one ps only when kill -0 finds something, never in the usual case
+// of a command that leaves nothing.
+//
+// __rbk_stop: TERM and CONT, then KILL once the grace period is over, or
+// nothing more once all are gone (checked once a second: POSIX sleep counts
+// whole seconds). A group that is gone gets no KILL: its number is free.
 std::string stop_functions(long grace_s) {
-  std::string s = "__rbk_alive() {\n";
-  s += "  for __rbk_p in \"$@\"; do kill -s 0 -- \"$__rbk_p\" && return 0; done\n";
+  std::string s = "__rbk_live() {\n";
+  s += "  __rbk_ps=$(ps -A -o pgid= -o stat= 2>/dev/null) || return 0\n";
+  s += "  [ -n \"$__rbk_ps\" ] || return 0\n";
+  s += "  while IFS=' ' read -r __rbk_g __rbk_s; do\n";
+  s += "    [ \"$__rbk_g\" = \"$1\" ] || continue\n";
+  s += "    case $__rbk_s in Z* | X*) ;; *) return 0 ;; esac\n";
+  s += "  done <<__RBK_PS__\n";
+  s += "$__rbk_ps\n";
+  s += "__RBK_PS__\n";
+  s += "  return 1\n";
+  s += "}\n";
+  s += "__rbk_alive() {\n";
+  s += "  for __rbk_p in \"$@\"; do\n";
+  s += "    case $__rbk_p in\n";
+  s += "      -*) kill -s 0 -- \"$__rbk_p\" && __rbk_live \"${__rbk_p#-}\" && return 0 ;;\n";
+  s += "      *) [ -z \"$__rbk_reaped\" ] && kill -s 0 -- \"$__rbk_p\" && return 0 ;;\n";
+  s += "    esac\n";
+  s += "  done\n";
   s += "  return 1\n";
   s += "} 2>/dev/null\n";
+  s += "__rbk_signal() {\n";
+  s += "  __rbk_sig=$1\n";
+  s += "  shift\n";
+  s += "  for __rbk_p in \"$@\"; do\n";
+  s += "    case $__rbk_p in -*) ;; *) [ -z \"$__rbk_reaped\" ] || continue ;; esac\n";
+  s += "    kill -s \"$__rbk_sig\" -- \"$__rbk_p\"\n";
+  s += "  done\n";
+  s += "} 2>/dev/null\n";
   s += "__rbk_stop() {\n";
-  s += "  kill -s TERM -- \"$@\"\n";
-  s += "  kill -s CONT -- \"$@\"\n";
+  s += "  __rbk_signal TERM \"$@\"\n";
+  s += "  __rbk_signal CONT \"$@\"\n";
   s += "  __rbk_left=" + std::to_string(grace_s) + "\n";
-  s += "  while [ \"$__rbk_left\" -gt 0 ] && __rbk_alive \"$@\"; do\n";
+  s += "  while __rbk_alive \"$@\"; do\n";
+  s += "    if [ \"$__rbk_left\" -le 0 ]; then\n";
+  s += "      __rbk_signal KILL \"$@\"\n";
+  s += "      break\n";
+  s += "    fi\n";
   s += "    sleep 1\n";
   s += "    __rbk_left=$((__rbk_left - 1))\n";
   s += "  done\n";
-  s += "  kill -s KILL -- \"$@\"\n";
   s += "} 2>/dev/null\n";
   return s;
 }
 
 // The watcher: end of file on stdin means the rbk side is gone (its ssh was
 // ended by a deadline or Ctrl-C, or the connection dropped); it then stops
-// the job's group and the job itself (no group without setsid, nor before
-// setsid ran). From then on it ignores TERM: the main script's `kill` of it,
-// once the job's shell died of the TERM, must not cut the KILL short.
+// the job. From then on it ignores TERM (the main script's `kill` of it,
+// once the job's shell died of the TERM, must not cut the KILL short) and
+// takes USR1 as "the job is reaped": its bare pid is not signalled again.
+// With a group, the bare pid gets TERM and CONT once, right away (the job
+// before setsid() ran has no group yet), and only the group is watched and
+// KILLed: the job's shell usually dies of that TERM and is reaped at once.
+// Without setsid there is only the bare pid, watched until the main script
+// says it reaped it.
 std::string watcher() {
   std::string s = "(\n";
   s += "  while IFS= read -r __rbk_line; do :; done\n";
   s += "  trap '' TERM\n";
-  s += "  __rbk_stop -\"$__rbk_job\" \"$__rbk_job\"\n";
+  s += "  trap '__rbk_reaped=1' USR1\n";
+  s += "  if [ -n \"$__rbk_group\" ]; then\n";
+  s += "    __rbk_signal TERM \"$__rbk_job\"\n";
+  s += "    __rbk_signal CONT \"$__rbk_job\"\n";
+  s += "    __rbk_stop \"$__rbk_group\"\n";
+  s += "  else\n";
+  s += "    __rbk_stop \"$__rbk_job\"\n";
+  s += "  fi\n";
   s += ") <&3 >/dev/null 2>&1 &\n";
   s += "__rbk_watch=$!\n";
   return s;
 }
 
-// Once the job's shell ended (on its own, or stopped): what is left in its
-// group gets 250 ms to finish writing (as on rbk's machine; a host whose
-// sleep takes no fraction skips it), then TERM, the grace period, KILL. The
-// shell's own pid is not signalled: reaped by `wait`, it may be reused.
-// Nothing left (the usual case) costs no wait. The exit status is the
-// job's, as `wait` reports it (128+N when killed by signal N): rbk's ssh
-// exits with it.
+// Once the job's shell ended (on its own, or stopped), and is reaped: the
+// watcher hears so (USR1; before its input ended, USR1 or TERM ends it).
+// What is left in the job's group gets 250 ms to finish writing (as on
+// rbk's machine; a host whose sleep takes no fraction skips it), then TERM,
+// the grace period, KILL. The shell's own pid is not signalled: reaped by
+// `wait`, it may be reused. Nothing left (the usual case) costs no wait.
+// The exit status is the job's, as `wait` reports it (128+N when killed by
+// signal N): rbk's ssh exits with it.
 std::string job_end() {
   std::string s = "wait \"$__rbk_job\"\n";
   s += "__rbk_status=$?\n";
+  s += "kill -s USR1 \"$__rbk_watch\" 2>/dev/null\n";
   s += "kill \"$__rbk_watch\" 2>/dev/null\n";
-  s += "if __rbk_alive -\"$__rbk_job\"; then\n";
+  s += "if [ -n \"$__rbk_group\" ] && __rbk_alive \"$__rbk_group\"; then\n";
   s += "  sleep 0.25 2>/dev/null\n";
-  s += "  if __rbk_alive -\"$__rbk_job\"; then __rbk_stop -\"$__rbk_job\"; fi\n";
+  s += "  if __rbk_alive \"$__rbk_group\"; then __rbk_stop \"$__rbk_group\"; fi\n";
   s += "fi\n";
   s += "exit \"$__rbk_status\"\n";
   return s;
