@@ -62,44 +62,106 @@ bool gdb_is(const std::string& name, std::string_view full, size_t min) {
   return name.size() >= min && starts_with(full, name);
 }
 
-/// A gdb command that runs something rbk cannot read: a script in another
-/// language, the program under test, or a function inside it.
-bool gdb_opaque(const std::string& cmd) {
-  static const char* const kOpaque[] = {"pipe",
-                                        "|",
-                                        "python",
-                                        "py",
-                                        "python-interactive",
-                                        "pi",
-                                        "guile",
-                                        "gu",
-                                        "guile-repl",
-                                        "gr",
-                                        "source",
-                                        "eval",
-                                        "make",
-                                        "run",
-                                        "r",
-                                        "start",
-                                        "starti",
-                                        "compile",
-                                        "expression",
-                                        "call",
-                                        "jit-reader-load",
-                                        "define",
-                                        "kill",
-                                        "k",
-                                        "signal",
-                                        "queue-signal",
-                                        "jump",
-                                        "return"};
-  size_t b = skip_blanks_in(cmd, 0), e = b;
-  while (e < cmd.size() && !std::isspace(static_cast<unsigned char>(cmd[e]))) ++e;
-  const std::string first = cmd.substr(b, e - b);
-  for (const char* name : kOpaque)
-    if (first == name) return true;
-  const bool prints = first == "print" || first == "p" || first == "output" || first == "inspect";
-  return prints && cmd.find('(') != std::string::npos;  // calls a function of the program
+/// The first word of a gdb command line from `i` (a name ends at `/`:
+/// `x/8xg`), and where the rest starts.
+std::string gdb_word(std::string_view cmd, size_t& i) {
+  while (i < cmd.size() && std::isspace(static_cast<unsigned char>(cmd[i]))) ++i;
+  const size_t b = i;
+  while (i < cmd.size() && !std::isspace(static_cast<unsigned char>(cmd[i])) && cmd[i] != '/') ++i;
+  return std::string(cmd.substr(b, i - b));
+}
+
+/// Whether an expression may call the program's functions or change its
+/// memory: a call or a cast `(`, an assignment, `++`, `--`.
+bool gdb_changes(std::string_view e) {
+  if (e.find('(') != e.npos || e.find("++") != e.npos || e.find("--") != e.npos) return true;
+  for (size_t i = e.find('='); i != e.npos; i = e.find('=', i + 2)) {
+    const bool compares =
+        (i > 0 && std::strchr("=!<>", e[i - 1])) || (i + 1 < e.size() && e[i + 1] == '=');
+    if (!compares) return true;
+  }
+  return false;
+}
+
+bool gdb_reads(std::string_view cmd);
+
+/// `thread apply all|IDS [FLAGS] COMMAND` (and `frame apply`): whether the
+/// command applied only reads.
+bool gdb_apply_reads(std::string_view cmd, size_t i) {
+  while (true) {
+    size_t at = i;
+    std::string w = gdb_word(cmd, i);
+    const bool ids =
+        w == "all" || w == "level" || (!w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '*';
+        }));
+    if (w.empty()) return true;
+    if (!ids && !(w.size() > 1 && w[0] == '-')) return gdb_reads(cmd.substr(at));
+  }
+}
+
+/// Whether a gdb command only reads: gdb takes any unambiguous prefix of a
+/// command (`she` is `shell`, `pip` is `pipe`), so a name rbk does not know
+/// as read-only may run anything.
+bool gdb_reads(std::string_view cmd) {
+  static const char* const kReads[] = {
+      "bt",   "backtrace",   "where", "info",   "i",       "inf",    "list",   "l",     "up",
+      "down", "disassemble", "ptype", "whatis", "show",    "echo",   "detach", "quit",  "q",
+      "x",    "print",       "p",     "output", "inspect", "printf", "thread", "frame", "f"};
+  size_t i = 0;
+  const std::string name = gdb_word(cmd, i);
+  if (name.empty() || name[0] == '#') return true;
+  if (name == "set") {
+    const std::string what = gdb_word(cmd, i);
+    return what == "pagination" || what == "confirm" || what == "width" || what == "height" ||
+           what == "print" || what == "style";
+  }
+  if (std::find(std::begin(kReads), std::end(kReads), name) == std::end(kReads)) return false;
+  if (name == "thread" || name == "frame" || name == "f") {
+    size_t j = i;
+    if (gdb_word(cmd, j) == "apply") return gdb_apply_reads(cmd, j);
+  }
+  const bool evaluates = name == "x" || name == "print" || name == "p" || name == "output" ||
+                         name == "inspect" || name == "printf";
+  return !evaluates || !gdb_changes(cmd.substr(i));
+}
+
+/// Whether psql interpolates a variable (`:var`, `:'var'`, `:"var"`) in t[from, end).
+bool psql_interpolates(const std::string& t, size_t from, size_t end) {
+  for (size_t i = t.find(':', from); i != std::string::npos && i + 1 < end;
+       i = t.find(':', i + 1)) {
+    const char c = t[i + 1];
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '\'' || c == '"' ||
+        c == '{')
+      return true;
+  }
+  return false;
+}
+
+/// Whether vim's short options in w[j] run commands rbk cannot read; reads
+/// Ex mode (-e, -E) on the way and steps j over a value in the next word.
+bool vim_runs(const std::vector<ShellWord>& w, size_t& j, bool& ex_mode) {
+  const std::string& t = w[j].text;
+  if (t.size() < 2 || t[0] != '-' || t[1] == '-') return false;
+  for (size_t p = 1; p < t.size(); ++p) {
+    const char f = t[p];
+    if (f == 'e' || f == 'E') ex_mode = true;
+    if (f == 'c' || f == 'S' || (f == 's' && !ex_mode)) return true;  // -c{cmd}: value attached
+    if (f == 'u' || f == 'U') {
+      // vim's own names for "no vimrc" / "the defaults" run nothing of the user's.
+      const std::string v = j + 1 < w.size() ? w[j + 1].text : "";
+      if (w[j + 1 < w.size() ? j + 1 : j].expands ||
+          (v != "NONE" && v != "NORC" && v != "DEFAULTS"))
+        return true;
+      ++j;
+      return false;
+    }
+    if (std::strchr("TitW", f)) {  // a value in the next word
+      ++j;
+      return false;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -108,32 +170,67 @@ void Analyser::meta_commands(const ShellWord& w, size_t offset, const std::strin
                              int depth) {
   // psql and mysql run `\! COMMAND` (mysql also `system COMMAND` at the start
   // of a statement) with a shell, to the end of the line; psql pipes output
-  // to a command with `\o |COMMAND`, `\g |COMMAND`, `\w |COMMAND`.
+  // to a command with `\o |COMMAND`, `\g |COMMAND`, `\w |COMMAND`, and runs
+  // the backquoted text of any meta-command's arguments.
   const std::string& t = w.text;
   const bool mysql = base != "psql";
+  size_t end = 0, scanned = 0;  // the current line's end; where backquotes were read to
   for (size_t i = t.find('\\', offset); i != std::string::npos; i = t.find('\\', i + 1)) {
+    if (i >= end) end = line_end(t, i);  // once a line: a line of backslashes stays linear
     size_t name_end = i + 1;
     while (name_end < t.size() && std::isalpha(static_cast<unsigned char>(t[name_end]))) ++name_end;
     const std::string name = t.substr(i + 1, name_end - i - 1);
     if (name.empty() && name_end < t.size() && t[name_end] == '!') {
-      code_in(w, i + 2, line_end(t, i) - i - 2, base + "'s \\!", depth);
-    } else if (!mysql && (name == "o" || name == "out" || name == "g" || name == "gx" ||
-                          name == "w" || name == "write")) {
+      if (!mysql && psql_interpolates(t, i + 2, end))
+        unknown(w.at, "psql's \\! runs a command made of psql variables");
+      else
+        code_in(w, i + 2, end - i - 2, base + "'s \\!", depth);
+      i = end;  // the command runs to the end of the line
+      continue;
+    }
+    if (mysql || name.empty()) continue;
+    if (scanned < end) {
+      psql_backquotes(w, name_end, end, depth);
+      scanned = end;
+    }
+    if (name == "o" || name == "out" || name == "g" || name == "gx" || name == "w" ||
+        name == "write") {
       size_t arg = skip_blanks_in(t, name_end);
-      if (arg < t.size() && t[arg] == '|')
-        code_in(w, arg + 1, line_end(t, arg) - arg - 1, "psql's \\" + name + " |", depth);
-    } else if (!mysql && name == "copy" &&
-               lower(t.substr(i, line_end(t, i) - i)).find("program") != std::string::npos) {
-      unknown(w.at, "psql's \\copy … program runs a shell command");
+      if (arg < end && t[arg] == '|') {
+        code_in(w, arg + 1, end - arg - 1, "psql's \\" + name + " |", depth);
+        i = end;
+      }
+    } else if (name == "copy") {
+      if (lower(t.substr(i, end - i)).find("program") != std::string::npos)
+        unknown(w.at, "psql's \\copy … program runs a shell command");
+      i = end;  // \copy takes the rest of the line
     }
   }
-  if (!mysql) return;
-  for (size_t i = offset; i < t.size(); ++i) {
-    if (i != offset && t[i - 1] != ';' && t[i - 1] != '\n') continue;
-    size_t b = i;
-    while (b < t.size() && std::isspace(static_cast<unsigned char>(t[b]))) ++b;
-    if (lower(t.substr(b, 7)) == "system " || lower(t.substr(b, 7)) == "system\t")
-      code_in(w, b + 7, line_end(t, b) - b - 7, base + "'s system", depth);
+  if (mysql) mysql_system(w, offset, base, depth);
+}
+
+void Analyser::psql_backquotes(const ShellWord& w, size_t from, size_t end, int depth) {
+  const std::string& t = w.text;
+  for (size_t a = t.find('`', from); a < end; a = t.find('`', a + 1)) {
+    const size_t b = t.find('`', a + 1);
+    if (b >= end) {
+      unknown(w.at, "psql runs backquoted text rbk cannot read");
+      return;
+    }
+    code_in(w, a + 1, b - a - 1, "psql's backquote", depth);
+    a = b;
+  }
+}
+
+void Analyser::mysql_system(const ShellWord& w, size_t offset, const std::string& base, int depth) {
+  const std::string& t = w.text;
+  for (size_t i = offset; i < t.size();) {
+    while (i < t.size() && std::isspace(static_cast<unsigned char>(t[i]))) ++i;
+    if (lower(t.substr(i, 7)) == "system " || lower(t.substr(i, 7)) == "system\t")
+      code_in(w, i + 7, line_end(t, i) - i - 7, base + "'s system", depth);
+    const size_t next = t.find_first_of(";\n", i);
+    if (next == std::string::npos) break;
+    i = next + 1;
   }
 }
 
@@ -301,24 +398,19 @@ void Analyser::git_setting(const ShellWord& word, size_t offset, bool from_env, 
 
 void Analyser::vim(const std::vector<ShellWord>& w, size_t k, const std::string& base,
                    const RawCommand& c) {
-  // Ex commands (-c, --cmd, +CMD, -S FILE) can run a shell, write files or
-  // run any script: rbk does not read them. In Ex mode, neither what it reads.
+  // Ex commands (-c, --cmd, +CMD, -S FILE), typed keys (-s FILE, outside Ex
+  // mode) and a vimrc (-u, -U) can run a shell, write files or run any
+  // script: rbk does not read them. In Ex mode, neither what it reads.
   bool ex_mode = base == "ex";
   for (size_t j = k + 1; j < w.size(); ++j) {
     const std::string& t = w[j].text;
     if (t == "--") break;
-    if (t == "-c" || t == "--cmd" || t == "-S" || starts_with(t, "--cmd=")) {
+    const bool plus = t.size() > 1 && t[0] == '+' &&
+                      !std::isdigit(static_cast<unsigned char>(t[1])) && t[1] != '/' && t[1] != '?';
+    if (plus || t == "--cmd" || starts_with(t, "--cmd=") || vim_runs(w, j, ex_mode)) {
       unknown(w[j].at, base + " runs editor commands, which rbk cannot read");
       return;
     }
-    if (t.size() > 1 && t[0] == '+' && !std::isdigit(static_cast<unsigned char>(t[1])) &&
-        t[1] != '/' && t[1] != '?') {
-      unknown(w[j].at, base + " runs editor commands, which rbk cannot read");
-      return;
-    }
-    if (t.size() > 1 && t[0] == '-' && t[1] != '-' &&
-        (t.find('e') != std::string::npos || t.find('E') != std::string::npos))
-      ex_mode = true;
   }
   const bool fed = c.piped || !c.input.empty() ||
                    std::any_of(c.redirects.begin(), c.redirects.end(),
@@ -363,7 +455,7 @@ void Analyser::gdb_command(const ShellWord& w, size_t offset, int depth) {
     code_in(w, from, end - from, "gdb's shell", depth);
   } else if (w.expands && b < t.size() && t[b] == '$') {
     unknown(w.at, "gdb runs a command made at run time (" + t + ")");
-  } else if (gdb_opaque(cmd)) {
+  } else if (!gdb_reads(cmd)) {
     unknown(w.at, "gdb runs code rbk cannot read (" + cmd + ")");
   }
 }

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "interpreter/syntax/shell_options.hpp"
 #include "interpreter/syntax/shell_parser.hpp"
 
 namespace rbk::shell_detail {
@@ -23,11 +24,12 @@ bool is_option(const ShellWord& w) {
 /// A command that runs the command in its operands, and how to find it.
 struct WrapperSpec {
   const char* name;
-  const char* short_args;                   // short options that take a value: "u" for -u USER
-  std::vector<std::string_view> long_args;  // long options that take a value (--user USER)
-  int operands = 0;                         // operands before the command (timeout DURATION)
-  bool assignments = false;                 // NAME=VALUE words before the command (env, sudo)
-  const char* no_command = "";              // options that mean "no command follows" (ionice -p)
+  const char* short_args;             // short options that take a value: "u" for -u USER
+  std::vector<LongOption> long_args;  // long options that take a value (--user USER), and
+                                      // flags one of them could be read as an abbreviation of
+  int operands = 0;                   // operands before the command (timeout DURATION)
+  bool assignments = false;           // NAME=VALUE words before the command (env, sudo)
+  const char* no_command = "";        // options that mean "no command follows" (ionice -p)
 };
 
 const std::vector<WrapperSpec>& wrappers() {
@@ -83,9 +85,12 @@ const std::vector<WrapperSpec>& wrappers() {
       {"torsocks", "uaP", {}, 0, false, ""},
       {"proxychains", "f", {}, 0, false, ""},
       {"proxychains4", "f", {}, 0, false, ""},
-      // prlimit's resource options take only an attached value (-n100, --nofile=100).
+      // prlimit's resource options take only an attached value (-n100,
+      // --nofile=100); none of its flags abbreviates to --pid or --output.
       {"prlimit", "po", {"pid", "output"}, 0, false, "p"},
-      {"fakeroot", "lsib", {"lib", "faked"}, 0, false, ""},
+      // fakeroot reads its options with getopt(1): `-l lib: -l faked: -l
+      // unknown-is-real -l fd-base: … +l:f:i:s:ub:vh`.
+      {"fakeroot", "lfisb", {"lib", "faked", "fd-base"}, 0, false, ""},
       {"eatmydata", "", {}, 0, false, ""},
   };
   return w;
@@ -253,6 +258,7 @@ bool Analyser::stdin_code(const RawCommand& c, const ShellWord& who, const std::
 /// of the command it runs, or w.size() when it runs none.
 size_t skip_options(const std::vector<ShellWord>& w, size_t k, const WrapperSpec& spec,
                     bool* no_command = nullptr) {
+  const OptionSyntax syntax{spec.short_args, "", spec.long_args};
   size_t j = k + 1;
   while (j < w.size()) {
     const ShellWord& x = w[j];
@@ -263,11 +269,11 @@ size_t skip_options(const std::vector<ShellWord>& w, size_t k, const WrapperSpec
       break;
     }
     if (t.rfind("--", 0) == 0) {
-      std::string name =
-          t.substr(2, t.find('=') == std::string::npos ? std::string::npos : t.find('=') - 2);
-      bool takes =
-          t.find('=') == std::string::npos &&
-          std::find(spec.long_args.begin(), spec.long_args.end(), name) != spec.long_args.end();
+      // getopt_long takes any unambiguous prefix: --out is --output.
+      const size_t eq = t.find('=');
+      const LongOption* o =
+          long_option(syntax, std::string_view(t).substr(2, eq == t.npos ? t.npos : eq - 2));
+      const bool takes = eq == std::string::npos && o && !o->flag && !o->attached_only;
       j += takes ? 2 : 1;
       continue;
     }

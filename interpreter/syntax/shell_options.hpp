@@ -27,6 +27,9 @@ inline bool starts_with(std::string_view s, std::string_view prefix) {
 /// A long option that takes a value: always (`--to-command CMD` or
 /// `--to-command=CMD`) or only attached (`--checkpoint[=N]`).
 struct LongOption {
+  // Implicit, so that a table may list a plain name: {"user", "group"}.
+  constexpr LongOption(const char* n, bool attached = false, bool is_flag = false)
+      : name(n), attached_only(attached), flag(is_flag) {}
   std::string_view name;
   bool attached_only = false;
   bool flag = false;  // takes no value: listed because it abbreviates another (--start, --startas)
@@ -52,7 +55,9 @@ struct OptionValue {
 /// reads them (options and operands mixed, `--` ends the options).
 struct Parsed {
   std::vector<OptionValue> values;
-  std::vector<size_t> operands;  // indexes into w
+  std::vector<size_t> operands;         // indexes into w
+  std::vector<std::string_view> flags;  // the long flags given, as the table spells them
+  size_t dashes = std::string::npos;    // the index of the `--` that ended the options
 };
 
 /// The table's long option `name` stands for: an exact name, else the one
@@ -73,6 +78,7 @@ inline Parsed parse_options(const std::vector<ShellWord>& w, size_t from, const 
   for (size_t j = from; j < end; ++j) {
     const std::string& t = w[j].text;
     if (t == "--" && !w[j].expands) {
+      out.dashes = j;
       for (++j; j < end; ++j) out.operands.push_back(j);
       break;
     }
@@ -85,6 +91,7 @@ inline Parsed parse_options(const std::vector<ShellWord>& w, size_t from, const 
       std::string_view name =
           std::string_view(t).substr(2, eq == std::string::npos ? t.npos : eq - 2);
       const LongOption* o = long_option(s, name);
+      if (o && o->flag) out.flags.push_back(o->name);
       if (!o || o->flag) continue;
       if (eq != std::string::npos)
         out.values.push_back({std::string(o->name), &w[j], eq + 1});

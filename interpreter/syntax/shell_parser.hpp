@@ -195,6 +195,10 @@ class Analyser {
                 const RawCommand& c, int depth);
   /// psql's and mysql's shell escapes (`\!`, `system`, `\o |`) in w.text from `offset`.
   void meta_commands(const ShellWord& w, size_t offset, const std::string& base, int depth);
+  /// The `…` of a psql meta-command's arguments in w.text[from, end): psql runs them with a shell.
+  void psql_backquotes(const ShellWord& w, size_t from, size_t end, int depth);
+  /// mysql's `system COMMAND` at the start of a statement in w.text from `offset`.
+  void mysql_system(const ShellWord& w, size_t offset, const std::string& base, int depth);
   /// sqlite3's dot-commands in its arguments and input.
   void sqlite(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
   /// One sqlite3 line at w.text[at]: `.shell`/`.system` and pipes.

@@ -39,8 +39,45 @@ size_t sed_delimited(const std::string& t, size_t i, char delim) {
   return std::string::npos;
 }
 
-/// Steps over one address (`12`, `$`, `/re/I`, `\%re%`, `first~step`).
-size_t sed_address(const std::string& t, size_t i) {
+/// The end of a shell expansion written in a sed address — `$NAME`, `$1`,
+/// `${…}`, `$((…))` — from its `$`; `i` when there is none. Its value is
+/// read as a line number, as `s/$OLD/$NEW/` reads the values as text.
+size_t sed_expansion(const std::string& t, size_t i) {
+  if (i + 1 >= t.size() || t[i] != '$') return i;
+  const char d = t[i + 1];
+  if (d == '{' || (d == '(' && i + 2 < t.size() && t[i + 2] == '(')) {
+    const char open = d, close = d == '{' ? '}' : ')';
+    int level = 0;
+    for (size_t j = i + 1; j < t.size(); ++j) {
+      if (t[j] == open) ++level;
+      if (t[j] == close && --level == 0) return j + 1;
+    }
+    return std::string::npos;
+  }
+  if (std::isdigit(static_cast<unsigned char>(d))) return i + 2;
+  if (!std::isalpha(static_cast<unsigned char>(d)) && d != '_') return i;
+  size_t e = i + 1;
+  while (e < t.size() && (std::isalnum(static_cast<unsigned char>(t[e])) || t[e] == '_')) ++e;
+  return e;
+}
+
+/// Whether a sed command may start at `i` (after an address and its `!`).
+bool sed_command_follows(const std::string& t, size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '!')) ++i;
+  return i < t.size() && (t[i] == ',' || std::strchr("{}=dDgGhHnNpPxzFqQlLaicrRwW:btTves", t[i]));
+}
+
+/// Steps over one address (`12`, `$`, `/re/I`, `\%re%`, `first~step`); in
+/// a word that expands, also a shell expansion (`${first}`, `$((n+1))`).
+size_t sed_address(const std::string& t, size_t i, bool expands) {
+  if (expands && i < t.size() && t[i] == '$') {
+    size_t e = sed_expansion(t, i);
+    // `"\$p"` reads `$p` too: when no command follows the name, it is `$`
+    // (the last line) and a one-letter command.
+    const bool literal = e != std::string::npos && e == i + 2 && !sed_command_follows(t, e) &&
+                         std::strchr("=dDgGhHnNpPxzF", t[i + 1]);
+    if (e != i && !literal) return e;
+  }
   if (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
     while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '~')) ++i;
     return i;
@@ -120,8 +157,9 @@ size_t sed_command(const std::string& t, size_t i, SedRuns& runs) {
   return t.size();
 }
 
-/// Reads a GNU sed script for the commands that run a shell.
-SedRuns sed_script(const std::string& t) {
+/// Reads a GNU sed script for the commands that run a shell; `expands`
+/// when the word holds shell expansions.
+SedRuns sed_script(const std::string& t, bool expands) {
   SedRuns runs;
   size_t i = 0;
   while (i < t.size()) {
@@ -134,19 +172,19 @@ SedRuns sed_script(const std::string& t) {
       i = line_end(t, i);
       continue;
     }
-    i = sed_address(t, i);
+    const size_t at = i;
+    i = sed_address(t, i, expands);
     if (i != std::string::npos && i < t.size() && t[i] == ',') {
       i = skip_blanks_in(t, i + 1);
-      if (i < t.size() && (t[i] == '+' || t[i] == '~'))
-        while (++i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
-        }
-      else
-        i = sed_address(t, i);
+      if (i < t.size() && (t[i] == '+' || t[i] == '~')) ++i;  // addr1,+N addr1,~N
+      i = sed_address(t, i, expands);
     }
     while (i != std::string::npos && i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '!'))
       ++i;
     if (i == std::string::npos || i >= t.size()) {
-      runs.unreadable = runs.unreadable || i == std::string::npos;
+      // `sed "$SCRIPT"`: an expansion with no command after it is the script.
+      const bool whole = expands && t[at] == '$' && i > at + 1;
+      runs.unreadable = runs.unreadable || i == std::string::npos || whole;
       break;
     }
     i = sed_command(t, i, runs);
@@ -170,17 +208,38 @@ void Analyser::code_in(const ShellWord& w, size_t offset, size_t length, const s
 }
 
 void Analyser::sed(const std::vector<ShellWord>& w, size_t k, int depth) {
-  static const OptionSyntax syntax{
-      "efl", "i", {{"expression"}, {"file"}, {"line-length"}, {"in-place", true}}};
+  // All of GNU sed's long options, so that an abbreviation reads as sed reads it.
+  static const OptionSyntax syntax{"efl",
+                                   "i",
+                                   {{"expression"},
+                                    {"file"},
+                                    {"line-length"},
+                                    {"in-place", true},
+                                    {"sandbox", false, true},
+                                    {"quiet", false, true},
+                                    {"silent", false, true},
+                                    {"debug", false, true},
+                                    {"posix", false, true},
+                                    {"follow-symlinks", false, true},
+                                    {"regexp-extended", false, true},
+                                    {"separate", false, true},
+                                    {"unbuffered", false, true},
+                                    {"null-data", false, true},
+                                    {"zero-terminated", false, true},
+                                    {"help", false, true},
+                                    {"version", false, true}}};
   Parsed p = parse_options(w, k + 1, syntax);
-  for (size_t j = k + 1; j < w.size(); ++j)
-    if (w[j].text == "--sandbox") return;  // sed refuses `e` in its sandbox
+  // sed refuses `e` in its sandbox; after `--`, `--sandbox` is a file name.
+  if (std::find(p.flags.begin(), p.flags.end(), "sandbox") != p.flags.end()) return;
+  for (const auto& f : values_of(p, {"f", "file"}))
+    unknown(f.word->at,
+            "sed runs a script file, which rbk cannot read (it may run commands with e)");
   std::vector<OptionValue> scripts = values_of(p, {"e", "expression"});
   if (scripts.empty() && values_of(p, {"f", "file"}).empty() && !p.operands.empty())
     scripts.push_back({"", &w[p.operands[0]], 0});
   for (const auto& s : scripts) {
     const ShellWord& word = *s.word;
-    SedRuns runs = sed_script(word.text.substr(s.offset));
+    SedRuns runs = sed_script(word.text.substr(s.offset), word.expands);
     if (runs.pattern_space || runs.unreadable)
       unknown(word.at, runs.pattern_space
                            ? "sed's e runs the text it edits as a shell command"
@@ -376,18 +435,16 @@ bool Analyser::daemon(const std::vector<ShellWord>& w, size_t k, const RawComman
                                     {"ppid"},
                                     {"output"},
                                     {"notify-timeout"}}};
-  bool start = false;
-  size_t dashes = w.size();
-  for (size_t j = k + 1; j < w.size(); ++j) {
+  // The `--` that ends the options is the one getopt reads, not the first
+  // written: `--name -- -x /bin/rm -- -rf /srv/cache`.
+  Parsed p = parse_options(w, k + 1, syntax);
+  const size_t dashes = std::min(p.dashes, w.size());
+  bool start = std::find(p.flags.begin(), p.flags.end(), "start") != p.flags.end();
+  for (size_t j = k + 1; j < dashes; ++j) {
     const std::string& t = w[j].text;
-    if (t == "--") {
-      dashes = j;
-      break;
-    }
-    start = start || t == "--start" ||
-            (t.size() > 1 && t[0] == '-' && t[1] != '-' && t.find('S') != std::string::npos);
+    start =
+        start || (t.size() > 1 && t[0] == '-' && t[1] != '-' && t.find('S') != std::string::npos);
   }
-  Parsed p = parse_options(w, k + 1, syntax, dashes);
   std::vector<OptionValue> program = values_of(p, {"a", "startas"});
   if (program.empty()) program = values_of(p, {"x", "exec"});
   if (!start || program.empty()) return false;
