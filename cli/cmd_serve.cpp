@@ -19,9 +19,11 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -63,6 +65,10 @@ class ProcessLauncher final : public RunLauncher {
       : dir_(std::move(dir)), ended_(std::move(ended)) {}
   ~ProcessLauncher() override { stop(); }
 
+  /// Names a notify or page command of the server never gets from its
+  /// environment: the variables the routed runbooks read secrets from.
+  void hide_from_notifiers(std::set<std::string> names) { hidden_ = std::move(names); }
+
   Expected<void, std::string> launch(const ServeRunSpec& spec) override {
     const std::string base = dir_ + "/" + spec.run_id + (spec.resume ? ".resume" : "");
     const std::string spec_file = base + ".json";
@@ -95,7 +101,8 @@ class ProcessLauncher final : public RunLauncher {
     std::vector<std::string> vars;
     for (char** e = environ; *e; ++e) {
       const std::string var = *e;
-      if (!env.count(var.substr(0, var.find('=')))) vars.push_back(var);
+      const std::string name = var.substr(0, var.find('='));
+      if (!env.count(name) && !hidden_.count(name)) vars.push_back(var);
     }
     for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
     std::vector<char*> envp;
@@ -204,6 +211,7 @@ class ProcessLauncher final : public RunLauncher {
   std::map<pid_t, std::string> children_;
   bool stopping_ = false;
   std::thread reaper_;
+  std::set<std::string> hidden_;  // see hide_from_notifiers
 };
 
 /// `ADDR:PORT` or `[V6]:PORT` into its parts; false when malformed.
@@ -329,6 +337,36 @@ std::optional<unsigned> group_id(const std::string& name) {
   return std::nullopt;
 }
 
+// Adds the variables `secret … from env` reads in `doc`'s runbook and in the
+// runbooks its steps call (those that load): the server holds them for its
+// runs, and a notify or page command of its own must get none of them, as
+// the engine's notifier gets none (escalation.cpp).
+void add_secret_sources(const ast::Document& doc, Workspace& ws, std::set<std::string>& names,
+                        std::set<std::string>& seen) {
+  const ast::Runbook* rb = doc.runbook();
+  if (!rb || !seen.insert(rb->name.name).second) return;
+  std::function<void(const ast::Body&)> walk = [&](const ast::Body& body) {
+    for (const auto& s : body.items) {
+      if (const auto* c = std::get_if<ast::Call>(&s)) {
+        if (auto callee = ws.load_runbook(c->runbook.name))
+          add_secret_sources(*(*callee)->parsed.document, ws, names, seen);
+      }
+      if (const auto* u = std::get_if<ast::Undo>(&s); u && u->body) walk(*u->body);
+    }
+  };
+  for (const auto& item : rb->items) {
+    if (const auto* s = std::get_if<ast::Secret>(&item); s && s->source == ast::SecretSource::Env)
+      names.insert(ast::secret_env_var(*s));
+    if (const auto* sec = std::get_if<ast::Section>(&item)) {
+      for (const auto& si : sec->items) {
+        if (const auto* st = std::get_if<ast::Step>(&si)) walk(st->body);
+        if (const auto* sg = std::get_if<ast::Signal>(&si)) walk(sg->body);
+        if (const auto* ck = std::get_if<ast::Check>(&si)) walk(ck->body);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& opts) {
@@ -418,6 +456,12 @@ int run_serve(const ServeOptions& opts) {
   ProcessLauncher launcher(dir, [&](const std::string& run_id) {
     if (server_ptr) server_ptr->run_exited(run_id);
   });
+  {
+    std::set<std::string> secret_sources, seen;
+    for (const auto& [route, rb] : runbooks)
+      add_secret_sources(*rb->parsed.document, *project, secret_sources, seen);
+    launcher.hide_from_notifiers(std::move(secret_sources));
+  }
   ServerSetup setup;
   setup.routes = config.routes;
   setup.records_dir = config.records_dir;

@@ -8,7 +8,9 @@
 #   a warning in its record, and its gated command does not run;
 # - the circuit breaker: an automatically approved run that fails opens the
 #   route's breaker and pages the runbook's owner once; the next alert's run
-#   waits for a person and its gated command does not run; /metrics says so.
+#   waits for a person and its gated command does not run; /metrics says so;
+# - the server's own notify command gets none of the variables the routed
+#   runbooks read secrets from (the server's environment holds them).
 # Every wait is polled with a hang guard that names what hung.
 set -euo pipefail
 rbk="${RBK:?set RBK to the rbk binary}"
@@ -31,6 +33,7 @@ runbook touch-once {
   title "Touch a marker for the alert"
   owner oncall
   param name : string
+  secret token from env "E2E_SERVE_SECRET"
   remediate {
     step act "Act" {
       destructive
@@ -58,7 +61,7 @@ paths: [runbooks]
 records: .rbk/runs
 notify:
   page: 'printf "page %s: %s\n" "$RBK_ROLE" "$RBK_MESSAGE" >> paged.txt'
-  notify: 'printf "notify %s: %s\n" "$RBK_ROLE" "$RBK_MESSAGE" >> notified.txt'
+  notify: 'printf "notify %s: %s\n" "$RBK_ROLE" "$RBK_MESSAGE" >> notified.txt; env >> notifier-env.txt'
 routes:
   - name: limited
     match: ['alertname="Limited"']
@@ -80,7 +83,8 @@ records="$work/.rbk/runs"
 
 port="$(free_port)"
 serve="http://127.0.0.1:$port"
-(cd "$work" && exec "$rbk" serve --listen "127.0.0.1:$port") 2>>"$work/serve.log" &
+(cd "$work" && E2E_SERVE_SECRET=e2e-secret-value exec "$rbk" serve --listen "127.0.0.1:$port") \
+  2>>"$work/serve.log" &
 serve_pid=$!
 wait_for "rbk serve to answer /healthz" curl -sf --max-time 2 "$serve/healthz"
 
@@ -132,6 +136,10 @@ wait_for "the limit to be recorded in the second run" \
 [ "$(cat "$work/acted.txt")" = first ] || fail "the second alert's step ran past the limit"
 metric 'rbk_serve_gates_total{decision="limits_hit"} 1' >/dev/null || fail "/metrics does not count the limit hit"
 wait_for "the owner to be told the second run waits" grep -q "^notify oncall: run $second" "$work/notified.txt"
+grep -q '^RBK_ROLE=oncall$' "$work/notifier-env.txt" || fail "the notify command's environment was not captured"
+if grep -q 'e2e-secret-value' "$work/notifier-env.txt"; then
+  fail "the server's notify command got a secret's source variable"
+fi
 
 # ---- The breaker: the first Flaky run is approved, fails, opens it.
 mark
