@@ -461,6 +461,10 @@ TEST_CASE("a record ends where writing failed, even once writing works again", "
   ::signal(SIGXFSZ, old_handler);
   rec->event(event("note", {{"text", "after"}}, 3));
   rec->output(1, Stream::Out, "after\n");
+  // Its end closes the command's files; output after it must not reopen
+  // the failed one either.
+  rec->event(event("command_end", {{"step", "s"}, {"seq", 1}}, 4));
+  rec->output(1, Stream::Out, "late\n");
   CHECK_THAT(rec->error(), Catch::StartsWith("cannot write " + events));
   const std::string text = read_file(events);
   CHECK(text.find("before") != std::string::npos);
@@ -468,6 +472,7 @@ TEST_CASE("a record ends where writing failed, even once writing works again", "
   CHECK(text.back() != '\n');  // the cut line is the last
   const std::string out = read_file(out_file);
   CHECK(out.find("after") == std::string::npos);
+  CHECK(out.find("late") == std::string::npos);
 }
 
 TEST_CASE("run ids are the UTC time and a random suffix", "[record]") {

@@ -26,6 +26,7 @@
 
 #include "interpreter/engine/resume.hpp"
 #include "interpreter/runtime/leftovers.hpp"
+#include "interpreter/runtime/spawner.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
@@ -217,6 +218,23 @@ TEST_CASE("a SIGKILL to rbk's whole process group still ends the command", "[res
   const std::vector<int> pids = rbk::test::pids_in(read_file(pid_file.string()));
   REQUIRE(pids.size() == 1);
   CHECK(rbk::test::still_alive(pids) == "");
+}
+
+TEST_CASE("rbk resume never counts its own spawner among the dead run's processes", "[resume]") {
+  // The spawner carries rbk's environment (a resume started from a shell a
+  // step opened has the run's RBK_RUN_ID) and has a process group of its
+  // own: only being rbk's child spares it. An entry of this process's own
+  // environment as it started (what /proc shows) stands for RBK_RUN_ID.
+  const std::string own = read_file("/proc/self/environ");
+  const std::string entry = own.substr(0, own.find('\0'));
+  REQUIRE(entry.find('=') != std::string::npos);
+  rbk::Spawner spawner;
+  spawner.prepare();
+  const pid_t helper = spawner.helper_pid();
+  REQUIRE(helper > 0);
+  const std::vector<int> found =
+      rbk::processes_with_env(entry.substr(0, entry.find('=')), entry.substr(entry.find('=') + 1));
+  CHECK(std::find(found.begin(), found.end(), helper) == found.end());
 }
 
 TEST_CASE("a destructive command that was running never runs again without a decision",

@@ -209,6 +209,32 @@ TEST_CASE("at the backstop the supervisor stops the command that rbk did not sto
   reap_supervisor(h.pid);
 }
 
+TEST_CASE(
+    "past the backstop the supervisor stops what the shell left, when rbk does not release it",
+    "[supervisor]") {
+  // The shell ends at once, leaving a process in its group; rbk (this test)
+  // never sends the Release that would end it.
+  rbk::test::TempDir tmp;
+  const std::string pid_file = (tmp.path / "left.pid").string();
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  const std::string script = "sleep 3600 & echo $! > '" + pid_file + "'";
+  SupervisorSpec spec = test::supervisor_spec(script.c_str(), envp);
+  spec.backstop = std::chrono::milliseconds(300);
+  Spawner spawner;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE(start_in(spawner, spec, h, error));
+  std::vector<SupervisorReport> reports = reports_until_exit(h.channel.get());
+  h.channel.reset();
+  reap_supervisor(h.pid);
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(exited->clean == 0);
+  CHECK(exited->deadline == 0);  // the shell had ended on its own
+  CHECK(test::still_alive(test::pids_in(test::read_file(pid_file))) == "");
+}
+
 TEST_CASE("a command still running reports its start and its shell's pid, which ends it too",
           "[supervisor]") {
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";

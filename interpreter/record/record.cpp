@@ -297,8 +297,10 @@ void RunRecord::close_outputs(uint64_t seq) {
     if (it->second >= 0) {
       ::close(it->second);
       unsynced_.push_back(dir_ + "/" + output_file(seq, s));
+      outputs_.erase(it);
     }
-    outputs_.erase(it);
+    // One that failed stays -1: output after the command's end must not
+    // reopen it and append past where writing failed.
   }
 }
 

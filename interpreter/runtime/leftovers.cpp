@@ -36,8 +36,10 @@ bool dead(int pid) {
   return !read_proc_stat(pid, st) || st.state == 'Z' || st.state == 'X';
 }
 
-// Calls `each` with every process of this user but this one, its ancestors
-// and the members of its process group: those `rbk resume` never ends (a
+// Calls `each` with every process of this user but this one, its ancestors,
+// its children (its spawner and supervisors, in process groups of their
+// own, which carry its environment) and the members of its process group:
+// those `rbk resume` never ends (a
 // run's commands run as the user who ran rbk; another user's processes are
 // never a dead run's, even to root).
 template <class F>
@@ -53,6 +55,7 @@ void for_each_other_process(F&& each) {
     const long pid = std::strtol(e->d_name, &end, 10);
     if (pid <= 1 || *end != '\0' || spared.count(static_cast<int>(pid))) continue;
     if (::getpgid(static_cast<pid_t>(pid)) == own_group) continue;
+    if (parent_of(static_cast<int>(pid)) == static_cast<int>(::getpid())) continue;
     struct stat st {};
     if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0 || st.st_uid != me) continue;
     each(static_cast<int>(pid));

@@ -65,6 +65,11 @@ struct Plan {
   bool reusable;  // may serve further commands (see supervise())
 };
 
+// After the shell's end is reported with processes left, how long the
+// supervisor waits for rbk's Release before it stops the group itself (only
+// with a backstop): rbk's drain window (250 ms) and the backstop's margin.
+constexpr long kReleaseBackstopMs = 1250;
+
 long now_ms() {
   timespec t{};
   ::clock_gettime(CLOCK_MONOTONIC, &t);
@@ -228,6 +233,7 @@ struct Supervisor {
   bool start_reported = false;
   long start_report_at = 0;   // when the start is reported if the shell still runs
   long backstop_at = 0;       // when the supervisor stops the tree unasked (0: never)
+  long release_at = 0;        // … and, once the shell ended leaving some, the group (0: never)
   bool own_deadline = false;  // it did: the exit report says so
   siginfo_t shell_end{};      // how the shell ended, once shell_exited
   bool terminated = false;    // a SIGTERM came: the supervisor is not reused
@@ -388,9 +394,17 @@ struct Supervisor {
         timeout = static_cast<int>(std::clamp(stage_end - now_ms(), 0L, tick));
         tick = std::min(tick * 2, 100L);
       } else {
-        long until = -1;  // the nearer of the start report and the backstop
-        if (!start_reported) until = start_report_at;
-        if (backstop_at > 0 && (until < 0 || backstop_at < until)) until = backstop_at;
+        // The nearest time still ahead: the start report and the backstop
+        // while the shell runs, the release backstop once its end is
+        // reported. One that is past or done must not count, or poll()
+        // would return at once, every time (a spin).
+        long until = -1;
+        auto nearer = [&](long at) {
+          if (at > 0 && (until < 0 || at < until)) until = at;
+        };
+        if (!start_reported && !exit_reported) nearer(start_report_at);
+        if (!shell_exited) nearer(backstop_at);
+        if (exit_reported) nearer(release_at);
         if (until >= 0) timeout = static_cast<int>(std::clamp(until - now_ms(), 0L, long{INT_MAX}));
       }
       pollfd fds[2] = {{signals, POLLIN, 0}, {channel, POLLIN, 0}};
@@ -403,9 +417,14 @@ struct Supervisor {
       check_shell();
       bool others = reap_others();
       if (mode == Mode::Running && !shell_exited && backstop_at > 0 && now_ms() >= backstop_at) {
-        own_deadline = true;  // rbk did not ask in time: the deadline holds without it
+        // rbk did not ask in time: the deadline holds without it. Said in
+        // the report only when the shell was still running (a stop of the
+        // whole tree): one that ended just now already reported its end.
         begin_stop();
+        own_deadline = mode == Mode::StopTree;
       }
+      if (mode == Mode::Running && exit_reported && release_at > 0 && now_ms() >= release_at)
+        begin_stop();  // rbk did not release what the shell left: as its Release would
       if (mode == Mode::Running) {
         // The shell ended on its own. With nothing else left (the common
         // case) there is nothing to stop: the command is over now, and rbk
@@ -415,6 +434,8 @@ struct Supervisor {
         if (shell_exited && !exit_reported) {
           if (!others) return true;
           report_exit(false);
+          // rbk drains the output, then releases (its drain window: 250 ms).
+          if (backstop_at > 0) release_at = std::max(backstop_at, now_ms() + kReleaseBackstopMs);
         }
         report_start_when_due();
         continue;
