@@ -186,39 +186,11 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   CHECK(exited->stopped == 1);
 }
 
-TEST_CASE("at the backstop the supervisor stops the command that rbk did not stop",
-          "[supervisor]") {
-  // rbk asks for nothing (as when its output is blocked, or it is stopped):
-  // the supervisor ends the whole tree itself, and its report says why.
+// Runs `script` under a supervisor with a 300 ms backstop, this test being
+// an rbk that asks for nothing; the reports until the supervisor exits.
+std::vector<SupervisorReport> unasked_with_backstop(const std::string& script) {
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path.data(), nullptr};
-  SupervisorSpec spec = test::supervisor_spec("sleep 3600 & sleep 3600", envp);
-  spec.backstop = std::chrono::milliseconds(300);
-  Spawner spawner;
-  SupervisorHandle h;
-  std::string error;
-  REQUIRE(start_in(spawner, spec, h, error));
-  std::vector<SupervisorReport> reports = reports_until_exit(h.channel.get());
-  auto exited = test::exit_report(reports);
-  REQUIRE(exited);
-  CHECK(exited->deadline == 1);
-  CHECK(exited->stopped == 1);
-  CHECK(exited->value == CLD_KILLED);
-  CHECK(exited->status == SIGTERM);
-  h.channel.reset();
-  reap_supervisor(h.pid);
-}
-
-TEST_CASE(
-    "past the backstop the supervisor stops what the shell left, when rbk does not release it",
-    "[supervisor]") {
-  // The shell ends at once, leaving a process in its group; rbk (this test)
-  // never sends the Release that would end it.
-  rbk::test::TempDir tmp;
-  const std::string pid_file = (tmp.path / "left.pid").string();
-  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-  char* envp[] = {path.data(), nullptr};
-  const std::string script = "sleep 3600 & echo $! > '" + pid_file + "'";
   SupervisorSpec spec = test::supervisor_spec(script.c_str(), envp);
   spec.backstop = std::chrono::milliseconds(300);
   Spawner spawner;
@@ -228,6 +200,31 @@ TEST_CASE(
   std::vector<SupervisorReport> reports = reports_until_exit(h.channel.get());
   h.channel.reset();
   reap_supervisor(h.pid);
+  return reports;
+}
+
+TEST_CASE("at the backstop the supervisor stops the command that rbk did not stop",
+          "[supervisor]") {
+  // rbk asks for nothing (as when its output is blocked, or it is stopped):
+  // the supervisor ends the whole tree itself, and its report says why.
+  std::vector<SupervisorReport> reports = unasked_with_backstop("sleep 3600 & sleep 3600");
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(exited->deadline == 1);
+  CHECK(exited->stopped == 1);
+  CHECK(exited->value == CLD_KILLED);
+  CHECK(exited->status == SIGTERM);
+}
+
+TEST_CASE(
+    "past the backstop the supervisor stops what the shell left, when rbk does not release it",
+    "[supervisor]") {
+  // The shell ends at once, leaving a process in its group; rbk (this test)
+  // never sends the Release that would end it.
+  rbk::test::TempDir tmp;
+  const std::string pid_file = (tmp.path / "left.pid").string();
+  std::vector<SupervisorReport> reports =
+      unasked_with_backstop("sleep 3600 & echo $! > '" + pid_file + "'");
   auto exited = test::exit_report(reports);
   REQUIRE(exited);
   CHECK(exited->clean == 0);
