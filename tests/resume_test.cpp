@@ -880,8 +880,8 @@ int parent_pid(int pid) {
 
 // Runs `args` on a terminal with `fix_command` in place of the fix step's
 // first-run branch (which must say its pid on running.fifo), then kills
-// rbk and the command's supervisor at once, as a crash of both would: the
-// supervisor is frozen first, so it cannot end the command. Returns the
+// rbk and the command's supervisor at once, as a crash of both would: both
+// are frozen first, so neither can end the command. Returns the
 // command's shell, left running unwatched.
 int orphan_fix_command(Project& p, const std::vector<std::string>& args,
                        const std::string& fix_command) {
@@ -897,10 +897,14 @@ int orphan_fix_command(Project& p, const std::vector<std::string>& args,
     shell = p.command_pid();
     supervisor = parent_pid(shell);
     REQUIRE(supervisor > 1);
+    // Both frozen before either dies, so that neither acts on the other's
+    // death: the supervisor, in a process group of its own, would be
+    // continued by the kernel when rbk's death orphans its stopped group.
     REQUIRE(::kill(supervisor, SIGSTOP) == 0);
+    s.kill(SIGSTOP);
+    ::kill(supervisor, SIGKILL);
     s.kill(SIGKILL);
     s.wait();
-    ::kill(supervisor, SIGKILL);
   }
   CHECK(rbk::test::still_alive({supervisor}) == "");
   REQUIRE_FALSE(rbk::test::dead(shell));  // the command runs on, unwatched
