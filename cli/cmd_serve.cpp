@@ -34,6 +34,7 @@
 #include "cli/terminal.hpp"
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/source.hpp"
+#include "interpreter/engine/secret_sources.hpp"
 #include "interpreter/project/catalog.hpp"
 #include "interpreter/record/record.hpp"
 #include "interpreter/runtime/clock.hpp"
@@ -337,36 +338,6 @@ std::optional<unsigned> group_id(const std::string& name) {
   return std::nullopt;
 }
 
-// Adds the variables `secret … from env` reads in `doc`'s runbook and in the
-// runbooks its steps call (those that load): the server holds them for its
-// runs, and a notify or page command of its own must get none of them, as
-// the engine's notifier gets none (escalation.cpp).
-void add_secret_sources(const ast::Document& doc, Workspace& ws, std::set<std::string>& names,
-                        std::set<std::string>& seen) {
-  const ast::Runbook* rb = doc.runbook();
-  if (!rb || !seen.insert(rb->name.name).second) return;
-  std::function<void(const ast::Body&)> walk = [&](const ast::Body& body) {
-    for (const auto& s : body.items) {
-      if (const auto* c = std::get_if<ast::Call>(&s)) {
-        if (auto callee = ws.load_runbook(c->runbook.name))
-          add_secret_sources(*(*callee)->parsed.document, ws, names, seen);
-      }
-      if (const auto* u = std::get_if<ast::Undo>(&s); u && u->body) walk(*u->body);
-    }
-  };
-  for (const auto& item : rb->items) {
-    if (const auto* s = std::get_if<ast::Secret>(&item); s && s->source == ast::SecretSource::Env)
-      names.insert(ast::secret_env_var(*s));
-    if (const auto* sec = std::get_if<ast::Section>(&item)) {
-      for (const auto& si : sec->items) {
-        if (const auto* st = std::get_if<ast::Step>(&si)) walk(st->body);
-        if (const auto* sg = std::get_if<ast::Signal>(&si)) walk(sg->body);
-        if (const auto* ck = std::get_if<ast::Check>(&si)) walk(ck->body);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 int run_serve(const ServeOptions& opts) {
@@ -457,10 +428,20 @@ int run_serve(const ServeOptions& opts) {
     if (server_ptr) server_ptr->run_exited(run_id);
   });
   {
-    std::set<std::string> secret_sources, seen;
-    for (const auto& [route, rb] : runbooks)
-      add_secret_sources(*rb->parsed.document, *project, secret_sources, seen);
-    launcher.hide_from_notifiers(std::move(secret_sources));
+    // The variables the routed runbooks, and what they call, read secrets
+    // from: the server holds them for its runs, and its own notify or page
+    // command must get none of them, as the engine's notifier gets none.
+    // Found as a run finds them (templates expanded; calls on the runbook's
+    // own call path).
+    std::set<std::string> hidden;
+    for (const auto& [route, rb] : runbooks) {
+      CalledRunbooks called;
+      const std::vector<std::string> search = rb->call_path();
+      const RunbookFinder find = [&](const std::string& name) { return called.find(search, name); };
+      for (std::string& name : engine::secret_sources(*rb->parsed.document, *rb->modules, find))
+        hidden.insert(std::move(name));
+    }
+    launcher.hide_from_notifiers(std::move(hidden));
   }
   ServerSetup setup;
   setup.routes = config.routes;

@@ -13,6 +13,7 @@
 #include "interpreter/base/fd.hpp"
 #include "interpreter/base/format_str.hpp"
 #include "interpreter/engine/runner.hpp"
+#include "interpreter/engine/secret_sources.hpp"
 #include "interpreter/record/mask.hpp"
 #include "interpreter/runtime/evaluate.hpp"
 #include "interpreter/runtime/gate.hpp"
@@ -48,38 +49,7 @@ void Runner::declare_captures() {
 }
 
 std::vector<std::string> Runner::secret_sources() {
-  std::vector<std::string> names;
-  std::set<std::string> visited;
-  std::function<void(const ast::Document&)> walk_doc = [&](const ast::Document& doc) {
-    const ast::Runbook* rb = doc.runbook();
-    if (!rb || !visited.insert(rb->name.name).second) return;
-    for (const auto& item : rb->items)
-      if (const auto* s = std::get_if<ast::Secret>(&item); s && s->source == ast::SecretSource::Env)
-        names.push_back(ast::secret_env_var(*s));
-    if (!ctx_.find_runbook) return;
-    std::vector<std::string> ignored;  // a missing module is reported when the runbook runs
-    Imports imports = resolve_imports(doc, *ctx_.modules, ignored);
-    std::function<void(const ast::Body&)> walk_body = [&](const ast::Body& body) {
-      for (const auto& s : expand_body(body, imports)) {
-        if (const auto* c = std::get_if<ast::Call>(s.stmt)) {
-          // A runbook not found fails its `call` step later.
-          if (auto callee = ctx_.find_runbook(c->runbook.name)) walk_doc(**callee);
-        }
-        if (const auto* u = std::get_if<ast::Undo>(s.stmt); u && u->body) walk_body(*u->body);
-      }
-    };
-    for (const auto& item : rb->items) {
-      const auto* sec = std::get_if<ast::Section>(&item);
-      if (!sec) continue;
-      for (const auto& si : sec->items) {
-        if (const auto* st = std::get_if<ast::Step>(&si)) walk_body(st->body);
-        if (const auto* sg = std::get_if<ast::Signal>(&si)) walk_body(sg->body);
-        if (const auto* ck = std::get_if<ast::Check>(&si)) walk_body(ck->body);
-      }
-    }
-  };
-  walk_doc(*req_.doc);
-  return names;
+  return engine::secret_sources(*req_.doc, *ctx_.modules, ctx_.find_runbook);
 }
 
 Outcome Runner::resolve_secrets(std::string& error, std::vector<ev::Body>& events) {

@@ -10,7 +10,8 @@
 #   route's breaker and pages the runbook's owner once; the next alert's run
 #   waits for a person and its gated command does not run; /metrics says so;
 # - the server's own notify command gets none of the variables the routed
-#   runbooks read secrets from (the server's environment holds them).
+#   runbooks, and the runbooks they call, read secrets from (the server's
+#   environment holds them).
 # Every wait is polled with a hang guard that names what hung.
 set -euo pipefail
 rbk="${RBK:?set RBK to the rbk binary}"
@@ -40,6 +41,19 @@ runbook touch-once {
       confirm "Touch the marker of ${name}?"
       run `printf '%s\n' "$name" >> acted.txt`
     }
+  }
+  rollback {
+    step hand_back "Hand back" { call touch-helper }
+  }
+}
+RBK
+cat >"$work/runbooks/touch-helper.rbk" <<'RBK'
+runbook touch-helper {
+  title "Called by touch-once on rollback (never here): its secret counts too"
+  owner oncall
+  secret helper_token from env "E2E_SERVE_HELPER_SECRET"
+  diagnose {
+    step look "Look" { run `true` }
   }
 }
 RBK
@@ -83,8 +97,8 @@ records="$work/.rbk/runs"
 
 port="$(free_port)"
 serve="http://127.0.0.1:$port"
-(cd "$work" && E2E_SERVE_SECRET=e2e-secret-value exec "$rbk" serve --listen "127.0.0.1:$port") \
-  2>>"$work/serve.log" &
+(cd "$work" && E2E_SERVE_SECRET=e2e-secret-value E2E_SERVE_HELPER_SECRET=e2e-helper-value \
+  exec "$rbk" serve --listen "127.0.0.1:$port") 2>>"$work/serve.log" &
 serve_pid=$!
 wait_for "rbk serve to answer /healthz" curl -sf --max-time 2 "$serve/healthz"
 
@@ -137,7 +151,7 @@ wait_for "the limit to be recorded in the second run" \
 metric 'rbk_serve_gates_total{decision="limits_hit"} 1' >/dev/null || fail "/metrics does not count the limit hit"
 wait_for "the owner to be told the second run waits" grep -q "^notify oncall: run $second" "$work/notified.txt"
 grep -q '^RBK_ROLE=oncall$' "$work/notifier-env.txt" || fail "the notify command's environment was not captured"
-if grep -q 'e2e-secret-value' "$work/notifier-env.txt"; then
+if grep -qE 'e2e-secret-value|e2e-helper-value' "$work/notifier-env.txt"; then
   fail "the server's notify command got a secret's source variable"
 fi
 
