@@ -229,6 +229,8 @@ TEST_CASE(
   REQUIRE(exited);
   CHECK(exited->clean == 0);
   CHECK(exited->deadline == 0);  // the shell had ended on its own
+  // Not kept for another command: rbk's late Release would reach it.
+  CHECK_FALSE(took_idle(reports));
   CHECK(test::still_alive(test::pids_in(test::read_file(pid_file))) == "");
 }
 

@@ -235,8 +235,12 @@ struct Supervisor {
   long backstop_at = 0;       // when the supervisor stops the tree unasked (0: never)
   long release_at = 0;        // … and, once the shell ended leaving some, the group (0: never)
   bool own_deadline = false;  // it did: the exit report says so
-  siginfo_t shell_end{};      // how the shell ended, once shell_exited
-  bool terminated = false;    // a SIGTERM came: the supervisor is not reused
+  // It stopped something without rbk asking (either backstop): rbk, when it
+  // can act again, may still send the Stop or Release it was late with, and
+  // that byte must not reach this supervisor as its next request.
+  bool unasked = false;
+  siginfo_t shell_end{};    // how the shell ended, once shell_exited
+  bool terminated = false;  // a SIGTERM came: the supervisor is not reused
   Mode mode = Mode::Running;
   Stage stage = Stage::Term;
   long stage_end = 0;
@@ -422,9 +426,12 @@ struct Supervisor {
         // whole tree): one that ended just now already reported its end.
         begin_stop();
         own_deadline = mode == Mode::StopTree;
+        unasked = true;
       }
-      if (mode == Mode::Running && exit_reported && release_at > 0 && now_ms() >= release_at)
+      if (mode == Mode::Running && exit_reported && release_at > 0 && now_ms() >= release_at) {
         begin_stop();  // rbk did not release what the shell left: as its Release would
+        unasked = true;
+      }
       if (mode == Mode::Running) {
         // The shell ended on its own. With nothing else left (the common
         // case) there is nothing to stop: the command is over now, and rbk
@@ -547,7 +554,7 @@ bool run_command(const Plan& plan, int signals, bool& terminated, bool& idle) {
   terminated = s.terminated;
   // After a clean end no scan is needed: the shell was the only child, and
   // without a live descendant no orphan can come to this subreaper.
-  bool clean = reaped && (clean_end || !s.reap_others()) && s.channel >= 0;
+  bool clean = reaped && (clean_end || !s.reap_others()) && s.channel >= 0 && !s.unasked;
   if (clean_end) {
     // One report says both that the command is over and whether this
     // supervisor serves the next: rbk waits for no further message.
