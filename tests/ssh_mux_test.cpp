@@ -322,6 +322,17 @@ TEST_CASE("after its input ends, the remote script ends a process of the group t
   CHECK(WEXITSTATUS(status) == 128 + signal);  // the command's status, as a shell reports it
 }
 
+// The command in `sh` says its shell's pid and its leftover's, and exits
+// with `code`: the script exits with it, and neither process is left.
+void exits_leaving_nothing(HostShell& sh, int code) {
+  const std::vector<int> pids = started_by(sh);
+  REQUIRE(pids.size() == 2);
+  const int status = sh.wait_exit();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == code);
+  CHECK(still_alive(pids, kScriptGuard) == "");
+}
+
 TEST_CASE("a remote command that exits on its own leaves nothing in its group, and its status",
           "[ssh]") {
   std::string command;
@@ -333,12 +344,7 @@ TEST_CASE("a remote command that exits on its own leaves nothing in its group, a
   }
   // Its input stays open: the command ended, not the connection.
   HostShell sh(rbk::remote_script({}, command, milliseconds(1000)));
-  const std::vector<int> pids = started_by(sh);
-  REQUIRE(pids.size() == 2);
-  const int status = sh.wait_exit();
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 7);
-  CHECK(still_alive(pids, kScriptGuard) == "");
+  exits_leaving_nothing(sh, 7);
 }
 
 // A leftover that died is a zombie until its parent reaps it; orphaned, that
@@ -358,12 +364,7 @@ TEST_CASE("a remote command's leftovers that are gone cost no grace period", "[s
   SECTION("a leftover that ends on TERM, once the command exited") {
     HostShell sh(
         rbk::remote_script({}, "sleep 302 >/dev/null 2>&1 & echo $$ $!; exit 7", long_grace), true);
-    const std::vector<int> pids = started_by(sh);
-    REQUIRE(pids.size() == 2);
-    const int status = sh.wait_exit();
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 7);
-    CHECK(still_alive(pids, kScriptGuard) == "");
+    exits_leaving_nothing(sh, 7);
   }
   SECTION("the command and its child end on TERM, once the input ended") {
     HostShell sh(rbk::remote_script({}, "sleep 303 & echo $$ $!; wait", long_grace), true);

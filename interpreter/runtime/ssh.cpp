@@ -109,48 +109,49 @@ std::string job_start(const std::string& literal) {
 // nothing more once all are gone (checked once a second: POSIX sleep counts
 // whole seconds). A group that is gone gets no KILL: its number is free.
 std::string stop_functions(long grace_s) {
-  std::string s = "__rbk_live() {\n";
-  s += "  __rbk_ps=$(ps -A -o pgid= -o stat= 2>/dev/null) || return 0\n";
-  s += "  [ -n \"$__rbk_ps\" ] || return 0\n";
-  s += "  while IFS=' ' read -r __rbk_g __rbk_s; do\n";
-  s += "    [ \"$__rbk_g\" = \"$1\" ] || continue\n";
-  s += "    case $__rbk_s in Z* | X*) ;; *) return 0 ;; esac\n";
-  s += "  done <<__RBK_PS__\n";
-  s += "$__rbk_ps\n";
-  s += "__RBK_PS__\n";
-  s += "  return 1\n";
-  s += "}\n";
-  s += "__rbk_alive() {\n";
-  s += "  for __rbk_p in \"$@\"; do\n";
-  s += "    case $__rbk_p in\n";
-  s += "      -*) kill -s 0 -- \"$__rbk_p\" && __rbk_live \"${__rbk_p#-}\" && return 0 ;;\n";
-  s += "      *) [ -z \"$__rbk_reaped\" ] && kill -s 0 -- \"$__rbk_p\" && return 0 ;;\n";
-  s += "    esac\n";
-  s += "  done\n";
-  s += "  return 1\n";
-  s += "} 2>/dev/null\n";
-  s += "__rbk_signal() {\n";
-  s += "  __rbk_sig=$1\n";
-  s += "  shift\n";
-  s += "  for __rbk_p in \"$@\"; do\n";
-  s += "    case $__rbk_p in -*) ;; *) [ -z \"$__rbk_reaped\" ] || continue ;; esac\n";
-  s += "    kill -s \"$__rbk_sig\" -- \"$__rbk_p\"\n";
-  s += "  done\n";
-  s += "} 2>/dev/null\n";
-  s += "__rbk_stop() {\n";
-  s += "  __rbk_signal TERM \"$@\"\n";
-  s += "  __rbk_signal CONT \"$@\"\n";
-  s += "  __rbk_left=" + std::to_string(grace_s) + "\n";
-  s += "  while __rbk_alive \"$@\"; do\n";
-  s += "    if [ \"$__rbk_left\" -le 0 ]; then\n";
-  s += "      __rbk_signal KILL \"$@\"\n";
-  s += "      break\n";
-  s += "    fi\n";
-  s += "    sleep 1\n";
-  s += "    __rbk_left=$((__rbk_left - 1))\n";
-  s += "  done\n";
-  s += "} 2>/dev/null\n";
-  return s;
+  return R"sh(__rbk_live() {
+  __rbk_ps=$(ps -A -o pgid= -o stat= 2>/dev/null) || return 0
+  [ -n "$__rbk_ps" ] || return 0
+  while IFS=' ' read -r __rbk_g __rbk_s; do
+    [ "$__rbk_g" = "$1" ] || continue
+    case $__rbk_s in Z* | X*) ;; *) return 0 ;; esac
+  done <<__RBK_PS__
+$__rbk_ps
+__RBK_PS__
+  return 1
+}
+__rbk_alive() {
+  for __rbk_p in "$@"; do
+    case $__rbk_p in
+      -*) kill -s 0 -- "$__rbk_p" && __rbk_live "${__rbk_p#-}" && return 0 ;;
+      *) [ -z "$__rbk_reaped" ] && kill -s 0 -- "$__rbk_p" && return 0 ;;
+    esac
+  done
+  return 1
+} 2>/dev/null
+__rbk_signal() {
+  __rbk_sig=$1
+  shift
+  for __rbk_p in "$@"; do
+    case $__rbk_p in -*) ;; *) [ -z "$__rbk_reaped" ] || continue ;; esac
+    kill -s "$__rbk_sig" -- "$__rbk_p"
+  done
+} 2>/dev/null
+__rbk_stop() {
+  __rbk_signal TERM "$@"
+  __rbk_signal CONT "$@"
+  __rbk_left=)sh" +
+         std::to_string(grace_s) + R"sh(
+  while __rbk_alive "$@"; do
+    if [ "$__rbk_left" -le 0 ]; then
+      __rbk_signal KILL "$@"
+      break
+    fi
+    sleep 1
+    __rbk_left=$((__rbk_left - 1))
+  done
+} 2>/dev/null
+)sh";
 }
 
 // The watcher: end of file on stdin means the rbk side is gone (its ssh was
@@ -164,20 +165,20 @@ std::string stop_functions(long grace_s) {
 // Without setsid there is only the bare pid, watched until the main script
 // says it reaped it.
 std::string watcher() {
-  std::string s = "(\n";
-  s += "  while IFS= read -r __rbk_line; do :; done\n";
-  s += "  trap '' TERM\n";
-  s += "  trap '__rbk_reaped=1' USR1\n";
-  s += "  if [ -n \"$__rbk_group\" ]; then\n";
-  s += "    __rbk_signal TERM \"$__rbk_job\"\n";
-  s += "    __rbk_signal CONT \"$__rbk_job\"\n";
-  s += "    __rbk_stop \"$__rbk_group\"\n";
-  s += "  else\n";
-  s += "    __rbk_stop \"$__rbk_job\"\n";
-  s += "  fi\n";
-  s += ") <&3 >/dev/null 2>&1 &\n";
-  s += "__rbk_watch=$!\n";
-  return s;
+  return R"sh((
+  while IFS= read -r __rbk_line; do :; done
+  trap '' TERM
+  trap '__rbk_reaped=1' USR1
+  if [ -n "$__rbk_group" ]; then
+    __rbk_signal TERM "$__rbk_job"
+    __rbk_signal CONT "$__rbk_job"
+    __rbk_stop "$__rbk_group"
+  else
+    __rbk_stop "$__rbk_job"
+  fi
+) <&3 >/dev/null 2>&1 &
+__rbk_watch=$!
+)sh";
 }
 
 // Once the job's shell ended (on its own, or stopped), and is reaped: the
@@ -189,16 +190,16 @@ std::string watcher() {
 // The exit status is the job's, as `wait` reports it (128+N when killed by
 // signal N): rbk's ssh exits with it.
 std::string job_end() {
-  std::string s = "wait \"$__rbk_job\"\n";
-  s += "__rbk_status=$?\n";
-  s += "kill -s USR1 \"$__rbk_watch\" 2>/dev/null\n";
-  s += "kill \"$__rbk_watch\" 2>/dev/null\n";
-  s += "if [ -n \"$__rbk_group\" ] && __rbk_alive \"$__rbk_group\"; then\n";
-  s += "  sleep 0.25 2>/dev/null\n";
-  s += "  if __rbk_alive \"$__rbk_group\"; then __rbk_stop \"$__rbk_group\"; fi\n";
-  s += "fi\n";
-  s += "exit \"$__rbk_status\"\n";
-  return s;
+  return R"sh(wait "$__rbk_job"
+__rbk_status=$?
+kill -s USR1 "$__rbk_watch" 2>/dev/null
+kill "$__rbk_watch" 2>/dev/null
+if [ -n "$__rbk_group" ] && __rbk_alive "$__rbk_group"; then
+  sleep 0.25 2>/dev/null
+  if __rbk_alive "$__rbk_group"; then __rbk_stop "$__rbk_group"; fi
+fi
+exit "$__rbk_status"
+)sh";
 }
 
 }  // namespace
