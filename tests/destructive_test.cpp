@@ -45,11 +45,13 @@ struct Entry {
   std::string verdict;  // a pattern id, "?" or "-"
   std::string command;
   size_t line = 0;
+  ShellValues values;  // with-values.txt: what the command's variables hold
 };
 
-/// The corpus; "\n" in a command stands for a line break.
-std::vector<Entry> corpus() {
-  std::istringstream in(test::read_file(test::source_dir() + "/tests/destructive/commands.txt"));
+/// A corpus file of tests/destructive/; "\n" in a command stands for a line
+/// break. `with_values`: a column of NAME=VALUE pairs comes before the command.
+std::vector<Entry> corpus(const std::string& name = "commands.txt", bool with_values = false) {
+  std::istringstream in(test::read_file(test::source_dir() + "/tests/destructive/" + name));
   std::vector<Entry> out;
   std::string line;
   size_t n = 0;
@@ -58,7 +60,20 @@ std::vector<Entry> corpus() {
     if (line.empty() || line[0] == '#') continue;
     size_t tab = line.find('\t');
     REQUIRE(tab != std::string::npos);
-    Entry e{line.substr(0, tab), "", n};
+    Entry e{line.substr(0, tab), "", n, {}};
+    if (with_values) {
+      size_t next = line.find('\t', tab + 1);
+      REQUIRE(next != std::string::npos);
+      std::istringstream pairs(line.substr(tab + 1, next - tab - 1));
+      for (std::string pair; std::getline(pairs, pair, '|');) {
+        while (!pair.empty() && pair.back() == ' ') pair.pop_back();
+        while (!pair.empty() && pair.front() == ' ') pair.erase(0, 1);
+        size_t eq = pair.find('=');
+        REQUIRE(eq != std::string::npos);
+        e.values[pair.substr(0, eq)] = pair.substr(eq + 1);
+      }
+      tab = next;
+    }
     // (Built by hand: GCC 12 at -O2 reports a false -Wrestrict on std::string::replace here.)
     const std::string raw = line.substr(tab + 1);
     for (size_t i = 0; i < raw.size(); ++i) {
@@ -189,6 +204,47 @@ TEST_CASE("every corpus command gets its verdict from the matcher", "[destructiv
   CHECK(destructive >= 93 + 24);
   CHECK(unknown >= 11);
   CHECK(harmless >= 40);
+}
+
+TEST_CASE("a value that chooses a command's verb or option gates it", "[destructive]") {
+  // The text alone matches nothing; the values a run gives it do.
+  const std::vector<Entry> entries = corpus("with-values.txt", true);
+  auto file = std::make_shared<SourceFile>("values.rbk", runbook_of(entries, ""));
+  ParseResult parsed = parse(file);
+  REQUIRE(parsed.document);
+  std::vector<const ast::Step*> steps;
+  for (const auto& item : parsed.document->runbook()->items)
+    if (const auto* sec = std::get_if<ast::Section>(&item))
+      for (const auto& si : sec->items)
+        if (const auto* st = std::get_if<ast::Step>(&si)) steps.push_back(st);
+  REQUIRE(steps.size() == entries.size());
+  size_t gated = 0;
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const Entry& e = entries[k];
+    INFO("with-values.txt:" << e.line << ": " << e.command);
+    CHECK(!shipped().judge(e.command).destructive);
+    CommandVerdict v = shipped().judge(e.command, &e.values);
+    if (v.destructive)
+      INFO("matched " << v.destructive->pattern->id << " on " << v.destructive->unit);
+    CHECK((v.destructive ? v.destructive->pattern->id : std::string("-")) == e.verdict);
+    Gate g = gate_for(expand_body(steps[k]->body, {}), "", Policy{}, shipped(),
+                      [&](const StepStatement&) { return &e.values; });
+    const std::string by_values = destructive_by_values(shipped(), e.command, e.values);
+    if (e.verdict == "-") {
+      CHECK(by_values.empty());
+      CHECK(g.reason.find("with the values it gets") == std::string::npos);
+    } else {
+      ++gated;
+      CHECK(g.destructive);
+      CHECK(g.kind == GateKind::Confirm);
+      CHECK(g.reason == by_values);
+      CHECK(g.reason.find("with the values it gets") != std::string::npos);
+      // Without the values the same step asks nothing (unless rbk cannot analyse it).
+      Gate plain = gate_for(expand_body(steps[k]->body, {}), "", Policy{}, shipped());
+      CHECK((plain.kind == GateKind::None || plain.unanalysable));
+    }
+  }
+  CHECK(gated >= 14);
 }
 
 TEST_CASE("the run's gate and lint agree with every corpus verdict", "[destructive][lint]") {

@@ -96,6 +96,16 @@ runbook gates {
 }
 )";
 
+/// A runbook `sweep` whose one step `sweep` runs `body`, with `params`, and
+/// cache/old.tmp for it to find.
+void sweep_runbook(const Project& p, const std::string& params, const std::string& body) {
+  fs::create_directories(p.dir / "cache");
+  write_file(p.path("cache/old.tmp"), "x");
+  p.runbook("sweep", "runbook sweep {\n  " + params +
+                         "\n  remediate {\n    step sweep \"Sweep the cache\" {\n      " + body +
+                         "\n    }\n  }\n}\n");
+}
+
 }  // namespace
 
 TEST_CASE("a y/N gate on a terminal: yes runs the step, Enter refuses it", "[run][pty]") {
@@ -260,6 +270,56 @@ runbook wipe {
   CHECK(p.exists("victim"));
   auto gate = of_type(p.events(), "gate").at(0);
   CHECK(gate["reason"].get<std::string>().find("rm -rf") != std::string::npos);
+}
+
+TEST_CASE("a value that makes a command destructive gates it as if it were written so",
+          "[run][injection]") {
+  // `find … "$action"` reads nothing destructive; with action=-delete it
+  // deletes. The gate judges the command with the run's values in too, and
+  // `rbk plan` shows the gate the run will ask.
+  Project p;
+  sweep_runbook(p, R"(param action : string = "-print" "what find does with each match")",
+                R"(run `find cache -name '*.tmp' "$action"`)");
+  Exit plain = run_detached(p.dir, {"run", "sweep"});
+  CHECK(plain.code == 0);
+  CHECK(of_type(p.events(), "gate").empty());
+
+  Exit refused = run_detached(p.dir, {"run", "sweep", "-p", "action=-delete"});
+  CHECK(refused.code == 4);
+  CHECK(p.exists("cache/old.tmp"));
+  auto gates = of_type(p.events(), "gate");
+  REQUIRE(gates.size() == 1);
+  CHECK(gates[0]["reason"] ==
+        "runs 'find cache -name *.tmp -delete' with the values it gets (find deleting what it "
+        "matches)");
+
+  Exit plan = run_detached(p.dir, {"plan", "sweep", "-p", "action=-delete"});
+  CHECK(plan.code == 0);
+  CHECK(plan.out.find("GATE: y/N confirmation (runs 'find cache -name *.tmp -delete' with the "
+                      "values it gets") != std::string::npos);
+
+  Exit approved =
+      run_detached(p.dir, {"run", "sweep", "-p", "action=-delete", "--approve", "sweep"});
+  CHECK(approved.code == 0);
+  CHECK(!p.exists("cache/old.tmp"));
+}
+
+TEST_CASE("a capture that makes a later command of its ungated step destructive stops it",
+          "[run][injection]") {
+  // Known only once the step's first command has run, after its gate was
+  // decided: the command does not start, and the step fails.
+  Project p;
+  sweep_runbook(p, "",
+                "run `echo -delete` as action\n      run `find cache -name '*.tmp' $action`");
+  Exit e = run_detached(p.dir, {"run", "sweep"});
+  CHECK(e.code == 1);
+  CHECK(p.exists("cache/old.tmp"));
+  auto ends = of_type(p.events(), "command_end");
+  REQUIRE(ends.size() == 2);
+  CHECK(ends[1]["error"] ==
+        "it runs 'find cache -name *.tmp -delete' with the values it gets (find deleting what it "
+        "matches), and its step passed no gate for that (mark the step `destructive` to have it "
+        "ask)");
 }
 
 TEST_CASE("parameter values reach commands verbatim and never run", "[run][injection]") {

@@ -383,7 +383,18 @@ class Runner final : public Scope {
                          ev::Section section);
   BlockResult exec_call(const ast::Call& c, Mode mode, ev::Section section,
                         const std::string& step);
+  /// The gate of a step, from its text and the values its commands read now.
   Gate gate_of(const std::vector<StepStatement>& stmts) const;
+  /// What a command's variables hold, from its environment: all but the
+  /// secrets (which never choose a verb, and stay out of every message)
+  /// and rbk's own RBK_* variables.
+  ShellValues shell_values(const std::vector<std::pair<std::string, std::string>>& env) const;
+  /// Why `script`, about to run with `env` outside any passed destructive
+  /// gate, must not: its values make it destructive (a capture its own step
+  /// made after the gate was decided). Empty when it may run.
+  std::string ungated_by_values(const std::string& script,
+                                const std::vector<std::pair<std::string, std::string>>& env,
+                                bool gate_passed) const;
   /// The steps after `step` in the runbook, with their commands as written,
   /// then in a called runbook its callers' after the call: the plan a
   /// parked gate shows (runner_park.cpp).

@@ -150,6 +150,7 @@ CommandResult Runner::run_command(const ast::Shell& shell, Millis timeout, const
   MaskingSink sink(bus_, seq, qualified(step), std::nullopt);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
+  if (unreadable.empty()) unreadable = ungated_by_values(shell.text, spec.env, write_ahead_);
   if (resumed) {
     r = std::move(*resumed);
   } else if (!refused_start(unreadable, r)) {

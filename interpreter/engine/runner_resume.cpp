@@ -108,6 +108,11 @@ void Runner::run_probe(const StepStatement& probe, ev::Section section, const st
     q.probe_result = bus_.mask("not run: " + why);
     return;
   }
+  if (std::string why = destructive_by_values(*ctx_.patterns, shell.text, shell_values(spec.env));
+      !why.empty()) {
+    q.probe_result = bus_.mask("not run: it looks destructive (it " + why + ")");
+    return;
+  }
   spec.capture_limit = kProbeOutputLimit;
   CommandResult r = ctx_.runner->run(spec, nullptr);
   q.probe_ran = true;

@@ -43,7 +43,70 @@ bool untypeable(std::string_view value) {
 using nlohmann::json;
 
 Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
-  return gate_for(stmts, gate_severity_, ctx_.config->policy, *ctx_.patterns);
+  // A command reads a value only through `$`: a step without one is judged
+  // by its text alone, at no cost.
+  const bool reads_values = std::any_of(stmts.begin(), stmts.end(), [](const StepStatement& s) {
+    const auto* run = std::get_if<ast::Run>(s.stmt);
+    const auto* until = std::get_if<ast::Until>(s.stmt);
+    const ast::Shell* sh = run ? &run->shell : until ? &until->shell : nullptr;
+    return sh && sh->text.find('$') != std::string::npos;
+  });
+  if (!reads_values) return gate_for(stmts, gate_severity_, ctx_.config->policy, *ctx_.patterns);
+  // The values known now: parameters, earlier captures, answers, and a
+  // template's arguments for its statements. A capture the step itself
+  // makes is known only when its command runs (run_command checks again).
+  const ShellValues base = shell_values(command_env(ev::Section::Alert, ""));
+  std::map<const ast::Use*, ShellValues> per_use;
+  auto values = [&](const StepStatement& s) -> const ShellValues* {
+    if (!s.use) return &base;
+    auto [it, fresh] = per_use.try_emplace(s.use, base);
+    if (fresh) {
+      for (const auto& a : s.use->args) {
+        Eval<Value> v = Value{};
+        {
+          std::lock_guard lock(state_mu_);
+          v = evaluate(*a.value, *this);
+        }
+        if (v) it->second[a.name.name] = to_display(*v);
+      }
+      for (const auto& p : s.tmpl->params)
+        if (!it->second.count(p.name.name) && p.default_value)
+          it->second[p.name.name] = to_display(default_value(p));
+    }
+    return &it->second;
+  };
+  return gate_for(stmts, gate_severity_, ctx_.config->policy, *ctx_.patterns, values);
+}
+
+ShellValues Runner::shell_values(
+    const std::vector<std::pair<std::string, std::string>>& env) const {
+  ShellValues out;
+  for (const auto& [name, v] : env) {
+    // A secret never chooses a verb, and must not reach a gate's reason.
+    // rbk's own variables are rbk's (the patterns know $RBK_RECORD_DIR as
+    // the record's folder, which its value would hide).
+    const bool secret = std::any_of(secrets_.begin(), secrets_.end(),
+                                    [&](const auto& sec) { return sec.first == name; });
+    if (secret || name.starts_with("RBK_")) continue;
+    // A path in the record's folder (a capture of "$RBK_RECORD_DIR/evidence")
+    // reads as written that way, so the patterns know it as the record's.
+    const std::string& dir = ctx_.record_dir;
+    if (!dir.empty() && v.size() > dir.size() && v.starts_with(dir) && v[dir.size()] == '/')
+      out[name] = "$RBK_RECORD_DIR" + v.substr(dir.size());
+    else
+      out[name] = v;
+  }
+  return out;
+}
+
+std::string Runner::ungated_by_values(const std::string& script,
+                                      const std::vector<std::pair<std::string, std::string>>& env,
+                                      bool gate_passed) const {
+  if (gate_passed || script.find('$') == std::string::npos) return {};
+  std::string why = destructive_by_values(*ctx_.patterns, script, shell_values(env));
+  if (why.empty()) return {};
+  return "it " + why +
+         ", and its step passed no gate for that (mark the step `destructive` to have it ask)";
 }
 
 BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,

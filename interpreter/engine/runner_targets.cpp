@@ -242,6 +242,7 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
   MaskingSink sink(bus_, seq, qualified(step), host.id);
   CommandResult r;
   std::string unreadable = capture_too_big_for(shell.text, too_big);
+  if (unreadable.empty()) unreadable = ungated_by_values(shell.text, spec.env, write_ahead);
   if (replayed) {
     // The record saw it end (a command still running when the run died
     // refuses the resume before it starts): counted, never run again.

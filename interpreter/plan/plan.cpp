@@ -418,14 +418,21 @@ class Planner {
   // --- steps, signals, checks ----------------------------------------------
 
   plan::Gate gate(const std::vector<StepStatement>& stmts, const std::string& id) const {
-    return gate(stmts, id, gate_severity_);
+    // The parameters' values are known: a command a value makes destructive
+    // shows the gate the run will ask (a template's statements read its
+    // arguments, which the plan does not evaluate).
+    ShellValues params;
+    if (in_.params)
+      for (const auto& [name, v] : in_.params->values) params[name] = to_display(v);
+    return gate(stmts, id, gate_severity_,
+                [&](const StepStatement& s) { return s.use ? nullptr : &params; });
   }
 
   /// The gate as the engine decides it under `severity` (a called
   /// runbook's gates follow its caller's severity when that is stricter).
   plan::Gate gate(const std::vector<StepStatement>& stmts, const std::string& id,
-                  const std::string& severity) const {
-    Gate g = gate_for(stmts, severity, in_.config->policy, *in_.patterns);
+                  const std::string& severity, const StatementValues& values = {}) const {
+    Gate g = gate_for(stmts, severity, in_.config->policy, *in_.patterns, values);
     plan::Gate j{.kind = plan_gate_kind(g.kind),
                  .destructive = g.destructive,
                  .reason = g.reason,

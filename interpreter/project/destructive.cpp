@@ -458,9 +458,10 @@ const re2::RE2& LazyRegex::get() const {
   return *re_;
 }
 
-CommandVerdict DestructivePatterns::judge(std::string_view command) const {
+CommandVerdict DestructivePatterns::judge(std::string_view command,
+                                          const ShellValues* values) const {
   CommandVerdict v;
-  ShellAnalysis a = analyse_shell(command);
+  ShellAnalysis a = analyse_shell(command, values);
   if (!a.unknowns.empty()) {
     const ShellUnknown& u = a.unknowns.front();
     v.unanalysable = Unanalysable{u.at.begin, u.at.end - u.at.begin, u.why};

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "interpreter/base/diagnostic.hpp"
+#include "interpreter/syntax/shell_analysis.hpp"
 
 namespace re2 {
 class RE2;
@@ -110,8 +111,9 @@ class DestructivePatterns {
   /// it with load_shipped report why).
   static const DestructivePatterns& shipped();
 
-  /// Analyses `command` and matches every unit of it.
-  CommandVerdict judge(std::string_view command) const;
+  /// Analyses `command` and matches every unit of it; with `values`, as it
+  /// reads once those values are in (analyse_shell).
+  CommandVerdict judge(std::string_view command, const ShellValues* values = nullptr) const;
   /// The first destructive match in `command`, if any (judge's first half).
   std::optional<DestructiveMatch> match(std::string_view command) const;
   const std::vector<DestructivePattern>& patterns() const { return patterns_; }

@@ -13,10 +13,29 @@ const ast::Shell* shell_of(const StepStatement& s) {
   return nullptr;
 }
 
+/// destructive_by_values for a command whose text alone matched nothing.
+std::string by_values(const DestructivePatterns& patterns, std::string_view command,
+                      const ShellValues& values) {
+  if (values.empty() || command.find('$') == std::string_view::npos) return {};
+  CommandVerdict v = patterns.judge(command, &values);
+  if (!v.destructive) return {};
+  const std::string& unit = v.destructive->unit;
+  return "runs '" + command_excerpt(unit, 0, unit.size()) + "' with the values it gets (" +
+         v.destructive->pattern->why + ")";
+}
+
 }  // namespace
 
+std::string destructive_by_values(const DestructivePatterns& patterns, std::string_view command,
+                                  const ShellValues& values) {
+  if (values.empty() || command.find('$') == std::string_view::npos) return {};
+  if (patterns.judge(command).destructive) return {};  // said already, by its text
+  return by_values(patterns, command, values);
+}
+
 Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severity,
-              const Policy& policy, const DestructivePatterns& patterns) {
+              const Policy& policy, const DestructivePatterns& patterns,
+              const StatementValues& values) {
   Gate g;
   bool marked = false;
   for (const auto& s : stmts) {
@@ -42,6 +61,9 @@ Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severi
       matched = "runs '" +
                 command_excerpt(shell->text, v.destructive->offset, v.destructive->length) + "' (" +
                 v.destructive->pattern->why + ")";
+    // Gated on either reading: the text, and the text with its values in.
+    if (!v.destructive && matched.empty() && values)
+      if (const ShellValues* known = values(s)) matched = by_values(patterns, shell->text, *known);
     if (v.unanalysable && unknown.empty())
       unknown = "cannot analyse '" +
                 command_excerpt(shell->text, v.unanalysable->offset, v.unanalysable->length) +

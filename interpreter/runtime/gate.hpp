@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,9 +43,20 @@ struct Gate {
 
 /// Decides the gate of a step from its expanded statements. `severity` is the
 /// runbook's; `policy.typed_confirm_for` lists severities whose destructive
-/// steps need a typed confirmation.
+/// steps need a typed confirmation. `values`, when given, says what a
+/// statement's variables hold now (a run, or a plan given its parameters;
+/// null when not known): a command that matches a pattern once they are in
+/// is gated as if it were written so.
+using StatementValues = std::function<const ShellValues*(const StepStatement&)>;
 Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severity,
-              const Policy& policy, const DestructivePatterns& patterns);
+              const Policy& policy, const DestructivePatterns& patterns,
+              const StatementValues& values = {});
+
+/// Why `command` is destructive with `values` in place although its text is
+/// not ("runs 'find /srv -delete' with the values it gets (…)"), else empty:
+/// a value chose its verb or option.
+std::string destructive_by_values(const DestructivePatterns& patterns, std::string_view command,
+                                  const ShellValues& values);
 
 /// The severity a called runbook's gates are decided with: its caller's
 /// when that one needs typed confirmations, else its own.

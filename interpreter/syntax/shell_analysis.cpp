@@ -15,9 +15,9 @@ namespace rbk {
 
 using namespace shell_detail;
 
-ShellAnalysis analyse_shell(std::string_view text) {
+ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values) {
   ShellAnalysis out;
-  Analyser a(out);
+  Analyser a(out, values);
   try {
     Parser p(a, text, 0, text.size(), Origin{}, 0);
     p.list(false);

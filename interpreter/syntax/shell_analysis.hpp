@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,8 +64,19 @@ struct ShellAnalysis {
   std::vector<ShellUnknown> unknowns;
 };
 
+/// The values a command's variables will hold when it runs (its
+/// environment: parameters, captures, answers), by name.
+using ShellValues = std::map<std::string, std::string, std::less<>>;
+
 /// Analyses a shell command text (what a `run` or `until` runs). Linear in
 /// the text's length; never throws on any input.
-ShellAnalysis analyse_shell(std::string_view text);
+///
+/// With `values`, each `$NAME` and `${NAME}` of a known name reads as the
+/// shell would see it: its value, split into words where it is unquoted. A
+/// value can choose a command's verb or option (`find . "$action"` with
+/// action=-delete), which the text alone never shows. A name the command
+/// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `export NAME=…`) is
+/// left unknown from there on.
+ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values = nullptr);
 
 }  // namespace rbk

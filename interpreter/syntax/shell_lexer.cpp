@@ -67,11 +67,13 @@ Token Parser::next() {
   t.kind = Token::Word;
   t.word = word();
   t.raw = s_.substr(t.start, i_ - t.start);
+  t.splits = std::move(splits_);
   return t;
 }
 
 ShellWord Parser::word() {
   ShellWord w;
+  splits_.clear();
   const size_t b = i_;
   bool bracket = false;  // an unquoted [ so far
   while (i_ < end_) {
@@ -165,11 +167,25 @@ void Parser::dollar(ShellWord& w, bool in_double) {
       return;
     }
   } else if (d == '{') {
+    // ${NAME} of a known value reads as that value; any other form stays unknown.
+    size_t e = i_ + 2;
+    while (e < end_ && name_char(s_[e])) ++e;
+    const std::string* known =
+        name_start(at(i_ + 2)) && at(e) == '}' ? a_.value(s_.substr(i_ + 2, e - i_ - 2)) : nullptr;
+    if (known) {
+      i_ = e + 1;
+      substitute(w, *known, in_double);
+      return;
+    }
     i_ += 2;
     braced();
   } else if (name_start(d)) {
     i_ += 2;
     while (i_ < end_ && name_char(s_[i_])) ++i_;
+    if (const std::string* known = a_.value(s_.substr(start + 1, i_ - start - 1))) {
+      substitute(w, *known, in_double);
+      return;
+    }
   } else if (d != '\0' &&
              (std::isdigit(static_cast<unsigned char>(d)) || std::strchr("@*#?-$!", d))) {
     i_ += 2;
@@ -180,6 +196,80 @@ void Parser::dollar(ShellWord& w, bool in_double) {
   }
   w.text.append(s_.substr(start, i_ - start));
   w.expands = true;
+}
+
+void Parser::substitute(ShellWord& w, const std::string& value, bool in_double) {
+  if (in_double) {
+    w.text += value;
+    return;
+  }
+  // Unquoted: split at the default IFS (blank, tab, line break). A glob in
+  // the value is read as written (what it matches is not known here).
+  for (char c : value) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (splits_.empty() || splits_.back() != w.text.size()) splits_.push_back(w.text.size());
+      continue;
+    }
+    if (c == '*' || c == '?') w.globs = true;
+    w.text += c;
+  }
+}
+
+std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
+  std::string out;
+  unknown = false;
+  for (size_t k = b; k < e; ++k) {
+    const char c = s_[k];
+    if (c == '\\' && k + 1 < e && std::strchr("$`\\", s_[k + 1])) {
+      out += c;
+      out += s_[++k];
+      continue;
+    }
+    if (c == '`') unknown = true;
+    if (c != '$') {
+      out += c;
+      continue;
+    }
+    // $NAME or ${NAME} of a known value; anything else is left as written.
+    const bool brace = k + 1 < e && s_[k + 1] == '{';
+    size_t n = k + (brace ? 2 : 1);
+    size_t m = n;
+    while (m < e && name_char(s_[m])) ++m;
+    const std::string* known = m > n && name_start(s_[n]) && (!brace || (m < e && s_[m] == '}'))
+                                   ? a_.value(s_.substr(n, m - n))
+                                   : nullptr;
+    if (!known) {
+      unknown = unknown || (k + 1 < e && (name_start(s_[k + 1]) || std::strchr("{(", s_[k + 1]) ||
+                                          std::isdigit(static_cast<unsigned char>(s_[k + 1])) ||
+                                          std::strchr("@*#?-$!", s_[k + 1])));
+      out += c;
+      continue;
+    }
+    out += *known;
+    k = brace ? m : m - 1;
+  }
+  return out;
+}
+
+void Parser::push_word(RawCommand& c, Token& t) {
+  if (t.splits.empty()) {
+    c.words.push_back(std::move(t.word));
+    return;
+  }
+  // A known value split the word: each field is a word of its own (an
+  // empty one is none), read at the whole word's place.
+  const std::string& text = t.word.text;
+  size_t from = 0;
+  t.splits.push_back(text.size());
+  for (size_t to : t.splits) {
+    if (to > from) {
+      ShellWord f = t.word;
+      f.text = text.substr(from, to - from);
+      f.verbatim = std::string::npos;
+      c.words.push_back(std::move(f));
+    }
+    from = to;
+  }
 }
 
 void Parser::nested_list(ShellWord& w, size_t start) {

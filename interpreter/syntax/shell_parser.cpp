@@ -89,6 +89,7 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
   if (w == "for" || w == "select") {
     // `for NAME [in WORDS]`: the words are not a command (their $(…) are read).
     Token name = next();
+    if (name.kind == Token::Word) a_.assigned(name.raw);
     Token in = next();
     if (in.kind == Token::Word && in.raw == "in") {
       Token x = next();
@@ -97,7 +98,6 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     } else if (!(in.kind == Token::Word && in.raw == "do")) {
       unread(in);
     }
-    (void)name;
     ended = true;
     return true;
   }
@@ -152,6 +152,7 @@ void Parser::simple(Token t, bool piped) {
         // NAME=value before the command: an assignment (its $(…) were read).
         if (w.substr(0, eq) == "RBK_RECORD_DIR")
           a_.unknown(t.word.at, "assigns RBK_RECORD_DIR, which rbk sets for the run");
+        a_.assigned(w.substr(0, eq));
         t = next();
         continue;
       }
@@ -170,8 +171,8 @@ void Parser::simple(Token t, bool piped) {
         }
         i_ = save;
       }
-      c.words.push_back(std::move(t.word));
-      name_position = false;
+      push_word(c, t);
+      name_position = c.words.empty();
     } else if (t.kind == Token::Op &&
                (t.op[0] == '<' || t.op[0] == '>' || t.op == "&>" || t.op == "&>>")) {
       const ShellRange op_at = range(t.start, i_);
@@ -203,12 +204,30 @@ void Parser::simple(Token t, bool piped) {
     }
     t = next();
   }
+  if (a_.has_values()) note_assignments(c);
   if (c.words.empty() && c.redirects.empty() && c.input.empty() && !has_docs) return;
   if (has_docs) {
     waiting_.push_back(std::move(c));
     return;
   }
   a_.command(std::move(c), depth_);
+}
+
+void Parser::note_assignments(const RawCommand& c) {
+  // The names a builtin assigns: `$NAME` after it is no longer the known value.
+  if (c.words.empty()) return;
+  const std::string& verb = c.words[0].text;
+  static const char* const kAssigning[] = {"read",     "export",  "local",   "declare",  "typeset",
+                                           "readonly", "getopts", "mapfile", "readarray"};
+  if (std::none_of(std::begin(kAssigning), std::end(kAssigning),
+                   [&](const char* k) { return verb == k; }))
+    return;
+  for (size_t k = 1; k < c.words.size(); ++k) {
+    const std::string& w = c.words[k].text;
+    size_t n = 0;
+    while (n < w.size() && name_char(w[n])) ++n;
+    if (n > 0 && name_start(w[0]) && (n == w.size() || w[n] == '=')) a_.assigned(w.substr(0, n));
+  }
 }
 
 void Parser::read_heredocs() {
@@ -236,6 +255,11 @@ void Parser::read_heredocs() {
     if (!d.quoted) {
       // An unquoted here-document expands $… and runs $(…) and `…`.
       body.expands = body.text.find_first_of("$`") != std::string::npos;
+      if (body.expands && a_.has_values()) {
+        std::string known = heredoc_text(b, body_end, body.expands);
+        if (known != body.text) body.verbatim = std::string::npos;
+        body.text = std::move(known);
+      }
       Parser sub(a_, s_, b, body_end, origin_, depth_ + 1);
       sub.expansions_only();
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cctype>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,9 @@ struct Token {
   ShellWord word;
   std::string_view raw;  // the word as written
   size_t start = 0;      // local offset, to read the token again
+  /// Offsets in word.text where an unquoted known value split it into
+  /// fields (ShellValues); the word is several words there.
+  std::vector<size_t> splits;
 };
 
 class Analyser;
@@ -118,6 +122,7 @@ class Parser {
   };
   std::vector<RawCommand> waiting_;  // commands whose here-documents follow
   std::vector<PendingDoc> docs_;
+  std::vector<size_t> splits_;  // of the word being read (Token::splits)
 
   char at(size_t k) const { return k < end_ ? s_[k] : '\0'; }
   ShellRange range(size_t b, size_t e) const { return origin_.range(b, e); }
@@ -133,6 +138,16 @@ class Parser {
 
   ShellWord word();
   void dollar(ShellWord& w, bool in_double);
+  /// Appends a known value where `$NAME` was: as it is in double quotes,
+  /// else split into fields at blanks and line breaks (splits_).
+  void substitute(ShellWord& w, const std::string& value, bool in_double);
+  /// The unquoted here-document body in [b, e) with known values in place;
+  /// `unknown` tells whether an expansion is left.
+  std::string heredoc_text(size_t b, size_t e, bool& unknown) const;
+  /// Pushes the word of `t` onto `c`, as several where a value split it.
+  static void push_word(RawCommand& c, Token& t);
+  /// Marks the names `read`, `export`, `local`, … in `c` assign.
+  void note_assignments(const RawCommand& c);
   void dquote(ShellWord& w);
   void backtick(ShellWord& w);
   void ansi_c(ShellWord& w);
@@ -147,7 +162,21 @@ class Parser {
 /// Resolves commands through wrappers and records them.
 class Analyser {
  public:
-  explicit Analyser(ShellAnalysis& out) : out_(out) {}
+  explicit Analyser(ShellAnalysis& out, const ShellValues* values = nullptr)
+      : out_(out), values_(values) {}
+
+  /// The value `$name` will hold, when known and not assigned by the command itself.
+  const std::string* value(std::string_view name) const {
+    if (!values_ || assigned_.count(name)) return nullptr;
+    auto it = values_->find(name);
+    return it == values_->end() ? nullptr : &it->second;
+  }
+  /// Whether values are being put in (the second reading of a command).
+  bool has_values() const { return values_ != nullptr; }
+  /// From here on `$name` is what the command assigned, not the known value.
+  void assigned(std::string_view name) {
+    if (values_) assigned_.emplace(name);
+  }
 
   void command(RawCommand c, int depth);
   /// Analyses text decoded from a word (an `sh -c` argument, an alias value).
@@ -164,6 +193,8 @@ class Analyser {
 
  private:
   ShellAnalysis& out_;
+  const ShellValues* values_;
+  std::set<std::string, std::less<>> assigned_;
 
   void push(std::vector<ShellWord> words, const RawCommand& c);
   bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
