@@ -318,8 +318,8 @@ TEST_CASE("a capture that makes a later command of its ungated step destructive 
   REQUIRE(ends.size() == 2);
   CHECK(ends[1]["error"] ==
         "it runs 'find cache -name *.tmp -delete' with the values it gets (find deleting what it "
-        "matches), and its step passed no gate for that (mark the step `destructive` to have it "
-        "ask)");
+        "matches), and its step passed no gate for that (a step a value can make destructive is "
+        "marked `destructive`, so that it asks first)");
 }
 
 TEST_CASE("parameter values reach commands verbatim and never run", "[run][injection]") {

@@ -462,9 +462,10 @@ class Runner final : public Scope {
                            bool write_ahead,
                            const std::vector<std::pair<std::string, CaptureData>>& own);
   /// A completed step's undo block (`stmts`, as step `id`), on the hosts
-  /// where the step ran, one after another, newest first.
+  /// where the step ran, one after another, newest first; `gated`: its
+  /// gate was a destructive one, and passed.
   BlockResult undo_on_targets(const std::vector<StepStatement>& stmts, const std::string& id,
-                              const std::vector<std::string>& hosts);
+                              const std::vector<std::string>& hosts, bool gated);
   BlockResult gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,
                          const std::string& id, const std::string& title, Mode mode,
                          ev::Section section, bool evidence, bool* gate_passed);

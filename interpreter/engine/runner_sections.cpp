@@ -365,7 +365,7 @@ bool Runner::run_undo_stack() {
     if (!it->targets.empty()) {
       // A step `on` targets is undone only where it ran.
       r = pass_gate(g, id, "undo " + it->step, stmts, &it->targets);
-      if (r.end == BlockEnd::Ok) r = undo_on_targets(stmts, id, it->targets);
+      if (r.end == BlockEnd::Ok) r = undo_on_targets(stmts, id, it->targets, g.destructive);
     } else {
       r = gated_exec(stmts, g, id, "undo " + it->step, Mode::Act, ev::Section::Undo, false,
                      nullptr);

@@ -88,6 +88,9 @@ ShellValues Runner::shell_values(
     const bool secret = std::any_of(secrets_.begin(), secrets_.end(),
                                     [&](const auto& sec) { return sec.first == name; });
     if (secret || name.starts_with("RBK_")) continue;
+    // Nor a value holding one (a capture of a token): a gate's reason is cut
+    // to a few dozen characters, and a secret cut in two escapes masking.
+    if (bus_.mask(v) != v) continue;
     // A path in the record's folder (a capture of "$RBK_RECORD_DIR/evidence")
     // reads as written that way, so the patterns know it as the record's.
     const std::string& dir = ctx_.record_dir;
@@ -106,7 +109,8 @@ std::string Runner::ungated_by_values(const std::string& script,
   std::string why = destructive_by_values(*ctx_.patterns, script, shell_values(env));
   if (why.empty()) return {};
   return "it " + why +
-         ", and its step passed no gate for that (mark the step `destructive` to have it ask)";
+         ", and its step passed no gate for that (a step a value can make destructive is marked "
+         "`destructive`, so that it asks first)";
 }
 
 BlockResult Runner::gated_exec(const std::vector<StepStatement>& stmts, const Gate& g,

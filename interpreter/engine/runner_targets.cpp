@@ -267,7 +267,7 @@ CommandResult Runner::run_remote(const Host& host, const ast::Shell& shell, Mill
 }
 
 BlockResult Runner::undo_on_targets(const std::vector<StepStatement>& stmts, const std::string& id,
-                                    const std::vector<std::string>& hosts) {
+                                    const std::vector<std::string>& hosts, bool gated) {
   std::vector<std::string> failed;
   for (auto it = hosts.rbegin(); it != hosts.rend(); ++it) {
     if (interrupted()) return {BlockEnd::Interrupted, "interrupted"};
@@ -276,7 +276,9 @@ BlockResult Runner::undo_on_targets(const std::vector<StepStatement>& stmts, con
       failed.push_back(*it + " (cannot be reached)");
       continue;
     }
-    TargetRun run = exec_on_target(*h, stmts, Mode::Act, id, ev::Section::Undo, false, true);
+    // Written ahead (and judged with its values) as a local undo is: as
+    // destructive as its gate says.
+    TargetRun run = exec_on_target(*h, stmts, Mode::Act, id, ev::Section::Undo, false, gated);
     if (!run.ok) failed.push_back(*it + " (" + run.reason + ")");
   }
   if (failed.empty()) return {};

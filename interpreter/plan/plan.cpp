@@ -423,7 +423,16 @@ class Planner {
     // arguments, which the plan does not evaluate).
     ShellValues params;
     if (in_.params)
-      for (const auto& [name, v] : in_.params->values) params[name] = to_display(v);
+      for (const auto& [name, v] : in_.params->values) {
+        std::string text = to_display(v);
+        // Never one holding a secret: the reason is cut short before the
+        // plan is masked, and a secret cut in two would escape.
+        if (std::none_of(in_.secret_values.begin(), in_.secret_values.end(),
+                         [&](const std::string& s) {
+                           return !s.empty() && text.find(s) != std::string::npos;
+                         }))
+          params[name] = std::move(text);
+      }
     return gate(stmts, id, gate_severity_,
                 [&](const StepStatement& s) { return s.use ? nullptr : &params; });
   }

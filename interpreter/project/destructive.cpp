@@ -500,7 +500,8 @@ CommandVerdict DestructivePatterns::judge(std::string_view command,
         ShellRange r = u.source(b, b + found.size());
         std::string unit = u.text;
         std::replace(unit.begin(), unit.end(), '\x1f', ' ');
-        v.destructive = DestructiveMatch{&p, r.begin, r.end - r.begin, std::move(unit)};
+        v.destructive =
+            DestructiveMatch{&p, r.begin, r.end - r.begin, std::move(unit), b, found.size()};
         return v;
       }
     }

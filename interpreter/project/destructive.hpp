@@ -71,7 +71,9 @@ struct DestructiveMatch {
   const DestructivePattern* pattern = nullptr;
   size_t offset = 0;  // byte offset in the command text
   size_t length = 0;
-  std::string unit;  // the unit matched, e.g. "rm -rf /srv/cache"
+  std::string unit;        // the unit matched, e.g. "rm -rf /srv/cache"
+  size_t unit_offset = 0;  // what matched, within `unit`
+  size_t unit_length = 0;
 };
 
 /// A part of a command whose effect rbk cannot know without running it.

@@ -19,9 +19,10 @@ std::string by_values(const DestructivePatterns& patterns, std::string_view comm
   if (values.empty() || command.find('$') == std::string_view::npos) return {};
   CommandVerdict v = patterns.judge(command, &values);
   if (!v.destructive) return {};
-  const std::string& unit = v.destructive->unit;
-  return "runs '" + command_excerpt(unit, 0, unit.size()) + "' with the values it gets (" +
-         v.destructive->pattern->why + ")";
+  // What matched, as the values make it (the text shows only "$action").
+  const DestructiveMatch& m = *v.destructive;
+  return "runs '" + command_excerpt(m.unit, m.unit_offset, m.unit_length) +
+         "' with the values it gets (" + m.pattern->why + ")";
 }
 
 }  // namespace

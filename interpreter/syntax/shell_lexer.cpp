@@ -167,18 +167,23 @@ void Parser::dollar(ShellWord& w, bool in_double) {
       return;
     }
   } else if (d == '{') {
-    // ${NAME} of a known value reads as that value; any other form stays unknown.
+    // ${NAME} of a known value reads as that value, and so do the forms
+    // that give it when it is set (${NAME:-…}, ${NAME?…}) or trim it
+    // (${NAME%…}: read whole, the cautious side). ${#NAME}, ${NAME:+…} and
+    // the rest stay unknown.
     size_t e = i_ + 2;
     while (e < end_ && name_char(s_[e])) ++e;
+    const char op = at(e);
+    const bool gives = op == '}' || op == '-' || op == '?' || op == '=' || op == '%' || op == '#' ||
+                       (op == ':' && at(e + 1) && std::strchr("-?=", at(e + 1)));
     const std::string* known =
-        name_start(at(i_ + 2)) && at(e) == '}' ? a_.value(s_.substr(i_ + 2, e - i_ - 2)) : nullptr;
+        name_start(at(i_ + 2)) && gives ? a_.value(s_.substr(i_ + 2, e - i_ - 2)) : nullptr;
+    i_ += 2;
+    braced();  // to the matching }, reading the commands inside
     if (known) {
-      i_ = e + 1;
       substitute(w, *known, in_double);
       return;
     }
-    i_ += 2;
-    braced();
   } else if (name_start(d)) {
     i_ += 2;
     while (i_ < end_ && name_char(s_[i_])) ++i_;
@@ -258,18 +263,28 @@ void Parser::push_word(RawCommand& c, Token& t) {
   }
   // A known value split the word: each field is a word of its own (an
   // empty one is none), read at the whole word's place.
-  const std::string& text = t.word.text;
+  const std::string text = std::move(t.word.text);
+  ShellWord field = std::move(t.word);
+  field.verbatim = std::string::npos;
   size_t from = 0;
   t.splits.push_back(text.size());
   for (size_t to : t.splits) {
     if (to > from) {
-      ShellWord f = t.word;
-      f.text = text.substr(from, to - from);
-      f.verbatim = std::string::npos;
-      c.words.push_back(std::move(f));
+      field.text.assign(text, from, to - from);
+      c.words.push_back(field);
     }
     from = to;
   }
+}
+
+bool Analyser::verb_like(std::string_view v) {
+  while (!v.empty() && (blank(v.back()) || v.back() == '\n')) v.remove_suffix(1);
+  while (!v.empty() && blank(v.front())) v.remove_prefix(1);
+  if (v.empty() || v.size() > 256) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           (c != '\0' && std::strchr(" \t-_+.,=@%{};", c) != nullptr);
+  });
 }
 
 void Parser::nested_list(ShellWord& w, size_t start) {

@@ -89,12 +89,18 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
   if (w == "for" || w == "select") {
     // `for NAME [in WORDS]`: the words are not a command (their $(…) are read).
     Token name = next();
-    if (name.kind == Token::Word) a_.assigned(name.raw);
     Token in = next();
     if (in.kind == Token::Word && in.raw == "in") {
+      // Known words: the loop's variable takes each; read as all of them.
+      std::string words;
+      bool known = true;
       Token x = next();
-      while (x.kind == Token::Word) x = next();
+      for (; x.kind == Token::Word; x = next()) {
+        known = known && !x.word.expands;
+        words += (words.empty() ? "" : " ") + x.word.text;
+      }
       unread(x);
+      if (known && name.kind == Token::Word) a_.assigned(name.raw, std::move(words));
     } else if (!(in.kind == Token::Word && in.raw == "do")) {
       unread(in);
     }
@@ -152,7 +158,7 @@ void Parser::simple(Token t, bool piped) {
         // NAME=value before the command: an assignment (its $(…) were read).
         if (w.substr(0, eq) == "RBK_RECORD_DIR")
           a_.unknown(t.word.at, "assigns RBK_RECORD_DIR, which rbk sets for the run");
-        a_.assigned(w.substr(0, eq));
+        if (!t.word.expands) a_.assigned(w.substr(0, eq), t.word.text.substr(eq + 1));
         t = next();
         continue;
       }
@@ -204,30 +210,12 @@ void Parser::simple(Token t, bool piped) {
     }
     t = next();
   }
-  if (a_.has_values()) note_assignments(c);
   if (c.words.empty() && c.redirects.empty() && c.input.empty() && !has_docs) return;
   if (has_docs) {
     waiting_.push_back(std::move(c));
     return;
   }
   a_.command(std::move(c), depth_);
-}
-
-void Parser::note_assignments(const RawCommand& c) {
-  // The names a builtin assigns: `$NAME` after it is no longer the known value.
-  if (c.words.empty()) return;
-  const std::string& verb = c.words[0].text;
-  static const char* const kAssigning[] = {"read",     "export",  "local",   "declare",  "typeset",
-                                           "readonly", "getopts", "mapfile", "readarray"};
-  if (std::none_of(std::begin(kAssigning), std::end(kAssigning),
-                   [&](const char* k) { return verb == k; }))
-    return;
-  for (size_t k = 1; k < c.words.size(); ++k) {
-    const std::string& w = c.words[k].text;
-    size_t n = 0;
-    while (n < w.size() && name_char(w[n])) ++n;
-    if (n > 0 && name_start(w[0]) && (n == w.size() || w[n] == '=')) a_.assigned(w.substr(0, n));
-  }
 }
 
 void Parser::read_heredocs() {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cctype>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -146,8 +145,6 @@ class Parser {
   std::string heredoc_text(size_t b, size_t e, bool& unknown) const;
   /// Pushes the word of `t` onto `c`, as several where a value split it.
   static void push_word(RawCommand& c, Token& t);
-  /// Marks the names `read`, `export`, `local`, … in `c` assign.
-  void note_assignments(const RawCommand& c);
   void dquote(ShellWord& w);
   void backtick(ShellWord& w);
   void ansi_c(ShellWord& w);
@@ -165,18 +162,33 @@ class Analyser {
   explicit Analyser(ShellAnalysis& out, const ShellValues* values = nullptr)
       : out_(out), values_(values) {}
 
-  /// The value `$name` will hold, when known and not assigned by the command itself.
+  /// The value `$name` will hold, when it is known and can choose what a
+  /// command does (verb_like); else null.
   const std::string* value(std::string_view name) const {
-    if (!values_ || assigned_.count(name)) return nullptr;
+    if (!values_) return nullptr;
     auto it = values_->find(name);
-    return it == values_->end() ? nullptr : &it->second;
+    if (it == values_->end()) {
+      it = assigned_.find(name);
+      if (it == assigned_.end()) return nullptr;
+    }
+    return verb_like(it->second) ? &it->second : nullptr;
   }
   /// Whether values are being put in (the second reading of a command).
   bool has_values() const { return values_ != nullptr; }
-  /// From here on `$name` is what the command assigned, not the known value.
-  void assigned(std::string_view name) {
-    if (values_) assigned_.emplace(name);
+  /// The command assigns `name` a known value (`a="$action"`, `for a in
+  /// $action`): read later, it is that value. Never in place of a value of
+  /// the run (the command may assign it only on some paths: `[ -n "$x" ] ||
+  /// x=-print`), so both readings, with it and without, are made.
+  void assigned(std::string_view name, std::string value) {
+    if (values_ && !values_->count(name)) assigned_.emplace(std::string(name), std::move(value));
   }
+  /// A value that can name a command, an option, a verb or a few of them
+  /// (`-delete`, `stop`, `-exec rm {} +`, `DROP TABLE users`): short, one
+  /// line, no paths, URLs, quotes or shell syntax. Data (a path, a URL,
+  /// JSON, a log line with punctuation) is left unknown, as in the text:
+  /// read in, it made `printf '%s' "$json" | jq` look like SQL, and a URL's
+  /// host name like an HTTP action.
+  static bool verb_like(std::string_view v);
 
   void command(RawCommand c, int depth);
   /// Analyses text decoded from a word (an `sh -c` argument, an alias value).
@@ -194,7 +206,7 @@ class Analyser {
  private:
   ShellAnalysis& out_;
   const ShellValues* values_;
-  std::set<std::string, std::less<>> assigned_;
+  ShellValues assigned_;  // names the command assigns known values (assigned())
 
   void push(std::vector<ShellWord> words, const RawCommand& c);
   bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
