@@ -10,6 +10,7 @@
 #include "cli/files.hpp"
 #include "cli/load_runbook.hpp"
 #include "cli/note_watch.hpp"
+#include "cli/queued_display.hpp"
 #include "cli/resume_run.hpp"
 #include "cli/run_display.hpp"
 #include "cli/terminal.hpp"
@@ -293,15 +294,19 @@ int run_run(const RunOptions& opts) {
 
   const std::string shown_dir = display_path(record->dir());
 
-  std::unique_ptr<EventSink> display;
+  std::unique_ptr<Display> shown;
   if (opts.format == "json") {
-    display = std::make_unique<JsonLines>(stdout);
+    shown = std::make_unique<JsonLines>(stdout);
   } else {
     auto text = std::make_unique<TextDisplay>(stdout, color, isatty(STDOUT_FILENO) != 0);
     text->set_record_dir(shown_dir);
     text->set_prompt(&op);
-    display = std::move(text);
+    shown = std::move(text);
   }
+  // The bus calls its sinks under its lock: a paused terminal must hold
+  // neither the run nor its escalation timers, only what is shown.
+  auto display = std::make_unique<QueuedDisplay>(std::move(shown));
+  op.set_display(display.get());
 
   std::unique_ptr<FixtureRecorder> recorder;
   if (!opts.record_fixture.empty()) {
@@ -380,7 +385,8 @@ int run_run(const RunOptions& opts) {
     result = run_runbook(ctx, req);
   }
   ssh.finish();
-  display.reset();  // stop the ticker before the last lines
+  op.set_display(nullptr);
+  display.reset();  // everything queued written (the summary last), the ticker stopped
   if (resume && resume->state->stopped()) {
     write(stderr, "rbk: stopped; nothing more was run or recorded (rbk resume " + run_id +
                       " asks again)\n");

@@ -16,8 +16,8 @@ namespace rbk::cli {
 /// Follows RUN_DIR/events.jsonl while it lives; stops (and joins) when destroyed.
 class NoteWatch {
  public:
-  /// `display` must be safe to call from another thread (TextDisplay locks;
-  /// JsonLines writes each line with one fwrite, which stdio locks).
+  /// `display` must be safe to call from another thread (QueuedDisplay is,
+  /// and queues the note among the run's events).
   NoteWatch(const std::string& run_dir, EventSink& display);
   ~NoteWatch();
   NoteWatch(const NoteWatch&) = delete;  // owns a thread

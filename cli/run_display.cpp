@@ -62,6 +62,13 @@ std::string seconds(int64_t ms) {
   return format_duration(ms / 1000 * 1000);
 }
 
+/// "512 bytes", "3.2 KiB", "12.3 MiB".
+std::string size_text(uint64_t bytes) {
+  if (bytes < 1024) return format_str("{} bytes", bytes);
+  if (bytes < (1u << 20)) return format_str("{:.1f} KiB", static_cast<double>(bytes) / 1024);
+  return format_str("{:.1f} MiB", static_cast<double>(bytes) / (1u << 20));
+}
+
 /// The first line of a command, shortened for a status line.
 std::string first_line(const std::string& cmd) {
   std::string s = cmd.substr(0, cmd.find('\n'));
@@ -444,6 +451,31 @@ void TextDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
   if (!text.empty()) lines(text);
 }
 
+void TextDisplay::skipped(uint64_t seq, Stream stream, uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  last_output_ = std::chrono::steady_clock::now();
+  if (target_seqs_.count(seq)) return;  // in the record only
+  Flow& f = flows_[{seq, static_cast<int>(stream)}];
+  std::string text;
+  if (f.hiding) {
+    // The last lines shown when the command ends must not join the two sides
+    // of the gap: they are taken from after it, which starts a line.
+    f.tail.clear();
+    f.cut = false;
+  } else if (!f.partial.empty()) {
+    // What comes after the gap is not the rest of this line.
+    std::string p = printable(f.partial);
+    text += "    │ " + (stream == Stream::Err ? paint("2", p) : p) + "\n";
+    f.partial.clear();
+    f.shown = std::min(f.shown + 1, kShownLines);  // at kShownLines, output() starts hiding
+  }
+  text += paint("2", "    │ … " + size_text(bytes) +
+                         (stream == Stream::Err ? " of stderr" : " of output") +
+                         " not shown: the terminal did not keep up (all of it is in the record)") +
+          "\n";
+  lines(text);
+}
+
 void TextDisplay::hide(Flow& f, std::string_view bytes) {
   f.hidden += count_newlines(bytes);
   // Enough bytes for kTailLines ordinary lines; a longer line is cut.
@@ -512,6 +544,15 @@ void JsonLines::output(uint64_t seq, Stream stream, std::string_view chunk) {
                   ",\"text\":";
   append_json_string(s, chunk);
   s += ",\"type\":\"output\"}\n";
+  std::fwrite(s.data(), 1, s.size(), out_);
+  std::fflush(out_);
+}
+
+void JsonLines::skipped(uint64_t seq, Stream stream, uint64_t bytes) {
+  // Keys in name order, as json_text() writes every event.
+  std::string s = "{\"bytes\":" + std::to_string(bytes) + ",\"seq\":" + std::to_string(seq) +
+                  ",\"stream\":" + (stream == Stream::Out ? "\"stdout\"" : "\"stderr\"") +
+                  ",\"type\":\"output_skipped\"}\n";
   std::fwrite(s.data(), 1, s.size(), out_);
   std::fflush(out_);
 }

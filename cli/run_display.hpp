@@ -29,8 +29,18 @@ class PendingPrompt {
   virtual void show() = 0;
 };
 
+/// What shows a run: events, output, and output it was not given because it
+/// fell behind (QueuedDisplay counts that instead of holding the run).
+class Display : public EventSink {
+ public:
+  /// `bytes` of command `seq`'s `stream` went by unshown, here in the
+  /// stream; what comes after them starts a line (unless one line was longer
+  /// than QueuedDisplay::kGapTail).
+  virtual void skipped(uint64_t seq, Stream stream, uint64_t bytes) = 0;
+};
+
 /// Renders events as text for a person.
-class TextDisplay final : public EventSink {
+class TextDisplay final : public Display {
  public:
   /// `live`: stdout is a terminal, so a ticking elapsed time may be drawn.
   TextDisplay(FILE* out, bool color, bool live);
@@ -46,6 +56,8 @@ class TextDisplay final : public EventSink {
 
   void event(const Event& e) override;
   void output(uint64_t seq, Stream stream, std::string_view chunk) override;
+  /// A line saying how much was not shown; the stream goes on below it.
+  void skipped(uint64_t seq, Stream stream, uint64_t bytes) override;
   /// The record's directory, shown in the header and the summary.
   void set_record_dir(std::string dir) { record_dir_ = std::move(dir); }
   /// The operator's pending question, kept below what is printed (live only).
@@ -109,11 +121,13 @@ class TextDisplay final : public EventSink {
 };
 
 /// Writes every event (and output chunk) as one JSON line.
-class JsonLines final : public EventSink {
+class JsonLines final : public Display {
  public:
   explicit JsonLines(FILE* out) : out_(out) {}
   void event(const Event& e) override;
   void output(uint64_t seq, Stream stream, std::string_view chunk) override;
+  /// An `output_skipped` line: {"bytes", "seq", "stream", "type"}.
+  void skipped(uint64_t seq, Stream stream, uint64_t bytes) override;
 
  private:
   FILE* out_;

@@ -44,9 +44,21 @@ TtyOperator::~TtyOperator() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void TtyOperator::say(const std::string& text) {
+bool TtyOperator::settle() {
+  // Waiting here holds only this thread, which waits for a person anyway;
+  // the run's events keep going into the display's queue meanwhile.
+  return !display_ || display_->drain(cancel_);
+}
+
+void TtyOperator::put(const std::string& text) {
   if (fd_ < 0) return;
   write_all(fd_, text);  // a terminal that went away: nothing more to say
+}
+
+void TtyOperator::say(const std::string& text) {
+  if (fd_ < 0) return;
+  settle();  // cancelled: said anyway, as the answer that follows is nullopt
+  put(text);
 }
 
 std::optional<std::string> TtyOperator::read_line() {
@@ -74,18 +86,21 @@ std::optional<std::string> TtyOperator::read_line() {
 
 void TtyOperator::hide() {
   std::lock_guard lock(prompt_mu_);
-  if (!waiting_.empty()) say("\r\033[K");
+  if (!waiting_.empty()) put("\r\033[K");
 }
 
 void TtyOperator::show() {
   std::lock_guard lock(prompt_mu_);
-  if (!waiting_.empty()) say(waiting_);
+  if (!waiting_.empty()) put(waiting_);
 }
 
 std::optional<std::string> TtyOperator::ask_line(const std::string& shown) {
+  // The gate's lines, the step's output: shown before the question, not
+  // after it. Not under prompt_mu_: the display's thread takes it (hide()).
+  if (!settle()) return std::nullopt;
   {
     std::lock_guard lock(prompt_mu_);
-    say(shown);
+    put(shown);
     size_t nl = shown.rfind('\n');
     waiting_ = nl == std::string::npos ? shown : shown.substr(nl + 1);
   }

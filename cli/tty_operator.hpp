@@ -8,7 +8,7 @@
 
 #include <mutex>
 
-#include "cli/run_display.hpp"
+#include "cli/queued_display.hpp"
 #include "interpreter/runtime/command.hpp"
 #include "interpreter/runtime/operator.hpp"
 
@@ -35,8 +35,11 @@ class TtyOperator final : public Operator, public PendingPrompt {
   std::optional<std::string> ask(const std::string& question, const std::string& retry) override;
   /// Asks for a value (missing parameters); nullopt at end of input.
   std::optional<std::string> ask(const std::string& question);
-  /// Writes to the terminal (no-op without one).
+  /// Writes to the terminal (no-op without one), below what the display queued.
   void say(const std::string& text);
+  /// The run's display: what it queued is written before anything is asked
+  /// or said here (nullptr: none, or no longer).
+  void set_display(QueuedDisplay* display) { display_ = display; }
 
   // PendingPrompt: the display moves a waiting question below what it prints.
   void hide() override;
@@ -47,11 +50,17 @@ class TtyOperator final : public Operator, public PendingPrompt {
   /// the answer; the question is redrawn if the display prints meanwhile.
   std::optional<std::string> ask_line(const std::string& shown);
   std::optional<std::string> read_line();
+  /// Waits for the display to write what it queued; false when cancelled.
+  bool settle();
+  /// Writes `text` as it is: hide() and show() run on the display's thread,
+  /// which must not wait for itself.
+  void put(const std::string& text);
 
   int fd_ = -1;
   const CancelToken* cancel_;
   bool color_;
   std::string user_;
+  QueuedDisplay* display_ = nullptr;
   std::mutex prompt_mu_;
   std::string waiting_;  // the last line of the question being asked, empty when none
 };

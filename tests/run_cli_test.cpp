@@ -1,7 +1,8 @@
 // `rbk run` end to end with real processes: gates answered through a real
 // pseudo-terminal, runs without a terminal (refusal, --approve, --yes),
-// values that must not become shell source, Ctrl-C with grandchildren, and
-// the record each of those leaves behind.
+// values that must not become shell source, Ctrl-C with grandchildren, a
+// display nobody reads (deadlines and pages still hold), and the record each
+// of those leaves behind.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -104,6 +105,91 @@ void sweep_runbook(const Project& p, const std::string& params, const std::strin
   p.runbook("sweep", "runbook sweep {\n  " + params +
                          "\n  remediate {\n    step sweep \"Sweep the cache\" {\n      " + body +
                          "\n    }\n  }\n}\n");
+}
+
+/// `rbk ARGS…` in `dir` with its stdout a pipe the test does not read until
+/// finish(): a terminal paused with Ctrl-S, `| less` with nobody scrolling.
+/// rbk and what it started are killed if the test ends first.
+class UnreadStdout {
+ public:
+  UnreadStdout(const std::string& dir, const std::vector<std::string>& args) {
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    pid_ = rbk::test::start_detached(dir, args, out[1]);
+    ::close(out[1]);
+    read_end_ = out[0];
+  }
+  ~UnreadStdout() {
+    if (read_end_ >= 0) ::close(read_end_);
+    if (reaped_) return;
+    ::kill(-pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+  UnreadStdout(const UnreadStdout&) = delete;
+  UnreadStdout& operator=(const UnreadStdout&) = delete;
+
+  /// Reads rbk's stdout to its end, then reaps rbk; false when rbk outlives
+  /// `guard` (a hang guard).
+  bool finish(std::chrono::steady_clock::time_point guard, std::string& shown, int& status) {
+    char buf[65536];
+    for (;;) {
+      pollfd p{read_end_, POLLIN, 0};
+      if (::poll(&p, 1, rbk::test::ms_until(guard)) <= 0) break;
+      ssize_t n = ::read(read_end_, buf, sizeof buf);
+      if (n <= 0) break;
+      shown.append(buf, static_cast<size_t>(n));
+    }
+    ::close(read_end_);
+    read_end_ = -1;
+    reaped_ = rbk::test::reap_until(pid_, guard, status);
+    return reaped_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int read_end_ = -1;
+  bool reaped_ = false;
+};
+
+/// True once `dir`'s run record (the one run under .rbk/runs) has `text`.
+bool recorded(const fs::path& dir, const std::string& text) {
+  std::error_code ec;
+  for (const auto& run : fs::directory_iterator(dir / ".rbk" / "runs", ec))
+    if (read_file((run.path() / "events.jsonl").string()).find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+/// A runbook `flood` whose step prints with `printer`, then waits until its
+/// own record shows the page that an `after 1s` rule sends meanwhile
+/// (rbk.yaml's notify command appends the role to notified.txt).
+void flood_runbook(const Project& p, const std::string& printer) {
+  write_file(p.path("rbk.yaml"),
+             "paths: [runbooks]\nnotify:\n  notify: 'echo \"$RBK_ROLE\" >> notified.txt'\n");
+  p.runbook("flood",
+            "runbook flood {\n  remediate {\n    step flood \"Flood\" {\n      run `" + printer +
+                "; while ! grep -q '\"type\":\"escalation\"' "
+                "\"$RBK_RECORD_DIR/events.jsonl\"; do sleep 0.05; done` timeout 10m\n"
+                "    }\n  }\n  escalate { after 1s notify second \"still flooding\" }\n}\n");
+}
+
+/// Runs `flood` with its stdout unread until the page is in the record (the
+/// run's end waits for it): what rbk showed, once read, and its exit status.
+std::string flood_unread(const Project& p, const std::vector<std::string>& extra, int& status) {
+  std::vector<std::string> args{"run", "flood", "--non-interactive"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  UnreadStdout rbk(p.dir.string(), args);
+  const auto guard = std::chrono::steady_clock::now() + rbk::test::kHangGuard;
+  while (!recorded(p.dir, "\"type\":\"escalation\"")) {
+    INFO("the page was not recorded while nobody read rbk's output");
+    REQUIRE(std::chrono::steady_clock::now() < guard);
+    ::poll(nullptr, 0, 10);
+  }
+  CHECK(read_file(p.path("notified.txt")) == "second\n");
+  std::string shown;
+  REQUIRE(rbk.finish(guard, shown, status));
+  return shown;
 }
 
 }  // namespace
@@ -214,21 +300,7 @@ TEST_CASE("a command's deadline holds while nobody reads rbk's output", "[run]")
                  std::string(200, 'x') +
                  "\"; i=$((i+1)); done; "
                  "exec sleep 300` timeout 2s\n    }\n  }\n}\n");
-  int out[2];
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  const pid_t rbk = rbk::test::start_detached(tmp.path.string(),
-                                              {"run", "flood.rbk", "--non-interactive"}, out[1]);
-  ::close(out[1]);
-  struct Reaper {  // rbk and what it started go, whatever the test's outcome
-    pid_t pid;
-    bool reaped = false;
-    ~Reaper() {
-      if (reaped) return;
-      ::kill(-pid, SIGKILL);
-      int st = 0;
-      ::waitpid(pid, &st, 0);
-    }
-  } reaper{rbk};
+  UnreadStdout rbk(tmp.path.string(), {"run", "flood.rbk", "--non-interactive"});
   const fs::path pid_file = tmp.path / "shell.pid";
   const auto guard = std::chrono::steady_clock::now() + rbk::test::kHangGuard;
   while (!fs::exists(pid_file) || rbk::test::pids_in(read_file(pid_file.string())).empty()) {
@@ -239,20 +311,77 @@ TEST_CASE("a command's deadline holds while nobody reads rbk's output", "[run]")
   CHECK(rbk::test::still_alive(rbk::test::pids_in(read_file(pid_file.string()))) == "");
   // Read at last: rbk goes on, and says the command timed out.
   std::string shown;
-  char buf[65536];
-  for (;;) {
-    pollfd p{out[0], POLLIN, 0};
-    if (::poll(&p, 1, rbk::test::ms_until(guard)) <= 0) break;
-    ssize_t n = ::read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    shown.append(buf, static_cast<size_t>(n));
-  }
-  ::close(out[0]);
   int status = 0;
-  REQUIRE(rbk::test::reap_until(rbk, guard, status));
-  reaper.reaped = true;
+  REQUIRE(rbk.finish(guard, shown, status));
   CHECK(WIFEXITED(status));
   CHECK_THAT(shown, Catch::Contains("timed out"));
+}
+
+TEST_CASE("a page goes out while nobody reads rbk's --json output", "[run][escalation][threads]") {
+  // A --json reader that stopped reading: the display falls behind, not the
+  // run. The page is sent and recorded on time; output past the display's
+  // queue is counted in `output_skipped` lines, and the record has all of it.
+  Project p;
+  flood_runbook(p, "yes | head -c 8000000");
+  int status = 0;
+  const std::string shown = flood_unread(p, {"--json"}, status);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  std::vector<json> lines;
+  std::istringstream in(shown);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(!lines.empty());
+  CHECK(lines.back()["type"] == "run_end");
+  CHECK(lines.back()["outcome"] == "resolved");
+  uint64_t seq = of_type(lines, "command_start").at(0)["seq"];
+  uint64_t shown_bytes = 0, skipped_bytes = 0;
+  size_t page = 0, last_skip = 0, end = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const json& l = lines[i];
+    if (l["type"] == "output") shown_bytes += l["text"].get<std::string>().size();
+    if (l["type"] == "output_skipped") {
+      CHECK(l["seq"] == seq);
+      CHECK(l["stream"] == "stdout");
+      skipped_bytes += l["bytes"].get<uint64_t>();
+      last_skip = i;
+    }
+    if (l["type"] == "escalation") page = i;
+    if (l["type"] == "command_end") end = i;
+  }
+  CHECK(skipped_bytes > 0);  // the queue's bound held
+  CHECK(shown_bytes + skipped_bytes == 8000000);
+  CHECK(last_skip < end);
+  CHECK(page > 0);
+
+  // The record is untouched by what the display skipped.
+  auto events = p.events();
+  CHECK(of_type(events, "output_skipped").empty());
+  CHECK(of_type(events, "escalation").at(0)["delivered"] == true);
+  CHECK(events.back()["type"] == "run_end");
+  auto cmd_end = of_type(events, "command_end").at(0);
+  CHECK(fs::file_size(p.run_dir() / cmd_end["stdout_file"].get<std::string>()) == 8000000);
+}
+
+TEST_CASE("a page goes out while nobody reads rbk's text output", "[run][escalation][threads]") {
+  // `rbk run … | less` with nobody scrolling: lines of 2,000 bytes, so that
+  // the 1,000 the display shows fill the pipe. What the display's queue did
+  // not keep is said in a line, and the summary still comes last.
+  Project p;
+  flood_runbook(p, "yes \"$(printf '%2000s' .)\" | head -n 3000");
+  int status = 0;
+  const std::string shown = flood_unread(p, {}, status);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(shown, Catch::Contains(" of output not shown: the terminal did not keep up (all of "
+                                    "it is in the record)"));
+  const size_t page = shown.find("NOTIFY second");
+  const size_t summary = shown.find("── summary");
+  CHECK(page != std::string::npos);
+  CHECK(page < summary);
+  CHECK(shown.find("outcome  resolved") > summary);
+  auto cmd_end = of_type(p.events(), "command_end").at(0);
+  CHECK(fs::file_size(p.run_dir() / cmd_end["stdout_file"].get<std::string>()) == 3000 * 2001);
 }
 
 TEST_CASE("a destructive-looking command is gated though its author wrote no gate", "[run]") {

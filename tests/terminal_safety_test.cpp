@@ -1,8 +1,9 @@
 // What rbk shows an operator on a terminal: control characters from command
 // output and captured values are escaped (they cannot rewrite a question),
 // a gate shows every line of the commands it lets run, a question is drawn
-// again below a line printed while it waits, --color never holds for
-// prompts, and a manual step's instruction is shown even without a terminal.
+// again below a line printed while it waits, comes after everything shown
+// before it, --color never holds for prompts, and a manual step's
+// instruction is shown even without a terminal.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -103,6 +104,33 @@ runbook t {
   s.send("n\n");
   Exit e = s.wait();
   CHECK(e.code == 4);
+}
+
+TEST_CASE("a question comes after everything shown before it", "[run][pty][threads]") {
+  // The display writes on a thread of its own (cli/queued_display): a
+  // question must still wait for the output and the gate queued before it.
+  OneRunbook rb(R"(
+runbook t {
+  remediate {
+    step print "Print" { run `seq 1 900` }
+    step wipe "Wipe" {
+      destructive
+      confirm "Wipe it?"
+      run `true`
+    }
+  }
+}
+)");
+  PtySession s(rb.path.string(), {"run", "t.rbk"});
+  REQUIRE(s.expect("Wipe it? [y/N]"));
+  const std::string before = s.output();
+  const size_t question = before.rfind("Wipe it? [y/N]");
+  const size_t last_line = before.find("│ 900");
+  const size_t gate = before.find("gate: wipe");
+  CHECK(last_line < gate);
+  CHECK(gate < question);
+  s.send("n\n");
+  CHECK(s.wait().code == 4);
 }
 
 TEST_CASE("the questions obey --color never too", "[run][pty]") {
