@@ -61,17 +61,24 @@ Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
     if (!s.use) return &base;
     auto [it, fresh] = per_use.try_emplace(s.use, base);
     if (fresh) {
+      // Its arguments, then its defaults, through the same filter as the
+      // run's values (no secret, nothing holding one).
+      std::vector<std::pair<std::string, std::string>> args;
       for (const auto& a : s.use->args) {
         Eval<Value> v = Value{};
         {
           std::lock_guard lock(state_mu_);
           v = evaluate(*a.value, *this);
         }
-        if (v) it->second[a.name.name] = to_display(*v);
+        if (v) args.emplace_back(a.name.name, to_display(*v));
       }
-      for (const auto& p : s.tmpl->params)
-        if (!it->second.count(p.name.name) && p.default_value)
-          it->second[p.name.name] = to_display(default_value(p));
+      for (const auto& p : s.tmpl->params) {
+        it->second.erase(p.name.name);  // the template's own names hide the run's
+        const bool given = std::any_of(args.begin(), args.end(),
+                                       [&](const auto& kv) { return kv.first == p.name.name; });
+        if (!given && p.default_value) args.emplace_back(p.name.name, to_display(default_value(p)));
+      }
+      for (auto& [name, v] : shell_values(args)) it->second[name] = std::move(v);
     }
     return &it->second;
   };
@@ -91,13 +98,7 @@ ShellValues Runner::shell_values(
     // Nor a value holding one (a capture of a token): a gate's reason is cut
     // to a few dozen characters, and a secret cut in two escapes masking.
     if (bus_.mask(v) != v) continue;
-    // A path in the record's folder (a capture of "$RBK_RECORD_DIR/evidence")
-    // reads as written that way, so the patterns know it as the record's.
-    const std::string& dir = ctx_.record_dir;
-    if (!dir.empty() && v.size() > dir.size() && v.starts_with(dir) && v[dir.size()] == '/')
-      out[name] = "$RBK_RECORD_DIR" + v.substr(dir.size());
-    else
-      out[name] = v;
+    out[name] = v;
   }
   return out;
 }

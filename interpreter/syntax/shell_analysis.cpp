@@ -15,9 +15,32 @@ namespace rbk {
 
 using namespace shell_detail;
 
+namespace {
+
+/// `text` holds `$name` or `${name…` (a cheap look, not a parse).
+bool reads_variable(std::string_view text, std::string_view name) {
+  for (size_t at = text.find('$'); at != std::string_view::npos; at = text.find('$', at + 1)) {
+    size_t n = at + 1;
+    if (n < text.size() && text[n] == '{') ++n;
+    if (text.compare(n, name.size(), name) == 0 &&
+        (n + name.size() == text.size() || !name_char(text[n + name.size()])))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values) {
   ShellAnalysis out;
-  Analyser a(out, values);
+  // The run's values the command reads, any of which a name it assigns
+  // itself may hold (Analyser::value).
+  std::string spread;
+  if (values)
+    for (const auto& [name, v] : *values)
+      if (Analyser::verb_like(v) && reads_variable(text, name) && spread.size() < 4096)
+        spread += (spread.empty() ? "" : " ") + v;
+  Analyser a(out, values, std::move(spread));
   try {
     Parser p(a, text, 0, text.size(), Origin{}, 0);
     p.list(false);

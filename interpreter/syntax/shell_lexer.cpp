@@ -68,12 +68,18 @@ Token Parser::next() {
   t.word = word();
   t.raw = s_.substr(t.start, i_ - t.start);
   t.splits = std::move(splits_);
+  t.unknown = std::move(unknown_);
+  t.used_value = used_value_;
+  t.expands_elsewhere = t.word.expands;
+  t.word.expands = t.word.expands || !t.unknown.empty();
   return t;
 }
 
 ShellWord Parser::word() {
   ShellWord w;
   splits_.clear();
+  unknown_.clear();
+  used_value_ = false;
   const size_t b = i_;
   bool bracket = false;  // an unquoted [ so far
   while (i_ < end_) {
@@ -169,31 +175,50 @@ void Parser::dollar(ShellWord& w, bool in_double) {
   } else if (d == '{') {
     // ${NAME} of a known value reads as that value, and so do the forms
     // that give it when it is set (${NAME:-…}, ${NAME?…}) or trim it
-    // (${NAME%…}: read whole, the cautious side). ${#NAME}, ${NAME:+…} and
-    // the rest stay unknown.
+    // (${NAME#-}: trimmed when the pattern is literal, else read whole).
+    // ${#NAME}, ${NAME:+…} and the rest stay unknown.
     size_t e = i_ + 2;
     while (e < end_ && name_char(s_[e])) ++e;
     const char op = at(e);
     const bool gives = op == '}' || op == '-' || op == '?' || op == '=' || op == '%' || op == '#' ||
                        (op == ':' && at(e + 1) && std::strchr("-?=", at(e + 1)));
-    const std::string* known =
-        name_start(at(i_ + 2)) && gives ? a_.value(s_.substr(i_ + 2, e - i_ - 2)) : nullptr;
+    const std::string_view name = s_.substr(i_ + 2, e - i_ - 2);
+    Analyser::Known known = name_start(at(i_ + 2)) && gives ? a_.value(name) : Analyser::Known{};
     i_ += 2;
     braced();  // to the matching }, reading the commands inside
-    if (known) {
-      substitute(w, *known, in_double);
+    if (known.text) {
+      std::string trimmed;
+      if ((op == '#' || op == '%') && !known.fields) {
+        const size_t from = e + (at(e + 1) == op ? 2 : 1);
+        const std::string_view pattern = s_.substr(from, i_ - 1 - std::min(i_ - 1, from));
+        const std::string& v = *known.text;
+        if (pattern.find_first_of("*?[]$`\\'\"") == std::string_view::npos) {
+          trimmed = v;
+          if (op == '#' && v.starts_with(pattern)) trimmed = v.substr(pattern.size());
+          if (op == '%' && v.ends_with(pattern)) trimmed = v.substr(0, v.size() - pattern.size());
+          known.text = &trimmed;
+        }
+      }
+      substitute(w, known, in_double, s_.substr(start, i_ - start));
       return;
     }
   } else if (name_start(d)) {
     i_ += 2;
     while (i_ < end_ && name_char(s_[i_])) ++i_;
-    if (const std::string* known = a_.value(s_.substr(start + 1, i_ - start - 1))) {
-      substitute(w, *known, in_double);
+    if (Analyser::Known known = a_.value(s_.substr(start + 1, i_ - start - 1)); known.text) {
+      substitute(w, known, in_double, s_.substr(start, i_ - start));
       return;
     }
   } else if (d != '\0' &&
              (std::isdigit(static_cast<unsigned char>(d)) || std::strchr("@*#?-$!", d))) {
     i_ += 2;
+    // $1, $@, $*: a function's or `set --`'s arguments, which may be values.
+    if (d == '@' || d == '*' || (d >= '1' && d <= '9')) {
+      if (Analyser::Known known = a_.value(s_.substr(start + 1, 1)); known.text) {
+        substitute(w, known, in_double, s_.substr(start, 2));
+        return;
+      }
+    }
   } else {
     w.text += '$';
     ++i_;
@@ -203,21 +228,56 @@ void Parser::dollar(ShellWord& w, bool in_double) {
   w.expands = true;
 }
 
-void Parser::substitute(ShellWord& w, const std::string& value, bool in_double) {
-  if (in_double) {
-    w.text += value;
+void Parser::substitute(ShellWord& w, KnownValue k, bool in_double, std::string_view ref) {
+  const std::string& value = *k.text;
+  if (in_double && !k.fields) {
+    used_value_ = true;
+    if (Analyser::verb_like(value)) {
+      w.text += value;
+    } else {
+      w.text.append(ref);  // data: as unknown as in the text
+      w.expands = true;
+    }
     return;
   }
-  // Unquoted: split at the default IFS (blank, tab, line break). A glob in
-  // the value is read as written (what it matches is not known here).
-  for (char c : value) {
-    if (c == ' ' || c == '\t' || c == '\n') {
-      if (splits_.empty() || splits_.back() != w.text.size()) splits_.push_back(w.text.size());
-      continue;
-    }
-    if (c == '*' || c == '?') w.globs = true;
-    w.text += c;
+  // Split at the default IFS (blank, tab, line break); fields that are not
+  // verb_like stand, together, for one `ref`, unknown. With no verb_like
+  // field at all, the word is as unknown as in the text, and not split (a
+  // loop over paths must not break "$DIR/$f" into words).
+  used_value_ = true;
+  std::vector<std::string_view> fields;
+  for (size_t at = value.find_first_not_of(" \t\n"); at != std::string::npos;) {
+    size_t end = value.find_first_of(" \t\n", at);
+    if (end == std::string::npos) end = value.size();
+    fields.emplace_back(value.data() + at, end - at);
+    at = value.find_first_not_of(" \t\n", end);
   }
+  if (std::none_of(fields.begin(), fields.end(), Analyser::verb_like)) {
+    if (fields.empty() && !k.fields) return;  // an empty value: nothing
+    w.text.append(ref);
+    w.expands = true;
+    return;
+  }
+  auto split = [&] {
+    if (splits_.empty() || splits_.back() != w.text.size()) splits_.push_back(w.text.size());
+  };
+  const bool blank_before = value.find_first_of(" \t\n") == 0;
+  const bool blank_after = !value.empty() && std::strchr(" \t\n", value.back());
+  if (blank_before) split();
+  bool unknown_last = false;
+  for (size_t n = 0; n < fields.size(); ++n) {
+    const bool known = Analyser::verb_like(fields[n]);
+    if (!known && unknown_last) continue;  // one `ref` for a run of unknown fields
+    if (n > 0) split();
+    if (known) {
+      w.text.append(fields[n]);
+    } else {
+      unknown_.emplace_back(w.text.size(), w.text.size() + ref.size());
+      w.text.append(ref);
+    }
+    unknown_last = !known;
+  }
+  if (blank_after) split();
 }
 
 std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
@@ -235,23 +295,36 @@ std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
       out += c;
       continue;
     }
-    // $NAME or ${NAME} of a known value; anything else is left as written.
+    // $NAME, ${NAME} and ${NAME:-…} of a known value, as in double quotes;
+    // anything else is left as written.
     const bool brace = k + 1 < e && s_[k + 1] == '{';
-    size_t n = k + (brace ? 2 : 1);
+    const size_t n = k + (brace ? 2 : 1);
     size_t m = n;
     while (m < e && name_char(s_[m])) ++m;
-    const std::string* known = m > n && name_start(s_[n]) && (!brace || (m < e && s_[m] == '}'))
-                                   ? a_.value(s_.substr(n, m - n))
-                                   : nullptr;
-    if (!known) {
+    size_t close = m;  // the last byte of the expansion
+    bool gives = m > n && name_start(s_[n]);
+    if (gives && brace) {
+      const char op = m < e ? s_[m] : '\0';
+      gives = op == '}' || op == '-' || op == '?' || op == '=' ||
+              (op == ':' && m + 1 < e && std::strchr("-?=", s_[m + 1]));
+      int depth = 1;
+      for (close = m; close < e && depth > 0; ++close)
+        depth += s_[close] == '{' ? 1 : s_[close] == '}' ? -1 : 0;
+      --close;
+      gives = gives && depth == 0;
+    } else {
+      close = m - 1;
+    }
+    const Analyser::Known known = gives ? a_.value(s_.substr(n, m - n)) : Analyser::Known{};
+    if (!known.text || !Analyser::verb_like(*known.text)) {
       unknown = unknown || (k + 1 < e && (name_start(s_[k + 1]) || std::strchr("{(", s_[k + 1]) ||
                                           std::isdigit(static_cast<unsigned char>(s_[k + 1])) ||
                                           std::strchr("@*#?-$!", s_[k + 1])));
       out += c;
       continue;
     }
-    out += *known;
-    k = brace ? m : m - 1;
+    out += *known.text;
+    k = close;
   }
   return out;
 }
@@ -261,8 +334,8 @@ void Parser::push_word(RawCommand& c, Token& t) {
     c.words.push_back(std::move(t.word));
     return;
   }
-  // A known value split the word: each field is a word of its own (an
-  // empty one is none), read at the whole word's place.
+  // A value split the word: each field is a word of its own (an empty one
+  // is none), read at the whole word's place, unknown where its field is.
   const std::string text = std::move(t.word.text);
   ShellWord field = std::move(t.word);
   field.verbatim = std::string::npos;
@@ -271,6 +344,9 @@ void Parser::push_word(RawCommand& c, Token& t) {
   for (size_t to : t.splits) {
     if (to > from) {
       field.text.assign(text, from, to - from);
+      field.expands = t.expands_elsewhere ||
+                      std::any_of(t.unknown.begin(), t.unknown.end(),
+                                  [&](const auto& u) { return u.first < to && u.second > from; });
       c.words.push_back(field);
     }
     from = to;
@@ -278,9 +354,10 @@ void Parser::push_word(RawCommand& c, Token& t) {
 }
 
 bool Analyser::verb_like(std::string_view v) {
+  if (v.size() > 1024) return false;  // before trimming: bounded work per use
   while (!v.empty() && (blank(v.back()) || v.back() == '\n')) v.remove_suffix(1);
   while (!v.empty() && blank(v.front())) v.remove_prefix(1);
-  if (v.empty() || v.size() > 256) return false;
+  if (v.size() > 256) return false;
   return std::all_of(v.begin(), v.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||
            (c != '\0' && std::strchr(" \t-_+.,=@%{};", c) != nullptr);
@@ -424,6 +501,46 @@ void Parser::arith(size_t from) {
       skip_expansion();
     }
   }
+}
+
+Analyser::Known Analyser::value(std::string_view name) const {
+  if (!values_) return {};
+  Known k;
+  if (auto it = values_->find(name); it != values_->end()) {
+    k = {&it->second, false};
+  } else {
+    const bool positional = name.size() == 1 && std::strchr("@*123456789", name[0]);
+    auto own = assigned_.find(name);
+    if (!positional && own == assigned_.end()) return {};
+    auto [kept, fresh] = candidates_.try_emplace(std::string(name));
+    if (fresh) {
+      // Every value it may hold, at once: the known words the command gave
+      // it, and, when it was given a run value or something unknown (or is
+      // a positional parameter), any run value the command reads.
+      std::string& all = kept->second;
+      if (own != assigned_.end()) all = own->second;
+      if ((positional || open_.count(name)) && !spread_.empty())
+        all += (all.empty() ? "" : " ") + spread_;
+    }
+    if (kept->second.empty()) return {};
+    k = {&kept->second, true};
+  }
+  // Bounded work and memory: past a total, a value reads as unknown (the
+  // text's own reading stands).
+  if (k.text->size() > budget_) return {};
+  budget_ -= k.text->size();
+  return k;
+}
+
+void Analyser::assigned(std::string_view name, const std::string& words, bool open) {
+  if (!values_ || values_->count(name)) return;  // the run's value counts on every path
+  candidates_.erase(std::string(name));          // value() builds them again
+  if (open) open_.emplace(name);
+  std::string& all = assigned_[std::string(name)];
+  // Bounded: what can choose a verb is short (verb_like), and a loop of
+  // assignments must not grow this without end.
+  if (!words.empty() && all.size() < 4096 && all.find(words) == std::string::npos)
+    all += (all.empty() ? "" : " ") + words;
 }
 
 }  // namespace rbk::shell_detail

@@ -93,14 +93,14 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     if (in.kind == Token::Word && in.raw == "in") {
       // Known words: the loop's variable takes each; read as all of them.
       std::string words;
-      bool known = true;
+      bool open = false;
       Token x = next();
       for (; x.kind == Token::Word; x = next()) {
-        known = known && !x.word.expands;
-        words += (words.empty() ? "" : " ") + x.word.text;
+        open = open || x.word.expands || x.used_value;
+        if (!x.word.expands) words += (words.empty() ? "" : " ") + x.word.text;
       }
       unread(x);
-      if (known && name.kind == Token::Word) a_.assigned(name.raw, std::move(words));
+      if (name.kind == Token::Word) a_.assigned(name.raw, words, open);
     } else if (!(in.kind == Token::Word && in.raw == "do")) {
       unread(in);
     }
@@ -158,7 +158,8 @@ void Parser::simple(Token t, bool piped) {
         // NAME=value before the command: an assignment (its $(…) were read).
         if (w.substr(0, eq) == "RBK_RECORD_DIR")
           a_.unknown(t.word.at, "assigns RBK_RECORD_DIR, which rbk sets for the run");
-        if (!t.word.expands) a_.assigned(w.substr(0, eq), t.word.text.substr(eq + 1));
+        a_.assigned(w.substr(0, eq), t.word.expands ? std::string() : t.word.text.substr(eq + 1),
+                    t.word.expands || t.used_value);
         t = next();
         continue;
       }
@@ -210,12 +211,33 @@ void Parser::simple(Token t, bool piped) {
     }
     t = next();
   }
+  if (a_.has_values()) note_assignments(c);
   if (c.words.empty() && c.redirects.empty() && c.input.empty() && !has_docs) return;
   if (has_docs) {
     waiting_.push_back(std::move(c));
     return;
   }
   a_.command(std::move(c), depth_);
+}
+
+void Parser::note_assignments(const RawCommand& c) {
+  // The names a builtin assigns (`read a`, `export a=…`, `printf -v a`).
+  if (c.words.empty()) return;
+  const std::string& verb = c.words[0].text;
+  static const char* const kAssigning[] = {"read",     "export",  "local",   "declare",   "typeset",
+                                           "readonly", "getopts", "mapfile", "readarray", "printf"};
+  if (std::none_of(std::begin(kAssigning), std::end(kAssigning),
+                   [&](const char* k) { return verb == k; }))
+    return;
+  for (size_t k = 1; k < c.words.size(); ++k) {
+    const ShellWord& w = c.words[k];
+    size_t n = 0;
+    while (n < w.text.size() && name_char(w.text[n])) ++n;
+    if (n == 0 || !name_start(w.text[0]) || (n < w.text.size() && w.text[n] != '=')) continue;
+    // `export a=-x` assigns known words; `read a`, `local a="$x"` may take a value.
+    const bool known = n < w.text.size() && !w.expands;
+    a_.assigned(std::string_view(w.text).substr(0, n), known ? w.text.substr(n + 1) : "", !known);
+  }
 }
 
 void Parser::read_heredocs() {

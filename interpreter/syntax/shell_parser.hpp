@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cctype>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,9 +73,22 @@ struct Token {
   /// Offsets in word.text where an unquoted known value split it into
   /// fields (ShellValues); the word is several words there.
   std::vector<size_t> splits;
+  /// Ranges of word.text that stand for a field not known: the field's word
+  /// is unknown (expands); `expands_elsewhere`, whether the rest of the word is.
+  std::vector<std::pair<size_t, size_t>> unknown;
+  bool expands_elsewhere = false;
+  bool used_value = false;  // a known value was read into the word
 };
 
 class Analyser;
+
+/// What `$name` can hold, for the reading with values (Analyser::value).
+struct KnownValue {
+  const std::string* text = nullptr;  // null: not known
+  /// Candidates, read as separate words even in quotes: a name the command
+  /// assigns, or a positional parameter ($1, $@), may hold any of them.
+  bool fields = false;
+};
 
 /// Parses one text (the command, or a decoded `sh -c` argument, or a
 /// backtick body) and hands each simple command to the Analyser.
@@ -121,7 +135,9 @@ class Parser {
   };
   std::vector<RawCommand> waiting_;  // commands whose here-documents follow
   std::vector<PendingDoc> docs_;
-  std::vector<size_t> splits_;  // of the word being read (Token::splits)
+  std::vector<size_t> splits_;                      // of the word being read (Token::splits)
+  std::vector<std::pair<size_t, size_t>> unknown_;  // its fields not known (Token::unknown)
+  bool used_value_ = false;                         // (Token::used_value)
 
   char at(size_t k) const { return k < end_ ? s_[k] : '\0'; }
   ShellRange range(size_t b, size_t e) const { return origin_.range(b, e); }
@@ -137,14 +153,18 @@ class Parser {
 
   ShellWord word();
   void dollar(ShellWord& w, bool in_double);
-  /// Appends a known value where `$NAME` was: as it is in double quotes,
-  /// else split into fields at blanks and line breaks (splits_).
-  void substitute(ShellWord& w, const std::string& value, bool in_double);
+  /// Appends a known value where `ref` (`$NAME`) was: in double quotes as
+  /// one word when it is verb_like (else the word is unknown); unquoted, or
+  /// candidates, split into fields at blanks and line breaks (splits_), a
+  /// field that is not verb_like left unknown (unknown_).
+  void substitute(ShellWord& w, KnownValue k, bool in_double, std::string_view ref);
   /// The unquoted here-document body in [b, e) with known values in place;
   /// `unknown` tells whether an expansion is left.
   std::string heredoc_text(size_t b, size_t e, bool& unknown) const;
   /// Pushes the word of `t` onto `c`, as several where a value split it.
   static void push_word(RawCommand& c, Token& t);
+  /// Tells the Analyser the names `read`, `export`, `local`, … in `c` assign.
+  void note_assignments(const RawCommand& c);
   void dquote(ShellWord& w);
   void backtick(ShellWord& w);
   void ansi_c(ShellWord& w);
@@ -159,35 +179,33 @@ class Parser {
 /// Resolves commands through wrappers and records them.
 class Analyser {
  public:
-  explicit Analyser(ShellAnalysis& out, const ShellValues* values = nullptr)
-      : out_(out), values_(values) {}
+  /// `spread`: the run's values this command reads (verb_like, joined by a
+  /// blank), which a name it assigns itself may hold (see value()).
+  explicit Analyser(ShellAnalysis& out, const ShellValues* values = nullptr,
+                    std::string spread = {})
+      : out_(out), values_(values), spread_(std::move(spread)) {}
 
-  /// The value `$name` will hold, when it is known and can choose what a
-  /// command does (verb_like); else null.
-  const std::string* value(std::string_view name) const {
-    if (!values_) return nullptr;
-    auto it = values_->find(name);
-    if (it == values_->end()) {
-      it = assigned_.find(name);
-      if (it == assigned_.end()) return nullptr;
-    }
-    return verb_like(it->second) ? &it->second : nullptr;
-  }
+  using Known = KnownValue;
+  /// The run's value of `name`; for a name the command assigns itself or a
+  /// positional parameter, every value it may take: what the command
+  /// assigned it from known words, and any run value the command reads (it
+  /// may pass one on: `a="$action"`, `opts="$opts $action"`, `read a`,
+  /// `set -- $action`, a function's "$1"). Static tracking of what a shell
+  /// variable holds on each path is out of reach; reading every candidate at
+  /// once is the cautious side.
+  Known value(std::string_view name) const;
   /// Whether values are being put in (the second reading of a command).
   bool has_values() const { return values_ != nullptr; }
-  /// The command assigns `name` a known value (`a="$action"`, `for a in
-  /// $action`): read later, it is that value. Never in place of a value of
-  /// the run (the command may assign it only on some paths: `[ -n "$x" ] ||
-  /// x=-print`), so both readings, with it and without, are made.
-  void assigned(std::string_view name, std::string value) {
-    if (values_ && !values_->count(name)) assigned_.emplace(std::string(name), std::move(value));
-  }
-  /// A value that can name a command, an option, a verb or a few of them
-  /// (`-delete`, `stop`, `-exec rm {} +`, `DROP TABLE users`): short, one
-  /// line, no paths, URLs, quotes or shell syntax. Data (a path, a URL,
-  /// JSON, a log line with punctuation) is left unknown, as in the text:
-  /// read in, it made `printf '%s' "$json" | jq` look like SQL, and a URL's
-  /// host name like an HTTP action.
+  /// The command assigns `name` (`NAME=…`, `for NAME`, `read NAME`, …):
+  /// `words`, the known words it assigns; `open`, whether what it assigns
+  /// came from a run value or is not all known.
+  void assigned(std::string_view name, const std::string& words, bool open);
+  /// A value (or a field of one) that can name a command, an option, a verb
+  /// or a few of them (`-delete`, `stop`, `-exec rm {} +`, `DROP TABLE
+  /// users`): short, one line, no paths, URLs, quotes or shell syntax. Data
+  /// (a path, a URL, JSON, a log line with punctuation) is left unknown, as
+  /// in the text: read in, it made `printf '%s' "$json" | jq` look like SQL,
+  /// and a URL's host name like an HTTP action.
   static bool verb_like(std::string_view v);
 
   void command(RawCommand c, int depth);
@@ -206,7 +224,11 @@ class Analyser {
  private:
   ShellAnalysis& out_;
   const ShellValues* values_;
-  ShellValues assigned_;  // names the command assigns known values (assigned())
+  std::string spread_;
+  ShellValues assigned_;                     // names the command assigns: the known words, if any
+  std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
+  mutable ShellValues candidates_;           // value()'s answers for those names
+  mutable size_t budget_ = 1 << 20;          // bytes of values value() may still give
 
   void push(std::vector<ShellWord> words, const RawCommand& c);
   bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
