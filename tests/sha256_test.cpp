@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "interpreter/base/async_sha256.hpp"
 #include "interpreter/base/sha256.hpp"
 
 TEST_CASE("sha256 matches the published vectors", "[sha256]") {
@@ -38,4 +41,38 @@ TEST_CASE("sha256 fed in pieces equals the digest of the whole", "[sha256]") {
     }
   }
   CHECK(h.hex() == rbk::sha256_hex(whole));
+}
+
+TEST_CASE("sha256 hashed on the worker thread equals the digest of the whole",
+          "[sha256][threads]") {
+  // Small pieces first (hashed at once), then large and small ones mixed
+  // (all on the worker, in order), from several threads' digests at a time,
+  // with more queued than the worker's bound.
+  auto text = [](int seed) {
+    std::string t(3 << 20, '\0');
+    for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<char>((i * 31 + seed) % 251);
+    return t;
+  };
+  std::vector<std::string> wholes, digests(4);
+  for (int k = 0; k < 4; ++k) wholes.push_back(text(k));
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&, k] {
+      const std::string& whole = wholes[static_cast<size_t>(k)];
+      rbk::AsyncSha256 h;
+      size_t at = 0;
+      for (size_t piece = 100; at < whole.size(); piece = piece * 7 % 200003 + 1) {
+        const size_t n = std::min(piece, whole.size() - at);
+        h.update(whole.substr(at, n));
+        at += n;
+      }
+      digests[static_cast<size_t>(k)] = h.hex();
+    });
+  for (auto& t : threads) t.join();
+  for (size_t k = 0; k < 4; ++k) CHECK(digests[k] == rbk::sha256_hex(wholes[k]));
+  rbk::AsyncSha256 small;
+  small.update("abc");
+  CHECK(small.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  rbk::AsyncSha256 empty;
+  CHECK(empty.hex() == rbk::sha256_hex(""));
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "interpreter/base/sha256.hpp"
+#include "interpreter/base/async_sha256.hpp"
 #include "interpreter/engine/engine.hpp"
 #include "interpreter/engine/resume.hpp"
 #include "interpreter/record/mask.hpp"
@@ -229,13 +229,13 @@ class MaskingSink final : public OutputSink {
   struct Kept {
     explicit Kept(const Masker& m) : masker(m) {}
     StreamMasker masker;
-    Sha256 digest;
+    AsyncSha256 digest;  // a flood of output is hashed on another core
     uint64_t bytes = 0;
   };
-  void pass(Stream stream, Kept& k, const std::string& masked) {
-    k.digest.update(masked);
+  void pass(Stream stream, Kept& k, std::string masked) {
     k.bytes += masked.size();
     bus_.output(seq_, stream, masked);
+    k.digest.update(std::move(masked));
   }
   Bus& bus_;
   uint64_t seq_;

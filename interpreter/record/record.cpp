@@ -260,12 +260,25 @@ void RunRecord::output(uint64_t seq, Stream stream, std::string_view chunk) {
   try {
     int fd = output_fd(seq, stream);
     if (fd < 0) return;
+    const auto key = std::make_pair(seq, stream == Stream::Out ? 1 : 2);
     if (int err = write_all(fd, chunk)) {
       fail("cannot write " + dir_ + "/" + output_file(seq, stream), err);
       // Nothing more into this file: it ends where writing failed, not with
       // a gap a later chunk would hide.
       ::close(fd);
-      outputs_[std::make_pair(seq, stream == Stream::Out ? 1 : 2)] = -1;
+      outputs_[key] = -1;
+      return;
+    }
+    // Large output is sent on to the disk while the command runs (without
+    // waiting for it), so a later fsync (a destructive step's, the run's
+    // end) waits for the last few MiB rather than all of it: 200 MiB took
+    // 130 ms to sync at the end of a run.
+    Written& w = written_[key];
+    w.bytes += chunk.size();
+    if (w.bytes - w.started >= kWritebackStep) {
+      (void)::sync_file_range(fd, static_cast<off_t>(w.started),
+                              static_cast<off_t>(w.bytes - w.started), SYNC_FILE_RANGE_WRITE);
+      w.started = w.bytes;
     }
   } catch (const std::exception& ex) {
     if (error_.empty()) error_ = "cannot write command output in " + dir_ + ": " + ex.what();
@@ -292,6 +305,7 @@ int RunRecord::output_fd(uint64_t seq, Stream stream) {
 
 void RunRecord::close_outputs(uint64_t seq) {
   for (Stream s : {Stream::Out, Stream::Err}) {
+    written_.erase(std::make_pair(seq, s == Stream::Out ? 1 : 2));
     auto it = outputs_.find(std::make_pair(seq, s == Stream::Out ? 1 : 2));
     if (it == outputs_.end()) continue;
     if (it->second >= 0) {

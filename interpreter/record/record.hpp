@@ -81,7 +81,15 @@ class RunRecord final : public EventSink {
   int64_t dropped_bytes_ = 0;  // an incomplete last line …
   int64_t cut_at_ = -1;        // … cut here before the first write (-1: none)
   std::map<std::pair<uint64_t, int>, int> outputs_;  // open output files (-1: could not open)
-  std::vector<std::string> unsynced_;                // output files closed since the last sync
+  /// Bytes written to an open output file, and how many of them were handed
+  /// to the disk's writeback already (sync_file_range, every kWritebackStep).
+  struct Written {
+    uint64_t bytes = 0;
+    uint64_t started = 0;
+  };
+  static constexpr uint64_t kWritebackStep = 8 << 20;
+  std::map<std::pair<uint64_t, int>, Written> written_;
+  std::vector<std::string> unsynced_;  // output files closed since the last sync
   bool output_dir_made_ = false;
   bool parent_synced_ = false;  // the records directory, which holds the new entry
   // A write to events.jsonl failed: nothing more goes there. A later write

@@ -1,0 +1,93 @@
+#include "interpreter/base/async_sha256.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace rbk {
+
+/// The process's hashing thread and its queue, bounded in bytes so that a
+/// command printing faster than it can be hashed waits (as it would for the
+/// reader) instead of filling memory.
+class HashWorker {
+ public:
+  static HashWorker& get() {
+    // Never destroyed: a static std::thread still running at exit would
+    // end the process with std::terminate. Started on first use.
+    static HashWorker* w = new HashWorker;
+    return *w;
+  }
+
+  void push(AsyncSha256* d, std::string piece) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return queued_ < kMaxQueued || jobs_.empty(); });
+    queued_ += piece.size();
+    ++d->pending_;
+    jobs_.push_back({d, std::move(piece)});
+    work_.notify_one();
+  }
+
+  /// Until `d` has nothing queued.
+  void wait(const AsyncSha256* d) {
+    std::unique_lock lock(mu_);
+    done_.wait(lock, [&] { return d->pending_ == 0; });
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 16 << 20;
+  struct Job {
+    AsyncSha256* digest;
+    std::string piece;
+  };
+
+  HashWorker() { std::thread([this] { run(); }).detach(); }
+
+  void run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      work_.wait(lock, [&] { return !jobs_.empty(); });
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      // Only this thread touches a digest while it has pieces pending.
+      job.digest->digest_.update(job.piece);
+      lock.lock();
+      queued_ -= job.piece.size();
+      --job.digest->pending_;
+      room_.notify_one();
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable work_, room_, done_;
+  std::deque<Job> jobs_;
+  size_t queued_ = 0;
+};
+
+AsyncSha256::~AsyncSha256() {
+  wait();
+}
+
+void AsyncSha256::update(std::string piece) {
+  if (!handed_off_ && piece.size() < kHandOff) {
+    digest_.update(piece);
+    return;
+  }
+  handed_off_ = true;
+  HashWorker::get().push(this, std::move(piece));
+}
+
+std::string AsyncSha256::hex() const {
+  wait();
+  return digest_.hex();
+}
+
+void AsyncSha256::wait() const {
+  // Never handed off: nothing to wait for, and no worker is started.
+  if (handed_off_) HashWorker::get().wait(this);
+}
+
+}  // namespace rbk

@@ -1,0 +1,43 @@
+// SHA-256 of a stream too large to hash where it arrives: a command's output
+// as the record keeps it. Hashing 200 MiB of output took half of rbk's time
+// on the thread that also reads the command's pipes; handed to a worker
+// thread (one for the process, hashing in the order chunks arrive), it runs
+// on another core while the reader reads on.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "interpreter/base/sha256.hpp"
+
+namespace rbk {
+
+/// A Sha256 fed from one thread, hashed on the process's hashing thread.
+class AsyncSha256 {
+ public:
+  AsyncSha256() = default;
+  /// Waits until the worker is done with this digest's chunks.
+  ~AsyncSha256();
+  AsyncSha256(const AsyncSha256&) = delete;
+  AsyncSha256& operator=(const AsyncSha256&) = delete;
+
+  /// Adds the next piece. Small pieces are hashed at once (a thread hop
+  /// costs more) until the first large one; from then on every piece goes
+  /// to the worker, in order, and the caller may wait while too much is
+  /// queued already.
+  void update(std::string piece);
+  /// The digest of everything added so far (waits for the worker).
+  std::string hex() const;
+
+  /// The first piece of this size or more goes to the worker.
+  static constexpr size_t kHandOff = 16 * 1024;
+
+ private:
+  friend class HashWorker;
+  void wait() const;
+  Sha256 digest_;
+  bool handed_off_ = false;  // pieces go to the worker
+  size_t pending_ = 0;       // pieces queued, not hashed yet (under the worker's mutex)
+};
+
+}  // namespace rbk
