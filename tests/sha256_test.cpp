@@ -63,7 +63,7 @@ TEST_CASE("sha256 hashed on the worker thread equals the digest of the whole",
       size_t at = 0;
       for (size_t piece = 100; at < whole.size(); piece = piece * 7 % 200003 + 1) {
         const size_t n = std::min(piece, whole.size() - at);
-        h.update(whole.substr(at, n));
+        h.update(std::make_shared<const std::string>(whole.substr(at, n)));
         at += n;
       }
       digests[static_cast<size_t>(k)] = h.hex();
@@ -71,7 +71,7 @@ TEST_CASE("sha256 hashed on the worker thread equals the digest of the whole",
   for (auto& t : threads) t.join();
   for (size_t k = 0; k < 4; ++k) CHECK(digests[k] == rbk::sha256_hex(wholes[k]));
   rbk::AsyncSha256 small;
-  small.update("abc");
+  small.update(std::make_shared<const std::string>("abc"));
   CHECK(small.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   rbk::AsyncSha256 empty;
   CHECK(empty.hex() == rbk::sha256_hex(""));

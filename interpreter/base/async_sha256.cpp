@@ -13,19 +13,28 @@ namespace rbk {
 /// reader) instead of filling memory.
 class HashWorker {
  public:
-  static HashWorker& get() {
+  /// The worker, started on first use; null when its thread cannot be
+  /// started (then, and from then on, digests hash where they are fed).
+  static HashWorker* get() {
     // Never destroyed: a static std::thread still running at exit would
-    // end the process with std::terminate. Started on first use.
-    static HashWorker* w = new HashWorker;
-    return *w;
+    // end the process with std::terminate.
+    static HashWorker* w = []() -> HashWorker* {
+      try {
+        return new HashWorker;
+      } catch (...) {
+        return nullptr;
+      }
+    }();
+    return w;
   }
 
-  void push(AsyncSha256* d, std::string piece) {
+  void push(AsyncSha256* d, std::shared_ptr<const std::string> piece) {
     std::unique_lock lock(mu_);
     room_.wait(lock, [&] { return queued_ < kMaxQueued || jobs_.empty(); });
-    queued_ += piece.size();
+    const size_t n = piece->size();
+    jobs_.push_back({d, std::move(piece)});  // counted only once queued: a throw leaves no trace
+    queued_ += n;
     ++d->pending_;
-    jobs_.push_back({d, std::move(piece)});
     work_.notify_one();
   }
 
@@ -39,10 +48,12 @@ class HashWorker {
   static constexpr size_t kMaxQueued = 16 << 20;
   struct Job {
     AsyncSha256* digest;
-    std::string piece;
+    std::shared_ptr<const std::string> piece;
   };
 
-  HashWorker() { std::thread([this] { run(); }).detach(); }
+  HashWorker() {
+    std::thread([this] { run(); }).detach();
+  }
 
   void run() {
     std::unique_lock lock(mu_);
@@ -52,9 +63,9 @@ class HashWorker {
       jobs_.pop_front();
       lock.unlock();
       // Only this thread touches a digest while it has pieces pending.
-      job.digest->digest_.update(job.piece);
+      job.digest->digest_.update(*job.piece);
       lock.lock();
-      queued_ -= job.piece.size();
+      queued_ -= job.piece->size();
       --job.digest->pending_;
       room_.notify_one();
       done_.notify_all();
@@ -71,13 +82,14 @@ AsyncSha256::~AsyncSha256() {
   wait();
 }
 
-void AsyncSha256::update(std::string piece) {
-  if (!handed_off_ && piece.size() < kHandOff) {
-    digest_.update(piece);
+void AsyncSha256::update(std::shared_ptr<const std::string> piece) {
+  HashWorker* worker = handed_off_ || piece->size() >= kHandOff ? HashWorker::get() : nullptr;
+  if (!worker) {
+    digest_.update(*piece);
     return;
   }
-  handed_off_ = true;
-  HashWorker::get().push(this, std::move(piece));
+  worker->push(this, std::move(piece));
+  handed_off_ = true;  // only once a piece is queued: wait() then has a worker to ask
 }
 
 std::string AsyncSha256::hex() const {
@@ -87,7 +99,7 @@ std::string AsyncSha256::hex() const {
 
 void AsyncSha256::wait() const {
   // Never handed off: nothing to wait for, and no worker is started.
-  if (handed_off_) HashWorker::get().wait(this);
+  if (handed_off_) HashWorker::get()->wait(this);
 }
 
 }  // namespace rbk

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "interpreter/base/sha256.hpp"
@@ -21,11 +22,13 @@ class AsyncSha256 {
   AsyncSha256(const AsyncSha256&) = delete;
   AsyncSha256& operator=(const AsyncSha256&) = delete;
 
-  /// Adds the next piece. Small pieces are hashed at once (a thread hop
-  /// costs more) until the first large one; from then on every piece goes
-  /// to the worker, in order, and the caller may wait while too much is
-  /// queued already.
-  void update(std::string piece);
+  /// Adds the next piece (shared: the caller writes the same bytes to the
+  /// record meanwhile). Small pieces are hashed at once (a thread hop costs
+  /// more) until the first large one; from then on every piece goes to the
+  /// worker, in order, and the caller may wait while too much is queued
+  /// already. When no thread can be started (a process limit reached), every
+  /// piece is hashed at once: slower, never wrong.
+  void update(std::shared_ptr<const std::string> piece);
   /// The digest of everything added so far (waits for the worker).
   std::string hex() const;
 

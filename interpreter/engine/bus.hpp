@@ -233,9 +233,13 @@ class MaskingSink final : public OutputSink {
     uint64_t bytes = 0;
   };
   void pass(Stream stream, Kept& k, std::string masked) {
-    k.bytes += masked.size();
-    bus_.output(seq_, stream, masked);
-    k.digest.update(std::move(masked));
+    if (masked.empty()) return;
+    // Hashed first: the digest is of all the command wrote, even when the
+    // record's copy stops short (record.md); one buffer for both.
+    auto shared = std::make_shared<const std::string>(std::move(masked));
+    k.digest.update(shared);
+    k.bytes += shared->size();
+    bus_.output(seq_, stream, *shared);
   }
   Bus& bus_;
   uint64_t seq_;
