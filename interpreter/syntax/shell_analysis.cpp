@@ -35,11 +35,11 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values) {
   ShellAnalysis out;
   // The run's values the command reads, any of which a name it assigns
   // itself may hold (Analyser::value).
-  std::string spread;
+  std::vector<std::string> spread;
   if (values)
     for (const auto& [name, v] : *values)
-      if (Analyser::verb_like(v) && reads_variable(text, name) && spread.size() < 4096)
-        spread += (spread.empty() ? "" : " ") + v;
+      if (Analyser::verb_like(v) && reads_variable(text, name) && spread.size() < 64)
+        spread.push_back(v);
   Analyser a(out, values, std::move(spread));
   try {
     Parser p(a, text, 0, text.size(), Origin{}, 0);

@@ -183,9 +183,36 @@ void Parser::dollar(ShellWord& w, bool in_double) {
     const bool gives = op == '}' || op == '-' || op == '?' || op == '=' || op == '%' || op == '#' ||
                        (op == ':' && at(e + 1) && std::strchr("-?=", at(e + 1)));
     const std::string_view name = s_.substr(i_ + 2, e - i_ - 2);
-    Analyser::Known known = name_start(at(i_ + 2)) && gives ? a_.value(name) : Analyser::Known{};
+    Analyser::Known known =
+        name_start(at(i_ + 2)) && gives ? a_.value(name, in_double) : Analyser::Known{};
+    const bool alternate = op == '+' || (op == ':' && at(e + 1) == '+');
+    const Analyser::Known set_to =
+        name_start(at(i_ + 2)) && alternate ? a_.value(name, in_double) : Analyser::Known{};
     i_ += 2;
     braced();  // to the matching }, reading the commands inside
+    std::string word;
+    if (set_to.text && !set_to.fields && !set_to.text->empty()) {
+      // ${x:+WORD} with x set: WORD, when it is literal or one known value
+      // (`${action:+"$action"}`, `${verbose:+-v}`, the optional-flag idiom).
+      const size_t from = e + (op == ':' ? 2 : 1);
+      std::string_view inner = s_.substr(from, i_ - 1 - std::min(i_ - 1, from));
+      if (inner.size() >= 2 && inner.front() == '"' && inner.back() == '"')
+        inner = inner.substr(1, inner.size() - 2);
+      std::string_view ref = inner;
+      if (ref.starts_with("${") && ref.ends_with("}"))
+        ref = ref.substr(2, ref.size() - 3);
+      else if (ref.starts_with("$"))
+        ref = ref.substr(1);
+      else
+        ref = {};
+      if (!ref.empty() && std::all_of(ref.begin(), ref.end(), name_char) && name_start(ref[0])) {
+        known = a_.value(ref, in_double);
+      } else if (!inner.empty() &&
+                 inner.find_first_of("$`\\'\"*?[(){}<>|&;") == std::string_view::npos) {
+        word.assign(inner);
+        known = {&word, false};
+      }
+    }
     if (known.text) {
       std::string trimmed;
       if ((op == '#' || op == '%') && !known.fields) {
@@ -205,7 +232,8 @@ void Parser::dollar(ShellWord& w, bool in_double) {
   } else if (name_start(d)) {
     i_ += 2;
     while (i_ < end_ && name_char(s_[i_])) ++i_;
-    if (Analyser::Known known = a_.value(s_.substr(start + 1, i_ - start - 1)); known.text) {
+    if (Analyser::Known known = a_.value(s_.substr(start + 1, i_ - start - 1), in_double);
+        known.text) {
       substitute(w, known, in_double, s_.substr(start, i_ - start));
       return;
     }
@@ -214,7 +242,7 @@ void Parser::dollar(ShellWord& w, bool in_double) {
     i_ += 2;
     // $1, $@, $*: a function's or `set --`'s arguments, which may be values.
     if (d == '@' || d == '*' || (d >= '1' && d <= '9')) {
-      if (Analyser::Known known = a_.value(s_.substr(start + 1, 1)); known.text) {
+      if (Analyser::Known known = a_.value(s_.substr(start + 1, 1), in_double); known.text) {
         substitute(w, known, in_double, s_.substr(start, 2));
         return;
       }
@@ -315,7 +343,7 @@ std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
     } else {
       close = m - 1;
     }
-    const Analyser::Known known = gives ? a_.value(s_.substr(n, m - n)) : Analyser::Known{};
+    const Analyser::Known known = gives ? a_.value(s_.substr(n, m - n), true) : Analyser::Known{};
     if (!known.text || !Analyser::verb_like(*known.text)) {
       unknown = unknown || (k + 1 < e && (name_start(s_[k + 1]) || std::strchr("{(", s_[k + 1]) ||
                                           std::isdigit(static_cast<unsigned char>(s_[k + 1])) ||
@@ -331,6 +359,10 @@ std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
 
 void Parser::push_word(RawCommand& c, Token& t) {
   if (t.splits.empty()) {
+    // An unquoted expansion of an empty value is no word at all (`find srv
+    // $extra -delete` with extra="" has two words before -delete).
+    if (t.word.text.empty() && t.used_value && t.raw.find_first_of("'\"") == std::string_view::npos)
+      return;
     c.words.push_back(std::move(t.word));
     return;
   }
@@ -503,7 +535,7 @@ void Parser::arith(size_t from) {
   }
 }
 
-Analyser::Known Analyser::value(std::string_view name) const {
+Analyser::Known Analyser::value(std::string_view name, bool quoted) const {
   if (!values_) return {};
   Known k;
   if (auto it = values_->find(name); it != values_->end()) {
@@ -512,18 +544,39 @@ Analyser::Known Analyser::value(std::string_view name) const {
     const bool positional = name.size() == 1 && std::strchr("@*123456789", name[0]);
     auto own = assigned_.find(name);
     if (!positional && own == assigned_.end()) return {};
-    auto [kept, fresh] = candidates_.try_emplace(std::string(name));
+    // The answer, kept per name and quoting: one candidate as it is, several
+    // (as fields) after a \x01 mark, none as "".
+    auto [kept, fresh] = candidates_.try_emplace(std::string(name) + (quoted ? "\x01" : ""));
     if (fresh) {
-      // Every value it may hold, at once: the known words the command gave
-      // it, and, when it was given a run value or something unknown (or is
-      // a positional parameter), any run value the command reads.
-      std::string& all = kept->second;
-      if (own != assigned_.end()) all = own->second;
-      if ((positional || open_.count(name)) && !spread_.empty())
-        all += (all.empty() ? "" : " ") + spread_;
+      std::vector<std::string> tainted, plain;
+      auto add = [](std::vector<std::string>& to, const std::string& v) {
+        if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(v);
+      };
+      if (own != assigned_.end())
+        for (const auto& [words, from_value] : own->second)
+          add(from_value ? tainted : plain, words);
+      if (positional || open_.count(name))
+        for (const auto& v : spread_) add(tainted, v);
+      const auto& list = tainted.empty() ? plain : tainted;
+      if (list.size() == 1) {
+        kept->second = list[0].empty() ? std::string("\x02") : list[0];
+      } else if (!list.empty() && !quoted && !tainted.empty()) {
+        kept->second = "\x01";
+        for (const auto& v : list) kept->second += v + " ";
+      }
     }
-    if (kept->second.empty()) return {};
-    k = {&kept->second, true};
+    const std::string& answer = kept->second;
+    if (answer.empty()) return {};
+    if (answer == "\x02") {  // one candidate, empty
+      static const std::string kEmpty;
+      k = {&kEmpty, false};
+    } else if (answer[0] == '\x01') {
+      static thread_local std::string fields;
+      fields.assign(answer, 1);
+      k = {&fields, true};
+    } else {
+      k = {&answer, false};
+    }
   }
   // Bounded work and memory: past a total, a value reads as unknown (the
   // text's own reading stands).
@@ -532,15 +585,17 @@ Analyser::Known Analyser::value(std::string_view name) const {
   return k;
 }
 
-void Analyser::assigned(std::string_view name, const std::string& words, bool open) {
+void Analyser::assigned(std::string_view name, const std::string* words, bool from_value) {
   if (!values_ || values_->count(name)) return;  // the run's value counts on every path
-  candidates_.erase(std::string(name));          // value() builds them again
-  if (open) open_.emplace(name);
-  std::string& all = assigned_[std::string(name)];
-  // Bounded: what can choose a verb is short (verb_like), and a loop of
-  // assignments must not grow this without end.
-  if (!words.empty() && all.size() < 4096 && all.find(words) == std::string::npos)
-    all += (all.empty() ? "" : " ") + words;
+  // value() builds the candidates again.
+  candidates_.erase(std::string(name));
+  candidates_.erase(std::string(name) + "\x01");
+  auto& all = assigned_[std::string(name)];
+  if (!words || from_value) open_.emplace(name);
+  // Bounded: a loop of assignments must not grow this without end.
+  if (words && all.size() < 64 &&
+      std::find(all.begin(), all.end(), std::make_pair(*words, from_value)) == all.end())
+    all.emplace_back(*words, from_value);
 }
 
 }  // namespace rbk::shell_detail

@@ -92,15 +92,16 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     Token in = next();
     if (in.kind == Token::Word && in.raw == "in") {
       // Known words: the loop's variable takes each; read as all of them.
-      std::string words;
-      bool open = false;
+      // Each word is a value the loop's variable takes; an unknown one opens it.
       Token x = next();
       for (; x.kind == Token::Word; x = next()) {
-        open = open || x.word.expands || x.used_value;
-        if (!x.word.expands) words += (words.empty() ? "" : " ") + x.word.text;
+        if (name.kind != Token::Word) continue;
+        if (x.splits.empty())
+          a_.assigned(name.raw, x.word.expands ? nullptr : &x.word.text, x.used_value);
+        else  // the fields of a value: each one a value of the loop's
+          a_.assigned(name.raw, nullptr, true);
       }
       unread(x);
-      if (name.kind == Token::Word) a_.assigned(name.raw, words, open);
     } else if (!(in.kind == Token::Word && in.raw == "do")) {
       unread(in);
     }
@@ -158,8 +159,8 @@ void Parser::simple(Token t, bool piped) {
         // NAME=value before the command: an assignment (its $(…) were read).
         if (w.substr(0, eq) == "RBK_RECORD_DIR")
           a_.unknown(t.word.at, "assigns RBK_RECORD_DIR, which rbk sets for the run");
-        a_.assigned(w.substr(0, eq), t.word.expands ? std::string() : t.word.text.substr(eq + 1),
-                    t.word.expands || t.used_value);
+        const std::string given = t.word.text.substr(eq + 1);
+        a_.assigned(w.substr(0, eq), t.word.expands ? nullptr : &given, t.used_value);
         t = next();
         continue;
       }
@@ -236,7 +237,8 @@ void Parser::note_assignments(const RawCommand& c) {
     if (n == 0 || !name_start(w.text[0]) || (n < w.text.size() && w.text[n] != '=')) continue;
     // `export a=-x` assigns known words; `read a`, `local a="$x"` may take a value.
     const bool known = n < w.text.size() && !w.expands;
-    a_.assigned(std::string_view(w.text).substr(0, n), known ? w.text.substr(n + 1) : "", !known);
+    const std::string given = known ? w.text.substr(n + 1) : std::string();
+    a_.assigned(std::string_view(w.text).substr(0, n), known ? &given : nullptr, false);
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cctype>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -179,27 +180,30 @@ class Parser {
 /// Resolves commands through wrappers and records them.
 class Analyser {
  public:
-  /// `spread`: the run's values this command reads (verb_like, joined by a
-  /// blank), which a name it assigns itself may hold (see value()).
+  /// `spread`: the run's values this command reads (verb_like), which a
+  /// name it assigns itself may hold (see value()).
   explicit Analyser(ShellAnalysis& out, const ShellValues* values = nullptr,
-                    std::string spread = {})
+                    std::vector<std::string> spread = {})
       : out_(out), values_(values), spread_(std::move(spread)) {}
 
   using Known = KnownValue;
-  /// The run's value of `name`; for a name the command assigns itself or a
-  /// positional parameter, every value it may take: what the command
-  /// assigned it from known words, and any run value the command reads (it
-  /// may pass one on: `a="$action"`, `opts="$opts $action"`, `read a`,
-  /// `set -- $action`, a function's "$1"). Static tracking of what a shell
-  /// variable holds on each path is out of reach; reading every candidate at
-  /// once is the cautious side.
-  Known value(std::string_view name) const;
+  /// The run's value of `name`. For a name the command assigns itself, or
+  /// a positional parameter, what it may hold: the words it was given that
+  /// came from run values, with (when it was given a value or something
+  /// unknown, or is a positional parameter) every verb_like run value the
+  /// command reads; else the known words it was given. One candidate reads
+  /// as a value; several read as fields where the word is unquoted and
+  /// they came from run values (`opts="$opts $action"`), else as unknown
+  /// (`for h in web-1 web-2` must not make "$DIR/$h" two words). `quoted`:
+  /// the use is inside double quotes.
+  Known value(std::string_view name, bool quoted) const;
   /// Whether values are being put in (the second reading of a command).
   bool has_values() const { return values_ != nullptr; }
-  /// The command assigns `name` (`NAME=…`, `for NAME`, `read NAME`, …):
-  /// `words`, the known words it assigns; `open`, whether what it assigns
-  /// came from a run value or is not all known.
-  void assigned(std::string_view name, const std::string& words, bool open);
+  /// The command assigns `name` (`NAME=…`, `for NAME in …`, `read NAME`):
+  /// `words`, the known words given, when known; `from_value`, whether they
+  /// came from a run value. Unknown words open the name to the run values
+  /// the command reads.
+  void assigned(std::string_view name, const std::string* words, bool from_value);
   /// A value (or a field of one) that can name a command, an option, a verb
   /// or a few of them (`-delete`, `stop`, `-exec rm {} +`, `DROP TABLE
   /// users`): short, one line, no paths, URLs, quotes or shell syntax. Data
@@ -224,8 +228,9 @@ class Analyser {
  private:
   ShellAnalysis& out_;
   const ShellValues* values_;
-  std::string spread_;
-  ShellValues assigned_;                     // names the command assigns: the known words, if any
+  std::vector<std::string> spread_;
+  /// Names the command assigns: the known words given (true: from a run value).
+  std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
   mutable ShellValues candidates_;           // value()'s answers for those names
   mutable size_t budget_ = 1 << 20;          // bytes of values value() may still give
