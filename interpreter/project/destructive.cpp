@@ -243,7 +243,10 @@ std::vector<Unit> units_of(const ShellCommand& c) {
   std::vector<Unit> out;
   if (!c.words.empty()) {
     Unit u;
-    for (const auto& w : c.words) add_word(u, w);
+    // An empty argument ("" or '') is left out: it would leave two blanks
+    // in a row, where every pattern's `\S+` sees a word (`rm -f "" -r /srv`).
+    for (size_t k = 0; k < c.words.size(); ++k)
+      if (k == 0 || !c.words[k].text.empty()) add_word(u, c.words[k]);
     out.push_back(std::move(u));
   }
   for (const auto& r : c.redirects) {
@@ -461,12 +464,23 @@ const re2::RE2& LazyRegex::get() const {
 CommandVerdict DestructivePatterns::judge(std::string_view command,
                                           const ShellValues* values) const {
   CommandVerdict v;
-  ShellAnalysis a = analyse_shell(command, values);
-  if (!a.unknowns.empty()) {
-    const ShellUnknown& u = a.unknowns.front();
-    v.unanalysable = Unanalysable{u.at.begin, u.at.end - u.at.begin, u.why};
+  // With values, a name the command assigns itself may hold one of several
+  // candidates: one reading per candidate (analyse_shell says how many).
+  size_t readings = 1;
+  for (size_t k = 0; k < readings && !v.destructive; ++k) {
+    ShellAnalysis a = analyse_shell(command, values, k);
+    readings = a.readings;
+    if (k == 0 && !a.unknowns.empty()) {
+      const ShellUnknown& u = a.unknowns.front();
+      v.unanalysable = Unanalysable{u.at.begin, u.at.end - u.at.begin, u.why};
+    }
+    if (patterns_.empty()) return v;
+    match_into(a, v);
   }
-  if (patterns_.empty()) return v;
+  return v;
+}
+
+void DestructivePatterns::match_into(const ShellAnalysis& a, CommandVerdict& v) const {
   std::vector<int> hits;
   for (const auto& c : a.commands) {
     for (const Unit& u : units_of(c)) {
@@ -502,11 +516,10 @@ CommandVerdict DestructivePatterns::judge(std::string_view command,
         std::replace(unit.begin(), unit.end(), '\x1f', ' ');
         v.destructive =
             DestructiveMatch{&p, r.begin, r.end - r.begin, std::move(unit), b, found.size()};
-        return v;
+        return;
       }
     }
   }
-  return v;
 }
 
 std::optional<DestructiveMatch> DestructivePatterns::match(std::string_view command) const {

@@ -121,6 +121,8 @@ class DestructivePatterns {
   const std::vector<DestructivePattern>& patterns() const { return patterns_; }
 
  private:
+  /// Sets v.destructive to the first match among a's commands, if any.
+  void match_into(const ShellAnalysis& a, CommandVerdict& v) const;
   struct Compiled;
   std::vector<DestructivePattern> patterns_;
   std::shared_ptr<const Compiled> compiled_;  // one RE2::Set per scope

@@ -31,7 +31,7 @@ bool reads_variable(std::string_view text, std::string_view name) {
 
 }  // namespace
 
-ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values) {
+ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, size_t choice) {
   ShellAnalysis out;
   // The run's values the command reads, any of which a name it assigns
   // itself may hold (Analyser::value).
@@ -40,13 +40,14 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values) {
     for (const auto& [name, v] : *values)
       if (Analyser::verb_like(v) && reads_variable(text, name) && spread.size() < 64)
         spread.push_back(v);
-  Analyser a(out, values, std::move(spread));
+  Analyser a(out, values, std::move(spread), choice);
   try {
     Parser p(a, text, 0, text.size(), Origin{}, 0);
     p.list(false);
   } catch (const TooDeep&) {
     out.unknowns.push_back({{0, text.size()}, "the command nests too deeply to analyse"});
   }
+  out.readings = a.readings();
   auto by_position = [](const auto& x, const auto& y) { return x.at.begin < y.at.begin; };
   std::stable_sort(out.unknowns.begin(), out.unknowns.end(), by_position);
   std::stable_sort(out.commands.begin(), out.commands.end(),

@@ -62,6 +62,9 @@ struct ShellUnknown {
 struct ShellAnalysis {
   std::vector<ShellCommand> commands;
   std::vector<ShellUnknown> unknowns;
+  /// With values: how many readings (choices 0…readings-1) cover every
+  /// candidate of the names the command assigns itself.
+  size_t readings = 1;
 };
 
 /// The values a command's variables will hold when it runs (its
@@ -77,6 +80,7 @@ using ShellValues = std::map<std::string, std::string, std::less<>>;
 /// action=-delete), which the text alone never shows. A name the command
 /// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `export NAME=…`) is
 /// left unknown from there on.
-ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values = nullptr);
+ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values = nullptr,
+                            size_t choice = 0);
 
 }  // namespace rbk

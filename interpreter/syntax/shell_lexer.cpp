@@ -173,67 +173,26 @@ void Parser::dollar(ShellWord& w, bool in_double) {
       return;
     }
   } else if (d == '{') {
-    // ${NAME} of a known value reads as that value, and so do the forms
-    // that give it when it is set (${NAME:-…}, ${NAME?…}) or trim it
-    // (${NAME#-}: trimmed when the pattern is literal, else read whole).
-    // ${#NAME}, ${NAME:+…} and the rest stay unknown.
+    // ${NAME…} of a known value: its forms resolved as the shell does, when
+    // what they give is known; ${#NAME}, ${NAME/…}, ${NAME:1} and the rest
+    // stay unknown.
     size_t e = i_ + 2;
     while (e < end_ && name_char(s_[e])) ++e;
-    const char op = at(e);
-    const bool gives = op == '}' || op == '-' || op == '?' || op == '=' || op == '%' || op == '#' ||
-                       (op == ':' && at(e + 1) && std::strchr("-?=", at(e + 1)));
-    const std::string_view name = s_.substr(i_ + 2, e - i_ - 2);
-    Analyser::Known known =
-        name_start(at(i_ + 2)) && gives ? a_.value(name, in_double) : Analyser::Known{};
-    const bool alternate = op == '+' || (op == ':' && at(e + 1) == '+');
-    const Analyser::Known set_to =
-        name_start(at(i_ + 2)) && alternate ? a_.value(name, in_double) : Analyser::Known{};
+    const bool named = name_start(at(i_ + 2));
+    const std::string name(s_.substr(i_ + 2, e - i_ - 2));
     i_ += 2;
     braced();  // to the matching }, reading the commands inside
-    std::string word;
-    if (set_to.text && !set_to.fields && !set_to.text->empty()) {
-      // ${x:+WORD} with x set: WORD, when it is literal or one known value
-      // (`${action:+"$action"}`, `${verbose:+-v}`, the optional-flag idiom).
-      const size_t from = e + (op == ':' ? 2 : 1);
-      std::string_view inner = s_.substr(from, i_ - 1 - std::min(i_ - 1, from));
-      if (inner.size() >= 2 && inner.front() == '"' && inner.back() == '"')
-        inner = inner.substr(1, inner.size() - 2);
-      std::string_view ref = inner;
-      if (ref.starts_with("${") && ref.ends_with("}"))
-        ref = ref.substr(2, ref.size() - 3);
-      else if (ref.starts_with("$"))
-        ref = ref.substr(1);
-      else
-        ref = {};
-      if (!ref.empty() && std::all_of(ref.begin(), ref.end(), name_char) && name_start(ref[0])) {
-        known = a_.value(ref, in_double);
-      } else if (!inner.empty() &&
-                 inner.find_first_of("$`\\'\"*?[(){}<>|&;") == std::string_view::npos) {
-        word.assign(inner);
-        known = {&word, false};
+    if (named) {
+      Analyser::Known out = expansion(name, e);
+      if (out.known) {
+        substitute(w, out, in_double, s_.substr(start, i_ - start));
+        return;
       }
-    }
-    if (known.text) {
-      std::string trimmed;
-      if ((op == '#' || op == '%') && !known.fields) {
-        const size_t from = e + (at(e + 1) == op ? 2 : 1);
-        const std::string_view pattern = s_.substr(from, i_ - 1 - std::min(i_ - 1, from));
-        const std::string& v = *known.text;
-        if (pattern.find_first_of("*?[]$`\\'\"") == std::string_view::npos) {
-          trimmed = v;
-          if (op == '#' && v.starts_with(pattern)) trimmed = v.substr(pattern.size());
-          if (op == '%' && v.ends_with(pattern)) trimmed = v.substr(0, v.size() - pattern.size());
-          known.text = &trimmed;
-        }
-      }
-      substitute(w, known, in_double, s_.substr(start, i_ - start));
-      return;
     }
   } else if (name_start(d)) {
     i_ += 2;
     while (i_ < end_ && name_char(s_[i_])) ++i_;
-    if (Analyser::Known known = a_.value(s_.substr(start + 1, i_ - start - 1), in_double);
-        known.text) {
+    if (Analyser::Known known = a_.value(s_.substr(start + 1, i_ - start - 1)); known.known) {
       substitute(w, known, in_double, s_.substr(start, i_ - start));
       return;
     }
@@ -242,7 +201,7 @@ void Parser::dollar(ShellWord& w, bool in_double) {
     i_ += 2;
     // $1, $@, $*: a function's or `set --`'s arguments, which may be values.
     if (d == '@' || d == '*' || (d >= '1' && d <= '9')) {
-      if (Analyser::Known known = a_.value(s_.substr(start + 1, 1), in_double); known.text) {
+      if (Analyser::Known known = a_.value(s_.substr(start + 1, 1)); known.known) {
         substitute(w, known, in_double, s_.substr(start, 2));
         return;
       }
@@ -256,9 +215,60 @@ void Parser::dollar(ShellWord& w, bool in_double) {
   w.expands = true;
 }
 
-void Parser::substitute(ShellWord& w, KnownValue k, bool in_double, std::string_view ref) {
-  const std::string& value = *k.text;
-  if (in_double && !k.fields) {
+Analyser::Known Parser::word_value(std::string_view word) const {
+  // WORD of ${x:-WORD} or ${x:+WORD}: literal, or one value ("$y", ${y}).
+  if (word.size() >= 2 && word.front() == '"' && word.back() == '"')
+    word = word.substr(1, word.size() - 2);
+  std::string_view ref;
+  if (word.starts_with("${") && word.ends_with("}"))
+    ref = word.substr(2, word.size() - 3);
+  else if (word.starts_with("$"))
+    ref = word.substr(1);
+  if (!ref.empty() && name_start(ref[0]) && std::all_of(ref.begin(), ref.end(), name_char))
+    return a_.value(ref);
+  if (word.find_first_of("$`\\'\"*?[](){}<>|&;") == std::string_view::npos)
+    return {true, std::string(word)};
+  return {};
+}
+
+Analyser::Known Parser::expansion(const std::string& name, size_t e) const {
+  // e: just past NAME in ${NAME…}; i_: just past the closing }.
+  const Analyser::Known x = a_.value(name);
+  if (!x.known) return {};
+  const char op = at(e);
+  if (op == '}') return x;
+  const bool colon = op == ':';
+  const char kind = colon ? at(e + 1) : op;
+  const size_t from = e + (colon ? 2 : 1);
+  const std::string_view word = from < i_ ? s_.substr(from, i_ - 1 - from) : std::string_view();
+  const bool empty = x.text.empty();
+  switch (kind) {
+    case '-':
+    case '=':  // the value, or WORD when it is empty (with `:`)
+      return colon && empty ? word_value(word) : x;
+    case '?':
+      return x;
+    case '+':  // WORD when set (with `:`, when not empty): the optional-flag idiom
+      return colon && empty ? Analyser::Known{true, ""} : word_value(word);
+    case '#':
+    case '%': {  // a literal prefix or suffix trimmed; a pattern is not known here
+      if (colon) return {};
+      std::string_view pattern = word;
+      if (!pattern.empty() && pattern.front() == kind) pattern.remove_prefix(1);  // ## and %%
+      if (pattern.find_first_of("*?[]$`\\'\"") != std::string_view::npos) return {};
+      Analyser::Known t = x;
+      if (kind == '#' && t.text.starts_with(pattern)) t.text.erase(0, pattern.size());
+      if (kind == '%' && t.text.ends_with(pattern)) t.text.resize(t.text.size() - pattern.size());
+      return t;
+    }
+    default:
+      return {};
+  }
+}
+
+void Parser::substitute(ShellWord& w, const KnownValue& k, bool in_double, std::string_view ref) {
+  const std::string& value = k.text;
+  if (in_double) {
     used_value_ = true;
     if (Analyser::verb_like(value)) {
       w.text += value;
@@ -281,7 +291,7 @@ void Parser::substitute(ShellWord& w, KnownValue k, bool in_double, std::string_
     at = value.find_first_not_of(" \t\n", end);
   }
   if (std::none_of(fields.begin(), fields.end(), Analyser::verb_like)) {
-    if (fields.empty() && !k.fields) return;  // an empty value: nothing
+    if (fields.empty()) return;  // an empty value: nothing
     w.text.append(ref);
     w.expands = true;
     return;
@@ -343,15 +353,15 @@ std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
     } else {
       close = m - 1;
     }
-    const Analyser::Known known = gives ? a_.value(s_.substr(n, m - n), true) : Analyser::Known{};
-    if (!known.text || !Analyser::verb_like(*known.text)) {
+    const Analyser::Known known = gives ? a_.value(s_.substr(n, m - n)) : Analyser::Known{};
+    if (!known.known || !Analyser::verb_like(known.text)) {
       unknown = unknown || (k + 1 < e && (name_start(s_[k + 1]) || std::strchr("{(", s_[k + 1]) ||
                                           std::isdigit(static_cast<unsigned char>(s_[k + 1])) ||
                                           std::strchr("@*#?-$!", s_[k + 1])));
       out += c;
       continue;
     }
-    out += *known.text;
+    out += known.text;
     k = close;
   }
   return out;
@@ -535,61 +545,45 @@ void Parser::arith(size_t from) {
   }
 }
 
-Analyser::Known Analyser::value(std::string_view name, bool quoted) const {
+Analyser::Known Analyser::value(std::string_view name) const {
   if (!values_) return {};
   Known k;
   if (auto it = values_->find(name); it != values_->end()) {
-    k = {&it->second, false};
+    k = {true, it->second};
   } else {
     const bool positional = name.size() == 1 && std::strchr("@*123456789", name[0]);
     auto own = assigned_.find(name);
     if (!positional && own == assigned_.end()) return {};
-    // The answer, kept per name and quoting: one candidate as it is, several
-    // (as fields) after a \x01 mark, none as "".
-    auto [kept, fresh] = candidates_.try_emplace(std::string(name) + (quoted ? "\x01" : ""));
-    if (fresh) {
-      std::vector<std::string> tainted, plain;
-      auto add = [](std::vector<std::string>& to, const std::string& v) {
-        if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(v);
-      };
-      if (own != assigned_.end())
-        for (const auto& [words, from_value] : own->second)
-          add(from_value ? tainted : plain, words);
-      if (positional || open_.count(name))
-        for (const auto& v : spread_) add(tainted, v);
-      const auto& list = tainted.empty() ? plain : tainted;
-      if (list.size() == 1) {
-        kept->second = list[0].empty() ? std::string("\x02") : list[0];
-      } else if (!list.empty() && !quoted && !tainted.empty()) {
-        kept->second = "\x01";
-        for (const auto& v : list) kept->second += v + " ";
-      }
-    }
-    const std::string& answer = kept->second;
-    if (answer.empty()) return {};
-    if (answer == "\x02") {  // one candidate, empty
-      static const std::string kEmpty;
-      k = {&kEmpty, false};
-    } else if (answer[0] == '\x01') {
-      static thread_local std::string fields;
-      fields.assign(answer, 1);
-      k = {&fields, true};
-    } else {
-      k = {&answer, false};
-    }
+    // What it may hold: what it was given (from run values first), and, when
+    // that came from a value or is not all known, any value the command reads.
+    std::vector<const std::string*> list;
+    auto add = [&](const std::string& v) {
+      if (std::none_of(list.begin(), list.end(), [&](const std::string* x) { return *x == v; }))
+        list.push_back(&v);
+    };
+    if (own != assigned_.end())
+      for (const auto& [words, from_value] : own->second)
+        if (from_value) add(words);
+    if (positional || open_.count(name))
+      for (const auto& v : spread_) add(v);
+    if (own != assigned_.end())
+      for (const auto& [words, from_value] : own->second)
+        if (!from_value) add(words);
+    if (list.empty()) return {};
+    // One candidate per reading: reading N takes the Nth (judge() makes as
+    // many readings as the longest list asks for, up to kMaxReadings).
+    readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
+    k = {true, *list[choice_ % list.size()]};
   }
   // Bounded work and memory: past a total, a value reads as unknown (the
   // text's own reading stands).
-  if (k.text->size() > budget_) return {};
-  budget_ -= k.text->size();
+  if (k.text.size() > budget_) return {};
+  budget_ -= k.text.size();
   return k;
 }
 
 void Analyser::assigned(std::string_view name, const std::string* words, bool from_value) {
   if (!values_ || values_->count(name)) return;  // the run's value counts on every path
-  // value() builds the candidates again.
-  candidates_.erase(std::string(name));
-  candidates_.erase(std::string(name) + "\x01");
   auto& all = assigned_[std::string(name)];
   if (!words || from_value) open_.emplace(name);
   // Bounded: a loop of assignments must not grow this without end.

@@ -85,10 +85,8 @@ class Analyser;
 
 /// What `$name` can hold, for the reading with values (Analyser::value).
 struct KnownValue {
-  const std::string* text = nullptr;  // null: not known
-  /// Candidates, read as separate words even in quotes: a name the command
-  /// assigns, or a positional parameter ($1, $@), may hold any of them.
-  bool fields = false;
+  bool known = false;
+  std::string text;  // a copy: the parse goes on (and may assign) before it is used
 };
 
 /// Parses one text (the command, or a decoded `sh -c` argument, or a
@@ -158,7 +156,11 @@ class Parser {
   /// one word when it is verb_like (else the word is unknown); unquoted, or
   /// candidates, split into fields at blanks and line breaks (splits_), a
   /// field that is not verb_like left unknown (unknown_).
-  void substitute(ShellWord& w, KnownValue k, bool in_double, std::string_view ref);
+  void substitute(ShellWord& w, const KnownValue& k, bool in_double, std::string_view ref);
+  /// What ${NAME…} gives (`e`: just past NAME; i_: past the closing }).
+  KnownValue expansion(const std::string& name, size_t e) const;
+  /// WORD of ${x:-WORD}: a literal or one value ("$y"); else not known.
+  KnownValue word_value(std::string_view word) const;
   /// The unquoted here-document body in [b, e) with known values in place;
   /// `unknown` tells whether an expansion is left.
   std::string heredoc_text(size_t b, size_t e, bool& unknown) const;
@@ -183,20 +185,20 @@ class Analyser {
   /// `spread`: the run's values this command reads (verb_like), which a
   /// name it assigns itself may hold (see value()).
   explicit Analyser(ShellAnalysis& out, const ShellValues* values = nullptr,
-                    std::vector<std::string> spread = {})
-      : out_(out), values_(values), spread_(std::move(spread)) {}
+                    std::vector<std::string> spread = {}, size_t choice = 0)
+      : out_(out), values_(values), spread_(std::move(spread)), choice_(choice) {}
 
   using Known = KnownValue;
-  /// The run's value of `name`. For a name the command assigns itself, or
-  /// a positional parameter, what it may hold: the words it was given that
-  /// came from run values, with (when it was given a value or something
-  /// unknown, or is a positional parameter) every verb_like run value the
-  /// command reads; else the known words it was given. One candidate reads
-  /// as a value; several read as fields where the word is unquoted and
-  /// they came from run values (`opts="$opts $action"`), else as unknown
-  /// (`for h in web-1 web-2` must not make "$DIR/$h" two words). `quoted`:
-  /// the use is inside double quotes.
-  Known value(std::string_view name, bool quoted) const;
+  /// The run's value of `name`. For a name the command assigns itself, or a
+  /// positional parameter, one of what it may hold: the words it was given
+  /// and, when they came from a value or are not all known, any verb_like
+  /// run value the command reads. Reading N (`choice`) takes the Nth; the
+  /// caller makes as many readings as readings() asks for.
+  Known value(std::string_view name) const;
+  /// How many readings the command's candidates call for (1 without any).
+  size_t readings() const { return readings_; }
+  /// At most this many readings of one command.
+  static constexpr size_t kMaxReadings = 8;
   /// Whether values are being put in (the second reading of a command).
   bool has_values() const { return values_ != nullptr; }
   /// The command assigns `name` (`NAME=…`, `for NAME in …`, `read NAME`):
@@ -232,8 +234,9 @@ class Analyser {
   /// Names the command assigns: the known words given (true: from a run value).
   std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
-  mutable ShellValues candidates_;           // value()'s answers for those names
-  mutable size_t budget_ = 1 << 20;          // bytes of values value() may still give
+  size_t choice_;
+  mutable size_t readings_ = 1;
+  mutable size_t budget_ = 1 << 20;  // bytes of values value() may still give
 
   void push(std::vector<ShellWord> words, const RawCommand& c);
   bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
