@@ -217,6 +217,9 @@ void Parser::dollar(ShellWord& w, bool in_double) {
 
 Analyser::Known Parser::word_value(std::string_view word) const {
   // WORD of ${x:-WORD} or ${x:+WORD}: literal, or one value ("$y", ${y}).
+  if (word.size() >= 2 && word.front() == '\'' && word.back() == '\'' &&
+      word.find('\'', 1) == word.size() - 1)
+    return {true, std::string(word.substr(1, word.size() - 2))};
   if (word.size() >= 2 && word.front() == '"' && word.back() == '"')
     word = word.substr(1, word.size() - 2);
   std::string_view ref;
@@ -233,23 +236,26 @@ Analyser::Known Parser::word_value(std::string_view word) const {
 
 Analyser::Known Parser::expansion(const std::string& name, size_t e) const {
   // e: just past NAME in ${NAME…}; i_: just past the closing }.
-  const Analyser::Known x = a_.value(name);
-  if (!x.known) return {};
   const char op = at(e);
+  const char form = op == ':' ? at(e + 1) : op;
+  // For the forms that test it, a name the command assigns may be unset yet.
+  const Analyser::Known x = a_.value(name, form == '-' || form == '=' || form == '+');
+  if (!x.known) return {};
   if (op == '}') return x;
   const bool colon = op == ':';
   const char kind = colon ? at(e + 1) : op;
   const size_t from = e + (colon ? 2 : 1);
   const std::string_view word = from < i_ ? s_.substr(from, i_ - 1 - from) : std::string_view();
-  const bool empty = x.text.empty();
+  // Without `:` the forms test unset only; with it, empty too.
+  const bool empty = colon ? x.text.empty() : x.unset;
   switch (kind) {
     case '-':
-    case '=':  // the value, or WORD when it is empty (with `:`)
-      return colon && empty ? word_value(word) : x;
+    case '=':  // the value, or WORD when it is empty (with `:`) or unset
+      return empty ? word_value(word) : x;
     case '?':
       return x;
     case '+':  // WORD when set (with `:`, when not empty): the optional-flag idiom
-      return colon && empty ? Analyser::Known{true, ""} : word_value(word);
+      return empty ? Analyser::Known{true, ""} : word_value(word);
     case '#':
     case '%': {  // a literal prefix or suffix trimmed; a pattern is not known here
       if (colon) return {};
@@ -545,36 +551,44 @@ void Parser::arith(size_t from) {
   }
 }
 
-Analyser::Known Analyser::value(std::string_view name) const {
+Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   if (!values_) return {};
-  Known k;
-  if (auto it = values_->find(name); it != values_->end()) {
-    k = {true, it->second};
-  } else {
-    const bool positional = name.size() == 1 && std::strchr("@*123456789", name[0]);
-    auto own = assigned_.find(name);
-    if (!positional && own == assigned_.end()) return {};
-    // What it may hold: what it was given (from run values first), and, when
-    // that came from a value or is not all known, any value the command reads.
-    std::vector<const std::string*> list;
-    auto add = [&](const std::string& v) {
-      if (std::none_of(list.begin(), list.end(), [&](const std::string* x) { return *x == v; }))
-        list.push_back(&v);
-    };
-    if (own != assigned_.end())
-      for (const auto& [words, from_value] : own->second)
-        if (from_value) add(words);
-    if (positional || open_.count(name))
-      for (const auto& v : spread_) add(v);
-    if (own != assigned_.end())
-      for (const auto& [words, from_value] : own->second)
-        if (!from_value) add(words);
-    if (list.empty()) return {};
-    // One candidate per reading: reading N takes the Nth (judge() makes as
-    // many readings as the longest list asks for, up to kMaxReadings).
-    readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
-    k = {true, *list[choice_ % list.size()]};
-  }
+  const auto run = values_->find(name);
+  const bool positional = name.size() == 1 && std::strchr("@*123456789", name[0]);
+  const auto own = assigned_.find(name);
+  if (run == values_->end() && !positional && own == assigned_.end()) return {};
+  // What it may hold: the run's value, what the command gave it (from run
+  // values first), and, when that came from a value or is not all known
+  // (or it is a positional parameter), any value the command reads, whole
+  // and word by word (`set -- $x; … "$2"`); for a ${x-W} form of a name the
+  // command assigns, unset too ("").
+  std::vector<std::string> list;
+  auto add = [&](const std::string& v) {
+    if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+  };
+  if (run != values_->end()) add(run->second);
+  if (own != assigned_.end())
+    for (const auto& [words, from_value] : own->second)
+      if (from_value) add(words);
+  if (run == values_->end() && (positional || open_.count(name)))
+    for (const auto& v : spread_) {
+      add(v);
+      for (size_t at = v.find_first_not_of(" \t\n"); at != std::string::npos;) {
+        const size_t end = std::min(v.find_first_of(" \t\n", at), v.size());
+        add(v.substr(at, end - at));
+        at = v.find_first_not_of(" \t\n", end);
+      }
+    }
+  if (own != assigned_.end())
+    for (const auto& [words, from_value] : own->second)
+      if (!from_value) add(words);
+  if (maybe_unset && run == values_->end()) add(kUnset);
+  if (list.empty()) return {};
+  // One candidate per reading: reading N takes the Nth (judge() makes as
+  // many readings as the longest list asks for, up to kMaxReadings).
+  readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
+  const std::string& pick = list[choice_ % list.size()];
+  Known k = pick == kUnset ? Known{true, "", true} : Known{true, pick};
   // Bounded work and memory: past a total, a value reads as unknown (the
   // text's own reading stands).
   if (k.text.size() > budget_) return {};
@@ -583,9 +597,11 @@ Analyser::Known Analyser::value(std::string_view name) const {
 }
 
 void Analyser::assigned(std::string_view name, const std::string* words, bool from_value) {
-  if (!values_ || values_->count(name)) return;  // the run's value counts on every path
+  if (!values_) return;
+  // A run value's name keeps the run's value as a candidate on every path,
+  // with what the command gives it (`[ -n "$x" ] || x=-delete`).
   auto& all = assigned_[std::string(name)];
-  if (!words || from_value) open_.emplace(name);
+  if ((!words || from_value) && !values_->count(name)) open_.emplace(name);
   // Bounded: a loop of assignments must not grow this without end.
   if (words && all.size() < 64 &&
       std::find(all.begin(), all.end(), std::make_pair(*words, from_value)) == all.end())

@@ -99,7 +99,14 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
         if (x.splits.empty())
           a_.assigned(name.raw, x.word.expands ? nullptr : &x.word.text, x.used_value);
         else  // the fields of a value: each one a value of the loop's
-          a_.assigned(name.raw, nullptr, true);
+          for (size_t from = 0, k = 0; k <= x.splits.size(); ++k) {
+            const size_t to = k < x.splits.size() ? x.splits[k] : x.word.text.size();
+            if (to > from) {
+              const std::string field = x.word.text.substr(from, to - from);
+              a_.assigned(name.raw, &field, true);
+            }
+            from = to;
+          }
       }
       unread(x);
     } else if (!(in.kind == Token::Word && in.raw == "do")) {

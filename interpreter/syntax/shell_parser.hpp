@@ -86,7 +86,8 @@ class Analyser;
 /// What `$name` can hold, for the reading with values (Analyser::value).
 struct KnownValue {
   bool known = false;
-  std::string text;  // a copy: the parse goes on (and may assign) before it is used
+  std::string text;    // a copy: the parse goes on (and may assign) before it is used
+  bool unset = false;  // the candidate "not assigned yet" of a name the command assigns
 };
 
 /// Parses one text (the command, or a decoded `sh -c` argument, or a
@@ -194,11 +195,13 @@ class Analyser {
   /// and, when they came from a value or are not all known, any verb_like
   /// run value the command reads. Reading N (`choice`) takes the Nth; the
   /// caller makes as many readings as readings() asks for.
-  Known value(std::string_view name) const;
+  Known value(std::string_view name, bool maybe_unset = false) const;
   /// How many readings the command's candidates call for (1 without any).
   size_t readings() const { return readings_; }
   /// At most this many readings of one command.
-  static constexpr size_t kMaxReadings = 8;
+  static constexpr size_t kMaxReadings = 64;
+  /// value()'s candidate for "not assigned yet" (no value can hold it).
+  static constexpr const char* kUnset = "\x02unset";
   /// Whether values are being put in (the second reading of a command).
   bool has_values() const { return values_ != nullptr; }
   /// The command assigns `name` (`NAME=…`, `for NAME in …`, `read NAME`):
