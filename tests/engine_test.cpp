@@ -1148,3 +1148,61 @@ runbook stopped {
   CHECK(esc[0].data["role"] == "oncall");
   CHECK(esc[0].data["kind"] == "page");
 }
+
+namespace {
+
+/// Hosts that answer as the harness's scripted runner does, keeping where
+/// each command ran.
+class ScriptedTargets final : public rbk::TargetRunner {
+ public:
+  explicit ScriptedTargets(rbk::test::FakeRunner& runner) : runner_(runner) {}
+  rbk::CommandResult run_on(const rbk::Host& host, const rbk::CommandSpec& spec,
+                            rbk::OutputSink* sink) override {
+    ran.push_back(host.id + ": " + spec.script);
+    return runner_.run(spec, sink);
+  }
+  Lines ran;
+
+ private:
+  rbk::test::FakeRunner& runner_;
+};
+
+}  // namespace
+
+TEST_CASE("an undo on targets is judged with its values before each command starts",
+          "[engine][gate][injection]") {
+  // The undo passed no destructive gate; a capture it makes turns its next
+  // command into `find … -delete`, which must not start on any host.
+  rbk::Config config;
+  config.targets.add_host(
+      rbk::Host{.id = "web-1", .address = "127.0.0.1", .port = {}, .user = {}, .labels = {}});
+  Harness h(R"(runbook fleet {
+  param hosts : targets = "web-1"
+  remediate {
+    step push "Push" {
+      on hosts
+      run `true`
+      undo {
+        run `echo -delete` as act
+        run `find /srv/cache -name '*.tmp' $act`
+      }
+    }
+    step fail "Fail" { run `false` }
+  }
+}
+)",
+            config);
+  require_valid(h);
+  ScriptedTargets hosts(h.runner);
+  h.ctx.targets = &hosts;
+  h.runner.on("echo -delete", {FakeResult{.out = "-delete\n"}});
+  h.runner.on("false", {FakeResult{.exit = 1}});
+  h.run();
+  CHECK(std::none_of(hosts.ran.begin(), hosts.ran.end(),
+                     [](const std::string& c) { return c.find("find") != std::string::npos; }));
+  CHECK(std::find(hosts.ran.begin(), hosts.ran.end(), "web-1: echo -delete") != hosts.ran.end());
+  bool refused = false;
+  for (const auto& e : h.sink.of("command_end"))
+    refused = refused || e.data.value("error", "").find("passed no gate") != std::string::npos;
+  CHECK(refused);
+}

@@ -39,10 +39,6 @@ inline constexpr Millis kNotifyTimeout{30000};
 /// Answers to one `ask` that are not of its type before the step is refused.
 inline constexpr int kAskAttempts = 5;
 
-/// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
-/// not): on the side of refusing a command that may read it.
-bool mentions_variable(std::string_view script, std::string_view name);
-
 /// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
 /// caller made the top directory private.
 Expected<void, std::string> write_private_file(const std::string& dir, const std::string& name,

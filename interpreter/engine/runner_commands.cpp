@@ -25,20 +25,6 @@ namespace rbk::engine {
 
 using nlohmann::json;
 
-/// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
-/// not): on the side of refusing a command that may read it.
-bool mentions_variable(std::string_view script, std::string_view name) {
-  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  for (size_t at = script.find(name); at != std::string_view::npos;
-       at = script.find(name, at + 1)) {
-    size_t end = at + name.size();
-    if (end < script.size() && ident(script[end])) continue;
-    if (at >= 1 && script[at - 1] == '$') return true;
-    if (at >= 2 && script[at - 1] == '{' && script[at - 2] == '$') return true;
-  }
-  return false;
-}
-
 /// Writes `text` to DIR/NAME (0600), making DIR (0700) when needed; the
 /// caller made the top directory private.
 Expected<void, std::string> write_private_file(const std::string& dir, const std::string& name,

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "interpreter/base/fd.hpp"
@@ -43,23 +44,16 @@ bool untypeable(std::string_view value) {
 using nlohmann::json;
 
 Gate Runner::gate_of(const std::vector<StepStatement>& stmts) const {
-  // A command reads a value only through `$`: a step without one is judged
-  // by its text alone, at no cost.
-  const bool reads_values = std::any_of(stmts.begin(), stmts.end(), [](const StepStatement& s) {
-    const auto* run = std::get_if<ast::Run>(s.stmt);
-    const auto* until = std::get_if<ast::Until>(s.stmt);
-    const ast::Shell* sh = run ? &run->shell : until ? &until->shell : nullptr;
-    return sh && sh->text.find('$') != std::string::npos;
-  });
-  if (!reads_values) return gate_for(stmts, gate_severity_, ctx_.config->policy, *ctx_.patterns);
   // The values known now: parameters, earlier captures, answers, and a
-  // template's arguments for its statements. A capture the step itself
-  // makes is known only when its command runs (run_command checks again).
-  const ShellValues base = shell_values(command_env(ev::Section::Alert, ""));
+  // template's arguments for its statements, built only when a command reads
+  // a variable. A capture the step itself makes is known only when its
+  // command runs (run_command checks again).
+  std::optional<ShellValues> base;
   std::map<const ast::Use*, ShellValues> per_use;
   auto values = [&](const StepStatement& s) -> const ShellValues* {
-    if (!s.use) return &base;
-    auto [it, fresh] = per_use.try_emplace(s.use, base);
+    if (!base) base = shell_values(command_env(ev::Section::Alert, ""));
+    if (!s.use) return &*base;
+    auto [it, fresh] = per_use.try_emplace(s.use, *base);
     if (fresh) {
       // Its arguments, then its defaults, through the same filter as the
       // run's values (no secret, nothing holding one).
@@ -106,6 +100,7 @@ ShellValues Runner::shell_values(
 std::string Runner::ungated_by_values(const std::string& script,
                                       const std::vector<std::pair<std::string, std::string>>& env,
                                       bool gate_passed) const {
+  // (No `$`: no value to read, and no environment to filter.)
   if (gate_passed || script.find('$') == std::string::npos) return {};
   std::string why = destructive_by_values(*ctx_.patterns, script, shell_values(env));
   if (why.empty()) return {};

@@ -81,7 +81,15 @@ plan::SectionName plan_section(ast::SectionKind k) {
 
 class Planner {
  public:
-  explicit Planner(const PlanInput& in) : in_(in), rb_(*in.runbook) {
+  /// `masker`: what the plan is masked with afterwards (make_plan).
+  Planner(const PlanInput& in, const Masker& masker) : in_(in), rb_(*in.runbook) {
+    // The parameters' values, for the gates (gate()): never one holding a
+    // secret, as the run does: a gate's reason is cut short before the plan
+    // is masked, and a secret cut in two would escape.
+    if (in_.params)
+      for (const auto& [name, v] : in_.params->values)
+        if (std::string text = to_display(v); masker.mask(text) == text)
+          param_values_[name] = std::move(text);
     for (const auto& item : rb_.items) {
       if (const auto* m = std::get_if<ast::Meta>(&item)) {
         if (m->kind == ast::MetaKind::Severity && m->word) severity_ = m->word->name;
@@ -138,6 +146,7 @@ class Planner {
   const ast::Runbook& rb_;
   std::string severity_;
   std::string gate_severity_;             // the strictest the causes can make the gates
+  ShellValues param_values_;              // what the commands read of the parameters
   std::set<std::string> answered_roles_;  // `ask` names (a page may name its role by one)
   std::map<ast::SectionKind, const ast::Section*> sections_;
   /// Captures made so far, in execution order: name → "<output of step X>".
@@ -421,20 +430,8 @@ class Planner {
     // The parameters' values are known: a command a value makes destructive
     // shows the gate the run will ask (a template's statements read its
     // arguments, which the plan does not evaluate).
-    ShellValues params;
-    if (in_.params)
-      for (const auto& [name, v] : in_.params->values) {
-        std::string text = to_display(v);
-        // Never one holding a secret: the reason is cut short before the
-        // plan is masked, and a secret cut in two would escape.
-        if (std::none_of(in_.secret_values.begin(), in_.secret_values.end(),
-                         [&](const std::string& s) {
-                           return !s.empty() && text.find(s) != std::string::npos;
-                         }))
-          params[name] = std::move(text);
-      }
     return gate(stmts, id, gate_severity_,
-                [&](const StepStatement& s) { return s.use ? nullptr : &params; });
+                [&](const StepStatement& s) { return s.use ? nullptr : &param_values_; });
   }
 
   /// The gate as the engine decides it under `severity` (a called
@@ -754,8 +751,9 @@ Plan make_plan(const PlanInput& in) {
   if (!full.imports) full.imports = &no_imports;
   if (!full.config) full.config = &default_config;
   if (!full.patterns) full.patterns = &no_patterns;
-  Plan p = Planner(full).plan();
-  mask_plan(p, Masker(full.secret_values, full.config->redact));
+  const Masker masker(full.secret_values, full.config->redact);
+  Plan p = Planner(full, masker).plan();
+  mask_plan(p, masker);
   return p;
 }
 

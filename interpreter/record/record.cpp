@@ -218,8 +218,8 @@ RunRecord::RunRecord(std::string dir, int events_fd, int lock_fd)
 RunRecord::~RunRecord() {
   if (events_fd_ >= 0) ::close(events_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
-  for (const auto& [key, fd] : outputs_)
-    if (fd >= 0) ::close(fd);
+  for (const auto& [key, file] : outputs_)
+    if (file.fd >= 0) ::close(file.fd);
 }
 
 void RunRecord::fail(const std::string& what, int err) {
@@ -258,58 +258,54 @@ void RunRecord::event(const Event& e) {
 void RunRecord::output(uint64_t seq, Stream stream, std::string_view chunk) {
   if (chunk.empty()) return;
   try {
-    int fd = output_fd(seq, stream);
-    if (fd < 0) return;
-    const auto key = std::make_pair(seq, stream == Stream::Out ? 1 : 2);
-    if (int err = write_all(fd, chunk)) {
+    OutputFile& f = open_output(seq, stream);
+    if (f.fd < 0) return;
+    if (int err = write_all(f.fd, chunk)) {
       fail("cannot write " + dir_ + "/" + output_file(seq, stream), err);
       // Nothing more into this file: it ends where writing failed, not with
       // a gap a later chunk would hide.
-      ::close(fd);
-      outputs_[key] = -1;
+      ::close(f.fd);
+      f.fd = -1;
       return;
     }
     // Large output is sent on to the disk while the command runs (without
     // waiting for it), so a later fsync (a destructive step's, the run's
     // end) waits for the last few MiB rather than all of it: 200 MiB took
     // 130 ms to sync at the end of a run.
-    Written& w = written_[key];
-    w.bytes += chunk.size();
-    if (w.bytes - w.started >= kWritebackStep) {
-      (void)::sync_file_range(fd, static_cast<off_t>(w.started),
-                              static_cast<off_t>(w.bytes - w.started), SYNC_FILE_RANGE_WRITE);
-      w.started = w.bytes;
+    f.bytes += chunk.size();
+    if (f.bytes - f.started >= kWritebackStep) {
+      (void)::sync_file_range(f.fd, static_cast<off_t>(f.started),
+                              static_cast<off_t>(f.bytes - f.started), SYNC_FILE_RANGE_WRITE);
+      f.started = f.bytes;
     }
   } catch (const std::exception& ex) {
     if (error_.empty()) error_ = "cannot write command output in " + dir_ + ": " + ex.what();
   }
 }
 
-int RunRecord::output_fd(uint64_t seq, Stream stream) {
-  auto key = std::make_pair(seq, stream == Stream::Out ? 1 : 2);
-  if (auto it = outputs_.find(key); it != outputs_.end()) return it->second;
+RunRecord::OutputFile& RunRecord::open_output(uint64_t seq, Stream stream) {
+  auto [it, fresh] = outputs_.try_emplace(std::make_pair(seq, stream == Stream::Out ? 1 : 2));
+  OutputFile& f = it->second;
+  if (!fresh) return f;  // open, or -1: not retried for every chunk of this command
   if (!output_dir_made_) {
     if (int err = make_dir(dir_ + "/output")) {
       fail("cannot create " + dir_ + "/output", err);
-      outputs_[key] = -1;  // not retried for every chunk of this command
-      return -1;
+      return f;
     }
     output_dir_made_ = true;
   }
   std::string path = dir_ + "/" + output_file(seq, stream);
-  int fd = open_file(path, O_WRONLY | O_CREAT | O_APPEND);
-  if (fd < 0) fail("cannot create " + path, errno);
-  outputs_[key] = fd;
-  return fd;
+  f.fd = open_file(path, O_WRONLY | O_CREAT | O_APPEND);
+  if (f.fd < 0) fail("cannot create " + path, errno);
+  return f;
 }
 
 void RunRecord::close_outputs(uint64_t seq) {
   for (Stream s : {Stream::Out, Stream::Err}) {
-    written_.erase(std::make_pair(seq, s == Stream::Out ? 1 : 2));
     auto it = outputs_.find(std::make_pair(seq, s == Stream::Out ? 1 : 2));
     if (it == outputs_.end()) continue;
-    if (it->second >= 0) {
-      ::close(it->second);
+    if (it->second.fd >= 0) {
+      ::close(it->second.fd);
       unsynced_.push_back(dir_ + "/" + output_file(seq, s));
       outputs_.erase(it);
     }
@@ -323,9 +319,9 @@ void RunRecord::sync() {
     if (events_fd_ >= 0) {
       if (int err = sync_fd(events_fd_)) fail("cannot sync " + dir_ + "/events.jsonl", err);
     }
-    for (const auto& [key, fd] : outputs_) {
-      if (fd < 0) continue;
-      if (int err = sync_fd(fd))
+    for (const auto& [key, file] : outputs_) {
+      if (file.fd < 0) continue;
+      if (int err = sync_fd(file.fd))
         fail("cannot sync " + dir_ + "/" +
                  output_file(key.first, key.second == 1 ? Stream::Out : Stream::Err),
              err);

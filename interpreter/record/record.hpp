@@ -71,7 +71,14 @@ class RunRecord final : public EventSink {
 
  private:
   RunRecord(std::string dir, int events_fd, int lock_fd);
-  int output_fd(uint64_t seq, Stream stream);
+  struct OutputFile {
+    int fd = -1;           // -1: could not be opened, or writing it failed
+    uint64_t bytes = 0;    // written so far
+    uint64_t started = 0;  // of them, handed to writeback (sync_file_range, every kWritebackStep)
+  };
+  static constexpr uint64_t kWritebackStep = 8 << 20;
+  /// Command `seq`'s file for `stream`, opened on its first chunk.
+  OutputFile& open_output(uint64_t seq, Stream stream);
   void close_outputs(uint64_t seq);
   void fail(const std::string& what, int err);
 
@@ -80,15 +87,7 @@ class RunRecord final : public EventSink {
   int lock_fd_ = -1;           // flock'ed while this record is written
   int64_t dropped_bytes_ = 0;  // an incomplete last line …
   int64_t cut_at_ = -1;        // … cut here before the first write (-1: none)
-  std::map<std::pair<uint64_t, int>, int> outputs_;  // open output files (-1: could not open)
-  /// Bytes written to an open output file, and how many of them were handed
-  /// to the disk's writeback already (sync_file_range, every kWritebackStep).
-  struct Written {
-    uint64_t bytes = 0;
-    uint64_t started = 0;
-  };
-  static constexpr uint64_t kWritebackStep = 8 << 20;
-  std::map<std::pair<uint64_t, int>, Written> written_;
+  std::map<std::pair<uint64_t, int>, OutputFile> outputs_;  // the commands' output files
   std::vector<std::string> unsynced_;  // output files closed since the last sync
   bool output_dir_made_ = false;
   bool parent_synced_ = false;  // the records directory, which holds the new entry

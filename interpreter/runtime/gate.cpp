@@ -29,9 +29,11 @@ std::string by_values(const DestructivePatterns& patterns, std::string_view comm
 
 std::string destructive_by_values(const DestructivePatterns& patterns, std::string_view command,
                                   const ShellValues& values) {
-  if (values.empty() || command.find('$') == std::string_view::npos) return {};
-  if (patterns.judge(command).destructive) return {};  // said already, by its text
-  return by_values(patterns, command, values);
+  std::string why = by_values(patterns, command, values);
+  // Said already by its text? Asked only of a match, which is rare: most
+  // commands are judged once here, before they start.
+  if (!why.empty() && patterns.judge(command).destructive) return {};
+  return why;
 }
 
 Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severity,
@@ -63,7 +65,9 @@ Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severi
                 command_excerpt(shell->text, v.destructive->offset, v.destructive->length) + "' (" +
                 v.destructive->pattern->why + ")";
     // Gated on either reading: the text, and the text with its values in.
-    if (!v.destructive && matched.empty() && values)
+    // Asked only of a command that reads a variable: the caller may build
+    // the values on the first call.
+    if (!v.destructive && matched.empty() && values && shell->text.find('$') != std::string::npos)
       if (const ShellValues* known = values(s)) matched = by_values(patterns, shell->text, *known);
     if (v.unanalysable && unknown.empty())
       unknown = "cannot analyse '" +

@@ -45,8 +45,9 @@ struct Gate {
 /// runbook's; `policy.typed_confirm_for` lists severities whose destructive
 /// steps need a typed confirmation. `values`, when given, says what a
 /// statement's variables hold now (a run, or a plan given its parameters;
-/// null when not known): a command that matches a pattern once they are in
-/// is gated as if it were written so.
+/// null when not known), and is asked only of a command with a `$`: a
+/// command that matches a pattern once they are in is gated as if it were
+/// written so.
 using StatementValues = std::function<const ShellValues*(const StepStatement&)>;
 Gate gate_for(const std::vector<StepStatement>& stmts, const std::string& severity,
               const Policy& policy, const DestructivePatterns& patterns,

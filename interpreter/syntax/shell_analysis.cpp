@@ -15,21 +15,16 @@ namespace rbk {
 
 using namespace shell_detail;
 
-namespace {
-
-/// `text` holds `$name` or `${name…` (a cheap look, not a parse).
-bool reads_variable(std::string_view text, std::string_view name) {
-  for (size_t at = text.find('$'); at != std::string_view::npos; at = text.find('$', at + 1)) {
-    size_t n = at + 1;
-    if (n < text.size() && text[n] == '{') ++n;
-    if (text.compare(n, name.size(), name) == 0 &&
-        (n + name.size() == text.size() || !name_char(text[n + name.size()])))
-      return true;
+bool mentions_variable(std::string_view script, std::string_view name) {
+  for (size_t at = script.find(name); at != std::string_view::npos;
+       at = script.find(name, at + 1)) {
+    size_t end = at + name.size();
+    if (end < script.size() && name_char(script[end])) continue;
+    if (at >= 1 && script[at - 1] == '$') return true;
+    if (at >= 2 && script[at - 1] == '{' && script[at - 2] == '$') return true;
   }
   return false;
 }
-
-}  // namespace
 
 ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, size_t choice) {
   ShellAnalysis out;
@@ -38,7 +33,7 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
   std::vector<std::string> spread;
   if (values)
     for (const auto& [name, v] : *values)
-      if (Analyser::verb_like(v) && reads_variable(text, name) && spread.size() < 64)
+      if (Analyser::verb_like(v) && mentions_variable(text, name) && spread.size() < 64)
         spread.push_back(v);
   Analyser a(out, values, std::move(spread), choice);
   try {

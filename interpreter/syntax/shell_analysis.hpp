@@ -71,15 +71,20 @@ struct ShellAnalysis {
 /// environment: parameters, captures, answers), by name.
 using ShellValues = std::map<std::string, std::string, std::less<>>;
 
+/// True when shell text mentions `$name` or `${name…}` anywhere (quoted or
+/// not): a cheap look, not a parse, on the side of "it may read it".
+bool mentions_variable(std::string_view script, std::string_view name);
+
 /// Analyses a shell command text (what a `run` or `until` runs). Linear in
 /// the text's length; never throws on any input.
 ///
-/// With `values`, each `$NAME` and `${NAME}` of a known name reads as the
+/// With `values`, each `$NAME` and `${NAME…}` of a known name reads as the
 /// shell would see it: its value, split into words where it is unquoted. A
 /// value can choose a command's verb or option (`find . "$action"` with
 /// action=-delete), which the text alone never shows. A name the command
-/// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `export NAME=…`) is
-/// left unknown from there on.
+/// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `set --`) may hold one
+/// of several candidates: reading `choice` takes the choice-th of each, and
+/// the result's `readings` says how many readings cover them all.
 ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values = nullptr,
                             size_t choice = 0);
 

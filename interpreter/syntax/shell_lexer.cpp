@@ -237,13 +237,12 @@ Analyser::Known Parser::word_value(std::string_view word) const {
 Analyser::Known Parser::expansion(const std::string& name, size_t e) const {
   // e: just past NAME in ${NAME…}; i_: just past the closing }.
   const char op = at(e);
-  const char form = op == ':' ? at(e + 1) : op;
-  // For the forms that test it, a name the command assigns may be unset yet.
-  const Analyser::Known x = a_.value(name, form == '-' || form == '=' || form == '+');
-  if (!x.known) return {};
-  if (op == '}') return x;
   const bool colon = op == ':';
   const char kind = colon ? at(e + 1) : op;
+  // For the forms that test it, a name the command assigns may be unset yet.
+  const Analyser::Known x = a_.value(name, kind == '-' || kind == '=' || kind == '+');
+  if (!x.known) return {};
+  if (op == '}') return x;
   const size_t from = e + (colon ? 2 : 1);
   const std::string_view word = from < i_ ? s_.substr(from, i_ - 1 - from) : std::string_view();
   // Without `:` the forms test unset only; with it, empty too.
@@ -274,8 +273,8 @@ Analyser::Known Parser::expansion(const std::string& name, size_t e) const {
 
 void Parser::substitute(ShellWord& w, const KnownValue& k, bool in_double, std::string_view ref) {
   const std::string& value = k.text;
+  used_value_ = true;
   if (in_double) {
-    used_value_ = true;
     if (Analyser::verb_like(value)) {
       w.text += value;
     } else {
@@ -288,14 +287,7 @@ void Parser::substitute(ShellWord& w, const KnownValue& k, bool in_double, std::
   // verb_like stand, together, for one `ref`, unknown. With no verb_like
   // field at all, the word is as unknown as in the text, and not split (a
   // loop over paths must not break "$DIR/$f" into words).
-  used_value_ = true;
-  std::vector<std::string_view> fields;
-  for (size_t at = value.find_first_not_of(" \t\n"); at != std::string::npos;) {
-    size_t end = value.find_first_of(" \t\n", at);
-    if (end == std::string::npos) end = value.size();
-    fields.emplace_back(value.data() + at, end - at);
-    at = value.find_first_not_of(" \t\n", end);
-  }
+  const std::vector<std::string_view> fields = fields_of(value);
   if (std::none_of(fields.begin(), fields.end(), Analyser::verb_like)) {
     if (fields.empty()) return;  // an empty value: nothing
     w.text.append(ref);
@@ -324,55 +316,6 @@ void Parser::substitute(ShellWord& w, const KnownValue& k, bool in_double, std::
   if (blank_after) split();
 }
 
-std::string Parser::heredoc_text(size_t b, size_t e, bool& unknown) const {
-  std::string out;
-  unknown = false;
-  for (size_t k = b; k < e; ++k) {
-    const char c = s_[k];
-    if (c == '\\' && k + 1 < e && std::strchr("$`\\", s_[k + 1])) {
-      out += c;
-      out += s_[++k];
-      continue;
-    }
-    if (c == '`') unknown = true;
-    if (c != '$') {
-      out += c;
-      continue;
-    }
-    // $NAME, ${NAME} and ${NAME:-…} of a known value, as in double quotes;
-    // anything else is left as written.
-    const bool brace = k + 1 < e && s_[k + 1] == '{';
-    const size_t n = k + (brace ? 2 : 1);
-    size_t m = n;
-    while (m < e && name_char(s_[m])) ++m;
-    size_t close = m;  // the last byte of the expansion
-    bool gives = m > n && name_start(s_[n]);
-    if (gives && brace) {
-      const char op = m < e ? s_[m] : '\0';
-      gives = op == '}' || op == '-' || op == '?' || op == '=' ||
-              (op == ':' && m + 1 < e && std::strchr("-?=", s_[m + 1]));
-      int depth = 1;
-      for (close = m; close < e && depth > 0; ++close)
-        depth += s_[close] == '{' ? 1 : s_[close] == '}' ? -1 : 0;
-      --close;
-      gives = gives && depth == 0;
-    } else {
-      close = m - 1;
-    }
-    const Analyser::Known known = gives ? a_.value(s_.substr(n, m - n)) : Analyser::Known{};
-    if (!known.known || !Analyser::verb_like(known.text)) {
-      unknown = unknown || (k + 1 < e && (name_start(s_[k + 1]) || std::strchr("{(", s_[k + 1]) ||
-                                          std::isdigit(static_cast<unsigned char>(s_[k + 1])) ||
-                                          std::strchr("@*#?-$!", s_[k + 1])));
-      out += c;
-      continue;
-    }
-    out += known.text;
-    k = close;
-  }
-  return out;
-}
-
 void Parser::push_word(RawCommand& c, Token& t) {
   if (t.splits.empty()) {
     // An unquoted expansion of an empty value is no word at all (`find srv
@@ -399,6 +342,16 @@ void Parser::push_word(RawCommand& c, Token& t) {
     }
     from = to;
   }
+}
+
+std::vector<std::string_view> fields_of(std::string_view value) {
+  std::vector<std::string_view> fields;
+  for (size_t at = value.find_first_not_of(" \t\n"); at != std::string_view::npos;) {
+    const size_t end = std::min(value.find_first_of(" \t\n", at), value.size());
+    fields.push_back(value.substr(at, end - at));
+    at = value.find_first_not_of(" \t\n", end);
+  }
+  return fields;
 }
 
 bool Analyser::verb_like(std::string_view v) {
@@ -573,11 +526,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   if (run == values_->end() && (positional || open_.count(name)))
     for (const auto& v : spread_) {
       add(v);
-      for (size_t at = v.find_first_not_of(" \t\n"); at != std::string::npos;) {
-        const size_t end = std::min(v.find_first_of(" \t\n", at), v.size());
-        add(v.substr(at, end - at));
-        at = v.find_first_not_of(" \t\n", end);
-      }
+      for (std::string_view field : fields_of(v)) add(std::string(field));
     }
   if (own != assigned_.end())
     for (const auto& [words, from_value] : own->second)

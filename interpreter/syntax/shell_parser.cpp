@@ -96,17 +96,10 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
       Token x = next();
       for (; x.kind == Token::Word; x = next()) {
         if (name.kind != Token::Word) continue;
-        if (x.splits.empty())
-          a_.assigned(name.raw, x.word.expands ? nullptr : &x.word.text, x.used_value);
-        else  // the fields of a value: each one a value of the loop's
-          for (size_t from = 0, k = 0; k <= x.splits.size(); ++k) {
-            const size_t to = k < x.splits.size() ? x.splits[k] : x.word.text.size();
-            if (to > from) {
-              const std::string field = x.word.text.substr(from, to - from);
-              a_.assigned(name.raw, &field, true);
-            }
-            from = to;
-          }
+        RawCommand words;  // the word as the shell splits it: each field a value
+        push_word(words, x);
+        for (const ShellWord& f : words.words)
+          a_.assigned(name.raw, f.expands ? nullptr : &f.text, x.used_value);
       }
       unread(x);
     } else if (!(in.kind == Token::Word && in.raw == "do")) {
@@ -274,13 +267,13 @@ void Parser::read_heredocs() {
     if (!d.quoted) {
       // An unquoted here-document expands $… and runs $(…) and `…`.
       body.expands = body.text.find_first_of("$`") != std::string::npos;
-      if (body.expands && a_.has_values()) {
-        std::string known = heredoc_text(b, body_end, body.expands);
-        if (known != body.text) body.verbatim = std::string::npos;
-        body.text = std::move(known);
-      }
       Parser sub(a_, s_, b, body_end, origin_, depth_ + 1);
-      sub.expansions_only();
+      ShellWord expanded = sub.expansions_only();
+      if (a_.has_values()) {  // as the shell will read it, with the known values in
+        if (expanded.text != body.text) body.verbatim = std::string::npos;
+        body.text = std::move(expanded.text);
+        body.expands = expanded.expands;
+      }
     }
     waiting_[d.command].input.push_back(std::move(body));
   }
@@ -288,8 +281,24 @@ void Parser::read_heredocs() {
   flush_waiting();
 }
 
-void Parser::expansions_only() {
-  while (i_ < end_) skip_expansion();
+ShellWord Parser::expansions_only() {
+  // Read as inside double quotes (a backslash pair kept as written).
+  ShellWord w;
+  while (i_ < end_) {
+    const char c = s_[i_];
+    if (c == '$') {
+      dollar(w, true);
+    } else if (c == '`') {
+      backtick(w);
+    } else if (c == '\\' && i_ + 1 < end_) {
+      w.text.append(s_.substr(i_, 2));
+      i_ += 2;
+    } else {
+      w.text += c;
+      ++i_;
+    }
+  }
+  return w;
 }
 
 void Parser::flush_waiting() {

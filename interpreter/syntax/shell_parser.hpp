@@ -83,6 +83,9 @@ struct Token {
 
 class Analyser;
 
+/// The words of `value` split at the default IFS (blank, tab, line break).
+std::vector<std::string_view> fields_of(std::string_view value);
+
 /// What `$name` can hold, for the reading with values (Analyser::value).
 struct KnownValue {
   bool known = false;
@@ -102,8 +105,10 @@ class Parser {
   /// Parses commands until the end, or (when `until_paren`) past the `)`
   /// that closes the list.
   void list(bool until_paren);
-  /// Reads expansions ($(…), `…`) in here-document text up to the end.
-  void expansions_only();
+  /// Reads here-document text up to the end, analysing the commands of its
+  /// $(…) and `…`: the text as the shell expands it (known values in, the
+  /// rest as written; `expands` when some of it is not known).
+  ShellWord expansions_only();
   size_t pos() const { return i_; }
 
  private:
@@ -162,9 +167,6 @@ class Parser {
   KnownValue expansion(const std::string& name, size_t e) const;
   /// WORD of ${x:-WORD}: a literal or one value ("$y"); else not known.
   KnownValue word_value(std::string_view word) const;
-  /// The unquoted here-document body in [b, e) with known values in place;
-  /// `unknown` tells whether an expansion is left.
-  std::string heredoc_text(size_t b, size_t e, bool& unknown) const;
   /// Pushes the word of `t` onto `c`, as several where a value split it.
   static void push_word(RawCommand& c, Token& t);
   /// Tells the Analyser the names `read`, `export`, `local`, … in `c` assign.
