@@ -1109,7 +1109,7 @@ TEST_CASE("a secret's command rbk cannot analyse is refused by check and by the 
           "[engine][gate]") {
   Harness h(R"(
 runbook s {
-  secret tok from `c=cat; $c /run/secrets/tok`
+  secret tok from `$c /run/secrets/tok`
   remediate { step r "R" { run `x` } }
 }
 )");

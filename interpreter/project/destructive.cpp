@@ -464,6 +464,10 @@ const re2::RE2& LazyRegex::get() const {
 CommandVerdict DestructivePatterns::judge(std::string_view command,
                                           const ShellValues* values) const {
   CommandVerdict v;
+  // Without run values the command's own still count: a name it assigns
+  // (`x=delete; kubectl $x …`), a loop's words, a function's arguments.
+  static const ShellValues kNone;
+  if (!values && command.find('$') != std::string_view::npos) values = &kNone;
   // With values, a name the command assigns itself may hold one of several
   // candidates: one reading per candidate (analyse_shell says how many).
   size_t readings = 1;

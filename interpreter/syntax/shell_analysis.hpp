@@ -84,7 +84,10 @@ bool mentions_variable(std::string_view script, std::string_view name);
 /// action=-delete), which the text alone never shows. A name the command
 /// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `set --`) may hold one
 /// of several candidates: reading `choice` takes the choice-th of each, and
-/// the result's `readings` says how many readings cover them all.
+/// the result's `readings` says how many readings cover them all. The
+/// positional parameters ($1, $@, …) may hold the literal words the command
+/// passes its own functions, `set --` and `sh -c CODE NAME`. A name with more
+/// candidates than the readings cover is reported as unknown.
 ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values = nullptr,
                             size_t choice = 0);
 

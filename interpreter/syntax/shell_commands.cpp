@@ -222,7 +222,11 @@ bool Analyser::shell(const std::vector<ShellWord>& w, size_t k, const RawCommand
   }
   const ShellWord* operand = j < w.size() ? &w[j] : nullptr;
   if (dash_c) {
-    if (operand) code(*operand, depth);
+    if (operand) {
+      if (j + 2 < w.size() && code_arguments_.size() < 64)
+        code_arguments_.emplace_back(w.begin() + static_cast<std::ptrdiff_t>(j + 2), w.end());
+      code(*operand, depth);
+    }
     return true;
   }
   if (operand && !dash_s) {

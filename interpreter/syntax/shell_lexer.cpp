@@ -188,6 +188,12 @@ void Parser::dollar(ShellWord& w, bool in_double) {
         substitute(w, out, in_double, s_.substr(start, i_ - start));
         return;
       }
+    } else if (positional(at(start + 2)) && at(start + 3) == '}') {
+      if (Analyser::Known known = a_.value(s_.substr(start + 2, 1)); known.known) {
+        // "${@}" is one word per argument, as unquoted words split.
+        substitute(w, known, in_double && at(start + 2) != '@', s_.substr(start, i_ - start));
+        return;
+      }
     }
   } else if (name_start(d)) {
     i_ += 2;
@@ -200,9 +206,10 @@ void Parser::dollar(ShellWord& w, bool in_double) {
              (std::isdigit(static_cast<unsigned char>(d)) || std::strchr("@*#?-$!", d))) {
     i_ += 2;
     // $1, $@, $*: a function's or `set --`'s arguments, which may be values.
-    if (d == '@' || d == '*' || (d >= '1' && d <= '9')) {
+    if (positional(d)) {
       if (Analyser::Known known = a_.value(s_.substr(start + 1, 1)); known.known) {
-        substitute(w, known, in_double, s_.substr(start, 2));
+        // "$@" is one word per argument, as unquoted words split.
+        substitute(w, known, in_double && d != '@', s_.substr(start, 2));
         return;
       }
     }
@@ -507,7 +514,7 @@ void Parser::arith(size_t from) {
 Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   if (!values_) return {};
   const auto run = values_->find(name);
-  const bool positional = name.size() == 1 && std::strchr("@*123456789", name[0]);
+  const bool positional = name.size() == 1 && shell_detail::positional(name[0]);
   const auto own = assigned_.find(name);
   if (run == values_->end() && !positional && own == assigned_.end()) return {};
   // What it may hold: the run's value, what the command gave it (from run
@@ -523,6 +530,8 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   if (own != assigned_.end())
     for (const auto& [words, from_value] : own->second)
       if (from_value) add(words);
+  if (positional)
+    for (const auto& v : arguments_) add(v);
   if (run == values_->end() && (positional || open_.count(name)))
     for (const auto& v : spread_) {
       add(v);
@@ -536,6 +545,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   // One candidate per reading: reading N takes the Nth (judge() makes as
   // many readings as the longest list asks for, up to kMaxReadings).
   readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
+  if (list.size() > kMaxReadings) overflow_ = true;
   const std::string& pick = list[choice_ % list.size()];
   Known k = pick == kUnset ? Known{true, "", true} : Known{true, pick};
   // Bounded work and memory: past a total, a value reads as unknown (the
@@ -552,9 +562,12 @@ void Analyser::assigned(std::string_view name, const std::string* words, bool fr
   auto& all = assigned_[std::string(name)];
   if ((!words || from_value) && !values_->count(name)) open_.emplace(name);
   // Bounded: a loop of assignments must not grow this without end.
-  if (words && all.size() < 64 &&
-      std::find(all.begin(), all.end(), std::make_pair(*words, from_value)) == all.end())
-    all.emplace_back(*words, from_value);
+  if (words && std::find(all.begin(), all.end(), std::make_pair(*words, from_value)) == all.end()) {
+    if (all.size() < kMaxReadings)
+      all.emplace_back(*words, from_value);
+    else
+      overflow_ = true;  // a word past the readings would go unread
+  }
 }
 
 }  // namespace rbk::shell_detail

@@ -118,7 +118,8 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     return true;
   }
   if (w == "function") {
-    next();  // the name; the body follows as a compound command
+    // The name; the body follows as a compound command.
+    if (Token name = next(); name.kind == Token::Word) a_.defined(name.word.text);
     Token open = next();
     if (open.kind == Token::Op && open.op == "(") {
       Token close = next();
@@ -174,6 +175,7 @@ void Parser::simple(Token t, bool piped) {
           skip_blanks();
           if (at(i_) == ')') {
             ++i_;
+            a_.defined(t.word.text);
             break;
           }
         }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -27,6 +28,10 @@ inline bool name_start(char c) {
 }
 inline bool name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+/// $1…$9, $@ and $*: the positional parameters rbk reads candidates for.
+inline bool positional(char c) {
+  return c != '\0' && std::strchr("@*123456789", c);
 }
 inline bool blank(char c) {
   return c == ' ' || c == '\t' || c == '\r';
@@ -200,6 +205,8 @@ class Analyser {
   Known value(std::string_view name, bool maybe_unset = false) const;
   /// How many readings the command's candidates call for (1 without any).
   size_t readings() const { return readings_; }
+  /// Whether a name had more candidates than the readings can cover.
+  bool overflowed() const { return overflow_; }
   /// At most this many readings of one command.
   static constexpr size_t kMaxReadings = 64;
   /// value()'s candidate for "not assigned yet" (no value can hold it).
@@ -211,6 +218,15 @@ class Analyser {
   /// came from a run value. Unknown words open the name to the run values
   /// the command reads.
   void assigned(std::string_view name, const std::string* words, bool from_value);
+  /// The command defines a function `name` (`name() …`, `function name …`).
+  void defined(std::string_view name) { functions_.emplace(name); }
+  /// The functions the command defines.
+  const std::set<std::string, std::less<>>& functions() const { return functions_; }
+  /// The words after `sh -c CODE NAME`: CODE's $1, $2, ….
+  const std::vector<std::vector<ShellWord>>& code_arguments() const { return code_arguments_; }
+  /// What the command's positional parameters ($1, $@, …) may hold besides
+  /// run values: the literal words it passes its functions and `set --`.
+  void arguments(std::vector<std::string> words) { arguments_ = std::move(words); }
   /// A value (or a field of one) that can name a command, an option, a verb
   /// or a few of them (`-delete`, `stop`, `-exec rm {} +`, `DROP TABLE
   /// users`): short, one line, no paths, URLs, quotes or shell syntax. Data
@@ -239,6 +255,10 @@ class Analyser {
   /// Names the command assigns: the known words given (true: from a run value).
   std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
+  std::set<std::string, std::less<>> functions_;
+  std::vector<std::string> arguments_;
+  std::vector<std::vector<ShellWord>> code_arguments_;
+  mutable bool overflow_ = false;  // a name had more candidates than kMaxReadings
   size_t choice_;
   mutable size_t readings_ = 1;
   mutable size_t budget_ = 1 << 20;  // bytes of values value() may still give
