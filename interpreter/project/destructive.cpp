@@ -243,10 +243,15 @@ std::vector<Unit> units_of(const ShellCommand& c) {
   std::vector<Unit> out;
   if (!c.words.empty()) {
     Unit u;
-    // An empty argument ("" or '') is left out: it would leave two blanks
-    // in a row, where every pattern's `\S+` sees a word (`rm -f "" -r /srv`).
-    for (size_t k = 0; k < c.words.size(); ++k)
-      if (k == 0 || !c.words[k].text.empty()) add_word(u, c.words[k]);
+    // An empty argument ("" or '') is still a word, which an option may
+    // take (`mount -t "" /dev/sdb1`): it reads `''`, since two blanks in a
+    // row would hide it from every pattern's `\S+` (`rm -f "" -r /srv`).
+    for (size_t k = 0; k < c.words.size(); ++k) {
+      if (k > 0 && c.words[k].text.empty())
+        u.add("''", c.words[k].at, std::string::npos);
+      else
+        add_word(u, c.words[k]);
+    }
     out.push_back(std::move(u));
   }
   for (const auto& r : c.redirects) {
