@@ -1,8 +1,12 @@
 #include "cli/queued_display.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <utility>
 
 namespace rbk::cli {
 
@@ -27,8 +31,12 @@ void QueuedDisplay::push(Item item) {
   queue_.push_back(std::move(item));
   ++pushed_;
   // The writer is woken only when it waits: a notify per chunk of a flood
-  // would be a system call per chunk.
-  if (idle_) work_.notify_one();
+  // would be a system call per chunk. The caller wakes it once mu_ is
+  // released (wake_), so that it does not wake only to wait for mu_.
+  if (idle_) {
+    idle_ = false;
+    wake_ = true;
+  }
 }
 
 void QueuedDisplay::close_gaps() {
@@ -55,9 +63,14 @@ void QueuedDisplay::close_gaps() {
 
 void QueuedDisplay::event(const Event& e) {
   auto copy = std::make_unique<Event>(e);
-  std::lock_guard lock(mu_);
-  close_gaps();
-  push(std::move(copy));
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    close_gaps();
+    push(std::move(copy));
+    wake = std::exchange(wake_, false);
+  }
+  if (wake) work_.notify_one();
 }
 
 void QueuedDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) {
@@ -98,6 +111,9 @@ void QueuedDisplay::output(uint64_t seq, Stream stream, std::string_view chunk) 
   close_gaps();
   queued_bytes_ += n;
   push(Chunk{seq, stream, std::string(chunk)});
+  const bool wake = std::exchange(wake_, false);
+  lock.unlock();
+  if (wake) work_.notify_one();
 }
 
 bool QueuedDisplay::drain(const CancelToken* cancel) {
@@ -106,6 +122,7 @@ bool QueuedDisplay::drain(const CancelToken* cancel) {
   if (std::this_thread::get_id() == writer_.get_id()) return true;
   std::unique_lock lock(mu_);
   close_gaps();
+  if (std::exchange(wake_, false)) work_.notify_one();
   const uint64_t until = pushed_;
   ++waiting_;
   bool drained = true;
@@ -123,6 +140,11 @@ bool QueuedDisplay::drain(const CancelToken* cancel) {
 }
 
 void QueuedDisplay::write() {
+  // A batch thread is not run ahead of the run's thread when woken: it
+  // takes its queue when that thread waits (for a command) or on the other
+  // CPU, in one batch, instead of a switch there and back per event.
+  sched_param none{};
+  ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &none);
   std::unique_lock lock(mu_);
   while (true) {
     if (queue_.empty()) {

@@ -99,6 +99,7 @@ class QueuedDisplay final : public EventSink {
   bool skipping_ = false;      // the display stopped; until the writer halves the queue
   std::vector<OpenGap> gaps_;  // output skipped since the last queued item, per stream
   bool idle_ = false;          // the writer waits on work_
+  bool wake_ = false;          // push() found it waiting: notify work_ once mu_ is released
   int waiting_ = 0;            // drain() and output() calls waiting on written_
   bool stop_ = false;
   std::thread writer_;
