@@ -451,6 +451,87 @@ TEST_CASE("a capture that makes a later command of its ungated step destructive 
         "marked `destructive`, so that it asks first)");
 }
 
+/// Every file of the newest run's record, and what rbk printed, as one text.
+std::string everything_shown(const Project& p, const Exit& e) {
+  std::string all = e.out + e.err;
+  for (const auto& f : fs::recursive_directory_iterator(p.run_dir()))
+    if (f.is_regular_file()) all += read_file(f.path().string());
+  return all;
+}
+
+// A gate's reason quotes the command as its values make it, cut to a few
+// dozen characters: a secret cut in two there would escape masking. A value
+// holding a secret, or one the config redacts, is never read in.
+const char* kLongToken = "LeakTok0123456789abcdefghijklmnopqrstuvwxyz";
+
+TEST_CASE("a template's argument holding a secret never reaches a gate's reason",
+          "[run][injection][secret]") {
+  Project p;
+  fs::create_directories(p.dir / "cache");
+  write_file(p.path("cache/old.tmp"), "x");
+  fs::create_directories(p.dir / "runbooks" / "modules");
+  write_file(p.path("runbooks/modules/m.rbk"), R"(
+module m {
+  template sweep "Sweep" {
+    param action : string
+    param tag : string
+    run `find cache/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx -name "$tag" "$action"`
+  }
+}
+)");
+  p.runbook("leak", std::string(R"(
+import "modules/m"
+runbook leak {
+  secret tok from `printf '%s' )") +
+                        kLongToken + R"(`
+  diagnose {
+    step read "Read the token" { run `printf '%s' "$tok"` as t }
+  }
+  remediate {
+    step s "Sweep" { use m.sweep with action = "-delete", tag = t }
+  }
+}
+)");
+  Exit e = run_detached(p.dir, {"run", "leak"});
+  CHECK(e.code == 4);
+  CHECK(p.exists("cache/old.tmp"));
+  auto gates = of_type(p.events(), "gate");
+  REQUIRE(gates.size() == 1);
+  CHECK(gates[0]["reason"] ==
+        "runs 'find cache/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx -name $tag -delete' with the values it "
+        "gets (find deleting what it matches)");
+  CHECK(everything_shown(p, e).find("LeakTok") == std::string::npos);
+}
+
+TEST_CASE("a redacted parameter never reaches a gate's reason, in the run or the plan",
+          "[run][injection][secret]") {
+  Project p;
+  write_file(p.path("rbk.yaml"), "paths: [runbooks]\nredact: ['LeakTok[0-9a-z]{30,}']\n");
+  sweep_runbook(p, "param action : string = \"-print\"\n  param tag : string = \"x\"",
+                "run `find cache/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx -name \"$tag\" \"$action\"`");
+  const std::vector<std::string> params = {"-p", "action=-delete", "-p",
+                                           std::string("tag=") + kLongToken};
+  std::vector<std::string> run = {"run", "sweep"}, plan = {"plan", "sweep"};
+  run.insert(run.end(), params.begin(), params.end());
+  plan.insert(plan.end(), params.begin(), params.end());
+  const std::string reason =
+      "runs 'find cache/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx -name $tag -delete' with the values it "
+      "gets (find deleting what it matches)";
+
+  Exit e = run_detached(p.dir, run);
+  CHECK(e.code == 4);
+  CHECK(p.exists("cache/old.tmp"));
+  auto gates = of_type(p.events(), "gate");
+  REQUIRE(gates.size() == 1);
+  CHECK(gates[0]["reason"] == reason);
+  CHECK(everything_shown(p, e).find("LeakTok") == std::string::npos);
+
+  Exit planned = run_detached(p.dir, plan);
+  CHECK(planned.code == 0);
+  CHECK(planned.out.find("GATE: y/N confirmation (" + reason + ")") != std::string::npos);
+  CHECK((planned.out + planned.err).find("LeakTok") == std::string::npos);
+}
+
 TEST_CASE("parameter values reach commands verbatim and never run", "[run][injection]") {
   Project p;
   p.runbook("echo", R"(
