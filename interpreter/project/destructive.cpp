@@ -476,10 +476,13 @@ CommandVerdict DestructivePatterns::judge(std::string_view command,
   // With values, a name the command assigns itself may hold one of several
   // candidates: one reading per candidate (analyse_shell says how many).
   size_t readings = 1;
+  ShellArguments arguments;  // found by the first reading, for all
   for (size_t k = 0; k < readings && !v.destructive; ++k) {
-    ShellAnalysis a = analyse_shell(command, values, k);
+    ShellAnalysis a = analyse_shell(command, values, k, &arguments);
     readings = a.readings;
-    if (k == 0 && !a.unknowns.empty()) {
+    // What one reading cannot see through (a candidate that names the
+    // command, a call's "$TOOL"), the command may run.
+    if (!v.unanalysable && !a.unknowns.empty()) {
       const ShellUnknown& u = a.unknowns.front();
       v.unanalysable = Unanalysable{u.at.begin, u.at.end - u.at.begin, u.why};
     }

@@ -75,6 +75,18 @@ using ShellValues = std::map<std::string, std::string, std::less<>>;
 /// not): a cheap look, not a parse, on the side of "it may read it".
 bool mentions_variable(std::string_view script, std::string_view name);
 
+/// What the positional parameters ($1, $@, …) of each scope of a command
+/// may hold — a function's body (its calls' words), `sh -c` code (the words
+/// after it), the top level (`set --`) — found by a first pass over the
+/// text. analyse_shell() builds it on the first reading of a text and the
+/// next readings of the same text and values reuse it (judge() keeps it).
+struct ShellArguments {
+  bool built = false;
+  bool overflow = false;  // a scope had more candidates than the readings cover
+  /// By scope, then '\x1f' and '@' (for $@ and $*) or '1'…'9'.
+  std::map<std::string, std::vector<std::string>, std::less<>> by_scope;
+};
+
 /// Analyses a shell command text (what a `run` or `until` runs). Linear in
 /// the text's length; never throws on any input.
 ///
@@ -85,10 +97,11 @@ bool mentions_variable(std::string_view script, std::string_view name);
 /// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `set --`) may hold one
 /// of several candidates: reading `choice` takes the choice-th of each, and
 /// the result's `readings` says how many readings cover them all. The
-/// positional parameters ($1, $@, …) may hold the literal words the command
-/// passes its own functions, `set --` and `sh -c CODE NAME`. A name with more
+/// positional parameters ($1, $@, …) may hold the words the command passes
+/// its own functions, `set --` and `sh -c CODE NAME`, each in its scope
+/// (`arguments`: built once for all readings when given). A name with more
 /// candidates than the readings cover is reported as unknown.
 ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values = nullptr,
-                            size_t choice = 0);
+                            size_t choice = 0, ShellArguments* arguments = nullptr);
 
 }  // namespace rbk

@@ -223,9 +223,15 @@ bool Analyser::shell(const std::vector<ShellWord>& w, size_t k, const RawCommand
   const ShellWord* operand = j < w.size() ? &w[j] : nullptr;
   if (dash_c) {
     if (operand) {
-      if (j + 2 < w.size() && code_arguments_.size() < 64)
-        code_arguments_.emplace_back(w.begin() + static_cast<std::ptrdiff_t>(j + 2), w.end());
+      // CODE's $1, $2, … are the words after its name: a scope of their own.
+      std::string scope = "#" + std::to_string(operand->at.begin);
+      if (collecting_ && j + 2 < w.size())
+        calls_.push_back({scope,
+                          std::string(this->scope()),
+                          {w.begin() + static_cast<std::ptrdiff_t>(j + 2), w.end()}});
+      enter(std::move(scope));
       code(*operand, depth);
+      leave();
     }
     return true;
   }
@@ -527,6 +533,7 @@ bool reads_statements(const std::vector<ShellWord>& w, size_t k, const std::stri
 void Analyser::command(RawCommand c, int depth) {
   if (depth > kMaxDepth) throw TooDeep{};
   const std::vector<ShellWord>& w = c.words;
+  if (collecting_ && !w.empty() && !w[0].expands) note_call(w);
   size_t k = 0;
   while (true) {
     if (k >= w.size()) {
@@ -541,6 +548,12 @@ void Analyser::command(RawCommand c, int depth) {
     }
     if (name.globs) {
       unknown(name.at, "the command name is a file pattern (" + name.text + ")");
+      push({}, c);
+      return;
+    }
+    if (k == 0 && c.name_from_value && functions_.count(name.text)) {
+      // Its arguments were not read as the function's: what it runs is not known.
+      unknown(name.at, "calls a function whose name is a value (" + name.text + ")");
       push({}, c);
       return;
     }

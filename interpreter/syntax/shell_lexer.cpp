@@ -175,23 +175,26 @@ void Parser::dollar(ShellWord& w, bool in_double) {
   } else if (d == '{') {
     // ${NAME…} of a known value: its forms resolved as the shell does, when
     // what they give is known; ${#NAME}, ${NAME/…}, ${NAME:1} and the rest
-    // stay unknown.
+    // stay unknown. ${1…}, ${@…} alike; ${NAME[@]} reads as NAME.
     size_t e = i_ + 2;
-    while (e < end_ && name_char(s_[e])) ++e;
-    const bool named = name_start(at(i_ + 2));
+    const bool named = name_start(at(e));
+    const bool pos = !named && positional(at(e)) && !name_char(at(e + 1));  // not ${10}
+    if (named)
+      while (e < end_ && name_char(s_[e])) ++e;
+    else if (pos)
+      ++e;
     const std::string name(s_.substr(i_ + 2, e - i_ - 2));
+    bool every = name == "@";  // one word per element, in quotes too
+    if (named && at(e) == '[' && (at(e + 1) == '@' || at(e + 1) == '*') && at(e + 2) == ']') {
+      every = at(e + 1) == '@';
+      e += 3;
+    }
     i_ += 2;
     braced();  // to the matching }, reading the commands inside
-    if (named) {
+    if (named || pos) {
       Analyser::Known out = expansion(name, e);
       if (out.known) {
-        substitute(w, out, in_double, s_.substr(start, i_ - start));
-        return;
-      }
-    } else if (positional(at(start + 2)) && at(start + 3) == '}') {
-      if (Analyser::Known known = a_.value(s_.substr(start + 2, 1)); known.known) {
-        // "${@}" is one word per argument, as unquoted words split.
-        substitute(w, known, in_double && at(start + 2) != '@', s_.substr(start, i_ - start));
+        substitute(w, out, in_double && !every, s_.substr(start, i_ - start));
         return;
       }
     }
@@ -512,7 +515,7 @@ void Parser::arith(size_t from) {
 }
 
 Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
-  if (!values_) return {};
+  if (!values_ || collecting_) return {};
   const auto run = values_->find(name);
   const bool positional = name.size() == 1 && shell_detail::positional(name[0]);
   const auto own = assigned_.find(name);
@@ -530,8 +533,11 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   if (own != assigned_.end())
     for (const auto& [words, from_value] : own->second)
       if (from_value) add(words);
-  if (positional)
-    for (const auto& v : arguments_) add(v);
+  if (positional && arguments_) {
+    const std::string key = std::string(scope()) + '\x1f' + (name == "*" ? '@' : name[0]);
+    if (auto at = arguments_->by_scope.find(key); at != arguments_->by_scope.end())
+      for (const auto& v : at->second) add(v);
+  }
   if (run == values_->end() && (positional || open_.count(name)))
     for (const auto& v : spread_) {
       add(v);
@@ -547,6 +553,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
   if (list.size() > kMaxReadings) overflow_ = true;
   const std::string& pick = list[choice_ % list.size()];
+  if (pick == kOpaque) return {};
   Known k = pick == kUnset ? Known{true, "", true} : Known{true, pick};
   // Bounded work and memory: past a total, a value reads as unknown (the
   // text's own reading stands).

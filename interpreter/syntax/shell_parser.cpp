@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <utility>
 
 #include "interpreter/syntax/shell_parser.hpp"
 
 namespace rbk::shell_detail {
 
 // ------------------------------------------------------------------ parsing
+
+Parser::~Parser() {
+  for (size_t n = function_braces_.size(); n > 0; --n) a_.leave();
+}
 
 void Parser::list(bool until_paren) {
   bool piped = false;
@@ -23,16 +28,22 @@ void Parser::list(bool until_paren) {
     }
     if (t.kind == Token::Op) {
       const std::string& op = t.op;
+      if (op != "(") pending_function_.clear();
       if (op == ")") {
         if (until_paren) break;
         continue;
       }
       if (op == "(") {
         if (at(i_) == '(') {
+          pending_function_.clear();
           arith(i_ + 1);  // ((arithmetic))
         } else {
           if (++depth_ > kMaxDepth) throw TooDeep{};
-          list(true);  // a subshell
+          // A subshell, or the body of the function just defined.
+          const bool body = !pending_function_.empty();
+          if (body) a_.enter(std::exchange(pending_function_, {}));
+          list(true);
+          if (body) a_.leave();
           --depth_;
         }
         piped = false;
@@ -78,6 +89,24 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
   // Reserved words count only where a command name would be, unquoted.
   if (!name_position || t.kind != Token::Word) return false;
   const std::string_view w = t.raw;
+  if (w == "{") {
+    // The body of the function just defined opens a scope until its `}`.
+    if (!pending_function_.empty()) {
+      a_.enter(std::exchange(pending_function_, {}));
+      function_braces_.push_back(braces_);
+    }
+    ++braces_;
+    return true;
+  }
+  pending_function_.clear();
+  if (w == "}") {
+    if (braces_ > 0) --braces_;
+    if (!function_braces_.empty() && function_braces_.back() == braces_) {
+      function_braces_.pop_back();
+      a_.leave();
+    }
+    return true;
+  }
   static const char* const kSkip[] = {"if",    "then", "elif", "else", "do",   "while",
                                       "until", "!",    "{",    "fi",   "done", "}"};
   for (const char* k : kSkip)
@@ -102,8 +131,19 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
           a_.assigned(name.raw, f.expands ? nullptr : &f.text, x.used_value);
       }
       unread(x);
-    } else if (!(in.kind == Token::Word && in.raw == "do")) {
-      unread(in);
+    } else {
+      // `for NAME; do`: over "$@".
+      if (name.kind == Token::Word) {
+        if (Analyser::Known all = a_.value("@"); all.known) {
+          for (std::string_view field : fields_of(all.text)) {
+            const std::string each(field);
+            a_.assigned(name.raw, &each, true);
+          }
+        } else {
+          a_.assigned(name.raw, nullptr, false);
+        }
+      }
+      if (!(in.kind == Token::Word && in.raw == "do")) unread(in);
     }
     ended = true;
     return true;
@@ -119,7 +159,10 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
   }
   if (w == "function") {
     // The name; the body follows as a compound command.
-    if (Token name = next(); name.kind == Token::Word) a_.defined(name.word.text);
+    if (Token name = next(); name.kind == Token::Word) {
+      a_.defined(name.word.text);
+      pending_function_ = name.word.text;
+    }
     Token open = next();
     if (open.kind == Token::Op && open.op == "(") {
       Token close = next();
@@ -155,6 +198,29 @@ void Parser::simple(Token t, bool piped) {
       }
       const std::string_view w = t.raw;
       size_t eq = w.find('=');
+      if (eq + 1 == w.size() && eq > 0 && name_start(w[0]) && at(i_) == '(' &&
+          std::all_of(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(eq), name_char)) {
+        // NAME=(WORDS), alone or after `local`: an array, whose words the
+        // name takes as one value (read by "${NAME[@]}").
+        ++i_;
+        RawCommand words;
+        bool used = false;
+        for (Token x = next(); x.kind == Token::Word || x.kind == Token::Newline; x = next()) {
+          if (x.kind != Token::Word) continue;
+          used = used || x.used_value;
+          push_word(words, x);
+        }
+        std::string joined;
+        bool known = true;
+        for (const ShellWord& f : words.words) {
+          known = known && !f.expands;
+          if (!joined.empty()) joined += ' ';
+          joined += f.text;
+        }
+        a_.assigned(w.substr(0, eq), known ? &joined : nullptr, used);
+        t = next();
+        continue;
+      }
       if (name_position && eq != std::string::npos && eq > 0 && name_start(w[0]) &&
           std::all_of(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(eq), name_char)) {
         // NAME=value before the command: an assignment (its $(…) were read).
@@ -176,11 +242,13 @@ void Parser::simple(Token t, bool piped) {
           if (at(i_) == ')') {
             ++i_;
             a_.defined(t.word.text);
+            pending_function_ = t.word.text;
             break;
           }
         }
         i_ = save;
       }
+      if (c.words.empty()) c.name_from_value = t.used_value;
       push_word(c, t);
       name_position = c.words.empty();
     } else if (t.kind == Token::Op &&

@@ -67,7 +67,8 @@ struct RawCommand {
   std::vector<ShellWord> words;
   std::vector<ShellRedirect> redirects;
   std::vector<ShellWord> input;
-  bool piped = false;  // its standard input is the previous command's output
+  bool piped = false;            // its standard input is the previous command's output
+  bool name_from_value = false;  // a value was read into its first word
 };
 
 struct Token {
@@ -106,6 +107,10 @@ class Parser {
       : a_(a), s_(s), i_(begin), end_(end), origin_(origin), depth_(depth) {
     if (depth_ > kMaxDepth) throw TooDeep{};
   }
+  /// Leaves the function bodies a text left open.
+  ~Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
 
   /// Parses commands until the end, or (when `until_paren`) past the `)`
   /// that closes the list.
@@ -125,7 +130,13 @@ class Parser {
   int depth_;
   int case_depth_ = 0;
   bool expect_pattern_ = false;  // after `case WORD in` or `;;`
-  int nest_ = 0;                 // quotes and ${…} inside each other
+  // A function's body is a scope of its own (Analyser::enter): the name of
+  // a function just defined, until its body's `{` or `(`; the brace depth
+  // at which each body being read opened.
+  std::string pending_function_;
+  int braces_ = 0;
+  std::vector<int> function_braces_;
+  int nest_ = 0;  // quotes and ${…} inside each other
 
   /// Counts one level of quotes or ${…} inside each other, within bounds.
   struct Nest {
@@ -220,13 +231,34 @@ class Analyser {
   void assigned(std::string_view name, const std::string* words, bool from_value);
   /// The command defines a function `name` (`name() …`, `function name …`).
   void defined(std::string_view name) { functions_.emplace(name); }
-  /// The functions the command defines.
-  const std::set<std::string, std::less<>>& functions() const { return functions_; }
-  /// The words after `sh -c CODE NAME`: CODE's $1, $2, ….
-  const std::vector<std::vector<ShellWord>>& code_arguments() const { return code_arguments_; }
-  /// What the command's positional parameters ($1, $@, …) may hold besides
-  /// run values: the literal words it passes its functions and `set --`.
-  void arguments(std::vector<std::string> words) { arguments_ = std::move(words); }
+  /// Words given to a scope's positional parameters, as written: a call of
+  /// a function the command defines, `set --`, `sh -c CODE NAME …`.
+  struct Call {
+    std::string scope;  // whose $1, $@, … they fill
+    std::string from;   // the scope the words are written in
+    std::vector<ShellWord> words;
+  };
+  /// The first pass: records calls (calls()), reads no value in.
+  void collect() { collecting_ = true; }
+  /// What collect() found.
+  const std::vector<Call>& calls() const { return calls_; }
+  /// The words the command assigns each name (see assigned()).
+  const auto& assignments() const { return assigned_; }
+  /// Whether the command assigns `name` from something not known.
+  bool open(std::string_view name) const { return open_.count(name) > 0; }
+  /// The positional parameters' candidates by scope (analyse_shell's first pass).
+  void arguments(const ShellArguments* a) { arguments_ = a; }
+  /// Reading enters or leaves a scope of positional parameters: a function's
+  /// body (its name), `sh -c` code ("#" and the code's offset).
+  void enter(std::string scope) { scopes_.push_back(std::move(scope)); }
+  void leave() {
+    if (!scopes_.empty()) scopes_.pop_back();
+  }
+  /// The scope being read ("" at the top level).
+  std::string_view scope() const { return scopes_.empty() ? "" : scopes_.back(); }
+  /// A candidate that stands for a word not known (a call's "$TOOL"): the
+  /// reading that takes it leaves the parameter unknown.
+  static constexpr const char* kOpaque = "\x03opaque";
   /// A value (or a field of one) that can name a command, an option, a verb
   /// or a few of them (`-delete`, `stop`, `-exec rm {} +`, `DROP TABLE
   /// users`): short, one line, no paths, URLs, quotes or shell syntax. Data
@@ -256,14 +288,18 @@ class Analyser {
   std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
   std::set<std::string, std::less<>> functions_;
-  std::vector<std::string> arguments_;
-  std::vector<std::vector<ShellWord>> code_arguments_;
+  std::vector<Call> calls_;
+  std::vector<std::string> scopes_;
+  const ShellArguments* arguments_ = nullptr;
+  bool collecting_ = false;
   mutable bool overflow_ = false;  // a name had more candidates than kMaxReadings
   size_t choice_;
   mutable size_t readings_ = 1;
   mutable size_t budget_ = 1 << 20;  // bytes of values value() may still give
 
   void push(std::vector<ShellWord> words, const RawCommand& c);
+  /// collect(): records `w` when it calls a function the command defines or `set`.
+  void note_call(const std::vector<ShellWord>& w);
   bool shell(const std::vector<ShellWord>& w, size_t k, const RawCommand& c, int depth);
   /// The code a shell (or `at`) reads on its standard input: a here-document
   /// or here-string is analysed, a pipe is unknown; false when it reads none.
