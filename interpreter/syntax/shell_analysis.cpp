@@ -34,31 +34,41 @@ bool mentions_variable(std::string_view script, std::string_view name) {
 namespace shell_detail {
 
 void Analyser::note_call(const std::vector<ShellWord>& w) {
-  // A call of a function the command defines fills that function's $1, …;
-  // `set -- WORDS` (or `set WORDS` whose first is no option) the scope it
-  // is written in.
-  size_t from = 1;
-  std::string scope;
-  if (w[0].text == "set") {
+  // A command that may call a function (defined before or after it: which
+  // are is known once the text is read, build_arguments()) fills that
+  // function's $1, …; `set -- WORDS` (or `set WORDS` whose first is no
+  // option) the scope it is written in. `command` and `time` run functions too.
+  size_t k = 0;
+  while (k < w.size() && !w[k].expands &&
+         (w[k].text == "command" || w[k].text == "time" || w[k].text == "-p" || w[k].text == "--"))
+    ++k;
+  if (k >= w.size() || w[k].expands || w[k].globs || w[k].text.find('/') != std::string::npos)
+    return;
+  size_t from = k + 1;
+  const bool set = w[k].text == "set";
+  std::string scope = set ? std::string(this->scope()) : w[k].text;
+  if (set) {
     while (from < w.size() && w[from].text != "--" &&
            (w[from].text.starts_with('-') || w[from].text.starts_with('+')))
       ++from;
     if (from < w.size() && w[from].text == "--")
       ++from;
-    else if (from > 1)
+    else if (from > k + 1)
       return;  // `set -e`: options only
-    scope = std::string(this->scope());
-  } else if (functions_.count(w[0].text)) {
-    scope = w[0].text;
-  } else {
+  }
+  // The same call again adds nothing; a scope called in more ways than the
+  // readings cover is reported when its parameters are read.
+  std::string key = scope + '\x1f' + std::string(this->scope());
+  for (size_t n = from; n < w.size(); ++n) key += '\x1f' + w[n].text;
+  if (!call_keys_.insert(std::move(key)).second) return;
+  if (++calls_per_scope_[scope] > kMaxReadings) {
+    crowded_.insert(scope);
     return;
   }
-  if (calls_.size() < kMaxReadings * 4)
-    calls_.push_back({std::move(scope),
-                      std::string(this->scope()),
-                      {w.begin() + static_cast<std::ptrdiff_t>(from), w.end()}});
-  else
-    overflow_ = true;
+  calls_.push_back({std::move(scope),
+                    std::string(this->scope()),
+                    {w.begin() + static_cast<std::ptrdiff_t>(from), w.end()},
+                    set});
 }
 
 }  // namespace shell_detail
@@ -83,52 +93,117 @@ bool reads_positional(std::string_view text) {
     if (k < text.size() && text[k] == '{') ++k;
     if (k < text.size() && positional(text[k])) return true;
   }
-  return has_word(text, "for") || has_word(text, "select");
+  // `for NAME; do`, `for NAME do`: a loop with no `in`.
+  for (std::string_view loop : {"for", "select"}) {
+    for (size_t at = text.find(loop); at != std::string_view::npos; at = text.find(loop, at + 1)) {
+      size_t k = at + loop.size();
+      if ((at > 0 && name_char(text[at - 1])) || k >= text.size() || !blank(text[k])) continue;
+      while (k < text.size() && blank(text[k])) ++k;
+      if (k >= text.size() || !name_start(text[k])) continue;
+      while (k < text.size() && name_char(text[k])) ++k;
+      while (k < text.size() && blank(text[k])) ++k;
+      if (k >= text.size() || text[k] == ';' || text[k] == '\n' || text.substr(k, 2) == "do")
+        return true;
+    }
+  }
+  return false;
 }
 
 // What a call's word gives a positional parameter: itself when literal;
 // when it reads a name (`"$verb"`), that name's candidates (the run's value,
 // what the command assigns it); when it passes positional parameters on
-// (`"$@"` in a function that calls another), those of the scope it is in;
-// else a word not known (Analyser::kOpaque), so that one reading keeps the
-// parameter unknown.
+// (`"$@"`, `"${1:-x}"` in a function that calls another), those of the scope
+// it is in; else a word not known (Analyser::kOpaque), so that one reading
+// keeps the parameter unknown.
 class Resolver {
  public:
   /// A scope's candidates: for $@ and $* ('@'), and for $1…$9.
   using Lists = std::map<char, std::vector<std::string>>;
 
-  Resolver(const Analyser& first, const ShellValues* values, bool shifts)
-      : first_(first), values_(values), shifts_(shifts) {}
+  Resolver(const Analyser& first, const ShellValues* values, std::vector<Analyser::Call> calls,
+           std::set<std::string, std::less<>> moving)
+      : first_(first), values_(values), calls_(std::move(calls)), moving_(std::move(moving)) {
+    for (const auto& c : calls_) by_scope_[c.scope].push_back(&c);
+  }
 
-  const Lists& scope(const std::string& name) {
-    if (auto done = done_.find(name); done != done_.end()) return done->second;
-    static const Lists kNothing;
-    if (!visiting_.insert(name).second) return kNothing;  // a function calling itself
+  /// Every scope's lists: computed again until none grows, so that calls
+  /// that go round (a function calling itself, two calling each other)
+  /// pass on all they may.
+  /// Set when resolve() gave up: too much work for what it may find.
+  bool exhausted = false;
+
+  std::map<std::string, Lists, std::less<>> resolve() {
+    // Each round that changes anything adds a candidate, and the work
+    // bound ends a search too long to be worth it.
+    for (bool grew = true; grew && !exhausted;) {
+      grew = false;
+      for (const auto& [s, calls] : by_scope_) {
+        Lists now = lists(s);
+        if (now != table_[s]) {
+          table_[s] = std::move(now);
+          grew = true;
+        }
+      }
+      if (!grew) break;
+    }
+    return table_;
+  }
+
+ private:
+  Lists lists(const std::string& scope) {
     Lists out;
-    std::vector<std::string> words;  // every word's candidates, for '@'
-    for (const Analyser::Call& call : first_.calls()) {
-      if (call.scope != name) continue;
+    const bool moves = moving_.count(scope) > 0;
+    // The scope's own `set -- x "$@"` reads what its callers gave it: the
+    // calls from elsewhere first, then those from inside on what they gave
+    // (not on their own result, which would grow at every round).
+    std::vector<const Analyser::Call*> order;
+    for (const Analyser::Call* c : by_scope_[scope])
+      if (c->from != scope) order.push_back(c);
+    const size_t outside = order.size();
+    for (const Analyser::Call* c : by_scope_[scope])
+      if (c->from == scope) order.push_back(c);
+    Lists given_from_outside;
+    for (size_t n = 0; n < order.size(); ++n) {
+      if (n == outside) given_from_outside = out;
+      const Analyser::Call& call = *order[n];
+      const Lists& caller = call.from == scope ? given_from_outside : table_[call.from];
       std::vector<std::vector<std::string>> given;
-      bool passes_on = false;  // a word is "$@": positions are not known
+      bool split = false;  // a word not literal may be several, or none: places not known
       for (const ShellWord& w : call.words) {
-        given.push_back(word(w, call.from));
-        passes_on = passes_on || positional_ref(w) == '@';
+        given.push_back(word(w, caller));
+        split = split || w.expands || w.globs;
       }
-      // For $@: the call's words joined (their first candidates), then each.
-      std::string all;
-      for (const auto& g : given) {
-        if (g.empty() || g.front() == Analyser::kOpaque) continue;
-        if (!all.empty()) all += ' ';
-        all += g.front();
+      // For $@: the call's words joined, each word's candidates taken in
+      // turn (reading r takes the r-th of each); with a `shift`, each tail.
+      size_t most = 0;
+      for (const auto& g : given) most = std::max(most, g.size());
+      for (size_t r = 0; r < std::min(most, Analyser::kMaxReadings); ++r) {
+        std::vector<std::string_view> picked;
+        for (const auto& g : given)
+          if (!g.empty()) picked.push_back(g[r % g.size()]);
+        for (size_t from = 0; from < (moves ? picked.size() : std::min<size_t>(1, picked.size()));
+             ++from) {
+          std::string all;
+          for (size_t at = from; at < picked.size() && all.size() <= kLongest; ++at) {
+            if (picked[at] == Analyser::kOpaque) continue;
+            if (!all.empty()) all += ' ';
+            all += picked[at];
+          }
+          // Longer than any value read in (Analyser::verb_like): not known.
+          if (all.size() > kLongest) all = Analyser::kOpaque;
+          work_ += all.size() + 1;
+          if (work_ > kMostWork) exhausted = true;
+          if (!all.empty()) add(out['@'], std::move(all));
+        }
       }
-      if (!all.empty()) add(out['@'], std::move(all));
       for (const auto& g : given)
-        for (const auto& v : g) add(words, v);
-      // For $1…$9: the word at that place, or any word when a `shift` (or a
-      // "$@" passed on) moves them.
+        if (std::find(g.begin(), g.end(), Analyser::kOpaque) != g.end())
+          add(out['@'], Analyser::kOpaque);
+      // For $1…$9: the word at that place, or any word when the places move
+      // (a `shift`, the scope's own `set`) or a word may split.
       for (size_t k = 0; k < 9; ++k) {
         auto& list = out[static_cast<char>('1' + k)];
-        if (shifts_ || passes_on) {
+        if (moves || split) {
           for (const auto& g : given)
             for (const auto& v : g) add(list, v);
         } else if (k < given.size()) {
@@ -136,17 +211,9 @@ class Resolver {
         }
       }
     }
-    for (auto& w : words) add(out['@'], std::move(w));
-    visiting_.erase(name);
-    return done_[name] = std::move(out);
+    return out;
   }
 
- private:
-  // '@' for $@ or $*, '1'…'9' for $N, '\0' for any other word.
-  static char positional_ref(const ShellWord& w) {
-    std::string_view ref = reference(w);
-    return ref.size() == 1 && positional(ref[0]) ? (ref[0] == '*' ? '@' : ref[0]) : '\0';
-  }
   // NAME of a word that is `$NAME` or `${NAME}` alone, else empty.
   static std::string_view reference(const ShellWord& w) {
     std::string_view ref = w.text;
@@ -156,17 +223,35 @@ class Resolver {
     return {};
   }
 
-  std::vector<std::string> word(const ShellWord& w, const std::string& from) {
-    if (!w.expands) return {w.text};
-    if (char p = positional_ref(w)) {
-      const Lists& passed = scope(from);
-      auto at = passed.find(p);
-      return at == passed.end() ? std::vector<std::string>{Analyser::kOpaque} : at->second;
+  // Whether the word reads a positional parameter in any form.
+  static bool reads_positional(std::string_view t) {
+    for (size_t at = t.find('$'); at != std::string_view::npos; at = t.find('$', at + 1)) {
+      size_t k = at + 1;
+      if (k < t.size() && t[k] == '{') ++k;
+      if (k < t.size() && positional(t[k])) return true;
     }
+    return false;
+  }
+
+  // `caller`: the lists of the scope the word is written in.
+  std::vector<std::string> word(const ShellWord& w, const Lists& caller) {
+    if (!w.expands) return {w.text};
     std::string_view ref = reference(w);
+    std::vector<std::string> out;
+    if (ref.size() == 1 && positional(ref[0])) {
+      // "$@", "$1": what the scope it is written in was given, there.
+      if (auto at = caller.find(ref[0] == '*' ? '@' : ref[0]); at != caller.end()) out = at->second;
+      return out;
+    }
+    if (reads_positional(w.text)) {
+      // "${1:-get}", "${@:2}", "$1x": any of them, or not known.
+      for (const auto& [which, list] : caller)
+        for (const auto& v : list) add(out, v);
+      add(out, Analyser::kOpaque);
+      return out;
+    }
     if (ref.empty() || !name_start(ref[0]) || !std::all_of(ref.begin(), ref.end(), name_char))
       return {Analyser::kOpaque};
-    std::vector<std::string> out;
     if (values_)
       if (auto run = values_->find(ref); run != values_->end()) out.push_back(run->second);
     const auto& assigned = first_.assignments();
@@ -178,22 +263,31 @@ class Resolver {
 
   // Adds a new candidate; a list stops one past what the readings cover
   // (Analyser::value then reports it), which bounds the work.
-  static void add(std::vector<std::string>& to, std::string v) {
+  void add(std::vector<std::string>& to, std::string v) {
     if (to.size() > Analyser::kMaxReadings) return;
+    work_ += to.size() + 1;  // the look for a copy
+    if (work_ > kMostWork) exhausted = true;
     if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(std::move(v));
   }
 
+  // Bounds: a joined candidate's length, and the bytes of them built in
+  // all (calls that pass "$@" round and round grow them at every round).
+  static constexpr size_t kLongest = 256;
+  static constexpr size_t kMostWork = 8 << 20;
+  size_t work_ = 0;
+
   const Analyser& first_;
   const ShellValues* values_;
-  const bool shifts_;
-  std::map<std::string, Lists, std::less<>> done_;
-  std::set<std::string, std::less<>> visiting_;
+  const std::vector<Analyser::Call> calls_;
+  std::map<std::string, std::vector<const Analyser::Call*>, std::less<>> by_scope_;
+  const std::set<std::string, std::less<>> moving_;
+  std::map<std::string, Lists, std::less<>> table_;
 };
 
 // The first pass: every scope's positional candidates (ShellArguments).
 // It reads no value in, so that each call's words are seen as written, and
 // it runs once for all readings, since a function's body is read before
-// its calls.
+// its calls (or after: `main() { f delete; }; f() { … }; main`).
 void build_arguments(std::string_view text, const ShellValues* values, ShellArguments& out) {
   out.built = true;
   static const ShellValues kNone;
@@ -206,11 +300,29 @@ void build_arguments(std::string_view text, const ShellValues* values, ShellArgu
   } catch (const TooDeep&) {
     return;  // the reading proper reports it
   }
-  Resolver r(a, values, has_word(text, "shift"));
-  for (const Analyser::Call& call : a.calls())
-    for (const auto& [which, list] : r.scope(call.scope))
-      out.by_scope[call.scope + '\x1f' + which] = list;
-  out.overflow = a.overflowed();
+  // The calls of functions the text defines, and its `set`s. A function
+  // whose body is not `{ … }` or `( … )` (`f() if …; fi`) is read in the
+  // scope it is defined in: its calls fill that scope too.
+  std::vector<Analyser::Call> calls;
+  std::set<std::string, std::less<>> moving;
+  const bool shifts = has_word(text, "shift");
+  for (const Analyser::Call& c : a.calls()) {
+    // (A scope "#…" is `sh -c` code's.)
+    if (!c.set && !c.scope.starts_with('#') && !a.functions().count(c.scope)) continue;
+    calls.push_back(c);
+    if (auto body = a.unscoped().find(c.scope); !c.set && body != a.unscoped().end()) {
+      calls.push_back(c);
+      calls.back().scope = body->second;
+    }
+  }
+  for (const auto& c : calls)
+    if (shifts || c.set) moving.insert(c.scope);  // its own `set` moves its places
+  Resolver r(a, values, calls, moving);
+  for (const auto& [scope, lists] : r.resolve()) {
+    for (const auto& [which, list] : lists) out.by_scope[scope + '\x1f' + which] = list;
+    if (r.exhausted) out.crowded.insert(scope);  // what it found may be short of all
+  }
+  for (const auto& scope : a.crowded()) out.crowded.insert(scope);
 }
 
 }  // namespace
@@ -237,7 +349,7 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
   } catch (const TooDeep&) {
     out.unknowns.push_back({{0, text.size()}, "the command nests too deeply to analyse"});
   }
-  if (a.overflowed() || arguments->overflow)
+  if (a.overflowed())
     out.unknowns.push_back({{0, text.size()},
                             "a variable may hold more values than rbk reads (over " +
                                 std::to_string(Analyser::kMaxReadings) + ")"});

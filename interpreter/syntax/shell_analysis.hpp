@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,7 +83,9 @@ bool mentions_variable(std::string_view script, std::string_view name);
 /// next readings of the same text and values reuse it (judge() keeps it).
 struct ShellArguments {
   bool built = false;
-  bool overflow = false;  // a scope had more candidates than the readings cover
+  /// Scopes called in more ways than the readings cover: reading one of
+  /// their parameters makes the command one rbk cannot analyse.
+  std::set<std::string, std::less<>> crowded;
   /// By scope, then '\x1f' and '@' (for $@ and $*) or '1'…'9'.
   std::map<std::string, std::vector<std::string>, std::less<>> by_scope;
 };

@@ -185,9 +185,14 @@ void Parser::dollar(ShellWord& w, bool in_double) {
       ++e;
     const std::string name(s_.substr(i_ + 2, e - i_ - 2));
     bool every = name == "@";  // one word per element, in quotes too
-    if (named && at(e) == '[' && (at(e + 1) == '@' || at(e + 1) == '*') && at(e + 2) == ']') {
-      every = at(e + 1) == '@';
-      e += 3;
+    if (named && at(e) == '[') {
+      // An array's elements, or one of them: read as any of its words.
+      size_t close = e + 1;
+      while (close < end_ && s_[close] != ']' && s_[close] != '}') ++close;
+      if (at(close) == ']') {
+        every = at(e + 1) != '*' || close != e + 2;
+        e = close + 1;
+      }
     }
     i_ += 2;
     braced();  // to the matching }, reading the commands inside
@@ -534,6 +539,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
     for (const auto& [words, from_value] : own->second)
       if (from_value) add(words);
   if (positional && arguments_) {
+    if (arguments_->crowded.count(scope())) overflow_ = true;
     const std::string key = std::string(scope()) + '\x1f' + (name == "*" ? '@' : name[0]);
     if (auto at = arguments_->by_scope.find(key); at != arguments_->by_scope.end())
       for (const auto& v : at->second) add(v);

@@ -15,6 +15,11 @@ Parser::~Parser() {
   for (size_t n = function_braces_.size(); n > 0; --n) a_.leave();
 }
 
+void Parser::drop_pending_function() {
+  // A body that is not `{ … }` or `( … )`: read in the scope around it.
+  if (!pending_function_.empty()) a_.unscoped(std::exchange(pending_function_, {}));
+}
+
 void Parser::list(bool until_paren) {
   bool piped = false;
   while (true) {
@@ -28,14 +33,14 @@ void Parser::list(bool until_paren) {
     }
     if (t.kind == Token::Op) {
       const std::string& op = t.op;
-      if (op != "(") pending_function_.clear();
+      if (op != "(") drop_pending_function();
       if (op == ")") {
         if (until_paren) break;
         continue;
       }
       if (op == "(") {
         if (at(i_) == '(') {
-          pending_function_.clear();
+          drop_pending_function();
           arith(i_ + 1);  // ((arithmetic))
         } else {
           if (++depth_ > kMaxDepth) throw TooDeep{};
@@ -98,7 +103,7 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     ++braces_;
     return true;
   }
-  pending_function_.clear();
+  drop_pending_function();
   if (w == "}") {
     if (braces_ > 0) --braces_;
     if (!function_braces_.empty() && function_braces_.back() == braces_) {

@@ -164,6 +164,8 @@ class Parser {
   ShellRange range(size_t b, size_t e) const { return origin_.range(b, e); }
 
   void skip_blanks();
+  /// The function just defined has a body that opens no scope.
+  void drop_pending_function();
   Token next();
   void unread(const Token& t) { i_ = t.start; }
   void simple(Token first, bool piped);
@@ -237,11 +239,21 @@ class Analyser {
     std::string scope;  // whose $1, $@, … they fill
     std::string from;   // the scope the words are written in
     std::vector<ShellWord> words;
+    bool set = false;  // `set --`, else a command that may be a function
   };
+  /// The functions the command defines.
+  const std::set<std::string, std::less<>>& functions() const { return functions_; }
   /// The first pass: records calls (calls()), reads no value in.
   void collect() { collecting_ = true; }
   /// What collect() found.
   const std::vector<Call>& calls() const { return calls_; }
+  /// Functions whose body is not `{ … }` or `( … )`, by the scope they
+  /// are defined in (their body is read there).
+  const std::map<std::string, std::string, std::less<>>& unscoped() const { return unscoped_; }
+  /// The function `name` has a body that opens no scope.
+  void unscoped(const std::string& name) { unscoped_.emplace(name, std::string(scope())); }
+  /// Scopes called in more ways than the readings cover.
+  const std::set<std::string, std::less<>>& crowded() const { return crowded_; }
   /// The words the command assigns each name (see assigned()).
   const auto& assignments() const { return assigned_; }
   /// Whether the command assigns `name` from something not known.
@@ -255,7 +267,10 @@ class Analyser {
     if (!scopes_.empty()) scopes_.pop_back();
   }
   /// The scope being read ("" at the top level).
-  std::string_view scope() const { return scopes_.empty() ? "" : scopes_.back(); }
+  std::string_view scope() const {
+    if (scopes_.empty()) return {};
+    return scopes_.back();
+  }
   /// A candidate that stands for a word not known (a call's "$TOOL"): the
   /// reading that takes it leaves the parameter unknown.
   static constexpr const char* kOpaque = "\x03opaque";
@@ -289,6 +304,10 @@ class Analyser {
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
   std::set<std::string, std::less<>> functions_;
   std::vector<Call> calls_;
+  std::set<std::string> call_keys_;  // calls_ already recorded
+  std::map<std::string, size_t, std::less<>> calls_per_scope_;
+  std::set<std::string, std::less<>> crowded_;
+  std::map<std::string, std::string, std::less<>> unscoped_;
   std::vector<std::string> scopes_;
   const ShellArguments* arguments_ = nullptr;
   bool collecting_ = false;
