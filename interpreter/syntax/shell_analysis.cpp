@@ -10,6 +10,7 @@
 #include "interpreter/syntax/shell_analysis.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <string>
@@ -48,13 +49,18 @@ void Analyser::note_call(const std::vector<ShellWord>& w) {
   const bool set = w[k].text == "set";
   std::string scope = set ? std::string(this->scope()) : w[k].text;
   if (set) {
-    while (from < w.size() && w[from].text != "--" &&
-           (w[from].text.starts_with('-') || w[from].text.starts_with('+')))
+    // Options, each `-o NAME` with its name, then `--` or the words.
+    bool dashes = false;
+    while (from < w.size() && (w[from].text.starts_with('-') || w[from].text.starts_with('+'))) {
+      if (w[from].text == "--" || w[from].text == "-") {
+        dashes = true;
+        ++from;
+        break;
+      }
+      if (w[from].text.back() == 'o') ++from;  // -o NAME, -eo NAME
       ++from;
-    if (from < w.size() && w[from].text == "--")
-      ++from;
-    else if (from > k + 1)
-      return;  // `set -e`: options only
+    }
+    if (from >= w.size() && !dashes) return;  // `set -e`: options only
   }
   // The same call again adds nothing; a scope called in more ways than the
   // readings cover is reported when its parameters are read.
@@ -133,25 +139,36 @@ class Resolver {
   bool exhausted = false;
 
   std::map<std::string, Lists, std::less<>> resolve() {
-    // Each round that changes anything adds a candidate, and the work
-    // bound ends a search too long to be worth it.
-    for (bool grew = true; grew && !exhausted;) {
-      grew = false;
-      for (const auto& [s, calls] : by_scope_) {
-        Lists now = lists(s);
-        if (now != table_[s]) {
-          table_[s] = std::move(now);
-          grew = true;
-        }
-      }
-      if (!grew) break;
+    // A worklist: a scope is worked out again only when a scope it is
+    // called from changed. Each change adds a candidate, and the work bound
+    // ends a search too long to be worth it.
+    std::map<std::string, std::set<std::string, std::less<>>, std::less<>> callees;
+    for (const auto& c : calls_) callees[c.from].insert(c.scope);
+    std::vector<std::string> work;
+    std::set<std::string, std::less<>> queued;
+    for (const auto& [s, calls] : by_scope_) work.push_back(s), queued.insert(s);
+    while (!work.empty() && !exhausted) {
+      std::string s = std::move(work.back());
+      work.pop_back();
+      queued.erase(s);
+      Lists now = lists(s);
+      if (now == table_[s]) continue;
+      table_[s] = std::move(now);
+      for (const auto& next : callees[s])
+        if (queued.insert(next).second) work.push_back(next);
     }
     return table_;
   }
 
  private:
+  // One way the scope may be called: $1…$9, then $@ (Analyser::kUnset
+  // where a place has no word). A scope's lists hold one entry per
+  // reading, aligned: reading N takes the Nth of every place, so that
+  // "$1" "$2" come from the same call (`g clean -fd`, not `g status -fd`).
+  using Places = std::array<std::string, 10>;
+
   Lists lists(const std::string& scope) {
-    Lists out;
+    std::vector<Places> ways;
     const bool moves = moving_.count(scope) > 0;
     // The scope's own `set -- x "$@"` reads what its callers gave it: the
     // calls from elsewhere first, then those from inside on what they gave
@@ -163,53 +180,85 @@ class Resolver {
     for (const Analyser::Call* c : by_scope_[scope])
       if (c->from == scope) order.push_back(c);
     Lists given_from_outside;
-    for (size_t n = 0; n < order.size(); ++n) {
-      if (n == outside) given_from_outside = out;
+    for (size_t n = 0; n < order.size() && ways.size() <= Analyser::kMaxReadings; ++n) {
+      if (n == outside) given_from_outside = aligned(ways);
       const Analyser::Call& call = *order[n];
       const Lists& caller = call.from == scope ? given_from_outside : table_[call.from];
       std::vector<std::vector<std::string>> given;
-      bool split = false;  // a word not literal may be several, or none: places not known
+      bool split = false;  // a word not literal may be several, or none
       for (const ShellWord& w : call.words) {
         given.push_back(word(w, caller));
+        if (given.back().empty()) given.back().push_back(Analyser::kUnset);
         split = split || w.expands || w.globs;
       }
-      // For $@: the call's words joined, each word's candidates taken in
-      // turn (reading r takes the r-th of each); with a `shift`, each tail.
-      size_t most = 0;
+      // Reading r takes the r-th candidate of each word (names passed on
+      // from one caller stay together); a word that may split is read both
+      // whole and in fields; after a `shift` (or the scope's own `set`)
+      // the words may start at any of them.
+      size_t most = 1;
       for (const auto& g : given) most = std::max(most, g.size());
       for (size_t r = 0; r < std::min(most, Analyser::kMaxReadings); ++r) {
-        std::vector<std::string_view> picked;
+        std::vector<std::string> whole;
         for (const auto& g : given)
-          if (!g.empty()) picked.push_back(g[r % g.size()]);
-        for (size_t from = 0; from < (moves ? picked.size() : std::min<size_t>(1, picked.size()));
-             ++from) {
-          std::string all;
-          for (size_t at = from; at < picked.size() && all.size() <= kLongest; ++at) {
-            if (picked[at] == Analyser::kOpaque) continue;
-            if (!all.empty()) all += ' ';
-            all += picked[at];
+          if (g[r % g.size()] != Analyser::kUnset) whole.push_back(g[r % g.size()]);
+        std::vector<std::vector<std::string>> variants{whole};
+        if (split) {
+          std::vector<std::string> fields;
+          for (const auto& v : whole) {
+            if (v == Analyser::kOpaque) {
+              fields.push_back(v);
+              continue;
+            }
+            for (std::string_view f : fields_of(v)) fields.emplace_back(f);
           }
-          // Longer than any value read in (Analyser::verb_like): not known.
-          if (all.size() > kLongest) all = Analyser::kOpaque;
-          work_ += all.size() + 1;
-          if (work_ > kMostWork) exhausted = true;
-          if (!all.empty()) add(out['@'], std::move(all));
+          if (fields != whole) variants.push_back(std::move(fields));
         }
+        for (const auto& words : variants)
+          for (size_t from = 0; from < (moves ? std::max<size_t>(words.size(), 1) : 1); ++from)
+            place(ways, words, from);
       }
-      for (const auto& g : given)
-        if (std::find(g.begin(), g.end(), Analyser::kOpaque) != g.end())
-          add(out['@'], Analyser::kOpaque);
-      // For $1…$9: the word at that place, or any word when the places move
-      // (a `shift`, the scope's own `set`) or a word may split.
-      for (size_t k = 0; k < 9; ++k) {
-        auto& list = out[static_cast<char>('1' + k)];
-        if (moves || split) {
-          for (const auto& g : given)
-            for (const auto& v : g) add(list, v);
-        } else if (k < given.size()) {
-          for (const auto& v : given[k]) add(list, v);
-        }
+    }
+    return aligned(ways);
+  }
+
+  // Adds the way `words` from `from` give: $1… from there, $@ their rest
+  // joined (and, when one of them is not known, a way whose $@ is not).
+  void place(std::vector<Places>& ways, const std::vector<std::string>& words, size_t from) {
+    Places p;
+    bool opaque = false;
+    std::string all;
+    for (size_t k = 0; k < 9; ++k)
+      p[k] = from + k < words.size() ? words[from + k] : std::string(Analyser::kUnset);
+    for (size_t at = from; at < words.size() && all.size() <= kLongest; ++at) {
+      if (words[at] == Analyser::kOpaque) {
+        opaque = true;
+        continue;
       }
+      if (!all.empty()) all += ' ';
+      all += words[at];
+    }
+    // Longer than any value read in (Analyser::verb_like): not known.
+    p[9] = all.size() > kLongest ? std::string(Analyser::kOpaque) : std::move(all);
+    work_ += p[9].size() + 10 + ways.size();
+    if (work_ > kMostWork) exhausted = true;
+    auto keep = [&](const Places& q) {
+      if (ways.size() <= Analyser::kMaxReadings &&
+          std::find(ways.begin(), ways.end(), q) == ways.end())
+        ways.push_back(q);
+    };
+    keep(p);
+    if (opaque) {
+      p[9] = Analyser::kOpaque;
+      keep(p);
+    }
+  }
+
+  // The ways as one list per place, aligned.
+  static Lists aligned(const std::vector<Places>& ways) {
+    Lists out;
+    for (const Places& p : ways) {
+      for (size_t k = 0; k < 9; ++k) out[static_cast<char>('1' + k)].push_back(p[k]);
+      out['@'].push_back(p[9]);
     }
     return out;
   }
@@ -240,6 +289,7 @@ class Resolver {
     std::vector<std::string> out;
     if (ref.size() == 1 && positional(ref[0])) {
       // "$@", "$1": what the scope it is written in was given, there.
+      // (Aligned with the caller's other places: the same reading index.)
       if (auto at = caller.find(ref[0] == '*' ? '@' : ref[0]); at != caller.end()) out = at->second;
       return out;
     }

@@ -541,8 +541,10 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   if (positional && arguments_) {
     if (arguments_->crowded.count(scope())) overflow_ = true;
     const std::string key = std::string(scope()) + '\x1f' + (name == "*" ? '@' : name[0]);
+    // As they are, repeats kept: every place's list is aligned (reading N
+    // takes the Nth of each, one way the scope is called).
     if (auto at = arguments_->by_scope.find(key); at != arguments_->by_scope.end())
-      for (const auto& v : at->second) add(v);
+      list.insert(list.end(), at->second.begin(), at->second.end());
   }
   if (run == values_->end() && (positional || open_.count(name)))
     for (const auto& v : spread_) {
