@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -45,6 +47,10 @@ void Analyser::note_call(const std::vector<ShellWord>& w) {
     ++k;
   if (k >= w.size() || w[k].expands || w[k].globs || w[k].text.find('/') != std::string::npos)
     return;
+  if (w[k].text == "shift") {
+    shifting_.emplace(this->scope());
+    return;
+  }
   size_t from = k + 1;
   const bool set = w[k].text == "set";
   std::string scope = set ? std::string(this->scope()) : w[k].text;
@@ -80,16 +86,6 @@ void Analyser::note_call(const std::vector<ShellWord>& w) {
 }  // namespace shell_detail
 
 namespace {
-
-// Whether `word` is in the text as a word of its own.
-bool has_word(std::string_view text, std::string_view word) {
-  for (size_t at = text.find(word); at != std::string_view::npos; at = text.find(word, at + 1)) {
-    const size_t end = at + word.size();
-    if ((at == 0 || !name_char(text[at - 1])) && (end >= text.size() || !name_char(text[end])))
-      return true;
-  }
-  return false;
-}
 
 // Whether the text may read a positional parameter: $1…$9, $@, $*, ${1},
 // …, or a `for NAME; do` loop over "$@".
@@ -185,10 +181,12 @@ class Resolver {
       const Analyser::Call& call = *order[n];
       const Lists& caller = call.from == scope ? given_from_outside : table_[call.from];
       std::vector<std::vector<std::string>> given;
-      bool split = false;  // a word not literal may be several, or none
+      std::vector<bool> many;  // "$@" passed on: each candidate is several words
+      bool split = false;      // a word not literal may be several, or none
       for (const ShellWord& w : call.words) {
-        given.push_back(word(w, caller));
+        given.push_back(word(w, caller, call.from));
         if (given.back().empty()) given.back().push_back(Analyser::kUnset);
+        many.push_back(passes_all(w));
         split = split || w.expands || w.globs;
       }
       // Reading r takes the r-th candidate of each word (names passed on
@@ -199,8 +197,15 @@ class Resolver {
       for (const auto& g : given) most = std::max(most, g.size());
       for (size_t r = 0; r < std::min(most, Analyser::kMaxReadings); ++r) {
         std::vector<std::string> whole;
-        for (const auto& g : given)
-          if (g[r % g.size()] != Analyser::kUnset) whole.push_back(g[r % g.size()]);
+        for (size_t k = 0; k < given.size(); ++k) {
+          const std::string& v = given[k][r % given[k].size()];
+          if (v == Analyser::kUnset) continue;
+          if (many[k] && v != Analyser::kOpaque) {
+            for (std::string_view f : fields_of(v)) whole.emplace_back(f);
+          } else {
+            whole.push_back(v);
+          }
+        }
         std::vector<std::vector<std::string>> variants{whole};
         if (split) {
           std::vector<std::string> fields;
@@ -230,7 +235,9 @@ class Resolver {
     for (size_t k = 0; k < 9; ++k)
       p[k] = from + k < words.size() ? words[from + k] : std::string(Analyser::kUnset);
     for (size_t at = from; at < words.size() && all.size() <= kLongest; ++at) {
-      if (words[at] == Analyser::kOpaque) {
+      // A word with blanks in it ("reset --hard" as a grep pattern) is one
+      // word, which "$@" joined with blanks would split: not known there.
+      if (words[at] == Analyser::kOpaque || words[at].find_first_of(" \t\n") != std::string::npos) {
         opaque = true;
         continue;
       }
@@ -272,6 +279,12 @@ class Resolver {
     return {};
   }
 
+  // Whether the word is "$@" or "$*" (or "${@}"): all the caller's words.
+  static bool passes_all(const ShellWord& w) {
+    std::string_view ref = reference(w);
+    return ref == "@" || ref == "*";
+  }
+
   // Whether the word reads a positional parameter in any form.
   static bool reads_positional(std::string_view t) {
     for (size_t at = t.find('$'); at != std::string_view::npos; at = t.find('$', at + 1)) {
@@ -282,8 +295,8 @@ class Resolver {
     return false;
   }
 
-  // `caller`: the lists of the scope the word is written in.
-  std::vector<std::string> word(const ShellWord& w, const Lists& caller) {
+  // `caller`: the lists of the scope `from` the word is written in.
+  std::vector<std::string> word(const ShellWord& w, const Lists& caller, const std::string& from) {
     if (!w.expands) return {w.text};
     std::string_view ref = reference(w);
     std::vector<std::string> out;
@@ -294,7 +307,29 @@ class Resolver {
       return out;
     }
     if (reads_positional(w.text)) {
-      // "${1:-get}", "${@:2}", "$1x": any of them, or not known.
+      // "${1:-get}", "${2:+x}", "${@:2}": the caller's ways first, aligned
+      // (repeats kept), as the place it reads; then, as for "$1x", any of
+      // them, or not known.
+      std::string_view t = w.text;
+      if (t.starts_with("${") && t.size() > 3 && positional(t[2]) && !name_char(t[3]))
+        if (auto at = caller.find(t[2] == '*' ? '@' : t[2]); at != caller.end()) {
+          size_t skip = 0;  // ${@:K}: from the Kth word on
+          if (t[2] == '@' && t[3] == ':' && t.size() > 4 &&
+              std::isdigit(static_cast<unsigned char>(t[4])))
+            skip =
+                static_cast<size_t>(std::max(1, std::atoi(std::string(t.substr(4)).c_str())) - 1);
+          for (const std::string& v : at->second) {
+            if (skip == 0 || v == Analyser::kOpaque || v == Analyser::kUnset) {
+              out.push_back(v);
+              continue;
+            }
+            std::vector<std::string_view> f = fields_of(v);
+            std::string rest;
+            for (size_t k = skip; k < f.size(); ++k)
+              rest += (rest.empty() ? "" : " ") + std::string(f[k]);
+            out.push_back(std::move(rest));
+          }
+        }
       for (const auto& [which, list] : caller)
         for (const auto& v : list) add(out, v);
       add(out, Analyser::kOpaque);
@@ -302,6 +337,10 @@ class Resolver {
     }
     if (ref.empty() || !name_start(ref[0]) || !std::all_of(ref.begin(), ref.end(), name_char))
       return {Analyser::kOpaque};
+    // `local verb=$1; k "$verb"`: that place of the caller's ways, aligned.
+    if (auto alias = first_.aliases().find(from + '\x1f' + std::string(ref));
+        alias != first_.aliases().end())
+      if (auto at = caller.find(alias->second); at != caller.end()) return at->second;
     if (values_)
       if (auto run = values_->find(ref); run != values_->end()) out.push_back(run->second);
     const auto& assigned = first_.assignments();
@@ -354,8 +393,7 @@ void build_arguments(std::string_view text, const ShellValues* values, ShellArgu
   // whose body is not `{ … }` or `( … )` (`f() if …; fi`) is read in the
   // scope it is defined in: its calls fill that scope too.
   std::vector<Analyser::Call> calls;
-  std::set<std::string, std::less<>> moving;
-  const bool shifts = has_word(text, "shift");
+
   for (const Analyser::Call& c : a.calls()) {
     // (A scope "#…" is `sh -c` code's.)
     if (!c.set && !c.scope.starts_with('#') && !a.functions().count(c.scope)) continue;
@@ -365,14 +403,17 @@ void build_arguments(std::string_view text, const ShellValues* values, ShellArgu
       calls.back().scope = body->second;
     }
   }
+  // A `shift` in a scope, or its own `set`, moves its places.
+  std::set<std::string, std::less<>> moving = a.shifting();
   for (const auto& c : calls)
-    if (shifts || c.set) moving.insert(c.scope);  // its own `set` moves its places
+    if (c.set) moving.insert(c.scope);
   Resolver r(a, values, calls, moving);
   for (const auto& [scope, lists] : r.resolve()) {
     for (const auto& [which, list] : lists) out.by_scope[scope + '\x1f' + which] = list;
     if (r.exhausted) out.crowded.insert(scope);  // what it found may be short of all
   }
   for (const auto& scope : a.crowded()) out.crowded.insert(scope);
+  out.aliases = a.aliases();
 }
 
 }  // namespace

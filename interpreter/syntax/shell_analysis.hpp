@@ -86,6 +86,9 @@ struct ShellArguments {
   /// Scopes called in more ways than the readings cover: reading one of
   /// their parameters makes the command one rbk cannot analyse.
   std::set<std::string, std::less<>> crowded;
+  /// Names a scope assigns one of its places (`local v=$1`): by scope,
+  /// '\x1f' and name, the place.
+  std::map<std::string, char, std::less<>> aliases;
   /// By scope, then '\x1f' and '@' (for $@ and $*) or '1'…'9'.
   std::map<std::string, std::vector<std::string>, std::less<>> by_scope;
 };

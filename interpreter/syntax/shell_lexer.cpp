@@ -244,6 +244,7 @@ Analyser::Known Parser::word_value(std::string_view word) const {
     ref = word.substr(1);
   if (!ref.empty() && name_start(ref[0]) && std::all_of(ref.begin(), ref.end(), name_char))
     return a_.value(ref);
+  if (ref.size() == 1 && positional(ref[0])) return a_.value(ref);  // ${2:+"$2"}
   if (word.find_first_of("$`\\'\"*?[](){}<>|&;") == std::string_view::npos)
     return {true, std::string(word)};
   return {};
@@ -258,6 +259,25 @@ Analyser::Known Parser::expansion(const std::string& name, size_t e) const {
   const Analyser::Known x = a_.value(name, kind == '-' || kind == '=' || kind == '+');
   if (!x.known) return {};
   if (op == '}') return x;
+  if ((name == "@" || name == "*") && colon && std::isdigit(static_cast<unsigned char>(kind))) {
+    // ${@:K}, ${@:K:N}: the arguments from the Kth on (K = 0 counts $0).
+    size_t k = e + 1, skip = 0, count = std::string::npos;
+    while (std::isdigit(static_cast<unsigned char>(at(k))))
+      skip = skip * 10 + static_cast<size_t>(at(k++) - '0');
+    if (at(k) == ':') {
+      count = 0;
+      ++k;
+      while (std::isdigit(static_cast<unsigned char>(at(k))))
+        count = count * 10 + static_cast<size_t>(at(k++) - '0');
+    }
+    if (at(k) != '}') return {};
+    const std::vector<std::string_view> fields = fields_of(x.text);
+    Analyser::Known out{true, ""};
+    for (size_t n = skip > 0 ? skip - 1 : 0, taken = 0; n < fields.size() && taken < count;
+         ++n, ++taken)
+      out.text += (out.text.empty() ? "" : " ") + std::string(fields[n]);
+    return out;
+  }
   const size_t from = e + (colon ? 2 : 1);
   const std::string_view word = from < i_ ? s_.substr(from, i_ - 1 - from) : std::string_view();
   // Without `:` the forms test unset only; with it, empty too.
@@ -534,6 +554,15 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   auto add = [&](const std::string& v) {
     if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
   };
+  // `local v=$1` in this scope: first that place of the scope's ways, as
+  // they are (aligned with its other places: `kubectl "$v" pod "$p"`).
+  if (!positional && arguments_)
+    if (auto alias = arguments_->aliases.find(std::string(scope()) + '\x1f' + std::string(name));
+        alias != arguments_->aliases.end()) {
+      const std::string key = std::string(scope()) + '\x1f' + alias->second;
+      if (auto at = arguments_->by_scope.find(key); at != arguments_->by_scope.end())
+        list.insert(list.end(), at->second.begin(), at->second.end());
+    }
   if (run != values_->end()) add(run->second);
   if (own != assigned_.end())
     for (const auto& [words, from_value] : own->second)

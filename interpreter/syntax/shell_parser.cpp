@@ -233,6 +233,7 @@ void Parser::simple(Token t, bool piped) {
           a_.unknown(t.word.at, "assigns RBK_RECORD_DIR, which rbk sets for the run");
         const std::string given = t.word.text.substr(eq + 1);
         a_.assigned(w.substr(0, eq), t.word.expands ? nullptr : &given, t.used_value);
+        a_.alias(w.substr(0, eq), given);
         t = next();
         continue;
       }
@@ -314,6 +315,7 @@ void Parser::note_assignments(const RawCommand& c) {
     const bool known = n < w.text.size() && !w.expands;
     const std::string given = known ? w.text.substr(n + 1) : std::string();
     a_.assigned(std::string_view(w.text).substr(0, n), known ? &given : nullptr, false);
+    if (n < w.text.size()) a_.alias(std::string_view(w.text).substr(0, n), w.text.substr(n + 1));
   }
 }
 

@@ -252,6 +252,23 @@ class Analyser {
   const std::map<std::string, std::string, std::less<>>& unscoped() const { return unscoped_; }
   /// The function `name` has a body that opens no scope.
   void unscoped(const std::string& name) { unscoped_.emplace(name, std::string(scope())); }
+  /// collect(): `NAME=$N` (or `local NAME="${N}"`) in a scope: NAME holds
+  /// that place of the scope's calls (a name passed on: `k "$verb"`).
+  void alias(std::string_view name, std::string_view given) {
+    if (given.starts_with("${") && given.ends_with("}"))
+      given = given.substr(2, given.size() - 3);
+    else if (given.starts_with("$"))
+      given.remove_prefix(1);
+    else
+      return;
+    if (collecting_ && given.size() == 1 && positional(given[0]) && given[0] != '*' &&
+        given[0] != '@')
+      aliases_[std::string(scope()) + '\x1f' + std::string(name)] = given[0];
+  }
+  /// What alias() found, by scope, '\x1f' and name.
+  const std::map<std::string, char, std::less<>>& aliases() const { return aliases_; }
+  /// Scopes with a `shift` in them (their places move).
+  const std::set<std::string, std::less<>>& shifting() const { return shifting_; }
   /// Scopes called in more ways than the readings cover.
   const std::set<std::string, std::less<>>& crowded() const { return crowded_; }
   /// The words the command assigns each name (see assigned()).
@@ -307,6 +324,8 @@ class Analyser {
   std::set<std::string> call_keys_;  // calls_ already recorded
   std::map<std::string, size_t, std::less<>> calls_per_scope_;
   std::set<std::string, std::less<>> crowded_;
+  std::set<std::string, std::less<>> shifting_;
+  std::map<std::string, char, std::less<>> aliases_;
   std::map<std::string, std::string, std::less<>> unscoped_;
   std::vector<std::string> scopes_;
   const ShellArguments* arguments_ = nullptr;
