@@ -87,14 +87,21 @@ void Analyser::note_call(const std::vector<ShellWord>& w) {
 
 namespace {
 
-// Whether the text may read a positional parameter: $1…$9, $@, $*, ${1},
-// …, or a `for NAME; do` loop over "$@".
-bool reads_positional(std::string_view text) {
+// Whether the text reads a positional parameter in any form: $1…$9, $@,
+// $*, ${1}, ${1:-x}, ….
+bool mentions_positional(std::string_view text) {
   for (size_t at = text.find('$'); at != std::string_view::npos; at = text.find('$', at + 1)) {
     size_t k = at + 1;
     if (k < text.size() && text[k] == '{') ++k;
     if (k < text.size() && positional(text[k])) return true;
   }
+  return false;
+}
+
+// Whether the text may read a positional parameter: it mentions one, or
+// has a `for NAME; do` loop over "$@".
+bool reads_positional(std::string_view text) {
+  if (mentions_positional(text)) return true;
   // `for NAME; do`, `for NAME do`: a loop with no `in`.
   for (std::string_view loop : {"for", "select"}) {
     for (size_t at = text.find(loop); at != std::string_view::npos; at = text.find(loop, at + 1)) {
@@ -128,12 +135,12 @@ class Resolver {
     for (const auto& c : calls_) by_scope_[c.scope].push_back(&c);
   }
 
-  /// Every scope's lists: computed again until none grows, so that calls
-  /// that go round (a function calling itself, two calling each other)
-  /// pass on all they may.
   /// Set when resolve() gave up: too much work for what it may find.
   bool exhausted = false;
 
+  /// Every scope's lists, worked out again until none changes, so that
+  /// calls that go round (a function calling itself, two calling each
+  /// other) pass on all they may.
   std::map<std::string, Lists, std::less<>> resolve() {
     // A worklist: a scope is worked out again only when a scope it is
     // called from changed. Each change adds a candidate, and the work bound
@@ -285,16 +292,6 @@ class Resolver {
     return ref == "@" || ref == "*";
   }
 
-  // Whether the word reads a positional parameter in any form.
-  static bool reads_positional(std::string_view t) {
-    for (size_t at = t.find('$'); at != std::string_view::npos; at = t.find('$', at + 1)) {
-      size_t k = at + 1;
-      if (k < t.size() && t[k] == '{') ++k;
-      if (k < t.size() && positional(t[k])) return true;
-    }
-    return false;
-  }
-
   // `caller`: the lists of the scope `from` the word is written in.
   std::vector<std::string> word(const ShellWord& w, const Lists& caller, const std::string& from) {
     if (!w.expands) return {w.text};
@@ -306,7 +303,7 @@ class Resolver {
       if (auto at = caller.find(ref[0] == '*' ? '@' : ref[0]); at != caller.end()) out = at->second;
       return out;
     }
-    if (reads_positional(w.text)) {
+    if (mentions_positional(w.text)) {
       // "${1:-get}", "${2:+x}", "${@:2}": the caller's ways first, aligned
       // (repeats kept), as the place it reads; then, as for "$1x", any of
       // them, or not known.

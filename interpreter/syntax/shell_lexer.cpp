@@ -554,27 +554,26 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   auto add = [&](const std::string& v) {
     if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
   };
-  // `local v=$1` in this scope: first that place of the scope's ways, as
-  // they are (aligned with its other places: `kubectl "$v" pod "$p"`).
-  if (!positional && arguments_)
-    if (auto alias = arguments_->aliases.find(std::string(scope()) + '\x1f' + std::string(name));
-        alias != arguments_->aliases.end()) {
-      const std::string key = std::string(scope()) + '\x1f' + alias->second;
-      if (auto at = arguments_->by_scope.find(key); at != arguments_->by_scope.end())
-        list.insert(list.end(), at->second.begin(), at->second.end());
-    }
+  // The place it reads of the scope's ways ($1, or `local v=$1`'s $1) comes
+  // first, as it is, repeats kept: every place's list is aligned (reading N
+  // takes the Nth of each, one way the scope is called).
+  char place = '\0';
+  if (arguments_ && positional) {
+    place = name == "*" ? '@' : name[0];
+  } else if (arguments_) {
+    auto alias = arguments_->aliases.find(std::string(scope()) + '\x1f' + std::string(name));
+    if (alias != arguments_->aliases.end()) place = alias->second;
+  }
+  if (place) {
+    if (arguments_->crowded.count(scope())) overflow_ = true;
+    if (auto at = arguments_->by_scope.find(std::string(scope()) + '\x1f' + place);
+        at != arguments_->by_scope.end())
+      list.insert(list.end(), at->second.begin(), at->second.end());
+  }
   if (run != values_->end()) add(run->second);
   if (own != assigned_.end())
     for (const auto& [words, from_value] : own->second)
       if (from_value) add(words);
-  if (positional && arguments_) {
-    if (arguments_->crowded.count(scope())) overflow_ = true;
-    const std::string key = std::string(scope()) + '\x1f' + (name == "*" ? '@' : name[0]);
-    // As they are, repeats kept: every place's list is aligned (reading N
-    // takes the Nth of each, one way the scope is called).
-    if (auto at = arguments_->by_scope.find(key); at != arguments_->by_scope.end())
-      list.insert(list.end(), at->second.begin(), at->second.end());
-  }
   if (run == values_->end() && (positional || open_.count(name)))
     for (const auto& v : spread_) {
       add(v);
