@@ -281,9 +281,13 @@ Expected<std::unique_ptr<ResumeState>, std::string> ResumeState::from_record(
   // Commands on hosts that were running when the run died: which of them
   // finished there is not known, and deciding host by host is not built.
   // Refusing is safe; a second deploy on a host is not.
+  // Named in the batch's order, not by number: which host took the first
+  // number was the machine's, and the message must not change with it.
   std::vector<std::string> remote;
-  for (const auto& [seq, o] : open)
-    if (o.start.target) remote.push_back(o.start.step + " on " + *o.start.target);
+  for (const Event& e : r->expected_)
+    if (const auto* started = e.as<ev::CommandStart>();
+        started && started->target && open.count(started->seq))
+      remote.push_back(started->step + " on " + *started->target);
   if (!remote.empty())
     return fail("it stopped while commands ran on targets (" + join(remote) +
                 "), and rbk resume cannot yet decide host by host whether to run them again; "
