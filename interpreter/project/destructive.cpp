@@ -474,12 +474,27 @@ CommandVerdict DestructivePatterns::judge(std::string_view command,
   static const ShellValues kNone;
   if (!values && command.find('$') != std::string_view::npos) values = &kNone;
   // With values, a name the command assigns itself may hold one of several
-  // candidates: one reading per candidate (analyse_shell says how many).
+  // candidates: one reading per combination (analyse_shell says how many).
   size_t readings = 1;
+  int renumbered = 0;
   ShellArguments arguments;  // found by the first reading, for all
-  for (size_t k = 0; k < readings && !v.destructive; ++k) {
+  for (size_t k = 0, next = 1; k < readings && !v.destructive; k = next++) {
+    arguments.crossing.clear_grown();
     ShellAnalysis a = analyse_shell(command, values, k, &arguments);
     readings = a.readings;
+    // A name first read, or with more candidates, in a later reading (a
+    // loop over "$@" in a function called with more words one way than
+    // another) renumbers the combinations, and a name read before the text
+    // assigns it (a function's body) has more candidates than that reading
+    // saw: the readings start over, with them, a few times at most.
+    if (arguments.assigned_later ||
+        (k > 0 && arguments.crossing.grown() && arguments.crossing.crossed())) {
+      if (++renumbered <= 4)
+        next = 0;
+      else if (!v.unanalysable)
+        v.unanalysable =
+            Unanalysable{0, command.size(), "a variable may hold more values than rbk reads"};
+    }
     // What one reading cannot see through (a candidate that names the
     // command, a call's "$TOOL"), the command may run.
     if (!v.unanalysable && !a.unknowns.empty()) {
@@ -539,3 +554,4 @@ std::optional<DestructiveMatch> DestructivePatterns::match(std::string_view comm
 }
 
 }  // namespace rbk
+

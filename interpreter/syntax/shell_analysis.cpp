@@ -437,11 +437,27 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
   } catch (const TooDeep&) {
     out.unknowns.push_back({{0, text.size()}, "the command nests too deeply to analyse"});
   }
+  // What this reading found the text assigns joins what the readings
+  // share; a name read before some of it makes them start over.
+  arguments->assigned_later = false;
+  for (const auto& [name, words] : a.assignments()) {
+    auto& all = arguments->assigned[name];
+    for (const auto& w : words)
+      if (std::find(all.begin(), all.end(), w) == all.end() && all.size() < Analyser::kMaxReadings)
+        all.push_back(w);
+    std::set<std::string_view> distinct;
+    for (const auto& w : all) distinct.insert(w.first);
+    if (auto read = a.reads().find(name); read != a.reads().end() && read->second < distinct.size())
+      arguments->assigned_later = true;
+  }
+  for (const auto& name : a.opened())
+    if (arguments->open.insert(name).second && a.reads().count(name))
+      arguments->assigned_later = true;
   if (a.overflowed())
     out.unknowns.push_back({{0, text.size()},
                             "a variable may hold more values than rbk reads (over " +
                                 std::to_string(Analyser::kMaxReadings) + ")"});
-  out.readings = a.readings();
+  out.readings = std::max(a.readings(), arguments->crossing.readings());
   auto by_position = [](const auto& x, const auto& y) { return x.at.begin < y.at.begin; };
   std::stable_sort(out.unknowns.begin(), out.unknowns.end(), by_position);
   std::stable_sort(out.commands.begin(), out.commands.end(),

@@ -64,7 +64,7 @@ struct ShellAnalysis {
   std::vector<ShellCommand> commands;
   std::vector<ShellUnknown> unknowns;
   /// With values: how many readings (choices 0…readings-1) cover every
-  /// candidate of the names the command assigns itself.
+  /// combination of the candidates of the names the command assigns itself.
   size_t readings = 1;
 };
 
@@ -81,8 +81,35 @@ bool mentions_variable(std::string_view script, std::string_view name);
 /// after it), the top level (`set --`) — found by a first pass over the
 /// text. analyse_shell() builds it on the first reading of a text and the
 /// next readings of the same text and values reuse it (judge() keeps it).
+/// How the readings of a command pick among its candidates: one digit per
+/// name (and one per scope's ways, whose places stay aligned), the
+/// reading's number written in mixed radix, so that every combination is
+/// read (`x` and `y` of nested loops, a loop over "$@" in each way a
+/// function is called) while their product is at most 64; past that, in
+/// step (reading N takes the Nth candidate of each).
+class ShellCrossing {
+ public:
+  /// Which of `size` candidates of `key` reading `reading` takes (modulo
+  /// `size`); notes a key not seen before, or seen with fewer (grown()).
+  size_t digit(const std::string& key, size_t size, size_t reading);
+  /// How many readings cover every combination (or every candidate, in step).
+  size_t readings() const;
+  /// Whether readings cover every combination (not only in step).
+  bool crossed() const;
+  /// A digit appeared or widened since the last clear(): the readings
+  /// read before it were numbered in another radix.
+  bool grown() const { return grown_; }
+  void clear_grown() { grown_ = false; }
+
+ private:
+  std::vector<std::pair<std::string, size_t>> slots_;  // key and radix, as first read
+  bool grown_ = false;
+};
+
 struct ShellArguments {
   bool built = false;
+  /// Shared by every reading of the text (see ShellCrossing).
+  ShellCrossing crossing;
   /// Scopes called in more ways than the readings cover: reading one of
   /// their parameters makes the command one rbk cannot analyse.
   std::set<std::string, std::less<>> crowded;
@@ -91,6 +118,16 @@ struct ShellArguments {
   std::map<std::string, char, std::less<>> aliases;
   /// By scope, then '\x1f' and '@' (for $@ and $*) or '1'…'9'.
   std::map<std::string, std::vector<std::string>, std::less<>> by_scope;
+  /// What the readings so far found the command assigns each name anywhere
+  /// in its text (the words, and whether from a run value), and the names
+  /// it assigns something not known: a function's body, or a loop's first
+  /// turn, reads a name before the text assigns it (`f(){ kubectl "$v" …;
+  /// }; v=delete; f`), so every reading reads them all.
+  std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned;
+  std::set<std::string, std::less<>> open;
+  /// The last reading read a name before some of what the text assigns
+  /// it: the readings start over with all of it.
+  bool assigned_later = false;
 };
 
 /// Analyses a shell command text (what a `run` or `until` runs). Linear in
@@ -101,8 +138,9 @@ struct ShellArguments {
 /// value can choose a command's verb or option (`find . "$action"` with
 /// action=-delete), which the text alone never shows. A name the command
 /// assigns itself (`NAME=…`, `for NAME`, `read NAME`, `set --`) may hold one
-/// of several candidates: reading `choice` takes the choice-th of each, and
-/// the result's `readings` says how many readings cover them all. The
+/// of several candidates: reading `choice` takes one combination of them
+/// (ShellCrossing), and the result's `readings` says how many readings
+/// cover them all. The
 /// positional parameters ($1, $@, …) may hold the words the command passes
 /// its own functions, `set --` and `sh -c CODE NAME`, each in its scope
 /// (`arguments`: built once for all readings when given). A name with more

@@ -273,10 +273,15 @@ class Analyser {
   const std::set<std::string, std::less<>>& crowded() const { return crowded_; }
   /// The words the command assigns each name (see assigned()).
   const auto& assignments() const { return assigned_; }
+  /// Names value() was asked for, each with the fewest words assigned it
+  /// (by the text so far, or by earlier readings) that a read saw.
+  const std::map<std::string, size_t, std::less<>>& reads() const { return reads_; }
+  /// The names the command assigns from something not known.
+  const std::set<std::string, std::less<>>& opened() const { return open_; }
   /// Whether the command assigns `name` from something not known.
   bool open(std::string_view name) const { return open_.count(name) > 0; }
   /// The positional parameters' candidates by scope (analyse_shell's first pass).
-  void arguments(const ShellArguments* a) { arguments_ = a; }
+  void arguments(ShellArguments* a) { arguments_ = a; }
   /// Reading enters or leaves a scope of positional parameters: a function's
   /// body (its name), `sh -c` code ("#" and the code's offset).
   void enter(std::string scope) { scopes_.push_back(std::move(scope)); }
@@ -319,6 +324,7 @@ class Analyser {
   /// Names the command assigns: the known words given (true: from a run value).
   std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
+  mutable std::map<std::string, size_t, std::less<>> reads_;  // see reads()
   std::set<std::string, std::less<>> functions_;
   std::vector<Call> calls_;
   std::set<std::string> call_keys_;  // calls_ already recorded
@@ -328,7 +334,7 @@ class Analyser {
   std::map<std::string, char, std::less<>> aliases_;
   std::map<std::string, std::string, std::less<>> unscoped_;
   std::vector<std::string> scopes_;
-  const ShellArguments* arguments_ = nullptr;
+  ShellArguments* arguments_ = nullptr;  // its crossing is written as values are read
   bool collecting_ = false;
   mutable bool overflow_ = false;  // a name had more candidates than kMaxReadings
   size_t choice_;
