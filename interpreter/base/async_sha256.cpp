@@ -28,11 +28,11 @@ class HashWorker {
     return w;
   }
 
-  void push(AsyncSha256* d, std::shared_ptr<const std::string> piece) {
+  void push(const AsyncSha256* d, AsyncSha256::Batch pieces, size_t n) {
     std::unique_lock lock(mu_);
     room_.wait(lock, [&] { return queued_ < kMaxQueued || jobs_.empty(); });
-    const size_t n = piece->size();
-    jobs_.push_back({d, std::move(piece)});  // counted only once queued: a throw leaves no trace
+    jobs_.push_back(
+        {d, std::move(pieces), n});  // counted only once queued: a throw leaves no trace
     queued_ += n;
     ++d->pending_;
     work_.notify_one();
@@ -47,8 +47,9 @@ class HashWorker {
  private:
   static constexpr size_t kMaxQueued = 16 << 20;
   struct Job {
-    AsyncSha256* digest;
-    std::shared_ptr<const std::string> piece;
+    const AsyncSha256* digest;
+    AsyncSha256::Batch pieces;
+    size_t bytes;
   };
 
   HashWorker() {
@@ -63,9 +64,9 @@ class HashWorker {
       jobs_.pop_front();
       lock.unlock();
       // Only this thread touches a digest while it has pieces pending.
-      job.digest->digest_.update(*job.piece);
+      for (const auto& piece : job.pieces) job.digest->digest_.update(*piece);
       lock.lock();
-      queued_ -= job.piece->size();
+      queued_ -= job.bytes;
       --job.digest->pending_;
       room_.notify_one();
       done_.notify_all();
@@ -79,7 +80,9 @@ class HashWorker {
 };
 
 AsyncSha256::~AsyncSha256() {
-  wait();
+  // What is still batched is never read: only the worker's queued jobs,
+  // which point here, are waited for.
+  if (handed_off_) HashWorker::get()->wait(this);
 }
 
 void AsyncSha256::update(std::shared_ptr<const std::string> piece) {
@@ -88,8 +91,18 @@ void AsyncSha256::update(std::shared_ptr<const std::string> piece) {
     digest_.update(*piece);
     return;
   }
-  worker->push(this, std::move(piece));
-  handed_off_ = true;  // only once a piece is queued: wait() then has a worker to ask
+  batched_ += piece->size();
+  batch_.push_back(std::move(piece));
+  handed_off_ = true;  // from now on every piece goes to the worker, in order
+  if (batched_ >= kBatch) hand_off();
+}
+
+void AsyncSha256::hand_off() const {
+  if (batch_.empty()) return;
+  Batch pieces;
+  pieces.swap(batch_);
+  const size_t n = std::exchange(batched_, 0);
+  HashWorker::get()->push(this, std::move(pieces), n);
 }
 
 std::string AsyncSha256::hex() const {
@@ -99,7 +112,9 @@ std::string AsyncSha256::hex() const {
 
 void AsyncSha256::wait() const {
   // Never handed off: nothing to wait for, and no worker is started.
-  if (handed_off_) HashWorker::get()->wait(this);
+  if (!handed_off_) return;
+  hand_off();
+  HashWorker::get()->wait(this);
 }
 
 }  // namespace rbk

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "interpreter/base/sha256.hpp"
 
@@ -34,13 +35,22 @@ class AsyncSha256 {
 
   /// The first piece of this size or more goes to the worker.
   static constexpr size_t kHandOff = 16 * 1024;
+  /// Pieces go to the worker together, this many bytes at a time: a pipe
+  /// read gives a few KiB, and waking the worker for each cost more than
+  /// hashing it.
+  static constexpr size_t kBatch = 1 << 20;
 
  private:
   friend class HashWorker;
+  using Batch = std::vector<std::shared_ptr<const std::string>>;
+  void hand_off() const;  // the batch to the worker
   void wait() const;
-  Sha256 digest_;
+  // Mutable: hex() is const, and hands off what is batched before it waits.
+  mutable Sha256 digest_;
   bool handed_off_ = false;  // pieces go to the worker
-  size_t pending_ = 0;       // pieces queued, not hashed yet (under the worker's mutex)
+  mutable Batch batch_;      // pieces not handed off yet
+  mutable size_t batched_ = 0;
+  mutable size_t pending_ = 0;  // batches queued, not hashed yet (under the worker's mutex)
 };
 
 }  // namespace rbk
