@@ -475,34 +475,42 @@ CommandVerdict DestructivePatterns::judge(std::string_view command,
   if (!values && command.find('$') != std::string_view::npos) values = &kNone;
   // With values, a name the command assigns itself may hold one of several
   // candidates: one reading per combination (analyse_shell says how many).
+  // A round reads them all. A name first read, or with more candidates, in
+  // a later reading (a loop over "$@" in a function called with more words
+  // one way than another) numbers the combinations anew, and a name read
+  // before the text assigns it (a function's body, `prev=$i` in a loop)
+  // had fewer candidates than the text gives it: another round reads them
+  // all again, with what the last one found, until one finds nothing new
+  // (a few rounds at most: a chain of names passes a value on one link a
+  // round).
+  constexpr int kRounds = 4;  // after the first, at most
   size_t readings = 1;
-  int renumbered = 0;
-  ShellArguments arguments;  // found by the first reading, for all
-  for (size_t k = 0, next = 1; k < readings && !v.destructive; k = next++) {
-    arguments.crossing.clear_grown();
-    ShellAnalysis a = analyse_shell(command, values, k, &arguments);
-    readings = a.readings;
-    // A name first read, or with more candidates, in a later reading (a
-    // loop over "$@" in a function called with more words one way than
-    // another) renumbers the combinations, and a name read before the text
-    // assigns it (a function's body) has more candidates than that reading
-    // saw: the readings start over, with them, a few times at most.
-    if (arguments.assigned_later ||
-        (k > 0 && arguments.crossing.grown() && arguments.crossing.crossed())) {
-      if (++renumbered <= 4)
-        next = 0;
-      else if (!v.unanalysable)
+  ShellArguments arguments;  // what the readings share
+  for (int round = 0; !v.destructive; ++round) {
+    bool grew = false;
+    for (size_t k = 0; k < readings && !v.destructive; ++k) {
+      arguments.crossing.clear_grown();
+      const bool crossed = arguments.crossing.crossed();
+      ShellAnalysis a = analyse_shell(command, values, k, &arguments);
+      readings = a.readings;
+      grew = grew || arguments.assigned_later ||
+             (k > 0 && arguments.crossing.grown() && (crossed || arguments.crossing.crossed()));
+      // What one reading cannot see through (a candidate that names the
+      // command, a call's "$TOOL"), the command may run.
+      if (!v.unanalysable && !a.unknowns.empty()) {
+        const ShellUnknown& u = a.unknowns.front();
+        v.unanalysable = Unanalysable{u.at.begin, u.at.end - u.at.begin, u.why};
+      }
+      if (patterns_.empty()) return v;
+      match_into(a, v);
+    }
+    if (!grew) break;
+    if (round == kRounds) {
+      if (!v.unanalysable)
         v.unanalysable =
             Unanalysable{0, command.size(), "a variable may hold more values than rbk reads"};
+      break;
     }
-    // What one reading cannot see through (a candidate that names the
-    // command, a call's "$TOOL"), the command may run.
-    if (!v.unanalysable && !a.unknowns.empty()) {
-      const ShellUnknown& u = a.unknowns.front();
-      v.unanalysable = Unanalysable{u.at.begin, u.at.end - u.at.begin, u.why};
-    }
-    if (patterns_.empty()) return v;
-    match_into(a, v);
   }
   return v;
 }
@@ -554,4 +562,3 @@ std::optional<DestructiveMatch> DestructivePatterns::match(std::string_view comm
 }
 
 }  // namespace rbk
-

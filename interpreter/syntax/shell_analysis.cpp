@@ -188,24 +188,44 @@ class Resolver {
       const Analyser::Call& call = *order[n];
       const Lists& caller = call.from == scope ? given_from_outside : table_[call.from];
       std::vector<std::vector<std::string>> given;
-      std::vector<bool> many;  // "$@" passed on: each candidate is several words
-      bool split = false;      // a word not literal may be several, or none
+      std::vector<bool> many;     // "$@" passed on: each candidate is several words
+      std::vector<size_t> digit;  // which of `sources` each word's candidates come from
+      std::vector<std::string> sources;
+      bool split = false;  // a word not literal may be several, or none
       for (const ShellWord& w : call.words) {
         given.push_back(word(w, caller, call.from));
         if (given.back().empty()) given.back().push_back(Analyser::kUnset);
         many.push_back(passes_all(w));
         split = split || w.expands || w.globs;
+        const std::string from = source(w, call.from);
+        auto at = std::find(sources.begin(), sources.end(), from);
+        digit.push_back(static_cast<size_t>(at - sources.begin()));
+        if (at == sources.end()) sources.push_back(from);
       }
-      // Reading r takes the r-th candidate of each word (names passed on
-      // from one caller stay together); a word that may split is read both
-      // whole and in fields; after a `shift` (or the scope's own `set`)
-      // the words may start at any of them.
-      size_t most = 1;
-      for (const auto& g : given) most = std::max(most, g.size());
-      for (size_t r = 0; r < std::min(most, Analyser::kMaxReadings); ++r) {
+      // The words' candidates in every combination: one digit per name
+      // they read, and one for the caller's places (which stay together: a
+      // call in a call's way); past kMaxReadings combinations, in step
+      // (reading r takes the r-th of each). A word that may split is read
+      // both whole and in fields; after a `shift` (or the scope's own
+      // `set`) the words may start at any of them.
+      std::vector<size_t> radix(sources.size(), 1);
+      for (size_t k = 0; k < given.size(); ++k)
+        radix[digit[k]] = std::max(radix[digit[k]], given[k].size());
+      size_t combinations = 1, most = 1;
+      for (size_t size : radix) {
+        most = std::max(most, size);
+        combinations = std::min(combinations * size, Analyser::kMaxReadings + 1);
+      }
+      const bool crossed = combinations <= Analyser::kMaxReadings;
+      const size_t readings = crossed ? combinations : std::min(most, Analyser::kMaxReadings);
+      for (size_t r = 0; r < readings; ++r) {
+        std::vector<size_t> chosen(sources.size(), r);
+        if (crossed)
+          for (size_t j = 0, below = 1; j < sources.size(); below *= radix[j], ++j)
+            chosen[j] = (r / below) % radix[j];
         std::vector<std::string> whole;
         for (size_t k = 0; k < given.size(); ++k) {
-          const std::string& v = given[k][r % given[k].size()];
+          const std::string& v = given[k][chosen[digit[k]] % given[k].size()];
           if (v == Analyser::kUnset) continue;
           if (many[k] && v != Analyser::kOpaque) {
             for (std::string_view f : fields_of(v)) whole.emplace_back(f);
@@ -284,6 +304,19 @@ class Resolver {
     if (ref.starts_with("${") && ref.ends_with("}")) return ref.substr(2, ref.size() - 3);
     if (ref.starts_with("$")) return ref.substr(1);
     return {};
+  }
+
+  // Where a call's word takes its candidates from, for crossing them: the
+  // name it reads, "\x1e" for the places of the scope it is written in
+  // (aligned with each other), "" for a word with one candidate.
+  std::string source(const ShellWord& w, const std::string& from) const {
+    if (!w.expands) return {};
+    std::string_view ref = reference(w);
+    if ((ref.size() == 1 && positional(ref[0])) || mentions_positional(w.text)) return "\x1e";
+    if (ref.empty() || !name_start(ref[0]) || !std::all_of(ref.begin(), ref.end(), name_char))
+      return {};
+    if (first_.aliases().count(from + '\x1f' + std::string(ref))) return "\x1e";
+    return std::string(ref);
   }
 
   // Whether the word is "$@" or "$*" (or "${@}"): all the caller's words.
@@ -445,9 +478,7 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
     for (const auto& w : words)
       if (std::find(all.begin(), all.end(), w) == all.end() && all.size() < Analyser::kMaxReadings)
         all.push_back(w);
-    std::set<std::string_view> distinct;
-    for (const auto& w : all) distinct.insert(w.first);
-    if (auto read = a.reads().find(name); read != a.reads().end() && read->second < distinct.size())
+    if (auto read = a.reads().find(name); read != a.reads().end() && read->second < all.size())
       arguments->assigned_later = true;
   }
   for (const auto& name : a.opened())

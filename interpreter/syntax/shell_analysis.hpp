@@ -102,7 +102,12 @@ class ShellCrossing {
   void clear_grown() { grown_ = false; }
 
  private:
-  std::vector<std::pair<std::string, size_t>> slots_;  // key and radix, as first read
+  void renumber();                                   // below_ and product_ from radix_
+  std::map<std::string, size_t, std::less<>> slot_;  // key → its digit, in the order first read
+  std::vector<size_t> radix_;                        // by digit
+  std::vector<size_t> below_;  // by digit: the product of the radices before it
+  size_t product_ = 1;         // of every radix, at most kMaxReadings + 1
+  size_t widest_ = 1;
   bool grown_ = false;
 };
 

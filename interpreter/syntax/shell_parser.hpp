@@ -273,8 +273,8 @@ class Analyser {
   const std::set<std::string, std::less<>>& crowded() const { return crowded_; }
   /// The words the command assigns each name (see assigned()).
   const auto& assignments() const { return assigned_; }
-  /// Names value() was asked for, each with the fewest words assigned it
-  /// (by the text so far, or by earlier readings) that a read saw.
+  /// Names value() read what the text assigns anywhere for (see value()),
+  /// each with the fewest of those words a read saw.
   const std::map<std::string, size_t, std::less<>>& reads() const { return reads_; }
   /// The names the command assigns from something not known.
   const std::set<std::string, std::less<>>& opened() const { return open_; }
@@ -325,6 +325,7 @@ class Analyser {
   std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
   mutable std::map<std::string, size_t, std::less<>> reads_;  // see reads()
+  std::set<std::string, std::less<>> scoped_;  // scope, '\x1f', name: assigned there so far
   std::set<std::string, std::less<>> functions_;
   std::vector<Call> calls_;
   std::set<std::string> call_keys_;  // calls_ already recorded
@@ -341,6 +342,20 @@ class Analyser {
   mutable size_t readings_ = 1;
   mutable size_t budget_ = 1 << 20;  // bytes of values value() may still give
 
+  using Assigned = std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>>;
+  /// value()'s candidates of a name, read in a scope, in a form.
+  struct Candidates {
+    bool built = false;
+    size_t given = 0;     // the words assigned it when built
+    bool opened = false;  // whether it was open then
+    bool mine = true;     // whether the scope had assigned it then
+    char place = '\0';    // the place it reads, if any
+    std::vector<std::string> list;
+  };
+  void build(Candidates& c, std::string_view name, bool maybe_unset, bool positional,
+             Assigned::const_iterator own,
+             const std::vector<std::pair<std::string, bool>>* later) const;
+  mutable std::map<std::string, Candidates, std::less<>> candidates_;
   void push(std::vector<ShellWord> words, const RawCommand& c);
   /// collect(): records `w` when it calls a function the command defines or `set`.
   void note_call(const std::vector<ShellWord>& w);
