@@ -490,11 +490,9 @@ CommandVerdict DestructivePatterns::judge(std::string_view command,
     bool grew = false;
     for (size_t k = 0; k < readings && !v.destructive; ++k) {
       arguments.crossing.clear_grown();
-      const bool crossed = arguments.crossing.crossed();
       ShellAnalysis a = analyse_shell(command, values, k, &arguments);
       readings = a.readings;
-      grew = grew || arguments.assigned_later ||
-             (k > 0 && arguments.crossing.grown() && (crossed || arguments.crossing.crossed()));
+      grew = grew || arguments.assigned_later || (k > 0 && arguments.crossing.grown());
       // What one reading cannot see through (a candidate that names the
       // command, a call's "$TOOL"), the command may run.
       if (!v.unanalysable && !a.unknowns.empty()) {

@@ -204,25 +204,19 @@ class Resolver {
       }
       // The words' candidates in every combination: one digit per name
       // they read, and one for the caller's places (which stay together: a
-      // call in a call's way); past kMaxReadings combinations, in step
-      // (reading r takes the r-th of each). A word that may split is read
+      // call in a call's way); past kMaxReadings combinations the widest
+      // go in step (number_readings()). A word that may split is read
       // both whole and in fields; after a `shift` (or the scope's own
       // `set`) the words may start at any of them.
       std::vector<size_t> radix(sources.size(), 1);
       for (size_t k = 0; k < given.size(); ++k)
         radix[digit[k]] = std::max(radix[digit[k]], given[k].size());
-      size_t combinations = 1, most = 1;
-      for (size_t size : radix) {
-        most = std::max(most, size);
-        combinations = std::min(combinations * size, Analyser::kMaxReadings + 1);
-      }
-      const bool crossed = combinations <= Analyser::kMaxReadings;
-      const size_t readings = crossed ? combinations : std::min(most, Analyser::kMaxReadings);
+      std::vector<size_t> below;
+      bool every = true;
+      const size_t readings = number_readings(radix, Analyser::kMaxReadings, below, every);
       for (size_t r = 0; r < readings; ++r) {
-        std::vector<size_t> chosen(sources.size(), r);
-        if (crossed)
-          for (size_t j = 0, below = 1; j < sources.size(); below *= radix[j], ++j)
-            chosen[j] = (r / below) % radix[j];
+        std::vector<size_t> chosen(sources.size());
+        for (size_t j = 0; j < sources.size(); ++j) chosen[j] = (r / below[j]) % radix[j];
         std::vector<std::string> whole;
         for (size_t k = 0; k < given.size(); ++k) {
           const std::string& v = given[k][chosen[digit[k]] % given[k].size()];
@@ -473,11 +467,12 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
   // What this reading found the text assigns joins what the readings
   // share; a name read before some of it makes them start over.
   arguments->assigned_later = false;
-  for (const auto& [name, words] : a.assignments()) {
+  for (const auto& [name, made] : a.made()) {
     auto& all = arguments->assigned[name];
-    for (const auto& w : words)
-      if (std::find(all.begin(), all.end(), w) == all.end() && all.size() < Analyser::kMaxReadings)
-        all.push_back(w);
+    for (const auto& e : made)
+      if (all.size() < 4 * Analyser::kMaxReadings &&
+          std::find(all.begin(), all.end(), e) == all.end())
+        all.push_back(e);
     if (auto read = a.reads().find(name); read != a.reads().end() && read->second < all.size())
       arguments->assigned_later = true;
   }

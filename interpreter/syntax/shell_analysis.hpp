@@ -76,17 +76,13 @@ using ShellValues = std::map<std::string, std::string, std::less<>>;
 /// not): a cheap look, not a parse, on the side of "it may read it".
 bool mentions_variable(std::string_view script, std::string_view name);
 
-/// What the positional parameters ($1, $@, …) of each scope of a command
-/// may hold — a function's body (its calls' words), `sh -c` code (the words
-/// after it), the top level (`set --`) — found by a first pass over the
-/// text. analyse_shell() builds it on the first reading of a text and the
-/// next readings of the same text and values reuse it (judge() keeps it).
 /// How the readings of a command pick among its candidates: one digit per
 /// name (and one per scope's ways, whose places stay aligned), the
 /// reading's number written in mixed radix, so that every combination is
 /// read (`x` and `y` of nested loops, a loop over "$@" in each way a
-/// function is called) while their product is at most 64; past that, in
-/// step (reading N takes the Nth candidate of each).
+/// function is called) while there are at most 256; past that the widest
+/// names go in step with each other (reading N takes the Nth of each),
+/// crossed with the others.
 class ShellCrossing {
  public:
   /// Which of `size` candidates of `key` reading `reading` takes (modulo
@@ -94,7 +90,7 @@ class ShellCrossing {
   size_t digit(const std::string& key, size_t size, size_t reading);
   /// How many readings cover every combination (or every candidate, in step).
   size_t readings() const;
-  /// Whether readings cover every combination (not only in step).
+  /// Whether readings cover every combination (none in step).
   bool crossed() const;
   /// A digit appeared or widened since the last clear(): the readings
   /// read before it were numbered in another radix.
@@ -102,15 +98,22 @@ class ShellCrossing {
   void clear_grown() { grown_ = false; }
 
  private:
-  void renumber();                                   // below_ and product_ from radix_
+  /// Readings of one command, at most.
+  static constexpr size_t kMostReadings = 256;
+  void renumber();                                   // below_, readings_ and every_ from radix_
   std::map<std::string, size_t, std::less<>> slot_;  // key → its digit, in the order first read
   std::vector<size_t> radix_;                        // by digit
-  std::vector<size_t> below_;  // by digit: the product of the radices before it
-  size_t product_ = 1;         // of every radix, at most kMaxReadings + 1
-  size_t widest_ = 1;
+  std::vector<size_t> below_;  // by digit: what a reading's number is divided by for it
+  size_t readings_ = 1;
+  bool every_ = true;  // every combination is read
   bool grown_ = false;
 };
 
+/// What the positional parameters ($1, $@, …) of each scope of a command
+/// may hold — a function's body (its calls' words), `sh -c` code (the words
+/// after it), the top level (`set --`) — found by a first pass over the
+/// text. analyse_shell() builds it on the first reading of a text and the
+/// next readings of the same text and values reuse it (judge() keeps it).
 struct ShellArguments {
   bool built = false;
   /// Shared by every reading of the text (see ShellCrossing).
@@ -123,12 +126,22 @@ struct ShellArguments {
   std::map<std::string, char, std::less<>> aliases;
   /// By scope, then '\x1f' and '@' (for $@ and $*) or '1'…'9'.
   std::map<std::string, std::vector<std::string>, std::less<>> by_scope;
-  /// What the readings so far found the command assigns each name anywhere
-  /// in its text (the words, and whether from a run value), and the names
-  /// it assigns something not known: a function's body, or a loop's first
-  /// turn, reads a name before the text assigns it (`f(){ kubectl "$v" …;
-  /// }; v=delete; f`), so every reading reads them all.
-  std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned;
+  /// An assignment of a name, as the readings so far found it, with where
+  /// it was made: the scope it is `local` in ("" when it is not), the
+  /// loops (`do` … `done`) around it, by where their `do` is, and where.
+  struct Later {
+    std::string words;
+    bool from_value = false;
+    std::string local_in;
+    std::vector<size_t> loops;
+    size_t at = 0;  // where in the text (Analyser::at())
+    bool operator==(const Later&) const = default;
+  };
+  /// Every assignment the readings found, by name: a function's body, read
+  /// where it is defined, reads a name its calls may find assigned anywhere
+  /// (`f(){ kubectl "$v" …; }; v=delete; f`), and a loop's next turn what
+  /// its last turn assigned after the read.
+  std::map<std::string, std::vector<Later>, std::less<>> assigned;
   std::set<std::string, std::less<>> open;
   /// The last reading read a name before some of what the text assigns
   /// it: the readings start over with all of it.

@@ -29,6 +29,7 @@ Token Parser::next() {
   skip_blanks();
   Token t;
   t.start = i_;
+  a_.at((static_cast<size_t>(depth_) << 32) | i_);  // where the reading is
   if (i_ >= end_) return t;
   char c = s_[i_];
   if (c == '\n') {

@@ -112,8 +112,18 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     }
     return true;
   }
-  static const char* const kSkip[] = {"if",    "then", "elif", "else", "do",   "while",
-                                      "until", "!",    "{",    "fi",   "done", "}"};
+  // A loop's body: what it assigns after a read, the read may see on the
+  // loop's next turn (Analyser::value).
+  if (w == "do") {
+    a_.enter_loop((static_cast<size_t>(depth_) << 32) | t.start);
+    return true;
+  }
+  if (w == "done") {
+    a_.leave_loop();
+    return true;
+  }
+  static const char* const kSkip[] = {"if",    "then", "elif", "else", "while",
+                                      "until", "!",    "{",    "fi",   "}"};
   for (const char* k : kSkip)
     if (w == k) return true;
   if (w == "esac") {
@@ -148,7 +158,10 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
           a_.assigned(name.raw, nullptr, false);
         }
       }
-      if (!(in.kind == Token::Word && in.raw == "do")) unread(in);
+      if (in.kind == Token::Word && in.raw == "do")
+        a_.enter_loop((static_cast<size_t>(depth_) << 32) | in.start);  // `for NAME do`
+      else
+        unread(in);
     }
     ended = true;
     return true;
@@ -314,7 +327,8 @@ void Parser::note_assignments(const RawCommand& c) {
     // `export a=-x` assigns known words; `read a`, `local a="$x"` may take a value.
     const bool known = n < w.text.size() && !w.expands;
     const std::string given = known ? w.text.substr(n + 1) : std::string();
-    a_.assigned(std::string_view(w.text).substr(0, n), known ? &given : nullptr, false);
+    const bool local = verb == "local" || verb == "declare" || verb == "typeset";
+    a_.assigned(std::string_view(w.text).substr(0, n), known ? &given : nullptr, false, local);
     if (n < w.text.size()) a_.alias(std::string_view(w.text).substr(0, n), w.text.substr(n + 1));
   }
 }

@@ -200,6 +200,13 @@ class Parser {
   void nested_list(ShellWord& w, size_t start);
 };
 
+/// Numbers readings in mixed radix: `below[d]` is what a reading's number
+/// is divided by for digit d (then taken modulo radix[d]). The narrowest
+/// digits are crossed while the readings stay within `most`, the widest go
+/// in step with each other; `every`: none did. Returns how many readings.
+size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vector<size_t>& below,
+                       bool& every);
+
 /// Resolves commands through wrappers and records them.
 class Analyser {
  public:
@@ -230,7 +237,21 @@ class Analyser {
   /// `words`, the known words given, when known; `from_value`, whether they
   /// came from a run value. Unknown words open the name to the run values
   /// the command reads.
-  void assigned(std::string_view name, const std::string* words, bool from_value);
+  void assigned(std::string_view name, const std::string* words, bool from_value,
+                bool local = false);
+  /// Where the reading is in the text (its depth, then the offset): what
+  /// an assignment is recorded with, and what a read compares it with.
+  void at(size_t where) { at_ = where; }
+  /// Reading enters or leaves a loop's body (`do` … `done`); `id`: where
+  /// its `do` is.
+  void enter_loop(size_t id) { loops_.push_back(id); }
+  void leave_loop() {
+    if (!loops_.empty()) loops_.pop_back();
+  }
+  /// Every assignment this reading made, with where (ShellArguments::Later).
+  const std::map<std::string, std::vector<ShellArguments::Later>, std::less<>>& made() const {
+    return made_;
+  }
   /// The command defines a function `name` (`name() …`, `function name …`).
   void defined(std::string_view name) { functions_.emplace(name); }
   /// Words given to a scope's positional parameters, as written: a call of
@@ -325,7 +346,12 @@ class Analyser {
   std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>> assigned_;
   std::set<std::string, std::less<>> open_;  // of those, the ones given values or unknowns
   mutable std::map<std::string, size_t, std::less<>> reads_;  // see reads()
-  std::set<std::string, std::less<>> scoped_;  // scope, '\x1f', name: assigned there so far
+  std::set<std::string, std::less<>> locals_;  // function, '\x1f', name: `local` there so far
+  std::vector<size_t> loops_;                  // the loops being read, outermost first
+  size_t at_ = 0;                              // see at()
+  std::map<std::string, std::vector<ShellArguments::Later>, std::less<>> made_;
+  /// The innermost function whose body is being read ("" outside any).
+  std::string_view function() const;
   std::set<std::string, std::less<>> functions_;
   std::vector<Call> calls_;
   std::set<std::string> call_keys_;  // calls_ already recorded
@@ -348,13 +374,13 @@ class Analyser {
     bool built = false;
     size_t given = 0;     // the words assigned it when built
     bool opened = false;  // whether it was open then
-    bool mine = true;     // whether the scope had assigned it then
+    size_t reach = 0;     // how many of what the text assigns later it had
     char place = '\0';    // the place it reads, if any
     std::vector<std::string> list;
   };
   void build(Candidates& c, std::string_view name, bool maybe_unset, bool positional,
              Assigned::const_iterator own,
-             const std::vector<std::pair<std::string, bool>>* later) const;
+             const std::vector<const ShellArguments::Later*>& later) const;
   mutable std::map<std::string, Candidates, std::less<>> candidates_;
   void push(std::vector<ShellWord> words, const RawCommand& c);
   /// collect(): records `w` when it calls a function the command defines or `set`.

@@ -17,47 +17,69 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   const auto run = values_->find(name);
   const bool positional = name.size() == 1 && shell_detail::positional(name[0]);
   const auto own = assigned_.find(name);
-  // What the text assigns it anywhere, as the readings so far found it,
-  // for a read that may come after assignments written below it: in a
-  // function's body (read where it is defined, before its calls) of a name
-  // the body has not assigned itself yet, or of a name nothing assigned so
-  // far (a loop's next turn). A name already given a value where it is
-  // read keeps that value: a `local` of its own, `x=$y` just before.
-  const std::vector<std::pair<std::string, bool>>* later = nullptr;
-  bool mine = true;
+  // What the text assigns it elsewhere, as the readings so far found it
+  // (ShellArguments::assigned), that may have been assigned when this read
+  // runs: in a function's body (read where it is defined, before its
+  // calls), any assignment, even another function's `local` (a function
+  // sees its caller's); in a loop, one made after the read in the same
+  // loop (its next turn). A `local` of the body's own keeps only its own.
+  // Otherwise the text before the read gives it (own).
+  std::vector<const ShellArguments::Later*> later;
+  std::string context;  // what `later` depends on, for the cache's key
   if (arguments_ && !positional) {
-    const std::string_view in = scope();
-    // In a function's body, or in `sh -c` code written in one.
-    const bool body = std::any_of(scopes_.begin(), scopes_.end(),
-                                  [](const std::string& s) { return !s.starts_with('#'); });
-    mine = body ? scoped_.count(std::string(in) + '\x1f' + std::string(name)) > 0
-                : own != assigned_.end();
-    if (!mine) {
-      auto at = arguments_->assigned.find(name);
-      if (at != arguments_->assigned.end()) later = &at->second;
-      // How much of it this read saw: analyse_shell() reads again when the
-      // text assigns more (ShellArguments::assigned_later).
-      const size_t seen = later ? later->size() : 0;
-      auto [read, fresh] = reads_.emplace(std::string(name), seen);
-      if (!fresh) read->second = std::min(read->second, seen);
-    }
+    const std::string_view fn = function();
+    const bool local = !fn.empty() && locals_.count(std::string(fn) + '\x1f' + std::string(name));
+    // Made after the read, in a loop around both: the loop's next turn.
+    // (One made before it, in this turn, is in `own` already; another
+    // reading's copy of it, `x=$v`, is not this one's.)
+    auto in_loop = [&](const ShellArguments::Later& e) {
+      return e.at > at_ && std::any_of(e.loops.begin(), e.loops.end(), [&](size_t id) {
+               return std::find(loops_.begin(), loops_.end(), id) != loops_.end();
+             });
+    };
+    auto at = arguments_->assigned.find(name);
+    if (at != arguments_->assigned.end())
+      for (const auto& e : at->second) {
+        // (A function's `local` is seen by the functions it calls.)
+        const bool reaches = local         ? e.local_in == fn && in_loop(e)
+                             : !fn.empty() ? true
+                                           : e.local_in.empty() && in_loop(e);
+        if (reaches) later.push_back(&e);
+      }
+    // (Past the last assignment in a loop the position counts no more.)
+    context = std::string(local ? fn : std::string_view()) + (fn.empty() ? "" : "\x1d");
+    for (size_t id : loops_) context += std::to_string(id) + ',';
+    if (!loops_.empty()) context += std::to_string(at_);
+    // How much this read saw: analyse_shell() reads again when the text
+    // assigns more (ShellArguments::assigned_later).
+    const size_t seen = at == arguments_->assigned.end() ? 0 : at->second.size();
+    auto [read, fresh] = reads_.emplace(std::string(name), seen);
+    if (!fresh) read->second = std::min(read->second, seen);
   }
-  const bool opened = open_.count(name) || (later && arguments_->open.count(name));
-  if (run == values_->end() && !positional && own == assigned_.end() && !later) return {};
+  const bool opened = open_.count(name) || (!later.empty() && arguments_->open.count(name));
+  if (run == values_->end() && !positional && own == assigned_.end() && later.empty()) return {};
   // What it may hold: the run's value, what the command gave it (from run
   // values first), and, when that came from a value or is not all known
   // (or it is a positional parameter), any value the command reads, whole
   // and word by word (`set -- $x; … "$2"`); for a ${x-W} form of a name the
   // command assigns, unset too ("").
-  // Built once for each name, scope and form while what it depends on
-  // stays (a text that reads one name a thousand times in each of 64
-  // readings must not build its list each time).
-  std::string key = std::string(name) + '\x1f' + std::string(scope()) + (maybe_unset ? "-" : "");
+  // Built once for each name, place, context and form while what it
+  // depends on stays (a text that reads one name a thousand times in each
+  // of 64 readings must not build its list each time).
+  const bool placed =
+      positional ||
+      (arguments_ && arguments_->aliases.count(std::string(scope()) + '\x1f' + std::string(name)));
+  std::string key = std::string(name) + '\x1f' + context + '\x1f' +
+                    (placed ? std::string(scope()) : std::string()) + (maybe_unset ? "-" : "");
   const size_t given = own == assigned_.end() ? 0 : own->second.size();
   Candidates& c = candidates_[std::move(key)];
-  if (!c.built || c.given != given || c.opened != opened || c.mine != mine) {
-    c = Candidates{
-        .built = true, .given = given, .opened = opened, .mine = mine, .place = 0, .list = {}};
+  if (!c.built || c.given != given || c.opened != opened || c.reach != later.size()) {
+    c = Candidates{.built = true,
+                   .given = given,
+                   .opened = opened,
+                   .reach = later.size(),
+                   .place = 0,
+                   .list = {}};
     build(c, name, maybe_unset, positional, own, later);
   }
   const std::vector<std::string>& list = c.list;
@@ -81,7 +103,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
 
 void Analyser::build(Candidates& c, std::string_view name, bool maybe_unset, bool positional,
                      Assigned::const_iterator own,
-                     const std::vector<std::pair<std::string, bool>>* later) const {
+                     const std::vector<const ShellArguments::Later*>& later) const {
   const auto run = values_->find(name);
   const bool opened = c.opened;
   std::vector<std::string>& list = c.list;
@@ -117,23 +139,69 @@ void Analyser::build(Candidates& c, std::string_view name, bool maybe_unset, boo
   if (own != assigned_.end())
     for (const auto& [words, from_value] : own->second)
       if (!from_value) add(words);
-  if (later) {
+  if (!later.empty()) {
     // Given only something not known so far, it stays not known in one
     // reading (`for c in "$@"` of a call rbk cannot read).
     if (list.empty() && open_.count(name)) add(kOpaque);
-    for (const auto& [words, from_value] : *later) add(words);
+    for (const ShellArguments::Later* e : later) add(e->words);
   }
   if (maybe_unset && run == values_->end()) add(kUnset);
   readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
   if (list.size() > kMaxReadings) overflow_ = true;
 }
 
-void Analyser::assigned(std::string_view name, const std::string* words, bool from_value) {
+size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vector<size_t>& below,
+                       bool& every) {
+  // The narrowest digits are crossed while the readings stay within
+  // `most`; the widest ones past that go in step with each other, after
+  // them (with one of them alone, still every combination).
+  std::vector<size_t> order(radix.size());
+  for (size_t d = 0; d < order.size(); ++d) order[d] = d;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return radix[x] < radix[y]; });
+  below.assign(radix.size(), 1);
+  const size_t widest = order.empty() ? 1 : std::max<size_t>(radix[order.back()], 1);
+  size_t crossed = 1, k = 0;
+  for (; k < order.size(); ++k) {
+    const size_t size = std::max<size_t>(radix[order[k]], 1);
+    const size_t after = k + 1 < order.size() ? widest : 1;  // what the stepped ones need
+    if (crossed * size * after > most) break;
+    below[order[k]] = crossed;
+    crossed *= size;
+  }
+  size_t stepped = 1;
+  for (size_t j = k; j < order.size(); ++j) {
+    below[order[j]] = crossed;  // in step: the same index for each
+    stepped = std::max(stepped, radix[order[j]]);
+  }
+  every = k + 1 >= order.size();
+  return std::min(crossed * stepped, most);
+}
+
+std::string_view Analyser::function() const {
+  for (auto s = scopes_.rbegin(); s != scopes_.rend(); ++s)
+    if (!s->starts_with('#')) return *s;
+  return {};
+}
+
+void Analyser::assigned(std::string_view name, const std::string* words, bool from_value,
+                        bool local) {
   if (!values_) return;
   // A run value's name keeps the run's value as a candidate on every path,
   // with what the command gives it (`[ -n "$x" ] || x=-delete`).
   auto& all = assigned_[std::string(name)];
-  scoped_.insert(std::string(scope()) + '\x1f' + std::string(name));
+  const std::string_view fn = function();
+  if (local && !fn.empty()) locals_.insert(std::string(fn) + '\x1f' + std::string(name));
+  if (words) {
+    auto& where = made_[std::string(name)];
+    ShellArguments::Later e{.words = *words,
+                            .from_value = from_value,
+                            .local_in = local ? std::string(fn) : std::string(),
+                            .loops = loops_,
+                            .at = at_};
+    if (where.size() < 4 * kMaxReadings && std::find(where.begin(), where.end(), e) == where.end())
+      where.push_back(std::move(e));
+  }
   if ((!words || from_value) && !values_->count(name)) open_.emplace(name);
   // Bounded: a loop of assignments must not grow this without end.
   if (words && std::find(all.begin(), all.end(), std::make_pair(*words, from_value)) == all.end()) {
@@ -160,28 +228,20 @@ size_t ShellCrossing::digit(const std::string& key, size_t size, size_t reading)
     grown_ = true;
     renumber();
   }
-  if (!crossed()) return reading;
-  return (reading / below_[at->second]) % radix_[at->second];
+  const size_t d = at->second;
+  return (reading / below_[d]) % radix_[d];
 }
 
 void ShellCrossing::renumber() {
-  constexpr size_t kMost = shell_detail::Analyser::kMaxReadings;
-  below_.resize(radix_.size());
-  product_ = 1;
-  widest_ = 1;
-  for (size_t d = 0; d < radix_.size(); ++d) {
-    below_[d] = product_;
-    widest_ = std::max(widest_, radix_[d]);
-    product_ = std::min(product_ * radix_[d], kMost + 1);
-  }
+  readings_ = shell_detail::number_readings(radix_, kMostReadings, below_, every_);
 }
 
 bool ShellCrossing::crossed() const {
-  return product_ <= shell_detail::Analyser::kMaxReadings;
+  return every_;
 }
 
 size_t ShellCrossing::readings() const {
-  return crossed() ? product_ : std::min(widest_, shell_detail::Analyser::kMaxReadings);
+  return readings_;
 }
 
 }  // namespace rbk
