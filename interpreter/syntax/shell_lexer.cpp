@@ -29,7 +29,9 @@ Token Parser::next() {
   skip_blanks();
   Token t;
   t.start = i_;
-  a_.at((static_cast<size_t>(depth_) << 32) | i_);  // where the reading is
+  // Where the reading is, in the command's text (code decoded from a word,
+  // `sh -c '…'` or `eval "…"`, where that word is).
+  a_.at(origin_.range(i_, i_).begin);
   if (i_ >= end_) return t;
   char c = s_[i_];
   if (c == '\n') {

@@ -112,18 +112,29 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
     }
     return true;
   }
-  // A loop's body: what it assigns after a read, the read may see on the
-  // loop's next turn (Analyser::value).
+  // A loop: what its body assigns after a read, the read may see on the
+  // loop's next turn (Analyser::value). A `while` or `until` loop's
+  // condition runs on every turn too; a `for` loop's words once.
+  if (w == "while" || w == "until") {
+    a_.enter_loop(origin_.range(t.start, t.start).begin);
+    loops_.push_back(true);  // entered; its `do` enters nothing
+    return true;
+  }
   if (w == "do") {
-    a_.enter_loop((static_cast<size_t>(depth_) << 32) | t.start);
+    if (!loops_.empty() && loops_.back()) {
+      loops_.back() = false;
+    } else {
+      a_.enter_loop(origin_.range(t.start, t.start).begin);
+      loops_.push_back(false);
+    }
     return true;
   }
   if (w == "done") {
     a_.leave_loop();
+    if (!loops_.empty()) loops_.pop_back();
     return true;
   }
-  static const char* const kSkip[] = {"if",    "then", "elif", "else", "while",
-                                      "until", "!",    "{",    "fi",   "}"};
+  static const char* const kSkip[] = {"if", "then", "elif", "else", "!", "{", "fi", "}"};
   for (const char* k : kSkip)
     if (w == k) return true;
   if (w == "esac") {
@@ -158,9 +169,10 @@ bool Parser::reserved(const Token& t, bool name_position, bool& ended) {
           a_.assigned(name.raw, nullptr, false);
         }
       }
-      if (in.kind == Token::Word && in.raw == "do")
-        a_.enter_loop((static_cast<size_t>(depth_) << 32) | in.start);  // `for NAME do`
-      else
+      if (in.kind == Token::Word && in.raw == "do") {
+        a_.enter_loop(origin_.range(in.start, in.start).begin);  // `for NAME do`
+        loops_.push_back(false);
+      } else
         unread(in);
     }
     ended = true;

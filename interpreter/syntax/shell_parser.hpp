@@ -136,6 +136,9 @@ class Parser {
   std::string pending_function_;
   int braces_ = 0;
   std::vector<int> function_braces_;
+  /// The loops open in this text, innermost last: true while a `while` or
+  /// `until` waits for its `do`.
+  std::vector<bool> loops_;
   int nest_ = 0;  // quotes and ${…} inside each other
 
   /// Counts one level of quotes or ${…} inside each other, within bounds.

@@ -46,15 +46,21 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
                                            : e.local_in.empty() && in_loop(e);
         if (reaches) later.push_back(&e);
       }
-    // (Past the last assignment in a loop the position counts no more.)
+    // (Where in a loop it is read is not in the key: what reaches it only
+    // shrinks as the reading goes on, so its count tells it.)
     context = std::string(local ? fn : std::string_view()) + (fn.empty() ? "" : "\x1d");
     for (size_t id : loops_) context += std::to_string(id) + ',';
-    if (!loops_.empty()) context += std::to_string(at_);
+
     // How much this read saw: analyse_shell() reads again when the text
     // assigns more (ShellArguments::assigned_later).
     const size_t seen = at == arguments_->assigned.end() ? 0 : at->second.size();
     auto [read, fresh] = reads_.emplace(std::string(name), seen);
     if (!fresh) read->second = std::min(read->second, seen);
+  }
+  // More than the readings can cover: not read (and no list built for it).
+  if (later.size() > kMaxReadings) {
+    overflow_ = true;
+    return {};
   }
   const bool opened = open_.count(name) || (!later.empty() && arguments_->open.count(name));
   if (run == values_->end() && !positional && own == assigned_.end() && later.empty()) return {};
@@ -191,7 +197,10 @@ void Analyser::assigned(std::string_view name, const std::string* words, bool fr
   // with what the command gives it (`[ -n "$x" ] || x=-delete`).
   auto& all = assigned_[std::string(name)];
   const std::string_view fn = function();
-  if (local && !fn.empty()) locals_.insert(std::string(fn) + '\x1f' + std::string(name));
+  const std::string key = std::string(fn) + '\x1f' + std::string(name);
+  if (local && !fn.empty()) locals_.insert(key);
+  // A plain assignment of a name the body made `local` is to that local.
+  local = local || (!fn.empty() && locals_.count(key) > 0);
   if (words) {
     auto& where = made_[std::string(name)];
     ShellArguments::Later e{.words = *words,
