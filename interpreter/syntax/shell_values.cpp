@@ -26,7 +26,10 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   // Otherwise the text before the read gives it (own).
   std::vector<const ShellArguments::Later*> later;
   std::string context;  // what `later` depends on, for the cache's key
-  if (arguments_ && !positional) {
+  // Only a read in a function's body or in a loop can see an assignment
+  // written after it; elsewhere nothing is looked up or noted (a second
+  // round of readings for every `x=…; echo $x` would double the work).
+  if (arguments_ && !positional && (!loops_.empty() || !function().empty())) {
     const std::string_view fn = function();
     const bool local = !fn.empty() && locals_.count(std::string(fn) + '\x1f' + std::string(name));
     // Made after the read, in a loop around both: the loop's next turn.
