@@ -212,8 +212,7 @@ class Resolver {
       for (size_t k = 0; k < given.size(); ++k)
         radix[digit[k]] = std::max(radix[digit[k]], given[k].size());
       std::vector<size_t> below;
-      bool every = true;
-      const size_t readings = number_readings(radix, Analyser::kMaxReadings, below, every);
+      const size_t readings = number_readings(radix, Analyser::kMaxReadings, below);
       for (size_t r = 0; r < readings; ++r) {
         std::vector<size_t> chosen(sources.size());
         for (size_t j = 0; j < sources.size(); ++j) chosen[j] = (r / below[j]) % radix[j];
@@ -470,7 +469,7 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
   for (const auto& [name, made] : a.made()) {
     auto& all = arguments->assigned[name];
     for (const auto& e : made)
-      if (all.size() < 4 * Analyser::kMaxReadings &&
+      if (all.size() < ShellArguments::kMostAssigned &&
           std::find(all.begin(), all.end(), e) == all.end())
         all.push_back(e);
     if (auto read = a.reads().find(name); read != a.reads().end() && read->second < all.size())
@@ -483,7 +482,7 @@ ShellAnalysis analyse_shell(std::string_view text, const ShellValues* values, si
     out.unknowns.push_back({{0, text.size()},
                             "a variable may hold more values than rbk reads (over " +
                                 std::to_string(Analyser::kMaxReadings) + ")"});
-  out.readings = std::max(a.readings(), arguments->crossing.readings());
+  out.readings = arguments->crossing.readings();
   auto by_position = [](const auto& x, const auto& y) { return x.at.begin < y.at.begin; };
   std::stable_sort(out.unknowns.begin(), out.unknowns.end(), by_position);
   std::stable_sort(out.commands.begin(), out.commands.end(),

@@ -90,8 +90,6 @@ class ShellCrossing {
   size_t digit(const std::string& key, size_t size, size_t reading);
   /// How many readings cover every combination (or every candidate, in step).
   size_t readings() const;
-  /// Whether readings cover every combination (none in step).
-  bool crossed() const;
   /// A digit appeared or widened since the last clear(): the readings
   /// read before it were numbered in another radix.
   bool grown() const { return grown_; }
@@ -100,12 +98,11 @@ class ShellCrossing {
  private:
   /// Readings of one command, at most.
   static constexpr size_t kMostReadings = 256;
-  void renumber();                                   // below_, readings_ and every_ from radix_
+  void renumber();                                   // below_ and readings_ from radix_
   std::map<std::string, size_t, std::less<>> slot_;  // key → its digit, in the order first read
   std::vector<size_t> radix_;                        // by digit
   std::vector<size_t> below_;  // by digit: what a reading's number is divided by for it
   size_t readings_ = 1;
-  bool every_ = true;  // every combination is read
   bool grown_ = false;
 };
 
@@ -142,6 +139,8 @@ struct ShellArguments {
   /// (`f(){ kubectl "$v" …; }; v=delete; f`), and a loop's next turn what
   /// its last turn assigned after the read.
   std::map<std::string, std::vector<Later>, std::less<>> assigned;
+  /// Assignments kept of one name, at most (a loop of them is bounded).
+  static constexpr size_t kMostAssigned = 256;
   std::set<std::string, std::less<>> open;
   /// The last reading read a name before some of what the text assigns
   /// it: the readings start over with all of it.

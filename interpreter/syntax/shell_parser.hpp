@@ -206,9 +206,8 @@ class Parser {
 /// Numbers readings in mixed radix: `below[d]` is what a reading's number
 /// is divided by for digit d (then taken modulo radix[d]). The narrowest
 /// digits are crossed while the readings stay within `most`, the widest go
-/// in step with each other; `every`: none did. Returns how many readings.
-size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vector<size_t>& below,
-                       bool& every);
+/// in step with each other. Returns how many readings.
+size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vector<size_t>& below);
 
 /// Resolves commands through wrappers and records them.
 class Analyser {
@@ -223,14 +222,13 @@ class Analyser {
   /// The run's value of `name`. For a name the command assigns itself, or a
   /// positional parameter, one of what it may hold: the words it was given
   /// and, when they came from a value or are not all known, any verb_like
-  /// run value the command reads. Reading N (`choice`) takes the Nth; the
-  /// caller makes as many readings as readings() asks for.
+  /// run value the command reads. Reading `choice` takes one of them (its
+  /// digit in ShellArguments::crossing, which says how many readings).
   Known value(std::string_view name, bool maybe_unset = false) const;
-  /// How many readings the command's candidates call for (1 without any).
-  size_t readings() const { return readings_; }
   /// Whether a name had more candidates than the readings can cover.
   bool overflowed() const { return overflow_; }
-  /// At most this many readings of one command.
+  /// At most this many candidates of one name (or ways one scope is called)
+  /// are read; past that the command is one rbk cannot analyse.
   static constexpr size_t kMaxReadings = 64;
   /// value()'s candidate for "not assigned yet" (no value can hold it).
   static constexpr const char* kUnset = "\x02unset";
@@ -242,11 +240,11 @@ class Analyser {
   /// the command reads.
   void assigned(std::string_view name, const std::string* words, bool from_value,
                 bool local = false);
-  /// Where the reading is in the text (its depth, then the offset): what
-  /// an assignment is recorded with, and what a read compares it with.
+  /// Where the reading is, as an offset in the command's text: what an
+  /// assignment is recorded with, and what a read compares it with.
   void at(size_t where) { at_ = where; }
-  /// Reading enters or leaves a loop's body (`do` … `done`); `id`: where
-  /// its `do` is.
+  /// Reading enters or leaves a loop (from its `while`, `until` or `do` to
+  /// its `done`); `id`: where that keyword is.
   void enter_loop(size_t id) { loops_.push_back(id); }
   void leave_loop() {
     if (!loops_.empty()) loops_.pop_back();
@@ -368,7 +366,6 @@ class Analyser {
   bool collecting_ = false;
   mutable bool overflow_ = false;  // a name had more candidates than kMaxReadings
   size_t choice_;
-  mutable size_t readings_ = 1;
   mutable size_t budget_ = 1 << 20;  // bytes of values value() may still give
 
   using Assigned = std::map<std::string, std::vector<std::pair<std::string, bool>>, std::less<>>;
@@ -378,10 +375,9 @@ class Analyser {
     size_t given = 0;     // the words assigned it when built
     bool opened = false;  // whether it was open then
     size_t reach = 0;     // how many of what the text assigns later it had
-    char place = '\0';    // the place it reads, if any
     std::vector<std::string> list;
   };
-  void build(Candidates& c, std::string_view name, bool maybe_unset, bool positional,
+  void build(Candidates& c, std::string_view name, bool maybe_unset, bool positional, char place,
              Assigned::const_iterator own,
              const std::vector<const ShellArguments::Later*>& later) const;
   mutable std::map<std::string, Candidates, std::less<>> candidates_;

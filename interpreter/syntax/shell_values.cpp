@@ -75,21 +75,22 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   // Built once for each name, place, context and form while what it
   // depends on stays (a text that reads one name a thousand times in each
   // of 64 readings must not build its list each time).
-  const bool placed =
-      positional ||
-      (arguments_ && arguments_->aliases.count(std::string(scope()) + '\x1f' + std::string(name)));
+  // The place it reads of the scope's ways: $1, or `local v=$1`'s $1.
+  char place = '\0';
+  if (arguments_ && positional) {
+    place = name == "*" ? '@' : name[0];
+  } else if (arguments_) {
+    auto alias = arguments_->aliases.find(std::string(scope()) + '\x1f' + std::string(name));
+    if (alias != arguments_->aliases.end()) place = alias->second;
+  }
   std::string key = std::string(name) + '\x1f' + context + '\x1f' +
-                    (placed ? std::string(scope()) : std::string()) + (maybe_unset ? "-" : "");
+                    (place ? std::string(scope()) : std::string()) + (maybe_unset ? "-" : "");
   const size_t given = own == assigned_.end() ? 0 : own->second.size();
   Candidates& c = candidates_[std::move(key)];
   if (!c.built || c.given != given || c.opened != opened || c.reach != later.size()) {
-    c = Candidates{.built = true,
-                   .given = given,
-                   .opened = opened,
-                   .reach = later.size(),
-                   .place = 0,
-                   .list = {}};
-    build(c, name, maybe_unset, positional, own, later);
+    c = Candidates{
+        .built = true, .given = given, .opened = opened, .reach = later.size(), .list = {}};
+    build(c, name, maybe_unset, positional, place, own, later);
   }
   const std::vector<std::string>& list = c.list;
   if (list.empty()) return {};
@@ -97,7 +98,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
   // the scope's ways when it reads a place (ShellCrossing; judge() makes as
   // many readings as it asks for).
   const size_t digit = arguments_ ? arguments_->crossing.digit(
-                                        c.place ? "\x1e" + std::string(scope()) : std::string(name),
+                                        place ? "\x1e" + std::string(scope()) : std::string(name),
                                         list.size(), choice_)
                                   : choice_;
   const std::string& pick = list[digit % list.size()];
@@ -111,7 +112,7 @@ Analyser::Known Analyser::value(std::string_view name, bool maybe_unset) const {
 }
 
 void Analyser::build(Candidates& c, std::string_view name, bool maybe_unset, bool positional,
-                     Assigned::const_iterator own,
+                     char place, Assigned::const_iterator own,
                      const std::vector<const ShellArguments::Later*>& later) const {
   const auto run = values_->find(name);
   const bool opened = c.opened;
@@ -119,17 +120,9 @@ void Analyser::build(Candidates& c, std::string_view name, bool maybe_unset, boo
   auto add = [&](const std::string& v) {
     if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
   };
-  // The place it reads of the scope's ways ($1, or `local v=$1`'s $1) comes
-  // first, as it is, repeats kept: every place's list is aligned (reading N
-  // takes the Nth of each, one way the scope is called).
-  char place = '\0';
-  if (arguments_ && positional) {
-    place = name == "*" ? '@' : name[0];
-  } else if (arguments_) {
-    auto alias = arguments_->aliases.find(std::string(scope()) + '\x1f' + std::string(name));
-    if (alias != arguments_->aliases.end()) place = alias->second;
-  }
-  c.place = place;
+  // The place it reads comes first, as it is, repeats kept: every place's
+  // list is aligned (reading N takes the Nth of each, one way the scope is
+  // called).
   if (place) {
     if (arguments_->crowded.count(scope())) overflow_ = true;
     if (auto at = arguments_->by_scope.find(std::string(scope()) + '\x1f' + place);
@@ -155,12 +148,10 @@ void Analyser::build(Candidates& c, std::string_view name, bool maybe_unset, boo
     for (const ShellArguments::Later* e : later) add(e->words);
   }
   if (maybe_unset && run == values_->end()) add(kUnset);
-  readings_ = std::max(readings_, std::min(list.size(), kMaxReadings));
   if (list.size() > kMaxReadings) overflow_ = true;
 }
 
-size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vector<size_t>& below,
-                       bool& every) {
+size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vector<size_t>& below) {
   // The narrowest digits are crossed while the readings stay within
   // `most`; the widest ones past that go in step with each other, after
   // them (with one of them alone, still every combination).
@@ -183,7 +174,6 @@ size_t number_readings(const std::vector<size_t>& radix, size_t most, std::vecto
     below[order[j]] = crossed;  // in step: the same index for each
     stepped = std::max(stepped, radix[order[j]]);
   }
-  every = k + 1 >= order.size();
   return std::min(crossed * stepped, most);
 }
 
@@ -211,7 +201,8 @@ void Analyser::assigned(std::string_view name, const std::string* words, bool fr
                             .local_in = local ? std::string(fn) : std::string(),
                             .loops = loops_,
                             .at = at_};
-    if (where.size() < 4 * kMaxReadings && std::find(where.begin(), where.end(), e) == where.end())
+    if (where.size() < ShellArguments::kMostAssigned &&
+        std::find(where.begin(), where.end(), e) == where.end())
       where.push_back(std::move(e));
   }
   if ((!words || from_value) && !values_->count(name)) open_.emplace(name);
@@ -245,11 +236,7 @@ size_t ShellCrossing::digit(const std::string& key, size_t size, size_t reading)
 }
 
 void ShellCrossing::renumber() {
-  readings_ = shell_detail::number_readings(radix_, kMostReadings, below_, every_);
-}
-
-bool ShellCrossing::crossed() const {
-  return every_;
+  readings_ = shell_detail::number_readings(radix_, kMostReadings, below_);
 }
 
 size_t ShellCrossing::readings() const {
