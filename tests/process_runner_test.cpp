@@ -519,10 +519,18 @@ TEST_CASE("blocked and ignored signals of the caller are not inherited", "[runne
   CommandResult masks = run_watched(spec_for("exec grep -E '^Sig(Blk|Ign)' /proc/self/status"),
                                     nullptr, nullptr, block_term);
   CommandResult termed = run_watched(spec_for("kill -TERM $$"), nullptr, nullptr, block_term);
+  // A supervisor kept idle serves the next command with the same state.
+  ProcessRunner reused(nullptr);
+  std::string read_masks = "exec grep -E '^Sig(Blk|Ign)' /proc/self/status";
+  CommandResult first = run_watched(spec_for(read_masks), nullptr, nullptr, block_term, &reused);
+  CommandResult second = run_watched(spec_for(read_masks), nullptr, nullptr, block_term, &reused);
   ::sigaction(SIGPIPE, &old_pipe, nullptr);
   ::sigaction(SIGHUP, &old_hup, nullptr);
   CHECK(masks.out.text == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
   CHECK(termed.signal == SIGTERM);
+  const std::string none = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
+  CHECK(first.out.text == none);
+  CHECK(second.out.text == none);
 }
 
 TEST_CASE("working directory", "[runner]") {
@@ -549,6 +557,21 @@ TEST_CASE("a missing working directory is a spawn failure, not an exception", "[
   int why = errno;
   CHECK(left == -1);
   CHECK(why == ECHILD);
+}
+
+TEST_CASE("a script too long to exec is a spawn failure", "[runner]") {
+  // Linux takes no single argument over 128 KiB: the shell's exec fails in
+  // the supervisor, before anything ran, which reports why; the next
+  // command runs as usual.
+  ProcessRunner runner(nullptr);
+  CommandResult r =
+      run_watched(spec_for("true " + std::string(200'000, 'x')), nullptr, nullptr, {}, &runner);
+  CHECK(r.spawn_failed);
+  CHECK(r.exit_code == -1);
+  CHECK(r.error == "cannot start /bin/sh: Argument list too long");
+  CommandResult next = run_watched(spec_for("echo next"), nullptr, nullptr, {}, &runner);
+  CHECK(next.ok());
+  CHECK(next.out.text == "next\n");
 }
 
 TEST_CASE("a command without a positive timeout is not started", "[runner]") {

@@ -43,9 +43,10 @@ bool fork_supervisor(const SupervisorSpec& spec, SupervisorHandle& h, std::strin
 constexpr int kHangGuardMs = 120'000;
 
 // Reads `fd` (nonblocking) until `text` was seen; false at end of file or
-// after the hang guard.
-bool read_until(int fd, const std::string& text) {
-  std::string seen;
+// after the hang guard. What was read goes to `out` when given.
+bool read_until(int fd, const std::string& text, std::string* out = nullptr) {
+  std::string own;
+  std::string& seen = out ? *out : own;
   while (seen.find(text) == std::string::npos) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, kHangGuardMs) <= 0) return false;
@@ -184,6 +185,41 @@ TEST_CASE("the supervisor does not keep another command's channel open", "[super
   auto exited = test::exit_report(reports);
   REQUIRE(exited);
   CHECK(exited->stopped == 1);
+}
+
+TEST_CASE("no signal but SIGTERM ends a supervisor, and its shell starts with none blocked",
+          "[supervisor]") {
+  // Terminal signals and the like, sent to the supervisor itself, must
+  // leave it running its command (it ignores them), and the shell must get
+  // neither the supervisor's mask nor any of the dispositions it ignores.
+  std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path.data(), nullptr};
+  SupervisorSpec spec = test::supervisor_spec(
+      "grep -E '^Sig(Blk|Ign)' /proc/self/status; echo started; exec sleep 3600", envp);
+  const bool through_spawner = GENERATE(false, true);
+  INFO((through_spawner ? "through the spawner" : "forked by rbk"));
+  Spawner spawner;
+  SupervisorHandle h;
+  std::string error;
+  REQUIRE((through_spawner ? start_in(spawner, spec, h, error) : fork_supervisor(spec, h, error)));
+  std::string seen;  // grep's two lines, then "started"
+  read_until(h.out.get(), "started", &seen);
+  CHECK(seen == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nstarted\n");
+  for (int sig : {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN,
+                  SIGTTOU, SIGXCPU, SIGVTALRM, SIGRTMIN + 3})
+    CHECK(::kill(h.pid, sig) == 0);
+  // Still there to hear rbk: a stop request is served as usual.
+  char stop = static_cast<char>(SupervisorRequest::Stop);
+  CHECK(::send(h.channel.get(), &stop, 1, MSG_NOSIGNAL) == 1);
+  std::vector<SupervisorReport> reports = reports_until_exit(h.channel.get());
+  h.channel.reset();
+  int status = reap_supervisor(h.pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  auto exited = test::exit_report(reports);
+  REQUIRE(exited);
+  CHECK(exited->stopped == 1);
+  CHECK(exited->status == SIGTERM);
 }
 
 // Runs `script` under a supervisor with a 300 ms backstop, this test being
