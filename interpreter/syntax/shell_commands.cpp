@@ -23,7 +23,7 @@ bool is_option(const ShellWord& w) {
 
 /// A command that runs the command in its operands, and how to find it.
 struct WrapperSpec {
-  const char* name;
+  std::string_view name;
   const char* short_args;             // short options that take a value: "u" for -u USER
   std::vector<LongOption> long_args;  // long options that take a value (--user USER), and
                                       // flags one of them could be read as an abbreviation of
@@ -123,10 +123,10 @@ const WrapperSpec& spec_of(std::string_view name) {
   return specs.back();
 }
 
-bool is_shell(const std::string& name) {
-  static const char* const kShells[] = {"sh",  "bash", "dash", "zsh",  "ksh",
-                                        "ash", "mksh", "yash", "posh", "rbash"};
-  for (const char* s : kShells)
+bool is_shell(std::string_view name) {
+  static constexpr std::string_view kShells[] = {"sh",  "bash", "dash", "zsh",  "ksh",
+                                                 "ash", "mksh", "yash", "posh", "rbash"};
+  for (std::string_view s : kShells)
     if (name == s) return true;
   return false;
 }
@@ -146,10 +146,10 @@ void Analyser::push(std::vector<ShellWord> words, const RawCommand& c) {
   out.input = c.input;
   // `export`, `read` and friends can set RBK_RECORD_DIR too.
   if (!out.words.empty()) {
-    static const char* const kSetters[] = {"export",  "readonly", "local", "declare",
-                                           "typeset", "read",     "unset", "getopts"};
-    const std::string& n = out.words[0].text;
-    for (const char* setter : kSetters) {
+    static constexpr std::string_view kSetters[] = {"export",  "readonly", "local", "declare",
+                                                    "typeset", "read",     "unset", "getopts"};
+    const std::string_view n = out.words[0].text;
+    for (std::string_view setter : kSetters) {
       if (n != setter) continue;
       for (size_t k = 1; k < out.words.size(); ++k)
         if (out.words[k].text.rfind("RBK_RECORD_DIR", 0) == 0)
@@ -315,9 +315,10 @@ size_t ssh_command_start(const std::vector<ShellWord>& w, size_t k) {
   return j;
 }
 
-size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name,
+size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name_text,
                          const RawCommand& c, int depth, bool& done) {
   done = false;
+  const std::string_view name = name_text;  // a view: see command()
   auto all = [&](size_t from) {
     return std::vector<ShellWord>(w.begin() + static_cast<std::ptrdiff_t>(from), w.end());
   };
@@ -466,8 +467,7 @@ size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::s
 /// An interpreter given its program inline (python -c, perl -e, node -e, an
 /// awk program that runs commands): rbk reads shell, not that language, so
 /// the word holding the program, else null.
-const ShellWord* inline_program(const std::vector<ShellWord>& w, size_t k,
-                                const std::string& base) {
+const ShellWord* inline_program(const std::vector<ShellWord>& w, size_t k, std::string_view base) {
   const bool awk = base == "awk" || base == "gawk" || base == "mawk" || base == "nawk";
   const char* flags = base.rfind("python", 0) == 0 || base == "pypy" || base == "pypy3" ? "c"
                       : base == "perl" || base == "ruby" || base == "lua"               ? "eE"
@@ -505,7 +505,7 @@ const ShellWord* inline_program(const std::vector<ShellWord>& w, size_t k,
 /// match. A here-document or here-string is read (it is in the text), and an
 /// inline statement (psql -c, mysql -e, a redis-cli command) means the
 /// client does not read its input.
-bool reads_statements(const std::vector<ShellWord>& w, size_t k, const std::string& base,
+bool reads_statements(const std::vector<ShellWord>& w, size_t k, std::string_view base,
                       const RawCommand& c) {
   const bool fed = c.piped || std::any_of(c.redirects.begin(), c.redirects.end(),
                                           [](const ShellRedirect& r) { return r.op == "<"; });
@@ -557,7 +557,8 @@ void Analyser::command(RawCommand c, int depth) {
       push({}, c);
       return;
     }
-    const std::string base = basename_of(name.text);
+    const std::string base_text = basename_of(name.text);
+    const std::string_view base = base_text;  // g++ 12's string == "x" is strlen + memcmp
     if (is_shell(base)) {
       shell(w, k, c, depth);
       return;
@@ -568,7 +569,7 @@ void Analyser::command(RawCommand c, int depth) {
       return;
     }
     if (const ShellWord* program = inline_program(w, k, base)) {
-      unknown(program->at, base + " runs a program given inline, which rbk cannot read");
+      unknown(program->at, base_text + " runs a program given inline, which rbk cannot read");
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
       return;
     }
@@ -576,14 +577,14 @@ void Analyser::command(RawCommand c, int depth) {
       // at TIME reads the commands it schedules from its input (or -f FILE,
       // a script that goes by its name).
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
-      if (!stdin_code(c, name, base, depth) &&
+      if (!stdin_code(c, name, base_text, depth) &&
           std::any_of(c.redirects.begin(), c.redirects.end(),
                       [](const ShellRedirect& r) { return r.op == "<"; }))
-        unknown(name.at, base + " schedules commands it reads from a file");
+        unknown(name.at, base_text + " schedules commands it reads from a file");
       return;
     }
     if (reads_statements(w, k, base, c)) {
-      unknown(name.at, base + " runs statements it reads from a pipe or a file");
+      unknown(name.at, base_text + " runs statements it reads from a pipe or a file");
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);
       return;
     }
@@ -603,7 +604,7 @@ void Analyser::command(RawCommand c, int depth) {
           continue;  // the signals
         }
         if (x.expands)
-          unknown(x.at, base + " runs shell code made at run time (" + x.text + ")");
+          unknown(x.at, base_text + " runs shell code made at run time (" + x.text + ")");
         else
           text(code, o, depth);
       }
@@ -624,9 +625,9 @@ void Analyser::command(RawCommand c, int depth) {
       }
       return;
     }
-    embedded(w, k, base, c, depth);
+    embedded(w, k, base_text, c, depth);
     bool done = false;
-    size_t next = wrapper(w, k, base, c, depth, done);
+    size_t next = wrapper(w, k, base_text, c, depth, done);
     if (done) return;
     if (next == k) {
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);

@@ -367,8 +367,9 @@ void Analyser::make(const std::vector<ShellWord>& w, size_t k) {
   }
 }
 
-void Analyser::embedded(const std::vector<ShellWord>& w, size_t k, const std::string& base,
+void Analyser::embedded(const std::vector<ShellWord>& w, size_t k, const std::string& base_text,
                         const RawCommand& c, int depth) {
+  const std::string_view base = base_text;  // a view: see Analyser::command()
   if (base == "sed" || base == "gsed")
     sed(w, k, depth);
   else if (base == "script")
@@ -376,16 +377,16 @@ void Analyser::embedded(const std::vector<ShellWord>& w, size_t k, const std::st
   else if (base == "tar" || base == "gtar")
     tar(w, k, depth);
   else if (base == "psql" || base == "mysql" || base == "mariadb")
-    database(w, k, base, c, depth);
+    database(w, k, base_text, c, depth);
   else if (base == "sqlite3" || base == "sqlite")
     sqlite(w, k, c, depth);
   else if (base == "ssh" || base == "scp" || base == "sftp")
-    ssh_options(w, k, base, depth);
+    ssh_options(w, k, base_text, depth);
   else if (base == "git")
     git(w, k, depth);
   else if (base == "vi" || base == "vim" || base == "nvim" || base == "ex" || base == "view" ||
            base == "vimdiff" || base == "gvim" || base == "rvim" || base == "rview")
-    vim(w, k, base, c);
+    vim(w, k, base_text, c);
   else if (base == "gdb")
     gdb(w, k, c, depth);
   else if (base == "dc")
