@@ -366,3 +366,44 @@ TEST_CASE("a runner's spawner ends with the runner", "[spawner][runner]") {
   CHECK(::waitpid(helper, nullptr, WNOHANG) == -1);
   CHECK(errno == ECHILD);
 }
+
+TEST_CASE("an idle supervisor takes requests of any size in turn", "[spawner][supervisor]") {
+  // A spawner or idle supervisor keeps the memory of one request for the
+  // next. A request longer than what it kept, one too long to keep (over
+  // 1 MiB), and short ones between must each reach their shell whole, all
+  // served by the one supervisor: one that crashed (a request written past
+  // its memory hits the page kept unmapped after it) would be replaced, as
+  // rbk replaces it, and hide the fault from the output alone.
+  Spawner spawner;
+  const std::string script =
+      "n=0; for v in $(env | grep -o '^RBK_SIZED_[0-9]*'); do "
+      "eval \"n=\\$((n + \\${#$v}))\"; done; echo \"$n $RBK_LAST\"";
+  const std::vector<std::pair<size_t, size_t>> sizes = {
+      {1, 10}, {1, 100'000}, {1, 20}, {10, 120'000}, {2, 30}, {1, 100'000}, {1, 40}};
+  pid_t supervisor = -1;
+  pid_t helper = -1;
+  for (size_t round = 0; round < sizes.size(); ++round) {
+    const auto [vars, bytes] = sizes[round];
+    INFO(vars << " variables of " << bytes << " bytes");
+    std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                    "RBK_LAST=last-" + std::to_string(vars)};
+    for (size_t i = 0; i < vars; ++i)
+      env.push_back("RBK_SIZED_" + std::to_string(i) + "=" +
+                    std::string(bytes, static_cast<char>('a' + i % 26)));
+    std::vector<char*> envp;
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    SupervisorHandle h;
+    std::string error;
+    REQUIRE(start_in(spawner, test::supervisor_spec(script.c_str(), envp.data()), h, error));
+    if (round == 0) helper = spawner.helper_pid();
+    // The first command's supervisor serves every later one.
+    if (round == 1) supervisor = h.pid;
+    if (round > 1) CHECK(h.pid == supervisor);
+    Outcome o = finish(h, &spawner);
+    CHECK(o.idle);
+    CHECK(o.out == std::to_string(vars * bytes) + " last-" + std::to_string(vars) + "\n");
+  }
+  CHECK(spawner.helper_pid() == helper);
+  CHECK(spawner.idle_count() == 1);
+}

@@ -84,7 +84,8 @@ struct Received {
   int channel = -1;               // the new supervisor's channel, if one came
   CommandPlan command;            // points into `memory`
   void* memory = nullptr;
-  size_t length = 0;
+  size_t length = 0;  // the part of `memory` this request uses
+  size_t mapped = 0;  // the size of the mapping at `memory`
 };
 
 /// Receives one whole request on `sock`, with a channel attached when
@@ -93,7 +94,8 @@ struct Received {
 /// open or mapped then. Async-signal-safe.
 bool receive_request(int sock, bool with_channel, Received& out) noexcept;
 
-/// Unmaps a request's memory and closes whatever descriptors it still holds.
+/// Clears a request's memory and keeps it for the next request (or unmaps
+/// it), and closes whatever descriptors it still holds.
 void release(Received& r) noexcept;
 
 /// Moves `fds` (stdin, stdout, stderr, directory; -1 for none) and
