@@ -90,6 +90,8 @@ constexpr size_t kMostKept = size_t{1} << 20;
 
 // A page past each mapping that cannot be touched: a request written past
 // its mapping ends the process instead of overwriting memory next to it.
+// On a kernel with larger pages the guard is a whole page all the same: the
+// kernel rounds the length up, and `mapped` is a multiple of 64 KiB.
 constexpr size_t kGuard = 4096;
 
 // Memory for `length` bytes of request: the kept mapping when it is large
@@ -100,7 +102,8 @@ void* map_request(size_t length, size_t& mapped) {
     mapped = std::exchange(g_kept.mapped, 0);
     return std::exchange(g_kept.memory, nullptr);
   }
-  if (g_kept.memory) ::munmap(std::exchange(g_kept.memory, nullptr), g_kept.mapped + kGuard);
+  if (g_kept.memory) ::munmap(g_kept.memory, g_kept.mapped + kGuard);
+  g_kept = {};
   mapped = (length + 0xffff) & ~size_t{0xffff};
   void* memory =
       ::mmap(nullptr, mapped + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -112,8 +115,8 @@ void* map_request(size_t length, size_t& mapped) {
   return memory;
 }
 
-// Gives back what map_request() returned: cleared (a request's values are
-// not kept past its command) and kept, or unmapped.
+// Gives back what map_request() returned: cleared, so that the memory kept
+// holds no script or value of a command that ended, and kept, or unmapped.
 void unmap_request(void* memory, size_t length, size_t mapped) {
   if (!memory) return;
   if (g_kept.memory || mapped > kMostKept) {
@@ -161,8 +164,12 @@ bool serve_one(int sock) {
   long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0L);
   if (pid == 0) supervise_command(start);  // closes `sock` with the rest
   int32_t result = pid > 0 ? static_cast<int32_t>(pid) : -errno;
-  release(r);
+  // The descriptors before the answer (once rbk has it, the spawner holds
+  // none of the command's), the memory after: clearing it copies each page
+  // the new supervisor shares, which rbk need not wait for.
+  close_received(r);
   answer(sock, result);
+  release(r);
   return true;
 }
 
@@ -378,6 +385,10 @@ bool receive_request(int sock, bool with_channel, Received& out) noexcept {
 void release(Received& r) noexcept {
   unmap_request(r.memory, r.length, r.mapped);
   r.memory = nullptr;
+  close_received(r);
+}
+
+void close_received(Received& r) noexcept {
   for (int& fd : r.fds) {
     if (fd >= 0) ::close(fd);
     fd = -1;

@@ -91,12 +91,15 @@ struct Received {
 /// Receives one whole request on `sock`, with a channel attached when
 /// `with_channel` (the spawner), without (an idle supervisor). False when
 /// the socket ended or broke or the request was malformed; nothing is left
-/// open or mapped then. Async-signal-safe.
+/// open then (the memory is kept for the next request). Async-signal-safe.
 bool receive_request(int sock, bool with_channel, Received& out) noexcept;
 
 /// Clears a request's memory and keeps it for the next request (or unmaps
 /// it), and closes whatever descriptors it still holds.
 void release(Received& r) noexcept;
+
+/// Closes whatever descriptors a request still holds; its memory stays.
+void close_received(Received& r) noexcept;
 
 /// Moves `fds` (stdin, stdout, stderr, directory; -1 for none) and
 /// `channel` (-1: it is already at kChildChannel) to the fixed numbers and
