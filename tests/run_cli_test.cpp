@@ -877,7 +877,8 @@ TEST_CASE("an after-timer fires on the real clock while a command is still runni
              "notify:\n  page: 'printf \"%s|%s|%s\\n\" \"$RBK_ROLE\" \"$RBK_CONTACT\" "
              "\"$RBK_MESSAGE\" >> paged.txt'\n");
   // The command waits until the page is in the record, so the page must fire
-  // (and be recorded) while it runs.
+  // (and be recorded) while it runs; 3 s in, so that the command has
+  // started by then however loaded the machine.
   p.runbook("slow", R"(
 runbook slow {
   remediate {
@@ -885,7 +886,7 @@ runbook slow {
       run `while ! grep -q '"type":"escalation"' "$RBK_RECORD_DIR/events.jsonl"; do sleep 0.05; done` timeout 10m
     }
   }
-  escalate { after 1s page second "still slow" }
+  escalate { after 3s page second "still slow" }
 }
 )");
   Exit e = run_detached(p.dir, {"run", "slow"});

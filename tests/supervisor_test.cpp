@@ -222,13 +222,14 @@ TEST_CASE("no signal but SIGTERM ends a supervisor, and its shell starts with no
   CHECK(exited->status == SIGTERM);
 }
 
-// Runs `script` under a supervisor with a 300 ms backstop, this test being
-// an rbk that asks for nothing; the reports until the supervisor exits.
-std::vector<SupervisorReport> unasked_with_backstop(const std::string& script) {
+// Runs `script` under a supervisor with `backstop`, this test being an rbk
+// that asks for nothing; the reports until the supervisor exits.
+std::vector<SupervisorReport> unasked_with_backstop(const std::string& script,
+                                                    std::chrono::milliseconds backstop) {
   std::string path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   char* envp[] = {path.data(), nullptr};
   SupervisorSpec spec = test::supervisor_spec(script.c_str(), envp);
-  spec.backstop = std::chrono::milliseconds(300);
+  spec.backstop = backstop;
   Spawner spawner;
   SupervisorHandle h;
   std::string error;
@@ -243,7 +244,8 @@ TEST_CASE("at the backstop the supervisor stops the command that rbk did not sto
           "[supervisor]") {
   // rbk asks for nothing (as when its output is blocked, or it is stopped):
   // the supervisor ends the whole tree itself, and its report says why.
-  std::vector<SupervisorReport> reports = unasked_with_backstop("sleep 3600 & sleep 3600");
+  // The command never ends on its own: any backstop comes first.
+  std::vector<SupervisorReport> reports = unasked_with_backstop("sleep 3600 & sleep 3600", 300ms);
   auto exited = test::exit_report(reports);
   REQUIRE(exited);
   CHECK(exited->deadline == 1);
@@ -256,11 +258,13 @@ TEST_CASE(
     "past the backstop the supervisor stops what the shell left, when rbk does not release it",
     "[supervisor]") {
   // The shell ends at once, leaving a process in its group; rbk (this test)
-  // never sends the Release that would end it.
+  // never sends the Release that would end it. The backstop is where the
+  // supervisor stops what is left, so the test lasts that long; 3 s leaves
+  // a loaded machine's shell ample time to end on its own before it.
   rbk::test::TempDir tmp;
   const std::string pid_file = (tmp.path / "left.pid").string();
   std::vector<SupervisorReport> reports =
-      unasked_with_backstop("sleep 3600 & echo $! > '" + pid_file + "'");
+      unasked_with_backstop("sleep 3600 & echo $! > '" + pid_file + "'", 3s);
   auto exited = test::exit_report(reports);
   REQUIRE(exited);
   CHECK(exited->clean == 0);

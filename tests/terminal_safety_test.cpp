@@ -93,11 +93,13 @@ runbook t {
       run `true`
     }
   }
-  escalate { after 1s page second "still waiting" }
+  escalate { after 3s page second "still waiting" }
 }
 )",
                 "roles:\n  second: {name: Second, contact: second@example.com}\n");
   PtySession s(rb.path.string(), {"run", "t.rbk"});
+  // The page comes 3 s into the run: long after the question, however
+  // loaded the machine (a page before the question would not be redrawn).
   REQUIRE(s.expect("Wipe it? [y/N]"));
   REQUIRE(s.expect("PAGE second"));
   REQUIRE(s.expect("Wipe it? [y/N]"));  // drawn again, after the page
