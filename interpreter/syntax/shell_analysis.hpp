@@ -89,7 +89,7 @@ class ShellCrossing {
   /// `size`); notes a key not seen before, or seen with fewer (grown()).
   size_t digit(const std::string& key, size_t size, size_t reading);
   /// How many readings cover every combination (or every candidate, in step).
-  size_t readings() const;
+  size_t readings() const { return readings_; }
   /// A digit appeared or widened since the last clear(): the readings
   /// read before it were numbered in another radix.
   bool grown() const { return grown_; }
@@ -128,7 +128,6 @@ struct ShellArguments {
   /// loops (`do` … `done`) around it, by where their `do` is, and where.
   struct Later {
     std::string words;
-    bool from_value = false;
     std::string local_in;
     std::vector<size_t> loops;
     size_t at = 0;  // where in the text (Analyser::at())

@@ -315,10 +315,9 @@ size_t ssh_command_start(const std::vector<ShellWord>& w, size_t k) {
   return j;
 }
 
-size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name_text,
+size_t Analyser::wrapper(const std::vector<ShellWord>& w, size_t k, std::string_view name,
                          const RawCommand& c, int depth, bool& done) {
   done = false;
-  const std::string_view name = name_text;  // a view: see command()
   auto all = [&](size_t from) {
     return std::vector<ShellWord>(w.begin() + static_cast<std::ptrdiff_t>(from), w.end());
   };
@@ -627,7 +626,7 @@ void Analyser::command(RawCommand c, int depth) {
     }
     embedded(w, k, base_text, c, depth);
     bool done = false;
-    size_t next = wrapper(w, k, base_text, c, depth, done);
+    size_t next = wrapper(w, k, base, c, depth, done);
     if (done) return;
     if (next == k) {
       push({w.begin() + static_cast<std::ptrdiff_t>(k), w.end()}, c);

@@ -388,7 +388,7 @@ class Analyser {
   /// The code a shell (or `at`) reads on its standard input: a here-document
   /// or here-string is analysed, a pipe is unknown; false when it reads none.
   bool stdin_code(const RawCommand& c, const ShellWord& who, const std::string& what, int depth);
-  size_t wrapper(const std::vector<ShellWord>& w, size_t k, const std::string& name,
+  size_t wrapper(const std::vector<ShellWord>& w, size_t k, std::string_view name,
                  const RawCommand& c, int depth, bool& done);
   void joined(const std::vector<ShellWord>& w, size_t from, size_t to, int depth, const char* what);
   void nested(const std::vector<ShellWord>& w, size_t from, size_t to, int depth);

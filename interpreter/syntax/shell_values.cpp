@@ -197,7 +197,6 @@ void Analyser::assigned(std::string_view name, const std::string* words, bool fr
   if (words) {
     auto& where = made_[std::string(name)];
     ShellArguments::Later e{.words = *words,
-                            .from_value = from_value,
                             .local_in = local ? std::string(fn) : std::string(),
                             .loops = loops_,
                             .at = at_};
@@ -237,10 +236,6 @@ size_t ShellCrossing::digit(const std::string& key, size_t size, size_t reading)
 
 void ShellCrossing::renumber() {
   readings_ = shell_detail::number_readings(radix_, kMostReadings, below_);
-}
-
-size_t ShellCrossing::readings() const {
-  return readings_;
 }
 
 }  // namespace rbk
