@@ -178,6 +178,25 @@ TEST_CASE("a stream releases whole lines at once", "[mask]") {
     CHECK(s.push("no newline") == "no newline");
     CHECK(s.finish() == "");
   }
+  SECTION("with nothing to mask, each chunk goes out as it came, bytes and all") {
+    Masker m;
+    StreamMasker s(m);
+    const std::string nul("a\0b", 3);
+    CHECK(s.push("half a li") == "half a li");
+    CHECK(s.push(nul) == nul);
+    CHECK(s.push("ne\n\n") == "ne\n\n");
+    CHECK(s.finish() == "");
+  }
+  SECTION("a secret learnt between chunks masks from the next chunk on") {
+    Masker m;
+    StreamMasker s(m);
+    CHECK(s.push("before hunter2 ") == "before hunter2 ");
+    m.add_secret("hunter2");
+    // 6 bytes held back: "d hunt" could begin the secret
+    CHECK(s.push("after hunter2 and hunt") == "after *** an");
+    CHECK(s.push("er2\n") == "d ***\n");
+    CHECK(s.finish() == "");
+  }
   SECTION("finish releases the rest") {
     Masker m({}, {"x+"});
     StreamMasker s(m);

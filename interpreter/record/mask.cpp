@@ -190,6 +190,9 @@ StreamMasker::StreamMasker(const Masker& masker, size_t max_line)
 
 std::string StreamMasker::push(std::string_view chunk) {
   if (chunk.empty()) return {};
+  // Nothing to mask, now or before (a masker only grows, so nothing is held
+  // back either): the chunk goes out as it came, in one copy rather than two.
+  if (masker_.empty() && pending_.empty()) return std::string(chunk);
   const bool has_newline = chunk.find('\n') != std::string_view::npos;
   const bool by_line = !masker_.patterns_.empty();
   pending_.append(chunk);
