@@ -680,10 +680,17 @@ TEST_CASE(
   Matrix m(tidy_fails);
   write_file(m.file(hold).string(), "");
   // Killed once fix's command waits on `hold`, with its work done
-  // (hold-after: fix.count is there) or not (hold-before: it said `waiting`).
+  // (hold-after: fix.count holds its line) or not (hold-before: it said
+  // `waiting`). Not as soon as the file exists: `>>` makes it before it
+  // writes, and a kill in between left it empty (work not done, as the
+  // probe rightly said) where the test counted it done.
   const fs::path waits_on = m.file(hold == "hold-after" ? "fix.count" : "waiting");
-  rbk::test::run_signalled_when(
-      m.dir(), kMatrixRun, [&](const std::string&) { return fs::exists(waits_on); }, SIGKILL);
+  auto written = [&](const std::string&) {
+    std::error_code ec;
+    const auto size = fs::file_size(waits_on, ec);
+    return !ec && size > 0;
+  };
+  rbk::test::run_signalled_when(m.dir(), kMatrixRun, written, SIGKILL);
   // Released only once nothing of the dead run is left to go on.
   const std::string run_id = fs::path(m.events_path()).parent_path().filename().string();
   CHECK(rbk::test::still_alive(rbk::processes_with_env("RBK_RUN_ID", run_id)) == "");
