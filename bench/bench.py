@@ -222,6 +222,12 @@ class Bench:
         mib = f"{size / (1 << 20):.0f} MiB"
         floor = lambda: run(["sh", "-c", f"yes | head -c {size} | cat > /dev/null"])
 
+        def timed_out_or(f, r, ratio):
+            """The floor, rbk and rbk's share of its speed; a run that hit `limit` shares 0 %."""
+            if r == float("inf"):
+                return fmt_s(f), f"> {limit} s", "0 % of the floor's speed"
+            return fmt_s(f), fmt_s(r), f"{100 / ratio:.1f} % of the floor's speed"
+
         def rbk_run(argv, tty):
             def rbk():
                 r = run([self.rbk, "run", "out.rbk", "--non-interactive"] + argv, cwd=d, tty=tty,
@@ -233,10 +239,8 @@ class Bench:
         for label, argv, tty in (("terminal display", [], True), ("--json", ["--json"], False)):
             rbk = rbk_run(argv, tty)
             f, r, ratio, rss = paired(floor, rbk, self.samples if self.quick else 3)
-            share = "0 %" if r == float("inf") else f"{100 / ratio:.1f} %"
             self.add(f"one step printing {mib} of `yes`, {label}, vs `cat > /dev/null`",
-                     fmt_s(f), fmt_s(r) if r != float("inf") else f"> {limit} s",
-                     share + " of the floor's speed", "≥ 80 %")
+                     *timed_out_or(f, r, ratio), "≥ 80 %")
             if tty:
                 self.add("peak RSS of rbk for that step", "", f"{rss / 1024:.0f} MiB", "",
                          "≤ 32 MiB")
@@ -253,9 +257,7 @@ class Bench:
         f, r, ratio, _ = paired(to_file, rbk_run([], True), self.samples if self.quick else 3)
         os.unlink(target)
         self.add(f"for reference: one step printing {mib} of `yes`, terminal display, "
-                 "vs `cat > FILE`", fmt_s(f), fmt_s(r) if r != float("inf") else f"> {limit} s",
-                 ("0 %" if r == float("inf") else f"{100 / ratio:.1f} %") + " of the floor's speed",
-                 "")
+                 "vs `cat > FILE`", *timed_out_or(f, r, ratio), "")
 
     def corpus(self, n):
         """N runbooks: copies of runbooks/ and examples/, each renamed."""
